@@ -1,0 +1,59 @@
+// FileSystem: the host's local disk (POSIX on real hosts; SimDisk in simulation).
+//
+// Durability model, the one all code must be written against (and the one the simulator enforces
+// on a crash): appended bytes are durable only after WritableFile::Sync; a created, renamed or
+// removed name is durable only after SyncDir on its parent directory. Rename is atomic and
+// replaces an existing target. Paths are '/'-separated and relative to the host's root.
+// Errors: kNotFound, kIoError (with the path and the OS message), kResourceExhausted (no space).
+// All calls may suspend (simulated disks take time). One host's fibers only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/base/status.h"
+
+namespace sluice {
+
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;  // closes without syncing; never suspends
+  virtual Status Append(std::string_view data) = 0;
+  // Makes every byte appended so far durable (fdatasync).
+  virtual Status Sync() = 0;
+  virtual Status Close() = 0;
+};
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+  // Opens `path` for appending, creating it if missing; `truncate` empties it first.
+  virtual Result<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path,
+                                                               bool truncate) = 0;
+  virtual Result<std::string> ReadFile(const std::string& path) = 0;
+  // Up to max_bytes starting at `offset`; empty at or past the end.
+  virtual Result<std::string> ReadRange(const std::string& path, uint64_t offset,
+                                        uint64_t max_bytes) = 0;
+  virtual Result<uint64_t> FileSize(const std::string& path) = 0;
+  virtual Result<bool> Exists(const std::string& path) = 0;
+  virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  // kNotFound if missing.
+  virtual Status Remove(const std::string& path) = 0;
+  // Entry names (not paths) directly under `dir`, sorted bytewise. kNotFound if `dir` is missing.
+  virtual Result<std::vector<std::string>> List(const std::string& dir) = 0;
+  // Creates `dir` and missing parents; OK if it exists.
+  virtual Status CreateDir(const std::string& dir) = 0;
+  // Makes the names in `dir` (creations, renames, removals) durable.
+  virtual Status SyncDir(const std::string& dir) = 0;
+};
+
+// Writes `data` to `path` atomically and durably: write `path`.tmp, sync, rename, sync the parent
+// directory. Readers see the old contents or the new, never a mix. May suspend.
+Status WriteFileAtomically(FileSystem& fs, const std::string& path, std::string_view data);
+// The directory part of a '/'-separated path ("." when there is none).
+std::string ParentDir(const std::string& path);
+
+}  // namespace sluice

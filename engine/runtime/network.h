@@ -1,0 +1,57 @@
+// Network: reliable, ordered byte streams between hosts (TCP on real hosts; the simulator's
+// SimNetwork in simulation, where latency, partitions and crashes are injected).
+//
+// Errors: kUnavailable when a peer is unreachable, refused, reset or the stream was closed;
+// kDeadlineExceeded when a connect times out. A broken stream stays broken. Objects belong to one
+// host and are used from that host's fibers only. Destructors close and never suspend.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "engine/base/status.h"
+
+namespace sluice {
+
+struct Address {
+  std::string host;  // simulated host name, or an IPv4 literal / "localhost" on real hosts
+  uint16_t port = 0;
+  std::string ToString() const { return host + ":" + std::to_string(port); }
+};
+
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  // Writes all of `data` (buffered by the transport). May suspend while the send buffer is full.
+  virtual Status Write(std::string_view data) = 0;
+  // Appends between 1 and `max_bytes` bytes to *out. Returns the count, or 0 at orderly end of
+  // stream. May suspend until bytes arrive.
+  virtual Result<size_t> Read(std::string* out, size_t max_bytes) = 0;
+  // Closes both directions; pending reads in other fibers fail. Never suspends. Idempotent.
+  virtual void Close() = 0;
+  // The peer's name ("tm2:6123" in simulation, "127.0.0.1:41234" on real hosts).
+  virtual std::string PeerName() const = 0;
+};
+
+class Listener {
+ public:
+  virtual ~Listener() = default;
+  // Waits for the next incoming connection. May suspend. Fails once the listener is closed.
+  virtual Result<std::unique_ptr<Stream>> Accept() = 0;
+  virtual void Close() = 0;
+  // The bound port (useful with port 0 on real hosts).
+  virtual uint16_t port() const = 0;
+};
+
+class Network {
+ public:
+  virtual ~Network() = default;
+  // Listens on `port` (0: any free port). kAlreadyExists if taken. Never suspends.
+  virtual Result<std::unique_ptr<Listener>> Listen(uint16_t port) = 0;
+  // Connects to `address`, giving up after timeout_ns. May suspend.
+  virtual Result<std::unique_ptr<Stream>> Connect(const Address& address, int64_t timeout_ns) = 0;
+};
+
+}  // namespace sluice

@@ -1,0 +1,223 @@
+#include "engine/runtime/scheduler.h"
+
+#include <algorithm>
+#include <boost/context/fiber.hpp>
+#include <boost/context/fixedsize_stack.hpp>
+#include <cassert>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+
+namespace sluice {
+
+namespace ctx = boost::context;
+
+struct Scheduler::Fiber {
+  enum class State { kNew, kRunnable, kRunning, kParked, kDone };
+  FiberId id = kNoFiber;
+  uint32_t group = 0;
+  std::string name;
+  std::function<void()> body;
+  ctx::fiber context;        // the fiber's own continuation while it is suspended
+  ctx::fiber return_to;      // the scheduler's continuation while the fiber runs
+  State state = State::kNew;
+  bool queued = false;
+  bool cancelled = false;
+  bool unparked = false;
+  std::vector<FiberId> joiners;
+};
+
+Scheduler::Scheduler(size_t stack_size_bytes) : stack_size_bytes_(stack_size_bytes) {}
+
+Scheduler::~Scheduler() {
+  std::vector<uint32_t> groups;
+  for (auto& [id, fiber] : fibers_) groups.push_back(fiber->group);
+  std::sort(groups.begin(), groups.end());
+  groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
+  for (uint32_t group : groups) KillGroup(group);
+  finished_.clear();
+}
+
+Scheduler::Fiber* Scheduler::Find(FiberId id) const {
+  auto it = fibers_.find(id);
+  return it == fibers_.end() ? nullptr : it->second.get();
+}
+
+FiberId Scheduler::Spawn(uint32_t group, std::string name, std::function<void()> body) {
+  if (std::find(dying_groups_.begin(), dying_groups_.end(), group) != dying_groups_.end()) {
+    return kNoFiber;
+  }
+  auto fiber = std::make_unique<Fiber>();
+  Fiber* f = fiber.get();
+  f->id = next_id_++;
+  f->group = group;
+  f->name = std::move(name);
+  f->body = std::move(body);
+  f->context = ctx::fiber(std::allocator_arg, ctx::fixedsize_stack(stack_size_bytes_),
+                          [this, f](ctx::fiber&& scheduler) {
+                            f->return_to = std::move(scheduler);
+                            try {
+                              f->body();
+                            } catch (const FiberCancelled&) {
+                              // Normal end of a cancelled fiber.
+                            } catch (const std::exception& e) {
+                              std::fprintf(stderr, "fiber %s: uncaught exception: %s\n",
+                                           f->name.c_str(), e.what());
+                              std::abort();
+                            }
+                            f->body = nullptr;  // destroy captures on this stack's watch
+                            Finish(f);
+                            return std::move(f->return_to);
+                          });
+  fibers_.emplace(f->id, std::move(fiber));
+  Enqueue(f);
+  return f->id;
+}
+
+void Scheduler::Enqueue(Fiber* fiber) {
+  if (fiber->queued) return;
+  fiber->queued = true;
+  if (fiber->state != Fiber::State::kNew) fiber->state = Fiber::State::kRunnable;
+  run_queue_.push_back(fiber);
+}
+
+void Scheduler::RemoveFromRunQueue(Fiber* fiber) {
+  if (!fiber->queued) return;
+  run_queue_.erase(std::find(run_queue_.begin(), run_queue_.end(), fiber));
+  fiber->queued = false;
+}
+
+void Scheduler::Finish(Fiber* fiber) {
+  fiber->state = Fiber::State::kDone;
+  for (FiberId joiner : fiber->joiners) Unpark(joiner);
+  fiber->joiners.clear();
+}
+
+void Scheduler::SwitchIn(Fiber* fiber) {
+  assert(current_ == nullptr && "SwitchIn from inside a fiber");
+  if (on_switch_) on_switch_(fiber->id);
+  ++switch_count_;
+  current_ = fiber;
+  fiber->state = Fiber::State::kRunning;
+  fiber->context = std::move(fiber->context).resume();
+  current_ = nullptr;
+  if (fiber->state == Fiber::State::kDone) {
+    // The fiber has returned; its stack is free to release now that we are off it.
+    auto it = fibers_.find(fiber->id);
+    finished_.push_back(std::move(it->second));
+    fibers_.erase(it);
+    finished_.clear();
+  }
+}
+
+void Scheduler::SwitchOut() {
+  Fiber* self = current_;
+  assert(self != nullptr && "suspension outside a fiber");
+  self->return_to = std::move(self->return_to).resume();
+}
+
+bool Scheduler::RunOne() {
+  if (run_queue_.empty()) return false;
+  Fiber* next;
+  if (picker_ != nullptr && run_queue_.size() > 1) {
+    const size_t index = picker_->Uniform(run_queue_.size());
+    next = run_queue_[index];
+    run_queue_.erase(run_queue_.begin() + static_cast<std::ptrdiff_t>(index));
+  } else {
+    next = run_queue_.front();
+    run_queue_.pop_front();
+  }
+  next->queued = false;
+  SwitchIn(next);
+  return true;
+}
+
+void Scheduler::Yield() {
+  Fiber* self = current_;
+  assert(self != nullptr);
+  if (self->cancelled && std::uncaught_exceptions() == 0) throw FiberCancelled{};
+  Enqueue(self);
+  SwitchOut();
+  if (self->cancelled && std::uncaught_exceptions() == 0) throw FiberCancelled{};
+}
+
+bool Scheduler::Park() {
+  Fiber* self = current_;
+  assert(self != nullptr);
+  if (self->cancelled) {
+    if (std::uncaught_exceptions() == 0) throw FiberCancelled{};
+    return false;
+  }
+  self->state = Fiber::State::kParked;
+  self->unparked = false;
+  SwitchOut();
+  if (self->cancelled && std::uncaught_exceptions() == 0) throw FiberCancelled{};
+  return self->unparked;
+}
+
+void Scheduler::Join(FiberId id) {
+  Fiber* self = current_;
+  assert(self != nullptr);
+  assert(id != self->id && "a fiber cannot join itself");
+  while (Fiber* target = Find(id)) {
+    if (target->state == Fiber::State::kDone) return;
+    target->joiners.push_back(self->id);
+    if (!Park() && self->cancelled) return;
+  }
+}
+
+void Scheduler::Unpark(FiberId id) {
+  Fiber* fiber = Find(id);
+  if (fiber == nullptr || fiber->state != Fiber::State::kParked) return;
+  fiber->unparked = true;
+  Enqueue(fiber);
+}
+
+void Scheduler::Cancel(FiberId id) {
+  Fiber* fiber = Find(id);
+  if (fiber == nullptr || fiber->state == Fiber::State::kDone) return;
+  fiber->cancelled = true;
+  if (fiber->state == Fiber::State::kParked) Enqueue(fiber);
+}
+
+FiberId Scheduler::Current() const { return current_ ? current_->id : kNoFiber; }
+uint32_t Scheduler::CurrentGroup() const { return current_ ? current_->group : 0; }
+
+size_t Scheduler::LiveCountInGroup(uint32_t group) const {
+  size_t n = 0;
+  for (const auto& [id, fiber] : fibers_) n += fiber->group == group ? 1 : 0;
+  return n;
+}
+
+void Scheduler::KillGroup(uint32_t group) {
+  assert(current_ == nullptr && "KillGroup must run outside fibers");
+  dying_groups_.push_back(group);
+  for (;;) {
+    // Newest first: later fibers may point into the stacks of the fibers that spawned them.
+    Fiber* victim = nullptr;
+    for (auto it = fibers_.rbegin(); it != fibers_.rend(); ++it) {
+      if (it->second->group == group) {
+        victim = it->second.get();
+        break;
+      }
+    }
+    if (victim == nullptr) break;
+    RemoveFromRunQueue(victim);
+    if (victim->state == Fiber::State::kNew) {
+      fibers_.erase(victim->id);  // never entered: nothing to unwind
+      continue;
+    }
+    victim->cancelled = true;
+    for (int rounds = 0; Find(victim->id) != nullptr; ++rounds) {
+      if (rounds > 1000) {
+        std::fprintf(stderr, "fiber %s does not unwind after cancellation\n", victim->name.c_str());
+        std::abort();
+      }
+      RemoveFromRunQueue(victim);
+      SwitchIn(victim);
+    }
+  }
+  dying_groups_.erase(std::find(dying_groups_.begin(), dying_groups_.end(), group));
+}
+
+}  // namespace sluice
