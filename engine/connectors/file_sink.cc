@@ -1,0 +1,94 @@
+#include "engine/connectors/file_sink.h"
+
+#include <algorithm>
+
+#include "engine/base/bytes.h"
+
+namespace sluice {
+
+TwoPhaseCommitFileSink::TwoPhaseCommitFileSink(const TaskContext& ctx, FileSinkSpec spec)
+    : host_(*ctx.host),
+      store_(*ctx.host, ctx.services.output_store),
+      spec_(std::move(spec)),
+      subtask_(ctx.subtask),
+      attempt_(ctx.attempt) {}
+
+std::string TwoPhaseCommitFileSink::PendingPath(const std::string& name) const {
+  return spec_.output_dir + "/pending/" + name;
+}
+std::string TwoPhaseCommitFileSink::CommittedPath(const std::string& name) const {
+  return spec_.output_dir + "/committed/" + name;
+}
+
+Status TwoPhaseCommitFileSink::Open(std::string_view restored) {
+  pending_.clear();
+  ByteReader r(restored);
+  uint64_t count = 0;
+  if (!restored.empty() && !r.GetVarint(&count)) return DataLossError("sink state malformed");
+  for (uint64_t i = 0; i < count; ++i) {
+    Pending txn;
+    if (!r.GetSignedVarint(&txn.checkpoint_id) || !r.GetString(&txn.name)) {
+      return DataLossError("sink state malformed at transaction " + std::to_string(i));
+    }
+    pending_.push_back(std::move(txn));
+  }
+  // The restored checkpoint completed, so its pre-committed transactions commit now.
+  for (const Pending& txn : pending_) RETURN_IF_ERROR(Commit(txn));
+  std::vector<std::string> keep;
+  for (const Pending& txn : pending_) keep.push_back(txn.name);
+  pending_.clear();
+  // Everything else this subtask left pending belongs to checkpoints that never completed: abort.
+  ASSIGN_OR_RETURN(auto names, store_.List(spec_.output_dir + "/pending"));
+  const std::string prefix = "part-" + std::to_string(subtask_) + "-";
+  for (const std::string& name : names) {
+    if (name.rfind(prefix, 0) != 0) continue;
+    if (std::find(keep.begin(), keep.end(), name) != keep.end()) continue;
+    Status removed = store_.Remove(PendingPath(name));
+    if (!removed.ok() && removed.code() != StatusCode::kNotFound) return removed;
+    host_.log.Info("sink.aborted", name);
+  }
+  return Status::Ok();
+}
+
+Status TwoPhaseCommitFileSink::PreCommit(int64_t checkpoint_id, std::string* state_out) {
+  if (!buffer_.empty()) {
+    Pending txn{checkpoint_id, "part-" + std::to_string(subtask_) + "-" +
+                                   std::to_string(checkpoint_id) + "-a" + std::to_string(attempt_)};
+    RETURN_IF_ERROR(store_.WriteAtomic(PendingPath(txn.name), buffer_));
+    host_.log.Info("sink.precommitted",
+                   txn.name + " records=" + std::to_string(records_in_transaction_));
+    pending_.push_back(std::move(txn));
+    buffer_.clear();
+    records_in_transaction_ = 0;
+  }
+  ByteWriter w(state_out);
+  w.PutVarint(pending_.size());
+  for (const Pending& txn : pending_) {
+    w.PutSignedVarint(txn.checkpoint_id);
+    w.PutString(txn.name);
+  }
+  return Status::Ok();
+}
+
+Status TwoPhaseCommitFileSink::Commit(const Pending& txn) {
+  Status renamed = store_.Rename(PendingPath(txn.name), CommittedPath(txn.name));
+  if (renamed.code() == StatusCode::kNotFound) {
+    // Idempotence: a retry after a commit whose acknowledgement was lost.
+    ASSIGN_OR_RETURN(bool committed, store_.Exists(CommittedPath(txn.name)));
+    if (committed) return Status::Ok();
+    return DataLossError("transaction " + txn.name + " is neither pending nor committed");
+  }
+  RETURN_IF_ERROR(renamed);
+  host_.log.Info("sink.committed", txn.name);
+  return Status::Ok();
+}
+
+Status TwoPhaseCommitFileSink::CommitUpTo(int64_t checkpoint_id) {
+  while (!pending_.empty() && pending_.front().checkpoint_id <= checkpoint_id) {
+    RETURN_IF_ERROR(Commit(pending_.front()));
+    pending_.erase(pending_.begin());
+  }
+  return Status::Ok();
+}
+
+}  // namespace sluice

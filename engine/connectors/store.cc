@@ -1,0 +1,228 @@
+#include "engine/connectors/store.h"
+
+#include "engine/base/bytes.h"
+
+namespace sluice {
+namespace {
+
+enum class StoreOp : uint8_t { kRead = 1, kSize, kWriteAtomic, kRename, kRemove, kExists, kList };
+
+constexpr uint64_t kMaxReadBytes = 16 * 1024 * 1024;
+
+bool SafePath(const std::string& path) {
+  if (path.empty() || path[0] == '/') return false;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    std::string_view part(path.data() + start, end - start);
+    if (part == ".." || part.empty()) return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+std::string EncodeResponse(const Status& status, std::string_view payload) {
+  std::string out;
+  ByteWriter w(&out);
+  w.PutU8(static_cast<uint8_t>(status.code()));
+  w.PutString(status.message());
+  w.PutRaw(payload);
+  return out;
+}
+
+Status EnsureParent(FileSystem& fs, const std::string& path) {
+  const std::string parent = ParentDir(path);
+  return parent == "." ? Status::Ok() : fs.CreateDir(parent);
+}
+
+// Executes one request against the server's root. Returns the response payload.
+Result<std::string> Execute(FileSystem& fs, const std::string& root, std::string_view request) {
+  ByteReader r(request);
+  uint8_t op = 0;
+  std::string path;
+  if (!r.GetU8(&op) || !r.GetString(&path)) return InvalidArgumentError("malformed store request");
+  if (!SafePath(path)) return InvalidArgumentError("unsafe store path '" + path + "'");
+  const std::string full = root + "/" + path;
+  std::string payload;
+  ByteWriter w(&payload);
+  switch (static_cast<StoreOp>(op)) {
+    case StoreOp::kRead: {
+      uint64_t offset = 0, max_bytes = 0;
+      if (!r.GetU64(&offset) || !r.GetU64(&max_bytes)) return InvalidArgumentError("bad read");
+      ASSIGN_OR_RETURN(std::string data,
+                       fs.ReadRange(full, offset, std::min(max_bytes, kMaxReadBytes)));
+      return data;
+    }
+    case StoreOp::kSize: {
+      ASSIGN_OR_RETURN(uint64_t size, fs.FileSize(full));
+      w.PutU64(size);
+      return payload;
+    }
+    case StoreOp::kWriteAtomic: {
+      RETURN_IF_ERROR(EnsureParent(fs, full));
+      RETURN_IF_ERROR(WriteFileAtomically(fs, full, r.rest()));
+      return payload;
+    }
+    case StoreOp::kRename: {
+      std::string to;
+      if (!r.GetString(&to) || !SafePath(to)) return InvalidArgumentError("bad rename target");
+      const std::string full_to = root + "/" + to;
+      RETURN_IF_ERROR(EnsureParent(fs, full_to));
+      RETURN_IF_ERROR(fs.Rename(full, full_to));
+      RETURN_IF_ERROR(fs.SyncDir(ParentDir(full_to)));
+      if (ParentDir(full_to) != ParentDir(full)) RETURN_IF_ERROR(fs.SyncDir(ParentDir(full)));
+      return payload;
+    }
+    case StoreOp::kRemove: {
+      RETURN_IF_ERROR(fs.Remove(full));
+      RETURN_IF_ERROR(fs.SyncDir(ParentDir(full)));
+      return payload;
+    }
+    case StoreOp::kExists: {
+      ASSIGN_OR_RETURN(bool exists, fs.Exists(full));
+      w.PutU8(exists ? 1 : 0);
+      return payload;
+    }
+    case StoreOp::kList: {
+      auto names = fs.List(full);
+      if (!names.ok() && names.status().code() != StatusCode::kNotFound) return names.status();
+      const std::vector<std::string> empty;
+      const auto& list = names.ok() ? names.value() : empty;
+      w.PutVarint(list.size());
+      for (const auto& name : list) w.PutString(name);
+      return payload;
+    }
+  }
+  return InvalidArgumentError("unknown store op " + std::to_string(op));
+}
+
+void ServeConnection(Host& host, const std::string& root, std::unique_ptr<Stream> stream) {
+  FrameReader reader(stream.get());
+  for (;;) {
+    auto request = reader.Next();
+    if (!request.ok()) return;  // peer gone or malformed: drop the connection
+    auto result = Execute(host.fs, root, request.value());
+    std::string response = result.ok() ? EncodeResponse(Status::Ok(), result.value())
+                                       : EncodeResponse(result.status(), "");
+    if (!WriteFrame(*stream, response).ok()) return;
+  }
+}
+
+}  // namespace
+
+Status RunStoreServer(Host& host, const StoreServerConfig& config) {
+  RETURN_IF_ERROR(host.fs.CreateDir(config.root));
+  ASSIGN_OR_RETURN(auto listener, host.network.Listen(config.port));
+  host.log.Info("store.listening", config.root);
+  for (;;) {
+    auto stream = listener->Accept();
+    if (!stream.ok()) return stream.status();
+    // std::function needs a copyable closure; the shared_ptr only carries the stream into it.
+    auto shared = std::make_shared<std::unique_ptr<Stream>>(std::move(stream).value());
+    host.fibers.Spawn("store-connection", [&host, root = config.root, shared] {
+      ServeConnection(host, root, std::move(*shared));
+    });
+  }
+}
+
+Result<std::string> StoreClient::Call(const std::string& request) {
+  if (!stream_) {
+    auto stream = host_.network.Connect(address_, connect_timeout_ns_);
+    if (!stream.ok()) return stream.status().WithContext("store " + address_.ToString());
+    stream_ = std::move(stream).value();
+    reader_ = std::make_unique<FrameReader>(stream_.get());
+  }
+  Status sent = WriteFrame(*stream_, request);
+  auto response = sent.ok() ? reader_->Next() : Result<std::string_view>(sent);
+  if (!response.ok()) {
+    reader_.reset();
+    stream_.reset();
+    return response.status().WithContext("store " + address_.ToString());
+  }
+  ByteReader r(response.value());
+  uint8_t code = 0;
+  std::string message;
+  if (!r.GetU8(&code) || !r.GetString(&message)) {
+    return DataLossError("malformed response from store " + address_.ToString());
+  }
+  if (code != 0) return Status(static_cast<StatusCode>(code), message);
+  return std::string(r.rest());
+}
+
+namespace {
+std::string Request(StoreOp op, const std::string& path) {
+  std::string out;
+  ByteWriter w(&out);
+  w.PutU8(static_cast<uint8_t>(op));
+  w.PutString(path);
+  return out;
+}
+}  // namespace
+
+Result<std::string> StoreClient::ReadRange(const std::string& path, uint64_t offset,
+                                           uint64_t max_bytes) {
+  std::string request = Request(StoreOp::kRead, path);
+  ByteWriter w(&request);
+  w.PutU64(offset);
+  w.PutU64(max_bytes);
+  return Call(request);
+}
+
+Result<std::string> StoreClient::ReadFile(const std::string& path) {
+  ASSIGN_OR_RETURN(uint64_t size, FileSize(path));
+  std::string data;
+  while (data.size() < size) {
+    ASSIGN_OR_RETURN(std::string chunk, ReadRange(path, data.size(), size - data.size()));
+    if (chunk.empty()) break;
+    data += chunk;
+  }
+  return data;
+}
+
+Result<uint64_t> StoreClient::FileSize(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string payload, Call(Request(StoreOp::kSize, path)));
+  ByteReader r(payload);
+  uint64_t size = 0;
+  if (!r.GetU64(&size)) return DataLossError("malformed size response");
+  return size;
+}
+
+Status StoreClient::WriteAtomic(const std::string& path, const std::string& data) {
+  std::string request = Request(StoreOp::kWriteAtomic, path);
+  request += data;
+  return Call(request).status();
+}
+
+Status StoreClient::Rename(const std::string& from, const std::string& to) {
+  std::string request = Request(StoreOp::kRename, from);
+  ByteWriter w(&request);
+  w.PutString(to);
+  return Call(request).status();
+}
+
+Status StoreClient::Remove(const std::string& path) {
+  return Call(Request(StoreOp::kRemove, path)).status();
+}
+
+Result<bool> StoreClient::Exists(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string payload, Call(Request(StoreOp::kExists, path)));
+  return !payload.empty() && payload[0] == 1;
+}
+
+Result<std::vector<std::string>> StoreClient::List(const std::string& dir) {
+  ASSIGN_OR_RETURN(std::string payload, Call(Request(StoreOp::kList, dir)));
+  ByteReader r(payload);
+  uint64_t count = 0;
+  if (!r.GetVarint(&count)) return DataLossError("malformed list response");
+  std::vector<std::string> names;
+  for (uint64_t i = 0; i < count; ++i) {
+    std::string name;
+    if (!r.GetString(&name)) return DataLossError("malformed list response");
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
+}  // namespace sluice
+

@@ -1,0 +1,63 @@
+// The store: a small file service that stands in for the external systems a stream job talks to
+// (a log to read input from, an object store for checkpoints, a file system for sink output).
+// It runs as its own host program so that, in simulation, faults reach it like any other host.
+// Every mutating call is durable before it is acknowledged (data fsynced, directory fsynced).
+//
+// Wire protocol (one request in flight per connection, frames from engine/rpc/frame.h):
+//   request  = [u8 op][string path][op-specific fields]
+//   response = [u8 status code][string message][op-specific payload]
+// Paths are relative to the server's root and may not contain ".." or start with '/'.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/base/status.h"
+#include "engine/rpc/frame.h"
+#include "engine/runtime/host.h"
+
+namespace sluice {
+
+struct StoreServerConfig {
+  uint16_t port = 7000;
+  std::string root = "store";  // directory on the host's file system
+};
+
+// Host program: serves `config.root` until cancelled. Returns an error only if it cannot listen.
+Status RunStoreServer(Host& host, const StoreServerConfig& config);
+
+// A client connection to one store. Not shared between fibers: each user owns its own client.
+// Every call may suspend; on a broken connection it returns kUnavailable and reconnects on the
+// next call. Connecting gives up after `connect_timeout_ns` with kDeadlineExceeded; a request on
+// a live connection waits for the store (the store answers or its crash resets the connection).
+class StoreClient {
+ public:
+  StoreClient(Host& host, Address address, int64_t connect_timeout_ns = 5 * 1000000000LL)
+      : host_(host), address_(std::move(address)), connect_timeout_ns_(connect_timeout_ns) {}
+
+  // Up to max_bytes from `offset`; empty at or past the end.
+  Result<std::string> ReadRange(const std::string& path, uint64_t offset, uint64_t max_bytes);
+  Result<std::string> ReadFile(const std::string& path);
+  Result<uint64_t> FileSize(const std::string& path);
+  // Replaces `path` atomically and durably (tmp file, fsync, rename, fsync directory).
+  Status WriteAtomic(const std::string& path, const std::string& data);
+  // Durable rename (fsyncs both parent directories). kNotFound if `from` is missing.
+  Status Rename(const std::string& from, const std::string& to);
+  Status Remove(const std::string& path);
+  Result<bool> Exists(const std::string& path);
+  // Sorted entry names; an empty list for a missing directory.
+  Result<std::vector<std::string>> List(const std::string& dir);
+
+ private:
+  Result<std::string> Call(const std::string& request);
+
+  Host& host_;
+  Address address_;
+  int64_t connect_timeout_ns_;
+  std::unique_ptr<Stream> stream_;
+  std::unique_ptr<FrameReader> reader_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,35 @@
+// The task-facing ends of the data plane (implemented in engine/taskmanager/ over the Network).
+//
+// OutputGate: a producer subtask's channels, one per consumer subtask (index = consumer subtask).
+// Data frames carry already-serialized records; a barrier or end-of-partition goes to every channel
+// after everything sent before it (channels are ordered streams). All calls may suspend under
+// backpressure. Errors (kUnavailable) fail the task.
+//
+// RecordDecoder: turns a data frame's records back into a typed batch for the chain's head.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "engine/base/status.h"
+
+namespace sluice {
+
+class OutputGate {
+ public:
+  virtual ~OutputGate() = default;
+  virtual int channel_count() const = 0;
+  virtual Status SendRecords(int channel, std::string_view records, uint32_t count) = 0;
+  virtual Status SendBarrier(int64_t checkpoint_id) = 0;
+  virtual Status SendEndOfPartition() = 0;
+};
+
+class RecordDecoder {
+ public:
+  virtual ~RecordDecoder() = default;
+  // Decodes `count` records from `records` and hands them to the chain head as one batch.
+  // kDataLoss if the bytes are malformed.
+  virtual Status Decode(std::string_view records, uint32_t count) = 0;
+};
+
+}  // namespace sluice

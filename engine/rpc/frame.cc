@@ -1,0 +1,54 @@
+#include "engine/rpc/frame.h"
+
+#include "engine/base/bytes.h"
+#include "engine/base/checksum.h"
+
+namespace sluice {
+namespace {
+constexpr size_t kReadChunkBytes = 64 * 1024;
+}
+
+void AppendFrame(std::string* out, std::string_view payload) {
+  ByteWriter w(out);
+  w.PutU32(static_cast<uint32_t>(payload.size()));
+  w.PutU32(static_cast<uint32_t>(Checksum64(payload)));
+  w.PutRaw(payload);
+}
+
+Status WriteFrame(Stream& stream, std::string_view payload) {
+  std::string frame;
+  frame.reserve(payload.size() + kFrameHeaderBytes);
+  AppendFrame(&frame, payload);
+  return stream.Write(frame);
+}
+
+Result<std::string_view> FrameReader::Next() {
+  if (consumed_ > 0) {
+    buffer_.erase(0, consumed_);
+    consumed_ = 0;
+  }
+  for (;;) {
+    if (buffer_.size() >= kFrameHeaderBytes) {
+      ByteReader header(buffer_);
+      uint32_t length = 0, checksum = 0;
+      (void)header.GetU32(&length);
+      (void)header.GetU32(&checksum);
+      if (length > kMaxFrameBytes) {
+        return DataLossError("frame of " + std::to_string(length) + " bytes from " +
+                             stream_->PeerName() + " exceeds the limit");
+      }
+      if (buffer_.size() >= kFrameHeaderBytes + length) {
+        std::string_view payload(buffer_.data() + kFrameHeaderBytes, length);
+        if (static_cast<uint32_t>(Checksum64(payload)) != checksum) {
+          return DataLossError("frame checksum mismatch from " + stream_->PeerName());
+        }
+        consumed_ = kFrameHeaderBytes + length;
+        return payload;
+      }
+    }
+    ASSIGN_OR_RETURN(size_t n, stream_->Read(&buffer_, kReadChunkBytes));
+    if (n == 0) return UnavailableError("connection closed by " + stream_->PeerName());
+  }
+}
+
+}  // namespace sluice

@@ -1,0 +1,170 @@
+#include "engine/runtime/real/tcp_network.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "engine/runtime/real/real_runtime.h"
+
+namespace sluice::real {
+namespace {
+
+constexpr uint64_t kSeed = 7;
+constexpr int64_t kConnectTimeoutNs = kNanosPerSecond;
+// Large enough to fill the socket buffers both ways, so Write and Read meet EAGAIN.
+constexpr size_t kEchoPayloadBytes = 1024 * 1024;
+
+std::string Pattern(size_t size_bytes) {
+  std::string data(size_bytes, '\0');
+  for (size_t i = 0; i < size_bytes; ++i) data[i] = static_cast<char>((i * 131 + i / 4096) & 0xff);
+  return data;
+}
+
+// Reads from `stream` until end of stream, writing every byte back.
+Status EchoUntilEof(Stream& stream) {
+  for (;;) {
+    std::string chunk;
+    ASSIGN_OR_RETURN(const size_t n, stream.Read(&chunk, 16 * 1024));
+    if (n == 0) return Status::Ok();
+    EXPECT_EQ(chunk.size(), n);
+    RETURN_IF_ERROR(stream.Write(chunk));
+  }
+}
+
+TEST(RealNetworkTest, EchoesOneMegabyteOverLoopback) {
+  RealRuntime runtime("host", "", kSeed);
+  const std::string payload = Pattern(kEchoPayloadBytes);
+  const Status status = runtime.Run([&](Host& host) -> Status {
+    ASSIGN_OR_RETURN(auto listener, host.network.Listen(0));
+    EXPECT_NE(listener->port(), 0);
+    Status server_status = InternalError("server never ran");
+    const FiberId server = host.fibers.Spawn("server", [&] {
+      auto accepted = listener->Accept();
+      server_status = accepted.ok() ? EchoUntilEof(**accepted) : accepted.status();
+    });
+    ASSIGN_OR_RETURN(auto client,
+                     host.network.Connect({"127.0.0.1", listener->port()}, kConnectTimeoutNs));
+    EXPECT_EQ(client->PeerName(), "127.0.0.1:" + std::to_string(listener->port()));
+    Status writer_status = InternalError("writer never ran");
+    const FiberId writer =
+        host.fibers.Spawn("writer", [&] { writer_status = client->Write(payload); });
+    std::string echoed;
+    while (echoed.size() < payload.size()) {
+      ASSIGN_OR_RETURN(const size_t n, client->Read(&echoed, payload.size() - echoed.size()));
+      if (n == 0) return UnavailableError("early end of stream");
+    }
+    host.fibers.Join(writer);
+    client->Close();
+    host.fibers.Join(server);
+    EXPECT_TRUE(writer_status.ok()) << writer_status.ToString();
+    EXPECT_TRUE(server_status.ok()) << server_status.ToString();
+    EXPECT_TRUE(echoed == payload) << "echo differs from the payload";
+    return Status::Ok();
+  });
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(runtime.reactor().registered_fd_count(), 0u);
+}
+
+TEST(RealNetworkTest, ConnectRefusedIsUnavailableAndNamesThePeer) {
+  RealRuntime runtime("host", "", kSeed);
+  const Status status = runtime.Run([&](Host& host) -> Status {
+    uint16_t port = 0;
+    {
+      ASSIGN_OR_RETURN(auto listener, host.network.Listen(0));
+      port = listener->port();
+    }  // closed: nothing listens on `port` now
+    auto stream = host.network.Connect({"localhost", port}, kConnectTimeoutNs);
+    EXPECT_FALSE(stream.ok());
+    EXPECT_EQ(stream.status().code(), StatusCode::kUnavailable) << stream.status().ToString();
+    EXPECT_NE(stream.status().message().find("127.0.0.1:" + std::to_string(port)),
+              std::string::npos)
+        << stream.status().message();
+    return Status::Ok();
+  });
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(runtime.reactor().registered_fd_count(), 0u);
+}
+
+TEST(RealNetworkTest, NonIpv4HostIsInvalidArgument) {
+  RealRuntime runtime("host", "", kSeed);
+  const Status status = runtime.Run([&](Host& host) -> Status {
+    auto stream = host.network.Connect({"jobmanager", 6123}, kConnectTimeoutNs);
+    EXPECT_EQ(stream.status().code(), StatusCode::kInvalidArgument);
+    return Status::Ok();
+  });
+  EXPECT_TRUE(status.ok()) << status.ToString();
+}
+
+TEST(RealNetworkTest, ListenOnATakenPortIsAlreadyExists) {
+  RealRuntime runtime("host", "", kSeed);
+  const Status status = runtime.Run([&](Host& host) -> Status {
+    ASSIGN_OR_RETURN(auto first, host.network.Listen(0));
+    auto second = host.network.Listen(first->port());
+    EXPECT_EQ(second.status().code(), StatusCode::kAlreadyExists) << second.status().ToString();
+    return Status::Ok();
+  });
+  EXPECT_TRUE(status.ok()) << status.ToString();
+}
+
+TEST(RealNetworkTest, CloseWakesBlockedReaderAndAcceptor) {
+  RealRuntime runtime("host", "", kSeed);
+  const Status status = runtime.Run([&](Host& host) -> Status {
+    ASSIGN_OR_RETURN(auto listener, host.network.Listen(0));
+    ASSIGN_OR_RETURN(auto client,
+                     host.network.Connect({"127.0.0.1", listener->port()}, kConnectTimeoutNs));
+    ASSIGN_OR_RETURN(auto server_side, listener->Accept());
+    Status read_status;
+    Status accept_status;
+    const FiberId reader = host.fibers.Spawn("reader", [&] {
+      std::string data;
+      read_status = client->Read(&data, 100).status();
+    });
+    const FiberId acceptor =
+        host.fibers.Spawn("acceptor", [&] { accept_status = listener->Accept().status(); });
+    host.fibers.Yield();  // both block
+    client->Close();
+    client->Close();  // idempotent
+    listener->Close();
+    host.fibers.Join(reader);
+    host.fibers.Join(acceptor);
+    EXPECT_EQ(read_status.code(), StatusCode::kUnavailable) << read_status.ToString();
+    EXPECT_EQ(accept_status.code(), StatusCode::kUnavailable) << accept_status.ToString();
+    EXPECT_EQ(client->Write("late").code(), StatusCode::kUnavailable);
+    // The peer sees an orderly end of stream.
+    std::string data;
+    auto n = server_side->Read(&data, 100);
+    EXPECT_TRUE(n.ok() && *n == 0) << n.status().ToString();
+    return Status::Ok();
+  });
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(runtime.reactor().registered_fd_count(), 0u);
+}
+
+TEST(RealNetworkTest, WriteToAResetPeerFailsWithoutSigpipe) {
+  RealRuntime runtime("host", "", kSeed);
+  const Status status = runtime.Run([&](Host& host) -> Status {
+    ASSIGN_OR_RETURN(auto listener, host.network.Listen(0));
+    ASSIGN_OR_RETURN(auto client,
+                     host.network.Connect({"127.0.0.1", listener->port()}, kConnectTimeoutNs));
+    {
+      ASSIGN_OR_RETURN(auto server_side, listener->Accept());
+    }  // the server closes its end
+    // The first writes may still be accepted by the kernel; a reset follows, then EPIPE.
+    const std::string chunk(64 * 1024, 'x');
+    Status write_status;
+    for (int attempt = 0; attempt < 100 && write_status.ok(); ++attempt) {
+      write_status = client->Write(chunk);
+      if (write_status.ok()) host.fibers.SleepFor(kNanosPerMilli);
+    }
+    EXPECT_EQ(write_status.code(), StatusCode::kUnavailable) << write_status.ToString();
+    EXPECT_NE(write_status.message().find(client->PeerName()), std::string::npos);
+    // A broken stream stays broken.
+    EXPECT_EQ(client->Write("again").message(), write_status.message());
+    return Status::Ok();
+  });
+  EXPECT_TRUE(status.ok()) << status.ToString();
+}
+
+}  // namespace
+}  // namespace sluice::real
