@@ -20,7 +20,7 @@ Status LineSourceReader::Open(std::string_view restored) {
   return Status::Ok();
 }
 
-Result<bool> LineSourceReader::ReadBatch(Collector<std::string>* out) {
+Result<bool> LineSourceReader::ReadBatch(Collector<std::string>* out, size_t max_lines) {
   if (exhausted()) return false;
   // Read until at least one whole line is in hand (a line may be longer than one read).
   uint64_t want = kReadSizeBytes;
@@ -35,13 +35,13 @@ Result<bool> LineSourceReader::ReadBatch(Collector<std::string>* out) {
       continue;
     }
     size_t start = 0;
-    while (start < usable) {
+    for (size_t lines = 0; start < usable && lines < max_lines; ++lines) {
       size_t end = chunk_.find('\n', start);
       if (end == std::string::npos || end >= usable) end = usable;
       out->Next().assign(chunk_, start, end - start);
-      start = end + 1;
+      start = std::min(end + 1, usable);
     }
-    offset_ += usable;
+    offset_ += start;
     return true;
   }
 }

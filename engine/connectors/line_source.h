@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -23,9 +24,10 @@ class LineSourceReader {
 
   // Restores the offset from Snapshot's bytes (empty: start at 0) and learns the partition size.
   Status Open(std::string_view restored);
-  // Appends up to ~kReadSizeBytes of complete lines to *out. Returns false once the partition is
-  // exhausted (and nothing was appended).
-  Result<bool> ReadBatch(Collector<std::string>* out);
+  // Appends up to `max_lines` complete lines (and up to ~kReadSizeBytes) to *out; the offset
+  // advances past exactly those lines. Returns false once the partition is exhausted (and nothing
+  // was appended).
+  Result<bool> ReadBatch(Collector<std::string>* out, size_t max_lines = SIZE_MAX);
   void Snapshot(std::string* out) const;
   uint64_t offset() const { return offset_; }
   bool exhausted() const { return offset_ >= size_; }

@@ -150,8 +150,8 @@ Result<std::string> PosixFileSystem::ReadRange(const std::string& path, uint64_t
   const uint64_t size = static_cast<uint64_t>(info.st_size);
   std::string contents;
   if (offset >= size) return contents;
-  RETURN_IF_ERROR(PreadLoop(fd.get(), resolved, offset, std::min(max_bytes, size - offset),
-                            &contents));
+  RETURN_IF_ERROR(
+      PreadLoop(fd.get(), resolved, offset, std::min(max_bytes, size - offset), &contents));
   assert(contents.size() <= max_bytes);
   return contents;
 }
@@ -216,7 +216,7 @@ Status PosixFileSystem::CreateDir(const std::string& dir) {
   const std::string resolved = Resolve(dir);
   // mkdir -p: each prefix ending before a '/', then the whole path. EEXIST is fine here; whether
   // the final name is really a directory is checked at the end.
-  for (size_t slash = resolved.find('/', 1); ; slash = resolved.find('/', slash + 1)) {
+  for (size_t slash = resolved.find('/', 1);; slash = resolved.find('/', slash + 1)) {
     const std::string prefix = resolved.substr(0, slash);
     if (!prefix.empty() && prefix.back() != '/' && ::mkdir(prefix.c_str(), kDirMode) != 0 &&
         errno != EEXIST) {

@@ -108,8 +108,9 @@ Status Reactor::RunUntilFinished(FiberId main) {
     if (!scheduler_.IsLive(main)) break;
     FireDueTimers();
     if (scheduler_.RunnableCount() == 0 && timers_.empty() && registrations_.empty()) {
-      return InternalError("deadlock: the main fiber waits, but no fiber is runnable, no timer "
-                           "is pending and no fd is registered");
+      return InternalError(
+          "deadlock: the main fiber waits, but no fiber is runnable, no timer "
+          "is pending and no fd is registered");
     }
     PollOnce();
   }
@@ -146,8 +147,8 @@ int Reactor::WaitForEvents(struct epoll_event* events, int events_max) {
   if (!epoll_pwait2_missing_) {
     const struct timespec timeout = {static_cast<time_t>(timeout_ns / kNanosPerSecond),
                                      static_cast<long>(timeout_ns % kNanosPerSecond)};
-    count = epoll_pwait2(epoll_fd_, events, events_max, timeout_ns < 0 ? nullptr : &timeout,
-                         nullptr);
+    count =
+        epoll_pwait2(epoll_fd_, events, events_max, timeout_ns < 0 ? nullptr : &timeout, nullptr);
     if (count < 0 && errno == ENOSYS) {
       epoll_pwait2_missing_ = true;  // kernel < 5.11; the next call uses epoll_wait
       return 0;
@@ -155,8 +156,9 @@ int Reactor::WaitForEvents(struct epoll_event* events, int events_max) {
   } else {
     // Round up so a timer is never fired early and the loop does not spin before it is due.
     const int64_t timeout_ms =
-        timeout_ns < 0 ? -1 : std::min<int64_t>(INT_MAX, (timeout_ns + kNanosPerMilli - 1) /
-                                                             kNanosPerMilli);
+        timeout_ns < 0
+            ? -1
+            : std::min<int64_t>(INT_MAX, (timeout_ns + kNanosPerMilli - 1) / kNanosPerMilli);
     count = epoll_wait(epoll_fd_, events, events_max, static_cast<int>(timeout_ms));
   }
   if (count < 0) {

@@ -71,10 +71,10 @@ class Reactor final : public Fibers {
   // Forgets the fd (before the caller closes it) and unparks every fiber waiting on it; they must
   // notice that their object was closed. Unknown tokens are ignored. Never suspends.
   void UnregisterFd(FdToken token);
-  // Suspends the calling fiber until the fd may be ready in `direction` (or has an error or hang-up),
-  // until it is unregistered, or until deadline_ns (host clock; < 0: none). Returns false on
-  // timeout, true otherwise (readiness is a hint: retry the syscall). Throws FiberCancelled.
-  // May suspend.
+  // Suspends the calling fiber until the fd may be ready in `direction` (or has an error or
+  // hang-up), until it is unregistered, or until deadline_ns (host clock; < 0: none). Returns false
+  // on timeout, true otherwise (readiness is a hint: retry the syscall). Throws FiberCancelled. May
+  // suspend.
   bool WaitFd(FdToken token, Direction direction, int64_t deadline_ns);
 
   const Clock& clock() const { return clock_; }

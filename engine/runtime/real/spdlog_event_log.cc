@@ -10,10 +10,14 @@ namespace {
 
 spdlog::level::level_enum ToSpdlogLevel(Severity severity) {
   switch (severity) {
-    case Severity::kDebug: return spdlog::level::debug;
-    case Severity::kInfo: return spdlog::level::info;
-    case Severity::kWarning: return spdlog::level::warn;
-    case Severity::kError: return spdlog::level::err;
+    case Severity::kDebug:
+      return spdlog::level::debug;
+    case Severity::kInfo:
+      return spdlog::level::info;
+    case Severity::kWarning:
+      return spdlog::level::warn;
+    case Severity::kError:
+      return spdlog::level::err;
   }
   return spdlog::level::err;
 }
@@ -22,10 +26,14 @@ spdlog::level::level_enum ToSpdlogLevel(Severity severity) {
 
 const char* SeverityName(Severity severity) {
   switch (severity) {
-    case Severity::kDebug: return "debug";
-    case Severity::kInfo: return "info";
-    case Severity::kWarning: return "warning";
-    case Severity::kError: return "error";
+    case Severity::kDebug:
+      return "debug";
+    case Severity::kInfo:
+      return "info";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kError:
+      return "error";
   }
   return "unknown";
 }

@@ -111,8 +111,7 @@ Result<std::unique_ptr<TcpStream>> MakeStream(Reactor& reactor, int fd, std::str
   }
   auto token = reactor.RegisterFd(fd);
   if (!token.ok()) return token.status().WithContext("stream to " + peer_name);
-  return std::make_unique<TcpStream>(reactor, owned.Release(), token.value(),
-                                     std::move(peer_name));
+  return std::make_unique<TcpStream>(reactor, owned.Release(), token.value(), std::move(peer_name));
 }
 
 Status TcpStream::CheckUsable() const {
@@ -205,8 +204,16 @@ class TcpListener final : public Listener {
 // itself is fine, so Accept moves on to the next connection.
 bool IsPendingConnectionError(int error) {
   switch (error) {
-    case ECONNABORTED: case EPROTO: case ENETDOWN: case ENOPROTOOPT: case EHOSTDOWN:
-    case ENONET: case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH: case EINTR:
+    case ECONNABORTED:
+    case EPROTO:
+    case ENETDOWN:
+    case ENOPROTOOPT:
+    case EHOSTDOWN:
+    case ENONET:
+    case EHOSTUNREACH:
+    case EOPNOTSUPP:
+    case ENETUNREACH:
+    case EINTR:
       return true;
     default:
       return false;

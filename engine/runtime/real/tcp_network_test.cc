@@ -12,8 +12,11 @@ namespace {
 
 constexpr uint64_t kSeed = 7;
 constexpr int64_t kConnectTimeoutNs = kNanosPerSecond;
-// Large enough to fill the socket buffers both ways, so Write and Read meet EAGAIN.
+// Larger than one read, so Read meets EAGAIN and the echo comes back in many pieces.
 constexpr size_t kEchoPayloadBytes = 1024 * 1024;
+// More than an unread loopback connection buffers with Linux defaults (send buffer up to 4 MiB
+// plus the peer's initial receive window), so Write must suspend on EAGAIN.
+constexpr size_t kBackpressurePayloadBytes = 16 * 1024 * 1024;
 
 std::string Pattern(size_t size_bytes) {
   std::string data(size_bytes, '\0');
@@ -64,6 +67,35 @@ TEST(RealNetworkTest, EchoesOneMegabyteOverLoopback) {
   });
   EXPECT_TRUE(status.ok()) << status.ToString();
   EXPECT_EQ(runtime.reactor().registered_fd_count(), 0u);
+}
+
+TEST(RealNetworkTest, WriteSuspendsWhileThePeerDoesNotRead) {
+  RealRuntime runtime("host", "", kSeed);
+  const std::string payload = Pattern(kBackpressurePayloadBytes);
+  const Status status = runtime.Run([&](Host& host) -> Status {
+    ASSIGN_OR_RETURN(auto listener, host.network.Listen(0));
+    ASSIGN_OR_RETURN(auto client,
+                     host.network.Connect({"127.0.0.1", listener->port()}, kConnectTimeoutNs));
+    ASSIGN_OR_RETURN(auto server_side, listener->Accept());
+    bool writer_done = false;
+    Status writer_status;
+    const FiberId writer = host.fibers.Spawn("writer", [&] {
+      writer_status = client->Write(payload);
+      writer_done = true;
+    });
+    host.fibers.SleepFor(2 * kNanosPerMilli);
+    EXPECT_FALSE(writer_done) << "the kernel buffered " << payload.size() << " bytes: raise it";
+    std::string received;
+    while (received.size() < payload.size()) {
+      ASSIGN_OR_RETURN(const size_t n, server_side->Read(&received, 1024 * 1024));
+      if (n == 0) return UnavailableError("early end of stream");
+    }
+    host.fibers.Join(writer);
+    EXPECT_TRUE(writer_status.ok()) << writer_status.ToString();
+    EXPECT_TRUE(received == payload) << "received bytes differ from the payload";
+    return Status::Ok();
+  });
+  EXPECT_TRUE(status.ok()) << status.ToString();
 }
 
 TEST(RealNetworkTest, ConnectRefusedIsUnavailableAndNamesThePeer) {
@@ -147,9 +179,7 @@ TEST(RealNetworkTest, WriteToAResetPeerFailsWithoutSigpipe) {
     ASSIGN_OR_RETURN(auto listener, host.network.Listen(0));
     ASSIGN_OR_RETURN(auto client,
                      host.network.Connect({"127.0.0.1", listener->port()}, kConnectTimeoutNs));
-    {
-      ASSIGN_OR_RETURN(auto server_side, listener->Accept());
-    }  // the server closes its end
+    { ASSIGN_OR_RETURN(auto server_side, listener->Accept()); }  // the server closes its end
     // The first writes may still be accepted by the kernel; a reset follows, then EPIPE.
     const std::string chunk(64 * 1024, 'x');
     Status write_status;

@@ -1,0 +1,41 @@
+// Completed checkpoints and their metadata file. A checkpoint is complete once its metadata file
+//   checkpoints/chk-<id>/_metadata   (on the checkpoint store)
+// exists: written atomically (tmp, fsync, rename, fsync dir, by the store) and sealed with a
+// checksum (engine/base/checksum.h). It lists, for every subtask of the job, the path of the state
+// file that subtask acknowledged. Recovery takes the newest metadata file that reads back intact;
+// an unreadable one (torn, corrupt) is skipped in favour of the previous checkpoint.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "engine/base/status.h"
+#include "engine/connectors/store.h"
+
+namespace sluice {
+
+struct CompletedCheckpoint {
+  int64_t id = 0;
+  std::map<std::pair<int, int>, std::string> state_paths;  // (chain, subtask) → state file
+
+  static constexpr uint32_t kMetadataMagic = 0x4154454d;  // "META"
+  static std::string MetadataPath(int64_t id);
+  std::string EncodeMetadata() const;  // sealed
+  static Result<CompletedCheckpoint> DecodeMetadata(std::string_view sealed, const std::string& what);
+};
+
+// Writes the metadata file, completing the checkpoint. May suspend.
+Status StoreCompletedCheckpoint(StoreClient& store, const CompletedCheckpoint& checkpoint);
+
+struct RecoveredCheckpoints {
+  std::optional<CompletedCheckpoint> latest;  // newest intact completed checkpoint
+  int64_t highest_id_seen = 0;                // for numbering new checkpoints past all old ones
+};
+// Scans checkpoints/ on the store. Unreadable metadata is skipped (and logged by the caller via
+// `skipped`). May suspend.
+Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store, std::string* skipped);
+
+}  // namespace sluice

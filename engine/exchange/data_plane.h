@@ -1,0 +1,122 @@
+// The data plane between tasks: one network stream per (producer subtask, consumer subtask) pair,
+// opened by the producer with a handshake naming the job attempt, the consuming chain and both
+// subtask indexes. Frames (engine/rpc/frame.h) carry one event each:
+//   [u8 kind = 0 handshake][i64 attempt][i32 chain][i32 consumer subtask][i32 producer subtask]
+//   [u8 kind = 1 records][u32 count][serialized records]
+//   [u8 kind = 2 barrier][i64 checkpoint id]
+//   [u8 kind = 3 end of partition]
+// Flow control is the transport's window (TCP, or the simulator's) plus bounded per-channel
+// queues at the consumer: a full queue stops its reader, which stops the sender. (Flink's
+// credit-based flow control is planned; see docs/architecture.md.)
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "engine/exchange/gates.h"
+#include "engine/rpc/frame.h"
+#include "engine/runtime/host.h"
+#include "engine/runtime/sync.h"
+
+namespace sluice {
+
+enum class DataKind : uint8_t { kHandshake = 0, kRecords = 1, kBarrier = 2, kEnd = 3 };
+
+struct ChannelKey {
+  int64_t attempt = 0;
+  int32_t chain = 0;
+  int32_t consumer = 0;
+  int32_t producer = 0;
+  auto Tie() const { return std::tie(attempt, chain, consumer, producer); }
+  bool operator<(const ChannelKey& o) const { return Tie() < o.Tie(); }
+};
+
+// An accepted stream with the reader that already consumed its handshake.
+struct InboundStream {
+  std::unique_ptr<Stream> stream;
+  std::unique_ptr<FrameReader> reader;
+};
+
+// Accepts data connections for one TaskManager and hands each to the task that claims it.
+// Used by the TaskManager's fibers only.
+class DataServer {
+ public:
+  explicit DataServer(Host& host) : host_(host) {}
+  // Listens and spawns the accept fiber. Never suspends.
+  Status Start(uint16_t port);
+  // Waits (until deadline_ns, host clock) for the producer's stream of `key`. May suspend.
+  Result<InboundStream> Take(const ChannelKey& key, int64_t deadline_ns);
+  // Drops held streams of attempts <= attempt; later handshakes for them are refused.
+  void DropAttemptsUpTo(int64_t attempt);
+
+ private:
+  void Accept();
+  void Handshake(std::unique_ptr<Stream> stream);
+
+  Host& host_;
+  std::unique_ptr<Listener> listener_;
+  std::map<ChannelKey, InboundStream> held_;
+  int64_t dropped_up_to_ = -1;
+  WaitList arrivals_;
+};
+
+// The producer side: connects to every consumer subtask's TaskManager. Owned by the task fiber.
+class NetworkOutputGate final : public OutputGate {
+ public:
+  NetworkOutputGate(Host& host, ChannelKey key_template, std::vector<Address> consumers)
+      : host_(host), key_(key_template), consumers_(std::move(consumers)) {}
+  // Connects all channels, retrying until deadline_ns. May suspend.
+  Status Connect(int64_t deadline_ns);
+  int channel_count() const override { return static_cast<int>(consumers_.size()); }
+  Status SendRecords(int channel, std::string_view records, uint32_t count) override;
+  Status SendBarrier(int64_t checkpoint_id) override;
+  Status SendEndOfPartition() override;
+
+ private:
+  Status SendToAll(std::string_view payload);
+
+  Host& host_;
+  ChannelKey key_;
+  std::vector<Address> consumers_;
+  std::vector<std::unique_ptr<Stream>> streams_;
+  std::string frame_;  // reused frame buffer
+};
+
+// The consumer side: one reader fiber per channel fills a bounded queue; the task polls the queues
+// (skipping channels blocked by barrier alignment) and sleeps on wakeup() when none has data.
+class NetworkInputGate {
+ public:
+  static constexpr size_t kMaxQueuedFrames = 8;
+  struct Event {
+    DataKind kind = DataKind::kRecords;
+    std::string records;
+    uint32_t count = 0;
+    int64_t checkpoint_id = 0;
+  };
+
+  // `wakeup` is notified whenever an event is queued or a reader fails; the task waits on it
+  // (and so can its other event sources). Shared because reader fibers may outlive the gate.
+  NetworkInputGate(Host& host, int channels, std::shared_ptr<WaitList> wakeup);
+  // Cancels the reader fibers and closes the streams. Never suspends.
+  ~NetworkInputGate();
+  // Claims every channel's stream from the server and starts its reader. May suspend.
+  Status Connect(DataServer& server, ChannelKey key_template, int64_t deadline_ns);
+  // Takes the next event of `channel`, if one is queued.
+  bool Poll(int channel, Event* event);
+  // First reader error (a producer's connection broke before its end of partition), if any.
+  Status error() const;
+  int channel_count() const;
+
+ private:
+  struct Shared;
+  Host& host_;
+  // Shared with the reader fibers, which may outlive the gate while they unwind.
+  std::shared_ptr<Shared> shared_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,237 @@
+#include "engine/jobmanager/job_master.h"
+
+#include <algorithm>
+
+#include "engine/rpc/frame.h"
+
+namespace sluice {
+namespace {
+constexpr size_t kEventQueueCapacity = 1 << 16;
+constexpr size_t kOutboxCapacity = 4096;
+}  // namespace
+
+// One TaskManager connection: a reader fiber (ServeConnection) and a writer fiber draining outbox.
+struct JobMaster::Connection {
+  Connection(Host& host, std::unique_ptr<Stream> s, uint64_t id)
+      : stream(std::move(s)), outbox(host.fibers, kOutboxCapacity), session(id) {}
+  std::unique_ptr<Stream> stream;
+  Channel<std::string> outbox;
+  uint64_t session;
+};
+
+JobMaster::JobMaster(Host& host, const JobManagerConfig& config, int64_t epoch,
+                     std::vector<Chain> chains)
+    : host_(host),
+      config_(config),
+      epoch_(epoch),
+      chains_(std::move(chains)),
+      checkpoint_store_(host, config.services.checkpoint_store),
+      events_(host.fibers, kEventQueueCapacity) {}
+
+Status JobMaster::Run(Listener& listener) {
+  RETURN_IF_ERROR(RecoverCheckpointStore());
+  fibers_.push_back(host_.fibers.Spawn("jm-accept", [this, &listener] { Accept(listener); }));
+  next_heartbeat_ns_ = host_.clock.NowNs();
+  while (status_ != JobStatus::kFinished && status_ != JobStatus::kFailed) {
+    if (auto event = events_.Pop(NextDeadline())) Handle(*event);
+    Tick();
+  }
+  listener.Close();
+  Shutdown();
+  if (status_ == JobStatus::kFailed) return AbortedError("job failed: " + failure_);
+  return Status::Ok();
+}
+
+Status JobMaster::RecoverCheckpointStore() {
+  // The checkpoint store may still be starting: retry for a while before giving up.
+  for (int tries = 0;; ++tries) {
+    std::string skipped;
+    auto recovered = RecoverCheckpoints(checkpoint_store_, &skipped);
+    if (recovered.ok()) {
+      if (!skipped.empty()) host_.log.Warn("checkpoint.skipped", skipped);
+      latest_completed_ = recovered->latest;
+      next_checkpoint_id_ = recovered->highest_id_seen + 1;
+      if (latest_completed_) {
+        host_.log.Info("checkpoint.recovered", std::to_string(latest_completed_->id));
+      }
+      return Status::Ok();
+    }
+    if (tries >= 50) return recovered.status().WithContext("recovering checkpoints");
+    host_.fibers.SleepFor(config_.heartbeat_interval_ns);
+  }
+}
+
+void JobMaster::Shutdown() {
+  for (auto& [session, connection] : connections_) {
+    connection->outbox.Close();
+    connection->stream->Close();
+  }
+  for (FiberId fiber : fibers_) host_.fibers.Cancel(fiber);
+  for (FiberId fiber : fibers_) host_.fibers.Join(fiber);
+  connections_.clear();
+}
+
+void JobMaster::Accept(Listener& listener) {
+  for (;;) {
+    auto stream = listener.Accept();
+    if (!stream.ok()) return;
+    auto connection = std::make_shared<Connection>(host_, std::move(stream).value(), next_session_++);
+    connections_[connection->session] = connection;
+    fibers_.push_back(host_.fibers.Spawn("jm-writer", [this, connection] {
+      while (auto frame = connection->outbox.Pop()) {
+        if (!WriteFrame(*connection->stream, *frame).ok()) break;
+      }
+      connection->stream->Close();
+    }));
+    fibers_.push_back(
+        host_.fibers.Spawn("jm-reader", [this, connection] { ServeConnection(connection); }));
+  }
+}
+
+void JobMaster::ServeConnection(std::shared_ptr<Connection> connection) {
+  FrameReader reader(connection->stream.get());
+  bool registered = false;
+  for (;;) {
+    auto frame = reader.Next();
+    if (!frame.ok()) break;
+    auto message = ControlMessage::Decode(frame.value());
+    if (!message.ok()) {
+      host_.log.Warn("jobmanager.bad_message", message.status().ToString());
+      break;
+    }
+    Event event{registered ? Event::Kind::kMessage : Event::Kind::kRegistered,
+                connection->session, std::move(message).value()};
+    if (!registered && event.message.type != ControlType::kRegister) break;
+    registered = true;
+    events_.Push(std::move(event));
+  }
+  connection->outbox.Close();
+  connection->stream->Close();
+  events_.Push(Event{Event::Kind::kDisconnected, connection->session, {}});
+}
+
+void JobMaster::Send(const std::string& taskmanager, ControlMessage message) {
+  auto tm = taskmanagers_.find(taskmanager);
+  if (tm == taskmanagers_.end()) return;
+  auto connection = connections_.find(tm->second.session);
+  if (connection == connections_.end()) return;
+  message.epoch = epoch_;
+  if (!connection->second->outbox.closed()) connection->second->outbox.Push(message.Encode());
+}
+
+void JobMaster::Handle(const Event& event) {
+  const std::string* tm_id = nullptr;
+  for (auto& [id, tm] : taskmanagers_) {
+    if (tm.session == event.session) tm_id = &id;
+  }
+  switch (event.kind) {
+    case Event::Kind::kRegistered:
+      HandleRegistered(event);
+      return;
+    case Event::Kind::kDisconnected:
+      connections_.erase(event.session);
+      if (tm_id != nullptr) LoseTaskManager(*tm_id, "connection closed");
+      return;
+    case Event::Kind::kMessage:
+      break;
+  }
+  if (tm_id == nullptr) return;
+  const ControlMessage& m = event.message;
+  if (m.epoch != epoch_) return;  // fenced: sent to another JobManager epoch
+  taskmanagers_[*tm_id].last_heard_ns = host_.clock.NowNs();
+  if (m.type == ControlType::kTaskState) HandleTaskState(m);
+  if (m.type == ControlType::kAcknowledgeCheckpoint) HandleAck(m);
+}
+
+void JobMaster::HandleRegistered(const Event& event) {
+  const ControlMessage& m = event.message;
+  if (m.slots < 1 || m.text.empty()) return;
+  if (taskmanagers_.count(m.text) != 0) LoseTaskManager(m.text, "registered again");
+  TaskManagerInfo& tm = taskmanagers_[m.text];
+  tm = TaskManagerInfo{m.text, m.address, m.slots, event.session, host_.clock.NowNs()};
+  host_.log.Info("taskmanager.registered", m.text + " slots=" + std::to_string(m.slots));
+  ControlMessage reply;
+  reply.type = ControlType::kRegistered;
+  Send(m.text, reply);
+}
+
+void JobMaster::LoseTaskManager(const std::string& id, const std::string& reason) {
+  auto it = taskmanagers_.find(id);
+  if (it == taskmanagers_.end()) return;
+  auto connection = connections_.find(it->second.session);
+  if (connection != connections_.end()) {
+    connection->second->outbox.Close();
+    connection->second->stream->Close();
+  }
+  taskmanagers_.erase(it);
+  host_.log.Warn("taskmanager.lost", id + ": " + reason);
+  for (const auto& [task, execution] : executions_) {
+    if (execution.taskmanager == id && !execution.finished) {
+      Failover("taskmanager " + id + " lost (" + reason + ")");
+      return;
+    }
+  }
+}
+
+void JobMaster::HandleTaskState(const ControlMessage& m) {
+  if (m.attempt != attempt_ || status_ != JobStatus::kRunning) return;
+  auto it = executions_.find({m.chain, m.subtask});
+  if (it == executions_.end()) return;
+  if (m.task_state == TaskState::kFailed) {
+    Failover("task " + std::to_string(m.chain) + "/" + std::to_string(m.subtask) +
+             " failed: " + m.text);
+    return;
+  }
+  if (m.task_state == TaskState::kRunning) {
+    it->second.running = true;
+    return;
+  }
+  it->second.finished = true;
+  if (pending_ && pending_->awaiting.erase(it->first) != 0) {
+    // A finished task's final state stands in for its acknowledgement (FLIP-147).
+    pending_->acknowledged.state_paths[it->first] = last_state_path_[it->first];
+    if (pending_->awaiting.empty()) CompleteCheckpoint();
+  }
+  for (const auto& [task, execution] : executions_) {
+    if (!execution.finished) return;
+  }
+  status_ = JobStatus::kFinished;
+  host_.log.Info("job.finished", "attempt " + std::to_string(attempt_) + " restarts " +
+                                     std::to_string(restarts_));
+}
+
+void JobMaster::HandleAck(const ControlMessage& m) {
+  if (m.attempt != attempt_ || !pending_ || m.checkpoint_id != pending_->id) return;
+  const TaskId task{m.chain, m.subtask};
+  last_state_path_[task] = m.restore_path;
+  if (pending_->awaiting.erase(task) == 0) return;
+  pending_->acknowledged.state_paths[task] = m.restore_path;
+  if (pending_->awaiting.empty()) CompleteCheckpoint();
+}
+
+void JobMaster::CompleteCheckpoint() {
+  PendingCheckpoint done = std::move(*pending_);
+  pending_.reset();
+  next_trigger_ns_ = host_.clock.NowNs() + config_.checkpoint_interval_ns;
+  done.acknowledged.id = done.id;
+  const int64_t attempt = attempt_;
+  Status stored = StoreCompletedCheckpoint(checkpoint_store_, done.acknowledged);
+  if (!stored.ok()) {
+    host_.log.Warn("checkpoint.aborted", std::to_string(done.id) + ": " + stored.ToString());
+    return;
+  }
+  latest_completed_ = std::move(done.acknowledged);
+  host_.log.Info("checkpoint.completed", std::to_string(done.id));
+  if (attempt != attempt_) return;  // failed over while writing the metadata
+  std::set<std::string> hosts;
+  for (const auto& [task, execution] : executions_) hosts.insert(execution.taskmanager);
+  for (const std::string& tm : hosts) {
+    ControlMessage notify;
+    notify.type = ControlType::kNotifyCheckpointComplete;
+    notify.attempt = attempt_;
+    notify.checkpoint_id = done.id;
+    Send(tm, notify);
+  }
+}
+
+}  // namespace sluice

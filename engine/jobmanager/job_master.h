@@ -1,0 +1,106 @@
+// JobMaster: the JobManager's state machine for one job (Flink's JobMaster + scheduler +
+// CheckpointCoordinator + heartbeat manager, collapsed into one event loop on one fiber).
+// Connection fibers only parse frames and queue events; every decision is taken in Run's loop, so
+// the logic needs no locks and sees one ordered stream of events.
+//
+// Scheduling: slot sharing as in Flink's default slot-sharing group: slot-sharing group i holds
+// subtask i of every chain, so the job needs max-parallelism-of-any-chain slots; groups are spread
+// across TaskManagers (most free slots first, ties by id), like cluster.evenly-spread-out-slots.
+// Checkpoints: one at a time, every checkpoint_interval; a checkpoint that does not complete within
+// checkpoint_timeout fails the job attempt (Flink's tolerable-failed-checkpoints = 0).
+// Failover: restart-all from the latest completed checkpoint, fixed delay, bounded attempts.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/checkpoint/completed_checkpoint.h"
+#include "engine/jobmanager/job_manager.h"
+#include "engine/rpc/control.h"
+#include "engine/runtime/sync.h"
+
+namespace sluice {
+
+class JobMaster {
+ public:
+  JobMaster(Host& host, const JobManagerConfig& config, int64_t epoch, std::vector<Chain> chains);
+  // Serves TaskManagers on `listener` until the job finishes (OK) or fails (kAborted). May suspend.
+  Status Run(Listener& listener);
+
+ private:
+  enum class JobStatus { kWaitingForResources, kRunning, kRestarting, kFinished, kFailed };
+  using TaskId = std::pair<int, int>;  // (chain, subtask)
+  struct Connection;
+  struct Event {
+    enum class Kind { kRegistered, kMessage, kDisconnected } kind;
+    uint64_t session = 0;
+    ControlMessage message;
+  };
+  struct TaskManagerInfo {
+    std::string id;
+    Address data_address;
+    int slots = 0;
+    uint64_t session = 0;
+    int64_t last_heard_ns = 0;
+  };
+  struct Execution {
+    std::string taskmanager;
+    bool running = false;
+    bool finished = false;
+  };
+  struct PendingCheckpoint {
+    int64_t id = 0;
+    int64_t triggered_ns = 0;
+    std::set<TaskId> awaiting;
+    CompletedCheckpoint acknowledged;
+  };
+
+  void Accept(Listener& listener);
+  void ServeConnection(std::shared_ptr<Connection> connection);
+  void Handle(const Event& event);
+  void HandleRegistered(const Event& event);
+  void HandleTaskState(const ControlMessage& m);
+  void HandleAck(const ControlMessage& m);
+  void Tick();
+  void CheckHeartbeats();
+  void MaybeTriggerCheckpoint();
+  void CompleteCheckpoint();
+  bool TryDeploy();
+  void Failover(const std::string& reason);
+  void LoseTaskManager(const std::string& id, const std::string& reason);
+  void Send(const std::string& taskmanager, ControlMessage message);
+  int64_t NextDeadline() const;
+  Status RecoverCheckpointStore();
+  void Shutdown();
+
+  Host& host_;
+  const JobManagerConfig& config_;
+  const int64_t epoch_;
+  const std::vector<Chain> chains_;
+  StoreClient checkpoint_store_;
+  Channel<Event> events_;
+  std::map<uint64_t, std::shared_ptr<Connection>> connections_;  // by session
+  std::vector<FiberId> fibers_;
+  uint64_t next_session_ = 1;
+  std::map<std::string, TaskManagerInfo> taskmanagers_;  // by id: deterministic order
+
+  JobStatus status_ = JobStatus::kWaitingForResources;
+  int64_t attempt_ = 0;
+  int restarts_ = 0;
+  int64_t restart_at_ns_ = 0;
+  std::map<TaskId, Execution> executions_;
+  std::map<TaskId, std::string> last_state_path_;
+  std::optional<PendingCheckpoint> pending_;
+  std::optional<CompletedCheckpoint> latest_completed_;
+  int64_t next_checkpoint_id_ = 1;
+  int64_t next_trigger_ns_ = 0;
+  int64_t next_heartbeat_ns_ = 0;
+  std::string failure_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,158 @@
+// JobMaster: timers, scheduling and failover (the event handlers are in job_master.cc).
+#include <algorithm>
+
+#include "engine/jobmanager/job_master.h"
+
+namespace sluice {
+namespace {
+constexpr int64_t kAttemptsPerEpoch = 1000 * 1000;
+}
+
+int64_t JobMaster::NextDeadline() const {
+  int64_t deadline = next_heartbeat_ns_;
+  if (status_ == JobStatus::kRunning && !pending_) deadline = std::min(deadline, next_trigger_ns_);
+  if (pending_) {
+    deadline = std::min(deadline, pending_->triggered_ns + config_.checkpoint_timeout_ns);
+  }
+  if (status_ == JobStatus::kRestarting) deadline = std::min(deadline, restart_at_ns_);
+  return deadline;
+}
+
+void JobMaster::Tick() {
+  const int64_t now = host_.clock.NowNs();
+  if (now >= next_heartbeat_ns_) {
+    next_heartbeat_ns_ = now + config_.heartbeat_interval_ns;
+    CheckHeartbeats();
+  }
+  if (status_ == JobStatus::kRestarting && now >= restart_at_ns_) {
+    status_ = JobStatus::kWaitingForResources;
+  }
+  if (status_ == JobStatus::kWaitingForResources) TryDeploy();
+  if (pending_ && now - pending_->triggered_ns >= config_.checkpoint_timeout_ns) {
+    const int64_t id = pending_->id;
+    pending_.reset();
+    host_.log.Warn("checkpoint.aborted", std::to_string(id) + ": expired");
+    Failover("checkpoint " + std::to_string(id) + " expired");
+  }
+  MaybeTriggerCheckpoint();
+}
+
+void JobMaster::CheckHeartbeats() {
+  const int64_t now = host_.clock.NowNs();
+  std::vector<std::string> silent;
+  for (const auto& [id, tm] : taskmanagers_) {
+    if (now - tm.last_heard_ns > config_.heartbeat_timeout_ns) silent.push_back(id);
+  }
+  for (const std::string& id : silent) LoseTaskManager(id, "heartbeat timeout");
+  for (const auto& [id, tm] : taskmanagers_) {
+    ControlMessage ping;
+    ping.type = ControlType::kHeartbeat;
+    Send(id, ping);
+  }
+}
+
+bool JobMaster::TryDeploy() {
+  int groups = 0;
+  for (const Chain& chain : chains_) groups = std::max(groups, chain.parallelism);
+  std::map<std::string, int> free;
+  int total = 0;
+  for (const auto& [id, tm] : taskmanagers_) {
+    free[id] = tm.slots;
+    total += tm.slots;
+  }
+  if (total < groups) return false;
+  // Slot-sharing group g → the TaskManager with the most free slots (ties: smallest id).
+  std::vector<std::string> group_host(groups);
+  for (int g = 0; g < groups; ++g) {
+    auto best = free.begin();
+    for (auto it = free.begin(); it != free.end(); ++it) {
+      if (it->second > best->second) best = it;
+    }
+    group_host[g] = best->first;
+    --best->second;
+  }
+  ++restarts_;  // counts deployments; the first one is not a restart
+  attempt_ = epoch_ * kAttemptsPerEpoch + restarts_;
+  --restarts_;
+  executions_.clear();
+  pending_.reset();
+  for (const Chain& chain : chains_) {
+    std::vector<Address> consumers;
+    if (chain.output_chain >= 0) {
+      for (int s = 0; s < chains_[chain.output_chain].parallelism; ++s) {
+        consumers.push_back(taskmanagers_[group_host[s]].data_address);
+      }
+    }
+    for (int s = 0; s < chain.parallelism; ++s) {
+      executions_[{chain.id, s}] = Execution{group_host[s], false, false};
+      ControlMessage deploy;
+      deploy.type = ControlType::kDeploy;
+      deploy.attempt = attempt_;
+      deploy.chain = chain.id;
+      deploy.subtask = s;
+      deploy.text = config_.job.Encode();
+      deploy.consumers = consumers;
+      if (latest_completed_) {
+        auto path = latest_completed_->state_paths.find({chain.id, s});
+        if (path != latest_completed_->state_paths.end()) deploy.restore_path = path->second;
+      }
+      Send(group_host[s], deploy);
+    }
+  }
+  status_ = JobStatus::kRunning;
+  next_trigger_ns_ = host_.clock.NowNs() + config_.checkpoint_interval_ns;
+  host_.log.Info("job.deployed", "attempt " + std::to_string(attempt_) + " from checkpoint " +
+                                     std::to_string(latest_completed_ ? latest_completed_->id : 0));
+  return true;
+}
+
+void JobMaster::MaybeTriggerCheckpoint() {
+  if (status_ != JobStatus::kRunning || pending_ || host_.clock.NowNs() < next_trigger_ns_) return;
+  for (const auto& [task, execution] : executions_) {
+    if (!execution.running) return;  // Flink triggers only when every task is running
+  }
+  PendingCheckpoint checkpoint;
+  checkpoint.id = next_checkpoint_id_++;
+  checkpoint.triggered_ns = host_.clock.NowNs();
+  for (const auto& [task, execution] : executions_) {
+    if (!execution.finished) checkpoint.awaiting.insert(task);
+  }
+  pending_ = std::move(checkpoint);
+  host_.log.Info("checkpoint.triggered", std::to_string(pending_->id));
+  for (const auto& [task, execution] : executions_) {
+    const Chain& chain = chains_[task.first];
+    if (chain.input_chain >= 0 || execution.finished) continue;
+    ControlMessage trigger;
+    trigger.type = ControlType::kTriggerCheckpoint;
+    trigger.attempt = attempt_;
+    trigger.checkpoint_id = pending_->id;
+    trigger.chain = task.first;
+    trigger.subtask = task.second;
+    Send(execution.taskmanager, trigger);
+  }
+}
+
+void JobMaster::Failover(const std::string& reason) {
+  if (status_ != JobStatus::kRunning) return;
+  for (const auto& [id, tm] : taskmanagers_) {
+    ControlMessage cancel;
+    cancel.type = ControlType::kCancelAttempt;
+    cancel.attempt = attempt_;
+    Send(id, cancel);
+  }
+  executions_.clear();
+  pending_.reset();
+  if (restarts_ >= config_.restart.max_restarts) {
+    status_ = JobStatus::kFailed;
+    failure_ = reason + "; restart strategy exhausted after " + std::to_string(restarts_) +
+               " restarts";
+    host_.log.Error("job.failed", failure_);
+    return;
+  }
+  ++restarts_;
+  status_ = JobStatus::kRestarting;
+  restart_at_ns_ = host_.clock.NowNs() + config_.restart.delay_ns;
+  host_.log.Warn("job.restarting", std::to_string(restarts_) + ": " + reason);
+}
+
+}  // namespace sluice

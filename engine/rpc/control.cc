@@ -1,0 +1,92 @@
+#include "engine/rpc/control.h"
+
+#include "engine/base/bytes.h"
+
+namespace sluice {
+namespace {
+
+void PutAddress(ByteWriter& w, const Address& a) {
+  w.PutString(a.host);
+  w.PutVarint(a.port);
+}
+
+bool GetAddress(ByteReader& r, Address* a) {
+  uint64_t port = 0;
+  if (!r.GetString(&a->host) || !r.GetVarint(&port) || port > 65535) return false;
+  a->port = static_cast<uint16_t>(port);
+  return true;
+}
+
+constexpr uint64_t kMaxConsumers = 1 << 15;
+
+}  // namespace
+
+const char* ControlTypeName(ControlType type) {
+  switch (type) {
+    case ControlType::kRegister: return "register";
+    case ControlType::kRegistered: return "registered";
+    case ControlType::kHeartbeat: return "heartbeat";
+    case ControlType::kDeploy: return "deploy";
+    case ControlType::kTaskState: return "task-state";
+    case ControlType::kTriggerCheckpoint: return "trigger-checkpoint";
+    case ControlType::kAcknowledgeCheckpoint: return "acknowledge-checkpoint";
+    case ControlType::kNotifyCheckpointComplete: return "notify-checkpoint-complete";
+    case ControlType::kCancelAttempt: return "cancel-attempt";
+  }
+  return "unknown";
+}
+
+std::string ControlMessage::Encode() const {
+  std::string out;
+  ByteWriter w(&out);
+  w.PutU8(static_cast<uint8_t>(type));
+  w.PutSignedVarint(epoch);
+  w.PutSignedVarint(attempt);
+  w.PutSignedVarint(checkpoint_id);
+  w.PutSignedVarint(chain);
+  w.PutSignedVarint(subtask);
+  w.PutSignedVarint(slots);
+  w.PutU8(static_cast<uint8_t>(task_state));
+  w.PutString(text);
+  PutAddress(w, address);
+  w.PutVarint(consumers.size());
+  for (const Address& a : consumers) PutAddress(w, a);
+  w.PutString(restore_path);
+  return out;
+}
+
+Result<ControlMessage> ControlMessage::Decode(std::string_view bytes) {
+  ControlMessage m;
+  ByteReader r(bytes);
+  uint8_t type = 0, state = 0;
+  int64_t chain = 0, subtask = 0, slots = 0;
+  if (!r.GetU8(&type) || type < 1 || type > static_cast<uint8_t>(ControlType::kCancelAttempt)) {
+    return DataLossError("control message: bad type");
+  }
+  m.type = static_cast<ControlType>(type);
+  if (!r.GetSignedVarint(&m.epoch) || !r.GetSignedVarint(&m.attempt) ||
+      !r.GetSignedVarint(&m.checkpoint_id) || !r.GetSignedVarint(&chain) ||
+      !r.GetSignedVarint(&subtask) || !r.GetSignedVarint(&slots) || !r.GetU8(&state) ||
+      state < 1 || state > 3) {
+    return DataLossError("control message: bad header fields");
+  }
+  m.chain = static_cast<int32_t>(chain);
+  m.subtask = static_cast<int32_t>(subtask);
+  m.slots = static_cast<int32_t>(slots);
+  m.task_state = static_cast<TaskState>(state);
+  uint64_t consumers = 0;
+  if (!r.GetString(&m.text) || !GetAddress(r, &m.address) || !r.GetVarint(&consumers) ||
+      consumers > kMaxConsumers) {
+    return DataLossError("control message: bad body");
+  }
+  m.consumers.resize(consumers);
+  for (Address& a : m.consumers) {
+    if (!GetAddress(r, &a)) return DataLossError("control message: bad consumer address");
+  }
+  if (!r.GetString(&m.restore_path) || !r.empty()) {
+    return DataLossError("control message: bad trailer");
+  }
+  return m;
+}
+
+}  // namespace sluice

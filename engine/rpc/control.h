@@ -1,0 +1,52 @@
+// Control-plane messages between the JobManager and TaskManagers, one per frame. Every message
+// carries the sender's view of the JobManager epoch (the fencing token) and the job's execution
+// attempt, so that a receiver can drop messages from a deposed JobManager or a cancelled attempt.
+// One flat struct keeps the codec small; fields a message type does not use stay default.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/base/status.h"
+#include "engine/runtime/network.h"
+
+namespace sluice {
+
+enum class ControlType : uint8_t {
+  kRegister = 1,        // TM → JM: text = TM id, address = data address, slots
+  kRegistered,          // JM → TM: epoch
+  kHeartbeat,           // both ways
+  kDeploy,              // JM → TM: chain, subtask, text = job spec, consumers, restore_path
+  kTaskState,           // TM → JM: chain, subtask, task_state, text = message
+  kTriggerCheckpoint,   // JM → TM: checkpoint_id, chain, subtask (a source task)
+  kAcknowledgeCheckpoint,  // TM → JM: checkpoint_id, chain, subtask, restore_path = state file
+  kNotifyCheckpointComplete,  // JM → TM: checkpoint_id (all of the attempt's tasks there)
+  kCancelAttempt,       // JM → TM: cancel every task of attempts <= attempt
+};
+
+enum class TaskState : uint8_t { kRunning = 1, kFinished = 2, kFailed = 3 };
+
+struct ControlMessage {
+  ControlType type = ControlType::kHeartbeat;
+  int64_t epoch = 0;
+  int64_t attempt = 0;
+  int64_t checkpoint_id = 0;
+  int32_t chain = 0;
+  int32_t subtask = 0;
+  int32_t slots = 0;
+  TaskState task_state = TaskState::kRunning;
+  std::string text;
+  Address address;
+  std::vector<Address> consumers;  // data address of each consumer subtask, by subtask index
+  std::string restore_path;
+
+  std::string Encode() const;
+  // kDataLoss naming the field on malformed bytes.
+  static Result<ControlMessage> Decode(std::string_view bytes);
+};
+
+const char* ControlTypeName(ControlType type);
+
+}  // namespace sluice

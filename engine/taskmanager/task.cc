@@ -1,0 +1,310 @@
+#include "engine/taskmanager/task.h"
+
+#include "engine/base/bytes.h"
+#include "engine/base/checksum.h"
+#include "engine/connectors/line_source.h"
+#include "engine/connectors/store.h"
+#include "engine/exchange/barrier_aligner.h"
+
+namespace sluice {
+namespace {
+constexpr int64_t kConnectDeadlineNs = 10LL * 1000 * 1000 * 1000;
+constexpr int64_t kThrottleSliceMs = 50;
+}
+
+Task::Task(Host& host, TaskDeployment deployment, ExternalServices services,
+           DataServer* data_server, Sender send)
+    : host_(host),
+      deployment_(std::move(deployment)),
+      services_(std::move(services)),
+      data_server_(data_server),
+      send_(std::move(send)),
+      wakeup_(std::make_shared<WaitList>()) {}
+
+std::string Task::name() const {
+  return "chain" + std::to_string(deployment_.chain) + "[" + std::to_string(deployment_.subtask) +
+         "]@a" + std::to_string(deployment_.attempt);
+}
+
+void Task::TriggerCheckpoint(int64_t checkpoint_id) {
+  commands_.push_back(Command{true, checkpoint_id});
+  wakeup_->NotifyAll(host_.fibers);
+}
+
+void Task::NotifyCheckpointComplete(int64_t checkpoint_id) {
+  commands_.push_back(Command{false, checkpoint_id});
+  wakeup_->NotifyAll(host_.fibers);
+}
+
+void Task::Report(TaskState state, const std::string& message) {
+  ControlMessage m;
+  m.type = ControlType::kTaskState;
+  m.epoch = deployment_.epoch;
+  m.attempt = deployment_.attempt;
+  m.chain = deployment_.chain;
+  m.subtask = deployment_.subtask;
+  m.task_state = state;
+  m.text = message;
+  send_(std::move(m));
+}
+
+void Task::Run() {
+  Status s = RunTask();
+  if (s.ok()) {
+    host_.log.Info("task.finished", name());
+    Report(TaskState::kFinished, "");
+  } else {
+    host_.log.Warn("task.failed", name() + ": " + s.ToString());
+    Report(TaskState::kFailed, s.ToString());
+  }
+}
+
+Status Task::RunTask() {
+  RETURN_IF_ERROR(Build());
+  RETURN_IF_ERROR(Restore());
+  Report(TaskState::kRunning, "");
+  host_.log.Info("task.running", name());
+  RETURN_IF_ERROR(source_ ? RunSource() : RunConsumer());
+  final_checkpoint_ = last_snapshot_;
+  for (auto& link : links_) RETURN_IF_ERROR(link->EndOfInput());
+  if (output_) RETURN_IF_ERROR(output_->SendEndOfPartition());
+  return AwaitFinalCommit();
+}
+
+Status Task::Build() {
+  ASSIGN_OR_RETURN(graph_, BuildJobGraph(deployment_.spec));
+  ASSIGN_OR_RETURN(auto chains, BuildChains(graph_));
+  if (deployment_.chain < 0 || deployment_.chain >= static_cast<int>(chains.size())) {
+    return InvalidArgumentError("deployment names unknown chain " +
+                                std::to_string(deployment_.chain));
+  }
+  chain_ = chains[deployment_.chain];
+  context_.host = &host_;
+  context_.task_name = chain_.name + " (" + std::to_string(deployment_.subtask + 1) + "/" +
+                       std::to_string(chain_.parallelism) + ")";
+  context_.subtask = deployment_.subtask;
+  context_.parallelism = chain_.parallelism;
+  context_.max_parallelism = graph_.max_parallelism;
+  context_.attempt = deployment_.attempt;
+  context_.services = services_;
+  ChainLink* next = nullptr;
+  if (chain_.output_chain >= 0) {
+    auto gate = std::make_unique<NetworkOutputGate>(
+        host_, ChannelKey{deployment_.attempt, chain_.output_chain, 0, deployment_.subtask},
+        deployment_.consumers);
+    RETURN_IF_ERROR(gate->Connect(host_.clock.NowNs() + kConnectDeadlineNs));
+    output_ = std::move(gate);
+    context_.output = output_.get();
+    context_.output_parallelism = chains[chain_.output_chain].parallelism;
+    links_.push_back(graph_.nodes[chain_.nodes.back()].make_hash_writer(context_, nullptr));
+    next = links_.back().get();
+  }
+  for (auto it = chain_.nodes.rbegin(); it != chain_.nodes.rend(); ++it) {
+    const OperatorNode& node = graph_.nodes[*it];
+    if (node.is_source) continue;
+    links_.insert(links_.begin(), node.make_link(context_, next));
+    next = links_.front().get();
+  }
+  const OperatorNode& head = graph_.nodes[chain_.nodes.front()];
+  if (head.is_source) {
+    source_ = std::make_unique<LineSourceReader>(
+        host_, services_.input_store,
+        head.source.input_dir + "/part-" + std::to_string(deployment_.subtask));
+  }
+  return Status::Ok();
+}
+
+Status Task::Restore() {
+  std::string state;
+  if (!deployment_.restore_path.empty()) {
+    StoreClient store(host_, services_.checkpoint_store);
+    ASSIGN_OR_RETURN(std::string blob, store.ReadFile(deployment_.restore_path));
+    ASSIGN_OR_RETURN(std::string_view payload,
+                     UnsealBlob(kStateMagic, blob, deployment_.restore_path));
+    state.assign(payload);
+  }
+  // Sections: [source][one per link], as Checkpoint writes them.
+  restored_sections_.assign(links_.size() + 1, std::string());
+  if (!state.empty()) {
+    ByteReader r(state);
+    uint64_t count = 0;
+    if (!r.GetVarint(&count) || count != restored_sections_.size()) {
+      return DataLossError(deployment_.restore_path + ": section count does not match the chain");
+    }
+    for (auto& section : restored_sections_) {
+      if (!r.GetString(&section)) return DataLossError(deployment_.restore_path + ": bad section");
+    }
+  }
+  if (source_) {
+    ByteReader r(restored_sections_[0]);
+    std::string offset_bytes;
+    if (!restored_sections_[0].empty() && (!r.GetString(&offset_bytes) ||
+                                           !r.GetVarint(&source_lines_))) {
+      return DataLossError(deployment_.restore_path + ": bad source section");
+    }
+    RETURN_IF_ERROR(source_->Open(offset_bytes));
+  }
+  for (size_t i = 0; i < links_.size(); ++i) {
+    RETURN_IF_ERROR(links_[i]->Open(restored_sections_[i + 1]));
+  }
+  restored_sections_.clear();
+  return Status::Ok();
+}
+
+Status Task::Checkpoint(int64_t checkpoint_id) {
+  std::vector<std::string> sections(links_.size() + 1);
+  if (source_) {
+    std::string offset;
+    source_->Snapshot(&offset);
+    ByteWriter w(&sections[0]);
+    w.PutString(offset);
+    w.PutVarint(source_lines_);
+    host_.log.Info("source.position", name() + " lines=" + std::to_string(source_lines_));
+  }
+  for (size_t i = 0; i < links_.size(); ++i) {
+    RETURN_IF_ERROR(links_[i]->Snapshot(checkpoint_id, &sections[i + 1]));
+  }
+  if (output_ && !input_ended_) RETURN_IF_ERROR(output_->SendBarrier(checkpoint_id));
+  std::string state;
+  ByteWriter w(&state);
+  w.PutVarint(sections.size());
+  for (const auto& section : sections) w.PutString(section);
+  const std::string path = "checkpoints/chk-" + std::to_string(checkpoint_id) + "/" +
+                           std::to_string(deployment_.chain) + "-" +
+                           std::to_string(deployment_.subtask) + "-a" +
+                           std::to_string(deployment_.attempt);
+  StoreClient store(host_, services_.checkpoint_store);
+  RETURN_IF_ERROR(store.WriteAtomic(path, SealBlob(kStateMagic, state)));
+  last_snapshot_ = std::max(last_snapshot_, checkpoint_id);
+  ControlMessage ack;
+  ack.type = ControlType::kAcknowledgeCheckpoint;
+  ack.epoch = deployment_.epoch;
+  ack.attempt = deployment_.attempt;
+  ack.checkpoint_id = checkpoint_id;
+  ack.chain = deployment_.chain;
+  ack.subtask = deployment_.subtask;
+  ack.restore_path = path;
+  send_(std::move(ack));
+  host_.log.Info("checkpoint.acknowledged", name() + " " + std::to_string(checkpoint_id));
+  return Status::Ok();
+}
+
+Status Task::HandleCommands() {
+  while (!commands_.empty()) {
+    Command command = commands_.front();
+    commands_.pop_front();
+    if (command.trigger) {
+      if (command.checkpoint_id > last_snapshot_) RETURN_IF_ERROR(Checkpoint(command.checkpoint_id));
+      continue;
+    }
+    if (command.checkpoint_id <= last_completed_) continue;
+    last_completed_ = command.checkpoint_id;
+    for (auto& link : links_) RETURN_IF_ERROR(link->NotifyCheckpointComplete(command.checkpoint_id));
+  }
+  return Status::Ok();
+}
+
+Status Task::RunSource() {
+  Collector<std::string> lines;
+  const int64_t rate = deployment_.spec.source_records_per_second;
+  const int64_t per_subtask = rate > 0 ? std::max<int64_t>(1, rate / chain_.parallelism) : 0;
+  const int64_t start_ns = host_.clock.NowNs();
+  uint64_t emitted = 0;
+  auto* head = dynamic_cast<BatchConsumer<std::string>*>(links_.front().get());
+  if (head == nullptr) return InternalError("source chain head does not take lines");
+  // Throttled sources emit in slices of ~kThrottleSliceMs worth of lines and keep answering
+  // checkpoint triggers while they wait for their next slice.
+  const size_t slice_lines =
+      per_subtask > 0 ? static_cast<size_t>(std::max<int64_t>(1, per_subtask * kThrottleSliceMs / 1000))
+                      : SIZE_MAX;
+  while (!source_->exhausted()) {
+    RETURN_IF_ERROR(HandleCommands());
+    lines.Clear();
+    ASSIGN_OR_RETURN(bool more, source_->ReadBatch(&lines, slice_lines));
+    if (!more) break;
+    source_lines_ += lines.size();
+    emitted += lines.size();
+    RETURN_IF_ERROR(head->Consume(lines.view()));
+    if (per_subtask == 0) {
+      host_.fibers.Yield();
+      continue;
+    }
+    const int64_t due = start_ns + static_cast<int64_t>(emitted) * kNanosPerSecond / per_subtask;
+    while (host_.clock.NowNs() < due) {
+      RETURN_IF_ERROR(HandleCommands());
+      wakeup_->Wait(host_.fibers, due);
+    }
+  }
+  // Final checkpoint: wait for the next trigger, so that a barrier follows the last record.
+  const int64_t before = last_snapshot_;
+  while (last_snapshot_ == before) {
+    RETURN_IF_ERROR(HandleCommands());
+    if (last_snapshot_ == before) wakeup_->Wait(host_.fibers);
+  }
+  input_ended_ = true;
+  return Status::Ok();
+}
+
+Status Task::RunConsumer() {
+  const OperatorNode& upstream = graph_.nodes[graph_.nodes[chain_.nodes.front()].input];
+  auto decoder = upstream.make_decoder(links_.front().get());
+  int producers = 0;
+  for (const OperatorNode& node : graph_.nodes) {
+    if (node.id == upstream.id) producers = node.parallelism;
+  }
+  NetworkInputGate gate(host_, producers, wakeup_);
+  RETURN_IF_ERROR(gate.Connect(*data_server_,
+                               ChannelKey{deployment_.attempt, deployment_.chain,
+                                          deployment_.subtask, 0},
+                               host_.clock.NowNs() + kConnectDeadlineNs));
+  BarrierAligner aligner(producers);
+  NetworkInputGate::Event event;
+  int next_channel = 0;
+  while (!aligner.AllEnded()) {
+    RETURN_IF_ERROR(HandleCommands());
+    RETURN_IF_ERROR(gate.error());
+    bool got = false;
+    int channel = 0;
+    for (int i = 0; i < producers && !got; ++i) {
+      channel = (next_channel + i) % producers;
+      got = !aligner.IsBlocked(channel) && !aligner.IsEnded(channel) && gate.Poll(channel, &event);
+    }
+    if (!got) {
+      wakeup_->Wait(host_.fibers);
+      continue;
+    }
+    next_channel = (channel + 1) % producers;
+    BarrierAligner::Action action = BarrierAligner::Action::kNone;
+    switch (event.kind) {
+      case DataKind::kRecords:
+        RETURN_IF_ERROR(decoder->Decode(event.records, event.count));
+        break;
+      case DataKind::kBarrier:
+        action = aligner.OnBarrier(channel, event.checkpoint_id);
+        break;
+      case DataKind::kEnd:
+        action = aligner.OnEndOfPartition(channel);
+        break;
+      default:
+        return DataLossError("unexpected data event");
+    }
+    if (action == BarrierAligner::Action::kAligned) {
+      RETURN_IF_ERROR(Checkpoint(aligner.aligned_checkpoint()));
+      aligner.Release();
+    }
+  }
+  input_ended_ = true;
+  return Status::Ok();
+}
+
+Status Task::AwaitFinalCommit() {
+  // FINISHED only once the checkpoint covering everything this task emitted has completed.
+  // Later triggers are still acknowledged (with the final state) but do not extend the wait.
+  while (last_completed_ < final_checkpoint_) {
+    RETURN_IF_ERROR(HandleCommands());
+    if (last_completed_ < final_checkpoint_) wakeup_->Wait(host_.fibers);
+  }
+  return Status::Ok();
+}
+
+}  // namespace sluice

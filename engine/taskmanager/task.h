@@ -1,0 +1,94 @@
+// Task: one subtask of one chain, run on its own fiber inside a TaskManager.
+//   source chain:   LineSourceReader → links… → record writer       (barriers injected on trigger)
+//   consumer chain: NetworkInputGate → BarrierAligner → links… → writer or sink
+// At a checkpoint the task snapshots its reader and links (a sink pre-commits), forwards the
+// barrier, writes the snapshot to checkpoint storage sealed with a checksum (the store fsyncs it
+// before answering) and only then acknowledges to the JobManager.
+// End of input (Flink's FLIP-147 "final checkpoint"): a source that has read its whole partition
+// waits for the next trigger, emits that barrier and then end-of-partition; a task reports
+// FINISHED only after the checkpoint covering its last output has completed (so its sink has
+// committed everything).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/connectors/line_source.h"
+#include "engine/exchange/data_plane.h"
+#include "engine/graph/job_graph.h"
+#include "engine/jobs/job_spec.h"
+#include "engine/rpc/control.h"
+#include "engine/runtime/host.h"
+#include "engine/runtime/sync.h"
+
+namespace sluice {
+
+struct TaskDeployment {
+  int64_t epoch = 0;
+  int64_t attempt = 0;
+  JobSpec spec;
+  int chain = 0;
+  int subtask = 0;
+  std::vector<Address> consumers;
+  std::string restore_path;  // checkpoint storage path of this subtask's state, or empty
+};
+
+class Task {
+ public:
+  using Sender = std::function<void(ControlMessage)>;
+  static constexpr uint32_t kStateMagic = 0x53545445;  // "ETTS"
+
+  Task(Host& host, TaskDeployment deployment, ExternalServices services, DataServer* data_server,
+       Sender send);
+
+  // The task's whole life; reports RUNNING, then FINISHED or FAILED. Run on its own fiber.
+  void Run();
+  // Commands from the TaskManager's control fiber. Never suspend.
+  void TriggerCheckpoint(int64_t checkpoint_id);
+  void NotifyCheckpointComplete(int64_t checkpoint_id);
+
+  const TaskDeployment& deployment() const { return deployment_; }
+  std::string name() const;
+
+ private:
+  struct Command {
+    bool trigger;  // else: notify complete
+    int64_t checkpoint_id;
+  };
+  Status RunTask();
+  Status Build();
+  Status Restore();
+  Status RunSource();
+  Status RunConsumer();
+  Status HandleCommands();
+  Status Checkpoint(int64_t checkpoint_id);
+  Status AwaitFinalCommit();
+  void Report(TaskState state, const std::string& message);
+
+  Host& host_;
+  TaskDeployment deployment_;
+  ExternalServices services_;
+  DataServer* data_server_;
+  Sender send_;
+  std::shared_ptr<WaitList> wakeup_;
+  std::deque<Command> commands_;
+
+  JobGraph graph_;
+  Chain chain_;
+  TaskContext context_;
+  std::unique_ptr<OutputGate> output_;
+  std::vector<std::unique_ptr<ChainLink>> links_;  // head first
+  std::unique_ptr<LineSourceReader> source_;
+  uint64_t source_lines_ = 0;  // lines emitted from the start of the partition
+  std::vector<std::string> restored_sections_;
+  int64_t last_snapshot_ = 0;    // id of the last checkpoint this task snapshotted
+  int64_t last_completed_ = 0;   // highest completion notified
+  int64_t final_checkpoint_ = 0; // the checkpoint whose barrier followed this task's last output
+  bool input_ended_ = false;
+};
+
+}  // namespace sluice

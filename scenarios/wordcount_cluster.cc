@@ -1,0 +1,101 @@
+#include "scenarios/wordcount_cluster.h"
+
+#include "engine/connectors/store.h"
+#include "simnet/sim_disk.h"
+
+namespace sluice::scenarios {
+namespace {
+constexpr uint16_t kStorePort = 7000;
+constexpr uint16_t kJobManagerPort = 6123;
+constexpr uint16_t kDataPort = 6124;
+constexpr char kStoreRoot[] = "store";
+}  // namespace
+
+std::vector<std::string> WordCountCluster::SplitIntoPartitions(const std::string& input,
+                                                               int partitions) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (int p = 0; p < partitions; ++p) {
+    size_t end = input.size() * (p + 1) / partitions;
+    if (p + 1 < partitions) {
+      end = std::max(end, start);
+      const size_t newline = input.find('\n', end);
+      end = newline == std::string::npos ? input.size() : newline + 1;
+    } else {
+      end = input.size();
+    }
+    parts.push_back(input.substr(start, end - start));
+    start = end;
+  }
+  return parts;
+}
+
+WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const std::string& input)
+    : world_(sim::WorldOptions{.seed = options.seed}) {
+  auto add_store = [&](const std::string& name) {
+    return world_.AddHost(name, [](Host& host) {
+      Status s = RunStoreServer(host, StoreServerConfig{kStorePort, kStoreRoot});
+      host.log.Error("store.exited", s.ToString());
+    });
+  };
+  const auto input_store = add_store("input-store");
+  output_store_ = add_store("output-store");
+  add_store("checkpoint-store");
+  auto parts = SplitIntoPartitions(input, options.source_parallelism);
+  for (size_t p = 0; p < parts.size(); ++p) {
+    world_.disk(input_store).WriteDurable(std::string(kStoreRoot) + "/input/part-" + std::to_string(p),
+                                          parts[p]);
+  }
+  ExternalServices services{Address{"input-store", kStorePort}, Address{"output-store", kStorePort},
+                            Address{"checkpoint-store", kStorePort}};
+  jm_config_.port = kJobManagerPort;
+  jm_config_.job.source_parallelism = options.source_parallelism;
+  jm_config_.job.parallelism = options.parallelism;
+  jm_config_.job.source_records_per_second = options.source_records_per_second;
+  jm_config_.services = services;
+  jm_config_.checkpoint_interval_ns = options.checkpoint_interval_ms * kNanosPerMilli;
+  world_.AddHost("jobmanager", [this](Host& host) {
+    Status s = RunJobManager(host, jm_config_);
+    host.log.Info("jobmanager.exited", s.ToString());
+  });
+  tm_configs_.resize(options.taskmanagers);
+  for (int i = 0; i < options.taskmanagers; ++i) {
+    TaskManagerConfig& config = tm_configs_[i];
+    config.id = "taskmanager-" + std::to_string(i + 1);
+    config.job_manager = Address{"jobmanager", kJobManagerPort};
+    config.data_address = Address{config.id, kDataPort};
+    config.slots = options.slots_per_taskmanager;
+    config.services = services;
+    taskmanagers_.push_back(world_.AddHost(config.id, [&config](Host& host) {
+      Status s = RunTaskManager(host, config);
+      host.log.Error("taskmanager.exited", s.ToString());
+    }));
+  }
+  world_.AddEventObserver([this](sim::World::HostId, Severity, std::string_view category,
+                                 std::string_view message) {
+    if (category == "checkpoint.completed") ++checkpoints_completed_;
+    if (category == "job.restarting") ++restarts_;
+    if (category == "job.finished") finished_ = true;
+    if (category == "job.failed") {
+      failed_ = true;
+      failure_ = std::string(message);
+    }
+  });
+}
+
+void WordCountCluster::Run(int64_t time_limit_ms) {
+  world_.RunUntil([this] { return finished_ || failed_; }, time_limit_ms * kNanosPerMilli);
+}
+
+std::map<std::string, std::string> WordCountCluster::CommittedOutput() {
+  std::map<std::string, std::string> output;
+  sim::SimDisk& disk = world_.disk(output_store_);
+  const std::string dir = std::string(kStoreRoot) + "/output/committed";
+  for (const std::string& name : disk.ListCurrent(dir)) {
+    auto contents = disk.ReadCurrent(dir + "/" + name);
+    if (contents.ok()) output[name] = std::move(contents).value();
+  }
+  return output;
+}
+
+}  // namespace sluice::scenarios

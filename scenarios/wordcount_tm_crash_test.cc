@@ -1,0 +1,36 @@
+#include "scenarios/wordcount_tm_crash.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace sluice::scenarios {
+namespace {
+
+std::string SampleText() {
+  std::string text;
+  const char* lines[] = {"The quick brown fox jumps over the lazy dog.",
+                         "A stitch in time saves nine; the early bird catches the worm.",
+                         "To be, or not to be: that is the question.",
+                         "All that glitters is not gold -- 42 times 7."};
+  for (int i = 0; i < 600; ++i) {
+    text += lines[i % 4];
+    text += " line " + std::to_string(i) + "\n";
+  }
+  return text;
+}
+
+TEST(WordCountTmCrashTest, PassesAndIsDeterministic) {
+  const uint64_t seed = 3;
+  ScenarioOptions options{seed, SampleText()};
+  ScenarioResult first = RunWordCountTmCrash(options);
+  ASSERT_TRUE(first.pass) << "seed " << seed << ": " << first.failure
+                          << "\nrerun: sluice sim run wordcount-tm-crash --seed " << seed;
+  EXPECT_GE(first.checkpoints_completed, 1);
+  EXPECT_EQ(first.faults.size(), 2u);
+  ScenarioResult second = RunWordCountTmCrash(options);
+  EXPECT_EQ(first.trace_hash, second.trace_hash) << "seed " << seed << " is not deterministic";
+}
+
+}  // namespace
+}  // namespace sluice::scenarios

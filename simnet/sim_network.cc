@@ -1,0 +1,249 @@
+// NetFabric: hosts, faults (crash, partition), listen, connect and accept. The data path (write,
+// read, delivery, close, resets) is in sim_stream.cc.
+#include <algorithm>
+#include <cassert>
+#include <exception>
+#include <utility>
+
+#include "simnet/sim_network.h"
+#include "simnet/sim_network_internal.h"
+
+namespace sluice::sim {
+namespace {
+
+std::pair<HostId, HostId> LinkKey(HostId a, HostId b) { return {std::min(a, b), std::max(a, b)}; }
+
+}  // namespace
+
+NetFabric::NetFabric(SimCore& core, Random random, Options options)
+    : core_(core), random_(random), options_(options) {
+  assert(options_.latency_min_ns >= 0 && options_.latency_min_ns <= options_.latency_max_ns);
+}
+
+NetFabric::~NetFabric() = default;
+
+Network& NetFabric::AddHost(HostId id, const std::string& name, Fibers& fibers) {
+  assert(id != kNoHost && hosts_.count(id) == 0 && "host ids are unique and non-zero");
+  assert(host_ids_.count(name) == 0 && "host names are unique");
+  auto host_net = std::make_unique<HostNet>();
+  host_net->name = name;
+  host_net->fibers = &fibers;
+  host_net->network = std::make_unique<SimNetwork>(*this, id);
+  Network& network = *host_net->network;
+  hosts_.emplace(id, std::move(host_net));
+  host_ids_.emplace(name, id);
+  return network;
+}
+
+NetFabric::HostNet& NetFabric::host(HostId id) const {
+  auto it = hosts_.find(id);
+  assert(it != hosts_.end() && "unknown host id");
+  return *it->second;
+}
+
+Network& NetFabric::network(HostId id) { return *host(id).network; }
+
+void NetFabric::SetHostUp(HostId id, bool up) { host(id).up = up; }
+
+HostId NetFabric::FindHost(const std::string& name) const {
+  auto it = host_ids_.find(name);
+  return it == host_ids_.end() ? kNoHost : it->second;
+}
+
+NetFabric::Connection* NetFabric::Find(uint64_t connection_id) const {
+  auto it = connections_.find(connection_id);
+  return it == connections_.end() ? nullptr : it->second.get();
+}
+
+int64_t NetFabric::DrawLatency(HostId a, HostId b) {
+  auto it = link_latency_ns_.find(LinkKey(a, b));
+  if (it == link_latency_ns_.end()) {
+    return random_.UniformRange(options_.latency_min_ns, options_.latency_max_ns);
+  }
+  return random_.UniformRange(it->second.first, it->second.second);
+}
+
+uint16_t NetFabric::NextEphemeralPort(HostId id) {
+  HostNet& h = host(id);
+  // Bounded: at most the whole ephemeral range is probed.
+  for (int tries = 0; tries <= 65535 - kEphemeralPortFirst; ++tries) {
+    const uint16_t port = h.next_ephemeral_port;
+    h.next_ephemeral_port = port == 65535 ? kEphemeralPortFirst : static_cast<uint16_t>(port + 1);
+    if (bound_ports_.count({id, port}) == 0) return port;
+  }
+  assert(false && "ephemeral ports exhausted");
+  return 0;
+}
+
+void NetFabric::CrashHost(HostId id) {
+  assert(!core_.InFiber() && "crashes run in world context");
+  for (auto& [connection_id, connection] : connections_) {  // id order: deterministic
+    for (int side = 0; side < 2; ++side) {
+      if (connection->end[side].host == id) KillEndpoint(*connection, side);
+    }
+  }
+  std::vector<uint64_t> own;
+  for (const auto& [listener_id, listener] : listeners_) {
+    if (listener->host == id) own.push_back(listener_id);
+  }
+  for (uint64_t listener_id : own) CloseListener(listener_id);
+  host(id).up = false;
+}
+
+void NetFabric::KillEndpoint(Connection& connection, int side) {
+  Endpoint& dead = connection.end[side];
+  if (dead.closed && dead.reset) return;
+  dead.closed = true;
+  dead.reset = true;
+  dead.reset_pending = false;
+  connection.dir[1 - side].DropReceived();
+  // The peer learns of it one latency later (a reset, not an orderly FIN).
+  if (connection.end[1 - side].host != dead.host) ScheduleReset(connection, 1 - side);
+}
+
+void NetFabric::Partition(HostId a, HostId b) {
+  assert(a != b && "a host cannot be partitioned from itself");
+  partitions_.insert(LinkKey(a, b));
+  for (auto& [connection_id, connection] : connections_) {
+    const HostId x = connection->end[0].host;
+    const HostId y = connection->end[1].host;
+    if (LinkKey(x, y) != LinkKey(a, b)) continue;
+    connection->broken = true;
+    for (Direction& d : connection->dir) {
+      d.in_flight.clear();  // their pending delivery events find nothing and do nothing
+      d.in_flight_bytes = 0;
+    }
+    ScheduleReset(*connection, 0);
+    ScheduleReset(*connection, 1);
+  }
+}
+
+void NetFabric::Heal(HostId a, HostId b) { partitions_.erase(LinkKey(a, b)); }
+
+bool NetFabric::IsPartitioned(HostId a, HostId b) const {
+  return partitions_.count(LinkKey(a, b)) != 0;
+}
+
+void NetFabric::SetLinkLatency(HostId a, HostId b, int64_t min_ns, int64_t max_ns) {
+  assert(min_ns >= 0 && min_ns <= max_ns && "latency range must be 0 <= min <= max");
+  link_latency_ns_[LinkKey(a, b)] = {min_ns, max_ns};
+}
+
+Result<std::unique_ptr<Listener>> NetFabric::Listen(HostId id, uint16_t port) {
+  if (port == 0) port = NextEphemeralPort(id);
+  if (bound_ports_.count({id, port}) != 0) {
+    return AlreadyExistsError("listen: port " + std::to_string(port) + " on " + host(id).name +
+                              " is in use");
+  }
+  auto state = std::make_unique<ListenerState>();
+  state->id = next_listener_id_++;
+  state->host = id;
+  state->port = port;
+  const uint64_t listener_id = state->id;
+  bound_ports_.emplace(std::make_pair(id, port), listener_id);
+  listeners_.emplace(listener_id, std::move(state));
+  return std::unique_ptr<Listener>(std::make_unique<SimListener>(*this, listener_id, port));
+}
+
+Status NetFabric::ConnectTimedOut(HostId from, HostId to, const Address& address,
+                                  int64_t deadline_ns) {
+  host(from).fibers->SleepUntil(deadline_ns);
+  core_.trace().Record(TraceKind::kRefuse, from, to, address.port, 2);
+  return DeadlineExceededError("connect to " + address.ToString() + " timed out");
+}
+
+Result<std::unique_ptr<Stream>> NetFabric::Connect(HostId from, const Address& address,
+                                                   int64_t timeout_ns) {
+  const int64_t deadline_ns = core_.now_ns() + std::max<int64_t>(timeout_ns, 0);
+  const HostId to = FindHost(address.host);
+  const int64_t latency_ns = DrawLatency(from, to == kNoHost ? from : to);
+  if (to != kNoHost && IsPartitioned(from, to)) {
+    return ConnectTimedOut(from, to, address, deadline_ns);
+  }
+  if (core_.now_ns() + latency_ns > deadline_ns) {
+    return ConnectTimedOut(from, to, address, deadline_ns);
+  }
+  host(from).fibers->SleepFor(latency_ns);
+  if (std::uncaught_exceptions() > 0) return CancelledError("connect: fiber unwinding");
+  if (to != kNoHost && IsPartitioned(from, to)) {
+    return ConnectTimedOut(from, to, address, deadline_ns);
+  }
+  auto bound = bound_ports_.find({to, address.port});
+  ListenerState* listener = bound == bound_ports_.end() ? nullptr : listeners_[bound->second].get();
+  if (to == kNoHost || !host(to).up || listener == nullptr ||
+      listener->backlog.size() >= kAcceptBacklogMax) {
+    core_.trace().Record(TraceKind::kRefuse, from, to, address.port, 1);
+    return UnavailableError("connect to " + address.ToString() + ": connection refused");
+  }
+  const uint64_t connection_id = Establish(from, to, address.port, *listener);
+  return std::unique_ptr<Stream>(std::make_unique<SimStream>(*this, connection_id, 0));
+}
+
+uint64_t NetFabric::Establish(HostId from, HostId to, uint16_t port, ListenerState& listener) {
+  auto connection = std::make_unique<Connection>();
+  connection->id = next_connection_id_++;
+  connection->end[0].host = from;
+  connection->end[0].port = NextEphemeralPort(from);
+  connection->end[1].host = to;
+  connection->end[1].port = port;
+  const uint64_t connection_id = connection->id;
+  core_.trace().Record(TraceKind::kConnect, connection_id, from, to, port);
+  connections_.emplace(connection_id, std::move(connection));
+  listener.backlog.push_back(connection_id);
+  listener.acceptors.NotifyOne(*host(to).fibers);
+  return connection_id;
+}
+
+Result<std::unique_ptr<Stream>> NetFabric::Accept(uint64_t listener_id) {
+  for (;;) {
+    auto it = listeners_.find(listener_id);
+    if (it == listeners_.end() || it->second->closed) {
+      return UnavailableError("accept: listener closed");
+    }
+    ListenerState& listener = *it->second;
+    if (!listener.backlog.empty()) {
+      const uint64_t connection_id = listener.backlog.front();
+      listener.backlog.pop_front();
+      assert(Find(connection_id) != nullptr && "a backlog connection is held by its server side");
+      core_.trace().Record(TraceKind::kAccept, connection_id, listener.host);
+      return std::unique_ptr<Stream>(std::make_unique<SimStream>(*this, connection_id, 1));
+    }
+    if (!WaitOn(listener.acceptors, listener.host)) {
+      return CancelledError("accept: fiber unwinding");
+    }
+  }
+}
+
+void NetFabric::CloseListener(uint64_t listener_id) {
+  auto it = listeners_.find(listener_id);
+  if (it == listeners_.end() || it->second->closed) return;
+  ListenerState& listener = *it->second;
+  listener.closed = true;
+  bound_ports_.erase({listener.host, listener.port});
+  // Connections nobody accepted: the client sees a reset.
+  for (uint64_t connection_id : listener.backlog) {
+    Connection* connection = Find(connection_id);
+    assert(connection != nullptr);
+    KillEndpoint(*connection, 1);
+    connection->end[1].attached = false;
+    EraseIfDetached(connection_id);
+  }
+  listener.backlog.clear();
+  WakeAll(listener.acceptors, listener.host);
+}
+
+void NetFabric::DestroyListener(uint64_t listener_id) {
+  CloseListener(listener_id);
+  listeners_.erase(listener_id);
+}
+
+bool NetFabric::WaitOn(WaitList& list, HostId id) {
+  list.Wait(*host(id).fibers);
+  return std::uncaught_exceptions() == 0;
+}
+
+void NetFabric::WakeAll(WaitList& list, HostId id) {
+  if (!list.empty()) list.NotifyAll(*host(id).fibers);
+}
+
+}  // namespace sluice::sim

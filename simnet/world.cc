@@ -1,0 +1,209 @@
+#include "simnet/world.h"
+
+#include <cassert>
+#include <utility>
+
+#include "simnet/sim_disk.h"
+#include "simnet/sim_host.h"
+#include "simnet/sim_network.h"
+
+namespace sluice::sim {
+
+// Everything one host owns. It survives crashes (the disk is what survives; the rest is reused
+// by the next incarnation), so references into it, e.g. Host&, stay valid for the world's life.
+struct World::HostState {
+  HostState(World& world, HostId host_id, std::string host_name, HostProgram host_program)
+      : id(host_id),
+        name(std::move(host_name)),
+        program(std::move(host_program)),
+        clock(*world.core_),
+        fibers(*world.core_, host_id, name),
+        random(world.core_->root_random().Fork()),
+        disk(*world.core_, host_id, fibers, world.core_->root_random().Fork(),
+             world.options_.disk_latency_max_ns),
+        log([&world, host_id](Severity severity, std::string_view category,
+                              std::string_view message) {
+          world.OnRecord(host_id, severity, category, message);
+        }),
+        host{name, clock, fibers, world.fabric_->AddHost(host_id, name, fibers), disk, random, log} {}
+
+  const HostId id;
+  const std::string name;
+  const HostProgram program;
+  bool up = false;
+  bool crashed = false;  // down because of Crash (Restart allowed)
+  uint64_t incarnation = 0;
+  SimClock clock;
+  SimFibers fibers;
+  Random random;
+  SimDisk disk;
+  SimEventLog log;
+  Host host;
+};
+
+World::World(WorldOptions options)
+    : options_(options),
+      core_(std::make_unique<SimCore>(options.seed, options.random_scheduling)),
+      scenario_random_(core_->root_random().Fork()) {
+  NetFabric::Options net;
+  net.latency_min_ns = options_.link_latency_min_ns;
+  net.latency_max_ns = options_.link_latency_max_ns;
+  net.short_read_probability = options_.short_read_probability;
+  fabric_ = std::make_unique<NetFabric>(*core_, core_->root_random().Fork(), net);
+}
+
+World::~World() {
+  // Teardown is not part of the run: callbacks into the scenario (which may already be gone)
+  // stop here.
+  core_->trace().SetSink(nullptr);
+  observers_.clear();
+  // Unwind fibers while the network, disks and event queue their destructors touch still exist.
+  for (auto& h : hosts_) {
+    h->up = false;
+    h->fibers.set_up(false);
+    core_->scheduler().KillGroup(h->id);
+  }
+}
+
+World::HostState& World::state(HostId id) const {
+  assert(id != kNoHost && id <= hosts_.size() && "unknown host id");
+  return *hosts_[id - 1];
+}
+
+World::HostId World::AddHost(std::string name, HostProgram program) {
+  assert(host_ids_.count(name) == 0 && "host names are unique");
+  assert(program && "a host needs a program");
+  const HostId id = static_cast<HostId>(hosts_.size() + 1);
+  host_ids_.emplace(name, id);
+  hosts_.push_back(std::make_unique<HostState>(*this, id, std::move(name), std::move(program)));
+  StartHost(id);
+  return id;
+}
+
+void World::StartHost(HostId id) {
+  if (core_->InFiber()) {
+    Schedule(now_ns(), [this, id] { StartHost(id); });
+    return;
+  }
+  HostState& h = state(id);
+  if (h.up) return;
+  h.up = true;
+  h.crashed = false;
+  ++h.incarnation;
+  h.fibers.set_up(true);
+  fabric_->SetHostUp(id, true);
+  core_->trace().Record(TraceKind::kHostStart, id, h.incarnation);
+  HostState* host_state = &h;  // lives as long as the world
+  const FiberId main = core_->scheduler().Spawn(
+      id, h.name + "/main", [host_state] { host_state->program(host_state->host); });
+  assert(main != kNoFiber && "a host that is up can spawn");
+  (void)main;
+}
+
+void World::Crash(HostId id) {
+  if (core_->InFiber()) {
+    Schedule(now_ns(), [this, id] { Crash(id); });
+    return;
+  }
+  HostState& h = state(id);
+  if (!h.up) return;
+  h.up = false;
+  h.crashed = true;
+  h.fibers.set_up(false);  // no new fibers from here on
+  core_->trace().Record(TraceKind::kHostCrash, id, h.incarnation);
+  // Endpoints die first, so that streams destroyed by the unwinding send no orderly FIN.
+  fabric_->CrashHost(id);
+  core_->scheduler().KillGroup(id);
+  assert(core_->scheduler().LiveCountInGroup(id) == 0 && "a crashed host has no fibers left");
+  h.disk.Crash();  // after the unwinding: open files were released by their destructors
+}
+
+void World::Restart(HostId id) {
+  if (core_->InFiber()) {
+    Schedule(now_ns(), [this, id] { Restart(id); });
+    return;
+  }
+  HostState& h = state(id);
+  assert(!h.up && h.crashed && "Restart is for a crashed host");
+  if (h.up) return;
+  StartHost(id);
+}
+
+bool World::IsUp(HostId id) const { return state(id).up; }
+
+void World::Partition(HostId a, HostId b) {
+  state(a);  // validates the ids
+  state(b);
+  core_->trace().Record(TraceKind::kPartition, a, b);
+  fabric_->Partition(a, b);
+}
+
+void World::Heal(HostId a, HostId b) {
+  core_->trace().Record(TraceKind::kHeal, a, b);
+  fabric_->Heal(a, b);
+}
+
+void World::SetLinkLatency(HostId a, HostId b, int64_t min_ns, int64_t max_ns) {
+  core_->trace().Record(TraceKind::kLinkLatency, a, b, static_cast<uint64_t>(min_ns),
+                        static_cast<uint64_t>(max_ns));
+  fabric_->SetLinkLatency(a, b, min_ns, max_ns);
+}
+
+void World::Schedule(int64_t at_ns, std::function<void()> event) {
+  core_->At(at_ns, std::move(event));
+}
+
+World::RunOutcome World::RunUntil(const std::function<bool()>& done, int64_t time_limit_ns) {
+  assert(!core_->InFiber() && "RunUntil drives the world: call it outside fibers");
+  for (;;) {
+    if (done && done()) return RunOutcome::kDone;
+    switch (core_->Step(time_limit_ns)) {
+      case SimCore::StepResult::kRan:
+        break;
+      case SimCore::StepResult::kQuiescent:
+        return RunOutcome::kQuiescent;
+      case SimCore::StepResult::kTimeLimit:
+        return RunOutcome::kTimeLimit;
+    }
+  }
+}
+
+int64_t World::now_ns() const { return core_->now_ns(); }
+
+uint64_t World::trace_hash() const { return core_->trace().hash(); }
+
+void World::Trace(std::string_view kind, std::string_view detail) {
+  core_->trace().RecordText(TraceKind::kUser, 0, 0, kind, detail);
+}
+
+void World::SetTraceSink(std::function<void(std::string_view line)> sink) {
+  core_->trace().SetSink(std::move(sink));
+}
+
+SimDisk& World::disk(HostId id) { return state(id).disk; }
+
+World::HostId World::FindHost(const std::string& name) const {
+  auto it = host_ids_.find(name);
+  return it == host_ids_.end() ? kNoHost : it->second;
+}
+
+const std::string& World::host_name(HostId id) const { return state(id).name; }
+
+Host& World::host(HostId id) { return state(id).host; }
+
+size_t World::connection_count() const { return fabric_->connection_count(); }
+
+void World::AddEventObserver(EventObserver observer) { observers_.push_back(std::move(observer)); }
+
+void World::OnRecord(HostId id, Severity severity, std::string_view category,
+                     std::string_view message) {
+  core_->trace().RecordText(TraceKind::kLog, id, static_cast<uint64_t>(severity), category,
+                            message);
+  for (const EventObserver& observer : observers_) observer(id, severity, category, message);
+}
+
+uint64_t World::events_processed() const { return core_->events_processed(); }
+
+uint64_t World::fiber_switches() const { return core_->scheduler().switch_count(); }
+
+}  // namespace sluice::sim

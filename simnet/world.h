@@ -1,0 +1,132 @@
+// World: a whole simulated cluster in one process, on one thread, FoundationDB-simulator style.
+// Hosts run their programs as fibers over one Scheduler (group = host id) and reach the outside
+// only through their sluice::Host seam, which the World implements: virtual Clock, Fibers with
+// timers on the world event queue, SimNetwork (simnet/sim_network.h), SimDisk
+// (simnet/sim_disk.h), a forked Random and an EventLog folded into the trace.
+//
+// Determinism: one root PRNG seeded by WorldOptions::seed; every random choice (scheduling,
+// latency, disk timing, host streams, scenario draws via random()) comes from streams forked from
+// it in a fixed order. Same seed and same scenario -> same run, same trace_hash(), bit for bit.
+//
+// Contexts: "world context" means outside any fiber: the test or scenario body, Schedule()d
+// events and RunUntil's `done` predicate. Crash/Restart/StartHost called from inside a fiber are
+// deferred to a world event at the current time (so IsUp changes only when that event runs).
+// Single-threaded; nothing here suspends.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/runtime/event_log.h"
+#include "engine/runtime/host.h"
+#include "engine/runtime/random.h"
+#include "simnet/sim_core.h"
+
+namespace sluice::sim {
+
+class SimDisk;
+class NetFabric;
+
+struct WorldOptions {
+  uint64_t seed = 1;
+  int64_t link_latency_min_ns = 100 * 1000;       // 100 us
+  int64_t link_latency_max_ns = 2 * 1000 * 1000;  // 2 ms
+  int64_t disk_latency_max_ns = 200 * 1000;       // 200 us per disk operation
+  bool random_scheduling = true;  // false: runnable fibers run FIFO
+  // Probability that a Stream::Read returns fewer bytes than it could (exercises short reads).
+  double short_read_probability = 0.0;
+};
+
+class World {
+ public:
+  using HostId = sim::HostId;
+  using HostProgram = std::function<void(Host&)>;
+  using EventObserver = std::function<void(HostId, Severity, std::string_view category,
+                                           std::string_view message)>;
+  enum class RunOutcome { kDone, kTimeLimit, kQuiescent };
+
+  explicit World(WorldOptions options = {});
+  // Drops the trace sink and the observers, unwinds every host's fibers (as a crash would), then
+  // frees everything.
+  ~World();
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+  // Adds a host named `name` (unique) and starts `program` as its main fiber at the current time.
+  // Ids are 1, 2, ... in order of addition.
+  HostId AddHost(std::string name, HostProgram program);
+  // Starts the program of a host that is down (no effect on an up host).
+  void StartHost(HostId id);
+  // Unwinds all the host's fibers (Scheduler::KillGroup, newest first), resets its connections
+  // (peers see kUnavailable one link latency later), closes its listeners and drops everything
+  // not durable on its disk. The host stays down. No effect on a down host.
+  void Crash(HostId id);
+  // Runs the program again, on what survived on its disk. Only for a crashed (down) host.
+  void Restart(HostId id);
+  bool IsUp(HostId id) const;
+
+  // Symmetric. Breaks existing connections between a and b (both sides see a reset one latency
+  // later); new connects between them time out (kDeadlineExceeded) until Heal.
+  void Partition(HostId a, HostId b);
+  void Heal(HostId a, HostId b);
+  // Latency of link a-b, both directions: uniform in [min_ns, max_ns] per message.
+  void SetLinkLatency(HostId a, HostId b, int64_t min_ns, int64_t max_ns);
+
+  // Runs `event` in world context at virtual time max(at_ns, now).
+  void Schedule(int64_t at_ns, std::function<void()> event);
+  // Runs the world until done() (checked before each step: one fiber run, or one jump of time
+  // with the events due then), until virtual time would pass time_limit_ns (absolute; time is then
+  // set to time_limit_ns), or until nothing is left to do (no runnable fiber, no event).
+  // World context only.
+  RunOutcome RunUntil(const std::function<bool()>& done, int64_t time_limit_ns);
+
+  int64_t now_ns() const;
+  // The trace hash so far (see simnet/trace.h).
+  uint64_t trace_hash() const;
+  // Folds a scenario's own record into the trace.
+  void Trace(std::string_view kind, std::string_view detail);
+  // While set, every trace record is also written as a line (slow; for debugging one run).
+  void SetTraceSink(std::function<void(std::string_view line)> sink);
+
+  // The scenario's PRNG (nemesis timing, workload choices), forked from the root.
+  Random& random() { return scenario_random_; }
+  SimDisk& disk(HostId id);
+  // kNoHost (0) if no host has that name.
+  HostId FindHost(const std::string& name) const;
+  const std::string& host_name(HostId id) const;
+  // The Host handed to the host's program (for scenario code that needs to reach a host).
+  Host& host(HostId id);
+  size_t host_count() const { return hosts_.size(); }
+  // Connections the network still holds (0 once every stream has been destroyed; leak checks).
+  size_t connection_count() const;
+
+  // Every EventLog record from any host is folded into the trace and passed to each observer,
+  // in the order added. Observers run where Record was called (usually in a host's fiber) and
+  // must not suspend.
+  void AddEventObserver(EventObserver observer);
+
+  // Fiber runs plus events run so far (for benchmarks).
+  uint64_t events_processed() const;
+  // Fiber switches so far.
+  uint64_t fiber_switches() const;
+
+ private:
+  struct HostState;
+  HostState& state(HostId id) const;
+  void OnRecord(HostId id, Severity severity, std::string_view category, std::string_view message);
+
+  WorldOptions options_;
+  std::unique_ptr<SimCore> core_;
+  Random scenario_random_;
+  std::unique_ptr<NetFabric> fabric_;
+  std::vector<std::unique_ptr<HostState>> hosts_;  // index = id - 1
+  std::map<std::string, HostId> host_ids_;
+  std::vector<EventObserver> observers_;
+};
+
+}  // namespace sluice::sim

@@ -1,0 +1,239 @@
+#include "tools/cluster_commands.h"
+
+#include <stdlib.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <cstdio>
+#include <filesystem>
+#include <system_error>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include "tools/cli_common.h"
+#include "tools/corpus.h"
+#include "tools/exactly_once.h"
+#include "tools/file_util.h"
+#include "tools/local_cluster.h"
+#include "tools/process.h"
+#include "tools/source_progress.h"
+
+namespace sluice::tools {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kSourceParallelism = 2;
+constexpr int kParallelism = 4;
+constexpr int kSlotsPerTaskManager = 2;
+constexpr int kTaskManagersMax = 64;
+constexpr int64_t kWaitPollMs = 50;
+constexpr int kLogTailLines = 15;
+constexpr char kKilledTaskManager[] = "taskmanager-1";
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+int FailedRun(std::string_view message) {
+  PrintError(message);
+  return kExitFailed;
+}
+
+Result<std::string> MakeWorkDir() {
+  std::error_code error;
+  const std::filesystem::path temp = std::filesystem::temp_directory_path(error);
+  std::string pattern = (error ? std::filesystem::path("/tmp") : temp) / "sluice-cluster-XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr) {
+    return IoError(fmt::format("cannot create a work directory like '{}': {}", pattern,
+                               std::strerror(errno)));
+  }
+  return pattern;
+}
+
+Status WritePartitions(const std::string& store_root, const std::string& input) {
+  const std::string dir = store_root + "/input";
+  RETURN_IF_ERROR(CreateDirectories(dir));
+  const size_t split = HalfwayLineBoundary(input);
+  static_assert(kSourceParallelism == 2, "the input is split in halves");
+  RETURN_IF_ERROR(WriteWholeFile(dir + "/part-0", input.substr(0, split)));
+  return WriteWholeFile(dir + "/part-1", input.substr(split));
+}
+
+void PrintLogTail(const std::string& path) {
+  auto text = ReadWholeFile(path);
+  if (!text.ok()) return PrintWarning(text.status().message());
+  const std::string_view log = text.value();
+  size_t start = log.size();
+  if (start > 0 && log[start - 1] == '\n') --start;  // the last line's own newline
+  for (int lines = 1; start > 0; --start) {
+    if (log[start - 1] == '\n' && ++lines > kLogTailLines) break;
+  }
+  fmt::print(stderr, "--- last lines of {} ---\n{}", path, log.substr(start));
+  if (!log.empty() && log.back() != '\n') fmt::print(stderr, "\n");
+}
+
+void KillTaskManager(LocalCluster& cluster, Clock::time_point start) {
+  const double at_s = SecondsSince(start);
+  Status killed = cluster.KillAndReplaceTaskManager(kKilledTaskManager);
+  std::optional<int64_t> records = SourceRecordsFromLogs(cluster.TaskManagerLogs());
+  if (!records) {
+    records = CountLinesInFiles(cluster.StoreRoot() + "/output/committed");
+    PrintWarning("no source.progress events in the TaskManager logs: the record count below is "
+                 "the number of committed output records");
+  }
+  fmt::print("killed taskmanager {} at {:.1f} s after {} source records\n", kKilledTaskManager,
+             at_s, *records);
+  std::fflush(stdout);
+  if (!killed.ok()) PrintError("restarting " + std::string(kKilledTaskManager) + ": " +
+                               killed.message());
+}
+
+// Waits for the JobManager to exit, killing a TaskManager on the way if asked. Returns the
+// JobManager's wait status, or an error when the store died or the timeout passed.
+Result<int> WaitForJobManager(LocalCluster& cluster, const ClusterCommands::Options& options,
+                              Clock::time_point start) {
+  bool kill_pending = options.kill_after_s >= 0;
+  for (;;) {
+    if (std::optional<int> wait_status = cluster.PollJobManager()) {
+      const char* verb = ExitedCleanly(*wait_status) ? "finished" : "ended";
+      fmt::print("{}job {} at {:.1f} s\n", kill_pending ? "no kill: " : "", verb,
+                 SecondsSince(start));
+      return *wait_status;
+    }
+    for (const std::string& message : cluster.PollUnexpectedExits()) PrintWarning(message);
+    if (!cluster.StoreRunning()) return UnavailableError("the store process is gone");
+    if (kill_pending && SecondsSince(start) >= options.kill_after_s) {
+      kill_pending = false;
+      KillTaskManager(cluster, start);
+    }
+    if (SecondsSince(start) >= options.timeout_s) {
+      return DeadlineExceededError(
+          fmt::format("the job did not finish within {:.0f} s (--timeout)", options.timeout_s));
+    }
+    SleepMs(kWaitPollMs);
+  }
+}
+
+// Copies the committed output into `output_dir` and checks it; returns whether it is exactly once.
+bool CollectAndVerify(const std::string& committed_dir, const std::string& output_dir,
+                      const std::string& input) {
+  auto names = ListRegularFiles(committed_dir);
+  if (!names.ok()) {
+    PrintError(names.status().message());
+    return false;
+  }
+  ExactlyOnceChecker checker(input);
+  for (const std::string& name : names.value()) {
+    auto text = ReadWholeFile(committed_dir + "/" + name);
+    Status copied = text.ok() ? WriteWholeFile(output_dir + "/" + name, text.value()) : text.status();
+    if (!copied.ok()) {
+      PrintError(copied.message());
+      return false;
+    }
+    checker.AddFile(name, text.value());
+  }
+  checker.Finish();
+  fmt::print("output: {} files, {} records in {}\n", names->size(), checker.records(), output_dir);
+  if (checker.ok()) {
+    fmt::print("exactly once: OK ({} records)\n", checker.records());
+  } else {
+    fmt::print("exactly once: FAILED: {}\n", checker.problem());
+  }
+  return checker.ok();
+}
+
+Status ValidateOptions(const ClusterCommands::Options& options) {
+  if (options.job != "wordcount") {
+    return InvalidArgumentError(
+        fmt::format("unknown job '{}'; the only job `cluster local` runs is wordcount", options.job));
+  }
+  return CreateDirectories(options.output_dir).WithContext("--output");
+}
+
+// Runs the cluster in `work_dir` and returns the exit code.
+int RunInWorkDir(const ClusterCommands::Options& options, const std::string& input,
+                 const std::string& work_dir) {
+  LocalCluster cluster(LocalClusterConfig{work_dir, options.taskmanagers, kSlotsPerTaskManager,
+                                          kSourceParallelism, kParallelism, options.source_rate});
+  Status written = WritePartitions(cluster.StoreRoot(), input);
+  if (!written.ok()) return FailedRun(written.message());
+  fmt::print("cluster: store, jobmanager and {} taskmanagers on 127.0.0.1; work directory {}\n",
+             options.taskmanagers, work_dir);
+  std::fflush(stdout);
+  Status started = cluster.Start();
+  if (!started.ok()) return FailedRun(started.message());
+
+  Result<int> jobmanager = WaitForJobManager(cluster, options, Clock::now());
+  cluster.StopAll();
+  const bool finished = jobmanager.ok() && ExitedCleanly(jobmanager.value());
+  if (!jobmanager.ok()) {
+    PrintError(jobmanager.status().message());
+  } else if (!finished) {
+    PrintError("the job failed: jobmanager " + DescribeWaitStatus(jobmanager.value()));
+    PrintLogTail(cluster.JobManagerLog());
+  }
+  const bool exactly_once =
+      CollectAndVerify(cluster.StoreRoot() + "/output/committed", options.output_dir, input);
+  return finished && exactly_once ? kExitOk : kExitFailed;
+}
+
+}  // namespace
+
+size_t HalfwayLineBoundary(std::string_view text) {
+  if (text.empty()) return 0;
+  const size_t newline = text.find('\n', (text.size() - 1) / 2);
+  return newline == std::string_view::npos ? text.size() : newline + 1;
+}
+
+ClusterCommands::ClusterCommands(CLI::App& root) {
+  CLI::App* cluster = root.add_subcommand("cluster", "Run a job on real processes");
+  cluster->require_subcommand(1);
+  local_ = cluster->add_subcommand("local", "Run a job on a store, a JobManager and N "
+                                            "TaskManagers, all processes on 127.0.0.1");
+  local_->add_option("job", options_.job, "The job to run (wordcount)")->required();
+  local_->add_option("--taskmanagers", options_.taskmanagers, "TaskManager processes (2 slots each)")
+      ->required()
+      ->check(CLI::Range(1, kTaskManagersMax));
+  local_->add_option("--input", options_.input_path, "Input file (default: the fortunes corpus)");
+  local_->add_option("--output", options_.output_dir, "Copy the committed output into DIR")
+      ->required();
+  local_->add_option("--kill-taskmanager-after", options_.kill_after_s,
+                     "SIGKILL taskmanager-1 after SECONDS and start a replacement")
+      ->check(CLI::NonNegativeNumber);
+  local_->add_option("--source-rate", options_.source_rate,
+                     "Source records per second over all sources (default 0: unthrottled)")
+      ->check(CLI::NonNegativeNumber);
+  local_->add_option("--timeout", options_.timeout_s,
+                     "Give up (exit 1) if the job runs longer than SECONDS (default 600)")
+      ->check(CLI::PositiveNumber);
+  local_->add_flag("--keep-work-dir", options_.keep_work_dir,
+                   "Keep the work directory (store, logs) even when the run succeeds");
+}
+
+std::optional<int> ClusterCommands::RunParsed() const {
+  if (local_->parsed()) return RunLocalCluster(options_);
+  return std::nullopt;
+}
+
+int RunLocalCluster(const ClusterCommands::Options& options) {
+  Status valid = ValidateOptions(options);
+  if (!valid.ok()) return UsageError(valid.message());
+  auto input = LoadInput(options.input_path);
+  if (!input.ok()) return UsageError(input.status().message());
+  auto work_dir = MakeWorkDir();
+  if (!work_dir.ok()) return FailedRun(work_dir.status().message());
+
+  const int exit_code = RunInWorkDir(options, input.value(), work_dir.value());
+  if (exit_code == kExitOk && !options.keep_work_dir) {
+    std::error_code error;
+    std::filesystem::remove_all(work_dir.value(), error);
+  } else {
+    fmt::print("work directory kept: {}\n", work_dir.value());
+  }
+  return exit_code;
+}
+
+}  // namespace sluice::tools

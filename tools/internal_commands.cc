@@ -1,0 +1,117 @@
+#include "tools/internal_commands.h"
+
+#include <unistd.h>
+
+#include <functional>
+#include <utility>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include "engine/connectors/store.h"
+#include "engine/jobmanager/job_manager.h"
+#include "engine/runtime/real/real_runtime.h"
+#include "engine/taskmanager/task_manager.h"
+#include "tools/cli_common.h"
+
+namespace sluice::tools {
+namespace {
+
+constexpr char kLoopback[] = "127.0.0.1";
+// The store's directory under the store process's root (the cluster command reads it there).
+constexpr char kStoreDirName[] = "store";
+
+ExternalServices LoopbackServices(int store_port) {
+  const Address store{kLoopback, static_cast<uint16_t>(store_port)};
+  return ExternalServices{store, store, store};
+}
+
+// Runs `program` on a fresh real host; exit 0 if it returned OK, 1 (with the status on stderr)
+// otherwise.
+int RunHost(const std::string& name, const std::string& root_dir,
+            std::function<Status(Host&)> program) {
+  real::RealRuntime runtime(name, root_dir, /*seed=*/0);
+  fmt::print(stderr, "sluice: {} starting (pid {}, root {}, seed {})\n", name, getpid(), root_dir,
+             runtime.seed());
+  std::fflush(stderr);
+  const Status status = runtime.Run(std::move(program));
+  if (!status.ok()) {
+    PrintError(fmt::format("{}: {}", name, status.ToString()));
+    return kExitFailed;
+  }
+  fmt::print(stderr, "sluice: {} finished OK\n", name);
+  return kExitOk;
+}
+
+void AddPortOption(CLI::App* app, const std::string& name, int* port, const std::string& help) {
+  app->add_option(name, *port, help)->required()->check(CLI::Range(1, 65535));
+}
+
+}  // namespace
+
+InternalCommands::InternalCommands(CLI::App& root) {
+  CLI::App* internal = root.add_subcommand("internal", "Processes started by `cluster local`");
+  internal->group("");  // hidden from --help
+  internal->require_subcommand(1);
+
+  store_ = internal->add_subcommand("store", "Run the store server");
+  store_->add_option("--root", root_dir_, "Runtime root directory")->required();
+  AddPortOption(store_, "--port", &port_, "Listening port");
+
+  jobmanager_ = internal->add_subcommand("jobmanager", "Run the JobManager with word count");
+  jobmanager_->add_option("--root", root_dir_, "Runtime root directory")->required();
+  AddPortOption(jobmanager_, "--port", &port_, "Listening port");
+  AddPortOption(jobmanager_, "--store-port", &store_port_, "Store port on 127.0.0.1");
+  jobmanager_->add_option("--source-parallelism", source_parallelism_)->check(CLI::Range(1, 64));
+  jobmanager_->add_option("--parallelism", parallelism_)->check(CLI::Range(1, 128));
+  jobmanager_->add_option("--source-rate", source_rate_)->check(CLI::NonNegativeNumber);
+
+  taskmanager_ = internal->add_subcommand("taskmanager", "Run one TaskManager");
+  taskmanager_->add_option("--root", root_dir_, "Runtime root directory")->required();
+  taskmanager_->add_option("--id", id_, "TaskManager id")->required();
+  AddPortOption(taskmanager_, "--jobmanager-port", &jobmanager_port_, "JobManager port");
+  AddPortOption(taskmanager_, "--data-port", &data_port_, "Data-plane listening port");
+  AddPortOption(taskmanager_, "--store-port", &store_port_, "Store port on 127.0.0.1");
+  taskmanager_->add_option("--slots", slots_)->check(CLI::Range(1, 64));
+}
+
+std::optional<int> InternalCommands::RunParsed() const {
+  if (store_->parsed()) return RunStore();
+  if (jobmanager_->parsed()) return RunJobManagerProcess();
+  if (taskmanager_->parsed()) return RunTaskManagerProcess();
+  return std::nullopt;
+}
+
+int InternalCommands::RunStore() const {
+  StoreServerConfig config;
+  config.port = static_cast<uint16_t>(port_);
+  config.root = kStoreDirName;
+  return RunHost("store", root_dir_,
+                 [&config](Host& host) { return RunStoreServer(host, config); });
+}
+
+int InternalCommands::RunJobManagerProcess() const {
+  JobManagerConfig config;
+  config.port = static_cast<uint16_t>(port_);
+  config.job.job = "wordcount";
+  config.job.source_parallelism = source_parallelism_;
+  config.job.parallelism = parallelism_;
+  config.job.source_records_per_second = source_rate_;
+  config.services = LoopbackServices(store_port_);
+  config.state_dir = "state";
+  return RunHost("jobmanager", root_dir_,
+                 [&config](Host& host) { return RunJobManager(host, config); });
+}
+
+int InternalCommands::RunTaskManagerProcess() const {
+  TaskManagerConfig config;
+  config.id = id_;
+  config.job_manager = Address{kLoopback, static_cast<uint16_t>(jobmanager_port_)};
+  config.data_address = Address{kLoopback, static_cast<uint16_t>(data_port_)};
+  config.slots = slots_;
+  config.services = LoopbackServices(store_port_);
+  return RunHost(id_, root_dir_,
+                 [&config](Host& host) { return RunTaskManager(host, config); });
+}
+
+}  // namespace sluice::tools

@@ -1,0 +1,89 @@
+// LocalCluster: the OS processes of `sluice cluster local` on 127.0.0.1 — one store, one
+// JobManager and N TaskManagers, each this same binary started with `sluice internal ...`. The
+// object owns the children: its destructor SIGKILLs and reaps any still running, so no error path
+// leaks a process. Single-threaded; calls never block for long (Start waits for the store to listen,
+// StopAll for the children to exit).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/base/status.h"
+
+namespace sluice::tools {
+
+struct LocalClusterConfig {
+  std::string work_dir;  // fresh, exists; children's root directories and logs go under it
+  int taskmanagers = 1;
+  int slots_per_taskmanager = 2;
+  int source_parallelism = 2;
+  int parallelism = 4;
+  int64_t source_records_per_second = 0;  // 0 = unthrottled
+};
+
+class LocalCluster {
+ public:
+  // How long Start waits for the store to accept connections.
+  static constexpr int64_t kStoreStartTimeoutMs = 10'000;
+  // How long StopAll lets a child exit after SIGTERM before SIGKILL.
+  static constexpr int64_t kStopGraceMs = 2'000;
+
+  explicit LocalCluster(LocalClusterConfig config);
+  ~LocalCluster();
+  LocalCluster(const LocalCluster&) = delete;
+  LocalCluster& operator=(const LocalCluster&) = delete;
+
+  // The store's root directory: input/part-<i> go here before Start; output/committed/ after.
+  std::string StoreRoot() const;
+  std::string LogDir() const;
+
+  // Starts the store (and waits until it accepts connections), the JobManager and the
+  // TaskManagers taskmanager-1..N. kIoError / kUnavailable naming the process that failed.
+  Status Start();
+
+  // The JobManager's wait status once it has exited, nullopt while it runs.
+  std::optional<int> PollJobManager();
+  // Messages for children other than the JobManager that exited on their own since the last call.
+  std::vector<std::string> PollUnexpectedExits();
+  bool StoreRunning() const { return store_.running; }
+
+  // SIGKILLs TaskManager `id` and starts a replacement with the same id on a new data port.
+  Status KillAndReplaceTaskManager(const std::string& id);
+
+  // SIGTERM (then SIGKILL after kStopGraceMs) to every child still running; reaps them all.
+  void StopAll();
+
+  // Every TaskManager log written so far, including those of killed TaskManagers.
+  std::vector<std::string> TaskManagerLogs() const;
+  std::string JobManagerLog() const { return jobmanager_.log_path; }
+
+ private:
+  struct Child {
+    std::string name;
+    std::vector<std::string> args;
+    std::string log_path;
+    pid_t pid = -1;
+    bool running = false;
+    int wait_status = 0;
+  };
+
+  Status StartChild(Child* child);
+  Status WaitForStore();
+  Child MakeTaskManager(const std::string& id, uint16_t data_port, int incarnation) const;
+  void Reap(Child* child, int wait_status);
+
+  LocalClusterConfig config_;
+  uint16_t store_port_ = 0;
+  uint16_t jobmanager_port_ = 0;
+  Child store_;
+  Child jobmanager_;
+  std::vector<Child> taskmanagers_;
+  std::vector<std::string> retired_logs_;  // logs of TaskManagers that were killed
+  int replacements_ = 0;
+};
+
+}  // namespace sluice::tools
