@@ -2,6 +2,7 @@
 
 #include "engine/connectors/store.h"
 #include "simnet/sim_disk.h"
+#include <cstdio>
 
 namespace sluice::scenarios {
 namespace {
@@ -31,7 +32,7 @@ std::vector<std::string> WordCountCluster::SplitIntoPartitions(const std::string
 }
 
 WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const std::string& input)
-    : world_(sim::WorldOptions{.seed = options.seed}) {
+    : world_(sim::WorldOptions{.seed = options.seed}), log_events_(options.log_events) {
   auto add_store = [&](const std::string& name) {
     return world_.AddHost(name, [](Host& host) {
       Status s = RunStoreServer(host, StoreServerConfig{kStorePort, kStoreRoot});
@@ -53,6 +54,7 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   jm_config_.job.parallelism = options.parallelism;
   jm_config_.job.source_records_per_second = options.source_records_per_second;
   jm_config_.services = services;
+  jm_config_.min_taskmanagers = options.taskmanagers;
   jm_config_.checkpoint_interval_ns = options.checkpoint_interval_ms * kNanosPerMilli;
   world_.AddHost("jobmanager", [this](Host& host) {
     Status s = RunJobManager(host, jm_config_);
@@ -73,6 +75,11 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   }
   world_.AddEventObserver([this](sim::World::HostId, Severity, std::string_view category,
                                  std::string_view message) {
+    if (log_events_) {
+      std::fprintf(stderr, "%10.3f ms  %-28.*s %.*s\n", world_.now_ns() / 1e6,
+                   static_cast<int>(category.size()), category.data(),
+                   static_cast<int>(message.size()), message.data());
+    }
     if (category == "checkpoint.completed") ++checkpoints_completed_;
     if (category == "job.restarting") ++restarts_;
     if (category == "job.finished") finished_ = true;

@@ -23,6 +23,7 @@ struct WordCountClusterOptions {
   int parallelism = 4;
   int64_t checkpoint_interval_ms = 200;
   int64_t source_records_per_second = 0;  // total; 0 = unthrottled
+  bool log_events = false;                // print every host event to stderr
 };
 
 class WordCountCluster {
@@ -48,6 +49,7 @@ class WordCountCluster {
 
  private:
   sim::World world_;
+  bool log_events_ = false;
   JobManagerConfig jm_config_;
   std::vector<TaskManagerConfig> tm_configs_;
   std::vector<sim::World::HostId> taskmanagers_;

@@ -15,32 +15,50 @@ constexpr int64_t kTargetJobDurationMs = 4000;  // source throttle aims the job 
 constexpr int64_t kLivenessBoundMs = 120 * 1000;
 }  // namespace
 
+namespace {
+constexpr int kTaskManagers = 3;
+
+int64_t CountLines(const std::string& text) {
+  int64_t lines = 0;
+  for (char c : text) lines += c == '\n' ? 1 : 0;
+  if (!text.empty() && text.back() != '\n') ++lines;
+  return lines;
+}
+}  // namespace
+
 ScenarioResult RunWordCountTmCrash(const ScenarioOptions& options) {
+  // The schedule comes from its own stream of the seed, so that it does not shift when the world
+  // draws differently.
+  Random random(options.seed ^ 0x7363686564756c65ULL);
+  CrashSchedule schedule;
+  schedule.taskmanager = static_cast<int>(random.Uniform(kTaskManagers));
+  schedule.crash_ms = random.UniformRange(300, kTargetJobDurationMs - 500);
+  schedule.restart_ms = schedule.crash_ms + random.UniformRange(200, 2000);
+  return RunWordCountWithCrash(options, schedule);
+}
+
+ScenarioResult RunWordCountWithCrash(const ScenarioOptions& options, const CrashSchedule& schedule) {
   ScenarioResult result;
   result.scenario = "wordcount-tm-crash";
   result.seed = options.seed;
-  int64_t lines = 0;
-  for (char c : options.input_text) lines += c == '\n' ? 1 : 0;
-  if (!options.input_text.empty() && options.input_text.back() != '\n') ++lines;
+  const int64_t lines = CountLines(options.input_text);
   result.records_in = lines;
 
   WordCountClusterOptions cluster_options;
   cluster_options.seed = options.seed;
+  cluster_options.log_events = options.log_events;
+  cluster_options.taskmanagers = kTaskManagers;
   cluster_options.source_records_per_second =
       std::max<int64_t>(1, lines * 1000 / kTargetJobDurationMs);
   WordCountCluster cluster(cluster_options, options.input_text);
   sim::World& world = cluster.world();
 
-  Random& random = world.random();
-  const auto victim = cluster.taskmanagers()[random.Uniform(cluster.taskmanagers().size())];
-  const int64_t crash_ms = random.UniformRange(300, kTargetJobDurationMs - 500);
-  const int64_t restart_ms = crash_ms + random.UniformRange(200, 2000);
+  const auto victim = cluster.taskmanagers()[schedule.taskmanager];
   const std::string victim_name = world.host_name(victim);
-  world.Schedule(crash_ms * kNanosPerMilli, [&world, victim] { world.Crash(victim); });
-  world.Schedule(restart_ms * kNanosPerMilli, [&world, victim] { world.Restart(victim); });
-  result.faults.push_back(FaultRecord{crash_ms, "crash", victim_name});
-  result.faults.push_back(FaultRecord{restart_ms, "restart", victim_name});
-
+  world.Schedule(schedule.crash_ms * kNanosPerMilli, [&world, victim] { world.Crash(victim); });
+  world.Schedule(schedule.restart_ms * kNanosPerMilli, [&world, victim] { world.Restart(victim); });
+  result.faults.push_back(FaultRecord{schedule.crash_ms, "crash", victim_name});
+  result.faults.push_back(FaultRecord{schedule.restart_ms, "restart", victim_name});
   cluster.Run(kLivenessBoundMs);
   result.simulated_ms = world.now_ns() / kNanosPerMilli;
   result.trace_hash = world.trace_hash();

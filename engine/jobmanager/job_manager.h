@@ -33,6 +33,11 @@ struct JobManagerConfig {
   int64_t heartbeat_interval_ns = 100 * 1000 * 1000LL;
   int64_t heartbeat_timeout_ns = 1000 * 1000 * 1000LL;
   RestartStrategyConfig restart;
+  // The first deployment waits until this many TaskManagers have registered (or until
+  // initial_resource_wait_ns has passed with enough slots), so that the job spreads over the
+  // cluster instead of packing into the first TaskManagers to arrive. Restarts do not wait.
+  int min_taskmanagers = 1;
+  int64_t initial_resource_wait_ns = 5LL * 1000 * 1000 * 1000;
   std::string state_dir = "jobmanager";  // local disk: the epoch file
 };
 

@@ -31,7 +31,8 @@ JobMaster::JobMaster(Host& host, const JobManagerConfig& config, int64_t epoch,
 Status JobMaster::Run(Listener& listener) {
   RETURN_IF_ERROR(RecoverCheckpointStore());
   fibers_.push_back(host_.fibers.Spawn("jm-accept", [this, &listener] { Accept(listener); }));
-  next_heartbeat_ns_ = host_.clock.NowNs();
+  started_ns_ = host_.clock.NowNs();
+  next_heartbeat_ns_ = started_ns_;
   while (status_ != JobStatus::kFinished && status_ != JobStatus::kFailed) {
     if (auto event = events_.Pop(NextDeadline())) Handle(*event);
     Tick();

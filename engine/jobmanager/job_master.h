@@ -100,6 +100,7 @@ class JobMaster {
   int64_t next_checkpoint_id_ = 1;
   int64_t next_trigger_ns_ = 0;
   int64_t next_heartbeat_ns_ = 0;
+  int64_t started_ns_ = 0;
   std::string failure_;
 };
 

@@ -1,5 +1,6 @@
 // JobMaster: timers, scheduling and failover (the event handlers are in job_master.cc).
 #include <algorithm>
+#include <cassert>
 
 #include "engine/jobmanager/job_master.h"
 
@@ -15,6 +16,10 @@ int64_t JobMaster::NextDeadline() const {
     deadline = std::min(deadline, pending_->triggered_ns + config_.checkpoint_timeout_ns);
   }
   if (status_ == JobStatus::kRestarting) deadline = std::min(deadline, restart_at_ns_);
+  if (status_ == JobStatus::kWaitingForResources && attempt_ == 0 &&
+      host_.clock.NowNs() < started_ns_ + config_.initial_resource_wait_ns) {
+    deadline = std::min(deadline, started_ns_ + config_.initial_resource_wait_ns);
+  }
   return deadline;
 }
 
@@ -61,6 +66,11 @@ bool JobMaster::TryDeploy() {
     total += tm.slots;
   }
   if (total < groups) return false;
+  const bool first_deployment = attempt_ == 0;
+  if (first_deployment && static_cast<int>(taskmanagers_.size()) < config_.min_taskmanagers &&
+      host_.clock.NowNs() < started_ns_ + config_.initial_resource_wait_ns) {
+    return false;
+  }
   // Slot-sharing group g → the TaskManager with the most free slots (ties: smallest id).
   std::vector<std::string> group_host(groups);
   for (int g = 0; g < groups; ++g) {
@@ -75,6 +85,7 @@ bool JobMaster::TryDeploy() {
   attempt_ = epoch_ * kAttemptsPerEpoch + restarts_;
   --restarts_;
   executions_.clear();
+  last_state_path_.clear();
   pending_.reset();
   for (const Chain& chain : chains_) {
     std::vector<Address> consumers;
@@ -115,7 +126,15 @@ void JobMaster::MaybeTriggerCheckpoint() {
   checkpoint.id = next_checkpoint_id_++;
   checkpoint.triggered_ns = host_.clock.NowNs();
   for (const auto& [task, execution] : executions_) {
-    if (!execution.finished) checkpoint.awaiting.insert(task);
+    if (!execution.finished) {
+      checkpoint.awaiting.insert(task);
+      continue;
+    }
+    // A finished task's final state belongs in every later checkpoint, or a restore from one of
+    // them would replay that task from the beginning (regression: FinishedSourceKeepsItsState).
+    const std::string& path = last_state_path_[task];
+    assert(!path.empty() && "a task finishes only after a checkpoint it acknowledged");
+    checkpoint.acknowledged.state_paths[task] = path;
   }
   pending_ = std::move(checkpoint);
   host_.log.Info("checkpoint.triggered", std::to_string(pending_->id));

@@ -208,7 +208,8 @@ void Scheduler::KillGroup(uint32_t group) {
       continue;
     }
     victim->cancelled = true;
-    for (int rounds = 0; Find(victim->id) != nullptr; ++rounds) {
+    const FiberId victim_id = victim->id;  // SwitchIn frees the fiber once it has unwound
+    for (int rounds = 0; (victim = Find(victim_id)) != nullptr; ++rounds) {
       if (rounds > 1000) {
         std::fprintf(stderr, "fiber %s does not unwind after cancellation\n", victim->name.c_str());
         std::abort();
