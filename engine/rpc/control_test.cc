@@ -1,0 +1,40 @@
+#include "engine/rpc/control.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice {
+namespace {
+
+TEST(ControlMessageTest, RoundTripsEveryField) {
+  ControlMessage m;
+  m.type = ControlType::kDeploy;
+  m.epoch = 3;
+  m.attempt = 3000002;
+  m.checkpoint_id = 17;
+  m.chain = 1;
+  m.subtask = 2;
+  m.slots = 2;
+  m.task_state = TaskState::kFinished;
+  m.text = "spec";
+  m.address = Address{"taskmanager-2", 6124};
+  m.consumers = {Address{"a", 1}, Address{"b", 2}};
+  m.restore_path = "checkpoints/chk-17/1-2-a3000002";
+  auto decoded = ControlMessage::Decode(m.Encode());
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->Encode(), m.Encode());
+  EXPECT_EQ(decoded->consumers[1].host, "b");
+}
+
+TEST(ControlMessageTest, GarbageNeverDecodes) {
+  ControlMessage m;
+  m.type = ControlType::kAcknowledgeCheckpoint;
+  const std::string bytes = m.Encode();
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_FALSE(ControlMessage::Decode(bytes.substr(0, n)).ok()) << "prefix of " << n;
+  }
+  EXPECT_FALSE(ControlMessage::Decode(bytes + "x").ok());
+  EXPECT_FALSE(ControlMessage::Decode(std::string(1, '\x7f')).ok());
+}
+
+}  // namespace
+}  // namespace sluice
