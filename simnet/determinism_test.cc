@@ -86,12 +86,14 @@ RunResult RunScenario(WorldOptions options) {
   });
   const World::HostId server = world.AddHost("server", EchoServer);
   std::vector<World::HostId> clients;
-  for (int i = 0; i < 3; ++i) clients.push_back(world.AddHost("client" + std::to_string(i), Client));
+  for (int i = 0; i < 3; ++i)
+    clients.push_back(world.AddHost("client" + std::to_string(i), Client));
   int done_clients = 0;
-  world.AddEventObserver([&](World::HostId, Severity, std::string_view category,
-                             std::string_view message) {
-    if (category == "client.round_trip" && message == std::to_string(kRoundTrips)) ++done_clients;
-  });
+  world.AddEventObserver(
+      [&](World::HostId, Severity, std::string_view category, std::string_view message) {
+        if (category == "client.round_trip" && message == std::to_string(kRoundTrips))
+          ++done_clients;
+      });
   // A nemesis drawing its timing from the scenario PRNG.
   for (int i = 0; i < 4; ++i) {
     const int64_t at = world.random().UniformRange(100, 2000) * kMs;
@@ -125,7 +127,8 @@ TEST(DeterminismTest, SameSeedSameTraceDifferentSeedsDiffer) {
   std::printf("seed 42: trace %016" PRIx64 ", %" PRIu64 " events, ended at %" PRId64 " ns\n",
               first.trace_hash, first.events, first.end_ns);
   std::set<uint64_t> hashes{first.trace_hash};
-  for (uint64_t seed = 1; seed <= 5; ++seed) hashes.insert(RunScenario(SeededOptions(seed)).trace_hash);
+  for (uint64_t seed = 1; seed <= 5; ++seed)
+    hashes.insert(RunScenario(SeededOptions(seed)).trace_hash);
   EXPECT_EQ(hashes.size(), 6u);
 }
 

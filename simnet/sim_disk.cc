@@ -84,8 +84,7 @@ class SimWritableFile final : public WritableFile {
   bool closed_ = false;
 };
 
-SimDisk::SimDisk(SimCore& core, HostId host, Fibers& fibers, Random random,
-                 int64_t latency_max_ns)
+SimDisk::SimDisk(SimCore& core, HostId host, Fibers& fibers, Random random, int64_t latency_max_ns)
     : core_(core), host_(host), fibers_(fibers), random_(random), latency_max_ns_(latency_max_ns) {
   assert(latency_max_ns_ >= 0);
   dirs_.insert(kRoot);

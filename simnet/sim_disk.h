@@ -108,8 +108,8 @@ class SimDisk final : public FileSystem {
   Random random_;
   const int64_t latency_max_ns_;
   std::map<uint64_t, Inode> inodes_;
-  Names names_;          // current namespace
-  Names durable_names_;  // durable namespace
+  Names names_;                 // current namespace
+  Names durable_names_;         // durable namespace
   std::set<std::string> dirs_;  // always contains "." (the root)
   uint64_t next_inode_id_ = 1;
   uint64_t generation_ = 0;  // bumped by Crash: older handles are stale

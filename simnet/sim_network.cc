@@ -1,11 +1,12 @@
 // NetFabric: hosts, faults (crash, partition), listen, connect and accept. The data path (write,
 // read, delivery, close, resets) is in sim_stream.cc.
+#include "simnet/sim_network.h"
+
 #include <algorithm>
 #include <cassert>
 #include <exception>
 #include <utility>
 
-#include "simnet/sim_network.h"
 #include "simnet/sim_network_internal.h"
 
 namespace sluice::sim {
@@ -195,20 +196,26 @@ uint64_t NetFabric::Establish(HostId from, HostId to, uint16_t port, ListenerSta
 }
 
 Result<std::unique_ptr<Stream>> NetFabric::Accept(uint64_t listener_id) {
-  for (;;) {
-    auto it = listeners_.find(listener_id);
-    if (it == listeners_.end() || it->second->closed) {
-      return UnavailableError("accept: listener closed");
+  ListenerState* listener = listeners_.at(listener_id).get();
+  ++listener->users;
+  // The last fiber out of a destroyed listener frees its state (see DestroyListener).
+  struct Leave {
+    NetFabric* fabric;
+    ListenerState* listener;
+    ~Leave() {
+      if (--listener->users == 0 && listener->destroyed) fabric->listeners_.erase(listener->id);
     }
-    ListenerState& listener = *it->second;
-    if (!listener.backlog.empty()) {
-      const uint64_t connection_id = listener.backlog.front();
-      listener.backlog.pop_front();
+  } leave{this, listener};
+  for (;;) {
+    if (listener->closed) return UnavailableError("accept: listener closed");
+    if (!listener->backlog.empty()) {
+      const uint64_t connection_id = listener->backlog.front();
+      listener->backlog.pop_front();
       assert(Find(connection_id) != nullptr && "a backlog connection is held by its server side");
-      core_.trace().Record(TraceKind::kAccept, connection_id, listener.host);
+      core_.trace().Record(TraceKind::kAccept, connection_id, listener->host);
       return std::unique_ptr<Stream>(std::make_unique<SimStream>(*this, connection_id, 1));
     }
-    if (!WaitOn(listener.acceptors, listener.host)) {
+    if (!WaitOn(listener->acceptors, listener->host)) {
       return CancelledError("accept: fiber unwinding");
     }
   }
@@ -234,7 +241,11 @@ void NetFabric::CloseListener(uint64_t listener_id) {
 
 void NetFabric::DestroyListener(uint64_t listener_id) {
   CloseListener(listener_id);
-  listeners_.erase(listener_id);
+  auto it = listeners_.find(listener_id);
+  if (it == listeners_.end()) return;
+  // Fibers still inside Accept (woken by the close) free it on their way out.
+  it->second->destroyed = true;
+  if (it->second->users == 0) listeners_.erase(it);
 }
 
 bool NetFabric::WaitOn(WaitList& list, HostId id) {

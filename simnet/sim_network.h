@@ -23,6 +23,8 @@
 //   reset one drawn latency later; until then its writes suspend and its reads wait. Connects
 //   between a and b time out until Heal. Partitions are symmetric.
 // All stream, listener and network objects belong to one host and are used from its fibers.
+// Destroying a Stream (Listener) while another fiber waits in Read/Write (Accept) on it fails that
+// call with kUnavailable; the state is freed when the last such fiber has left.
 #pragma once
 
 #include <cstdint>
@@ -89,6 +91,7 @@ class NetFabric {
   struct HostNet;
   struct Connection;
   struct ListenerState;
+  class ConnectionUse;
 
   // Network, Stream and Listener operations (their contracts are in engine/runtime/network.h).
   Result<std::unique_ptr<Listener>> Listen(HostId host, uint16_t port);

@@ -32,11 +32,11 @@ struct Direction {
   std::deque<Segment> in_flight;  // delivery times are non-decreasing, so delivery pops the front
   uint64_t in_flight_bytes = 0;
   int64_t last_delivery_ns = 0;
-  std::string received;           // delivered to the receiver, unread from read_offset on
+  std::string received;  // delivered to the receiver, unread from read_offset on
   size_t read_offset = 0;
   bool fin_received = false;
-  WaitList readers;               // fibers of the receiving host waiting for bytes or FIN
-  WaitList writers;               // fibers of the sending host waiting for window or reset
+  WaitList readers;  // fibers of the receiving host waiting for bytes or FIN
+  WaitList writers;  // fibers of the sending host waiting for window or reset
 
   size_t Unread() const { return received.size() - read_offset; }
   uint64_t Outstanding() const { return in_flight_bytes + Unread(); }
@@ -57,9 +57,12 @@ struct Endpoint {
 
 struct NetFabric::Connection {
   uint64_t id = 0;
-  Endpoint end[2];   // 0: the connecting side; 1: the accepting side
-  Direction dir[2];  // dir[i] carries bytes from end[i] to end[1 - i]
+  Endpoint end[2];      // 0: the connecting side; 1: the accepting side
+  Direction dir[2];     // dir[i] carries bytes from end[i] to end[1 - i]
   bool broken = false;  // partitioned: nothing more is delivered
+  // Fibers inside a Read or Write on it. The state is kept while > 0, even after both streams
+  // are destroyed: a woken fiber still touches its wait lists on the way out.
+  int users = 0;
 };
 
 struct NetFabric::ListenerState {
@@ -67,6 +70,8 @@ struct NetFabric::ListenerState {
   HostId host = kNoHost;
   uint16_t port = 0;
   bool closed = false;
+  bool destroyed = false;        // the Listener is gone; erased once no fiber is inside Accept
+  int users = 0;                 // fibers inside Accept
   std::deque<uint64_t> backlog;  // established connections, oldest first
   WaitList acceptors;
 };

@@ -39,22 +39,23 @@ TEST(SimNetworkTest, MessagesArriveInOrderWithLatencyWithinBounds) {
   constexpr int64_t kMaxNs = 3 * kMs;
   std::vector<uint64_t> sequence;
   std::vector<int64_t> delays;
-  const World::HostId server = world.AddHost("server", ServeOne(7000, [&](Host& host, Stream& s) {
-    std::string buffer;
-    for (;;) {
-      auto n = s.Read(&buffer, 1000);
-      ASSERT_TRUE(n.ok()) << n.status().ToString();
-      if (*n == 0) break;
-      while (buffer.size() >= 16) {
-        ByteReader reader(std::string_view(buffer).substr(0, 16));
-        uint64_t seq = 0, sent_ns = 0;
-        ASSERT_TRUE(reader.GetU64(&seq) && reader.GetU64(&sent_ns));
-        sequence.push_back(seq);
-        delays.push_back(host.clock.NowNs() - static_cast<int64_t>(sent_ns));
-        buffer.erase(0, 16);
-      }
-    }
-  }));
+  const World::HostId server =
+      world.AddHost("server", ServeOne(7000, [&](Host& host, Stream& s) {
+                      std::string buffer;
+                      for (;;) {
+                        auto n = s.Read(&buffer, 1000);
+                        ASSERT_TRUE(n.ok()) << n.status().ToString();
+                        if (*n == 0) break;
+                        while (buffer.size() >= 16) {
+                          ByteReader reader(std::string_view(buffer).substr(0, 16));
+                          uint64_t seq = 0, sent_ns = 0;
+                          ASSERT_TRUE(reader.GetU64(&seq) && reader.GetU64(&sent_ns));
+                          sequence.push_back(seq);
+                          delays.push_back(host.clock.NowNs() - static_cast<int64_t>(sent_ns));
+                          buffer.erase(0, 16);
+                        }
+                      }
+                    }));
   const World::HostId client = world.AddHost("client", [&](Host& host) {
     host.fibers.SleepFor(kMs);  // let the server listen
     auto stream = host.network.Connect({"server", 7000}, kSecond);
@@ -129,15 +130,15 @@ TEST(SimNetworkTest, OrderlyCloseGivesEndOfStreamAfterTheData) {
   Result<size_t> after_eof = size_t{99};
   Result<size_t> after_local_close = size_t{99};
   world.AddHost("server", ServeOne(7000, [&](Host&, Stream& s) {
-    for (;;) {
-      auto n = s.Read(&received, 3);
-      ASSERT_TRUE(n.ok());
-      if (*n == 0) break;
-    }
-    after_eof = s.Read(&received, 3);
-    s.Close();
-    after_local_close = s.Read(&received, 3);
-  }));
+                  for (;;) {
+                    auto n = s.Read(&received, 3);
+                    ASSERT_TRUE(n.ok());
+                    if (*n == 0) break;
+                  }
+                  after_eof = s.Read(&received, 3);
+                  s.Close();
+                  after_local_close = s.Read(&received, 3);
+                }));
   world.AddHost("client", [&](Host& host) {
     host.fibers.SleepFor(kMs);
     auto stream = host.network.Connect({"server", 7000}, kSecond);
@@ -165,18 +166,18 @@ TEST(SimNetworkTest, CrashedPeerIsSeenAsUnavailableAfterALatency) {
     host.fibers.SleepFor(3600 * kSecond);
   });
   world.AddHost("server", ServeOne(7000, [&](Host& host, Stream& s) {
-    std::string data;
-    for (;;) {
-      auto n = s.Read(&data, 100);
-      if (!n.ok()) {
-        read_status = n.status();
-        break;
-      }
-      ASSERT_NE(*n, 0u) << "a crash is not an orderly close";
-    }
-    failed_at = host.clock.NowNs();
-    EXPECT_EQ(data, "partial");
-  }));
+                  std::string data;
+                  for (;;) {
+                    auto n = s.Read(&data, 100);
+                    if (!n.ok()) {
+                      read_status = n.status();
+                      break;
+                    }
+                    ASSERT_NE(*n, 0u) << "a crash is not an orderly close";
+                  }
+                  failed_at = host.clock.NowNs();
+                  EXPECT_EQ(data, "partial");
+                }));
   world.Schedule(kSecond, [&] { world.Crash(client); });
   RunFor(world, nullptr);
   EXPECT_EQ(read_status.code(), StatusCode::kUnavailable);
@@ -206,8 +207,8 @@ TEST(SimNetworkTest, RestartedServerAcceptsAgain) {
   world.Schedule(1500 * kMs, [&] { world.Crash(server); });
   world.Schedule(2500 * kMs, [&] { world.Restart(server); });
   RunFor(world, nullptr);  // the server then waits in Accept forever: quiescent
-  EXPECT_EQ(connects, (std::vector<StatusCode>{StatusCode::kOk, StatusCode::kUnavailable,
-                                               StatusCode::kOk}));
+  EXPECT_EQ(connects,
+            (std::vector<StatusCode>{StatusCode::kOk, StatusCode::kUnavailable, StatusCode::kOk}));
   EXPECT_EQ(served, 2);
 }
 
@@ -257,12 +258,12 @@ TEST(SimNetworkTest, WindowSuspendsTheWriterUntilTheReaderConsumes) {
   int64_t big_write_done_at = -1;
   std::string received;
   world.AddHost("reader", ServeOne(7000, [&](Host& host, Stream& s) {
-    host.fibers.SleepUntil(kSecond);  // the writer fills the window meanwhile
-    while (received.size() < 100 + kTotalBytes) {
-      auto n = s.Read(&received, 64 * 1024);
-      ASSERT_TRUE(n.ok() && *n > 0);
-    }
-  }));
+                  host.fibers.SleepUntil(kSecond);  // the writer fills the window meanwhile
+                  while (received.size() < 100 + kTotalBytes) {
+                    auto n = s.Read(&received, 64 * 1024);
+                    ASSERT_TRUE(n.ok() && *n > 0);
+                  }
+                }));
   world.AddHost("writer", [&](Host& host) {
     host.fibers.SleepFor(kMs);
     auto stream = host.network.Connect({"reader", 7000}, kSecond);
@@ -304,6 +305,59 @@ TEST(SimNetworkTest, DestroyedStreamsReleaseTheirConnections) {
   });
   EXPECT_EQ(RunFor(world, nullptr), World::RunOutcome::kQuiescent);
   EXPECT_EQ(world.connection_count(), 0u);
+}
+
+TEST(SimNetworkTest, DestroyingAStreamOrListenerFailsTheFibersWaitingOnIt) {
+  World world(SeededOptions(20));
+  Status read_status, accept_status;
+  world.AddHost("server", [&](Host& host) {
+    auto listener = host.network.Listen(7000);
+    ASSERT_TRUE(listener.ok());
+    auto stream = (*listener)->Accept();
+    ASSERT_TRUE(stream.ok());
+    std::unique_ptr<Stream> owned = std::move(*stream);
+    std::unique_ptr<Listener> owned_listener = std::move(*listener);
+    FiberId reader = host.fibers.Spawn("reader", [&] {
+      std::string data;
+      read_status = owned->Read(&data, 10).status();
+    });
+    FiberId acceptor =
+        host.fibers.Spawn("acceptor", [&] { accept_status = owned_listener->Accept().status(); });
+    host.fibers.SleepFor(10 * kMs);
+    owned.reset();
+    owned_listener.reset();
+    host.fibers.Join(reader);
+    host.fibers.Join(acceptor);
+  });
+  world.AddHost("client", [&](Host& host) {
+    host.fibers.SleepFor(kMs);
+    auto stream = host.network.Connect({"server", 7000}, kSecond);
+    ASSERT_TRUE(stream.ok());
+    std::string data;
+    EXPECT_EQ(*(*stream)->Read(&data, 10), 0u) << "the server's stream closed: orderly EOF";
+  });
+  EXPECT_EQ(RunFor(world, nullptr), World::RunOutcome::kQuiescent);
+  EXPECT_EQ(read_status.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(accept_status.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(world.connection_count(), 0u);
+}
+
+TEST(SimNetworkTest, WritingToAClosedPeerDrawsAReset) {
+  World world(SeededOptions(30));
+  Status late_write;
+  world.AddHost("server", ServeOne(7000, [&](Host&, Stream& s) { s.Close(); }));
+  world.AddHost("client", [&](Host& host) {
+    host.fibers.SleepFor(kMs);
+    auto stream = host.network.Connect({"server", 7000}, kSecond);
+    ASSERT_TRUE(stream.ok());
+    std::string data;
+    EXPECT_EQ(*(*stream)->Read(&data, 10), 0u);
+    EXPECT_TRUE((*stream)->Write("ignored").ok()) << "the first write is only queued";
+    host.fibers.SleepFor(10 * kMs);  // it arrives at the closed endpoint, whose reset comes back
+    late_write = (*stream)->Write("fails");
+  });
+  RunFor(world, nullptr);
+  EXPECT_EQ(late_write.code(), StatusCode::kUnavailable);
 }
 
 }  // namespace

@@ -16,6 +16,28 @@ constexpr size_t kCompactOffsetBytes = 64 * 1024;
 
 }  // namespace
 
+// Counts a fiber inside Read or Write, so that destroying the stream meanwhile (from another
+// fiber, or by crash unwinding) does not free state the fiber still uses; the last one out frees.
+class NetFabric::ConnectionUse {
+ public:
+  ConnectionUse(NetFabric& fabric, uint64_t connection_id)
+      : fabric_(fabric), connection_id_(connection_id) {
+    Connection* connection = fabric_.Find(connection_id_);
+    assert(connection != nullptr && "a stream's connection lives as long as the stream");
+    ++connection->users;
+  }
+  ~ConnectionUse() {
+    Connection* connection = fabric_.Find(connection_id_);
+    assert(connection != nullptr && connection->users > 0);
+    --connection->users;
+    fabric_.EraseIfDetached(connection_id_);
+  }
+
+ private:
+  NetFabric& fabric_;
+  const uint64_t connection_id_;
+};
+
 std::string NetFabric::PeerName(uint64_t connection_id, int side) const {
   const Connection* connection = Find(connection_id);
   assert(connection != nullptr && "a stream's connection lives as long as the stream");
@@ -24,12 +46,15 @@ std::string NetFabric::PeerName(uint64_t connection_id, int side) const {
 }
 
 Status NetFabric::Write(uint64_t connection_id, int side, std::string_view data) {
+  const ConnectionUse use(*this, connection_id);
   size_t written = 0;
   for (;;) {
     Connection* connection = Find(connection_id);
     assert(connection != nullptr && "a stream's connection lives as long as the stream");
     const Endpoint& me = connection->end[side];
-    if (me.closed) return UnavailableError("write to " + PeerName(connection_id, side) + ": closed");
+    if (!me.attached) return UnavailableError("write: the stream was destroyed");
+    if (me.closed)
+      return UnavailableError("write to " + PeerName(connection_id, side) + ": closed");
     if (me.reset) return UnavailableError("write to " + PeerName(connection_id, side) + ": reset");
     if (written == data.size()) return Status::Ok();
     Direction& out = connection->dir[side];
@@ -93,11 +118,14 @@ void NetFabric::Deliver(uint64_t key) {
 Result<size_t> NetFabric::Read(uint64_t connection_id, int side, std::string* out,
                                size_t max_bytes) {
   if (max_bytes == 0) return InvalidArgumentError("read: max_bytes must be > 0");
+  const ConnectionUse use(*this, connection_id);
   for (;;) {
     Connection* connection = Find(connection_id);
     assert(connection != nullptr && "a stream's connection lives as long as the stream");
     const Endpoint& me = connection->end[side];
-    if (me.closed) return UnavailableError("read from " + PeerName(connection_id, side) + ": closed");
+    if (!me.attached) return UnavailableError("read: the stream was destroyed");
+    if (me.closed)
+      return UnavailableError("read from " + PeerName(connection_id, side) + ": closed");
     if (me.reset) return UnavailableError("read from " + PeerName(connection_id, side) + ": reset");
     Direction& in = connection->dir[1 - side];
     if (in.Unread() > 0) return Consume(*connection, side, out, max_bytes);
@@ -160,8 +188,7 @@ void NetFabric::EraseIfDetached(uint64_t connection_id) {
   Connection* connection = Find(connection_id);
   if (connection == nullptr) return;
   if (connection->end[0].attached || connection->end[1].attached) return;
-  // No waiters can remain: every waiter is a fiber inside a call on an attached stream.
-  assert(connection->dir[0].readers.empty() && connection->dir[1].readers.empty());
+  if (connection->users > 0) return;  // the last ConnectionUse erases it
   connections_.erase(connection_id);  // pending events for it find nothing
 }
 

@@ -10,23 +10,40 @@ namespace sluice::sim {
 
 const char* TraceKindName(TraceKind kind) {
   switch (kind) {
-    case TraceKind::kSwitch: return "switch";
-    case TraceKind::kHostStart: return "host.start";
-    case TraceKind::kHostCrash: return "host.crash";
-    case TraceKind::kPartition: return "net.partition";
-    case TraceKind::kHeal: return "net.heal";
-    case TraceKind::kLinkLatency: return "net.latency";
-    case TraceKind::kConnect: return "net.connect";
-    case TraceKind::kRefuse: return "net.refuse";
-    case TraceKind::kDeliver: return "net.deliver";
-    case TraceKind::kFin: return "net.fin";
-    case TraceKind::kReset: return "net.reset";
-    case TraceKind::kDiskSync: return "disk.sync";
-    case TraceKind::kDiskSyncDir: return "disk.syncdir";
-    case TraceKind::kDiskCrash: return "disk.crash";
-    case TraceKind::kLog: return "log";
-    case TraceKind::kUser: return "user";
-    case TraceKind::kAccept: return "net.accept";
+    case TraceKind::kSwitch:
+      return "switch";
+    case TraceKind::kHostStart:
+      return "host.start";
+    case TraceKind::kHostCrash:
+      return "host.crash";
+    case TraceKind::kPartition:
+      return "net.partition";
+    case TraceKind::kHeal:
+      return "net.heal";
+    case TraceKind::kLinkLatency:
+      return "net.latency";
+    case TraceKind::kConnect:
+      return "net.connect";
+    case TraceKind::kRefuse:
+      return "net.refuse";
+    case TraceKind::kDeliver:
+      return "net.deliver";
+    case TraceKind::kFin:
+      return "net.fin";
+    case TraceKind::kReset:
+      return "net.reset";
+    case TraceKind::kDiskSync:
+      return "disk.sync";
+    case TraceKind::kDiskSyncDir:
+      return "disk.syncdir";
+    case TraceKind::kDiskCrash:
+      return "disk.crash";
+    case TraceKind::kLog:
+      return "log";
+    case TraceKind::kUser:
+      return "user";
+    case TraceKind::kAccept:
+      return "net.accept";
   }
   return "unknown";
 }

@@ -16,23 +16,23 @@ namespace sluice::sim {
 
 // What a trace record describes. Values are part of the hash: append new kinds, never renumber.
 enum class TraceKind : uint8_t {
-  kSwitch = 1,      // a: fiber id switched in
-  kHostStart = 2,   // a: host, b: incarnation
-  kHostCrash = 3,   // a: host, b: incarnation
-  kPartition = 4,   // a, b: hosts
-  kHeal = 5,        // a, b: hosts
-  kLinkLatency = 6, // a, b: hosts, c: min ns, d: max ns
-  kConnect = 7,     // a: connection, b: client host, c: server host, d: server port
-  kRefuse = 8,      // a: client host, b: server host, c: port, d: 1 refused / 2 timed out
-  kDeliver = 9,     // a: connection, b: direction, c: byte count, d: content hash
-  kFin = 10,        // a: connection, b: direction
-  kReset = 11,      // a: connection, b: endpoint that saw the reset
-  kDiskSync = 12,   // a: host, b: inode, c: durable byte count
-  kDiskSyncDir = 13,// a: host, b: hash of the directory, c: durable entries in it
-  kDiskCrash = 14,  // a: host, b: surviving files
-  kLog = 15,        // a: host, b: severity; text: category, message
-  kUser = 16,       // text: kind, detail (World::Trace)
-  kAccept = 17,     // a: connection, b: server host
+  kSwitch = 1,        // a: fiber id switched in
+  kHostStart = 2,     // a: host, b: incarnation
+  kHostCrash = 3,     // a: host, b: incarnation
+  kPartition = 4,     // a, b: hosts
+  kHeal = 5,          // a, b: hosts
+  kLinkLatency = 6,   // a, b: hosts, c: min ns, d: max ns
+  kConnect = 7,       // a: connection, b: client host, c: server host, d: server port
+  kRefuse = 8,        // a: client host, b: server host, c: port, d: 1 refused / 2 timed out
+  kDeliver = 9,       // a: connection, b: direction, c: byte count, d: content hash
+  kFin = 10,          // a: connection, b: direction
+  kReset = 11,        // a: connection, b: endpoint that saw the reset
+  kDiskSync = 12,     // a: host, b: inode, c: durable byte count
+  kDiskSyncDir = 13,  // a: host, b: hash of the directory, c: durable entries in it
+  kDiskCrash = 14,    // a: host, b: surviving files
+  kLog = 15,          // a: host, b: severity; text: category, message
+  kUser = 16,         // text: kind, detail (World::Trace)
+  kAccept = 17,       // a: connection, b: server host
 };
 
 const char* TraceKindName(TraceKind kind);

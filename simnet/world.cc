@@ -25,7 +25,8 @@ struct World::HostState {
                               std::string_view message) {
           world.OnRecord(host_id, severity, category, message);
         }),
-        host{name, clock, fibers, world.fabric_->AddHost(host_id, name, fibers), disk, random, log} {}
+        host{name, clock,  fibers, world.fabric_->AddHost(host_id, name, fibers),
+             disk, random, log} {}
 
   const HostId id;
   const std::string name;

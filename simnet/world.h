@@ -37,7 +37,7 @@ struct WorldOptions {
   int64_t link_latency_min_ns = 100 * 1000;       // 100 us
   int64_t link_latency_max_ns = 2 * 1000 * 1000;  // 2 ms
   int64_t disk_latency_max_ns = 200 * 1000;       // 200 us per disk operation
-  bool random_scheduling = true;  // false: runnable fibers run FIFO
+  bool random_scheduling = true;                  // false: runnable fibers run FIFO
   // Probability that a Stream::Read returns fewer bytes than it could (exercises short reads).
   double short_read_probability = 0.0;
 };
@@ -46,8 +46,8 @@ class World {
  public:
   using HostId = sim::HostId;
   using HostProgram = std::function<void(Host&)>;
-  using EventObserver = std::function<void(HostId, Severity, std::string_view category,
-                                           std::string_view message)>;
+  using EventObserver =
+      std::function<void(HostId, Severity, std::string_view category, std::string_view message)>;
   enum class RunOutcome { kDone, kTimeLimit, kQuiescent };
 
   explicit World(WorldOptions options = {});
@@ -58,7 +58,8 @@ class World {
   World& operator=(const World&) = delete;
 
   // Adds a host named `name` (unique) and starts `program` as its main fiber at the current time.
-  // Ids are 1, 2, ... in order of addition.
+  // Ids are 1, 2, ... in order of addition. A host whose program returns stays up (its other
+  // fibers, listeners and streams live on) until crashed.
   HostId AddHost(std::string name, HostProgram program);
   // Starts the program of a host that is down (no effect on an up host).
   void StartHost(HostId id);

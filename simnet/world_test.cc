@@ -140,9 +140,8 @@ TEST(WorldTest, CrashUnwindsFibersAndRestartRunsTheProgramAgain) {
 
 TEST(WorldTest, CrashRequestedFromAFiberIsDeferredToWorldContext) {
   World world(SeededOptions(8));
-  World::HostId victim = world.AddHost("victim", [](Host& host) {
-    host.fibers.SleepFor(3600 * kNanosPerSecond);
-  });
+  World::HostId victim =
+      world.AddHost("victim", [](Host& host) { host.fibers.SleepFor(3600 * kNanosPerSecond); });
   world.AddHost("nemesis", [&](Host& host) {
     host.fibers.SleepFor(kNanosPerMilli);
     world.Crash(victim);
