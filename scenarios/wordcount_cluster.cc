@@ -32,7 +32,8 @@ std::vector<std::string> WordCountCluster::SplitIntoPartitions(const std::string
 }
 
 WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const std::string& input)
-    : world_(sim::WorldOptions{.seed = options.seed}), log_events_(options.log_events) {
+    : world_(sim::WorldOptions{.seed = options.seed, .short_read_probability = 0.05}),
+      log_events_(options.log_events) {
   auto add_store = [&](const std::string& name) {
     return world_.AddHost(name, [](Host& host) {
       Status s = RunStoreServer(host, StoreServerConfig{kStorePort, kStoreRoot});
