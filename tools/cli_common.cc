@@ -66,9 +66,9 @@ Result<SeedRange> ParseSeedRange(std::string_view text) {
 
 std::string ShellQuote(std::string_view word) {
   auto safe = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.' || c == '/' || c == ':' || c == '=' || c == '+' ||
-           c == ',' || c == '@';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '/' || c == ':' || c == '=' || c == '+' || c == ',' ||
+           c == '@';
   };
   bool all_safe = !word.empty();
   for (char c : word) all_safe = all_safe && safe(c);

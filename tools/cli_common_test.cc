@@ -11,8 +11,8 @@ TEST(ParseUint64Test, AcceptsDecimalRange) {
 }
 
 TEST(ParseUint64Test, RejectsSignsSpacesOverflowAndEmpty) {
-  for (const char* bad : {"", "-1", "+1", " 1", "1x", "0x10", "18446744073709551616",
-                          "999999999999999999999"}) {
+  for (const char* bad :
+       {"", "-1", "+1", " 1", "1x", "0x10", "18446744073709551616", "999999999999999999999"}) {
     auto parsed = ParseUint64(bad, "--seed");
     EXPECT_FALSE(parsed.ok()) << bad;
     EXPECT_NE(parsed.status().message().find("--seed"), std::string::npos) << bad;
@@ -30,8 +30,8 @@ TEST(ParseSeedRangeTest, AcceptsInclusiveRanges) {
 }
 
 TEST(ParseSeedRangeTest, RejectsBadSyntaxReversedAndHugeRanges) {
-  for (const char* bad : {"", "1", "1-200", "..5", "5..", "a..b", "10..1", "1...3",
-                          "0..18446744073709551615"}) {
+  for (const char* bad :
+       {"", "1", "1-200", "..5", "5..", "a..b", "10..1", "1...3", "0..18446744073709551615"}) {
     EXPECT_FALSE(ParseSeedRange(bad).ok()) << bad;
   }
 }

@@ -1,24 +1,24 @@
 #include "tools/cluster_commands.h"
 
+#include <fmt/core.h>
 #include <stdlib.h>
 
+#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
-
-#include <CLI/CLI.hpp>
-#include <fmt/core.h>
 
 #include "tools/cli_common.h"
 #include "tools/corpus.h"
 #include "tools/exactly_once.h"
 #include "tools/file_util.h"
 #include "tools/local_cluster.h"
+#include "tools/log_scan.h"
 #include "tools/process.h"
-#include "tools/source_progress.h"
 
 namespace sluice::tools {
 namespace {
@@ -31,7 +31,21 @@ constexpr int kSlotsPerTaskManager = 2;
 constexpr int kTaskManagersMax = 64;
 constexpr int64_t kWaitPollMs = 50;
 constexpr int kLogTailLines = 15;
-constexpr char kKilledTaskManager[] = "taskmanager-1";
+
+// A CLI11 check that the text is a finite number, > 0 if `positive`, else >= 0. (CLI11's own
+// NonNegativeNumber prints DBL_MAX in full in its error message.)
+CLI::Validator NumberCheck(bool positive) {
+  auto check = [positive](std::string& text) -> std::string {
+    char* end = nullptr;
+    errno = 0;
+    const double value = std::strtod(text.c_str(), &end);
+    const bool number = !text.empty() && *end == '\0' && errno == 0 && std::isfinite(value);
+    if (number && (positive ? value > 0 : value >= 0)) return std::string();
+    return fmt::format("expected a {} number, got '{}'", positive ? "positive" : "non-negative",
+                       text);
+  };
+  return CLI::Validator(check, positive ? "POSITIVE" : "NONNEGATIVE");
+}
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -47,8 +61,8 @@ Result<std::string> MakeWorkDir() {
   const std::filesystem::path temp = std::filesystem::temp_directory_path(error);
   std::string pattern = (error ? std::filesystem::path("/tmp") : temp) / "sluice-cluster-XXXXXX";
   if (mkdtemp(pattern.data()) == nullptr) {
-    return IoError(fmt::format("cannot create a work directory like '{}': {}", pattern,
-                               std::strerror(errno)));
+    return IoError(
+        fmt::format("cannot create a work directory like '{}': {}", pattern, std::strerror(errno)));
   }
   return pattern;
 }
@@ -77,18 +91,18 @@ void PrintLogTail(const std::string& path) {
 
 void KillTaskManager(LocalCluster& cluster, Clock::time_point start) {
   const double at_s = SecondsSince(start);
-  Status killed = cluster.KillAndReplaceTaskManager(kKilledTaskManager);
+  const std::string victim = cluster.BusyTaskManager();
+  Status killed = cluster.KillAndReplaceTaskManager(victim);
   std::optional<int64_t> records = SourceRecordsFromLogs(cluster.TaskManagerLogs());
   if (!records) {
     records = CountLinesInFiles(cluster.StoreRoot() + "/output/committed");
-    PrintWarning("no source.progress events in the TaskManager logs: the record count below is "
-                 "the number of committed output records");
+    PrintWarning(
+        "no source.position events in the TaskManager logs yet: the count below is the "
+        "number of committed output records");
   }
-  fmt::print("killed taskmanager {} at {:.1f} s after {} source records\n", kKilledTaskManager,
-             at_s, *records);
+  fmt::print("killed taskmanager {} at {:.1f} s after {} source records\n", victim, at_s, *records);
   std::fflush(stdout);
-  if (!killed.ok()) PrintError("restarting " + std::string(kKilledTaskManager) + ": " +
-                               killed.message());
+  if (!killed.ok()) PrintError(fmt::format("restarting {}: {}", victim, killed.message()));
 }
 
 // Waits for the JobManager to exit, killing a TaskManager on the way if asked. Returns the
@@ -111,10 +125,18 @@ Result<int> WaitForJobManager(LocalCluster& cluster, const ClusterCommands::Opti
     }
     if (SecondsSince(start) >= options.timeout_s) {
       return DeadlineExceededError(
-          fmt::format("the job did not finish within {:.0f} s (--timeout)", options.timeout_s));
+          fmt::format("the job did not finish within {:g} s (--timeout)", options.timeout_s));
     }
     SleepMs(kWaitPollMs);
   }
+}
+
+void PrintJobManagerCounts(const std::string& log_path) {
+  auto log = ReadWholeFile(log_path);
+  if (!log.ok()) return PrintWarning(log.status().message());
+  fmt::print("jobmanager: checkpoints completed {}, restarts {}\n",
+             CountEvents(log.value(), "checkpoint.completed"),
+             CountEvents(log.value(), "job.restarting"));
 }
 
 // Copies the committed output into `output_dir` and checks it; returns whether it is exactly once.
@@ -128,7 +150,8 @@ bool CollectAndVerify(const std::string& committed_dir, const std::string& outpu
   ExactlyOnceChecker checker(input);
   for (const std::string& name : names.value()) {
     auto text = ReadWholeFile(committed_dir + "/" + name);
-    Status copied = text.ok() ? WriteWholeFile(output_dir + "/" + name, text.value()) : text.status();
+    Status copied =
+        text.ok() ? WriteWholeFile(output_dir + "/" + name, text.value()) : text.status();
     if (!copied.ok()) {
       PrintError(copied.message());
       return false;
@@ -147,8 +170,18 @@ bool CollectAndVerify(const std::string& committed_dir, const std::string& outpu
 
 Status ValidateOptions(const ClusterCommands::Options& options) {
   if (options.job != "wordcount") {
-    return InvalidArgumentError(
-        fmt::format("unknown job '{}'; the only job `cluster local` runs is wordcount", options.job));
+    return InvalidArgumentError(fmt::format(
+        "unknown job '{}'; the only job `cluster local` runs is wordcount", options.job));
+  }
+  // The JobManager shares slots between chains, so the job needs as many slots as its widest chain
+  // and waits (until --timeout) for them; better to say so up front.
+  const int slots = options.taskmanagers * kSlotsPerTaskManager;
+  if (slots < kParallelism) {
+    return InvalidArgumentError(fmt::format(
+        "--taskmanagers {} offers {} slots; word count needs {} (parallelism {}, {} slots per "
+        "TaskManager): use --taskmanagers {} or more",
+        options.taskmanagers, slots, kParallelism, kParallelism, kSlotsPerTaskManager,
+        (kParallelism + kSlotsPerTaskManager - 1) / kSlotsPerTaskManager));
   }
   return CreateDirectories(options.output_dir).WithContext("--output");
 }
@@ -175,6 +208,7 @@ int RunInWorkDir(const ClusterCommands::Options& options, const std::string& inp
     PrintError("the job failed: jobmanager " + DescribeWaitStatus(jobmanager.value()));
     PrintLogTail(cluster.JobManagerLog());
   }
+  PrintJobManagerCounts(cluster.JobManagerLog());
   const bool exactly_once =
       CollectAndVerify(cluster.StoreRoot() + "/output/committed", options.output_dir, input);
   return finished && exactly_once ? kExitOk : kExitFailed;
@@ -191,24 +225,38 @@ size_t HalfwayLineBoundary(std::string_view text) {
 ClusterCommands::ClusterCommands(CLI::App& root) {
   CLI::App* cluster = root.add_subcommand("cluster", "Run a job on real processes");
   cluster->require_subcommand(1);
-  local_ = cluster->add_subcommand("local", "Run a job on a store, a JobManager and N "
-                                            "TaskManagers, all processes on 127.0.0.1");
-  local_->add_option("job", options_.job, "The job to run (wordcount)")->required();
-  local_->add_option("--taskmanagers", options_.taskmanagers, "TaskManager processes (2 slots each)")
+  local_ = cluster->add_subcommand("local",
+                                   "Run a job on a store, a JobManager and N "
+                                   "TaskManagers, all processes on 127.0.0.1");
+  local_->add_option("job", options_.job, "The job to run (wordcount)")
       ->required()
+      ->type_name("JOB");
+  local_
+      ->add_option("--taskmanagers", options_.taskmanagers, "TaskManager processes (2 slots each)")
+      ->required()
+      ->type_name("N")
       ->check(CLI::Range(1, kTaskManagersMax));
-  local_->add_option("--input", options_.input_path, "Input file (default: the fortunes corpus)");
+  local_->add_option("--input", options_.input_path, "Input file (default: the fortunes corpus)")
+      ->type_name("FILE");
   local_->add_option("--output", options_.output_dir, "Copy the committed output into DIR")
-      ->required();
-  local_->add_option("--kill-taskmanager-after", options_.kill_after_s,
-                     "SIGKILL taskmanager-1 after SECONDS and start a replacement")
-      ->check(CLI::NonNegativeNumber);
-  local_->add_option("--source-rate", options_.source_rate,
-                     "Source records per second over all sources (default 0: unthrottled)")
-      ->check(CLI::NonNegativeNumber);
-  local_->add_option("--timeout", options_.timeout_s,
-                     "Give up (exit 1) if the job runs longer than SECONDS (default 600)")
-      ->check(CLI::PositiveNumber);
+      ->required()
+      ->type_name("DIR");
+  local_
+      ->add_option("--kill-taskmanager-after", options_.kill_after_s,
+                   "SIGKILL a TaskManager running tasks (taskmanager-1 first) after SECONDS, "
+                   "then start a replacement with the same id")
+      ->type_name("SECONDS")
+      ->check(NumberCheck(/*positive=*/false));
+  local_
+      ->add_option("--source-rate", options_.source_rate,
+                   "Source records per second over all sources (default 0: unthrottled)")
+      ->type_name("RECORDS_PER_SECOND")
+      ->check(NumberCheck(/*positive=*/false));
+  local_
+      ->add_option("--timeout", options_.timeout_s,
+                   "Give up (exit 1) if the job runs longer than SECONDS (default 600)")
+      ->type_name("SECONDS")
+      ->check(NumberCheck(/*positive=*/true));
   local_->add_flag("--keep-work-dir", options_.keep_work_dir,
                    "Keep the work directory (store, logs) even when the run succeeds");
 }

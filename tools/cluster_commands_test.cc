@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tools/source_progress.h"
+#include "tools/log_scan.h"
 
 namespace sluice::tools {
 namespace {
@@ -27,6 +27,25 @@ TEST(SourceRecordsTest, SumsTheLargestCountPerSubtask) {
   const std::string tm2 = "[t] taskmanager-2 info source.progress: subtask=1 records=7";
   EXPECT_EQ(SourceRecordsFromLogText({tm1, tm2}), 32);
   EXPECT_EQ(SourceRecordsFromLogText({"[t] tm info task.running: go\n"}), std::nullopt);
+}
+
+TEST(SourceRecordsTest, ReadsSourcePositionAcrossAttempts) {
+  const std::string tm1 =
+      "[t] taskmanager-1 info source.position: chain0[0]@a0 lines=100\n"
+      "[t] taskmanager-1 info source.position: chain0[1]@a0 lines=80\n";
+  const std::string tm2 = "[t] taskmanager-2 info source.position: chain0[0]@a1 lines=140\n";
+  EXPECT_EQ(SourceRecordsFromLogText({tm1, tm2}), 220);
+}
+
+TEST(RunningTasksInLogTest, CountsStartedMinusEnded) {
+  const std::string log =
+      "[t] tm info task.running: chain0[0]@a1\n"
+      "[t] tm info task.running: chain1[0]@a1\n"
+      "[t] tm info task.running: chain1[2]@a1\n"
+      "[t] tm info task.finished: chain0[0]@a1\n"
+      "[t] tm warning task.failed: chain1[0]@a1: UNAVAILABLE: x\n";
+  EXPECT_EQ(RunningTasksInLog(log), 1);
+  EXPECT_EQ(RunningTasksInLog(""), 0);
 }
 
 }  // namespace

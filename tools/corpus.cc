@@ -1,9 +1,9 @@
 #include "tools/corpus.h"
 
+#include <fmt/core.h>
+
 #include <filesystem>
 #include <system_error>
-
-#include <fmt/core.h>
 
 #include "tools/file_util.h"
 

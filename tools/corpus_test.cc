@@ -1,10 +1,9 @@
 #include "tools/corpus.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
-
-#include <gtest/gtest.h>
 
 #include "tools/file_util.h"
 

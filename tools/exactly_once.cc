@@ -1,8 +1,8 @@
 #include "tools/exactly_once.h"
 
-#include <cassert>
-
 #include <fmt/core.h>
+
+#include <cassert>
 
 #include "tools/cli_common.h"
 

@@ -1,6 +1,7 @@
 #include "tools/file_util.h"
 
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,8 +10,6 @@
 #include <cstring>
 #include <filesystem>
 #include <system_error>
-
-#include <fmt/core.h>
 
 namespace sluice::tools {
 namespace {
@@ -72,7 +71,8 @@ Status WriteWholeFile(const std::string& path, const std::string& data) {
     }
     written += static_cast<size_t>(n);
   }
-  if (::close(fd) != 0) return IoError(fmt::format("cannot close '{}': {}", path, ErrnoText(errno)));
+  if (::close(fd) != 0)
+    return IoError(fmt::format("cannot close '{}': {}", path, ErrnoText(errno)));
   return Status::Ok();
 }
 
@@ -90,8 +90,9 @@ Status WriteFilesUnder(const std::string& dir, const std::map<std::string, std::
   RETURN_IF_ERROR(CreateDirectories(dir));
   for (const auto& [name, contents] : files) {
     const std::filesystem::path relative(name);
-    const bool escapes = std::any_of(relative.begin(), relative.end(),
-                                     [](const std::filesystem::path& part) { return part == ".."; });
+    const bool escapes =
+        std::any_of(relative.begin(), relative.end(),
+                    [](const std::filesystem::path& part) { return part == ".."; });
     if (name.empty() || relative.is_absolute() || escapes) {
       return InvalidArgumentError(fmt::format("refusing to write output file named '{}'", name));
     }

@@ -1,12 +1,11 @@
 #include "tools/internal_commands.h"
 
+#include <fmt/core.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <utility>
-
-#include <CLI/CLI.hpp>
-#include <fmt/core.h>
 
 #include "engine/connectors/store.h"
 #include "engine/jobmanager/job_manager.h"
@@ -64,7 +63,10 @@ InternalCommands::InternalCommands(CLI::App& root) {
   AddPortOption(jobmanager_, "--store-port", &store_port_, "Store port on 127.0.0.1");
   jobmanager_->add_option("--source-parallelism", source_parallelism_)->check(CLI::Range(1, 64));
   jobmanager_->add_option("--parallelism", parallelism_)->check(CLI::Range(1, 128));
-  jobmanager_->add_option("--source-rate", source_rate_)->check(CLI::NonNegativeNumber);
+  jobmanager_->add_option("--source-rate", source_rate_)->check(CLI::Range(int64_t{0}, INT64_MAX));
+  jobmanager_->add_option("--min-taskmanagers", min_taskmanagers_,
+                          "TaskManagers to wait for before the first deployment (at most 5 s)")
+      ->check(CLI::Range(1, 1024));
 
   taskmanager_ = internal->add_subcommand("taskmanager", "Run one TaskManager");
   taskmanager_->add_option("--root", root_dir_, "Runtime root directory")->required();
@@ -99,6 +101,7 @@ int InternalCommands::RunJobManagerProcess() const {
   config.job.source_records_per_second = source_rate_;
   config.services = LoopbackServices(store_port_);
   config.state_dir = "state";
+  config.min_taskmanagers = min_taskmanagers_;
   return RunHost("jobmanager", root_dir_,
                  [&config](Host& host) { return RunJobManager(host, config); });
 }
@@ -110,8 +113,7 @@ int InternalCommands::RunTaskManagerProcess() const {
   config.data_address = Address{kLoopback, static_cast<uint16_t>(data_port_)};
   config.slots = slots_;
   config.services = LoopbackServices(store_port_);
-  return RunHost(id_, root_dir_,
-                 [&config](Host& host) { return RunTaskManager(host, config); });
+  return RunHost(id_, root_dir_, [&config](Host& host) { return RunTaskManager(host, config); });
 }
 
 }  // namespace sluice::tools

@@ -30,7 +30,7 @@ class InternalCommands {
   CLI::App* jobmanager_ = nullptr;
   CLI::App* taskmanager_ = nullptr;
   std::string root_dir_;  // the runtime's root directory
-  int port_ = 0;           // store or jobmanager listening port
+  int port_ = 0;          // store or jobmanager listening port
   int store_port_ = 0;
   int jobmanager_port_ = 0;
   int data_port_ = 0;
@@ -38,6 +38,7 @@ class InternalCommands {
   int slots_ = 2;
   int source_parallelism_ = 2;
   int parallelism_ = 4;
+  int min_taskmanagers_ = 1;
   int64_t source_rate_ = 0;
 };
 

@@ -1,13 +1,13 @@
 #include "tools/local_cluster.h"
 
+#include <fmt/core.h>
 #include <signal.h>
 
 #include <cassert>
 #include <utility>
 
-#include <fmt/core.h>
-
 #include "tools/file_util.h"
+#include "tools/log_scan.h"
 #include "tools/process.h"
 
 namespace sluice::tools {
@@ -39,16 +39,23 @@ LocalCluster::Child LocalCluster::MakeTaskManager(const std::string& id, uint16_
                                                   int incarnation) const {
   Child tm;
   tm.name = id;
-  tm.log_path = incarnation == 0 ? fmt::format("{}/{}.log", LogDir(), id)
-                                 : fmt::format("{}/{}.replacement-{}.log", LogDir(), id,
-                                               incarnation);
-  tm.args = {"internal", "taskmanager",
-             "--root", fmt::format("{}/{}", config_.work_dir, id),
-             "--id", id,
-             "--jobmanager-port", std::to_string(jobmanager_port_),
-             "--data-port", std::to_string(data_port),
-             "--store-port", std::to_string(store_port_),
-             "--slots", std::to_string(config_.slots_per_taskmanager)};
+  tm.log_path = incarnation == 0
+                    ? fmt::format("{}/{}.log", LogDir(), id)
+                    : fmt::format("{}/{}.replacement-{}.log", LogDir(), id, incarnation);
+  tm.args = {"internal",
+             "taskmanager",
+             "--root",
+             fmt::format("{}/{}", config_.work_dir, id),
+             "--id",
+             id,
+             "--jobmanager-port",
+             std::to_string(jobmanager_port_),
+             "--data-port",
+             std::to_string(data_port),
+             "--store-port",
+             std::to_string(store_port_),
+             "--slots",
+             std::to_string(config_.slots_per_taskmanager)};
   return tm;
 }
 
@@ -61,20 +68,29 @@ Status LocalCluster::Start() {
 
   store_.name = "store";
   store_.log_path = LogDir() + "/store.log";
-  store_.args = {"internal", "store", "--root", config_.work_dir,
-                 "--port", std::to_string(store_port_)};
+  store_.args = {"internal",       "store",  "--root",
+                 config_.work_dir, "--port", std::to_string(store_port_)};
   RETURN_IF_ERROR(StartChild(&store_));
   RETURN_IF_ERROR(WaitForStore());
 
   jobmanager_.name = "jobmanager";
   jobmanager_.log_path = LogDir() + "/jobmanager.log";
-  jobmanager_.args = {"internal", "jobmanager",
-                      "--root", config_.work_dir + "/jobmanager",
-                      "--port", std::to_string(jobmanager_port_),
-                      "--store-port", std::to_string(store_port_),
-                      "--source-parallelism", std::to_string(config_.source_parallelism),
-                      "--parallelism", std::to_string(config_.parallelism),
-                      "--source-rate", std::to_string(config_.source_records_per_second)};
+  jobmanager_.args = {"internal",
+                      "jobmanager",
+                      "--root",
+                      config_.work_dir + "/jobmanager",
+                      "--port",
+                      std::to_string(jobmanager_port_),
+                      "--store-port",
+                      std::to_string(store_port_),
+                      "--source-parallelism",
+                      std::to_string(config_.source_parallelism),
+                      "--parallelism",
+                      std::to_string(config_.parallelism),
+                      "--source-rate",
+                      std::to_string(config_.source_records_per_second),
+                      "--min-taskmanagers",
+                      std::to_string(config_.taskmanagers)};
   RETURN_IF_ERROR(StartChild(&jobmanager_));
 
   for (int i = 0; i < config_.taskmanagers; ++i) {
@@ -102,8 +118,9 @@ Status LocalCluster::WaitForStore() {
     if (AcceptsConnections(store_port_)) return Status::Ok();
     SleepMs(kStorePollMs);
   }
-  return UnavailableError(fmt::format("the store did not listen on 127.0.0.1:{} within {} ms; see {}",
-                                      store_port_, kStoreStartTimeoutMs, store_.log_path));
+  return UnavailableError(
+      fmt::format("the store did not listen on 127.0.0.1:{} within {} ms; see {}", store_port_,
+                  kStoreStartTimeoutMs, store_.log_path));
 }
 
 void LocalCluster::Reap(Child* child, int wait_status) {
@@ -133,6 +150,14 @@ std::vector<std::string> LocalCluster::PollUnexpectedExits() {
   return messages;
 }
 
+std::string LocalCluster::BusyTaskManager() const {
+  for (const Child& tm : taskmanagers_) {
+    auto log = ReadWholeFile(tm.log_path);
+    if (tm.running && log.ok() && RunningTasksInLog(log.value()) > 0) return tm.name;
+  }
+  return TaskManagerId(0);
+}
+
 Status LocalCluster::KillAndReplaceTaskManager(const std::string& id) {
   Child* victim = nullptr;
   for (Child& tm : taskmanagers_) {
@@ -148,14 +173,15 @@ Status LocalCluster::KillAndReplaceTaskManager(const std::string& id) {
 }
 
 void LocalCluster::StopAll() {
-  // TaskManagers first (they hold connections to the others), then the JobManager, the store last.
+  // The JobManager first (if still running), so that it does not react to the TaskManagers going
+  // away; then the TaskManagers; the store last, as the others may write to it until they stop.
+  if (jobmanager_.running) Reap(&jobmanager_, TerminateAndWait(jobmanager_.pid, kStopGraceMs));
   for (Child& tm : taskmanagers_) {
     if (tm.running) kill(tm.pid, SIGTERM);
   }
   for (Child& tm : taskmanagers_) {
     if (tm.running) Reap(&tm, TerminateAndWait(tm.pid, kStopGraceMs));
   }
-  if (jobmanager_.running) Reap(&jobmanager_, TerminateAndWait(jobmanager_.pid, kStopGraceMs));
   if (store_.running) Reap(&store_, TerminateAndWait(store_.pid, kStopGraceMs));
 }
 

@@ -1,8 +1,8 @@
 // LocalCluster: the OS processes of `sluice cluster local` on 127.0.0.1 — one store, one
 // JobManager and N TaskManagers, each this same binary started with `sluice internal ...`. The
 // object owns the children: its destructor SIGKILLs and reaps any still running, so no error path
-// leaks a process. Single-threaded; calls never block for long (Start waits for the store to listen,
-// StopAll for the children to exit).
+// leaks a process. Single-threaded; calls never block for long (Start waits for the store to
+// listen, StopAll for the children to exit).
 #pragma once
 
 #include <sys/types.h>
@@ -51,10 +51,16 @@ class LocalCluster {
   std::vector<std::string> PollUnexpectedExits();
   bool StoreRunning() const { return store_.running; }
 
+  // The first TaskManager (taskmanager-1, -2, ...) whose log shows a task running, or
+  // "taskmanager-1" if none does. The JobManager may deploy before every TaskManager registered,
+  // so taskmanager-1 can be idle; killing an idle one would test nothing.
+  std::string BusyTaskManager() const;
+
   // SIGKILLs TaskManager `id` and starts a replacement with the same id on a new data port.
   Status KillAndReplaceTaskManager(const std::string& id);
 
-  // SIGTERM (then SIGKILL after kStopGraceMs) to every child still running; reaps them all.
+  // SIGTERM (then SIGKILL after kStopGraceMs) to every child still running, the JobManager first
+  // and the store last; reaps them all.
   void StopAll();
 
   // Every TaskManager log written so far, including those of killed TaskManagers.

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -15,8 +16,6 @@
 #include <cstdio>
 #include <cstring>
 #include <thread>
-
-#include <fmt/core.h>
 
 namespace sluice::tools {
 namespace {

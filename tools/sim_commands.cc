@@ -1,13 +1,13 @@
 #include "tools/sim_commands.h"
 
-#include <chrono>
-#include <cstdio>
-#include <utility>
-#include <vector>
+#include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
-#include <fmt/core.h>
+#include <chrono>
+#include <cstdio>
 #include <nlohmann/json.hpp>
+#include <utility>
+#include <vector>
 
 #include "scenarios/scenario.h"
 #include "tools/cli_common.h"
@@ -85,8 +85,8 @@ void PrintSummary(const std::string& scenario, uint64_t seed, const ScenarioResu
 // The command line that replays `seed` of `scenario` (what a sweep prints for a failing seed).
 std::string ReproCommand(const std::string& program, const std::string& scenario, uint64_t seed,
                          const std::string& input_path) {
-  std::string command = fmt::format("{} sim run {} --seed {}", ShellQuote(program),
-                                    ShellQuote(scenario), seed);
+  std::string command =
+      fmt::format("{} sim run {} --seed {}", ShellQuote(program), ShellQuote(scenario), seed);
   if (!input_path.empty()) command += " --input " + ShellQuote(input_path);
   return command;
 }
@@ -100,17 +100,27 @@ SimCommands::SimCommands(CLI::App& root, std::string program) : program_(std::mo
   list_ = sim->add_subcommand("list", "List the scenarios, one per line, with a description");
 
   run_ = sim->add_subcommand("run", "Run one scenario with one seed");
-  run_->add_option("scenario", scenario_, "Scenario name (see `sluice sim list`)")->required();
-  run_->add_option("--seed", seed_text_, "Seed (unsigned 64-bit decimal)")->required();
-  run_->add_option("--input", input_path_, "Input file (default: the fortunes corpus)");
-  run_->add_option("--output", output_dir_, "Write the committed output files under DIR");
+  run_->add_option("scenario", scenario_, "Scenario name (see `sluice sim list`)")
+      ->required()
+      ->type_name("SCENARIO");
+  run_->add_option("--seed", seed_text_, "Seed (unsigned 64-bit decimal)")
+      ->required()
+      ->type_name("N");
+  run_->add_option("--input", input_path_, "Input file (default: the fortunes corpus)")
+      ->type_name("FILE");
+  run_->add_option("--output", output_dir_, "Write the committed output files under DIR")
+      ->type_name("DIR");
   run_->add_flag("--json", json_, "Print the result as one JSON object on the last line");
 
   sweep_ = sim->add_subcommand("sweep", "Run one scenario for every seed in A..B");
-  sweep_->add_option("scenario", scenario_, "Scenario name (see `sluice sim list`)")->required();
+  sweep_->add_option("scenario", scenario_, "Scenario name (see `sluice sim list`)")
+      ->required()
+      ->type_name("SCENARIO");
   sweep_->add_option("--seeds", seeds_text_, "Inclusive seed range A..B, e.g. 1..200")
-      ->required();
-  sweep_->add_option("--input", input_path_, "Input file (default: the fortunes corpus)");
+      ->required()
+      ->type_name("A..B");
+  sweep_->add_option("--input", input_path_, "Input file (default: the fortunes corpus)")
+      ->type_name("FILE");
 }
 
 std::optional<int> SimCommands::RunParsed() const {
