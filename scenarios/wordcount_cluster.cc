@@ -74,11 +74,11 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
       host.log.Error("taskmanager.exited", s.ToString());
     }));
   }
-  world_.AddEventObserver([this](sim::World::HostId, Severity, std::string_view category,
+  world_.AddEventObserver([this](sim::World::HostId host, Severity, std::string_view category,
                                  std::string_view message) {
     if (log_events_) {
-      std::fprintf(stderr, "%10.3f ms  %-28.*s %.*s\n", world_.now_ns() / 1e6,
-                   static_cast<int>(category.size()), category.data(),
+      std::fprintf(stderr, "%10.3f ms  %-16s %-28.*s %.*s\n", world_.now_ns() / 1e6,
+                   world_.host_name(host).c_str(), static_cast<int>(category.size()), category.data(),
                    static_cast<int>(message.size()), message.data());
     }
     if (category == "checkpoint.completed") ++checkpoints_completed_;

@@ -111,6 +111,8 @@ SimCommands::SimCommands(CLI::App& root, std::string program) : program_(std::mo
   run_->add_option("--output", output_dir_, "Write the committed output files under DIR")
       ->type_name("DIR");
   run_->add_flag("--json", json_, "Print the result as one JSON object on the last line");
+  run_->add_flag("--log-events", log_events_,
+                 "Print every host event (simulated ms, category, message) to stderr");
 
   sweep_ = sim->add_subcommand("sweep", "Run one scenario for every seed in A..B");
   sweep_->add_option("scenario", scenario_, "Scenario name (see `sluice sim list`)")
@@ -156,6 +158,7 @@ int SimCommands::Run() const {
   ScenarioOptions options;
   options.seed = seed.value();
   options.input_text = std::move(input).value();
+  options.log_events = log_events_;
   const Clock::time_point start = Clock::now();
   const ScenarioResult result = info->run(options);
   const auto wall_ms = static_cast<int64_t>(MillisecondsSince(start));

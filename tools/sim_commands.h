@@ -36,6 +36,7 @@ class SimCommands {
   std::string input_path_;
   std::string output_dir_;
   bool json_ = false;
+  bool log_events_ = false;
 };
 
 }  // namespace sluice::tools
