@@ -36,6 +36,19 @@ const char* ControlTypeName(ControlType type) {
   return "unknown";
 }
 
+ControlMessage TaskStateMessage(int64_t epoch, int64_t attempt, int32_t chain, int32_t subtask,
+                                TaskState state, std::string text) {
+  ControlMessage m;
+  m.type = ControlType::kTaskState;
+  m.epoch = epoch;
+  m.attempt = attempt;
+  m.chain = chain;
+  m.subtask = subtask;
+  m.task_state = state;
+  m.text = std::move(text);
+  return m;
+}
+
 std::string ControlMessage::Encode() const {
   std::string out;
   ByteWriter w(&out);

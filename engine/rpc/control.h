@@ -49,4 +49,8 @@ struct ControlMessage {
 
 const char* ControlTypeName(ControlType type);
 
+// A kTaskState report for subtask `subtask` of `chain` in `attempt`, under JobManager `epoch`.
+ControlMessage TaskStateMessage(int64_t epoch, int64_t attempt, int32_t chain, int32_t subtask,
+                                TaskState state, std::string text);
+
 }  // namespace sluice

@@ -19,7 +19,8 @@ Task::Task(Host& host, TaskDeployment deployment, ExternalServices services,
       services_(std::move(services)),
       data_server_(data_server),
       send_(std::move(send)),
-      wakeup_(std::make_shared<WaitList>()) {}
+      wakeup_(std::make_shared<WaitList>()),
+      checkpoint_store_(host, services_.checkpoint_store) {}
 
 std::string Task::name() const {
   return "chain" + std::to_string(deployment_.chain) + "[" + std::to_string(deployment_.subtask) +
@@ -37,15 +38,8 @@ void Task::NotifyCheckpointComplete(int64_t checkpoint_id) {
 }
 
 void Task::Report(TaskState state, const std::string& message) {
-  ControlMessage m;
-  m.type = ControlType::kTaskState;
-  m.epoch = deployment_.epoch;
-  m.attempt = deployment_.attempt;
-  m.chain = deployment_.chain;
-  m.subtask = deployment_.subtask;
-  m.task_state = state;
-  m.text = message;
-  send_(std::move(m));
+  send_(TaskStateMessage(deployment_.epoch, deployment_.attempt, deployment_.chain,
+                         deployment_.subtask, state, message));
 }
 
 void Task::Run() {
@@ -117,8 +111,7 @@ Status Task::Build() {
 Status Task::Restore() {
   std::string state;
   if (!deployment_.restore_path.empty()) {
-    StoreClient store(host_, services_.checkpoint_store);
-    ASSIGN_OR_RETURN(std::string blob, store.ReadFile(deployment_.restore_path));
+    ASSIGN_OR_RETURN(std::string blob, checkpoint_store_.ReadFile(deployment_.restore_path));
     ASSIGN_OR_RETURN(std::string_view payload,
                      UnsealBlob(kStateMagic, blob, deployment_.restore_path));
     state.assign(payload);
@@ -173,8 +166,7 @@ Status Task::Checkpoint(int64_t checkpoint_id) {
                            std::to_string(deployment_.chain) + "-" +
                            std::to_string(deployment_.subtask) + "-a" +
                            std::to_string(deployment_.attempt);
-  StoreClient store(host_, services_.checkpoint_store);
-  RETURN_IF_ERROR(store.WriteAtomic(path, SealBlob(kStateMagic, state)));
+  RETURN_IF_ERROR(checkpoint_store_.WriteAtomic(path, SealBlob(kStateMagic, state)));
   last_snapshot_ = std::max(last_snapshot_, checkpoint_id);
   ControlMessage ack;
   ack.type = ControlType::kAcknowledgeCheckpoint;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "engine/connectors/line_source.h"
+#include "engine/connectors/store.h"
 #include "engine/exchange/data_plane.h"
 #include "engine/graph/job_graph.h"
 #include "engine/jobs/job_spec.h"
@@ -75,6 +76,7 @@ class Task {
   DataServer* data_server_;
   Sender send_;
   std::shared_ptr<WaitList> wakeup_;
+  StoreClient checkpoint_store_;  // one connection for the task's life
   std::deque<Command> commands_;
 
   JobGraph graph_;

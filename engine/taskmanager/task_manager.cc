@@ -1,5 +1,6 @@
 #include "engine/taskmanager/task_manager.h"
 
+#include <algorithm>
 #include <map>
 #include <tuple>
 
@@ -32,6 +33,7 @@ struct TaskManagerState {
   std::map<TaskKey, FiberId> task_fibers;
   Channel<std::string>* outbox = nullptr;  // the live session's, or null
   int64_t epoch = 0;                       // highest JobManager epoch seen (fencing token)
+  int64_t highest_attempt = 0;             // highest attempt deployed here
 
   void Send(const ControlMessage& m) {
     if (outbox != nullptr && !outbox->closed()) outbox->Push(m.Encode());
@@ -46,7 +48,9 @@ struct TaskManagerState {
       task_fibers.erase(it->first);
       it = tasks.erase(it);
     }
-    data_server.DropAttemptsUpTo(up_to_attempt);
+    // Only attempts that existed are dropped: a later attempt (after a reconnect) must still be
+    // able to open data connections here.
+    data_server.DropAttemptsUpTo(std::min(up_to_attempt, highest_attempt));
   }
 };
 
@@ -54,17 +58,11 @@ void Deploy(TaskManagerState& tm, const ControlMessage& m) {
   auto spec = JobSpec::Decode(m.text);
   TaskKey key{m.attempt, m.chain, m.subtask};
   if (!spec.ok() || tm.tasks.count(key) != 0) {
-    ControlMessage failed;
-    failed.type = ControlType::kTaskState;
-    failed.epoch = m.epoch;
-    failed.attempt = m.attempt;
-    failed.chain = m.chain;
-    failed.subtask = m.subtask;
-    failed.task_state = TaskState::kFailed;
-    failed.text = spec.ok() ? "duplicate deployment" : spec.status().ToString();
-    tm.Send(failed);
+    tm.Send(TaskStateMessage(m.epoch, m.attempt, m.chain, m.subtask, TaskState::kFailed,
+                             spec.ok() ? "duplicate deployment" : spec.status().ToString()));
     return;
   }
+  tm.highest_attempt = std::max(tm.highest_attempt, m.attempt);
   TaskDeployment deployment{m.epoch,    m.attempt, std::move(spec).value(), m.chain,
                             m.subtask, m.consumers, m.restore_path};
   auto task = std::make_shared<Task>(tm.host, std::move(deployment), tm.config.services,
