@@ -17,6 +17,8 @@ constexpr int64_t kLivenessBoundMs = 120 * 1000;
 
 namespace {
 constexpr int kTaskManagers = 3;
+constexpr int kSourceParallelism = 2;
+constexpr int64_t kCheckpointIntervalMs = 200;
 
 int64_t CountLines(const std::string& text) {
   int64_t lines = 0;
@@ -26,18 +28,29 @@ int64_t CountLines(const std::string& text) {
 }
 }  // namespace
 
+int64_t SourceRate(int64_t lines) {
+  return std::max<int64_t>(1, lines * 1000 / kTargetJobDurationMs);
+}
+
 ScenarioResult RunWordCountTmCrash(const ScenarioOptions& options) {
   // The schedule comes from its own stream of the seed, so that it does not shift when the world
-  // draws differently.
+  // draws differently. The crash lands within the job's expected run time (sources are throttled
+  // towards kTargetJobDurationMs, but a tiny input cannot be stretched below one line per second
+  // per source), so that it interrupts the job rather than a finished one.
+  const int64_t lines = CountLines(options.input_text);
+  const int64_t per_source = std::max<int64_t>(1, SourceRate(lines) / kSourceParallelism);
+  const int64_t lines_per_source = (lines + kSourceParallelism - 1) / kSourceParallelism;
+  const int64_t expected_ms = lines_per_source * 1000 / per_source + kCheckpointIntervalMs;
   Random random(options.seed ^ 0x7363686564756c65ULL);
   CrashSchedule schedule;
   schedule.taskmanager = static_cast<int>(random.Uniform(kTaskManagers));
-  schedule.crash_ms = random.UniformRange(300, kTargetJobDurationMs - 500);
+  schedule.crash_ms = random.UniformRange(expected_ms / 10, expected_ms * 8 / 10);
   schedule.restart_ms = schedule.crash_ms + random.UniformRange(200, 2000);
   return RunWordCountWithCrash(options, schedule);
 }
 
-ScenarioResult RunWordCountWithCrash(const ScenarioOptions& options, const CrashSchedule& schedule) {
+ScenarioResult RunWordCountWithCrash(const ScenarioOptions& options,
+                                     const CrashSchedule& schedule) {
   ScenarioResult result;
   result.scenario = "wordcount-tm-crash";
   result.seed = options.seed;
@@ -48,8 +61,9 @@ ScenarioResult RunWordCountWithCrash(const ScenarioOptions& options, const Crash
   cluster_options.seed = options.seed;
   cluster_options.log_events = options.log_events;
   cluster_options.taskmanagers = kTaskManagers;
-  cluster_options.source_records_per_second =
-      std::max<int64_t>(1, lines * 1000 / kTargetJobDurationMs);
+  cluster_options.source_parallelism = kSourceParallelism;
+  cluster_options.checkpoint_interval_ms = kCheckpointIntervalMs;
+  cluster_options.source_records_per_second = SourceRate(lines);
   WordCountCluster cluster(cluster_options, options.input_text);
   sim::World& world = cluster.world();
 
