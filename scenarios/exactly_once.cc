@@ -1,15 +1,19 @@
 #include "scenarios/exactly_once.h"
 
+#include <unordered_map>
 #include <vector>
+
+#include "engine/state/keyed_state.h"
 
 #include "engine/jobs/wordcount.h"
 
 namespace sluice::scenarios {
 
 std::map<std::string, int64_t> CountWords(std::string_view text) {
-  std::map<std::string, int64_t> counts;
+  // Count in a hash table (fast), return an ordered map (deterministic iteration).
+  std::unordered_map<std::string, int64_t> counts;
   ForEachWord(text, [&](const std::string& word) { ++counts[word]; });
-  return counts;
+  return std::map<std::string, int64_t>(counts.begin(), counts.end());
 }
 
 namespace {
@@ -31,7 +35,8 @@ ExactlyOnceReport CheckExactlyOnce(const std::map<std::string, int64_t>& counts,
                                    const std::map<std::string, std::string>& output) {
   ExactlyOnceReport report;
   for (const auto& [word, count] : counts) report.expected += count;
-  std::map<std::string, std::vector<bool>, std::less<>> seen;
+  // Looked up per record, so a hash table; only the ordered `counts` is ever iterated.
+  std::unordered_map<std::string, std::vector<bool>, TransparentStringHash, std::equal_to<>> seen;
   for (const auto& [word, count] : counts) seen[word].assign(count + 1, false);
   auto fail = [&](const std::string& why) {
     if (report.first_violation.empty()) report.first_violation = why;
@@ -60,7 +65,8 @@ ExactlyOnceReport CheckExactlyOnce(const std::map<std::string, int64_t>& counts,
       }
     }
   }
-  for (const auto& [word, marks] : seen) {
+  for (const auto& [word, count] : counts) {
+    const std::vector<bool>& marks = seen.find(word)->second;
     for (size_t i = 1; i < marks.size() && report.first_violation.empty(); ++i) {
       if (!marks[i]) fail("missing record '" + word + "\t" + std::to_string(i) + "'");
     }
