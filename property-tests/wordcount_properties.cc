@@ -16,8 +16,8 @@ namespace {
 
 // Lines of words from a small vocabulary (so counts grow past 1), with punctuation and case.
 rc::Gen<std::string> GenInput() {
-  static const std::vector<std::string> kWords = {"Sluice", "stream", "the", "a", "42", "Barrier",
-                                                  "ONCE", "exactly", "x1", "key-group", "fox"};
+  static const std::vector<std::string> kWords = {
+      "Sluice", "stream", "the", "a", "42", "Barrier", "ONCE", "exactly", "x1", "key-group", "fox"};
   auto line = rc::gen::container<std::vector<std::string>>(rc::gen::elementOf(kWords));
   return rc::gen::map(rc::gen::container<std::vector<std::vector<std::string>>>(line),
                       [](const std::vector<std::vector<std::string>>& lines) {

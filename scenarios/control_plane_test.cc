@@ -25,10 +25,11 @@ struct Observed {
 class ControlPlaneTest : public ::testing::Test {
  protected:
   void Observe() {
-    world_.AddEventObserver([this](sim::World::HostId, Severity, std::string_view category,
-                                   std::string_view message) {
-      events_.push_back({std::string(category), std::string(message), world_.now_ns() / kNanosPerMilli});
-    });
+    world_.AddEventObserver(
+        [this](sim::World::HostId, Severity, std::string_view category, std::string_view message) {
+          events_.push_back(
+              {std::string(category), std::string(message), world_.now_ns() / kNanosPerMilli});
+        });
   }
   const Observed* Find(const std::string& category) const {
     for (const auto& e : events_) {

@@ -3,9 +3,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engine/state/keyed_state.h"
-
 #include "engine/jobs/wordcount.h"
+#include "engine/state/keyed_state.h"
 
 namespace sluice::scenarios {
 

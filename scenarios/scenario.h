@@ -14,7 +14,7 @@ namespace sluice::scenarios {
 
 struct ScenarioOptions {
   uint64_t seed = 1;
-  std::string input_text;  // the job's whole input (the CLI reads the file or the corpus)
+  std::string input_text;   // the job's whole input (the CLI reads the file or the corpus)
   bool log_events = false;  // print every host event (time, category, message) to stderr
 };
 

@@ -39,7 +39,9 @@ class SinkTest : public ::testing::Test {
   std::vector<std::string> Committed() {
     return world_.disk(store_).ListCurrent("store/output/committed");
   }
-  std::vector<std::string> Pending() { return world_.disk(store_).ListCurrent("store/output/pending"); }
+  std::vector<std::string> Pending() {
+    return world_.disk(store_).ListCurrent("store/output/pending");
+  }
 
   sim::World world_{sim::WorldOptions{.seed = 1}};
   sim::World::HostId store_ = 0;
@@ -59,7 +61,8 @@ TEST_F(SinkTest, NothingIsCommittedBeforeTheCheckpointCompletes) {
   EXPECT_TRUE(committed_after_precommit.empty());
   EXPECT_EQ(Committed(), std::vector<std::string>{"part-1-3-a7"});
   EXPECT_TRUE(Pending().empty());
-  EXPECT_EQ(world_.disk(store_).ReadCurrent("store/output/committed/part-1-3-a7").value(), "a\t1\n");
+  EXPECT_EQ(world_.disk(store_).ReadCurrent("store/output/committed/part-1-3-a7").value(),
+            "a\t1\n");
 }
 
 TEST_F(SinkTest, RestoreCommitsThePreCommittedAndAbortsTheRest) {

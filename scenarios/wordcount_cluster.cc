@@ -1,8 +1,9 @@
 #include "scenarios/wordcount_cluster.h"
 
+#include <cstdio>
+
 #include "engine/connectors/store.h"
 #include "simnet/sim_disk.h"
-#include <cstdio>
 
 namespace sluice::scenarios {
 namespace {
@@ -45,8 +46,8 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   add_store("checkpoint-store");
   auto parts = SplitIntoPartitions(input, options.source_parallelism);
   for (size_t p = 0; p < parts.size(); ++p) {
-    world_.disk(input_store).WriteDurable(std::string(kStoreRoot) + "/input/part-" + std::to_string(p),
-                                          parts[p]);
+    world_.disk(input_store)
+        .WriteDurable(std::string(kStoreRoot) + "/input/part-" + std::to_string(p), parts[p]);
   }
   ExternalServices services{Address{"input-store", kStorePort}, Address{"output-store", kStorePort},
                             Address{"checkpoint-store", kStorePort}};
@@ -78,8 +79,8 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
                                  std::string_view message) {
     if (log_events_) {
       std::fprintf(stderr, "%10.3f ms  %-16s %-28.*s %.*s\n", world_.now_ns() / 1e6,
-                   world_.host_name(host).c_str(), static_cast<int>(category.size()), category.data(),
-                   static_cast<int>(message.size()), message.data());
+                   world_.host_name(host).c_str(), static_cast<int>(category.size()),
+                   category.data(), static_cast<int>(message.size()), message.data());
     }
     if (category == "checkpoint.completed") ++checkpoints_completed_;
     if (category == "job.restarting") ++restarts_;

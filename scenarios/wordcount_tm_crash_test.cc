@@ -45,9 +45,8 @@ TEST(WordCountRegressionTest, FinishedSourceKeepsItsStateInLaterCheckpoints) {
   ScenarioOptions options;
   options.seed = 1;
   options.input_text = "\n\nexactly, \nexactly, \n";
-  const ScenarioResult result =
-      RunWordCountWithCrash(options, CrashSchedule{.taskmanager = 0, .crash_ms = 1254,
-                                                   .restart_ms = 1254});
+  const ScenarioResult result = RunWordCountWithCrash(
+      options, CrashSchedule{.taskmanager = 0, .crash_ms = 1254, .restart_ms = 1254});
   EXPECT_TRUE(result.pass) << result.failure;
   EXPECT_EQ(result.records_out, 2);
 }

@@ -64,8 +64,9 @@ InternalCommands::InternalCommands(CLI::App& root) {
   jobmanager_->add_option("--source-parallelism", source_parallelism_)->check(CLI::Range(1, 64));
   jobmanager_->add_option("--parallelism", parallelism_)->check(CLI::Range(1, 128));
   jobmanager_->add_option("--source-rate", source_rate_)->check(CLI::Range(int64_t{0}, INT64_MAX));
-  jobmanager_->add_option("--min-taskmanagers", min_taskmanagers_,
-                          "TaskManagers to wait for before the first deployment (at most 5 s)")
+  jobmanager_
+      ->add_option("--min-taskmanagers", min_taskmanagers_,
+                   "TaskManagers to wait for before the first deployment (at most 5 s)")
       ->check(CLI::Range(1, 1024));
 
   taskmanager_ = internal->add_subcommand("taskmanager", "Run one TaskManager");

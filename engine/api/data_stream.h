@@ -82,7 +82,8 @@ class KeyedProcessLink final : public BatchConsumer<In> {
  public:
   using KeyFunction = std::function<std::string_view(const In&)>;
   using Function = std::function<void(const In&, ValueState<S>&, Collector<Out>&)>;
-  KeyedProcessLink(const TaskContext& ctx, KeyFunction key_fn, Function fn, BatchConsumer<Out>* next)
+  KeyedProcessLink(const TaskContext& ctx, KeyFunction key_fn, Function fn,
+                   BatchConsumer<Out>* next)
       : key_fn_(std::move(key_fn)),
         fn_(std::move(fn)),
         next_(next),
@@ -201,8 +202,7 @@ class DataStream {
   DataStream(StreamEnvironment* env, int node) : env_(env), node_(node) {}
 
   template <typename Out>
-  DataStream<Out> FlatMap(std::string name,
-                          typename internal::FlatMapLink<T, Out>::Function fn) {
+  DataStream<Out> FlatMap(std::string name, typename internal::FlatMapLink<T, Out>::Function fn) {
     const int parallelism = env_->graph_.nodes[node_].parallelism;
     OperatorNode& node = env_->AddNode(std::move(name), parallelism, node_);
     node.make_link = [fn](const TaskContext&, ChainLink* next) -> std::unique_ptr<ChainLink> {
@@ -258,7 +258,8 @@ class KeyedStream {
 template <typename T>
 KeyedStream<T> DataStream<T>::KeyBy(std::function<std::string_view(const T&)> key_fn) {
   OperatorNode& node = env_->graph_.nodes[node_];
-  node.make_hash_writer = [key_fn](const TaskContext& ctx, ChainLink*) -> std::unique_ptr<ChainLink> {
+  node.make_hash_writer = [key_fn](const TaskContext& ctx,
+                                   ChainLink*) -> std::unique_ptr<ChainLink> {
     return std::make_unique<internal::HashPartitionWriter<T>>(ctx, key_fn);
   };
   node.make_decoder = [](ChainLink* head) -> std::unique_ptr<RecordDecoder> {

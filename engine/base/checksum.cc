@@ -19,7 +19,8 @@ std::string SealBlob(uint32_t magic, std::string_view payload) {
   return out;
 }
 
-Result<std::string_view> UnsealBlob(uint32_t magic, std::string_view blob, const std::string& what) {
+Result<std::string_view> UnsealBlob(uint32_t magic, std::string_view blob,
+                                    const std::string& what) {
   ByteReader r(blob);
   uint32_t got_magic = 0, length = 0;
   if (!r.GetU32(&got_magic) || !r.GetU32(&length)) {

@@ -25,7 +25,8 @@ TEST(ChecksumTest, EveryBitFlipTruncationAndWrongMagicIsDataLoss) {
       EXPECT_EQ(result.status().code(), StatusCode::kDataLoss);
     }
   }
-  for (size_t n = 0; n < blob.size(); ++n) EXPECT_FALSE(UnsealBlob(0x1234, blob.substr(0, n), "f").ok());
+  for (size_t n = 0; n < blob.size(); ++n)
+    EXPECT_FALSE(UnsealBlob(0x1234, blob.substr(0, n), "f").ok());
   auto wrong = UnsealBlob(0x9999, blob, "chk-1/_metadata");
   ASSERT_FALSE(wrong.ok());
   EXPECT_NE(wrong.status().message().find("chk-1/_metadata"), std::string::npos);

@@ -24,7 +24,8 @@ struct CompletedCheckpoint {
   static constexpr uint32_t kMetadataMagic = 0x4154454d;  // "META"
   static std::string MetadataPath(int64_t id);
   std::string EncodeMetadata() const;  // sealed
-  static Result<CompletedCheckpoint> DecodeMetadata(std::string_view sealed, const std::string& what);
+  static Result<CompletedCheckpoint> DecodeMetadata(std::string_view sealed,
+                                                    const std::string& what);
 };
 
 // Writes the metadata file, completing the checkpoint. May suspend.

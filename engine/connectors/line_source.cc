@@ -29,7 +29,8 @@ Result<bool> LineSourceReader::ReadBatch(Collector<std::string>* out, size_t max
     if (chunk_.empty()) return UnavailableError(path_ + " shrank below its size while reading");
     const bool at_end = offset_ + chunk_.size() >= size_;
     const size_t last_newline = chunk_.rfind('\n');
-    size_t usable = at_end ? chunk_.size() : (last_newline == std::string::npos ? 0 : last_newline + 1);
+    size_t usable =
+        at_end ? chunk_.size() : (last_newline == std::string::npos ? 0 : last_newline + 1);
     if (usable == 0) {
       want *= 2;  // a line longer than the read: read more
       continue;

@@ -5,8 +5,8 @@
 // without '\n' counts. Used by one source task's fiber; calls may suspend.
 #pragma once
 
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 

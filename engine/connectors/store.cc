@@ -225,4 +225,3 @@ Result<std::vector<std::string>> StoreClient::List(const std::string& dir) {
 }
 
 }  // namespace sluice
-

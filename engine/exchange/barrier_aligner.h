@@ -36,7 +36,7 @@ class BarrierAligner {
 
   std::vector<bool> blocked_;
   std::vector<bool> ended_;
-  int64_t current_ = 0;   // checkpoint being aligned (or last aligned)
+  int64_t current_ = 0;  // checkpoint being aligned (or last aligned)
   bool aligning_ = false;
 };
 

@@ -32,8 +32,8 @@ void DataServer::Handshake(std::unique_ptr<Stream> stream) {
   uint8_t kind = 0;
   int64_t attempt = 0, chain = 0, consumer = 0, producer = 0;
   if (!r.GetU8(&kind) || kind != static_cast<uint8_t>(DataKind::kHandshake) ||
-      !r.GetSignedVarint(&attempt) || !r.GetSignedVarint(&chain) ||
-      !r.GetSignedVarint(&consumer) || !r.GetSignedVarint(&producer)) {
+      !r.GetSignedVarint(&attempt) || !r.GetSignedVarint(&chain) || !r.GetSignedVarint(&consumer) ||
+      !r.GetSignedVarint(&producer)) {
     host_.log.Warn("data.bad_handshake", stream->PeerName());
     return;
   }
@@ -172,8 +172,7 @@ Status ParseEvent(std::string_view frame, NetworkInputGate::Event* event) {
 }
 }  // namespace
 
-Status NetworkInputGate::Connect(DataServer& server, ChannelKey key_template,
-                                 int64_t deadline_ns) {
+Status NetworkInputGate::Connect(DataServer& server, ChannelKey key_template, int64_t deadline_ns) {
   for (size_t c = 0; c < shared_->channels.size(); ++c) {
     ChannelKey key = key_template;
     key.producer = static_cast<int32_t>(c);

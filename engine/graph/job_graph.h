@@ -29,14 +29,14 @@ struct ExternalServices {
 // What a link factory knows about the subtask it builds for.
 struct TaskContext {
   Host* host = nullptr;
-  std::string task_name;   // "Count -> Sink (3/4)"
+  std::string task_name;  // "Count -> Sink (3/4)"
   int subtask = 0;
   int parallelism = 1;
   int max_parallelism = 128;
-  int64_t attempt = 0;     // execution attempt of the job (increments on every restart)
+  int64_t attempt = 0;  // execution attempt of the job (increments on every restart)
   ExternalServices services;
-  OutputGate* output = nullptr;       // null for a chain that ends in a sink
-  int output_parallelism = 0;         // consumer chain's parallelism, for partitioners
+  OutputGate* output = nullptr;  // null for a chain that ends in a sink
+  int output_parallelism = 0;    // consumer chain's parallelism, for partitioners
 };
 
 using LinkFactory = std::function<std::unique_ptr<ChainLink>(const TaskContext&, ChainLink* next)>;
@@ -45,19 +45,19 @@ using DecoderFactory = std::function<std::unique_ptr<RecordDecoder>(ChainLink* h
 enum class Partitioning { kForward, kHash };
 
 struct SourceSpec {
-  std::string input_dir;             // on the input store: part-0 .. part-(p-1)
-  int64_t records_per_second = 0;    // per subtask; 0 = unthrottled
+  std::string input_dir;           // on the input store: part-0 .. part-(p-1)
+  int64_t records_per_second = 0;  // per subtask; 0 = unthrottled
 };
 
 struct OperatorNode {
   int id = 0;
   std::string name;
   int parallelism = 1;
-  int input = -1;                            // upstream node id; -1 for a source
+  int input = -1;  // upstream node id; -1 for a source
   Partitioning partitioning = Partitioning::kForward;
   bool is_source = false;
   SourceSpec source;
-  LinkFactory make_link;                     // the operator (unset for a source)
+  LinkFactory make_link;  // the operator (unset for a source)
   // Set by KeyBy on the node whose output is partitioned: its record writer and the decoder the
   // consuming chain uses for this node's output type.
   LinkFactory make_hash_writer;
@@ -74,9 +74,9 @@ struct Chain {
   int id = 0;
   std::vector<int> nodes;  // node ids, head first
   int parallelism = 1;
-  int input_chain = -1;    // chain feeding this one over the network, -1 for a source chain
-  int output_chain = -1;   // chain this one feeds, -1 if it ends in a sink
-  std::string name;        // "Source -> Tokenize"
+  int input_chain = -1;   // chain feeding this one over the network, -1 for a source chain
+  int output_chain = -1;  // chain this one feeds, -1 if it ends in a sink
+  std::string name;       // "Source -> Tokenize"
 };
 
 // Splits the graph into chains. kInvalidArgument for graphs this slice cannot run (a node with two

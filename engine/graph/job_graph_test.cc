@@ -53,7 +53,8 @@ TEST(WordCountTest, TokenizerFollowsTheWordRule) {
   std::vector<std::string> got(words.view().begin(), words.view().end());
   EXPECT_EQ(got, (std::vector<std::string>{"don", "t", "stop", "me", "now", "2day", "n"}));
   std::vector<std::string> reference;
-  ForEachWord("Don't STOP--me_now 2day! ünï", [&](const std::string& w) { reference.push_back(w); });
+  ForEachWord("Don't STOP--me_now 2day! ünï",
+              [&](const std::string& w) { reference.push_back(w); });
   EXPECT_EQ(got, reference);
 }
 

@@ -20,8 +20,8 @@
 namespace sluice {
 
 struct RestartStrategyConfig {
-  int max_restarts = 20;                          // restarts allowed before the job FAILS
-  int64_t delay_ns = 200 * 1000 * 1000LL;         // fixed delay before each restart
+  int max_restarts = 20;                   // restarts allowed before the job FAILS
+  int64_t delay_ns = 200 * 1000 * 1000LL;  // fixed delay before each restart
 };
 
 struct JobManagerConfig {

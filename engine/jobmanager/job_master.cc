@@ -76,7 +76,8 @@ void JobMaster::Accept(Listener& listener) {
   for (;;) {
     auto stream = listener.Accept();
     if (!stream.ok()) return;
-    auto connection = std::make_shared<Connection>(host_, std::move(stream).value(), next_session_++);
+    auto connection =
+        std::make_shared<Connection>(host_, std::move(stream).value(), next_session_++);
     connections_[connection->session] = connection;
     fibers_.push_back(host_.fibers.Spawn("jm-writer", [this, connection] {
       while (auto frame = connection->outbox.Pop()) {
@@ -100,8 +101,8 @@ void JobMaster::ServeConnection(std::shared_ptr<Connection> connection) {
       host_.log.Warn("jobmanager.bad_message", message.status().ToString());
       break;
     }
-    Event event{registered ? Event::Kind::kMessage : Event::Kind::kRegistered,
-                connection->session, std::move(message).value()};
+    Event event{registered ? Event::Kind::kMessage : Event::Kind::kRegistered, connection->session,
+                std::move(message).value()};
     if (!registered && event.message.type != ControlType::kRegister) break;
     registered = true;
     events_.Push(std::move(event));
@@ -197,8 +198,8 @@ void JobMaster::HandleTaskState(const ControlMessage& m) {
     if (!execution.finished) return;
   }
   status_ = JobStatus::kFinished;
-  host_.log.Info("job.finished", "attempt " + std::to_string(attempt_) + " restarts " +
-                                     std::to_string(restarts_));
+  host_.log.Info("job.finished",
+                 "attempt " + std::to_string(attempt_) + " restarts " + std::to_string(restarts_));
 }
 
 void JobMaster::HandleAck(const ControlMessage& m) {

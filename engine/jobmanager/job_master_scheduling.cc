@@ -163,8 +163,8 @@ void JobMaster::Failover(const std::string& reason) {
   pending_.reset();
   if (restarts_ >= config_.restart.max_restarts) {
     status_ = JobStatus::kFailed;
-    failure_ = reason + "; restart strategy exhausted after " + std::to_string(restarts_) +
-               " restarts";
+    failure_ =
+        reason + "; restart strategy exhausted after " + std::to_string(restarts_) + " restarts";
     host_.log.Error("job.failed", failure_);
     return;
   }

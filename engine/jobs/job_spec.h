@@ -15,7 +15,7 @@ struct JobSpec {
   std::string input_dir = "input";    // on the input store: part-0 .. part-(source_parallelism-1)
   std::string output_dir = "output";  // on the output store
   int source_parallelism = 2;
-  int parallelism = 4;                // of the keyed operators
+  int parallelism = 4;  // of the keyed operators
   int max_parallelism = 128;
   int64_t source_records_per_second = 0;  // total over all source subtasks; 0 = unthrottled
 

@@ -30,10 +30,9 @@ JobGraph BuildWordCountGraph(const JobSpec& spec) {
   using Count = std::pair<std::string, int64_t>;
   env.AddLineSource("Source", SourceSpec{spec.input_dir, spec.source_records_per_second},
                     spec.source_parallelism)
-      .FlatMap<std::string>("Tokenize",
-                            [](const std::string& line, Collector<std::string>& out) {
-                              TokenizeLine(line, &out);
-                            })
+      .FlatMap<std::string>(
+          "Tokenize",
+          [](const std::string& line, Collector<std::string>& out) { TokenizeLine(line, &out); })
       .KeyBy([](const std::string& word) { return std::string_view(word); })
       .Process<int64_t, Count>(
           "Count", spec.parallelism,

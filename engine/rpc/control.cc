@@ -23,15 +23,24 @@ constexpr uint64_t kMaxConsumers = 1 << 15;
 
 const char* ControlTypeName(ControlType type) {
   switch (type) {
-    case ControlType::kRegister: return "register";
-    case ControlType::kRegistered: return "registered";
-    case ControlType::kHeartbeat: return "heartbeat";
-    case ControlType::kDeploy: return "deploy";
-    case ControlType::kTaskState: return "task-state";
-    case ControlType::kTriggerCheckpoint: return "trigger-checkpoint";
-    case ControlType::kAcknowledgeCheckpoint: return "acknowledge-checkpoint";
-    case ControlType::kNotifyCheckpointComplete: return "notify-checkpoint-complete";
-    case ControlType::kCancelAttempt: return "cancel-attempt";
+    case ControlType::kRegister:
+      return "register";
+    case ControlType::kRegistered:
+      return "registered";
+    case ControlType::kHeartbeat:
+      return "heartbeat";
+    case ControlType::kDeploy:
+      return "deploy";
+    case ControlType::kTaskState:
+      return "task-state";
+    case ControlType::kTriggerCheckpoint:
+      return "trigger-checkpoint";
+    case ControlType::kAcknowledgeCheckpoint:
+      return "acknowledge-checkpoint";
+    case ControlType::kNotifyCheckpointComplete:
+      return "notify-checkpoint-complete";
+    case ControlType::kCancelAttempt:
+      return "cancel-attempt";
   }
   return "unknown";
 }
@@ -79,8 +88,8 @@ Result<ControlMessage> ControlMessage::Decode(std::string_view bytes) {
   m.type = static_cast<ControlType>(type);
   if (!r.GetSignedVarint(&m.epoch) || !r.GetSignedVarint(&m.attempt) ||
       !r.GetSignedVarint(&m.checkpoint_id) || !r.GetSignedVarint(&chain) ||
-      !r.GetSignedVarint(&subtask) || !r.GetSignedVarint(&slots) || !r.GetU8(&state) ||
-      state < 1 || state > 3) {
+      !r.GetSignedVarint(&subtask) || !r.GetSignedVarint(&slots) || !r.GetU8(&state) || state < 1 ||
+      state > 3) {
     return DataLossError("control message: bad header fields");
   }
   m.chain = static_cast<int32_t>(chain);

@@ -15,15 +15,15 @@
 namespace sluice {
 
 enum class ControlType : uint8_t {
-  kRegister = 1,        // TM → JM: text = TM id, address = data address, slots
-  kRegistered,          // JM → TM: epoch
-  kHeartbeat,           // both ways
-  kDeploy,              // JM → TM: chain, subtask, text = job spec, consumers, restore_path
-  kTaskState,           // TM → JM: chain, subtask, task_state, text = message
-  kTriggerCheckpoint,   // JM → TM: checkpoint_id, chain, subtask (a source task)
-  kAcknowledgeCheckpoint,  // TM → JM: checkpoint_id, chain, subtask, restore_path = state file
+  kRegister = 1,              // TM → JM: text = TM id, address = data address, slots
+  kRegistered,                // JM → TM: epoch
+  kHeartbeat,                 // both ways
+  kDeploy,                    // JM → TM: chain, subtask, text = job spec, consumers, restore_path
+  kTaskState,                 // TM → JM: chain, subtask, task_state, text = message
+  kTriggerCheckpoint,         // JM → TM: checkpoint_id, chain, subtask (a source task)
+  kAcknowledgeCheckpoint,     // TM → JM: checkpoint_id, chain, subtask, restore_path = state file
   kNotifyCheckpointComplete,  // JM → TM: checkpoint_id (all of the attempt's tasks there)
-  kCancelAttempt,       // JM → TM: cancel every task of attempts <= attempt
+  kCancelAttempt,             // JM → TM: cancel every task of attempts <= attempt
 };
 
 enum class TaskState : uint8_t { kRunning = 1, kFinished = 2, kFailed = 3 };

@@ -4,7 +4,8 @@
 // Generator: xoshiro256** (Blackman & Vigna, 2018), seeded through SplitMix64. Uniform integers use
 // Lemire's nearly-divisionless method (Lemire 2019, "Fast Random Integer Generation in an
 // Interval"). Doubles come from the top 53 bits; IEEE arithmetic on one build is deterministic.
-// Not thread-safe: one Random per host (the simulator forks one per simulated host). Never suspends.
+// Not thread-safe: one Random per host (the simulator forks one per simulated host). Never
+// suspends.
 #pragma once
 
 #include <cstdint>

@@ -18,8 +18,8 @@ struct Scheduler::Fiber {
   uint32_t group = 0;
   std::string name;
   std::function<void()> body;
-  ctx::fiber context;        // the fiber's own continuation while it is suspended
-  ctx::fiber return_to;      // the scheduler's continuation while the fiber runs
+  ctx::fiber context;    // the fiber's own continuation while it is suspended
+  ctx::fiber return_to;  // the scheduler's continuation while the fiber runs
   State state = State::kNew;
   bool queued = false;
   bool cancelled = false;

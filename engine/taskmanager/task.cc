@@ -10,7 +10,7 @@ namespace sluice {
 namespace {
 constexpr int64_t kConnectDeadlineNs = 10LL * 1000 * 1000 * 1000;
 constexpr int64_t kThrottleSliceMs = 50;
-}
+}  // namespace
 
 Task::Task(Host& host, TaskDeployment deployment, ExternalServices services,
            DataServer* data_server, Sender send)
@@ -131,8 +131,8 @@ Status Task::Restore() {
   if (source_) {
     ByteReader r(restored_sections_[0]);
     std::string offset_bytes;
-    if (!restored_sections_[0].empty() && (!r.GetString(&offset_bytes) ||
-                                           !r.GetVarint(&source_lines_))) {
+    if (!restored_sections_[0].empty() &&
+        (!r.GetString(&offset_bytes) || !r.GetVarint(&source_lines_))) {
       return DataLossError(deployment_.restore_path + ": bad source section");
     }
     RETURN_IF_ERROR(source_->Open(offset_bytes));
@@ -162,10 +162,9 @@ Status Task::Checkpoint(int64_t checkpoint_id) {
   ByteWriter w(&state);
   w.PutVarint(sections.size());
   for (const auto& section : sections) w.PutString(section);
-  const std::string path = "checkpoints/chk-" + std::to_string(checkpoint_id) + "/" +
-                           std::to_string(deployment_.chain) + "-" +
-                           std::to_string(deployment_.subtask) + "-a" +
-                           std::to_string(deployment_.attempt);
+  const std::string path =
+      "checkpoints/chk-" + std::to_string(checkpoint_id) + "/" + std::to_string(deployment_.chain) +
+      "-" + std::to_string(deployment_.subtask) + "-a" + std::to_string(deployment_.attempt);
   RETURN_IF_ERROR(checkpoint_store_.WriteAtomic(path, SealBlob(kStateMagic, state)));
   last_snapshot_ = std::max(last_snapshot_, checkpoint_id);
   ControlMessage ack;
@@ -186,12 +185,14 @@ Status Task::HandleCommands() {
     Command command = commands_.front();
     commands_.pop_front();
     if (command.trigger) {
-      if (command.checkpoint_id > last_snapshot_) RETURN_IF_ERROR(Checkpoint(command.checkpoint_id));
+      if (command.checkpoint_id > last_snapshot_)
+        RETURN_IF_ERROR(Checkpoint(command.checkpoint_id));
       continue;
     }
     if (command.checkpoint_id <= last_completed_) continue;
     last_completed_ = command.checkpoint_id;
-    for (auto& link : links_) RETURN_IF_ERROR(link->NotifyCheckpointComplete(command.checkpoint_id));
+    for (auto& link : links_)
+      RETURN_IF_ERROR(link->NotifyCheckpointComplete(command.checkpoint_id));
   }
   return Status::Ok();
 }
@@ -207,8 +208,9 @@ Status Task::RunSource() {
   // Throttled sources emit in slices of ~kThrottleSliceMs worth of lines and keep answering
   // checkpoint triggers while they wait for their next slice.
   const size_t slice_lines =
-      per_subtask > 0 ? static_cast<size_t>(std::max<int64_t>(1, per_subtask * kThrottleSliceMs / 1000))
-                      : SIZE_MAX;
+      per_subtask > 0
+          ? static_cast<size_t>(std::max<int64_t>(1, per_subtask * kThrottleSliceMs / 1000))
+          : SIZE_MAX;
   while (!source_->exhausted()) {
     RETURN_IF_ERROR(HandleCommands());
     lines.Clear();
@@ -245,10 +247,9 @@ Status Task::RunConsumer() {
     if (node.id == upstream.id) producers = node.parallelism;
   }
   NetworkInputGate gate(host_, producers, wakeup_);
-  RETURN_IF_ERROR(gate.Connect(*data_server_,
-                               ChannelKey{deployment_.attempt, deployment_.chain,
-                                          deployment_.subtask, 0},
-                               host_.clock.NowNs() + kConnectDeadlineNs));
+  RETURN_IF_ERROR(gate.Connect(
+      *data_server_, ChannelKey{deployment_.attempt, deployment_.chain, deployment_.subtask, 0},
+      host_.clock.NowNs() + kConnectDeadlineNs));
   BarrierAligner aligner(producers);
   NetworkInputGate::Event event;
   int next_channel = 0;

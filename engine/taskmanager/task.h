@@ -87,9 +87,9 @@ class Task {
   std::unique_ptr<LineSourceReader> source_;
   uint64_t source_lines_ = 0;  // lines emitted from the start of the partition
   std::vector<std::string> restored_sections_;
-  int64_t last_snapshot_ = 0;    // id of the last checkpoint this task snapshotted
-  int64_t last_completed_ = 0;   // highest completion notified
-  int64_t final_checkpoint_ = 0; // the checkpoint whose barrier followed this task's last output
+  int64_t last_snapshot_ = 0;     // id of the last checkpoint this task snapshotted
+  int64_t last_completed_ = 0;    // highest completion notified
+  int64_t final_checkpoint_ = 0;  // the checkpoint whose barrier followed this task's last output
   bool input_ended_ = false;
 };
 

@@ -63,11 +63,11 @@ void Deploy(TaskManagerState& tm, const ControlMessage& m) {
     return;
   }
   tm.highest_attempt = std::max(tm.highest_attempt, m.attempt);
-  TaskDeployment deployment{m.epoch,    m.attempt, std::move(spec).value(), m.chain,
+  TaskDeployment deployment{m.epoch,   m.attempt,   std::move(spec).value(), m.chain,
                             m.subtask, m.consumers, m.restore_path};
-  auto task = std::make_shared<Task>(tm.host, std::move(deployment), tm.config.services,
-                                     &tm.data_server,
-                                     [state = &tm](ControlMessage out) { state->Send(out); });
+  auto task =
+      std::make_shared<Task>(tm.host, std::move(deployment), tm.config.services, &tm.data_server,
+                             [state = &tm](ControlMessage out) { state->Send(out); });
   tm.tasks[key] = task;
   // The fiber co-owns the task: a cancelled task unwinds after the TaskManager forgot it.
   tm.task_fibers[key] = tm.host.fibers.Spawn("task " + task->name(), [task, state = &tm, key] {

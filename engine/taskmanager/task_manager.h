@@ -17,7 +17,7 @@ namespace sluice {
 struct TaskManagerConfig {
   std::string id = "taskmanager-1";
   Address job_manager;
-  Address data_address;   // where other TaskManagers reach this one (host name or IP, port)
+  Address data_address;  // where other TaskManagers reach this one (host name or IP, port)
   int slots = 2;
   ExternalServices services;
   int64_t heartbeat_timeout_ns = 1000 * 1000 * 1000LL;
