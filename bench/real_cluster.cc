@@ -191,7 +191,8 @@ RealWordCountRun RunAttempt(const RealWordCountOptions& options,
   auto make_host = [&](const std::string& name) -> Host& {
     logs.push_back(std::make_unique<BenchEventLog>(name, base.log, base.clock, events));
     hosts.push_back(std::make_unique<Host>(
-        Host{name, base.clock, base.fibers, base.network, base.fs, base.random, *logs.back()}));
+        Host{name, base.clock, base.fibers, base.network, base.fs, base.random, *logs.back(),
+             base.faults}));
     return *hosts.back();
   };
   Host& store_host = make_host("store");

@@ -25,8 +25,8 @@ struct World::HostState {
                               std::string_view message) {
           world.OnRecord(host_id, severity, category, message);
         }),
-        host{name, clock,  fibers, world.fabric_->AddHost(host_id, name, fibers),
-             disk, random, log} {}
+        host{name,   clock, fibers, world.fabric_->AddHost(host_id, name, fibers),
+             disk,   random, log,   *world.faults_} {}
 
   const HostId id;
   const std::string name;
@@ -51,6 +51,7 @@ World::World(WorldOptions options)
   net.latency_max_ns = options_.link_latency_max_ns;
   net.short_read_probability = options_.short_read_probability;
   fabric_ = std::make_unique<NetFabric>(*core_, core_->root_random().Fork(), net);
+  faults_ = std::make_unique<SimFaultInjection>(core_->root_random().Fork());
 }
 
 World::~World() {

@@ -26,6 +26,7 @@
 #include "engine/runtime/host.h"
 #include "engine/runtime/random.h"
 #include "simnet/sim_core.h"
+#include "simnet/sim_faults.h"
 
 namespace sluice::sim {
 
@@ -111,6 +112,9 @@ class World {
   // must not suspend.
   void AddEventObserver(EventObserver observer);
 
+  // Fault points and planted bugs of this run (engine/runtime/fault_injection.h).
+  SimFaultInjection& faults() { return *faults_; }
+
   // Fiber runs plus events run so far (for benchmarks).
   uint64_t events_processed() const;
   // Fiber switches so far.
@@ -125,6 +129,7 @@ class World {
   std::unique_ptr<SimCore> core_;
   Random scenario_random_;
   std::unique_ptr<NetFabric> fabric_;
+  std::unique_ptr<SimFaultInjection> faults_;
   std::vector<std::unique_ptr<HostState>> hosts_;  // index = id - 1
   std::map<std::string, HostId> host_ids_;
   std::vector<EventObserver> observers_;

@@ -7,6 +7,7 @@
 
 #include "engine/runtime/clock.h"
 #include "engine/runtime/event_log.h"
+#include "engine/runtime/fault_injection.h"
 #include "engine/runtime/fibers.h"
 #include "engine/runtime/file_system.h"
 #include "engine/runtime/network.h"
@@ -22,6 +23,7 @@ struct Host {
   FileSystem& fs;
   Random& random;
   EventLog& log;
+  FaultInjection& faults;  // fault points and planted bugs (simulation only)
 };
 
 }  // namespace sluice

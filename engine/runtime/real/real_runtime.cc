@@ -51,7 +51,7 @@ RealRuntime::RealRuntime(std::string host_name, std::string root_dir, uint64_t s
       fs_(std::move(root_dir)),
       random_(seed_),
       log_(host_name, verbose),
-      host_{std::move(host_name), clock_, reactor_, network_, fs_, random_, log_} {
+      host_{std::move(host_name), clock_, reactor_, network_, fs_, random_, log_, faults_} {
   assert(seed_ != 0);
   IgnoreSigpipe();
 }

@@ -64,6 +64,7 @@ class RealRuntime {
   PosixFileSystem fs_;
   Random random_;
   SpdlogEventLog log_;
+  NoFaultInjection faults_;  // production: no fault points fire, no planted bug is on
   Host host_;
 };
 
