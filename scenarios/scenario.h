@@ -1,27 +1,54 @@
 // Scenarios: a named simulated deployment (hosts, job, input, faults) plus the invariants checked
-// at the end of the run. The catalog is built on request (no global registry).
+// at the end of the run. The catalogs are built on request (no global registry).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/base/status.h"
 
 namespace sluice::scenarios {
 
+// One injected fault, as the JSON summary's `faults` list and a `--faults FILE` schedule show it.
+// Kinds: crash, restart, reboot_wipe, pause, partition, partition_one_way, heal, clog, unclog,
+// connection_reset, latency_spike, disk_torn_write, disk_corruption, disk_io_error, disk_full,
+// disk_slow, clock_skew. Fields a kind does not use stay at their defaults.
+struct FaultRecord {
+  int64_t at_ms = 0;
+  std::string kind;
+  std::string host;         // the host it hits ("" for kinds that hit no single host, e.g. heal)
+  int64_t duration_ms = 0;  // pause, clog, latency_spike, disk_slow, disk_full: how long; 0 = n/a
+  std::string peer;         // partition kinds: the other side, host names joined by ','
+  double factor = 0;        // clog, latency_spike, disk_slow: slowdown factor; clock_skew: ms offset
+  bool operator==(const FaultRecord&) const = default;
+};
+
+// One entry of a run's timeline, for `--trace` (Chrome trace-event JSON, Perfetto): hosts are
+// processes, `thread` a task or role inside one. phase: 'B' begin, 'E' end, 'i' instant.
+struct TimelineEvent {
+  int64_t at_us = 0;
+  std::string host;
+  std::string thread;
+  std::string name;
+  char phase = 'i';
+  std::string detail;
+};
+
 struct ScenarioOptions {
   uint64_t seed = 1;
   std::string input_text;   // the job's whole input (the CLI reads the file or the corpus)
   bool log_events = false;  // print every host event (time, category, message) to stderr
-};
-
-struct FaultRecord {
-  int64_t at_ms = 0;
-  std::string kind;  // "crash", "restart", "partition", "heal"
-  std::string host;
+  std::string plant_bug;    // planted bug to switch on for this run ("" = none)
+  // Replay exactly this fault schedule instead of drawing one from the seed.
+  std::optional<std::vector<FaultRecord>> faults;
+  // Receives every line of the world's trace, in order (for divergence reports); may be empty.
+  std::function<void(std::string_view line)> trace_sink;
+  bool record_timeline = false;  // fill ScenarioResult::timeline
 };
 
 struct ScenarioResult {
@@ -31,13 +58,16 @@ struct ScenarioResult {
   std::string failure;  // the first invariant that failed, with the first offending record
   uint64_t trace_hash = 0;
   int64_t simulated_ms = 0;
-  std::vector<FaultRecord> faults;
+  std::vector<FaultRecord> faults;  // the schedule that ran (drawn or replayed)
+  std::map<std::string, std::string> config;  // the configuration the seed chose (swarm testing)
+  std::map<std::string, uint64_t> fault_points_fired;  // fault point → times it fired
   int64_t checkpoints_completed = 0;
   int64_t restarts = 0;
-  int64_t records_in = 0;   // input lines read by the job's sources
+  int64_t records_in = 0;   // input records (lines)
   int64_t records_out = 0;  // committed output records
   // Committed sink output: file name → contents (one record per line).
   std::map<std::string, std::string> committed_output;
+  std::vector<TimelineEvent> timeline;  // only with ScenarioOptions::record_timeline
 };
 
 struct ScenarioInfo {
@@ -47,5 +77,15 @@ struct ScenarioInfo {
 };
 
 std::vector<ScenarioInfo> ScenarioCatalog();
+
+// A deliberate mistake compiled into the engine (engine/runtime/fault_injection.h), with the
+// scenario that must catch it.
+struct PlantedBugInfo {
+  std::string name;
+  std::string scenario;
+  std::string description;  // one line
+};
+
+std::vector<PlantedBugInfo> PlantedBugCatalog();
 
 }  // namespace sluice::scenarios
