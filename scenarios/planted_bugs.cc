@@ -1,0 +1,34 @@
+// The planted-bug catalog: deliberate mistakes compiled into the engine (guarded by
+// SLUICE_BUG_PLANTED, off unless the simulator switches one on), each with the scenario whose
+// seeds must catch it. `sluice sim sweep SCENARIO --plant-bug NAME --seeds 1..500 --fail-fast`
+// must fail for every entry; without --plant-bug the same seeds pass.
+#include "scenarios/scenario.h"
+
+namespace sluice::scenarios {
+
+std::vector<PlantedBugInfo> PlantedBugCatalog() {
+  return {
+      {"sink-commit-at-precommit", "wordcount-crash-before-commit",
+       "the two-phase-commit sink commits at pre-commit instead of on checkpoint completion"},
+      {"ack-before-snapshot-durable", "wordcount-crash-before-commit",
+       "a task acknowledges a checkpoint before its snapshot is written and fsynced"},
+      {"skip-barrier-alignment", "wordcount-backpressure-crash",
+       "records behind a barrier are processed before the snapshot (alignment skipped)"},
+      {"source-offset-after-barrier", "wordcount-tm-crash",
+       "the source snapshots its offset after reading records past the barrier"},
+      {"restore-latest-triggered", "wordcount-tm-crash",
+       "restore from the latest triggered checkpoint instead of the latest completed one"},
+      {"pending-commits-not-recovered", "wordcount-crash-before-commit",
+       "after a restore the sink does not commit the restored checkpoint's pending transactions"},
+      {"commit-not-idempotent", "wordcount-tm-crash",
+       "committing an already committed transaction fails instead of succeeding"},
+      {"heartbeat-timeout-ignored", "wordcount-jm-partition",
+       "the JobManager never acts on a TaskManager's heartbeat timeout"},
+      {"stale-epoch-accepted", "wordcount-jm-partition",
+       "a TaskManager accepts deployments and notifications from an older JobManager epoch"},
+      {"metadata-not-checksummed", "wordcount-checkpoint-corruption",
+       "checkpoint metadata is written and read without its checksum"},
+  };
+}
+
+}  // namespace sluice::scenarios
