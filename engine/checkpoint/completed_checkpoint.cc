@@ -12,7 +12,7 @@ std::string CompletedCheckpoint::MetadataPath(int64_t id) {
   return "checkpoints/chk-" + std::to_string(id) + "/_metadata";
 }
 
-std::string CompletedCheckpoint::EncodeMetadata() const {
+std::string CompletedCheckpoint::EncodeMetadata(bool checksummed) const {
   std::string payload;
   ByteWriter w(&payload);
   w.PutSignedVarint(id);
@@ -22,12 +22,16 @@ std::string CompletedCheckpoint::EncodeMetadata() const {
     w.PutSignedVarint(task.second);
     w.PutString(path);
   }
-  return SealBlob(kMetadataMagic, payload);
+  return checksummed ? SealBlob(kMetadataMagic, payload) : payload;
 }
 
 Result<CompletedCheckpoint> CompletedCheckpoint::DecodeMetadata(std::string_view sealed,
-                                                                const std::string& what) {
-  ASSIGN_OR_RETURN(std::string_view payload, UnsealBlob(kMetadataMagic, sealed, what));
+                                                                const std::string& what,
+                                                                bool checksummed) {
+  std::string_view payload = sealed;
+  if (checksummed) {
+    ASSIGN_OR_RETURN(payload, UnsealBlob(kMetadataMagic, sealed, what));
+  }
   CompletedCheckpoint checkpoint;
   ByteReader r(payload);
   uint64_t count = 0;
@@ -46,12 +50,14 @@ Result<CompletedCheckpoint> CompletedCheckpoint::DecodeMetadata(std::string_view
   return checkpoint;
 }
 
-Status StoreCompletedCheckpoint(StoreClient& store, const CompletedCheckpoint& checkpoint) {
+Status StoreCompletedCheckpoint(StoreClient& store, const CompletedCheckpoint& checkpoint,
+                                bool checksummed) {
   return store.WriteAtomic(CompletedCheckpoint::MetadataPath(checkpoint.id),
-                           checkpoint.EncodeMetadata());
+                           checkpoint.EncodeMetadata(checksummed));
 }
 
-Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store, std::string* skipped) {
+Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store, size_t retain,
+                                                std::string* skipped, bool checksummed) {
   ASSIGN_OR_RETURN(auto names, store.List("checkpoints"));
   std::vector<int64_t> ids;
   for (const std::string& name : names) {
@@ -70,10 +76,11 @@ Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store, std::string*
       if (blob.status().code() != StatusCode::kNotFound) return blob.status();
       continue;  // triggered but never completed
     }
-    auto checkpoint = CompletedCheckpoint::DecodeMetadata(blob.value(), path);
+    auto checkpoint = CompletedCheckpoint::DecodeMetadata(blob.value(), path, checksummed);
     if (checkpoint.ok() && checkpoint->id == id) {
-      recovered.latest = std::move(checkpoint).value();
-      break;
+      recovered.completed.insert(recovered.completed.begin(), std::move(checkpoint).value());
+      if (recovered.completed.size() >= retain) break;
+      continue;
     }
     *skipped += path + " unreadable (" + checkpoint.status().ToString() + "); ";
   }

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "engine/base/status.h"
 #include "engine/connectors/store.h"
@@ -23,20 +24,23 @@ struct CompletedCheckpoint {
 
   static constexpr uint32_t kMetadataMagic = 0x4154454d;  // "META"
   static std::string MetadataPath(int64_t id);
-  std::string EncodeMetadata() const;  // sealed
-  static Result<CompletedCheckpoint> DecodeMetadata(std::string_view sealed,
-                                                    const std::string& what);
+  // Sealed with a checksum; `checksummed` = false exists only for a planted bug.
+  std::string EncodeMetadata(bool checksummed = true) const;
+  static Result<CompletedCheckpoint> DecodeMetadata(std::string_view sealed, const std::string& what,
+                                                    bool checksummed = true);
 };
 
 // Writes the metadata file, completing the checkpoint. May suspend.
-Status StoreCompletedCheckpoint(StoreClient& store, const CompletedCheckpoint& checkpoint);
+Status StoreCompletedCheckpoint(StoreClient& store, const CompletedCheckpoint& checkpoint,
+                                bool checksummed = true);
 
 struct RecoveredCheckpoints {
-  std::optional<CompletedCheckpoint> latest;  // newest intact completed checkpoint
-  int64_t highest_id_seen = 0;                // for numbering new checkpoints past all old ones
+  std::vector<CompletedCheckpoint> completed;  // up to `retain` newest intact ones, oldest first
+  int64_t highest_id_seen = 0;                 // for numbering new checkpoints past all old ones
 };
-// Scans checkpoints/ on the store. Unreadable metadata is skipped (and logged by the caller via
-// `skipped`). May suspend.
-Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store, std::string* skipped);
+// Scans checkpoints/ on the store. Unreadable metadata is skipped (and described in `skipped`
+// for the caller to log). May suspend.
+Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store, size_t retain,
+                                                std::string* skipped, bool checksummed = true);
 
 }  // namespace sluice

@@ -33,7 +33,9 @@ Status TwoPhaseCommitFileSink::Open(std::string_view restored) {
     pending_.push_back(std::move(txn));
   }
   // The restored checkpoint completed, so its pre-committed transactions commit now.
-  for (const Pending& txn : pending_) RETURN_IF_ERROR(Commit(txn));
+  if (!SLUICE_BUG_PLANTED(host_, "pending-commits-not-recovered")) {
+    for (const Pending& txn : pending_) RETURN_IF_ERROR(Commit(txn));
+  }
   std::vector<std::string> keep;
   for (const Pending& txn : pending_) keep.push_back(txn.name);
   pending_.clear();
@@ -57,7 +59,11 @@ Status TwoPhaseCommitFileSink::PreCommit(int64_t checkpoint_id, std::string* sta
     RETURN_IF_ERROR(store_.WriteAtomic(PendingPath(txn.name), buffer_));
     host_.log.Info("sink.precommitted",
                    txn.name + " records=" + std::to_string(records_in_transaction_));
-    pending_.push_back(std::move(txn));
+    if (SLUICE_BUG_PLANTED(host_, "sink-commit-at-precommit")) {
+      RETURN_IF_ERROR(Commit(txn));  // planted bug: visible before the checkpoint completes
+    } else {
+      pending_.push_back(std::move(txn));
+    }
     buffer_.clear();
     records_in_transaction_ = 0;
   }
@@ -72,7 +78,8 @@ Status TwoPhaseCommitFileSink::PreCommit(int64_t checkpoint_id, std::string* sta
 
 Status TwoPhaseCommitFileSink::Commit(const Pending& txn) {
   Status renamed = store_.Rename(PendingPath(txn.name), CommittedPath(txn.name));
-  if (renamed.code() == StatusCode::kNotFound) {
+  if (renamed.code() == StatusCode::kNotFound &&
+      !SLUICE_BUG_PLANTED(host_, "commit-not-idempotent")) {
     // Idempotence: a retry after a commit whose acknowledgement was lost.
     ASSIGN_OR_RETURN(bool committed, store_.Exists(CommittedPath(txn.name)));
     if (committed) return Status::Ok();

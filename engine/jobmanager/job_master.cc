@@ -43,18 +43,21 @@ Status JobMaster::Run(Listener& listener) {
   return Status::Ok();
 }
 
+bool JobMaster::MetadataChecksummed() const {
+  return !SLUICE_BUG_PLANTED(host_, "metadata-not-checksummed");
+}
+
 Status JobMaster::RecoverCheckpointStore() {
   // The checkpoint store may still be starting: retry for a while before giving up.
   for (int tries = 0;; ++tries) {
     std::string skipped;
-    auto recovered = RecoverCheckpoints(checkpoint_store_, &skipped);
+    auto recovered =
+        RecoverCheckpoints(checkpoint_store_, kRetainedCheckpoints, &skipped, MetadataChecksummed());
     if (recovered.ok()) {
       if (!skipped.empty()) host_.log.Warn("checkpoint.skipped", skipped);
-      latest_completed_ = recovered->latest;
+      completed_ = std::move(recovered->completed);
       next_checkpoint_id_ = recovered->highest_id_seen + 1;
-      if (latest_completed_) {
-        host_.log.Info("checkpoint.recovered", std::to_string(latest_completed_->id));
-      }
+      if (Latest() != nullptr) host_.log.Info("checkpoint.recovered", std::to_string(Latest()->id));
       return Status::Ok();
     }
     if (tries >= 50) return recovered.status().WithContext("recovering checkpoints");
@@ -180,6 +183,13 @@ void JobMaster::HandleTaskState(const ControlMessage& m) {
   auto it = executions_.find({m.chain, m.subtask});
   if (it == executions_.end()) return;
   if (m.task_state == TaskState::kFailed) {
+    const std::string restored_dir = "checkpoints/chk-" + std::to_string(restored_from_) + "/";
+    if (!it->second.running && Latest() != nullptr && Latest()->id == restored_from_ &&
+        m.text.rfind("DATA_LOSS", 0) == 0 && m.text.find(restored_dir) != std::string::npos) {
+      // The state of the checkpoint we restored from is unreadable: fall back to the one before.
+      host_.log.Warn("checkpoint.discarded", std::to_string(restored_from_) + ": " + m.text);
+      completed_.pop_back();
+    }
     Failover("task " + std::to_string(m.chain) + "/" + std::to_string(m.subtask) +
              " failed: " + m.text);
     return;
@@ -217,12 +227,14 @@ void JobMaster::CompleteCheckpoint() {
   next_trigger_ns_ = host_.clock.NowNs() + config_.checkpoint_interval_ns;
   done.acknowledged.id = done.id;
   const int64_t attempt = attempt_;
-  Status stored = StoreCompletedCheckpoint(checkpoint_store_, done.acknowledged);
+  Status stored =
+      StoreCompletedCheckpoint(checkpoint_store_, done.acknowledged, MetadataChecksummed());
   if (!stored.ok()) {
     host_.log.Warn("checkpoint.aborted", std::to_string(done.id) + ": " + stored.ToString());
     return;
   }
-  latest_completed_ = std::move(done.acknowledged);
+  completed_.push_back(std::move(done.acknowledged));
+  if (completed_.size() > kRetainedCheckpoints) completed_.erase(completed_.begin());
   host_.log.Info("checkpoint.completed", std::to_string(done.id));
   if (attempt != attempt_) return;  // failed over while writing the metadata
   std::set<std::string> hosts;

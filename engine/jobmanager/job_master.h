@@ -77,6 +77,9 @@ class JobMaster {
   int64_t NextDeadline() const;
   Status RecoverCheckpointStore();
   void Shutdown();
+  const CompletedCheckpoint* Latest() const { return completed_.empty() ? nullptr : &completed_.back(); }
+  bool MetadataChecksummed() const;
+  static constexpr size_t kRetainedCheckpoints = 3;
 
   Host& host_;
   const JobManagerConfig& config_;
@@ -96,7 +99,10 @@ class JobMaster {
   std::map<TaskId, Execution> executions_;
   std::map<TaskId, std::string> last_state_path_;
   std::optional<PendingCheckpoint> pending_;
-  std::optional<CompletedCheckpoint> latest_completed_;
+  // Completed checkpoints, newest last, at most kRetainedCheckpoints: when the newest turns out
+  // unreadable at restore, the job falls back to the one before.
+  std::vector<CompletedCheckpoint> completed_;
+  int64_t restored_from_ = 0;  // checkpoint the current attempt was deployed from (0: none)
   int64_t next_checkpoint_id_ = 1;
   int64_t next_trigger_ns_ = 0;
   int64_t next_heartbeat_ns_ = 0;

@@ -48,6 +48,7 @@ void JobMaster::CheckHeartbeats() {
   for (const auto& [id, tm] : taskmanagers_) {
     if (now - tm.last_heard_ns > config_.heartbeat_timeout_ns) silent.push_back(id);
   }
+  if (SLUICE_BUG_PLANTED(host_, "heartbeat-timeout-ignored")) silent.clear();
   for (const std::string& id : silent) LoseTaskManager(id, "heartbeat timeout");
   for (const auto& [id, tm] : taskmanagers_) {
     ControlMessage ping;
@@ -84,6 +85,7 @@ bool JobMaster::TryDeploy() {
   ++restarts_;  // counts deployments; the first one is not a restart
   attempt_ = epoch_ * kAttemptsPerEpoch + restarts_;
   --restarts_;
+  restored_from_ = Latest() != nullptr ? Latest()->id : 0;
   executions_.clear();
   last_state_path_.clear();
   pending_.reset();
@@ -103,9 +105,9 @@ bool JobMaster::TryDeploy() {
       deploy.subtask = s;
       deploy.text = config_.job.Encode();
       deploy.consumers = consumers;
-      if (latest_completed_) {
-        auto path = latest_completed_->state_paths.find({chain.id, s});
-        if (path != latest_completed_->state_paths.end()) deploy.restore_path = path->second;
+      if (const CompletedCheckpoint* latest = Latest()) {
+        auto path = latest->state_paths.find({chain.id, s});
+        if (path != latest->state_paths.end()) deploy.restore_path = path->second;
       }
       Send(group_host[s], deploy);
     }
@@ -113,7 +115,7 @@ bool JobMaster::TryDeploy() {
   status_ = JobStatus::kRunning;
   next_trigger_ns_ = host_.clock.NowNs() + config_.checkpoint_interval_ns;
   host_.log.Info("job.deployed", "attempt " + std::to_string(attempt_) + " from checkpoint " +
-                                     std::to_string(latest_completed_ ? latest_completed_->id : 0));
+                                     std::to_string(restored_from_));
   return true;
 }
 
@@ -158,6 +160,11 @@ void JobMaster::Failover(const std::string& reason) {
     cancel.type = ControlType::kCancelAttempt;
     cancel.attempt = attempt_;
     Send(id, cancel);
+  }
+  if (pending_ && SLUICE_BUG_PLANTED(host_, "restore-latest-triggered")) {
+    // Planted bug: a triggered checkpoint is not a completed one.
+    completed_.push_back(pending_->acknowledged);
+    completed_.back().id = pending_->id;
   }
   executions_.clear();
   pending_.reset();

@@ -165,7 +165,8 @@ Status Task::Checkpoint(int64_t checkpoint_id) {
   const std::string path =
       "checkpoints/chk-" + std::to_string(checkpoint_id) + "/" + std::to_string(deployment_.chain) +
       "-" + std::to_string(deployment_.subtask) + "-a" + std::to_string(deployment_.attempt);
-  RETURN_IF_ERROR(checkpoint_store_.WriteAtomic(path, SealBlob(kStateMagic, state)));
+  const bool ack_first = SLUICE_BUG_PLANTED(host_, "ack-before-snapshot-durable");
+  if (!ack_first) RETURN_IF_ERROR(checkpoint_store_.WriteAtomic(path, SealBlob(kStateMagic, state)));
   last_snapshot_ = std::max(last_snapshot_, checkpoint_id);
   ControlMessage ack;
   ack.type = ControlType::kAcknowledgeCheckpoint;
@@ -176,6 +177,10 @@ Status Task::Checkpoint(int64_t checkpoint_id) {
   ack.subtask = deployment_.subtask;
   ack.restore_path = path;
   send_(std::move(ack));
+  if (ack_first) {
+    host_.fibers.SleepFor(50 * kNanosPerMilli);  // planted bug: the state is not durable yet
+    RETURN_IF_ERROR(checkpoint_store_.WriteAtomic(path, SealBlob(kStateMagic, state)));
+  }
   host_.log.Info("checkpoint.acknowledged", name() + " " + std::to_string(checkpoint_id));
   return Status::Ok();
 }
@@ -216,6 +221,10 @@ Status Task::RunSource() {
     lines.Clear();
     ASSIGN_OR_RETURN(bool more, source_->ReadBatch(&lines, slice_lines));
     if (!more) break;
+    if (SLUICE_BUG_PLANTED(host_, "source-offset-after-barrier")) {
+      // Planted bug: a trigger handled here snapshots an offset past records not yet emitted.
+      RETURN_IF_ERROR(HandleCommands());
+    }
     source_lines_ += lines.size();
     emitted += lines.size();
     RETURN_IF_ERROR(head->Consume(lines.view()));
@@ -251,6 +260,7 @@ Status Task::RunConsumer() {
       *data_server_, ChannelKey{deployment_.attempt, deployment_.chain, deployment_.subtask, 0},
       host_.clock.NowNs() + kConnectDeadlineNs));
   BarrierAligner aligner(producers);
+  const bool skip_alignment = SLUICE_BUG_PLANTED(host_, "skip-barrier-alignment");
   NetworkInputGate::Event event;
   int next_channel = 0;
   while (!aligner.AllEnded()) {
@@ -260,7 +270,8 @@ Status Task::RunConsumer() {
     int channel = 0;
     for (int i = 0; i < producers && !got; ++i) {
       channel = (next_channel + i) % producers;
-      got = !aligner.IsBlocked(channel) && !aligner.IsEnded(channel) && gate.Poll(channel, &event);
+      got = (skip_alignment || !aligner.IsBlocked(channel)) && !aligner.IsEnded(channel) &&
+            gate.Poll(channel, &event);
     }
     if (!got) {
       wakeup_->Wait(host_.fibers);
