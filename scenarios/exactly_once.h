@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sluice::scenarios {
 
@@ -21,5 +22,22 @@ std::map<std::string, int64_t> CountWords(std::string_view text);
 // `output`: committed file name → contents.
 ExactlyOnceReport CheckExactlyOnce(const std::map<std::string, int64_t>& counts,
                                    const std::map<std::string, std::string>& output);
+
+}  // namespace sluice::scenarios
+
+namespace sluice::scenarios {
+
+struct ConsistentCutReport {
+  bool ok = false;
+  std::string first_violation;
+  std::vector<int64_t> prefix_lines;  // lines of each partition in the cut found
+};
+
+// For a job that ended FAILED: the committed output must be exactly the word-count output of one
+// consistent cut of the input, i.e. of the first p_i lines of every partition i, for some p_i.
+// Found by matching a separable multiset hash of the cut's words against the output's, then
+// verified exactly (two partitions; more partitions are searched the same way pairwise).
+ConsistentCutReport CheckConsistentCut(const std::vector<std::string>& partitions,
+                                       const std::map<std::string, std::string>& output);
 
 }  // namespace sluice::scenarios

@@ -11,6 +11,9 @@ constexpr uint16_t kStorePort = 7000;
 constexpr uint16_t kJobManagerPort = 6123;
 constexpr uint16_t kDataPort = 6124;
 constexpr char kStoreRoot[] = "store";
+// Steps (fiber runs and events) at one instant of simulated time before the run is declared
+// livelocked: real runs take a few thousand at most.
+constexpr int64_t kLivelockStepsMax = 2 * 1000 * 1000;
 }  // namespace
 
 std::vector<std::string> WordCountCluster::SplitIntoPartitions(const std::string& input,
@@ -33,7 +36,8 @@ std::vector<std::string> WordCountCluster::SplitIntoPartitions(const std::string
 }
 
 WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const std::string& input)
-    : world_(sim::WorldOptions{.seed = options.seed, .short_read_probability = 0.05}),
+    : world_(sim::WorldOptions{.seed = options.seed,
+                               .short_read_probability = options.short_read_probability}),
       log_events_(options.log_events) {
   auto add_store = [&](const std::string& name) {
     return world_.AddHost(name, [](Host& host) {
@@ -43,8 +47,9 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   };
   const auto input_store = add_store("input-store");
   output_store_ = add_store("output-store");
-  add_store("checkpoint-store");
-  auto parts = SplitIntoPartitions(input, options.source_parallelism);
+  stores_ = {input_store, output_store_, add_store("checkpoint-store")};
+  partitions_ = SplitIntoPartitions(input, options.source_parallelism);
+  const auto& parts = partitions_;
   for (size_t p = 0; p < parts.size(); ++p) {
     world_.disk(input_store)
         .WriteDurable(std::string(kStoreRoot) + "/input/part-" + std::to_string(p), parts[p]);
@@ -57,8 +62,11 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   jm_config_.job.source_records_per_second = options.source_records_per_second;
   jm_config_.services = services;
   jm_config_.min_taskmanagers = options.taskmanagers;
+  jm_config_.restart.max_restarts = options.max_restarts;
+  jm_config_.restart.delay_ns = options.restart_delay_ms * kNanosPerMilli;
+  jm_config_.heartbeat_timeout_ns = options.heartbeat_timeout_ms * kNanosPerMilli;
   jm_config_.checkpoint_interval_ns = options.checkpoint_interval_ms * kNanosPerMilli;
-  world_.AddHost("jobmanager", [this](Host& host) {
+  jobmanager_ = world_.AddHost("jobmanager", [this](Host& host) {
     Status s = RunJobManager(host, jm_config_);
     host.log.Info("jobmanager.exited", s.ToString());
   });
@@ -70,12 +78,14 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
     config.data_address = Address{config.id, kDataPort};
     config.slots = options.slots_per_taskmanager;
     config.services = services;
+    config.heartbeat_timeout_ns = options.heartbeat_timeout_ms * kNanosPerMilli;
     taskmanagers_.push_back(world_.AddHost(config.id, [&config](Host& host) {
       Status s = RunTaskManager(host, config);
       host.log.Error("taskmanager.exited", s.ToString());
     }));
   }
-  world_.AddEventObserver([this](sim::World::HostId host, Severity, std::string_view category,
+  world_.AddEventObserver([this](sim::World::HostId host, Severity severity,
+                                 std::string_view category,
                                  std::string_view message) {
     if (log_events_) {
       std::fprintf(stderr, "%10.3f ms  %-16s %-28.*s %.*s\n", world_.now_ns() / 1e6,
@@ -89,11 +99,24 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
       failed_ = true;
       failure_ = std::string(message);
     }
+    for (auto& observer : observers_) observer(host, severity, category, message);
   });
 }
 
 void WordCountCluster::Run(int64_t time_limit_ms) {
-  world_.RunUntil([this] { return finished_ || failed_; }, time_limit_ms * kNanosPerMilli);
+  int64_t last_now = -1;
+  int64_t steps_without_progress = 0;
+  world_.RunUntil(
+      [&] {
+        if (world_.now_ns() != last_now) {
+          last_now = world_.now_ns();
+          steps_without_progress = 0;
+        } else if (++steps_without_progress > kLivelockStepsMax) {
+          livelocked_ = true;  // fibers keep running but simulated time never advances
+        }
+        return finished_ || failed_ || livelocked_;
+      },
+      time_limit_ms * kNanosPerMilli);
 }
 
 std::map<std::string, std::string> WordCountCluster::CommittedOutput() {

@@ -24,6 +24,10 @@ struct WordCountClusterOptions {
   int64_t checkpoint_interval_ms = 200;
   int64_t source_records_per_second = 0;  // total; 0 = unthrottled
   bool log_events = false;                // print every host event to stderr
+  int max_restarts = 20;                  // fixed-delay restart strategy
+  int64_t restart_delay_ms = 200;
+  int64_t heartbeat_timeout_ms = 1000;
+  double short_read_probability = 0.05;   // simulated reads may return fewer bytes
 };
 
 class WordCountCluster {
@@ -34,11 +38,19 @@ class WordCountCluster {
 
   sim::World& world() { return world_; }
   const std::vector<sim::World::HostId>& taskmanagers() const { return taskmanagers_; }
+  sim::World::HostId jobmanager() const { return jobmanager_; }
+  const std::vector<sim::World::HostId>& stores() const { return stores_; }
+  // The input partitions as stored (for consistent-cut checks).
+  const std::vector<std::string>& partitions() const { return partitions_; }
+  // Called with every event any host records (after the cluster's own bookkeeping).
+  void AddEventObserver(sim::World::EventObserver observer) { observers_.push_back(std::move(observer)); }
   // Runs until the job finishes or fails, or until time_limit_ms of simulated time.
   void Run(int64_t time_limit_ms);
 
   bool finished() const { return finished_; }
   bool failed() const { return failed_; }
+  // Simulated time stopped advancing while fibers kept running (a fiber spins without suspending).
+  bool livelocked() const { return livelocked_; }
   int64_t checkpoints_completed() const { return checkpoints_completed_; }
   int64_t restarts() const { return restarts_; }
   const std::string& failure() const { return failure_; }
@@ -54,8 +66,13 @@ class WordCountCluster {
   std::vector<TaskManagerConfig> tm_configs_;
   std::vector<sim::World::HostId> taskmanagers_;
   sim::World::HostId output_store_ = 0;
+  sim::World::HostId jobmanager_ = 0;
+  std::vector<sim::World::HostId> stores_;
+  std::vector<std::string> partitions_;
+  std::vector<sim::World::EventObserver> observers_;
   bool finished_ = false;
   bool failed_ = false;
+  bool livelocked_ = false;
   int64_t checkpoints_completed_ = 0;
   int64_t restarts_ = 0;
   std::string failure_;

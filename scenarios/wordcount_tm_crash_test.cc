@@ -53,3 +53,23 @@ TEST(WordCountRegressionTest, FinishedSourceKeepsItsStateInLaterCheckpoints) {
 
 }  // namespace
 }  // namespace sluice::scenarios
+
+#include "scenarios/wordcount_scenarios.h"
+
+namespace sluice::scenarios {
+namespace {
+
+// Found by wordcount-backpressure-crash seed 1 (links of 60-150 ms): tasks took longer than one
+// checkpoint interval to start, the JobMaster's trigger deadline stayed in the past, and its event
+// loop spun without suspending, so simulated time stopped (a livelock; in production, a busy CPU).
+TEST(WordCountRegressionTest, SlowDeploymentDoesNotSpinTheJobManager) {
+  ScenarioOptions options;
+  options.seed = 1;
+  for (int i = 0; i < 400; ++i) options.input_text += "slow links make barriers late " + std::to_string(i) + "\n";
+  const ScenarioResult result = RunWordCountBackpressureCrash(options);
+  EXPECT_TRUE(result.pass) << result.failure
+                           << "\nrerun: sluice sim run wordcount-backpressure-crash --seed 1";
+}
+
+}  // namespace
+}  // namespace sluice::scenarios

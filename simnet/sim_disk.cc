@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cmath>
 #include <utility>
 
 #include "engine/base/checksum.h"
@@ -57,18 +58,18 @@ bool IsUnder(const std::string& path, const std::string& dir) {
 // A handle on an inode. Stale once the disk crashed (generation changed).
 class SimWritableFile final : public WritableFile {
  public:
-  SimWritableFile(SimDisk& disk, uint64_t inode_id, uint64_t generation)
-      : disk_(disk), inode_id_(inode_id), generation_(generation) {}
+  SimWritableFile(SimDisk& disk, uint64_t inode_id, uint64_t generation, std::string path)
+      : disk_(disk), inode_id_(inode_id), generation_(generation), path_(std::move(path)) {}
   ~SimWritableFile() override {
     if (!closed_) disk_.Release(inode_id_, generation_);
   }
   Status Append(std::string_view data) override {
     if (closed_) return IoError("append: file is closed");
-    return disk_.Append(inode_id_, generation_, data);
+    return disk_.Append(inode_id_, generation_, path_, data);
   }
   Status Sync() override {
     if (closed_) return IoError("sync: file is closed");
-    return disk_.Sync(inode_id_, generation_);
+    return disk_.Sync(inode_id_, generation_, path_);
   }
   Status Close() override {
     if (closed_) return Status::Ok();
@@ -81,6 +82,7 @@ class SimWritableFile final : public WritableFile {
   SimDisk& disk_;
   const uint64_t inode_id_;
   const uint64_t generation_;
+  const std::string path_;  // as opened (for error messages)
   bool closed_ = false;
 };
 
@@ -92,9 +94,16 @@ SimDisk::SimDisk(SimCore& core, HostId host, Fibers& fibers, Random random, int6
 
 SimDisk::~SimDisk() = default;
 
+bool SimDisk::NormalizePath(std::string_view path, std::string* normalized) {
+  return Normalize(path, normalized);
+}
+
 void SimDisk::Delay() {
   if (!core_.InFiber()) return;  // world context (tests, scenarios): instantaneous
-  fibers_.SleepFor(random_.UniformRange(0, latency_max_ns_));
+  const int64_t latency_ns = random_.UniformRange(0, latency_max_ns_);
+  fibers_.SleepFor(slow_factor_ == 1.0
+                       ? latency_ns
+                       : std::llround(static_cast<double>(latency_ns) * slow_factor_));
 }
 
 SimDisk::Inode* SimDisk::FindFile(const std::string& normalized_path) {
@@ -179,28 +188,42 @@ Result<std::unique_ptr<WritableFile>> SimDisk::OpenAppendable(const std::string&
   auto it = names_.find(p);
   if (it != names_.end()) {
     inode_id = it->second;
-    if (truncate) inodes_.at(inode_id).current.clear();
+    Inode& inode = inodes_.at(inode_id);
+    if (truncate && !inode.current.empty()) {
+      inode.current.clear();
+      inode.truncated_since_sync = true;
+      inode.unsynced_write_ends.clear();
+    }
   } else {
+    if (full_) return NoSpace(DiskOp::kCreate, "create", path);
     inode_id = NewInode();
     LinkCurrent(p, inode_id);
   }
   ++inodes_.at(inode_id).open_handles;
   return std::unique_ptr<WritableFile>(
-      std::make_unique<SimWritableFile>(*this, inode_id, generation_));
+      std::make_unique<SimWritableFile>(*this, inode_id, generation_, path));
 }
 
-Status SimDisk::Append(uint64_t inode_id, uint64_t generation, std::string_view data) {
+Status SimDisk::Append(uint64_t inode_id, uint64_t generation, const std::string& path,
+                       std::string_view data) {
   Delay();
   if (generation != generation_) return IoError("append: file handle is stale (disk crashed)");
-  inodes_.at(inode_id).current.append(data);
+  RETURN_IF_ERROR(MaybeInjectIoError(DiskOp::kAppend, path));
+  if (data.empty()) return Status::Ok();
+  if (full_) return NoSpace(DiskOp::kAppend, "append to", path);
+  Inode& inode = inodes_.at(inode_id);
+  inode.current.append(data);
+  inode.unsynced_write_ends.push_back(inode.current.size());
   return Status::Ok();
 }
 
-Status SimDisk::Sync(uint64_t inode_id, uint64_t generation) {
+Status SimDisk::Sync(uint64_t inode_id, uint64_t generation, const std::string& path) {
   Delay();
   if (generation != generation_) return IoError("sync: file handle is stale (disk crashed)");
+  RETURN_IF_ERROR(MaybeInjectIoError(DiskOp::kSync, path));
   Inode& inode = inodes_.at(inode_id);
   inode.durable = inode.current;
+  inode.MarkSynced();
   core_.trace().Record(TraceKind::kDiskSync, host_, inode_id, inode.durable.size());
   return Status::Ok();
 }
@@ -213,7 +236,9 @@ void SimDisk::Release(uint64_t inode_id, uint64_t generation) {
 
 Result<std::string> SimDisk::ReadFile(const std::string& path) {
   Delay();
-  return ReadCurrent(path);
+  ASSIGN_OR_RETURN(std::string bytes, ReadCurrent(path));
+  RETURN_IF_ERROR(MaybeInjectIoError(DiskOp::kRead, path));
+  return bytes;
 }
 
 Result<std::string> SimDisk::ReadRange(const std::string& path, uint64_t offset,
@@ -223,6 +248,7 @@ Result<std::string> SimDisk::ReadRange(const std::string& path, uint64_t offset,
   if (!Normalize(path, &p)) return BadPath(path);
   const Inode* inode = FindFile(p);
   if (inode == nullptr) return NotFoundError("read '" + path + "': no such file");
+  RETURN_IF_ERROR(MaybeInjectIoError(DiskOp::kRead, path));
   if (offset >= inode->current.size()) return std::string();
   return inode->current.substr(offset, max_bytes);
 }
@@ -333,6 +359,7 @@ Status SimDisk::CreateDir(const std::string& dir) {
       return IoError("create directory '" + dir + "': '" + d.substr(0, slash) + "' is a file");
     }
   }
+  if (full_ && dirs_.count(d) == 0) return NoSpace(DiskOp::kCreate, "create directory", dir);
   CreateDirs(d);
   return Status::Ok();
 }
@@ -342,6 +369,7 @@ Status SimDisk::SyncDir(const std::string& dir) {
   std::string d;
   if (!Normalize(dir, &d)) return BadPath(dir);
   if (dirs_.count(d) == 0) return NotFoundError("sync directory '" + dir + "': no such directory");
+  RETURN_IF_ERROR(MaybeInjectIoError(DiskOp::kSyncDir, dir));
   for (const std::string& path : ChildPaths(durable_names_, d)) {
     if (names_.count(path) == 0) SetDurableName(path, 0);
   }
@@ -356,7 +384,9 @@ void SimDisk::Crash() {
   ++generation_;
   names_ = durable_names_;
   for (auto& [id, inode] : inodes_) {
+    if (torn_writes_ && inode.durable_links > 0) TearUnsynced(id, inode);
     inode.current = inode.durable;
+    inode.MarkSynced();
     inode.current_links = 0;
     inode.open_handles = 0;
   }
@@ -380,6 +410,7 @@ void SimDisk::WriteDurable(const std::string& path, std::string_view bytes) {
   Inode& inode = inodes_.at(inode_id);
   inode.current.assign(bytes);
   inode.durable.assign(bytes);
+  inode.MarkSynced();
 }
 
 Result<std::string> SimDisk::ReadCurrent(const std::string& path) const {
@@ -388,6 +419,14 @@ Result<std::string> SimDisk::ReadCurrent(const std::string& path) const {
   const Inode* inode = FindFile(p);
   if (inode == nullptr) return NotFoundError("read '" + path + "': no such file");
   return inode->current;
+}
+
+Result<std::string> SimDisk::ReadDurable(const std::string& path) const {
+  std::string p;
+  if (!Normalize(path, &p)) return BadPath(path);
+  const Inode* inode = FindFile(p);
+  if (inode == nullptr) return NotFoundError("read '" + path + "': no such file");
+  return inode->durable;
 }
 
 std::vector<std::string> SimDisk::ListCurrent(const std::string& dir) const {

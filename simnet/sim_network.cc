@@ -1,21 +1,16 @@
-// NetFabric: hosts, faults (crash, partition), listen, connect and accept. The data path (write,
-// read, delivery, close, resets) is in sim_stream.cc.
+// NetFabric: hosts, crashes, listen, connect and accept. The data path (write, read, delivery,
+// close, resets) is in sim_stream.cc; latency and link faults in sim_network_faults.cc.
 #include "simnet/sim_network.h"
 
 #include <algorithm>
 #include <cassert>
 #include <exception>
+#include <limits>
 #include <utility>
 
 #include "simnet/sim_network_internal.h"
 
 namespace sluice::sim {
-namespace {
-
-std::pair<HostId, HostId> LinkKey(HostId a, HostId b) { return {std::min(a, b), std::max(a, b)}; }
-
-}  // namespace
-
 NetFabric::NetFabric(SimCore& core, Random random, Options options)
     : core_(core), random_(random), options_(options) {
   assert(options_.latency_min_ns >= 0 && options_.latency_min_ns <= options_.latency_max_ns);
@@ -23,12 +18,14 @@ NetFabric::NetFabric(SimCore& core, Random random, Options options)
 
 NetFabric::~NetFabric() = default;
 
-Network& NetFabric::AddHost(HostId id, const std::string& name, Fibers& fibers) {
+Network& NetFabric::AddHost(HostId id, const std::string& name, Fibers& fibers,
+                            const SimClock* clock) {
   assert(id != kNoHost && hosts_.count(id) == 0 && "host ids are unique and non-zero");
   assert(host_ids_.count(name) == 0 && "host names are unique");
   auto host_net = std::make_unique<HostNet>();
   host_net->name = name;
   host_net->fibers = &fibers;
+  host_net->clock = clock;
   host_net->network = std::make_unique<SimNetwork>(*this, id);
   Network& network = *host_net->network;
   hosts_.emplace(id, std::move(host_net));
@@ -54,14 +51,6 @@ HostId NetFabric::FindHost(const std::string& name) const {
 NetFabric::Connection* NetFabric::Find(uint64_t connection_id) const {
   auto it = connections_.find(connection_id);
   return it == connections_.end() ? nullptr : it->second.get();
-}
-
-int64_t NetFabric::DrawLatency(HostId a, HostId b) {
-  auto it = link_latency_ns_.find(LinkKey(a, b));
-  if (it == link_latency_ns_.end()) {
-    return random_.UniformRange(options_.latency_min_ns, options_.latency_max_ns);
-  }
-  return random_.UniformRange(it->second.first, it->second.second);
 }
 
 uint16_t NetFabric::NextEphemeralPort(HostId id) {
@@ -102,34 +91,6 @@ void NetFabric::KillEndpoint(Connection& connection, int side) {
   if (connection.end[1 - side].host != dead.host) ScheduleReset(connection, 1 - side);
 }
 
-void NetFabric::Partition(HostId a, HostId b) {
-  assert(a != b && "a host cannot be partitioned from itself");
-  partitions_.insert(LinkKey(a, b));
-  for (auto& [connection_id, connection] : connections_) {
-    const HostId x = connection->end[0].host;
-    const HostId y = connection->end[1].host;
-    if (LinkKey(x, y) != LinkKey(a, b)) continue;
-    connection->broken = true;
-    for (Direction& d : connection->dir) {
-      d.in_flight.clear();  // their pending delivery events find nothing and do nothing
-      d.in_flight_bytes = 0;
-    }
-    ScheduleReset(*connection, 0);
-    ScheduleReset(*connection, 1);
-  }
-}
-
-void NetFabric::Heal(HostId a, HostId b) { partitions_.erase(LinkKey(a, b)); }
-
-bool NetFabric::IsPartitioned(HostId a, HostId b) const {
-  return partitions_.count(LinkKey(a, b)) != 0;
-}
-
-void NetFabric::SetLinkLatency(HostId a, HostId b, int64_t min_ns, int64_t max_ns) {
-  assert(min_ns >= 0 && min_ns <= max_ns && "latency range must be 0 <= min <= max");
-  link_latency_ns_[LinkKey(a, b)] = {min_ns, max_ns};
-}
-
 Result<std::unique_ptr<Listener>> NetFabric::Listen(HostId id, uint16_t port) {
   if (port == 0) port = NextEphemeralPort(id);
   if (bound_ports_.count({id, port}) != 0) {
@@ -155,18 +116,22 @@ Status NetFabric::ConnectTimedOut(HostId from, HostId to, const Address& address
 
 Result<std::unique_ptr<Stream>> NetFabric::Connect(HostId from, const Address& address,
                                                    int64_t timeout_ns) {
-  const int64_t deadline_ns = core_.now_ns() + std::max<int64_t>(timeout_ns, 0);
+  // Deadlines are on the connecting host's clock.
+  const int64_t now_ns = core_.now_ns();
+  const int64_t host_now_ns = HostTime(from, now_ns);
+  const int64_t timeout_capped_ns =
+      std::clamp<int64_t>(timeout_ns, 0, std::numeric_limits<int64_t>::max() - host_now_ns);
+  const int64_t deadline_ns = host_now_ns + timeout_capped_ns;
   const HostId to = FindHost(address.host);
   const int64_t latency_ns = DrawLatency(from, to == kNoHost ? from : to);
-  if (to != kNoHost && IsPartitioned(from, to)) {
+  if (to != kNoHost && ConnectBlocked(from, to)) {
     return ConnectTimedOut(from, to, address, deadline_ns);
   }
-  if (core_.now_ns() + latency_ns > deadline_ns) {
-    return ConnectTimedOut(from, to, address, deadline_ns);
-  }
-  host(from).fibers->SleepFor(latency_ns);
+  const int64_t arrival_ns = HostTime(from, now_ns + latency_ns);
+  if (arrival_ns > deadline_ns) return ConnectTimedOut(from, to, address, deadline_ns);
+  host(from).fibers->SleepUntil(arrival_ns);
   if (std::uncaught_exceptions() > 0) return CancelledError("connect: fiber unwinding");
-  if (to != kNoHost && IsPartitioned(from, to)) {
+  if (to != kNoHost && ConnectBlocked(from, to)) {
     return ConnectTimedOut(from, to, address, deadline_ns);
   }
   auto bound = bound_ports_.find({to, address.port});

@@ -22,6 +22,15 @@
 // - Partition(a, b): connections between a and b drop all in-flight bytes and each side sees a
 //   reset one drawn latency later; until then its writes suspend and its reads wait. Connects
 //   between a and b time out until Heal. Partitions are symmetric.
+// - PartitionOneWay(from, to): deliveries from `from` to `to` are held in flight (still counted
+//   against the window); at the heal they are released in order, each about one drawn latency
+//   later. The other direction flows. Resets are never held. Connects between them (either way)
+//   time out.
+// - ResetConnections(host): as a partition of each of its connections (drop in flight, reset
+//   both sides one latency later), with no lasting effect on the links.
+// - Latency of a message: drawn for its link (SetLinkLatency, else the default range), times the
+//   clog factor of each clogged end, plus the active latency spikes of the link.
+// Timeouts (connect) run on the connecting host's clock (SimClock, possibly skewed).
 // All stream, listener and network objects belong to one host and are used from its fibers.
 // Destroying a Stream (Listener) while another fiber waits in Read/Write (Accept) on it fails that
 // call with kUnavailable; the state is freed when the last such fiber has left.
@@ -34,12 +43,14 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "engine/runtime/fibers.h"
 #include "engine/runtime/network.h"
 #include "engine/runtime/random.h"
 #include "engine/runtime/sync.h"
 #include "simnet/sim_core.h"
+#include "simnet/sim_host.h"
 
 namespace sluice::sim {
 
@@ -64,9 +75,10 @@ class NetFabric {
   NetFabric(const NetFabric&) = delete;
   NetFabric& operator=(const NetFabric&) = delete;
 
-  // Registers a host (down until SetHostUp) and returns its view of the network. `fibers` (the
-  // host's) must outlive the fabric.
-  Network& AddHost(HostId id, const std::string& name, Fibers& fibers);
+  // Registers a host (down until SetHostUp) and returns its view of the network. `fibers` and
+  // `clock` (the host's; null: virtual time) must outlive the fabric.
+  Network& AddHost(HostId id, const std::string& name, Fibers& fibers,
+                   const SimClock* clock = nullptr);
   // The host's view of the network (its Host::network).
   Network& network(HostId id);
   // Up hosts accept connections; connects to down hosts are refused.
@@ -75,11 +87,26 @@ class NetFabric {
   // context. Marks the host down.
   void CrashHost(HostId id);
 
+  // Faults (see the model above and World). Never suspend; callable from world context or fibers.
   void Partition(HostId a, HostId b);
+  void PartitionOneWay(HostId from, HostId to);
+  // Clears the partition a-b and both one-way partitions between them.
   void Heal(HostId a, HostId b);
+  // Clears every partition, clog and latency spike.
+  void HealAll();
+  // Symmetric partition only.
   bool IsPartitioned(HostId a, HostId b) const;
+  // Whether deliveries from `from` to `to` are cut (symmetric) or held (one way).
+  bool IsBlocked(HostId from, HostId to) const;
   // Latency of the link a-b (both directions), drawn uniformly in [min_ns, max_ns].
   void SetLinkLatency(HostId a, HostId b, int64_t min_ns, int64_t max_ns);
+  // factor >= 1.
+  void Clog(HostId id, double factor);
+  void Unclog(HostId id);
+  // Returns the number of connections reset.
+  size_t ResetConnections(HostId id);
+  // extra_ns >= 0, duration_ns >= 0.
+  void LatencySpike(HostId a, HostId b, int64_t extra_ns, int64_t duration_ns);
 
   // Connections whose state is still held (for tests: streams that were destroyed are released).
   size_t connection_count() const { return connections_.size(); }
@@ -110,6 +137,10 @@ class NetFabric {
   HostId FindHost(const std::string& name) const;
   Connection* Find(uint64_t connection_id) const;
   int64_t DrawLatency(HostId a, HostId b);
+  int64_t HostTime(HostId id, int64_t virtual_ns) const;
+  bool ConnectBlocked(HostId a, HostId b) const;
+  void BreakConnection(Connection& connection);
+  void ReleaseHeld();
   uint16_t NextEphemeralPort(HostId id);
   Status ConnectTimedOut(HostId from, HostId to, const Address& address, int64_t deadline_ns);
   uint64_t Establish(HostId from, HostId to, uint16_t port, ListenerState& listener);
@@ -133,7 +164,14 @@ class NetFabric {
   std::map<uint64_t, std::unique_ptr<ListenerState>> listeners_;
   std::map<std::pair<HostId, uint16_t>, uint64_t> bound_ports_;  // -> listener id
   std::set<std::pair<HostId, HostId>> partitions_;               // (smaller id, larger id)
+  std::set<std::pair<HostId, HostId>> one_way_;                  // (from, to): held
   std::map<std::pair<HostId, HostId>, std::pair<int64_t, int64_t>> link_latency_ns_;
+  std::map<HostId, double> clog_factor_;
+  struct Spike {
+    int64_t until_ns;
+    int64_t extra_ns;
+  };
+  std::map<std::pair<HostId, HostId>, std::vector<Spike>> spikes_;  // (smaller id, larger id)
   uint64_t next_connection_id_ = 1;
   uint64_t next_listener_id_ = 1;
 };

@@ -2,11 +2,13 @@
 // sim_stream.cc (the data path). Not for use outside simnet/sim_*.cc.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "engine/runtime/sync.h"
 #include "simnet/sim_network.h"
@@ -16,6 +18,7 @@ namespace sluice::sim {
 struct NetFabric::HostNet {
   std::string name;
   Fibers* fibers = nullptr;
+  const SimClock* clock = nullptr;  // null: virtual time
   bool up = false;
   uint16_t next_ephemeral_port = kEphemeralPortFirst;
   std::unique_ptr<SimNetwork> network;
@@ -31,6 +34,9 @@ struct Segment {
 struct Direction {
   std::deque<Segment> in_flight;  // delivery times are non-decreasing, so delivery pops the front
   uint64_t in_flight_bytes = 0;
+  // Segments whose delivery event found the direction held (one-way partition); they stay at the
+  // front of in_flight. Invariant: pending delivery events + held_segments == in_flight.size().
+  uint64_t held_segments = 0;
   int64_t last_delivery_ns = 0;
   std::string received;  // delivered to the receiver, unread from read_offset on
   size_t read_offset = 0;
@@ -39,6 +45,11 @@ struct Direction {
   WaitList writers;  // fibers of the sending host waiting for window or reset
 
   size_t Unread() const { return received.size() - read_offset; }
+  void DropInFlight() {
+    in_flight.clear();  // their pending delivery events find nothing and do nothing
+    in_flight_bytes = 0;
+    held_segments = 0;
+  }
   uint64_t Outstanding() const { return in_flight_bytes + Unread(); }
   void DropReceived() {
     received.clear();
@@ -75,6 +86,11 @@ struct NetFabric::ListenerState {
   std::deque<uint64_t> backlog;  // established connections, oldest first
   WaitList acceptors;
 };
+
+// Key of the link between two hosts (it has no direction): (smaller id, larger id).
+inline std::pair<HostId, HostId> LinkKey(HostId a, HostId b) {
+  return {std::min(a, b), std::max(a, b)};
+}
 
 // Event keys pack a connection id and a side, so that event closures stay within
 // std::function's small buffer (no allocation per delivery).

@@ -89,6 +89,11 @@ void NetFabric::Deliver(uint64_t key) {
   const int side = static_cast<int>(key & 1);
   Direction& d = connection->dir[side];
   if (d.in_flight.empty()) return;  // dropped by a partition
+  if (IsBlocked(connection->end[side].host, connection->end[1 - side].host)) {
+    ++d.held_segments;  // one-way partition: stays in flight until ReleaseHeld
+    assert(d.held_segments <= d.in_flight.size() && "each held segment had its own event");
+    return;
+  }
   Segment segment = std::move(d.in_flight.front());
   d.in_flight.pop_front();
   assert(d.in_flight_bytes >= segment.bytes.size());

@@ -44,6 +44,34 @@ const char* TraceKindName(TraceKind kind) {
       return "user";
     case TraceKind::kAccept:
       return "net.accept";
+    case TraceKind::kHostPause:
+      return "host.pause";
+    case TraceKind::kHostResume:
+      return "host.resume";
+    case TraceKind::kDiskWipe:
+      return "disk.wipe";
+    case TraceKind::kPartitionOneWay:
+      return "net.partition1";
+    case TraceKind::kHealAll:
+      return "net.healall";
+    case TraceKind::kClog:
+      return "net.clog";
+    case TraceKind::kUnclog:
+      return "net.unclog";
+    case TraceKind::kResetConnections:
+      return "net.resetall";
+    case TraceKind::kLatencySpike:
+      return "net.spike";
+    case TraceKind::kDiskSetting:
+      return "disk.setting";
+    case TraceKind::kDiskTorn:
+      return "disk.torn";
+    case TraceKind::kDiskCorrupt:
+      return "disk.corrupt";
+    case TraceKind::kDiskInjectedError:
+      return "disk.error";
+    case TraceKind::kClockSkew:
+      return "clock.skew";
   }
   return "unknown";
 }

@@ -33,6 +33,21 @@ enum class TraceKind : uint8_t {
   kLog = 15,          // a: host, b: severity; text: category, message
   kUser = 16,         // text: kind, detail (World::Trace)
   kAccept = 17,       // a: connection, b: server host
+  // Fault model (world.h, sim_network.h, sim_disk.h). Doubles are folded as their IEEE bits.
+  kHostPause = 18,          // a: host, b: duration ns
+  kHostResume = 19,         // a: host
+  kDiskWipe = 20,           // a: host, b: files dropped
+  kPartitionOneWay = 21,    // a: from host, b: to host
+  kHealAll = 22,            //
+  kClog = 23,               // a: host, b: factor (double bits)
+  kUnclog = 24,             // a: host
+  kResetConnections = 25,   // a: host, b: connections reset
+  kLatencySpike = 26,       // a, b: hosts, c: extra ns, d: duration ns
+  kDiskSetting = 27,        // a: host, b: DiskSetting, c: value (bool, or double bits)
+  kDiskTorn = 28,           // a: host, b: inode, c: unsynced bytes kept, d: garbage bytes
+  kDiskCorrupt = 29,        // a: host, b: inode, c: byte offset, d: bit
+  kDiskInjectedError = 30,  // a: host, b: DiskOp, c: hash of the path, d: status code
+  kClockSkew = 31,          // a: host, b: offset ns, c: drift in parts per billion
 };
 
 const char* TraceKindName(TraceKind kind);

@@ -1,6 +1,8 @@
 #include "simnet/world.h"
 
+#include <bit>
 #include <cassert>
+#include <cmath>
 #include <utility>
 
 #include "simnet/sim_disk.h"
@@ -17,7 +19,7 @@ struct World::HostState {
         name(std::move(host_name)),
         program(std::move(host_program)),
         clock(*world.core_),
-        fibers(*world.core_, host_id, name),
+        fibers(*world.core_, host_id, name, &clock),
         random(world.core_->root_random().Fork()),
         disk(*world.core_, host_id, fibers, world.core_->root_random().Fork(),
              world.options_.disk_latency_max_ns),
@@ -25,8 +27,8 @@ struct World::HostState {
                               std::string_view message) {
           world.OnRecord(host_id, severity, category, message);
         }),
-        host{name,   clock, fibers, world.fabric_->AddHost(host_id, name, fibers),
-             disk,   random, log,   *world.faults_} {}
+        host{name, clock,  fibers, world.fabric_->AddHost(host_id, name, fibers, &clock),
+             disk, random, log,    *world.faults_} {}
 
   const HostId id;
   const std::string name;
@@ -34,6 +36,7 @@ struct World::HostState {
   bool up = false;
   bool crashed = false;  // down because of Crash (Restart allowed)
   uint64_t incarnation = 0;
+  int64_t paused_until_ns = 0;  // while fibers.paused(): when the pause ends
   SimClock clock;
   SimFibers fibers;
   Random random;
@@ -96,8 +99,8 @@ void World::StartHost(HostId id) {
   fabric_->SetHostUp(id, true);
   core_->trace().Record(TraceKind::kHostStart, id, h.incarnation);
   HostState* host_state = &h;  // lives as long as the world
-  const FiberId main = core_->scheduler().Spawn(
-      id, h.name + "/main", [host_state] { host_state->program(host_state->host); });
+  const FiberId main =
+      h.fibers.Spawn("main", [host_state] { host_state->program(host_state->host); });
   assert(main != kNoFiber && "a host that is up can spawn");
   (void)main;
 }
@@ -111,7 +114,8 @@ void World::Crash(HostId id) {
   if (!h.up) return;
   h.up = false;
   h.crashed = true;
-  h.fibers.set_up(false);  // no new fibers from here on
+  h.fibers.set_up(false);     // no new fibers from here on
+  h.fibers.SetPaused(false);  // a crash ends a pause; the gated fibers unwind below
   core_->trace().Record(TraceKind::kHostCrash, id, h.incarnation);
   // Endpoints die first, so that streams destroyed by the unwinding send no orderly FIN.
   fabric_->CrashHost(id);
@@ -133,6 +137,41 @@ void World::Restart(HostId id) {
 
 bool World::IsUp(HostId id) const { return state(id).up; }
 
+void World::RebootWipe(HostId id) {
+  if (core_->InFiber()) {
+    Schedule(now_ns(), [this, id] { RebootWipe(id); });
+    return;
+  }
+  HostState& h = state(id);
+  Crash(id);  // records the crash; no effect if down
+  assert(!h.up && h.crashed && "a wiped host is down until restarted");
+  h.disk.Wipe();  // records the wipe
+}
+
+void World::Pause(HostId id, int64_t duration_ns) {
+  assert(duration_ns >= 0 && "a pause lasts >= 0 ns");
+  HostState& h = state(id);
+  core_->trace().Record(TraceKind::kHostPause, id, static_cast<uint64_t>(duration_ns));
+  if (!h.up || duration_ns <= 0) return;
+  const int64_t until_ns = now_ns() + duration_ns;
+  if (h.fibers.paused() && h.paused_until_ns >= until_ns) return;  // already paused longer
+  h.paused_until_ns = until_ns;
+  h.fibers.SetPaused(true);
+  const uint64_t incarnation = h.incarnation;
+  core_->At(until_ns, [this, id, incarnation] { EndPause(id, incarnation); });
+}
+
+void World::EndPause(HostId id, uint64_t incarnation) {
+  HostState& h = state(id);
+  // Stale if the host crashed (a crash ends the pause) or the pause was extended.
+  if (!h.fibers.paused() || h.incarnation != incarnation || now_ns() < h.paused_until_ns) return;
+  assert(h.up && "a down host is never paused");
+  core_->trace().Record(TraceKind::kHostResume, id);
+  h.fibers.SetPaused(false);
+}
+
+bool World::IsPaused(HostId id) const { return state(id).fibers.paused(); }
+
 void World::Partition(HostId a, HostId b) {
   state(a);  // validates the ids
   state(b);
@@ -140,9 +179,68 @@ void World::Partition(HostId a, HostId b) {
   fabric_->Partition(a, b);
 }
 
+void World::Partition(std::vector<HostId> a, std::vector<HostId> b) {
+  for (HostId x : a) {
+    for (HostId y : b) {
+      assert(x != y && "partitioned groups are disjoint");
+      Partition(x, y);  // records each pair
+    }
+  }
+}
+
+void World::PartitionOneWay(HostId from, HostId to) {
+  state(from);  // validates the ids
+  state(to);
+  core_->trace().Record(TraceKind::kPartitionOneWay, from, to);
+  fabric_->PartitionOneWay(from, to);
+}
+
 void World::Heal(HostId a, HostId b) {
   core_->trace().Record(TraceKind::kHeal, a, b);
   fabric_->Heal(a, b);
+}
+
+void World::HealAll() {
+  core_->trace().Record(TraceKind::kHealAll);
+  fabric_->HealAll();
+}
+
+void World::Clog(HostId id, double factor) {
+  state(id);
+  core_->trace().Record(TraceKind::kClog, id, std::bit_cast<uint64_t>(factor));
+  fabric_->Clog(id, factor);
+}
+
+void World::Unclog(HostId id) {
+  state(id);
+  core_->trace().Record(TraceKind::kUnclog, id);
+  fabric_->Unclog(id);
+}
+
+void World::ResetConnections(HostId id) {
+  state(id);
+  const size_t reset = fabric_->ResetConnections(id);
+  core_->trace().Record(TraceKind::kResetConnections, id, reset);
+}
+
+void World::LatencySpike(HostId a, HostId b, int64_t extra_ns, int64_t duration_ns) {
+  state(a);
+  state(b);
+  core_->trace().Record(TraceKind::kLatencySpike, a, b, static_cast<uint64_t>(extra_ns),
+                        static_cast<uint64_t>(duration_ns));
+  fabric_->LatencySpike(a, b, extra_ns, duration_ns);
+}
+
+void World::SetClockSkew(HostId id, int64_t offset_ns, double drift_ppm) {
+  // Parts per billion, an integer: host time is computed without floating point.
+  const int64_t drift_ppb = std::llround(drift_ppm * 1000.0);
+  assert(drift_ppb >= -SimClock::kDriftPpbMax && drift_ppb <= SimClock::kDriftPpbMax &&
+         "|drift_ppm| <= 500000");
+  HostState& h = state(id);
+  core_->trace().Record(TraceKind::kClockSkew, id, static_cast<uint64_t>(offset_ns),
+                        static_cast<uint64_t>(drift_ppb));
+  h.clock.SetSkew(offset_ns, drift_ppb);
+  h.fibers.RearmTimers();
 }
 
 void World::SetLinkLatency(HostId a, HostId b, int64_t min_ns, int64_t max_ns) {

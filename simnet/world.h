@@ -9,9 +9,15 @@
 // it in a fixed order. Same seed and same scenario -> same run, same trace_hash(), bit for bit.
 //
 // Contexts: "world context" means outside any fiber: the test or scenario body, Schedule()d
-// events and RunUntil's `done` predicate. Crash/Restart/StartHost called from inside a fiber are
-// deferred to a world event at the current time (so IsUp changes only when that event runs).
+// events and RunUntil's `done` predicate. Crash/Restart/StartHost/RebootWipe called from inside a
+// fiber are deferred to a world event at the current time (so IsUp changes only when that event
+// runs); every other fault takes effect at once, wherever it is called from.
 // Single-threaded; nothing here suspends.
+//
+// Fault model (each fault is folded into the trace when injected, so the trace hash covers it):
+// hosts crash, reboot wiped, pause; links partition (both ways or one way), clog, spike, reset;
+// disks tear unsynced writes, flip durable bits, fail operations, fill up, slow down (SimDisk,
+// via disk(id)); clocks skew and drift.
 #pragma once
 
 #include <cstdint>
@@ -72,12 +78,63 @@ class World {
   void Restart(HostId id);
   bool IsUp(HostId id) const;
 
+  // Crash (if up), then the disk comes back empty (SimDisk::Wipe): the machine was reimaged or
+  // replaced. The host stays down, like after Crash, until Restart (or StartHost) runs its
+  // program on the empty disk. On a down host it only wipes the disk. The disk's fault settings
+  // (torn writes, full, slow, error probability) are properties of the hardware and persist.
+  void RebootWipe(HostId id);
+  // Freezes the host for duration_ns (>= 0) of virtual time, like a GC or VM stall: none of its
+  // code runs (see SimFibers: fibers woken by timers, deliveries or new fibers wait at a gate),
+  // then everything resumes and sees the clock jumped forward. The network keeps working under
+  // it: its connections stay open, bytes sent to it are received into its buffers up to the
+  // window (then the peers' writes block), connects to its listeners complete into the backlog;
+  // peers see silence, not resets. Pausing a paused host extends the pause to the later end.
+  // Crash ends a pause. No effect on a down host. If called from one of the host's own fibers,
+  // that fiber freezes at its next suspension point.
+  void Pause(HostId id, int64_t duration_ns);
+  bool IsPaused(HostId id) const;
+
   // Symmetric. Breaks existing connections between a and b (both sides see a reset one latency
   // later); new connects between them time out (kDeadlineExceeded) until Heal.
   void Partition(HostId a, HostId b);
+  // Partition(x, y) for every x in a and y in b (disjoint groups; hosts within a group still
+  // reach each other).
+  void Partition(std::vector<HostId> a, std::vector<HostId> b);
+  // Traffic from `from` to `to` is held (not lost): `to` hears nothing from `from` while `from`
+  // still hears `to`. Existing connections are not reset (as with TCP, whose retransmissions
+  // outlast a short outage): bytes (and FINs) from `from` stay in flight, still counted against
+  // the window, so its writes block once the window is full, and are delivered in order about
+  // one latency after the heal. Connection resets (from crashes, ResetConnections) are not held.
+  // New connects in either direction between them time out (a handshake needs both ways).
+  void PartitionOneWay(HostId from, HostId to);
+  // Clears every partition between a and b: the symmetric one and both one-way ones.
   void Heal(HostId a, HostId b);
+  // Clears every partition (symmetric and one-way), clog and latency spike. Not SetLinkLatency
+  // (configuration, not a fault), not pauses.
+  void HealAll();
   // Latency of link a-b, both directions: uniform in [min_ns, max_ns] per message.
   void SetLinkLatency(HostId a, HostId b, int64_t min_ns, int64_t max_ns);
+  // Every latency drawn from now on for a link touching `id` (messages, connects, resets) is
+  // multiplied by factor (>= 1; FoundationDB's clogging). Messages already in flight keep their
+  // delivery time, and a direction's deliveries stay in order (a message never overtakes an
+  // earlier one), also after Unclog. Clogging a clogged host replaces its factor.
+  void Clog(HostId id, double factor);
+  void Unclog(HostId id);
+  // Resets every connection of the host (either end, including ones waiting in a backlog): bytes in
+  // flight are dropped, both sides see kUnavailable one drawn latency later, writes meanwhile
+  // wait for it. Listeners stay open: new connections work.
+  void ResetConnections(HostId id);
+  // For duration_ns from now, latencies drawn for link a-b gain extra_ns (both >= 0; overlapping
+  // spikes add up). Deliveries stay in order.
+  void LatencySpike(HostId a, HostId b, int64_t extra_ns, int64_t duration_ns);
+
+  // The host's Clock::NowNs becomes virtual_now + offset_ns + drift_ppm * (virtual_now - now) /
+  // 1e6 (now = the time of this call), but never goes backwards: a step back stalls the clock
+  // until the mapping catches up (see SimClock). Its timers (SleepFor/SleepUntil/Park deadlines,
+  // connect timeouts) fire when its own clock reaches them, including timers pending now.
+  // |drift_ppm| <= 500000. SetClockSkew(id, 0, 0) restores true time (without stepping back).
+  // Survives crashes (the clock is hardware). Other hosts and the world keep virtual time.
+  void SetClockSkew(HostId id, int64_t offset_ns, double drift_ppm);
 
   // Runs `event` in world context at virtual time max(at_ns, now).
   void Schedule(int64_t at_ns, std::function<void()> event);
@@ -123,6 +180,7 @@ class World {
  private:
   struct HostState;
   HostState& state(HostId id) const;
+  void EndPause(HostId id, uint64_t incarnation);
   void OnRecord(HostId id, Severity severity, std::string_view category, std::string_view message);
 
   WorldOptions options_;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end checks of the `sluice` command-line contract that README.md documents: exit codes,
-# error messages naming the problem, the --json line, replay of a seed, and (mode "cluster") a
-# small real local cluster whose output must be exactly once.
+# error messages naming the problem, the --json line, replay of a seed and of a fault schedule,
+# traces, shards and JUnit reports, and (mode "cluster") a small real local cluster whose output
+# must be exactly once.
 #   tools/cli_contract_test.sh BUILD/tools/sluice [contract|cluster]
 set -uo pipefail
 
@@ -77,6 +78,8 @@ contract_checks() {
   [[ "$hash1" == "$hash2" ]] || fail "seed 7 replayed with a different trace: $hash1 vs $hash2"
   diff -r "$work/o1" "$work/o2" >/dev/null || fail "seed 7 replayed with different output"
 
+  new_flag_checks "$scenario"
+
   run 2 "$sluice" cluster local wordcount --taskmanagers 0 --output "$work/c"
   run 2 "$sluice" cluster local wordcount --taskmanagers 1 --output "$work/c"
   expect_in "$work/err" "--taskmanagers 2"
@@ -85,6 +88,103 @@ contract_checks() {
   run 2 "$sluice" cluster local wordcount --taskmanagers 2 --output "$work/c" \
     --input "$work/missing.txt"
   expect_in "$work/err" "missing.txt"
+}
+
+# The flags of sim bugs/run/sweep/shrink added with the fault model: error paths, and the happy
+# paths that do not depend on a particular seed failing.
+new_flag_checks() {
+  local scenario="$1" small=(--input "$work/input.txt")
+  run 0 "$sluice" sim bugs
+  local bug
+  bug="$(head -1 "$work/out" | awk '{print $1}')"
+  [[ -n "$bug" ]] || fail "sim bugs printed nothing"
+  awk 'NF < 3 {bad = 1} END {exit bad}' "$work/out" || fail "sim bugs: a line without 3 fields"
+
+  # Unknown planted bug: exit 2, naming it and listing the valid names.
+  for command in "run $scenario --seed 1" "sweep $scenario --seeds 1..2" \
+      "shrink $scenario --seed 1 --out $work/min.json"; do
+    # shellcheck disable=SC2086
+    run 2 "$sluice" sim $command --plant-bug no-such-bug "${small[@]}"
+    expect_in "$work/err" "no-such-bug"
+    expect_in "$work/err" "$bug"
+  done
+
+  # Bad --faults files: exit 2 naming the file and the problem.
+  run 2 "$sluice" sim run "$scenario" --seed 1 --faults "$work/missing-faults.json"
+  expect_in "$work/err" "missing-faults.json"
+  printf '[{"at_ms": 1, "kind": "crash", "host": "x"}, ' >"$work/truncated.json"
+  run 2 "$sluice" sim run "$scenario" --seed 1 --faults "$work/truncated.json"
+  expect_in "$work/err" "truncated.json"
+  expect_in "$work/err" "not valid JSON"
+  printf '[{"at_ms": 1, "kind": "crash", "host": "x"},\n {"at_ms": -3, "kind": "crash", "host": "x"}]\n' \
+    >"$work/negative.json"
+  run 2 "$sluice" sim run "$scenario" --seed 1 --faults "$work/negative.json"
+  expect_in "$work/err" "negative.json"
+  expect_in "$work/err" "entry 2: at_ms must be a non-negative integer"
+  printf '[{"at_ms": 1, "kind": "meteor", "host": "x"}]' >"$work/kind.json"
+  run 2 "$sluice" sim run "$scenario" --seed 1 --faults "$work/kind.json"
+  expect_in "$work/err" "entry 1: unknown kind 'meteor'"
+
+  # Bad --shard and --jobs: exit 2 naming the flag.
+  for shard in 0/4 5/4 1/0 x 1-4; do
+    run 2 "$sluice" sim sweep "$scenario" --seeds 1..4 --shard "$shard" "${small[@]}"
+    expect_in "$work/err" "--shard"
+  done
+  run 2 "$sluice" sim sweep "$scenario" --seeds 1..4 --jobs 0 "${small[@]}"
+  expect_in "$work/err" "--jobs"
+  run 2 "$sluice" sim shrink "$scenario" --seed 1 "${small[@]}"  # --out is required
+  run 2 "$sluice" sim shrink "$scenario" --seed 1 --out "$work/min.json" --max-runs 1 \
+    "${small[@]}"
+  expect_in "$work/err" "--max-runs"
+
+  # --json carries config and fault_points_fired; its faults replay through --faults.
+  "$sluice" sim run "$scenario" --seed 3 "${small[@]}" --json >"$work/run3" 2>/dev/null
+  local json
+  json="$(tail -1 "$work/run3")"
+  for field in '"config":{' '"fault_points_fired":{' '"build":{' '"plant_bug":""'; do
+    [[ "$json" == *"$field"* ]] || fail "--json line lacks $field: $json"
+  done
+  tail -1 "$work/run3" >"$work/run3.json"
+  "$sluice" sim run "$scenario" --seed 3 "${small[@]}" --faults "$work/run3.json" --json \
+    >"$work/replay3" 2>"$work/err"
+  local code=$?
+  [[ "$code" == 0 || "$code" == 1 ]] || fail "sim run --faults (a --json line) exit $code"
+  local faults1 faults2
+  faults1="$(grep -o '"faults":\[[^]]*\]' "$work/run3.json")"
+  faults2="$(tail -1 "$work/replay3" | grep -o '"faults":\[[^]]*\]')"
+  [[ "$faults1" == "$faults2" ]] || fail "replayed faults differ: $faults1 vs $faults2"
+
+  # --trace writes Chrome trace-event JSON; --check-determinism reports the hash matched.
+  "$sluice" sim run "$scenario" --seed 3 "${small[@]}" --trace "$work/trace.json" \
+    --check-determinism >"$work/out" 2>"$work/err"
+  code=$?
+  [[ "$code" == 0 || "$code" == 1 ]] || fail "sim run --trace --check-determinism exit $code"
+  expect_in "$work/trace.json" '{"displayTimeUnit":"ms","traceEvents":['
+  expect_in "$work/out" "determinism  OK: trace hash"
+
+  # Shrinking a passing seed: exit 2, nothing to shrink. The first passing seed of 1..5.
+  local seed passing=""
+  for seed in 1 2 3 4 5; do
+    if "$sluice" sim run "$scenario" --seed "$seed" "${small[@]}" >/dev/null 2>&1; then
+      passing="$seed"
+      break
+    fi
+  done
+  if [[ -n "$passing" ]]; then
+    run 2 "$sluice" sim shrink "$scenario" --seed "$passing" "${small[@]}" --out "$work/min.json"
+    expect_in "$work/err" "nothing to shrink"
+    [[ ! -e "$work/min.json" ]] || fail "shrink of a passing seed wrote $work/min.json"
+  else
+    fail "no seed of 1..5 passes $scenario on the small input"
+  fi
+
+  # Sweep: shards, jobs and JUnit; each seed once across the shards.
+  run 0 "$sluice" sim sweep "$scenario" --seeds 1..4 --shard 2/2 --jobs 2 "${small[@]}" \
+    --junit "$work/junit.xml"
+  expect_in "$work/out" "2 run, 2 passed, 0 failed"
+  expect_in "$work/junit.xml" "<testsuite name=\"$scenario\" tests=\"2\""
+  expect_in "$work/junit.xml" "<testcase name=\"seed 2\" classname=\"sluice.sim.$scenario\""
+  expect_in "$work/junit.xml" "<testcase name=\"seed 4\""
 }
 
 cluster_checks() {

@@ -1,8 +1,12 @@
-// `sluice sim list|run|sweep`: runs the scenarios of scenarios/scenario.h in this process.
+// `sluice sim list|bugs|run|sweep|shrink`: runs the scenarios of scenarios/scenario.h in this
+// process (sweep also in forked worker processes). README.md documents each command's flags,
+// output and exit codes.
 #pragma once
 
 #include <optional>
 #include <string>
+
+#include "tools/sim_command_util.h"
 
 namespace CLI {
 class App;
@@ -13,7 +17,7 @@ namespace sluice::tools {
 class SimCommands {
  public:
   // Adds `sim` and its subcommands to `root`. `program` is how the user invoked sluice (argv[0]),
-  // used in the repro commands a sweep prints. `root` must outlive this object and vice versa.
+  // used in the repro commands. `root` must outlive this object and vice versa.
   SimCommands(CLI::App& root, std::string program);
   SimCommands(const SimCommands&) = delete;
   SimCommands& operator=(const SimCommands&) = delete;
@@ -22,21 +26,16 @@ class SimCommands {
   std::optional<int> RunParsed() const;
 
  private:
-  int List() const;
-  int Run() const;
-  int Sweep() const;
+  void AddRun(CLI::App& sim);
+  void AddSweep(CLI::App& sim);
+  void AddShrink(CLI::App& sim);
 
-  std::string program_;
   CLI::App* list_ = nullptr;
+  CLI::App* bugs_ = nullptr;
   CLI::App* run_ = nullptr;
   CLI::App* sweep_ = nullptr;
-  std::string scenario_;
-  std::string seed_text_;
-  std::string seeds_text_;
-  std::string input_path_;
-  std::string output_dir_;
-  bool json_ = false;
-  bool log_events_ = false;
+  CLI::App* shrink_ = nullptr;
+  SimFlags flags_;
 };
 
 }  // namespace sluice::tools

@@ -122,7 +122,12 @@ bool JobMaster::TryDeploy() {
 void JobMaster::MaybeTriggerCheckpoint() {
   if (status_ != JobStatus::kRunning || pending_ || host_.clock.NowNs() < next_trigger_ns_) return;
   for (const auto& [task, execution] : executions_) {
-    if (!execution.running) return;  // Flink triggers only when every task is running
+    if (!execution.running) {
+      // Flink triggers only when every task is running; try again one interval later (without
+      // this the trigger deadline stays in the past and the JobMaster's loop spins).
+      next_trigger_ns_ = host_.clock.NowNs() + config_.checkpoint_interval_ns;
+      return;
+    }
   }
   PendingCheckpoint checkpoint;
   checkpoint.id = next_checkpoint_id_++;

@@ -1,0 +1,35 @@
+// Applies FaultRecords to a simulated word-count cluster at their times, and heals everything
+// at the end of the chaos phase. Unknown kinds or hosts are reported, not ignored.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "scenarios/scenario.h"
+#include "scenarios/wordcount_cluster.h"
+
+namespace sluice::scenarios {
+
+class FaultApplier {
+ public:
+  explicit FaultApplier(WordCountCluster& cluster) : cluster_(cluster) {}
+
+  // Checks every record (kind known, hosts exist). Returns a message naming the first bad entry.
+  std::string Validate(const std::vector<FaultRecord>& faults) const;
+  // Schedules each fault on the world at its at_ms.
+  void Schedule(const std::vector<FaultRecord>& faults);
+  // Schedules the heal at heal_ms: clears network and disk faults, restarts crashed hosts.
+  void ScheduleHeal(int64_t heal_ms);
+  // When the chaos phase ends: after the last fault's at_ms + duration_ms.
+  static int64_t ChaosEndMs(const std::vector<FaultRecord>& faults);
+
+ private:
+  void Apply(const FaultRecord& fault);
+  void HealAll();
+  sim::World::HostId Host(const std::string& name) const;
+  std::vector<sim::World::HostId> Hosts(const std::string& names) const;
+
+  WordCountCluster& cluster_;
+};
+
+}  // namespace sluice::scenarios

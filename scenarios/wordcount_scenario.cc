@@ -1,0 +1,146 @@
+#include "scenarios/wordcount_scenario.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "scenarios/exactly_once.h"
+#include "scenarios/fault_applier.h"
+#include "scenarios/timeline.h"
+
+namespace sluice::scenarios {
+namespace {
+
+constexpr uint64_t kConfigStream = 0x636f6e666967ULL;   // "config"
+constexpr uint64_t kNemesisStream = 0x6e656d65736973ULL;  // "nemesis"
+constexpr uint64_t kReactStream = 0x7265616374ULL;        // "react"
+
+int64_t SourceRate(int64_t lines) {
+  return std::max<int64_t>(1, lines * 1000 / kTargetJobDurationMs);
+}
+
+int64_t ExpectedMs(int64_t lines, const WordCountClusterOptions& o) {
+  const int64_t per_source = std::max<int64_t>(1, o.source_records_per_second / o.source_parallelism);
+  const int64_t lines_per_source = (lines + o.source_parallelism - 1) / o.source_parallelism;
+  return lines_per_source * 1000 / per_source + o.checkpoint_interval_ms;
+}
+
+std::map<std::string, std::string> Describe(const WordCountClusterOptions& o) {
+  return {{"taskmanagers", std::to_string(o.taskmanagers)},
+          {"slots_per_taskmanager", std::to_string(o.slots_per_taskmanager)},
+          {"source_parallelism", std::to_string(o.source_parallelism)},
+          {"parallelism", std::to_string(o.parallelism)},
+          {"checkpoint_interval_ms", std::to_string(o.checkpoint_interval_ms)},
+          {"source_records_per_second", std::to_string(o.source_records_per_second)},
+          {"max_restarts", std::to_string(o.max_restarts)},
+          {"restart_delay_ms", std::to_string(o.restart_delay_ms)},
+          {"heartbeat_timeout_ms", std::to_string(o.heartbeat_timeout_ms)}};
+}
+
+std::string Judge(const WordCountScenarioSpec& spec, WordCountCluster& cluster,
+                  const std::string& input, ScenarioResult* result) {
+  auto report = CheckExactlyOnce(CountWords(input), result->committed_output);
+  result->records_out = report.records;
+  if (cluster.finished()) {
+    if (!report.ok) return "exactly once: " + report.first_violation;
+    if (result->checkpoints_completed < 1) return "no checkpoint completed";
+    return "";
+  }
+  if (cluster.livelocked()) {
+    return "liveness: simulated time stopped advancing at " + std::to_string(result->simulated_ms) +
+           " ms while fibers kept running (a fiber spins without suspending)";
+  }
+  if (!cluster.failed()) {
+    return "liveness: the job did not finish within " + std::to_string(kLivenessBoundMs) +
+           " ms of simulated time after the faults were healed";
+  }
+  if (!spec.may_end_failed) return "job failed: " + cluster.failure();
+  auto cut = CheckConsistentCut(cluster.partitions(), result->committed_output);
+  if (!cut.ok) return "consistent cut (job FAILED): " + cut.first_violation;
+  return "";
+}
+
+}  // namespace
+
+int64_t CountLines(const std::string& text) {
+  int64_t lines = std::count(text.begin(), text.end(), '\n');
+  if (!text.empty() && text.back() != '\n') ++lines;
+  return lines;
+}
+
+ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
+                                    const ScenarioOptions& options) {
+  ScenarioResult result;
+  result.scenario = spec.name;
+  result.seed = options.seed;
+  const int64_t lines = CountLines(options.input_text);
+  result.records_in = lines;
+
+  WordCountClusterOptions cluster_options;
+  cluster_options.seed = options.seed;
+  cluster_options.log_events = options.log_events;
+  Random config_random(options.seed ^ kConfigStream);
+  if (spec.configure) spec.configure(config_random, &cluster_options);
+  cluster_options.source_records_per_second = SourceRate(lines);
+  result.config = Describe(cluster_options);
+
+  WordCountCluster cluster(cluster_options, options.input_text);
+  sim::World& world = cluster.world();
+  if (options.trace_sink) world.SetTraceSink(options.trace_sink);
+  world.faults().PlantBug(options.plant_bug);
+  world.faults().SetProbabilities(spec.fault_point_enable, spec.fault_point_fire);
+  TimelineRecorder timeline(cluster, options.record_timeline ? &result.timeline : nullptr);
+
+  NemesisContext context;
+  context.jobmanager = world.host_name(cluster.jobmanager());
+  for (auto id : cluster.taskmanagers()) context.taskmanagers.push_back(world.host_name(id));
+  for (auto id : cluster.stores()) context.stores.push_back(world.host_name(id));
+  context.expected_ms = ExpectedMs(lines, cluster_options);
+  context.cluster = &cluster_options;
+  Random nemesis_random(options.seed ^ kNemesisStream);
+  result.faults = options.faults ? *options.faults : spec.nemesis(nemesis_random, context);
+  std::stable_sort(result.faults.begin(), result.faults.end(),
+                   [](const FaultRecord& a, const FaultRecord& b) { return a.at_ms < b.at_ms; });
+
+  FaultApplier applier(cluster);
+  const std::string invalid = applier.Validate(result.faults);
+  if (!invalid.empty()) {
+    result.failure = "bad fault schedule: " + invalid;
+    return result;
+  }
+  applier.Schedule(result.faults);
+  int reactions = 0;
+  const int64_t heal_ms =
+      std::max(FaultApplier::ChaosEndMs(result.faults), spec.min_chaos_ms) + 1;
+  if (spec.react && !options.faults) {
+    // Reactive faults come from their own stream, so that they do not shift the nemesis's draws.
+    auto react_random = std::make_shared<Random>(options.seed ^ kReactStream);
+    cluster.AddEventObserver([&, react_random](sim::World::HostId host, Severity,
+                                               std::string_view category, std::string_view) {
+      const int64_t next_ms = world.now_ns() / kNanosPerMilli + 1;
+      if (next_ms >= heal_ms) return;
+      auto faults = spec.react(*react_random, world.host_name(host), category, reactions);
+      if (faults.empty()) return;
+      ++reactions;
+      for (FaultRecord& fault : faults) {
+        fault.at_ms = std::min(next_ms + fault.at_ms, heal_ms - 1);
+        result.faults.push_back(fault);
+      }
+      applier.Schedule(faults);
+    });
+  }
+  applier.ScheduleHeal(heal_ms);
+  cluster.Run(heal_ms + kLivenessBoundMs);
+  timeline.AddFaults(result.faults);
+
+  result.simulated_ms = world.now_ns() / kNanosPerMilli;
+  result.trace_hash = world.trace_hash();
+  result.checkpoints_completed = cluster.checkpoints_completed();
+  result.restarts = cluster.restarts();
+  result.committed_output = cluster.CommittedOutput();
+  for (const auto& [point, count] : world.faults().fired()) result.fault_points_fired[point] = count;
+  result.failure = Judge(spec, cluster, options.input_text, &result);
+  result.pass = result.failure.empty();
+  return result;
+}
+
+}  // namespace sluice::scenarios

@@ -1,0 +1,63 @@
+// The runner every word-count scenario shares: swarm configuration, a nemesis that draws the
+// chaos phase's fault schedule (or a replayed schedule), a heal phase that clears every fault and
+// restarts every crashed host, then the invariants:
+//   - a job that FINISHED: exactly once (scenarios/exactly_once.h) and >= 1 completed checkpoint;
+//   - a job that FAILED: allowed only where the scenario expects it (restart strategy exhausted),
+//     and then the committed output must be exactly the output of one consistent cut of the input
+//     (a prefix of every source partition), with no duplicates;
+//   - liveness: after the heal, the job must finish (or fail cleanly, where allowed) within
+//     kLivenessBoundMs of simulated time.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string_view>
+#include <string>
+#include <vector>
+
+#include "engine/runtime/random.h"
+#include "scenarios/scenario.h"
+#include "scenarios/wordcount_cluster.h"
+
+namespace sluice::scenarios {
+
+// What a nemesis may aim at.
+struct NemesisContext {
+  std::string jobmanager;
+  std::vector<std::string> taskmanagers;
+  std::vector<std::string> stores;  // input-store, output-store, checkpoint-store
+  int64_t expected_ms = 0;          // the job's expected run time without faults
+  const WordCountClusterOptions* cluster = nullptr;
+};
+
+struct WordCountScenarioSpec {
+  std::string name;
+  // Chooses the run's configuration within the scenario's bounds (swarm testing). May be empty.
+  std::function<void(Random&, WordCountClusterOptions*)> configure;
+  // Draws the chaos phase's faults. Faults are applied at their at_ms; the heal phase starts
+  // after the last one ends.
+  std::function<std::vector<FaultRecord>(Random&, const NemesisContext&)> nemesis;
+  // Reactive faults (drawn runs only, before the heal): called for every event a host records;
+  // returned faults have at_ms relative to the next whole millisecond, are applied then and
+  // appended to the run's schedule, so that `--faults` replays them at those times. `reactions`
+  // counts the calls that returned faults so far.
+  std::function<std::vector<FaultRecord>(Random&, const std::string& host,
+                                         std::string_view category, int reactions)>
+      react;
+  // The heal phase starts no earlier than this (reactive scenarios need a chaos window).
+  int64_t min_chaos_ms = 0;
+  bool may_end_failed = false;  // the restart strategy may be exhausted by design
+  double fault_point_enable = 0;  // BUGGIFY: probability a fault point is on for the run
+  double fault_point_fire = 0;    // ... and that an enabled one fires when reached
+};
+
+constexpr int64_t kTargetJobDurationMs = 4000;  // sources are throttled towards this
+constexpr int64_t kLivenessBoundMs = 60 * 1000;  // after the heal
+
+ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
+                                    const ScenarioOptions& options);
+
+int64_t CountLines(const std::string& text);
+
+}  // namespace sluice::scenarios

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The planted-bug campaign: for every planted bug `sluice sim bugs` lists (or only NAME), a sweep
+# of the bug's scenario with the bug switched on must fail, stopping at the first failing seed and
+# printing its repro (tools/expect_failure.sh checks both).
+#   tools/planted_bug_campaign.sh BUILD/tools/sluice [NAME]
+# Environment: SLUICE_CAMPAIGN_SEEDS (default 1..500), SLUICE_CAMPAIGN_JOBS (default 2).
+# Exit 0 if every bug checked was caught, 1 if one was not, 2 for bad usage or an unknown NAME.
+set -uo pipefail
+
+sluice="${1:?usage: $0 BUILD/tools/sluice [NAME]}"
+only="${2:-}"
+here="$(cd "$(dirname "$0")" && pwd)"
+seeds="${SLUICE_CAMPAIGN_SEEDS:-1..500}"
+jobs="${SLUICE_CAMPAIGN_JOBS:-2}"
+
+if ! bugs="$("$sluice" sim bugs)"; then
+  echo "planted_bug_campaign: '$sluice sim bugs' failed" >&2
+  exit 2
+fi
+
+checked=0
+missed=()
+while read -r name scenario _; do
+  [[ -n "$name" ]] || continue
+  [[ -z "$only" || "$name" == "$only" ]] || continue
+  checked=$((checked + 1))
+  echo "=== planted bug $name: sluice sim sweep $scenario --seeds $seeds --plant-bug $name" \
+    "--fail-fast --jobs $jobs"
+  if ! "$here/expect_failure.sh" "$sluice" sim sweep "$scenario" --seeds "$seeds" \
+      --plant-bug "$name" --fail-fast --jobs "$jobs"; then
+    missed+=("$name")
+  fi
+done <<<"$bugs"
+
+if [[ -n "$only" && "$checked" == 0 ]]; then
+  echo "planted_bug_campaign: no planted bug named '$only' in \`sluice sim bugs\`:" >&2
+  awk '{print "  " $1}' <<<"$bugs" >&2
+  exit 2
+fi
+echo "planted_bug_campaign: caught $((checked - ${#missed[@]})) of $checked planted bug(s)" \
+  "in seeds $seeds"
+if (( ${#missed[@]} > 0 )); then
+  echo "planted_bug_campaign: NOT caught: ${missed[*]}"
+  exit 1
+fi

@@ -1,0 +1,64 @@
+// What the `sluice sim` subcommands share: their parsed flags, finding the scenario and planted
+// bug they name, loading the input and fault schedule, and one timed run. The subcommands
+// themselves: sim_commands.cc (list, bugs, run), sim_sweep_command.cc, sim_shrink_command.cc.
+// Every function that returns an exit code has printed its errors already.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "scenarios/scenario.h"
+#include "tools/sim_report.h"
+
+namespace sluice::tools {
+
+// The flags of every `sim` subcommand (each uses a subset).
+struct SimFlags {
+  std::string program;  // argv[0], for repro commands
+  std::string scenario;
+  std::string seed_text;
+  std::string seeds_text;
+  std::string input_path;
+  std::string output_dir;
+  std::string plant_bug;
+  std::string faults_path;
+  std::string trace_path;
+  std::string out_path;    // shrink --out
+  std::string shard_text;  // sweep --shard, "" = all seeds
+  std::string junit_path;
+  bool json = false;
+  bool log_events = false;
+  bool check_determinism = false;
+  bool fail_fast = false;
+  int jobs = 1;
+  int max_runs = 200;
+};
+
+// The catalog entry named `name`, or null after printing an error that lists the valid names.
+const scenarios::ScenarioInfo* FindScenario(const std::vector<scenarios::ScenarioInfo>& catalog,
+                                            const std::string& name);
+
+// Whether --plant-bug `bug` is "" or in the planted-bug catalog; prints an error listing the valid
+// names if not, and a warning if the bug belongs to another scenario than `scenario`.
+bool CheckPlantBug(const std::string& bug, const std::string& scenario);
+
+// Everything a run needs before it starts, or an exit code (errors printed).
+struct PreparedRun {
+  const scenarios::ScenarioInfo* info = nullptr;
+  scenarios::ScenarioOptions options;  // seed unset for sweeps
+  RunSpec spec;
+};
+// Checks flags.scenario, flags.plant_bug, loads flags.input_path and (if set) flags.faults_path.
+// `catalog` must outlive the result (info points into it).
+std::optional<PreparedRun> PrepareRun(const SimFlags& flags,
+                                      const std::vector<scenarios::ScenarioInfo>& catalog);
+
+// Runs `info` once, measuring wall time; the result's seed is options.seed.
+RunOutcome RunTimed(const scenarios::ScenarioInfo& info, const scenarios::ScenarioOptions& options);
+
+int RunCommand(const SimFlags& flags);
+int SweepCommand(const SimFlags& flags);
+int ShrinkCommand(const SimFlags& flags);
+
+}  // namespace sluice::tools

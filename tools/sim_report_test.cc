@@ -1,0 +1,98 @@
+#include "tools/sim_report.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tools/build_info.h"
+
+namespace sluice::tools {
+namespace {
+
+// A fault with the fields a test cares about (the rest at their defaults).
+scenarios::FaultRecord Fault(int64_t at_ms, std::string kind, std::string host,
+                             int64_t duration_ms = 0, std::string peer = "", double factor = 0) {
+  return {.at_ms = at_ms,
+          .kind = std::move(kind),
+          .host = std::move(host),
+          .duration_ms = duration_ms,
+          .peer = std::move(peer),
+          .factor = factor};
+}
+
+RunOutcome FailingOutcome() {
+  RunOutcome outcome;
+  auto& result = outcome.result;
+  result.scenario = "wordcount-tm-crash";
+  result.seed = 17;
+  result.failure = "exactly once: duplicate 'fox\t2' in part-3\nsecond line \xff";
+  result.trace_hash = 0x0123456789abcdefULL;
+  result.simulated_ms = 4200;
+  result.faults = {Fault(1200, "crash", "taskmanager-2"), Fault(1900, "pause", "jobmanager", 300)};
+  result.config = {{"taskmanagers", "3"}, {"checkpoint_interval_ms", "200"}};
+  result.fault_points_fired = {{"checkpoint.decline", 2}};
+  result.checkpoints_completed = 5;
+  result.records_in = 10;
+  outcome.wall_ms = 321;
+  return outcome;
+}
+
+const RunSpec kSpec{"build/tools/sluice", "wordcount-tm-crash", "my input.txt",
+                    "commit-not-idempotent", ""};
+
+TEST(ReproCommandTest, NamesEverythingTheRunDependsOnQuoted) {
+  EXPECT_EQ(ReproCommand(kSpec, 17),
+            "build/tools/sluice sim run wordcount-tm-crash --seed 17 --plant-bug "
+            "commit-not-idempotent --input 'my input.txt'");
+  RunSpec plain{"sluice", "s", "", "", "min.json"};
+  EXPECT_EQ(ReproCommand(plain, 1), "sluice sim run s --seed 1 --faults min.json");
+}
+
+TEST(RunJsonTest, RoundTripsThroughTheWorkerWireFormat) {
+  const RunOutcome outcome = FailingOutcome();
+  const std::string line = RunJson(kSpec, outcome);
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  const auto json = nlohmann::json::parse(line);
+  EXPECT_EQ(json["config"]["taskmanagers"], "3");
+  EXPECT_EQ(json["fault_points_fired"]["checkpoint.decline"], 2);
+  EXPECT_EQ(json["faults"][1]["duration_ms"], 300);
+  EXPECT_FALSE(json["faults"][0].contains("duration_ms"));
+  EXPECT_EQ(json["trace_hash"], "0123456789abcdef");
+  EXPECT_EQ(json["plant_bug"], "commit-not-idempotent");
+  EXPECT_EQ(json["build"]["commit"], ThisBuild().git_commit);
+  EXPECT_FALSE(json.contains("deterministic"));
+  EXPECT_TRUE(nlohmann::json::parse(RunJson(kSpec, outcome, true))["deterministic"]);
+
+  auto parsed = ParseRunJson(line);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->result.seed, 17u);
+  EXPECT_FALSE(parsed->result.pass);
+  EXPECT_EQ(parsed->result.trace_hash, outcome.result.trace_hash);
+  EXPECT_EQ(parsed->result.faults, outcome.result.faults);
+  EXPECT_EQ(parsed->result.config, outcome.result.config);
+  EXPECT_EQ(parsed->result.fault_points_fired, outcome.result.fault_points_fired);
+  EXPECT_EQ(parsed->wall_ms, 321);
+  EXPECT_FALSE(ParseRunJson("{\"seed\": 1}").ok());
+  EXPECT_FALSE(ParseRunJson("not json").ok());
+}
+
+TEST(FailureReportTest, NamesScenarioSeedBuildConfigFaultsFailureAndRepro) {
+  const std::string report = FailureReport(kSpec, FailingOutcome());
+  for (const std::string& part :
+       {std::string("FAIL wordcount-tm-crash seed 17 (trace 0123456789abcdef): exactly once"),
+        std::string("scenario    wordcount-tm-crash"), std::string("seed        17"),
+        "build       " + DescribeBuild(ThisBuild()),
+        std::string("config      checkpoint_interval_ms=200 taskmanagers=3"),
+        std::string("1200 ms crash taskmanager-2"),
+        std::string("1900 ms pause jobmanager duration_ms=300"),
+        std::string("planted bug commit-not-idempotent"),
+        std::string("\n              second line"), "repro       " + ReproCommand(kSpec, 17)}) {
+    EXPECT_NE(report.find(part), std::string::npos) << part << "\n" << report;
+  }
+  const std::string summary = RunSummary(kSpec, FailingOutcome());
+  EXPECT_NE(summary.find("repro        " + ReproCommand(kSpec, 17)), std::string::npos) << summary;
+  EXPECT_NE(summary.find("fault points checkpoint.decline=2"), std::string::npos) << summary;
+}
+
+}  // namespace
+}  // namespace sluice::tools
