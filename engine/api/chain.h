@@ -30,6 +30,9 @@ class ChainLink {
   virtual Status NotifyCheckpointComplete(int64_t checkpoint_id) { return Status::Ok(); }
   // No more input will come (the final barrier has been handled).
   virtual Status EndOfInput() { return Status::Ok(); }
+  // The buffer timeout has passed (Flink's execution.buffer-timeout): send whatever is buffered,
+  // so that a slow stream's records do not wait for a full buffer or the next barrier.
+  virtual Status FlushBuffers() { return Status::Ok(); }
 };
 
 template <typename T>

@@ -147,6 +147,7 @@ class HashPartitionWriter final : public BatchConsumer<T> {
   }
   Status Snapshot(int64_t, std::string*) override { return FlushAll(); }
   Status EndOfInput() override { return FlushAll(); }
+  Status FlushBuffers() override { return FlushAll(); }
 
  private:
   Status Flush(int channel) {

@@ -10,6 +10,8 @@ namespace sluice {
 namespace {
 constexpr int64_t kConnectDeadlineNs = 10LL * 1000 * 1000 * 1000;
 constexpr int64_t kThrottleSliceMs = 50;
+// Flink's execution.buffer-timeout default: buffered output leaves at least this often.
+constexpr int64_t kBufferTimeoutNs = 100 * kNanosPerMilli;
 }  // namespace
 
 Task::Task(Host& host, TaskDeployment deployment, ExternalServices services,
@@ -185,6 +187,12 @@ Status Task::Checkpoint(int64_t checkpoint_id) {
   return Status::Ok();
 }
 
+Status Task::MaybeFlushOutput() {
+  if (!output_ || host_.clock.NowNs() < next_flush_ns_) return Status::Ok();
+  next_flush_ns_ = host_.clock.NowNs() + kBufferTimeoutNs;
+  return links_.back()->FlushBuffers();  // the record writer ends the chain
+}
+
 Status Task::HandleCommands() {
   while (!commands_.empty()) {
     Command command = commands_.front();
@@ -228,6 +236,7 @@ Status Task::RunSource() {
     source_lines_ += lines.size();
     emitted += lines.size();
     RETURN_IF_ERROR(head->Consume(lines.view()));
+    RETURN_IF_ERROR(MaybeFlushOutput());
     if (per_subtask == 0) {
       host_.fibers.Yield();
       continue;
@@ -235,7 +244,8 @@ Status Task::RunSource() {
     const int64_t due = start_ns + static_cast<int64_t>(emitted) * kNanosPerSecond / per_subtask;
     while (host_.clock.NowNs() < due) {
       RETURN_IF_ERROR(HandleCommands());
-      wakeup_->Wait(host_.fibers, due);
+      RETURN_IF_ERROR(MaybeFlushOutput());
+      wakeup_->Wait(host_.fibers, output_ ? std::min(due, next_flush_ns_) : due);
     }
   }
   // Final checkpoint: wait for the next trigger, so that a barrier follows the last record.
@@ -274,7 +284,8 @@ Status Task::RunConsumer() {
             gate.Poll(channel, &event);
     }
     if (!got) {
-      wakeup_->Wait(host_.fibers);
+      RETURN_IF_ERROR(MaybeFlushOutput());
+      wakeup_->Wait(host_.fibers, output_ ? next_flush_ns_ : -1);
       continue;
     }
     next_channel = (channel + 1) % producers;

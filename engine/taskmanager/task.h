@@ -66,6 +66,7 @@ class Task {
   Status RunSource();
   Status RunConsumer();
   Status HandleCommands();
+  Status MaybeFlushOutput();
   Status Checkpoint(int64_t checkpoint_id);
   Status AwaitFinalCommit();
   void Report(TaskState state, const std::string& message);
@@ -91,6 +92,7 @@ class Task {
   int64_t last_completed_ = 0;    // highest completion notified
   int64_t final_checkpoint_ = 0;  // the checkpoint whose barrier followed this task's last output
   bool input_ended_ = false;
+  int64_t next_flush_ns_ = 0;  // buffer timeout: when the record writer flushes next
 };
 
 }  // namespace sluice
