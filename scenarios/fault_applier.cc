@@ -2,17 +2,25 @@
 
 #include <algorithm>
 
+#include "simnet/sim_disk.h"
+
 namespace sluice::scenarios {
 namespace {
-// WorldOptions' default link latency, restored after a spike.
-constexpr int64_t kDefaultLatencyMinNs = 100 * 1000;
-constexpr int64_t kDefaultLatencyMaxNs = 2 * 1000 * 1000;
 
 const std::vector<std::string>& KnownKinds() {
-  static const std::vector<std::string> kinds = {"crash", "restart", "partition", "heal",
-                                                  "latency_spike"};
+  static const std::vector<std::string> kinds = {
+      "crash",           "restart",        "reboot_wipe",   "pause",           "partition",
+      "partition_one_way", "heal",         "clog",          "unclog",          "connection_reset",
+      "latency_spike",   "disk_torn_write", "disk_corruption", "disk_io_error", "disk_full",
+      "disk_slow",       "clock_skew"};
   return kinds;
 }
+
+bool NeedsHost(const std::string& kind) { return kind != "heal"; }
+bool NeedsPeer(const std::string& kind) {
+  return kind == "partition" || kind == "partition_one_way" || kind == "latency_spike";
+}
+
 }  // namespace
 
 sim::World::HostId FaultApplier::Host(const std::string& name) const {
@@ -22,7 +30,7 @@ sim::World::HostId FaultApplier::Host(const std::string& name) const {
 std::vector<sim::World::HostId> FaultApplier::Hosts(const std::string& names) const {
   std::vector<sim::World::HostId> ids;
   size_t start = 0;
-  while (start <= names.size() && !names.empty()) {
+  while (!names.empty() && start <= names.size()) {
     size_t end = names.find(',', start);
     if (end == std::string::npos) end = names.size();
     ids.push_back(Host(names.substr(start, end - start)));
@@ -34,17 +42,25 @@ std::vector<sim::World::HostId> FaultApplier::Hosts(const std::string& names) co
 std::string FaultApplier::Validate(const std::vector<FaultRecord>& faults) const {
   for (size_t i = 0; i < faults.size(); ++i) {
     const FaultRecord& f = faults[i];
-    const std::string where = "fault " + std::to_string(i) + " (" + f.kind + ")";
+    const std::string where = "fault " + std::to_string(i + 1) + " (" + f.kind + ")";
     if (std::find(KnownKinds().begin(), KnownKinds().end(), f.kind) == KnownKinds().end()) {
-      return where + ": kind not supported by this scenario";
+      return where + ": unknown kind";
     }
     if (f.at_ms < 0 || f.duration_ms < 0) return where + ": negative time";
-    if (f.kind != "heal" && Host(f.host) == sim::kNoHost) {
+    if (NeedsHost(f.kind) && Host(f.host) == sim::kNoHost) {
       return where + ": unknown host '" + f.host + "'";
     }
-    for (auto id : Hosts(f.peer)) {
-      if (id == sim::kNoHost) return where + ": unknown peer in '" + f.peer + "'";
+    if (NeedsPeer(f.kind)) {
+      if (f.peer.empty()) return where + ": needs a peer";
+      for (auto id : Hosts(f.peer)) {
+        if (id == sim::kNoHost || id == Host(f.host)) return where + ": bad peer in '" + f.peer + "'";
+      }
     }
+    if (f.kind == "clog" && f.factor < 1) return where + ": clog factor must be >= 1";
+    if (f.kind == "disk_io_error" && (f.factor <= 0 || f.factor > 1)) {
+      return where + ": factor (error probability) must be in (0, 1]";
+    }
+    if (f.kind == "disk_slow" && f.factor <= 0) return where + ": slow factor must be > 0";
   }
   return "";
 }
@@ -61,40 +77,86 @@ void FaultApplier::Schedule(const std::vector<FaultRecord>& faults) {
   }
 }
 
+void FaultApplier::After(const FaultRecord& fault, std::function<void()> undo) {
+  if (fault.duration_ms <= 0) return;  // lasts until the heal
+  cluster_.world().Schedule((fault.at_ms + fault.duration_ms) * kNanosPerMilli, std::move(undo));
+}
+
 void FaultApplier::Apply(const FaultRecord& fault) {
   sim::World& world = cluster_.world();
   const auto host = Host(fault.host);
-  if (fault.kind == "crash") {
+  const std::string& k = fault.kind;
+  if (k == "crash") {
     if (world.IsUp(host)) world.Crash(host);
-  } else if (fault.kind == "restart") {
+  } else if (k == "restart") {
     if (!world.IsUp(host)) world.Restart(host);
-  } else if (fault.kind == "partition") {
-    for (auto peer : Hosts(fault.peer)) world.Partition(host, peer);
-    if (fault.duration_ms > 0) {
-      world.Schedule((fault.at_ms + fault.duration_ms) * kNanosPerMilli, [this, fault] {
-        for (auto peer : Hosts(fault.peer)) cluster_.world().Heal(Host(fault.host), peer);
-      });
-    }
-  } else if (fault.kind == "heal") {
-    HealAll();
-  } else if (fault.kind == "latency_spike") {
-    // factor = the links' latency in ms while the spike lasts.
-    const int64_t latency_ns = static_cast<int64_t>(fault.factor * kNanosPerMilli);
-    for (auto peer : Hosts(fault.peer)) world.SetLinkLatency(host, peer, latency_ns, latency_ns);
-    world.Schedule((fault.at_ms + fault.duration_ms) * kNanosPerMilli, [this, fault] {
-      for (auto peer : Hosts(fault.peer)) {
-        cluster_.world().SetLinkLatency(Host(fault.host), peer, kDefaultLatencyMinNs,
-                                        kDefaultLatencyMaxNs);
+  } else if (k == "reboot_wipe") {
+    world.RebootWipe(host);
+  } else if (k == "pause") {
+    world.Pause(host, fault.duration_ms * kNanosPerMilli);
+  } else if (k == "partition" || k == "partition_one_way") {
+    for (auto peer : Hosts(fault.peer)) {
+      if (k == "partition") {
+        world.Partition(host, peer);
+      } else {
+        world.PartitionOneWay(host, peer);
       }
+    }
+    After(fault, [this, fault] {
+      for (auto peer : Hosts(fault.peer)) cluster_.world().Heal(Host(fault.host), peer);
     });
+  } else if (k == "heal") {
+    world.HealAll();
+  } else if (k == "clog") {
+    world.Clog(host, fault.factor);
+    After(fault, [this, fault] { cluster_.world().Unclog(Host(fault.host)); });
+  } else if (k == "unclog") {
+    world.Unclog(host);
+  } else if (k == "connection_reset") {
+    world.ResetConnections(host);
+  } else if (k == "latency_spike") {  // factor = extra latency in ms
+    for (auto peer : Hosts(fault.peer)) {
+      world.LatencySpike(host, peer, static_cast<int64_t>(fault.factor * kNanosPerMilli),
+                         fault.duration_ms * kNanosPerMilli);
+    }
+  } else {
+    ApplyDiskOrClock(fault);
+  }
+}
+
+void FaultApplier::ApplyDiskOrClock(const FaultRecord& fault) {
+  sim::World& world = cluster_.world();
+  const auto host = Host(fault.host);
+  sim::SimDisk& disk = world.disk(host);
+  const std::string& k = fault.kind;
+  if (k == "disk_torn_write") {
+    disk.SetTornWrites(true);  // tears the unsynced tail at the host's next crash
+  } else if (k == "disk_corruption") {  // peer = prefix of the paths to pick from
+    (void)disk.CorruptRandomDurableFile(fault.peer);  // no durable file yet: nothing to flip
+  } else if (k == "disk_io_error") {
+    disk.SetIoErrorProbability(fault.factor);
+    After(fault, [this, host] { cluster_.world().disk(host).SetIoErrorProbability(0); });
+  } else if (k == "disk_full") {
+    disk.SetFull(true);
+    After(fault, [this, host] { cluster_.world().disk(host).SetFull(false); });
+  } else if (k == "disk_slow") {
+    disk.SetSlow(fault.factor);
+    After(fault, [this, host] { cluster_.world().disk(host).SetSlow(1.0); });
+  } else if (k == "clock_skew") {  // factor = offset in ms; drifts 100 ppm per ms of offset
+    world.SetClockSkew(host, static_cast<int64_t>(fault.factor * kNanosPerMilli),
+                       std::clamp(fault.factor * 100, -400000.0, 400000.0));
   }
 }
 
 void FaultApplier::HealAll() {
   sim::World& world = cluster_.world();
-  const size_t hosts = world.host_count();
-  for (sim::World::HostId a = 1; a <= hosts; ++a) {
-    for (sim::World::HostId b = a + 1; b <= hosts; ++b) world.Heal(a, b);
+  world.HealAll();
+  for (sim::World::HostId id = 1; id <= world.host_count(); ++id) {
+    sim::SimDisk& disk = world.disk(id);
+    disk.SetFull(false);
+    disk.SetIoErrorProbability(0);
+    disk.SetSlow(1.0);
+    disk.SetTornWrites(false);
   }
 }
 

@@ -2,6 +2,7 @@
 // at the end of the chaos phase. Unknown kinds or hosts are reported, not ignored.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ class FaultApplier {
 
  private:
   void Apply(const FaultRecord& fault);
+  void ApplyDiskOrClock(const FaultRecord& fault);
+  // Schedules `undo` at the fault's end (nothing if it lasts until the heal).
+  void After(const FaultRecord& fault, std::function<void()> undo);
   void HealAll();
   sim::World::HostId Host(const std::string& name) const;
   std::vector<sim::World::HostId> Hosts(const std::string& names) const;

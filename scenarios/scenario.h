@@ -23,8 +23,12 @@ struct FaultRecord {
   std::string kind;
   std::string host;         // the host it hits ("" for kinds that hit no single host, e.g. heal)
   int64_t duration_ms = 0;  // pause, clog, latency_spike, disk_slow, disk_full: how long; 0 = n/a
-  std::string peer;         // partition kinds: the other side, host names joined by ','
-  double factor = 0;        // clog, latency_spike, disk_slow: slowdown factor; clock_skew: ms offset
+  // partition, partition_one_way, latency_spike: the other side, host names joined by ',';
+  // disk_corruption: the path prefix of the files to pick from ("" = any durable file).
+  std::string peer;
+  // clog, disk_slow: slowdown factor; latency_spike: extra latency in ms; disk_io_error: error
+  // probability; clock_skew: offset in ms (the clock also drifts, 100 ppm per ms of offset).
+  double factor = 0;
   bool operator==(const FaultRecord&) const = default;
 };
 

@@ -65,7 +65,7 @@ ScenarioResult RunWordCountBackpressureCrash(const ScenarioOptions& options) {
                                                 .host = slow,
                                                 .duration_ms = context.expected_ms,
                                                 .peer = others,
-                                                .factor = double(random.UniformRange(60, 150))}};
+                                                .factor = double(random.UniformRange(60, 150))}};  // extra ms
   };
   spec.react = [](Random& random, const std::string& host, std::string_view category,
                   int reactions) -> std::vector<FaultRecord> {

@@ -101,7 +101,6 @@ int InternalCommands::RunJobManagerProcess() const {
   config.job.parallelism = parallelism_;
   config.job.source_records_per_second = source_rate_;
   config.services = LoopbackServices(store_port_);
-  config.state_dir = "state";
   config.min_taskmanagers = min_taskmanagers_;
   return RunHost("jobmanager", root_dir_,
                  [&config](Host& host) { return RunJobManager(host, config); });

@@ -2,7 +2,8 @@
 // into TaskManager slots, runs the checkpoint coordinator, detects lost TaskManagers by heartbeat
 // timeout, and restarts the job from the latest completed checkpoint under a fixed-delay restart
 // strategy. Every message it sends carries its fencing token (epoch), which grows by one each time
-// a JobManager starts on the same disk; TaskManagers ignore messages from older epochs.
+// a JobManager starts (kept on the checkpoint store, so it survives the machine); TaskManagers
+// ignore messages from older epochs.
 //
 // Events (EventLog categories) a run can be observed by: "jobmanager.started",
 // "taskmanager.registered", "taskmanager.lost", "job.deployed", "checkpoint.triggered",
@@ -38,7 +39,6 @@ struct JobManagerConfig {
   // cluster instead of packing into the first TaskManagers to arrive. Restarts do not wait.
   int min_taskmanagers = 1;
   int64_t initial_resource_wait_ns = 5LL * 1000 * 1000 * 1000;
-  std::string state_dir = "jobmanager";  // local disk: the epoch file
 };
 
 // Runs until the job finishes (OK) or fails for good (kAborted, naming why). May suspend.

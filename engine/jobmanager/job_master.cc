@@ -19,17 +19,17 @@ struct JobMaster::Connection {
   uint64_t session;
 };
 
-JobMaster::JobMaster(Host& host, const JobManagerConfig& config, int64_t epoch,
-                     std::vector<Chain> chains)
+JobMaster::JobMaster(Host& host, const JobManagerConfig& config, std::vector<Chain> chains)
     : host_(host),
       config_(config),
-      epoch_(epoch),
       chains_(std::move(chains)),
       checkpoint_store_(host, config.services.checkpoint_store),
       events_(host.fibers, kEventQueueCapacity) {}
 
 Status JobMaster::Run(Listener& listener) {
   RETURN_IF_ERROR(RecoverCheckpointStore());
+  ASSIGN_OR_RETURN(epoch_, NextEpoch());
+  host_.log.Info("jobmanager.started", "epoch " + std::to_string(epoch_));
   fibers_.push_back(host_.fibers.Spawn("jm-accept", [this, &listener] { Accept(listener); }));
   started_ns_ = host_.clock.NowNs();
   next_heartbeat_ns_ = started_ns_;
@@ -41,6 +41,22 @@ Status JobMaster::Run(Listener& listener) {
   Shutdown();
   if (status_ == JobStatus::kFailed) return AbortedError("job failed: " + failure_);
   return Status::Ok();
+}
+
+Result<int64_t> JobMaster::NextEpoch() {
+  const std::string path = "jobmanager/epoch";
+  auto text = checkpoint_store_.ReadFile(path);
+  int64_t epoch = 0;
+  if (text.ok()) {
+    char* end = nullptr;
+    epoch = std::strtoll(text->c_str(), &end, 10);
+    if (end == text->c_str() || epoch < 0) return DataLossError(path + ": not an epoch number");
+  } else if (text.status().code() != StatusCode::kNotFound) {
+    return text.status().WithContext("reading the epoch");
+  }
+  ++epoch;
+  RETURN_IF_ERROR(checkpoint_store_.WriteAtomic(path, std::to_string(epoch)));
+  return epoch;
 }
 
 bool JobMaster::MetadataChecksummed() const {

@@ -28,7 +28,7 @@ namespace sluice {
 
 class JobMaster {
  public:
-  JobMaster(Host& host, const JobManagerConfig& config, int64_t epoch, std::vector<Chain> chains);
+  JobMaster(Host& host, const JobManagerConfig& config, std::vector<Chain> chains);
   // Serves TaskManagers on `listener` until the job finishes (OK) or fails (kAborted). May suspend.
   Status Run(Listener& listener);
 
@@ -76,6 +76,9 @@ class JobMaster {
   void Send(const std::string& taskmanager, ControlMessage message);
   int64_t NextDeadline() const;
   Status RecoverCheckpointStore();
+  // Increments the epoch kept on the checkpoint store (shared, like Flink's HA store), so that a
+  // JobManager on a new or wiped machine still fences its predecessors.
+  Result<int64_t> NextEpoch();
   void Shutdown();
   const CompletedCheckpoint* Latest() const { return completed_.empty() ? nullptr : &completed_.back(); }
   bool MetadataChecksummed() const;
@@ -83,7 +86,7 @@ class JobMaster {
 
   Host& host_;
   const JobManagerConfig& config_;
-  const int64_t epoch_;
+  int64_t epoch_ = 0;  // fencing token, from the checkpoint store at start
   const std::vector<Chain> chains_;
   StoreClient checkpoint_store_;
   Channel<Event> events_;
