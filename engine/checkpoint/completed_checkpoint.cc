@@ -5,6 +5,7 @@
 
 #include "engine/base/bytes.h"
 #include "engine/base/checksum.h"
+#include "engine/checkpoint/replicated_file.h"
 
 namespace sluice {
 
@@ -12,7 +13,7 @@ std::string CompletedCheckpoint::MetadataPath(int64_t id) {
   return "checkpoints/chk-" + std::to_string(id) + "/_metadata";
 }
 
-std::string CompletedCheckpoint::EncodeMetadata(bool checksummed) const {
+std::string CompletedCheckpoint::EncodeMetadata() const {
   std::string payload;
   ByteWriter w(&payload);
   w.PutSignedVarint(id);
@@ -22,16 +23,11 @@ std::string CompletedCheckpoint::EncodeMetadata(bool checksummed) const {
     w.PutSignedVarint(task.second);
     w.PutString(path);
   }
-  return checksummed ? SealBlob(kMetadataMagic, payload) : payload;
+  return payload;
 }
 
-Result<CompletedCheckpoint> CompletedCheckpoint::DecodeMetadata(std::string_view sealed,
-                                                                const std::string& what,
-                                                                bool checksummed) {
-  std::string_view payload = sealed;
-  if (checksummed) {
-    ASSIGN_OR_RETURN(payload, UnsealBlob(kMetadataMagic, sealed, what));
-  }
+Result<CompletedCheckpoint> CompletedCheckpoint::DecodeMetadata(std::string_view payload,
+                                                                const std::string& what) {
   CompletedCheckpoint checkpoint;
   ByteReader r(payload);
   uint64_t count = 0;
@@ -52,8 +48,9 @@ Result<CompletedCheckpoint> CompletedCheckpoint::DecodeMetadata(std::string_view
 
 Status StoreCompletedCheckpoint(StoreClient& store, const CompletedCheckpoint& checkpoint,
                                 bool checksummed) {
-  return store.WriteAtomic(CompletedCheckpoint::MetadataPath(checkpoint.id),
-                           checkpoint.EncodeMetadata(checksummed));
+  return WriteReplicated(store, CompletedCheckpoint::MetadataPath(checkpoint.id),
+                         CompletedCheckpoint::kMetadataMagic, checkpoint.EncodeMetadata(),
+                         checksummed);
 }
 
 Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store, size_t retain,
@@ -71,12 +68,13 @@ Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store, size_t retai
   if (!ids.empty()) recovered.highest_id_seen = ids.front();
   for (int64_t id : ids) {
     const std::string path = CompletedCheckpoint::MetadataPath(id);
-    auto blob = store.ReadFile(path);
-    if (!blob.ok()) {
-      if (blob.status().code() != StatusCode::kNotFound) return blob.status();
+    auto payload = ReadReplicated(store, path, CompletedCheckpoint::kMetadataMagic, checksummed);
+    if (!payload.ok() && payload.status().code() == StatusCode::kNotFound) {
       continue;  // triggered but never completed
     }
-    auto checkpoint = CompletedCheckpoint::DecodeMetadata(blob.value(), path, checksummed);
+    if (!payload.ok() && payload.status().code() != StatusCode::kDataLoss) return payload.status();
+    auto checkpoint = payload.ok() ? CompletedCheckpoint::DecodeMetadata(payload.value(), path)
+                                   : Result<CompletedCheckpoint>(payload.status());
     if (checkpoint.ok() && checkpoint->id == id) {
       recovered.completed.insert(recovered.completed.begin(), std::move(checkpoint).value());
       if (recovered.completed.size() >= retain) break;

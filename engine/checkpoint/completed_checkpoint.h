@@ -1,9 +1,10 @@
 // Completed checkpoints and their metadata file. A checkpoint is complete once its metadata file
-//   checkpoints/chk-<id>/_metadata   (on the checkpoint store)
+//   checkpoints/chk-<id>/_metadata   (on the checkpoint store, kept twice: replicated_file.h)
 // exists: written atomically (tmp, fsync, rename, fsync dir, by the store) and sealed with a
 // checksum (engine/base/checksum.h). It lists, for every subtask of the job, the path of the state
-// file that subtask acknowledged. Recovery takes the newest metadata file that reads back intact;
-// an unreadable one (torn, corrupt) is skipped in favour of the previous checkpoint.
+// file that subtask acknowledged. Recovery takes the newest metadata that reads back intact (either
+// copy);
+// one whose copies are both unreadable (torn, corrupt) is skipped for the previous checkpoint.
 #pragma once
 
 #include <cstdint>
@@ -24,13 +25,14 @@ struct CompletedCheckpoint {
 
   static constexpr uint32_t kMetadataMagic = 0x4154454d;  // "META"
   static std::string MetadataPath(int64_t id);
-  // Sealed with a checksum; `checksummed` = false exists only for a planted bug.
-  std::string EncodeMetadata(bool checksummed = true) const;
-  static Result<CompletedCheckpoint> DecodeMetadata(std::string_view sealed, const std::string& what,
-                                                    bool checksummed = true);
+  // The metadata payload; StoreCompletedCheckpoint seals it and writes both copies
+  // (engine/checkpoint/replicated_file.h).
+  std::string EncodeMetadata() const;
+  static Result<CompletedCheckpoint> DecodeMetadata(std::string_view payload, const std::string& what);
 };
 
-// Writes the metadata file, completing the checkpoint. May suspend.
+// Writes the metadata file (both copies, sealed unless `checksummed` is false, which exists only
+// for a planted bug), completing the checkpoint. May suspend.
 Status StoreCompletedCheckpoint(StoreClient& store, const CompletedCheckpoint& checkpoint,
                                 bool checksummed = true);
 

@@ -2,6 +2,7 @@
 
 #include "engine/base/bytes.h"
 #include "engine/base/checksum.h"
+#include "engine/checkpoint/replicated_file.h"
 #include "engine/connectors/line_source.h"
 #include "engine/connectors/store.h"
 #include "engine/exchange/barrier_aligner.h"
@@ -113,10 +114,8 @@ Status Task::Build() {
 Status Task::Restore() {
   std::string state;
   if (!deployment_.restore_path.empty()) {
-    ASSIGN_OR_RETURN(std::string blob, checkpoint_store_.ReadFile(deployment_.restore_path));
-    ASSIGN_OR_RETURN(std::string_view payload,
-                     UnsealBlob(kStateMagic, blob, deployment_.restore_path));
-    state.assign(payload);
+    ASSIGN_OR_RETURN(state,
+                     ReadReplicated(checkpoint_store_, deployment_.restore_path, kStateMagic));
   }
   // Sections: [source][one per link], as Checkpoint writes them.
   restored_sections_.assign(links_.size() + 1, std::string());
@@ -168,7 +167,7 @@ Status Task::Checkpoint(int64_t checkpoint_id) {
       "checkpoints/chk-" + std::to_string(checkpoint_id) + "/" + std::to_string(deployment_.chain) +
       "-" + std::to_string(deployment_.subtask) + "-a" + std::to_string(deployment_.attempt);
   const bool ack_first = SLUICE_BUG_PLANTED(host_, "ack-before-snapshot-durable");
-  if (!ack_first) RETURN_IF_ERROR(checkpoint_store_.WriteAtomic(path, SealBlob(kStateMagic, state)));
+  if (!ack_first) RETURN_IF_ERROR(WriteReplicated(checkpoint_store_, path, kStateMagic, state));
   last_snapshot_ = std::max(last_snapshot_, checkpoint_id);
   ControlMessage ack;
   ack.type = ControlType::kAcknowledgeCheckpoint;
@@ -181,7 +180,7 @@ Status Task::Checkpoint(int64_t checkpoint_id) {
   send_(std::move(ack));
   if (ack_first) {
     host_.fibers.SleepFor(50 * kNanosPerMilli);  // planted bug: the state is not durable yet
-    RETURN_IF_ERROR(checkpoint_store_.WriteAtomic(path, SealBlob(kStateMagic, state)));
+    RETURN_IF_ERROR(WriteReplicated(checkpoint_store_, path, kStateMagic, state));
   }
   host_.log.Info("checkpoint.acknowledged", name() + " " + std::to_string(checkpoint_id));
   return Status::Ok();
