@@ -3,8 +3,7 @@
 // exists: written atomically (tmp, fsync, rename, fsync dir, by the store) and sealed with a
 // checksum (engine/base/checksum.h). It lists, for every subtask of the job, the path of the state
 // file that subtask acknowledged. Recovery takes the newest metadata that reads back intact (either
-// copy);
-// one whose copies are both unreadable (torn, corrupt) is skipped for the previous checkpoint.
+// copy); one whose copies are both unreadable (torn, corrupt) is skipped for the previous one.
 #pragma once
 
 #include <cstdint>
