@@ -21,6 +21,25 @@ std::vector<ScenarioInfo> ScenarioCatalog() {
        "more crashes than the restart strategy allows: the job must end FAILED cleanly with a "
        "consistent cut committed (or finish exactly once)",
        RunWordCountRestartExhausted},
+      {"wordcount-chaos",
+       "every fault kind at random within the fault budget, on a swarm-drawn configuration, with "
+       "fault points on; checks exactly once and liveness after the heal",
+       RunWordCountChaos},
+      {"wordcount-jm-partition",
+       "silent partitions between the JobManager and a TaskManager outlast the heartbeat timeout, "
+       "and a TaskManager stalls for good; checks exactly once and liveness",
+       RunWordCountJmPartition},
+      {"wordcount-checkpoint-corruption",
+       "one copy of the latest checkpoint's files is corrupted and torn, then the stores and "
+       "processes crash; recovery must fall back; checks exactly once",
+       RunWordCountCheckpointCorruption},
+      {"wordcount-disk-full",
+       "the checkpoint (or output) store's disk fills up during checkpoints; checks exactly once",
+       RunWordCountDiskFull},
+      {"wordcount-clog-skew",
+       "swizzle clogging, pauses and clock skew on the JobManager; checks exactly once and "
+       "liveness",
+       RunWordCountClogSkew},
   };
 }
 

@@ -21,7 +21,7 @@ class FaultApplier {
   void Schedule(const std::vector<FaultRecord>& faults);
   // Schedules the heal at heal_ms: clears network and disk faults, restarts crashed hosts.
   void ScheduleHeal(int64_t heal_ms);
-  // When the chaos phase ends: after the last fault's at_ms + duration_ms.
+  // When the chaos phase ends: after the last fault's at_ms + duration_ms (pauses: at_ms).
   static int64_t ChaosEndMs(const std::vector<FaultRecord>& faults);
 
  private:

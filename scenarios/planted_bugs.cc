@@ -24,8 +24,8 @@ std::vector<PlantedBugInfo> PlantedBugCatalog() {
        "committing an already committed transaction fails instead of succeeding"},
       {"heartbeat-timeout-ignored", "wordcount-jm-partition",
        "the JobManager never acts on a TaskManager's heartbeat timeout"},
-      {"stale-epoch-accepted", "wordcount-jm-partition",
-       "a TaskManager accepts deployments and notifications from an older JobManager epoch"},
+      {"notify-before-metadata-durable", "wordcount-crash-before-commit",
+       "the JobManager tells sinks to commit before the checkpoint's metadata is durable"},
       {"metadata-not-checksummed", "wordcount-checkpoint-corruption",
        "checkpoint metadata is written and read without its checksum"},
   };

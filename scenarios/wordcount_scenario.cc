@@ -50,7 +50,7 @@ std::string Judge(const WordCountScenarioSpec& spec, WordCountCluster& cluster,
            " ms while fibers kept running (a fiber spins without suspending)";
   }
   if (!cluster.failed()) {
-    return "liveness: the job did not finish within " + std::to_string(kLivenessBoundMs) +
+    return "liveness: the job did not finish within " + std::to_string(spec.liveness_bound_ms) +
            " ms of simulated time after the faults were healed";
   }
   if (!spec.may_end_failed) return "job failed: " + cluster.failure();
@@ -129,7 +129,7 @@ ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
     });
   }
   applier.ScheduleHeal(heal_ms);
-  cluster.Run(heal_ms + kLivenessBoundMs);
+  cluster.Run(heal_ms + spec.liveness_bound_ms);
   timeline.AddFaults(result.faults);
 
   result.simulated_ms = world.now_ns() / kNanosPerMilli;

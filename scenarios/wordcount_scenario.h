@@ -47,13 +47,15 @@ struct WordCountScenarioSpec {
       react;
   // The heal phase starts no earlier than this (reactive scenarios need a chaos window).
   int64_t min_chaos_ms = 0;
+  // After the heal the job must finish (or fail cleanly, where allowed) within this much
+  // simulated time.
+  int64_t liveness_bound_ms = 60 * 1000;
   bool may_end_failed = false;  // the restart strategy may be exhausted by design
   double fault_point_enable = 0;  // BUGGIFY: probability a fault point is on for the run
   double fault_point_fire = 0;    // ... and that an enabled one fires when reached
 };
 
 constexpr int64_t kTargetJobDurationMs = 4000;  // sources are throttled towards this
-constexpr int64_t kLivenessBoundMs = 60 * 1000;  // after the heal
 
 ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
                                     const ScenarioOptions& options);

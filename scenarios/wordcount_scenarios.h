@@ -8,5 +8,10 @@ namespace sluice::scenarios {
 ScenarioResult RunWordCountCrashBeforeCommit(const ScenarioOptions& options);
 ScenarioResult RunWordCountBackpressureCrash(const ScenarioOptions& options);
 ScenarioResult RunWordCountRestartExhausted(const ScenarioOptions& options);
+ScenarioResult RunWordCountChaos(const ScenarioOptions& options);
+ScenarioResult RunWordCountJmPartition(const ScenarioOptions& options);
+ScenarioResult RunWordCountCheckpointCorruption(const ScenarioOptions& options);
+ScenarioResult RunWordCountDiskFull(const ScenarioOptions& options);
+ScenarioResult RunWordCountClogSkew(const ScenarioOptions& options);
 
 }  // namespace sluice::scenarios

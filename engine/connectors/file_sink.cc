@@ -78,6 +78,10 @@ Status TwoPhaseCommitFileSink::PreCommit(int64_t checkpoint_id, std::string* sta
 
 Status TwoPhaseCommitFileSink::Commit(const Pending& txn) {
   Status renamed = store_.Rename(PendingPath(txn.name), CommittedPath(txn.name));
+  if (renamed.ok() && host_.faults.Buggify("sink.commit_ack_lost")) {
+    // Fault point: the commit went through but its acknowledgement was lost; retry it.
+    renamed = store_.Rename(PendingPath(txn.name), CommittedPath(txn.name));
+  }
   if (renamed.code() == StatusCode::kNotFound &&
       !SLUICE_BUG_PLANTED(host_, "commit-not-idempotent")) {
     // Idempotence: a retry after a commit whose acknowledgement was lost.

@@ -28,7 +28,16 @@ JobMaster::JobMaster(Host& host, const JobManagerConfig& config, std::vector<Cha
 
 Status JobMaster::Run(Listener& listener) {
   RETURN_IF_ERROR(RecoverCheckpointStore());
-  ASSIGN_OR_RETURN(epoch_, NextEpoch());
+  for (int tries = 0;; ++tries) {
+    auto epoch = NextEpoch();
+    if (epoch.ok()) {
+      epoch_ = epoch.value();
+      break;
+    }
+    if (epoch.status().code() == StatusCode::kDataLoss) return epoch.status();
+    if (tries % 50 == 0) host_.log.Warn("jobmanager.waiting_for_store", epoch.status().ToString());
+    host_.fibers.SleepFor(config_.heartbeat_interval_ns);
+  }
   host_.log.Info("jobmanager.started", "epoch " + std::to_string(epoch_));
   fibers_.push_back(host_.fibers.Spawn("jm-accept", [this, &listener] { Accept(listener); }));
   started_ns_ = host_.clock.NowNs();
@@ -76,7 +85,9 @@ Status JobMaster::RecoverCheckpointStore() {
       if (Latest() != nullptr) host_.log.Info("checkpoint.recovered", std::to_string(Latest()->id));
       return Status::Ok();
     }
-    if (tries >= 50) return recovered.status().WithContext("recovering checkpoints");
+    // Without its checkpoint store the JobManager can do nothing: wait for it (a crashed store
+    // restarts, a full disk frees up) rather than exit.
+    if (tries % 50 == 0) host_.log.Warn("jobmanager.waiting_for_store", recovered.status().ToString());
     host_.fibers.SleepFor(config_.heartbeat_interval_ns);
   }
 }
@@ -243,6 +254,8 @@ void JobMaster::CompleteCheckpoint() {
   next_trigger_ns_ = host_.clock.NowNs() + config_.checkpoint_interval_ns;
   done.acknowledged.id = done.id;
   const int64_t attempt = attempt_;
+  const bool notify_first = SLUICE_BUG_PLANTED(host_, "notify-before-metadata-durable");
+  if (notify_first) NotifyCheckpointComplete(done.id);  // planted bug: not complete yet
   Status stored =
       StoreCompletedCheckpoint(checkpoint_store_, done.acknowledged, MetadataChecksummed());
   if (!stored.ok()) {
@@ -252,14 +265,20 @@ void JobMaster::CompleteCheckpoint() {
   completed_.push_back(std::move(done.acknowledged));
   if (completed_.size() > kRetainedCheckpoints) completed_.erase(completed_.begin());
   host_.log.Info("checkpoint.completed", std::to_string(done.id));
-  if (attempt != attempt_) return;  // failed over while writing the metadata
+  if (attempt != attempt_ || notify_first) return;  // failed over while writing the metadata
+  NotifyCheckpointComplete(done.id);
+  // Fault point: a notification sent twice, as after a retry whose first send was not lost.
+  if (host_.faults.Buggify("jobmanager.duplicate_notify")) NotifyCheckpointComplete(done.id);
+}
+
+void JobMaster::NotifyCheckpointComplete(int64_t checkpoint_id) {
   std::set<std::string> hosts;
   for (const auto& [task, execution] : executions_) hosts.insert(execution.taskmanager);
   for (const std::string& tm : hosts) {
     ControlMessage notify;
     notify.type = ControlType::kNotifyCheckpointComplete;
     notify.attempt = attempt_;
-    notify.checkpoint_id = done.id;
+    notify.checkpoint_id = checkpoint_id;
     Send(tm, notify);
   }
 }

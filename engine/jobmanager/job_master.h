@@ -70,6 +70,8 @@ class JobMaster {
   void CheckHeartbeats();
   void MaybeTriggerCheckpoint();
   void CompleteCheckpoint();
+  // Tells every TaskManager running the current attempt that `checkpoint_id` completed.
+  void NotifyCheckpointComplete(int64_t checkpoint_id);
   bool TryDeploy();
   void Failover(const std::string& reason);
   void LoseTaskManager(const std::string& id, const std::string& reason);

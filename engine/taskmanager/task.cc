@@ -146,6 +146,15 @@ Status Task::Restore() {
 }
 
 Status Task::Checkpoint(int64_t checkpoint_id) {
+  // Fault points: a task that fails at a barrier (the restart strategy takes over), and a slow
+  // synchronous snapshot part (alignment on the other side waits longer).
+  if (host_.faults.Buggify("task.fail_at_checkpoint")) {
+    return AbortedError(name() + ": failed at checkpoint " + std::to_string(checkpoint_id) +
+                        " (fault point task.fail_at_checkpoint)");
+  }
+  if (host_.faults.Buggify("task.slow_snapshot")) {
+    host_.fibers.SleepFor(host_.random.UniformRange(10, 300) * kNanosPerMilli);
+  }
   std::vector<std::string> sections(links_.size() + 1);
   if (source_) {
     std::string offset;
