@@ -23,7 +23,8 @@ std::vector<FaultRecord> CrashAndRestart(Random& random, const std::string& host
 // (FLINK-10455-style Kafka transaction bugs; pending files lost on restore in the old
 // BucketingSink). The nemesis reacts to the engine: right after a sink pre-commits, or right
 // after the JobManager completes a checkpoint (before the commit notifications land), it crashes
-// a TaskManager, then restarts it.
+// a TaskManager; as the JobManager sends commit notifications, it crashes the JobManager; then
+// restarts them.
 ScenarioResult RunWordCountCrashBeforeCommit(const ScenarioOptions& options) {
   WordCountScenarioSpec spec;
   spec.name = "wordcount-crash-before-commit";
@@ -38,6 +39,10 @@ ScenarioResult RunWordCountCrashBeforeCommit(const ScenarioOptions& options) {
     if (category == "checkpoint.completed" && random.Bernoulli(0.15)) {
       const std::string victim = "taskmanager-" + std::to_string(1 + random.Uniform(3));
       return CrashAndRestart(random, victim, 0);
+    }
+    if (category == "checkpoint.notified" && random.Bernoulli(0.1)) {
+      // The JobManager dies as sinks start to commit.
+      return CrashAndRestart(random, "jobmanager", 0);
     }
     return {};
   };

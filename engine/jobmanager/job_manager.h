@@ -7,7 +7,7 @@
 //
 // Events (EventLog categories) a run can be observed by: "jobmanager.started",
 // "taskmanager.registered", "taskmanager.lost", "job.deployed", "checkpoint.triggered",
-// "checkpoint.completed", "checkpoint.aborted", "job.restarting", "job.finished", "job.failed".
+// "checkpoint.completed", "checkpoint.notified", "checkpoint.aborted", "job.restarting", "job.finished", "job.failed".
 #pragma once
 
 #include <cstdint>

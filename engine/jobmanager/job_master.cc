@@ -187,7 +187,7 @@ void JobMaster::HandleRegistered(const Event& event) {
   Send(m.text, reply);
 }
 
-void JobMaster::LoseTaskManager(const std::string& id, const std::string& reason) {
+void JobMaster::LoseTaskManager(std::string id, const std::string& reason) {
   auto it = taskmanagers_.find(id);
   if (it == taskmanagers_.end()) return;
   auto connection = connections_.find(it->second.session);
@@ -272,6 +272,7 @@ void JobMaster::CompleteCheckpoint() {
 }
 
 void JobMaster::NotifyCheckpointComplete(int64_t checkpoint_id) {
+  host_.log.Info("checkpoint.notified", std::to_string(checkpoint_id));
   std::set<std::string> hosts;
   for (const auto& [task, execution] : executions_) hosts.insert(execution.taskmanager);
   for (const std::string& tm : hosts) {

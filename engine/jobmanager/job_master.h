@@ -74,7 +74,8 @@ class JobMaster {
   void NotifyCheckpointComplete(int64_t checkpoint_id);
   bool TryDeploy();
   void Failover(const std::string& reason);
-  void LoseTaskManager(const std::string& id, const std::string& reason);
+  // `id` is taken by value: callers pass keys of taskmanagers_, which this erases.
+  void LoseTaskManager(std::string id, const std::string& reason);
   void Send(const std::string& taskmanager, ControlMessage message);
   int64_t NextDeadline() const;
   Status RecoverCheckpointStore();
