@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Runs one seed of a scenario twice (on the default corpus) with `sim run --check-determinism`,
-# which compares the two runs' traces line by line and prints the first divergence, if any. Fails
-# unless the seed passes and both runs agree.   tools/determinism_test.sh BUILD/tools/sluice SCENARIO SEED
+# Runs one seed of a scenario twice (on INPUT, default the corpus) with `sim run
+# --check-determinism`, which compares the two runs' traces line by line and prints the first
+# divergence, if any. Fails unless the seed passes and both runs agree.
+#   tools/determinism_test.sh BUILD/tools/sluice SCENARIO SEED [INPUT]
 set -uo pipefail
 sluice="$1" scenario="$2" seed="$3"
-"$sluice" sim run "$scenario" --seed "$seed" --check-determinism
+input_args=()
+[[ -n "${4:-}" ]] && input_args=(--input "$4")
+"$sluice" sim run "$scenario" --seed "$seed" --check-determinism "${input_args[@]}"
 code=$?
 if [[ "$code" != 0 ]]; then
   echo "FAIL (exit $code): seed $seed of $scenario failed or is not deterministic; rerun:" \

@@ -3,7 +3,8 @@
 # of the bug's scenario with the bug switched on must fail, stopping at the first failing seed and
 # printing its repro (tools/expect_failure.sh checks both).
 #   tools/planted_bug_campaign.sh BUILD/tools/sluice [NAME]
-# Environment: SLUICE_CAMPAIGN_SEEDS (default 1..500), SLUICE_CAMPAIGN_JOBS (default 2).
+# Environment: SLUICE_CAMPAIGN_SEEDS (default 1..500), SLUICE_CAMPAIGN_JOBS (default 2),
+# SLUICE_CAMPAIGN_INPUT (an --input FILE; default: the fortunes corpus).
 # Exit 0 if every bug checked was caught, 1 if one was not, 2 for bad usage or an unknown NAME.
 set -uo pipefail
 
@@ -12,6 +13,8 @@ only="${2:-}"
 here="$(cd "$(dirname "$0")" && pwd)"
 seeds="${SLUICE_CAMPAIGN_SEEDS:-1..500}"
 jobs="${SLUICE_CAMPAIGN_JOBS:-2}"
+input_args=()
+[[ -n "${SLUICE_CAMPAIGN_INPUT:-}" ]] && input_args=(--input "$SLUICE_CAMPAIGN_INPUT")
 
 if ! bugs="$("$sluice" sim bugs)"; then
   echo "planted_bug_campaign: '$sluice sim bugs' failed" >&2
@@ -27,7 +30,7 @@ while read -r name scenario _; do
   echo "=== planted bug $name: sluice sim sweep $scenario --seeds $seeds --plant-bug $name" \
     "--fail-fast --jobs $jobs"
   if ! "$here/expect_failure.sh" "$sluice" sim sweep "$scenario" --seeds "$seeds" \
-      --plant-bug "$name" --fail-fast --jobs "$jobs"; then
+      --plant-bug "$name" --fail-fast --jobs "$jobs" "${input_args[@]}"; then
     missed+=("$name")
   fi
 done <<<"$bugs"
