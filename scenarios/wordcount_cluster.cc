@@ -37,6 +37,8 @@ std::vector<std::string> WordCountCluster::SplitIntoPartitions(const std::string
 
 WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const std::string& input)
     : world_(sim::WorldOptions{.seed = options.seed,
+                               .link_latency_min_ns = options.link_latency_min_us * kNanosPerMicro,
+                               .link_latency_max_ns = options.link_latency_max_us * kNanosPerMicro,
                                .short_read_probability = options.short_read_probability}),
       log_events_(options.log_events) {
   auto add_store = [&](const std::string& name) {

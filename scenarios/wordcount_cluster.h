@@ -28,6 +28,8 @@ struct WordCountClusterOptions {
   int64_t restart_delay_ms = 200;
   int64_t heartbeat_timeout_ms = 1000;
   double short_read_probability = 0.05;   // simulated reads may return fewer bytes
+  int64_t link_latency_min_us = 100;      // per-message latency range of every link
+  int64_t link_latency_max_us = 2000;
 };
 
 class WordCountCluster {

@@ -65,8 +65,8 @@ std::vector<FaultRecord> DrawFault(Random& random, const NemesisContext& c, cons
 }  // namespace
 
 // wordcount-chaos: every fault kind, drawn at random within the fault budget, on a swarm-drawn
-// configuration (TaskManagers, slots, parallelism, checkpoint interval, heartbeat timeout), with
-// BUGGIFY fault points switched on. The failure class is "everything at once": FoundationDB and
+// configuration (TaskManagers, slots, parallelism, checkpoint interval, heartbeat timeout, link
+// latency range, short-read rate, number of faults), with BUGGIFY fault points switched on. The failure class is "everything at once": FoundationDB and
 // Jepsen find most of their bugs where faults combine.
 ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
   WordCountScenarioSpec spec;
@@ -80,6 +80,9 @@ ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
     o->checkpoint_interval_ms = random.UniformRange(100, 500);
     o->heartbeat_timeout_ms = random.UniformRange(500, 2000);
     o->max_restarts = 1000;
+    o->link_latency_min_us = random.UniformRange(50, 500);
+    o->link_latency_max_us = o->link_latency_min_us + random.UniformRange(0, 10000);
+    o->short_read_probability = 0.1 * double(random.UniformRange(0, 5));
   };
   spec.nemesis = [](Random& random, const NemesisContext& c) {
     static const std::vector<std::string> kinds = {

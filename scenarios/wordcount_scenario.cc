@@ -33,7 +33,10 @@ std::map<std::string, std::string> Describe(const WordCountClusterOptions& o) {
           {"source_records_per_second", std::to_string(o.source_records_per_second)},
           {"max_restarts", std::to_string(o.max_restarts)},
           {"restart_delay_ms", std::to_string(o.restart_delay_ms)},
-          {"heartbeat_timeout_ms", std::to_string(o.heartbeat_timeout_ms)}};
+          {"heartbeat_timeout_ms", std::to_string(o.heartbeat_timeout_ms)},
+          {"link_latency_us", std::to_string(o.link_latency_min_us) + ".." +
+                                  std::to_string(o.link_latency_max_us)},
+          {"short_read_probability", std::to_string(o.short_read_probability)}};
 }
 
 std::string Judge(const WordCountScenarioSpec& spec, WordCountCluster& cluster,
