@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <string_view>
 #include <utility>
 
 #include "engine/base/checksum.h"
@@ -52,6 +53,48 @@ bool IsUnder(const std::string& path, const std::string& dir) {
   return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
          path[dir.size()] == '/';
 }
+
+// Walks the direct children (files, not deeper paths) of directory `dir` in a path → inode map,
+// in path order, skipping each subdirectory's subtree in one step: syncing or listing a directory
+// costs its own entries, not a walk of everything beneath it.
+class ChildCursor {
+ public:
+  using Names = std::map<std::string, uint64_t>;
+  ChildCursor(const Names& names, const std::string& dir)
+      : names_(names), prefix_(dir == kRoot ? std::string() : dir + "/") {
+    it_ = names_.lower_bound(prefix_);  // the root's prefix is "": every path lies under it
+    SkipDeeper();
+  }
+  bool done() const { return it_ == names_.end(); }
+  const std::string& path() const { return it_->first; }
+  uint64_t inode() const { return it_->second; }
+  void Next() {
+    ++it_;
+    SkipDeeper();
+  }
+
+ private:
+  // Moves it_ to the next direct child at or after it, or to end() once past the directory.
+  void SkipDeeper() {
+    while (it_ != names_.end()) {
+      if (!std::string_view(it_->first).starts_with(prefix_)) {
+        it_ = names_.end();  // sorted: nothing further lies under the directory
+        return;
+      }
+      const size_t slash = it_->first.find('/', prefix_.size());
+      if (slash == std::string::npos) return;  // a direct child
+      // Under subdirectory "<prefix><sub>/": names sort bytewise and '0' is the byte right after
+      // '/', so "<prefix><sub>0" is the first name past that subtree.
+      std::string past_subtree(it_->first, 0, slash);
+      past_subtree.push_back('0');
+      it_ = names_.lower_bound(past_subtree);
+    }
+  }
+
+  const Names& names_;
+  const std::string prefix_;
+  Names::const_iterator it_;
+};
 
 }  // namespace
 
@@ -170,10 +213,7 @@ void SimDisk::CreateDirs(const std::string& normalized_dir) {
 
 std::vector<std::string> SimDisk::ChildPaths(const Names& names, const std::string& dir) const {
   std::vector<std::string> children;
-  auto it = dir == kRoot ? names.begin() : names.lower_bound(dir + "/");
-  for (; it != names.end() && IsUnder(it->first, dir); ++it) {
-    if (Parent(it->first) == dir) children.push_back(it->first);
-  }
+  for (ChildCursor child(names, dir); !child.done(); child.Next()) children.push_back(child.path());
   return children;
 }
 
@@ -370,12 +410,32 @@ Status SimDisk::SyncDir(const std::string& dir) {
   if (!Normalize(dir, &d)) return BadPath(dir);
   if (dirs_.count(d) == 0) return NotFoundError("sync directory '" + dir + "': no such directory");
   RETURN_IF_ERROR(MaybeInjectIoError(DiskOp::kSyncDir, dir));
-  for (const std::string& path : ChildPaths(durable_names_, d)) {
-    if (names_.count(path) == 0) SetDurableName(path, 0);
+  // The durable names directly in d become the current ones. Both namespaces are sorted, so one
+  // merge walk over the two child lists finds the differences (typically a name or two), which
+  // are applied after the walk (SetDurableName edits durable_names_): dropped names first, then
+  // new or relinked ones, as a full rewrite of the directory would.
+  std::vector<std::string> dropped;
+  std::vector<std::pair<std::string, uint64_t>> linked;
+  uint64_t current_children = 0;
+  ChildCursor durable(durable_names_, d);
+  ChildCursor current(names_, d);
+  while (!durable.done() || !current.done()) {
+    if (current.done() || (!durable.done() && durable.path() < current.path())) {
+      dropped.push_back(durable.path());
+      durable.Next();
+      continue;
+    }
+    ++current_children;
+    const bool same_name = !durable.done() && durable.path() == current.path();
+    if (!same_name || durable.inode() != current.inode()) {
+      linked.emplace_back(current.path(), current.inode());
+    }
+    if (same_name) durable.Next();
+    current.Next();
   }
-  const std::vector<std::string> current = ChildPaths(names_, d);
-  for (const std::string& path : current) SetDurableName(path, names_.at(path));
-  core_.trace().Record(TraceKind::kDiskSyncDir, host_, Checksum64(d), current.size());
+  for (const std::string& path : dropped) SetDurableName(path, 0);
+  for (const auto& [path, inode_id] : linked) SetDurableName(path, inode_id);
+  core_.trace().Record(TraceKind::kDiskSyncDir, host_, Checksum64(d), current_children);
   return Status::Ok();
 }
 

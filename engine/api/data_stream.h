@@ -87,7 +87,6 @@ class KeyedProcessLink final : public BatchConsumer<In> {
       : key_fn_(std::move(key_fn)),
         fn_(std::move(fn)),
         next_(next),
-        max_parallelism_(ctx.max_parallelism),
         backend_(ctx.max_parallelism,
                  KeyGroupRangeForOperator(ctx.max_parallelism, ctx.parallelism, ctx.subtask)),
         what_(ctx.task_name) {}
@@ -97,8 +96,9 @@ class KeyedProcessLink final : public BatchConsumer<In> {
   Status Consume(std::span<const In> batch) override {
     out_.Clear();
     for (const In& record : batch) {
-      const std::string_view key = key_fn_(record);
-      ValueState<S> state(&backend_.GetOrCreate(key, KeyGroupForKey(key, max_parallelism_)));
+      // The sender computed the key's group to route it here; the backend recomputes it only for
+      // a key it has not seen (see keyed_state.h), not per record.
+      ValueState<S> state(&backend_.GetOrCreate(key_fn_(record)));
       fn_(record, state, out_);
     }
     return out_.size() == 0 ? Status::Ok() : next_->Consume(out_.view());
@@ -112,7 +112,6 @@ class KeyedProcessLink final : public BatchConsumer<In> {
   KeyFunction key_fn_;
   Function fn_;
   BatchConsumer<Out>* next_;
-  int max_parallelism_;
   HeapValueStateBackend<S> backend_;
   std::string what_;
   Collector<Out> out_;

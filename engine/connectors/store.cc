@@ -1,5 +1,8 @@
 #include "engine/connectors/store.h"
 
+#include <cassert>
+#include <utility>
+
 #include "engine/base/bytes.h"
 
 namespace sluice {
@@ -22,13 +25,16 @@ bool SafePath(const std::string& path) {
   return true;
 }
 
-std::string EncodeResponse(const Status& status, std::string_view payload) {
-  std::string out;
-  ByteWriter w(&out);
+// The response frame: [status code][message][payload], framed in place.
+std::string EncodeResponseFrame(const Status& status, std::string_view payload) {
+  std::string frame;
+  const size_t frame_start = StartFrame(&frame);
+  ByteWriter w(&frame);
   w.PutU8(static_cast<uint8_t>(status.code()));
   w.PutString(status.message());
   w.PutRaw(payload);
-  return out;
+  FinishFrame(&frame, frame_start);
+  return frame;
 }
 
 Status EnsureParent(FileSystem& fs, const std::string& path) {
@@ -103,9 +109,9 @@ void ServeConnection(Host& host, const std::string& root, std::unique_ptr<Stream
     auto request = reader.Next();
     if (!request.ok()) return;  // peer gone or malformed: drop the connection
     auto result = Execute(host.fs, root, request.value());
-    std::string response = result.ok() ? EncodeResponse(Status::Ok(), result.value())
-                                       : EncodeResponse(result.status(), "");
-    if (!WriteFrame(*stream, response).ok()) return;
+    const std::string response = result.ok() ? EncodeResponseFrame(Status::Ok(), result.value())
+                                             : EncodeResponseFrame(result.status(), "");
+    if (!stream->Write(response).ok()) return;
   }
 }
 
@@ -126,14 +132,15 @@ Status RunStoreServer(Host& host, const StoreServerConfig& config) {
   }
 }
 
-Result<std::string> StoreClient::Call(const std::string& request) {
+Result<std::string> StoreClient::Call(std::string request) {
   if (!stream_) {
     auto stream = host_.network.Connect(address_, connect_timeout_ns_);
     if (!stream.ok()) return stream.status().WithContext("store " + address_.ToString());
     stream_ = std::move(stream).value();
     reader_ = std::make_unique<FrameReader>(stream_.get());
   }
-  Status sent = WriteFrame(*stream_, request);
+  FinishFrame(&request, 0);
+  Status sent = stream_->Write(request);
   auto response = sent.ok() ? reader_->Next() : Result<std::string_view>(sent);
   if (!response.ok()) {
     reader_.reset();
@@ -151,8 +158,13 @@ Result<std::string> StoreClient::Call(const std::string& request) {
 }
 
 namespace {
+// A request frame begun in place (StartFrame) with the op and path; the caller appends the op's
+// arguments and Call finishes the frame.
 std::string Request(StoreOp op, const std::string& path) {
   std::string out;
+  const size_t frame_start = StartFrame(&out);
+  assert(frame_start == 0);
+  (void)frame_start;
   ByteWriter w(&out);
   w.PutU8(static_cast<uint8_t>(op));
   w.PutString(path);
@@ -166,7 +178,7 @@ Result<std::string> StoreClient::ReadRange(const std::string& path, uint64_t off
   ByteWriter w(&request);
   w.PutU64(offset);
   w.PutU64(max_bytes);
-  return Call(request);
+  return Call(std::move(request));
 }
 
 Result<std::string> StoreClient::ReadFile(const std::string& path) {
@@ -191,14 +203,14 @@ Result<uint64_t> StoreClient::FileSize(const std::string& path) {
 Status StoreClient::WriteAtomic(const std::string& path, const std::string& data) {
   std::string request = Request(StoreOp::kWriteAtomic, path);
   request += data;
-  return Call(request).status();
+  return Call(std::move(request)).status();
 }
 
 Status StoreClient::Rename(const std::string& from, const std::string& to) {
   std::string request = Request(StoreOp::kRename, from);
   ByteWriter w(&request);
   w.PutString(to);
-  return Call(request).status();
+  return Call(std::move(request)).status();
 }
 
 Status StoreClient::Remove(const std::string& path) {

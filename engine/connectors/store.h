@@ -51,7 +51,9 @@ class StoreClient {
   Result<std::vector<std::string>> List(const std::string& dir);
 
  private:
-  Result<std::string> Call(const std::string& request);
+  // Sends `request`, a frame begun by Request() with the request appended, and waits for the
+  // response. May suspend.
+  Result<std::string> Call(std::string request);
 
   Host& host_;
   Address address_;

@@ -92,15 +92,14 @@ Status NetworkOutputGate::Connect(int64_t deadline_ns) {
 }
 
 Status NetworkOutputGate::SendRecords(int channel, std::string_view records, uint32_t count) {
-  // Frame = header + [kind][u32 count][records]; built in one reused buffer, one write.
-  std::string payload;
-  payload.reserve(records.size() + 5);
-  ByteWriter w(&payload);
+  // Frame = header + [kind][u32 count][records]; built in place in one reused buffer, one write.
+  frame_.clear();
+  const size_t frame_start = StartFrame(&frame_);
+  ByteWriter w(&frame_);
   w.PutU8(static_cast<uint8_t>(DataKind::kRecords));
   w.PutU32(count);
   w.PutRaw(records);
-  frame_.clear();
-  AppendFrame(&frame_, payload);
+  FinishFrame(&frame_, frame_start);
   return streams_[channel]->Write(frame_);
 }
 

@@ -8,6 +8,7 @@
 // Pure functions; never suspend.
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <string_view>
 
@@ -23,15 +24,59 @@ struct KeyGroupRange {
   bool Contains(int key_group) const { return key_group >= start && key_group <= end; }
 };
 
+// The functions a record pays for on every hash-partitioned edge are inline, so that the record
+// writer's loop makes no out-of-line call per record for them.
+
+namespace key_group_internal {
+inline uint32_t RotateLeft(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+inline uint32_t BitMix(uint32_t in) {
+  in ^= in >> 16;
+  in *= 0x85ebca6bu;
+  in ^= in >> 13;
+  in *= 0xc2b2ae35u;
+  in ^= in >> 16;
+  return in;
+}
+}  // namespace key_group_internal
+
 // Java's String.hashCode over the bytes of `key`.
-int32_t JavaStringHash(std::string_view key);
+inline int32_t JavaStringHash(std::string_view key) {
+  uint32_t h = 0;
+  for (char c : key) h = 31 * h + static_cast<uint8_t>(c);
+  return static_cast<int32_t>(h);
+}
+
 // Flink's MathUtils.murmurHash(int): a non-negative 32-bit mix of `code`.
-int32_t FlinkMurmurHash(int32_t code);
-int KeyGroupForHash(int32_t key_hash, int max_parallelism);
+inline int32_t FlinkMurmurHash(int32_t code) {
+  using key_group_internal::RotateLeft;
+  uint32_t c = static_cast<uint32_t>(code);
+  c *= 0xcc9e2d51u;
+  c = RotateLeft(c, 15);
+  c *= 0x1b873593u;
+  c = RotateLeft(c, 13);
+  c = c * 5 + 0xe6546b64u;
+  c ^= 4;
+  const int32_t mixed = static_cast<int32_t>(key_group_internal::BitMix(c));
+  if (mixed >= 0) return mixed;
+  if (mixed != INT32_MIN) return -mixed;
+  return 0;
+}
+
+inline int KeyGroupForHash(int32_t key_hash, int max_parallelism) {
+  assert(max_parallelism > 0 && max_parallelism <= kUpperBoundMaxParallelism);
+  return FlinkMurmurHash(key_hash) % max_parallelism;
+}
+
 inline int KeyGroupForKey(std::string_view key, int max_parallelism) {
   return KeyGroupForHash(JavaStringHash(key), max_parallelism);
 }
-int OperatorIndexForKeyGroup(int max_parallelism, int parallelism, int key_group);
+
+inline int OperatorIndexForKeyGroup(int max_parallelism, int parallelism, int key_group) {
+  assert(parallelism > 0 && parallelism <= max_parallelism);
+  assert(key_group >= 0 && key_group < max_parallelism);
+  return static_cast<int>(static_cast<int64_t>(key_group) * parallelism / max_parallelism);
+}
+
 KeyGroupRange KeyGroupRangeForOperator(int max_parallelism, int parallelism, int operator_index);
 
 }  // namespace sluice

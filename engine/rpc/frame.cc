@@ -1,5 +1,7 @@
 #include "engine/rpc/frame.h"
 
+#include <cassert>
+
 #include "engine/base/bytes.h"
 #include "engine/base/checksum.h"
 
@@ -8,11 +10,29 @@ namespace {
 constexpr size_t kReadChunkBytes = 64 * 1024;
 }
 
-void AppendFrame(std::string* out, std::string_view payload) {
-  ByteWriter w(out);
+size_t StartFrame(std::string* out) {
+  const size_t frame_start = out->size();
+  out->append(kFrameHeaderBytes, '\0');  // FinishFrame writes length and checksum here
+  return frame_start;
+}
+
+void FinishFrame(std::string* out, size_t frame_start) {
+  assert(out->size() >= frame_start + kFrameHeaderBytes && "FinishFrame without StartFrame");
+  const std::string_view payload =
+      std::string_view(*out).substr(frame_start + kFrameHeaderBytes);
+  assert(payload.size() <= kMaxFrameBytes && "a frame the reader would reject");
+  std::string header;
+  ByteWriter w(&header);
   w.PutU32(static_cast<uint32_t>(payload.size()));
   w.PutU32(static_cast<uint32_t>(Checksum64(payload)));
-  w.PutRaw(payload);
+  assert(header.size() == kFrameHeaderBytes);
+  out->replace(frame_start, kFrameHeaderBytes, header);
+}
+
+void AppendFrame(std::string* out, std::string_view payload) {
+  const size_t frame_start = StartFrame(out);
+  out->append(payload);
+  FinishFrame(out, frame_start);
 }
 
 Status WriteFrame(Stream& stream, std::string_view payload) {

@@ -18,6 +18,12 @@ constexpr size_t kFrameHeaderBytes = 8;
 
 // Appends one frame holding `payload` to *out (so several frames can go out in one Write).
 void AppendFrame(std::string* out, std::string_view payload);
+// A frame built in place, for a payload assembled piece by piece (saves copying it once more):
+// StartFrame appends a placeholder header to *out and returns where the frame starts in *out;
+// the caller appends the payload to *out; FinishFrame fills in the header. The bytes are those
+// AppendFrame(out, payload) would have appended.
+size_t StartFrame(std::string* out);
+void FinishFrame(std::string* out, size_t frame_start);
 // Writes one frame. May suspend.
 Status WriteFrame(Stream& stream, std::string_view payload);
 

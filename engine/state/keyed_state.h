@@ -1,28 +1,38 @@
 // Keyed state on the heap, organized by key group (Flink's HeapKeyedStateBackend, reduced to
-// ValueState). A backend holds the state of one keyed operator subtask: one hash table per key
-// group in its KeyGroupRange, so that a snapshot is a sequence of per-key-group sections and a
-// restore (or a future rescale) takes exactly the key groups a subtask owns.
+// ValueState). A backend holds the state of one keyed operator subtask: one hash table for
+// lookups (StringKeyTable), plus an index per key group in its KeyGroupRange, so that a snapshot
+// is a sequence of per-key-group sections and a restore (or a future rescale) takes exactly the
+// key groups a subtask owns.
 //
 // Snapshot format: [varint section count] then per non-empty key group, ascending:
 //   [u32 key group][varint entry count] then entries sorted by key: [string key][Serializer<S>]
-// Keys are sorted so that a snapshot's bytes never depend on hash-table iteration order.
+// Keys are sorted so that a snapshot's bytes never depend on hash-table or insertion order.
+//
+// Cost: a record pays one hash-table lookup; its key group (KeyGroupForKey) is computed only the
+// first time its key is seen. Each key group keeps its keys sorted as of the last snapshot, plus
+// the keys added since; a snapshot sorts only those and merges them in, so that checkpoints do
+// not re-sort the whole (ever growing) key set each time.
 // Not thread-safe; never suspends.
 #pragma once
 
 #include <algorithm>
 #include <cassert>
+#include <functional>
+#include <iterator>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "engine/api/serializer.h"
 #include "engine/base/bytes.h"
 #include "engine/base/status.h"
 #include "engine/partition/key_group.h"
+#include "engine/state/string_key_table.h"
 
 namespace sluice {
 
+// For std::unordered_map<std::string, ...> lookups by std::string_view without a copy.
 struct TransparentStringHash {
   using is_transparent = void;
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
@@ -34,52 +44,49 @@ class HeapValueStateBackend {
   HeapValueStateBackend(int max_parallelism, KeyGroupRange range)
       : max_parallelism_(max_parallelism), range_(range), groups_(range.size()) {}
 
-  // The value slot of `key` (in `key_group`, which must be in range), created as S{} if absent.
-  S& GetOrCreate(std::string_view key, int key_group) {
-    assert(range_.Contains(key_group) && "key routed to the wrong subtask");
-    auto& table = groups_[key_group - range_.start];
-    auto it = table.find(key);
-    if (it == table.end()) it = table.emplace(std::string(key), S{}).first;
-    return it->second;
+  // The value slot of `key`, created as S{} if absent. The key's group must be in this
+  // backend's range (the record was routed to the right subtask). The reference is valid until
+  // the next GetOrCreate or Restore (a new key may move the slots).
+  S& GetOrCreate(std::string_view key) {
+    bool inserted = false;
+    const Index index = table_.FindOrInsert(key, &inserted);
+    if (inserted) AddToGroup(index, KeyGroupForKey(key, max_parallelism_));
+    return table_.value(index);
   }
-  const S* Find(std::string_view key, int key_group) const {
-    if (!range_.Contains(key_group)) return nullptr;
-    const auto& table = groups_[key_group - range_.start];
-    auto it = table.find(key);
-    return it == table.end() ? nullptr : &it->second;
+  // nullptr if absent; valid until the next GetOrCreate or Restore.
+  const S* Find(std::string_view key) const {
+    const Index index = table_.Find(key);
+    return index == Table::kNotFound ? nullptr : &table_.value(index);
   }
-  size_t size() const {
-    size_t n = 0;
-    for (const auto& table : groups_) n += table.size();
-    return n;
-  }
+  size_t size() const { return table_.size(); }
 
-  void Snapshot(std::string* out) const {
-    ByteWriter w(out);
+  // Not const: first folds the keys added since the last snapshot into each group's sorted index.
+  void Snapshot(std::string* out) {
     size_t sections = 0;
-    for (const auto& table : groups_) sections += table.empty() ? 0 : 1;
+    for (GroupIndex& group : groups_) {
+      FoldAdded(group);
+      sections += group.sorted.empty() ? 0 : 1;
+    }
+    ByteWriter w(out);
     w.PutVarint(sections);
-    std::vector<const typename Table::value_type*> entries;
     for (int i = 0; i < range_.size(); ++i) {
-      const auto& table = groups_[i];
-      if (table.empty()) continue;
-      entries.clear();
-      for (const auto& entry : table) entries.push_back(&entry);
-      std::sort(entries.begin(), entries.end(),
-                [](auto* a, auto* b) { return a->first < b->first; });
+      const std::vector<Index>& sorted = groups_[i].sorted;
+      if (sorted.empty()) continue;
       w.PutU32(static_cast<uint32_t>(range_.start + i));
-      w.PutVarint(entries.size());
-      for (const auto* entry : entries) {
-        w.PutString(entry->first);
-        Serializer<S>::Write(w, entry->second);
+      w.PutVarint(sorted.size());
+      for (const Index index : sorted) {
+        w.PutString(table_.key(index));
+        Serializer<S>::Write(w, table_.value(index));
       }
     }
   }
 
   // Loads the sections of key groups in this backend's range; others are skipped (they belong to
-  // another subtask after a rescale). kDataLoss on malformed bytes; `what` names the source.
+  // another subtask after a rescale). A key present twice keeps its first value. kDataLoss on
+  // malformed bytes; `what` names the source.
   Status Restore(std::string_view data, const std::string& what) {
-    for (auto& table : groups_) table.clear();
+    table_.Clear();
+    for (GroupIndex& group : groups_) group = GroupIndex{};
     ByteReader r(data);
     uint64_t sections = 0;
     if (!r.GetVarint(&sections)) return DataLossError(what + ": bad keyed-state header");
@@ -97,7 +104,12 @@ class HeapValueStateBackend {
         if (!r.GetString(&key) || !Serializer<S>::Read(r, &value)) {
           return DataLossError(what + ": bad entry in key group " + std::to_string(key_group));
         }
-        if (mine) groups_[key_group - range_.start].emplace(std::move(key), std::move(value));
+        if (!mine) continue;
+        bool inserted = false;
+        const Index index = table_.FindOrInsert(key, &inserted);
+        if (!inserted) continue;
+        table_.value(index) = std::move(value);
+        AddToGroup(index, static_cast<int>(key_group));
       }
     }
     return Status::Ok();
@@ -106,10 +118,51 @@ class HeapValueStateBackend {
   const KeyGroupRange& range() const { return range_; }
 
  private:
-  using Table = std::unordered_map<std::string, S, TransparentStringHash, std::equal_to<>>;
+  using Table = StringKeyTable<S>;
+  using Index = typename Table::Index;
+  // One key group's keys, as entry numbers of table_ (stable until Restore clears both).
+  struct GroupIndex {
+    std::vector<Index> sorted;  // by key, as of the last snapshot
+    std::vector<Index> added;   // inserted since, in insertion order
+  };
+
+  void AddToGroup(Index index, int key_group) {
+    assert(range_.Contains(key_group) && "key routed to the wrong subtask");
+    groups_[key_group - range_.start].added.push_back(index);
+  }
+
+  void FoldAdded(GroupIndex& group) {
+    if (group.added.empty()) return;
+    // Keys are unique, so "by key" is a strict total order and the result is deterministic.
+    auto by_key = [this](Index a, Index b) { return table_.key(a) < table_.key(b); };
+    std::sort(group.added.begin(), group.added.end(), by_key);
+    if (group.added.size() * kFewAddedRatio <= group.sorted.size()) {
+      // Few new keys among many (the usual case between two checkpoints): a binary search per
+      // new key costs far fewer key comparisons than a merge's one per key. Each search starts
+      // where the previous key went in (the new keys are sorted too).
+      auto from = group.sorted.begin();
+      for (const Index index : group.added) {
+        from = group.sorted.insert(std::upper_bound(from, group.sorted.end(), index, by_key), index);
+      }
+    } else {
+      merged_.clear();
+      merged_.reserve(group.sorted.size() + group.added.size());
+      std::merge(group.sorted.begin(), group.sorted.end(), group.added.begin(), group.added.end(),
+                 std::back_inserter(merged_), by_key);
+      group.sorted.swap(merged_);
+    }
+    group.added.clear();
+    assert(std::is_sorted(group.sorted.begin(), group.sorted.end(), by_key));
+  }
+  // FoldAdded inserts one by one while sorted holds at least this many times as many keys as
+  // added; each insert moves the tail of the index (4-byte entries), a merge rewrites it once.
+  static constexpr size_t kFewAddedRatio = 16;
+
   int max_parallelism_;
   KeyGroupRange range_;
-  std::vector<Table> groups_;
+  Table table_;
+  std::vector<GroupIndex> groups_;  // index = key group - range_.start
+  std::vector<Index> merged_;       // FoldAdded's scratch, kept for its capacity
 };
 
 // The ValueState<S> handed to a keyed user function: the state of the record's key.
