@@ -5,19 +5,12 @@
 
 #include <set>
 
+#include "tools/test_faults.h"
+
 namespace sluice::tools {
 namespace {
 
-// A fault with the fields a test cares about (the rest at their defaults).
-scenarios::FaultRecord Fault(int64_t at_ms, std::string kind, std::string host,
-                             int64_t duration_ms = 0, std::string peer = "", double factor = 0) {
-  return {.at_ms = at_ms,
-          .kind = std::move(kind),
-          .host = std::move(host),
-          .duration_ms = duration_ms,
-          .peer = std::move(peer),
-          .factor = factor};
-}
+using testing::Fault;
 
 TEST(ParseShardTest, AcceptsOneBasedShards) {
   auto shard = ParseShard("1/4");
