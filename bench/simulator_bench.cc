@@ -127,7 +127,9 @@ struct SpecMirror {
 
 SpecMirror MirrorOf(std::string_view scenario_name) {
   // scenarios/wordcount_fault_scenarios.cc, RunWordCountChaos.
-  if (scenario_name == kChaos) return SpecMirror{.fault_point_enable = 0.25, .fault_point_fire = 0.1};
+  if (scenario_name == kChaos) {
+    return SpecMirror{.fault_point_enable = 0.25, .fault_point_fire = 0.1};
+  }
   return SpecMirror{};  // wordcount-tm-crash: the spec's defaults
 }
 
@@ -234,22 +236,38 @@ constexpr int kEventSeeds300KB = 10;
 constexpr int kEventSeedsFull = 3;
 
 BENCHMARK_CAPTURE(BM_SimulatorSeeds, tm_crash_300KB, kTmCrash, Input::k300KB)
-    ->Iterations(kSeeds300KB)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Iterations(kSeeds300KB)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_SimulatorSeeds, tm_crash_full, kTmCrash, Input::kFullCorpus)
-    ->Iterations(kSeedsFull)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Iterations(kSeedsFull)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_SimulatorSeeds, chaos_300KB, kChaos, Input::k300KB)
-    ->Iterations(kSeeds300KB)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Iterations(kSeeds300KB)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_SimulatorSeeds, chaos_full, kChaos, Input::kFullCorpus)
-    ->Iterations(kSeedsFull)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Iterations(kSeedsFull)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 BENCHMARK_CAPTURE(BM_SimulatorEventRate, tm_crash_300KB, kTmCrash, Input::k300KB)
-    ->Iterations(kEventSeeds300KB)->Unit(benchmark::kMillisecond)->UseManualTime();
+    ->Iterations(kEventSeeds300KB)
+    ->Unit(benchmark::kMillisecond)
+    ->UseManualTime();
 BENCHMARK_CAPTURE(BM_SimulatorEventRate, tm_crash_full, kTmCrash, Input::kFullCorpus)
-    ->Iterations(kEventSeedsFull)->Unit(benchmark::kMillisecond)->UseManualTime();
+    ->Iterations(kEventSeedsFull)
+    ->Unit(benchmark::kMillisecond)
+    ->UseManualTime();
 BENCHMARK_CAPTURE(BM_SimulatorEventRate, chaos_300KB, kChaos, Input::k300KB)
-    ->Iterations(kEventSeeds300KB)->Unit(benchmark::kMillisecond)->UseManualTime();
+    ->Iterations(kEventSeeds300KB)
+    ->Unit(benchmark::kMillisecond)
+    ->UseManualTime();
 BENCHMARK_CAPTURE(BM_SimulatorEventRate, chaos_full, kChaos, Input::kFullCorpus)
-    ->Iterations(kEventSeedsFull)->Unit(benchmark::kMillisecond)->UseManualTime();
+    ->Iterations(kEventSeedsFull)
+    ->Unit(benchmark::kMillisecond)
+    ->UseManualTime();
 
 }  // namespace
 }  // namespace sluice::bench

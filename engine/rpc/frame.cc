@@ -18,8 +18,7 @@ size_t StartFrame(std::string* out) {
 
 void FinishFrame(std::string* out, size_t frame_start) {
   assert(out->size() >= frame_start + kFrameHeaderBytes && "FinishFrame without StartFrame");
-  const std::string_view payload =
-      std::string_view(*out).substr(frame_start + kFrameHeaderBytes);
+  const std::string_view payload = std::string_view(*out).substr(frame_start + kFrameHeaderBytes);
   assert(payload.size() <= kMaxFrameBytes && "a frame the reader would reject");
   std::string header;
   ByteWriter w(&header);

@@ -142,7 +142,8 @@ class HeapValueStateBackend {
       // where the previous key went in (the new keys are sorted too).
       auto from = group.sorted.begin();
       for (const Index index : group.added) {
-        from = group.sorted.insert(std::upper_bound(from, group.sorted.end(), index, by_key), index);
+        from =
+            group.sorted.insert(std::upper_bound(from, group.sorted.end(), index, by_key), index);
       }
     } else {
       merged_.clear();

@@ -52,8 +52,8 @@ TEST(KeyedStateTest, SnapshotBytesDoNotDependOnInsertionOrder) {
 TEST(KeyedStateTest, IncrementalSnapshotsMatchAFreshBackend) {
   const int max_p = 16;
   const KeyGroupRange all{0, max_p - 1};
-  const std::vector<std::string> keys = {"m", "c", "x", "a", "q", "b", "zz", "k", "e", "aa",
-                                         "ma", "f", "y", "d", "n", "o", "p", "r", "s", "t"};
+  const std::vector<std::string> keys = {"m",  "c", "x", "a", "q", "b", "zz", "k", "e", "aa",
+                                         "ma", "f", "y", "d", "n", "o", "p",  "r", "s", "t"};
   HeapValueStateBackend<int64_t> incremental(max_p, all);
   std::string ignored;
   for (size_t i = 0; i < keys.size(); ++i) {
