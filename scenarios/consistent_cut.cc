@@ -35,19 +35,14 @@ ConsistentCutReport CheckConsistentCut(const std::vector<std::string>& partition
   std::map<std::string, int64_t> committed;
   uint64_t output_hash = 0;
   for (const auto& [file, contents] : output) {
-    size_t start = 0;
-    while (start < contents.size()) {
-      size_t end = contents.find('\n', start);
-      if (end == std::string::npos) end = contents.size();
-      std::string_view line(contents.data() + start, end - start);
-      start = end + 1;
+    ForEachLine(contents, [&](std::string_view line) {
       const size_t tab = line.find('\t');
-      if (tab == std::string_view::npos) continue;  // CheckExactlyOnce reports it
+      if (tab == std::string_view::npos) return;  // CheckExactlyOnce reports it
       const std::string word(line.substr(0, tab));
       int64_t& top = committed[word];
       top = std::max<int64_t>(top, std::atoll(std::string(line.substr(tab + 1)).c_str()));
       output_hash += Checksum64(word) | 1;
-    }
+    });
   }
   if (partitions.size() != 2) {
     report.first_violation = "consistent-cut check supports two partitions";

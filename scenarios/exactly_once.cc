@@ -40,29 +40,24 @@ ExactlyOnceReport CheckExactlyOnce(const std::map<std::string, int64_t>& counts,
   auto fail = [&](const std::string& why) {
     if (report.first_violation.empty()) report.first_violation = why;
   };
-  for (const auto& [file, contents] : output) {
-    size_t start = 0;
-    while (start < contents.size()) {
-      size_t end = contents.find('\n', start);
-      if (end == std::string::npos) end = contents.size();
-      std::string_view line(contents.data() + start, end - start);
-      start = end + 1;
+  for (const auto& [file_name, contents] : output) {
+    const std::string& file = file_name;
+    ForEachLine(contents, [&](std::string_view line) {
       ++report.records;
       std::string_view word;
       int64_t n = 0;
       auto it = ParseRecord(line, &word, &n) ? seen.find(word) : seen.end();
-      const std::string where = " (in " + file + ")";
       if (it == seen.end()) {
-        fail("unexpected record '" + std::string(line) + "'" + where);
+        fail("unexpected record '" + std::string(line) + "' (in " + file + ")");
       } else if (n < 1 || n >= static_cast<int64_t>(it->second.size())) {
         fail("record '" + std::string(line) + "' exceeds the word's count " +
-             std::to_string(it->second.size() - 1) + where);
+             std::to_string(it->second.size() - 1) + " (in " + file + ")");
       } else if (it->second[n]) {
-        fail("duplicate record '" + std::string(line) + "'" + where);
+        fail("duplicate record '" + std::string(line) + "' (in " + file + ")");
       } else {
         it->second[n] = true;
       }
-    }
+    });
   }
   for (const auto& [word, count] : counts) {
     const std::vector<bool>& marks = seen.find(word)->second;

@@ -19,6 +19,18 @@ struct ExactlyOnceReport {
 };
 
 std::map<std::string, int64_t> CountWords(std::string_view text);
+
+// Calls fn(line) for every '\n'-separated line of `text` (a last line without '\n' counts).
+template <typename Fn>
+void ForEachLine(std::string_view text, Fn&& fn) {
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    fn(text.substr(start, end - start));
+    start = end + 1;
+  }
+}
 // `output`: committed file name → contents.
 ExactlyOnceReport CheckExactlyOnce(const std::map<std::string, int64_t>& counts,
                                    const std::map<std::string, std::string>& output);
