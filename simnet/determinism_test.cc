@@ -46,28 +46,7 @@ void EchoServer(Host& host) {
 }
 
 // Sends random-sized requests, reconnecting after failures, and logs progress.
-void Client(Host& host) {
-  int round_trips = 0;
-  while (round_trips < kRoundTrips) {
-    auto stream = host.network.Connect({"server", 9000}, 200 * kMs);
-    if (!stream.ok()) {
-      host.fibers.SleepFor(host.random.UniformRange(1, 50) * kMs);
-      continue;
-    }
-    for (;;) {
-      const std::string request(host.random.UniformRange(1, 3000), 'a' + round_trips % 26);
-      if (!(*stream)->Write(request).ok()) break;
-      std::string reply;
-      while (reply.size() < request.size()) {
-        auto n = (*stream)->Read(&reply, request.size() - reply.size());
-        if (!n.ok() || *n == 0) break;
-      }
-      if (reply != request) break;
-      host.log.Info("client.round_trip", std::to_string(++round_trips));
-      host.fibers.SleepFor(host.random.UniformRange(0, 20) * kMs);
-    }
-  }
-}
+void Client(Host& host) { testing::EchoClient(host, 3000, kRoundTrips); }
 
 struct RunResult {
   uint64_t trace_hash;

@@ -46,27 +46,7 @@ void LoggingEcho(Host& host) {
 }
 
 // Sends requests for ever, reconnecting after any failure; logs every round trip.
-void EchoClient(Host& host) {
-  for (int round_trips = 0;;) {
-    auto stream = host.network.Connect({"server", 9000}, 200 * kMs);
-    if (!stream.ok()) {
-      host.fibers.SleepFor(host.random.UniformRange(1, 50) * kMs);
-      continue;
-    }
-    for (;;) {
-      const std::string request(host.random.UniformRange(1, 2000), 'a' + round_trips % 26);
-      if (!(*stream)->Write(request).ok()) break;
-      std::string reply;
-      while (reply.size() < request.size()) {
-        auto n = (*stream)->Read(&reply, request.size() - reply.size());
-        if (!n.ok() || *n == 0) break;
-      }
-      if (reply != request) break;
-      host.log.Info("client.round_trip", std::to_string(++round_trips));
-      host.fibers.SleepFor(host.random.UniformRange(0, 20) * kMs);
-    }
-  }
-}
+void EchoClient(Host& host) { testing::EchoClient(host, 2000, INT32_MAX); }
 
 // Schedules one of each fault at times drawn from the scenario PRNG.
 void ScheduleNemesis(World& world, World::HostId server,
