@@ -156,7 +156,7 @@ ClusterConfigs MakeConfigs(const RealWordCountOptions& options,
   for (int i = 0; i < options.taskmanagers; ++i) {
     TaskManagerConfig tm;
     tm.id = "taskmanager-" + std::to_string(i + 1);
-    tm.job_manager = Address{kLoopback, ports[1]};
+    tm.job_managers = {Address{kLoopback, ports[1]}};
     tm.data_address = Address{kLoopback, ports[2 + i]};
     tm.slots = options.slots_per_taskmanager;
     tm.services = jm.services;

@@ -40,6 +40,11 @@ std::vector<ScenarioInfo> ScenarioCatalog() {
        "swizzle clogging, pauses and clock skew on the JobManager; checks exactly once and "
        "liveness",
        RunWordCountClogSkew},
+      {"wordcount-jm-failover",
+       "two JobManagers; the leader is crashed, cut off from the checkpoint store or paused past "
+       "its lease (also right before a restart deploys); checks fencing, exactly once and "
+       "liveness",
+       RunWordCountJmFailover},
   };
 }
 

@@ -52,8 +52,12 @@ TEST_F(ControlPlaneTest, SilentTaskManagerIsLostByHeartbeatTimeout) {
   world_.AddHost("jobmanager", [&config](Host& host) { (void)RunJobManager(host, config); });
   // Registers, then neither reads nor writes again, but keeps the connection open.
   world_.AddHost("silent-taskmanager", [](Host& host) {
+    // The JobManager listens once it has won its leader election.
     auto stream = host.network.Connect(Address{"jobmanager", 6123}, kNanosPerSecond);
-    ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+    while (!stream.ok()) {
+      host.fibers.SleepFor(10 * kNanosPerMilli);
+      stream = host.network.Connect(Address{"jobmanager", 6123}, kNanosPerSecond);
+    }
     ControlMessage hello;
     hello.type = ControlType::kRegister;
     hello.text = "taskmanager-9";
@@ -95,7 +99,7 @@ TEST_F(ControlPlaneTest, TaskManagerDropsMessagesFromAnOlderEpoch) {
   });
   TaskManagerConfig config;
   config.id = "taskmanager-1";
-  config.job_manager = Address{"jobmanager", 6123};
+  config.job_managers = {Address{"jobmanager", 6123}};
   config.data_address = Address{"taskmanager-1", 6124};
   config.heartbeat_timeout_ns = 3600 * kNanosPerSecond;
   world_.AddHost("taskmanager-1", [&config](Host& host) { (void)RunTaskManager(host, config); });

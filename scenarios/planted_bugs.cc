@@ -26,6 +26,8 @@ std::vector<PlantedBugInfo> PlantedBugCatalog() {
        "the JobManager never acts on a TaskManager's heartbeat timeout"},
       {"notify-before-metadata-durable", "wordcount-crash-before-commit",
        "the JobManager tells sinks to commit before the checkpoint's metadata is durable"},
+      {"stale-epoch-accepted", "wordcount-jm-failover",
+       "a TaskManager obeys commands from a JobManager epoch older than its leader's"},
       {"metadata-not-checksummed", "wordcount-checkpoint-corruption",
        "checkpoint metadata is written and read without its checksum"},
   };

@@ -58,25 +58,37 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   }
   ExternalServices services{Address{"input-store", kStorePort}, Address{"output-store", kStorePort},
                             Address{"checkpoint-store", kStorePort}};
-  jm_config_.port = kJobManagerPort;
-  jm_config_.job.source_parallelism = options.source_parallelism;
-  jm_config_.job.parallelism = options.parallelism;
-  jm_config_.job.source_records_per_second = options.source_records_per_second;
-  jm_config_.services = services;
-  jm_config_.min_taskmanagers = options.taskmanagers;
-  jm_config_.restart.max_restarts = options.max_restarts;
-  jm_config_.restart.delay_ns = options.restart_delay_ms * kNanosPerMilli;
-  jm_config_.heartbeat_timeout_ns = options.heartbeat_timeout_ms * kNanosPerMilli;
-  jm_config_.checkpoint_interval_ns = options.checkpoint_interval_ms * kNanosPerMilli;
-  jobmanager_ = world_.AddHost("jobmanager", [this](Host& host) {
-    Status s = RunJobManager(host, jm_config_);
-    host.log.Info("jobmanager.exited", s.ToString());
-  });
+  JobManagerConfig jm;
+  jm.port = kJobManagerPort;
+  jm.job.source_parallelism = options.source_parallelism;
+  jm.job.parallelism = options.parallelism;
+  jm.job.source_records_per_second = options.source_records_per_second;
+  jm.services = services;
+  jm.min_taskmanagers = options.taskmanagers;
+  jm.restart.max_restarts = options.max_restarts;
+  jm.restart.delay_ns = options.restart_delay_ms * kNanosPerMilli;
+  jm.heartbeat_timeout_ns = options.heartbeat_timeout_ms * kNanosPerMilli;
+  jm.checkpoint_interval_ns = options.checkpoint_interval_ms * kNanosPerMilli;
+  jm.leader_election.lease_duration_ns = options.lease_duration_ms * kNanosPerMilli;
+  jm.leader_election.renew_deadline_ns = options.lease_duration_ms * kNanosPerMilli * 7 / 10;
+  jm.leader_election.renew_interval_ns = options.lease_duration_ms * kNanosPerMilli / 5;
+  jm_configs_.assign(std::max(1, options.jobmanagers), jm);
+  std::vector<Address> jm_addresses;
+  for (size_t i = 0; i < jm_configs_.size(); ++i) {
+    JobManagerConfig& config = jm_configs_[i];
+    const std::string name = i == 0 ? "jobmanager" : "jobmanager-" + std::to_string(i + 1);
+    config.leader_election.candidate_id = name;
+    jm_addresses.push_back(Address{name, kJobManagerPort});
+    jobmanagers_.push_back(world_.AddHost(name, [&config](Host& host) {
+      Status s = RunJobManager(host, config);
+      host.log.Info("jobmanager.exited", s.ToString());
+    }));
+  }
   tm_configs_.resize(options.taskmanagers);
   for (int i = 0; i < options.taskmanagers; ++i) {
     TaskManagerConfig& config = tm_configs_[i];
     config.id = "taskmanager-" + std::to_string(i + 1);
-    config.job_manager = Address{"jobmanager", kJobManagerPort};
+    config.job_managers = jm_addresses;
     config.data_address = Address{config.id, kDataPort};
     config.slots = options.slots_per_taskmanager;
     config.services = services;

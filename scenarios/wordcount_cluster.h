@@ -1,5 +1,6 @@
-// A simulated word-count deployment: three stores (input, output, checkpoints), one JobManager and
-// N TaskManagers, each a simulated host running the same host program a real process runs.
+// A simulated word-count deployment: three stores (input, output, checkpoints), one JobManager
+// (or several, for high availability: "jobmanager", "jobmanager-2", ...; they elect a leader
+// through the checkpoint store) and N TaskManagers, each a simulated host running the same host program a real process runs.
 // Scenarios build one, schedule their faults on world(), run it and check the outcome.
 #pragma once
 
@@ -27,6 +28,8 @@ struct WordCountClusterOptions {
   int max_restarts = 20;                  // fixed-delay restart strategy
   int64_t restart_delay_ms = 200;
   int64_t heartbeat_timeout_ms = 1000;
+  int jobmanagers = 1;                    // > 1: standbys, leader election, failover
+  int64_t lease_duration_ms = 1000;       // leader election (renew deadline 70%, interval 20%)
   double short_read_probability = 0.05;   // simulated reads may return fewer bytes
   int64_t link_latency_min_us = 100;      // per-message latency range of every link
   int64_t link_latency_max_us = 2000;
@@ -40,7 +43,8 @@ class WordCountCluster {
 
   sim::World& world() { return world_; }
   const std::vector<sim::World::HostId>& taskmanagers() const { return taskmanagers_; }
-  sim::World::HostId jobmanager() const { return jobmanager_; }
+  sim::World::HostId jobmanager() const { return jobmanagers_.front(); }
+  const std::vector<sim::World::HostId>& jobmanagers() const { return jobmanagers_; }
   const std::vector<sim::World::HostId>& stores() const { return stores_; }
   // The input partitions as stored (for consistent-cut checks).
   const std::vector<std::string>& partitions() const { return partitions_; }
@@ -64,11 +68,11 @@ class WordCountCluster {
  private:
   sim::World world_;
   bool log_events_ = false;
-  JobManagerConfig jm_config_;
+  std::vector<JobManagerConfig> jm_configs_;  // sized once: hosts keep references
   std::vector<TaskManagerConfig> tm_configs_;
   std::vector<sim::World::HostId> taskmanagers_;
   sim::World::HostId output_store_ = 0;
-  sim::World::HostId jobmanager_ = 0;
+  std::vector<sim::World::HostId> jobmanagers_;
   std::vector<sim::World::HostId> stores_;
   std::vector<std::string> partitions_;
   std::vector<sim::World::EventObserver> observers_;

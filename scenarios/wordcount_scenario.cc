@@ -1,6 +1,7 @@
 #include "scenarios/wordcount_scenario.h"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 
 #include "scenarios/exactly_once.h"
@@ -24,8 +25,47 @@ int64_t ExpectedMs(int64_t lines, const WordCountClusterOptions& o) {
   return lines_per_source * 1000 / per_source + o.checkpoint_interval_ms;
 }
 
+// The number after the last "epoch " in an event message; -1 if none.
+int64_t EpochIn(std::string_view message) {
+  const size_t at = message.rfind("epoch ");
+  if (at == std::string_view::npos) return -1;
+  int64_t epoch = 0;
+  size_t i = at + 6;
+  if (i >= message.size() || message[i] < '0' || message[i] > '9') return -1;
+  for (; i < message.size() && message[i] >= '0' && message[i] <= '9'; ++i) {
+    epoch = epoch * 10 + (message[i] - '0');
+  }
+  return epoch;
+}
+
+// The fencing invariant, from the TaskManagers' events: a TaskManager never deploys a task of a
+// JobManager epoch older than the newest epoch it has registered with. Records the first breach.
+class FencingChecker {
+ public:
+  void Observe(const std::string& host, std::string_view category, std::string_view message) {
+    if (category == "taskmanager.registered") {
+      int64_t& newest = newest_[host];
+      newest = std::max(newest, EpochIn(message));
+    } else if (category == "task.deployed" && violation_.empty()) {
+      const int64_t epoch = EpochIn(message);
+      auto newest = newest_.find(host);
+      if (newest != newest_.end() && epoch < newest->second) {
+        violation_ = host + " deployed task " + std::string(message) +
+                     " after registering with epoch " + std::to_string(newest->second);
+      }
+    }
+  }
+  const std::string& violation() const { return violation_; }
+
+ private:
+  std::map<std::string, int64_t> newest_;  // TaskManager → newest epoch registered with
+  std::string violation_;
+};
+
 std::map<std::string, std::string> Describe(const WordCountClusterOptions& o) {
   return {{"taskmanagers", std::to_string(o.taskmanagers)},
+          {"jobmanagers", std::to_string(o.jobmanagers)},
+          {"lease_duration_ms", std::to_string(o.lease_duration_ms)},
           {"slots_per_taskmanager", std::to_string(o.slots_per_taskmanager)},
           {"source_parallelism", std::to_string(o.source_parallelism)},
           {"parallelism", std::to_string(o.parallelism)},
@@ -40,9 +80,11 @@ std::map<std::string, std::string> Describe(const WordCountClusterOptions& o) {
 }
 
 std::string Judge(const WordCountScenarioSpec& spec, WordCountCluster& cluster,
-                  const std::string& input, ScenarioResult* result) {
+                  const std::string& input, const FencingChecker& fencing,
+                  ScenarioResult* result) {
   auto report = CheckExactlyOnce(CountWords(input), result->committed_output);
   result->records_out = report.records;
+  if (!fencing.violation().empty()) return "fencing: " + fencing.violation();
   if (cluster.finished()) {
     if (!report.ok) return "exactly once: " + report.first_violation;
     if (result->checkpoints_completed < 1) return "no checkpoint completed";
@@ -95,6 +137,7 @@ ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
 
   NemesisContext context;
   context.jobmanager = world.host_name(cluster.jobmanager());
+  for (auto id : cluster.jobmanagers()) context.jobmanagers.push_back(world.host_name(id));
   for (auto id : cluster.taskmanagers()) context.taskmanagers.push_back(world.host_name(id));
   for (auto id : cluster.stores()) context.stores.push_back(world.host_name(id));
   context.expected_ms = ExpectedMs(lines, cluster_options);
@@ -111,6 +154,13 @@ ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
     return result;
   }
   applier.Schedule(result.faults);
+  FencingChecker fencing;
+  cluster.AddEventObserver([&](sim::World::HostId host, Severity, std::string_view category,
+                               std::string_view message) {
+    if (category == "taskmanager.registered" || category == "task.deployed") {
+      fencing.Observe(world.host_name(host), category, message);
+    }
+  });
   int reactions = 0;
   const int64_t heal_ms =
       std::max(FaultApplier::ChaosEndMs(result.faults), spec.min_chaos_ms) + 1;
@@ -141,7 +191,7 @@ ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
   result.restarts = cluster.restarts();
   result.committed_output = cluster.CommittedOutput();
   for (const auto& [point, count] : world.faults().fired()) result.fault_points_fired[point] = count;
-  result.failure = Judge(spec, cluster, options.input_text, &result);
+  result.failure = Judge(spec, cluster, options.input_text, fencing, &result);
   result.pass = result.failure.empty();
   return result;
 }

@@ -5,6 +5,8 @@
 //   - a job that FAILED: allowed only where the scenario expects it (restart strategy exhausted),
 //     and then the committed output must be exactly the output of one consistent cut of the input
 //     (a prefix of every source partition), with no duplicates;
+//   - fencing: no TaskManager deploys a task of a JobManager epoch older than the newest epoch
+//     it has registered with (a deposed leader's commands are dropped);
 //   - liveness: after the heal, the job must finish (or fail cleanly, where allowed) within
 //     kLivenessBoundMs of simulated time.
 #pragma once
@@ -24,7 +26,8 @@ namespace sluice::scenarios {
 
 // What a nemesis may aim at.
 struct NemesisContext {
-  std::string jobmanager;
+  std::string jobmanager;                // the first JobManager
+  std::vector<std::string> jobmanagers;  // all of them (more than one: high availability)
   std::vector<std::string> taskmanagers;
   std::vector<std::string> stores;  // input-store, output-store, checkpoint-store
   int64_t expected_ms = 0;          // the job's expected run time without faults

@@ -13,5 +13,6 @@ ScenarioResult RunWordCountJmPartition(const ScenarioOptions& options);
 ScenarioResult RunWordCountCheckpointCorruption(const ScenarioOptions& options);
 ScenarioResult RunWordCountDiskFull(const ScenarioOptions& options);
 ScenarioResult RunWordCountClogSkew(const ScenarioOptions& options);
+ScenarioResult RunWordCountJmFailover(const ScenarioOptions& options);
 
 }  // namespace sluice::scenarios

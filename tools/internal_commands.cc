@@ -109,7 +109,7 @@ int InternalCommands::RunJobManagerProcess() const {
 int InternalCommands::RunTaskManagerProcess() const {
   TaskManagerConfig config;
   config.id = id_;
-  config.job_manager = Address{kLoopback, static_cast<uint16_t>(jobmanager_port_)};
+  config.job_managers = {Address{kLoopback, static_cast<uint16_t>(jobmanager_port_)}};
   config.data_address = Address{kLoopback, static_cast<uint16_t>(data_port_)};
   config.slots = slots_;
   config.services = LoopbackServices(store_port_);

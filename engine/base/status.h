@@ -101,6 +101,8 @@ class [[nodiscard]] Result {
   }
   T* operator->() { return &value(); }
   T& operator*() { return value(); }
+  // The value, or `fallback` when this holds an error.
+  T value_or(T fallback) const& { return ok() ? *value_ : std::move(fallback); }
 
  private:
   std::optional<T> value_;

@@ -47,10 +47,10 @@ Result<CompletedCheckpoint> CompletedCheckpoint::DecodeMetadata(std::string_view
 }
 
 Status StoreCompletedCheckpoint(StoreClient& store, const CompletedCheckpoint& checkpoint,
-                                bool checksummed) {
+                                const StoreFence& fence, bool checksummed) {
   return WriteReplicated(store, CompletedCheckpoint::MetadataPath(checkpoint.id),
                          CompletedCheckpoint::kMetadataMagic, checkpoint.EncodeMetadata(),
-                         checksummed);
+                         checksummed, &fence);
 }
 
 Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store, size_t retain,

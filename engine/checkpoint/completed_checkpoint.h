@@ -31,9 +31,10 @@ struct CompletedCheckpoint {
 };
 
 // Writes the metadata file (both copies, sealed unless `checksummed` is false, which exists only
-// for a planted bug), completing the checkpoint. May suspend.
+// for a planted bug), completing the checkpoint, as fenced writes under the JobManager leader's
+// `fence`: kFailedPrecondition when a newer leader has taken over. May suspend.
 Status StoreCompletedCheckpoint(StoreClient& store, const CompletedCheckpoint& checkpoint,
-                                bool checksummed = true);
+                                const StoreFence& fence, bool checksummed = true);
 
 struct RecoveredCheckpoints {
   std::vector<CompletedCheckpoint> completed;  // up to `retain` newest intact ones, oldest first

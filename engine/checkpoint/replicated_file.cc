@@ -5,10 +5,13 @@
 namespace sluice {
 
 Status WriteReplicated(StoreClient& store, const std::string& path, uint32_t magic,
-                       std::string_view payload, bool sealed) {
+                       std::string_view payload, bool sealed, const StoreFence* fence) {
   const std::string bytes = sealed ? SealBlob(magic, payload) : std::string(payload);
-  RETURN_IF_ERROR(store.WriteAtomic(path, bytes));
-  return store.WriteAtomic(path + kReplicaSuffix, bytes);
+  for (const std::string& copy : {path, path + kReplicaSuffix}) {
+    RETURN_IF_ERROR(fence != nullptr ? store.WriteAtomic(copy, bytes, *fence)
+                                     : store.WriteAtomic(copy, bytes));
+  }
+  return Status::Ok();
 }
 
 Result<std::string> ReadReplicated(StoreClient& store, const std::string& path, uint32_t magic,

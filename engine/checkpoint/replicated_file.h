@@ -16,9 +16,11 @@ namespace sluice {
 inline constexpr char kReplicaSuffix[] = ".replica";
 
 // Writes `payload` sealed under `magic` to both copies (each durable before this returns).
-// `sealed` = false writes the bare payload (exists only for a planted bug).
+// `sealed` = false writes the bare payload (exists only for a planted bug). With a `fence`, each
+// copy is a fenced write (kFailedPrecondition once the writer is fenced off; see StoreFence).
 Status WriteReplicated(StoreClient& store, const std::string& path, uint32_t magic,
-                       std::string_view payload, bool sealed = true);
+                       std::string_view payload, bool sealed = true,
+                       const StoreFence* fence = nullptr);
 // Reads and verifies the first copy, then the second. kDataLoss when neither verifies (naming
 // both problems), kNotFound when neither exists. `sealed` = false returns the first copy unchecked.
 Result<std::string> ReadReplicated(StoreClient& store, const std::string& path, uint32_t magic,

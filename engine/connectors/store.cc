@@ -1,14 +1,27 @@
 #include "engine/connectors/store.h"
 
 #include <cassert>
+#include <optional>
 #include <utility>
 
 #include "engine/base/bytes.h"
+#include "engine/runtime/sync.h"
 
 namespace sluice {
 namespace {
 
-enum class StoreOp : uint8_t { kRead = 1, kSize, kWriteAtomic, kRename, kRemove, kExists, kList };
+enum class StoreOp : uint8_t {
+  kRead = 1,
+  kSize,
+  kWriteAtomic,
+  kRename,
+  kRemove,
+  kExists,
+  kList,
+  kCompareAndSwap,
+  kWriteFenced,
+  kReadWhole,
+};
 
 constexpr uint64_t kMaxReadBytes = 16 * 1024 * 1024;
 
@@ -42,8 +55,46 @@ Status EnsureParent(FileSystem& fs, const std::string& path) {
   return parent == "." ? Status::Ok() : fs.CreateDir(parent);
 }
 
+// Serializes the conditional operations (compare-and-swap, fenced writes) of all connections, so
+// that each one's read-check-write is atomic with respect to the others. Plain operations do not
+// take it: conditional paths are only ever written conditionally.
+struct ConditionalLock {
+  Fibers& fibers;
+  bool held = false;
+  WaitList waiters;
+};
+
+class ConditionalSection {
+ public:
+  explicit ConditionalSection(ConditionalLock& lock) : lock_(lock) {
+    while (lock_.held) lock_.waiters.Wait(lock_.fibers);
+    lock_.held = true;
+  }
+  ~ConditionalSection() {
+    lock_.held = false;
+    lock_.waiters.NotifyOne(lock_.fibers);
+  }
+  ConditionalSection(const ConditionalSection&) = delete;
+  ConditionalSection& operator=(const ConditionalSection&) = delete;
+
+ private:
+  ConditionalLock& lock_;
+};
+
+// The current content of `full`, or nullopt if it does not exist.
+Result<std::optional<std::string>> ReadIfExists(FileSystem& fs, const std::string& full) {
+  auto size = fs.FileSize(full);
+  if (!size.ok()) {
+    if (size.status().code() == StatusCode::kNotFound) return std::optional<std::string>();
+    return size.status();
+  }
+  ASSIGN_OR_RETURN(std::string data, fs.ReadRange(full, 0, size.value()));
+  return std::optional<std::string>(std::move(data));
+}
+
 // Executes one request against the server's root. Returns the response payload.
-Result<std::string> Execute(FileSystem& fs, const std::string& root, std::string_view request) {
+Result<std::string> Execute(FileSystem& fs, const std::string& root, ConditionalLock& lock,
+                            std::string_view request) {
   ByteReader r(request);
   uint8_t op = 0;
   std::string path;
@@ -59,6 +110,16 @@ Result<std::string> Execute(FileSystem& fs, const std::string& root, std::string
       ASSIGN_OR_RETURN(std::string data,
                        fs.ReadRange(full, offset, std::min(max_bytes, kMaxReadBytes)));
       return data;
+    }
+    case StoreOp::kReadWhole: {
+      // Under the conditional lock, so that a file only ever changed by conditional calls (a
+      // lease) is never read half old, half new.
+      ConditionalSection section(lock);
+      ASSIGN_OR_RETURN(uint64_t size, fs.FileSize(full));
+      ASSIGN_OR_RETURN(std::string data, fs.ReadRange(full, 0, std::min(size, kMaxReadBytes)));
+      w.PutU64(size);
+      payload += data;
+      return payload;
     }
     case StoreOp::kSize: {
       ASSIGN_OR_RETURN(uint64_t size, fs.FileSize(full));
@@ -90,6 +151,37 @@ Result<std::string> Execute(FileSystem& fs, const std::string& root, std::string
       w.PutU8(exists ? 1 : 0);
       return payload;
     }
+    case StoreOp::kCompareAndSwap: {
+      uint8_t must_be_absent = 0;
+      std::string expected;
+      if (!r.GetU8(&must_be_absent) || !r.GetString(&expected)) {
+        return InvalidArgumentError("bad compare-and-swap");
+      }
+      ConditionalSection section(lock);
+      ASSIGN_OR_RETURN(std::optional<std::string> current, ReadIfExists(fs, full));
+      const bool matches = must_be_absent != 0 ? !current.has_value()
+                                               : current.has_value() && *current == expected;
+      w.PutU8(matches ? 1 : 0);
+      if (!matches) return payload;
+      RETURN_IF_ERROR(EnsureParent(fs, full));
+      RETURN_IF_ERROR(WriteFileAtomically(fs, full, r.rest()));
+      return payload;
+    }
+    case StoreOp::kWriteFenced: {
+      std::string guard, prefix;
+      if (!r.GetString(&guard) || !SafePath(guard) || !r.GetString(&prefix)) {
+        return InvalidArgumentError("bad fenced write");
+      }
+      ConditionalSection section(lock);
+      ASSIGN_OR_RETURN(std::optional<std::string> current, ReadIfExists(fs, root + "/" + guard));
+      if (!current || current->compare(0, prefix.size(), prefix) != 0) {
+        return FailedPreconditionError("fenced: '" + path + "' may only be written while '" +
+                                       guard + "' begins with the writer's fencing token");
+      }
+      RETURN_IF_ERROR(EnsureParent(fs, full));
+      RETURN_IF_ERROR(WriteFileAtomically(fs, full, r.rest()));
+      return payload;
+    }
     case StoreOp::kList: {
       auto names = fs.List(full);
       if (!names.ok() && names.status().code() != StatusCode::kNotFound) return names.status();
@@ -103,12 +195,13 @@ Result<std::string> Execute(FileSystem& fs, const std::string& root, std::string
   return InvalidArgumentError("unknown store op " + std::to_string(op));
 }
 
-void ServeConnection(Host& host, const std::string& root, std::unique_ptr<Stream> stream) {
+void ServeConnection(Host& host, const std::string& root, ConditionalLock& lock,
+                     std::unique_ptr<Stream> stream) {
   FrameReader reader(stream.get());
   for (;;) {
     auto request = reader.Next();
     if (!request.ok()) return;  // peer gone or malformed: drop the connection
-    auto result = Execute(host.fs, root, request.value());
+    auto result = Execute(host.fs, root, lock, request.value());
     const std::string response = result.ok() ? EncodeResponseFrame(Status::Ok(), result.value())
                                              : EncodeResponseFrame(result.status(), "");
     if (!stream->Write(response).ok()) return;
@@ -121,13 +214,14 @@ Status RunStoreServer(Host& host, const StoreServerConfig& config) {
   RETURN_IF_ERROR(host.fs.CreateDir(config.root));
   ASSIGN_OR_RETURN(auto listener, host.network.Listen(config.port));
   host.log.Info("store.listening", config.root);
+  ConditionalLock lock{host.fibers, false, {}};  // outlives the connection fibers: a crash cancels them first
   for (;;) {
     auto stream = listener->Accept();
     if (!stream.ok()) return stream.status();
     // std::function needs a copyable closure; the shared_ptr only carries the stream into it.
     auto shared = std::make_shared<std::unique_ptr<Stream>>(std::move(stream).value());
-    host.fibers.Spawn("store-connection", [&host, root = config.root, shared] {
-      ServeConnection(host, root, std::move(*shared));
+    host.fibers.Spawn("store-connection", [&host, &lock, root = config.root, shared] {
+      ServeConnection(host, root, lock, std::move(*shared));
     });
   }
 }
@@ -182,8 +276,12 @@ Result<std::string> StoreClient::ReadRange(const std::string& path, uint64_t off
 }
 
 Result<std::string> StoreClient::ReadFile(const std::string& path) {
-  ASSIGN_OR_RETURN(uint64_t size, FileSize(path));
-  std::string data;
+  ASSIGN_OR_RETURN(std::string payload, Call(Request(StoreOp::kReadWhole, path)));
+  ByteReader r(payload);
+  uint64_t size = 0;
+  if (!r.GetU64(&size)) return DataLossError("malformed read response");
+  std::string data(r.rest());
+  // Files beyond one response are read on in ranges (not atomic with respect to replacement).
   while (data.size() < size) {
     ASSIGN_OR_RETURN(std::string chunk, ReadRange(path, data.size(), size - data.size()));
     if (chunk.empty()) break;
@@ -204,6 +302,29 @@ Status StoreClient::WriteAtomic(const std::string& path, const std::string& data
   std::string request = Request(StoreOp::kWriteAtomic, path);
   request += data;
   return Call(std::move(request)).status();
+}
+
+Status StoreClient::WriteAtomic(const std::string& path, const std::string& data,
+                                const StoreFence& fence) {
+  std::string request = Request(StoreOp::kWriteFenced, path);
+  ByteWriter w(&request);
+  w.PutString(fence.guard_path);
+  w.PutString(fence.prefix);
+  request += data;
+  return Call(std::move(request)).status();
+}
+
+Result<bool> StoreClient::CompareAndSwap(const std::string& path,
+                                         const std::optional<std::string>& expected,
+                                         const std::string& desired) {
+  std::string request = Request(StoreOp::kCompareAndSwap, path);
+  ByteWriter w(&request);
+  w.PutU8(expected ? 0 : 1);
+  w.PutString(expected ? *expected : std::string());
+  request += desired;
+  ASSIGN_OR_RETURN(std::string payload, Call(std::move(request)));
+  if (payload.size() != 1) return DataLossError("malformed compare-and-swap response");
+  return payload[0] == 1;
 }
 
 Status StoreClient::Rename(const std::string& from, const std::string& to) {

@@ -2,6 +2,8 @@
 // (a log to read input from, an object store for checkpoints, a file system for sink output).
 // It runs as its own host program so that, in simulation, faults reach it like any other host.
 // Every mutating call is durable before it is acknowledged (data fsynced, directory fsynced).
+// Conditional calls (compare-and-swap, fenced writes) are linearizable among themselves: they
+// serve leader election and fencing (engine/jobmanager/leader_election.h).
 //
 // Wire protocol (one request in flight per connection, frames from engine/rpc/frame.h):
 //   request  = [u8 op][string path][op-specific fields]
@@ -11,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +22,15 @@
 #include "engine/runtime/host.h"
 
 namespace sluice {
+
+// The precondition of a fenced write: it happens only while the file `guard_path` begins with
+// `prefix`. A JobManager leader fences its checkpoint metadata with its lease record (epoch and
+// holder), so that a deposed leader can no longer complete checkpoints (the fencing-token pattern;
+// Flink checks leadership in the same ZooKeeper transaction as its checkpoint-store writes).
+struct StoreFence {
+  std::string guard_path;
+  std::string prefix;
+};
 
 struct StoreServerConfig {
   uint16_t port = 7000;
@@ -39,10 +51,20 @@ class StoreClient {
 
   // Up to max_bytes from `offset`; empty at or past the end.
   Result<std::string> ReadRange(const std::string& path, uint64_t offset, uint64_t max_bytes);
+  // The whole file, in one request for files up to 16 MiB: atomic with respect to conditional
+  // calls and to atomic replacement.
   Result<std::string> ReadFile(const std::string& path);
   Result<uint64_t> FileSize(const std::string& path);
   // Replaces `path` atomically and durably (tmp file, fsync, rename, fsync directory).
   Status WriteAtomic(const std::string& path, const std::string& data);
+  // WriteAtomic under `fence`: kFailedPrecondition, and nothing written, when the guard file is
+  // missing or does not begin with the fence's prefix. Atomic with respect to CompareAndSwap.
+  Status WriteAtomic(const std::string& path, const std::string& data, const StoreFence& fence);
+  // Replaces `path` with `desired` (durably, like WriteAtomic) only if its content equals
+  // `expected` (nullopt: only if `path` does not exist). Returns whether it swapped; the check
+  // and the write are atomic with respect to every other conditional call on the store.
+  Result<bool> CompareAndSwap(const std::string& path, const std::optional<std::string>& expected,
+                              const std::string& desired);
   // Durable rename (fsyncs both parent directories). kNotFound if `from` is missing.
   Status Rename(const std::string& from, const std::string& to);
   Status Remove(const std::string& path);

@@ -1,21 +1,63 @@
 #include "engine/jobmanager/job_manager.h"
 
-#include <algorithm>
-#include <map>
 #include <optional>
-#include <set>
 
-#include "engine/checkpoint/completed_checkpoint.h"
 #include "engine/jobmanager/job_master.h"
-#include "engine/rpc/frame.h"
 
 namespace sluice {
+namespace {
+
+constexpr char kFinished[] = "FINISHED\n";
+constexpr char kFailed[] = "FAILED\n";
+
+// The recorded outcome of the job, if any: OK (finished) or kAborted (failed, with the reason).
+// kUnavailable while the store cannot be read.
+Result<std::optional<Status>> ReadJobResult(StoreClient& store) {
+  auto text = store.ReadFile(kJobResultPath);
+  if (!text.ok()) {
+    if (text.status().code() == StatusCode::kNotFound) return std::optional<Status>();
+    return text.status();
+  }
+  if (*text == kFinished) return std::optional<Status>(Status::Ok());
+  if (text->rfind(kFailed, 0) == 0) {
+    return std::optional<Status>(AbortedError("job failed: " + text->substr(sizeof(kFailed) - 1)));
+  }
+  return DataLossError(std::string(kJobResultPath) + ": not a job result (FINISHED or FAILED)");
+}
+
+}  // namespace
+
+Status RecordJobResult(StoreClient& store, const StoreFence& fence, const Status& result) {
+  return store.WriteAtomic(kJobResultPath,
+                           result.ok() ? kFinished : kFailed + result.message(), fence);
+}
+
 Status RunJobManager(Host& host, const JobManagerConfig& config) {
   ASSIGN_OR_RETURN(JobGraph graph, BuildJobGraph(config.job));
   ASSIGN_OR_RETURN(std::vector<Chain> chains, BuildChains(graph));
-  ASSIGN_OR_RETURN(auto listener, host.network.Listen(config.port));
-  JobMaster master(host, config, std::move(chains));
-  return master.Run(*listener);
+  StoreClient store(host, config.services.checkpoint_store);
+  LeaderElection election(host, config.services.checkpoint_store, config.leader_election);
+  for (;;) {
+    std::optional<Status> recorded;
+    Status unreadable;
+    auto epoch = election.Campaign([&] {
+      auto result = ReadJobResult(store);
+      if (result.ok()) recorded = result.value();
+      if (result.status().code() == StatusCode::kDataLoss) unreadable = result.status();
+      return recorded.has_value() || !unreadable.ok();
+    });
+    if (!unreadable.ok()) return unreadable;
+    if (recorded) {
+      host.log.Info("jobmanager.job_result", recorded->ok() ? "FINISHED" : recorded->ToString());
+      return *recorded;
+    }
+    if (!epoch.ok()) return epoch.status();
+    ASSIGN_OR_RETURN(auto listener, host.network.Listen(config.port));
+    JobMaster master(host, config, chains, election);
+    Status status = master.Run(*listener);
+    if (status.code() != StatusCode::kUnavailable) return status;
+    // Leadership lost: stand by and campaign again.
+  }
 }
 
 }  // namespace sluice

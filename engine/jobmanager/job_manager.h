@@ -1,13 +1,21 @@
-// The JobManager host program: accepts TaskManager registrations, schedules the job's subtasks
+// The JobManager host program: campaigns for leadership (engine/jobmanager/leader_election.h;
+// several JobManagers may run, one leads, the others stand by), then, as leader, accepts
+// TaskManager registrations, schedules the job's subtasks
 // into TaskManager slots, runs the checkpoint coordinator, detects lost TaskManagers by heartbeat
 // timeout, and restarts the job from the latest completed checkpoint under a fixed-delay restart
 // strategy. Every message it sends carries its fencing token (epoch), which grows by one each time
 // a JobManager starts (kept on the checkpoint store, so it survives the machine); TaskManagers
-// ignore messages from older epochs.
+// ignore messages from older epochs. A leader that loses its lease stops at once (its
+// connections close, its tasks are cancelled by the TaskManagers) and campaigns again.
+//
+// Job result store (Flink's FLIP-194 JobResultStore): when the job ends, the leader records the
+// outcome at kJobResultPath (a fenced write), so that no standby or restarted JobManager runs a
+// finished job again: a candidate that finds a result returns it instead of leading.
 //
 // Events (EventLog categories) a run can be observed by: "jobmanager.started",
 // "taskmanager.registered", "taskmanager.lost", "job.deployed", "checkpoint.triggered",
-// "checkpoint.completed", "checkpoint.notified", "checkpoint.aborted", "job.restarting", "job.finished", "job.failed".
+// "checkpoint.completed", "checkpoint.notified", "checkpoint.aborted", "job.restarting",
+// "job.finished", "job.failed", "jobmanager.elected", "jobmanager.leadership_lost".
 #pragma once
 
 #include <cstdint>
@@ -15,6 +23,7 @@
 
 #include "engine/base/status.h"
 #include "engine/graph/job_graph.h"
+#include "engine/jobmanager/leader_election.h"
 #include "engine/jobs/job_spec.h"
 #include "engine/runtime/host.h"
 
@@ -25,8 +34,11 @@ struct RestartStrategyConfig {
   int64_t delay_ns = 200 * 1000 * 1000LL;  // fixed delay before each restart
 };
 
+inline constexpr char kJobResultPath[] = "jobmanager/job-result";
+
 struct JobManagerConfig {
-  uint16_t port = 6123;
+  uint16_t port = 6123;  // listened on only while this JobManager leads
+  LeaderElectionConfig leader_election;
   JobSpec job;
   ExternalServices services;
   int64_t checkpoint_interval_ns = 500 * 1000 * 1000LL;
@@ -41,7 +53,9 @@ struct JobManagerConfig {
   int64_t initial_resource_wait_ns = 5LL * 1000 * 1000 * 1000;
 };
 
-// Runs until the job finishes (OK) or fails for good (kAborted, naming why). May suspend.
+// Runs until the job finishes (OK) or fails for good (kAborted, naming why), whichever
+// JobManager led it: a standby returns the recorded result once the leader has recorded it.
+// kDataLoss if the lease or the job result on the checkpoint store is unreadable. May suspend.
 Status RunJobManager(Host& host, const JobManagerConfig& config);
 
 }  // namespace sluice

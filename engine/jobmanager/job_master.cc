@@ -19,60 +19,67 @@ struct JobMaster::Connection {
   uint64_t session;
 };
 
-JobMaster::JobMaster(Host& host, const JobManagerConfig& config, std::vector<Chain> chains)
+JobMaster::JobMaster(Host& host, const JobManagerConfig& config, std::vector<Chain> chains,
+                     LeaderElection& election)
     : host_(host),
       config_(config),
+      election_(election),
+      epoch_(election.epoch()),
       chains_(std::move(chains)),
       checkpoint_store_(host, config.services.checkpoint_store),
       events_(host.fibers, kEventQueueCapacity) {}
 
 Status JobMaster::Run(Listener& listener) {
-  RETURN_IF_ERROR(RecoverCheckpointStore());
-  for (int tries = 0;; ++tries) {
-    auto epoch = NextEpoch();
-    if (epoch.ok()) {
-      epoch_ = epoch.value();
-      break;
-    }
-    if (epoch.status().code() == StatusCode::kDataLoss) return epoch.status();
-    if (tries % 50 == 0) host_.log.Warn("jobmanager.waiting_for_store", epoch.status().ToString());
-    host_.fibers.SleepFor(config_.heartbeat_interval_ns);
-  }
+  // Leadership is lost asynchronously, as Flink's revokeLeadership: the event loop learns of it
+  // from its queue, so a leader paused past its lease may act on a stale view until then; the
+  // epoch fences what it sends meanwhile.
+  election_.StartRenewing([this](const std::string& reason) {
+    events_.Push(Event{Event::Kind::kLeadershipLost, 0, ControlMessage{}});
+    if (lost_leadership_.empty()) lost_leadership_ = reason;
+  });
+  RecoverCheckpointStore();
   host_.log.Info("jobmanager.started", "epoch " + std::to_string(epoch_));
   fibers_.push_back(host_.fibers.Spawn("jm-accept", [this, &listener] { Accept(listener); }));
   started_ns_ = host_.clock.NowNs();
   next_heartbeat_ns_ = started_ns_;
-  while (status_ != JobStatus::kFinished && status_ != JobStatus::kFailed) {
+  while (status_ != JobStatus::kFinished && status_ != JobStatus::kFailed &&
+         status_ != JobStatus::kLostLeadership) {
     if (auto event = events_.Pop(NextDeadline())) Handle(*event);
+    if (status_ == JobStatus::kLostLeadership) break;
     Tick();
   }
   listener.Close();
+  if (status_ != JobStatus::kLostLeadership) RecordResult();
   Shutdown();
+  if (status_ == JobStatus::kLostLeadership) {
+    return UnavailableError("leadership lost: " + lost_leadership_);
+  }
   if (status_ == JobStatus::kFailed) return AbortedError("job failed: " + failure_);
   return Status::Ok();
 }
 
-Result<int64_t> JobMaster::NextEpoch() {
-  const std::string path = "jobmanager/epoch";
-  auto text = checkpoint_store_.ReadFile(path);
-  int64_t epoch = 0;
-  if (text.ok()) {
-    char* end = nullptr;
-    epoch = std::strtoll(text->c_str(), &end, 10);
-    if (end == text->c_str() || epoch < 0) return DataLossError(path + ": not an epoch number");
-  } else if (text.status().code() != StatusCode::kNotFound) {
-    return text.status().WithContext("reading the epoch");
+void JobMaster::RecordResult() {
+  const Status result =
+      status_ == JobStatus::kFailed ? AbortedError(failure_) : Status::Ok();
+  for (int tries = 0;; ++tries) {
+    Status recorded = RecordJobResult(checkpoint_store_, election_.fence(), result);
+    if (recorded.ok()) return;
+    if (recorded.code() == StatusCode::kFailedPrecondition) {
+      // A newer leader took over: it will run the job to its end again from the latest
+      // completed checkpoint, which commits nothing twice.
+      host_.log.Warn("jobmanager.result_fenced", recorded.ToString());
+      return;
+    }
+    if (tries % 50 == 0) host_.log.Warn("jobmanager.waiting_for_store", recorded.ToString());
+    host_.fibers.SleepFor(config_.heartbeat_interval_ns);
   }
-  ++epoch;
-  RETURN_IF_ERROR(checkpoint_store_.WriteAtomic(path, std::to_string(epoch)));
-  return epoch;
 }
 
 bool JobMaster::MetadataChecksummed() const {
   return !SLUICE_BUG_PLANTED(host_, "metadata-not-checksummed");
 }
 
-Status JobMaster::RecoverCheckpointStore() {
+void JobMaster::RecoverCheckpointStore() {
   // The checkpoint store may still be starting: retry for a while before giving up.
   for (int tries = 0;; ++tries) {
     std::string skipped;
@@ -83,7 +90,7 @@ Status JobMaster::RecoverCheckpointStore() {
       completed_ = std::move(recovered->completed);
       next_checkpoint_id_ = recovered->highest_id_seen + 1;
       if (Latest() != nullptr) host_.log.Info("checkpoint.recovered", std::to_string(Latest()->id));
-      return Status::Ok();
+      return;
     }
     // Without its checkpoint store the JobManager can do nothing: wait for it (a crashed store
     // restarts, a full disk frees up) rather than exit.
@@ -93,6 +100,7 @@ Status JobMaster::RecoverCheckpointStore() {
 }
 
 void JobMaster::Shutdown() {
+  election_.StopRenewing();
   for (auto& [session, connection] : connections_) {
     connection->outbox.Close();
     connection->stream->Close();
@@ -164,6 +172,9 @@ void JobMaster::Handle(const Event& event) {
       connections_.erase(event.session);
       if (tm_id != nullptr) LoseTaskManager(*tm_id, "connection closed");
       return;
+    case Event::Kind::kLeadershipLost:
+      status_ = JobStatus::kLostLeadership;
+      return;
     case Event::Kind::kMessage:
       break;
   }
@@ -230,9 +241,15 @@ void JobMaster::HandleTaskState(const ControlMessage& m) {
     // A finished task's final state stands in for its acknowledgement (FLIP-147).
     pending_->acknowledged.state_paths[it->first] = last_state_path_[it->first];
     if (pending_->awaiting.empty()) CompleteCheckpoint();
+    if (status_ == JobStatus::kLostLeadership) return;
   }
   for (const auto& [task, execution] : executions_) {
     if (!execution.finished) return;
+  }
+  if (final_commit_) {
+    status_ = JobStatus::kFailed;
+    host_.log.Error("job.failed", failure_);
+    return;
   }
   status_ = JobStatus::kFinished;
   host_.log.Info("job.finished",
@@ -256,10 +273,19 @@ void JobMaster::CompleteCheckpoint() {
   const int64_t attempt = attempt_;
   const bool notify_first = SLUICE_BUG_PLANTED(host_, "notify-before-metadata-durable");
   if (notify_first) NotifyCheckpointComplete(done.id);  // planted bug: not complete yet
-  Status stored =
-      StoreCompletedCheckpoint(checkpoint_store_, done.acknowledged, MetadataChecksummed());
+  Status stored = StoreCompletedCheckpoint(checkpoint_store_, done.acknowledged,
+                                           election_.fence(), MetadataChecksummed());
   if (!stored.ok()) {
     host_.log.Warn("checkpoint.aborted", std::to_string(done.id) + ": " + stored.ToString());
+    // Fenced (a newer leader exists), or the outcome is unknown: one copy of the metadata may be
+    // durable, or the write may still land, so the store may count this checkpoint as completed
+    // while this JobMaster does not. Restoring the previous one now would let its sinks discard
+    // this checkpoint's pre-committed transactions, which a later recovery from the store would
+    // need (chaos and disk-full seeds found this). So step down: the next leadership (this
+    // JobManager again, or another) takes a new epoch, which fences any write still in flight,
+    // and recovers the completed checkpoints from the store.
+    if (lost_leadership_.empty()) lost_leadership_ = "checkpoint metadata: " + stored.ToString();
+    status_ = JobStatus::kLostLeadership;
     return;
   }
   completed_.push_back(std::move(done.acknowledged));

@@ -26,18 +26,32 @@
 
 namespace sluice {
 
+// Records the job's outcome (OK: finished; an error: failed, with its message) at
+// kJobResultPath, as a fenced write under the leader's `fence`. May suspend.
+Status RecordJobResult(StoreClient& store, const StoreFence& fence, const Status& result);
+
 class JobMaster {
  public:
-  JobMaster(Host& host, const JobManagerConfig& config, std::vector<Chain> chains);
-  // Serves TaskManagers on `listener` until the job finishes (OK) or fails (kAborted). May suspend.
+  // `election` has just won a campaign: its epoch is this JobMaster's fencing token.
+  JobMaster(Host& host, const JobManagerConfig& config, std::vector<Chain> chains,
+            LeaderElection& election);
+  // Serves TaskManagers on `listener` until the job finishes (OK) or fails (kAborted), and
+  // records the outcome; kUnavailable when leadership is lost first. May suspend.
   Status Run(Listener& listener);
 
  private:
-  enum class JobStatus { kWaitingForResources, kRunning, kRestarting, kFinished, kFailed };
+  enum class JobStatus {
+    kWaitingForResources,
+    kRunning,
+    kRestarting,
+    kFinished,
+    kFailed,
+    kLostLeadership
+  };
   using TaskId = std::pair<int, int>;  // (chain, subtask)
   struct Connection;
   struct Event {
-    enum class Kind { kRegistered, kMessage, kDisconnected } kind;
+    enum class Kind { kRegistered, kMessage, kDisconnected, kLeadershipLost } kind;
     uint64_t session = 0;
     ControlMessage message;
   };
@@ -78,10 +92,9 @@ class JobMaster {
   void LoseTaskManager(std::string id, const std::string& reason);
   void Send(const std::string& taskmanager, ControlMessage message);
   int64_t NextDeadline() const;
-  Status RecoverCheckpointStore();
-  // Increments the epoch kept on the checkpoint store (shared, like Flink's HA store), so that a
-  // JobManager on a new or wiped machine still fences its predecessors.
-  Result<int64_t> NextEpoch();
+  void RecoverCheckpointStore();
+  // Records the outcome; retried while the store is down, given up once fenced. May suspend.
+  void RecordResult();
   void Shutdown();
   const CompletedCheckpoint* Latest() const { return completed_.empty() ? nullptr : &completed_.back(); }
   bool MetadataChecksummed() const;
@@ -89,7 +102,8 @@ class JobMaster {
 
   Host& host_;
   const JobManagerConfig& config_;
-  int64_t epoch_ = 0;  // fencing token, from the checkpoint store at start
+  LeaderElection& election_;
+  const int64_t epoch_;  // fencing token: the leadership's epoch
   const std::vector<Chain> chains_;
   StoreClient checkpoint_store_;
   Channel<Event> events_;
@@ -101,6 +115,8 @@ class JobMaster {
   JobStatus status_ = JobStatus::kWaitingForResources;
   int64_t attempt_ = 0;
   int restarts_ = 0;
+  int64_t deployments_ = 0;  // of this leadership: numbers the attempts
+  bool final_commit_ = false;  // failing for good: deployments only commit, then FAILED
   int64_t restart_at_ns_ = 0;
   std::map<TaskId, Execution> executions_;
   std::map<TaskId, std::string> last_state_path_;
@@ -114,6 +130,7 @@ class JobMaster {
   int64_t next_heartbeat_ns_ = 0;
   int64_t started_ns_ = 0;
   std::string failure_;
+  std::string lost_leadership_;  // why, once status_ is kLostLeadership
 };
 
 }  // namespace sluice

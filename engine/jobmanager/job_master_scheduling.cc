@@ -5,9 +5,6 @@
 #include "engine/jobmanager/job_master.h"
 
 namespace sluice {
-namespace {
-constexpr int64_t kAttemptsPerEpoch = 1000 * 1000;
-}
 
 int64_t JobMaster::NextDeadline() const {
   int64_t deadline = next_heartbeat_ns_;
@@ -82,9 +79,7 @@ bool JobMaster::TryDeploy() {
     group_host[g] = best->first;
     --best->second;
   }
-  ++restarts_;  // counts deployments; the first one is not a restart
-  attempt_ = epoch_ * kAttemptsPerEpoch + restarts_;
-  --restarts_;
+  attempt_ = epoch_ * kAttemptsPerEpoch + ++deployments_;
   restored_from_ = Latest() != nullptr ? Latest()->id : 0;
   executions_.clear();
   last_state_path_.clear();
@@ -105,6 +100,7 @@ bool JobMaster::TryDeploy() {
       deploy.subtask = s;
       deploy.text = config_.job.Encode();
       deploy.consumers = consumers;
+      deploy.final_commit = final_commit_;
       if (const CompletedCheckpoint* latest = Latest()) {
         auto path = latest->state_paths.find({chain.id, s});
         if (path != latest->state_paths.end()) deploy.restore_path = path->second;
@@ -173,11 +169,33 @@ void JobMaster::Failover(const std::string& reason) {
   }
   executions_.clear();
   pending_.reset();
+  if (final_commit_) {
+    // A final-commit attempt failed: it must still complete (see below); retry it.
+    status_ = JobStatus::kRestarting;
+    restart_at_ns_ = host_.clock.NowNs() + config_.restart.delay_ns;
+    host_.log.Warn("job.failing", "final commit retried: " + reason);
+    return;
+  }
   if (restarts_ >= config_.restart.max_restarts) {
-    status_ = JobStatus::kFailed;
     failure_ =
         reason + "; restart strategy exhausted after " + std::to_string(restarts_) + " restarts";
-    host_.log.Error("job.failed", failure_);
+    if (Latest() == nullptr) {
+      status_ = JobStatus::kFailed;  // nothing was ever committed
+      host_.log.Error("job.failed", failure_);
+      return;
+    }
+    // Failing for good. Some sinks may not have committed the latest completed checkpoint's
+    // transactions yet (a TaskManager died between the notification and its commit), which would
+    // leave committed output that is no consistent cut of the input. So, like Flink's FAILING
+    // state, the job is not FAILED yet: one more deployment restores the latest completed
+    // checkpoint (its sinks commit what it pre-committed and abort the rest) with sources that
+    // read nothing, takes its final checkpoint and finishes; only then is the job FAILED. It is
+    // retried until it completes and does not count against the restart strategy.
+    final_commit_ = true;
+    status_ = JobStatus::kRestarting;
+    restart_at_ns_ = host_.clock.NowNs() + config_.restart.delay_ns;
+    host_.log.Warn("job.failing", failure_ + "; committing checkpoint " +
+                                      std::to_string(Latest()->id) + "'s output first");
     return;
   }
   ++restarts_;

@@ -74,6 +74,7 @@ std::string ControlMessage::Encode() const {
   w.PutVarint(consumers.size());
   for (const Address& a : consumers) PutAddress(w, a);
   w.PutString(restore_path);
+  w.PutU8(final_commit ? 1 : 0);
   return out;
 }
 
@@ -105,9 +106,11 @@ Result<ControlMessage> ControlMessage::Decode(std::string_view bytes) {
   for (Address& a : m.consumers) {
     if (!GetAddress(r, &a)) return DataLossError("control message: bad consumer address");
   }
-  if (!r.GetString(&m.restore_path) || !r.empty()) {
+  uint8_t final_commit = 0;
+  if (!r.GetString(&m.restore_path) || !r.GetU8(&final_commit) || final_commit > 1 || !r.empty()) {
     return DataLossError("control message: bad trailer");
   }
+  m.final_commit = final_commit == 1;
   return m;
 }
 

@@ -14,11 +14,16 @@
 
 namespace sluice {
 
+// Execution attempts are numbered epoch * kAttemptsPerEpoch + deployment, so that attempts of a
+// newer JobManager epoch are always higher, and the epoch of an attempt is attempt / this.
+inline constexpr int64_t kAttemptsPerEpoch = 1000 * 1000;
+
 enum class ControlType : uint8_t {
   kRegister = 1,              // TM → JM: text = TM id, address = data address, slots
   kRegistered,                // JM → TM: epoch
   kHeartbeat,                 // both ways
-  kDeploy,                    // JM → TM: chain, subtask, text = job spec, consumers, restore_path
+  kDeploy,                    // JM → TM: chain, subtask, text = job spec, consumers, restore_path,
+                              //          final_commit
   kTaskState,                 // TM → JM: chain, subtask, task_state, text = message
   kTriggerCheckpoint,         // JM → TM: checkpoint_id, chain, subtask (a source task)
   kAcknowledgeCheckpoint,     // TM → JM: checkpoint_id, chain, subtask, restore_path = state file
@@ -41,6 +46,9 @@ struct ControlMessage {
   Address address;
   std::vector<Address> consumers;  // data address of each consumer subtask, by subtask index
   std::string restore_path;
+  // kDeploy: a final-commit deployment (the job is failing for good): restore, so that the
+  // restored checkpoint's transactions are committed, but read no input.
+  bool final_commit = false;
 
   std::string Encode() const;
   // kDataLoss naming the field on malformed bytes.

@@ -232,7 +232,7 @@ Status Task::RunSource() {
       per_subtask > 0
           ? static_cast<size_t>(std::max<int64_t>(1, per_subtask * kThrottleSliceMs / 1000))
           : SIZE_MAX;
-  while (!source_->exhausted()) {
+  while (!deployment_.final_commit && !source_->exhausted()) {
     RETURN_IF_ERROR(HandleCommands());
     lines.Clear();
     ASSIGN_OR_RETURN(bool more, source_->ReadBatch(&lines, slice_lines));

@@ -36,6 +36,10 @@ struct TaskDeployment {
   int subtask = 0;
   std::vector<Address> consumers;
   std::string restore_path;  // checkpoint storage path of this subtask's state, or empty
+  // The job is failing for good: restore (sinks commit the restored checkpoint's transactions),
+  // read no input, take the final checkpoint and finish, so that the committed output is the
+  // consistent cut of the restored checkpoint.
+  bool final_commit = false;
 };
 
 class Task {

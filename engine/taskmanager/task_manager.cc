@@ -24,19 +24,27 @@ struct TaskKey {
   }
 };
 
-// State that outlives one JobManager session: the running tasks and the way out to the JM.
+// One connection to one JobManager, from registration until it breaks or goes silent.
+struct Session {
+  Session(Host& host) : outbox(host.fibers, kOutboxCapacity) {}
+  Channel<std::string> outbox;
+  int64_t epoch = 0;  // the JobManager's epoch once it answered the registration; 0 before
+};
+
+// State that outlives the JobManager sessions: the running tasks and the way out to the leader.
 struct TaskManagerState {
   Host& host;
   const TaskManagerConfig& config;
   DataServer data_server;
   std::map<TaskKey, std::shared_ptr<Task>> tasks;
   std::map<TaskKey, FiberId> task_fibers;
-  Channel<std::string>* outbox = nullptr;  // the live session's, or null
-  int64_t epoch = 0;                       // highest JobManager epoch seen (fencing token)
-  int64_t highest_attempt = 0;             // highest attempt deployed here
+  Session* leader = nullptr;    // the session of the highest epoch registered with, or null
+  int64_t epoch = 0;            // highest JobManager epoch registered with (fencing token)
+  int64_t highest_attempt = 0;  // highest attempt deployed here
 
+  // Task reports go to the leader only: an older epoch's JobManager drops them anyway.
   void Send(const ControlMessage& m) {
-    if (outbox != nullptr && !outbox->closed()) outbox->Push(m.Encode());
+    if (leader != nullptr && !leader->outbox.closed()) leader->outbox.Push(m.Encode());
   }
   void CancelTasks(int64_t up_to_attempt) {
     for (auto it = tasks.begin(); it != tasks.end();) {
@@ -52,6 +60,8 @@ struct TaskManagerState {
     // able to open data connections here.
     data_server.DropAttemptsUpTo(std::min(up_to_attempt, highest_attempt));
   }
+  // Cancels the tasks of every epoch up to and including `epoch`.
+  void CancelEpochsUpTo(int64_t epoch) { CancelTasks((epoch + 1) * kAttemptsPerEpoch - 1); }
 };
 
 void Deploy(TaskManagerState& tm, const ControlMessage& m) {
@@ -63,8 +73,12 @@ void Deploy(TaskManagerState& tm, const ControlMessage& m) {
     return;
   }
   tm.highest_attempt = std::max(tm.highest_attempt, m.attempt);
-  TaskDeployment deployment{m.epoch,   m.attempt,   std::move(spec).value(), m.chain,
-                            m.subtask, m.consumers, m.restore_path};
+  tm.host.log.Info("task.deployed", std::to_string(m.chain) + "/" + std::to_string(m.subtask) +
+                                        " attempt " + std::to_string(m.attempt) + " epoch " +
+                                        std::to_string(m.epoch));
+  TaskDeployment deployment{m.epoch,     m.attempt,      std::move(spec).value(),
+                            m.chain,     m.subtask,      m.consumers,
+                            m.restore_path, m.final_commit};
   auto task =
       std::make_shared<Task>(tm.host, std::move(deployment), tm.config.services, &tm.data_server,
                              [state = &tm](ControlMessage out) { state->Send(out); });
@@ -80,8 +94,8 @@ void Deploy(TaskManagerState& tm, const ControlMessage& m) {
   });
 }
 
-void Dispatch(TaskManagerState& tm, const ControlMessage& m) {
-  if (m.epoch < tm.epoch) {
+void Dispatch(TaskManagerState& tm, Session& session, const ControlMessage& m) {
+  if (m.epoch < tm.epoch && !SLUICE_BUG_PLANTED(tm.host, "stale-epoch-accepted")) {
     tm.host.log.Warn("taskmanager.fenced", std::string(ControlTypeName(m.type)) + " from epoch " +
                                                std::to_string(m.epoch));
     return;
@@ -108,7 +122,7 @@ void Dispatch(TaskManagerState& tm, const ControlMessage& m) {
       reply.type = ControlType::kHeartbeat;
       reply.epoch = tm.epoch;
       reply.text = tm.config.id;
-      tm.Send(reply);
+      session.outbox.Push(reply.Encode());
       break;
     }
     default:
@@ -116,14 +130,15 @@ void Dispatch(TaskManagerState& tm, const ControlMessage& m) {
   }
 }
 
-// One connection to the JobManager, from registration until it breaks or goes silent.
+// Runs one session with the JobManager on `stream`: registers, then obeys it until the
+// connection breaks or the JobManager goes silent for heartbeat_timeout.
 void RunSession(TaskManagerState& tm, std::unique_ptr<Stream> stream) {
   Host& host = tm.host;
-  Channel<std::string> outbox(host.fibers, kOutboxCapacity);
+  Session session(host);
   int64_t last_heard_ns = host.clock.NowNs();
   bool done = false;
   const FiberId writer = host.fibers.Spawn("jm-writer", [&] {
-    while (auto frame = outbox.Pop()) {
+    while (auto frame = session.outbox.Pop()) {
       if (!WriteFrame(*stream, *frame).ok()) break;
     }
     stream->Close();
@@ -138,13 +153,12 @@ void RunSession(TaskManagerState& tm, std::unique_ptr<Stream> stream) {
       }
     }
   });
-  tm.outbox = &outbox;
   ControlMessage hello;
   hello.type = ControlType::kRegister;
   hello.text = tm.config.id;
   hello.address = tm.config.data_address;
   hello.slots = tm.config.slots;
-  tm.Send(hello);
+  session.outbox.Push(hello.Encode());
   FrameReader reader(stream.get());
   for (;;) {
     auto frame = reader.Next();
@@ -156,18 +170,24 @@ void RunSession(TaskManagerState& tm, std::unique_ptr<Stream> stream) {
     }
     last_heard_ns = host.clock.NowNs();
     if (message->type == ControlType::kRegistered) {
-      if (message->epoch < tm.epoch) break;  // a deposed JobManager: find the new one
-      tm.epoch = message->epoch;
+      if (message->epoch < tm.epoch) break;  // a deposed JobManager: leave it
+      session.epoch = message->epoch;
+      if (message->epoch > tm.epoch) {
+        // A new leader: it restarts the job from its latest checkpoint; the old epoch's tasks go.
+        tm.epoch = message->epoch;
+        tm.CancelEpochsUpTo(tm.epoch - 1);
+      }
+      tm.leader = &session;
       host.log.Info("taskmanager.registered", tm.config.id + " epoch " + std::to_string(tm.epoch));
       continue;
     }
-    Dispatch(tm, message.value());
+    Dispatch(tm, session, message.value());
   }
-  // Lost the JobManager: its tasks cannot be trusted to finish under it (Flink fails them too).
+  // Lost this JobManager: the tasks of its epoch cannot be trusted to finish under it.
   done = true;
-  tm.outbox = nullptr;
-  tm.CancelTasks(INT64_MAX);
-  outbox.Close();
+  if (tm.leader == &session) tm.leader = nullptr;
+  if (session.epoch > 0) tm.CancelEpochsUpTo(session.epoch);
+  session.outbox.Close();
   stream->Close();
   host.fibers.Cancel(watchdog);
   host.fibers.Join(writer);
@@ -177,18 +197,26 @@ void RunSession(TaskManagerState& tm, std::unique_ptr<Stream> stream) {
 }  // namespace
 
 Status RunTaskManager(Host& host, const TaskManagerConfig& config) {
-  TaskManagerState tm{host, config, DataServer(host), {}, {}, nullptr, 0};
+  if (config.job_managers.empty()) {
+    return InvalidArgumentError("taskmanager " + config.id + ": no JobManager address configured");
+  }
+  TaskManagerState tm{host, config, DataServer(host), {}, {}, nullptr, 0, 0};
   RETURN_IF_ERROR(tm.data_server.Start(config.data_address.port));
   host.log.Info("taskmanager.started", config.id);
-  for (;;) {
-    auto stream = host.network.Connect(config.job_manager, kConnectTimeoutNs);
-    if (!stream.ok()) {
-      host.fibers.SleepFor(config.reconnect_delay_ns);
-      continue;
-    }
-    RunSession(tm, std::move(stream).value());
-    host.fibers.SleepFor(config.reconnect_delay_ns);
+  std::vector<FiberId> sessions;
+  for (const Address& job_manager : config.job_managers) {
+    sessions.push_back(host.fibers.Spawn("jm-session " + job_manager.ToString(), [&tm, &host,
+                                                                                 &config,
+                                                                                 job_manager] {
+      for (;;) {
+        auto stream = host.network.Connect(job_manager, kConnectTimeoutNs);
+        if (stream.ok()) RunSession(tm, std::move(stream).value());
+        host.fibers.SleepFor(config.reconnect_delay_ns);
+      }
+    }));
   }
+  for (FiberId session : sessions) host.fibers.Join(session);  // they run until cancelled
+  return Status::Ok();
 }
 
 }  // namespace sluice

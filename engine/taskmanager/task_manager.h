@@ -1,12 +1,23 @@
 // The TaskManager host program: registers its slots with the JobManager, answers heartbeats, runs
-// the tasks deployed to it (one fiber each) and serves their data-plane connections. When it
-// loses the JobManager (connection broken or heartbeat timeout) it cancels its tasks and registers
-// again. Events: "taskmanager.started", "taskmanager.registered", "task.running", "task.finished",
-// "task.failed", "checkpoint.acknowledged".
+// the tasks deployed to it (one fiber each) and serves their data-plane connections.
+//
+// High availability: it keeps one session per configured JobManager address (only the leader
+// listens, so standbys cost a refused connect per reconnect delay). A JobManager's registration
+// reply carries its epoch; the TaskManager follows the highest epoch it has registered with (the
+// leader), cancels the tasks of older epochs when a newer leader appears, sends its task reports
+// to the leader only, and drops every command from an older epoch (fencing: a deposed leader's
+// late messages, e.g. after a GC pause past its lease, must not deploy or commit anything). When
+// a session ends (connection broken or heartbeat timeout) the tasks of its epoch are cancelled
+// (Flink fails them too) and the session registers again.
+//
+// Events: "taskmanager.started", "taskmanager.registered" (id, epoch), "taskmanager.fenced",
+// "task.deployed" (task, attempt, epoch), "task.running", "task.finished", "task.failed",
+// "checkpoint.acknowledged".
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/base/status.h"
 #include "engine/graph/job_graph.h"
@@ -16,7 +27,7 @@ namespace sluice {
 
 struct TaskManagerConfig {
   std::string id = "taskmanager-1";
-  Address job_manager;
+  std::vector<Address> job_managers;  // every JobManager that may lead (at least one)
   Address data_address;  // where other TaskManagers reach this one (host name or IP, port)
   int slots = 2;
   ExternalServices services;
@@ -25,7 +36,7 @@ struct TaskManagerConfig {
 };
 
 // Runs until cancelled (a crash or process exit). Returns an error only if it cannot listen on
-// its data port. May suspend.
+// its data port or no JobManager address is configured. May suspend.
 Status RunTaskManager(Host& host, const TaskManagerConfig& config);
 
 }  // namespace sluice
