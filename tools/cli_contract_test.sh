@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end checks of the `sluice` command-line contract that README.md documents: exit codes,
 # error messages naming the problem, the --json line, replay of a seed and of a fault schedule,
-# traces, shards and JUnit reports, and (mode "cluster") a small real local cluster whose output
-# must be exactly once.
+# traces, shards and JUnit reports, and (mode "cluster") small real local clusters (a plain one,
+# and one whose leading JobManager is killed mid-job) whose output must be exactly once.
 #   tools/cli_contract_test.sh BUILD/tools/sluice [contract|cluster]
 set -uo pipefail
 
@@ -88,6 +88,20 @@ contract_checks() {
   run 2 "$sluice" cluster local wordcount --taskmanagers 2 --output "$work/c" \
     --input "$work/missing.txt"
   expect_in "$work/err" "missing.txt"
+  # JobManager high availability: 1..3 JobManagers; killing the leader needs a standby.
+  run 2 "$sluice" cluster local wordcount --taskmanagers 2 --jobmanagers 0 --output "$work/c"
+  expect_in "$work/err" "--jobmanagers"
+  run 2 "$sluice" cluster local wordcount --taskmanagers 2 --jobmanagers 4 --output "$work/c"
+  expect_in "$work/err" "--jobmanagers"
+  run 2 "$sluice" cluster local wordcount --taskmanagers 2 --output "$work/c" \
+    --kill-jobmanager-after 1
+  expect_in "$work/err" "--jobmanagers 2"
+  run 2 "$sluice" cluster local wordcount --taskmanagers 2 --jobmanagers 1 --output "$work/c" \
+    --kill-jobmanager-after 1
+  expect_in "$work/err" "--kill-jobmanager-after"
+  run 2 "$sluice" cluster local wordcount --taskmanagers 2 --jobmanagers 2 --output "$work/c" \
+    --kill-jobmanager-after -1
+  expect_in "$work/err" "--kill-jobmanager-after"
 }
 
 # The flags of sim bugs/run/sweep/shrink added with the fault model: error paths, and the happy
@@ -191,6 +205,23 @@ cluster_checks() {
   run 0 timeout 300 "$sluice" cluster local wordcount --taskmanagers 2 --input "$work/input.txt" \
     --output "$work/cluster-out"
   expect_in "$work/out" "exactly once: OK (15 records)"
+  cat "$work/out"
+
+  # JobManager failover on real processes: two JobManagers, the leader SIGKILLed after 1 s; the
+  # standby takes over when the lease runs out, the replacement starts 2 s later. 100,000 lines (3 words each) at 20,000 lines/s take about 5 s to read, so the kill
+  # lands mid-job; the whole run takes about 7 s.
+  awk 'BEGIN { for (i = 0; i < 100000; i++) print "w" i % 101, "x" i % 37, "y" i % 7 }' \
+    >"$work/ha-input.txt"
+  run 0 timeout 300 "$sluice" cluster local wordcount --taskmanagers 2 --jobmanagers 2 \
+    --kill-jobmanager-after 1 --source-rate 20000 --input "$work/ha-input.txt" \
+    --output "$work/cluster-ha-out"
+  expect_in "$work/out" "cluster: store, 2 jobmanagers and 2 taskmanagers"
+  grep -qE '^killed jobmanager jobmanager-[12] \(leader, epoch [0-9]+\) at [0-9.]+ s; its replacement starts in 2 s$' "$work/out" \
+    || fail "no 'killed jobmanager ID (leader, epoch E) at T s; ...' line"
+  expect_in "$work/out" "job finished at"
+  # The killed leader's election and its successor's (at least).
+  grep -qE 'leader elections ([2-9]|[1-9][0-9]+)$' "$work/out" || fail "fewer than 2 elections"
+  expect_in "$work/out" "exactly once: OK (300000 records)"
   cat "$work/out"
 }
 

@@ -10,7 +10,11 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
+#include <string>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 #include "tools/cli_common.h"
 #include "tools/corpus.h"
@@ -29,7 +33,14 @@ constexpr int kSourceParallelism = 2;
 constexpr int kParallelism = 4;
 constexpr int kSlotsPerTaskManager = 2;
 constexpr int kTaskManagersMax = 64;
+constexpr int kJobManagersMax = 3;
 constexpr int64_t kWaitPollMs = 50;
+// A killed leader's replacement starts this long after the kill: longer than the lease (1 s,
+// LeaderElectionConfig), so that a standby has taken over; the replacement then stands by.
+constexpr double kJobManagerReplacementDelayS = 2.0;
+// Once the job has ended, how long the other JobManagers get to find its result and exit on their
+// own (a standby checks once per lease renew interval, 200 ms) before StopAll stops them.
+constexpr int64_t kStandbyExitWaitMs = 2'000;
 constexpr int kLogTailLines = 15;
 
 // A CLI11 check that the text is a finite number, > 0 if `positive`, else >= 0. (CLI11's own
@@ -105,23 +116,98 @@ void KillTaskManager(LocalCluster& cluster, Clock::time_point start) {
   if (!killed.ok()) PrintError(fmt::format("restarting {}: {}", victim, killed.message()));
 }
 
-// Waits for the JobManager to exit, killing a TaskManager on the way if asked. Returns the
-// JobManager's wait status, or an error when the store died or the timeout passed.
-Result<int> WaitForJobManager(LocalCluster& cluster, const ClusterCommands::Options& options,
-                              Clock::time_point start) {
-  bool kill_pending = options.kill_after_s >= 0;
+// SIGKILLs the JobManager that leads (the latest "jobmanager.elected" event in the JobManager
+// logs); its replacement starts kJobManagerReplacementDelayS later, after the lease has run out,
+// so that a standby takes over. Returns the killed id, or nullopt, having killed nothing, if
+// there is no leader to kill yet: none elected, or it has just exited on its own (the caller's
+// next PollJobManagerExits reports that).
+std::optional<std::string> KillLeaderJobManager(LocalCluster& cluster, Clock::time_point start) {
+  const std::optional<Election> leader = LatestElectionInLogs(cluster.JobManagerLogs());
+  if (!leader) return std::nullopt;
+  const double at_s = SecondsSince(start);
+  Status killed = cluster.KillJobManager(leader->holder);
+  if (!killed.ok()) return std::nullopt;
+  fmt::print("killed jobmanager {} (leader, epoch {}) at {:.1f} s; its replacement starts in {:g} s\n",
+             leader->holder, leader->epoch, at_s, kJobManagerReplacementDelayS);
+  std::fflush(stdout);
+  return leader->holder;
+}
+
+// The kills asked for that have not happened yet.
+struct PendingKills {
+  bool taskmanager = false;
+  bool jobmanager = false;
+};
+
+// What the "job finished" line begins with: "no kill: " if a kill asked for did not happen (naming
+// which if both were asked for and one did happen), "" otherwise.
+std::string_view NoKillPrefix(const ClusterCommands::Options& options,
+                              const PendingKills& pending) {
+  if (!pending.taskmanager && !pending.jobmanager) return "";
+  const bool both_asked =
+      options.kill_taskmanager_after_s >= 0 && options.kill_jobmanager_after_s >= 0;
+  if (both_asked && pending.taskmanager != pending.jobmanager) {
+    return pending.taskmanager ? "no taskmanager kill: " : "no jobmanager kill: ";
+  }
+  return "no kill: ";
+}
+
+// How the job ended: the JobManager exit that ended the wait and whether the job finished.
+struct JobEnd {
+  bool finished = false;  // that JobManager exited cleanly and the store records FINISHED
+  LocalCluster::JobManagerExit jobmanager;
+};
+
+// Whether a JobManager exit ends the job: it exited cleanly with the job FINISHED on the store, the
+// job is recorded FAILED, or no JobManager is left. Otherwise (a standby or a deposed leader
+// exited while another may still lead) the job goes on.
+std::optional<JobEnd> JobEndedBy(const LocalCluster& cluster,
+                                 const LocalCluster::JobManagerExit& exit) {
+  const std::optional<std::string> result = cluster.RecordedJobResult();
+  const bool recorded_finished = result && FirstLine(*result) == "FINISHED";
+  if (ExitedCleanly(exit.wait_status) && recorded_finished) return JobEnd{true, exit};
+  if ((result && !recorded_finished) || cluster.RunningJobManagers() == 0) {
+    return JobEnd{false, exit};
+  }
+  return std::nullopt;
+}
+
+// Waits until a JobManager exit ends the job (JobEndedBy), killing a TaskManager and/or the
+// leading JobManager on the way if asked. kUnavailable when the store died, kDeadlineExceeded when
+// the timeout passed.
+Result<JobEnd> WaitForJob(LocalCluster& cluster, const ClusterCommands::Options& options,
+                          Clock::time_point start) {
+  PendingKills pending{options.kill_taskmanager_after_s >= 0, options.kill_jobmanager_after_s >= 0};
+  std::optional<std::string> killed_jobmanager;  // its replacement is still to start
+  double replacement_due_s = 0;
   for (;;) {
-    if (std::optional<int> wait_status = cluster.PollJobManager()) {
-      const char* verb = ExitedCleanly(*wait_status) ? "finished" : "ended";
-      fmt::print("{}job {} at {:.1f} s\n", kill_pending ? "no kill: " : "", verb,
-                 SecondsSince(start));
-      return *wait_status;
+    for (const LocalCluster::JobManagerExit& exit : cluster.PollJobManagerExits()) {
+      std::optional<JobEnd> end = JobEndedBy(cluster, exit);
+      if (end) {
+        fmt::print("{}job {} at {:.1f} s\n", NoKillPrefix(options, pending),
+                   end->finished ? "finished" : "ended", SecondsSince(start));
+        return std::move(end).value();
+      }
+      PrintWarning(fmt::format("{} exited on its own ({}) before the job ended; see {}", exit.id,
+                               DescribeWaitStatus(exit.wait_status), exit.log_path));
     }
     for (const std::string& message : cluster.PollUnexpectedExits()) PrintWarning(message);
     if (!cluster.StoreRunning()) return UnavailableError("the store process is gone");
-    if (kill_pending && SecondsSince(start) >= options.kill_after_s) {
-      kill_pending = false;
+    if (pending.taskmanager && SecondsSince(start) >= options.kill_taskmanager_after_s) {
+      pending.taskmanager = false;
       KillTaskManager(cluster, start);
+    }
+    if (pending.jobmanager && SecondsSince(start) >= options.kill_jobmanager_after_s) {
+      killed_jobmanager = KillLeaderJobManager(cluster, start);
+      if (killed_jobmanager) {
+        pending.jobmanager = false;
+        replacement_due_s = SecondsSince(start) + kJobManagerReplacementDelayS;
+      }
+    }
+    if (killed_jobmanager && SecondsSince(start) >= replacement_due_s) {
+      Status started = cluster.StartJobManager(*killed_jobmanager);
+      if (!started.ok()) PrintError(fmt::format("restarting {}: {}", *killed_jobmanager, started.message()));
+      killed_jobmanager.reset();
     }
     if (SecondsSince(start) >= options.timeout_s) {
       return DeadlineExceededError(
@@ -131,12 +217,43 @@ Result<int> WaitForJobManager(LocalCluster& cluster, const ClusterCommands::Opti
   }
 }
 
-void PrintJobManagerCounts(const std::string& log_path) {
-  auto log = ReadWholeFile(log_path);
-  if (!log.ok()) return PrintWarning(log.status().message());
-  fmt::print("jobmanager: checkpoints completed {}, restarts {}\n",
-             CountEvents(log.value(), "checkpoint.completed"),
-             CountEvents(log.value(), "job.restarting"));
+// Once the job has ended: gives the JobManagers still running (standbys) up to kStandbyExitWaitMs
+// to find the recorded result and exit. If the job finished, warns about any that exits uncleanly
+// (if it failed, they all exit with its failure).
+void WaitForStandbys(LocalCluster& cluster, bool job_finished) {
+  for (int64_t waited_ms = 0; cluster.RunningJobManagers() > 0 && waited_ms < kStandbyExitWaitMs;
+       waited_ms += kWaitPollMs) {
+    SleepMs(kWaitPollMs);
+    for (const LocalCluster::JobManagerExit& exit : cluster.PollJobManagerExits()) {
+      if (!job_finished || ExitedCleanly(exit.wait_status)) continue;
+      PrintWarning(fmt::format("{} exited with {}; see {}", exit.id,
+                               DescribeWaitStatus(exit.wait_status), exit.log_path));
+    }
+  }
+}
+
+// Checkpoints and restarts summed over every JobManager log (killed ones included: each
+// checkpoint completes under one leader); with several JobManagers, also the leader elections.
+void PrintJobManagerCounts(const std::vector<std::string>& log_paths, int jobmanagers) {
+  int checkpoints = 0;
+  int restarts = 0;
+  int elections = 0;
+  for (const std::string& path : log_paths) {
+    auto log = ReadWholeFile(path);
+    if (!log.ok()) {
+      PrintWarning(log.status().message());
+      continue;
+    }
+    checkpoints += CountEvents(log.value(), "checkpoint.completed");
+    restarts += CountEvents(log.value(), "job.restarting");
+    elections += CountEvents(log.value(), "jobmanager.elected");
+  }
+  if (jobmanagers == 1) {
+    fmt::print("jobmanager: checkpoints completed {}, restarts {}\n", checkpoints, restarts);
+  } else {
+    fmt::print("jobmanagers: checkpoints completed {}, restarts {}, leader elections {}\n",
+               checkpoints, restarts, elections);
+  }
 }
 
 // Copies the committed output into `output_dir` and checks it; returns whether it is exactly once.
@@ -173,6 +290,12 @@ Status ValidateOptions(const ClusterCommands::Options& options) {
     return InvalidArgumentError(fmt::format(
         "unknown job '{}'; the only job `cluster local` runs is wordcount", options.job));
   }
+  if (options.kill_jobmanager_after_s >= 0 && options.jobmanagers < 2) {
+    return InvalidArgumentError(fmt::format(
+        "--kill-jobmanager-after needs a standby JobManager to take over: use --jobmanagers 2 or "
+        "more (got {})",
+        options.jobmanagers));
+  }
   // The JobManager shares slots between chains, so the job needs as many slots as its widest chain
   // and waits (until --timeout) for them; better to say so up front.
   const int slots = options.taskmanagers * kSlotsPerTaskManager;
@@ -189,26 +312,36 @@ Status ValidateOptions(const ClusterCommands::Options& options) {
 // Runs the cluster in `work_dir` and returns the exit code.
 int RunInWorkDir(const ClusterCommands::Options& options, const std::string& input,
                  const std::string& work_dir) {
-  LocalCluster cluster(LocalClusterConfig{work_dir, options.taskmanagers, kSlotsPerTaskManager,
-                                          kSourceParallelism, kParallelism, options.source_rate});
+  LocalCluster cluster(LocalClusterConfig{work_dir, options.jobmanagers, options.taskmanagers,
+                                          kSlotsPerTaskManager, kSourceParallelism, kParallelism,
+                                          options.source_rate});
   Status written = WritePartitions(cluster.StoreRoot(), input);
   if (!written.ok()) return FailedRun(written.message());
-  fmt::print("cluster: store, jobmanager and {} taskmanagers on 127.0.0.1; work directory {}\n",
-             options.taskmanagers, work_dir);
+  const std::string jobmanagers =
+      options.jobmanagers == 1 ? "jobmanager" : fmt::format("{} jobmanagers", options.jobmanagers);
+  fmt::print("cluster: store, {} and {} taskmanagers on 127.0.0.1; work directory {}\n",
+             jobmanagers, options.taskmanagers, work_dir);
   std::fflush(stdout);
   Status started = cluster.Start();
   if (!started.ok()) return FailedRun(started.message());
 
-  Result<int> jobmanager = WaitForJobManager(cluster, options, Clock::now());
+  Result<JobEnd> end = WaitForJob(cluster, options, Clock::now());
+  if (end.ok()) WaitForStandbys(cluster, end->finished);
   cluster.StopAll();
-  const bool finished = jobmanager.ok() && ExitedCleanly(jobmanager.value());
-  if (!jobmanager.ok()) {
-    PrintError(jobmanager.status().message());
+  const bool finished = end.ok() && end->finished;
+  if (!end.ok()) {
+    PrintError(end.status().message());
   } else if (!finished) {
-    PrintError("the job failed: jobmanager " + DescribeWaitStatus(jobmanager.value()));
-    PrintLogTail(cluster.JobManagerLog());
+    const LocalCluster::JobManagerExit& exit = end->jobmanager;
+    PrintError(
+        ExitedCleanly(exit.wait_status)
+            ? fmt::format("the job did not finish: {} exited cleanly, but no FINISHED job "
+                          "result is recorded on the store",
+                          exit.id)
+            : fmt::format("the job failed: {} {}", exit.id, DescribeWaitStatus(exit.wait_status)));
+    PrintLogTail(exit.log_path);
   }
-  PrintJobManagerCounts(cluster.JobManagerLog());
+  PrintJobManagerCounts(cluster.JobManagerLogs(), options.jobmanagers);
   const bool exactly_once =
       CollectAndVerify(cluster.StoreRoot() + "/output/committed", options.output_dir, input);
   return finished && exactly_once ? kExitOk : kExitFailed;
@@ -226,7 +359,7 @@ ClusterCommands::ClusterCommands(CLI::App& root) {
   CLI::App* cluster = root.add_subcommand("cluster", "Run a job on real processes");
   cluster->require_subcommand(1);
   local_ = cluster->add_subcommand("local",
-                                   "Run a job on a store, a JobManager and N "
+                                   "Run a job on a store, JobManagers and N "
                                    "TaskManagers, all processes on 127.0.0.1");
   local_->add_option("job", options_.job, "The job to run (wordcount)")
       ->required()
@@ -236,15 +369,26 @@ ClusterCommands::ClusterCommands(CLI::App& root) {
       ->required()
       ->type_name("N")
       ->check(CLI::Range(1, kTaskManagersMax));
+  local_
+      ->add_option("--jobmanagers", options_.jobmanagers,
+                   "JobManager processes (default 1); one leads, the others stand by")
+      ->type_name("N")
+      ->check(CLI::Range(1, kJobManagersMax));
   local_->add_option("--input", options_.input_path, "Input file (default: the fortunes corpus)")
       ->type_name("FILE");
   local_->add_option("--output", options_.output_dir, "Copy the committed output into DIR")
       ->required()
       ->type_name("DIR");
   local_
-      ->add_option("--kill-taskmanager-after", options_.kill_after_s,
+      ->add_option("--kill-taskmanager-after", options_.kill_taskmanager_after_s,
                    "SIGKILL a TaskManager running tasks (taskmanager-1 first) after SECONDS, "
                    "then start a replacement with the same id")
+      ->type_name("SECONDS")
+      ->check(NumberCheck(/*positive=*/false));
+  local_
+      ->add_option("--kill-jobmanager-after", options_.kill_jobmanager_after_s,
+                   "SIGKILL the leading JobManager after SECONDS, then start a replacement with "
+                   "the same id (needs --jobmanagers 2 or more)")
       ->type_name("SECONDS")
       ->check(NumberCheck(/*positive=*/false));
   local_

@@ -1,6 +1,7 @@
 // `sluice cluster local wordcount ...`: runs word count on real OS processes on 127.0.0.1 (see
-// local_cluster.h), optionally kills a TaskManager mid-run, then checks the committed output for
-// exactly-once results itself (exactly_once.h).
+// local_cluster.h), with one or more JobManagers (leader election), optionally kills a TaskManager
+// and/or the leading JobManager mid-run, then checks the committed output for exactly-once results
+// itself (exactly_once.h).
 #pragma once
 
 #include <cstdint>
@@ -25,11 +26,13 @@ class ClusterCommands {
 
   struct Options {
     std::string job;
+    int jobmanagers = 1;
     int taskmanagers = 0;
     std::string input_path;
     std::string output_dir;
-    double kill_after_s = -1;  // < 0: no kill
-    int64_t source_rate = 0;   // records per second over all sources; 0 = unthrottled
+    double kill_taskmanager_after_s = -1;  // < 0: no kill
+    double kill_jobmanager_after_s = -1;   // < 0: no kill; needs jobmanagers >= 2
+    int64_t source_rate = 0;               // records per second over all sources; 0 = unthrottled
     double timeout_s = 600;
     bool keep_work_dir = false;
   };

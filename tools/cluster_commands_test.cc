@@ -48,5 +48,37 @@ TEST(RunningTasksInLogTest, CountsStartedMinusEnded) {
   EXPECT_EQ(RunningTasksInLog(""), 0);
 }
 
+TEST(LatestElectionTest, TakesTheHighestEpochOverAllLogs) {
+  const std::string jm1 =
+      "[t] jobmanager-1 info jobmanager.elected: jobmanager-1 epoch 1\n"
+      "[t] jobmanager-1 info checkpoint.completed: 1\n";
+  const std::string jm1_replacement =
+      "[t] jobmanager-1 info jobmanager.elected: jobmanager-1 epoch 3\n";
+  const std::string jm2 =
+      "[t] jobmanager-2 info jobmanager.elected: jobmanager-2 epoch 2\n"
+      "[t] jobmanager-2 warning jobmanager.leadership_lost: jobmanager-2 epoch 2: taken over\n";
+  const std::optional<Election> latest = LatestElectionInLogText({jm1, jm2, jm1_replacement});
+  ASSERT_TRUE(latest.has_value());
+  EXPECT_EQ(latest->holder, "jobmanager-1");
+  EXPECT_EQ(latest->epoch, 3);
+
+  const std::optional<Election> lone =
+      LatestElectionInLogText({"[t] jobmanager info jobmanager.elected: jobmanager epoch 7"});
+  ASSERT_TRUE(lone.has_value());
+  EXPECT_EQ(lone->holder, "jobmanager");
+  EXPECT_EQ(lone->epoch, 7);
+}
+
+TEST(LatestElectionTest, IgnoresOtherAndMalformedLines) {
+  EXPECT_EQ(LatestElectionInLogText({}), std::nullopt);
+  EXPECT_EQ(LatestElectionInLogText({"[t] jobmanager-1 info jobmanager.started: epoch 1\n"}),
+            std::nullopt);
+  const std::string malformed =
+      "[t] jm info jobmanager.elected: jobmanager-1 epoch \n"  // cut short
+      "[t] jm info jobmanager.elected: epoch 4\n"              // no holder
+      "[t] jm info jobmanager.elected: jobmanager-2 epoch x\n";
+  EXPECT_EQ(LatestElectionInLogText({malformed}), std::nullopt);
+}
+
 }  // namespace
 }  // namespace sluice::tools

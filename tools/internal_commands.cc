@@ -61,6 +61,10 @@ InternalCommands::InternalCommands(CLI::App& root) {
   jobmanager_->add_option("--root", root_dir_, "Runtime root directory")->required();
   AddPortOption(jobmanager_, "--port", &port_, "Listening port");
   AddPortOption(jobmanager_, "--store-port", &store_port_, "Store port on 127.0.0.1");
+  jobmanager_
+      ->add_option("--id", id_,
+                   "Candidate id in the leader election (unique among the cluster's JobManagers)")
+      ->required();
   jobmanager_->add_option("--source-parallelism", source_parallelism_)->check(CLI::Range(1, 64));
   jobmanager_->add_option("--parallelism", parallelism_)->check(CLI::Range(1, 128));
   jobmanager_->add_option("--source-rate", source_rate_)->check(CLI::Range(int64_t{0}, INT64_MAX));
@@ -72,7 +76,11 @@ InternalCommands::InternalCommands(CLI::App& root) {
   taskmanager_ = internal->add_subcommand("taskmanager", "Run one TaskManager");
   taskmanager_->add_option("--root", root_dir_, "Runtime root directory")->required();
   taskmanager_->add_option("--id", id_, "TaskManager id")->required();
-  AddPortOption(taskmanager_, "--jobmanager-port", &jobmanager_port_, "JobManager port");
+  taskmanager_
+      ->add_option("--jobmanager-port", jobmanager_ports_,
+                   "A JobManager's port on 127.0.0.1; repeat it for every JobManager")
+      ->required()
+      ->check(CLI::Range(1, 65535));
   AddPortOption(taskmanager_, "--data-port", &data_port_, "Data-plane listening port");
   AddPortOption(taskmanager_, "--store-port", &store_port_, "Store port on 127.0.0.1");
   taskmanager_->add_option("--slots", slots_)->check(CLI::Range(1, 64));
@@ -102,14 +110,16 @@ int InternalCommands::RunJobManagerProcess() const {
   config.job.source_records_per_second = source_rate_;
   config.services = LoopbackServices(store_port_);
   config.min_taskmanagers = min_taskmanagers_;
-  return RunHost("jobmanager", root_dir_,
-                 [&config](Host& host) { return RunJobManager(host, config); });
+  config.leader_election.candidate_id = id_;
+  return RunHost(id_, root_dir_, [&config](Host& host) { return RunJobManager(host, config); });
 }
 
 int InternalCommands::RunTaskManagerProcess() const {
   TaskManagerConfig config;
   config.id = id_;
-  config.job_managers = {Address{kLoopback, static_cast<uint16_t>(jobmanager_port_)}};
+  for (int port : jobmanager_ports_) {
+    config.job_managers.push_back(Address{kLoopback, static_cast<uint16_t>(port)});
+  }
   config.data_address = Address{kLoopback, static_cast<uint16_t>(data_port_)};
   config.slots = slots_;
   config.services = LoopbackServices(store_port_);

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -32,9 +33,9 @@ class InternalCommands {
   std::string root_dir_;  // the runtime's root directory
   int port_ = 0;          // store or jobmanager listening port
   int store_port_ = 0;
-  int jobmanager_port_ = 0;
+  std::vector<int> jobmanager_ports_;  // every JobManager that may lead
   int data_port_ = 0;
-  std::string id_;
+  std::string id_;  // TaskManager id, or JobManager candidate id
   int slots_ = 2;
   int source_parallelism_ = 2;
   int parallelism_ = 4;

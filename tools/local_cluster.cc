@@ -2,10 +2,12 @@
 
 #include <fmt/core.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <cassert>
 #include <utility>
 
+#include "engine/jobmanager/job_manager.h"
 #include "tools/file_util.h"
 #include "tools/log_scan.h"
 #include "tools/process.h"
@@ -17,9 +19,20 @@ constexpr int64_t kStorePollMs = 20;
 
 std::string TaskManagerId(int index) { return fmt::format("taskmanager-{}", index + 1); }
 
+// A lone JobManager keeps the plain name (its log is logs/jobmanager.log, as before HA).
+std::string JobManagerId(int index, int count) {
+  return count == 1 ? std::string("jobmanager") : fmt::format("jobmanager-{}", index + 1);
+}
+
+std::string LogPath(const std::string& log_dir, const std::string& id, int incarnation) {
+  return incarnation == 0 ? fmt::format("{}/{}.log", log_dir, id)
+                          : fmt::format("{}/{}.replacement-{}.log", log_dir, id, incarnation);
+}
+
 }  // namespace
 
 LocalCluster::LocalCluster(LocalClusterConfig config) : config_(std::move(config)) {
+  assert(config_.jobmanagers >= 1);
   assert(config_.taskmanagers >= 1);
   assert(!config_.work_dir.empty());
 }
@@ -28,43 +41,64 @@ LocalCluster::~LocalCluster() {
   for (Child& tm : taskmanagers_) {
     if (tm.running) Reap(&tm, SignalAndWait(tm.pid, SIGKILL));
   }
-  if (jobmanager_.running) Reap(&jobmanager_, SignalAndWait(jobmanager_.pid, SIGKILL));
+  for (Child& jm : jobmanagers_) {
+    if (jm.running) Reap(&jm, SignalAndWait(jm.pid, SIGKILL));
+  }
   if (store_.running) Reap(&store_, SignalAndWait(store_.pid, SIGKILL));
 }
 
 std::string LocalCluster::StoreRoot() const { return config_.work_dir + "/store"; }
 std::string LocalCluster::LogDir() const { return config_.work_dir + "/logs"; }
 
+LocalCluster::Child LocalCluster::MakeJobManager(int index, int incarnation) const {
+  Child jm;
+  jm.name = JobManagerId(index, config_.jobmanagers);
+  jm.log_path = LogPath(LogDir(), jm.name, incarnation);
+  jm.args = {"internal",
+             "jobmanager",
+             "--root",
+             fmt::format("{}/{}", config_.work_dir, jm.name),
+             "--id",
+             jm.name,
+             "--port",
+             std::to_string(jobmanager_ports_[index]),
+             "--store-port",
+             std::to_string(store_port_),
+             "--source-parallelism",
+             std::to_string(config_.source_parallelism),
+             "--parallelism",
+             std::to_string(config_.parallelism),
+             "--source-rate",
+             std::to_string(config_.source_records_per_second),
+             "--min-taskmanagers",
+             std::to_string(config_.taskmanagers)};
+  return jm;
+}
+
 LocalCluster::Child LocalCluster::MakeTaskManager(const std::string& id, uint16_t data_port,
                                                   int incarnation) const {
   Child tm;
   tm.name = id;
-  tm.log_path = incarnation == 0
-                    ? fmt::format("{}/{}.log", LogDir(), id)
-                    : fmt::format("{}/{}.replacement-{}.log", LogDir(), id, incarnation);
-  tm.args = {"internal",
-             "taskmanager",
-             "--root",
-             fmt::format("{}/{}", config_.work_dir, id),
-             "--id",
-             id,
-             "--jobmanager-port",
-             std::to_string(jobmanager_port_),
-             "--data-port",
-             std::to_string(data_port),
-             "--store-port",
-             std::to_string(store_port_),
-             "--slots",
-             std::to_string(config_.slots_per_taskmanager)};
+  tm.log_path = LogPath(LogDir(), id, incarnation);
+  tm.args = {
+      "internal", "taskmanager", "--root", fmt::format("{}/{}", config_.work_dir, id), "--id", id};
+  for (uint16_t port : jobmanager_ports_) {
+    tm.args.insert(tm.args.end(), {"--jobmanager-port", std::to_string(port)});
+  }
+  tm.args.insert(tm.args.end(), {"--data-port", std::to_string(data_port), "--store-port",
+                                 std::to_string(store_port_), "--slots",
+                                 std::to_string(config_.slots_per_taskmanager)});
   return tm;
 }
 
 Status LocalCluster::Start() {
   assert(!store_.running && "Start is called once");
   RETURN_IF_ERROR(CreateDirectories(LogDir()));
-  ASSIGN_OR_RETURN(std::vector<uint16_t> ports, PickFreePorts(2 + config_.taskmanagers));
+  ASSIGN_OR_RETURN(std::vector<uint16_t> ports,
+                   PickFreePorts(1 + config_.jobmanagers + config_.taskmanagers));
   store_port_ = ports[0];
-  jobmanager_port_ = ports[1];
+  jobmanager_ports_.assign(ports.begin() + 1, ports.begin() + 1 + config_.jobmanagers);
+  const int first_data_port = 1 + config_.jobmanagers;
 
   store_.name = "store";
   store_.log_path = LogDir() + "/store.log";
@@ -73,28 +107,13 @@ Status LocalCluster::Start() {
   RETURN_IF_ERROR(StartChild(&store_));
   RETURN_IF_ERROR(WaitForStore());
 
-  jobmanager_.name = "jobmanager";
-  jobmanager_.log_path = LogDir() + "/jobmanager.log";
-  jobmanager_.args = {"internal",
-                      "jobmanager",
-                      "--root",
-                      config_.work_dir + "/jobmanager",
-                      "--port",
-                      std::to_string(jobmanager_port_),
-                      "--store-port",
-                      std::to_string(store_port_),
-                      "--source-parallelism",
-                      std::to_string(config_.source_parallelism),
-                      "--parallelism",
-                      std::to_string(config_.parallelism),
-                      "--source-rate",
-                      std::to_string(config_.source_records_per_second),
-                      "--min-taskmanagers",
-                      std::to_string(config_.taskmanagers)};
-  RETURN_IF_ERROR(StartChild(&jobmanager_));
+  for (int i = 0; i < config_.jobmanagers; ++i) {
+    jobmanagers_.push_back(MakeJobManager(i, 0));
+    RETURN_IF_ERROR(StartChild(&jobmanagers_.back()));
+  }
 
   for (int i = 0; i < config_.taskmanagers; ++i) {
-    taskmanagers_.push_back(MakeTaskManager(TaskManagerId(i), ports[2 + i], 0));
+    taskmanagers_.push_back(MakeTaskManager(TaskManagerId(i), ports[first_data_port + i], 0));
     RETURN_IF_ERROR(StartChild(&taskmanagers_.back()));
   }
   return Status::Ok();
@@ -128,11 +147,27 @@ void LocalCluster::Reap(Child* child, int wait_status) {
   child->wait_status = wait_status;
 }
 
-std::optional<int> LocalCluster::PollJobManager() {
-  if (!jobmanager_.running) return jobmanager_.wait_status;
-  auto wait_status = PollExit(jobmanager_.pid);
-  if (wait_status) Reap(&jobmanager_, *wait_status);
-  return wait_status;
+std::vector<LocalCluster::JobManagerExit> LocalCluster::PollJobManagerExits() {
+  for (Child& jm : jobmanagers_) {
+    if (!jm.running) continue;
+    if (auto wait_status = PollExit(jm.pid)) {
+      Reap(&jm, *wait_status);
+      jobmanager_exits_.push_back(JobManagerExit{jm.name, *wait_status, jm.log_path});
+    }
+  }
+  return std::exchange(jobmanager_exits_, {});
+}
+
+int LocalCluster::RunningJobManagers() const {
+  int running = 0;
+  for (const Child& jm : jobmanagers_) running += jm.running ? 1 : 0;
+  return running;
+}
+
+std::optional<std::string> LocalCluster::RecordedJobResult() const {
+  auto text = ReadWholeFile(StoreRoot() + "/" + kJobResultPath);
+  if (!text.ok()) return std::nullopt;
+  return std::move(text).value();
 }
 
 std::vector<std::string> LocalCluster::PollUnexpectedExits() {
@@ -165,17 +200,50 @@ Status LocalCluster::KillAndReplaceTaskManager(const std::string& id) {
   }
   if (victim == nullptr) return NotFoundError(fmt::format("no TaskManager named {}", id));
   if (victim->running) Reap(victim, SignalAndWait(victim->pid, SIGKILL));
-  retired_logs_.push_back(victim->log_path);
+  retired_taskmanager_logs_.push_back(victim->log_path);
   // A new data port: the old one may linger in TIME_WAIT, and peers must notice the change.
   ASSIGN_OR_RETURN(std::vector<uint16_t> ports, PickFreePorts(1));
-  *victim = MakeTaskManager(id, ports[0], ++replacements_);
+  *victim = MakeTaskManager(id, ports[0], ++taskmanager_replacements_);
   return StartChild(victim);
 }
 
+Status LocalCluster::KillJobManager(const std::string& id) {
+  for (size_t index = 0; index < jobmanagers_.size(); ++index) {
+    Child& victim = jobmanagers_[index];
+    if (victim.name != id) continue;
+    if (!victim.running) return FailedPreconditionError(id + " is not running");
+    const int wait_status = SignalAndWait(victim.pid, SIGKILL);
+    Reap(&victim, wait_status);
+    if (!WIFSIGNALED(wait_status) || WTERMSIG(wait_status) != SIGKILL) {
+      // It exited on its own just before the signal (e.g. the job had just finished).
+      jobmanager_exits_.push_back(JobManagerExit{victim.name, wait_status, victim.log_path});
+      return FailedPreconditionError(
+          fmt::format("{} had already exited ({})", id, DescribeWaitStatus(wait_status)));
+    }
+    retired_jobmanager_logs_.push_back(victim.log_path);
+    victim = MakeJobManager(static_cast<int>(index), ++jobmanager_replacements_);
+    return Status::Ok();
+  }
+  return NotFoundError(fmt::format("no JobManager named {}", id));
+}
+
+Status LocalCluster::StartJobManager(const std::string& id) {
+  for (Child& jm : jobmanagers_) {
+    if (jm.name != id) continue;
+    return jm.running ? Status::Ok() : StartChild(&jm);
+  }
+  return NotFoundError(fmt::format("no JobManager named {}", id));
+}
+
 void LocalCluster::StopAll() {
-  // The JobManager first (if still running), so that it does not react to the TaskManagers going
+  // The JobManagers first (if still running), so that they do not react to the TaskManagers going
   // away; then the TaskManagers; the store last, as the others may write to it until they stop.
-  if (jobmanager_.running) Reap(&jobmanager_, TerminateAndWait(jobmanager_.pid, kStopGraceMs));
+  for (Child& jm : jobmanagers_) {
+    if (jm.running) kill(jm.pid, SIGTERM);
+  }
+  for (Child& jm : jobmanagers_) {
+    if (jm.running) Reap(&jm, TerminateAndWait(jm.pid, kStopGraceMs));
+  }
   for (Child& tm : taskmanagers_) {
     if (tm.running) kill(tm.pid, SIGTERM);
   }
@@ -186,8 +254,14 @@ void LocalCluster::StopAll() {
 }
 
 std::vector<std::string> LocalCluster::TaskManagerLogs() const {
-  std::vector<std::string> logs = retired_logs_;
+  std::vector<std::string> logs = retired_taskmanager_logs_;
   for (const Child& tm : taskmanagers_) logs.push_back(tm.log_path);
+  return logs;
+}
+
+std::vector<std::string> LocalCluster::JobManagerLogs() const {
+  std::vector<std::string> logs = retired_jobmanager_logs_;
+  for (const Child& jm : jobmanagers_) logs.push_back(jm.log_path);
   return logs;
 }
 

@@ -1,8 +1,9 @@
-// LocalCluster: the OS processes of `sluice cluster local` on 127.0.0.1 — one store, one
-// JobManager and N TaskManagers, each this same binary started with `sluice internal ...`. The
-// object owns the children: its destructor SIGKILLs and reaps any still running, so no error path
-// leaks a process. Single-threaded; calls never block for long (Start waits for the store to
-// listen, StopAll for the children to exit).
+// LocalCluster: the OS processes of `sluice cluster local` on 127.0.0.1 — one store, one or more
+// JobManagers (one leads, the others stand by; see engine/jobmanager/leader_election.h) and N
+// TaskManagers, each this same binary started with `sluice internal ...`. The object owns the
+// children: its destructor SIGKILLs and reaps any still running, so no error path leaks a process.
+// Single-threaded; calls never block for long (Start waits for the store to listen, StopAll for
+// the children to exit).
 #pragma once
 
 #include <sys/types.h>
@@ -18,6 +19,7 @@ namespace sluice::tools {
 
 struct LocalClusterConfig {
   std::string work_dir;  // fresh, exists; children's root directories and logs go under it
+  int jobmanagers = 1;   // "jobmanager" if 1, else jobmanager-1..N
   int taskmanagers = 1;
   int slots_per_taskmanager = 2;
   int source_parallelism = 2;
@@ -41,15 +43,28 @@ class LocalCluster {
   std::string StoreRoot() const;
   std::string LogDir() const;
 
-  // Starts the store (and waits until it accepts connections), the JobManager and the
-  // TaskManagers taskmanager-1..N. kIoError / kUnavailable naming the process that failed.
+  // Starts the store (and waits until it accepts connections), the JobManagers (each on a port
+  // of its own, with its name as candidate id) and the TaskManagers taskmanager-1..N (given every
+  // JobManager's port). kIoError / kUnavailable naming the process that failed.
   Status Start();
 
-  // The JobManager's wait status once it has exited, nullopt while it runs.
-  std::optional<int> PollJobManager();
-  // Messages for children other than the JobManager that exited on their own since the last call.
+  // A JobManager that exited on its own.
+  struct JobManagerExit {
+    std::string id;
+    int wait_status = 0;
+    std::string log_path;
+  };
+  // The JobManagers that exited on their own since the last call (not one that
+  // KillJobManager killed).
+  std::vector<JobManagerExit> PollJobManagerExits();
+  int RunningJobManagers() const;
+  // Messages for the store and TaskManagers that exited on their own since the last call.
   std::vector<std::string> PollUnexpectedExits();
   bool StoreRunning() const { return store_.running; }
+
+  // The job result the leader recorded on the store (engine/jobmanager/job_manager.h:
+  // "FINISHED\n" or "FAILED\n<reason>"), nullopt if none is recorded (or it cannot be read).
+  std::optional<std::string> RecordedJobResult() const;
 
   // The first TaskManager (taskmanager-1, -2, ...) whose log shows a task running, or
   // "taskmanager-1" if none does. The JobManager may deploy before every TaskManager registered,
@@ -59,13 +74,22 @@ class LocalCluster {
   // SIGKILLs TaskManager `id` and starts a replacement with the same id on a new data port.
   Status KillAndReplaceTaskManager(const std::string& id);
 
-  // SIGTERM (then SIGKILL after kStopGraceMs) to every child still running, the JobManager first
+  // SIGKILLs JobManager `id` and prepares its replacement (same id, same port: the one the
+  // TaskManagers know), not started yet: StartJobManager starts it. kFailedPrecondition if `id`
+  // had already exited on its own (PollJobManagerExits reports that exit).
+  Status KillJobManager(const std::string& id);
+  // Starts JobManager `id` if it is not running (a killed one's replacement). With the same
+  // candidate id it takes the lease over at once if its predecessor still holds it.
+  Status StartJobManager(const std::string& id);
+
+  // SIGTERM (then SIGKILL after kStopGraceMs) to every child still running, the JobManagers first
   // and the store last; reaps them all.
   void StopAll();
 
   // Every TaskManager log written so far, including those of killed TaskManagers.
   std::vector<std::string> TaskManagerLogs() const;
-  std::string JobManagerLog() const { return jobmanager_.log_path; }
+  // Every JobManager log written so far, including those of killed JobManagers.
+  std::vector<std::string> JobManagerLogs() const;
 
  private:
   struct Child {
@@ -79,17 +103,21 @@ class LocalCluster {
 
   Status StartChild(Child* child);
   Status WaitForStore();
+  Child MakeJobManager(int index, int incarnation) const;
   Child MakeTaskManager(const std::string& id, uint16_t data_port, int incarnation) const;
   void Reap(Child* child, int wait_status);
 
   LocalClusterConfig config_;
   uint16_t store_port_ = 0;
-  uint16_t jobmanager_port_ = 0;
+  std::vector<uint16_t> jobmanager_ports_;  // by JobManager index
   Child store_;
-  Child jobmanager_;
+  std::vector<Child> jobmanagers_;
   std::vector<Child> taskmanagers_;
-  std::vector<std::string> retired_logs_;  // logs of TaskManagers that were killed
-  int replacements_ = 0;
+  std::vector<JobManagerExit> jobmanager_exits_;       // not yet returned by PollJobManagerExits
+  std::vector<std::string> retired_jobmanager_logs_;   // logs of JobManagers that were killed
+  std::vector<std::string> retired_taskmanager_logs_;  // logs of TaskManagers that were killed
+  int jobmanager_replacements_ = 0;
+  int taskmanager_replacements_ = 0;
 };
 
 }  // namespace sluice::tools

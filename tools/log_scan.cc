@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 
 #include "tools/cli_common.h"
 #include "tools/file_util.h"
@@ -60,19 +61,48 @@ void AddLine(std::string_view line, std::map<std::string, int64_t>* largest, boo
   }
 }
 
+// Calls `on_line` for each line of `log` (without its '\n').
+template <typename OnLine>
+void ForEachLine(std::string_view log, OnLine on_line) {
+  size_t start = 0;
+  while (start < log.size()) {
+    size_t end = log.find('\n', start);
+    if (end == std::string_view::npos) end = log.size();
+    on_line(log.substr(start, end - start));
+    start = end + 1;
+  }
+}
+
+std::vector<std::string> ReadReadableLogs(const std::vector<std::string>& log_paths) {
+  std::vector<std::string> texts;
+  for (const std::string& path : log_paths) {
+    auto text = ReadWholeFile(path);
+    if (text.ok()) texts.push_back(std::move(text).value());
+  }
+  return texts;
+}
+
+// "jobmanager.elected: <holder> epoch <E>" in one line, if it is such an event.
+std::optional<Election> ParseElection(std::string_view line) {
+  constexpr std::string_view kCategory = " jobmanager.elected: ";
+  constexpr std::string_view kEpoch = " epoch ";
+  const size_t at = line.find(kCategory);
+  if (at == std::string_view::npos) return std::nullopt;
+  const std::string_view message = line.substr(at + kCategory.size());
+  const size_t epoch_at = message.rfind(kEpoch);
+  if (epoch_at == std::string_view::npos || epoch_at == 0) return std::nullopt;
+  auto epoch = ParseUint64(message.substr(epoch_at + kEpoch.size()), "epoch");
+  if (!epoch.ok() || epoch.value() > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+  return Election{std::string(message.substr(0, epoch_at)), static_cast<int64_t>(epoch.value())};
+}
+
 }  // namespace
 
 std::optional<int64_t> SourceRecordsFromLogText(const std::vector<std::string_view>& logs) {
   std::map<std::string, int64_t> largest;
   bool found = false;
   for (std::string_view log : logs) {
-    size_t start = 0;
-    while (start < log.size()) {
-      size_t end = log.find('\n', start);
-      if (end == std::string_view::npos) end = log.size();
-      AddLine(log.substr(start, end - start), &largest, &found);
-      start = end + 1;
-    }
+    ForEachLine(log, [&](std::string_view line) { AddLine(line, &largest, &found); });
   }
   if (!found) return std::nullopt;
   int64_t total = 0;
@@ -81,12 +111,24 @@ std::optional<int64_t> SourceRecordsFromLogText(const std::vector<std::string_vi
 }
 
 std::optional<int64_t> SourceRecordsFromLogs(const std::vector<std::string>& log_paths) {
-  std::vector<std::string> texts;
-  for (const std::string& path : log_paths) {
-    auto text = ReadWholeFile(path);
-    if (text.ok()) texts.push_back(std::move(text).value());
-  }
+  const std::vector<std::string> texts = ReadReadableLogs(log_paths);
   return SourceRecordsFromLogText(std::vector<std::string_view>(texts.begin(), texts.end()));
+}
+
+std::optional<Election> LatestElectionInLogText(const std::vector<std::string_view>& logs) {
+  std::optional<Election> latest;
+  for (std::string_view log : logs) {
+    ForEachLine(log, [&latest](std::string_view line) {
+      std::optional<Election> election = ParseElection(line);
+      if (election && (!latest || election->epoch > latest->epoch)) latest = std::move(election);
+    });
+  }
+  return latest;
+}
+
+std::optional<Election> LatestElectionInLogs(const std::vector<std::string>& log_paths) {
+  const std::vector<std::string> texts = ReadReadableLogs(log_paths);
+  return LatestElectionInLogText(std::vector<std::string_view>(texts.begin(), texts.end()));
 }
 
 int CountEvents(std::string_view log, std::string_view category) {
