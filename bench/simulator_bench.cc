@@ -3,10 +3,11 @@
 // These bound how much of the state space a seed sweep covers.
 //
 // Scenarios: wordcount-tm-crash and wordcount-chaos, found by name in scenarios::ScenarioCatalog()
-// and run exactly as `sluice sim run` runs them (drawn fault schedule and configuration, exactly-
-// once check included), seeds 1, 2, ... Inputs: `300KB`, the first 300,000 bytes of the fortunes
-// corpus cut back to a line end (byte for byte what tools/make_sim_input.sh writes and the CI
-// sweeps read), and `full`, the whole corpus.
+// and run exactly as `sluice sim run` and `sim sweep` run them (drawn fault schedule and
+// configuration, exactly-once check included, the input's word counts counted once per benchmark
+// as a sweep counts them once for all its seeds), seeds 1, 2, ... Inputs: `300KB`, the first
+// 300,000 bytes of the fortunes corpus cut back to a line end (byte for byte what
+// tools/make_sim_input.sh writes and the CI sweeps read), and `full`, the whole corpus.
 //
 // BM_SimulatorSeeds/<scenario>_<input>       one seed per iteration, a fixed seed count per run
 //     (so every run covers the same seeds): seeds/s, seeds_per_hour (one thread: per core),
@@ -33,6 +34,7 @@
 #include <vector>
 
 #include "bench/bench_input.h"
+#include "scenarios/exactly_once.h"
 #include "scenarios/fault_applier.h"
 #include "scenarios/scenario.h"
 #include "scenarios/wordcount_cluster.h"
@@ -74,11 +76,15 @@ const scenarios::ScenarioInfo* FindScenario(std::string_view name) {
   return nullptr;
 }
 
+// `expected`: the input's word counts, counted once per benchmark as the CLI counts them once
+// per sweep (tools/sim_command_util.cc, PrepareRun).
 scenarios::ScenarioResult RunSeed(const scenarios::ScenarioInfo& scenario, uint64_t seed,
-                                  const std::string& input) {
+                                  const std::string& input,
+                                  const scenarios::WordCountReference& expected) {
   scenarios::ScenarioOptions options;
   options.seed = seed;
   options.input_text = input;
+  options.expected_counts = &expected;
   return scenario.run(options);
 }
 
@@ -88,13 +94,15 @@ void BM_SimulatorSeeds(benchmark::State& state, const char* scenario_name, Input
   if (input == nullptr) return state.SkipWithError(error.c_str());
   const scenarios::ScenarioInfo* scenario = FindScenario(scenario_name);
   if (scenario == nullptr) return state.SkipWithError("scenario missing from the catalog");
+  // Counted once, untimed: a sweep counts once for all its seeds.
+  const scenarios::WordCountReference expected(*input);
   int64_t simulated_ms = 0;
   int64_t failed_seeds = 0;
   uint64_t seed = 0;
   const auto start = std::chrono::steady_clock::now();
   const double cpu_start = ThreadCpuSeconds();
   for (auto _ : state) {
-    const scenarios::ScenarioResult result = RunSeed(*scenario, ++seed, *input);
+    const scenarios::ScenarioResult result = RunSeed(*scenario, ++seed, *input, expected);
     simulated_ms += result.simulated_ms;
     failed_seeds += result.pass ? 0 : 1;  // a finding for the scenario tests, not hidden here
   }
@@ -201,6 +209,7 @@ void BM_SimulatorEventRate(benchmark::State& state, const char* scenario_name, I
   const scenarios::ScenarioInfo* scenario = FindScenario(scenario_name);
   if (scenario == nullptr) return state.SkipWithError("scenario missing from the catalog");
   const SpecMirror mirror = MirrorOf(scenario_name);
+  const scenarios::WordCountReference expected(*input);
   uint64_t events = 0;
   uint64_t switches = 0;
   int64_t mismatches = 0;
@@ -208,7 +217,7 @@ void BM_SimulatorEventRate(benchmark::State& state, const char* scenario_name, I
   uint64_t seed = 0;
   for (auto _ : state) {
     const auto start = std::chrono::steady_clock::now();
-    const scenarios::ScenarioResult result = RunSeed(*scenario, ++seed, *input);
+    const scenarios::ScenarioResult result = RunSeed(*scenario, ++seed, *input, expected);
     seed_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const Replay replay = ReplaySeed(result, mirror, *input);
     state.SetIterationTime(replay.seconds);

@@ -60,7 +60,7 @@ ConsistentCutReport CheckConsistentCut(const std::vector<std::string>& partition
     std::string cut = partitions[0].substr(0, p0 == 0 ? 0 : ends0[p0 - 1]);
     cut += "\n";  // keeps the last word of one prefix apart from the first of the next
     cut += partitions[1].substr(0, p1 == 0 ? 0 : ends1[p1 - 1]);
-    ExactlyOnceReport exact = CheckExactlyOnce(CountWords(cut), output);
+    ExactlyOnceReport exact = CheckExactlyOnce(WordCountReference(cut), output);
     if (exact.ok) {
       report.ok = true;
       report.prefix_lines = {static_cast<int64_t>(p0), static_cast<int64_t>(p1)};

@@ -1,10 +1,11 @@
 #include "scenarios/exactly_once.h"
 
+#include <cassert>
 #include <unordered_map>
 #include <vector>
 
+#include "engine/base/checksum.h"
 #include "engine/jobs/wordcount.h"
-#include "engine/state/keyed_state.h"
 
 namespace sluice::scenarios {
 
@@ -13,6 +14,43 @@ std::map<std::string, int64_t> CountWords(std::string_view text) {
   std::unordered_map<std::string, int64_t> counts;
   ForEachWord(text, [&](const std::string& word) { ++counts[word]; });
   return std::map<std::string, int64_t>(counts.begin(), counts.end());
+}
+
+WordCountReference::WordCountReference(std::string_view text)
+    : counted_from_text_(true), text_bytes_(text.size()), text_checksum_(Checksum64(text)) {
+  bool inserted = false;
+  ForEachWord(text, [&](const std::string& word) {
+    ++words_.value(words_.FindOrInsert(word, &inserted)).count;
+  });
+  AssignMarks();
+}
+
+WordCountReference::WordCountReference(const std::map<std::string, int64_t>& counts) {
+  bool inserted = false;
+  for (const auto& [word, count] : counts) {
+    assert(count >= 0 && "a word occurs a non-negative number of times");
+    words_.value(words_.FindOrInsert(word, &inserted)).count = count;
+    assert(inserted && "std::map keys are unique");
+  }
+  AssignMarks();
+}
+
+void WordCountReference::AssignMarks() {
+  total_words_ = 0;
+  for (StringKeyTable<Expected>::Index i = 0; i < words_.size(); ++i) {
+    Expected& expected = words_.value(i);
+    expected.first_mark = total_words_;
+    total_words_ += expected.count;
+  }
+}
+
+bool WordCountReference::CountedFrom(std::string_view text) const {
+  return counted_from_text_ && text.size() == text_bytes_ && Checksum64(text) == text_checksum_;
+}
+
+int64_t WordCountReference::Count(std::string_view word) const {
+  const auto index = words_.Find(word);
+  return index == StringKeyTable<Expected>::kNotFound ? 0 : words_.value(index).count;
 }
 
 namespace {
@@ -30,43 +68,69 @@ bool ParseRecord(std::string_view line, std::string_view* word, int64_t* n) {
 }
 }  // namespace
 
-ExactlyOnceReport CheckExactlyOnce(const std::map<std::string, int64_t>& counts,
+ExactlyOnceReport CheckExactlyOnce(const WordCountReference& expected,
                                    const std::map<std::string, std::string>& output) {
+  using Table = StringKeyTable<WordCountReference::Expected>;
+  const Table& words = expected.words_;
   ExactlyOnceReport report;
-  for (const auto& [word, count] : counts) report.expected += count;
-  // Looked up per record, so a hash table; only the ordered `counts` is ever iterated.
-  std::unordered_map<std::string, std::vector<bool>, TransparentStringHash, std::equal_to<>> seen;
-  for (const auto& [word, count] : counts) seen[word].assign(count + 1, false);
-  auto fail = [&](const std::string& why) {
-    if (report.first_violation.empty()) report.first_violation = why;
-  };
-  for (const auto& [file_name, contents] : output) {
-    const std::string& file = file_name;
+  report.expected = expected.total_words_;
+  // One mark per expected record, "word<TAB>i" at words[word].first_mark + i - 1.
+  std::vector<bool> marks(static_cast<size_t>(expected.total_words_), false);
+  int64_t marked = 0;
+  for (const auto& [file, contents] : output) {
     ForEachLine(contents, [&](std::string_view line) {
       ++report.records;
+      if (!report.first_violation.empty()) return;  // only the first one is reported
       std::string_view word;
       int64_t n = 0;
-      auto it = ParseRecord(line, &word, &n) ? seen.find(word) : seen.end();
-      if (it == seen.end()) {
-        fail("unexpected record '" + std::string(line) + "' (in " + file + ")");
-      } else if (n < 1 || n >= static_cast<int64_t>(it->second.size())) {
-        fail("record '" + std::string(line) + "' exceeds the word's count " +
-             std::to_string(it->second.size() - 1) + " (in " + file + ")");
-      } else if (it->second[n]) {
-        fail("duplicate record '" + std::string(line) + "' (in " + file + ")");
-      } else {
-        it->second[n] = true;
+      const Table::Index index = ParseRecord(line, &word, &n) ? words.Find(word) : Table::kNotFound;
+      if (index == Table::kNotFound) {
+        report.first_violation = "unexpected record '" + std::string(line) + "' (in " + file + ")";
+        return;
       }
+      const WordCountReference::Expected& entry = words.value(index);
+      if (n < 1 || n > entry.count) {
+        report.first_violation = "record '" + std::string(line) + "' exceeds the word's count " +
+                                 std::to_string(entry.count) + " (in " + file + ")";
+        return;
+      }
+      const auto mark = static_cast<size_t>(entry.first_mark + n - 1);
+      if (marks[mark]) {
+        report.first_violation = "duplicate record '" + std::string(line) + "' (in " + file + ")";
+        return;
+      }
+      marks[mark] = true;
+      ++marked;
     });
   }
-  for (const auto& [word, count] : counts) {
-    const std::vector<bool>& marks = seen.find(word)->second;
-    for (size_t i = 1; i < marks.size() && report.first_violation.empty(); ++i) {
-      if (!marks[i]) fail("missing record '" + word + "\t" + std::to_string(i) + "'");
+  if (report.first_violation.empty() && marked < expected.total_words_) {
+    // Every record was expected and unique, so some are missing: report the first word in sorted
+    // order that misses one (insertion order must not decide what the message names).
+    Table::Index first = Table::kNotFound;
+    int64_t first_missing = 0;
+    for (Table::Index i = 0; i < words.size(); ++i) {
+      if (first != Table::kNotFound && words.key(i) >= words.key(first)) continue;
+      const WordCountReference::Expected& entry = words.value(i);
+      for (int64_t n = 1; n <= entry.count; ++n) {
+        if (marks[static_cast<size_t>(entry.first_mark + n - 1)]) continue;
+        first = i;
+        first_missing = n;
+        break;
+      }
     }
+    assert(first != Table::kNotFound && "fewer marks than records means one is unmarked");
+    report.first_violation =
+        "missing record '" + words.key(first) + "\t" + std::to_string(first_missing) + "'";
   }
+  assert((!report.first_violation.empty() || marked == expected.total_words_) &&
+         "a clean pass marked every expected record");
   report.ok = report.first_violation.empty();
   return report;
+}
+
+ExactlyOnceReport CheckExactlyOnce(const std::map<std::string, int64_t>& counts,
+                                   const std::map<std::string, std::string>& output) {
+  return CheckExactlyOnce(WordCountReference(counts), output);
 }
 
 }  // namespace sluice::scenarios

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/state/string_key_table.h"
+
 namespace sluice::scenarios {
 
 struct ExactlyOnceReport {
@@ -31,7 +33,52 @@ void ForEachLine(std::string_view text, Fn&& fn) {
     start = end + 1;
   }
 }
-// `output`: committed file name → contents.
+
+// What exactly-once output of word count over one input is: each word's count. Counting a large
+// input costs about as much as checking an output against it, so a caller that checks many runs
+// of one input (a sweep's seeds, shrink's candidates, the benchmark's iterations) builds one
+// reference and passes it to every check (ScenarioOptions::expected_counts). Immutable once
+// built: any number of checks may read it, one after another or from forked processes. Pure
+// logic; never suspends.
+class WordCountReference {
+ public:
+  // Counts the words of `text` (engine/jobs/wordcount.h's words) and remembers which text it was
+  // (CountedFrom).
+  explicit WordCountReference(std::string_view text);
+  // From counts made elsewhere (each >= 0). CountedFrom is false for every text.
+  explicit WordCountReference(const std::map<std::string, int64_t>& counts);
+
+  // Whether this reference counted exactly `text`: same length and XXH64 (one pass over the
+  // bytes, far cheaper than a recount). Callers check it before trusting a reference they were
+  // handed for `text`.
+  bool CountedFrom(std::string_view text) const;
+  // Occurrences of `word` in the input; 0 for a word it lacks.
+  int64_t Count(std::string_view word) const;
+  size_t distinct_words() const { return words_.size(); }
+  int64_t total_words() const { return total_words_; }
+
+ private:
+  friend ExactlyOnceReport CheckExactlyOnce(const WordCountReference& expected,
+                                            const std::map<std::string, std::string>& output);
+  struct Expected {
+    int64_t count = 0;
+    int64_t first_mark = 0;  // record "word<TAB>i" is mark first_mark + i - 1 of a check
+  };
+  void AssignMarks();
+
+  StringKeyTable<Expected> words_;  // in first-occurrence order; no iteration order reaches output
+  int64_t total_words_ = 0;
+  bool counted_from_text_ = false;
+  size_t text_bytes_ = 0;
+  uint64_t text_checksum_ = 0;  // Checksum64 of the text counted
+};
+
+// `output`: committed file name → contents. The first violation is the first offending record in
+// file-name order, then line order; or, if every record is expected and unique, the missing record
+// whose word sorts first (its lowest missing count). `expected` is only read.
+ExactlyOnceReport CheckExactlyOnce(const WordCountReference& expected,
+                                   const std::map<std::string, std::string>& output);
+// The same against counts made elsewhere (builds a WordCountReference from them first).
 ExactlyOnceReport CheckExactlyOnce(const std::map<std::string, int64_t>& counts,
                                    const std::map<std::string, std::string>& output);
 

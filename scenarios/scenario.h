@@ -43,6 +43,8 @@ struct TimelineEvent {
   std::string detail;
 };
 
+class WordCountReference;  // scenarios/exactly_once.h
+
 struct ScenarioOptions {
   uint64_t seed = 1;
   std::string input_text;   // the job's whole input (the CLI reads the file or the corpus)
@@ -53,6 +55,11 @@ struct ScenarioOptions {
   // Receives every line of the world's trace, in order (for divergence reports); may be empty.
   std::function<void(std::string_view line)> trace_sink;
   bool record_timeline = false;  // fill ScenarioResult::timeline
+  // The word counts of input_text, counted once by a caller that runs many seeds of one input
+  // (sweeps, shrink, the benchmark) so that no seed recounts them; not owned, must outlive the
+  // run. Null: the run counts them itself. A reference not counted from input_text
+  // (WordCountReference::CountedFrom) fails the run before it starts.
+  const WordCountReference* expected_counts = nullptr;
 };
 
 struct ScenarioResult {

@@ -1,8 +1,10 @@
 #include "scenarios/wordcount_scenario.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "scenarios/exactly_once.h"
 #include "scenarios/fault_applier.h"
@@ -80,9 +82,9 @@ std::map<std::string, std::string> Describe(const WordCountClusterOptions& o) {
 }
 
 std::string Judge(const WordCountScenarioSpec& spec, WordCountCluster& cluster,
-                  const std::string& input, const FencingChecker& fencing,
+                  const WordCountReference& expected, const FencingChecker& fencing,
                   ScenarioResult* result) {
-  auto report = CheckExactlyOnce(CountWords(input), result->committed_output);
+  auto report = CheckExactlyOnce(expected, result->committed_output);
   result->records_out = report.records;
   if (!fencing.violation().empty()) return "fencing: " + fencing.violation();
   if (cluster.finished()) {
@@ -107,7 +109,14 @@ std::string Judge(const WordCountScenarioSpec& spec, WordCountCluster& cluster,
 }  // namespace
 
 int64_t CountLines(const std::string& text) {
-  int64_t lines = std::count(text.begin(), text.end(), '\n');
+  // memchr from one line end to the next (vectorized; std::count goes byte by byte, 1-2% of a
+  // seed): every seed counts its whole input.
+  int64_t lines = 0;
+  const char* const end = text.data() + text.size();
+  for (const char* p = text.data();
+       (p = static_cast<const char*>(std::memchr(p, '\n', end - p))) != nullptr; ++p) {
+    ++lines;
+  }
   if (!text.empty() && text.back() != '\n') ++lines;
   return lines;
 }
@@ -117,6 +126,12 @@ ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
   ScenarioResult result;
   result.scenario = spec.name;
   result.seed = options.seed;
+  if (options.expected_counts != nullptr &&
+      !options.expected_counts->CountedFrom(options.input_text)) {
+    result.failure =
+        "bad expected counts: ScenarioOptions::expected_counts was not counted from the input";
+    return result;
+  }
   const int64_t lines = CountLines(options.input_text);
   result.records_in = lines;
 
@@ -191,7 +206,11 @@ ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
   result.restarts = cluster.restarts();
   result.committed_output = cluster.CommittedOutput();
   for (const auto& [point, count] : world.faults().fired()) result.fault_points_fired[point] = count;
-  result.failure = Judge(spec, cluster, options.input_text, fencing, &result);
+  std::optional<WordCountReference> counted_here;
+  if (options.expected_counts == nullptr) counted_here.emplace(options.input_text);
+  const WordCountReference& expected =
+      options.expected_counts != nullptr ? *options.expected_counts : *counted_here;
+  result.failure = Judge(spec, cluster, expected, fencing, &result);
   result.pass = result.failure.empty();
   return result;
 }

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <chrono>
+#include <memory>
 #include <utility>
 
 #include "tools/cli_common.h"
@@ -67,6 +68,9 @@ std::optional<PreparedRun> PrepareRun(const SimFlags& flags,
     run.options.faults = std::move(faults).value();
   }
   run.options.input_text = std::move(input).value();
+  run.expected_counts =
+      std::make_unique<const scenarios::WordCountReference>(run.options.input_text);
+  run.options.expected_counts = run.expected_counts.get();
   run.options.log_events = flags.log_events;
   run.options.plant_bug = flags.plant_bug;
   run.spec =

@@ -4,10 +4,12 @@
 // Every function that returns an exit code has printed its errors already.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "scenarios/exactly_once.h"
 #include "scenarios/scenario.h"
 #include "tools/sim_report.h"
 
@@ -48,8 +50,12 @@ struct PreparedRun {
   const scenarios::ScenarioInfo* info = nullptr;
   scenarios::ScenarioOptions options;  // seed unset for sweeps
   RunSpec spec;
+  // The input's word counts, counted once for every seed or candidate run with `options` (which
+  // points at them: options.expected_counts). Behind a pointer so that the address survives moves.
+  std::unique_ptr<const scenarios::WordCountReference> expected_counts;
 };
-// Checks flags.scenario, flags.plant_bug, loads flags.input_path and (if set) flags.faults_path.
+// Checks flags.scenario, flags.plant_bug, loads flags.input_path and (if set) flags.faults_path,
+// and counts the input's words once (PreparedRun::expected_counts).
 // `catalog` must outlive the result (info points into it).
 std::optional<PreparedRun> PrepareRun(const SimFlags& flags,
                                       const std::vector<scenarios::ScenarioInfo>& catalog);
