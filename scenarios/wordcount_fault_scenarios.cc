@@ -21,7 +21,7 @@ std::string Others(const std::vector<std::string>& all, const std::string& excep
 
 std::vector<std::string> AllHosts(const NemesisContext& c) {
   std::vector<std::string> hosts = c.taskmanagers;
-  hosts.push_back(c.jobmanager);
+  hosts.insert(hosts.end(), c.jobmanagers.begin(), c.jobmanagers.end());
   hosts.insert(hosts.end(), c.stores.begin(), c.stores.end());
   return hosts;
 }
@@ -33,7 +33,7 @@ std::vector<FaultRecord> DrawFault(Random& random, const NemesisContext& c, cons
                                    int64_t at) {
   const auto hosts = AllHosts(c);
   std::vector<std::string> processes = c.taskmanagers;
-  processes.push_back(c.jobmanager);
+  processes.insert(processes.end(), c.jobmanagers.begin(), c.jobmanagers.end());
   const int64_t duration = random.UniformRange(100, 2500);
   FaultRecord f{.at_ms = at, .kind = kind};
   if (kind == "crash" || kind == "reboot_wipe") {
@@ -66,7 +66,8 @@ std::vector<FaultRecord> DrawFault(Random& random, const NemesisContext& c, cons
 
 // wordcount-chaos: every fault kind, drawn at random within the fault budget, on a swarm-drawn
 // configuration (TaskManagers, slots, parallelism, checkpoint interval, heartbeat timeout, link
-// latency range, short-read rate, number of faults), with BUGGIFY fault points switched on. The failure class is "everything at once": FoundationDB and
+// latency range, short-read rate, one JobManager or a leader and a standby, number of faults), with
+// BUGGIFY fault points switched on. The failure class is "everything at once": FoundationDB and
 // Jepsen find most of their bugs where faults combine.
 ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
   WordCountScenarioSpec spec;
@@ -83,6 +84,7 @@ ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
     o->link_latency_min_us = random.UniformRange(50, 500);
     o->link_latency_max_us = o->link_latency_min_us + random.UniformRange(0, 10000);
     o->short_read_probability = 0.1 * double(random.UniformRange(0, 5));
+    o->jobmanagers = static_cast<int>(random.UniformRange(1, 2));
   };
   spec.nemesis = [](Random& random, const NemesisContext& c) {
     static const std::vector<std::string> kinds = {
