@@ -7,9 +7,6 @@
 namespace sluice::scenarios {
 namespace {
 
-std::string Pick(Random& random, const std::vector<std::string>& hosts) {
-  return hosts[random.Uniform(hosts.size())];
-}
 
 std::string Others(const std::vector<std::string>& all, const std::string& except) {
   std::string joined;
@@ -37,17 +34,17 @@ std::vector<FaultRecord> DrawFault(Random& random, const NemesisContext& c, cons
   const int64_t duration = random.UniformRange(100, 2500);
   FaultRecord f{.at_ms = at, .kind = kind};
   if (kind == "crash" || kind == "reboot_wipe") {
-    f.host = kind == "crash" ? Pick(random, hosts) : Pick(random, processes);
+    f.host = kind == "crash" ? PickHost(random, hosts) : PickHost(random, processes);
     return {f, FaultRecord{.at_ms = at + duration, .kind = "restart", .host = f.host}};
   }
-  f.host = Pick(random, hosts);
+  f.host = PickHost(random, hosts);
   if (kind == "pause" || kind == "disk_full" || kind == "disk_slow" || kind == "clog" ||
       kind == "disk_io_error") {
     f.duration_ms = duration;
   }
   if (kind == "partition" || kind == "partition_one_way" || kind == "latency_spike") {
     f.duration_ms = duration;
-    f.peer = Pick(random, hosts);
+    f.peer = PickHost(random, hosts);
     if (f.peer == f.host) f.peer = Others(hosts, f.host).substr(0, Others(hosts, f.host).find(','));
   }
   if (kind == "clog") f.factor = double(random.UniformRange(2, 20));
@@ -116,14 +113,14 @@ ScenarioResult RunWordCountJmPartition(const ScenarioOptions& options) {
   spec.liveness_bound_ms = 20 * 1000;
   spec.nemesis = [](Random& random, const NemesisContext& c) {
     std::vector<FaultRecord> faults;
-    const std::string silent = Pick(random, c.taskmanagers);
+    const std::string silent = PickHost(random, c.taskmanagers);
     const int64_t at = random.UniformRange(c.expected_ms / 10, c.expected_ms / 2);
     const int64_t duration = random.UniformRange(1500, 4000);
     faults.push_back({.at_ms = at, .kind = "partition_one_way", .host = c.jobmanager,
                       .duration_ms = duration, .peer = silent});
     faults.push_back({.at_ms = at, .kind = "partition_one_way", .host = silent,
                       .duration_ms = duration, .peer = c.jobmanager});
-    std::string stalled = Pick(random, c.taskmanagers);
+    std::string stalled = PickHost(random, c.taskmanagers);
     if (stalled == silent) stalled = Others(c.taskmanagers, silent).substr(0, stalled.size());
     faults.push_back({.at_ms = random.UniformRange(c.expected_ms / 10, c.expected_ms * 7 / 10),
                       .kind = "pause", .host = stalled, .duration_ms = 120 * 1000});

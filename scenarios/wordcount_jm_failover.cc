@@ -21,10 +21,6 @@ constexpr int64_t kLeaseMs = 500;
 constexpr int64_t kHeartbeatTimeoutMs = 2000;  // > lease + takeover: old sessions stay open
 constexpr int64_t kRestartDelayMs = 200;
 
-const std::string& Pick(Random& random, const std::vector<std::string>& hosts) {
-  return hosts[random.Uniform(hosts.size())];
-}
-
 // A pause that outlasts the lease and the standby's takeover but not the TaskManagers'
 // heartbeat timeout.
 int64_t StallMs(Random& random) {
@@ -47,13 +43,13 @@ ScenarioResult RunWordCountJmFailover(const ScenarioOptions& options) {
     const int64_t e = c.expected_ms;
     // A TaskManager crash makes the leader restart the job (and the reaction below pauses it).
     const int64_t crash = random.UniformRange(e / 10, e / 3);
-    const std::string& tm = Pick(random, c.taskmanagers);
+    const std::string& tm = PickHost(random, c.taskmanagers);
     faults.push_back({.at_ms = crash, .kind = "crash", .host = tm});
     faults.push_back(
         {.at_ms = crash + random.UniformRange(300, 1500), .kind = "restart", .host = tm});
     if (random.Bernoulli(0.5)) {
       const int64_t at = random.UniformRange(e / 3, e * 2 / 3);
-      const std::string& jm = Pick(random, c.jobmanagers);
+      const std::string& jm = PickHost(random, c.jobmanagers);
       faults.push_back({.at_ms = at, .kind = "crash", .host = jm});
       faults.push_back(
           {.at_ms = at + random.UniformRange(500, 2000), .kind = "restart", .host = jm});
@@ -61,14 +57,14 @@ ScenarioResult RunWordCountJmFailover(const ScenarioOptions& options) {
     if (random.Bernoulli(0.5)) {
       faults.push_back({.at_ms = random.UniformRange(e / 5, e * 4 / 5),
                         .kind = "partition",
-                        .host = Pick(random, c.jobmanagers),
+                        .host = PickHost(random, c.jobmanagers),
                         .duration_ms = random.UniformRange(800, 2000),
                         .peer = "checkpoint-store"});
     }
     if (random.Bernoulli(0.5)) {
       faults.push_back({.at_ms = random.UniformRange(e / 5, e * 4 / 5),
                         .kind = "pause",
-                        .host = Pick(random, c.jobmanagers),
+                        .host = PickHost(random, c.jobmanagers),
                         .duration_ms = StallMs(random)});
     }
     return faults;

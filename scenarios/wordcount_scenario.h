@@ -58,6 +58,11 @@ struct WordCountScenarioSpec {
   double fault_point_fire = 0;    // ... and that an enabled one fires when reached
 };
 
+// One of `hosts`, drawn from `random` (for nemeses). `hosts` must not be empty.
+inline const std::string& PickHost(Random& random, const std::vector<std::string>& hosts) {
+  return hosts[random.Uniform(hosts.size())];
+}
+
 constexpr int64_t kTargetJobDurationMs = 4000;  // sources are throttled towards this
 
 ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,

@@ -6,9 +6,17 @@
 
 #include "scenarios/exactly_once.h"
 #include "scenarios/wordcount_scenario.h"
+#include "scenarios/wordcount_scenarios.h"
 
 namespace sluice::scenarios {
 namespace {
+
+// `count` lines "<words> <i % modulo>".
+std::string NumberedLines(const std::string& words, int count, int modulo) {
+  std::string text;
+  for (int i = 0; i < count; ++i) text += words + " " + std::to_string(i % modulo) + "\n";
+  return text;
+}
 
 std::string SampleText() {
   std::string text;
@@ -103,11 +111,6 @@ TEST(CountLinesTest, CountsALastLineWithoutItsNewline) {
   EXPECT_EQ(CountLines(SampleText()), 600);
 }
 
-}  // namespace
-}  // namespace sluice::scenarios
-
-namespace sluice::scenarios {
-namespace {
 
 // Found by property-tests/wordcount_properties.cc: a source that had finished was left out of
 // later checkpoints' metadata, so a restore from one of them replayed that source from offset 0
@@ -122,13 +125,6 @@ TEST(WordCountRegressionTest, FinishedSourceKeepsItsStateInLaterCheckpoints) {
   EXPECT_EQ(result.records_out, 2);
 }
 
-}  // namespace
-}  // namespace sluice::scenarios
-
-#include "scenarios/wordcount_scenarios.h"
-
-namespace sluice::scenarios {
-namespace {
 
 // Found by wordcount-backpressure-crash seed 1 (links of 60-150 ms): tasks took longer than one
 // checkpoint interval to start, the JobMaster's trigger deadline stayed in the past, and its event
@@ -136,17 +132,12 @@ namespace {
 TEST(WordCountRegressionTest, SlowDeploymentDoesNotSpinTheJobManager) {
   ScenarioOptions options;
   options.seed = 1;
-  for (int i = 0; i < 400; ++i) options.input_text += "slow links make barriers late " + std::to_string(i) + "\n";
+  options.input_text = NumberedLines("slow links make barriers late", 400, 400);
   const ScenarioResult result = RunWordCountBackpressureCrash(options);
   EXPECT_TRUE(result.pass) << result.failure
                            << "\nrerun: sluice sim run wordcount-backpressure-crash --seed 1";
 }
 
-}  // namespace
-}  // namespace sluice::scenarios
-
-namespace sluice::scenarios {
-namespace {
 
 // Found by AddressSanitizer on wordcount-crash-before-commit seed 1 (and as a segfault on seed 136
 // of a 2-worker sweep): JobMaster::LoseTaskManager took the TaskManager id by reference to the key
@@ -155,20 +146,13 @@ namespace {
 TEST(WordCountRegressionTest, LosingATaskManagerDoesNotReadItsErasedId) {
   ScenarioOptions options;
   options.seed = 1;
-  for (int i = 0; i < 2000; ++i) options.input_text += "commit the transaction " + std::to_string(i % 97) + "\n";
+  options.input_text = NumberedLines("commit the transaction", 2000, 97);
   const ScenarioResult result = RunWordCountCrashBeforeCommit(options);
   EXPECT_TRUE(result.pass) << result.failure
                            << "\nrerun: sluice sim run wordcount-crash-before-commit --seed 1";
   EXPECT_GE(result.restarts, 1);
 }
 
-}  // namespace
-}  // namespace sluice::scenarios
-
-#include "scenarios/wordcount_scenario.h"
-
-namespace sluice::scenarios {
-namespace {
 
 // Found by wordcount-restart-exhausted seed 234 (once JobManager HA had changed its trace): a
 // TaskManager died between a checkpoint's notification and its sinks' commits, which exhausted the
@@ -191,7 +175,7 @@ TEST(WordCountRegressionTest, FailingJobCommitsItsLatestCheckpointBeforeFailed) 
   for (uint64_t seed = 1; seed <= 5; ++seed) {
     ScenarioOptions options;
     options.seed = seed;
-    for (int i = 0; i < 2000; ++i) options.input_text += "fail cleanly " + std::to_string(i % 89) + "\n";
+    options.input_text = NumberedLines("fail cleanly", 2000, 89);
     const ScenarioResult result = RunWordCountScenario(spec, options);
     EXPECT_TRUE(result.pass) << "seed " << seed << ": " << result.failure;
     EXPECT_GT(result.records_out, 0) << "seed " << seed << ": checkpoint 1's output was lost";
