@@ -30,8 +30,9 @@ std::vector<ScenarioInfo> ScenarioCatalog() {
        "and a TaskManager stalls for good; checks exactly once and liveness",
        RunWordCountJmPartition},
       {"wordcount-checkpoint-corruption",
-       "one copy of the latest checkpoint's files is corrupted and torn, then the stores and "
-       "processes crash; recovery must fall back; checks exactly once",
+       "one disk's copy of the latest checkpoint's files is corrupted and torn, then the stores "
+       "and processes crash; recovery must read the other copy; in some seeds both disks are hit "
+       "(beyond the fault budget) and a clean FAILED passes; checks exactly once",
        RunWordCountCheckpointCorruption},
       {"wordcount-disk-full",
        "the checkpoint (or output) store's disk fills up during checkpoints; checks exactly once",

@@ -103,6 +103,8 @@ ExactlyOnceReport CheckExactlyOnce(const WordCountReference& expected,
       ++marked;
     });
   }
+  // Every record expected and unique (some may be missing): nothing was committed twice.
+  report.at_most_once = report.first_violation.empty();
   if (report.first_violation.empty() && marked < expected.total_words_) {
     // Every record was expected and unique, so some are missing: report the first word in sorted
     // order that misses one (insertion order must not decide what the message names).

@@ -15,6 +15,9 @@ namespace sluice::scenarios {
 
 struct ExactlyOnceReport {
   bool ok = false;
+  // No record is duplicated or unexpected (records may be missing): what a job that ended FAILED
+  // after losing data must still hold.
+  bool at_most_once = false;
   std::string first_violation;  // names the offending record and the file it is in
   int64_t records = 0;          // committed output records
   int64_t expected = 0;         // total words of the input

@@ -27,6 +27,15 @@ TEST(ExactlyOnceTest, RejectsDuplicateMissingAndForeignRecords) {
   EXPECT_FALSE(CheckExactlyOnce(counts, {{"f", "a\t1\na\t3\nb\t1\n"}}).ok);
 }
 
+TEST(ExactlyOnceTest, AtMostOnceAllowsMissingRecordsOnly) {
+  const WordCountReference expected("a b a\n");
+  EXPECT_TRUE(CheckExactlyOnce(expected, {{"p0", "a\t1\n"}}).at_most_once);
+  EXPECT_FALSE(CheckExactlyOnce(expected, {{"p0", "a\t1\n"}}).ok);
+  EXPECT_FALSE(CheckExactlyOnce(expected, {{"p0", "a\t1\n"}, {"p1", "a\t1\n"}}).at_most_once);
+  EXPECT_FALSE(CheckExactlyOnce(expected, {{"p0", "c\t1\n"}}).at_most_once);
+  EXPECT_TRUE(CheckExactlyOnce(expected, {{"p0", "a\t1\na\t2\nb\t1\n"}}).at_most_once);
+}
+
 TEST(WordCountReferenceTest, CountsLikeCountWords) {
   const std::string text = "The cat, the HAT. 42 cats; the end\nthe";
   const WordCountReference reference(text);

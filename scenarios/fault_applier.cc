@@ -65,6 +65,38 @@ std::string FaultApplier::Validate(const std::vector<FaultRecord>& faults) const
   return "";
 }
 
+std::string FaultApplier::BudgetExceeded(const std::vector<FaultRecord>& faults) const {
+  sim::World& world = cluster_.world();
+  std::vector<std::string> stores;
+  for (auto id : cluster_.stores()) stores.push_back(world.host_name(id));
+  const std::string checkpoint_store = world.host_name(cluster_.checkpoint_store());
+  const std::vector<sim::SimDisk*> disks = world.disks(cluster_.checkpoint_store());
+  size_t corrupted_disk = disks.size();  // index of the one disk corruption may hit
+  std::string first_corruption;
+  for (size_t i = 0; i < faults.size(); ++i) {
+    const FaultRecord& f = faults[i];
+    const std::string where = "fault " + std::to_string(i + 1) + " (" + f.kind + " on " + f.host + ")";
+    const bool store = std::find(stores.begin(), stores.end(), f.host) != stores.end();
+    if (f.kind == "reboot_wipe" && store) return where + ": a store's data exists once";
+    if (f.kind != "disk_corruption") continue;
+    if (f.host != checkpoint_store) return where + ": data outside checkpoints exists once";
+    // The root disk also holds what exists once; the second disk holds only checkpoint copies.
+    const sim::SimDisk* disk = world.DiskAt(cluster_.checkpoint_store(), f.peer).first;
+    if (disk == disks.front() && !f.peer.starts_with(WordCountCluster::kCheckpointCopyDirs[0])) {
+      return where + ": prefix '" + f.peer + "' reaches files kept once (the lease, the job result)";
+    }
+    const size_t index = std::find(disks.begin(), disks.end(), disk) - disks.begin();
+    if (corrupted_disk == disks.size()) {
+      corrupted_disk = index;
+      first_corruption = where;
+    } else if (index != corrupted_disk) {
+      return first_corruption + " and " + where +
+             " hit both disks: every copy of a checkpoint file may be damaged";
+    }
+  }
+  return "";
+}
+
 int64_t FaultApplier::ChaosEndMs(const std::vector<FaultRecord>& faults) {
   int64_t end = 0;
   // A pause ends by itself and the heal cannot cut it short, so it does not hold the heal back:
@@ -131,21 +163,32 @@ void FaultApplier::Apply(const FaultRecord& fault) {
 void FaultApplier::ApplyDiskOrClock(const FaultRecord& fault) {
   sim::World& world = cluster_.world();
   const auto host = Host(fault.host);
-  sim::SimDisk& disk = world.disk(host);
   const std::string& k = fault.kind;
   if (k == "disk_torn_write") {
-    disk.SetTornWrites(true);  // tears the unsynced tail at the host's next crash
+    // Tears the unsynced tail at the host's next crash, on each of its disks.
+    for (sim::SimDisk* each : world.disks(host)) each->SetTornWrites(true);
   } else if (k == "disk_corruption") {  // peer = prefix of the paths to pick from
-    (void)disk.CorruptRandomDurableFile(fault.peer);  // no durable file yet: nothing to flip
+    // The disk the prefix lies on (a host may have several) and the prefix on that disk, where
+    // "." (the prefix is the disk's root) means any file. No durable file yet: nothing to flip.
+    auto [prefix_disk, prefix] = world.DiskAt(host, fault.peer);
+    if (prefix_disk != nullptr) {
+      (void)prefix_disk->CorruptRandomDurableFile(prefix == "." ? "" : prefix);
+    }
   } else if (k == "disk_io_error") {
-    disk.SetIoErrorProbability(fault.factor);
-    After(fault, [this, host] { cluster_.world().disk(host).SetIoErrorProbability(0); });
+    for (sim::SimDisk* each : world.disks(host)) each->SetIoErrorProbability(fault.factor);
+    After(fault, [this, host] {
+      for (sim::SimDisk* each : cluster_.world().disks(host)) each->SetIoErrorProbability(0);
+    });
   } else if (k == "disk_full") {
-    disk.SetFull(true);
-    After(fault, [this, host] { cluster_.world().disk(host).SetFull(false); });
+    for (sim::SimDisk* each : world.disks(host)) each->SetFull(true);
+    After(fault, [this, host] {
+      for (sim::SimDisk* each : cluster_.world().disks(host)) each->SetFull(false);
+    });
   } else if (k == "disk_slow") {
-    disk.SetSlow(fault.factor);
-    After(fault, [this, host] { cluster_.world().disk(host).SetSlow(1.0); });
+    for (sim::SimDisk* each : world.disks(host)) each->SetSlow(fault.factor);
+    After(fault, [this, host] {
+      for (sim::SimDisk* each : cluster_.world().disks(host)) each->SetSlow(1.0);
+    });
   } else if (k == "clock_skew") {  // factor = offset in ms; drifts 100 ppm per ms of offset
     world.SetClockSkew(host, static_cast<int64_t>(fault.factor * kNanosPerMilli),
                        std::clamp(fault.factor * 100, -400000.0, 400000.0));
@@ -156,11 +199,12 @@ void FaultApplier::HealAll() {
   sim::World& world = cluster_.world();
   world.HealAll();
   for (sim::World::HostId id = 1; id <= world.host_count(); ++id) {
-    sim::SimDisk& disk = world.disk(id);
-    disk.SetFull(false);
-    disk.SetIoErrorProbability(0);
-    disk.SetSlow(1.0);
-    disk.SetTornWrites(false);
+    for (sim::SimDisk* disk : world.disks(id)) {
+      disk->SetFull(false);
+      disk->SetIoErrorProbability(0);
+      disk->SetSlow(1.0);
+      disk->SetTornWrites(false);
+    }
   }
 }
 

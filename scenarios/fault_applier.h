@@ -17,6 +17,13 @@ class FaultApplier {
 
   // Checks every record (kind known, hosts exist). Returns a message naming the first bad entry.
   std::string Validate(const std::vector<FaultRecord>& faults) const;
+  // Whether `faults` stay within the fault budget: what the design claims to survive, and what
+  // the nemeses draw. Data that exists once (the input, the committed output, the checkpoint
+  // store's lease and job result) is never corrupted or wiped; stores are crashed but never
+  // wiped; checkpoint files exist twice, on two disks of the checkpoint store
+  // (WordCountCluster::kCheckpointCopyDirs), and corruption hits at most one of those disks in a
+  // run. Returns "" within the budget, else which faults exceed it and why.
+  std::string BudgetExceeded(const std::vector<FaultRecord>& faults) const;
   // Schedules each fault on the world at its at_ms.
   void Schedule(const std::vector<FaultRecord>& faults);
   // Schedules the heal at heal_ms: clears network and disk faults, restarts crashed hosts.

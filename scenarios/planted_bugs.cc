@@ -30,6 +30,9 @@ std::vector<PlantedBugInfo> PlantedBugCatalog() {
        "a TaskManager obeys commands from a JobManager epoch older than its leader's"},
       {"metadata-not-checksummed", "wordcount-checkpoint-corruption",
        "checkpoint metadata is written and read without its checksum"},
+      {"fall-back-past-committed", "wordcount-checkpoint-corruption",
+       "when a restored checkpoint's state is lost, the job restores the one before it, "
+       "although the lost one may have been committed"},
   };
 }
 

@@ -65,13 +65,22 @@ struct ScenarioOptions {
 struct ScenarioResult {
   std::string scenario;
   uint64_t seed = 0;
+  // Verdicts: pass (pass, !failed_cleanly), failed cleanly (pass, failed_cleanly), fail (!pass).
   bool pass = false;
+  // The schedule exceeded the fault budget on purpose (`beyond_budget` says how) and the job
+  // ended FAILED with no record committed twice or made up: what the design promises there.
+  bool failed_cleanly = false;
+  std::string beyond_budget;  // "" when the schedule stays within the fault budget
   std::string failure;  // the first invariant that failed, with the first offending record
   uint64_t trace_hash = 0;
   int64_t simulated_ms = 0;
   std::vector<FaultRecord> faults;  // the schedule that ran (drawn or replayed)
   std::map<std::string, std::string> config;  // the configuration the seed chose (swarm testing)
   std::map<std::string, uint64_t> fault_points_fired;  // fault point → times it fired
+  // Event category → times any host recorded it: which code paths the run reached (FoundationDB's
+  // CODE_PROBE), e.g. for a regression test to check that its schedule still reaches its bug's
+  // path ("checkpoint.copy_damaged", "store.resynced", "task.restored_state_lost").
+  std::map<std::string, uint64_t, std::less<>> events;
   int64_t checkpoints_completed = 0;
   int64_t restarts = 0;
   int64_t records_in = 0;   // input records (lines)

@@ -104,5 +104,57 @@ TEST_F(SinkTest, CommitOfAVanishedTransactionIsDataLoss) {
   EXPECT_EQ(status.code(), StatusCode::kDataLoss) << status.ToString();
 }
 
+// A zombie task (a cancelled attempt still opening on a TaskManager that has not heard so) must
+// not abort what a newer attempt pre-committed: that transaction may belong to a completed
+// checkpoint. Only transactions of older attempts are aborted.
+TEST_F(SinkTest, RestoreAbortsOnlyOlderAttemptsTransactions) {
+  std::vector<std::string> pending_after_zombie;
+  RunOnClient([&](Host&, TaskContext& ctx) {
+    TwoPhaseCommitFileSink sink(ctx, FileSinkSpec{"output"});  // attempt 7
+    ASSERT_TRUE(sink.Open("").ok());
+    sink.buffer()->append("z\t1\n");
+    std::string state;
+    ASSERT_TRUE(sink.PreCommit(3, &state).ok());
+    ctx.attempt = 6;  // the zombie
+    TwoPhaseCommitFileSink zombie(ctx, FileSinkSpec{"output"});
+    ASSERT_TRUE(zombie.Open("").ok());
+    pending_after_zombie = Pending();
+    ctx.attempt = 8;  // a newer attempt restoring a checkpoint before 3
+    TwoPhaseCommitFileSink newer(ctx, FileSinkSpec{"output"});
+    ASSERT_TRUE(newer.Open("").ok());
+  });
+  EXPECT_EQ(pending_after_zombie, std::vector<std::string>{"part-1-3-a7"});
+  EXPECT_TRUE(Pending().empty()) << "a newer attempt aborts what an older one left pending";
+  EXPECT_TRUE(Committed().empty());
+}
+
+// wordcount-chaos seed 20649: a commit's rename happened but its directory sync failed. The store
+// must not let a client see that rename (a retried commit then counts it as committed) before it
+// is durable: it syncs the directory before answering anything else, so what the client saw
+// survives the store's crash.
+TEST_F(SinkTest, ACommitSeenAfterAFailedDirectorySyncSurvivesACrash) {
+  Status failed_commit;
+  Status retried_commit;
+  RunOnClient([&](Host&, TaskContext& ctx) {
+    TwoPhaseCommitFileSink sink(ctx, FileSinkSpec{"output"});
+    ASSERT_TRUE(sink.Open("").ok());
+    sink.buffer()->append("w\t1\n");
+    std::string state;
+    ASSERT_TRUE(sink.PreCommit(2, &state).ok());
+    world_.disk(store_).SetIoErrorProbability(1.0);  // renames work, directory syncs fail
+    failed_commit = sink.CommitUpTo(2);
+    world_.disk(store_).SetIoErrorProbability(0.0);
+    // The restored sink retries the commit: the rename is done, so it checks committed/.
+    ctx.attempt = 8;
+    TwoPhaseCommitFileSink restored(ctx, FileSinkSpec{"output"});
+    retried_commit = restored.Open(state);
+  });
+  EXPECT_EQ(failed_commit.code(), StatusCode::kIoError) << failed_commit.ToString();
+  EXPECT_TRUE(retried_commit.ok()) << retried_commit.ToString();
+  world_.Crash(store_);
+  EXPECT_EQ(Committed(), std::vector<std::string>{"part-1-2-a7"})
+      << "the commit the sink counted was lost in the crash";
+}
+
 }  // namespace
 }  // namespace sluice

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "engine/checkpoint/replicated_file.h"
 #include "engine/connectors/store.h"
 #include "simnet/sim_disk.h"
 
@@ -50,6 +51,7 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   const auto input_store = add_store("input-store");
   output_store_ = add_store("output-store");
   stores_ = {input_store, output_store_, add_store("checkpoint-store")};
+  world_.AddDisk(checkpoint_store(), std::string(kStoreRoot) + "/" + kReplicaDir);
   partitions_ = SplitIntoPartitions(input, options.source_parallelism);
   const auto& parts = partitions_;
   for (size_t p = 0; p < parts.size(); ++p) {

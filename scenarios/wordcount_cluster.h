@@ -1,4 +1,5 @@
-// A simulated word-count deployment: three stores (input, output, checkpoints), one JobManager
+// A simulated word-count deployment: three stores (input, output, checkpoints; the checkpoint
+// store has a second disk for the checkpoint files' second copies), one JobManager
 // (or several, for high availability: "jobmanager", "jobmanager-2", ...; they elect a leader
 // through the checkpoint store) and N TaskManagers, each a simulated host running the same host program a real process runs.
 // Scenarios build one, schedule their faults on world(), run it and check the outcome.
@@ -37,6 +38,12 @@ struct WordCountClusterOptions {
 
 class WordCountCluster {
  public:
+  // Where the checkpoint store host keeps the two copies of every checkpoint file
+  // (engine/checkpoint/replicated_file.h): copy 0 on its root disk, copy 1 under the store's
+  // replica directory, on a second disk mounted there, so that the copies fail independently.
+  static constexpr const char* kCheckpointCopyDirs[2] = {"store/checkpoints/",
+                                                        "store/replica/checkpoints/"};
+
   // Splits `input` into source_parallelism contiguous partitions at line boundaries and stores
   // them durably on the input store.
   WordCountCluster(const WordCountClusterOptions& options, const std::string& input);
@@ -46,6 +53,7 @@ class WordCountCluster {
   sim::World::HostId jobmanager() const { return jobmanagers_.front(); }
   const std::vector<sim::World::HostId>& jobmanagers() const { return jobmanagers_; }
   const std::vector<sim::World::HostId>& stores() const { return stores_; }
+  sim::World::HostId checkpoint_store() const { return stores_[2]; }
   // The input partitions as stored (for consistent-cut checks).
   const std::vector<std::string>& partitions() const { return partitions_; }
   // Called with every event any host records (after the cluster's own bookkeeping).

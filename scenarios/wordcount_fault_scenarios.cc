@@ -23,11 +23,12 @@ std::vector<std::string> AllHosts(const NemesisContext& c) {
   return hosts;
 }
 
-// One fault of `kind` at `at`, aimed within the fault budget: data that exists once (the input,
-// the committed output) is never wiped or corrupted; checkpoint files exist twice and only one
-// copy of one file is damaged; stores are crashed (their writes are synced) but never wiped.
+// One fault of `kind` at `at`, aimed within the fault budget (FaultApplier::BudgetExceeded):
+// data that exists once (the input, the committed output) is never wiped or corrupted; stores are
+// crashed (their writes are synced) but never wiped; checkpoint files exist twice, on two disks,
+// and corruption hits only `corruptible`, the copy directory (one disk) chosen for the run.
 std::vector<FaultRecord> DrawFault(Random& random, const NemesisContext& c, const std::string& kind,
-                                   int64_t at) {
+                                   int64_t at, const std::string& corruptible) {
   const auto hosts = AllHosts(c);
   std::vector<std::string> processes = c.taskmanagers;
   processes.insert(processes.end(), c.jobmanagers.begin(), c.jobmanagers.end());
@@ -53,8 +54,8 @@ std::vector<FaultRecord> DrawFault(Random& random, const NemesisContext& c, cons
   if (kind == "disk_io_error") f.factor = 0.05 * double(random.UniformRange(1, 6));
   if (kind == "clock_skew") f.factor = double(random.UniformRange(-2000, 2000));
   if (kind == "disk_corruption") {
-    f.host = c.stores[2];                     // the checkpoint store
-    f.peer = "store/checkpoints/";            // primary copies only: replicas stay intact
+    f.host = c.stores[2];  // the checkpoint store
+    f.peer = corruptible;  // one disk's copies only: the other disk's stay intact
   }
   return {f};
 }
@@ -89,10 +90,11 @@ ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
         "clog",      "connection_reset", "latency_spike",  "disk_torn_write", "disk_corruption",
         "disk_io_error", "disk_full",    "disk_slow",      "clock_skew"};
     std::vector<FaultRecord> faults;
+    const std::string corruptible = WordCountCluster::kCheckpointCopyDirs[random.Uniform(2)];
     const int count = static_cast<int>(random.UniformRange(3, 10));
     for (int i = 0; i < count; ++i) {
       const int64_t at = random.UniformRange(50, std::max<int64_t>(100, c.expected_ms));
-      for (auto& f : DrawFault(random, c, kinds[random.Uniform(kinds.size())], at)) {
+      for (auto& f : DrawFault(random, c, kinds[random.Uniform(kinds.size())], at, corruptible)) {
         faults.push_back(f);
       }
     }
@@ -130,30 +132,46 @@ ScenarioResult RunWordCountJmPartition(const ScenarioOptions& options) {
 }
 
 // wordcount-checkpoint-corruption: damaged checkpoint files. Right after a checkpoint completes,
-// one copy of its metadata and one copy of a state file are corrupted (bit rot), torn writes are
+// a file of its copy on the checkpoint store's first disk is corrupted (bit rot), torn writes are
 // switched on at the checkpoint store, which then crashes, and the JobManager and a TaskManager
 // crash so that recovery must read the damaged files. Engines that trust unchecked bytes restore
 // garbage or the wrong checkpoint (Flink's FLINK-19596-style recovery from an incomplete
-// checkpoint); the design answer is checksums, a second copy, and falling back to the previous
-// completed checkpoint.
+// checkpoint); the design answer is checksums and a second copy on another disk, never an older
+// checkpoint once a newer one may have been committed. In about one reaction in eight both
+// copies of one state file of the completed checkpoint are corrupted, beyond the fault budget,
+// and a TaskManager crashes: the job must then end FAILED cleanly (data loss reported, nothing
+// committed twice) or, if a newer checkpoint completed first, finish exactly once.
 ScenarioResult RunWordCountCheckpointCorruption(const ScenarioOptions& options) {
   WordCountScenarioSpec spec;
   spec.name = "wordcount-checkpoint-corruption";
   spec.nemesis = [](Random&, const NemesisContext&) { return std::vector<FaultRecord>{}; };
   spec.min_chaos_ms = 3500;
   spec.react = [](Random& random, const std::string&, std::string_view category,
-                  int reactions) -> std::vector<FaultRecord> {
+                  std::string_view message, int reactions) -> std::vector<FaultRecord> {
     if (reactions >= 2 || category != "checkpoint.completed" || !random.Bernoulli(0.2)) return {};
     const std::string victim = "taskmanager-" + std::to_string(1 + random.Uniform(3));
+    const int64_t tm_restart = random.UniformRange(100, 900);
+    if (random.Bernoulli(0.12)) {
+      // Beyond the budget: both copies of source subtask 0's state in the checkpoint just
+      // completed (message: its id), then a TaskManager crash, so that the same JobManager
+      // restores it and finds it lost.
+      const std::string file = "chk-" + std::string(message) + "/0-0-";
+      return {{.at_ms = 0, .kind = "disk_corruption", .host = "checkpoint-store",
+               .peer = WordCountCluster::kCheckpointCopyDirs[0] + file},
+              {.at_ms = 0, .kind = "disk_corruption", .host = "checkpoint-store",
+               .peer = WordCountCluster::kCheckpointCopyDirs[1] + file},
+              {.at_ms = 1, .kind = "crash", .host = victim},
+              {.at_ms = tm_restart, .kind = "restart", .host = victim}};
+    }
     return {{.at_ms = 0, .kind = "disk_corruption", .host = "checkpoint-store",
-             .peer = "store/checkpoints/"},
+             .peer = WordCountCluster::kCheckpointCopyDirs[0]},
             {.at_ms = 0, .kind = "disk_torn_write", .host = "checkpoint-store"},
             {.at_ms = 1, .kind = "crash", .host = "checkpoint-store"},
             {.at_ms = 1, .kind = "crash", .host = "jobmanager"},
             {.at_ms = 1, .kind = "crash", .host = victim},
             {.at_ms = 50, .kind = "restart", .host = "checkpoint-store"},
             {.at_ms = random.UniformRange(100, 600), .kind = "restart", .host = "jobmanager"},
-            {.at_ms = random.UniformRange(100, 900), .kind = "restart", .host = victim}};
+            {.at_ms = tm_restart, .kind = "restart", .host = victim}};
   };
   return RunWordCountScenario(spec, options);
 }

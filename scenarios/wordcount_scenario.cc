@@ -8,6 +8,7 @@
 
 #include "scenarios/exactly_once.h"
 #include "scenarios/fault_applier.h"
+#include "scenarios/invariants.h"
 #include "scenarios/timeline.h"
 
 namespace sluice::scenarios {
@@ -26,43 +27,6 @@ int64_t ExpectedMs(int64_t lines, const WordCountClusterOptions& o) {
   const int64_t lines_per_source = (lines + o.source_parallelism - 1) / o.source_parallelism;
   return lines_per_source * 1000 / per_source + o.checkpoint_interval_ms;
 }
-
-// The number after the last "epoch " in an event message; -1 if none.
-int64_t EpochIn(std::string_view message) {
-  const size_t at = message.rfind("epoch ");
-  if (at == std::string_view::npos) return -1;
-  int64_t epoch = 0;
-  size_t i = at + 6;
-  if (i >= message.size() || message[i] < '0' || message[i] > '9') return -1;
-  for (; i < message.size() && message[i] >= '0' && message[i] <= '9'; ++i) {
-    epoch = epoch * 10 + (message[i] - '0');
-  }
-  return epoch;
-}
-
-// The fencing invariant, from the TaskManagers' events: a TaskManager never deploys a task of a
-// JobManager epoch older than the newest epoch it has registered with. Records the first breach.
-class FencingChecker {
- public:
-  void Observe(const std::string& host, std::string_view category, std::string_view message) {
-    if (category == "taskmanager.registered") {
-      int64_t& newest = newest_[host];
-      newest = std::max(newest, EpochIn(message));
-    } else if (category == "task.deployed" && violation_.empty()) {
-      const int64_t epoch = EpochIn(message);
-      auto newest = newest_.find(host);
-      if (newest != newest_.end() && epoch < newest->second) {
-        violation_ = host + " deployed task " + std::string(message) +
-                     " after registering with epoch " + std::to_string(newest->second);
-      }
-    }
-  }
-  const std::string& violation() const { return violation_; }
-
- private:
-  std::map<std::string, int64_t> newest_;  // TaskManager → newest epoch registered with
-  std::string violation_;
-};
 
 std::map<std::string, std::string> Describe(const WordCountClusterOptions& o) {
   return {{"taskmanagers", std::to_string(o.taskmanagers)},
@@ -83,10 +47,11 @@ std::map<std::string, std::string> Describe(const WordCountClusterOptions& o) {
 
 std::string Judge(const WordCountScenarioSpec& spec, WordCountCluster& cluster,
                   const WordCountReference& expected, const FencingChecker& fencing,
-                  ScenarioResult* result) {
+                  const FallBackChecker& fall_back, ScenarioResult* result) {
   auto report = CheckExactlyOnce(expected, result->committed_output);
   result->records_out = report.records;
   if (!fencing.violation().empty()) return "fencing: " + fencing.violation();
+  if (!fall_back.violation().empty()) return "fall-back rule: " + fall_back.violation();
   if (cluster.finished()) {
     if (!report.ok) return "exactly once: " + report.first_violation;
     if (result->checkpoints_completed < 1) return "no checkpoint completed";
@@ -99,6 +64,12 @@ std::string Judge(const WordCountScenarioSpec& spec, WordCountCluster& cluster,
   if (!cluster.failed()) {
     return "liveness: the job did not finish within " + std::to_string(spec.liveness_bound_ms) +
            " ms of simulated time after the faults were healed";
+  }
+  if (!result->beyond_budget.empty()) {
+    // Beyond the fault budget a clean FAILED is what the design promises; silent duplicates never.
+    if (!report.at_most_once) return "job failed beyond the fault budget: " + report.first_violation;
+    result->failed_cleanly = true;
+    return "";
   }
   if (!spec.may_end_failed) return "job failed: " + cluster.failure();
   auto cut = CheckConsistentCut(cluster.partitions(), result->committed_output);
@@ -170,10 +141,20 @@ ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
   }
   applier.Schedule(result.faults);
   FencingChecker fencing;
+  FallBackChecker fall_back;
   cluster.AddEventObserver([&](sim::World::HostId host, Severity, std::string_view category,
                                std::string_view message) {
     if (category == "taskmanager.registered" || category == "task.deployed") {
       fencing.Observe(world.host_name(host), category, message);
+    }
+    if (category == "sink.committed" || category == "job.deployed") {
+      fall_back.Observe(category, message);
+    }
+    auto counted = result.events.find(category);
+    if (counted == result.events.end()) {
+      result.events.emplace(std::string(category), 1);
+    } else {
+      ++counted->second;
     }
   });
   int reactions = 0;
@@ -183,10 +164,12 @@ ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
     // Reactive faults come from their own stream, so that they do not shift the nemesis's draws.
     auto react_random = std::make_shared<Random>(options.seed ^ kReactStream);
     cluster.AddEventObserver([&, react_random](sim::World::HostId host, Severity,
-                                               std::string_view category, std::string_view) {
+                                               std::string_view category,
+                                               std::string_view message) {
       const int64_t next_ms = world.now_ns() / kNanosPerMilli + 1;
       if (next_ms >= heal_ms) return;
-      auto faults = spec.react(*react_random, world.host_name(host), category, reactions);
+      auto faults =
+          spec.react(*react_random, world.host_name(host), category, message, reactions);
       if (faults.empty()) return;
       ++reactions;
       for (FaultRecord& fault : faults) {
@@ -210,7 +193,9 @@ ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
   if (options.expected_counts == nullptr) counted_here.emplace(options.input_text);
   const WordCountReference& expected =
       options.expected_counts != nullptr ? *options.expected_counts : *counted_here;
-  result.failure = Judge(spec, cluster, expected, fencing, &result);
+  // Reactive faults were appended as they came: judge the budget on the whole schedule that ran.
+  result.beyond_budget = applier.BudgetExceeded(result.faults);
+  result.failure = Judge(spec, cluster, expected, fencing, fall_back, &result);
   result.pass = result.failure.empty();
   return result;
 }

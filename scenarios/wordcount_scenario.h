@@ -5,8 +5,13 @@
 //   - a job that FAILED: allowed only where the scenario expects it (restart strategy exhausted),
 //     and then the committed output must be exactly the output of one consistent cut of the input
 //     (a prefix of every source partition), with no duplicates;
+//   - a schedule beyond the fault budget (FaultApplier::BudgetExceeded; the nemeses stay within
+//     it, replayed or reactive schedules may not): a job that ends FAILED must have committed no
+//     record twice: the verdict "failed cleanly", a pass;
 //   - fencing: no TaskManager deploys a task of a JobManager epoch older than the newest epoch
 //     it has registered with (a deposed leader's commands are dropped);
+//   - the fall-back rule: no deployment restores a checkpoint older than one whose output a sink
+//     has committed (scenarios/invariants.h);
 //   - liveness: after the heal, the job must finish (or fail cleanly, where allowed) within
 //     kLivenessBoundMs of simulated time.
 #pragma once
@@ -41,12 +46,14 @@ struct WordCountScenarioSpec {
   // Draws the chaos phase's faults. Faults are applied at their at_ms; the heal phase starts
   // after the last one ends.
   std::function<std::vector<FaultRecord>(Random&, const NemesisContext&)> nemesis;
-  // Reactive faults (drawn runs only, before the heal): called for every event a host records;
+  // Reactive faults (drawn runs only, before the heal): called for every event a host records
+  // (its category and message);
   // returned faults have at_ms relative to the next whole millisecond, are applied then and
   // appended to the run's schedule, so that `--faults` replays them at those times. `reactions`
   // counts the calls that returned faults so far.
   std::function<std::vector<FaultRecord>(Random&, const std::string& host,
-                                         std::string_view category, int reactions)>
+                                         std::string_view category, std::string_view message,
+                                         int reactions)>
       react;
   // The heal phase starts no earlier than this (reactive scenarios need a chaos window).
   int64_t min_chaos_ms = 0;

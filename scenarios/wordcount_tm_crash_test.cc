@@ -168,7 +168,7 @@ TEST(WordCountRegressionTest, FailingJobCommitsItsLatestCheckpointBeforeFailed) 
   spec.nemesis = [](Random&, const NemesisContext&) { return std::vector<FaultRecord>{}; };
   spec.min_chaos_ms = 3000;
   spec.react = [](Random&, const std::string&, std::string_view category,
-                  int reactions) -> std::vector<FaultRecord> {
+                  std::string_view, int reactions) -> std::vector<FaultRecord> {
     if (reactions > 0 || category != "checkpoint.notified") return {};
     return {{.at_ms = 0, .kind = "crash", .host = "taskmanager-1"}};
   };

@@ -101,6 +101,10 @@ class SimDisk final : public FileSystem {
   // kNotFound if there is none.
   Result<std::string> CorruptRandomDurableFile(const std::string& prefix);
 
+  // The canonical form of `path` every call uses: components joined by '/', no empty or "."
+  // components, the root is "."; false on a ".." component. (Mount tables route by it.)
+  static bool NormalizePath(std::string_view path, std::string* normalized);
+
   // --- Test and scenario helpers: world context, no latency, never suspend. ---
   // Creates (or replaces the contents of) `path` as a durable file with a durable name, creating
   // missing parent directories.
@@ -118,6 +122,7 @@ class SimDisk final : public FileSystem {
 
  private:
   friend class SimWritableFile;
+  friend class MountedFileSystem;  // creates the mount point directory (CreateDirs)
   struct Inode {
     std::string current;
     std::string durable;
@@ -149,8 +154,6 @@ class SimDisk final : public FileSystem {
   Status MaybeInjectIoError(DiskOp op, const std::string& path);
   // A kResourceExhausted for a `what` ("append to", ...) on `path` while the disk is full.
   Status NoSpace(DiskOp op, std::string_view what, const std::string& path);
-  // Normalize (sim_disk.cc) for the fault code: false on a ".." component.
-  static bool NormalizePath(std::string_view path, std::string* normalized);
   void TearUnsynced(uint64_t inode_id, Inode& inode);
   void FlipDurableBit(uint64_t inode_id, Inode& inode, uint64_t* offset);
   Inode* FindFile(const std::string& normalized_path);

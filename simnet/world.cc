@@ -5,6 +5,7 @@
 #include <cmath>
 #include <utility>
 
+#include "simnet/mounted_file_system.h"
 #include "simnet/sim_disk.h"
 #include "simnet/sim_host.h"
 #include "simnet/sim_network.h"
@@ -23,12 +24,13 @@ struct World::HostState {
         random(world.core_->root_random().Fork()),
         disk(*world.core_, host_id, fibers, world.core_->root_random().Fork(),
              world.options_.disk_latency_max_ns),
+        fs(disk),
         log([&world, host_id](Severity severity, std::string_view category,
                               std::string_view message) {
           world.OnRecord(host_id, severity, category, message);
         }),
         host{name, clock,  fibers, world.fabric_->AddHost(host_id, name, fibers, &clock),
-             disk, random, log,    *world.faults_} {}
+             fs,   random, log,    *world.faults_} {}
 
   const HostId id;
   const std::string name;
@@ -40,7 +42,8 @@ struct World::HostState {
   SimClock clock;
   SimFibers fibers;
   Random random;
-  SimDisk disk;
+  SimDisk disk;           // the root disk
+  MountedFileSystem fs;   // the root disk plus any disks mounted on it (AddDisk)
   SimEventLog log;
   Host host;
 };
@@ -121,7 +124,8 @@ void World::Crash(HostId id) {
   fabric_->CrashHost(id);
   core_->scheduler().KillGroup(id);
   assert(core_->scheduler().LiveCountInGroup(id) == 0 && "a crashed host has no fibers left");
-  h.disk.Crash();  // after the unwinding: open files were released by their destructors
+  // After the unwinding: open files were released by their destructors.
+  for (SimDisk* disk : h.fs.disks()) disk->Crash();
 }
 
 void World::Restart(HostId id) {
@@ -145,7 +149,7 @@ void World::RebootWipe(HostId id) {
   HostState& h = state(id);
   Crash(id);  // records the crash; no effect if down
   assert(!h.up && h.crashed && "a wiped host is down until restarted");
-  h.disk.Wipe();  // records the wipe
+  for (SimDisk* disk : h.fs.disks()) disk->Wipe();  // records the wipe
 }
 
 void World::Pause(HostId id, int64_t duration_ns) {
@@ -281,6 +285,22 @@ void World::SetTraceSink(std::function<void(std::string_view line)> sink) {
 }
 
 SimDisk& World::disk(HostId id) { return state(id).disk; }
+
+SimDisk& World::AddDisk(HostId id, const std::string& mount_point) {
+  assert(!core_->InFiber() && "disks are added in world context");
+  HostState& h = state(id);
+  auto disk = std::make_unique<SimDisk>(*core_, id, h.fibers, core_->root_random().Fork(),
+                                        options_.disk_latency_max_ns);
+  SimDisk& added = *disk;
+  h.fs.Mount(mount_point, std::move(disk));
+  return added;
+}
+
+std::pair<SimDisk*, std::string> World::DiskAt(HostId id, const std::string& path) {
+  return state(id).fs.Route(path);
+}
+
+std::vector<SimDisk*> World::disks(HostId id) { return state(id).fs.disks(); }
 
 World::HostId World::FindHost(const std::string& name) const {
   auto it = host_ids_.find(name);

@@ -17,7 +17,7 @@
 // Fault model (each fault is folded into the trace when injected, so the trace hash covers it):
 // hosts crash, reboot wiped, pause; links partition (both ways or one way), clog, spike, reset;
 // disks tear unsynced writes, flip durable bits, fail operations, fill up, slow down (SimDisk,
-// via disk(id)); clocks skew and drift.
+// via disk(id), DiskAt(id, path) or disks(id): a host may have several); clocks skew and drift.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +26,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "engine/runtime/event_log.h"
@@ -154,7 +155,17 @@ class World {
 
   // The scenario's PRNG (nemesis timing, workload choices), forked from the root.
   Random& random() { return scenario_random_; }
+  // The host's root disk.
   SimDisk& disk(HostId id);
+  // Gives the host another disk, mounted at `mount_point` (simnet/mounted_file_system.h): paths
+  // at or below it live there. Its faults and durable state are its own, so copies kept on two
+  // disks fail independently; a crash or wipe of the host hits all its disks. World context;
+  // mount points do not nest. Returns the new disk.
+  SimDisk& AddDisk(HostId id, const std::string& mount_point);
+  // The disk `path` lives on and the path on that disk ({nullptr, ""} for a path with "..").
+  std::pair<SimDisk*, std::string> DiskAt(HostId id, const std::string& path);
+  // The root disk first, then the mounted ones in mount order.
+  std::vector<SimDisk*> disks(HostId id);
   // kNoHost (0) if no host has that name.
   HostId FindHost(const std::string& name) const;
   const std::string& host_name(HostId id) const;

@@ -44,6 +44,14 @@ Result<std::string> ReadFortunesCorpus(const std::string& dir) {
   return corpus;
 }
 
+std::string FirstLines(const std::string& text, size_t max_bytes) {
+  std::string head = text.substr(0, max_bytes);
+  if (!head.empty() && head.back() == '\n') head.pop_back();  // sed's last line ends here
+  const size_t last_newline = head.rfind('\n');
+  head.resize(last_newline == std::string::npos ? 0 : last_newline + 1);
+  return head;
+}
+
 Result<std::string> LoadInput(const std::string& input_path) {
   if (input_path.empty()) return ReadFortunesCorpus();
   auto text = ReadWholeFile(input_path);

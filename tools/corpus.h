@@ -15,6 +15,11 @@ inline constexpr char kFortunesDir[] = "/usr/share/games/fortunes";
 // kNotFound telling the user to install `fortunes` if `dir` is missing or holds no such file.
 Result<std::string> ReadFortunesCorpus(const std::string& dir = kFortunesDir);
 
+// What tools/make_sim_input.sh writes from `text`: its first `max_bytes` bytes without their last
+// line (whole or cut: `head -c max_bytes | sed '$d'`). The CI sweeps and the regression schedules
+// (scenarios/regressions/) run on FirstLines(corpus, 300000).
+std::string FirstLines(const std::string& text, size_t max_bytes);
+
 // `input_path`'s bytes, or the fortunes corpus when `input_path` is empty. Errors name the file
 // ("--input 'x': ...") or the corpus directory.
 Result<std::string> LoadInput(const std::string& input_path);

@@ -70,7 +70,10 @@ Result<uint64_t> ParseHex64(const std::string& text) {
 void FillResult(const Json& json, ScenarioResult& result) {
   result.scenario = json.at("scenario").get<std::string>();
   result.seed = json.at("seed").get<uint64_t>();
-  result.pass = json.at("verdict").get<std::string>() == "pass";
+  const std::string verdict = json.at("verdict").get<std::string>();
+  result.pass = verdict == "pass" || verdict == "failed_cleanly";
+  result.failed_cleanly = verdict == "failed_cleanly";
+  result.beyond_budget = json.at("beyond_budget").get<std::string>();
   result.failure = json.at("failure").get<std::string>();
   result.simulated_ms = json.at("simulated_ms").get<int64_t>();
   result.checkpoints_completed = json.at("checkpoints_completed").get<int64_t>();
@@ -103,6 +106,11 @@ std::string ConfigText(const std::map<std::string, std::string>& config) {
   return text;
 }
 
+std::string_view Verdict(const ScenarioResult& result) {
+  if (!result.pass) return "fail";
+  return result.failed_cleanly ? "failed_cleanly" : "pass";
+}
+
 std::string RunJson(const RunSpec& spec, const RunOutcome& outcome,
                     std::optional<bool> deterministic) {
   const ScenarioResult& result = outcome.result;
@@ -110,7 +118,7 @@ std::string RunJson(const RunSpec& spec, const RunOutcome& outcome,
   Json json = {
       {"scenario", spec.scenario},
       {"seed", result.seed},
-      {"verdict", result.pass ? "pass" : "fail"},
+      {"verdict", Verdict(result)},
       {"trace_hash", TraceHashHex(result.trace_hash)},
       {"simulated_ms", result.simulated_ms},
       {"wall_ms", outcome.wall_ms},
@@ -122,6 +130,7 @@ std::string RunJson(const RunSpec& spec, const RunOutcome& outcome,
       {"records_in", result.records_in},
       {"records_out", result.records_out},
       {"failure", result.pass ? std::string() : result.failure},
+      {"beyond_budget", result.beyond_budget},
       {"plant_bug", spec.plant_bug},
       {"build",
        {{"commit", build.git_commit}, {"compiler", build.compiler}, {"type", build.build_type}}},
@@ -171,7 +180,9 @@ std::string RunSummary(const RunSpec& spec, const RunOutcome& outcome) {
   const ScenarioResult& result = outcome.result;
   std::string text;
   text += fmt::format("scenario     {}\n", spec.scenario);
-  text += fmt::format("verdict      {}\n", result.pass ? "PASS" : "FAIL");
+  text += fmt::format("verdict      {}\n", !result.pass           ? "FAIL"
+                                           : result.failed_cleanly ? "FAILED CLEANLY (a pass)"
+                                                                   : "PASS");
   text += fmt::format("seed         {}\n", result.seed);
   text += fmt::format("build        {}\n", DescribeBuild(ThisBuild()));
   if (!spec.plant_bug.empty()) text += fmt::format("planted bug  {}\n", spec.plant_bug);
@@ -185,6 +196,9 @@ std::string RunSummary(const RunSpec& spec, const RunOutcome& outcome) {
   text += fmt::format("checkpoints  {} completed\n", result.checkpoints_completed);
   text += fmt::format("restarts     {}\n", result.restarts);
   text += fmt::format("records      {} in, {} out\n", result.records_in, result.records_out);
+  if (!result.beyond_budget.empty()) {
+    text += fmt::format("beyond budget {}\n", IndentLines(result.beyond_budget, kIndent));
+  }
   if (!result.pass) {
     text += fmt::format("failure      {}\n", IndentLines(result.failure, kIndent));
     text += fmt::format("repro        {}\n", ReproCommand(spec, result.seed));

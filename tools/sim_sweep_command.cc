@@ -129,6 +129,11 @@ void PrintSummary(const RunSpec& spec, const SweepSetup& setup, const SweepResul
                   double wall_s) {
   fmt::print("{}: {} run, {} passed, {} failed\n", SweepTitle(spec, setup), result.seeds_run,
              result.seeds_run - result.failed, result.failed);
+  if (result.failed_cleanly > 0) {
+    fmt::print("{} of the passes failed cleanly: their schedules exceeded the fault budget and the "
+               "job ended FAILED with nothing committed twice\n",
+               result.failed_cleanly);
+  }
   fmt::print("wall time {:.2f} s, {:.1f} seeds/s, {} job{}, build {}\n", wall_s,
              wall_s > 0 ? static_cast<double>(result.seeds_run) / wall_s : 0.0, setup.plan.jobs,
              setup.plan.jobs == 1 ? "" : "s", DescribeBuild(ThisBuild()));

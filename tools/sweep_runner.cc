@@ -90,6 +90,7 @@ class SweepParent {
   std::vector<std::pair<uint64_t, RunOutcome>> kept_;  // (index in the sequence, outcome)
   uint64_t received_ = 0;
   uint64_t failed_ = 0;
+  uint64_t failed_cleanly_ = 0;
 };
 
 Status SweepParent::Spawn(Worker& worker) {
@@ -152,6 +153,7 @@ Status SweepParent::Accept(Worker& worker, RunOutcome outcome) {
     ++failed_;
     if (!first_failure_.has_value() || index < *first_failure_) first_failure_ = index;
   }
+  if (outcome.result.failed_cleanly) ++failed_cleanly_;
   if (callbacks_.on_result) callbacks_.on_result(outcome);
   if (!outcome.result.pass || plan_.keep_passes) kept_.emplace_back(index, std::move(outcome));
   return Status::Ok();
@@ -206,6 +208,7 @@ SweepResult SweepParent::Finish() {
   SweepResult result;
   result.seeds_run = received_;
   result.failed = failed_;
+  result.failed_cleanly = failed_cleanly_;
   if (plan_.fail_fast && first_failure_.has_value()) {
     // Every seed up to the first failure ran; leave out what ran past it.
     const uint64_t last = *first_failure_;

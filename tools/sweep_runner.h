@@ -48,6 +48,8 @@ struct SweepPlan {
 struct SweepResult {
   uint64_t seeds_run = 0;  // with fail_fast: the seeds up to and including the first failure
   uint64_t failed = 0;
+  // Passed seeds whose schedule exceeded the fault budget and whose job ended FAILED cleanly.
+  uint64_t failed_cleanly = 0;
   bool stopped_early = false;        // fail_fast stopped before the end of the sequence
   std::vector<RunOutcome> outcomes;  // failures (and passes with keep_passes), in seed order
 };

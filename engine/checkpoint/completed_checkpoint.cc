@@ -53,8 +53,17 @@ Status StoreCompletedCheckpoint(StoreClient& store, const CompletedCheckpoint& c
                          checksummed, &fence);
 }
 
-Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store, size_t retain,
-                                                std::string* skipped, bool checksummed) {
+Status RepairMetadataCopy(StoreClient& store, const CompletedCheckpoint& checkpoint, int copy,
+                          const StoreFence& fence, bool checksummed) {
+  return WriteCopy(store, CompletedCheckpoint::MetadataPath(checkpoint.id), copy,
+                   CompletedCheckpoint::kMetadataMagic, checkpoint.EncodeMetadata(), checksummed,
+                   &fence);
+}
+
+namespace {
+
+// The checkpoint ids under checkpoints/ (copy 0, which is always written first), newest first.
+Result<std::vector<int64_t>> ListCheckpointIds(StoreClient& store) {
   ASSIGN_OR_RETURN(auto names, store.List("checkpoints"));
   std::vector<int64_t> ids;
   for (const std::string& name : names) {
@@ -64,23 +73,58 @@ Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store, size_t retai
     if (*end == '\0' && id > 0) ids.push_back(id);
   }
   std::sort(ids.rbegin(), ids.rend());
+  return ids;
+}
+
+}  // namespace
+
+Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store, std::string* skipped,
+                                                bool checksummed) {
+  ASSIGN_OR_RETURN(std::vector<int64_t> ids, ListCheckpointIds(store));
   RecoveredCheckpoints recovered;
   if (!ids.empty()) recovered.highest_id_seen = ids.front();
+  using State = CopyReadout::State;
   for (int64_t id : ids) {
     const std::string path = CompletedCheckpoint::MetadataPath(id);
-    auto payload = ReadReplicated(store, path, CompletedCheckpoint::kMetadataMagic, checksummed);
-    if (!payload.ok() && payload.status().code() == StatusCode::kNotFound) {
-      continue;  // triggered but never completed
+    ASSIGN_OR_RETURN(auto copies, ReadCopies(store, path, CompletedCheckpoint::kMetadataMagic,
+                                             checksummed));
+    int present = 0;
+    std::string problems;
+    for (int copy = 0; copy < kCopies; ++copy) {
+      CopyReadout& readout = copies[copy];
+      if (readout.state == State::kMissing) continue;
+      ++present;
+      if (readout.state == State::kIntact) {
+        // A copy that verifies but does not decode to this checkpoint is damaged too.
+        auto checkpoint = CompletedCheckpoint::DecodeMetadata(readout.payload, CopyPath(path, copy));
+        if (checkpoint.ok() && checkpoint->id == id) {
+          if (!recovered.latest) recovered.latest = std::move(checkpoint).value();
+          continue;
+        }
+        readout.state = State::kDamaged;
+        readout.problem = checkpoint.ok()
+                              ? DataLossError(CopyPath(path, copy) + ": names checkpoint " +
+                                              std::to_string(checkpoint->id))
+                              : checkpoint.status();
+      }
+      problems += (problems.empty() ? "" : "; ") + readout.problem.message();
     }
-    if (!payload.ok() && payload.status().code() != StatusCode::kDataLoss) return payload.status();
-    auto checkpoint = payload.ok() ? CompletedCheckpoint::DecodeMetadata(payload.value(), path)
-                                   : Result<CompletedCheckpoint>(payload.status());
-    if (checkpoint.ok() && checkpoint->id == id) {
-      recovered.completed.insert(recovered.completed.begin(), std::move(checkpoint).value());
-      if (recovered.completed.size() >= retain) break;
-      continue;
+    if (recovered.latest) {
+      for (int copy = 0; copy < kCopies; ++copy) {
+        if (copies[copy].state != State::kIntact) recovered.copies_to_repair.push_back(copy);
+      }
+      return recovered;
     }
-    *skipped += path + " unreadable (" + checkpoint.status().ToString() + "); ";
+    if (present == kCopies) {
+      return DataLossError("checkpoint " + std::to_string(id) +
+                           " completed but no copy of its metadata is intact (" + problems +
+                           "); it may have been committed, so no older checkpoint may be "
+                           "restored");
+    }
+    if (present == 1) {
+      *skipped += path + ": written once and damaged, so never notified or restored (" +
+                  problems + "); ";
+    }
   }
   return recovered;
 }

@@ -2,8 +2,19 @@
 //   checkpoints/chk-<id>/_metadata   (on the checkpoint store, kept twice: replicated_file.h)
 // exists: written atomically (tmp, fsync, rename, fsync dir, by the store) and sealed with a
 // checksum (engine/base/checksum.h). It lists, for every subtask of the job, the path of the state
-// file that subtask acknowledged. Recovery takes the newest metadata that reads back intact (either
-// copy); one whose copies are both unreadable (torn, corrupt) is skipped for the previous one.
+// file that subtask acknowledged.
+//
+// The fall-back rule (Flink's notifyCheckpointComplete contract: a lower checkpoint is never
+// committed after a higher one). Sinks commit a checkpoint's transactions when it is notified or
+// restored, so restoring an older checkpoint once a newer one may have been committed would
+// commit the newer one's output a second time. A checkpoint is notified or restored only once
+// both copies of its metadata are durable (the JobManager writes both before notifying and
+// repairs a missing or damaged copy before restoring), so at recovery:
+//   - both copies present, at least one intact: the checkpoint is used (and the other repaired);
+//   - both present, neither intact: it may have been committed: kDataLoss, the job fails;
+//   - one present and damaged, the other missing: its writer stepped down before notifying it
+//     and nobody restored it: it is skipped for the previous one (safe: never committed);
+//   - neither present: triggered but never completed: skipped.
 #pragma once
 
 #include <cstdint>
@@ -37,12 +48,19 @@ Status StoreCompletedCheckpoint(StoreClient& store, const CompletedCheckpoint& c
                                 const StoreFence& fence, bool checksummed = true);
 
 struct RecoveredCheckpoints {
-  std::vector<CompletedCheckpoint> completed;  // up to `retain` newest intact ones, oldest first
-  int64_t highest_id_seen = 0;                 // for numbering new checkpoints past all old ones
+  std::optional<CompletedCheckpoint> latest;  // the newest completed checkpoint (the fall-back rule)
+  std::vector<int> copies_to_repair;  // copies of latest's metadata that are missing or damaged
+  int64_t highest_id_seen = 0;        // for numbering new checkpoints past all old ones
 };
-// Scans checkpoints/ on the store. Unreadable metadata is skipped (and described in `skipped`
-// for the caller to log). May suspend.
-Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store, size_t retain,
-                                                std::string* skipped, bool checksummed = true);
+// Scans checkpoints/ on the store and applies the fall-back rule above. Skipped checkpoints are
+// described in `skipped` for the caller to log. Errors: kDataLoss naming the checkpoint and both
+// copies' problems when the newest completed checkpoint has no intact metadata copy; store errors
+// (unavailable, I/O) as they come, so the caller retries. May suspend.
+Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store, std::string* skipped,
+                                                bool checksummed = true);
+// Rewrites copy `copy` of `checkpoint`'s metadata (a fenced write, as StoreCompletedCheckpoint).
+// May suspend.
+Status RepairMetadataCopy(StoreClient& store, const CompletedCheckpoint& checkpoint, int copy,
+                          const StoreFence& fence, bool checksummed = true);
 
 }  // namespace sluice

@@ -1,37 +1,86 @@
 #include "engine/checkpoint/replicated_file.h"
 
+#include <cassert>
+
 #include "engine/base/checksum.h"
 
 namespace sluice {
 
+std::string CopyPath(const std::string& path, int copy) {
+  assert(copy >= 0 && copy < kCopies && "a checkpoint file has two copies");
+  return copy == 0 ? path : std::string(kReplicaDir) + "/" + path;
+}
+
+Status WriteCopy(StoreClient& store, const std::string& path, int copy, uint32_t magic,
+                 std::string_view payload, bool sealed, const StoreFence* fence) {
+  const std::string bytes = sealed ? SealBlob(magic, payload) : std::string(payload);
+  const std::string copy_path = CopyPath(path, copy);
+  return fence != nullptr ? store.WriteAtomic(copy_path, bytes, *fence)
+                          : store.WriteAtomic(copy_path, bytes);
+}
+
 Status WriteReplicated(StoreClient& store, const std::string& path, uint32_t magic,
                        std::string_view payload, bool sealed, const StoreFence* fence) {
-  const std::string bytes = sealed ? SealBlob(magic, payload) : std::string(payload);
-  for (const std::string& copy : {path, path + kReplicaSuffix}) {
-    RETURN_IF_ERROR(fence != nullptr ? store.WriteAtomic(copy, bytes, *fence)
-                                     : store.WriteAtomic(copy, bytes));
+  for (int copy = 0; copy < kCopies; ++copy) {
+    RETURN_IF_ERROR(WriteCopy(store, path, copy, magic, payload, sealed, fence));
   }
   return Status::Ok();
 }
 
+namespace {
+
+// Reads and verifies copy `copy`; a read error other than kNotFound is returned as the error.
+Result<CopyReadout> ReadCopy(StoreClient& store, const std::string& path, int copy,
+                             uint32_t magic, bool sealed) {
+  const std::string copy_path = CopyPath(path, copy);
+  auto blob = store.ReadFile(copy_path);
+  CopyReadout readout;
+  if (!blob.ok()) {
+    if (blob.status().code() != StatusCode::kNotFound) return blob.status();
+    return readout;  // kMissing
+  }
+  if (!sealed) {
+    readout.state = CopyReadout::State::kIntact;
+    readout.payload = std::move(blob).value();
+    return readout;
+  }
+  auto payload = UnsealBlob(magic, blob.value(), copy_path);
+  if (payload.ok()) {
+    readout.state = CopyReadout::State::kIntact;
+    readout.payload = std::string(payload.value());
+  } else {
+    readout.state = CopyReadout::State::kDamaged;
+    readout.problem = payload.status();
+  }
+  return readout;
+}
+
+}  // namespace
+
+Result<std::array<CopyReadout, kCopies>> ReadCopies(StoreClient& store, const std::string& path,
+                                                    uint32_t magic, bool sealed) {
+  std::array<CopyReadout, kCopies> copies;
+  for (int copy = 0; copy < kCopies; ++copy) {
+    ASSIGN_OR_RETURN(copies[copy], ReadCopy(store, path, copy, magic, sealed));
+  }
+  return copies;
+}
+
 Result<std::string> ReadReplicated(StoreClient& store, const std::string& path, uint32_t magic,
-                                   bool sealed) {
-  Status first_problem;
-  for (const std::string& copy : {path, path + kReplicaSuffix}) {
-    auto blob = store.ReadFile(copy);
-    if (!blob.ok()) {
-      if (blob.status().code() != StatusCode::kNotFound) return blob.status();
-      if (first_problem.ok()) first_problem = blob.status();
-      continue;
+                                   bool sealed, std::string* damaged) {
+  std::string problems;
+  for (int copy = 0; copy < kCopies; ++copy) {
+    ASSIGN_OR_RETURN(CopyReadout readout, ReadCopy(store, path, copy, magic, sealed));
+    if (readout.state == CopyReadout::State::kIntact) {
+      if (damaged != nullptr) *damaged = problems;
+      return std::move(readout.payload);
     }
-    if (!sealed) return std::move(blob).value();
-    auto payload = UnsealBlob(magic, blob.value(), copy);
-    if (payload.ok()) return std::string(payload.value());
-    if (first_problem.ok() || first_problem.code() == StatusCode::kNotFound) {
-      first_problem = payload.status();
+    if (readout.state == CopyReadout::State::kDamaged) {
+      problems += (problems.empty() ? "" : "; ") + readout.problem.message();
     }
   }
-  return first_problem;
+  if (problems.empty()) return NotFoundError(path + ": no copy exists");
+  return DataLossError(path + ": no intact copy (" + problems + ")");
 }
 
 }  // namespace sluice

@@ -1,10 +1,28 @@
 #include "engine/connectors/file_sink.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 
 #include "engine/base/bytes.h"
 
 namespace sluice {
+namespace {
+
+// The attempt a transaction file name "part-<subtask>-<checkpoint>-a<attempt>" was written by;
+// nullopt for a name not in that form (not this sink's: left alone).
+std::optional<int64_t> AttemptOf(std::string_view name) {
+  const size_t at = name.rfind("-a");
+  if (at == std::string_view::npos || at + 2 >= name.size()) return std::nullopt;
+  int64_t attempt = 0;
+  for (char c : name.substr(at + 2)) {
+    if (c < '0' || c > '9' || attempt > (INT64_MAX - 9) / 10) return std::nullopt;
+    attempt = attempt * 10 + (c - '0');
+  }
+  return attempt;
+}
+
+}  // namespace
 
 TwoPhaseCommitFileSink::TwoPhaseCommitFileSink(const TaskContext& ctx, FileSinkSpec spec)
     : host_(*ctx.host),
@@ -39,12 +57,17 @@ Status TwoPhaseCommitFileSink::Open(std::string_view restored) {
   std::vector<std::string> keep;
   for (const Pending& txn : pending_) keep.push_back(txn.name);
   pending_.clear();
-  // Everything else this subtask left pending belongs to checkpoints that never completed: abort.
+  // Everything else this subtask's earlier attempts left pending belongs to checkpoints that
+  // never completed: abort it. A later attempt's files are left alone: this task may be a zombie
+  // (cancelled, but still opening on a TaskManager that has not heard so) whose abort would
+  // delete a transaction that a newer attempt pre-committed into a completed checkpoint.
   ASSIGN_OR_RETURN(auto names, store_.List(spec_.output_dir + "/pending"));
   const std::string prefix = "part-" + std::to_string(subtask_) + "-";
   for (const std::string& name : names) {
     if (name.rfind(prefix, 0) != 0) continue;
     if (std::find(keep.begin(), keep.end(), name) != keep.end()) continue;
+    const std::optional<int64_t> attempt = AttemptOf(name);
+    if (!attempt || *attempt >= attempt_) continue;
     Status removed = store_.Remove(PendingPath(name));
     if (!removed.ok() && removed.code() != StatusCode::kNotFound) return removed;
     host_.log.Info("sink.aborted", name);

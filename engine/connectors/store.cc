@@ -1,5 +1,6 @@
 #include "engine/connectors/store.h"
 
+#include <algorithm>
 #include <cassert>
 #include <optional>
 #include <utility>
@@ -81,6 +82,49 @@ class ConditionalSection {
   ConditionalLock& lock_;
 };
 
+// Directories whose entries may have changed without being made durable: a mutation failed after
+// it may have changed the namespace (a rename done, its directory sync failed). Until they are
+// synced, the store's current namespace shows state a crash would revert, so it answers no
+// request before syncing them: otherwise a reader acts on a non-durable state (a sink saw its
+// commit's rename, counted the transaction as committed, and the crash that followed lost it
+// after a later sync of pending/ had made its removal durable: wordcount-chaos seed 20649).
+// Kept in the order the failed operations need (a rename's target directory before its source),
+// without duplicates. Lives in memory: a crash reverts the namespace to the durable one anyway.
+class UnsyncedDirs {
+ public:
+  void Add(const std::string& dir) {
+    if (std::find(dirs_.begin(), dirs_.end(), dir) == dirs_.end()) dirs_.push_back(dir);
+  }
+  // Syncs every listed directory, in order; stops at the first failure (which it returns). A
+  // directory that no longer exists needs nothing (directories are removed only when empty).
+  // May suspend; other fibers may add or sync meanwhile.
+  Status SyncAll(Host& host) {
+    // Each pass syncs the first entry; a bound in case failing fibers keep adding entries.
+    for (size_t pass = 0; !dirs_.empty() && pass < kUnsyncedDirsMax; ++pass) {
+      const std::string dir = dirs_.front();
+      Status synced = host.fs.SyncDir(dir);
+      if (!synced.ok() && synced.code() != StatusCode::kNotFound) return synced;
+      auto it = std::find(dirs_.begin(), dirs_.end(), dir);
+      if (it != dirs_.end()) dirs_.erase(it);
+      host.log.Info("store.resynced", dir);
+    }
+    return dirs_.empty() ? Status::Ok() : UnavailableError("store: directories left unsynced");
+  }
+
+ private:
+  static constexpr size_t kUnsyncedDirsMax = 1024;
+  std::vector<std::string> dirs_;
+};
+
+// What the connection fibers of one store server share; it outlives them (a crash cancels them
+// first).
+struct StoreState {
+  Host& host;
+  std::string root;
+  ConditionalLock lock;
+  UnsyncedDirs unsynced;
+};
+
 // The current content of `full`, or nullopt if it does not exist.
 Result<std::optional<std::string>> ReadIfExists(FileSystem& fs, const std::string& full) {
   auto size = fs.FileSize(full);
@@ -93,14 +137,25 @@ Result<std::optional<std::string>> ReadIfExists(FileSystem& fs, const std::strin
 }
 
 // Executes one request against the server's root. Returns the response payload.
-Result<std::string> Execute(FileSystem& fs, const std::string& root, ConditionalLock& lock,
-                            std::string_view request) {
+Result<std::string> Execute(StoreState& state, std::string_view request) {
+  FileSystem& fs = state.host.fs;
+  const std::string& root = state.root;
+  ConditionalLock& lock = state.lock;
   ByteReader r(request);
   uint8_t op = 0;
   std::string path;
   if (!r.GetU8(&op) || !r.GetString(&path)) return InvalidArgumentError("malformed store request");
   if (!SafePath(path)) return InvalidArgumentError("unsafe store path '" + path + "'");
+  RETURN_IF_ERROR(state.unsynced.SyncAll(state.host));
   const std::string full = root + "/" + path;
+  // A mutation that fails may have changed the namespace without making it durable.
+  auto unsynced_on_failure = [&state](Status status, std::initializer_list<std::string> dirs) {
+    if (!status.ok()) {
+      for (const std::string& dir : dirs) state.unsynced.Add(dir);
+      state.host.log.Warn("store.unsynced", status.ToString());
+    }
+    return status;
+  };
   std::string payload;
   ByteWriter w(&payload);
   switch (static_cast<StoreOp>(op)) {
@@ -128,7 +183,8 @@ Result<std::string> Execute(FileSystem& fs, const std::string& root, Conditional
     }
     case StoreOp::kWriteAtomic: {
       RETURN_IF_ERROR(EnsureParent(fs, full));
-      RETURN_IF_ERROR(WriteFileAtomically(fs, full, r.rest()));
+      RETURN_IF_ERROR(
+          unsynced_on_failure(WriteFileAtomically(fs, full, r.rest()), {ParentDir(full)}));
       return payload;
     }
     case StoreOp::kRename: {
@@ -137,13 +193,16 @@ Result<std::string> Execute(FileSystem& fs, const std::string& root, Conditional
       const std::string full_to = root + "/" + to;
       RETURN_IF_ERROR(EnsureParent(fs, full_to));
       RETURN_IF_ERROR(fs.Rename(full, full_to));
-      RETURN_IF_ERROR(fs.SyncDir(ParentDir(full_to)));
-      if (ParentDir(full_to) != ParentDir(full)) RETURN_IF_ERROR(fs.SyncDir(ParentDir(full)));
+      // The target's directory first: a crash between the two syncs keeps the file under both
+      // names (a retried rename then finds it committed), never under neither.
+      Status synced = fs.SyncDir(ParentDir(full_to));
+      if (synced.ok() && ParentDir(full_to) != ParentDir(full)) synced = fs.SyncDir(ParentDir(full));
+      RETURN_IF_ERROR(unsynced_on_failure(synced, {ParentDir(full_to), ParentDir(full)}));
       return payload;
     }
     case StoreOp::kRemove: {
       RETURN_IF_ERROR(fs.Remove(full));
-      RETURN_IF_ERROR(fs.SyncDir(ParentDir(full)));
+      RETURN_IF_ERROR(unsynced_on_failure(fs.SyncDir(ParentDir(full)), {ParentDir(full)}));
       return payload;
     }
     case StoreOp::kExists: {
@@ -164,7 +223,8 @@ Result<std::string> Execute(FileSystem& fs, const std::string& root, Conditional
       w.PutU8(matches ? 1 : 0);
       if (!matches) return payload;
       RETURN_IF_ERROR(EnsureParent(fs, full));
-      RETURN_IF_ERROR(WriteFileAtomically(fs, full, r.rest()));
+      RETURN_IF_ERROR(
+          unsynced_on_failure(WriteFileAtomically(fs, full, r.rest()), {ParentDir(full)}));
       return payload;
     }
     case StoreOp::kWriteFenced: {
@@ -179,7 +239,8 @@ Result<std::string> Execute(FileSystem& fs, const std::string& root, Conditional
                                        guard + "' begins with the writer's fencing token");
       }
       RETURN_IF_ERROR(EnsureParent(fs, full));
-      RETURN_IF_ERROR(WriteFileAtomically(fs, full, r.rest()));
+      RETURN_IF_ERROR(
+          unsynced_on_failure(WriteFileAtomically(fs, full, r.rest()), {ParentDir(full)}));
       return payload;
     }
     case StoreOp::kList: {
@@ -195,13 +256,12 @@ Result<std::string> Execute(FileSystem& fs, const std::string& root, Conditional
   return InvalidArgumentError("unknown store op " + std::to_string(op));
 }
 
-void ServeConnection(Host& host, const std::string& root, ConditionalLock& lock,
-                     std::unique_ptr<Stream> stream) {
+void ServeConnection(StoreState& state, std::unique_ptr<Stream> stream) {
   FrameReader reader(stream.get());
   for (;;) {
     auto request = reader.Next();
     if (!request.ok()) return;  // peer gone or malformed: drop the connection
-    auto result = Execute(host.fs, root, lock, request.value());
+    auto result = Execute(state, request.value());
     const std::string response = result.ok() ? EncodeResponseFrame(Status::Ok(), result.value())
                                              : EncodeResponseFrame(result.status(), "");
     if (!stream->Write(response).ok()) return;
@@ -214,15 +274,14 @@ Status RunStoreServer(Host& host, const StoreServerConfig& config) {
   RETURN_IF_ERROR(host.fs.CreateDir(config.root));
   ASSIGN_OR_RETURN(auto listener, host.network.Listen(config.port));
   host.log.Info("store.listening", config.root);
-  ConditionalLock lock{host.fibers, false, {}};  // outlives the connection fibers: a crash cancels them first
+  StoreState state{host, config.root, ConditionalLock{host.fibers, false, {}}, UnsyncedDirs()};
   for (;;) {
     auto stream = listener->Accept();
     if (!stream.ok()) return stream.status();
     // std::function needs a copyable closure; the shared_ptr only carries the stream into it.
     auto shared = std::make_shared<std::unique_ptr<Stream>>(std::move(stream).value());
-    host.fibers.Spawn("store-connection", [&host, &lock, root = config.root, shared] {
-      ServeConnection(host, root, lock, std::move(*shared));
-    });
+    host.fibers.Spawn("store-connection",
+                      [&state, shared] { ServeConnection(state, std::move(*shared)); });
   }
 }
 

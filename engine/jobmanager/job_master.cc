@@ -38,6 +38,13 @@ Status JobMaster::Run(Listener& listener) {
     if (lost_leadership_.empty()) lost_leadership_ = reason;
   });
   RecoverCheckpointStore();
+  if (status_ == JobStatus::kFailed || status_ == JobStatus::kLostLeadership) {
+    if (status_ == JobStatus::kFailed) RecordResult();
+    Shutdown();
+    listener.Close();
+    if (status_ == JobStatus::kFailed) return AbortedError("job failed: " + failure_);
+    return UnavailableError("leadership lost: " + lost_leadership_);
+  }
   host_.log.Info("jobmanager.started", "epoch " + std::to_string(epoch_));
   fibers_.push_back(host_.fibers.Spawn("jm-accept", [this, &listener] { Accept(listener); }));
   started_ns_ = host_.clock.NowNs();
@@ -80,22 +87,45 @@ bool JobMaster::MetadataChecksummed() const {
 }
 
 void JobMaster::RecoverCheckpointStore() {
-  // The checkpoint store may still be starting: retry for a while before giving up.
+  // The checkpoint store may still be starting: retry until it answers. Without its checkpoint
+  // store the JobManager can do nothing: wait for it (a crashed store restarts, a full disk frees
+  // up) rather than exit.
   for (int tries = 0;; ++tries) {
+    if (tries > 0) host_.fibers.SleepFor(config_.heartbeat_interval_ns);
     std::string skipped;
-    auto recovered =
-        RecoverCheckpoints(checkpoint_store_, kRetainedCheckpoints, &skipped, MetadataChecksummed());
-    if (recovered.ok()) {
-      if (!skipped.empty()) host_.log.Warn("checkpoint.skipped", skipped);
-      completed_ = std::move(recovered->completed);
-      next_checkpoint_id_ = recovered->highest_id_seen + 1;
-      if (Latest() != nullptr) host_.log.Info("checkpoint.recovered", std::to_string(Latest()->id));
+    auto recovered = RecoverCheckpoints(checkpoint_store_, &skipped, MetadataChecksummed());
+    if (!skipped.empty()) host_.log.Warn("checkpoint.skipped", skipped);
+    if (!recovered.ok() && recovered.status().code() == StatusCode::kDataLoss) {
+      FailJob(recovered.status().ToString());  // the fall-back rule: never an older checkpoint
       return;
     }
-    // Without its checkpoint store the JobManager can do nothing: wait for it (a crashed store
-    // restarts, a full disk frees up) rather than exit.
-    if (tries % 50 == 0) host_.log.Warn("jobmanager.waiting_for_store", recovered.status().ToString());
-    host_.fibers.SleepFor(config_.heartbeat_interval_ns);
+    if (!recovered.ok()) {
+      if (tries % 50 == 0) {
+        host_.log.Warn("jobmanager.waiting_for_store", recovered.status().ToString());
+      }
+      continue;
+    }
+    next_checkpoint_id_ = recovered->highest_id_seen + 1;
+    latest_ = std::move(recovered->latest);
+    if (!latest_) return;
+    // Restore a checkpoint only once both copies of its metadata are durable again, so that one
+    // disk's damage can never leave a restored (hence committed) checkpoint unreadable.
+    Status repaired = Status::Ok();
+    for (int copy : recovered->copies_to_repair) {
+      repaired = RepairMetadataCopy(checkpoint_store_, *latest_, copy, election_.fence(),
+                                    MetadataChecksummed());
+      if (!repaired.ok()) break;
+      host_.log.Warn("checkpoint.repaired",
+                     std::to_string(latest_->id) + ": metadata copy " + std::to_string(copy));
+    }
+    if (repaired.code() == StatusCode::kFailedPrecondition) {
+      if (lost_leadership_.empty()) lost_leadership_ = "checkpoint repair: " + repaired.ToString();
+      status_ = JobStatus::kLostLeadership;
+      return;
+    }
+    if (!repaired.ok()) continue;
+    host_.log.Info("checkpoint.recovered", std::to_string(latest_->id));
+    return;
   }
 }
 
@@ -221,15 +251,25 @@ void JobMaster::HandleTaskState(const ControlMessage& m) {
   auto it = executions_.find({m.chain, m.subtask});
   if (it == executions_.end()) return;
   if (m.task_state == TaskState::kFailed) {
-    const std::string restored_dir = "checkpoints/chk-" + std::to_string(restored_from_) + "/";
-    if (!it->second.running && Latest() != nullptr && Latest()->id == restored_from_ &&
-        m.text.rfind("DATA_LOSS", 0) == 0 && m.text.find(restored_dir) != std::string::npos) {
-      // The state of the checkpoint we restored from is unreadable: fall back to the one before.
+    const std::string what = "task " + std::to_string(m.chain) + "/" + std::to_string(m.subtask);
+    if (m.failure == TaskFailure::kRestoredStateLost && previous_ &&
+        SLUICE_BUG_PLANTED(host_, "fall-back-past-committed")) {
+      // Planted bug: the old fall-back to the checkpoint before the lost one, whose replay
+      // commits the lost checkpoint's output again.
       host_.log.Warn("checkpoint.discarded", std::to_string(restored_from_) + ": " + m.text);
-      completed_.pop_back();
+      latest_ = std::move(previous_);
+      previous_.reset();
+      Failover(what + " failed: " + m.text);
+      return;
     }
-    Failover("task " + std::to_string(m.chain) + "/" + std::to_string(m.subtask) +
-             " failed: " + m.text);
+    if (m.failure == TaskFailure::kRestoredStateLost) {
+      // The fall-back rule: checkpoint restored_from_ may have been committed, so restoring an
+      // older one would commit its output twice; no restart can bring the lost state back.
+      FailJob(what + " cannot restore checkpoint " + std::to_string(restored_from_) + ": " +
+              m.text);
+      return;
+    }
+    Failover(what + " failed: " + m.text);
     return;
   }
   if (m.task_state == TaskState::kRunning) {
@@ -288,8 +328,8 @@ void JobMaster::CompleteCheckpoint() {
     status_ = JobStatus::kLostLeadership;
     return;
   }
-  completed_.push_back(std::move(done.acknowledged));
-  if (completed_.size() > kRetainedCheckpoints) completed_.erase(completed_.begin());
+  previous_ = std::move(latest_);
+  latest_ = std::move(done.acknowledged);
   host_.log.Info("checkpoint.completed", std::to_string(done.id));
   if (attempt != attempt_ || notify_first) return;  // failed over while writing the metadata
   NotifyCheckpointComplete(done.id);

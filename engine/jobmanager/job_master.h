@@ -96,9 +96,13 @@ class JobMaster {
   // Records the outcome; retried while the store is down, given up once fenced. May suspend.
   void RecordResult();
   void Shutdown();
-  const CompletedCheckpoint* Latest() const { return completed_.empty() ? nullptr : &completed_.back(); }
+  const CompletedCheckpoint* Latest() const { return latest_ ? &*latest_ : nullptr; }
   bool MetadataChecksummed() const;
-  static constexpr size_t kRetainedCheckpoints = 3;
+  // Tells every TaskManager to cancel the current attempt's tasks.
+  void CancelAttempt();
+  // Ends the job FAILED at once, without restarting and without a final-commit deployment: for
+  // failures no restart can repair (data loss).
+  void FailJob(const std::string& reason);
 
   Host& host_;
   const JobManagerConfig& config_;
@@ -121,9 +125,11 @@ class JobMaster {
   std::map<TaskId, Execution> executions_;
   std::map<TaskId, std::string> last_state_path_;
   std::optional<PendingCheckpoint> pending_;
-  // Completed checkpoints, newest last, at most kRetainedCheckpoints: when the newest turns out
-  // unreadable at restore, the job falls back to the one before.
-  std::vector<CompletedCheckpoint> completed_;
+  // The latest completed checkpoint: the only one a deployment restores from. Never an older one
+  // (the fall-back rule, engine/checkpoint/completed_checkpoint.h): when its state turns out lost,
+  // the job fails.
+  std::optional<CompletedCheckpoint> latest_;
+  std::optional<CompletedCheckpoint> previous_;  // only the planted bug fall-back-past-committed
   int64_t restored_from_ = 0;  // checkpoint the current attempt was deployed from (0: none)
   int64_t next_checkpoint_id_ = 1;
   int64_t next_trigger_ns_ = 0;

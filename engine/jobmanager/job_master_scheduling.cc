@@ -154,18 +154,31 @@ void JobMaster::MaybeTriggerCheckpoint() {
   }
 }
 
-void JobMaster::Failover(const std::string& reason) {
-  if (status_ != JobStatus::kRunning) return;
+void JobMaster::CancelAttempt() {
   for (const auto& [id, tm] : taskmanagers_) {
     ControlMessage cancel;
     cancel.type = ControlType::kCancelAttempt;
     cancel.attempt = attempt_;
     Send(id, cancel);
   }
+}
+
+void JobMaster::FailJob(const std::string& reason) {
+  if (attempt_ != 0) CancelAttempt();
+  executions_.clear();
+  pending_.reset();
+  failure_ = reason;
+  status_ = JobStatus::kFailed;
+  host_.log.Error("job.failed", failure_);
+}
+
+void JobMaster::Failover(const std::string& reason) {
+  if (status_ != JobStatus::kRunning) return;
+  CancelAttempt();
   if (pending_ && SLUICE_BUG_PLANTED(host_, "restore-latest-triggered")) {
     // Planted bug: a triggered checkpoint is not a completed one.
-    completed_.push_back(pending_->acknowledged);
-    completed_.back().id = pending_->id;
+    latest_ = pending_->acknowledged;
+    latest_->id = pending_->id;
   }
   executions_.clear();
   pending_.reset();

@@ -46,7 +46,7 @@ const char* ControlTypeName(ControlType type) {
 }
 
 ControlMessage TaskStateMessage(int64_t epoch, int64_t attempt, int32_t chain, int32_t subtask,
-                                TaskState state, std::string text) {
+                                TaskState state, std::string text, TaskFailure failure) {
   ControlMessage m;
   m.type = ControlType::kTaskState;
   m.epoch = epoch;
@@ -55,6 +55,7 @@ ControlMessage TaskStateMessage(int64_t epoch, int64_t attempt, int32_t chain, i
   m.subtask = subtask;
   m.task_state = state;
   m.text = std::move(text);
+  m.failure = failure;
   return m;
 }
 
@@ -75,6 +76,7 @@ std::string ControlMessage::Encode() const {
   for (const Address& a : consumers) PutAddress(w, a);
   w.PutString(restore_path);
   w.PutU8(final_commit ? 1 : 0);
+  w.PutU8(static_cast<uint8_t>(failure));
   return out;
 }
 
@@ -106,11 +108,14 @@ Result<ControlMessage> ControlMessage::Decode(std::string_view bytes) {
   for (Address& a : m.consumers) {
     if (!GetAddress(r, &a)) return DataLossError("control message: bad consumer address");
   }
-  uint8_t final_commit = 0;
-  if (!r.GetString(&m.restore_path) || !r.GetU8(&final_commit) || final_commit > 1 || !r.empty()) {
+  uint8_t final_commit = 0, failure = 0;
+  if (!r.GetString(&m.restore_path) || !r.GetU8(&final_commit) || final_commit > 1 ||
+      !r.GetU8(&failure) || failure > static_cast<uint8_t>(TaskFailure::kRestoredStateLost) ||
+      !r.empty()) {
     return DataLossError("control message: bad trailer");
   }
   m.final_commit = final_commit == 1;
+  m.failure = static_cast<TaskFailure>(failure);
   return m;
 }
 

@@ -33,6 +33,21 @@ enum class ControlType : uint8_t {
 
 enum class TaskState : uint8_t { kRunning = 1, kFinished = 2, kFailed = 3 };
 
+// Why a task failed (kTaskState with kFailed), typed so that the JobManager never decides by
+// parsing the message text.
+enum class TaskFailure : uint8_t {
+  kNone = 0,
+  // Restarting may help (a lost connection, an I/O error, a full disk): the restart strategy
+  // decides.
+  kRecoverable = 1,
+  // What the task restores from is gone: no copy of its checkpoint state verifies, or a
+  // transaction its checkpoint pre-committed is neither pending nor committed. No restart can
+  // bring it back and no older checkpoint may be restored (the fall-back rule,
+  // engine/checkpoint/completed_checkpoint.h), so the job fails (Flink's
+  // SuppressRestartsException).
+  kRestoredStateLost = 2,
+};
+
 struct ControlMessage {
   ControlType type = ControlType::kHeartbeat;
   int64_t epoch = 0;
@@ -49,6 +64,8 @@ struct ControlMessage {
   // kDeploy: a final-commit deployment (the job is failing for good): restore, so that the
   // restored checkpoint's transactions are committed, but read no input.
   bool final_commit = false;
+  // kTaskState with kFailed: why; kNone otherwise.
+  TaskFailure failure = TaskFailure::kNone;
 
   std::string Encode() const;
   // kDataLoss naming the field on malformed bytes.
@@ -59,6 +76,7 @@ const char* ControlTypeName(ControlType type);
 
 // A kTaskState report for subtask `subtask` of `chain` in `attempt`, under JobManager `epoch`.
 ControlMessage TaskStateMessage(int64_t epoch, int64_t attempt, int32_t chain, int32_t subtask,
-                                TaskState state, std::string text);
+                                TaskState state, std::string text,
+                                TaskFailure failure = TaskFailure::kNone);
 
 }  // namespace sluice

@@ -19,10 +19,20 @@ TEST(ControlMessageTest, RoundTripsEveryField) {
   m.address = Address{"taskmanager-2", 6124};
   m.consumers = {Address{"a", 1}, Address{"b", 2}};
   m.restore_path = "checkpoints/chk-17/1-2-a3000002";
+  m.failure = TaskFailure::kRestoredStateLost;
   auto decoded = ControlMessage::Decode(m.Encode());
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_EQ(decoded->Encode(), m.Encode());
   EXPECT_EQ(decoded->consumers[1].host, "b");
+  EXPECT_EQ(decoded->failure, TaskFailure::kRestoredStateLost);
+}
+
+TEST(ControlMessageTest, UnknownFailureKindIsRejected) {
+  ControlMessage m;
+  m.type = ControlType::kTaskState;
+  std::string bytes = m.Encode();
+  bytes.back() = 3;  // the failure kind is the last byte; 3 is past kRestoredStateLost
+  EXPECT_EQ(ControlMessage::Decode(bytes).status().code(), StatusCode::kDataLoss);
 }
 
 TEST(ControlMessageTest, GarbageNeverDecodes) {

@@ -40,9 +40,9 @@ void Task::NotifyCheckpointComplete(int64_t checkpoint_id) {
   wakeup_->NotifyAll(host_.fibers);
 }
 
-void Task::Report(TaskState state, const std::string& message) {
+void Task::Report(TaskState state, const std::string& message, TaskFailure failure) {
   send_(TaskStateMessage(deployment_.epoch, deployment_.attempt, deployment_.chain,
-                         deployment_.subtask, state, message));
+                         deployment_.subtask, state, message, failure));
 }
 
 void Task::Run() {
@@ -52,13 +52,20 @@ void Task::Run() {
     Report(TaskState::kFinished, "");
   } else {
     host_.log.Warn("task.failed", name() + ": " + s.ToString());
-    Report(TaskState::kFailed, s.ToString());
+    Report(TaskState::kFailed, s.ToString(), failure_);
   }
 }
 
 Status Task::RunTask() {
   RETURN_IF_ERROR(Build());
-  RETURN_IF_ERROR(Restore());
+  Status restored = Restore();
+  if (restored.code() == StatusCode::kDataLoss) {
+    // Restoring reads only sealed, verified state and the transactions it lists: data loss here
+    // is for good (no copy verifies, a pre-committed transaction is gone).
+    failure_ = TaskFailure::kRestoredStateLost;
+    host_.log.Error("task.restored_state_lost", name() + ": " + restored.ToString());
+  }
+  RETURN_IF_ERROR(restored);
   Report(TaskState::kRunning, "");
   host_.log.Info("task.running", name());
   RETURN_IF_ERROR(source_ ? RunSource() : RunConsumer());
@@ -114,8 +121,10 @@ Status Task::Build() {
 Status Task::Restore() {
   std::string state;
   if (!deployment_.restore_path.empty()) {
-    ASSIGN_OR_RETURN(state,
-                     ReadReplicated(checkpoint_store_, deployment_.restore_path, kStateMagic));
+    std::string damaged;
+    ASSIGN_OR_RETURN(state, ReadReplicated(checkpoint_store_, deployment_.restore_path,
+                                           kStateMagic, true, &damaged));
+    if (!damaged.empty()) host_.log.Warn("checkpoint.copy_damaged", name() + ": " + damaged);
   }
   // Sections: [source][one per link], as Checkpoint writes them.
   restored_sections_.assign(links_.size() + 1, std::string());

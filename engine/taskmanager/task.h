@@ -73,7 +73,8 @@ class Task {
   Status MaybeFlushOutput();
   Status Checkpoint(int64_t checkpoint_id);
   Status AwaitFinalCommit();
-  void Report(TaskState state, const std::string& message);
+  void Report(TaskState state, const std::string& message,
+              TaskFailure failure = TaskFailure::kNone);
 
   Host& host_;
   TaskDeployment deployment_;
@@ -96,6 +97,7 @@ class Task {
   int64_t last_completed_ = 0;    // highest completion notified
   int64_t final_checkpoint_ = 0;  // the checkpoint whose barrier followed this task's last output
   bool input_ended_ = false;
+  TaskFailure failure_ = TaskFailure::kRecoverable;  // reported if the task fails
   int64_t next_flush_ns_ = 0;  // buffer timeout: when the record writer flushes next
 };
 

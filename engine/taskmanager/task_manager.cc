@@ -69,7 +69,8 @@ void Deploy(TaskManagerState& tm, const ControlMessage& m) {
   TaskKey key{m.attempt, m.chain, m.subtask};
   if (!spec.ok() || tm.tasks.count(key) != 0) {
     tm.Send(TaskStateMessage(m.epoch, m.attempt, m.chain, m.subtask, TaskState::kFailed,
-                             spec.ok() ? "duplicate deployment" : spec.status().ToString()));
+                             spec.ok() ? "duplicate deployment" : spec.status().ToString(),
+                             TaskFailure::kRecoverable));
     return;
   }
   tm.highest_attempt = std::max(tm.highest_attempt, m.attempt);
