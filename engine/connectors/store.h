@@ -1,7 +1,10 @@
 // The store: a small file service that stands in for the external systems a stream job talks to
 // (a log to read input from, an object store for checkpoints, a file system for sink output).
 // It runs as its own host program so that, in simulation, faults reach it like any other host.
-// Every mutating call is durable before it is acknowledged (data fsynced, directory fsynced).
+// Every mutating call is durable before it is acknowledged (data fsynced, directory fsynced), and
+// no call is answered from a state a crash would revert: when a mutation fails after changing a
+// directory (a rename done, its directory sync failed), the store syncs that directory before it
+// answers any further request, and fails requests while it cannot.
 // Conditional calls (compare-and-swap, fenced writes) are linearizable among themselves: they
 // serve leader election and fencing (engine/jobmanager/leader_election.h).
 //
