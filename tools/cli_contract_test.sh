@@ -62,11 +62,12 @@ contract_checks() {
   json="$(tail -1 "$work/run1")"
   for field in '"scenario":' '"seed":7' '"verdict":' '"simulated_ms":' '"wall_ms":' \
       '"faults":[' '"checkpoints_completed":' '"restarts":' '"records_in":' '"records_out":' \
-      '"failure":'; do
+      '"failure":' '"beyond_budget":' '"events":{'; do
     [[ "$json" == *"$field"* ]] || fail "--json line lacks $field: $json"
   done
   [[ "$json" =~ \"trace_hash\":\"[0-9a-f]{16}\" ]] || fail "--json trace_hash not 16 hex: $json"
   [[ ( "$code" == 0 && "$json" == *'"verdict":"pass"'* ) ||
+     ( "$code" == 0 && "$json" == *'"verdict":"failed_cleanly"'* ) ||
      ( "$code" == 1 && "$json" == *'"verdict":"fail"'* ) ]] || fail "exit $code vs $json"
 
   # Replay: the same seed gives the same trace and the same committed output.

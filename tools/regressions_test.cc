@@ -54,6 +54,12 @@ constexpr Regression kRegressions[] = {
     // older checkpoint and commit twice.
     {"chaos-25170-both-copies-damaged.json", "wordcount-chaos", 25170, true,
      "task.restored_state_lost"},
+    // The same rule for the metadata a new leader recovers: one damaged copy is read from the
+    // other and rewritten before the checkpoint is restored; both damaged (beyond the budget)
+    // end the job FAILED, never restoring an older checkpoint.
+    {"chaos-25170-metadata-copy-damaged.json", "wordcount-chaos", 25170, false,
+     "checkpoint.repaired"},
+    {"chaos-25170-both-metadata-copies-damaged.json", "wordcount-chaos", 25170, true, "job.failed"},
 };
 
 const std::string& CiInput() {

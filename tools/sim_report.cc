@@ -82,6 +82,9 @@ void FillResult(const Json& json, ScenarioResult& result) {
   result.records_out = json.at("records_out").get<int64_t>();
   result.config = json.at("config").get<std::map<std::string, std::string>>();
   result.fault_points_fired = json.at("fault_points_fired").get<std::map<std::string, uint64_t>>();
+  for (const auto& [category, count] : json.at("events").items()) {
+    result.events.emplace(category, count.get<uint64_t>());
+  }
 }
 
 }  // namespace
@@ -125,6 +128,7 @@ std::string RunJson(const RunSpec& spec, const RunOutcome& outcome,
       {"faults", FaultsToJson(result.faults)},
       {"config", result.config},
       {"fault_points_fired", result.fault_points_fired},
+      {"events", Json(result.events)},
       {"checkpoints_completed", result.checkpoints_completed},
       {"restarts", result.restarts},
       {"records_in", result.records_in},

@@ -68,6 +68,25 @@ TEST(RunJsonTest, RoundTripsThroughTheWorkerWireFormat) {
   EXPECT_FALSE(ParseRunJson("not json").ok());
 }
 
+TEST(RunJsonTest, AFailedCleanlyRunIsAPassThatSaysWhy) {
+  RunOutcome outcome = FailingOutcome();
+  outcome.result.pass = true;
+  outcome.result.failed_cleanly = true;
+  outcome.result.beyond_budget = "fault 1 and fault 2 hit both disks";
+  outcome.result.events.emplace("task.restored_state_lost", 2);
+  const std::string line = RunJson(kSpec, outcome);
+  const auto json = nlohmann::json::parse(line);
+  EXPECT_EQ(json["verdict"], "failed_cleanly");
+  EXPECT_EQ(json["failure"], "");
+  EXPECT_EQ(json["events"]["task.restored_state_lost"], 2);
+  auto parsed = ParseRunJson(line);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_TRUE(parsed->result.pass);
+  EXPECT_TRUE(parsed->result.failed_cleanly);
+  EXPECT_EQ(parsed->result.beyond_budget, outcome.result.beyond_budget);
+  EXPECT_EQ(parsed->result.events, outcome.result.events);
+}
+
 TEST(FailureReportTest, NamesScenarioSeedBuildConfigFaultsFailureAndRepro) {
   const std::string report = FailureReport(kSpec, FailingOutcome());
   for (const std::string& part :

@@ -8,7 +8,9 @@
 // across TaskManagers (most free slots first, ties by id), like cluster.evenly-spread-out-slots.
 // Checkpoints: one at a time, every checkpoint_interval; a checkpoint that does not complete within
 // checkpoint_timeout fails the job attempt (Flink's tolerable-failed-checkpoints = 0).
-// Failover: restart-all from the latest completed checkpoint, fixed delay, bounded attempts.
+// Failover: restart-all from the latest completed checkpoint, fixed delay, bounded attempts; never
+// from an older one: a task that finds the latest's state lost (TaskFailure::kRestoredStateLost)
+// fails the job (the fall-back rule, engine/checkpoint/completed_checkpoint.h).
 #pragma once
 
 #include <cstdint>
