@@ -93,7 +93,12 @@ class ConditionalSection {
 class UnsyncedDirs {
  public:
   void Add(const std::string& dir) {
-    if (std::find(dirs_.begin(), dirs_.end(), dir) == dirs_.end()) dirs_.push_back(dir);
+    auto it = Find(dir);
+    if (it == dirs_.end()) {
+      dirs_.push_back(Entry{dir, 0});
+    } else {
+      ++it->changes;  // changed again: a sync already under way may not cover it
+    }
   }
   // Syncs every listed directory, in order; stops at the first failure (which it returns). A
   // directory that no longer exists needs nothing (directories are removed only when empty).
@@ -101,19 +106,29 @@ class UnsyncedDirs {
   Status SyncAll(Host& host) {
     // Each pass syncs the first entry; a bound in case failing fibers keep adding entries.
     for (size_t pass = 0; !dirs_.empty() && pass < kUnsyncedDirsMax; ++pass) {
-      const std::string dir = dirs_.front();
-      Status synced = host.fs.SyncDir(dir);
+      const Entry entry = dirs_.front();
+      Status synced = host.fs.SyncDir(entry.dir);
       if (!synced.ok() && synced.code() != StatusCode::kNotFound) return synced;
-      auto it = std::find(dirs_.begin(), dirs_.end(), dir);
-      if (it != dirs_.end()) dirs_.erase(it);
-      host.log.Info("store.resynced", dir);
+      auto it = Find(entry.dir);
+      if (it != dirs_.end() && it->changes == entry.changes) {
+        dirs_.erase(it);
+        host.log.Info("store.resynced", entry.dir);
+      }
     }
     return dirs_.empty() ? Status::Ok() : UnavailableError("store: directories left unsynced");
   }
 
  private:
+  struct Entry {
+    std::string dir;
+    uint64_t changes = 0;  // failed mutations since it was listed
+  };
+  std::vector<Entry>::iterator Find(const std::string& dir) {
+    return std::find_if(dirs_.begin(), dirs_.end(),
+                        [&dir](const Entry& entry) { return entry.dir == dir; });
+  }
   static constexpr size_t kUnsyncedDirsMax = 1024;
-  std::vector<std::string> dirs_;
+  std::vector<Entry> dirs_;
 };
 
 // What the connection fibers of one store server share; it outlives them (a crash cancels them
