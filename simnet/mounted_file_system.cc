@@ -32,6 +32,8 @@ void MountedFileSystem::Mount(const std::string& mount_point, std::unique_ptr<Si
 }
 
 std::pair<SimDisk*, std::string> MountedFileSystem::Route(const std::string& path) {
+  // Most hosts have one disk: it normalizes (and rejects "..") itself, as it does for every call.
+  if (mounts_.empty()) return {&root_, path};
   std::string normalized;
   if (!SimDisk::NormalizePath(path, &normalized)) return {nullptr, std::string()};
   for (MountPoint& mount : mounts_) {
