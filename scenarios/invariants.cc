@@ -7,28 +7,25 @@
 namespace sluice::scenarios {
 namespace {
 
-// The number after the last "epoch " in an event message; -1 if none.
-int64_t EpochIn(std::string_view message) {
-  const size_t at = message.rfind("epoch ");
-  if (at == std::string_view::npos) return -1;
-  int64_t epoch = 0;
-  size_t i = at + 6;
-  if (i >= message.size() || message[i] < '0' || message[i] > '9') return -1;
-  for (; i < message.size() && message[i] >= '0' && message[i] <= '9'; ++i) {
-    epoch = epoch * 10 + (message[i] - '0');
-  }
-  return epoch;
-}
-
-// The number after `prefix` in `text` (digits only); -1 if there is none.
-int64_t NumberAfter(std::string_view text, std::string_view prefix) {
-  const size_t at = text.find(prefix);
-  if (at == std::string_view::npos) return -1;
+// The decimal number starting at `at` in `text`; -1 if no digit is there.
+int64_t DigitsAt(std::string_view text, size_t at) {
   int64_t value = -1;
-  for (size_t i = at + prefix.size(); i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+  for (size_t i = at; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
     value = (value < 0 ? 0 : value * 10) + (text[i] - '0');
   }
   return value;
+}
+
+// The number after the first `prefix` in `text`; -1 if there is none.
+int64_t NumberAfter(std::string_view text, std::string_view prefix) {
+  const size_t at = text.find(prefix);
+  return at == std::string_view::npos ? -1 : DigitsAt(text, at + prefix.size());
+}
+
+// The number after the last "epoch " in an event message; -1 if none.
+int64_t EpochIn(std::string_view message) {
+  const size_t at = message.rfind("epoch ");
+  return at == std::string_view::npos ? -1 : DigitsAt(message, at + 6);
 }
 
 // The checkpoint of a sink transaction "part-<subtask>-<checkpoint>-a<attempt>"; -1 if malformed.
