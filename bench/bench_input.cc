@@ -7,7 +7,7 @@
 #include <system_error>
 #include <vector>
 
-#include "engine/jobs/wordcount.h"
+#include "scenarios/exactly_once.h"
 
 namespace sluice::bench {
 namespace {
@@ -67,7 +67,7 @@ std::string_view PrefixAtLineBoundary(std::string_view text, size_t max_bytes) {
 
 int64_t CountWordOccurrences(std::string_view text) {
   int64_t words = 0;
-  ForEachWord(text, [&words](const std::string&) { ++words; });
+  scenarios::ForEachWord(text, [&words](const std::string&) { ++words; });
   return words;
 }
 

@@ -27,7 +27,7 @@ Result<std::string> ReadFortunesCorpus(const std::string& dir = kFortunesDir);
 // whole first line if even that is longer).
 std::string_view PrefixAtLineBoundary(std::string_view text, size_t max_bytes);
 
-// Words in `text` as the word-count job defines them (engine/jobs/wordcount.h ForEachWord), which
+// Words in `text` as the word-count job defines them (scenarios/exactly_once.h ForEachWord), which
 // is also the job's count of output records.
 int64_t CountWordOccurrences(std::string_view text);
 

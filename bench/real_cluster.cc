@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cassert>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -19,8 +18,11 @@
 #include <system_error>
 #include <vector>
 
-#include "engine/connectors/store.h"
+#include "engine/base/assert.h"
+#include "engine/config/core_options.h"
+#include "engine/checkpoint/store.h"
 #include "engine/jobmanager/job_manager.h"
+#include "engine/jobs/builtin_jobs.h"
 #include "engine/runtime/real/real_runtime.h"
 #include "engine/taskmanager/task_manager.h"
 #include "scenarios/wordcount_cluster.h"
@@ -60,8 +62,9 @@ Result<std::vector<uint16_t>> PickFreePorts(int count) {
   for (int fd : fds) ::close(fd);
   if (!status.ok()) return status;
   // Held open together, the sockets cannot share a port; port 0 is never handed out.
-  assert(std::set<uint16_t>(ports.begin(), ports.end()).size() == ports.size());
-  assert(std::find(ports.begin(), ports.end(), 0) == ports.end());
+  SLUICE_ASSERT(std::set<uint16_t>(ports.begin(), ports.end()).size() == ports.size(),
+                "the picked ports are distinct");
+  SLUICE_ASSERT(std::find(ports.begin(), ports.end(), 0) == ports.end(), "no port is 0");
   return ports;
 }
 
@@ -137,6 +140,7 @@ ExternalServices LoopbackServices(uint16_t store_port) {
 // The configurations of one attempt. Ports: [0] store, [1] JobManager, [2..] TaskManager data.
 struct ClusterConfigs {
   StoreServerConfig store;
+  std::unique_ptr<JobRegistry> jobs;  // the built-in jobs; the configs' factories point here
   JobManagerConfig job_manager;
   std::vector<TaskManagerConfig> task_managers;
 };
@@ -147,9 +151,13 @@ ClusterConfigs MakeConfigs(const RealWordCountOptions& options,
   configs.store = StoreServerConfig{ports[0], kStoreRoot};
   JobManagerConfig& jm = configs.job_manager;
   jm.port = ports[1];
+  configs.jobs = std::make_unique<JobRegistry>();
+  const Status registered = RegisterBuiltinJobs(*configs.jobs);
+  SLUICE_ASSERT(registered.ok(), "the built-in jobs register");
   jm.job.job = "wordcount";
-  jm.job.source_parallelism = options.source_parallelism;
-  jm.job.parallelism = options.parallelism;
+  jm.job.input_splits = options.source_parallelism;
+  jm.job.settings.Set(ParallelismDefault().key, std::to_string(options.parallelism));
+  jm.build_graph = configs.jobs->Factory();
   jm.services = LoopbackServices(ports[0]);
   jm.min_taskmanagers = options.taskmanagers;  // spread over the cluster, as the scenarios do
   // checkpoint_interval_ns stays at its default (500 ms).
@@ -160,6 +168,7 @@ ClusterConfigs MakeConfigs(const RealWordCountOptions& options,
     tm.data_address = Address{kLoopback, ports[2 + i]};
     tm.slots = options.slots_per_taskmanager;
     tm.services = jm.services;
+    tm.build_graph = jm.build_graph;
     configs.task_managers.push_back(std::move(tm));
   }
   return configs;

@@ -51,7 +51,7 @@ PlainCount RunPlainWordCount(std::string_view text) {
   std::unordered_map<std::string, int64_t> counts;
   std::string output;
   int64_t records = 0;
-  ForEachWord(text, [&](const std::string& word) {
+  scenarios::ForEachWord(text, [&](const std::string& word) {
     const int64_t count = ++counts[word];
     char digits[kDecimalDigitsMax];
     const auto [end, error] = std::to_chars(digits, digits + sizeof(digits), count);

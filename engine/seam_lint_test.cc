@@ -1,14 +1,19 @@
-// The seam, enforced: engine code outside engine/runtime/real/ and all of simnet/ must not reach
+// Architecture rules, enforced by tests that first prove they can fail.
+// 1. The seam: engine code outside engine/runtime/real/ and all of simnet/ must not reach
 // the operating system directly (OS clocks, threads, sleeps, <random> engines or distributions,
 // files, sockets, getenv). They get those through Host (engine/runtime/host.h). Tests (*_test.cc)
 // are exempt: they may set up real files. A line may opt out with a "nondeterministic-ok: why"
 // comment, which a reviewer then reads.
+// 2. Assertions always run: no plain assert() (NDEBUG removes it), SLUICE_ASSERT instead.
+// 3. Dependencies point down the layers of docs/architecture.md (DependencyLintTest).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -26,8 +31,16 @@ const std::regex& Forbidden() {
   return pattern;
 }
 
-// Returns "file:line: text" for every forbidden use in `source`.
-std::vector<std::string> Violations(const std::string& name, const std::string& source) {
+// Plain assert() is compiled out by NDEBUG, which every build defines: use SLUICE_ASSERT
+// (engine/base/assert.h), which always runs.
+const std::regex& PlainAssert() {
+  static const std::regex pattern(R"((^|[^_A-Za-z])assert\(|#include <cassert>)");
+  return pattern;
+}
+
+// Returns "file:line: text" for every match of `rule` in `source`.
+std::vector<std::string> Violations(const std::string& name, const std::string& source,
+                                    const std::regex& rule = Forbidden()) {
   std::vector<std::string> found;
   std::istringstream lines(source);
   std::string line;
@@ -35,7 +48,7 @@ std::vector<std::string> Violations(const std::string& name, const std::string& 
     if (line.find("nondeterministic-ok") != std::string::npos) continue;
     const size_t comment = line.find("//");
     const std::string code = comment == std::string::npos ? line : line.substr(0, comment);
-    if (std::regex_search(code, Forbidden())) {
+    if (std::regex_search(code, rule)) {
       found.push_back(name + ":" + std::to_string(number) + ": " + line);
     }
   }
@@ -54,36 +67,159 @@ TEST(SeamLintTest, TheCheckCatchesPlantedViolations) {
   EXPECT_TRUE(Violations("a.cc", "usleep(1);  // nondeterministic-ok: test").empty());
 }
 
-TEST(SeamLintTest, EngineAndSimulatorUseOnlyTheSeam) {
+// The non-test sources under `dirs` (relative to the source root), sorted, as "dir/file" paths.
+std::vector<std::string> Sources(std::initializer_list<const char*> dirs, bool skip_real_runtime) {
   namespace fs = std::filesystem;
   const fs::path root = SLUICE_SOURCE_DIR;
-  std::vector<std::string> violations;
-  size_t scanned = 0;
-  for (const char* dir : {"engine", "simnet"}) {
-    std::vector<fs::path> files;
+  std::vector<std::string> files;
+  for (const char* dir : dirs) {
     for (const auto& entry : fs::recursive_directory_iterator(root / dir)) {
       const fs::path& path = entry.path();
       const std::string relative = fs::relative(path, root).generic_string();
       const std::string ext = path.extension().string();
       if (!entry.is_regular_file() || (ext != ".h" && ext != ".cc")) continue;
-      if (relative.rfind("engine/runtime/real/", 0) == 0) continue;
+      if (skip_real_runtime && relative.rfind("engine/runtime/real/", 0) == 0) continue;
       if (relative.size() > 8 && relative.substr(relative.size() - 8) == "_test.cc") continue;
-      files.push_back(path);
-    }
-    std::sort(files.begin(), files.end());
-    for (const fs::path& path : files) {
-      std::ifstream in(path);
-      std::stringstream text;
-      text << in.rdbuf();
-      auto found = Violations(fs::relative(path, root).generic_string(), text.str());
-      violations.insert(violations.end(), found.begin(), found.end());
-      ++scanned;
+      files.push_back(relative);
     }
   }
-  EXPECT_GT(scanned, 20u) << "the lint found too few sources under " << root;
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::string ReadSource(const std::string& relative) {
+  std::ifstream in(std::filesystem::path(SLUICE_SOURCE_DIR) / relative);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Every violation of `rule` in `files`, one per line, for a failure message.
+std::string Report(const std::vector<std::string>& files, const std::regex& rule) {
   std::string report;
-  for (const auto& v : violations) report += "  " + v + "\n";
-  EXPECT_TRUE(violations.empty()) << "engine code must use the Host seam:\n" << report;
+  for (const std::string& file : files) {
+    for (const std::string& v : Violations(file, ReadSource(file), rule)) report += "  " + v + "\n";
+  }
+  return report;
+}
+
+TEST(SeamLintTest, EngineAndSimulatorUseOnlyTheSeam) {
+  const std::vector<std::string> files = Sources({"engine", "simnet"}, true);
+  EXPECT_GT(files.size(), 20u) << "the lint found too few sources under " << SLUICE_SOURCE_DIR;
+  const std::string report = Report(files, Forbidden());
+  EXPECT_TRUE(report.empty()) << "engine code must use the Host seam:\n" << report;
+}
+
+TEST(SeamLintTest, TheAssertCheckCatchesPlainAsserts) {
+  EXPECT_EQ(Violations("a.cc", "  assert(x > 0);", PlainAssert()).size(), 1u);
+  EXPECT_EQ(Violations("a.cc", "#include <cassert>", PlainAssert()).size(), 1u);
+  EXPECT_TRUE(Violations("a.cc", "  SLUICE_ASSERT(x > 0, \"why\");", PlainAssert()).empty());
+  EXPECT_TRUE(Violations("a.cc", "  static_assert(sizeof(int) == 4);", PlainAssert()).empty());
+}
+
+TEST(SeamLintTest, AssertionsAlwaysRun) {
+  const std::vector<std::string> files =
+      Sources({"engine", "simnet", "scenarios", "tools"}, false);
+  const std::string report = Report(files, PlainAssert());
+  EXPECT_TRUE(report.empty()) << "use SLUICE_ASSERT (engine/base/assert.h), which NDEBUG does "
+                                 "not turn off:\n"
+                              << report;
+}
+
+// The layers (docs/architecture.md): each engine folder may include only the folders listed for
+// it (and itself); nothing under engine/ includes simnet/, scenarios/ or tools/; simnet/ includes
+// only engine/; scenarios/ never includes tools/.
+const std::map<std::string, std::set<std::string>>& AllowedEngineDependencies() {
+  static const std::map<std::string, std::set<std::string>> allowed = {
+      {"base", {}},
+      {"runtime", {"base"}},
+      {"config", {"base"}},
+      {"rpc", {"base", "runtime"}},
+      {"partition", {"base"}},
+      {"state", {"base", "partition"}},
+      {"exchange", {"base", "rpc", "runtime"}},
+      {"checkpoint", {"base", "rpc", "runtime"}},
+      {"graph", {"base", "config", "exchange", "partition", "runtime"}},
+      {"jobmanager", {"base", "checkpoint", "config", "graph", "partition", "rpc", "runtime"}},
+      // taskmanager -> connectors: the task still opens its line source itself; source readers
+      // built by the job graph (FLIP-27) remove this edge.
+      {"taskmanager",
+       {"base", "checkpoint", "connectors", "exchange", "graph", "partition", "rpc", "runtime",
+        "state"}},
+      {"api", {"base", "config", "exchange", "graph", "partition", "runtime", "state"}},
+      {"connectors", {"api", "base", "checkpoint", "graph", "partition", "runtime", "state"}},
+      {"jobs", {"api", "base", "config", "connectors", "graph", "partition", "state"}},
+  };
+  return allowed;
+}
+
+// "top/sub" of a source path or an include path ("engine/graph/x.h" -> {"engine", "graph"}).
+std::pair<std::string, std::string> Layer(const std::string& path) {
+  const size_t first = path.find('/');
+  if (first == std::string::npos) return {path, ""};
+  const size_t second = path.find('/', first + 1);
+  return {path.substr(0, first),
+          second == std::string::npos ? "" : path.substr(first + 1, second - first - 1)};
+}
+
+// Why `file` may not include `included` (both relative to the source root), or "" if it may.
+std::string DependencyViolation(const std::string& file, const std::string& included) {
+  const auto [top, sub] = Layer(file);
+  const auto [to_top, to_sub] = Layer(included);
+  static const std::set<std::string> kTops = {"engine", "simnet", "scenarios", "tools"};
+  if (kTops.count(to_top) == 0) return "";  // a library header
+  if (top == "engine" && to_top != "engine") return "engine/ must not depend on " + to_top + "/";
+  if (top == "simnet" && to_top != "engine" && to_top != "simnet") {
+    return "simnet/ must not depend on " + to_top + "/";
+  }
+  if (top == "scenarios" && to_top == "tools") return "scenarios/ must not depend on tools/";
+  if (top != "engine" || to_top != "engine" || sub == to_sub) return "";
+  const auto& allowed = AllowedEngineDependencies();
+  auto it = allowed.find(sub);
+  if (it == allowed.end()) return "engine/" + sub + "/ has no entry in the layer table";
+  if (it->second.count(to_sub) == 0) {
+    return "engine/" + sub + "/ must not depend on engine/" + to_sub + "/ (a higher layer)";
+  }
+  return "";
+}
+
+std::vector<std::string> DependencyViolations(const std::string& file) {
+  static const std::regex include(R"re(^\s*#include\s+"([^"]+)")re");
+  std::vector<std::string> found;
+  std::istringstream lines(ReadSource(file));
+  std::string line;
+  for (int number = 1; std::getline(lines, line); ++number) {
+    std::smatch match;
+    if (!std::regex_search(line, match, include)) continue;
+    const std::string why = DependencyViolation(file, match[1]);
+    if (!why.empty()) found.push_back(file + ":" + std::to_string(number) + ": " + why);
+  }
+  return found;
+}
+
+TEST(DependencyLintTest, TheCheckCatchesPlantedViolations) {
+  EXPECT_NE(DependencyViolation("engine/jobmanager/job_manager.h", "engine/jobs/wordcount.h"), "");
+  EXPECT_NE(DependencyViolation("engine/checkpoint/x.cc", "engine/connectors/file_sink.h"), "");
+  EXPECT_NE(DependencyViolation("engine/graph/job_graph.h", "engine/api/data_stream.h"), "");
+  EXPECT_NE(DependencyViolation("engine/runtime/x.cc", "simnet/world.h"), "");
+  EXPECT_NE(DependencyViolation("scenarios/x.cc", "tools/cli_common.h"), "");
+  EXPECT_NE(DependencyViolation("engine/newlayer/x.cc", "engine/base/status.h"), "");
+  EXPECT_EQ(DependencyViolation("engine/api/data_stream.h", "engine/graph/job_graph.h"), "");
+  EXPECT_EQ(DependencyViolation("engine/graph/job_graph.cc", "engine/graph/job_graph.h"), "");
+  EXPECT_EQ(DependencyViolation("tools/x.cc", "scenarios/scenario.h"), "");
+  EXPECT_EQ(DependencyViolation("engine/base/x.cc", "fmt/core.h"), "");
+}
+
+TEST(DependencyLintTest, DependenciesPointDown) {
+  // Tests may reach up (a unit test may use a built-in job), so only sources are held to it.
+  const std::vector<std::string> files =
+      Sources({"engine", "simnet", "scenarios", "tools"}, false);
+  std::string report;
+  for (const std::string& file : files) {
+    for (const std::string& v : DependencyViolations(file)) report += "  " + v + "\n";
+  }
+  EXPECT_TRUE(report.empty()) << "includes against the layering of docs/architecture.md:\n"
+                              << report;
 }
 
 }  // namespace

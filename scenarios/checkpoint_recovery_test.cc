@@ -9,7 +9,7 @@
 
 #include "engine/checkpoint/completed_checkpoint.h"
 #include "engine/checkpoint/replicated_file.h"
-#include "engine/connectors/store.h"
+#include "engine/checkpoint/store.h"
 #include "simnet/sim_disk.h"
 #include "simnet/world.h"
 

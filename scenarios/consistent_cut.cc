@@ -2,7 +2,6 @@
 #include <unordered_map>
 
 #include "engine/base/checksum.h"
-#include "engine/jobs/wordcount.h"
 #include "scenarios/exactly_once.h"
 
 namespace sluice::scenarios {

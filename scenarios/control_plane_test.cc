@@ -6,8 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/connectors/store.h"
+#include "engine/checkpoint/store.h"
 #include "engine/jobmanager/job_manager.h"
+#include "engine/jobs/builtin_jobs.h"
 #include "engine/rpc/control.h"
 #include "engine/rpc/frame.h"
 #include "engine/taskmanager/task_manager.h"
@@ -46,7 +47,10 @@ TEST_F(ControlPlaneTest, SilentTaskManagerIsLostByHeartbeatTimeout) {
   world_.AddHost("checkpoint-store", [](Host& host) {
     (void)RunStoreServer(host, StoreServerConfig{7000, "store"});
   });
+  JobRegistry jobs;
+  ASSERT_TRUE(RegisterBuiltinJobs(jobs).ok());
   JobManagerConfig config;
+  config.build_graph = jobs.Factory();
   config.services.checkpoint_store = Address{"checkpoint-store", 7000};
   config.heartbeat_timeout_ns = 1000 * kNanosPerMilli;
   world_.AddHost("jobmanager", [&config](Host& host) { (void)RunJobManager(host, config); });
@@ -97,7 +101,10 @@ TEST_F(ControlPlaneTest, TaskManagerDropsMessagesFromAnOlderEpoch) {
     ASSERT_TRUE(WriteFrame(*stream.value(), stale.Encode()).ok());
     host.fibers.SleepFor(3600 * kNanosPerSecond);
   });
+  JobRegistry jobs;
+  ASSERT_TRUE(RegisterBuiltinJobs(jobs).ok());
   TaskManagerConfig config;
+  config.build_graph = jobs.Factory();
   config.id = "taskmanager-1";
   config.job_managers = {Address{"jobmanager", 6123}};
   config.data_address = Address{"taskmanager-1", 6124};

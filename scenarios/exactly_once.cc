@@ -1,11 +1,10 @@
 #include "scenarios/exactly_once.h"
 
-#include <cassert>
 #include <unordered_map>
 #include <vector>
 
+#include "engine/base/assert.h"
 #include "engine/base/checksum.h"
-#include "engine/jobs/wordcount.h"
 
 namespace sluice::scenarios {
 
@@ -28,9 +27,9 @@ WordCountReference::WordCountReference(std::string_view text)
 WordCountReference::WordCountReference(const std::map<std::string, int64_t>& counts) {
   bool inserted = false;
   for (const auto& [word, count] : counts) {
-    assert(count >= 0 && "a word occurs a non-negative number of times");
+    SLUICE_ASSERT(count >= 0, "a word occurs a non-negative number of times");
     words_.value(words_.FindOrInsert(word, &inserted)).count = count;
-    assert(inserted && "std::map keys are unique");
+    SLUICE_ASSERT(inserted, "std::map keys are unique");
   }
   AssignMarks();
 }
@@ -120,12 +119,12 @@ ExactlyOnceReport CheckExactlyOnce(const WordCountReference& expected,
         break;
       }
     }
-    assert(first != Table::kNotFound && "fewer marks than records means one is unmarked");
+    SLUICE_ASSERT(first != Table::kNotFound, "fewer marks than records means one is unmarked");
     report.first_violation =
         "missing record '" + words.key(first) + "\t" + std::to_string(first_missing) + "'";
   }
-  assert((!report.first_violation.empty() || marked == expected.total_words_) &&
-         "a clean pass marked every expected record");
+  SLUICE_ASSERT(!report.first_violation.empty() || marked == expected.total_words_,
+                "a clean pass marked every expected record");
   report.ok = report.first_violation.empty();
   return report;
 }

@@ -1,6 +1,8 @@
 // The exactly-once check for word count. Exactly once means: the committed output holds each
 // line "w<TAB>i" for 1 <= i <= count(w) exactly once, and nothing else, where count(w) is the
-// number of occurrences of w in the input (words as engine/jobs/wordcount.h defines them).
+// number of occurrences of w in the input. Words are defined here again, independently of the
+// engine's tokenizer (engine/jobs/wordcount.cc), so that a bug there cannot hide from the check:
+// a word is a maximal run of ASCII letters and digits, lowercased.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +24,22 @@ struct ExactlyOnceReport {
   int64_t records = 0;          // committed output records
   int64_t expected = 0;         // total words of the input
 };
+
+// Calls fn(word) for every word of `text`, in order (the oracle's own tokenizer).
+template <typename Fn>
+void ForEachWord(std::string_view text, Fn&& fn) {
+  std::string word;
+  for (char c : text) {
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (letter) {
+      word.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+    } else if (!word.empty()) {
+      fn(word);
+      word.clear();
+    }
+  }
+  if (!word.empty()) fn(word);
+}
 
 std::map<std::string, int64_t> CountWords(std::string_view text);
 
@@ -45,7 +63,7 @@ void ForEachLine(std::string_view text, Fn&& fn) {
 // logic; never suspends.
 class WordCountReference {
  public:
-  // Counts the words of `text` (engine/jobs/wordcount.h's words) and remembers which text it was
+  // Counts the words of `text` (ForEachWord) and remembers which text it was
   // (CountedFrom).
   explicit WordCountReference(std::string_view text);
   // From counts made elsewhere (each >= 0). CountedFrom is false for every text.

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "engine/connectors/store.h"
+#include "engine/checkpoint/store.h"
 #include "simnet/world.h"
 
 namespace sluice {

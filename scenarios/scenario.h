@@ -10,7 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/api/job_registry.h"
 #include "engine/base/status.h"
+#include "engine/config/configuration.h"
 
 namespace sluice::scenarios {
 
@@ -45,6 +47,13 @@ struct TimelineEvent {
 
 class WordCountReference;  // scenarios/exactly_once.h
 
+// One operator of the job a run deployed, for reports.
+struct OperatorInfo {
+  std::string name;
+  int parallelism = 1;
+  bool operator==(const OperatorInfo&) const = default;
+};
+
 struct ScenarioOptions {
   uint64_t seed = 1;
   std::string input_text;   // the job's whole input (the CLI reads the file or the corpus)
@@ -60,6 +69,11 @@ struct ScenarioOptions {
   // run. Null: the run counts them itself. A reference not counted from input_text
   // (WordCountReference::CountedFrom) fails the run before it starts.
   const WordCountReference* expected_counts = nullptr;
+  // The program's jobs (null: the built-in ones) and the job to run with its -D settings; the
+  // settings override the scenario's own choices for the same keys.
+  const JobRegistry* jobs = nullptr;
+  std::string job = "wordcount";
+  Configuration settings;
 };
 
 struct ScenarioResult {
@@ -76,6 +90,10 @@ struct ScenarioResult {
   int64_t simulated_ms = 0;
   std::vector<FaultRecord> faults;  // the schedule that ran (drawn or replayed)
   std::map<std::string, std::string> config;  // the configuration the seed chose (swarm testing)
+  // The job's effective settings as deployed (its defaults, the seed's choices and -D) and its
+  // operators with their parallelism.
+  std::map<std::string, std::string> job_settings;
+  std::vector<OperatorInfo> operators;
   std::map<std::string, uint64_t> fault_points_fired;  // fault point → times it fired
   // Event category → times any host recorded it: which code paths the run reached (FoundationDB's
   // CODE_PROBE), e.g. for a regression test to check that its schedule still reaches its bug's

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "engine/connectors/file_sink.h"
-#include "engine/connectors/store.h"
+#include "engine/checkpoint/store.h"
 #include "simnet/sim_disk.h"
 #include "simnet/world.h"
 

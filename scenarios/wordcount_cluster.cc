@@ -2,8 +2,11 @@
 
 #include <cstdio>
 
+#include "engine/base/assert.h"
 #include "engine/checkpoint/replicated_file.h"
-#include "engine/connectors/store.h"
+#include "engine/config/core_options.h"
+#include "engine/jobs/builtin_jobs.h"
+#include "engine/checkpoint/store.h"
 #include "simnet/sim_disk.h"
 
 namespace sluice::scenarios {
@@ -16,6 +19,38 @@ constexpr char kStoreRoot[] = "store";
 // livelocked: real runs take a few thousand at most.
 constexpr int64_t kLivelockStepsMax = 2 * 1000 * 1000;
 }  // namespace
+
+void ApplyJobSettings(const Configuration& settings, WordCountClusterOptions* o) {
+  // A value that does not parse is left for the job's build to report (WordCountCluster refuses
+  // the spec, naming the key).
+  auto given = [&](const ConfigOption& option) {
+    auto it = settings.entries().find(option.key);
+    return it != settings.entries().end() && CheckValue(option, it->second).ok();
+  };
+  auto set_int = [&](const ConfigOption& option, auto* field) {
+    if (given(option)) {
+      *field = static_cast<std::remove_pointer_t<decltype(field)>>(settings.GetInt(option));
+    }
+  };
+  auto set_ms = [&](const ConfigOption& option, int64_t* field) {
+    if (given(option)) *field = settings.GetDurationMs(option);
+  };
+  set_int(ParallelismDefault(), &o->parallelism);
+  set_int(SourceRateLimit(), &o->source_records_per_second);
+  set_int(RestartFixedDelayAttempts(), &o->max_restarts);
+  set_int(TaskManagerNumberOfTaskSlots(), &o->slots_per_taskmanager);
+  set_ms(CheckpointingInterval(), &o->checkpoint_interval_ms);
+  set_ms(CheckpointingTimeout(), &o->checkpoint_timeout_ms);
+  set_ms(RestartFixedDelayDelay(), &o->restart_delay_ms);
+  set_ms(HeartbeatInterval(), &o->heartbeat_interval_ms);
+  set_ms(HeartbeatTimeout(), &o->heartbeat_timeout_ms);
+  // Slot sharing puts one subtask of every chain in a slot: the job needs as many slots as its
+  // widest chain.
+  const int slots_needed = std::max(o->parallelism, o->source_parallelism);
+  if (o->taskmanagers * o->slots_per_taskmanager < slots_needed) {
+    o->taskmanagers = (slots_needed + o->slots_per_taskmanager - 1) / o->slots_per_taskmanager;
+  }
+}
 
 std::vector<std::string> WordCountCluster::SplitIntoPartitions(const std::string& input,
                                                                int partitions) {
@@ -53,6 +88,21 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   stores_ = {input_store, output_store_, add_store("checkpoint-store")};
   world_.AddDisk(checkpoint_store(), std::string(kStoreRoot) + "/" + kReplicaDir);
   partitions_ = SplitIntoPartitions(input, options.source_parallelism);
+  jobs_ = options.jobs;
+  if (jobs_ == nullptr) {
+    Status registered = RegisterBuiltinJobs(builtin_jobs_);
+    SLUICE_ASSERT(registered.ok(), "the built-in jobs have distinct, valid names");
+    jobs_ = &builtin_jobs_;
+  }
+  job_spec_.job = options.job;
+  job_spec_.settings = options.settings;
+  job_spec_.settings.Set(ParallelismDefault().key, std::to_string(options.parallelism));
+  job_spec_.settings.Set(SourceRateLimit().key, std::to_string(options.source_records_per_second));
+  job_spec_.input_splits = options.source_parallelism;
+  job_graph_ = jobs_->Build(job_spec_);
+  if (auto effective = jobs_->EffectiveSettings(job_spec_); effective.ok()) {
+    for (const auto& [key, value] : effective->entries()) job_settings_[key] = value;
+  }
   const auto& parts = partitions_;
   for (size_t p = 0; p < parts.size(); ++p) {
     world_.disk(input_store)
@@ -62,15 +112,16 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
                             Address{"checkpoint-store", kStorePort}};
   JobManagerConfig jm;
   jm.port = kJobManagerPort;
-  jm.job.source_parallelism = options.source_parallelism;
-  jm.job.parallelism = options.parallelism;
-  jm.job.source_records_per_second = options.source_records_per_second;
+  jm.job = job_spec_;
+  jm.build_graph = jobs_->Factory();
   jm.services = services;
   jm.min_taskmanagers = options.taskmanagers;
   jm.restart.max_restarts = options.max_restarts;
   jm.restart.delay_ns = options.restart_delay_ms * kNanosPerMilli;
   jm.heartbeat_timeout_ns = options.heartbeat_timeout_ms * kNanosPerMilli;
   jm.checkpoint_interval_ns = options.checkpoint_interval_ms * kNanosPerMilli;
+  jm.checkpoint_timeout_ns = options.checkpoint_timeout_ms * kNanosPerMilli;
+  jm.heartbeat_interval_ns = options.heartbeat_interval_ms * kNanosPerMilli;
   jm.leader_election.lease_duration_ns = options.lease_duration_ms * kNanosPerMilli;
   jm.leader_election.renew_deadline_ns = options.lease_duration_ms * kNanosPerMilli * 7 / 10;
   jm.leader_election.renew_interval_ns = options.lease_duration_ms * kNanosPerMilli / 5;
@@ -94,6 +145,7 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
     config.data_address = Address{config.id, kDataPort};
     config.slots = options.slots_per_taskmanager;
     config.services = services;
+    config.build_graph = jobs_->Factory();
     config.heartbeat_timeout_ns = options.heartbeat_timeout_ms * kNanosPerMilli;
     taskmanagers_.push_back(world_.AddHost(config.id, [&config](Host& host) {
       Status s = RunTaskManager(host, config);

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/api/job_registry.h"
+#include "engine/config/configuration.h"
 #include "engine/jobmanager/job_manager.h"
 #include "engine/taskmanager/task_manager.h"
 #include "scenarios/scenario.h"
@@ -34,7 +36,22 @@ struct WordCountClusterOptions {
   double short_read_probability = 0.05;   // simulated reads may return fewer bytes
   int64_t link_latency_min_us = 100;      // per-message latency range of every link
   int64_t link_latency_max_us = 2000;
+  int64_t heartbeat_interval_ms = 100;
+  int64_t checkpoint_timeout_ms = 10 * 1000;
+  // The job: a name registered with `jobs` (null: the built-in jobs) and its -D settings. The
+  // cluster deploys it with these settings plus the fields above for the keys they stand for
+  // (parallelism.default, source.rate-limit); ApplyJobSettings has copied -D values into them.
+  const JobRegistry* jobs = nullptr;
+  std::string job = "wordcount";
+  Configuration settings;
 };
+
+// Copies the engine settings in `settings` (already validated) into the cluster fields they
+// govern, so that -D wins over a scenario's own choices: parallelism.default, source.rate-limit,
+// execution.checkpointing.interval/.timeout, restart-strategy.fixed-delay.attempts/.delay,
+// heartbeat.interval/.timeout, taskmanager.numberOfTaskSlots. Then adds TaskManagers if the slots
+// cannot hold the job (slot sharing: max(parallelism, input splits) slots).
+void ApplyJobSettings(const Configuration& settings, WordCountClusterOptions* options);
 
 class WordCountCluster {
  public:
@@ -54,6 +71,12 @@ class WordCountCluster {
   const std::vector<sim::World::HostId>& jobmanagers() const { return jobmanagers_; }
   const std::vector<sim::World::HostId>& stores() const { return stores_; }
   sim::World::HostId checkpoint_store() const { return stores_[2]; }
+  // The job as deployed and its graph (built once here, as every JobManager and TaskManager
+  // builds it); job_graph() holds the error if the registry refused the spec.
+  const JobSpec& job_spec() const { return job_spec_; }
+  const Result<JobGraph>& job_graph() const { return job_graph_; }
+  // The job's effective settings (defaults, then the spec's), key → value; empty if refused.
+  const std::map<std::string, std::string>& job_settings() const { return job_settings_; }
   // The input partitions as stored (for consistent-cut checks).
   const std::vector<std::string>& partitions() const { return partitions_; }
   // Called with every event any host records (after the cluster's own bookkeeping).
@@ -76,6 +99,11 @@ class WordCountCluster {
  private:
   sim::World world_;
   bool log_events_ = false;
+  JobRegistry builtin_jobs_;  // used when the options name no registry
+  const JobRegistry* jobs_ = nullptr;
+  JobSpec job_spec_;
+  Result<JobGraph> job_graph_ = InvalidArgumentError("not built");
+  std::map<std::string, std::string> job_settings_;
   std::vector<JobManagerConfig> jm_configs_;  // sized once: hosts keep references
   std::vector<TaskManagerConfig> tm_configs_;
   std::vector<sim::World::HostId> taskmanagers_;

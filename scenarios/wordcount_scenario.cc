@@ -112,9 +112,21 @@ ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
   Random config_random(options.seed ^ kConfigStream);
   if (spec.configure) spec.configure(config_random, &cluster_options);
   cluster_options.source_records_per_second = SourceRate(lines);
+  cluster_options.jobs = options.jobs;
+  cluster_options.job = options.job;
+  cluster_options.settings = options.settings;
+  ApplyJobSettings(options.settings, &cluster_options);
   result.config = Describe(cluster_options);
 
   WordCountCluster cluster(cluster_options, options.input_text);
+  if (!cluster.job_graph().ok()) {
+    result.failure = "job " + options.job + ": " + cluster.job_graph().status().ToString();
+    return result;
+  }
+  result.job_settings = cluster.job_settings();
+  for (const OperatorNode& node : cluster.job_graph()->nodes) {
+    result.operators.push_back({node.name, node.parallelism});
+  }
   sim::World& world = cluster.world();
   if (options.trace_sink) world.SetTraceSink(options.trace_sink);
   world.faults().PlantBug(options.plant_bug);

@@ -1,6 +1,7 @@
 #include "simnet/mounted_file_system.h"
 
-#include <cassert>
+#include "engine/base/assert.h"
+
 
 namespace sluice::sim {
 namespace {
@@ -19,10 +20,10 @@ bool Under(const std::string& path, const std::string& mount) {
 void MountedFileSystem::Mount(const std::string& mount_point, std::unique_ptr<SimDisk> disk) {
   std::string normalized;
   const bool valid = SimDisk::NormalizePath(mount_point, &normalized);
-  assert(valid && normalized != "." && "a mount point is a directory below the root");
+  SLUICE_ASSERT(valid && normalized != ".", "a mount point is a directory below the root");
   for (const MountPoint& other : mounts_) {
-    assert(!Under(normalized, other.path) && !Under(other.path, normalized) &&
-           "mount points do not nest");
+    SLUICE_ASSERT(!Under(normalized, other.path), "mount points do not nest");
+    SLUICE_ASSERT(!Under(other.path, normalized), "mount points do not nest");
     (void)other;
   }
   (void)valid;

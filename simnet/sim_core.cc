@@ -1,8 +1,9 @@
 #include "simnet/sim_core.h"
 
 #include <algorithm>
-#include <cassert>
 #include <utility>
+
+#include "engine/base/assert.h"
 
 namespace sluice::sim {
 
@@ -13,12 +14,12 @@ SimCore::SimCore(uint64_t seed, bool random_scheduling)
 }
 
 TimerQueue::Handle SimCore::At(int64_t at_ns, std::function<void()> event) {
-  assert(event && "an event needs a body");
+  SLUICE_ASSERT(event, "an event needs a body");
   return events_.Add(std::max(at_ns, now_ns_), std::move(event));
 }
 
 SimCore::StepResult SimCore::Step(int64_t time_limit_ns) {
-  assert(!scheduler_.InFiber() && "Step runs the world; call it outside fibers");
+  SLUICE_ASSERT(!scheduler_.InFiber(), "Step runs the world; call it outside fibers");
   if (scheduler_.RunOne()) {
     ++events_processed_;
     return StepResult::kRan;
@@ -29,7 +30,7 @@ SimCore::StepResult SimCore::Step(int64_t time_limit_ns) {
     now_ns_ = std::max(now_ns_, time_limit_ns);
     return StepResult::kTimeLimit;
   }
-  assert(next_ns >= now_ns_ && "events are never queued in the past");
+  SLUICE_ASSERT(next_ns >= now_ns_, "events are never queued in the past");
   now_ns_ = next_ns;
   std::function<void()> event;
   while (events_.PopDue(now_ns_, &event)) {

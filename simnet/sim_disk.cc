@@ -1,11 +1,11 @@
 #include "simnet/sim_disk.h"
 
 #include <algorithm>
-#include <cassert>
 #include <cmath>
 #include <string_view>
 #include <utility>
 
+#include "engine/base/assert.h"
 #include "engine/base/checksum.h"
 
 namespace sluice::sim {
@@ -131,7 +131,7 @@ class SimWritableFile final : public WritableFile {
 
 SimDisk::SimDisk(SimCore& core, HostId host, Fibers& fibers, Random random, int64_t latency_max_ns)
     : core_(core), host_(host), fibers_(fibers), random_(random), latency_max_ns_(latency_max_ns) {
-  assert(latency_max_ns_ >= 0);
+  SLUICE_ASSERT(latency_max_ns_ >= 0, "a latency is non-negative");
   dirs_.insert(kRoot);
 }
 
@@ -166,14 +166,14 @@ uint64_t SimDisk::NewInode() {
 }
 
 void SimDisk::LinkCurrent(const std::string& path, uint64_t inode_id) {
-  assert(names_.count(path) == 0 && "unlink the old name first");
+  SLUICE_ASSERT(names_.count(path) == 0, "unlink the old name first");
   names_.emplace(path, inode_id);
   ++inodes_.at(inode_id).current_links;
 }
 
 void SimDisk::UnlinkCurrent(const std::string& path) {
   auto it = names_.find(path);
-  assert(it != names_.end());
+  SLUICE_ASSERT(it != names_.end(), "the name was checked to exist");
   const uint64_t inode_id = it->second;
   names_.erase(it);
   --inodes_.at(inode_id).current_links;
@@ -196,7 +196,9 @@ void SimDisk::SetDurableName(const std::string& path, uint64_t inode_id) {
 
 void SimDisk::MaybeFree(uint64_t inode_id) {
   const Inode& inode = inodes_.at(inode_id);
-  assert(inode.current_links >= 0 && inode.durable_links >= 0 && inode.open_handles >= 0);
+  SLUICE_ASSERT(inode.current_links >= 0, "link counts never go negative");
+  SLUICE_ASSERT(inode.durable_links >= 0, "link counts never go negative");
+  SLUICE_ASSERT(inode.open_handles >= 0, "handle counts never go negative");
   if (inode.current_links == 0 && inode.durable_links == 0 && inode.open_handles == 0) {
     inodes_.erase(inode_id);
   }
@@ -440,7 +442,7 @@ Status SimDisk::SyncDir(const std::string& dir) {
 }
 
 void SimDisk::Crash() {
-  assert(!core_.InFiber() && "a disk crashes in world context");
+  SLUICE_ASSERT(!core_.InFiber(), "a disk crashes in world context");
   ++generation_;
   names_ = durable_names_;
   for (auto& [id, inode] : inodes_) {
@@ -460,7 +462,7 @@ void SimDisk::Crash() {
 void SimDisk::WriteDurable(const std::string& path, std::string_view bytes) {
   std::string p;
   const bool valid = Normalize(path, &p);
-  assert(valid && dirs_.count(p) == 0 && "WriteDurable needs a file path");
+  SLUICE_ASSERT(valid && dirs_.count(p) == 0, "WriteDurable needs a file path");
   if (!valid) return;
   CreateDirs(Parent(p));
   auto it = names_.find(p);

@@ -1,9 +1,9 @@
 // SimDisk's fault model: wipe, torn writes, bit flips, injected I/O errors, full and slow disks
 // (the model is in sim_disk.h).
 #include <bit>
-#include <cassert>
 #include <vector>
 
+#include "engine/base/assert.h"
 #include "engine/base/checksum.h"
 #include "simnet/sim_disk.h"
 
@@ -31,7 +31,7 @@ const char* OpName(uint8_t op) {
 }  // namespace
 
 void SimDisk::Wipe() {
-  assert(!core_.InFiber() && "a disk is wiped in world context");
+  SLUICE_ASSERT(!core_.InFiber(), "a disk is wiped in world context");
   ++generation_;  // every open handle is stale
   const size_t dropped = inodes_.size();
   inodes_.clear();
@@ -40,7 +40,9 @@ void SimDisk::Wipe() {
   dirs_.clear();
   dirs_.insert(".");
   core_.trace().Record(TraceKind::kDiskWipe, host_, dropped);
-  assert(inodes_.empty() && names_.empty() && dirs_.size() == 1);
+  SLUICE_ASSERT(inodes_.empty(), "a wiped disk has no inodes");
+  SLUICE_ASSERT(names_.empty(), "a wiped disk has no names");
+  SLUICE_ASSERT(dirs_.size() == 1, "a wiped disk has only its root");
 }
 
 void SimDisk::SetTornWrites(bool enabled) {
@@ -50,7 +52,7 @@ void SimDisk::SetTornWrites(bool enabled) {
 }
 
 void SimDisk::SetIoErrorProbability(double probability) {
-  assert(probability >= 0.0 && probability <= 1.0 && "a probability is in [0, 1]");
+  SLUICE_ASSERT(probability >= 0.0 && probability <= 1.0, "a probability is in [0, 1]");
   io_error_probability_ = probability;
   core_.trace().Record(TraceKind::kDiskSetting, host_,
                        static_cast<uint64_t>(DiskSetting::kIoErrorProbability),
@@ -64,7 +66,7 @@ void SimDisk::SetFull(bool full) {
 }
 
 void SimDisk::SetSlow(double factor) {
-  assert(factor > 0.0 && factor <= kSlowFactorMax && "slow factor in (0, 1e6]");
+  SLUICE_ASSERT(factor > 0.0 && factor <= kSlowFactorMax, "slow factor in (0, 1e6]");
   slow_factor_ = factor;
   core_.trace().Record(TraceKind::kDiskSetting, host_, static_cast<uint64_t>(DiskSetting::kSlow),
                        std::bit_cast<uint64_t>(factor));
@@ -82,7 +84,7 @@ Status SimDisk::MaybeInjectIoError(DiskOp op, const std::string& path) {
 }
 
 Status SimDisk::NoSpace(DiskOp op, std::string_view what, const std::string& path) {
-  assert(full_ && "only a full disk runs out of space");
+  SLUICE_ASSERT(full_, "only a full disk runs out of space");
   core_.trace().Record(TraceKind::kDiskInjectedError, host_, static_cast<uint64_t>(op),
                        Checksum64(path), static_cast<uint64_t>(StatusCode::kResourceExhausted));
   return ResourceExhaustedError(std::string(what) + " '" + path +
@@ -92,8 +94,8 @@ Status SimDisk::NoSpace(DiskOp op, std::string_view what, const std::string& pat
 void SimDisk::TearUnsynced(uint64_t inode_id, Inode& inode) {
   if (inode.truncated_since_sync || inode.current.size() <= inode.durable.size()) return;
   const uint64_t durable_bytes = inode.durable.size();
-  assert(inode.current.compare(0, durable_bytes, inode.durable) == 0 &&
-         "appended to only since the last sync: current extends durable");
+  SLUICE_ASSERT(inode.current.compare(0, durable_bytes, inode.durable) == 0,
+                "appended to only since the last sync: current extends durable");
   const uint64_t unsynced_bytes = inode.current.size() - durable_bytes;
   const uint64_t kept = random_.Uniform(unsynced_bytes + 1);
   const uint64_t tear_at = durable_bytes + kept;  // the first byte lost
@@ -105,7 +107,7 @@ void SimDisk::TearUnsynced(uint64_t inode_id, Inode& inode) {
       break;
     }
   }
-  assert(write_end <= inode.current.size() && "never more than was written");
+  SLUICE_ASSERT(write_end <= inode.current.size(), "never more than was written");
   std::string torn = inode.current.substr(0, write_end);
   for (uint64_t i = tear_at; i < write_end; ++i) {
     torn[i] = static_cast<char>(torn[i] ^ static_cast<char>(1 + random_.Uniform(255)));
@@ -115,7 +117,7 @@ void SimDisk::TearUnsynced(uint64_t inode_id, Inode& inode) {
 }
 
 void SimDisk::FlipDurableBit(uint64_t inode_id, Inode& inode, uint64_t* offset) {
-  assert(!inode.durable.empty());
+  SLUICE_ASSERT(!inode.durable.empty(), "only a file with durable bytes can be corrupted");
   *offset = random_.Uniform(inode.durable.size());
   const uint64_t bit = random_.Uniform(8);
   const char mask = static_cast<char>(1u << bit);

@@ -37,6 +37,7 @@ class SimFaultInjection final : public FaultInjection {
     return true;
   }
   bool BugPlanted(std::string_view bug) const override { return !planted_.empty() && bug == planted_; }
+  bool ExpensiveChecks() const override { return true; }
 
   const std::map<std::string, uint64_t, std::less<>>& fired() const { return fired_; }
   const std::string& planted_bug() const { return planted_; }

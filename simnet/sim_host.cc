@@ -1,10 +1,11 @@
 #include "simnet/sim_host.h"
 
 #include <algorithm>
-#include <cassert>
 #include <exception>
 #include <limits>
 #include <utility>
+
+#include "engine/base/assert.h"
 
 namespace sluice::sim {
 namespace {
@@ -22,7 +23,7 @@ int64_t Saturate(__int128 value) {
 
 // Rounds toward negative infinity (C++ division truncates toward zero). divisor > 0.
 __int128 FloorDiv(__int128 dividend, int64_t divisor) {
-  assert(divisor > 0);
+  SLUICE_ASSERT(divisor > 0, "the divisor is positive");
   __int128 quotient = dividend / divisor;
   if (dividend % divisor != 0 && dividend < 0) --quotient;
   return quotient;
@@ -39,13 +40,13 @@ int64_t SimClock::Mapped(int64_t virtual_ns) const {
 }
 
 int64_t SimClock::SkewedToHost(int64_t virtual_ns) const {
-  assert(skewed_);
-  assert(virtual_ns >= since_ns_ && "the skew mapping starts at its SetSkew");
+  SLUICE_ASSERT(skewed_, "only a skewed clock is adjusted");
+  SLUICE_ASSERT(virtual_ns >= since_ns_, "the skew mapping starts at its SetSkew");
   return std::max(floor_ns_, Mapped(virtual_ns));
 }
 
 int64_t SimClock::SkewedToVirtual(int64_t host_ns) const {
-  assert(skewed_);
+  SLUICE_ASSERT(skewed_, "only a skewed clock is adjusted");
   const int64_t now_ns = core_.now_ns();
   if (ToHost(now_ns) >= host_ns) return now_ns;
   // host_ns > floor_ns_ here, so the smallest t with Mapped(t) >= host_ns is the answer. Solve
@@ -57,20 +58,20 @@ int64_t SimClock::SkewedToVirtual(int64_t host_ns) const {
   if (estimate >= kInt64Max) return kInt64Max;
   int64_t t = static_cast<int64_t>(estimate);
   for (int steps = 0; Mapped(t) < host_ns; ++steps) {
-    assert(steps < kToVirtualStepsMax && "the skew estimate is within a few ns");
+    SLUICE_ASSERT(steps < kToVirtualStepsMax, "the skew estimate is within a few ns");
     if (t == kInt64Max) return kInt64Max;
     ++t;
   }
   for (int steps = 0; t > now_ns && Mapped(t - 1) >= host_ns; ++steps) {
-    assert(steps < kToVirtualStepsMax && "the skew estimate is within a few ns");
+    SLUICE_ASSERT(steps < kToVirtualStepsMax, "the skew estimate is within a few ns");
     --t;
   }
-  assert(ToHost(t) >= host_ns && "the host clock has reached the deadline at the virtual time");
+  SLUICE_ASSERT(ToHost(t) >= host_ns, "the host clock has reached the deadline at the virtual time");
   return t;
 }
 
 void SimClock::SetSkew(int64_t offset_ns, int64_t drift_ppb) {
-  assert(drift_ppb >= -kDriftPpbMax && drift_ppb <= kDriftPpbMax && "drift out of range");
+  SLUICE_ASSERT(drift_ppb >= -kDriftPpbMax && drift_ppb <= kDriftPpbMax, "drift out of range");
   const int64_t now_ns = core_.now_ns();
   floor_ns_ = ToHost(now_ns);  // the reading now: the clock never goes below it
   offset_ns_ = offset_ns;
@@ -78,7 +79,7 @@ void SimClock::SetSkew(int64_t offset_ns, int64_t drift_ppb) {
   since_ns_ = now_ns;
   // Back to the identity (the fast path) only if that does not step the clock back.
   skewed_ = offset_ns != 0 || drift_ppb != 0 || floor_ns_ > now_ns;
-  assert(ToHost(now_ns) >= floor_ns_ && "monotonic across skew changes");
+  SLUICE_ASSERT(ToHost(now_ns) >= floor_ns_, "monotonic across skew changes");
 }
 
 // --- SimFibers ---
@@ -96,8 +97,8 @@ struct SimFibers::Wake {
 };
 
 void SimFibers::AssertInOwnFiber() const {
-  assert(core_.InFiber() && "a suspension call outside a fiber");
-  assert(core_.scheduler().CurrentGroup() == host_ && "a fiber used another host's Fibers");
+  SLUICE_ASSERT(core_.InFiber(), "a suspension call outside a fiber");
+  SLUICE_ASSERT(core_.scheduler().CurrentGroup() == host_, "a fiber used another host's Fibers");
 }
 
 FiberId SimFibers::Spawn(std::string name, std::function<void()> body) {
@@ -193,7 +194,7 @@ void SimFibers::RearmTimers() {
   for (Wake* wake = armed_head_; wake != nullptr; wake = wake->next) {
     if (wake->fired) continue;  // already woken: nothing to move
     const bool pending = core_.Cancel(wake->handle);
-    assert(pending && "an unfired timer is still queued");
+    SLUICE_ASSERT(pending, "an unfired timer is still queued");
     (void)pending;
     Arm(*wake);
   }

@@ -3,25 +3,26 @@
 #include "simnet/sim_network.h"
 
 #include <algorithm>
-#include <cassert>
 #include <exception>
 #include <limits>
 #include <utility>
 
+#include "engine/base/assert.h"
 #include "simnet/sim_network_internal.h"
 
 namespace sluice::sim {
 NetFabric::NetFabric(SimCore& core, Random random, Options options)
     : core_(core), random_(random), options_(options) {
-  assert(options_.latency_min_ns >= 0 && options_.latency_min_ns <= options_.latency_max_ns);
+  SLUICE_ASSERT(options_.latency_min_ns >= 0, "latencies are non-negative");
+  SLUICE_ASSERT(options_.latency_min_ns <= options_.latency_max_ns, "latency min <= max");
 }
 
 NetFabric::~NetFabric() = default;
 
 Network& NetFabric::AddHost(HostId id, const std::string& name, Fibers& fibers,
                             const SimClock* clock) {
-  assert(id != kNoHost && hosts_.count(id) == 0 && "host ids are unique and non-zero");
-  assert(host_ids_.count(name) == 0 && "host names are unique");
+  SLUICE_ASSERT(id != kNoHost && hosts_.count(id) == 0, "host ids are unique and non-zero");
+  SLUICE_ASSERT(host_ids_.count(name) == 0, "host names are unique");
   auto host_net = std::make_unique<HostNet>();
   host_net->name = name;
   host_net->fibers = &fibers;
@@ -35,7 +36,7 @@ Network& NetFabric::AddHost(HostId id, const std::string& name, Fibers& fibers,
 
 NetFabric::HostNet& NetFabric::host(HostId id) const {
   auto it = hosts_.find(id);
-  assert(it != hosts_.end() && "unknown host id");
+  SLUICE_ASSERT(it != hosts_.end(), "unknown host id");
   return *it->second;
 }
 
@@ -61,12 +62,12 @@ uint16_t NetFabric::NextEphemeralPort(HostId id) {
     h.next_ephemeral_port = port == 65535 ? kEphemeralPortFirst : static_cast<uint16_t>(port + 1);
     if (bound_ports_.count({id, port}) == 0) return port;
   }
-  assert(false && "ephemeral ports exhausted");
+  SLUICE_ASSERT(false, "ephemeral ports exhausted");
   return 0;
 }
 
 void NetFabric::CrashHost(HostId id) {
-  assert(!core_.InFiber() && "crashes run in world context");
+  SLUICE_ASSERT(!core_.InFiber(), "crashes run in world context");
   for (auto& [connection_id, connection] : connections_) {  // id order: deterministic
     for (int side = 0; side < 2; ++side) {
       if (connection->end[side].host == id) KillEndpoint(*connection, side);
@@ -176,7 +177,7 @@ Result<std::unique_ptr<Stream>> NetFabric::Accept(uint64_t listener_id) {
     if (!listener->backlog.empty()) {
       const uint64_t connection_id = listener->backlog.front();
       listener->backlog.pop_front();
-      assert(Find(connection_id) != nullptr && "a backlog connection is held by its server side");
+      SLUICE_ASSERT(Find(connection_id) != nullptr, "a backlog connection is held by its server side");
       core_.trace().Record(TraceKind::kAccept, connection_id, listener->host);
       return std::unique_ptr<Stream>(std::make_unique<SimStream>(*this, connection_id, 1));
     }
@@ -195,7 +196,7 @@ void NetFabric::CloseListener(uint64_t listener_id) {
   // Connections nobody accepted: the client sees a reset.
   for (uint64_t connection_id : listener.backlog) {
     Connection* connection = Find(connection_id);
-    assert(connection != nullptr);
+    SLUICE_ASSERT(connection != nullptr, "a stream's connection lives as long as the stream");
     KillEndpoint(*connection, 1);
     connection->end[1].attached = false;
     EraseIfDetached(connection_id);

@@ -1,10 +1,10 @@
 // NetFabric's latency model and link faults: latency draws (link ranges, clogs, spikes),
 // partitions (symmetric and one-way), heals, connection resets.
 #include <algorithm>
-#include <cassert>
 #include <cmath>
 #include <utility>
 
+#include "engine/base/assert.h"
 #include "simnet/sim_network.h"
 #include "simnet/sim_network_internal.h"
 
@@ -35,7 +35,7 @@ int64_t NetFabric::DrawLatency(HostId a, HostId b) {
       if (spike.until_ns > core_.now_ns()) latency_ns += spike.extra_ns;
     }
   }
-  assert(latency_ns >= 0);
+  SLUICE_ASSERT(latency_ns >= 0, "a latency is non-negative");
   return latency_ns;
 }
 
@@ -45,7 +45,7 @@ int64_t NetFabric::HostTime(HostId id, int64_t virtual_ns) const {
 }
 
 void NetFabric::SetLinkLatency(HostId a, HostId b, int64_t min_ns, int64_t max_ns) {
-  assert(min_ns >= 0 && min_ns <= max_ns && "latency range must be 0 <= min <= max");
+  SLUICE_ASSERT(min_ns >= 0 && min_ns <= max_ns, "latency range must be 0 <= min <= max");
   link_latency_ns_[LinkKey(a, b)] = {min_ns, max_ns};
 }
 
@@ -67,11 +67,12 @@ void NetFabric::BreakConnection(Connection& connection) {
   for (Direction& d : connection.dir) d.DropInFlight();
   ScheduleReset(connection, 0);
   ScheduleReset(connection, 1);
-  assert(connection.dir[0].in_flight.empty() && connection.dir[1].in_flight.empty());
+  SLUICE_ASSERT(connection.dir[0].in_flight.empty(), "a broken connection holds no segments");
+  SLUICE_ASSERT(connection.dir[1].in_flight.empty(), "a broken connection holds no segments");
 }
 
 void NetFabric::Partition(HostId a, HostId b) {
-  assert(a != b && "a host cannot be partitioned from itself");
+  SLUICE_ASSERT(a != b, "a host cannot be partitioned from itself");
   partitions_.insert(LinkKey(a, b));
   for (auto& [connection_id, connection] : connections_) {  // id order: deterministic
     const HostId x = connection->end[0].host;
@@ -81,7 +82,7 @@ void NetFabric::Partition(HostId a, HostId b) {
 }
 
 void NetFabric::PartitionOneWay(HostId from, HostId to) {
-  assert(from != to && "a host cannot be partitioned from itself");
+  SLUICE_ASSERT(from != to, "a host cannot be partitioned from itself");
   // Nothing to do to connections now: deliveries check IsBlocked when they fall due.
   one_way_.insert({from, to});
 }
@@ -108,7 +109,7 @@ void NetFabric::ReleaseHeld() {
       const HostId from = connection->end[side].host;
       const HostId to = connection->end[1 - side].host;
       if (d.held_segments == 0 || IsBlocked(from, to)) continue;
-      assert(d.held_segments <= d.in_flight.size());
+      SLUICE_ASSERT(d.held_segments <= d.in_flight.size(), "each held segment is in flight");
       const uint64_t key = SideKey(connection_id, side);
       // One new delivery event per held segment, each delivering the front one: order holds.
       for (; d.held_segments > 0; --d.held_segments) {
@@ -121,7 +122,7 @@ void NetFabric::ReleaseHeld() {
 }
 
 void NetFabric::Clog(HostId id, double factor) {
-  assert(factor >= 1.0 && factor <= kClogFactorMax && "clog factor in [1, 1e6]");
+  SLUICE_ASSERT(factor >= 1.0 && factor <= kClogFactorMax, "clog factor in [1, 1e6]");
   host(id);  // validates the id
   clog_factor_[id] = factor;
 }
@@ -140,7 +141,7 @@ size_t NetFabric::ResetConnections(HostId id) {
 }
 
 void NetFabric::LatencySpike(HostId a, HostId b, int64_t extra_ns, int64_t duration_ns) {
-  assert(extra_ns >= 0 && duration_ns >= 0 && "a spike adds >= 0 ns for >= 0 ns");
+  SLUICE_ASSERT(extra_ns >= 0 && duration_ns >= 0, "a spike adds >= 0 ns for >= 0 ns");
   std::vector<Spike>& spikes = spikes_[LinkKey(a, b)];
   // Expired spikes are dropped here, so the list stays as long as the spikes that overlap.
   std::erase_if(spikes, [this](const Spike& spike) { return spike.until_ns <= core_.now_ns(); });

@@ -1,8 +1,8 @@
 // NetFabric's data path: write (with the window), delivery events, read, close, resets.
 #include <algorithm>
-#include <cassert>
 #include <utility>
 
+#include "engine/base/assert.h"
 #include "engine/base/checksum.h"
 #include "simnet/sim_network.h"
 #include "simnet/sim_network_internal.h"
@@ -23,12 +23,13 @@ class NetFabric::ConnectionUse {
   ConnectionUse(NetFabric& fabric, uint64_t connection_id)
       : fabric_(fabric), connection_id_(connection_id) {
     Connection* connection = fabric_.Find(connection_id_);
-    assert(connection != nullptr && "a stream's connection lives as long as the stream");
+    SLUICE_ASSERT(connection != nullptr, "a stream's connection lives as long as the stream");
     ++connection->users;
   }
   ~ConnectionUse() {
     Connection* connection = fabric_.Find(connection_id_);
-    assert(connection != nullptr && connection->users > 0);
+    SLUICE_ASSERT(connection != nullptr, "a stream's connection lives as long as the stream");
+    SLUICE_ASSERT(connection->users > 0, "a live stream counts as a user of its connection");
     --connection->users;
     fabric_.EraseIfDetached(connection_id_);
   }
@@ -40,7 +41,7 @@ class NetFabric::ConnectionUse {
 
 std::string NetFabric::PeerName(uint64_t connection_id, int side) const {
   const Connection* connection = Find(connection_id);
-  assert(connection != nullptr && "a stream's connection lives as long as the stream");
+  SLUICE_ASSERT(connection != nullptr, "a stream's connection lives as long as the stream");
   const Endpoint& peer = connection->end[1 - side];
   return host(peer.host).name + ":" + std::to_string(peer.port);
 }
@@ -50,7 +51,7 @@ Status NetFabric::Write(uint64_t connection_id, int side, std::string_view data)
   size_t written = 0;
   for (;;) {
     Connection* connection = Find(connection_id);
-    assert(connection != nullptr && "a stream's connection lives as long as the stream");
+    SLUICE_ASSERT(connection != nullptr, "a stream's connection lives as long as the stream");
     const Endpoint& me = connection->end[side];
     if (!me.attached) return UnavailableError("write: the stream was destroyed");
     if (me.closed)
@@ -71,7 +72,7 @@ Status NetFabric::Write(uint64_t connection_id, int side, std::string_view data)
 }
 
 void NetFabric::Send(Connection& connection, int side, std::string bytes, bool fin) {
-  assert(!connection.broken && "nothing is sent on a partitioned connection");
+  SLUICE_ASSERT(!connection.broken, "nothing is sent on a partitioned connection");
   Direction& out = connection.dir[side];
   const int64_t latency_ns = DrawLatency(connection.end[side].host, connection.end[1 - side].host);
   // Never before the previous delivery of this direction: the stream stays ordered.
@@ -91,12 +92,12 @@ void NetFabric::Deliver(uint64_t key) {
   if (d.in_flight.empty()) return;  // dropped by a partition
   if (IsBlocked(connection->end[side].host, connection->end[1 - side].host)) {
     ++d.held_segments;  // one-way partition: stays in flight until ReleaseHeld
-    assert(d.held_segments <= d.in_flight.size() && "each held segment had its own event");
+    SLUICE_ASSERT(d.held_segments <= d.in_flight.size(), "each held segment had its own event");
     return;
   }
   Segment segment = std::move(d.in_flight.front());
   d.in_flight.pop_front();
-  assert(d.in_flight_bytes >= segment.bytes.size());
+  SLUICE_ASSERT(d.in_flight_bytes >= segment.bytes.size(), "in-flight bytes count every in-flight segment");
   d.in_flight_bytes -= segment.bytes.size();
   Endpoint& to = connection->end[1 - side];
   if (to.closed || to.reset || !to.attached) {
@@ -126,7 +127,7 @@ Result<size_t> NetFabric::Read(uint64_t connection_id, int side, std::string* ou
   const ConnectionUse use(*this, connection_id);
   for (;;) {
     Connection* connection = Find(connection_id);
-    assert(connection != nullptr && "a stream's connection lives as long as the stream");
+    SLUICE_ASSERT(connection != nullptr, "a stream's connection lives as long as the stream");
     const Endpoint& me = connection->end[side];
     if (!me.attached) return UnavailableError("read: the stream was destroyed");
     if (me.closed)
@@ -142,7 +143,7 @@ Result<size_t> NetFabric::Read(uint64_t connection_id, int side, std::string* ou
 size_t NetFabric::Consume(Connection& connection, int side, std::string* out, size_t max_bytes) {
   Direction& in = connection.dir[1 - side];
   size_t n = std::min(in.Unread(), max_bytes);
-  assert(n > 0);
+  SLUICE_ASSERT(n > 0, "a read of 0 bytes could not tell data from end of stream");
   if (n > 1 && options_.short_read_probability > 0 &&
       random_.Bernoulli(options_.short_read_probability)) {
     n = static_cast<size_t>(random_.UniformRange(1, static_cast<int64_t>(n)));

@@ -1,10 +1,10 @@
 #include "simnet/world.h"
 
 #include <bit>
-#include <cassert>
 #include <cmath>
 #include <utility>
 
+#include "engine/base/assert.h"
 #include "simnet/mounted_file_system.h"
 #include "simnet/sim_disk.h"
 #include "simnet/sim_host.h"
@@ -74,13 +74,13 @@ World::~World() {
 }
 
 World::HostState& World::state(HostId id) const {
-  assert(id != kNoHost && id <= hosts_.size() && "unknown host id");
+  SLUICE_ASSERT(id != kNoHost && id <= hosts_.size(), "unknown host id");
   return *hosts_[id - 1];
 }
 
 World::HostId World::AddHost(std::string name, HostProgram program) {
-  assert(host_ids_.count(name) == 0 && "host names are unique");
-  assert(program && "a host needs a program");
+  SLUICE_ASSERT(host_ids_.count(name) == 0, "host names are unique");
+  SLUICE_ASSERT(program, "a host needs a program");
   const HostId id = static_cast<HostId>(hosts_.size() + 1);
   host_ids_.emplace(name, id);
   hosts_.push_back(std::make_unique<HostState>(*this, id, std::move(name), std::move(program)));
@@ -104,7 +104,7 @@ void World::StartHost(HostId id) {
   HostState* host_state = &h;  // lives as long as the world
   const FiberId main =
       h.fibers.Spawn("main", [host_state] { host_state->program(host_state->host); });
-  assert(main != kNoFiber && "a host that is up can spawn");
+  SLUICE_ASSERT(main != kNoFiber, "a host that is up can spawn");
   (void)main;
 }
 
@@ -123,7 +123,7 @@ void World::Crash(HostId id) {
   // Endpoints die first, so that streams destroyed by the unwinding send no orderly FIN.
   fabric_->CrashHost(id);
   core_->scheduler().KillGroup(id);
-  assert(core_->scheduler().LiveCountInGroup(id) == 0 && "a crashed host has no fibers left");
+  SLUICE_ASSERT(core_->scheduler().LiveCountInGroup(id) == 0, "a crashed host has no fibers left");
   // After the unwinding: open files were released by their destructors.
   for (SimDisk* disk : h.fs.disks()) disk->Crash();
 }
@@ -134,7 +134,7 @@ void World::Restart(HostId id) {
     return;
   }
   HostState& h = state(id);
-  assert(!h.up && h.crashed && "Restart is for a crashed host");
+  SLUICE_ASSERT(!h.up && h.crashed, "Restart is for a crashed host");
   if (h.up) return;
   StartHost(id);
 }
@@ -148,12 +148,12 @@ void World::RebootWipe(HostId id) {
   }
   HostState& h = state(id);
   Crash(id);  // records the crash; no effect if down
-  assert(!h.up && h.crashed && "a wiped host is down until restarted");
+  SLUICE_ASSERT(!h.up && h.crashed, "a wiped host is down until restarted");
   for (SimDisk* disk : h.fs.disks()) disk->Wipe();  // records the wipe
 }
 
 void World::Pause(HostId id, int64_t duration_ns) {
-  assert(duration_ns >= 0 && "a pause lasts >= 0 ns");
+  SLUICE_ASSERT(duration_ns >= 0, "a pause lasts >= 0 ns");
   HostState& h = state(id);
   core_->trace().Record(TraceKind::kHostPause, id, static_cast<uint64_t>(duration_ns));
   if (!h.up || duration_ns <= 0) return;
@@ -169,7 +169,7 @@ void World::EndPause(HostId id, uint64_t incarnation) {
   HostState& h = state(id);
   // Stale if the host crashed (a crash ends the pause) or the pause was extended.
   if (!h.fibers.paused() || h.incarnation != incarnation || now_ns() < h.paused_until_ns) return;
-  assert(h.up && "a down host is never paused");
+  SLUICE_ASSERT(h.up, "a down host is never paused");
   core_->trace().Record(TraceKind::kHostResume, id);
   h.fibers.SetPaused(false);
 }
@@ -186,7 +186,7 @@ void World::Partition(HostId a, HostId b) {
 void World::Partition(std::vector<HostId> a, std::vector<HostId> b) {
   for (HostId x : a) {
     for (HostId y : b) {
-      assert(x != y && "partitioned groups are disjoint");
+      SLUICE_ASSERT(x != y, "partitioned groups are disjoint");
       Partition(x, y);  // records each pair
     }
   }
@@ -238,8 +238,8 @@ void World::LatencySpike(HostId a, HostId b, int64_t extra_ns, int64_t duration_
 void World::SetClockSkew(HostId id, int64_t offset_ns, double drift_ppm) {
   // Parts per billion, an integer: host time is computed without floating point.
   const int64_t drift_ppb = std::llround(drift_ppm * 1000.0);
-  assert(drift_ppb >= -SimClock::kDriftPpbMax && drift_ppb <= SimClock::kDriftPpbMax &&
-         "|drift_ppm| <= 500000");
+  SLUICE_ASSERT(drift_ppb >= -SimClock::kDriftPpbMax, "|drift_ppm| <= 500000");
+  SLUICE_ASSERT(drift_ppb <= SimClock::kDriftPpbMax, "|drift_ppm| <= 500000");
   HostState& h = state(id);
   core_->trace().Record(TraceKind::kClockSkew, id, static_cast<uint64_t>(offset_ns),
                         static_cast<uint64_t>(drift_ppb));
@@ -258,7 +258,7 @@ void World::Schedule(int64_t at_ns, std::function<void()> event) {
 }
 
 World::RunOutcome World::RunUntil(const std::function<bool()>& done, int64_t time_limit_ns) {
-  assert(!core_->InFiber() && "RunUntil drives the world: call it outside fibers");
+  SLUICE_ASSERT(!core_->InFiber(), "RunUntil drives the world: call it outside fibers");
   for (;;) {
     if (done && done()) return RunOutcome::kDone;
     switch (core_->Step(time_limit_ns)) {
@@ -287,7 +287,7 @@ void World::SetTraceSink(std::function<void(std::string_view line)> sink) {
 SimDisk& World::disk(HostId id) { return state(id).disk; }
 
 SimDisk& World::AddDisk(HostId id, const std::string& mount_point) {
-  assert(!core_->InFiber() && "disks are added in world context");
+  SLUICE_ASSERT(!core_->InFiber(), "disks are added in world context");
   HostState& h = state(id);
   auto disk = std::make_unique<SimDisk>(*core_, id, h.fibers, core_->root_random().Fork(),
                                         options_.disk_latency_max_ns);

@@ -50,6 +50,23 @@ contract_checks() {
   run 2 "$sluice" sim run "$scenario" --seed -1
   run 2 "$sluice" sim run "$scenario" --seed 1 --input "$work/missing.txt"
   expect_in "$work/err" "missing.txt"
+  # Jobs and their settings (Flink keys): unknown names, keys and values exit 2 naming them.
+  run 0 "$sluice" jobs
+  grep -qE '^wordcount [^ ]' "$work/out" || fail "sluice jobs does not list 'wordcount description'"
+  run 2 "$sluice" sim run "$scenario" --seed 1 --job no-such-job
+  expect_in "$work/err" "no-such-job"
+  run 2 "$sluice" sim run "$scenario" --seed 1 -D no.such.key=1
+  expect_in "$work/err" "no.such.key"
+  run 2 "$sluice" sim run "$scenario" --seed 1 -D parallelism.default=zero
+  expect_in "$work/err" "parallelism.default"
+  run 2 "$sluice" sim run "$scenario" --seed 1 -D execution.checkpointing.interval=5parsecs
+  expect_in "$work/err" "execution.checkpointing.interval"
+  run 2 "$sluice" sim run "$scenario" --seed 1 -D parallelism.default
+  expect_in "$work/err" "key=value"
+  run 2 "$sluice" sim sweep "$scenario" --seeds 1..2 -D pipeline.max-parallelism=0
+  expect_in "$work/err" "pipeline.max-parallelism"
+  run 2 "$sluice" cluster local wordcount --taskmanagers 2 --output "$work/never" -D bad.key=1
+  expect_in "$work/err" "bad.key"
   run 2 "$sluice" sim sweep "$scenario" --seeds 5..1
   run 2 "$sluice" sim sweep "$scenario" --seeds 1-3
   run 2 "$sluice" sim sweep no-such-scenario --seeds 1..2
@@ -62,7 +79,8 @@ contract_checks() {
   json="$(tail -1 "$work/run1")"
   for field in '"scenario":' '"seed":7' '"verdict":' '"simulated_ms":' '"wall_ms":' \
       '"faults":[' '"checkpoints_completed":' '"restarts":' '"records_in":' '"records_out":' \
-      '"failure":' '"beyond_budget":' '"events":{'; do
+      '"failure":' '"beyond_budget":' '"events":{' '"job":{"name":"wordcount"' \
+      '"operators":[{"name":"Source"' '"input_xxh64":"'; do
     [[ "$json" == *"$field"* ]] || fail "--json line lacks $field: $json"
   done
   [[ "$json" =~ \"trace_hash\":\"[0-9a-f]{16}\" ]] || fail "--json trace_hash not 16 hex: $json"
@@ -168,6 +186,13 @@ new_flag_checks() {
   faults1="$(grep -o '"faults":\[[^]]*\]' "$work/run3.json")"
   faults2="$(tail -1 "$work/replay3" | grep -o '"faults":\[[^]]*\]')"
   [[ "$faults1" == "$faults2" ]] || fail "replayed faults differ: $faults1 vs $faults2"
+
+  # -D settings reach the job (Count runs at parallelism.default) and the repro line.
+  "$sluice" sim run "$scenario" --seed 3 "${small[@]}" -D parallelism.default=3 --json \
+    >"$work/run3p" 2>/dev/null
+  json="$(tail -1 "$work/run3p")"
+  [[ "$json" == *'{"name":"Count","parallelism":3}'* ]] || fail "-D parallelism.default: $json"
+  [[ "$json" == *'"parallelism.default":"3"'* ]] || fail "job settings lack the -D value: $json"
 
   # --trace writes Chrome trace-event JSON; --check-determinism reports the hash matched.
   "$sluice" sim run "$scenario" --seed 3 "${small[@]}" --trace "$work/trace.json" \

@@ -16,7 +16,9 @@
 #include <utility>
 #include <vector>
 
+#include "engine/config/core_options.h"
 #include "tools/cli_common.h"
+#include "tools/job_options.h"
 #include "tools/corpus.h"
 #include "tools/exactly_once.h"
 #include "tools/file_util.h"
@@ -30,8 +32,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr int kSourceParallelism = 2;
-constexpr int kParallelism = 4;
-constexpr int kSlotsPerTaskManager = 2;
 constexpr int kTaskManagersMax = 64;
 constexpr int kJobManagersMax = 3;
 constexpr int64_t kWaitPollMs = 50;
@@ -285,11 +285,17 @@ bool CollectAndVerify(const std::string& committed_dir, const std::string& outpu
   return checker.ok();
 }
 
-Status ValidateOptions(const ClusterCommands::Options& options) {
-  if (options.job != "wordcount") {
+// The settings the job runs with; errors name the key, the job or the missing slots.
+Result<Configuration> ValidateOptions(const JobRegistry& jobs,
+                                      const ClusterCommands::Options& options) {
+  ASSIGN_OR_RETURN(JobSpec spec, ParseJobFlags(jobs, JobFlags{options.job, options.settings}));
+  if (spec.job != "wordcount") {
+    // cluster local checks the committed output with word count's oracle; the reference
+    // evaluator for any job is not built yet.
     return InvalidArgumentError(fmt::format(
-        "unknown job '{}'; the only job `cluster local` runs is wordcount", options.job));
+        "job '{}': `cluster local` can check only wordcount's output so far", options.job));
   }
+  ASSIGN_OR_RETURN(Configuration settings, jobs.EffectiveSettings(spec));
   if (options.kill_jobmanager_after_s >= 0 && options.jobmanagers < 2) {
     return InvalidArgumentError(fmt::format(
         "--kill-jobmanager-after needs a standby JobManager to take over: use --jobmanagers 2 or "
@@ -298,23 +304,32 @@ Status ValidateOptions(const ClusterCommands::Options& options) {
   }
   // The JobManager shares slots between chains, so the job needs as many slots as its widest chain
   // and waits (until --timeout) for them; better to say so up front.
-  const int slots = options.taskmanagers * kSlotsPerTaskManager;
-  if (slots < kParallelism) {
+  const int per_taskmanager = static_cast<int>(settings.GetInt(TaskManagerNumberOfTaskSlots()));
+  const int slots = options.taskmanagers * per_taskmanager;
+  const int needed = std::max<int>(kSourceParallelism, settings.GetInt(ParallelismDefault()));
+  if (slots < needed) {
     return InvalidArgumentError(fmt::format(
-        "--taskmanagers {} offers {} slots; word count needs {} (parallelism {}, {} slots per "
+        "--taskmanagers {} offers {} slots; {} needs {} (its widest operator, {} slots per "
         "TaskManager): use --taskmanagers {} or more",
-        options.taskmanagers, slots, kParallelism, kParallelism, kSlotsPerTaskManager,
-        (kParallelism + kSlotsPerTaskManager - 1) / kSlotsPerTaskManager));
+        options.taskmanagers, slots, spec.job, needed, per_taskmanager,
+        (needed + per_taskmanager - 1) / per_taskmanager));
   }
-  return CreateDirectories(options.output_dir).WithContext("--output");
+  RETURN_IF_ERROR(CreateDirectories(options.output_dir).WithContext("--output"));
+  return settings;
 }
 
 // Runs the cluster in `work_dir` and returns the exit code.
-int RunInWorkDir(const ClusterCommands::Options& options, const std::string& input,
-                 const std::string& work_dir) {
-  LocalCluster cluster(LocalClusterConfig{work_dir, options.jobmanagers, options.taskmanagers,
-                                          kSlotsPerTaskManager, kSourceParallelism, kParallelism,
-                                          options.source_rate});
+int RunInWorkDir(const ClusterCommands::Options& options, const Configuration& settings,
+                 const std::string& input, const std::string& work_dir) {
+  LocalCluster cluster(LocalClusterConfig{
+      .work_dir = work_dir,
+      .jobmanagers = options.jobmanagers,
+      .taskmanagers = options.taskmanagers,
+      .slots_per_taskmanager =
+          static_cast<int>(settings.GetInt(TaskManagerNumberOfTaskSlots())),
+      .input_splits = kSourceParallelism,
+      .job = options.job,
+      .settings = options.settings});
   Status written = WritePartitions(cluster.StoreRoot(), input);
   if (!written.ok()) return FailedRun(written.message());
   const std::string jobmanagers =
@@ -355,15 +370,20 @@ size_t HalfwayLineBoundary(std::string_view text) {
   return newline == std::string_view::npos ? text.size() : newline + 1;
 }
 
-ClusterCommands::ClusterCommands(CLI::App& root) {
+ClusterCommands::ClusterCommands(CLI::App& root, const JobRegistry& jobs) : jobs_(jobs) {
   CLI::App* cluster = root.add_subcommand("cluster", "Run a job on real processes");
   cluster->require_subcommand(1);
   local_ = cluster->add_subcommand("local",
                                    "Run a job on a store, JobManagers and N "
                                    "TaskManagers, all processes on 127.0.0.1");
-  local_->add_option("job", options_.job, "The job to run (wordcount)")
+  local_->add_option("job", options_.job, "The job to run (see `sluice jobs`)")
       ->required()
       ->type_name("JOB");
+  local_
+      ->add_option("-D", options_.settings,
+                   "A job setting, Flink's key=value (repeatable), e.g. -D parallelism.default=3")
+      ->type_name("KEY=VALUE")
+      ->allow_extra_args(false);
   local_
       ->add_option("--taskmanagers", options_.taskmanagers, "TaskManager processes (2 slots each)")
       ->required()
@@ -393,7 +413,8 @@ ClusterCommands::ClusterCommands(CLI::App& root) {
       ->check(NumberCheck(/*positive=*/false));
   local_
       ->add_option("--source-rate", options_.source_rate,
-                   "Source records per second over all sources (default 0: unthrottled)")
+                   "Source records per second over all sources (default 0: unthrottled); the "
+                   "same as -D source.rate-limit=RECORDS_PER_SECOND")
       ->type_name("RECORDS_PER_SECOND")
       ->check(NumberCheck(/*positive=*/false));
   local_
@@ -406,19 +427,23 @@ ClusterCommands::ClusterCommands(CLI::App& root) {
 }
 
 std::optional<int> ClusterCommands::RunParsed() const {
-  if (local_->parsed()) return RunLocalCluster(options_);
+  if (local_->parsed()) return RunLocalCluster(jobs_, options_);
   return std::nullopt;
 }
 
-int RunLocalCluster(const ClusterCommands::Options& options) {
-  Status valid = ValidateOptions(options);
-  if (!valid.ok()) return UsageError(valid.message());
+int RunLocalCluster(const JobRegistry& jobs, const ClusterCommands::Options& given) {
+  ClusterCommands::Options options = given;
+  if (options.source_rate > 0) {
+    options.settings.push_back(fmt::format("{}={}", SourceRateLimit().key, options.source_rate));
+  }
+  auto settings = ValidateOptions(jobs, options);
+  if (!settings.ok()) return UsageError(settings.status().message());
   auto input = LoadInput(options.input_path);
   if (!input.ok()) return UsageError(input.status().message());
   auto work_dir = MakeWorkDir();
   if (!work_dir.ok()) return FailedRun(work_dir.status().message());
 
-  const int exit_code = RunInWorkDir(options, input.value(), work_dir.value());
+  const int exit_code = RunInWorkDir(options, *settings, input.value(), work_dir.value());
   if (exit_code == kExitOk && !options.keep_work_dir) {
     std::error_code error;
     std::filesystem::remove_all(work_dir.value(), error);

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "engine/api/job_registry.h"
+
 namespace CLI {
 class App;
 }  // namespace CLI
@@ -17,7 +19,8 @@ namespace sluice::tools {
 
 class ClusterCommands {
  public:
-  explicit ClusterCommands(CLI::App& root);
+  // `jobs` (the program's job registry) must outlive this object.
+  ClusterCommands(CLI::App& root, const JobRegistry& jobs);
   ClusterCommands(const ClusterCommands&) = delete;
   ClusterCommands& operator=(const ClusterCommands&) = delete;
 
@@ -26,6 +29,7 @@ class ClusterCommands {
 
   struct Options {
     std::string job;
+    std::vector<std::string> settings;  // -D key=value
     int jobmanagers = 1;
     int taskmanagers = 0;
     std::string input_path;
@@ -39,6 +43,7 @@ class ClusterCommands {
 
  private:
   CLI::App* local_ = nullptr;
+  const JobRegistry& jobs_;
   Options options_;
 };
 
@@ -47,6 +52,6 @@ class ClusterCommands {
 size_t HalfwayLineBoundary(std::string_view text);
 
 // The whole `sluice cluster local` run; returns the exit code.
-int RunLocalCluster(const ClusterCommands::Options& options);
+int RunLocalCluster(const JobRegistry& jobs, const ClusterCommands::Options& options);
 
 }  // namespace sluice::tools

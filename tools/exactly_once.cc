@@ -2,8 +2,8 @@
 
 #include <fmt/core.h>
 
-#include <cassert>
 
+#include "engine/base/assert.h"
 #include "tools/cli_common.h"
 
 namespace sluice::tools {
@@ -48,7 +48,7 @@ std::map<std::string, int64_t> CountWords(std::string_view text) {
 
 ExactlyOnceChecker::ExactlyOnceChecker(std::string_view input) {
   for (auto& [word, count] : CountWords(input)) {
-    assert(count > 0 && "CountWords only lists words it saw");
+    SLUICE_ASSERT(count > 0, "CountWords only lists words it saw");
     words_[word] = Word{count, std::vector<bool>(static_cast<size_t>(count), false)};
     records_expected_ += count;
   }
@@ -117,7 +117,8 @@ void ExactlyOnceChecker::Finish() {
       }
     }
   }
-  assert(records_ == records_expected_ && "every expected record seen once and nothing else");
+  SLUICE_ASSERT(records_ == records_expected_,
+                "every expected record seen once and nothing else");
 }
 
 }  // namespace sluice::tools

@@ -1,10 +1,10 @@
 #include "tools/fault_shrink.h"
 
 #include <algorithm>
-#include <cassert>
 #include <map>
 #include <string>
 
+#include "engine/base/assert.h"
 #include "tools/fault_schedule.h"
 
 namespace sluice::tools {
@@ -52,7 +52,8 @@ class Shrinker {
 
 // `faults` split into `n` consecutive chunks whose sizes differ by at most one.
 std::vector<FaultSchedule> Split(const FaultSchedule& faults, size_t n) {
-  assert(n >= 1 && n <= faults.size());
+  SLUICE_ASSERT(n >= 1, "a schedule splits into at least one chunk");
+  SLUICE_ASSERT(n <= faults.size(), "no more chunks than faults");
   std::vector<FaultSchedule> chunks;
   size_t begin = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -60,7 +61,7 @@ std::vector<FaultSchedule> Split(const FaultSchedule& faults, size_t n) {
     chunks.emplace_back(faults.begin() + begin, faults.begin() + end);
     begin = end;
   }
-  assert(begin == faults.size());
+  SLUICE_ASSERT(begin == faults.size(), "the chunks cover the schedule");
   return chunks;
 }
 

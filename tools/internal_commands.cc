@@ -7,7 +7,7 @@
 #include <functional>
 #include <utility>
 
-#include "engine/connectors/store.h"
+#include "engine/checkpoint/store.h"
 #include "engine/jobmanager/job_manager.h"
 #include "engine/runtime/real/real_runtime.h"
 #include "engine/taskmanager/task_manager.h"
@@ -48,7 +48,7 @@ void AddPortOption(CLI::App* app, const std::string& name, int* port, const std:
 
 }  // namespace
 
-InternalCommands::InternalCommands(CLI::App& root) {
+InternalCommands::InternalCommands(CLI::App& root, const JobRegistry& jobs) : jobs_(jobs) {
   CLI::App* internal = root.add_subcommand("internal", "Processes started by `cluster local`");
   internal->group("");  // hidden from --help
   internal->require_subcommand(1);
@@ -57,7 +57,7 @@ InternalCommands::InternalCommands(CLI::App& root) {
   store_->add_option("--root", root_dir_, "Runtime root directory")->required();
   AddPortOption(store_, "--port", &port_, "Listening port");
 
-  jobmanager_ = internal->add_subcommand("jobmanager", "Run the JobManager with word count");
+  jobmanager_ = internal->add_subcommand("jobmanager", "Run the JobManager with one job");
   jobmanager_->add_option("--root", root_dir_, "Runtime root directory")->required();
   AddPortOption(jobmanager_, "--port", &port_, "Listening port");
   AddPortOption(jobmanager_, "--store-port", &store_port_, "Store port on 127.0.0.1");
@@ -65,9 +65,9 @@ InternalCommands::InternalCommands(CLI::App& root) {
       ->add_option("--id", id_,
                    "Candidate id in the leader election (unique among the cluster's JobManagers)")
       ->required();
-  jobmanager_->add_option("--source-parallelism", source_parallelism_)->check(CLI::Range(1, 64));
-  jobmanager_->add_option("--parallelism", parallelism_)->check(CLI::Range(1, 128));
-  jobmanager_->add_option("--source-rate", source_rate_)->check(CLI::Range(int64_t{0}, INT64_MAX));
+  AddJobFlags(*jobmanager_, job_);
+  jobmanager_->add_option("--input-splits", input_splits_, "Input part files")
+      ->check(CLI::Range(1, 1024));
   jobmanager_
       ->add_option("--min-taskmanagers", min_taskmanagers_,
                    "TaskManagers to wait for before the first deployment (at most 5 s)")
@@ -102,12 +102,14 @@ int InternalCommands::RunStore() const {
 }
 
 int InternalCommands::RunJobManagerProcess() const {
+  auto spec = ParseJobFlags(jobs_, job_);
+  if (!spec.ok()) return UsageError(spec.status().message());
   JobManagerConfig config;
   config.port = static_cast<uint16_t>(port_);
-  config.job.job = "wordcount";
-  config.job.source_parallelism = source_parallelism_;
-  config.job.parallelism = parallelism_;
-  config.job.source_records_per_second = source_rate_;
+  config.job = std::move(spec).value();
+  config.job.input_splits = input_splits_;
+  config.build_graph = jobs_.Factory();
+  ApplyJobManagerSettings(jobs_.EffectiveSettings(config.job).value(), &config);
   config.services = LoopbackServices(store_port_);
   config.min_taskmanagers = min_taskmanagers_;
   config.leader_election.candidate_id = id_;
@@ -123,6 +125,7 @@ int InternalCommands::RunTaskManagerProcess() const {
   config.data_address = Address{kLoopback, static_cast<uint16_t>(data_port_)};
   config.slots = slots_;
   config.services = LoopbackServices(store_port_);
+  config.build_graph = jobs_.Factory();
   return RunHost(id_, root_dir_, [&config](Host& host) { return RunTaskManager(host, config); });
 }
 

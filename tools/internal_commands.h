@@ -1,11 +1,15 @@
 // `sluice internal store|jobmanager|taskmanager ...`: hidden subcommands that `sluice cluster
-// local` starts as child processes. Each builds its config from flags, constructs a RealRuntime
+// local` starts as child processes (copies of the same program, so they have its jobs). Each
+// builds its config from flags, constructs a RealRuntime
 // (one host, one thread) and runs the host program until it returns or the process is killed.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "engine/api/job_registry.h"
+#include "tools/job_options.h"
 
 namespace CLI {
 class App;
@@ -15,7 +19,8 @@ namespace sluice::tools {
 
 class InternalCommands {
  public:
-  explicit InternalCommands(CLI::App& root);
+  // `jobs` (the program's job registry) must outlive this object.
+  InternalCommands(CLI::App& root, const JobRegistry& jobs);
   InternalCommands(const InternalCommands&) = delete;
   InternalCommands& operator=(const InternalCommands&) = delete;
 
@@ -37,10 +42,10 @@ class InternalCommands {
   int data_port_ = 0;
   std::string id_;  // TaskManager id, or JobManager candidate id
   int slots_ = 2;
-  int source_parallelism_ = 2;
-  int parallelism_ = 4;
+  const JobRegistry& jobs_;
+  JobFlags job_;
+  int input_splits_ = 2;
   int min_taskmanagers_ = 1;
-  int64_t source_rate_ = 0;
 };
 
 }  // namespace sluice::tools

@@ -37,7 +37,7 @@ TEST(JUnitXmlTest, OneTestCasePerSeedAndFailuresWithTheRepro) {
                      "more\""),
             std::string::npos)
       << xml;
-  EXPECT_NE(xml.find(">build/tools/sluice sim run wordcount-tm-crash --seed 2 --plant-bug "
+  EXPECT_NE(xml.find(">build/tools/sluice sim run wordcount-tm-crash --seed 2 --job wordcount --plant-bug "
                      "commit-not-idempotent\n"),
             std::string::npos)
       << xml;

@@ -4,9 +4,9 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include <cassert>
 #include <utility>
 
+#include "engine/base/assert.h"
 #include "engine/jobmanager/job_manager.h"
 #include "tools/file_util.h"
 #include "tools/log_scan.h"
@@ -32,9 +32,9 @@ std::string LogPath(const std::string& log_dir, const std::string& id, int incar
 }  // namespace
 
 LocalCluster::LocalCluster(LocalClusterConfig config) : config_(std::move(config)) {
-  assert(config_.jobmanagers >= 1);
-  assert(config_.taskmanagers >= 1);
-  assert(!config_.work_dir.empty());
+  SLUICE_ASSERT(config_.jobmanagers >= 1, "a cluster has a JobManager");
+  SLUICE_ASSERT(config_.taskmanagers >= 1, "a cluster has a TaskManager");
+  SLUICE_ASSERT(!config_.work_dir.empty(), "a cluster has a work directory");
 }
 
 LocalCluster::~LocalCluster() {
@@ -64,14 +64,16 @@ LocalCluster::Child LocalCluster::MakeJobManager(int index, int incarnation) con
              std::to_string(jobmanager_ports_[index]),
              "--store-port",
              std::to_string(store_port_),
-             "--source-parallelism",
-             std::to_string(config_.source_parallelism),
-             "--parallelism",
-             std::to_string(config_.parallelism),
-             "--source-rate",
-             std::to_string(config_.source_records_per_second),
+             "--job",
+             config_.job,
+             "--input-splits",
+             std::to_string(config_.input_splits),
              "--min-taskmanagers",
              std::to_string(config_.taskmanagers)};
+  for (const std::string& setting : config_.settings) {
+    jm.args.push_back("-D");
+    jm.args.push_back(setting);
+  }
   return jm;
 }
 
@@ -92,7 +94,7 @@ LocalCluster::Child LocalCluster::MakeTaskManager(const std::string& id, uint16_
 }
 
 Status LocalCluster::Start() {
-  assert(!store_.running && "Start is called once");
+  SLUICE_ASSERT(!store_.running, "Start is called once");
   RETURN_IF_ERROR(CreateDirectories(LogDir()));
   ASSIGN_OR_RETURN(std::vector<uint16_t> ports,
                    PickFreePorts(1 + config_.jobmanagers + config_.taskmanagers));

@@ -22,9 +22,9 @@ struct LocalClusterConfig {
   int jobmanagers = 1;   // "jobmanager" if 1, else jobmanager-1..N
   int taskmanagers = 1;
   int slots_per_taskmanager = 2;
-  int source_parallelism = 2;
-  int parallelism = 4;
-  int64_t source_records_per_second = 0;  // 0 = unthrottled
+  int input_splits = 2;               // input part files the store holds
+  std::string job = "wordcount";      // passed to the JobManagers with the settings
+  std::vector<std::string> settings;  // -D key=value
 };
 
 class LocalCluster {

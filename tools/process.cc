@@ -10,12 +10,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cassert>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <thread>
+
+#include "engine/base/assert.h"
 
 namespace sluice::tools {
 namespace {
@@ -83,7 +84,7 @@ Result<pid_t> SpawnSelf(const std::vector<std::string>& args, const std::string&
 }
 
 std::optional<int> PollExit(pid_t pid) {
-  assert(pid > 0);
+  SLUICE_ASSERT(pid > 0, "a started child has a pid");
   int wait_status = 0;
   for (;;) {
     const pid_t done = waitpid(pid, &wait_status, WNOHANG);
@@ -94,7 +95,7 @@ std::optional<int> PollExit(pid_t pid) {
 }
 
 int SignalAndWait(pid_t pid, int signal) {
-  assert(pid > 0);
+  SLUICE_ASSERT(pid > 0, "a started child has a pid");
   kill(pid, signal);
   int wait_status = 0;
   WaitBlocking(pid, &wait_status);
@@ -102,7 +103,7 @@ int SignalAndWait(pid_t pid, int signal) {
 }
 
 int TerminateAndWait(pid_t pid, int64_t grace_ms) {
-  assert(pid > 0);
+  SLUICE_ASSERT(pid > 0, "a started child has a pid");
   kill(pid, SIGTERM);
   for (int64_t waited_ms = 0; waited_ms < grace_ms; waited_ms += kPollIntervalMs) {
     if (auto wait_status = PollExit(pid)) return *wait_status;

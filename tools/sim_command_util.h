@@ -11,6 +11,7 @@
 
 #include "scenarios/exactly_once.h"
 #include "scenarios/scenario.h"
+#include "tools/job_options.h"
 #include "tools/sim_report.h"
 
 namespace sluice::tools {
@@ -18,6 +19,8 @@ namespace sluice::tools {
 // The flags of every `sim` subcommand (each uses a subset).
 struct SimFlags {
   std::string program;  // argv[0], for repro commands
+  const JobRegistry* job_registry = nullptr;  // the program's jobs (set by SimCommands)
+  JobFlags job;                       // --job, -D
   std::string scenario;
   std::string seed_text;
   std::string seeds_text;
@@ -54,8 +57,9 @@ struct PreparedRun {
   // points at them: options.expected_counts). Behind a pointer so that the address survives moves.
   std::unique_ptr<const scenarios::WordCountReference> expected_counts;
 };
-// Checks flags.scenario, flags.plant_bug, loads flags.input_path and (if set) flags.faults_path,
-// and counts the input's words once (PreparedRun::expected_counts).
+// Checks flags.scenario, flags.plant_bug and the job flags (--job, -D), loads flags.input_path
+// and (if set) flags.faults_path, and counts the input's words once
+// (PreparedRun::expected_counts).
 // `catalog` must outlive the result (info points into it).
 std::optional<PreparedRun> PrepareRun(const SimFlags& flags,
                                       const std::vector<scenarios::ScenarioInfo>& catalog);

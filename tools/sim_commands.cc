@@ -46,6 +46,7 @@ CLI::Option* AddScenarioArgument(CLI::App& command, SimFlags& flags) {
 }
 
 void AddInputAndBugOptions(CLI::App& command, SimFlags& flags) {
+  AddJobFlags(command, flags.job);
   command.add_option("--input", flags.input_path, "Input file (default: the fortunes corpus)")
       ->type_name("FILE");
   command
@@ -98,8 +99,9 @@ bool ReportDeterminism(const RunOutcome& first, const RunOutcome& second,
 
 }  // namespace
 
-SimCommands::SimCommands(CLI::App& root, std::string program) {
+SimCommands::SimCommands(CLI::App& root, std::string program, const JobRegistry& jobs) {
   flags_.program = std::move(program);
+  flags_.job_registry = &jobs;
   CLI::App* sim = root.add_subcommand("sim", "Run simulated scenarios (one process, seeded)");
   sim->require_subcommand(1);
   list_ = sim->add_subcommand("list", "List the scenarios, one per line, with a description");

@@ -18,7 +18,8 @@ class SimCommands {
  public:
   // Adds `sim` and its subcommands to `root`. `program` is how the user invoked sluice (argv[0]),
   // used in the repro commands. `root` must outlive this object and vice versa.
-  SimCommands(CLI::App& root, std::string program);
+  // `jobs` (the program's job registry) must outlive this object.
+  SimCommands(CLI::App& root, std::string program, const JobRegistry& jobs);
   SimCommands(const SimCommands&) = delete;
   SimCommands& operator=(const SimCommands&) = delete;
 

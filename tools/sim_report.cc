@@ -5,9 +5,12 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "engine/base/checksum.h"
+
 #include "tools/build_info.h"
 #include "tools/cli_common.h"
 #include "tools/fault_schedule.h"
+#include "tools/job_options.h"
 
 namespace sluice::tools {
 namespace {
@@ -80,6 +83,12 @@ void FillResult(const Json& json, ScenarioResult& result) {
   result.restarts = json.at("restarts").get<int64_t>();
   result.records_in = json.at("records_in").get<int64_t>();
   result.records_out = json.at("records_out").get<int64_t>();
+  const Json& job = json.at("job");
+  result.job_settings = job.at("settings").get<std::map<std::string, std::string>>();
+  for (const Json& op : job.at("operators")) {
+    result.operators.push_back(
+        {op.at("name").get<std::string>(), op.at("parallelism").get<int>()});
+  }
   result.config = json.at("config").get<std::map<std::string, std::string>>();
   result.fault_points_fired = json.at("fault_points_fired").get<std::map<std::string, uint64_t>>();
   for (const auto& [category, count] : json.at("events").items()) {
@@ -92,6 +101,7 @@ void FillResult(const Json& json, ScenarioResult& result) {
 std::string ReproCommand(const RunSpec& spec, uint64_t seed) {
   std::string command = fmt::format("{} sim run {} --seed {}", ShellQuote(spec.program),
                                     ShellQuote(spec.scenario), seed);
+  command += JobFlagsText(spec.job, spec.settings);
   if (!spec.plant_bug.empty()) command += " --plant-bug " + ShellQuote(spec.plant_bug);
   if (!spec.input_path.empty()) command += " --input " + ShellQuote(spec.input_path);
   if (!spec.faults_path.empty()) command += " --faults " + ShellQuote(spec.faults_path);
@@ -99,6 +109,32 @@ std::string ReproCommand(const RunSpec& spec, uint64_t seed) {
 }
 
 std::string TraceHashHex(uint64_t hash) { return fmt::format("{:016x}", hash); }
+
+std::string InputFingerprint(std::string_view input) { return TraceHashHex(Checksum64(input)); }
+
+namespace {
+
+Json JobJson(const RunSpec& spec, const ScenarioResult& result) {
+  Json operators = Json::array();
+  for (const scenarios::OperatorInfo& op : result.operators) {
+    operators.push_back({{"name", op.name}, {"parallelism", op.parallelism}});
+  }
+  return {{"name", spec.job}, {"settings", result.job_settings}, {"operators", operators}};
+}
+
+// "wordcount  parallelism.default=3 ..  operators Source(2) -> ..." for the text reports.
+std::string JobText(const RunSpec& spec, const ScenarioResult& result) {
+  std::string text = spec.job;
+  if (!result.job_settings.empty()) text += "  " + ConfigText(result.job_settings);
+  std::string operators;
+  for (const scenarios::OperatorInfo& op : result.operators) {
+    operators += fmt::format("{}{}({})", operators.empty() ? "" : ", ", op.name, op.parallelism);
+  }
+  if (!operators.empty()) text += "  operators " + operators;
+  return text;
+}
+
+}  // namespace
 
 std::string ConfigText(const std::map<std::string, std::string>& config) {
   if (config.empty()) return "(none reported)";
@@ -121,6 +157,8 @@ std::string RunJson(const RunSpec& spec, const RunOutcome& outcome,
   Json json = {
       {"scenario", spec.scenario},
       {"seed", result.seed},
+      {"job", JobJson(spec, result)},
+      {"input_xxh64", spec.input_xxh64},
       {"verdict", Verdict(result)},
       {"trace_hash", TraceHashHex(result.trace_hash)},
       {"simulated_ms", result.simulated_ms},
@@ -172,6 +210,8 @@ std::string FailureReport(const RunSpec& spec, const RunOutcome& outcome) {
   report += fmt::format("  seed        {}\n", result.seed);
   report += fmt::format("  build       {}\n", DescribeBuild(ThisBuild()));
   if (!spec.plant_bug.empty()) report += fmt::format("  planted bug {}\n", spec.plant_bug);
+  report += fmt::format("  job         {}\n", JobText(spec, result));
+  report += fmt::format("  input       xxh64 {}\n", spec.input_xxh64);
   report += fmt::format("  config      {}\n", ConfigText(result.config));
   report += fmt::format("  faults      {} ({})\n", result.faults.size(), ScheduleSource(spec));
   report += FaultLines(result.faults, kReportIndent);
@@ -190,6 +230,8 @@ std::string RunSummary(const RunSpec& spec, const RunOutcome& outcome) {
   text += fmt::format("seed         {}\n", result.seed);
   text += fmt::format("build        {}\n", DescribeBuild(ThisBuild()));
   if (!spec.plant_bug.empty()) text += fmt::format("planted bug  {}\n", spec.plant_bug);
+  text += fmt::format("job          {}\n", JobText(spec, result));
+  text += fmt::format("input        xxh64 {}\n", spec.input_xxh64);
   text += fmt::format("config       {}\n", ConfigText(result.config));
   text += fmt::format("trace hash   {}\n", TraceHashHex(result.trace_hash));
   text += fmt::format("time         {} ms simulated, {} ms wall\n", result.simulated_ms,

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "engine/base/status.h"
+#include "engine/config/configuration.h"
 #include "scenarios/scenario.h"
 
 namespace sluice::tools {
@@ -22,7 +23,13 @@ struct RunSpec {
   std::string input_path;   // "" = the fortunes corpus
   std::string plant_bug;    // "" = none
   std::string faults_path;  // "" = the schedule is drawn from the seed
+  std::string job = "wordcount";
+  Configuration settings;    // the -D settings given (not the job's defaults)
+  std::string input_xxh64;   // InputFingerprint of the input text
 };
+
+// The input's fingerprint for reports: XXH64 (seed 0) of its bytes, 16 lowercase hex digits.
+std::string InputFingerprint(std::string_view input);
 
 // One run's result as the CLI reports it.
 struct RunOutcome {
@@ -30,7 +37,8 @@ struct RunOutcome {
   int64_t wall_ms = 0;  // real time the run took
 };
 
-// `PROGRAM sim run SCENARIO --seed N [--plant-bug B] [--input F] [--faults F]`, shell-quoted.
+// `PROGRAM sim run SCENARIO --seed N --job J [-D K=V]... [--plant-bug B] [--input F]
+// [--faults F]`, shell-quoted.
 std::string ReproCommand(const RunSpec& spec, uint64_t seed);
 
 std::string TraceHashHex(uint64_t hash);  // 16 lowercase hex digits

@@ -25,19 +25,29 @@ RunOutcome FailingOutcome() {
   result.fault_points_fired = {{"checkpoint.decline", 2}};
   result.checkpoints_completed = 5;
   result.records_in = 10;
+  result.job_settings = {{"parallelism.default", "3"}};
+  result.operators = {{"Source", 2}, {"Count", 3}};
   outcome.wall_ms = 321;
   return outcome;
 }
 
-const RunSpec kSpec{"build/tools/sluice", "wordcount-tm-crash", "my input.txt",
-                    "commit-not-idempotent", ""};
+RunSpec MakeSpec() {
+  RunSpec spec{"build/tools/sluice", "wordcount-tm-crash", "my input.txt",
+               "commit-not-idempotent", ""};
+  spec.settings.Set("parallelism.default", "3");
+  spec.settings.Set("execution.checkpointing.interval", "1 s");
+  spec.input_xxh64 = "0123456789abcdef";
+  return spec;
+}
+const RunSpec kSpec = MakeSpec();
 
 TEST(ReproCommandTest, NamesEverythingTheRunDependsOnQuoted) {
   EXPECT_EQ(ReproCommand(kSpec, 17),
-            "build/tools/sluice sim run wordcount-tm-crash --seed 17 --plant-bug "
+            "build/tools/sluice sim run wordcount-tm-crash --seed 17 --job wordcount -D "
+            "'execution.checkpointing.interval=1 s' -D parallelism.default=3 --plant-bug "
             "commit-not-idempotent --input 'my input.txt'");
   RunSpec plain{"sluice", "s", "", "", "min.json"};
-  EXPECT_EQ(ReproCommand(plain, 1), "sluice sim run s --seed 1 --faults min.json");
+  EXPECT_EQ(ReproCommand(plain, 1), "sluice sim run s --seed 1 --job wordcount --faults min.json");
 }
 
 TEST(RunJsonTest, RoundTripsThroughTheWorkerWireFormat) {
@@ -51,6 +61,11 @@ TEST(RunJsonTest, RoundTripsThroughTheWorkerWireFormat) {
   EXPECT_FALSE(json["faults"][0].contains("duration_ms"));
   EXPECT_EQ(json["trace_hash"], "0123456789abcdef");
   EXPECT_EQ(json["plant_bug"], "commit-not-idempotent");
+  EXPECT_EQ(json["job"]["name"], "wordcount");
+  EXPECT_EQ(json["job"]["settings"]["parallelism.default"], "3");
+  EXPECT_EQ(json["job"]["operators"][1]["name"], "Count");
+  EXPECT_EQ(json["job"]["operators"][1]["parallelism"], 3);
+  EXPECT_EQ(json["input_xxh64"], "0123456789abcdef");
   EXPECT_EQ(json["build"]["commit"], ThisBuild().git_commit);
   EXPECT_FALSE(json.contains("deterministic"));
   EXPECT_TRUE(nlohmann::json::parse(RunJson(kSpec, outcome, true))["deterministic"]);
@@ -63,6 +78,8 @@ TEST(RunJsonTest, RoundTripsThroughTheWorkerWireFormat) {
   EXPECT_EQ(parsed->result.faults, outcome.result.faults);
   EXPECT_EQ(parsed->result.config, outcome.result.config);
   EXPECT_EQ(parsed->result.fault_points_fired, outcome.result.fault_points_fired);
+  EXPECT_EQ(parsed->result.job_settings, outcome.result.job_settings);
+  EXPECT_EQ(parsed->result.operators, outcome.result.operators);
   EXPECT_EQ(parsed->wall_ms, 321);
   EXPECT_FALSE(ParseRunJson("{\"seed\": 1}").ok());
   EXPECT_FALSE(ParseRunJson("not json").ok());
@@ -97,6 +114,8 @@ TEST(FailureReportTest, NamesScenarioSeedBuildConfigFaultsFailureAndRepro) {
         std::string("1200 ms crash taskmanager-2"),
         std::string("1900 ms pause jobmanager duration_ms=300"),
         std::string("planted bug commit-not-idempotent"),
+        std::string("job         wordcount  parallelism.default=3  operators Source(2), Count(3)"),
+        std::string("input       xxh64 0123456789abcdef"),
         std::string("\n              second line"), "repro       " + ReproCommand(kSpec, 17)}) {
     EXPECT_NE(report.find(part), std::string::npos) << part << "\n" << report;
   }

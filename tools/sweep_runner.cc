@@ -9,13 +9,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cassert>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <optional>
 #include <utility>
 
+#include "engine/base/assert.h"
 #include "tools/process.h"
 
 namespace sluice::tools {
@@ -48,7 +48,8 @@ class SweepParent {
  public:
   SweepParent(const SweepPlan& plan, const RunSpec& spec, const SweepCallbacks& callbacks)
       : plan_(plan), spec_(spec), callbacks_(callbacks) {
-    assert(plan.jobs >= 1 && plan.jobs <= kSweepJobsMax);
+    SLUICE_ASSERT(plan.jobs >= 1, "a sweep has a worker");
+    SLUICE_ASSERT(plan.jobs <= kSweepJobsMax, "--jobs was checked against its bound");
     const auto jobs = static_cast<uint64_t>(plan.jobs);
     for (uint64_t number = 0; number < jobs; ++number) {
       Worker worker;
@@ -94,7 +95,8 @@ class SweepParent {
 };
 
 Status SweepParent::Spawn(Worker& worker) {
-  assert(worker.pid < 0 && worker.done < worker.seeds);
+  SLUICE_ASSERT(worker.pid < 0, "a worker is started only when none runs in its place");
+  SLUICE_ASSERT(worker.done < worker.seeds, "a worker is started only with seeds left");
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
     return IoError(fmt::format("sweep: cannot create a pipe: {}", std::strerror(errno)));
@@ -273,7 +275,9 @@ Result<Shard> ParseShard(std::string_view text) {
 }
 
 SeedSequence ShardSeeds(const SeedRange& range, const Shard& shard) {
-  assert(shard.index >= 1 && shard.index <= shard.count && range.first <= range.last);
+  SLUICE_ASSERT(shard.index >= 1, "shards are 1-based");
+  SLUICE_ASSERT(shard.index <= shard.count, "the shard index is within the count");
+  SLUICE_ASSERT(range.first <= range.last, "a seed range is not empty");
   const uint64_t seeds_in_range = range.last - range.first + 1;  // <= kSweepSeedsMax: no overflow
   const uint64_t offset = shard.index - 1;
   SeedSequence sequence;
@@ -289,7 +293,7 @@ Result<SweepResult> RunSweep(const SweepPlan& plan, const RunSpec& spec,
     return InvalidArgumentError(
         fmt::format("--jobs {}: must be between 1 and {}", plan.jobs, kSweepJobsMax));
   }
-  assert(callbacks.run_seed);
+  SLUICE_ASSERT(callbacks.run_seed != nullptr, "a sweep runs seeds");
   SweepParent parent(plan, spec, callbacks);
   return parent.Run();
 }

@@ -3,7 +3,8 @@
 #include <fmt/core.h>
 
 #include <algorithm>
-#include <cassert>
+
+#include "engine/base/assert.h"
 
 namespace sluice::tools {
 namespace {
@@ -39,7 +40,7 @@ void TraceRecorder::Add(std::string_view line) {
     text_.append(line);
     line_ends_.push_back(text_.size());
   }
-  assert(line_ends_.size() <= hashes_.size());
+  SLUICE_ASSERT(line_ends_.size() <= hashes_.size(), "every kept line end has its hash");
 }
 
 std::function<void(std::string_view)> TraceRecorder::Sink() {
@@ -49,7 +50,7 @@ std::function<void(std::string_view)> TraceRecorder::Sink() {
 std::optional<std::string_view> TraceRecorder::Line(size_t index) const {
   if (index >= line_ends_.size()) return std::nullopt;
   const size_t begin = index == 0 ? 0 : line_ends_[index - 1];
-  assert(begin <= line_ends_[index]);
+  SLUICE_ASSERT(begin <= line_ends_[index], "a line starts before it ends");
   return std::string_view(text_).substr(begin, line_ends_[index] - begin);
 }
 

@@ -18,8 +18,9 @@
 #include <string_view>
 #include <utility>
 
-#include "engine/api/chain.h"
-#include "engine/api/serializer.h"
+#include "engine/graph/chain.h"
+#include "engine/base/serializer.h"
+#include "engine/base/assert.h"
 #include "engine/graph/job_graph.h"
 #include "engine/partition/key_group.h"
 #include "engine/state/keyed_state.h"
@@ -190,7 +191,7 @@ class TypedDecoder final : public RecordDecoder {
 template <typename T>
 BatchConsumer<T>* As(ChainLink* link) {
   auto* typed = dynamic_cast<BatchConsumer<T>*>(link);
-  assert(typed != nullptr && "chain links disagree on the record type");
+  SLUICE_ASSERT(typed != nullptr, "chain links disagree on the record type");
   return typed;
 }
 

@@ -7,11 +7,12 @@
 // fiber is being unwound). Thread safety: values, freely copied; no shared state.
 #pragma once
 
-#include <cassert>
 #include <optional>
 #include <string>
 #include <utility>
 #include <variant>
+
+#include "engine/base/assert.h"
 
 namespace sluice {
 
@@ -82,25 +83,27 @@ class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
-    assert(!status_.ok() && "Result built from an OK status carries no value");
+    SLUICE_ASSERT(!status_.ok(), "Result built from an OK status carries no value");
   }
 
   bool ok() const { return value_.has_value(); }
   const Status& status() const { return status_; }
   T& value() & {
-    assert(ok());
+    SLUICE_ASSERT(ok(), "value() of a Result that holds an error");
     return *value_;
   }
   const T& value() const& {
-    assert(ok());
+    SLUICE_ASSERT(ok(), "value() of a Result that holds an error");
     return *value_;
   }
   T&& value() && {
-    assert(ok());
+    SLUICE_ASSERT(ok(), "value() of a Result that holds an error");
     return std::move(*value_);
   }
   T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
   T& operator*() { return value(); }
+  const T& operator*() const { return value(); }
   // The value, or `fallback` when this holds an error.
   T value_or(T fallback) const& { return ok() ? *value_ : std::move(fallback); }
 

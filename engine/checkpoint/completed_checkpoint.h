@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "engine/base/status.h"
-#include "engine/connectors/store.h"
+#include "engine/checkpoint/store.h"
 
 namespace sluice {
 

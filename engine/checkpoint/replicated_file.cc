@@ -1,13 +1,13 @@
 #include "engine/checkpoint/replicated_file.h"
 
-#include <cassert>
 
+#include "engine/base/assert.h"
 #include "engine/base/checksum.h"
 
 namespace sluice {
 
 std::string CopyPath(const std::string& path, int copy) {
-  assert(copy >= 0 && copy < kCopies && "a checkpoint file has two copies");
+  SLUICE_ASSERT(copy >= 0 && copy < kCopies, "a checkpoint file has two copies");
   return copy == 0 ? path : std::string(kReplicaDir) + "/" + path;
 }
 

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "engine/base/status.h"
-#include "engine/connectors/store.h"
+#include "engine/checkpoint/store.h"
 
 namespace sluice {
 

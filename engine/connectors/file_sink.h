@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/api/chain.h"
-#include "engine/connectors/store.h"
+#include "engine/graph/chain.h"
+#include "engine/checkpoint/store.h"
 #include "engine/graph/job_graph.h"
 
 namespace sluice {

@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "engine/api/chain.h"
-#include "engine/connectors/store.h"
+#include "engine/graph/chain.h"
+#include "engine/checkpoint/store.h"
 
 namespace sluice {
 

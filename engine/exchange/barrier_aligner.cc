@@ -1,12 +1,13 @@
 #include "engine/exchange/barrier_aligner.h"
 
-#include <cassert>
 #include <cstddef>
+
+#include "engine/base/assert.h"
 
 namespace sluice {
 
 BarrierAligner::Action BarrierAligner::OnBarrier(int channel, int64_t checkpoint_id) {
-  assert(!ended_[channel] && "barrier after end of partition");
+  SLUICE_ASSERT(!ended_[channel], "barrier after end of partition");
   if (checkpoint_id < current_ || (checkpoint_id == current_ && !aligning_)) {
     return Action::kNone;  // stale barrier of an abandoned or finished alignment
   }
@@ -16,7 +17,7 @@ BarrierAligner::Action BarrierAligner::OnBarrier(int channel, int64_t checkpoint
     current_ = checkpoint_id;
     aligning_ = true;
   }
-  assert(!blocked_[channel] && "two barriers of one checkpoint on one channel");
+  SLUICE_ASSERT(!blocked_[channel], "two barriers of one checkpoint on one channel");
   blocked_[channel] = true;
   return CheckAligned();
 }
@@ -35,7 +36,7 @@ BarrierAligner::Action BarrierAligner::CheckAligned() {
 }
 
 void BarrierAligner::Release() {
-  assert(aligning_);
+  SLUICE_ASSERT(aligning_, "a checkpoint completes only while aligning");
   aligning_ = false;
   for (std::size_t c = 0; c < blocked_.size(); ++c) blocked_[c] = false;
 }

@@ -3,8 +3,8 @@
 // edge is forward and the parallelism is equal). A chain runs as one task per subtask; chains meet
 // over the network through hash-partitioned edges.
 //
-// Both the JobManager and every TaskManager build the same JobGraph from a JobSpec (the built-in
-// job registry in engine/jobs/ plays the part of Flink's user jar), so only the spec travels.
+// Both the JobManager and every TaskManager build the same JobGraph from a JobSpec
+// (engine/graph/job_spec.h), so only the spec travels.
 #pragma once
 
 #include <functional>
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/api/chain.h"
+#include "engine/graph/chain.h"
 #include "engine/base/status.h"
 #include "engine/exchange/gates.h"
 #include "engine/runtime/host.h"
@@ -46,7 +46,7 @@ enum class Partitioning { kForward, kHash };
 
 struct SourceSpec {
   std::string input_dir;           // on the input store: part-0 .. part-(p-1)
-  int64_t records_per_second = 0;  // per subtask; 0 = unthrottled
+  int64_t records_per_second = 0;  // over all subtasks (each takes its share); 0 = unthrottled
 };
 
 struct OperatorNode {

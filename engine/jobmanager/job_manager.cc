@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "engine/config/core_options.h"
 #include "engine/jobmanager/job_master.h"
 
 namespace sluice {
@@ -32,8 +33,19 @@ Status RecordJobResult(StoreClient& store, const StoreFence& fence, const Status
                            result.ok() ? kFinished : kFailed + result.message(), fence);
 }
 
+void ApplyJobManagerSettings(const Configuration& settings, JobManagerConfig* config) {
+  constexpr int64_t kNanosPerMs = 1000 * 1000;
+  config->checkpoint_interval_ns = settings.GetDurationMs(CheckpointingInterval()) * kNanosPerMs;
+  config->checkpoint_timeout_ns = settings.GetDurationMs(CheckpointingTimeout()) * kNanosPerMs;
+  config->restart.max_restarts = static_cast<int>(settings.GetInt(RestartFixedDelayAttempts()));
+  config->restart.delay_ns = settings.GetDurationMs(RestartFixedDelayDelay()) * kNanosPerMs;
+  config->heartbeat_interval_ns = settings.GetDurationMs(HeartbeatInterval()) * kNanosPerMs;
+  config->heartbeat_timeout_ns = settings.GetDurationMs(HeartbeatTimeout()) * kNanosPerMs;
+}
+
 Status RunJobManager(Host& host, const JobManagerConfig& config) {
-  ASSIGN_OR_RETURN(JobGraph graph, BuildJobGraph(config.job));
+  if (!config.build_graph) return InvalidArgumentError("JobManagerConfig has no build_graph");
+  ASSIGN_OR_RETURN(JobGraph graph, config.build_graph(config.job));
   ASSIGN_OR_RETURN(std::vector<Chain> chains, BuildChains(graph));
   StoreClient store(host, config.services.checkpoint_store);
   LeaderElection election(host, config.services.checkpoint_store, config.leader_election);

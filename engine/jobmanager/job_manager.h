@@ -22,9 +22,10 @@
 #include <string>
 
 #include "engine/base/status.h"
+#include "engine/config/configuration.h"
 #include "engine/graph/job_graph.h"
 #include "engine/jobmanager/leader_election.h"
-#include "engine/jobs/job_spec.h"
+#include "engine/graph/job_spec.h"
 #include "engine/runtime/host.h"
 
 namespace sluice {
@@ -40,6 +41,8 @@ struct JobManagerConfig {
   uint16_t port = 6123;  // listened on only while this JobManager leads
   LeaderElectionConfig leader_election;
   JobSpec job;
+  // Builds the job's graph from `job` (the program's job registry); required.
+  JobGraphFactory build_graph;
   ExternalServices services;
   int64_t checkpoint_interval_ns = 500 * 1000 * 1000LL;
   int64_t checkpoint_timeout_ns = 10LL * 1000 * 1000 * 1000;
@@ -52,6 +55,11 @@ struct JobManagerConfig {
   int min_taskmanagers = 1;
   int64_t initial_resource_wait_ns = 5LL * 1000 * 1000 * 1000;
 };
+
+// Copies the JobManager's settings from a job's effective settings (validated: see
+// JobRegistry::EffectiveSettings) into `config`: execution.checkpointing.interval and .timeout,
+// restart-strategy.fixed-delay.attempts and .delay, heartbeat.interval and .timeout.
+void ApplyJobManagerSettings(const Configuration& settings, JobManagerConfig* config);
 
 // Runs until the job finishes (OK) or fails for good (kAborted, naming why), whichever
 // JobManager led it: a standby returns the recorded result once the leader has recorded it.

@@ -1,7 +1,7 @@
 // JobMaster: timers, scheduling and failover (the event handlers are in job_master.cc).
 #include <algorithm>
-#include <cassert>
 
+#include "engine/base/assert.h"
 #include "engine/jobmanager/job_master.h"
 
 namespace sluice {
@@ -136,7 +136,7 @@ void JobMaster::MaybeTriggerCheckpoint() {
     // A finished task's final state belongs in every later checkpoint, or a restore from one of
     // them would replay that task from the beginning (regression: FinishedSourceKeepsItsState).
     const std::string& path = last_state_path_[task];
-    assert(!path.empty() && "a task finishes only after a checkpoint it acknowledged");
+    SLUICE_ASSERT(!path.empty(), "a task finishes only after a checkpoint it acknowledged");
     checkpoint.acknowledged.state_paths[task] = path;
   }
   pending_ = std::move(checkpoint);

@@ -29,7 +29,7 @@
 #include <string>
 
 #include "engine/base/status.h"
-#include "engine/connectors/store.h"
+#include "engine/checkpoint/store.h"
 #include "engine/runtime/host.h"
 
 namespace sluice {

@@ -1,7 +1,7 @@
 #include "engine/jobs/wordcount.h"
 
+#include <algorithm>
 #include <array>
-#include <cassert>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -9,6 +9,8 @@
 #include <system_error>
 
 #include "engine/api/data_stream.h"
+#include "engine/base/assert.h"
+#include "engine/config/core_options.h"
 #include "engine/connectors/file_sink.h"
 
 namespace sluice {
@@ -39,13 +41,13 @@ void AppendCountLine(const std::string& word, int64_t count, std::string* line) 
     std::memcpy(text, word.data(), word.size());
     text[word.size()] = '\t';
     const auto [end, error] = std::to_chars(text + word.size() + 1, text + sizeof(text), count);
-    assert(error == std::errc() && "the buffer has room for every int64_t");
+    SLUICE_ASSERT(error == std::errc(), "the buffer has room for every int64_t");
     line->append(text, end);
     return;
   }
   char digits[kDigitsMax];
   const auto [end, error] = std::to_chars(digits, digits + sizeof(digits), count);
-  assert(error == std::errc() && "the buffer has room for every int64_t");
+  SLUICE_ASSERT(error == std::errc(), "the buffer has room for every int64_t");
   line->append(word);
   line->push_back('\t');
   line->append(digits, end);
@@ -66,28 +68,40 @@ void TokenizeLine(std::string_view line, Collector<std::string>* out) {
   }
 }
 
-JobGraph BuildWordCountGraph(const JobSpec& spec) {
-  StreamEnvironment env("wordcount", spec.max_parallelism);
+Result<JobGraph> BuildWordCountGraph(const JobContext& context) {
+  const int splits = context.input_splits;
+  const int parallelism = context.DefaultParallelism();
+  StreamEnvironment env("wordcount",
+                        MaxParallelismFor(context.settings, std::max(splits, parallelism)));
   using Count = std::pair<std::string, int64_t>;
-  env.AddLineSource("Source", SourceSpec{spec.input_dir, spec.source_records_per_second},
-                    spec.source_parallelism)
+  const SourceSpec source{context.input_dir, context.settings.GetInt(SourceRateLimit())};
+  env.AddLineSource("Source", source, splits)
       .FlatMap<std::string>(
           "Tokenize",
           [](const std::string& line, Collector<std::string>& out) { TokenizeLine(line, &out); })
       .KeyBy([](const std::string& word) { return std::string_view(word); })
       .Process<int64_t, Count>(
-          "Count", spec.parallelism,
+          "Count", parallelism,
           [](const std::string& word, ValueState<int64_t>& count, Collector<Count>& out) {
             count.update(count.value() + 1);
             Count& next = out.Next();
             next.first = word;
             next.second = count.value();
           })
-      .AddSink("Sink", MakeFileSink<Count>(FileSinkSpec{spec.output_dir},
+      .AddSink("Sink", MakeFileSink<Count>(FileSinkSpec{context.output_dir},
                                            [](const Count& c, std::string* line) {
                                              AppendCountLine(c.first, c.second, line);
                                            }));
   return env.graph();
+}
+
+Status RegisterWordCount(JobRegistry& jobs) {
+  return jobs.Register(JobDefinition{
+      .name = "wordcount",
+      .description = "running count of every word of the input lines, into a file sink",
+      .options = {},
+      .default_settings = {{"parallelism.default", "4"}},
+      .build = BuildWordCountGraph});
 }
 
 }  // namespace sluice

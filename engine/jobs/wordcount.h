@@ -5,33 +5,22 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
 #include <string_view>
 
-#include "engine/api/chain.h"
-#include "engine/jobs/job_spec.h"
+#include "engine/graph/chain.h"
+#include "engine/api/job_registry.h"
 
 namespace sluice {
 
 // Appends the words of `line` (lowercased) to *out.
 void TokenizeLine(std::string_view line, Collector<std::string>* out);
-// Calls fn(word) for every word of `text`, in order (the reference tokenizer checks use).
-template <typename Fn>
-void ForEachWord(std::string_view text, Fn&& fn) {
-  std::string word;
-  for (char c : text) {
-    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (letter) {
-      word.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
-    } else if (!word.empty()) {
-      fn(word);
-      word.clear();
-    }
-  }
-  if (!word.empty()) fn(word);
-}
 
-JobGraph BuildWordCountGraph(const JobSpec& spec);
+// The job: sources at the number of input splits, Count at parallelism.default (the job's
+// default: 4), max parallelism from pipeline.max-parallelism, rate from source.rate-limit.
+Result<JobGraph> BuildWordCountGraph(const JobContext& context);
+
+// Registers "wordcount" (its description and default settings) with `jobs`.
+Status RegisterWordCount(JobRegistry& jobs);
 
 }  // namespace sluice

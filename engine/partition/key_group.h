@@ -8,9 +8,10 @@
 // Pure functions; never suspend.
 #pragma once
 
-#include <cassert>
 #include <cstdint>
 #include <string_view>
+
+#include "engine/base/assert.h"
 
 namespace sluice {
 
@@ -63,7 +64,8 @@ inline int32_t FlinkMurmurHash(int32_t code) {
 }
 
 inline int KeyGroupForHash(int32_t key_hash, int max_parallelism) {
-  assert(max_parallelism > 0 && max_parallelism <= kUpperBoundMaxParallelism);
+  SLUICE_ASSERT(max_parallelism > 0, "max parallelism is at least 1");
+  SLUICE_ASSERT(max_parallelism <= kUpperBoundMaxParallelism, "max parallelism is at most 32768");
   return FlinkMurmurHash(key_hash) % max_parallelism;
 }
 
@@ -72,8 +74,10 @@ inline int KeyGroupForKey(std::string_view key, int max_parallelism) {
 }
 
 inline int OperatorIndexForKeyGroup(int max_parallelism, int parallelism, int key_group) {
-  assert(parallelism > 0 && parallelism <= max_parallelism);
-  assert(key_group >= 0 && key_group < max_parallelism);
+  SLUICE_ASSERT(parallelism > 0, "parallelism is at least 1");
+  SLUICE_ASSERT(parallelism <= max_parallelism, "parallelism is at most max parallelism");
+  SLUICE_ASSERT(key_group >= 0, "a key group is non-negative");
+  SLUICE_ASSERT(key_group < max_parallelism, "a key group is below max parallelism");
   return static_cast<int>(static_cast<int64_t>(key_group) * parallelism / max_parallelism);
 }
 

@@ -1,7 +1,7 @@
 #include "engine/rpc/frame.h"
 
-#include <cassert>
 
+#include "engine/base/assert.h"
 #include "engine/base/bytes.h"
 #include "engine/base/checksum.h"
 
@@ -17,14 +17,14 @@ size_t StartFrame(std::string* out) {
 }
 
 void FinishFrame(std::string* out, size_t frame_start) {
-  assert(out->size() >= frame_start + kFrameHeaderBytes && "FinishFrame without StartFrame");
+  SLUICE_ASSERT(out->size() >= frame_start + kFrameHeaderBytes, "FinishFrame without StartFrame");
   const std::string_view payload = std::string_view(*out).substr(frame_start + kFrameHeaderBytes);
-  assert(payload.size() <= kMaxFrameBytes && "a frame the reader would reject");
+  SLUICE_ASSERT(payload.size() <= kMaxFrameBytes, "a frame the reader would reject");
   std::string header;
   ByteWriter w(&header);
   w.PutU32(static_cast<uint32_t>(payload.size()));
   w.PutU32(static_cast<uint32_t>(Checksum64(payload)));
-  assert(header.size() == kFrameHeaderBytes);
+  SLUICE_ASSERT(header.size() == kFrameHeaderBytes, "the header has its fixed size");
   out->replace(frame_start, kFrameHeaderBytes, header);
 }
 

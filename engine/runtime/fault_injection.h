@@ -24,12 +24,16 @@ class FaultInjection {
   virtual bool Buggify(std::string_view fault_point) = 0;
   // True when planted bug `bug` is switched on for this run.
   virtual bool BugPlanted(std::string_view bug) const = 0;
+  // True when SLUICE_ASSERT_SIM checks (engine/base/assert.h) should run: the simulator's answer
+  // is yes, a real host's no (they cost more than the work they guard).
+  virtual bool ExpensiveChecks() const = 0;
 };
 
 class NoFaultInjection final : public FaultInjection {
  public:
   bool Buggify(std::string_view) override { return false; }
   bool BugPlanted(std::string_view) const override { return false; }
+  bool ExpensiveChecks() const override { return false; }
 };
 
 }  // namespace sluice

@@ -1,7 +1,8 @@
 #include "engine/runtime/random.h"
 
-#include <cassert>
 #include <cmath>
+
+#include "engine/base/assert.h"
 
 namespace sluice {
 namespace {
@@ -35,7 +36,7 @@ uint64_t Random::NextU64() {
 }
 
 uint64_t Random::Uniform(uint64_t bound) {
-  assert(bound > 0);
+  SLUICE_ASSERT(bound > 0, "Uniform(bound) needs a non-empty range");
   unsigned __int128 m = static_cast<unsigned __int128>(NextU64()) * bound;
   uint64_t low = static_cast<uint64_t>(m);
   if (low < bound) {
@@ -49,7 +50,7 @@ uint64_t Random::Uniform(uint64_t bound) {
 }
 
 int64_t Random::UniformRange(int64_t lo, int64_t hi) {
-  assert(lo <= hi);
+  SLUICE_ASSERT(lo <= hi, "UniformRange(lo, hi) needs lo <= hi");
   const uint64_t span = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
   if (span == UINT64_MAX) return static_cast<int64_t>(NextU64());
   return static_cast<int64_t>(static_cast<uint64_t>(lo) + Uniform(span + 1));
@@ -64,7 +65,7 @@ bool Random::Bernoulli(double p) {
 }
 
 double Random::Exponential(double mean) {
-  assert(mean >= 0);
+  SLUICE_ASSERT(mean >= 0, "an exponential distribution has a non-negative mean");
   // 1 - U is in (0, 1], so the log is finite.
   return -std::log(1.0 - UniformDouble()) * mean;
 }

@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <boost/context/fiber.hpp>
 #include <boost/context/fixedsize_stack.hpp>
-#include <cassert>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+
+#include "engine/base/assert.h"
 
 #if defined(__SANITIZE_ADDRESS__)  // GCC
 #define SLUICE_ASAN_FIBERS 1
@@ -43,8 +44,8 @@ class SwitchAnnotations {
  public:
 #if SLUICE_ASAN_FIBERS
   void BeforeResume(void** fake_stack) const {
-    assert(stack_.sp != nullptr && "the stack allocator did not record the fiber's stack");
-    assert(stack_.size != 0);
+    SLUICE_ASSERT(stack_.sp != nullptr, "the stack allocator did not record the fiber's stack");
+    SLUICE_ASSERT(stack_.size != 0, "a fiber stack has a size");
     __sanitizer_start_switch_fiber(fake_stack, static_cast<char*>(stack_.sp) - stack_.size,
                                    stack_.size);
   }
@@ -53,7 +54,7 @@ class SwitchAnnotations {
   }
   void OnEntry() { __sanitizer_finish_switch_fiber(nullptr, &resumer_bottom_, &resumer_size_); }
   void BeforeSuspend(void** fake_stack) const {
-    assert(resumer_bottom_ != nullptr && "suspending a fiber that was never entered");
+    SLUICE_ASSERT(resumer_bottom_ != nullptr, "suspending a fiber that was never entered");
     __sanitizer_start_switch_fiber(fake_stack, resumer_bottom_, resumer_size_);
   }
   void AfterSuspend(void* fake_stack) {
@@ -218,7 +219,7 @@ void Scheduler::Finish(Fiber* fiber) {
 }
 
 void Scheduler::SwitchIn(Fiber* fiber) {
-  assert(current_ == nullptr && "SwitchIn from inside a fiber");
+  SLUICE_ASSERT(current_ == nullptr, "SwitchIn from inside a fiber");
   if (on_switch_) on_switch_(fiber->id);
   ++switch_count_;
   current_ = fiber;
@@ -236,7 +237,7 @@ void Scheduler::SwitchIn(Fiber* fiber) {
 
 void Scheduler::SwitchOut() {
   Fiber* self = current_;
-  assert(self != nullptr && "suspension outside a fiber");
+  SLUICE_ASSERT(self != nullptr, "suspension outside a fiber");
   self->return_to = SuspendFiber(std::move(self->return_to), self->asan);
 }
 
@@ -258,7 +259,7 @@ bool Scheduler::RunOne() {
 
 void Scheduler::Yield() {
   Fiber* self = current_;
-  assert(self != nullptr);
+  SLUICE_ASSERT(self != nullptr, "called from inside a fiber");
   if (self->cancelled && std::uncaught_exceptions() == 0) throw FiberCancelled{};
   Enqueue(self);
   SwitchOut();
@@ -267,7 +268,7 @@ void Scheduler::Yield() {
 
 bool Scheduler::Park() {
   Fiber* self = current_;
-  assert(self != nullptr);
+  SLUICE_ASSERT(self != nullptr, "called from inside a fiber");
   if (self->cancelled) {
     if (std::uncaught_exceptions() == 0) throw FiberCancelled{};
     return false;
@@ -281,8 +282,8 @@ bool Scheduler::Park() {
 
 void Scheduler::Join(FiberId id) {
   Fiber* self = current_;
-  assert(self != nullptr);
-  assert(id != self->id && "a fiber cannot join itself");
+  SLUICE_ASSERT(self != nullptr, "Join is called from inside a fiber");
+  SLUICE_ASSERT(id != self->id, "a fiber cannot join itself");
   while (Fiber* target = Find(id)) {
     if (target->state == Fiber::State::kDone) return;
     target->joiners.push_back(self->id);
@@ -314,7 +315,7 @@ size_t Scheduler::LiveCountInGroup(uint32_t group) const {
 }
 
 void Scheduler::KillGroup(uint32_t group) {
-  assert(current_ == nullptr && "KillGroup must run outside fibers");
+  SLUICE_ASSERT(current_ == nullptr, "KillGroup must run outside fibers");
   dying_groups_.push_back(group);
   for (;;) {
     // Newest first: later fibers may point into the stacks of the fibers that spawned them.

@@ -16,7 +16,6 @@
 #pragma once
 
 #include <algorithm>
-#include <cassert>
 #include <functional>
 #include <iterator>
 #include <string>
@@ -24,7 +23,8 @@
 #include <utility>
 #include <vector>
 
-#include "engine/api/serializer.h"
+#include "engine/base/serializer.h"
+#include "engine/base/assert.h"
 #include "engine/base/bytes.h"
 #include "engine/base/status.h"
 #include "engine/partition/key_group.h"
@@ -127,7 +127,7 @@ class HeapValueStateBackend {
   };
 
   void AddToGroup(Index index, int key_group) {
-    assert(range_.Contains(key_group) && "key routed to the wrong subtask");
+    SLUICE_ASSERT(range_.Contains(key_group), "key routed to the wrong subtask");
     groups_[key_group - range_.start].added.push_back(index);
   }
 
@@ -153,7 +153,7 @@ class HeapValueStateBackend {
       group.sorted.swap(merged_);
     }
     group.added.clear();
-    assert(std::is_sorted(group.sorted.begin(), group.sorted.end(), by_key));
+    SLUICE_ASSERT(std::is_sorted(group.sorted.begin(), group.sorted.end(), by_key), "a key group's keys stay sorted after a fold");
   }
   // FoldAdded inserts one by one while sorted holds at least this many times as many keys as
   // added; each insert moves the tail of the index (4-byte entries), a merge rewrites it once.

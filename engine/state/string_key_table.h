@@ -11,7 +11,6 @@
 #pragma once
 
 #include <algorithm>
-#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -19,6 +18,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "engine/base/assert.h"
 
 namespace sluice {
 
@@ -37,13 +38,13 @@ class StringKeyTable {
       *inserted = false;
       return found;
     }
-    assert(entries_.size() < kEntriesMax && "StringKeyTable is full");
+    SLUICE_ASSERT(entries_.size() < kEntriesMax, "StringKeyTable is full");
     if ((entries_.size() + 1) * 2 > slots_.size()) Grow();  // keep the index at most half full
     const auto index = static_cast<Index>(entries_.size());
     entries_.push_back(Entry{std::string(key), V{}, hash});
     Place(hash, index);
     *inserted = true;
-    assert(Lookup(key, hash) == index);
+    SLUICE_ASSERT(Lookup(key, hash) == index, "an inserted key is found at its index");
     return index;
   }
   // The entry number of `key`, or kNotFound.
@@ -51,15 +52,15 @@ class StringKeyTable {
 
   size_t size() const { return entries_.size(); }
   const std::string& key(Index index) const {
-    assert(index < entries_.size() && "no such entry");
+    SLUICE_ASSERT(index < entries_.size(), "no such entry");
     return entries_[index].key;
   }
   V& value(Index index) {
-    assert(index < entries_.size() && "no such entry");
+    SLUICE_ASSERT(index < entries_.size(), "no such entry");
     return entries_[index].value;
   }
   const V& value(Index index) const {
-    assert(index < entries_.size() && "no such entry");
+    SLUICE_ASSERT(index < entries_.size(), "no such entry");
     return entries_[index].value;
   }
   // Removes every entry (entry numbers start again at 0); keeps the index's capacity.
@@ -100,7 +101,7 @@ class StringKeyTable {
 
   void Grow() {
     const size_t capacity = slots_.empty() ? kInitialSlots : slots_.size() * 2;
-    assert((capacity & (capacity - 1)) == 0 && "the slot count is a power of two");
+    SLUICE_ASSERT((capacity & (capacity - 1)) == 0, "the slot count is a power of two");
     slots_.assign(capacity, Index{0});
     for (size_t i = 0; i < entries_.size(); ++i) Place(entries_[i].hash, static_cast<Index>(i));
   }

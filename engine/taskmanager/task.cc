@@ -4,7 +4,7 @@
 #include "engine/base/checksum.h"
 #include "engine/checkpoint/replicated_file.h"
 #include "engine/connectors/line_source.h"
-#include "engine/connectors/store.h"
+#include "engine/checkpoint/store.h"
 #include "engine/exchange/barrier_aligner.h"
 
 namespace sluice {
@@ -16,10 +16,11 @@ constexpr int64_t kBufferTimeoutNs = 100 * kNanosPerMilli;
 }  // namespace
 
 Task::Task(Host& host, TaskDeployment deployment, ExternalServices services,
-           DataServer* data_server, Sender send)
+           JobGraphFactory build_graph, DataServer* data_server, Sender send)
     : host_(host),
       deployment_(std::move(deployment)),
       services_(std::move(services)),
+      build_graph_(std::move(build_graph)),
       data_server_(data_server),
       send_(std::move(send)),
       wakeup_(std::make_shared<WaitList>()),
@@ -76,7 +77,7 @@ Status Task::RunTask() {
 }
 
 Status Task::Build() {
-  ASSIGN_OR_RETURN(graph_, BuildJobGraph(deployment_.spec));
+  ASSIGN_OR_RETURN(graph_, build_graph_(deployment_.spec));
   ASSIGN_OR_RETURN(auto chains, BuildChains(graph_));
   if (deployment_.chain < 0 || deployment_.chain >= static_cast<int>(chains.size())) {
     return InvalidArgumentError("deployment names unknown chain " +
@@ -229,7 +230,7 @@ Status Task::HandleCommands() {
 
 Status Task::RunSource() {
   Collector<std::string> lines;
-  const int64_t rate = deployment_.spec.source_records_per_second;
+  const int64_t rate = graph_.nodes[chain_.nodes.front()].source.records_per_second;
   const int64_t per_subtask = rate > 0 ? std::max<int64_t>(1, rate / chain_.parallelism) : 0;
   const int64_t start_ns = host_.clock.NowNs();
   uint64_t emitted = 0;

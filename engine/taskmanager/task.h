@@ -18,10 +18,10 @@
 #include <vector>
 
 #include "engine/connectors/line_source.h"
-#include "engine/connectors/store.h"
+#include "engine/checkpoint/store.h"
 #include "engine/exchange/data_plane.h"
 #include "engine/graph/job_graph.h"
-#include "engine/jobs/job_spec.h"
+#include "engine/graph/job_spec.h"
 #include "engine/rpc/control.h"
 #include "engine/runtime/host.h"
 #include "engine/runtime/sync.h"
@@ -47,8 +47,9 @@ class Task {
   using Sender = std::function<void(ControlMessage)>;
   static constexpr uint32_t kStateMagic = 0x53545445;  // "ETTS"
 
-  Task(Host& host, TaskDeployment deployment, ExternalServices services, DataServer* data_server,
-       Sender send);
+  // `build_graph` rebuilds the deployment's JobGraph from its spec (the program's job registry).
+  Task(Host& host, TaskDeployment deployment, ExternalServices services,
+       JobGraphFactory build_graph, DataServer* data_server, Sender send);
 
   // The task's whole life; reports RUNNING, then FINISHED or FAILED. Run on its own fiber.
   void Run();
@@ -79,6 +80,7 @@ class Task {
   Host& host_;
   TaskDeployment deployment_;
   ExternalServices services_;
+  JobGraphFactory build_graph_;
   DataServer* data_server_;
   Sender send_;
   std::shared_ptr<WaitList> wakeup_;

@@ -81,7 +81,8 @@ void Deploy(TaskManagerState& tm, const ControlMessage& m) {
                             m.chain,     m.subtask,      m.consumers,
                             m.restore_path, m.final_commit};
   auto task =
-      std::make_shared<Task>(tm.host, std::move(deployment), tm.config.services, &tm.data_server,
+      std::make_shared<Task>(tm.host, std::move(deployment), tm.config.services,
+                             tm.config.build_graph, &tm.data_server,
                              [state = &tm](ControlMessage out) { state->Send(out); });
   tm.tasks[key] = task;
   // The fiber co-owns the task: a cancelled task unwinds after the TaskManager forgot it.
@@ -200,6 +201,9 @@ void RunSession(TaskManagerState& tm, std::unique_ptr<Stream> stream) {
 Status RunTaskManager(Host& host, const TaskManagerConfig& config) {
   if (config.job_managers.empty()) {
     return InvalidArgumentError("taskmanager " + config.id + ": no JobManager address configured");
+  }
+  if (!config.build_graph) {
+    return InvalidArgumentError("taskmanager " + config.id + ": no job graph factory configured");
   }
   TaskManagerState tm{host, config, DataServer(host), {}, {}, nullptr, 0, 0};
   RETURN_IF_ERROR(tm.data_server.Start(config.data_address.port));

@@ -21,6 +21,7 @@
 
 #include "engine/base/status.h"
 #include "engine/graph/job_graph.h"
+#include "engine/graph/job_spec.h"
 #include "engine/runtime/host.h"
 
 namespace sluice {
@@ -31,6 +32,8 @@ struct TaskManagerConfig {
   Address data_address;  // where other TaskManagers reach this one (host name or IP, port)
   int slots = 2;
   ExternalServices services;
+  // Rebuilds a deployment's JobGraph from its JobSpec (the program's job registry); required.
+  JobGraphFactory build_graph;
   int64_t heartbeat_timeout_ns = 1000 * 1000 * 1000LL;
   int64_t reconnect_delay_ns = 100 * 1000 * 1000LL;
 };

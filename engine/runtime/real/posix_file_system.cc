@@ -6,11 +6,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cassert>
 #include <cerrno>
 #include <cstring>
 #include <utility>
 
+#include "engine/base/assert.h"
 #include "engine/runtime/real/os_error.h"
 
 namespace sluice::real {
@@ -39,7 +39,7 @@ class PosixWritableFile final : public WritableFile {
       if (n < 0) return Fail("append to", errno);
       written += static_cast<size_t>(n);
     }
-    assert(written == data.size());
+    SLUICE_ASSERT(written == data.size(), "the write loop ends only when all bytes are written");
     return Status::Ok();
   }
 
@@ -152,7 +152,7 @@ Result<std::string> PosixFileSystem::ReadRange(const std::string& path, uint64_t
   if (offset >= size) return contents;
   RETURN_IF_ERROR(
       PreadLoop(fd.get(), resolved, offset, std::min(max_bytes, size - offset), &contents));
-  assert(contents.size() <= max_bytes);
+  SLUICE_ASSERT(contents.size() <= max_bytes, "a read returns at most max_bytes");
   return contents;
 }
 
@@ -160,7 +160,7 @@ Result<uint64_t> PosixFileSystem::FileSize(const std::string& path) {
   const std::string resolved = Resolve(path);
   struct stat info;
   if (::stat(resolved.c_str(), &info) != 0) return PosixError("stat", resolved, errno);
-  assert(info.st_size >= 0);
+  SLUICE_ASSERT(info.st_size >= 0, "fstat reports a non-negative size");
   return static_cast<uint64_t>(info.st_size);
 }
 

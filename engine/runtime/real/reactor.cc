@@ -4,13 +4,14 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cassert>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
+
+#include "engine/base/assert.h"
 
 namespace sluice::real {
 namespace {
@@ -34,8 +35,8 @@ Reactor::Reactor(Scheduler& scheduler, const Clock& clock) : scheduler_(schedule
 }
 
 Reactor::~Reactor() {
-  assert(registrations_.empty() && "a registered fd outlives its reactor");
-  assert(timed_parks_.empty() && "a fiber is still parked in this reactor");
+  SLUICE_ASSERT(registrations_.empty(), "a registered fd outlives its reactor");
+  SLUICE_ASSERT(timed_parks_.empty(), "a fiber is still parked in this reactor");
   ::close(epoll_fd_);
 }
 
@@ -69,8 +70,8 @@ FiberId Reactor::Current() const { return scheduler_.Current(); }
 bool Reactor::Park(int64_t deadline_ns) {
   if (deadline_ns < 0) return scheduler_.Park();
   const FiberId self = scheduler_.Current();
-  assert(self != kNoFiber && "Park outside a fiber");
-  assert(timed_parks_.count(self) == 0 && "a fiber cannot be in two timed parks");
+  SLUICE_ASSERT(self != kNoFiber, "Park outside a fiber");
+  SLUICE_ASSERT(timed_parks_.count(self) == 0, "a fiber cannot be in two timed parks");
   ParkWait wait;
   // The timer and the map entry point at `wait` on this stack; the guard removes both on every
   // way out (wake-up, timeout, FiberCancelled), so neither can outlive this frame.
@@ -102,7 +103,7 @@ void Reactor::Unpark(FiberId id) {
 // --- Event loop ---
 
 Status Reactor::RunUntilFinished(FiberId main) {
-  assert(!scheduler_.InFiber() && "the event loop runs outside fibers");
+  SLUICE_ASSERT(!scheduler_.InFiber(), "the event loop runs outside fibers");
   while (scheduler_.IsLive(main)) {
     RunRunnableBatch();
     if (!scheduler_.IsLive(main)) break;
@@ -132,7 +133,8 @@ void Reactor::FireDueTimers() {
 void Reactor::PollOnce() {
   struct epoll_event events[kEpollEventsMax];
   const int count = WaitForEvents(events, kEpollEventsMax);
-  assert(count >= 0 && count <= kEpollEventsMax);
+  SLUICE_ASSERT(count >= 0, "epoll_wait failed only with EINTR, handled above");
+  SLUICE_ASSERT(count <= kEpollEventsMax, "epoll_wait returns at most maxevents");
   for (int i = 0; i < count; ++i) Dispatch(events[i].data.u64, events[i].events);
 }
 
@@ -183,7 +185,7 @@ void Reactor::Dispatch(FdToken token, uint32_t events) {
 // --- File descriptors ---
 
 Result<Reactor::FdToken> Reactor::RegisterFd(int fd) {
-  assert(fd >= 0);
+  SLUICE_ASSERT(fd >= 0, "a registered fd is open");
   const FdToken token = next_token_++;
   struct epoll_event event = {};
   event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
@@ -205,7 +207,7 @@ void Reactor::UnregisterFd(FdToken token) {
   Registration& registration = node.mapped();
   // Fails only if the caller closed the fd first, which is a bug; the kernel has then dropped it.
   const int rc = epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, registration.fd, nullptr);
-  assert(rc == 0 && "UnregisterFd must come before close(2)");
+  SLUICE_ASSERT(rc == 0, "UnregisterFd must come before close(2)");
   (void)rc;
   for (FiberId id : registration.readers) Unpark(id);
   for (FiberId id : registration.writers) Unpark(id);
@@ -215,7 +217,7 @@ bool Reactor::WaitFd(FdToken token, Direction direction, int64_t deadline_ns) {
   auto it = registrations_.find(token);
   if (it == registrations_.end()) return true;  // closed: the caller sees it when it retries
   const FiberId self = scheduler_.Current();
-  assert(self != kNoFiber && "WaitFd outside a fiber");
+  SLUICE_ASSERT(self != kNoFiber, "WaitFd outside a fiber");
   const bool reading = direction == Direction::kReadable;
   (reading ? it->second.readers : it->second.writers).push_back(self);
   struct Guard {
@@ -234,7 +236,7 @@ bool Reactor::WaitFd(FdToken token, Direction direction, int64_t deadline_ns) {
 
 void Reactor::RemoveWaiter(std::vector<FiberId>* waiters, FiberId id) {
   auto it = std::find(waiters->begin(), waiters->end(), id);
-  assert(it != waiters->end() && "a waiter removes only itself, once");
+  SLUICE_ASSERT(it != waiters->end(), "a waiter removes only itself, once");
   waiters->erase(it);
 }
 

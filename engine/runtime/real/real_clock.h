@@ -3,9 +3,9 @@
 
 #include <time.h>
 
-#include <cassert>
 #include <cstdint>
 
+#include "engine/base/assert.h"
 #include "engine/runtime/clock.h"
 
 namespace sluice::real {
@@ -15,7 +15,7 @@ class RealClock final : public Clock {
   int64_t NowNs() const override {
     struct timespec now;
     const int rc = clock_gettime(CLOCK_MONOTONIC, &now);
-    assert(rc == 0 && "CLOCK_MONOTONIC is always available on Linux");
+    SLUICE_ASSERT(rc == 0, "CLOCK_MONOTONIC is always available on Linux");
     (void)rc;
     return static_cast<int64_t>(now.tv_sec) * kNanosPerSecond + now.tv_nsec;
   }

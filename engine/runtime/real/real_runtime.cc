@@ -3,12 +3,12 @@
 #include <signal.h>
 #include <sys/random.h>
 
-#include <cassert>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
 
+#include "engine/base/assert.h"
 #include "engine/runtime/real/os_error.h"
 
 namespace sluice::real {
@@ -23,7 +23,7 @@ void IgnoreSigpipe() {
   action.sa_handler = SIG_IGN;
   sigemptyset(&action.sa_mask);
   const int rc = sigaction(SIGPIPE, &action, nullptr);
-  assert(rc == 0 && "SIGPIPE is a valid signal");
+  SLUICE_ASSERT(rc == 0, "SIGPIPE is a valid signal");
   (void)rc;
 }
 
@@ -52,27 +52,27 @@ RealRuntime::RealRuntime(std::string host_name, std::string root_dir, uint64_t s
       random_(seed_),
       log_(host_name, verbose),
       host_{std::move(host_name), clock_, reactor_, network_, fs_, random_, log_, faults_} {
-  assert(seed_ != 0);
+  SLUICE_ASSERT(seed_ != 0, "the PRNG seed is non-zero");
   IgnoreSigpipe();
 }
 
 RealRuntime::~RealRuntime() {
   // While every member is alive: unwinding fibers may still close sockets or cancel timers.
   scheduler_.KillGroup(kHostGroup);
-  assert(scheduler_.LiveCount() == 0);
+  SLUICE_ASSERT(scheduler_.LiveCount() == 0, "every fiber ended before the runtime is destroyed");
 }
 
 Status RealRuntime::Run(std::function<Status(Host&)> program) {
-  assert(!scheduler_.InFiber() && "Run blocks the thread; call it outside any fiber");
-  assert(program != nullptr);
+  SLUICE_ASSERT(!scheduler_.InFiber(), "Run blocks the thread; call it outside any fiber");
+  SLUICE_ASSERT(program != nullptr, "Run is given a host program");
   if (!fs_.root_dir().empty()) RETURN_IF_ERROR(fs_.CreateDir(""));  // "" resolves to root_dir
   Status result = CancelledError("host " + host_.name + ": the main fiber was cancelled");
   const FiberId main =
       scheduler_.Spawn(kHostGroup, "main", [this, &program, &result] { result = program(host_); });
-  assert(main != kNoFiber && "no kill of the host group is in progress outside Run");
+  SLUICE_ASSERT(main != kNoFiber, "no kill of the host group is in progress outside Run");
   const Status loop = reactor_.RunUntilFinished(main);
   scheduler_.KillGroup(kHostGroup);
-  assert(scheduler_.LiveCountInGroup(kHostGroup) == 0);
+  SLUICE_ASSERT(scheduler_.LiveCountInGroup(kHostGroup) == 0, "killing the host group ended all its fibers");
   if (!loop.ok()) return loop.WithContext("host " + host_.name);
   return result;
 }

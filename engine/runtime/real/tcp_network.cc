@@ -8,11 +8,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cassert>
 #include <cerrno>
 #include <string>
 #include <utility>
 
+#include "engine/base/assert.h"
 #include "engine/runtime/real/os_error.h"
 
 namespace sluice::real {
@@ -121,7 +121,7 @@ Status TcpStream::CheckUsable() const {
 }
 
 Status TcpStream::Fail(const char* operation, int error) {
-  assert(error_.ok() && "a failed stream is not used again");
+  SLUICE_ASSERT(error_.ok(), "a failed stream is not used again");
   error_ = UnavailableError(std::string(operation) + " " + peer_name_ + ": " + ErrnoMessage(error));
   return error_;
 }
@@ -140,13 +140,13 @@ Status TcpStream::Write(std::string_view data) {
     if (errno != EAGAIN && errno != EWOULDBLOCK) return Fail("write to", errno);
     socket_.Wait(Reactor::Direction::kWritable, /*deadline_ns=*/-1);
   }
-  assert(written == data.size());
+  SLUICE_ASSERT(written == data.size(), "the write loop ends only when all bytes are written");
   return Status::Ok();
 }
 
 Result<size_t> TcpStream::Read(std::string* out, size_t max_bytes) {
-  assert(out != nullptr);
-  assert(max_bytes > 0 && "a read of 0 bytes could not tell data from end of stream");
+  SLUICE_ASSERT(out != nullptr, "Read is given a buffer");
+  SLUICE_ASSERT(max_bytes > 0, "a read of 0 bytes could not tell data from end of stream");
   const size_t chunk_bytes = std::min(max_bytes, kReadChunkBytesMax);
   const size_t old_size = out->size();
   for (;;) {
@@ -264,7 +264,8 @@ Result<std::unique_ptr<Listener>> TcpNetwork::Listen(uint16_t port) {
     return SocketSetupError(where, errno);
   }
   const uint16_t bound_port = ntohs(address.sin_port);
-  assert(bound_port != 0 && (port == 0 || bound_port == port));
+  SLUICE_ASSERT(bound_port != 0, "the kernel assigned a port");
+  SLUICE_ASSERT(port == 0 || bound_port == port, "a requested port is the one bound");
   ASSIGN_OR_RETURN(const Reactor::FdToken token, reactor_.RegisterFd(fd.get()));
   return std::unique_ptr<Listener>(
       std::make_unique<TcpListener>(reactor_, fd.Release(), token, bound_port));

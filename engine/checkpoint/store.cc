@@ -1,10 +1,10 @@
-#include "engine/connectors/store.h"
+#include "engine/checkpoint/store.h"
 
 #include <algorithm>
-#include <cassert>
 #include <optional>
 #include <utility>
 
+#include "engine/base/assert.h"
 #include "engine/base/bytes.h"
 #include "engine/runtime/sync.h"
 
@@ -331,7 +331,7 @@ namespace {
 std::string Request(StoreOp op, const std::string& path) {
   std::string out;
   const size_t frame_start = StartFrame(&out);
-  assert(frame_start == 0);
+  SLUICE_ASSERT(frame_start == 0, "the request buffer is empty before a frame");
   (void)frame_start;
   ByteWriter w(&out);
   w.PutU8(static_cast<uint8_t>(op));

@@ -1,0 +1,133 @@
+#include "engine/config/core_options.h"
+
+#include <algorithm>
+
+#include "engine/base/assert.h"
+
+namespace sluice {
+namespace {
+
+constexpr int64_t kParallelismMax = 32768;  // Flink's upper bound for max parallelism
+constexpr int64_t kDefaultLowerBoundMaxParallelism = 128;
+
+ConfigOption Int(std::string key, std::string default_value, int64_t min, int64_t max,
+                 std::string description) {
+  return ConfigOption{.key = std::move(key),
+                      .type = ConfigType::kInt,
+                      .default_value = std::move(default_value),
+                      .description = std::move(description),
+                      .min = min,
+                      .max = max};
+}
+
+ConfigOption Duration(std::string key, std::string default_value, int64_t min_ms,
+                      std::string description) {
+  return ConfigOption{.key = std::move(key),
+                      .type = ConfigType::kDuration,
+                      .default_value = std::move(default_value),
+                      .description = std::move(description),
+                      .min = min_ms};
+}
+
+}  // namespace
+
+const ConfigOption& ParallelismDefault() {
+  static const ConfigOption option = Int("parallelism.default", "1", 1, kParallelismMax,
+                                         "parallelism of operators that set none");
+  return option;
+}
+
+const ConfigOption& PipelineMaxParallelism() {
+  static const ConfigOption option =
+      Int("pipeline.max-parallelism", "-1", -1, kParallelismMax,
+          "number of key groups (-1: from the parallelism, at least 128)");
+  return option;
+}
+
+const ConfigOption& SourceRateLimit() {
+  static const ConfigOption option{.key = "source.rate-limit",
+                                   .type = ConfigType::kLong,
+                                   .default_value = "0",
+                                   .description = "records per second over all source subtasks "
+                                                  "(0: unlimited)",
+                                   .min = 0};
+  return option;
+}
+
+const ConfigOption& CheckpointingInterval() {
+  static const ConfigOption option = Duration("execution.checkpointing.interval", "500ms", 1,
+                                              "time between checkpoint triggers");
+  return option;
+}
+
+const ConfigOption& CheckpointingTimeout() {
+  static const ConfigOption option = Duration("execution.checkpointing.timeout", "10s", 1,
+                                              "a checkpoint not complete by then is aborted");
+  return option;
+}
+
+const ConfigOption& RestartStrategyType() {
+  static const ConfigOption option{.key = "restart-strategy.type",
+                                   .type = ConfigType::kEnum,
+                                   .default_value = "fixed-delay",
+                                   .description = "how the job restarts after a failure",
+                                   .choices = {"fixed-delay"}};
+  return option;
+}
+
+const ConfigOption& RestartFixedDelayAttempts() {
+  static const ConfigOption option =
+      Int("restart-strategy.fixed-delay.attempts", "20", 0, std::numeric_limits<int32_t>::max(),
+          "restarts allowed before the job fails");
+  return option;
+}
+
+const ConfigOption& RestartFixedDelayDelay() {
+  static const ConfigOption option = Duration("restart-strategy.fixed-delay.delay", "200ms", 0,
+                                              "delay before each restart");
+  return option;
+}
+
+const ConfigOption& HeartbeatInterval() {
+  static const ConfigOption option =
+      Duration("heartbeat.interval", "100ms", 1, "JobManager → TaskManager heartbeat period");
+  return option;
+}
+
+const ConfigOption& HeartbeatTimeout() {
+  static const ConfigOption option =
+      Duration("heartbeat.timeout", "1s", 1, "a peer silent this long is lost");
+  return option;
+}
+
+const ConfigOption& TaskManagerNumberOfTaskSlots() {
+  static const ConfigOption option =
+      Int("taskmanager.numberOfTaskSlots", "2", 1, 1024, "slots each TaskManager offers");
+  return option;
+}
+
+const std::vector<ConfigOption>& CoreOptions() {
+  static const std::vector<ConfigOption> options = [] {
+    std::vector<ConfigOption> all = {
+        ParallelismDefault(),        PipelineMaxParallelism(),     SourceRateLimit(),
+        CheckpointingInterval(),     CheckpointingTimeout(),       RestartStrategyType(),
+        RestartFixedDelayAttempts(), RestartFixedDelayDelay(),     HeartbeatInterval(),
+        HeartbeatTimeout(),          TaskManagerNumberOfTaskSlots()};
+    std::sort(all.begin(), all.end(),
+              [](const ConfigOption& a, const ConfigOption& b) { return a.key < b.key; });
+    return all;
+  }();
+  return options;
+}
+
+int MaxParallelismFor(const Configuration& config, int largest_parallelism) {
+  const int64_t configured = config.GetInt(PipelineMaxParallelism());
+  if (configured != -1) return static_cast<int>(configured);
+  SLUICE_ASSERT(largest_parallelism >= 1, "a job has an operator");
+  int64_t rounded = 1;
+  const int64_t wanted = largest_parallelism + largest_parallelism / 2;
+  while (rounded < wanted) rounded *= 2;
+  return static_cast<int>(std::clamp(rounded, kDefaultLowerBoundMaxParallelism, kParallelismMax));
+}
+
+}  // namespace sluice

@@ -1,0 +1,46 @@
+// The engine's own settings, under Flink's configuration keys (Flink's CoreOptions,
+// PipelineOptions, CheckpointingOptions, RestartStrategyOptions, HeartbeatManagerOptions,
+// TaskManagerOptions). A job adds its own options (JobDefinition::options); a program accepts
+// the union and rejects every other key (Configuration::Validate).
+//
+// Where a default differs from Flink's, the option's description says so and why.
+#pragma once
+
+#include <vector>
+
+#include "engine/config/configuration.h"
+
+namespace sluice {
+
+// Parallelism of operators that do not set their own (Flink: 1). A job may raise its default
+// (JobDefinition::default_settings; word count's is 4).
+const ConfigOption& ParallelismDefault();
+// Number of key groups; -1 = derived from the parallelism as Flink does: the largest operator
+// parallelism × 1.5 rounded up to a power of two, at least 128, at most 32768.
+const ConfigOption& PipelineMaxParallelism();
+// Records per second over all source subtasks, in the runtime's time (simulated time in the
+// simulator); 0 = unlimited. (Flink's sources take a RateLimiterStrategy; this is its setting.)
+const ConfigOption& SourceRateLimit();
+// How often the checkpoint coordinator triggers a checkpoint (Flink: none = off; Sluice always
+// checkpoints, its sinks commit on checkpoints: default 500 ms).
+const ConfigOption& CheckpointingInterval();
+// A checkpoint not complete after this long is aborted (Flink: 10 min; Sluice: 10 s, its state
+// is small and a stuck checkpoint holds back commits).
+const ConfigOption& CheckpointingTimeout();
+// Restart strategy; this slice has fixed-delay only (issue 9 adds the others).
+const ConfigOption& RestartStrategyType();
+const ConfigOption& RestartFixedDelayAttempts();  // restarts before the job fails (Flink: 1)
+const ConfigOption& RestartFixedDelayDelay();     // (Flink: 1 s)
+const ConfigOption& HeartbeatInterval();          // (Flink: 10 s; Sluice: 100 ms)
+const ConfigOption& HeartbeatTimeout();           // (Flink: 50 s; Sluice: 1 s)
+const ConfigOption& TaskManagerNumberOfTaskSlots();  // (Flink: 1; Sluice: 2)
+
+// Every option above, in key order.
+const std::vector<ConfigOption>& CoreOptions();
+
+// The max parallelism `config` asks for, given the job's largest operator parallelism: the
+// configured value, or Flink's default (KeyGroupRangeAssignment.computeDefaultMaxParallelism)
+// when it is -1.
+int MaxParallelismFor(const Configuration& config, int largest_parallelism);
+
+}  // namespace sluice

@@ -1,0 +1,37 @@
+#include "tools/job_options.h"
+
+#include <CLI/CLI.hpp>
+
+#include "tools/cli_common.h"
+
+namespace sluice::tools {
+
+void AddJobFlags(CLI::App& command, JobFlags& flags, bool with_job) {
+  if (with_job) {
+    command.add_option("--job", flags.job, "The job to run (see `sluice jobs`; default wordcount)")
+        ->type_name("JOB");
+  }
+  command
+      .add_option("-D", flags.settings,
+                  "A job setting, Flink's key=value (repeatable), e.g. -D parallelism.default=3")
+      ->type_name("KEY=VALUE")
+      ->allow_extra_args(false);
+}
+
+Result<JobSpec> ParseJobFlags(const JobRegistry& jobs, const JobFlags& flags) {
+  JobSpec spec;
+  spec.job = flags.job;
+  for (const std::string& argument : flags.settings) {
+    RETURN_IF_ERROR(spec.settings.SetFromArgument(argument));
+  }
+  RETURN_IF_ERROR(jobs.EffectiveSettings(spec).status());
+  return spec;
+}
+
+std::string JobFlagsText(const std::string& job, const Configuration& settings) {
+  std::string text = " --job " + ShellQuote(job);
+  for (const std::string& argument : settings.ToArguments()) text += " -D " + ShellQuote(argument);
+  return text;
+}
+
+}  // namespace sluice::tools
