@@ -2,7 +2,7 @@
 // faster than real time a seed runs, and how many simulator events it processes per second.
 // These bound how much of the state space a seed sweep covers.
 //
-// Scenarios: wordcount-tm-crash and wordcount-chaos, found by name in scenarios::ScenarioCatalog()
+// Scenarios: tm-crash and chaos, found by name in scenarios::ScenarioCatalog()
 // and run exactly as `sluice sim run` and `sim sweep` run them (drawn fault schedule and
 // configuration, exactly-once check included, the input's word counts counted once per benchmark
 // as a sweep counts them once for all its seeds), seeds 1, 2, ... Inputs: `300KB`, the first
@@ -43,8 +43,8 @@ namespace sluice::bench {
 namespace {
 
 constexpr int64_t kSecondsPerHour = 3600;
-constexpr char kTmCrash[] = "wordcount-tm-crash";
-constexpr char kChaos[] = "wordcount-chaos";
+constexpr char kTmCrash[] = "tm-crash";
+constexpr char kChaos[] = "chaos";
 
 enum class Input { k300KB, kFullCorpus };
 
@@ -138,7 +138,7 @@ SpecMirror MirrorOf(std::string_view scenario_name) {
   if (scenario_name == kChaos) {
     return SpecMirror{.fault_point_enable = 0.25, .fault_point_fire = 0.1};
   }
-  return SpecMirror{};  // wordcount-tm-crash: the spec's defaults
+  return SpecMirror{};  // tm-crash: the spec's defaults
 }
 
 // The cluster options the scenario ran with, from ScenarioResult::config (the swarm draw).
@@ -167,7 +167,7 @@ scenarios::WordCountClusterOptions ClusterOptionsOf(const scenarios::ScenarioRes
     options.link_latency_max_us = std::stoll(it->second.substr(dots + 2));
   }
   if (auto it = result.config.find("short_read_probability"); it != result.config.end()) {
-    // Printed with std::to_string (6 decimals). wordcount-chaos draws 0.1 * k, k in 0..5, and
+    // Printed with std::to_string (6 decimals). chaos draws 0.1 * k, k in 0..5, and
     // 0.1 * 3 is not the double nearest "0.300000": recompute the product the scenario used.
     const double printed = std::stod(it->second);
     const double tenths = std::round(printed * 10);

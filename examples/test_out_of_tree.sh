@@ -22,13 +22,13 @@ grep -qE '^wordcount [^ ]' "$work/jobs" || fail "the built-in job is not listed"
 
 # Its settings are validated like the built-in jobs' (exit 2 naming the key).
 set +e
-"$program" sim run wordcount-tm-crash --seed 1 --job line-initials -D no.such.key=1 2>"$work/err"
+"$program" sim run tm-crash --seed 1 --job line-initials -D no.such.key=1 2>"$work/err"
 code=$?
 set -e
 [[ "$code" == 2 ]] && grep -q "no.such.key" "$work/err" || fail "bad -D: exit $code"
 
 # The simulator runs from the out-of-tree binary: a crash sweep of the built-in job.
 input="$build/sim-input.txt"
-"$program" sim sweep wordcount-tm-crash --seeds 1..20 --jobs 2 --input "$input" >"$work/sweep"
+"$program" sim sweep tm-crash --seeds 1..20 --jobs 2 --input "$input" >"$work/sweep"
 grep -q "20 passed" "$work/sweep" || fail "crash sweep: $(cat "$work/sweep")"
 echo "example_out_of_tree: passed (installed to $work/prefix, built $program)"

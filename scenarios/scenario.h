@@ -112,6 +112,9 @@ struct ScenarioInfo {
   std::string name;
   std::string description;  // one line
   std::function<ScenarioResult(const ScenarioOptions&)> run;
+  // Other names the command line accepts for it (the names before scenarios became
+  // job-independent: "wordcount-" + name). Reports always use `name`.
+  std::vector<std::string> aliases;
 };
 
 std::vector<ScenarioInfo> ScenarioCatalog();

@@ -128,7 +128,7 @@ TEST_F(SinkTest, RestoreAbortsOnlyOlderAttemptsTransactions) {
   EXPECT_TRUE(Committed().empty());
 }
 
-// wordcount-chaos seed 20649: a commit's rename happened but its directory sync failed. The store
+// chaos seed 20649: a commit's rename happened but its directory sync failed. The store
 // must not let a client see that rename (a retried commit then counts it as committed) before it
 // is durable: it syncs the directory before answering anything else, so what the client saw
 // survives the store's crash.

@@ -62,14 +62,14 @@ std::vector<FaultRecord> DrawFault(Random& random, const NemesisContext& c, cons
 
 }  // namespace
 
-// wordcount-chaos: every fault kind, drawn at random within the fault budget, on a swarm-drawn
+// chaos: every fault kind, drawn at random within the fault budget, on a swarm-drawn
 // configuration (TaskManagers, slots, parallelism, checkpoint interval, heartbeat timeout, link
 // latency range, short-read rate, one JobManager or a leader and a standby, number of faults), with
 // BUGGIFY fault points switched on. The failure class is "everything at once": FoundationDB and
 // Jepsen find most of their bugs where faults combine.
 ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
   WordCountScenarioSpec spec;
-  spec.name = "wordcount-chaos";
+  spec.name = "chaos";
   spec.fault_point_enable = 0.25;
   spec.fault_point_fire = 0.1;
   spec.configure = [](Random& random, WordCountClusterOptions* o) {
@@ -103,7 +103,7 @@ ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
   return RunWordCountScenario(spec, options);
 }
 
-// wordcount-jm-partition: the JobManager loses TaskManagers without any connection breaking.
+// jm-partition: the JobManager loses TaskManagers without any connection breaking.
 // Silent partitions (traffic held both ways) outlast the heartbeat timeout, and one TaskManager
 // stalls (a long GC pause) for longer than the run may take: only heartbeat timeouts can tell,
 // and a JobManager that does not act on them waits for a TaskManager that never answers.
@@ -111,7 +111,7 @@ ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
 // notifications from the new attempt), which the exactly-once check verifies.
 ScenarioResult RunWordCountJmPartition(const ScenarioOptions& options) {
   WordCountScenarioSpec spec;
-  spec.name = "wordcount-jm-partition";
+  spec.name = "jm-partition";
   spec.liveness_bound_ms = 20 * 1000;
   spec.nemesis = [](Random& random, const NemesisContext& c) {
     std::vector<FaultRecord> faults;
@@ -131,7 +131,7 @@ ScenarioResult RunWordCountJmPartition(const ScenarioOptions& options) {
   return RunWordCountScenario(spec, options);
 }
 
-// wordcount-checkpoint-corruption: damaged checkpoint files. Right after a checkpoint completes,
+// checkpoint-corruption: damaged checkpoint files. Right after a checkpoint completes,
 // a file of its copy on the checkpoint store's first disk is corrupted (bit rot), torn writes are
 // switched on at the checkpoint store, which then crashes, and the JobManager and a TaskManager
 // crash so that recovery must read the damaged files. Engines that trust unchecked bytes restore
@@ -143,7 +143,7 @@ ScenarioResult RunWordCountJmPartition(const ScenarioOptions& options) {
 // committed twice) or, if a newer checkpoint completed first, finish exactly once.
 ScenarioResult RunWordCountCheckpointCorruption(const ScenarioOptions& options) {
   WordCountScenarioSpec spec;
-  spec.name = "wordcount-checkpoint-corruption";
+  spec.name = "checkpoint-corruption";
   spec.nemesis = [](Random&, const NemesisContext&) { return std::vector<FaultRecord>{}; };
   spec.min_chaos_ms = 3500;
   spec.react = [](Random& random, const std::string&, std::string_view category,
@@ -176,14 +176,14 @@ ScenarioResult RunWordCountCheckpointCorruption(const ScenarioOptions& options) 
   return RunWordCountScenario(spec, options);
 }
 
-// wordcount-disk-full: the checkpoint store's disk fills up while checkpoints are being written
+// disk-full: the checkpoint store's disk fills up while checkpoints are being written
 // (and, in some seeds, the output store's while sinks pre-commit). Writes fail with "no space";
 // the failure class is engines that half-write a checkpoint and later trust it, or that lose or
 // double output when a pre-commit fails. The task must fail cleanly, the restart strategy take
 // over, and once space returns the job must finish exactly once.
 ScenarioResult RunWordCountDiskFull(const ScenarioOptions& options) {
   WordCountScenarioSpec spec;
-  spec.name = "wordcount-disk-full";
+  spec.name = "disk-full";
   spec.configure = [](Random&, WordCountClusterOptions* o) { o->max_restarts = 1000; };
   spec.nemesis = [](Random& random, const NemesisContext& c) {
     std::vector<FaultRecord> faults;
@@ -198,13 +198,13 @@ ScenarioResult RunWordCountDiskFull(const ScenarioOptions& options) {
   return RunWordCountScenario(spec, options);
 }
 
-// wordcount-clog-skew: FoundationDB's swizzle clogging (clog several hosts one by one, unclog
+// clog-skew: FoundationDB's swizzle clogging (clog several hosts one by one, unclog
 // them in another order) plus pauses and clock skew on the JobManager. Timeouts computed from
 // skewed or jumping clocks, and messages stuck behind clogged links, are where heartbeat and
 // checkpoint-timeout logic declares the wrong party dead or never declares anyone dead.
 ScenarioResult RunWordCountClogSkew(const ScenarioOptions& options) {
   WordCountScenarioSpec spec;
-  spec.name = "wordcount-clog-skew";
+  spec.name = "clog-skew";
   spec.configure = [](Random&, WordCountClusterOptions* o) { o->max_restarts = 1000; };
   spec.nemesis = [](Random& random, const NemesisContext& c) {
     std::vector<FaultRecord> faults;

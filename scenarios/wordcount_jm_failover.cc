@@ -1,4 +1,4 @@
-// wordcount-jm-failover: JobManager high availability. Two JobManagers elect a leader through the
+// jm-failover: JobManager high availability. Two JobManagers elect a leader through the
 // checkpoint store. The nemesis takes the leader away: it crashes it, cuts it off from the
 // checkpoint store (it cannot renew its lease), or pauses it (a GC stall) past its lease, and,
 // whenever a leader starts restarting the job after a TaskManager crash, pauses that leader before
@@ -31,7 +31,7 @@ int64_t StallMs(Random& random) {
 
 ScenarioResult RunWordCountJmFailover(const ScenarioOptions& options) {
   WordCountScenarioSpec spec;
-  spec.name = "wordcount-jm-failover";
+  spec.name = "jm-failover";
   spec.configure = [](Random&, WordCountClusterOptions* o) {
     o->jobmanagers = 2;
     o->lease_duration_ms = kLeaseMs;

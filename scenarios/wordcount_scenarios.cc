@@ -18,7 +18,7 @@ std::vector<FaultRecord> CrashAndRestart(Random& random, const std::string& host
 
 }  // namespace
 
-// wordcount-crash-before-commit: two-phase commit's danger zone. Flink's sinks have lost or
+// crash-before-commit: two-phase commit's danger zone. Flink's sinks have lost or
 // duplicated output when a task died after pre-committing a transaction but before the commit
 // (FLINK-10455-style Kafka transaction bugs; pending files lost on restore in the old
 // BucketingSink). The nemesis reacts to the engine: right after a sink pre-commits, or right
@@ -27,7 +27,7 @@ std::vector<FaultRecord> CrashAndRestart(Random& random, const std::string& host
 // restarts them.
 ScenarioResult RunWordCountCrashBeforeCommit(const ScenarioOptions& options) {
   WordCountScenarioSpec spec;
-  spec.name = "wordcount-crash-before-commit";
+  spec.name = "crash-before-commit";
   spec.nemesis = [](Random&, const NemesisContext&) { return std::vector<FaultRecord>{}; };
   spec.min_chaos_ms = 3500;
   spec.react = [](Random& random, const std::string& host, std::string_view category,
@@ -49,14 +49,14 @@ ScenarioResult RunWordCountCrashBeforeCommit(const ScenarioOptions& options) {
   return RunWordCountScenario(spec, options);
 }
 
-// wordcount-backpressure-crash: a crash during barrier alignment while one input is much slower
+// backpressure-crash: a crash during barrier alignment while one input is much slower
 // than the other. Alignment bugs (records behind a barrier processed before the snapshot, blocked
 // channels never released after a failover) show up only when barriers arrive far apart; slow
 // links put them tens of milliseconds apart, and the nemesis crashes a TaskManager a few
 // milliseconds after a checkpoint is triggered, mid-alignment.
 ScenarioResult RunWordCountBackpressureCrash(const ScenarioOptions& options) {
   WordCountScenarioSpec spec;
-  spec.name = "wordcount-backpressure-crash";
+  spec.name = "backpressure-crash";
   spec.nemesis = [](Random& random, const NemesisContext& context) {
     // The TaskManager hosting source subtask 0 (slot-sharing group 0) gets slow links to the
     // other TaskManagers for the whole run.
@@ -81,14 +81,14 @@ ScenarioResult RunWordCountBackpressureCrash(const ScenarioOptions& options) {
   return RunWordCountScenario(spec, options);
 }
 
-// wordcount-restart-exhausted: repeated crashes exhaust the restart strategy. A job that gives
+// restart-exhausted: repeated crashes exhaust the restart strategy. A job that gives
 // up must give up cleanly: FAILED, and what it committed is still exactly once, i.e. the output
 // of one consistent cut of the input (Flink jobs that fail terminally leave committed output
 // behind that downstream readers trust). Some seeds finish before the crashes exhaust the
 // strategy; then the usual exactly-once invariant applies.
 ScenarioResult RunWordCountRestartExhausted(const ScenarioOptions& options) {
   WordCountScenarioSpec spec;
-  spec.name = "wordcount-restart-exhausted";
+  spec.name = "restart-exhausted";
   spec.may_end_failed = true;
   spec.configure = [](Random& random, WordCountClusterOptions* o) {
     o->max_restarts = static_cast<int>(random.UniformRange(1, 3));

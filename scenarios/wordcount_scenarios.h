@@ -1,4 +1,4 @@
-// Word-count scenarios beyond wordcount-tm-crash (see wordcount_scenarios.cc for what each aims at).
+// Word-count scenarios beyond tm-crash (see wordcount_scenarios.cc for what each aims at).
 #pragma once
 
 #include "scenarios/scenario.h"

@@ -1,4 +1,4 @@
-// Scenario wordcount-tm-crash: the main job through the failure that hurts stream engines most
+// Scenario tm-crash: the main job through the failure that hurts stream engines most
 // often, a TaskManager dying mid-run (Flink's TaskManager loss → failover from the latest
 // completed checkpoint). One JobManager, three TaskManagers with two slots each, sources at
 // parallelism 2, counting at parallelism 4, checkpoints every 200 ms. One TaskManager, chosen by
@@ -19,7 +19,7 @@ std::vector<FaultRecord> CrashFaults(const NemesisContext& context, const CrashS
 
 WordCountScenarioSpec Spec(std::optional<CrashSchedule> fixed) {
   WordCountScenarioSpec spec;
-  spec.name = "wordcount-tm-crash";
+  spec.name = "tm-crash";
   spec.nemesis = [fixed](Random& random, const NemesisContext& context) {
     if (fixed) return CrashFaults(context, *fixed);
     // The crash lands within the job's expected run time (a tiny input cannot be stretched below

@@ -1,4 +1,4 @@
-// Scenario wordcount-tm-crash (see wordcount_tm_crash.cc for what it aims at).
+// Scenario tm-crash (see wordcount_tm_crash.cc for what it aims at).
 #pragma once
 
 #include <cstdint>

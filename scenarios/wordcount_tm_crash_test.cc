@@ -36,11 +36,18 @@ TEST(WordCountTmCrashTest, PassesAndIsDeterministic) {
   ScenarioOptions options{seed, SampleText()};
   ScenarioResult first = RunWordCountTmCrash(options);
   ASSERT_TRUE(first.pass) << "seed " << seed << ": " << first.failure
-                          << "\nrerun: sluice sim run wordcount-tm-crash --seed " << seed;
+                          << "\nrerun: sluice sim run tm-crash --seed " << seed;
   EXPECT_GE(first.checkpoints_completed, 1);
-  EXPECT_EQ(first.faults.size(), 2u);
+  ASSERT_EQ(first.faults.size(), 3u) << "a crash, its restart and the heal phase";
+  EXPECT_EQ(first.faults.back().kind, "heal") << "the heal phase is the schedule's last entry";
+  EXPECT_GT(first.faults.back().at_ms, first.faults[1].at_ms);
   ScenarioResult second = RunWordCountTmCrash(options);
   EXPECT_EQ(first.trace_hash, second.trace_hash) << "seed " << seed << " is not deterministic";
+  // Replaying the recorded schedule, heal included, runs the same seed bit for bit.
+  options.faults = first.faults;
+  ScenarioResult replayed = RunWordCountTmCrash(options);
+  EXPECT_EQ(replayed.trace_hash, first.trace_hash) << "replaying seed " << seed << "'s schedule";
+  EXPECT_EQ(replayed.faults, first.faults) << "the replay records the same schedule";
 }
 
 // Sweeps count the input's words once and hand every seed the counts
@@ -78,7 +85,7 @@ TEST(WordCountTmCrashTest, ExpectedCountsOfAnotherInputFailTheRun) {
 
 #ifdef SLUICE_PLANTED_BUGS
 // The check still fails runs with shared counts: a planted bug this seed catches (found with
-// `sluice sim sweep wordcount-tm-crash --plant-bug restore-latest-triggered` on SampleText()).
+// `sluice sim sweep tm-crash --plant-bug restore-latest-triggered` on SampleText()).
 TEST(WordCountTmCrashTest, SharedExpectedCountsStillCatchAPlantedBug) {
   const std::string text = SampleText();
   const WordCountReference expected(text);
@@ -126,7 +133,7 @@ TEST(WordCountRegressionTest, FinishedSourceKeepsItsStateInLaterCheckpoints) {
 }
 
 
-// Found by wordcount-backpressure-crash seed 1 (links of 60-150 ms): tasks took longer than one
+// Found by backpressure-crash seed 1 (links of 60-150 ms): tasks took longer than one
 // checkpoint interval to start, the JobMaster's trigger deadline stayed in the past, and its event
 // loop spun without suspending, so simulated time stopped (a livelock; in production, a busy CPU).
 TEST(WordCountRegressionTest, SlowDeploymentDoesNotSpinTheJobManager) {
@@ -135,11 +142,11 @@ TEST(WordCountRegressionTest, SlowDeploymentDoesNotSpinTheJobManager) {
   options.input_text = NumberedLines("slow links make barriers late", 400, 400);
   const ScenarioResult result = RunWordCountBackpressureCrash(options);
   EXPECT_TRUE(result.pass) << result.failure
-                           << "\nrerun: sluice sim run wordcount-backpressure-crash --seed 1";
+                           << "\nrerun: sluice sim run backpressure-crash --seed 1";
 }
 
 
-// Found by AddressSanitizer on wordcount-crash-before-commit seed 1 (and as a segfault on seed 136
+// Found by AddressSanitizer on crash-before-commit seed 1 (and as a segfault on seed 136
 // of a 2-worker sweep): JobMaster::LoseTaskManager took the TaskManager id by reference to the key
 // of the map entry it erased, then used it in the log message. This test makes the sanitizer stage
 // of tools/test fail if it comes back.
@@ -149,12 +156,12 @@ TEST(WordCountRegressionTest, LosingATaskManagerDoesNotReadItsErasedId) {
   options.input_text = NumberedLines("commit the transaction", 2000, 97);
   const ScenarioResult result = RunWordCountCrashBeforeCommit(options);
   EXPECT_TRUE(result.pass) << result.failure
-                           << "\nrerun: sluice sim run wordcount-crash-before-commit --seed 1";
+                           << "\nrerun: sluice sim run crash-before-commit --seed 1";
   EXPECT_GE(result.restarts, 1);
 }
 
 
-// Found by wordcount-restart-exhausted seed 234 (once JobManager HA had changed its trace): a
+// Found by restart-exhausted seed 234 (once JobManager HA had changed its trace): a
 // TaskManager died between a checkpoint's notification and its sinks' commits, which exhausted the
 // restart strategy; the job ended FAILED with that checkpoint committed by some sinks only, which
 // is the output of no consistent cut of the input. A job failing for good now first runs a

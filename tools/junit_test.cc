@@ -17,7 +17,7 @@ TEST(XmlEscapeTest, EscapesMarkupAndReplacesWhatXmlForbids) {
 }
 
 TEST(JUnitXmlTest, OneTestCasePerSeedAndFailuresWithTheRepro) {
-  RunSpec spec{"build/tools/sluice", "wordcount-tm-crash", "", "commit-not-idempotent", ""};
+  RunSpec spec{"build/tools/sluice", "tm-crash", "", "commit-not-idempotent", ""};
   std::vector<RunOutcome> outcomes(2);
   outcomes[0].result.seed = 1;
   outcomes[0].result.pass = true;
@@ -26,10 +26,10 @@ TEST(JUnitXmlTest, OneTestCasePerSeedAndFailuresWithTheRepro) {
   outcomes[1].result.failure = "exactly once: duplicate <'fox'> & more\nsecond line";
   outcomes[1].wall_ms = 1500;
   const std::string xml = JUnitXml(spec, outcomes, {{"build.commit", "abc1234"}});
-  EXPECT_NE(xml.find("<testsuite name=\"wordcount-tm-crash\" tests=\"2\" failures=\"1\""),
+  EXPECT_NE(xml.find("<testsuite name=\"tm-crash\" tests=\"2\" failures=\"1\""),
             std::string::npos)
       << xml;
-  EXPECT_NE(xml.find("<testcase name=\"seed 1\" classname=\"sluice.sim.wordcount-tm-crash\" "
+  EXPECT_NE(xml.find("<testcase name=\"seed 1\" classname=\"sluice.sim.tm-crash\" "
                      "time=\"0.250\"/>"),
             std::string::npos)
       << xml;
@@ -37,7 +37,7 @@ TEST(JUnitXmlTest, OneTestCasePerSeedAndFailuresWithTheRepro) {
                      "more\""),
             std::string::npos)
       << xml;
-  EXPECT_NE(xml.find(">build/tools/sluice sim run wordcount-tm-crash --seed 2 --job wordcount --plant-bug "
+  EXPECT_NE(xml.find(">build/tools/sluice sim run tm-crash --seed 2 --job wordcount --plant-bug "
                      "commit-not-idempotent\n"),
             std::string::npos)
       << xml;

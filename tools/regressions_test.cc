@@ -22,44 +22,44 @@ struct Regression {
   const char* path;    // an event category the run must record: the bug's path
 };
 
-// Issue 7: exactly-once violations that a 15,000-seed wordcount-chaos campaign found.
+// Issue 7: exactly-once violations that a 15,000-seed chaos campaign found.
 constexpr Regression kRegressions[] = {
     // A sink's commit rename was not durable (its directory sync failed) but a retried commit saw
     // it and counted it; a later sync made its removal from pending/ durable and the store's crash
     // lost it: "transaction ... is neither pending nor committed" in a restart loop. The store now
     // syncs such directories before answering anything else.
-    {"chaos-20649-commit-sync-failed.json", "wordcount-chaos", 20649, false, "store.unsynced"},
+    {"chaos-20649-commit-sync-failed.json", "chaos", 20649, false, "store.unsynced"},
     // Both copies of a committed checkpoint's state file sat on one disk and were corrupted; the
     // JobManager fell back to an older checkpoint and the replay committed output again. Copies
     // now live on two disks (the nemesis damages one), a restore reads the intact copy, and
     // falling back past a committed checkpoint is gone.
-    {"chaos-21360-committed-checkpoint-damaged.json", "wordcount-chaos", 21360, false,
+    {"chaos-21360-committed-checkpoint-damaged.json", "chaos", 21360, false,
      "checkpoint.copy_damaged"},
-    {"chaos-22174-committed-checkpoint-damaged.json", "wordcount-chaos", 22174, false,
+    {"chaos-22174-committed-checkpoint-damaged.json", "chaos", 22174, false,
      "checkpoint.copy_damaged"},
-    {"chaos-25053-committed-checkpoint-damaged.json", "wordcount-chaos", 25053, false,
+    {"chaos-25053-committed-checkpoint-damaged.json", "chaos", 25053, false,
      "checkpoint.copy_damaged"},
-    {"chaos-25170-committed-checkpoint-damaged.json", "wordcount-chaos", 25170, false,
+    {"chaos-25170-committed-checkpoint-damaged.json", "chaos", 25170, false,
      "checkpoint.copy_damaged"},
-    {"chaos-26178-committed-checkpoint-damaged.json", "wordcount-chaos", 26178, false,
+    {"chaos-26178-committed-checkpoint-damaged.json", "chaos", 26178, false,
      "checkpoint.copy_damaged"},
     // Re-aimed at checkpoint 2's files: the shrunk schedule's random picks no longer hit a file
     // the restore reads.
-    {"chaos-26601-committed-checkpoint-damaged.json", "wordcount-chaos", 26601, false,
+    {"chaos-26601-committed-checkpoint-damaged.json", "chaos", 26601, false,
      "checkpoint.copy_damaged"},
-    {"chaos-33895-committed-checkpoint-damaged.json", "wordcount-chaos", 33895, false,
+    {"chaos-33895-committed-checkpoint-damaged.json", "chaos", 33895, false,
      "checkpoint.copy_damaged"},
     // Seed 25170's schedule with both copies of the restored state file corrupted (beyond the
     // fault budget): the job must end FAILED naming the checkpoint and file, never restore an
     // older checkpoint and commit twice.
-    {"chaos-25170-both-copies-damaged.json", "wordcount-chaos", 25170, true,
+    {"chaos-25170-both-copies-damaged.json", "chaos", 25170, true,
      "task.restored_state_lost"},
     // The same rule for the metadata a new leader recovers: one damaged copy is read from the
     // other and rewritten before the checkpoint is restored; both damaged (beyond the budget)
     // end the job FAILED, never restoring an older checkpoint.
-    {"chaos-25170-metadata-copy-damaged.json", "wordcount-chaos", 25170, false,
+    {"chaos-25170-metadata-copy-damaged.json", "chaos", 25170, false,
      "checkpoint.repaired"},
-    {"chaos-25170-both-metadata-copies-damaged.json", "wordcount-chaos", 25170, true, "job.failed"},
+    {"chaos-25170-both-metadata-copies-damaged.json", "chaos", 25170, true, "job.failed"},
 };
 
 const std::string& CiInput() {

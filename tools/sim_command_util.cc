@@ -20,6 +20,9 @@ const ScenarioInfo* FindScenario(const std::vector<ScenarioInfo>& catalog,
                                  const std::string& name) {
   for (const ScenarioInfo& info : catalog) {
     if (info.name == name) return &info;
+    for (const std::string& alias : info.aliases) {
+      if (alias == name) return &info;
+    }
   }
   std::string names;
   for (const ScenarioInfo& info : catalog) names += "\n  " + info.name;

@@ -15,7 +15,7 @@ using testing::Fault;
 RunOutcome FailingOutcome() {
   RunOutcome outcome;
   auto& result = outcome.result;
-  result.scenario = "wordcount-tm-crash";
+  result.scenario = "tm-crash";
   result.seed = 17;
   result.failure = "exactly once: duplicate 'fox\t2' in part-3\nsecond line \xff";
   result.trace_hash = 0x0123456789abcdefULL;
@@ -32,7 +32,7 @@ RunOutcome FailingOutcome() {
 }
 
 RunSpec MakeSpec() {
-  RunSpec spec{"build/tools/sluice", "wordcount-tm-crash", "my input.txt",
+  RunSpec spec{"build/tools/sluice", "tm-crash", "my input.txt",
                "commit-not-idempotent", ""};
   spec.settings.Set("parallelism.default", "3");
   spec.settings.Set("execution.checkpointing.interval", "1 s");
@@ -43,7 +43,7 @@ const RunSpec kSpec = MakeSpec();
 
 TEST(ReproCommandTest, NamesEverythingTheRunDependsOnQuoted) {
   EXPECT_EQ(ReproCommand(kSpec, 17),
-            "build/tools/sluice sim run wordcount-tm-crash --seed 17 --job wordcount -D "
+            "build/tools/sluice sim run tm-crash --seed 17 --job wordcount -D "
             "'execution.checkpointing.interval=1 s' -D parallelism.default=3 --plant-bug "
             "commit-not-idempotent --input 'my input.txt'");
   RunSpec plain{"sluice", "s", "", "", "min.json"};
@@ -107,8 +107,8 @@ TEST(RunJsonTest, AFailedCleanlyRunIsAPassThatSaysWhy) {
 TEST(FailureReportTest, NamesScenarioSeedBuildConfigFaultsFailureAndRepro) {
   const std::string report = FailureReport(kSpec, FailingOutcome());
   for (const std::string& part :
-       {std::string("FAIL wordcount-tm-crash seed 17 (trace 0123456789abcdef): exactly once"),
-        std::string("scenario    wordcount-tm-crash"), std::string("seed        17"),
+       {std::string("FAIL tm-crash seed 17 (trace 0123456789abcdef): exactly once"),
+        std::string("scenario    tm-crash"), std::string("seed        17"),
         "build       " + DescribeBuild(ThisBuild()),
         std::string("config      checkpoint_interval_ms=200 taskmanagers=3"),
         std::string("1200 ms crash taskmanager-2"),

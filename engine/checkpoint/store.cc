@@ -87,7 +87,7 @@ class ConditionalSection {
 // synced, the store's current namespace shows state a crash would revert, so it answers no
 // request before syncing them: otherwise a reader acts on a non-durable state (a sink saw its
 // commit's rename, counted the transaction as committed, and the crash that followed lost it
-// after a later sync of pending/ had made its removal durable: wordcount-chaos seed 20649).
+// after a later sync of pending/ had made its removal durable: chaos seed 20649).
 // Kept in the order the failed operations need (a rename's target directory before its source),
 // without duplicates. Lives in memory: a crash reverts the namespace to the durable one anyway.
 class UnsyncedDirs {
