@@ -1,36 +1,63 @@
-// The DataStream API (after Flink's), as wide as the built-in jobs need: a line source, FlatMap,
-// KeyBy with a keyed function over ValueState, and sinks. Each call appends an OperatorNode to the
-// environment's JobGraph; the typed templates here produce the type-erased factories the runtime
-// instantiates per subtask. Keys are strings (hashed with Java's String.hashCode, so key groups
-// match Flink's). Building a graph never suspends; the links it creates run on task fibers.
+// The DataStream API (names after Flink's DataStream API). Each call appends operators
+// (OperatorNode) and edges (StreamEdge) to the environment's JobGraph; the typed templates here
+// produce the type-erased factories the runtime instantiates per subtask. Building a graph never
+// suspends; the links it creates run on task fibers.
 //
 //   StreamEnvironment env("wordcount");
+//   env.SetParallelism(4);                                   // parallelism.default
 //   env.AddLineSource("Source", {"input"}, 2)
-//       .FlatMap<std::string>("Tokenize", tokenize)
+//       .FlatMap<std::string>("Tokenize", tokenize).SetParallelism(2)
 //       .KeyBy([](const std::string& w) { return std::string_view(w); })
-//       .Process<int64_t, std::pair<std::string, int64_t>>("Count", 4, count)
+//       .Process<int64_t, std::pair<std::string, int64_t>>("Count", count)
 //       .AddSink("Sink", file_sink);
+//   ASSIGN_OR_RETURN(JobGraph graph, env.Build());
+//
+// As in Flink:
+//   - A new operator runs at the environment's parallelism unless SetParallelism says otherwise
+//     (sources take theirs explicitly).
+//   - An edge without an explicit partitioner is forward when both ends have the same
+//     parallelism and rebalance otherwise (decided at Build, after every SetParallelism).
+//     Forward() between different parallelisms is an error at Build.
+//   - Union (several streams into one operator) adds one edge per stream; each keeps its
+//     partitioner. Connect gives a two-input operator (CoMap, CoFlatMap).
+//   - Keys (KeyBy) may be any type with a Serializer and a KeyHash (engine/partition/key_hash.h):
+//     strings hash as Java's String.hashCode and integers as Integer/Long.hashCode, so a key lands
+//     in the key group Flink would put it in. A key function may return std::string_view into the
+//     record to avoid a copy.
+// Misuse (SetParallelism on a union, a parallelism < 1) is reported by Build as kInvalidArgument
+// naming the operator.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
-#include "engine/graph/chain.h"
-#include "engine/base/serializer.h"
+#include "engine/api/operators.h"
+#include "engine/api/partitioners.h"
 #include "engine/base/assert.h"
+#include "engine/base/serializer.h"
+#include "engine/graph/chain.h"
 #include "engine/graph/job_graph.h"
 #include "engine/partition/key_group.h"
+#include "engine/partition/key_hash.h"
 #include "engine/state/keyed_state.h"
 
 namespace sluice {
 
 template <typename T>
 class DataStream;
-template <typename T>
+template <typename T, typename K>
 class KeyedStream;
+template <typename T1, typename T2>
+class ConnectedStreams;
+class DataStreamSink;
+
+// The writer factory of an edge once its partitioner is known (defaults resolve at Build).
+using WriterForPartitioner = std::function<WriterFactory(Partitioner)>;
 
 class StreamEnvironment {
  public:
@@ -38,243 +65,350 @@ class StreamEnvironment {
     graph_.name = std::move(job_name);
     graph_.max_parallelism = max_parallelism;
   }
+  // The parallelism of operators that set none (Flink's parallelism.default); 1 if never set.
+  void SetParallelism(int parallelism) { parallelism_ = parallelism; }
+  int parallelism() const { return parallelism_; }
+
   // Lines (without '\n') of the files part-0 .. part-(parallelism-1) under `spec.input_dir`.
   DataStream<std::string> AddLineSource(std::string name, SourceSpec spec, int parallelism);
-  const JobGraph& graph() const { return graph_; }
+
+  // The finished graph: default partitioners resolved, every writer set. kInvalidArgument for the
+  // first misuse recorded while building. Call once, after the last API call.
+  Result<JobGraph> Build();
 
  private:
   template <typename T>
   friend class DataStream;
-  template <typename T>
+  template <typename T, typename K>
   friend class KeyedStream;
-  OperatorNode& AddNode(std::string name, int parallelism, int input) {
+  template <typename T1, typename T2>
+  friend class ConnectedStreams;
+  template <typename Self>
+  friend class OperatorSettings;
+
+  int AddNode(std::string name, LinkFactory make_link, FanOutFactory make_fan_out) {
     OperatorNode node;
     node.id = static_cast<int>(graph_.nodes.size());
     node.name = std::move(name);
-    node.parallelism = parallelism;
-    node.input = input;
+    node.parallelism = parallelism_;
+    node.make_link = std::move(make_link);
+    node.make_fan_out = std::move(make_fan_out);
     graph_.nodes.push_back(std::move(node));
-    return graph_.nodes.back();
+    return graph_.nodes.back().id;
   }
+  void AddEdge(int source, int target, int input_index, Partitioner partitioner, bool defaulted,
+               WriterForPartitioner writer_for, DecoderFactory make_decoder) {
+    StreamEdge edge;
+    edge.id = static_cast<int>(graph_.edges.size());
+    edge.source = source;
+    edge.target = target;
+    edge.input_index = input_index;
+    edge.partitioner = partitioner;
+    edge.make_decoder = std::move(make_decoder);
+    graph_.nodes[source].outputs.push_back(edge.id);
+    graph_.nodes[target].inputs.push_back(edge.id);
+    graph_.edges.push_back(std::move(edge));
+    drafts_.push_back(EdgeDraft{defaulted, std::move(writer_for)});
+  }
+  OperatorNode* Node(int node, const char* what) {
+    if (node >= 0) return &graph_.nodes[node];
+    Fail(std::string(what) + " applies to one operator's output, not to a union");
+    return nullptr;
+  }
+  void Fail(std::string message) {
+    if (error_.ok()) error_ = InvalidArgumentError(graph_.name + ": " + message);
+  }
+
+  struct EdgeDraft {
+    bool defaulted = false;  // no partitioner given: forward if parallelisms match, else rebalance
+    WriterForPartitioner writer_for;
+  };
   JobGraph graph_;
+  std::vector<EdgeDraft> drafts_;  // by edge id
+  int parallelism_ = 1;
+  Status error_;
 };
 
-namespace internal {
-
-template <typename In, typename Out>
-class FlatMapLink final : public BatchConsumer<In> {
+// Settings of the operator that produced a stream (Flink's SingleOutputStreamOperator setters).
+template <typename Self>
+class OperatorSettings {
  public:
-  using Function = std::function<void(const In&, Collector<Out>&)>;
-  FlatMapLink(Function fn, BatchConsumer<Out>* next) : fn_(std::move(fn)), next_(next) {}
-  Status Consume(std::span<const In> batch) override {
-    out_.Clear();
-    for (const In& record : batch) fn_(record, out_);
-    return out_.size() == 0 ? Status::Ok() : next_->Consume(out_.view());
-  }
-
- private:
-  Function fn_;
-  BatchConsumer<Out>* next_;
-  Collector<Out> out_;
-};
-
-template <typename In, typename S, typename Out>
-class KeyedProcessLink final : public BatchConsumer<In> {
- public:
-  using KeyFunction = std::function<std::string_view(const In&)>;
-  using Function = std::function<void(const In&, ValueState<S>&, Collector<Out>&)>;
-  KeyedProcessLink(const TaskContext& ctx, KeyFunction key_fn, Function fn,
-                   BatchConsumer<Out>* next)
-      : key_fn_(std::move(key_fn)),
-        fn_(std::move(fn)),
-        next_(next),
-        backend_(ctx.max_parallelism,
-                 KeyGroupRangeForOperator(ctx.max_parallelism, ctx.parallelism, ctx.subtask)),
-        what_(ctx.task_name) {}
-  Status Open(std::string_view restored) override {
-    return restored.empty() ? Status::Ok() : backend_.Restore(restored, what_);
-  }
-  Status Consume(std::span<const In> batch) override {
-    out_.Clear();
-    for (const In& record : batch) {
-      // The sender computed the key's group to route it here; the backend recomputes it only for
-      // a key it has not seen (see keyed_state.h), not per record.
-      ValueState<S> state(&backend_.GetOrCreate(key_fn_(record)));
-      fn_(record, state, out_);
+  Self& SetParallelism(int parallelism) {
+    if (OperatorNode* node = env()->Node(node_id(), "SetParallelism")) {
+      if (parallelism < 1) env()->Fail("operator '" + node->name + "': parallelism must be >= 1");
+      node->parallelism = parallelism;
     }
-    return out_.size() == 0 ? Status::Ok() : next_->Consume(out_.view());
+    return self();
   }
-  Status Snapshot(int64_t checkpoint_id, std::string* out) override {
-    backend_.Snapshot(out);
-    return Status::Ok();
-  }
-
- private:
-  KeyFunction key_fn_;
-  Function fn_;
-  BatchConsumer<Out>* next_;
-  HeapValueStateBackend<S> backend_;
-  std::string what_;
-  Collector<Out> out_;
-};
-
-// The record writer of a hash-partitioned edge: key → key group → consumer subtask, records
-// serialized into one reused buffer per channel, sent when the buffer reaches
-// kBufferSizeBytesMax and at every barrier (Snapshot) and at end of input.
-template <typename T>
-class HashPartitionWriter final : public BatchConsumer<T> {
- public:
-  static constexpr size_t kBufferSizeBytesMax = 32 * 1024;
-  using KeyFunction = std::function<std::string_view(const T&)>;
-  HashPartitionWriter(const TaskContext& ctx, KeyFunction key_fn)
-      : key_fn_(std::move(key_fn)),
-        gate_(ctx.output),
-        max_parallelism_(ctx.max_parallelism),
-        consumers_(ctx.output_parallelism),
-        buffers_(ctx.output_parallelism),
-        counts_(ctx.output_parallelism, 0) {}
-  Status Consume(std::span<const T> batch) override {
-    for (const T& record : batch) {
-      const std::string_view key = key_fn_(record);
-      const int channel = OperatorIndexForKeyGroup(max_parallelism_, consumers_,
-                                                   KeyGroupForKey(key, max_parallelism_));
-      ByteWriter w(&buffers_[channel]);
-      Serializer<T>::Write(w, record);
-      ++counts_[channel];
-      if (buffers_[channel].size() >= kBufferSizeBytesMax) RETURN_IF_ERROR(Flush(channel));
+  // Begin a new chain at this operator; its consumers may still chain to it.
+  Self& StartNewChain() { return SetChaining(ChainingStrategy::kHead, "StartNewChain"); }
+  // Chain this operator neither to its input nor to its consumers.
+  Self& DisableChaining() { return SetChaining(ChainingStrategy::kNever, "DisableChaining"); }
+  // Operators of different slot sharing groups never share a slot (nor a chain).
+  Self& SlotSharingGroup(std::string group) {
+    if (OperatorNode* node = env()->Node(node_id(), "SlotSharingGroup")) {
+      node->slot_sharing_group = std::move(group);
     }
-    return Status::Ok();
+    return self();
   }
-  Status Snapshot(int64_t, std::string*) override { return FlushAll(); }
-  Status EndOfInput() override { return FlushAll(); }
-  Status FlushBuffers() override { return FlushAll(); }
 
  private:
-  Status Flush(int channel) {
-    if (counts_[channel] == 0) return Status::Ok();
-    Status s = gate_->SendRecords(channel, buffers_[channel], counts_[channel]);
-    buffers_[channel].clear();  // keeps capacity
-    counts_[channel] = 0;
-    return s;
+  Self& SetChaining(ChainingStrategy strategy, const char* what) {
+    if (OperatorNode* node = env()->Node(node_id(), what)) node->chaining = strategy;
+    return self();
   }
-  Status FlushAll() {
-    for (int c = 0; c < consumers_; ++c) RETURN_IF_ERROR(Flush(c));
-    return Status::Ok();
-  }
-  KeyFunction key_fn_;
-  OutputGate* gate_;
-  int max_parallelism_;
-  int consumers_;
-  std::vector<std::string> buffers_;
-  std::vector<uint32_t> counts_;
+  Self& self() { return static_cast<Self&>(*this); }
+  StreamEnvironment* env() { return self().env_; }
+  int node_id() { return self().operator_node(); }
 };
 
-template <typename T>
-class TypedDecoder final : public RecordDecoder {
+// The handle of a sink, to set its parallelism, chaining and slot sharing group.
+class DataStreamSink : public OperatorSettings<DataStreamSink> {
  public:
-  explicit TypedDecoder(BatchConsumer<T>* head) : head_(head) {}
-  Status Decode(std::string_view records, uint32_t count) override {
-    batch_.Clear();
-    ByteReader r(records);
-    for (uint32_t i = 0; i < count; ++i) {
-      if (!Serializer<T>::Read(r, &batch_.Next())) return DataLossError("malformed record batch");
-    }
-    if (!r.empty()) return DataLossError("trailing bytes in record batch");
-    return head_->Consume(batch_.view());
-  }
+  DataStreamSink(StreamEnvironment* env, int node) : env_(env), node_(node) {}
+  int operator_node() const { return node_; }
 
  private:
-  BatchConsumer<T>* head_;
-  Collector<T> batch_;
-};
-
-template <typename T>
-BatchConsumer<T>* As(ChainLink* link) {
-  auto* typed = dynamic_cast<BatchConsumer<T>*>(link);
-  SLUICE_ASSERT(typed != nullptr, "chain links disagree on the record type");
-  return typed;
-}
-
-}  // namespace internal
-
-template <typename T>
-class DataStream {
- public:
-  DataStream(StreamEnvironment* env, int node) : env_(env), node_(node) {}
-
-  template <typename Out>
-  DataStream<Out> FlatMap(std::string name, typename internal::FlatMapLink<T, Out>::Function fn) {
-    const int parallelism = env_->graph_.nodes[node_].parallelism;
-    OperatorNode& node = env_->AddNode(std::move(name), parallelism, node_);
-    node.make_link = [fn](const TaskContext&, ChainLink* next) -> std::unique_ptr<ChainLink> {
-      return std::make_unique<internal::FlatMapLink<T, Out>>(fn, internal::As<Out>(next));
-    };
-    return DataStream<Out>(env_, node.id);
-  }
-
-  KeyedStream<T> KeyBy(std::function<std::string_view(const T&)> key_fn);
-
-  // `make_sink` builds the sink's chain link for a subtask; it runs with this stream's parallelism.
-  void AddSink(std::string name,
-               std::function<std::unique_ptr<BatchConsumer<T>>(const TaskContext&)> make_sink) {
-    const int parallelism = env_->graph_.nodes[node_].parallelism;
-    OperatorNode& node = env_->AddNode(std::move(name), parallelism, node_);
-    node.make_link = [make_sink](const TaskContext& ctx, ChainLink*) -> std::unique_ptr<ChainLink> {
-      return make_sink(ctx);
-    };
-  }
-
- private:
+  friend class OperatorSettings<DataStreamSink>;
   StreamEnvironment* env_;
   int node_;
 };
 
 template <typename T>
+class DataStream : public OperatorSettings<DataStream<T>> {
+ public:
+  // One input of a consuming operator: a producing node and how the edge partitions.
+  struct Part {
+    int node = 0;
+    Partitioner partitioner = Partitioner::kForward;
+    bool defaulted = true;
+    WriterForPartitioner writer_for;
+  };
+
+  DataStream(StreamEnvironment* env, int node)
+      : env_(env), parts_{Part{node, Partitioner::kForward, true, UnkeyedWriters()}} {}
+
+  // The producing operator, or -1 for a union of several.
+  int operator_node() const { return parts_.size() == 1 ? parts_[0].node : -1; }
+
+  // One output record per input record (Flink's MapFunction).
+  template <typename F, typename Out = std::decay_t<std::invoke_result_t<F&, const T&>>>
+  DataStream<Out> Map(std::string name, F fn) {
+    std::function<Out(const T&)> map = std::move(fn);
+    return Then<Out>(std::move(name), [map](const TaskContext&, ChainLink* next) {
+      return std::unique_ptr<ChainLink>(
+          std::make_unique<internal::MapLink<T, Out>>(map, internal::As<Out>(next)));
+    });
+  }
+  // Zero or more output records per input record (Flink's FlatMapFunction).
+  template <typename Out>
+  DataStream<Out> FlatMap(std::string name, typename internal::FlatMapLink<T, Out>::Function fn) {
+    return Then<Out>(std::move(name), [fn](const TaskContext&, ChainLink* next) {
+      return std::unique_ptr<ChainLink>(
+          std::make_unique<internal::FlatMapLink<T, Out>>(fn, internal::As<Out>(next)));
+    });
+  }
+  // The records for which `fn` is true (Flink's FilterFunction).
+  DataStream<T> Filter(std::string name, std::function<bool(const T&)> fn) {
+    return Then<T>(std::move(name), [fn](const TaskContext&, ChainLink* next) {
+      return std::unique_ptr<ChainLink>(
+          std::make_unique<internal::FilterLink<T>>(fn, internal::As<T>(next)));
+    });
+  }
+
+  // This stream's records and `other`'s, as one stream (no operator of its own).
+  DataStream<T> Union(const DataStream<T>& other) const {
+    DataStream<T> merged = *this;
+    merged.parts_.insert(merged.parts_.end(), other.parts_.begin(), other.parts_.end());
+    return merged;
+  }
+  template <typename T2>
+  ConnectedStreams<T, T2> Connect(const DataStream<T2>& other) const {
+    return ConnectedStreams<T, T2>(*this, other);
+  }
+
+  // Partitions by key (Flink's keyBy): K is what `key_fn` returns.
+  template <typename F, typename K = std::decay_t<std::invoke_result_t<F&, const T&>>>
+  KeyedStream<T, K> KeyBy(F key_fn) const {
+    std::function<K(const T&)> key_of = std::move(key_fn);
+    DataStream<T> keyed = WithPartitioner(Partitioner::kHash, [key_of](Partitioner) {
+      return internal::MakeHashWriter<T, K>(key_of);
+    });
+    return KeyedStream<T, K>(std::move(keyed), key_of);
+  }
+
+  // Partitioning of the edge into the next operator.
+  DataStream<T> Forward() const { return WithPartitioner(Partitioner::kForward); }
+  DataStream<T> Rebalance() const { return WithPartitioner(Partitioner::kRebalance); }
+  DataStream<T> Rescale() const { return WithPartitioner(Partitioner::kRescale); }
+  DataStream<T> Shuffle() const { return WithPartitioner(Partitioner::kShuffle); }
+  DataStream<T> Broadcast() const { return WithPartitioner(Partitioner::kBroadcast); }
+  DataStream<T> Global() const { return WithPartitioner(Partitioner::kGlobal); }
+  // `partitioner(key, channels)` picks the consumer subtask in [0, channels) of each record's
+  // key; any other result fails the task (Flink's partitionCustom).
+  template <typename P, typename F, typename K = std::decay_t<std::invoke_result_t<F&, const T&>>>
+  DataStream<T> PartitionCustom(P partitioner_fn, F key_fn) const {
+    std::function<int(const K&, int)> partitioner = std::move(partitioner_fn);
+    std::function<K(const T&)> key_of = std::move(key_fn);
+    std::function<int(const T&, int)> select = [partitioner, key_of](const T& r, int channels) {
+      return partitioner(key_of(r), channels);
+    };
+    return WithPartitioner(Partitioner::kCustom, [select](Partitioner) {
+      return internal::MakeCustomWriter<T>(select);
+    });
+  }
+
+  // `make_sink` builds the sink's chain link for a subtask.
+  DataStreamSink AddSink(
+      std::string name,
+      std::function<std::unique_ptr<BatchConsumer<T>>(const TaskContext&)> make_sink) {
+    const int node = env_->AddNode(
+        std::move(name),
+        [make_sink](const TaskContext& ctx, ChainLink*) -> std::unique_ptr<ChainLink> {
+          return make_sink(ctx);
+        },
+        nullptr);
+    ConnectTo(node, 0);
+    return DataStreamSink(env_, node);
+  }
+
+ private:
+  friend class OperatorSettings<DataStream<T>>;
+  template <typename U>
+  friend class DataStream;
+  template <typename U, typename K>
+  friend class KeyedStream;
+  template <typename T1, typename T2>
+  friend class ConnectedStreams;
+
+  static WriterForPartitioner UnkeyedWriters() {
+    return [](Partitioner p) { return internal::MakeWriter<T>(p); };
+  }
+  DataStream<T> WithPartitioner(Partitioner partitioner,
+                                WriterForPartitioner writer_for = UnkeyedWriters()) const {
+    DataStream<T> out = *this;
+    for (Part& part : out.parts_) {
+      part.partitioner = partitioner;
+      part.defaulted = false;
+      part.writer_for = writer_for;
+    }
+    return out;
+  }
+  // Adds the edges from every part of this stream into input `input_index` of `node`.
+  void ConnectTo(int node, int input_index) const {
+    for (const Part& part : parts_) {
+      env_->AddEdge(part.node, node, input_index, part.partitioner, part.defaulted,
+                    part.writer_for, internal::MakeDecoder<T>());
+    }
+  }
+  template <typename Out>
+  DataStream<Out> Then(std::string name, LinkFactory make_link) {
+    const int node = env_->AddNode(std::move(name), std::move(make_link),
+                                   internal::MakeFanOut<Out>());
+    ConnectTo(node, 0);
+    return DataStream<Out>(env_, node);
+  }
+
+  StreamEnvironment* env_;
+  std::vector<Part> parts_;
+};
+
+template <typename T, typename K>
 class KeyedStream {
  public:
-  KeyedStream(StreamEnvironment* env, int node, std::function<std::string_view(const T&)> key_fn)
-      : env_(env), node_(node), key_fn_(std::move(key_fn)) {}
+  KeyedStream(DataStream<T> stream, std::function<K(const T&)> key_of)
+      : stream_(std::move(stream)), key_of_(std::move(key_of)) {}
 
   // A keyed function with one ValueState<S> per key (S{} before the first update).
   template <typename S, typename Out>
-  DataStream<Out> Process(std::string name, int parallelism,
-                          typename internal::KeyedProcessLink<T, S, Out>::Function fn) {
-    OperatorNode& node = env_->AddNode(std::move(name), parallelism, node_);
-    node.partitioning = Partitioning::kHash;
-    auto key_fn = key_fn_;
-    node.make_link = [key_fn, fn](const TaskContext& ctx,
-                                  ChainLink* next) -> std::unique_ptr<ChainLink> {
-      return std::make_unique<internal::KeyedProcessLink<T, S, Out>>(ctx, key_fn, fn,
-                                                                     internal::As<Out>(next));
-    };
-    return DataStream<Out>(env_, node.id);
+  DataStream<Out> Process(std::string name,
+                          typename internal::KeyedProcessLink<T, K, S, Out>::Function fn) {
+    auto key_of = key_of_;
+    return stream_.template Then<Out>(
+        std::move(name), [key_of, fn](const TaskContext& ctx, ChainLink* next) {
+          return std::unique_ptr<ChainLink>(std::make_unique<internal::KeyedProcessLink<T, K, S, Out>>(
+              ctx, key_of, fn, internal::As<Out>(next)));
+        });
+  }
+
+  // The running reduction per key (Flink's KeyedStream.reduce): emits fn(previous, record) for
+  // every record after a key's first, which is emitted as it is.
+  DataStream<T> Reduce(std::string name, std::function<T(const T&, const T&)> fn) {
+    return Process<std::optional<T>, T>(
+        std::move(name), [fn](const T& record, ValueState<std::optional<T>>& acc,
+                              Collector<T>& out) {
+          const std::optional<T>& previous = acc.value();
+          acc.update(previous.has_value() ? fn(*previous, record) : record);
+          out.Emit(*acc.value());
+        });
   }
 
  private:
-  StreamEnvironment* env_;
-  int node_;
-  std::function<std::string_view(const T&)> key_fn_;
+  DataStream<T> stream_;
+  std::function<K(const T&)> key_of_;
 };
 
-template <typename T>
-KeyedStream<T> DataStream<T>::KeyBy(std::function<std::string_view(const T&)> key_fn) {
-  OperatorNode& node = env_->graph_.nodes[node_];
-  node.make_hash_writer = [key_fn](const TaskContext& ctx,
-                                   ChainLink*) -> std::unique_ptr<ChainLink> {
-    return std::make_unique<internal::HashPartitionWriter<T>>(ctx, key_fn);
-  };
-  node.make_decoder = [](ChainLink* head) -> std::unique_ptr<RecordDecoder> {
-    return std::make_unique<internal::TypedDecoder<T>>(internal::As<T>(head));
-  };
-  return KeyedStream<T>(env_, node_, std::move(key_fn));
-}
+template <typename T1, typename T2>
+class ConnectedStreams {
+ public:
+  ConnectedStreams(DataStream<T1> first, DataStream<T2> second)
+      : first_(std::move(first)), second_(std::move(second)) {}
+
+  // Flink's CoFlatMapFunction: fn1 for the first input's records, fn2 for the second's.
+  template <typename Out>
+  DataStream<Out> FlatMap(std::string name, std::function<void(const T1&, Collector<Out>&)> fn1,
+                          std::function<void(const T2&, Collector<Out>&)> fn2) {
+    StreamEnvironment* env = first_.env_;
+    const int node = env->AddNode(
+        std::move(name),
+        [fn1, fn2](const TaskContext&, ChainLink* next) -> std::unique_ptr<ChainLink> {
+          return std::make_unique<internal::CoFlatMapLink<T1, T2, Out>>(fn1, fn2,
+                                                                         internal::As<Out>(next));
+        },
+        internal::MakeFanOut<Out>());
+    first_.ConnectTo(node, 0);
+    second_.ConnectTo(node, 1);
+    return DataStream<Out>(env, node);
+  }
+  // Flink's CoMapFunction: one output record per input record of either input.
+  template <typename Out>
+  DataStream<Out> Map(std::string name, std::function<Out(const T1&)> fn1,
+                      std::function<Out(const T2&)> fn2) {
+    return FlatMap<Out>(
+        std::move(name), [fn1](const T1& r, Collector<Out>& out) { out.Emit(fn1(r)); },
+        [fn2](const T2& r, Collector<Out>& out) { out.Emit(fn2(r)); });
+  }
+
+ private:
+  DataStream<T1> first_;
+  DataStream<T2> second_;
+};
 
 inline DataStream<std::string> StreamEnvironment::AddLineSource(std::string name, SourceSpec spec,
                                                                 int parallelism) {
-  OperatorNode& node = AddNode(std::move(name), parallelism, -1);
+  const int id = AddNode(std::move(name), nullptr, internal::MakeFanOut<std::string>());
+  OperatorNode& node = graph_.nodes[id];
   node.is_source = true;
   node.source = std::move(spec);
-  return DataStream<std::string>(this, node.id);
+  node.parallelism = parallelism;
+  if (parallelism < 1) Fail("source '" + node.name + "': parallelism must be >= 1");
+  return DataStream<std::string>(this, id);
+}
+
+inline Result<JobGraph> StreamEnvironment::Build() {
+  RETURN_IF_ERROR(error_);
+  JobGraph graph = graph_;
+  for (StreamEdge& edge : graph.edges) {
+    const EdgeDraft& draft = drafts_[edge.id];
+    if (draft.defaulted) {
+      edge.partitioner =
+          graph.nodes[edge.source].parallelism == graph.nodes[edge.target].parallelism
+              ? Partitioner::kForward
+              : Partitioner::kRebalance;
+    }
+    edge.make_writer = draft.writer_for(edge.partitioner);
+  }
+  return graph;
 }
 
 }  // namespace sluice

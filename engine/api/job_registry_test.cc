@@ -10,7 +10,7 @@ namespace {
 Result<JobGraph> TinyJob(const JobContext& context) {
   StreamEnvironment env("tiny");
   env.AddLineSource("Source", SourceSpec{context.input_dir}, context.input_splits);
-  return env.graph();
+  return env.Build();
 }
 
 TEST(JobRegistryTest, ListsJobsByNameAndFindsThem) {

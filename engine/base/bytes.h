@@ -1,8 +1,8 @@
-// Byte buffers and serialization: little-endian fixed-width integers, LEB128 varints and
-// length-prefixed strings. ByteWriter appends to a caller-owned std::string (reused across
-// batches: Clear() keeps capacity). ByteReader never reads past its view: every getter returns
-// false on truncated or malformed input, so bytes off the wire or off disk cannot crash a reader.
-// Not thread-safe; never suspends.
+// Byte buffers and serialization: little-endian fixed-width integers, LEB128 varints (at most 10
+// bytes; a varint whose value does not fit in 64 bits is malformed) and length-prefixed strings.
+// ByteWriter appends to a caller-owned std::string (reused across batches, keeping capacity).
+// ByteReader never reads past its view: every getter returns false on truncated or malformed input,
+// so bytes off the wire or off disk cannot crash a reader. Not thread-safe; never suspends.
 #pragma once
 
 #include <cstdint>
@@ -80,13 +80,15 @@ class ByteReader {
       if (in_.empty()) return false;
       uint8_t b = static_cast<uint8_t>(in_[0]);
       in_.remove_prefix(1);
+      // The tenth byte holds only bit 63: anything more (or a continuation) overflows 64 bits.
+      if (shift == 63 && b > 1) return false;
       r |= static_cast<uint64_t>(b & 0x7f) << shift;
       if ((b & 0x80) == 0) {
         *v = r;
         return true;
       }
     }
-    return false;  // more than 10 bytes: malformed
+    return false;  // unreachable: the tenth byte either ends the varint or overflowed above
   }
   bool GetSignedVarint(int64_t* v) {
     uint64_t u;

@@ -30,15 +30,15 @@ void DataServer::Handshake(std::unique_ptr<Stream> stream) {
   if (!frame.ok()) return;
   ByteReader r(frame.value());
   uint8_t kind = 0;
-  int64_t attempt = 0, chain = 0, consumer = 0, producer = 0;
+  int64_t attempt = 0, edge = 0, consumer = 0, producer = 0;
   if (!r.GetU8(&kind) || kind != static_cast<uint8_t>(DataKind::kHandshake) ||
-      !r.GetSignedVarint(&attempt) || !r.GetSignedVarint(&chain) || !r.GetSignedVarint(&consumer) ||
+      !r.GetSignedVarint(&attempt) || !r.GetSignedVarint(&edge) || !r.GetSignedVarint(&consumer) ||
       !r.GetSignedVarint(&producer)) {
     host_.log.Warn("data.bad_handshake", stream->PeerName());
     return;
   }
   if (attempt <= dropped_up_to_ || held_.size() >= kMaxHeldStreams) return;  // stale: close
-  ChannelKey key{attempt, static_cast<int32_t>(chain), static_cast<int32_t>(consumer),
+  ChannelKey key{attempt, static_cast<int32_t>(edge), static_cast<int32_t>(consumer),
                  static_cast<int32_t>(producer)};
   held_[key] = InboundStream{std::move(stream), std::move(reader)};
   arrivals_.NotifyAll(host_.fibers);
@@ -75,7 +75,7 @@ Status NetworkOutputGate::Connect(int64_t deadline_ns) {
         ByteWriter w(&hello);
         w.PutU8(static_cast<uint8_t>(DataKind::kHandshake));
         w.PutSignedVarint(key_.attempt);
-        w.PutSignedVarint(key_.chain);
+        w.PutSignedVarint(key_.edge);
         w.PutSignedVarint(static_cast<int64_t>(c));
         w.PutSignedVarint(key_.producer);
         RETURN_IF_ERROR(WriteFrame(*stream.value(), hello));

@@ -1,7 +1,7 @@
-// The data plane between tasks: one network stream per (producer subtask, consumer subtask) pair,
-// opened by the producer with a handshake naming the job attempt, the consuming chain and both
-// subtask indexes. Frames (engine/rpc/frame.h) carry one event each:
-//   [u8 kind = 0 handshake][i64 attempt][i32 chain][i32 consumer subtask][i32 producer subtask]
+// The data plane between tasks: one network stream per (producer subtask, consumer subtask) pair
+// of each network edge of the job graph, opened by the producer with a handshake naming the job
+// attempt, the edge and both subtask indexes. Frames (engine/rpc/frame.h) carry one event each:
+//   [u8 kind = 0 handshake][i64 attempt][i32 edge][i32 consumer subtask][i32 producer subtask]
 //   [u8 kind = 1 records][u32 count][serialized records]
 //   [u8 kind = 2 barrier][i64 checkpoint id]
 //   [u8 kind = 3 end of partition]
@@ -29,10 +29,10 @@ enum class DataKind : uint8_t { kHandshake = 0, kRecords = 1, kBarrier = 2, kEnd
 
 struct ChannelKey {
   int64_t attempt = 0;
-  int32_t chain = 0;
+  int32_t edge = 0;  // the job graph's StreamEdge id
   int32_t consumer = 0;
   int32_t producer = 0;
-  auto Tie() const { return std::tie(attempt, chain, consumer, producer); }
+  auto Tie() const { return std::tie(attempt, edge, consumer, producer); }
   bool operator<(const ChannelKey& o) const { return Tie() < o.Tie(); }
 };
 

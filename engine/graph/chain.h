@@ -33,6 +33,9 @@ class ChainLink {
   // The buffer timeout has passed (Flink's execution.buffer-timeout): send whatever is buffered,
   // so that a slow stream's records do not wait for a full buffer or the next barrier.
   virtual Status FlushBuffers() { return Status::Ok(); }
+  // The consumer of the operator's input `index` (0, or 1 for a two-input operator's second
+  // input): a BatchConsumer of that input's record type, or null if the link has no such input.
+  virtual ChainLink* Input(int index) { return index == 0 ? this : nullptr; }
 };
 
 template <typename T>

@@ -1,10 +1,15 @@
-// JobGraph: the logical dataflow a job's API calls build (one node per operator), and its
-// translation into chains (Flink's operator chaining: an operator joins its input's chain when the
-// edge is forward and the parallelism is equal). A chain runs as one task per subtask; chains meet
-// over the network through hash-partitioned edges.
+// JobGraph: the logical dataflow a job's API calls build, a DAG of operators (OperatorNode) joined
+// by edges (StreamEdge, each with a partitioner), and its translation into chains (Flink's
+// operator chaining, StreamingJobGraphGenerator.isChainable): an edge is chained when it is
+// forward, both ends have the same parallelism and slot sharing group, the target has no other
+// input, and neither end forbids it (start_new_chain on the target, disable_chaining on either).
+// A chain is a tree of operators run as one task per subtask; its operators call each other
+// directly. Every other edge crosses the network: the producing chain's record writer for that
+// edge partitions records over the consuming chain's subtasks, which read them through one input
+// gate per edge.
 //
 // Both the JobManager and every TaskManager build the same JobGraph from a JobSpec
-// (engine/graph/job_spec.h), so only the spec travels.
+// (engine/graph/job_spec.h), so only the spec travels. Building and chaining never suspend.
 #pragma once
 
 #include <functional>
@@ -12,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/graph/chain.h"
 #include "engine/base/status.h"
 #include "engine/exchange/gates.h"
+#include "engine/graph/chain.h"
 #include "engine/runtime/host.h"
 
 namespace sluice {
@@ -35,52 +40,105 @@ struct TaskContext {
   int max_parallelism = 128;
   int64_t attempt = 0;  // execution attempt of the job (increments on every restart)
   ExternalServices services;
-  OutputGate* output = nullptr;  // null for a chain that ends in a sink
-  int output_parallelism = 0;    // consumer chain's parallelism, for partitioners
 };
 
-using LinkFactory = std::function<std::unique_ptr<ChainLink>(const TaskContext&, ChainLink* next)>;
-using DecoderFactory = std::function<std::unique_ptr<RecordDecoder>(ChainLink* head)>;
+// How an edge spreads its producer's records over the consumer's subtasks (Flink's
+// StreamPartitioner family). Every network edge connects each producer subtask to each consumer
+// subtask; the partitioner picks the channels a record takes.
+enum class Partitioner : uint8_t {
+  kForward,    // producer subtask i → consumer subtask i (equal parallelism); chained if it can be
+  kRebalance,  // round robin over all consumers
+  kRescale,    // round robin over the producer's pointwise share of consumers
+  kShuffle,    // a uniformly random consumer per record (the run's seeded PRNG)
+  kBroadcast,  // every consumer gets every record
+  kGlobal,     // consumer subtask 0
+  kCustom,     // a user function of the record's key (partition_custom)
+  kHash,       // by key group of the record's key (key_by)
+};
+const char* PartitionerName(Partitioner partitioner);
 
-enum class Partitioning { kForward, kHash };
+// The record writer of a network edge for one producer subtask: a chain link that partitions,
+// serializes and sends the batches it consumes through `gate` (one channel per consumer subtask).
+using WriterFactory =
+    std::function<std::unique_ptr<ChainLink>(const TaskContext&, OutputGate* gate)>;
+// Decodes a network edge's records into batches for `port` (the consumer's input for the edge).
+using DecoderFactory = std::function<std::unique_ptr<RecordDecoder>(ChainLink* port)>;
+// An operator's link for one subtask, handing its output to `next` (null for a sink).
+using LinkFactory = std::function<std::unique_ptr<ChainLink>(const TaskContext&, ChainLink* next)>;
+// A link that hands each batch to every one of `outputs` (an operator with several consumers).
+using FanOutFactory = std::function<std::unique_ptr<ChainLink>(std::vector<ChainLink*> outputs)>;
 
 struct SourceSpec {
   std::string input_dir;           // on the input store: part-0 .. part-(p-1)
   int64_t records_per_second = 0;  // over all subtasks (each takes its share); 0 = unthrottled
 };
 
+// Flink's ChainingStrategy: kAlways chains where it can, kHead starts a new chain at this
+// operator (start_new_chain) but lets its consumers chain to it, kNever chains on neither side
+// (disable_chaining).
+enum class ChainingStrategy : uint8_t { kAlways, kHead, kNever };
+
+struct StreamEdge {
+  int id = 0;
+  int source = 0;       // producing node
+  int target = 0;       // consuming node
+  int input_index = 0;  // which input of the target: 0, or 1 for a two-input operator's second
+  Partitioner partitioner = Partitioner::kForward;
+  WriterFactory make_writer;    // for the producer's record type and this partitioner
+  DecoderFactory make_decoder;  // for the producer's record type
+};
+
 struct OperatorNode {
   int id = 0;
   std::string name;
   int parallelism = 1;
-  int input = -1;  // upstream node id; -1 for a source
-  Partitioning partitioning = Partitioning::kForward;
+  std::vector<int> inputs;   // edge ids into this node (a union has several)
+  std::vector<int> outputs;  // edge ids out of this node, in creation order
+  ChainingStrategy chaining = ChainingStrategy::kAlways;
+  std::string slot_sharing_group = "default";
   bool is_source = false;
   SourceSpec source;
-  LinkFactory make_link;  // the operator (unset for a source)
-  // Set by KeyBy on the node whose output is partitioned: its record writer and the decoder the
-  // consuming chain uses for this node's output type.
-  LinkFactory make_hash_writer;
-  DecoderFactory make_decoder;
+  LinkFactory make_link;       // the operator (unset for a source)
+  FanOutFactory make_fan_out;  // for the node's output type (unset for a sink)
 };
 
 struct JobGraph {
   std::string name;
   int max_parallelism = 128;
-  std::vector<OperatorNode> nodes;  // in creation order; inputs precede their consumers
+  std::vector<OperatorNode> nodes;  // in creation order; producers precede their consumers
+  std::vector<StreamEdge> edges;    // in creation order
 };
 
 struct Chain {
   int id = 0;
-  std::vector<int> nodes;  // node ids, head first
+  std::vector<int> nodes;  // node ids, head first, producers before consumers
   int parallelism = 1;
-  int input_chain = -1;   // chain feeding this one over the network, -1 for a source chain
-  int output_chain = -1;  // chain this one feeds, -1 if it ends in a sink
-  std::string name;       // "Source -> Tokenize"
+  std::string name;               // "Source -> Tokenize"
+  std::vector<int> input_edges;   // network edges into the head, in the head's input order
+  std::vector<int> output_edges;  // network edges out of any node of the chain, by edge id
+  std::vector<int> output_chains;  // the chain consuming each of output_edges
+  bool is_source = false;          // the head is a source
+  std::string slot_sharing_group;  // of every operator in the chain
+  int first_slot = 0;  // subtask i runs in the job's slot first_slot + i (see SlotsRequired)
 };
 
-// Splits the graph into chains. kInvalidArgument for graphs this slice cannot run (a node with two
-// consumers, a forward edge between different parallelisms, a max parallelism out of range).
+// Slot sharing (Flink's SlotSharingGroup): subtask i of every chain of one slot sharing group
+// shares slot i of that group, so a group needs as many slots as its widest chain and the job the
+// sum over its groups (groups in order of first appearance). BuildChains numbers the job's slots
+// this way (Chain::first_slot); this returns their count.
+int SlotsRequired(const std::vector<Chain>& chains);
+
+// Whether `edge` joins its two operators into one chain (see the top of this file).
+bool IsChainable(const JobGraph& graph, const StreamEdge& edge);
+
+// Splits the graph into chains, numbered in the order of their heads. kInvalidArgument (naming
+// the operator) for graphs that cannot run: node or edge ids that are not their positions, an
+// edge from a later node, a forward edge between different parallelisms, a parallelism outside
+// [1, max parallelism], a max parallelism outside [1, 32768], an operator without input that is
+// not a source, or a network edge without writer or decoder.
 Result<std::vector<Chain>> BuildChains(const JobGraph& graph);
+
+// The chain each node belongs to, by node id (for chains from BuildChains(graph)).
+std::vector<int> ChainOfNodes(const JobGraph& graph, const std::vector<Chain>& chains);
 
 }  // namespace sluice

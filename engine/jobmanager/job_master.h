@@ -3,9 +3,10 @@
 // Connection fibers only parse frames and queue events; every decision is taken in Run's loop, so
 // the logic needs no locks and sees one ordered stream of events.
 //
-// Scheduling: slot sharing as in Flink's default slot-sharing group: slot-sharing group i holds
-// subtask i of every chain, so the job needs max-parallelism-of-any-chain slots; groups are spread
-// across TaskManagers (most free slots first, ties by id), like cluster.evenly-spread-out-slots.
+// Scheduling: slot sharing as in Flink: slot i of a slot sharing group holds subtask i of every
+// chain in that group, so the job needs SlotsRequired(chains) slots (engine/graph/job_graph.h);
+// slots are spread across TaskManagers (most free slots first, ties by id), like
+// cluster.evenly-spread-out-slots.
 // Checkpoints: one at a time, every checkpoint_interval; a checkpoint that does not complete within
 // checkpoint_timeout fails the job attempt (Flink's tolerable-failed-checkpoints = 0).
 // Failover: restart-all from the latest completed checkpoint, fixed delay, bounded attempts; never

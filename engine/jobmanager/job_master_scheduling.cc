@@ -55,8 +55,7 @@ void JobMaster::CheckHeartbeats() {
 }
 
 bool JobMaster::TryDeploy() {
-  int groups = 0;
-  for (const Chain& chain : chains_) groups = std::max(groups, chain.parallelism);
+  const int groups = SlotsRequired(chains_);
   std::map<std::string, int> free;
   int total = 0;
   for (const auto& [id, tm] : taskmanagers_) {
@@ -69,7 +68,8 @@ bool JobMaster::TryDeploy() {
       host_.clock.NowNs() < started_ns_ + config_.initial_resource_wait_ns) {
     return false;
   }
-  // Slot-sharing group g → the TaskManager with the most free slots (ties: smallest id).
+  // Slot g (engine/graph/job_graph.h, SlotsRequired) → the TaskManager with the most free slots
+  // (ties: smallest id).
   std::vector<std::string> group_host(groups);
   for (int g = 0; g < groups; ++g) {
     auto best = free.begin();
@@ -85,14 +85,16 @@ bool JobMaster::TryDeploy() {
   last_state_path_.clear();
   pending_.reset();
   for (const Chain& chain : chains_) {
-    std::vector<Address> consumers;
-    if (chain.output_chain >= 0) {
-      for (int s = 0; s < chains_[chain.output_chain].parallelism; ++s) {
-        consumers.push_back(taskmanagers_[group_host[s]].data_address);
+    std::vector<Address> consumers;  // of each network output edge, concatenated
+    for (int target : chain.output_chains) {
+      const Chain& consumer = chains_[target];
+      for (int s = 0; s < consumer.parallelism; ++s) {
+        consumers.push_back(taskmanagers_[group_host[consumer.first_slot + s]].data_address);
       }
     }
     for (int s = 0; s < chain.parallelism; ++s) {
-      executions_[{chain.id, s}] = Execution{group_host[s], false, false};
+      const std::string& host = group_host[chain.first_slot + s];
+      executions_[{chain.id, s}] = Execution{host, false, false};
       ControlMessage deploy;
       deploy.type = ControlType::kDeploy;
       deploy.attempt = attempt_;
@@ -105,7 +107,7 @@ bool JobMaster::TryDeploy() {
         auto path = latest->state_paths.find({chain.id, s});
         if (path != latest->state_paths.end()) deploy.restore_path = path->second;
       }
-      Send(group_host[s], deploy);
+      Send(host, deploy);
     }
   }
   status_ = JobStatus::kRunning;
@@ -143,7 +145,7 @@ void JobMaster::MaybeTriggerCheckpoint() {
   host_.log.Info("checkpoint.triggered", std::to_string(pending_->id));
   for (const auto& [task, execution] : executions_) {
     const Chain& chain = chains_[task.first];
-    if (chain.input_chain >= 0 || execution.finished) continue;
+    if (!chain.is_source || execution.finished) continue;
     ControlMessage trigger;
     trigger.type = ControlType::kTriggerCheckpoint;
     trigger.attempt = attempt_;

@@ -73,15 +73,17 @@ Result<JobGraph> BuildWordCountGraph(const JobContext& context) {
   const int parallelism = context.DefaultParallelism();
   StreamEnvironment env("wordcount",
                         MaxParallelismFor(context.settings, std::max(splits, parallelism)));
+  env.SetParallelism(parallelism);
   using Count = std::pair<std::string, int64_t>;
   const SourceSpec source{context.input_dir, context.settings.GetInt(SourceRateLimit())};
   env.AddLineSource("Source", source, splits)
       .FlatMap<std::string>(
           "Tokenize",
           [](const std::string& line, Collector<std::string>& out) { TokenizeLine(line, &out); })
+      .SetParallelism(splits)  // chained to its source split
       .KeyBy([](const std::string& word) { return std::string_view(word); })
       .Process<int64_t, Count>(
-          "Count", parallelism,
+          "Count",
           [](const std::string& word, ValueState<int64_t>& count, Collector<Count>& out) {
             count.update(count.value() + 1);
             Count& next = out.Next();
@@ -92,7 +94,7 @@ Result<JobGraph> BuildWordCountGraph(const JobContext& context) {
                                            [](const Count& c, std::string* line) {
                                              AppendCountLine(c.first, c.second, line);
                                            }));
-  return env.graph();
+  return env.Build();
 }
 
 Status RegisterWordCount(JobRegistry& jobs) {

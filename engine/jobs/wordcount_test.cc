@@ -32,10 +32,12 @@ TEST(WordCountJobTest, ChainsWhereThePartitioningAllows) {
   ASSERT_EQ(chains->size(), 2u);
   EXPECT_EQ((*chains)[0].name, "Source -> Tokenize");
   EXPECT_EQ((*chains)[0].parallelism, 2) << "sources follow the input splits";
-  EXPECT_EQ((*chains)[0].output_chain, 1);
+  EXPECT_EQ((*chains)[0].output_chains, std::vector<int>{1});
+  EXPECT_TRUE((*chains)[0].is_source);
   EXPECT_EQ((*chains)[1].name, "Count -> Sink");
   EXPECT_EQ((*chains)[1].parallelism, 4) << "word count's default parallelism.default is 4";
-  EXPECT_EQ((*chains)[1].input_chain, 0);
+  ASSERT_EQ((*chains)[1].input_edges.size(), 1u);
+  EXPECT_EQ(graph->edges[(*chains)[1].input_edges[0]].partitioner, Partitioner::kHash);
   EXPECT_EQ(graph->max_parallelism, 128) << "Flink's derived default for small parallelism";
 }
 

@@ -3,8 +3,9 @@
 //   key group  = murmurHash(hashCode(key)) mod max_parallelism
 //   subtask    = key_group * parallelism / max_parallelism
 //   range(i)   = [ceil(i * maxP / p), ((i + 1) * maxP - 1) / p]   (contiguous, disjoint, covering)
-// hashCode of a string key is Java's String.hashCode over its bytes (s[0]*31^(n-1) + ... as int32),
-// so that a key lands in the same key group here as in Flink for ASCII keys.
+// hashCode of a string key is Java's String.hashCode of the String its UTF-8 bytes decode to
+// (s[0]*31^(n-1) + ... over UTF-16 code units, as int32; engine/partition/java_hash.h), so that a
+// key lands in the same key group here as in Flink. Other key types: engine/partition/key_hash.h.
 // Pure functions; never suspend.
 #pragma once
 
@@ -12,6 +13,7 @@
 #include <string_view>
 
 #include "engine/base/assert.h"
+#include "engine/partition/java_hash.h"
 
 namespace sluice {
 
@@ -40,12 +42,9 @@ inline uint32_t BitMix(uint32_t in) {
 }
 }  // namespace key_group_internal
 
-// Java's String.hashCode over the bytes of `key`.
-inline int32_t JavaStringHash(std::string_view key) {
-  uint32_t h = 0;
-  for (char c : key) h = 31 * h + static_cast<uint8_t>(c);
-  return static_cast<int32_t>(h);
-}
+// Java's String.hashCode of the String the UTF-8 bytes of `key` decode to (for ASCII, the plain
+// loop over the bytes). The same function as JavaStringHashCode; this name stays for its callers.
+inline int32_t JavaStringHash(std::string_view key) { return JavaStringHashCode(key); }
 
 // Flink's MathUtils.murmurHash(int): a non-negative 32-bit mix of `code`.
 inline int32_t FlinkMurmurHash(int32_t code) {

@@ -59,7 +59,9 @@ struct ControlMessage {
   TaskState task_state = TaskState::kRunning;
   std::string text;
   Address address;
-  std::vector<Address> consumers;  // data address of each consumer subtask, by subtask index
+  // kDeploy: the data address of every consumer subtask of each of the chain's network output
+  // edges (Chain::output_edges), edge after edge, subtask by subtask.
+  std::vector<Address> consumers;
   std::string restore_path;
   // kDeploy: a final-commit deployment (the job is failing for good): restore, so that the
   // restored checkpoint's transactions are committed, but read no input.

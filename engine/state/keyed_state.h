@@ -38,6 +38,27 @@ struct TransparentStringHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
+// The bytes a key is stored under (state tables are keyed by bytes, as RocksDB's are): a string
+// key is its own bytes; any other key its Serializer encoding, written into *scratch. Equal keys
+// give equal bytes. Never suspends.
+template <typename K>
+struct KeyBytes {
+  static std::string_view Of(const K& key, std::string* scratch) {
+    scratch->clear();
+    ByteWriter w(scratch);
+    Serializer<K>::Write(w, key);
+    return *scratch;
+  }
+};
+template <>
+struct KeyBytes<std::string> {
+  static std::string_view Of(const std::string& key, std::string*) { return key; }
+};
+template <>
+struct KeyBytes<std::string_view> {
+  static std::string_view Of(std::string_view key, std::string*) { return key; }
+};
+
 template <typename S>
 class HeapValueStateBackend {
  public:
@@ -48,9 +69,15 @@ class HeapValueStateBackend {
   // backend's range (the record was routed to the right subtask). The reference is valid until
   // the next GetOrCreate or Restore (a new key may move the slots).
   S& GetOrCreate(std::string_view key) {
+    return GetOrCreate(key, [this](std::string_view k) { return KeyGroupForKey(k, max_parallelism_); });
+  }
+  // The same for a key of any type: `key` is its bytes (KeyBytes, below) and `key_group_of(key)`
+  // gives its key group (KeyGroupForKeyOf on the typed key); it is called only for a new key.
+  template <typename KeyGroupOf>
+  S& GetOrCreate(std::string_view key, KeyGroupOf&& key_group_of) {
     bool inserted = false;
     const Index index = table_.FindOrInsert(key, &inserted);
-    if (inserted) AddToGroup(index, KeyGroupForKey(key, max_parallelism_));
+    if (inserted) AddToGroup(index, key_group_of(key));
     return table_.value(index);
   }
   // nullptr if absent; valid until the next GetOrCreate or Restore.

@@ -1,5 +1,8 @@
 #include "engine/taskmanager/task.h"
 
+#include <utility>
+
+#include "engine/base/assert.h"
 #include "engine/base/bytes.h"
 #include "engine/base/checksum.h"
 #include "engine/checkpoint/replicated_file.h"
@@ -72,18 +75,24 @@ Status Task::RunTask() {
   RETURN_IF_ERROR(source_ ? RunSource() : RunConsumer());
   final_checkpoint_ = last_snapshot_;
   for (auto& link : links_) RETURN_IF_ERROR(link->EndOfInput());
-  if (output_) RETURN_IF_ERROR(output_->SendEndOfPartition());
+  for (auto& output : outputs_) RETURN_IF_ERROR(output->SendEndOfPartition());
   return AwaitFinalCommit();
 }
 
 Status Task::Build() {
   ASSIGN_OR_RETURN(graph_, build_graph_(deployment_.spec));
-  ASSIGN_OR_RETURN(auto chains, BuildChains(graph_));
-  if (deployment_.chain < 0 || deployment_.chain >= static_cast<int>(chains.size())) {
+  ASSIGN_OR_RETURN(chains_, BuildChains(graph_));
+  if (deployment_.chain < 0 || deployment_.chain >= static_cast<int>(chains_.size())) {
     return InvalidArgumentError("deployment names unknown chain " +
                                 std::to_string(deployment_.chain));
   }
-  chain_ = chains[deployment_.chain];
+  chain_ = chains_[deployment_.chain];
+  chain_of_ = ChainOfNodes(graph_, chains_);
+  if (deployment_.subtask < 0 || deployment_.subtask >= chain_.parallelism) {
+    return InvalidArgumentError("deployment names subtask " + std::to_string(deployment_.subtask) +
+                                " of a chain of parallelism " +
+                                std::to_string(chain_.parallelism));
+  }
   context_.host = &host_;
   context_.task_name = chain_.name + " (" + std::to_string(deployment_.subtask + 1) + "/" +
                        std::to_string(chain_.parallelism) + ")";
@@ -92,25 +101,72 @@ Status Task::Build() {
   context_.max_parallelism = graph_.max_parallelism;
   context_.attempt = deployment_.attempt;
   context_.services = services_;
-  ChainLink* next = nullptr;
-  if (chain_.output_chain >= 0) {
+  // One output gate and record writer per network output edge.
+  std::vector<ChainLink*> writer_of_edge(graph_.edges.size(), nullptr);
+  std::vector<std::unique_ptr<ChainLink>> writers;
+  size_t next_address = 0;
+  for (size_t i = 0; i < chain_.output_edges.size(); ++i) {
+    const StreamEdge& edge = graph_.edges[chain_.output_edges[i]];
+    const size_t consumers = static_cast<size_t>(chains_[chain_.output_chains[i]].parallelism);
+    if (next_address + consumers > deployment_.consumers.size()) {
+      return InvalidArgumentError("deployment lists " +
+                                  std::to_string(deployment_.consumers.size()) +
+                                  " consumer addresses, too few for the chain's output edges");
+    }
+    std::vector<Address> addresses(deployment_.consumers.begin() + next_address,
+                                   deployment_.consumers.begin() + next_address + consumers);
+    next_address += consumers;
     auto gate = std::make_unique<NetworkOutputGate>(
-        host_, ChannelKey{deployment_.attempt, chain_.output_chain, 0, deployment_.subtask},
-        deployment_.consumers);
+        host_, ChannelKey{deployment_.attempt, edge.id, 0, deployment_.subtask},
+        std::move(addresses));
     RETURN_IF_ERROR(gate->Connect(host_.clock.NowNs() + kConnectDeadlineNs));
-    output_ = std::move(gate);
-    context_.output = output_.get();
-    context_.output_parallelism = chains[chain_.output_chain].parallelism;
-    links_.push_back(graph_.nodes[chain_.nodes.back()].make_hash_writer(context_, nullptr));
-    next = links_.back().get();
+    writers.push_back(edge.make_writer(context_, gate.get()));
+    writer_of_edge[edge.id] = writers.back().get();
+    writers_.push_back(writers.back().get());
+    outputs_.push_back(std::move(gate));
   }
-  for (auto it = chain_.nodes.rbegin(); it != chain_.nodes.rend(); ++it) {
-    const OperatorNode& node = graph_.nodes[*it];
-    if (node.is_source) continue;
-    links_.insert(links_.begin(), node.make_link(context_, next));
-    next = links_.front().get();
+  // The operators, consumers before producers, so that each gets its outputs' links.
+  std::vector<ChainLink*> link_of_node(graph_.nodes.size(), nullptr);
+  std::vector<std::unique_ptr<ChainLink>> node_links(chain_.nodes.size());
+  for (size_t i = chain_.nodes.size(); i-- > 0;) {
+    const OperatorNode& node = graph_.nodes[chain_.nodes[i]];
+    std::vector<ChainLink*> outs;
+    for (int e : node.outputs) {
+      const StreamEdge& edge = graph_.edges[e];
+      ChainLink* out = nullptr;
+      if (IsChainable(graph_, edge)) {
+        SLUICE_ASSERT(link_of_node[edge.target] != nullptr, "a chained consumer is built first");
+        out = link_of_node[edge.target]->Input(edge.input_index);
+      } else {
+        out = writer_of_edge[e];
+      }
+      SLUICE_ASSERT(out != nullptr, "every output edge of a chain's operator has a consumer");
+      outs.push_back(out);
+    }
+    ChainLink* next = nullptr;
+    if (outs.size() == 1) {
+      next = outs.front();
+    } else if (node.make_fan_out) {  // several consumers, or none (the output is dropped)
+      fan_outs_.push_back(node.make_fan_out(std::move(outs)));
+      next = fan_outs_.back().get();
+    }
+    if (node.is_source) {
+      source_output_ = dynamic_cast<BatchConsumer<std::string>*>(next);
+      if (source_output_ == nullptr) {
+        return InvalidArgumentError("source '" + node.name + "' feeds an operator that does not "
+                                    "take lines");
+      }
+      continue;
+    }
+    node_links[i] = node.make_link(context_, next);
+    link_of_node[node.id] = node_links[i].get();
   }
+  for (auto& link : node_links) {
+    if (link) links_.push_back(std::move(link));
+  }
+  for (auto& writer : writers) links_.push_back(std::move(writer));
   const OperatorNode& head = graph_.nodes[chain_.nodes.front()];
+  head_ = link_of_node[head.id];
   if (head.is_source) {
     source_ = std::make_unique<LineSourceReader>(
         host_, services_.input_store,
@@ -177,7 +233,9 @@ Status Task::Checkpoint(int64_t checkpoint_id) {
   for (size_t i = 0; i < links_.size(); ++i) {
     RETURN_IF_ERROR(links_[i]->Snapshot(checkpoint_id, &sections[i + 1]));
   }
-  if (output_ && !input_ended_) RETURN_IF_ERROR(output_->SendBarrier(checkpoint_id));
+  if (!input_ended_) {
+    for (auto& output : outputs_) RETURN_IF_ERROR(output->SendBarrier(checkpoint_id));
+  }
   std::string state;
   ByteWriter w(&state);
   w.PutVarint(sections.size());
@@ -206,9 +264,10 @@ Status Task::Checkpoint(int64_t checkpoint_id) {
 }
 
 Status Task::MaybeFlushOutput() {
-  if (!output_ || host_.clock.NowNs() < next_flush_ns_) return Status::Ok();
+  if (writers_.empty() || host_.clock.NowNs() < next_flush_ns_) return Status::Ok();
   next_flush_ns_ = host_.clock.NowNs() + kBufferTimeoutNs;
-  return links_.back()->FlushBuffers();  // the record writer ends the chain
+  for (ChainLink* writer : writers_) RETURN_IF_ERROR(writer->FlushBuffers());
+  return Status::Ok();
 }
 
 Status Task::HandleCommands() {
@@ -234,8 +293,7 @@ Status Task::RunSource() {
   const int64_t per_subtask = rate > 0 ? std::max<int64_t>(1, rate / chain_.parallelism) : 0;
   const int64_t start_ns = host_.clock.NowNs();
   uint64_t emitted = 0;
-  auto* head = dynamic_cast<BatchConsumer<std::string>*>(links_.front().get());
-  if (head == nullptr) return InternalError("source chain head does not take lines");
+  BatchConsumer<std::string>* head = source_output_;
   // Throttled sources emit in slices of ~kThrottleSliceMs worth of lines and keep answering
   // checkpoint triggers while they wait for their next slice.
   const size_t slice_lines =
@@ -263,7 +321,7 @@ Status Task::RunSource() {
     while (host_.clock.NowNs() < due) {
       RETURN_IF_ERROR(HandleCommands());
       RETURN_IF_ERROR(MaybeFlushOutput());
-      wakeup_->Wait(host_.fibers, output_ ? std::min(due, next_flush_ns_) : due);
+      wakeup_->Wait(host_.fibers, writers_.empty() ? due : std::min(due, next_flush_ns_));
     }
   }
   // Final checkpoint: wait for the next trigger, so that a barrier follows the last record.
@@ -277,40 +335,55 @@ Status Task::RunSource() {
 }
 
 Status Task::RunConsumer() {
-  const OperatorNode& upstream = graph_.nodes[graph_.nodes[chain_.nodes.front()].input];
-  auto decoder = upstream.make_decoder(links_.front().get());
-  int producers = 0;
-  for (const OperatorNode& node : graph_.nodes) {
-    if (node.id == upstream.id) producers = node.parallelism;
+  // One input gate per network input edge; their channels are numbered one after another for
+  // the aligner (a barrier must arrive on every channel of every input).
+  struct Input {
+    std::unique_ptr<NetworkInputGate> gate;
+    std::unique_ptr<RecordDecoder> decoder;
+  };
+  std::vector<Input> inputs;
+  std::vector<std::pair<int, int>> channels;  // global channel → (input, channel of its gate)
+  for (int e : chain_.input_edges) {
+    const StreamEdge& edge = graph_.edges[e];
+    const int producers = chains_[chain_of_[edge.source]].parallelism;
+    Input input;
+    input.decoder = edge.make_decoder(head_->Input(edge.input_index));
+    input.gate = std::make_unique<NetworkInputGate>(host_, producers, wakeup_);
+    RETURN_IF_ERROR(input.gate->Connect(
+        *data_server_, ChannelKey{deployment_.attempt, edge.id, deployment_.subtask, 0},
+        host_.clock.NowNs() + kConnectDeadlineNs));
+    for (int c = 0; c < producers; ++c) {
+      channels.emplace_back(static_cast<int>(inputs.size()), c);
+    }
+    inputs.push_back(std::move(input));
   }
-  NetworkInputGate gate(host_, producers, wakeup_);
-  RETURN_IF_ERROR(gate.Connect(
-      *data_server_, ChannelKey{deployment_.attempt, deployment_.chain, deployment_.subtask, 0},
-      host_.clock.NowNs() + kConnectDeadlineNs));
-  BarrierAligner aligner(producers);
+  const int total = static_cast<int>(channels.size());
+  SLUICE_ASSERT(total > 0, "a chain that is not a source has network inputs");
+  BarrierAligner aligner(total);
   const bool skip_alignment = SLUICE_BUG_PLANTED(host_, "skip-barrier-alignment");
   NetworkInputGate::Event event;
   int next_channel = 0;
   while (!aligner.AllEnded()) {
     RETURN_IF_ERROR(HandleCommands());
-    RETURN_IF_ERROR(gate.error());
+    for (const Input& input : inputs) RETURN_IF_ERROR(input.gate->error());
     bool got = false;
     int channel = 0;
-    for (int i = 0; i < producers && !got; ++i) {
-      channel = (next_channel + i) % producers;
+    for (int i = 0; i < total && !got; ++i) {
+      channel = (next_channel + i) % total;
+      const auto [in, local] = channels[channel];
       got = (skip_alignment || !aligner.IsBlocked(channel)) && !aligner.IsEnded(channel) &&
-            gate.Poll(channel, &event);
+            inputs[in].gate->Poll(local, &event);
     }
     if (!got) {
       RETURN_IF_ERROR(MaybeFlushOutput());
-      wakeup_->Wait(host_.fibers, output_ ? next_flush_ns_ : -1);
+      wakeup_->Wait(host_.fibers, writers_.empty() ? -1 : next_flush_ns_);
       continue;
     }
-    next_channel = (channel + 1) % producers;
+    next_channel = (channel + 1) % total;
     BarrierAligner::Action action = BarrierAligner::Action::kNone;
     switch (event.kind) {
       case DataKind::kRecords:
-        RETURN_IF_ERROR(decoder->Decode(event.records, event.count));
+        RETURN_IF_ERROR(inputs[channels[channel].first].decoder->Decode(event.records, event.count));
         break;
       case DataKind::kBarrier:
         action = aligner.OnBarrier(channel, event.checkpoint_id);

@@ -1,6 +1,9 @@
 // Task: one subtask of one chain, run on its own fiber inside a TaskManager.
-//   source chain:   LineSourceReader → links… → record writer       (barriers injected on trigger)
-//   consumer chain: NetworkInputGate → BarrierAligner → links… → writer or sink
+//   source chain:   LineSourceReader → links… → record writers and sinks  (barriers on trigger)
+//   consumer chain: one NetworkInputGate per input edge → BarrierAligner over all their channels
+//                   → links… → record writers and sinks
+// A chain is a tree: an operator with several consumers hands each batch to all of them (fan-out),
+// chained ones directly, the others through one record writer and output gate per network edge.
 // At a checkpoint the task snapshots its reader and links (a sink pre-commits), forwards the
 // barrier, writes the snapshot to checkpoint storage sealed with a checksum (the store fsyncs it
 // before answering) and only then acknowledges to the JobManager.
@@ -34,6 +37,8 @@ struct TaskDeployment {
   JobSpec spec;
   int chain = 0;
   int subtask = 0;
+  // The data address of every consumer subtask of each network output edge, edge after edge
+  // (ControlMessage::consumers).
   std::vector<Address> consumers;
   std::string restore_path;  // checkpoint storage path of this subtask's state, or empty
   // The job is failing for good: restore (sinks commit the restored checkpoint's transactions),
@@ -88,10 +93,18 @@ class Task {
   std::deque<Command> commands_;
 
   JobGraph graph_;
+  std::vector<Chain> chains_;
+  std::vector<int> chain_of_;  // node id → chain id
   Chain chain_;
   TaskContext context_;
-  std::unique_ptr<OutputGate> output_;
-  std::vector<std::unique_ptr<ChainLink>> links_;  // head first
+  std::vector<std::unique_ptr<OutputGate>> outputs_;  // one per network output edge
+  // The operators' links in chain order (producers first), then the record writers of the output
+  // edges: one checkpoint section each, in this order.
+  std::vector<std::unique_ptr<ChainLink>> links_;
+  std::vector<ChainLink*> writers_;                   // the record writers among links_
+  std::vector<std::unique_ptr<ChainLink>> fan_outs_;  // stateless
+  ChainLink* head_ = nullptr;                         // the head operator's link (not a source)
+  BatchConsumer<std::string>* source_output_ = nullptr;
   std::unique_ptr<LineSourceReader> source_;
   uint64_t source_lines_ = 0;  // lines emitted from the start of the partition
   std::vector<std::string> restored_sections_;

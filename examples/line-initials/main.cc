@@ -25,6 +25,7 @@ sluice::Result<sluice::JobGraph> BuildLineInitials(const sluice::JobContext& con
   sluice::StreamEnvironment env(
       "line-initials",
       sluice::MaxParallelismFor(context.settings, std::max(parallelism, context.input_splits)));
+  env.SetParallelism(parallelism);
   env.AddLineSource("Source",
                     sluice::SourceSpec{context.input_dir,
                                        context.settings.GetInt(sluice::SourceRateLimit())},
@@ -39,8 +40,9 @@ sluice::Result<sluice::JobGraph> BuildLineInitials(const sluice::JobContext& con
                                 }
                               }
                             })
+      .SetParallelism(context.input_splits)  // chained to its source split
       .KeyBy([](const std::string& initial) { return std::string_view(initial); })
-      .Process<int64_t, Count>("Count", parallelism,
+      .Process<int64_t, Count>("Count",
                                [](const std::string& initial, sluice::ValueState<int64_t>& count,
                                   sluice::Collector<Count>& out) {
                                  count.update(count.value() + 1);
@@ -51,7 +53,7 @@ sluice::Result<sluice::JobGraph> BuildLineInitials(const sluice::JobContext& con
                            [](const Count& c, std::string* line) {
                              *line += c.first + "\t" + std::to_string(c.second);
                            }));
-  return env.graph();
+  return env.Build();
 }
 
 }  // namespace

@@ -1,0 +1,226 @@
+// The chain links of the DataStream API's operators (engine/api/data_stream.h builds them).
+// Each consumes a batch, calls the user's function once per record into a reused Collector, and
+// hands the collected batch to the next link with one virtual call per batch (Flink's operator
+// chaining, with batches instead of single records). A link is used by one task fiber; Consume
+// may suspend (its downstream may send over the network).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/base/assert.h"
+#include "engine/base/bytes.h"
+#include "engine/base/serializer.h"
+#include "engine/base/status.h"
+#include "engine/exchange/gates.h"
+#include "engine/graph/chain.h"
+#include "engine/graph/job_graph.h"
+#include "engine/partition/key_group.h"
+#include "engine/partition/key_hash.h"
+#include "engine/state/keyed_state.h"
+
+namespace sluice::internal {
+
+template <typename T>
+BatchConsumer<T>* As(ChainLink* link) {
+  auto* typed = dynamic_cast<BatchConsumer<T>*>(link);
+  SLUICE_ASSERT(typed != nullptr, "chain links disagree on the record type");
+  return typed;
+}
+
+// Hands each batch to several consumers in turn (an operator with several outputs).
+template <typename T>
+class FanOutLink final : public BatchConsumer<T> {
+ public:
+  explicit FanOutLink(std::vector<BatchConsumer<T>*> outputs) : outputs_(std::move(outputs)) {}
+  Status Consume(std::span<const T> batch) override {
+    for (BatchConsumer<T>* out : outputs_) RETURN_IF_ERROR(out->Consume(batch));
+    return Status::Ok();
+  }
+
+ private:
+  std::vector<BatchConsumer<T>*> outputs_;
+};
+
+template <typename T>
+FanOutFactory MakeFanOut() {
+  return [](std::vector<ChainLink*> outputs) -> std::unique_ptr<ChainLink> {
+    std::vector<BatchConsumer<T>*> typed;
+    for (ChainLink* link : outputs) typed.push_back(As<T>(link));
+    return std::make_unique<FanOutLink<T>>(std::move(typed));
+  };
+}
+
+template <typename In, typename Out>
+class FlatMapLink final : public BatchConsumer<In> {
+ public:
+  using Function = std::function<void(const In&, Collector<Out>&)>;
+  FlatMapLink(Function fn, BatchConsumer<Out>* next) : fn_(std::move(fn)), next_(next) {}
+  Status Consume(std::span<const In> batch) override {
+    out_.Clear();
+    for (const In& record : batch) fn_(record, out_);
+    return out_.size() == 0 ? Status::Ok() : next_->Consume(out_.view());
+  }
+
+ private:
+  Function fn_;
+  BatchConsumer<Out>* next_;
+  Collector<Out> out_;
+};
+
+template <typename In, typename Out>
+class MapLink final : public BatchConsumer<In> {
+ public:
+  using Function = std::function<Out(const In&)>;
+  MapLink(Function fn, BatchConsumer<Out>* next) : fn_(std::move(fn)), next_(next) {}
+  Status Consume(std::span<const In> batch) override {
+    out_.Clear();
+    for (const In& record : batch) out_.Next() = fn_(record);
+    return out_.size() == 0 ? Status::Ok() : next_->Consume(out_.view());
+  }
+
+ private:
+  Function fn_;
+  BatchConsumer<Out>* next_;
+  Collector<Out> out_;
+};
+
+template <typename T>
+class FilterLink final : public BatchConsumer<T> {
+ public:
+  using Function = std::function<bool(const T&)>;
+  FilterLink(Function fn, BatchConsumer<T>* next) : fn_(std::move(fn)), next_(next) {}
+  Status Consume(std::span<const T> batch) override {
+    out_.Clear();
+    for (const T& record : batch) {
+      if (fn_(record)) out_.Emit(record);
+    }
+    return out_.size() == 0 ? Status::Ok() : next_->Consume(out_.view());
+  }
+
+ private:
+  Function fn_;
+  BatchConsumer<T>* next_;
+  Collector<T> out_;
+};
+
+// Two inputs, one output (Flink's CoFlatMapFunction): flat_map1 for records of the first input,
+// flat_map2 for the second. Records of the two inputs interleave in arrival order.
+template <typename In1, typename In2, typename Out>
+class CoFlatMapLink final : public ChainLink {
+ public:
+  using Function1 = std::function<void(const In1&, Collector<Out>&)>;
+  using Function2 = std::function<void(const In2&, Collector<Out>&)>;
+  CoFlatMapLink(Function1 fn1, Function2 fn2, BatchConsumer<Out>* next)
+      : input1_(this, std::move(fn1)), input2_(this, std::move(fn2)), next_(next) {}
+  ChainLink* Input(int index) override {
+    return index == 0 ? static_cast<ChainLink*>(&input1_)
+                      : index == 1 ? static_cast<ChainLink*>(&input2_) : nullptr;
+  }
+
+ private:
+  template <typename In>
+  class Port final : public BatchConsumer<In> {
+   public:
+    using Function = std::function<void(const In&, Collector<Out>&)>;
+    Port(CoFlatMapLink* owner, Function fn) : owner_(owner), fn_(std::move(fn)) {}
+    Status Consume(std::span<const In> batch) override {
+      Collector<Out>& out = owner_->out_;
+      out.Clear();
+      for (const In& record : batch) fn_(record, out);
+      return out.size() == 0 ? Status::Ok() : owner_->next_->Consume(out.view());
+    }
+
+   private:
+    CoFlatMapLink* owner_;
+    Function fn_;
+  };
+  Port<In1> input1_;
+  Port<In2> input2_;
+  BatchConsumer<Out>* next_;
+  Collector<Out> out_;
+};
+
+// A keyed function with one ValueState<S> per key (S{} before the first update), over keys of
+// any type K: state is stored under the key's bytes (KeyBytes) in the subtask's key groups.
+template <typename In, typename K, typename S, typename Out>
+class KeyedProcessLink final : public BatchConsumer<In> {
+ public:
+  using KeyFunction = std::function<K(const In&)>;
+  using Function = std::function<void(const In&, ValueState<S>&, Collector<Out>&)>;
+  KeyedProcessLink(const TaskContext& ctx, KeyFunction key_fn, Function fn,
+                   BatchConsumer<Out>* next)
+      : key_fn_(std::move(key_fn)),
+        fn_(std::move(fn)),
+        next_(next),
+        max_parallelism_(ctx.max_parallelism),
+        backend_(ctx.max_parallelism,
+                 KeyGroupRangeForOperator(ctx.max_parallelism, ctx.parallelism, ctx.subtask)),
+        what_(ctx.task_name) {}
+  Status Open(std::string_view restored) override {
+    return restored.empty() ? Status::Ok() : backend_.Restore(restored, what_);
+  }
+  Status Consume(std::span<const In> batch) override {
+    out_.Clear();
+    for (const In& record : batch) {
+      // The sender computed the key's group to route it here; the backend recomputes it only for
+      // a key it has not seen (see keyed_state.h), not per record.
+      const K key = key_fn_(record);
+      ValueState<S> state(&backend_.GetOrCreate(KeyBytes<K>::Of(key, &key_bytes_),
+                                                [&](std::string_view) {
+                                                  return KeyGroupForKeyOf(key, max_parallelism_);
+                                                }));
+      fn_(record, state, out_);
+    }
+    return out_.size() == 0 ? Status::Ok() : next_->Consume(out_.view());
+  }
+  Status Snapshot(int64_t, std::string* out) override {
+    backend_.Snapshot(out);
+    return Status::Ok();
+  }
+
+ private:
+  KeyFunction key_fn_;
+  Function fn_;
+  BatchConsumer<Out>* next_;
+  int max_parallelism_;
+  HeapValueStateBackend<S> backend_;
+  std::string what_;
+  std::string key_bytes_;
+  Collector<Out> out_;
+};
+
+template <typename T>
+class TypedDecoder final : public RecordDecoder {
+ public:
+  explicit TypedDecoder(BatchConsumer<T>* port) : port_(port) {}
+  Status Decode(std::string_view records, uint32_t count) override {
+    batch_.Clear();
+    ByteReader r(records);
+    for (uint32_t i = 0; i < count; ++i) {
+      if (!Serializer<T>::Read(r, &batch_.Next())) return DataLossError("malformed record batch");
+    }
+    if (!r.empty()) return DataLossError("trailing bytes in record batch");
+    return port_->Consume(batch_.view());
+  }
+
+ private:
+  BatchConsumer<T>* port_;
+  Collector<T> batch_;
+};
+
+template <typename T>
+DecoderFactory MakeDecoder() {
+  return [](ChainLink* port) -> std::unique_ptr<RecordDecoder> {
+    SLUICE_ASSERT(port != nullptr, "a network edge feeds an input the operator has");
+    return std::make_unique<TypedDecoder<T>>(As<T>(port));
+  };
+}
+
+}  // namespace sluice::internal
