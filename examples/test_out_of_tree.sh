@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The example_out_of_tree test: installs the build tree's package into a temporary prefix,
 # configures and builds the example (its own CMakeLists.txt, find_package(Sluice)) against it and
-# runs the program: its job list, a crash sweep of the simulator from the out-of-tree binary, and
-# its own job's settings checks.
+# runs the program: its job list, its own job's settings checks, and crash and chaos sweeps of
+# its own job in the simulator and a cluster local run with a TaskManager killed, all judged by
+# the reference evaluator.
 #   examples/test_out_of_tree.sh BUILD_DIR EXAMPLE_DIR
 set -euo pipefail
 build="$1" example="$2"
@@ -27,8 +28,22 @@ code=$?
 set -e
 [[ "$code" == 2 ]] && grep -q "no.such.key" "$work/err" || fail "bad -D: exit $code"
 
-# The simulator runs from the out-of-tree binary: a crash sweep of the built-in job.
+# The simulator runs the program's own job from the out-of-tree binary: a crash sweep and a
+# chaos sweep judged by the reference evaluator, and the built-in job for comparison.
 input="$build/sim-input.txt"
-"$program" sim sweep tm-crash --seeds 1..20 --jobs 2 --input "$input" >"$work/sweep"
-grep -q "20 passed" "$work/sweep" || fail "crash sweep: $(cat "$work/sweep")"
+"$program" sim sweep tm-crash --job line-initials --seeds 1..20 --jobs 2 --input "$input" \
+  >"$work/sweep"
+grep -q "20 passed" "$work/sweep" || fail "crash sweep of line-initials: $(cat "$work/sweep")"
+"$program" sim sweep chaos --job line-initials --seeds 1..10 --jobs 2 --input "$input" \
+  >"$work/sweep"
+grep -q "10 passed" "$work/sweep" || fail "chaos sweep of line-initials: $(cat "$work/sweep")"
+"$program" sim sweep tm-crash --seeds 1..10 --jobs 2 --input "$input" >"$work/sweep"
+grep -q "10 passed" "$work/sweep" || fail "crash sweep of wordcount: $(cat "$work/sweep")"
+
+# And on real processes: cluster local with a TaskManager killed mid-run, its committed output
+# judged against the reference evaluator.
+"$program" cluster local line-initials --taskmanagers 2 --input "$input" --output "$work/out" \
+  --source-rate 20000 --kill-taskmanager-after 1 >"$work/cluster" 2>&1 \
+  || fail "cluster local: $(cat "$work/cluster")"
+grep -q "exactly once: OK" "$work/cluster" || fail "cluster local: $(cat "$work/cluster")"
 echo "example_out_of_tree: passed (installed to $work/prefix, built $program)"

@@ -17,6 +17,8 @@
 #include "engine/config/core_options.h"
 #include "engine/connectors/file_sink.h"
 #include "engine/jobs/builtin_jobs.h"
+#include "scenarios/reference_evaluator.h"
+#include "scenarios/scenario.h"
 #include "scenarios/wordcount_cluster.h"
 
 namespace sluice::scenarios {
@@ -109,6 +111,30 @@ Result<JobGraph> BuildDagJob(const JobContext& context) {
   return env.Build();
 }
 
+// Slot sharing groups: "Upper" and "Count" share slots of group "b", apart from the default
+// group's "Lines" and "Sink"; a group boundary also breaks the chain.
+Result<JobGraph> BuildGroupsJob(const JobContext& context) {
+  StreamEnvironment env("groups", 128);
+  env.SetParallelism(2);
+  env.AddLineSource("Lines", SourceSpec{context.input_dir, 0}, context.input_splits)
+      .Map("Upper", [](const std::string& line) { return line.substr(0, 1); })
+      .SlotSharingGroup("b")
+      .KeyBy([](const std::string& initial) { return initial; })
+      .Process<int64_t, Count>("Count",
+                               [](const std::string& initial, ValueState<int64_t>& n,
+                                  Collector<Count>& out) {
+                                 n.update(n.value() + 1);
+                                 out.Emit(Count(initial, n.value()));
+                               })
+      .SetParallelism(3)
+      .SlotSharingGroup("b")
+      .AddSink("Sink", MakeFileSink<Count>(FileSinkSpec{context.output_dir},
+                                           [](const Count& c, std::string* line) {
+                                             *line += c.first + "\t" + std::to_string(c.second);
+                                           }));
+  return env.Build();
+}
+
 // The committed lines the job must produce from `input`, sorted.
 std::vector<std::string> ExpectedLines(const std::string& input) {
   std::map<std::string, int64_t> totals;
@@ -158,6 +184,9 @@ class DagJobTest : public ::testing::Test {
   DagJobTest() {
     EXPECT_TRUE(jobs_.Register({.name = "dag", .description = "DAG test job", .build = BuildDagJob})
                     .ok());
+    EXPECT_TRUE(
+        jobs_.Register({.name = "groups", .description = "slot sharing groups", .build = BuildGroupsJob})
+            .ok());
   }
   WordCountClusterOptions Options(uint64_t seed) const {
     WordCountClusterOptions options;
@@ -226,6 +255,69 @@ TEST_F(DagJobTest, CommitsEveryBranchExactlyOnceAcrossATaskManagerCrash) {
     ASSERT_TRUE(cluster.finished()) << cluster.failure();
     EXPECT_GE(cluster.restarts(), 1) << "the crash must hit the running job";
     EXPECT_EQ(CommittedLines(cluster), expected);
+  }
+}
+
+TEST_F(DagJobTest, SlotSharingGroupsTakeSlotsOfTheirOwn) {
+  JobSpec spec;
+  spec.job = "groups";
+  auto graph = jobs_.Build(spec);
+  ASSERT_TRUE(graph.ok()) << graph.status().ToString();
+  auto chains = BuildChains(*graph);
+  ASSERT_TRUE(chains.ok()) << chains.status().ToString();
+  ASSERT_EQ(chains->size(), 4u) << "a group boundary breaks the chain";
+  EXPECT_EQ((*chains)[0].first_slot, 0);  // Lines: default group, slots 0-1
+  EXPECT_EQ((*chains)[1].first_slot, 2);  // Upper: group b, slots 2-4
+  EXPECT_EQ((*chains)[2].first_slot, 2);  // Count shares group b's slots
+  EXPECT_EQ((*chains)[3].first_slot, 0);  // Sink: default group
+  EXPECT_EQ(SlotsRequired(*chains), 5);
+
+  // Two TaskManagers of two slots cannot hold it: the cluster adds one, and the job runs.
+  const std::string input = Input();
+  WordCountClusterOptions options = Options(7);
+  options.job = "groups";
+  options.taskmanagers = 2;
+  WordCountCluster cluster(options, input);
+  EXPECT_EQ(cluster.taskmanagers().size(), 3u);
+  cluster.Run(120 * 1000);
+  ASSERT_TRUE(cluster.finished()) << cluster.failure();
+  auto reference = EvaluateReference(*cluster.job_graph(), cluster.partitions());
+  ASSERT_TRUE(reference.ok());
+  EXPECT_TRUE(CompareWithReference(*reference, cluster.CommittedOutput()).exact);
+}
+
+TEST_F(DagJobTest, ReferenceEvaluatorAgreesWithTheHandComputedOutput) {
+  const std::string input = Input();
+  JobSpec spec;
+  spec.job = "dag";
+  auto graph = jobs_.Build(spec);
+  ASSERT_TRUE(graph.ok()) << graph.status().ToString();
+  auto reference = EvaluateReference(*graph, WordCountCluster::SplitIntoPartitions(input, 2));
+  ASSERT_TRUE(reference.ok()) << reference.status().ToString();
+  std::vector<std::string> lines;
+  for (const auto& [line, count] : *reference) {
+    for (int64_t i = 0; i < count; ++i) lines.push_back(line);
+  }
+  EXPECT_EQ(lines, ExpectedLines(input));
+}
+
+// The generic scenarios judge the DAG job against the reference evaluator.
+TEST_F(DagJobTest, PassesScenariosJudgedByTheReferenceEvaluator) {
+  const std::string input = Input();
+  for (const ScenarioInfo& info : ScenarioCatalog()) {
+    if (info.name != "tm-crash" && info.name != "chaos" && info.name != "jm-failover") continue;
+    for (uint64_t seed = 1; seed <= 4; ++seed) {
+      ScenarioOptions options;
+      options.seed = seed;
+      options.input_text = input;
+      options.jobs = &jobs_;
+      options.job = "dag";
+      const ScenarioResult result = info.run(options);
+      EXPECT_TRUE(result.pass) << info.name << " seed " << seed << ": " << result.failure
+                               << " (rerun: ctest -R "
+                                  "DagJobTest.PassesScenariosJudgedByTheReferenceEvaluator)";
+      EXPECT_GT(result.records_out, 0) << info.name << " seed " << seed;
+    }
   }
 }
 

@@ -212,6 +212,9 @@ void FaultApplier::ScheduleHeal(int64_t heal_ms) {
   cluster_.world().Schedule(heal_ms * kNanosPerMilli, [this] {
     HealAll();
     sim::World& world = cluster_.world();
+    // Fault points stop with the chaos: with them on, a job of many tasks fails some task at
+    // almost every checkpoint (each fires per task) and could never finish.
+    world.faults().SetProbabilities(0, 0);
     for (sim::World::HostId id = 1; id <= world.host_count(); ++id) {
       if (!world.IsUp(id)) world.Restart(id);
     }

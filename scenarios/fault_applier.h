@@ -26,7 +26,8 @@ class FaultApplier {
   std::string BudgetExceeded(const std::vector<FaultRecord>& faults) const;
   // Schedules each fault on the world at its at_ms.
   void Schedule(const std::vector<FaultRecord>& faults);
-  // Schedules the heal at heal_ms: clears network and disk faults, restarts crashed hosts.
+  // Schedules the heal at heal_ms: clears network and disk faults, restarts crashed hosts and
+  // switches the BUGGIFY fault points off.
   void ScheduleHeal(int64_t heal_ms);
   // When the chaos phase ends: after the last fault's at_ms + duration_ms (pauses: at_ms).
   static int64_t ChaosEndMs(const std::vector<FaultRecord>& faults);

@@ -100,6 +100,16 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   job_spec_.settings.Set(SourceRateLimit().key, std::to_string(options.source_records_per_second));
   job_spec_.input_splits = options.source_parallelism;
   job_graph_ = jobs_->Build(job_spec_);
+  // Slot sharing groups may need more slots than the options' widest operator: add TaskManagers
+  // of the same size until the job fits (ApplyJobSettings did this for the widest operator).
+  int taskmanagers = options.taskmanagers;
+  if (job_graph_.ok()) {
+    if (auto chains = BuildChains(*job_graph_); chains.ok()) {
+      const int needed = SlotsRequired(*chains);
+      const int per_taskmanager = std::max(1, options.slots_per_taskmanager);
+      taskmanagers = std::max(taskmanagers, (needed + per_taskmanager - 1) / per_taskmanager);
+    }
+  }
   if (auto effective = jobs_->EffectiveSettings(job_spec_); effective.ok()) {
     for (const auto& [key, value] : effective->entries()) job_settings_[key] = value;
   }
@@ -115,7 +125,7 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   jm.job = job_spec_;
   jm.build_graph = jobs_->Factory();
   jm.services = services;
-  jm.min_taskmanagers = options.taskmanagers;
+  jm.min_taskmanagers = taskmanagers;
   jm.restart.max_restarts = options.max_restarts;
   jm.restart.delay_ns = options.restart_delay_ms * kNanosPerMilli;
   jm.heartbeat_timeout_ns = options.heartbeat_timeout_ms * kNanosPerMilli;
@@ -137,8 +147,8 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
       host.log.Info("jobmanager.exited", s.ToString());
     }));
   }
-  tm_configs_.resize(options.taskmanagers);
-  for (int i = 0; i < options.taskmanagers; ++i) {
+  tm_configs_.resize(taskmanagers);
+  for (int i = 0; i < taskmanagers; ++i) {
     TaskManagerConfig& config = tm_configs_[i];
     config.id = "taskmanager-" + std::to_string(i + 1);
     config.job_managers = jm_addresses;

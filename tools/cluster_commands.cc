@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -17,6 +18,8 @@
 #include <vector>
 
 #include "engine/config/core_options.h"
+#include "engine/graph/job_graph.h"
+#include "scenarios/reference_evaluator.h"
 #include "tools/cli_common.h"
 #include "tools/job_options.h"
 #include "tools/corpus.h"
@@ -256,13 +259,49 @@ void PrintJobManagerCounts(const std::vector<std::string>& log_paths, int jobman
   }
 }
 
-// Copies the committed output into `output_dir` and checks it; returns whether it is exactly once.
+// Compares the committed files with the reference evaluator's output for `graph` over the two
+// input splits; returns whether they are the same multiset of lines.
+bool VerifyAgainstReference(const JobGraph& graph, const std::string& input,
+                            const std::map<std::string, std::string>& committed) {
+  const size_t split = HalfwayLineBoundary(input);
+  auto reference = scenarios::EvaluateReference(graph, {input.substr(0, split), input.substr(split)});
+  if (!reference.ok()) {
+    PrintError(reference.status().message());
+    return false;
+  }
+  const scenarios::ReferenceReport report = scenarios::CompareWithReference(*reference, committed);
+  if (report.exact) {
+    fmt::print("exactly once: OK ({} records, as the reference evaluator)\n", report.records);
+  } else {
+    fmt::print("exactly once: FAILED: {}\n", report.first_violation);
+  }
+  return report.exact;
+}
+
+// Copies the committed output into `output_dir` and checks it: word count with its own oracle,
+// any other job (`graph` not null) against the reference evaluator. Returns whether it is exactly
+// once.
 bool CollectAndVerify(const std::string& committed_dir, const std::string& output_dir,
-                      const std::string& input) {
+                      const std::string& input, const JobGraph* graph) {
   auto names = ListRegularFiles(committed_dir);
   if (!names.ok()) {
     PrintError(names.status().message());
     return false;
+  }
+  if (graph != nullptr) {
+    std::map<std::string, std::string> committed;
+    for (const std::string& name : names.value()) {
+      auto text = ReadWholeFile(committed_dir + "/" + name);
+      Status copied =
+          text.ok() ? WriteWholeFile(output_dir + "/" + name, text.value()) : text.status();
+      if (!copied.ok()) {
+        PrintError(copied.message());
+        return false;
+      }
+      committed[name] = std::move(text).value();
+    }
+    fmt::print("output: {} files in {}\n", names->size(), output_dir);
+    return VerifyAgainstReference(*graph, input, committed);
   }
   ExactlyOnceChecker checker(input);
   for (const std::string& name : names.value()) {
@@ -285,42 +324,51 @@ bool CollectAndVerify(const std::string& committed_dir, const std::string& outpu
   return checker.ok();
 }
 
-// The settings the job runs with; errors name the key, the job or the missing slots.
-Result<Configuration> ValidateOptions(const JobRegistry& jobs,
-                                      const ClusterCommands::Options& options) {
+// The job as it will run: its effective settings and graph.
+struct ValidatedJob {
+  Configuration settings;
+  JobGraph graph;
+};
+
+// Errors name the key, the job, an operator the output cannot be judged for, or the missing
+// slots.
+Result<ValidatedJob> ValidateOptions(const JobRegistry& jobs,
+                                     const ClusterCommands::Options& options) {
   ASSIGN_OR_RETURN(JobSpec spec, ParseJobFlags(jobs, JobFlags{options.job, options.settings}));
-  if (spec.job != "wordcount") {
-    // cluster local checks the committed output with word count's oracle; the reference
-    // evaluator for any job is not built yet.
-    return InvalidArgumentError(fmt::format(
-        "job '{}': `cluster local` can check only wordcount's output so far", options.job));
-  }
+  spec.input_splits = kSourceParallelism;
   ASSIGN_OR_RETURN(Configuration settings, jobs.EffectiveSettings(spec));
+  ASSIGN_OR_RETURN(JobGraph graph, jobs.Build(spec));
+  ASSIGN_OR_RETURN(std::vector<Chain> chains, BuildChains(graph));
+  if (spec.job != "wordcount") {
+    // Its committed output is judged against the reference evaluator.
+    RETURN_IF_ERROR(scenarios::CheckReferenceSemantics(graph).WithContext("job '" + spec.job + "'"));
+  }
   if (options.kill_jobmanager_after_s >= 0 && options.jobmanagers < 2) {
     return InvalidArgumentError(fmt::format(
         "--kill-jobmanager-after needs a standby JobManager to take over: use --jobmanagers 2 or "
         "more (got {})",
         options.jobmanagers));
   }
-  // The JobManager shares slots between chains, so the job needs as many slots as its widest chain
-  // and waits (until --timeout) for them; better to say so up front.
+  // The JobManager shares slots between chains (per slot sharing group), so the job needs
+  // SlotsRequired slots and waits (until --timeout) for them; better to say so up front.
   const int per_taskmanager = static_cast<int>(settings.GetInt(TaskManagerNumberOfTaskSlots()));
   const int slots = options.taskmanagers * per_taskmanager;
-  const int needed = std::max<int>(kSourceParallelism, settings.GetInt(ParallelismDefault()));
+  const int needed = SlotsRequired(chains);
   if (slots < needed) {
     return InvalidArgumentError(fmt::format(
-        "--taskmanagers {} offers {} slots; {} needs {} (its widest operator, {} slots per "
-        "TaskManager): use --taskmanagers {} or more",
+        "--taskmanagers {} offers {} slots; {} needs {} (slot sharing: its widest chain per slot "
+        "sharing group; {} slots per TaskManager): use --taskmanagers {} or more",
         options.taskmanagers, slots, spec.job, needed, per_taskmanager,
         (needed + per_taskmanager - 1) / per_taskmanager));
   }
   RETURN_IF_ERROR(CreateDirectories(options.output_dir).WithContext("--output"));
-  return settings;
+  return ValidatedJob{std::move(settings), std::move(graph)};
 }
 
 // Runs the cluster in `work_dir` and returns the exit code.
-int RunInWorkDir(const ClusterCommands::Options& options, const Configuration& settings,
+int RunInWorkDir(const ClusterCommands::Options& options, const ValidatedJob& job,
                  const std::string& input, const std::string& work_dir) {
+  const Configuration& settings = job.settings;
   LocalCluster cluster(LocalClusterConfig{
       .work_dir = work_dir,
       .jobmanagers = options.jobmanagers,
@@ -358,7 +406,8 @@ int RunInWorkDir(const ClusterCommands::Options& options, const Configuration& s
   }
   PrintJobManagerCounts(cluster.JobManagerLogs(), options.jobmanagers);
   const bool exactly_once =
-      CollectAndVerify(cluster.StoreRoot() + "/output/committed", options.output_dir, input);
+      CollectAndVerify(cluster.StoreRoot() + "/output/committed", options.output_dir, input,
+                       options.job == "wordcount" ? nullptr : &job.graph);
   return finished && exactly_once ? kExitOk : kExitFailed;
 }
 
@@ -436,14 +485,14 @@ int RunLocalCluster(const JobRegistry& jobs, const ClusterCommands::Options& giv
   if (options.source_rate > 0) {
     options.settings.push_back(fmt::format("{}={}", SourceRateLimit().key, options.source_rate));
   }
-  auto settings = ValidateOptions(jobs, options);
-  if (!settings.ok()) return UsageError(settings.status().message());
+  auto job = ValidateOptions(jobs, options);
+  if (!job.ok()) return UsageError(job.status().message());
   auto input = LoadInput(options.input_path);
   if (!input.ok()) return UsageError(input.status().message());
   auto work_dir = MakeWorkDir();
   if (!work_dir.ok()) return FailedRun(work_dir.status().message());
 
-  const int exit_code = RunInWorkDir(options, *settings, input.value(), work_dir.value());
+  const int exit_code = RunInWorkDir(options, *job, input.value(), work_dir.value());
   if (exit_code == kExitOk && !options.keep_work_dir) {
     std::error_code error;
     std::filesystem::remove_all(work_dir.value(), error);

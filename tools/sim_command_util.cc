@@ -6,6 +6,7 @@
 #include <memory>
 #include <utility>
 
+#include "scenarios/reference_evaluator.h"
 #include "tools/cli_common.h"
 #include "tools/corpus.h"
 #include "tools/fault_schedule.h"
@@ -63,12 +64,14 @@ std::optional<PreparedRun> PrepareRun(const SimFlags& flags,
     return std::nullopt;
   }
   if (job->job != "wordcount") {
-    // Scenarios judge a run by word count's exactly-once oracle; the reference evaluator that
-    // judges any job is the next step of issue 8 (docs/architecture.md, "Jobs").
-    PrintError(fmt::format("--job {}: the scenarios can check only wordcount's output so far (the "
-                           "reference evaluator for any job is not built yet)",
-                           job->job));
-    return std::nullopt;
+    // Any other job is judged against the reference evaluator: every operator must say what it
+    // computes (scenarios/reference_evaluator.h).
+    auto graph = flags.job_registry->Build(*job);
+    Status judgeable = graph.ok() ? scenarios::CheckReferenceSemantics(*graph) : graph.status();
+    if (!judgeable.ok()) {
+      PrintError(fmt::format("--job {}: {}", job->job, judgeable.message()));
+      return std::nullopt;
+    }
   }
   auto input = LoadInput(flags.input_path);
   if (!input.ok()) {
@@ -84,9 +87,11 @@ std::optional<PreparedRun> PrepareRun(const SimFlags& flags,
     run.options.faults = std::move(faults).value();
   }
   run.options.input_text = std::move(input).value();
-  run.expected_counts =
-      std::make_unique<const scenarios::WordCountReference>(run.options.input_text);
-  run.options.expected_counts = run.expected_counts.get();
+  if (job->job == "wordcount") {  // other jobs are judged by the reference evaluator, per seed
+    run.expected_counts =
+        std::make_unique<const scenarios::WordCountReference>(run.options.input_text);
+    run.options.expected_counts = run.expected_counts.get();
+  }
   run.options.log_events = flags.log_events;
   run.options.plant_bug = flags.plant_bug;
   run.options.jobs = flags.job_registry;

@@ -38,6 +38,7 @@
 
 #include "engine/api/operators.h"
 #include "engine/api/partitioners.h"
+#include "engine/api/reference_operators.h"
 #include "engine/base/assert.h"
 #include "engine/base/serializer.h"
 #include "engine/graph/chain.h"
@@ -86,18 +87,21 @@ class StreamEnvironment {
   template <typename Self>
   friend class OperatorSettings;
 
-  int AddNode(std::string name, LinkFactory make_link, FanOutFactory make_fan_out) {
+  int AddNode(std::string name, LinkFactory make_link, FanOutFactory make_fan_out,
+              ReferenceFactory make_reference) {
     OperatorNode node;
     node.id = static_cast<int>(graph_.nodes.size());
     node.name = std::move(name);
     node.parallelism = parallelism_;
     node.make_link = std::move(make_link);
     node.make_fan_out = std::move(make_fan_out);
+    node.make_reference = std::move(make_reference);
     graph_.nodes.push_back(std::move(node));
     return graph_.nodes.back().id;
   }
   void AddEdge(int source, int target, int input_index, Partitioner partitioner, bool defaulted,
-               WriterForPartitioner writer_for, DecoderFactory make_decoder) {
+               WriterForPartitioner writer_for, DecoderFactory make_decoder,
+               ReferenceRoute reference_route) {
     StreamEdge edge;
     edge.id = static_cast<int>(graph_.edges.size());
     edge.source = source;
@@ -105,6 +109,7 @@ class StreamEnvironment {
     edge.input_index = input_index;
     edge.partitioner = partitioner;
     edge.make_decoder = std::move(make_decoder);
+    edge.reference_route = std::move(reference_route);
     graph_.nodes[source].outputs.push_back(edge.id);
     graph_.nodes[target].inputs.push_back(edge.id);
     graph_.edges.push_back(std::move(edge));
@@ -183,10 +188,11 @@ class DataStream : public OperatorSettings<DataStream<T>> {
     Partitioner partitioner = Partitioner::kForward;
     bool defaulted = true;
     WriterForPartitioner writer_for;
+    ReferenceRoute reference_route;  // kHash and kCustom
   };
 
   DataStream(StreamEnvironment* env, int node)
-      : env_(env), parts_{Part{node, Partitioner::kForward, true, UnkeyedWriters()}} {}
+      : env_(env), parts_{Part{node, Partitioner::kForward, true, UnkeyedWriters(), nullptr}} {}
 
   // The producing operator, or -1 for a union of several.
   int operator_node() const { return parts_.size() == 1 ? parts_[0].node : -1; }
@@ -195,25 +201,36 @@ class DataStream : public OperatorSettings<DataStream<T>> {
   template <typename F, typename Out = std::decay_t<std::invoke_result_t<F&, const T&>>>
   DataStream<Out> Map(std::string name, F fn) {
     std::function<Out(const T&)> map = std::move(fn);
-    return Then<Out>(std::move(name), [map](const TaskContext&, ChainLink* next) {
-      return std::unique_ptr<ChainLink>(
-          std::make_unique<internal::MapLink<T, Out>>(map, internal::As<Out>(next)));
-    });
+    return Then<Out>(
+        std::move(name),
+        [map](const TaskContext&, ChainLink* next) {
+          return std::unique_ptr<ChainLink>(
+              std::make_unique<internal::MapLink<T, Out>>(map, internal::As<Out>(next)));
+        },
+        Reference<Out>([map](const T& record, Collector<Out>& out) { out.Emit(map(record)); }));
   }
   // Zero or more output records per input record (Flink's FlatMapFunction).
   template <typename Out>
   DataStream<Out> FlatMap(std::string name, typename internal::FlatMapLink<T, Out>::Function fn) {
-    return Then<Out>(std::move(name), [fn](const TaskContext&, ChainLink* next) {
-      return std::unique_ptr<ChainLink>(
-          std::make_unique<internal::FlatMapLink<T, Out>>(fn, internal::As<Out>(next)));
-    });
+    return Then<Out>(
+        std::move(name),
+        [fn](const TaskContext&, ChainLink* next) {
+          return std::unique_ptr<ChainLink>(
+              std::make_unique<internal::FlatMapLink<T, Out>>(fn, internal::As<Out>(next)));
+        },
+        Reference<Out>(fn));
   }
   // The records for which `fn` is true (Flink's FilterFunction).
   DataStream<T> Filter(std::string name, std::function<bool(const T&)> fn) {
-    return Then<T>(std::move(name), [fn](const TaskContext&, ChainLink* next) {
-      return std::unique_ptr<ChainLink>(
-          std::make_unique<internal::FilterLink<T>>(fn, internal::As<T>(next)));
-    });
+    return Then<T>(
+        std::move(name),
+        [fn](const TaskContext&, ChainLink* next) {
+          return std::unique_ptr<ChainLink>(
+              std::make_unique<internal::FilterLink<T>>(fn, internal::As<T>(next)));
+        },
+        Reference<T>([fn](const T& record, Collector<T>& out) {
+          if (fn(record)) out.Emit(record);
+        }));
   }
 
   // This stream's records and `other`'s, as one stream (no operator of its own).
@@ -231,9 +248,10 @@ class DataStream : public OperatorSettings<DataStream<T>> {
   template <typename F, typename K = std::decay_t<std::invoke_result_t<F&, const T&>>>
   KeyedStream<T, K> KeyBy(F key_fn) const {
     std::function<K(const T&)> key_of = std::move(key_fn);
-    DataStream<T> keyed = WithPartitioner(Partitioner::kHash, [key_of](Partitioner) {
-      return internal::MakeHashWriter<T, K>(key_of);
-    });
+    DataStream<T> keyed = WithPartitioner(
+        Partitioner::kHash,
+        [key_of](Partitioner) { return internal::MakeHashWriter<T, K>(key_of); },
+        internal::MakeHashRoute<T, K>(key_of));
     return KeyedStream<T, K>(std::move(keyed), key_of);
   }
 
@@ -253,21 +271,28 @@ class DataStream : public OperatorSettings<DataStream<T>> {
     std::function<int(const T&, int)> select = [partitioner, key_of](const T& r, int channels) {
       return partitioner(key_of(r), channels);
     };
-    return WithPartitioner(Partitioner::kCustom, [select](Partitioner) {
-      return internal::MakeCustomWriter<T>(select);
-    });
+    return WithPartitioner(
+        Partitioner::kCustom, [select](Partitioner) { return internal::MakeCustomWriter<T>(select); },
+        internal::MakeCustomRoute<T>(select));
   }
 
-  // `make_sink` builds the sink's chain link for a subtask.
-  DataStreamSink AddSink(
-      std::string name,
-      std::function<std::unique_ptr<BatchConsumer<T>>(const TaskContext&)> make_sink) {
+  // A sink (e.g. MakeFileSink). One without reference semantics makes a job the simulator
+  // cannot judge (scenarios refuse it, naming the sink).
+  DataStreamSink AddSink(std::string name, Sink<T> sink) {
+    auto make_writer = sink.make_writer;
+    ReferenceFactory reference;
+    if (sink.reference) {
+      reference = [committed = sink.reference]() -> std::unique_ptr<ReferenceOperator> {
+        return std::make_unique<internal::ReferenceSink<T>>(committed);
+      };
+    }
     const int node = env_->AddNode(
         std::move(name),
-        [make_sink](const TaskContext& ctx, ChainLink*) -> std::unique_ptr<ChainLink> {
-          return make_sink(ctx);
+        [make_writer](const TaskContext& ctx, ChainLink*) -> std::unique_ptr<ChainLink> {
+          return make_writer(ctx);
         },
-        nullptr);
+        nullptr, std::move(reference));
+    env_->graph_.nodes[node].is_sink = true;
     ConnectTo(node, 0);
     return DataStreamSink(env_, node);
   }
@@ -285,26 +310,35 @@ class DataStream : public OperatorSettings<DataStream<T>> {
     return [](Partitioner p) { return internal::MakeWriter<T>(p); };
   }
   DataStream<T> WithPartitioner(Partitioner partitioner,
-                                WriterForPartitioner writer_for = UnkeyedWriters()) const {
+                                WriterForPartitioner writer_for = UnkeyedWriters(),
+                                ReferenceRoute route = nullptr) const {
     DataStream<T> out = *this;
     for (Part& part : out.parts_) {
       part.partitioner = partitioner;
       part.defaulted = false;
       part.writer_for = writer_for;
+      part.reference_route = route;
     }
     return out;
+  }
+  // The reference semantics of a one-input operator that collects fn's output per record.
+  template <typename Out>
+  static ReferenceFactory Reference(std::function<void(const T&, Collector<Out>&)> fn) {
+    return [fn]() -> std::unique_ptr<ReferenceOperator> {
+      return std::make_unique<internal::ReferenceFlatMap<T, T, Out>>(fn, nullptr);
+    };
   }
   // Adds the edges from every part of this stream into input `input_index` of `node`.
   void ConnectTo(int node, int input_index) const {
     for (const Part& part : parts_) {
       env_->AddEdge(part.node, node, input_index, part.partitioner, part.defaulted,
-                    part.writer_for, internal::MakeDecoder<T>());
+                    part.writer_for, internal::MakeDecoder<T>(), part.reference_route);
     }
   }
   template <typename Out>
-  DataStream<Out> Then(std::string name, LinkFactory make_link) {
+  DataStream<Out> Then(std::string name, LinkFactory make_link, ReferenceFactory make_reference) {
     const int node = env_->AddNode(std::move(name), std::move(make_link),
-                                   internal::MakeFanOut<Out>());
+                                   internal::MakeFanOut<Out>(), std::move(make_reference));
     ConnectTo(node, 0);
     return DataStream<Out>(env_, node);
   }
@@ -325,9 +359,14 @@ class KeyedStream {
                           typename internal::KeyedProcessLink<T, K, S, Out>::Function fn) {
     auto key_of = key_of_;
     return stream_.template Then<Out>(
-        std::move(name), [key_of, fn](const TaskContext& ctx, ChainLink* next) {
-          return std::unique_ptr<ChainLink>(std::make_unique<internal::KeyedProcessLink<T, K, S, Out>>(
-              ctx, key_of, fn, internal::As<Out>(next)));
+        std::move(name),
+        [key_of, fn](const TaskContext& ctx, ChainLink* next) {
+          return std::unique_ptr<ChainLink>(
+              std::make_unique<internal::KeyedProcessLink<T, K, S, Out>>(ctx, key_of, fn,
+                                                                         internal::As<Out>(next)));
+        },
+        [key_of, fn]() -> std::unique_ptr<ReferenceOperator> {
+          return std::make_unique<internal::ReferenceKeyedProcess<T, K, S, Out>>(key_of, fn);
         });
   }
 
@@ -365,7 +404,10 @@ class ConnectedStreams {
           return std::make_unique<internal::CoFlatMapLink<T1, T2, Out>>(fn1, fn2,
                                                                          internal::As<Out>(next));
         },
-        internal::MakeFanOut<Out>());
+        internal::MakeFanOut<Out>(),
+        [fn1, fn2]() -> std::unique_ptr<ReferenceOperator> {
+          return std::make_unique<internal::ReferenceFlatMap<T1, T2, Out>>(fn1, fn2);
+        });
     first_.ConnectTo(node, 0);
     second_.ConnectTo(node, 1);
     return DataStream<Out>(env, node);
@@ -386,7 +428,8 @@ class ConnectedStreams {
 
 inline DataStream<std::string> StreamEnvironment::AddLineSource(std::string name, SourceSpec spec,
                                                                 int parallelism) {
-  const int id = AddNode(std::move(name), nullptr, internal::MakeFanOut<std::string>());
+  const int id =
+      AddNode(std::move(name), nullptr, internal::MakeFanOut<std::string>(), nullptr);
   OperatorNode& node = graph_.nodes[id];
   node.is_source = true;
   node.source = std::move(spec);

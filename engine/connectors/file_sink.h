@@ -86,12 +86,18 @@ class FileSinkLink final : public BatchConsumer<T> {
   Format format_;
 };
 
+// The file sink for records of type T, each committed as the line `format` appends (plus '\n').
 template <typename T>
-std::function<std::unique_ptr<BatchConsumer<T>>(const TaskContext&)> MakeFileSink(
-    FileSinkSpec spec, typename FileSinkLink<T>::Format format) {
-  return [spec, format](const TaskContext& ctx) -> std::unique_ptr<BatchConsumer<T>> {
+Sink<T> MakeFileSink(FileSinkSpec spec, typename FileSinkLink<T>::Format format) {
+  Sink<T> sink;
+  sink.make_writer = [spec, format](const TaskContext& ctx) -> std::unique_ptr<BatchConsumer<T>> {
     return std::make_unique<FileSinkLink<T>>(ctx, spec, format);
   };
+  sink.reference = [format](const T& record, std::string* committed) {
+    format(record, committed);
+    committed->push_back('\n');
+  };
+  return sink;
 }
 
 }  // namespace sluice

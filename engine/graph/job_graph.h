@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/base/status.h"
@@ -68,9 +69,35 @@ using LinkFactory = std::function<std::unique_ptr<ChainLink>(const TaskContext&,
 // A link that hands each batch to every one of `outputs` (an operator with several consumers).
 using FanOutFactory = std::function<std::unique_ptr<ChainLink>(std::vector<ChainLink*> outputs)>;
 
+// The reference semantics of an operator (Sluice's oracle, scenarios/reference_evaluator.h):
+// the operator over one record at a time, one instance per subtask, without chains, network,
+// checkpoints, key groups or the runtime's state backends. Records in and out are Serializer
+// bytes; a sink emits the bytes it would commit for a record instead. Never suspends.
+using ReferenceEmit = std::function<void(std::string_view record)>;
+class ReferenceOperator {
+ public:
+  virtual ~ReferenceOperator() = default;
+  virtual void Process(int input_index, std::string_view record, const ReferenceEmit& emit) = 0;
+  // Every input has ended (where event-time operators fire what is left).
+  virtual void EndOfInput(const ReferenceEmit& emit) {}
+};
+using ReferenceFactory = std::function<std::unique_ptr<ReferenceOperator>()>;
+// The consumer subtask in [0, channels) of a record on a keyed edge (kHash, kCustom), from its
+// Serializer bytes and the job's max parallelism.
+using ReferenceRoute =
+    std::function<int(std::string_view record, int channels, int max_parallelism)>;
+
 struct SourceSpec {
   std::string input_dir;           // on the input store: part-0 .. part-(p-1)
   int64_t records_per_second = 0;  // over all subtasks (each takes its share); 0 = unthrottled
+};
+
+// A sink: its writer for one subtask, and what committing one record adds to the job's committed
+// output (its reference semantics; unset if the sink declares none).
+template <typename T>
+struct Sink {
+  std::function<std::unique_ptr<BatchConsumer<T>>(const TaskContext&)> make_writer;
+  std::function<void(const T&, std::string* committed)> reference;
 };
 
 // Flink's ChainingStrategy: kAlways chains where it can, kHead starts a new chain at this
@@ -86,6 +113,7 @@ struct StreamEdge {
   Partitioner partitioner = Partitioner::kForward;
   WriterFactory make_writer;    // for the producer's record type and this partitioner
   DecoderFactory make_decoder;  // for the producer's record type
+  ReferenceRoute reference_route;  // kHash and kCustom edges
 };
 
 struct OperatorNode {
@@ -100,6 +128,10 @@ struct OperatorNode {
   SourceSpec source;
   LinkFactory make_link;       // the operator (unset for a source)
   FanOutFactory make_fan_out;  // for the node's output type (unset for a sink)
+  // The operator's reference semantics; unset for a source (the evaluator reads its input) and
+  // for a sink that declares none (then no reference output exists for the job).
+  ReferenceFactory make_reference;
+  bool is_sink = false;
 };
 
 struct JobGraph {

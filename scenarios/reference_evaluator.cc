@@ -1,0 +1,155 @@
+#include "scenarios/reference_evaluator.h"
+
+#include <memory>
+#include <string_view>
+#include <utility>
+
+#include "engine/base/assert.h"
+#include "engine/base/bytes.h"
+#include "engine/base/serializer.h"
+#include "scenarios/exactly_once.h"
+
+namespace sluice::scenarios {
+namespace {
+
+struct Queued {
+  int input_index;
+  std::string record;
+};
+
+}  // namespace
+
+Status CheckReferenceSemantics(const JobGraph& graph) {
+  for (const OperatorNode& node : graph.nodes) {
+    if (node.id != static_cast<int>(&node - graph.nodes.data()) || node.parallelism < 1) {
+      return InvalidArgumentError("operator '" + node.name + "' is malformed");
+    }
+    if (!node.is_source && !node.make_reference) {
+      return InvalidArgumentError(
+          "operator '" + node.name +
+          "' declares no reference semantics, so the simulator cannot judge this job's output");
+    }
+  }
+  for (const StreamEdge& edge : graph.edges) {
+    if (edge.source < 0 || edge.source >= edge.target ||
+        edge.target >= static_cast<int>(graph.nodes.size())) {
+      return InvalidArgumentError("edge " + std::to_string(edge.id) + " does not run forward");
+    }
+    if ((edge.partitioner == Partitioner::kHash || edge.partitioner == Partitioner::kCustom) &&
+        !edge.reference_route) {
+      return InvalidArgumentError("keyed edge into '" + graph.nodes[edge.target].name +
+                                  "' has no reference route");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::map<std::string, int64_t>> EvaluateReference(const JobGraph& graph,
+                                                         const std::vector<std::string>& splits) {
+  RETURN_IF_ERROR(CheckReferenceSemantics(graph));
+  // queues[node][instance]: the records delivered to that instance, in delivery order.
+  std::vector<std::vector<std::vector<Queued>>> queues(graph.nodes.size());
+  for (const OperatorNode& node : graph.nodes) queues[node.id].resize(node.parallelism);
+  std::map<std::string, int64_t> committed;
+  // Round-robin position of each (edge, producer instance) for rebalance, rescale and shuffle.
+  std::map<std::pair<int, int>, int> next_channel;
+  for (const OperatorNode& node : graph.nodes) {
+    for (int instance = 0; instance < node.parallelism; ++instance) {
+      ReferenceEmit emit;
+      if (node.is_sink) {
+        emit = [&committed](std::string_view text) {
+          ForEachLine(text, [&](std::string_view line) { ++committed[std::string(line)]; });
+        };
+      } else {
+        emit = [&, instance](std::string_view record) {
+          for (int e : node.outputs) {
+            const StreamEdge& edge = graph.edges[e];
+            const int channels = graph.nodes[edge.target].parallelism;
+            auto deliver = [&](int channel) {
+              SLUICE_ASSERT(channel >= 0 && channel < channels,
+                            "a partitioner picks an existing consumer");
+              queues[edge.target][channel].push_back(
+                  Queued{edge.input_index, std::string(record)});
+            };
+            switch (edge.partitioner) {
+              case Partitioner::kForward:
+                deliver(instance);
+                break;
+              case Partitioner::kBroadcast:
+                for (int c = 0; c < channels; ++c) deliver(c);
+                break;
+              case Partitioner::kGlobal:
+                deliver(0);
+                break;
+              case Partitioner::kHash:
+              case Partitioner::kCustom:
+                deliver(edge.reference_route(record, channels, graph.max_parallelism));
+                break;
+              case Partitioner::kRebalance:
+              case Partitioner::kRescale:
+              case Partitioner::kShuffle: {
+                auto [it, fresh] = next_channel.try_emplace({e, instance}, instance % channels);
+                deliver(it->second);
+                it->second = (it->second + 1) % channels;
+                break;
+              }
+            }
+          }
+        };
+      }
+      if (node.is_source) {
+        const std::string_view split =
+            instance < static_cast<int>(splits.size()) ? splits[instance] : std::string_view();
+        std::string record;
+        ForEachLine(split, [&](std::string_view line) {
+          record.clear();
+          ByteWriter w(&record);
+          Serializer<std::string>::Write(w, std::string(line));
+          emit(record);
+        });
+        continue;
+      }
+      std::unique_ptr<ReferenceOperator> op = node.make_reference();
+      std::vector<Queued> input = std::move(queues[node.id][instance]);
+      for (const Queued& queued : input) op->Process(queued.input_index, queued.record, emit);
+      op->EndOfInput(emit);
+    }
+  }
+  return committed;
+}
+
+ReferenceReport CompareWithReference(const std::map<std::string, int64_t>& reference,
+                                     const std::map<std::string, std::string>& committed) {
+  ReferenceReport report;
+  for (const auto& [line, count] : reference) report.expected += count;
+  std::map<std::string, int64_t> remaining = reference;
+  bool extra = false;
+  for (const auto& [file, contents] : committed) {
+    ForEachLine(contents, [&](std::string_view line) {
+      ++report.records;
+      if (extra) return;
+      auto it = remaining.find(std::string(line));
+      if (it == remaining.end() || it->second == 0) {
+        extra = true;
+        report.first_violation =
+            (it == remaining.end() ? "unexpected record \"" : "duplicate record \"") +
+            std::string(line) + "\" in " + file;
+        return;
+      }
+      --it->second;
+    });
+  }
+  report.at_most_once = !extra;
+  if (!report.at_most_once) return report;
+  for (const auto& [line, count] : remaining) {
+    if (count > 0) {
+      report.first_violation = "missing record \"" + line + "\" (" + std::to_string(count) +
+                               " more expected)";
+      return report;
+    }
+  }
+  report.exact = true;
+  return report;
+}
+
+}  // namespace sluice::scenarios
