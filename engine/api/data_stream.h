@@ -36,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/api/keyed_process_function.h"
 #include "engine/api/operators.h"
 #include "engine/api/partitioners.h"
 #include "engine/api/reference_operators.h"
@@ -46,6 +47,7 @@
 #include "engine/partition/key_group.h"
 #include "engine/partition/key_hash.h"
 #include "engine/state/keyed_state.h"
+#include "engine/state/keyed_state_store.h"
 
 namespace sluice {
 
@@ -368,6 +370,91 @@ class KeyedStream {
         [key_of, fn]() -> std::unique_ptr<ReferenceOperator> {
           return std::make_unique<internal::ReferenceKeyedProcess<T, K, S, Out>>(key_of, fn);
         });
+  }
+
+  // A KeyedProcessFunction (engine/api/keyed_process_function.h) with every kind of keyed state;
+  // `factory` makes one function object per operator instance.
+  template <typename Out>
+  DataStream<Out> Process(std::string name, KeyedProcessFunctionFactory<K, T, Out> factory) {
+    auto key_of = key_of_;
+    return stream_.template Then<Out>(
+        std::move(name),
+        [key_of, factory](const TaskContext& ctx, ChainLink* next) {
+          return std::unique_ptr<ChainLink>(
+              std::make_unique<internal::KeyedProcessFunctionLink<T, K, Out>>(
+                  ctx, key_of, factory, internal::As<Out>(next)));
+        },
+        [key_of, factory]() -> std::unique_ptr<ReferenceOperator> {
+          return std::make_unique<internal::ReferenceKeyedProcessFunction<T, K, Out>>(key_of,
+                                                                                      factory);
+        });
+  }
+
+  // The running aggregate per key: emits fn's result after every record (the accumulator is the
+  // operator's keyed state).
+  template <typename Acc, typename Out>
+  DataStream<Out> Aggregate(std::string name,
+                            std::shared_ptr<const AggregateFunction<T, Acc, Out>> fn) {
+    class Running final : public KeyedProcessFunction<K, T, Out> {
+     public:
+      explicit Running(std::shared_ptr<const AggregateFunction<T, Acc, Out>> f) : fn_(std::move(f)) {}
+      void Open(KeyedStateStore& state) override {
+        acc_ = &state.GetAggregatingState<T, Acc, Out>("aggregate", fn_);
+      }
+      void ProcessElement(const T& value, typename KeyedProcessFunction<K, T, Out>::Context&,
+                          Collector<Out>& out) override {
+        acc_->add(value);
+        out.Emit(*acc_->get());
+      }
+
+     private:
+      std::shared_ptr<const AggregateFunction<T, Acc, Out>> fn_;
+      AggregatingState<T, Acc, Out>* acc_ = nullptr;
+    };
+    return Process<Out>(std::move(name), KeyedProcessFunctionFactory<K, T, Out>([fn] {
+                          return std::make_unique<Running>(fn);
+                        }));
+  }
+
+  // Running sum, minimum or maximum of a field per key (Flink's sum/min/max: the other fields
+  // are the key's first record's), and the record with the least or greatest field so far
+  // (minBy/maxBy: the earliest such record on ties). `field` returns a reference to the field
+  // for a const and a non-const record alike: `[](auto& r) -> auto& { return r.second; }`.
+  template <typename F>
+  DataStream<T> Sum(std::string name, F field) {
+    return Reduce(std::move(name), [field](const T& acc, const T& value) {
+      T next = acc;
+      field(next) += field(value);
+      return next;
+    });
+  }
+  template <typename F>
+  DataStream<T> Min(std::string name, F field) {
+    return Reduce(std::move(name), [field](const T& acc, const T& value) {
+      T next = acc;
+      if (field(value) < field(next)) field(next) = field(value);
+      return next;
+    });
+  }
+  template <typename F>
+  DataStream<T> Max(std::string name, F field) {
+    return Reduce(std::move(name), [field](const T& acc, const T& value) {
+      T next = acc;
+      if (field(next) < field(value)) field(next) = field(value);
+      return next;
+    });
+  }
+  template <typename F>
+  DataStream<T> MinBy(std::string name, F field) {
+    return Reduce(std::move(name), [field](const T& acc, const T& value) {
+      return field(value) < field(acc) ? value : acc;
+    });
+  }
+  template <typename F>
+  DataStream<T> MaxBy(std::string name, F field) {
+    return Reduce(std::move(name), [field](const T& acc, const T& value) {
+      return field(acc) < field(value) ? value : acc;
+    });
   }
 
   // The running reduction per key (Flink's KeyedStream.reduce): emits fn(previous, record) for

@@ -75,10 +75,7 @@ class HeapValueStateBackend {
   // gives its key group (KeyGroupForKeyOf on the typed key); it is called only for a new key.
   template <typename KeyGroupOf>
   S& GetOrCreate(std::string_view key, KeyGroupOf&& key_group_of) {
-    bool inserted = false;
-    const Index index = table_.FindOrInsert(key, &inserted);
-    if (inserted) AddToGroup(index, key_group_of(key));
-    return table_.value(index);
+    return table_.value(FindOrInsertIndex(key, key_group_of));
   }
   // nullptr if absent; valid until the next GetOrCreate or Restore.
   const S* Find(std::string_view key) const {
@@ -89,29 +86,52 @@ class HeapValueStateBackend {
 
   // Not const: first folds the keys added since the last snapshot into each group's sorted index.
   void Snapshot(std::string* out) {
-    size_t sections = 0;
-    for (GroupIndex& group : groups_) {
-      FoldAdded(group);
-      sections += group.sorted.empty() ? 0 : 1;
-    }
-    ByteWriter w(out);
-    w.PutVarint(sections);
-    for (int i = 0; i < range_.size(); ++i) {
-      const std::vector<Index>& sorted = groups_[i].sorted;
-      if (sorted.empty()) continue;
-      w.PutU32(static_cast<uint32_t>(range_.start + i));
-      w.PutVarint(sorted.size());
-      for (const Index index : sorted) {
-        w.PutString(table_.key(index));
-        Serializer<S>::Write(w, table_.value(index));
-      }
-    }
+    SnapshotWith(
+        out, [](Index) { return true; },
+        [this](Index index, ByteWriter& w) { Serializer<S>::Write(w, table_.value(index)); });
   }
 
   // Loads the sections of key groups in this backend's range; others are skipped (they belong to
   // another subtask after a rescale). A key present twice keeps its first value. kDataLoss on
   // malformed bytes; `what` names the source.
   Status Restore(std::string_view data, const std::string& what) {
+    return RestoreWith(data, what, [this](ByteReader& r, bool keep, Index index) {
+      S value{};
+      if (!Serializer<S>::Read(r, &value)) return false;
+      if (keep) table_.value(index) = std::move(value);
+      return true;
+    });
+  }
+
+  // The general forms, for state kept outside the table by entry number (KeyedStateStore):
+  // Snapshot writes, in the format above, the entries for which present(index) holds, each value
+  // by write(index, w). Restore calls read(r, keep, index) to parse one value from r, keeping it
+  // for entry `index` if `keep` (a new key of this backend's range); false = malformed.
+  using Index = typename StringKeyTable<S>::Index;
+  template <typename Present, typename Write>
+  void SnapshotWith(std::string* out, Present&& present, Write&& write) {
+    size_t sections = 0;
+    for (GroupIndex& group : groups_) {
+      FoldAdded(group);
+      sections += std::any_of(group.sorted.begin(), group.sorted.end(), present) ? 1 : 0;
+    }
+    ByteWriter w(out);
+    w.PutVarint(sections);
+    for (int i = 0; i < range_.size(); ++i) {
+      const std::vector<Index>& sorted = groups_[i].sorted;
+      const size_t entries = static_cast<size_t>(std::count_if(sorted.begin(), sorted.end(), present));
+      if (entries == 0) continue;
+      w.PutU32(static_cast<uint32_t>(range_.start + i));
+      w.PutVarint(entries);
+      for (const Index index : sorted) {
+        if (!present(index)) continue;
+        w.PutString(table_.key(index));
+        write(index, w);
+      }
+    }
+  }
+  template <typename Read>
+  Status RestoreWith(std::string_view data, const std::string& what, Read&& read) {
     table_.Clear();
     for (GroupIndex& group : groups_) group = GroupIndex{};
     ByteReader r(data);
@@ -127,26 +147,33 @@ class HeapValueStateBackend {
       const bool mine = range_.Contains(static_cast<int>(key_group));
       for (uint64_t e = 0; e < count; ++e) {
         std::string key;
-        S value{};
-        if (!r.GetString(&key) || !Serializer<S>::Read(r, &value)) {
+        if (!r.GetString(&key)) {
+          return DataLossError(what + ": bad key in key group " + std::to_string(key_group));
+        }
+        bool inserted = false;
+        const Index index = mine ? table_.FindOrInsert(key, &inserted) : Table::kNotFound;
+        if (!read(r, inserted, index)) {
           return DataLossError(what + ": bad entry in key group " + std::to_string(key_group));
         }
-        if (!mine) continue;
-        bool inserted = false;
-        const Index index = table_.FindOrInsert(key, &inserted);
-        if (!inserted) continue;
-        table_.value(index) = std::move(value);
-        AddToGroup(index, static_cast<int>(key_group));
+        if (inserted) AddToGroup(index, static_cast<int>(key_group));
       }
     }
     return Status::Ok();
+  }
+  // The entry number of `key`, inserted (value S{}) if absent; key_group_of(key) is called only
+  // for a new key. Entry numbers are stable until Restore.
+  template <typename KeyGroupOf>
+  Index FindOrInsertIndex(std::string_view key, KeyGroupOf&& key_group_of) {
+    bool inserted = false;
+    const Index index = table_.FindOrInsert(key, &inserted);
+    if (inserted) AddToGroup(index, key_group_of(key));
+    return index;
   }
 
   const KeyGroupRange& range() const { return range_; }
 
  private:
   using Table = StringKeyTable<S>;
-  using Index = typename Table::Index;
   // One key group's keys, as entry numbers of table_ (stable until Restore clears both).
   struct GroupIndex {
     std::vector<Index> sorted;  // by key, as of the last snapshot
@@ -193,16 +220,27 @@ class HeapValueStateBackend {
   std::vector<Index> merged_;       // FoldAdded's scratch, kept for its capacity
 };
 
-// The ValueState<S> handed to a keyed user function: the state of the record's key.
+// The ValueState<S> handed to a keyed user function (Flink's ValueState): the state of the
+// current record's key; value() is S{} until the first update and after clear().
 template <typename S>
 class ValueState {
  public:
-  explicit ValueState(S* slot) : slot_(slot) {}
+  ValueState() = default;
+  // `present` (optional) records whether the key has a value, for stores that drop cleared keys.
+  explicit ValueState(S* slot, uint8_t* present = nullptr) : slot_(slot), present_(present) {}
   const S& value() const { return *slot_; }
-  void update(const S& value) { *slot_ = value; }
+  void update(const S& value) {
+    *slot_ = value;
+    if (present_ != nullptr) *present_ = 1;
+  }
+  void clear() {
+    *slot_ = S{};
+    if (present_ != nullptr) *present_ = 0;
+  }
 
  private:
-  S* slot_;
+  S* slot_ = nullptr;
+  uint8_t* present_ = nullptr;
 };
 
 }  // namespace sluice
