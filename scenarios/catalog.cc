@@ -23,7 +23,9 @@ std::vector<ScenarioInfo> ScenarioCatalog() {
        RunWordCountRestartExhausted},
       {"chaos",
        "every fault kind at random within the fault budget, on a swarm-drawn configuration, with "
-       "fault points on; checks exactly once and liveness after the heal",
+       "fault points on, plus now and then a hung TaskManager, a leader stalled past its lease "
+       "as it restarts the job, or a checkpoint lost beyond the budget; checks exactly once and "
+       "liveness after the heal",
        RunWordCountChaos},
       {"jm-partition",
        "silent partitions between the JobManager and a TaskManager outlast the heartbeat timeout, "

@@ -1,6 +1,8 @@
 // Word-count scenarios for the rest of the fault model: the random chaos mix, silent partitions
 // and stalls around the JobManager, damaged checkpoint files, a full disk, and clogging with
 // pauses and clock skew. Each comment says which failure class of real stream engines it aims at.
+#include <memory>
+
 #include "scenarios/wordcount_scenario.h"
 #include "scenarios/wordcount_scenarios.h"
 
@@ -64,15 +66,31 @@ std::vector<FaultRecord> DrawFault(Random& random, const NemesisContext& c, cons
 
 // chaos: every fault kind, drawn at random within the fault budget, on a swarm-drawn
 // configuration (TaskManagers, slots, parallelism, checkpoint interval, heartbeat timeout, link
-// latency range, short-read rate, one JobManager or a leader and a standby, number of faults), with
-// BUGGIFY fault points switched on. The failure class is "everything at once": FoundationDB and
-// Jepsen find most of their bugs where faults combine.
+// latency range, short-read rate, one JobManager or a leader and a standby with a drawn lease,
+// number of faults), with BUGGIFY fault points switched on. The failure class is "everything at
+// once": FoundationDB and Jepsen find most of their bugs where faults combine. On top of the drawn
+// faults, the three shapes only the dedicated scenarios used to produce:
+//   - a hung TaskManager (a pause longer than the run: only heartbeat timeouts can tell, as in
+//     jm-partition), in about one run in five;
+//   - with two JobManagers, a leader stalled past its lease just as it restarts the job, so that
+//     it wakes deposed and sends commands under its old epoch (as in jm-failover);
+//   - rarely, both copies of a just-completed checkpoint's state file corrupted and a TaskManager
+//     crashed, beyond the fault budget (as in checkpoint-corruption): the job must end FAILED
+//     cleanly or finish, and never restore an older checkpoint than one that may be committed.
 ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
   WordCountScenarioSpec spec;
   spec.name = "chaos";
   spec.fault_point_enable = 0.25;
   spec.fault_point_fire = 0.1;
-  spec.configure = [](Random& random, WordCountClusterOptions* o) {
+  // What the reactions need of the drawn configuration (configure runs before any reaction).
+  struct Drawn {
+    int taskmanagers = 3;
+    int jobmanagers = 1;
+    int64_t lease_ms = 1000;
+    int64_t heartbeat_timeout_ms = 1000;
+  };
+  auto drawn = std::make_shared<Drawn>();
+  spec.configure = [drawn](Random& random, WordCountClusterOptions* o) {
     o->taskmanagers = static_cast<int>(random.UniformRange(3, 5));
     o->slots_per_taskmanager = static_cast<int>(random.UniformRange(2, 3));
     o->parallelism = static_cast<int>(random.UniformRange(2, 4));
@@ -83,6 +101,9 @@ ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
     o->link_latency_max_us = o->link_latency_min_us + random.UniformRange(0, 10000);
     o->short_read_probability = 0.1 * double(random.UniformRange(0, 5));
     o->jobmanagers = static_cast<int>(random.UniformRange(1, 2));
+    // Drawn last, and only for two JobManagers, so that the draws above stay as they were.
+    if (o->jobmanagers == 2) o->lease_duration_ms = random.UniformRange(300, 1000);
+    *drawn = Drawn{o->taskmanagers, o->jobmanagers, o->lease_duration_ms, o->heartbeat_timeout_ms};
   };
   spec.nemesis = [](Random& random, const NemesisContext& c) {
     static const std::vector<std::string> kinds = {
@@ -98,7 +119,37 @@ ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
         faults.push_back(f);
       }
     }
+    // Drawn after the faults above, so that they stay as they were.
+    if (random.Bernoulli(0.2)) {
+      faults.push_back({.at_ms = random.UniformRange(c.expected_ms / 10, c.expected_ms * 7 / 10),
+                        .kind = "pause", .host = PickHost(random, c.taskmanagers),
+                        .duration_ms = 120 * 1000});
+    }
     return faults;
+  };
+  spec.react = [drawn](Random& random, const std::string& host, std::string_view category,
+                       std::string_view message, int reactions) -> std::vector<FaultRecord> {
+    if (reactions >= 2) return {};
+    if (category == "job.restarting" && drawn->jobmanagers == 2 &&
+        drawn->heartbeat_timeout_ms > drawn->lease_ms + 600 && random.Bernoulli(0.5)) {
+      // The leader stalls past its lease (the standby takes over) but not past the TaskManagers'
+      // heartbeat timeout (their sessions with it stay open).
+      return {{.at_ms = 0, .kind = "pause", .host = host,
+               .duration_ms = random.UniformRange(drawn->lease_ms + 300,
+                                                  drawn->heartbeat_timeout_ms - 300)}};
+    }
+    if (category == "checkpoint.completed" && random.Bernoulli(0.02)) {
+      const std::string file = "chk-" + std::string(message) + "/0-0-";
+      const std::string victim =
+          "taskmanager-" + std::to_string(1 + random.Uniform(drawn->taskmanagers));
+      return {{.at_ms = 0, .kind = "disk_corruption", .host = "checkpoint-store",
+               .peer = WordCountCluster::kCheckpointCopyDirs[0] + file},
+              {.at_ms = 0, .kind = "disk_corruption", .host = "checkpoint-store",
+               .peer = WordCountCluster::kCheckpointCopyDirs[1] + file},
+              {.at_ms = 1, .kind = "crash", .host = victim},
+              {.at_ms = random.UniformRange(100, 900), .kind = "restart", .host = victim}};
+    }
+    return {};
   };
   return RunWordCountScenario(spec, options);
 }
