@@ -15,6 +15,7 @@ namespace {
 struct Queued {
   int input_index;
   std::string record;
+  int64_t timestamp;
 };
 
 }  // namespace
@@ -57,11 +58,11 @@ Result<std::map<std::string, int64_t>> EvaluateReference(const JobGraph& graph,
     for (int instance = 0; instance < node.parallelism; ++instance) {
       ReferenceEmit emit;
       if (node.is_sink) {
-        emit = [&committed](std::string_view text) {
+        emit = [&committed](std::string_view text, int64_t) {
           ForEachLine(text, [&](std::string_view line) { ++committed[std::string(line)]; });
         };
       } else {
-        emit = [&, instance](std::string_view record) {
+        emit = [&, instance](std::string_view record, int64_t timestamp) {
           for (int e : node.outputs) {
             const StreamEdge& edge = graph.edges[e];
             const int channels = graph.nodes[edge.target].parallelism;
@@ -69,7 +70,7 @@ Result<std::map<std::string, int64_t>> EvaluateReference(const JobGraph& graph,
               SLUICE_ASSERT(channel >= 0 && channel < channels,
                             "a partitioner picks an existing consumer");
               queues[edge.target][channel].push_back(
-                  Queued{edge.input_index, std::string(record)});
+                  Queued{edge.input_index, std::string(record), timestamp});
             };
             switch (edge.partitioner) {
               case Partitioner::kForward:
@@ -105,13 +106,15 @@ Result<std::map<std::string, int64_t>> EvaluateReference(const JobGraph& graph,
           record.clear();
           ByteWriter w(&record);
           Serializer<std::string>::Write(w, std::string(line));
-          emit(record);
+          emit(record, kNoTimestamp);
         });
         continue;
       }
       std::unique_ptr<ReferenceOperator> op = node.make_reference();
       std::vector<Queued> input = std::move(queues[node.id][instance]);
-      for (const Queued& queued : input) op->Process(queued.input_index, queued.record, emit);
+      for (const Queued& queued : input) {
+        op->Process(queued.input_index, queued.record, queued.timestamp, emit);
+      }
       op->EndOfInput(emit);
     }
   }

@@ -40,6 +40,7 @@
 #include "engine/api/operators.h"
 #include "engine/api/partitioners.h"
 #include "engine/api/reference_operators.h"
+#include "engine/api/watermark_strategy.h"
 #include "engine/base/assert.h"
 #include "engine/base/serializer.h"
 #include "engine/graph/chain.h"
@@ -255,6 +256,25 @@ class DataStream : public OperatorSettings<DataStream<T>> {
         [key_of](Partitioner) { return internal::MakeHashWriter<T, K>(key_of); },
         internal::MakeHashRoute<T, K>(key_of));
     return KeyedStream<T, K>(std::move(keyed), key_of);
+  }
+
+  // Event time (engine/api/watermark_strategy.h): gives each record its timestamp and emits
+  // watermarks; runs at this stream's parallelism, chained to it.
+  DataStream<T> AssignTimestampsAndWatermarks(WatermarkStrategy<T> strategy) {
+    const int parallelism = env_->graph_.nodes[parts_[0].node].parallelism;
+    auto assigner = strategy.timestamp_assigner;
+    DataStream<T> out = Then<T>(
+        "Timestamps/Watermarks",
+        [strategy](const TaskContext&, ChainLink* next) {
+          return std::unique_ptr<ChainLink>(
+              std::make_unique<internal::TimestampsAndWatermarksLink<T>>(strategy,
+                                                                         internal::As<T>(next)));
+        },
+        [assigner]() -> std::unique_ptr<ReferenceOperator> {
+          return std::make_unique<internal::ReferenceTimestamps<T>>(assigner);
+        });
+    env_->graph_.nodes[out.operator_node()].parallelism = parallelism;
+    return out;
   }
 
   // Partitioning of the edge into the next operator.

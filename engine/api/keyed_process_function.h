@@ -16,13 +16,22 @@
 //   };
 //   stream.KeyBy(...).Process<Out>("Name", [] { return std::make_unique<CountAndList>(); });
 //
+// Timers (Flink's TimerService): per key, in event time (fire when the watermark reaches them) or
+// processing time (the host clock, ms). A timer is identified by (key, time): registering it
+// twice is once. They are checkpointed with the state, by key group, and fire OnTimer with the
+// key's state bound, the timer's time as the output's timestamp. Event-time timers fire in
+// (time, key) order; the final watermark at the end of a finite input fires all that are left.
+// Processing-time timers still pending at the end are dropped (as in Flink), so output that
+// depends on processing time cannot be judged by the reference evaluator.
+//
 // Functions run on the task fiber and must not suspend or keep state outside the store (it would
-// not survive a restore). Timers are not yet offered (issue 8).
+// not survive a restore).
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <map>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -33,6 +42,7 @@
 #include "engine/base/serializer.h"
 #include "engine/base/status.h"
 #include "engine/graph/chain.h"
+#include "engine/base/assert.h"
 #include "engine/graph/job_graph.h"
 #include "engine/partition/key_group.h"
 #include "engine/partition/key_hash.h"
@@ -41,23 +51,130 @@
 
 namespace sluice {
 
+enum class TimeDomain : uint8_t { kEventTime, kProcessingTime };
+
+// The timers of one keyed operator instance: (time, key bytes, key group), ordered by time, then
+// key. Not thread-safe; never suspends.
+class InternalTimers {
+ public:
+  struct Timer {
+    int64_t time_ms = 0;
+    std::string key;  // the key's bytes
+    int32_t key_group = 0;
+    bool operator<(const Timer& o) const {
+      return time_ms != o.time_ms ? time_ms < o.time_ms : key < o.key;
+    }
+  };
+  std::set<Timer>& of(TimeDomain domain) {
+    return domain == TimeDomain::kEventTime ? event_ : processing_;
+  }
+  const std::set<Timer>& of(TimeDomain domain) const {
+    return domain == TimeDomain::kEventTime ? event_ : processing_;
+  }
+  // [varint count][i64 time][string key][u32 key group]... for event, then processing time.
+  void Write(ByteWriter& w) const {
+    for (const std::set<Timer>* timers : {&event_, &processing_}) {
+      w.PutVarint(timers->size());
+      for (const Timer& t : *timers) {
+        w.PutU64(static_cast<uint64_t>(t.time_ms));
+        w.PutString(t.key);
+        w.PutU32(static_cast<uint32_t>(t.key_group));
+      }
+    }
+  }
+  // Keeps the timers whose key group `keep` accepts. False on malformed bytes.
+  template <typename Keep>
+  bool Read(ByteReader& r, Keep&& keep) {
+    event_.clear();
+    processing_.clear();
+    for (std::set<Timer>* timers : {&event_, &processing_}) {
+      uint64_t count = 0;
+      if (!r.GetVarint(&count) || count > r.remaining()) return false;
+      for (uint64_t i = 0; i < count; ++i) {
+        uint64_t time = 0;
+        uint32_t key_group = 0;
+        Timer t;
+        if (!r.GetU64(&time) || !r.GetString(&t.key) || !r.GetU32(&key_group)) return false;
+        t.time_ms = static_cast<int64_t>(time);
+        t.key_group = static_cast<int32_t>(key_group);
+        if (keep(t.key_group)) timers->insert(std::move(t));
+      }
+    }
+    return true;
+  }
+
+ private:
+  std::set<Timer> event_;
+  std::set<Timer> processing_;
+};
+
+// What a function sees of time and timers, for the current key (Flink's TimerService).
+class TimerService {
+ public:
+  int64_t current_processing_time() const { return processing_time_(); }
+  int64_t current_watermark() const { return watermark_; }
+  void RegisterEventTimeTimer(int64_t time_ms) { Add(TimeDomain::kEventTime, time_ms); }
+  void RegisterProcessingTimeTimer(int64_t time_ms) { Add(TimeDomain::kProcessingTime, time_ms); }
+  void DeleteEventTimeTimer(int64_t time_ms) { Remove(TimeDomain::kEventTime, time_ms); }
+  void DeleteProcessingTimeTimer(int64_t time_ms) { Remove(TimeDomain::kProcessingTime, time_ms); }
+
+  // For the operator that owns it.
+  TimerService(InternalTimers* timers, std::function<int64_t()> processing_time)
+      : timers_(timers), processing_time_(std::move(processing_time)) {}
+  void SetCurrentKey(std::string_view key, int32_t key_group) {
+    key_ = key;
+    key_group_ = key_group;
+  }
+  void SetWatermark(int64_t watermark_ms) { watermark_ = watermark_ms; }
+
+ private:
+  void Add(TimeDomain domain, int64_t time_ms) {
+    timers_->of(domain).insert({time_ms, std::string(key_), key_group_});
+  }
+  void Remove(TimeDomain domain, int64_t time_ms) {
+    timers_->of(domain).erase({time_ms, std::string(key_), key_group_});
+  }
+  InternalTimers* timers_;
+  std::function<int64_t()> processing_time_;
+  std::string_view key_;
+  int32_t key_group_ = 0;
+  int64_t watermark_ = kMinWatermark;
+};
+
 template <typename K, typename In, typename Out>
 class KeyedProcessFunction {
  public:
   class Context {
    public:
-    // The key of the record being processed.
+    // The key of the record being processed, or of the timer firing.
     const K& current_key() const { return *key_; }
-    void SetKey(const K* key) { key_ = key; }
+    // The record's event timestamp (kNoTimestamp if it has none), or the firing timer's time.
+    int64_t timestamp() const { return timestamp_; }
+    // In OnTimer: which kind of timer fired.
+    TimeDomain time_domain() const { return domain_; }
+    TimerService& timer_service() { return *timers_; }
+
+    // For the operator that owns it.
+    explicit Context(TimerService* timers) : timers_(timers) {}
+    void Set(const K* key, int64_t timestamp, TimeDomain domain = TimeDomain::kEventTime) {
+      key_ = key;
+      timestamp_ = timestamp;
+      domain_ = domain;
+    }
 
    private:
+    TimerService* timers_;
     const K* key_ = nullptr;
+    int64_t timestamp_ = kNoTimestamp;
+    TimeDomain domain_ = TimeDomain::kEventTime;
   };
   virtual ~KeyedProcessFunction() = default;
   // Registers the function's keyed state. Called once per operator instance, before any record
   // and before a restore fills the state.
   virtual void Open(KeyedStateStore& state) {}
   virtual void ProcessElement(const In& value, Context& ctx, Collector<Out>& out) = 0;
+  // A timer registered for the current key fired at `timestamp` (ms).
+  virtual void OnTimer(int64_t timestamp, Context& ctx, Collector<Out>& out) {}
 };
 
 template <typename K, typename In, typename Out>
@@ -66,9 +183,13 @@ using KeyedProcessFunctionFactory =
 
 namespace internal {
 
+// An owning copy of a key type (std::string for std::string_view).
+template <typename K>
+using OwnedKey = std::conditional_t<std::is_same_v<K, std::string_view>, std::string, K>;
+
 // The runtime operator: keys → entries of a key-group-indexed table (HeapValueStateBackend used as
-// the key index), state in the store's columns. Snapshot: [schema][key-group sections], each
-// entry's value the store's slot bytes as one string.
+// the key index), state in the store's columns, timers in InternalTimers. Snapshot:
+// [schema][timers][key-group sections], each entry's value the store's slot bytes as one string.
 template <typename In, typename K, typename Out>
 class KeyedProcessFunctionLink final : public BatchConsumer<In> {
  public:
@@ -79,8 +200,11 @@ class KeyedProcessFunctionLink final : public BatchConsumer<In> {
         fn_(factory()),
         next_(next),
         max_parallelism_(ctx.max_parallelism),
-        keys_(ctx.max_parallelism,
-              KeyGroupRangeForOperator(ctx.max_parallelism, ctx.parallelism, ctx.subtask)),
+        range_(KeyGroupRangeForOperator(ctx.max_parallelism, ctx.parallelism, ctx.subtask)),
+        keys_(ctx.max_parallelism, range_),
+        timer_service_(&timers_,
+                       [host = ctx.host] { return host->clock.NowNs() / kNanosPerMilli; }),
+        context_(&timer_service_),
         what_(ctx.task_name) {
     fn_->Open(store_);
   }
@@ -89,6 +213,9 @@ class KeyedProcessFunctionLink final : public BatchConsumer<In> {
     if (restored.empty()) return Status::Ok();
     ByteReader r(restored);
     RETURN_IF_ERROR(store_.CheckSchema(r, what_));
+    if (!timers_.Read(r, [this](int32_t key_group) { return range_.Contains(key_group); })) {
+      return DataLossError(what_ + ": bad timers");
+    }
     store_.Reset();
     return keys_.RestoreWith(r.rest(), what_, [this](ByteReader& in, bool keep, uint32_t entry) {
       std::string_view row;
@@ -98,22 +225,45 @@ class KeyedProcessFunctionLink final : public BatchConsumer<In> {
       return store_.ReadSlot(entry, row_reader);
     });
   }
-  Status Consume(std::span<const In> batch) override {
+  Status Consume(std::span<const In> batch, std::span<const int64_t> timestamps) override {
     out_.Clear();
-    for (const In& record : batch) {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const In& record = batch[i];
+      const int64_t timestamp = TimestampAt(timestamps, i);
+      out_.SetTimestamp(timestamp);
       const K key = key_of_(record);
-      const uint32_t entry = keys_.FindOrInsertIndex(
-          KeyBytes<K>::Of(key, &key_bytes_),
-          [&](std::string_view) { return KeyGroupForKeyOf(key, max_parallelism_); });
+      int32_t key_group = -1;
+      const std::string_view key_bytes = KeyBytes<K>::Of(key, &key_bytes_);
+      const uint32_t entry = keys_.FindOrInsertIndex(key_bytes, [&](std::string_view) {
+        key_group = KeyGroupForKeyOf(key, max_parallelism_);
+        return key_group;
+      });
       store_.SetCurrent(entry);
-      context_.SetKey(&key);
+      timer_service_.SetCurrentKey(key_bytes, key_group >= 0
+                                                  ? key_group
+                                                  : KeyGroupForKeyOf(key, max_parallelism_));
+      context_.Set(&key, timestamp);
       fn_->ProcessElement(record, context_, out_);
     }
-    return out_.size() == 0 ? Status::Ok() : next_->Consume(out_.view());
+    return out_.size() == 0 ? Status::Ok() : next_->Consume(out_.view(), out_.timestamps());
+  }
+  // Fires the event-time timers up to the watermark, then forwards it.
+  Status ProcessWatermark(int64_t watermark_ms) override {
+    timer_service_.SetWatermark(watermark_ms);
+    RETURN_IF_ERROR(Fire(TimeDomain::kEventTime, watermark_ms));
+    return next_->ProcessWatermark(watermark_ms);
+  }
+  int64_t NextProcessingTimeMs() const override {
+    const auto& timers = timers_.of(TimeDomain::kProcessingTime);
+    return timers.empty() ? INT64_MAX : timers.begin()->time_ms;
+  }
+  Status OnProcessingTime(int64_t now_ms) override {
+    return Fire(TimeDomain::kProcessingTime, now_ms);
   }
   Status Snapshot(int64_t, std::string* out) override {
     ByteWriter w(out);
     store_.WriteSchema(w);
+    timers_.Write(w);
     keys_.SnapshotWith(
         out, [this](uint32_t entry) { return store_.Present(entry); },
         [this](uint32_t entry, ByteWriter& writer) {
@@ -126,12 +276,44 @@ class KeyedProcessFunctionLink final : public BatchConsumer<In> {
   }
 
  private:
+  // Fires, in (time, key) order, every timer of `domain` at or before `up_to_ms`, including those
+  // registered while firing.
+  Status Fire(TimeDomain domain, int64_t up_to_ms) {
+    std::set<InternalTimers::Timer>& timers = timers_.of(domain);
+    while (!timers.empty() && timers.begin()->time_ms <= up_to_ms) {
+      const InternalTimers::Timer timer = *timers.begin();
+      timers.erase(timers.begin());
+      const int32_t key_group = timer.key_group;
+      const uint32_t entry =
+          keys_.FindOrInsertIndex(timer.key, [key_group](std::string_view) { return key_group; });
+      store_.SetCurrent(entry);
+      timer_service_.SetCurrentKey(timer.key, key_group);
+      OwnedKey<K> owned{};
+      if constexpr (std::is_same_v<OwnedKey<K>, std::string>) {
+        owned = timer.key;
+      } else {
+        ByteReader r(timer.key);
+        if (!Serializer<K>::Read(r, &owned)) return DataLossError(what_ + ": bad timer key");
+      }
+      const K key(owned);
+      context_.Set(&key, timer.time_ms, domain);
+      out_.Clear();
+      out_.SetTimestamp(timer.time_ms);
+      fn_->OnTimer(timer.time_ms, context_, out_);
+      if (out_.size() > 0) RETURN_IF_ERROR(next_->Consume(out_.view(), out_.timestamps()));
+    }
+    return Status::Ok();
+  }
+
   std::function<K(const In&)> key_of_;
   std::unique_ptr<KeyedProcessFunction<K, In, Out>> fn_;
   BatchConsumer<Out>* next_;
   int max_parallelism_;
+  KeyGroupRange range_;
   HeapValueStateBackend<uint8_t> keys_;  // key → entry number (its value is unused)
   KeyedStateStore store_;
+  InternalTimers timers_;
+  TimerService timer_service_;
   typename KeyedProcessFunction<K, In, Out>::Context context_;
   std::string what_;
   std::string key_bytes_;
@@ -139,46 +321,78 @@ class KeyedProcessFunctionLink final : public BatchConsumer<In> {
   Collector<Out> out_;
 };
 
-// The reference semantics: keys → slots through an ordered map of the key's Serializer bytes.
+// The reference semantics: keys → slots through an ordered map of the key's Serializer bytes;
+// event-time timers fire at EndOfInput (the final watermark) in (time, key) order; processing-time
+// timers never fire (the reference has no processing time: it reads 0).
 template <typename In, typename K, typename Out>
 class ReferenceKeyedProcessFunction final : public ReferenceOperator {
  public:
   ReferenceKeyedProcessFunction(std::function<K(const In&)> key_of,
                                 const KeyedProcessFunctionFactory<K, In, Out>& factory)
-      : key_of_(std::move(key_of)), fn_(factory()) {
+      : key_of_(std::move(key_of)),
+        fn_(factory()),
+        timer_service_(&timers_, [] { return int64_t{0}; }),
+        context_(&timer_service_) {
     fn_->Open(store_);
   }
-  void Process(int, std::string_view bytes, const ReferenceEmit& emit) override {
+  void Process(int, std::string_view bytes, int64_t timestamp,
+               const ReferenceEmit& emit) override {
     In record{};
     ByteReader r(bytes);
     SLUICE_ASSERT(Serializer<In>::Read(r, &record) && r.empty(),
                   "the reference evaluator passes only records it encoded");
     const K key = key_of_(record);
     std::string key_bytes;
-    if constexpr (std::is_same_v<K, std::string_view>) {
-      key_bytes = key;
-    } else {
-      ByteWriter w(&key_bytes);
-      Serializer<K>::Write(w, key);
-    }
-    auto [it, fresh] = slots_.try_emplace(std::move(key_bytes), slots_.size());
-    store_.SetCurrent(it->second);
-    context_.SetKey(&key);
+    ByteWriter w(&key_bytes);
+    Serializer<OwnedKey<K>>::Write(w, OwnedKey<K>(key));
+    Bind(key_bytes);
+    context_.Set(&key, timestamp);
     out_.Clear();
+    out_.SetTimestamp(timestamp);
     fn_->ProcessElement(record, context_, out_);
-    for (const Out& value : out_.view()) {
-      scratch_.clear();
-      ByteWriter w(&scratch_);
-      Serializer<Out>::Write(w, value);
-      emit(scratch_);
+    Emit(emit);
+  }
+  void EndOfInput(const ReferenceEmit& emit) override {
+    timer_service_.SetWatermark(kMaxWatermark);
+    std::set<InternalTimers::Timer>& timers = timers_.of(TimeDomain::kEventTime);
+    while (!timers.empty()) {
+      const InternalTimers::Timer timer = *timers.begin();
+      timers.erase(timers.begin());
+      Bind(timer.key);
+      OwnedKey<K> owned{};
+      ByteReader r(timer.key);
+      SLUICE_ASSERT(Serializer<OwnedKey<K>>::Read(r, &owned), "timer keys are encoded here");
+      const K key(owned);
+      context_.Set(&key, timer.time_ms, TimeDomain::kEventTime);
+      out_.Clear();
+      out_.SetTimestamp(timer.time_ms);
+      fn_->OnTimer(timer.time_ms, context_, out_);
+      Emit(emit);
     }
   }
 
  private:
+  void Bind(const std::string& key_bytes) {
+    auto [it, fresh] = slots_.try_emplace(key_bytes, slots_.size());
+    store_.SetCurrent(it->second);
+    timer_service_.SetCurrentKey(it->first, 0);
+  }
+  void Emit(const ReferenceEmit& emit) {
+    const std::span<const Out> records = out_.view();
+    for (size_t i = 0; i < records.size(); ++i) {
+      scratch_.clear();
+      ByteWriter w(&scratch_);
+      Serializer<Out>::Write(w, records[i]);
+      emit(scratch_, TimestampAt(out_.timestamps(), i));
+    }
+  }
+
   std::function<K(const In&)> key_of_;
   std::unique_ptr<KeyedProcessFunction<K, In, Out>> fn_;
   KeyedStateStore store_;
   std::map<std::string, size_t> slots_;
+  InternalTimers timers_;
+  TimerService timer_service_;
   typename KeyedProcessFunction<K, In, Out>::Context context_;
   Collector<Out> out_;
   std::string scratch_;

@@ -5,6 +5,7 @@
 // may suspend (its downstream may send over the network).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -39,8 +40,12 @@ template <typename T>
 class FanOutLink final : public BatchConsumer<T> {
  public:
   explicit FanOutLink(std::vector<BatchConsumer<T>*> outputs) : outputs_(std::move(outputs)) {}
-  Status Consume(std::span<const T> batch) override {
-    for (BatchConsumer<T>* out : outputs_) RETURN_IF_ERROR(out->Consume(batch));
+  Status Consume(std::span<const T> batch, std::span<const int64_t> timestamps) override {
+    for (BatchConsumer<T>* out : outputs_) RETURN_IF_ERROR(out->Consume(batch, timestamps));
+    return Status::Ok();
+  }
+  Status ProcessWatermark(int64_t watermark_ms) override {
+    for (BatchConsumer<T>* out : outputs_) RETURN_IF_ERROR(out->ProcessWatermark(watermark_ms));
     return Status::Ok();
   }
 
@@ -62,10 +67,16 @@ class FlatMapLink final : public BatchConsumer<In> {
  public:
   using Function = std::function<void(const In&, Collector<Out>&)>;
   FlatMapLink(Function fn, BatchConsumer<Out>* next) : fn_(std::move(fn)), next_(next) {}
-  Status Consume(std::span<const In> batch) override {
+  Status Consume(std::span<const In> batch, std::span<const int64_t> timestamps) override {
     out_.Clear();
-    for (const In& record : batch) fn_(record, out_);
-    return out_.size() == 0 ? Status::Ok() : next_->Consume(out_.view());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      out_.SetTimestamp(TimestampAt(timestamps, i));
+      fn_(batch[i], out_);
+    }
+    return out_.size() == 0 ? Status::Ok() : next_->Consume(out_.view(), out_.timestamps());
+  }
+  Status ProcessWatermark(int64_t watermark_ms) override {
+    return next_->ProcessWatermark(watermark_ms);
   }
 
  private:
@@ -79,10 +90,16 @@ class MapLink final : public BatchConsumer<In> {
  public:
   using Function = std::function<Out(const In&)>;
   MapLink(Function fn, BatchConsumer<Out>* next) : fn_(std::move(fn)), next_(next) {}
-  Status Consume(std::span<const In> batch) override {
+  Status Consume(std::span<const In> batch, std::span<const int64_t> timestamps) override {
     out_.Clear();
-    for (const In& record : batch) out_.Next() = fn_(record);
-    return out_.size() == 0 ? Status::Ok() : next_->Consume(out_.view());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      out_.SetTimestamp(TimestampAt(timestamps, i));
+      out_.Next() = fn_(batch[i]);
+    }
+    return out_.size() == 0 ? Status::Ok() : next_->Consume(out_.view(), out_.timestamps());
+  }
+  Status ProcessWatermark(int64_t watermark_ms) override {
+    return next_->ProcessWatermark(watermark_ms);
   }
 
  private:
@@ -96,12 +113,17 @@ class FilterLink final : public BatchConsumer<T> {
  public:
   using Function = std::function<bool(const T&)>;
   FilterLink(Function fn, BatchConsumer<T>* next) : fn_(std::move(fn)), next_(next) {}
-  Status Consume(std::span<const T> batch) override {
+  Status Consume(std::span<const T> batch, std::span<const int64_t> timestamps) override {
     out_.Clear();
-    for (const T& record : batch) {
-      if (fn_(record)) out_.Emit(record);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!fn_(batch[i])) continue;
+      out_.SetTimestamp(TimestampAt(timestamps, i));
+      out_.Emit(batch[i]);
     }
-    return out_.size() == 0 ? Status::Ok() : next_->Consume(out_.view());
+    return out_.size() == 0 ? Status::Ok() : next_->Consume(out_.view(), out_.timestamps());
+  }
+  Status ProcessWatermark(int64_t watermark_ms) override {
+    return next_->ProcessWatermark(watermark_ms);
   }
 
  private:
@@ -118,7 +140,7 @@ class CoFlatMapLink final : public ChainLink {
   using Function1 = std::function<void(const In1&, Collector<Out>&)>;
   using Function2 = std::function<void(const In2&, Collector<Out>&)>;
   CoFlatMapLink(Function1 fn1, Function2 fn2, BatchConsumer<Out>* next)
-      : input1_(this, std::move(fn1)), input2_(this, std::move(fn2)), next_(next) {}
+      : input1_(this, 0, std::move(fn1)), input2_(this, 1, std::move(fn2)), next_(next) {}
   ChainLink* Input(int index) override {
     return index == 0 ? static_cast<ChainLink*>(&input1_)
                       : index == 1 ? static_cast<ChainLink*>(&input2_) : nullptr;
@@ -129,18 +151,33 @@ class CoFlatMapLink final : public ChainLink {
   class Port final : public BatchConsumer<In> {
    public:
     using Function = std::function<void(const In&, Collector<Out>&)>;
-    Port(CoFlatMapLink* owner, Function fn) : owner_(owner), fn_(std::move(fn)) {}
-    Status Consume(std::span<const In> batch) override {
+    Port(CoFlatMapLink* owner, int index, Function fn)
+        : owner_(owner), index_(index), fn_(std::move(fn)) {}
+    Status Consume(std::span<const In> batch, std::span<const int64_t> timestamps) override {
       Collector<Out>& out = owner_->out_;
       out.Clear();
-      for (const In& record : batch) fn_(record, out);
-      return out.size() == 0 ? Status::Ok() : owner_->next_->Consume(out.view());
+      for (size_t i = 0; i < batch.size(); ++i) {
+        out.SetTimestamp(TimestampAt(timestamps, i));
+        fn_(batch[i], out);
+      }
+      return out.size() == 0 ? Status::Ok() : owner_->next_->Consume(out.view(), out.timestamps());
+    }
+    // The operator's watermark is the minimum of its two inputs' (Flink's two-input operator).
+    Status ProcessWatermark(int64_t watermark_ms) override {
+      owner_->watermarks_[index_] = watermark_ms;
+      const int64_t combined = std::min(owner_->watermarks_[0], owner_->watermarks_[1]);
+      if (combined <= owner_->forwarded_) return Status::Ok();
+      owner_->forwarded_ = combined;
+      return owner_->next_->ProcessWatermark(combined);
     }
 
    private:
     CoFlatMapLink* owner_;
+    int index_;
     Function fn_;
   };
+  int64_t watermarks_[2] = {kMinWatermark, kMinWatermark};
+  int64_t forwarded_ = kMinWatermark;
   Port<In1> input1_;
   Port<In2> input2_;
   BatchConsumer<Out>* next_;
@@ -166,9 +203,11 @@ class KeyedProcessLink final : public BatchConsumer<In> {
   Status Open(std::string_view restored) override {
     return restored.empty() ? Status::Ok() : backend_.Restore(restored, what_);
   }
-  Status Consume(std::span<const In> batch) override {
+  Status Consume(std::span<const In> batch, std::span<const int64_t> timestamps) override {
     out_.Clear();
-    for (const In& record : batch) {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const In& record = batch[i];
+      out_.SetTimestamp(TimestampAt(timestamps, i));
       // The sender computed the key's group to route it here; the backend recomputes it only for
       // a key it has not seen (see keyed_state.h), not per record.
       const K key = key_fn_(record);
@@ -178,7 +217,10 @@ class KeyedProcessLink final : public BatchConsumer<In> {
                                                 }));
       fn_(record, state, out_);
     }
-    return out_.size() == 0 ? Status::Ok() : next_->Consume(out_.view());
+    return out_.size() == 0 ? Status::Ok() : next_->Consume(out_.view(), out_.timestamps());
+  }
+  Status ProcessWatermark(int64_t watermark_ms) override {
+    return next_->ProcessWatermark(watermark_ms);
   }
   Status Snapshot(int64_t, std::string* out) override {
     backend_.Snapshot(out);
@@ -200,14 +242,21 @@ template <typename T>
 class TypedDecoder final : public RecordDecoder {
  public:
   explicit TypedDecoder(BatchConsumer<T>* port) : port_(port) {}
-  Status Decode(std::string_view records, uint32_t count) override {
+  Status Decode(std::string_view records, uint32_t count, std::string_view timestamps) override {
     batch_.Clear();
     ByteReader r(records);
+    ByteReader t(timestamps);
     for (uint32_t i = 0; i < count; ++i) {
+      if (!timestamps.empty()) {
+        int64_t timestamp = 0;
+        if (!t.GetSignedVarint(&timestamp)) return DataLossError("malformed record timestamps");
+        batch_.SetTimestamp(timestamp);
+      }
       if (!Serializer<T>::Read(r, &batch_.Next())) return DataLossError("malformed record batch");
     }
     if (!r.empty()) return DataLossError("trailing bytes in record batch");
-    return port_->Consume(batch_.view());
+    if (!t.empty()) return DataLossError("trailing bytes in record timestamps");
+    return port_->Consume(batch_.view(), batch_.timestamps());
   }
 
  private:

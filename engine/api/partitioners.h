@@ -37,41 +37,64 @@
 namespace sluice::internal {
 
 // Per-channel serialized buffers of one network edge, sent through the edge's output gate.
+// Records with event timestamps also append them (signed varints) to the channel's timestamp
+// buffer; a buffer that mixes both gets kNoTimestamp for the records that have none.
 class ChannelBuffers {
  public:
   static constexpr size_t kBufferSizeBytesMax = 32 * 1024;
   explicit ChannelBuffers(OutputGate* gate)
-      : gate_(gate), buffers_(gate->channel_count()), counts_(gate->channel_count(), 0) {}
+      : gate_(gate),
+        buffers_(gate->channel_count()),
+        timestamps_(gate->channel_count()),
+        counts_(gate->channel_count(), 0) {}
   int channels() const { return static_cast<int>(buffers_.size()); }
   // Serializes `record` into `channel`'s buffer; sends the buffer once it is full.
   template <typename T>
-  Status Add(int channel, const T& record) {
+  Status Add(int channel, const T& record, int64_t timestamp) {
     ByteWriter w(&buffers_[channel]);
     Serializer<T>::Write(w, record);
-    ++counts_[channel];
-    return buffers_[channel].size() >= kBufferSizeBytesMax ? Flush(channel) : Status::Ok();
+    return Added(channel, timestamp);
   }
   // Appends already-serialized bytes of one record (a broadcast serializes once).
-  Status AddSerialized(int channel, std::string_view bytes) {
+  Status AddSerialized(int channel, std::string_view bytes, int64_t timestamp) {
     buffers_[channel].append(bytes);
-    ++counts_[channel];
-    return buffers_[channel].size() >= kBufferSizeBytesMax ? Flush(channel) : Status::Ok();
+    return Added(channel, timestamp);
   }
   Status FlushAll() {
     for (int c = 0; c < channels(); ++c) RETURN_IF_ERROR(Flush(c));
     return Status::Ok();
   }
+  // Flushes, then sends the watermark on every channel.
+  Status SendWatermark(int64_t watermark_ms) {
+    RETURN_IF_ERROR(FlushAll());
+    return gate_->SendWatermark(watermark_ms);
+  }
 
  private:
+  Status Added(int channel, int64_t timestamp) {
+    std::string& stamps = timestamps_[channel];
+    if (timestamp != kNoTimestamp || !stamps.empty()) {
+      ByteWriter t(&stamps);
+      if (stamps.empty()) {  // the first timestamp of this buffer: earlier records had none
+        for (uint32_t i = 0; i < counts_[channel]; ++i) t.PutSignedVarint(kNoTimestamp);
+      }
+      t.PutSignedVarint(timestamp);
+    }
+    ++counts_[channel];
+    return buffers_[channel].size() >= kBufferSizeBytesMax ? Flush(channel) : Status::Ok();
+  }
   Status Flush(int channel) {
     if (counts_[channel] == 0) return Status::Ok();
-    Status s = gate_->SendRecords(channel, buffers_[channel], counts_[channel]);
+    Status s =
+        gate_->SendRecords(channel, buffers_[channel], counts_[channel], timestamps_[channel]);
     buffers_[channel].clear();  // keeps capacity
+    timestamps_[channel].clear();
     counts_[channel] = 0;
     return s;
   }
   OutputGate* gate_;
   std::vector<std::string> buffers_;
+  std::vector<std::string> timestamps_;
   std::vector<uint32_t> counts_;
 };
 
@@ -80,17 +103,21 @@ class PartitionWriter final : public BatchConsumer<T> {
  public:
   PartitionWriter(OutputGate* gate, Selector selector)
       : buffers_(gate), selector_(std::move(selector)) {}
-  Status Consume(std::span<const T> batch) override {
+  Status Consume(std::span<const T> batch, std::span<const int64_t> timestamps) override {
     const int channels = buffers_.channels();
-    for (const T& record : batch) {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const T& record = batch[i];
       const int channel = selector_.Select(record, channels);
       if (channel < 0 || channel >= channels) {
         return InvalidArgumentError("partitioner chose channel " + std::to_string(channel) +
                                     " of " + std::to_string(channels));
       }
-      RETURN_IF_ERROR(buffers_.Add(channel, record));
+      RETURN_IF_ERROR(buffers_.Add(channel, record, TimestampAt(timestamps, i)));
     }
     return Status::Ok();
+  }
+  Status ProcessWatermark(int64_t watermark_ms) override {
+    return buffers_.SendWatermark(watermark_ms);
   }
   Status Snapshot(int64_t, std::string*) override { return buffers_.FlushAll(); }
   Status EndOfInput() override { return buffers_.FlushAll(); }
@@ -105,16 +132,19 @@ template <typename T>
 class BroadcastWriter final : public BatchConsumer<T> {
  public:
   explicit BroadcastWriter(OutputGate* gate) : buffers_(gate) {}
-  Status Consume(std::span<const T> batch) override {
-    for (const T& record : batch) {
+  Status Consume(std::span<const T> batch, std::span<const int64_t> timestamps) override {
+    for (size_t i = 0; i < batch.size(); ++i) {
       scratch_.clear();
       ByteWriter w(&scratch_);
-      Serializer<T>::Write(w, record);
+      Serializer<T>::Write(w, batch[i]);
       for (int c = 0; c < buffers_.channels(); ++c) {
-        RETURN_IF_ERROR(buffers_.AddSerialized(c, scratch_));
+        RETURN_IF_ERROR(buffers_.AddSerialized(c, scratch_, TimestampAt(timestamps, i)));
       }
     }
     return Status::Ok();
+  }
+  Status ProcessWatermark(int64_t watermark_ms) override {
+    return buffers_.SendWatermark(watermark_ms);
   }
   Status Snapshot(int64_t, std::string*) override { return buffers_.FlushAll(); }
   Status EndOfInput() override { return buffers_.FlushAll(); }

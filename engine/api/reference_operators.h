@@ -35,13 +35,14 @@ T DecodeReferenceRecord(std::string_view bytes) {
 }
 
 template <typename T>
-void EmitReferenceRecords(std::span<const T> records, std::string* scratch,
+void EmitReferenceRecords(const Collector<T>& out, std::string* scratch,
                           const ReferenceEmit& emit) {
-  for (const T& record : records) {
+  const std::span<const T> records = out.view();
+  for (size_t i = 0; i < records.size(); ++i) {
     scratch->clear();
     ByteWriter w(scratch);
-    Serializer<T>::Write(w, record);
-    emit(*scratch);
+    Serializer<T>::Write(w, records[i]);
+    emit(*scratch, TimestampAt(out.timestamps(), i));
   }
 }
 
@@ -53,15 +54,17 @@ class ReferenceFlatMap final : public ReferenceOperator {
   using Function1 = std::function<void(const In1&, Collector<Out>&)>;
   using Function2 = std::function<void(const In2&, Collector<Out>&)>;
   ReferenceFlatMap(Function1 fn1, Function2 fn2) : fn1_(std::move(fn1)), fn2_(std::move(fn2)) {}
-  void Process(int input_index, std::string_view record, const ReferenceEmit& emit) override {
+  void Process(int input_index, std::string_view record, int64_t timestamp,
+               const ReferenceEmit& emit) override {
     out_.Clear();
+    out_.SetTimestamp(timestamp);
     if (input_index == 0) {
       fn1_(DecodeReferenceRecord<In1>(record), out_);
     } else {
       SLUICE_ASSERT(fn2_ != nullptr, "only a two-input operator has a second input");
       fn2_(DecodeReferenceRecord<In2>(record), out_);
     }
-    EmitReferenceRecords(out_.view(), &scratch_, emit);
+    EmitReferenceRecords(out_, &scratch_, emit);
   }
 
  private:
@@ -79,7 +82,8 @@ class ReferenceKeyedProcess final : public ReferenceOperator {
   using Function = std::function<void(const In&, ValueState<S>&, Collector<Out>&)>;
   ReferenceKeyedProcess(std::function<K(const In&)> key_of, Function fn)
       : key_of_(std::move(key_of)), fn_(std::move(fn)) {}
-  void Process(int, std::string_view bytes, const ReferenceEmit& emit) override {
+  void Process(int, std::string_view bytes, int64_t timestamp,
+               const ReferenceEmit& emit) override {
     const In record = DecodeReferenceRecord<In>(bytes);
     std::string key;
     if constexpr (std::is_same_v<K, std::string_view>) {
@@ -90,8 +94,9 @@ class ReferenceKeyedProcess final : public ReferenceOperator {
     }
     ValueState<S> state(&values_[key]);
     out_.Clear();
+    out_.SetTimestamp(timestamp);
     fn_(record, state, out_);
-    EmitReferenceRecords(out_.view(), &scratch_, emit);
+    EmitReferenceRecords(out_, &scratch_, emit);
   }
 
  private:
@@ -108,10 +113,10 @@ class ReferenceSink final : public ReferenceOperator {
  public:
   explicit ReferenceSink(std::function<void(const T&, std::string*)> committed)
       : committed_(std::move(committed)) {}
-  void Process(int, std::string_view bytes, const ReferenceEmit& emit) override {
+  void Process(int, std::string_view bytes, int64_t, const ReferenceEmit& emit) override {
     scratch_.clear();
     committed_(DecodeReferenceRecord<T>(bytes), &scratch_);
-    emit(scratch_);
+    emit(scratch_, kNoTimestamp);
   }
 
  private:

@@ -65,7 +65,7 @@ class FileSinkLink final : public BatchConsumer<T> {
   FileSinkLink(const TaskContext& ctx, FileSinkSpec spec, Format format)
       : sink_(ctx, std::move(spec)), format_(std::move(format)) {}
   Status Open(std::string_view restored) override { return sink_.Open(restored); }
-  Status Consume(std::span<const T> batch) override {
+  Status Consume(std::span<const T> batch, std::span<const int64_t>) override {
     std::string* out = sink_.buffer();
     for (const T& record : batch) {
       format_(record, out);

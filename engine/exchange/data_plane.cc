@@ -91,14 +91,23 @@ Status NetworkOutputGate::Connect(int64_t deadline_ns) {
   return Status::Ok();
 }
 
-Status NetworkOutputGate::SendRecords(int channel, std::string_view records, uint32_t count) {
+Status NetworkOutputGate::SendRecords(int channel, std::string_view records, uint32_t count,
+                                      std::string_view timestamps) {
   // Frame = header + [kind][u32 count][records]; built in place in one reused buffer, one write.
   frame_.clear();
   const size_t frame_start = StartFrame(&frame_);
   ByteWriter w(&frame_);
-  w.PutU8(static_cast<uint8_t>(DataKind::kRecords));
-  w.PutU32(count);
-  w.PutRaw(records);
+  if (timestamps.empty()) {
+    w.PutU8(static_cast<uint8_t>(DataKind::kRecords));
+    w.PutU32(count);
+    w.PutRaw(records);
+  } else {
+    w.PutU8(static_cast<uint8_t>(DataKind::kTimestampedRecords));
+    w.PutU32(count);
+    w.PutVarint(records.size());
+    w.PutRaw(records);
+    w.PutRaw(timestamps);
+  }
   FinishFrame(&frame_, frame_start);
   return streams_[channel]->Write(frame_);
 }
@@ -115,6 +124,14 @@ Status NetworkOutputGate::SendBarrier(int64_t checkpoint_id) {
   ByteWriter w(&payload);
   w.PutU8(static_cast<uint8_t>(DataKind::kBarrier));
   w.PutSignedVarint(checkpoint_id);
+  return SendToAll(payload);
+}
+
+Status NetworkOutputGate::SendWatermark(int64_t watermark_ms) {
+  std::string payload;
+  ByteWriter w(&payload);
+  w.PutU8(static_cast<uint8_t>(DataKind::kWatermark));
+  w.PutSignedVarint(watermark_ms);
   return SendToAll(payload);
 }
 
@@ -159,6 +176,25 @@ Status ParseEvent(std::string_view frame, NetworkInputGate::Event* event) {
     case DataKind::kRecords:
       if (!r.GetU32(&event->count)) return DataLossError("bad record frame");
       event->records.assign(r.rest().data(), r.rest().size());
+      event->timestamps.clear();
+      return Status::Ok();
+    case DataKind::kTimestampedRecords: {
+      uint64_t bytes = 0;
+      if (!r.GetU32(&event->count) || !r.GetVarint(&bytes) || bytes > r.remaining()) {
+        return DataLossError("bad timestamped record frame");
+      }
+      event->kind = DataKind::kRecords;
+      event->records.assign(r.rest().data(), bytes);
+      event->timestamps.assign(r.rest().data() + bytes, r.rest().size() - bytes);
+      if (event->timestamps.empty() && event->count > 0) {
+        return DataLossError("timestamped record frame without timestamps");
+      }
+      return Status::Ok();
+    }
+    case DataKind::kWatermark:
+      if (!r.GetSignedVarint(&event->watermark_ms) || !r.empty()) {
+        return DataLossError("bad watermark frame");
+      }
       return Status::Ok();
     case DataKind::kBarrier:
       if (!r.GetSignedVarint(&event->checkpoint_id)) return DataLossError("bad barrier frame");

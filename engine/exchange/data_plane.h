@@ -5,6 +5,9 @@
 //   [u8 kind = 1 records][u32 count][serialized records]
 //   [u8 kind = 2 barrier][i64 checkpoint id]
 //   [u8 kind = 3 end of partition]
+//   [u8 kind = 4 timestamped records][u32 count][varint bytes][serialized records]
+//                                    [count signed varints: each record's event timestamp, ms]
+//   [u8 kind = 5 watermark][signed varint watermark, ms]
 // Flow control is the transport's window (TCP, or the simulator's) plus bounded per-channel
 // queues at the consumer: a full queue stops its reader, which stops the sender. (Flink's
 // credit-based flow control is planned; see docs/architecture.md.)
@@ -25,7 +28,14 @@
 
 namespace sluice {
 
-enum class DataKind : uint8_t { kHandshake = 0, kRecords = 1, kBarrier = 2, kEnd = 3 };
+enum class DataKind : uint8_t {
+  kHandshake = 0,
+  kRecords = 1,
+  kBarrier = 2,
+  kEnd = 3,
+  kTimestampedRecords = 4,  // parsed into kRecords with Event::timestamps set
+  kWatermark = 5,
+};
 
 struct ChannelKey {
   int64_t attempt = 0;
@@ -73,8 +83,10 @@ class NetworkOutputGate final : public OutputGate {
   // Connects all channels, retrying until deadline_ns. May suspend.
   Status Connect(int64_t deadline_ns);
   int channel_count() const override { return static_cast<int>(consumers_.size()); }
-  Status SendRecords(int channel, std::string_view records, uint32_t count) override;
+  Status SendRecords(int channel, std::string_view records, uint32_t count,
+                     std::string_view timestamps) override;
   Status SendBarrier(int64_t checkpoint_id) override;
+  Status SendWatermark(int64_t watermark_ms) override;
   Status SendEndOfPartition() override;
 
  private:
@@ -93,10 +105,12 @@ class NetworkInputGate {
  public:
   static constexpr size_t kMaxQueuedFrames = 8;
   struct Event {
-    DataKind kind = DataKind::kRecords;
+    DataKind kind = DataKind::kRecords;  // kRecords, kBarrier, kEnd or kWatermark
     std::string records;
     uint32_t count = 0;
+    std::string timestamps;  // kRecords: count signed varints, or empty if untimestamped
     int64_t checkpoint_id = 0;
+    int64_t watermark_ms = 0;
   };
 
   // `wakeup` is notified whenever an event is queued or a reader fails; the task waits on it

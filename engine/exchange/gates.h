@@ -19,17 +19,22 @@ class OutputGate {
  public:
   virtual ~OutputGate() = default;
   virtual int channel_count() const = 0;
-  virtual Status SendRecords(int channel, std::string_view records, uint32_t count) = 0;
+  // `timestamps`: one signed varint per record (its event timestamp, ms), or empty.
+  virtual Status SendRecords(int channel, std::string_view records, uint32_t count,
+                             std::string_view timestamps) = 0;
   virtual Status SendBarrier(int64_t checkpoint_id) = 0;
+  // A watermark (ms) to every channel, after everything sent before it.
+  virtual Status SendWatermark(int64_t watermark_ms) = 0;
   virtual Status SendEndOfPartition() = 0;
 };
 
 class RecordDecoder {
  public:
   virtual ~RecordDecoder() = default;
-  // Decodes `count` records from `records` and hands them to the chain head as one batch.
-  // kDataLoss if the bytes are malformed.
-  virtual Status Decode(std::string_view records, uint32_t count) = 0;
+  // Decodes `count` records from `records` (and their timestamps, `count` signed varints, or
+  // empty) and hands them to the chain head as one batch. kDataLoss if the bytes are malformed.
+  virtual Status Decode(std::string_view records, uint32_t count,
+                        std::string_view timestamps) = 0;
 };
 
 }  // namespace sluice

@@ -72,12 +72,16 @@ using FanOutFactory = std::function<std::unique_ptr<ChainLink>(std::vector<Chain
 // The reference semantics of an operator (Sluice's oracle, scenarios/reference_evaluator.h):
 // the operator over one record at a time, one instance per subtask, without chains, network,
 // checkpoints, key groups or the runtime's state backends. Records in and out are Serializer
-// bytes; a sink emits the bytes it would commit for a record instead. Never suspends.
-using ReferenceEmit = std::function<void(std::string_view record)>;
+// bytes with their event timestamps (kNoTimestamp if none); a sink emits the bytes it would commit
+// for a record instead. There are no watermarks before the end: an instance sees its whole input,
+// then EndOfInput stands for the final watermark (event-time timers fire there, in time order).
+// Never suspends.
+using ReferenceEmit = std::function<void(std::string_view record, int64_t timestamp)>;
 class ReferenceOperator {
  public:
   virtual ~ReferenceOperator() = default;
-  virtual void Process(int input_index, std::string_view record, const ReferenceEmit& emit) = 0;
+  virtual void Process(int input_index, std::string_view record, int64_t timestamp,
+                       const ReferenceEmit& emit) = 0;
   // Every input has ended (where event-time operators fire what is left).
   virtual void EndOfInput(const ReferenceEmit& emit) {}
 };

@@ -263,7 +263,20 @@ Status Task::Checkpoint(int64_t checkpoint_id) {
   return Status::Ok();
 }
 
+int64_t Task::NextWakeNs() const {
+  int64_t next_ms = INT64_MAX;
+  for (const auto& link : links_) next_ms = std::min(next_ms, link->NextProcessingTimeMs());
+  int64_t wake = next_ms == INT64_MAX ? -1 : next_ms * kNanosPerMilli;
+  if (!writers_.empty()) wake = wake < 0 ? next_flush_ns_ : std::min(wake, next_flush_ns_);
+  return wake;
+}
+
 Status Task::MaybeFlushOutput() {
+  // Processing-time timers that are due fire first (their output then leaves with the flush).
+  const int64_t now_ms = host_.clock.NowNs() / kNanosPerMilli;
+  for (auto& link : links_) {
+    if (link->NextProcessingTimeMs() <= now_ms) RETURN_IF_ERROR(link->OnProcessingTime(now_ms));
+  }
   if (writers_.empty() || host_.clock.NowNs() < next_flush_ns_) return Status::Ok();
   next_flush_ns_ = host_.clock.NowNs() + kBufferTimeoutNs;
   for (ChainLink* writer : writers_) RETURN_IF_ERROR(writer->FlushBuffers());
@@ -311,7 +324,7 @@ Status Task::RunSource() {
     }
     source_lines_ += lines.size();
     emitted += lines.size();
-    RETURN_IF_ERROR(head->Consume(lines.view()));
+    RETURN_IF_ERROR(head->Consume(lines.view(), {}));
     RETURN_IF_ERROR(MaybeFlushOutput());
     if (per_subtask == 0) {
       host_.fibers.Yield();
@@ -321,8 +334,14 @@ Status Task::RunSource() {
     while (host_.clock.NowNs() < due) {
       RETURN_IF_ERROR(HandleCommands());
       RETURN_IF_ERROR(MaybeFlushOutput());
-      wakeup_->Wait(host_.fibers, writers_.empty() ? due : std::min(due, next_flush_ns_));
+      const int64_t wake = NextWakeNs();
+      wakeup_->Wait(host_.fibers, wake < 0 ? due : std::min(due, wake));
     }
+  }
+  if (!deployment_.final_commit) {
+    // The end of a finite input: the final watermark fires every event-time timer downstream,
+    // before the final checkpoint's barrier (so that what they emit is committed).
+    RETURN_IF_ERROR(source_output_->ProcessWatermark(kMaxWatermark));
   }
   // Final checkpoint: wait for the next trigger, so that a barrier follows the last record.
   const int64_t before = last_snapshot_;
@@ -359,6 +378,22 @@ Status Task::RunConsumer() {
   }
   const int total = static_cast<int>(channels.size());
   SLUICE_ASSERT(total > 0, "a chain that is not a source has network inputs");
+  // Watermarks: each channel's latest; each input of
+  // the head operator gets the minimum over the channels of the edges into it, when it advances.
+  std::vector<int64_t> channel_watermark(total, kMinWatermark);
+  int64_t input_watermark[2] = {kMinWatermark, kMinWatermark};
+  auto advance_watermark = [&](int channel, int64_t watermark) -> Status {
+    channel_watermark[channel] = std::max(channel_watermark[channel], watermark);
+    const int input_index = graph_.edges[chain_.input_edges[channels[channel].first]].input_index;
+    int64_t least = kMaxWatermark;
+    for (int c = 0; c < total; ++c) {
+      const int other = graph_.edges[chain_.input_edges[channels[c].first]].input_index;
+      if (other == input_index) least = std::min(least, channel_watermark[c]);
+    }
+    if (least <= input_watermark[input_index]) return Status::Ok();
+    input_watermark[input_index] = least;
+    return head_->Input(input_index)->ProcessWatermark(least);
+  };
   BarrierAligner aligner(total);
   const bool skip_alignment = SLUICE_BUG_PLANTED(host_, "skip-barrier-alignment");
   NetworkInputGate::Event event;
@@ -376,19 +411,25 @@ Status Task::RunConsumer() {
     }
     if (!got) {
       RETURN_IF_ERROR(MaybeFlushOutput());
-      wakeup_->Wait(host_.fibers, writers_.empty() ? -1 : next_flush_ns_);
+      wakeup_->Wait(host_.fibers, NextWakeNs());
       continue;
     }
     next_channel = (channel + 1) % total;
     BarrierAligner::Action action = BarrierAligner::Action::kNone;
     switch (event.kind) {
       case DataKind::kRecords:
-        RETURN_IF_ERROR(inputs[channels[channel].first].decoder->Decode(event.records, event.count));
+        RETURN_IF_ERROR(inputs[channels[channel].first].decoder->Decode(
+            event.records, event.count, event.timestamps));
         break;
       case DataKind::kBarrier:
         action = aligner.OnBarrier(channel, event.checkpoint_id);
         break;
+      case DataKind::kWatermark:
+        RETURN_IF_ERROR(advance_watermark(channel, event.watermark_ms));
+        break;
       case DataKind::kEnd:
+        // A producer that read its input to the end sent kMaxWatermark before this; one that did
+        // not (a final-commit deployment) must not fire the timers its end would.
         action = aligner.OnEndOfPartition(channel);
         break;
       default:

@@ -76,7 +76,11 @@ class Task {
   Status RunSource();
   Status RunConsumer();
   Status HandleCommands();
+  // Fires due processing-time timers, then flushes the record writers if the buffer timeout has
+  // passed.
   Status MaybeFlushOutput();
+  // When the task must wake for MaybeFlushOutput (ns on the host clock), or -1 for never.
+  int64_t NextWakeNs() const;
   Status Checkpoint(int64_t checkpoint_id);
   Status AwaitFinalCommit();
   void Report(TaskState state, const std::string& message,

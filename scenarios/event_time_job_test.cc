@@ -1,0 +1,192 @@
+// Event time end to end: timestamps assigned per source split with bounded out-of-orderness,
+// watermarks through chains, the network and a two-input operator (the minimum of its inputs),
+// and a KeyedProcessFunction that counts per key in one-second tumbling windows with event-time
+// timers (and keeps a processing-time timer, which must survive restores without output). Run
+// on the simulated cluster through crash scenarios and judged by the reference evaluator; the
+// reference's windows are checked against counts made here.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "engine/api/data_stream.h"
+#include "engine/api/job_registry.h"
+#include "engine/config/core_options.h"
+#include "engine/connectors/file_sink.h"
+#include "scenarios/reference_evaluator.h"
+#include "scenarios/scenario.h"
+#include "scenarios/wordcount_cluster.h"
+
+namespace sluice::scenarios {
+namespace {
+
+using Event = std::pair<std::string, int64_t>;  // key, event time (ms)
+constexpr int64_t kWindowMs = 1000;
+constexpr int64_t kOutOfOrdernessMs = 50;
+
+// Counts each key's events per tumbling window; a window's count leaves when the watermark
+// passes its end.
+class TumblingCount final : public KeyedProcessFunction<std::string, Event, std::string> {
+ public:
+  void Open(KeyedStateStore& state) override {
+    counts_ = &state.GetMapState<int64_t, int64_t>("window-counts");
+    pings_ = &state.GetValueState<int64_t>("processing-time-pings");
+  }
+  void ProcessElement(const Event& event, Context& ctx, Collector<std::string>& out) override {
+    const int64_t start = ctx.timestamp() - ctx.timestamp() % kWindowMs;
+    const int64_t* count = counts_->get(start);
+    counts_->put(start, count == nullptr ? 1 : *count + 1);
+    ctx.timer_service().RegisterEventTimeTimer(start + kWindowMs - 1);
+    // A processing-time timer per key, re-armed when it fires: state only, never output.
+    ctx.timer_service().RegisterProcessingTimeTimer(
+        ctx.timer_service().current_processing_time() / 100 * 100 + 100);
+  }
+  void OnTimer(int64_t timestamp, Context& ctx, Collector<std::string>& out) override {
+    if (ctx.time_domain() == TimeDomain::kProcessingTime) {
+      pings_->update(pings_->value() + 1);
+      return;
+    }
+    const int64_t start = timestamp + 1 - kWindowMs;
+    const int64_t* count = counts_->get(start);
+    if (count == nullptr) return;
+    out.Emit(ctx.current_key() + " " + std::to_string(start) + " " + std::to_string(*count));
+    counts_->remove(start);
+  }
+
+ private:
+  MapState<int64_t, int64_t>* counts_ = nullptr;
+  ValueState<int64_t>* pings_ = nullptr;
+};
+
+Result<JobGraph> BuildEventTimeJob(const JobContext& context) {
+  StreamEnvironment env("event-time", 128);
+  env.SetParallelism(2);
+  auto parse = [](const std::string& line) {
+    const size_t space = line.find(' ');
+    return Event(line.substr(0, space), std::stoll(line.substr(space + 1)));
+  };
+  auto events = env.AddLineSource("Lines",
+                                  SourceSpec{context.input_dir,
+                                             context.settings.GetInt(SourceRateLimit())},
+                                  context.input_splits)
+                    .Map("Parse", parse)
+                    .SetParallelism(context.input_splits);
+  auto strategy = WatermarkStrategy<Event>::ForBoundedOutOfOrderness(
+      kOutOfOrdernessMs, [](const Event& e) { return e.second; });
+  auto even = events.Filter("Even", [](const Event& e) { return e.first.back() % 2 == 0; })
+                  .SetParallelism(context.input_splits)
+                  .AssignTimestampsAndWatermarks(strategy);
+  auto odd = events.Filter("Odd", [](const Event& e) { return e.first.back() % 2 != 0; })
+                 .SetParallelism(context.input_splits)
+                 .AssignTimestampsAndWatermarks(strategy);
+  even.Connect(odd)
+      .Map<Event>("Merge", [](const Event& e) { return e; }, [](const Event& e) { return e; })
+      .SetParallelism(3)
+      .KeyBy([](const Event& e) { return e.first; })
+      .Process<std::string>("TumblingCount", [] { return std::make_unique<TumblingCount>(); })
+      .SetParallelism(2)
+      .AddSink("Sink", MakeFileSink<std::string>(
+                           FileSinkSpec{context.output_dir},
+                           [](const std::string& s, std::string* line) { *line += s; }));
+  return env.Build();
+}
+
+// Line i: key k<i % 5>, event time i * 10 ms, shifted back by up to 40 ms (disorder within the
+// bound of 50 ms).
+std::string Input(int lines) {
+  std::string text;
+  for (int i = 0; i < lines; ++i) {
+    const int64_t time = int64_t{i} * 10 + 100 - (i * 7919 % 5) * 10;
+    text += "k" + std::to_string(i % 5) + " " + std::to_string(time) + "\n";
+  }
+  return text;
+}
+
+std::map<std::string, int64_t> ExpectedWindows(int lines) {
+  std::map<std::pair<std::string, int64_t>, int64_t> counts;
+  for (int i = 0; i < lines; ++i) {
+    const int64_t time = int64_t{i} * 10 + 100 - (i * 7919 % 5) * 10;
+    ++counts[{"k" + std::to_string(i % 5), time - time % kWindowMs}];
+  }
+  std::map<std::string, int64_t> expected;
+  for (const auto& [window, count] : counts) {
+    ++expected[window.first + " " + std::to_string(window.second) + " " + std::to_string(count)];
+  }
+  return expected;
+}
+
+class EventTimeJobTest : public ::testing::Test {
+ protected:
+  EventTimeJobTest() {
+    EXPECT_TRUE(jobs_.Register({.name = "event-time",
+                                .description = "tumbling counts with event-time timers",
+                                .build = BuildEventTimeJob})
+                    .ok());
+  }
+  JobRegistry jobs_;
+};
+
+TEST_F(EventTimeJobTest, ReferenceFiresEveryWindowOnce) {
+  JobSpec spec;
+  spec.job = "event-time";
+  auto graph = jobs_.Build(spec);
+  ASSERT_TRUE(graph.ok()) << graph.status().ToString();
+  const int lines = 3000;
+  auto reference = EvaluateReference(*graph, WordCountCluster::SplitIntoPartitions(Input(lines), 2));
+  ASSERT_TRUE(reference.ok()) << reference.status().ToString();
+  EXPECT_EQ(*reference, ExpectedWindows(lines));
+}
+
+TEST_F(EventTimeJobTest, FinishesExactlyOnceAndDeterministically) {
+  const std::string input = Input(3000);
+  WordCountClusterOptions options;
+  options.seed = 11;
+  options.jobs = &jobs_;
+  options.job = "event-time";
+  options.source_records_per_second = 1000;
+  uint64_t first_trace = 0;
+  for (int run = 0; run < 2; ++run) {
+    WordCountCluster cluster(options, input);
+    cluster.Run(120 * 1000);
+    ASSERT_TRUE(cluster.finished()) << cluster.failure();
+    auto reference = EvaluateReference(*cluster.job_graph(), cluster.partitions());
+    ASSERT_TRUE(reference.ok());
+    const ReferenceReport report = CompareWithReference(*reference, cluster.CommittedOutput());
+    EXPECT_TRUE(report.exact) << report.first_violation;
+    EXPECT_EQ(report.records, report.expected);
+    EXPECT_GT(report.records, 100) << "every key's windows are committed";
+    EXPECT_GT(cluster.checkpoints_completed(), 1) << "windows fired across several checkpoints";
+    if (run == 0) {
+      first_trace = cluster.world().trace_hash();
+    } else {
+      EXPECT_EQ(cluster.world().trace_hash(), first_trace) << "seed 11 is not deterministic";
+    }
+  }
+}
+
+// Timers and window state survive crashes and restores.
+TEST_F(EventTimeJobTest, PassesScenariosJudgedByTheReferenceEvaluator) {
+  const std::string input = Input(3000);
+  int64_t restarts = 0;
+  for (const ScenarioInfo& info : ScenarioCatalog()) {
+    if (info.name != "tm-crash" && info.name != "chaos" && info.name != "jm-failover") continue;
+    for (uint64_t seed = 1; seed <= 4; ++seed) {
+      ScenarioOptions options;
+      options.seed = seed;
+      options.input_text = input;
+      options.jobs = &jobs_;
+      options.job = "event-time";
+      const ScenarioResult result = info.run(options);
+      EXPECT_TRUE(result.pass) << info.name << " seed " << seed << ": " << result.failure
+                               << " (rerun: ctest -R "
+                                  "EventTimeJobTest.PassesScenariosJudgedByTheReferenceEvaluator)";
+      restarts += result.restarts;
+    }
+  }
+  EXPECT_GT(restarts, 0) << "no run restored timers";
+}
+
+}  // namespace
+}  // namespace sluice::scenarios
