@@ -41,6 +41,7 @@
 #include "engine/api/partitioners.h"
 #include "engine/api/reference_operators.h"
 #include "engine/api/watermark_strategy.h"
+#include "engine/api/windows.h"
 #include "engine/base/assert.h"
 #include "engine/base/serializer.h"
 #include "engine/graph/chain.h"
@@ -58,6 +59,8 @@ template <typename T, typename K>
 class KeyedStream;
 template <typename T1, typename T2>
 class ConnectedStreams;
+template <typename T, typename K>
+class WindowedStream;
 class DataStreamSink;
 
 // The writer factory of an edge once its partitioner is known (defaults resolve at Build).
@@ -477,6 +480,11 @@ class KeyedStream {
     });
   }
 
+  // Event-time windows per key (engine/api/windows.h).
+  WindowedStream<T, K> Window(WindowAssigner assigner) {
+    return WindowedStream<T, K>(*this, std::move(assigner));
+  }
+
   // The running reduction per key (Flink's KeyedStream.reduce): emits fn(previous, record) for
   // every record after a key's first, which is emitted as it is.
   DataStream<T> Reduce(std::string name, std::function<T(const T&, const T&)> fn) {
@@ -492,6 +500,72 @@ class KeyedStream {
  private:
   DataStream<T> stream_;
   std::function<K(const T&)> key_of_;
+};
+
+// A keyed stream cut into windows (Flink's WindowedStream); each function's result leaves with
+// the window's max timestamp when the watermark reaches it.
+template <typename T, typename K>
+class WindowedStream {
+ public:
+  WindowedStream(KeyedStream<T, K> keyed, WindowAssigner assigner)
+      : keyed_(std::move(keyed)), assigner_(std::move(assigner)) {}
+  // Keep each window's state this long past its end, firing again for records that arrive then.
+  WindowedStream& AllowedLateness(int64_t lateness_ms) {
+    lateness_ms_ = lateness_ms;
+    return *this;
+  }
+  // The reduction of each window's records (Flink's ReduceFunction).
+  DataStream<T> Reduce(std::string name, ReduceFunction<T> fn) {
+    return Apply<T, T>(std::move(name),
+                       {[fn](T& acc, const T& value, bool first) {
+                          acc = first ? value : fn(acc, value);
+                        },
+                        [fn](T& into, const T& other) { into = fn(into, other); },
+                        [](const K&, const TimeWindow&, const T& acc, Collector<T>& out) {
+                          out.Emit(acc);
+                        }});
+  }
+  // Each window's aggregate (Flink's AggregateFunction).
+  template <typename Acc, typename Out>
+  DataStream<Out> Aggregate(std::string name,
+                            std::shared_ptr<const AggregateFunction<T, Acc, Out>> fn) {
+    return Apply<Acc, Out>(
+        std::move(name),
+        {[fn](Acc& acc, const T& value, bool first) {
+           acc = fn->Add(value, first ? fn->CreateAccumulator() : std::move(acc));
+         },
+         [fn](Acc& into, const Acc& other) { into = fn->Merge(std::move(into), other); },
+         [fn](const K&, const TimeWindow&, const Acc& acc, Collector<Out>& out) {
+           out.Emit(fn->GetResult(acc));
+         }});
+  }
+  // All of each window's records, with its key and bounds (Flink's ProcessWindowFunction).
+  template <typename Out>
+  DataStream<Out> Process(std::string name, ProcessWindowFunction<K, T, Out> fn) {
+    return Apply<std::vector<T>, Out>(
+        std::move(name),
+        {[](std::vector<T>& acc, const T& value, bool) { acc.push_back(value); },
+         [](std::vector<T>& into, const std::vector<T>& other) {
+           into.insert(into.end(), other.begin(), other.end());
+         },
+         [fn](const K& key, const TimeWindow& window, const std::vector<T>& acc,
+              Collector<Out>& out) { fn(key, window, acc, out); }});
+  }
+
+ private:
+  template <typename Acc, typename Out>
+  DataStream<Out> Apply(std::string name, internal::WindowAggregation<K, T, Acc, Out> aggregation) {
+    auto assigner = assigner_;
+    const int64_t lateness = lateness_ms_;
+    return keyed_.template Process<Out>(
+        std::move(name), KeyedProcessFunctionFactory<K, T, Out>([assigner, lateness, aggregation] {
+          return std::make_unique<internal::WindowOperator<K, T, Acc, Out>>(assigner, lateness,
+                                                                            aggregation);
+        }));
+  }
+  KeyedStream<T, K> keyed_;
+  WindowAssigner assigner_;
+  int64_t lateness_ms_ = 0;
 };
 
 template <typename T1, typename T2>

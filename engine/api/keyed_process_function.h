@@ -153,8 +153,13 @@ class KeyedProcessFunction {
     // In OnTimer: which kind of timer fired.
     TimeDomain time_domain() const { return domain_; }
     TimerService& timer_service() { return *timers_; }
+    // Fails the task with `reason` once the current call returns (Flink: the function throws).
+    void Fail(std::string reason) {
+      if (error_.ok()) error_ = InvalidArgumentError(std::move(reason));
+    }
 
     // For the operator that owns it.
+    const Status& error() const { return error_; }
     explicit Context(TimerService* timers) : timers_(timers) {}
     void Set(const K* key, int64_t timestamp, TimeDomain domain = TimeDomain::kEventTime) {
       key_ = key;
@@ -164,6 +169,7 @@ class KeyedProcessFunction {
 
    private:
     TimerService* timers_;
+    Status error_;
     const K* key_ = nullptr;
     int64_t timestamp_ = kNoTimestamp;
     TimeDomain domain_ = TimeDomain::kEventTime;
@@ -244,6 +250,7 @@ class KeyedProcessFunctionLink final : public BatchConsumer<In> {
                                                   : KeyGroupForKeyOf(key, max_parallelism_));
       context_.Set(&key, timestamp);
       fn_->ProcessElement(record, context_, out_);
+      if (!context_.error().ok()) return context_.error().WithContext(what_);
     }
     return out_.size() == 0 ? Status::Ok() : next_->Consume(out_.view(), out_.timestamps());
   }
@@ -300,6 +307,7 @@ class KeyedProcessFunctionLink final : public BatchConsumer<In> {
       out_.Clear();
       out_.SetTimestamp(timer.time_ms);
       fn_->OnTimer(timer.time_ms, context_, out_);
+      if (!context_.error().ok()) return context_.error().WithContext(what_);
       if (out_.size() > 0) RETURN_IF_ERROR(next_->Consume(out_.view(), out_.timestamps()));
     }
     return Status::Ok();
