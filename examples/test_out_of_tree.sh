@@ -2,8 +2,8 @@
 # The example_out_of_tree test: installs the build tree's package into a temporary prefix,
 # configures and builds the example (its own CMakeLists.txt, find_package(Sluice)) against it and
 # runs the program: its job list, its own job's settings checks, and crash and chaos sweeps of
-# its own job in the simulator and a cluster local run with a TaskManager killed, all judged by
-# the reference evaluator.
+# its own jobs in the simulator (one with event-time windows and timers) and a cluster local run
+# with a TaskManager killed, all judged by the reference evaluator.
 #   examples/test_out_of_tree.sh BUILD_DIR EXAMPLE_DIR
 set -euo pipefail
 build="$1" example="$2"
@@ -39,6 +39,22 @@ grep -q "20 passed" "$work/sweep" || fail "crash sweep of line-initials: $(cat "
 grep -q "10 passed" "$work/sweep" || fail "chaos sweep of line-initials: $(cat "$work/sweep")"
 "$program" sim sweep tm-crash --seeds 1..10 --jobs 2 --input "$input" >"$work/sweep"
 grep -q "10 passed" "$work/sweep" || fail "crash sweep of wordcount: $(cat "$work/sweep")"
+
+# The event-time job (a window and keyed timers) on events made here: users u0..u6, one event
+# every 100 ms, each user skipping stretches so that idle alerts fire.
+events="$work/events.txt"
+for ((i = 0; i < 3000; i++)); do
+  user=$(( (i * i + i / 50) % 7 ))
+  (( (i / 100 + user) % 5 == 0 )) && continue
+  echo "u$user $(( i * 100 ))"
+done >"$events"
+"$program" sim sweep tm-crash --job user-activity --seeds 1..20 --jobs 2 --input "$events" \
+  >"$work/sweep"
+grep -q "20 passed" "$work/sweep" || fail "crash sweep of user-activity: $(cat "$work/sweep")"
+"$program" sim run tm-crash --job user-activity --seed 1 --input "$events" --output "$work/ua" \
+  >/dev/null || fail "user-activity seed 1"
+grep -rqh "^idle u" "$work/ua" || fail "user-activity raised no idle alert"
+grep -rqh "^active u" "$work/ua" || fail "user-activity counted no window"
 
 # And on real processes: cluster local with a TaskManager killed mid-run, its committed output
 # judged against the reference evaluator.
