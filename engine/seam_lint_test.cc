@@ -141,11 +141,8 @@ const std::map<std::string, std::set<std::string>>& AllowedEngineDependencies() 
       {"checkpoint", {"base", "rpc", "runtime"}},
       {"graph", {"base", "config", "exchange", "partition", "runtime"}},
       {"jobmanager", {"base", "checkpoint", "config", "graph", "partition", "rpc", "runtime"}},
-      // taskmanager -> connectors: the task still opens its line source itself; source readers
-      // built by the job graph (FLIP-27) remove this edge.
       {"taskmanager",
-       {"base", "checkpoint", "connectors", "exchange", "graph", "partition", "rpc", "runtime",
-        "state"}},
+       {"base", "checkpoint", "exchange", "graph", "partition", "rpc", "runtime", "state"}},
       {"api", {"base", "config", "exchange", "graph", "partition", "runtime", "state"}},
       {"connectors", {"api", "base", "checkpoint", "graph", "partition", "runtime", "state"}},
       {"jobs", {"api", "base", "config", "connectors", "graph", "partition", "state"}},

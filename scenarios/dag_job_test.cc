@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/api/data_stream.h"
+#include "engine/connectors/line_source.h"
 #include "engine/api/job_registry.h"
 #include "engine/config/core_options.h"
 #include "engine/connectors/file_sink.h"
@@ -47,7 +48,7 @@ Result<JobGraph> BuildDagJob(const JobContext& context) {
   env.SetParallelism(2);
   const SourceSpec input{context.input_dir, context.settings.GetInt(SourceRateLimit())};
   DataStream<std::string> words =
-      env.AddLineSource("Lines", input, context.input_splits)
+      env.AddSource("Lines", LineSource(input), context.input_splits)
           .FlatMap<std::string>("Words",
                                 [](const std::string& line, Collector<std::string>& out) {
                                   for (std::string& w : SplitWords(line)) out.Emit(w);
@@ -83,7 +84,7 @@ Result<JobGraph> BuildDagJob(const JobContext& context) {
                                      out.Emit(Count("len:" + std::to_string(length), n.value()));
                                    })
           .SetParallelism(2);
-  DataStream<std::string> again = env.AddLineSource("Again", input, context.input_splits);
+  DataStream<std::string> again = env.AddSource("Again", LineSource(input), context.input_splits);
   DataStream<Count> mark_counts =
       words.Connect(again.Broadcast())
           .FlatMap<std::string>(
@@ -116,7 +117,7 @@ Result<JobGraph> BuildDagJob(const JobContext& context) {
 Result<JobGraph> BuildGroupsJob(const JobContext& context) {
   StreamEnvironment env("groups", 128);
   env.SetParallelism(2);
-  env.AddLineSource("Lines", SourceSpec{context.input_dir, 0}, context.input_splits)
+  env.AddSource("Lines", LineSource(SourceSpec{context.input_dir, 0}), context.input_splits)
       .Map("Upper", [](const std::string& line) { return line.substr(0, 1); })
       .SlotSharingGroup("b")
       .KeyBy([](const std::string& initial) { return initial; })

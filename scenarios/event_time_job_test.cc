@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "engine/api/data_stream.h"
+#include "engine/connectors/line_source.h"
 #include "engine/api/job_registry.h"
 #include "engine/config/core_options.h"
 #include "engine/connectors/file_sink.h"
@@ -67,9 +68,9 @@ Result<JobGraph> BuildEventTimeJob(const JobContext& context) {
     const size_t space = line.find(' ');
     return Event(line.substr(0, space), std::stoll(line.substr(space + 1)));
   };
-  auto events = env.AddLineSource("Lines",
-                                  SourceSpec{context.input_dir,
-                                             context.settings.GetInt(SourceRateLimit())},
+  auto events = env.AddSource("Lines",
+                                  LineSource(SourceSpec{context.input_dir,
+                                             context.settings.GetInt(SourceRateLimit())}),
                                   context.input_splits)
                     .Map("Parse", parse)
                     .SetParallelism(context.input_splits);

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "engine/api/data_stream.h"
+#include "engine/connectors/line_source.h"
 #include "engine/api/job_registry.h"
 #include "engine/config/core_options.h"
 #include "engine/connectors/file_sink.h"
@@ -73,8 +74,8 @@ Result<JobGraph> BuildKeyedStateJob(const JobContext& context) {
   StreamEnvironment env("keyed-state", 128);
   env.SetParallelism(3);
   DataStream<Word> words =
-      env.AddLineSource("Lines", SourceSpec{context.input_dir,
-                                            context.settings.GetInt(SourceRateLimit())},
+      env.AddSource("Lines", LineSource(SourceSpec{context.input_dir,
+                                            context.settings.GetInt(SourceRateLimit())}),
                         context.input_splits)
           .FlatMap<Word>("Words",
                          [](const std::string& line, Collector<Word>& out) {

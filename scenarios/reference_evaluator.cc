@@ -25,6 +25,11 @@ Status CheckReferenceSemantics(const JobGraph& graph) {
     if (node.id != static_cast<int>(&node - graph.nodes.data()) || node.parallelism < 1) {
       return InvalidArgumentError("operator '" + node.name + "' is malformed");
     }
+    if (node.is_source && !node.reference_source) {
+      return InvalidArgumentError("source '" + node.name +
+                                  "' declares no reference semantics, so the simulator cannot "
+                                  "judge this job's output");
+    }
     if (!node.is_source && !node.make_reference) {
       return InvalidArgumentError(
           "operator '" + node.name +
@@ -99,15 +104,7 @@ Result<std::map<std::string, int64_t>> EvaluateReference(const JobGraph& graph,
         };
       }
       if (node.is_source) {
-        const std::string_view split =
-            instance < static_cast<int>(splits.size()) ? splits[instance] : std::string_view();
-        std::string record;
-        ForEachLine(split, [&](std::string_view line) {
-          record.clear();
-          ByteWriter w(&record);
-          Serializer<std::string>::Write(w, std::string(line));
-          emit(record, kNoTimestamp);
-        });
+        node.reference_source(instance, node.parallelism, splits, emit);
         continue;
       }
       std::unique_ptr<ReferenceOperator> op = node.make_reference();

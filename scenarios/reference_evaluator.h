@@ -11,8 +11,9 @@
 // depends on how they deal is not deterministic and cannot be judged by output. Operators run in
 // graph order (producers first), each instance over its whole input, then EndOfInput.
 //
-// Line sources read their split as the runtime's line reader does: a line is the bytes up to
-// '\n' (excluded), and a last line without '\n' counts.
+// Sources give their records through their own reference (Source::reference): the line source
+// reads its split of the job's input as the runtime's line reader does (a line is the bytes up
+// to '\n', excluded, and a last line without '\n' counts); a data generator generates.
 //
 // What a deterministic job must commit is then the multiset of lines the sinks' reference
 // semantics produce. Pure logic; never suspends.

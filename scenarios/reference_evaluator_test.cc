@@ -5,6 +5,7 @@
 #include <string>
 
 #include "engine/api/data_stream.h"
+#include "engine/connectors/line_source.h"
 #include "engine/connectors/file_sink.h"
 #include "engine/jobs/builtin_jobs.h"
 #include "scenarios/exactly_once.h"
@@ -58,7 +59,7 @@ TEST(ReferenceEvaluatorTest, RefusesAJobWhoseSinkDeclaresNoReference) {
   sink.make_writer = [](const TaskContext&) -> std::unique_ptr<BatchConsumer<std::string>> {
     return nullptr;
   };
-  env.AddLineSource("Source", SourceSpec{"input"}, 1).AddSink("Opaque", sink);
+  env.AddSource("Source", LineSource(SourceSpec{"input"}), 1).AddSink("Opaque", sink);
   auto graph = env.Build();
   ASSERT_TRUE(graph.ok());
   Status judgeable = CheckReferenceSemantics(*graph);
@@ -72,7 +73,7 @@ TEST(ReferenceEvaluatorTest, RefusesAJobWhoseSinkDeclaresNoReference) {
 TEST(ReferenceEvaluatorTest, RoutesByThePartitionersThatGiveAJobItsMeaning) {
   StreamEnvironment env("routes");
   env.SetParallelism(3);
-  auto lines = env.AddLineSource("Source", SourceSpec{"input"}, 3);
+  auto lines = env.AddSource("Source", LineSource(SourceSpec{"input"}), 3);
   auto sink = MakeFileSink<std::string>(FileSinkSpec{"output"},
                                         [](const std::string& s, std::string* out) { *out += s; });
   lines.Broadcast().Map("Copy", [](const std::string& s) { return "b:" + s; }).AddSink("S1", sink);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/api/data_stream.h"
+#include "engine/connectors/line_source.h"
 #include "engine/api/job_registry.h"
 #include "engine/config/core_options.h"
 #include "engine/connectors/file_sink.h"
@@ -35,8 +36,8 @@ Result<JobGraph> BuildWindowJob(const JobContext& context) {
   StreamEnvironment env("windows", 128);
   env.SetParallelism(2);
   auto counts =
-      env.AddLineSource("Lines",
-                        SourceSpec{context.input_dir, context.settings.GetInt(SourceRateLimit())},
+      env.AddSource("Lines",
+                        LineSource(SourceSpec{context.input_dir, context.settings.GetInt(SourceRateLimit())}),
                         context.input_splits)
           .Map("Parse",
                [](const std::string& line) {

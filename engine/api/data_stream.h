@@ -5,7 +5,7 @@
 //
 //   StreamEnvironment env("wordcount");
 //   env.SetParallelism(4);                                   // parallelism.default
-//   env.AddLineSource("Source", {"input"}, 2)
+//   env.AddSource("Source", LineSource({"input"}), 2)         // engine/connectors/line_source.h
 //       .FlatMap<std::string>("Tokenize", tokenize).SetParallelism(2)
 //       .KeyBy([](const std::string& w) { return std::string_view(w); })
 //       .Process<int64_t, std::pair<std::string, int64_t>>("Count", count)
@@ -76,8 +76,10 @@ class StreamEnvironment {
   void SetParallelism(int parallelism) { parallelism_ = parallelism; }
   int parallelism() const { return parallelism_; }
 
-  // Lines (without '\n') of the files part-0 .. part-(parallelism-1) under `spec.input_dir`.
-  DataStream<std::string> AddLineSource(std::string name, SourceSpec spec, int parallelism);
+  // A source (e.g. LineSource, engine/connectors/line_source.h; DataGeneratorSource) read by
+  // `parallelism` subtasks, subtask i reading split i.
+  template <typename T>
+  DataStream<T> AddSource(std::string name, Source<T> source, int parallelism);
 
   // The finished graph: default partitioners resolved, every writer set. kInvalidArgument for the
   // first misuse recorded while building. Call once, after the last API call.
@@ -607,16 +609,18 @@ class ConnectedStreams {
   DataStream<T2> second_;
 };
 
-inline DataStream<std::string> StreamEnvironment::AddLineSource(std::string name, SourceSpec spec,
-                                                                int parallelism) {
-  const int id =
-      AddNode(std::move(name), nullptr, internal::MakeFanOut<std::string>(), nullptr);
+template <typename T>
+DataStream<T> StreamEnvironment::AddSource(std::string name, Source<T> source, int parallelism) {
+  const int id = AddNode(std::move(name), nullptr, internal::MakeFanOut<T>(), nullptr);
   OperatorNode& node = graph_.nodes[id];
   node.is_source = true;
-  node.source = std::move(spec);
+  node.source.records_per_second = source.records_per_second;
+  node.make_source_reader = std::move(source.make_reader);
+  node.reference_source = std::move(source.reference);
   node.parallelism = parallelism;
   if (parallelism < 1) Fail("source '" + node.name + "': parallelism must be >= 1");
-  return DataStream<std::string>(this, id);
+  if (!node.make_source_reader) Fail("source '" + node.name + "' has no reader");
+  return DataStream<T>(this, id);
 }
 
 inline Result<JobGraph> StreamEnvironment::Build() {

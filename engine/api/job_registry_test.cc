@@ -3,13 +3,14 @@
 #include <gtest/gtest.h>
 
 #include "engine/api/data_stream.h"
+#include "engine/connectors/line_source.h"
 
 namespace sluice {
 namespace {
 
 Result<JobGraph> TinyJob(const JobContext& context) {
   StreamEnvironment env("tiny");
-  env.AddLineSource("Source", SourceSpec{context.input_dir}, context.input_splits);
+  env.AddSource("Source", LineSource(SourceSpec{context.input_dir}), context.input_splits);
   return env.Build();
 }
 

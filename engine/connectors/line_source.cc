@@ -1,8 +1,68 @@
 #include "engine/connectors/line_source.h"
 
+#include <memory>
+
 #include "engine/base/bytes.h"
+#include "engine/base/assert.h"
+#include "engine/base/serializer.h"
 
 namespace sluice {
+namespace {
+
+class LineSplitReader final : public SourceReader {
+ public:
+  LineSplitReader(Host& host, Address input_store, std::string path,
+                  BatchConsumer<std::string>* output)
+      : reader_(host, std::move(input_store), std::move(path)), output_(output) {}
+  Status Open(std::string_view restored) override { return reader_.Open(restored); }
+  Result<size_t> Fetch(size_t max_records) override {
+    lines_.Clear();
+    ASSIGN_OR_RETURN(bool more, reader_.ReadBatch(&lines_, max_records));
+    return more ? lines_.size() : size_t{0};
+  }
+  Status EmitFetched() override {
+    return lines_.size() == 0 ? Status::Ok() : output_->Consume(lines_.view(), {});
+  }
+  bool exhausted() const override { return reader_.exhausted(); }
+  void Snapshot(std::string* out) const override { reader_.Snapshot(out); }
+
+ private:
+  LineSourceReader reader_;
+  BatchConsumer<std::string>* output_;
+  Collector<std::string> lines_;
+};
+
+}  // namespace
+
+Source<std::string> LineSource(SourceSpec spec) {
+  Source<std::string> source;
+  source.records_per_second = spec.records_per_second;
+  const std::string dir = spec.input_dir;
+  source.make_reader = [dir](const TaskContext& ctx,
+                             ChainLink* output) -> std::unique_ptr<SourceReader> {
+    auto* lines = dynamic_cast<BatchConsumer<std::string>*>(output);
+    SLUICE_ASSERT(lines != nullptr, "a line source feeds an operator that takes lines");
+    return std::make_unique<LineSplitReader>(*ctx.host, ctx.services.input_store,
+                                             dir + "/part-" + std::to_string(ctx.subtask), lines);
+  };
+  source.reference = [](int subtask, int, const std::vector<std::string>& splits,
+                        const ReferenceEmit& emit) {
+    if (subtask >= static_cast<int>(splits.size())) return;
+    const std::string_view text = splits[subtask];
+    std::string record;
+    size_t start = 0;
+    while (start < text.size()) {  // a line ends at '\n'; a last line without one counts
+      size_t end = text.find('\n', start);
+      if (end == std::string_view::npos) end = text.size();
+      record.clear();
+      ByteWriter w(&record);
+      w.PutString(text.substr(start, end - start));  // Serializer<std::string>'s format
+      emit(record, kNoTimestamp);
+      start = end + 1;
+    }
+  };
+  return source;
+}
 
 Status LineSourceReader::Open(std::string_view restored) {
   offset_ = 0;

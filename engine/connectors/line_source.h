@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "engine/graph/chain.h"
+#include "engine/graph/job_graph.h"
 #include "engine/checkpoint/store.h"
 
 namespace sluice {
@@ -39,5 +40,10 @@ class LineSourceReader {
   uint64_t size_ = 0;
   std::string chunk_;
 };
+
+// The line source (engine/graph/job_graph.h's Source): split i is the file part-i under
+// spec.input_dir on the input store, read by a LineSourceReader; its reference reads the same
+// split of the job's input.
+Source<std::string> LineSource(SourceSpec spec);
 
 }  // namespace sluice

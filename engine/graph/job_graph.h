@@ -96,6 +96,43 @@ struct SourceSpec {
   int64_t records_per_second = 0;  // over all subtasks (each takes its share); 0 = unthrottled
 };
 
+// A source's reader for one split (Flink's FLIP-27 SourceReader). Splits are assigned statically:
+// subtask i of a source of parallelism p reads split i of p (no enumerator on the JobManager
+// yet). The reader's position is its checkpointed state, so a restore re-reads exactly what the
+// restored checkpoint had not covered. Owned by its source task's fiber; calls may suspend.
+class SourceReader {
+ public:
+  virtual ~SourceReader() = default;
+  // Restores the position from Snapshot's bytes (empty: the split's start).
+  virtual Status Open(std::string_view restored) = 0;
+  // Reads up to `max_records` next records into the reader's batch, advancing the position past
+  // them; returns how many (0 only once exhausted()). EmitFetched then hands the batch to the
+  // chain. The task calls the two back to back, so that a snapshot never sees a position past
+  // records not yet emitted (Flink's SourceReaderBase: a split fetcher, then a record emitter).
+  virtual Result<size_t> Fetch(size_t max_records) = 0;
+  virtual Status EmitFetched() = 0;
+  virtual bool exhausted() const = 0;
+  // Appends the position after the records handed out so far.
+  virtual void Snapshot(std::string* out) const = 0;
+};
+// A reader of split `ctx.subtask` handing its records to `output` (a BatchConsumer of the
+// source's record type).
+using SourceReaderFactory =
+    std::function<std::unique_ptr<SourceReader>(const TaskContext& ctx, ChainLink* output)>;
+// The reference semantics of a source: every record of split `subtask` of `parallelism`, in
+// order. `input_splits` is the job's input, split as the input store holds it.
+using ReferenceSource =
+    std::function<void(int subtask, int parallelism, const std::vector<std::string>& input_splits,
+                       const ReferenceEmit& emit)>;
+
+// A source of records of type T: its reader, its reference, and its rate limit.
+template <typename T>
+struct Source {
+  SourceReaderFactory make_reader;
+  ReferenceSource reference;
+  int64_t records_per_second = 0;  // over all subtasks (each takes its share); 0 = unthrottled
+};
+
 // A sink: its writer for one subtask, and what committing one record adds to the job's committed
 // output (its reference semantics; unset if the sink declares none).
 template <typename T>
@@ -129,7 +166,9 @@ struct OperatorNode {
   ChainingStrategy chaining = ChainingStrategy::kAlways;
   std::string slot_sharing_group = "default";
   bool is_source = false;
-  SourceSpec source;
+  SourceSpec source;  // a source's rate limit
+  SourceReaderFactory make_source_reader;  // a source's reader
+  ReferenceSource reference_source;        // a source's reference semantics
   LinkFactory make_link;       // the operator (unset for a source)
   FanOutFactory make_fan_out;  // for the node's output type (unset for a sink)
   // The operator's reference semantics; unset for a source (the evaluator reads its input) and

@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "engine/api/data_stream.h"
+#include "engine/connectors/line_source.h"
 #include "engine/base/assert.h"
 #include "engine/config/core_options.h"
 #include "engine/connectors/file_sink.h"
@@ -76,7 +77,7 @@ Result<JobGraph> BuildWordCountGraph(const JobContext& context) {
   env.SetParallelism(parallelism);
   using Count = std::pair<std::string, int64_t>;
   const SourceSpec source{context.input_dir, context.settings.GetInt(SourceRateLimit())};
-  env.AddLineSource("Source", source, splits)
+  env.AddSource("Source", LineSource(source), splits)
       .FlatMap<std::string>(
           "Tokenize",
           [](const std::string& line, Collector<std::string>& out) { TokenizeLine(line, &out); })

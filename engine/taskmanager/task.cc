@@ -6,7 +6,6 @@
 #include "engine/base/bytes.h"
 #include "engine/base/checksum.h"
 #include "engine/checkpoint/replicated_file.h"
-#include "engine/connectors/line_source.h"
 #include "engine/checkpoint/store.h"
 #include "engine/exchange/barrier_aligner.h"
 
@@ -151,10 +150,9 @@ Status Task::Build() {
       next = fan_outs_.back().get();
     }
     if (node.is_source) {
-      source_output_ = dynamic_cast<BatchConsumer<std::string>*>(next);
-      if (source_output_ == nullptr) {
-        return InvalidArgumentError("source '" + node.name + "' feeds an operator that does not "
-                                    "take lines");
+      source_output_ = next;
+      if (source_output_ == nullptr || !node.make_source_reader) {
+        return InvalidArgumentError("source '" + node.name + "' has no reader or no output");
       }
       continue;
     }
@@ -167,11 +165,7 @@ Status Task::Build() {
   for (auto& writer : writers) links_.push_back(std::move(writer));
   const OperatorNode& head = graph_.nodes[chain_.nodes.front()];
   head_ = link_of_node[head.id];
-  if (head.is_source) {
-    source_ = std::make_unique<LineSourceReader>(
-        host_, services_.input_store,
-        head.source.input_dir + "/part-" + std::to_string(deployment_.subtask));
-  }
+  if (head.is_source) source_ = head.make_source_reader(context_, source_output_);
   return Status::Ok();
 }
 
@@ -301,12 +295,10 @@ Status Task::HandleCommands() {
 }
 
 Status Task::RunSource() {
-  Collector<std::string> lines;
   const int64_t rate = graph_.nodes[chain_.nodes.front()].source.records_per_second;
   const int64_t per_subtask = rate > 0 ? std::max<int64_t>(1, rate / chain_.parallelism) : 0;
   const int64_t start_ns = host_.clock.NowNs();
   uint64_t emitted = 0;
-  BatchConsumer<std::string>* head = source_output_;
   // Throttled sources emit in slices of ~kThrottleSliceMs worth of lines and keep answering
   // checkpoint triggers while they wait for their next slice.
   const size_t slice_lines =
@@ -315,16 +307,15 @@ Status Task::RunSource() {
           : SIZE_MAX;
   while (!deployment_.final_commit && !source_->exhausted()) {
     RETURN_IF_ERROR(HandleCommands());
-    lines.Clear();
-    ASSIGN_OR_RETURN(bool more, source_->ReadBatch(&lines, slice_lines));
-    if (!more) break;
+    ASSIGN_OR_RETURN(const size_t records, source_->Fetch(slice_lines));
+    if (records == 0) break;
     if (SLUICE_BUG_PLANTED(host_, "source-offset-after-barrier")) {
       // Planted bug: a trigger handled here snapshots an offset past records not yet emitted.
       RETURN_IF_ERROR(HandleCommands());
     }
-    source_lines_ += lines.size();
-    emitted += lines.size();
-    RETURN_IF_ERROR(head->Consume(lines.view(), {}));
+    source_lines_ += records;
+    emitted += records;
+    RETURN_IF_ERROR(source_->EmitFetched());
     RETURN_IF_ERROR(MaybeFlushOutput());
     if (per_subtask == 0) {
       host_.fibers.Yield();

@@ -1,5 +1,6 @@
 // Task: one subtask of one chain, run on its own fiber inside a TaskManager.
-//   source chain:   LineSourceReader → links… → record writers and sinks  (barriers on trigger)
+//   source chain:   SourceReader (its split) → links… → record writers and sinks  (barriers on
+//                   trigger)
 //   consumer chain: one NetworkInputGate per input edge → BarrierAligner over all their channels
 //                   → links… → record writers and sinks
 // A chain is a tree: an operator with several consumers hands each batch to all of them (fan-out),
@@ -20,7 +21,6 @@
 #include <string>
 #include <vector>
 
-#include "engine/connectors/line_source.h"
 #include "engine/checkpoint/store.h"
 #include "engine/exchange/data_plane.h"
 #include "engine/graph/job_graph.h"
@@ -108,9 +108,9 @@ class Task {
   std::vector<ChainLink*> writers_;                   // the record writers among links_
   std::vector<std::unique_ptr<ChainLink>> fan_outs_;  // stateless
   ChainLink* head_ = nullptr;                         // the head operator's link (not a source)
-  BatchConsumer<std::string>* source_output_ = nullptr;
-  std::unique_ptr<LineSourceReader> source_;
-  uint64_t source_lines_ = 0;  // lines emitted from the start of the partition
+  ChainLink* source_output_ = nullptr;  // where the source's reader hands its records
+  std::unique_ptr<SourceReader> source_;
+  uint64_t source_lines_ = 0;  // records emitted from the start of the split
   std::vector<std::string> restored_sections_;
   int64_t last_snapshot_ = 0;     // id of the last checkpoint this task snapshotted
   int64_t last_completed_ = 0;    // highest completion notified

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "engine/api/data_stream.h"
+#include "engine/connectors/line_source.h"
 #include "engine/api/job_registry.h"
 #include "engine/config/core_options.h"
 #include "engine/connectors/file_sink.h"
@@ -30,9 +31,9 @@ sluice::Result<sluice::JobGraph> BuildLineInitials(const sluice::JobContext& con
       "line-initials",
       sluice::MaxParallelismFor(context.settings, std::max(parallelism, context.input_splits)));
   env.SetParallelism(parallelism);
-  env.AddLineSource("Source",
-                    sluice::SourceSpec{context.input_dir,
-                                       context.settings.GetInt(sluice::SourceRateLimit())},
+  env.AddSource("Source",
+                    sluice::LineSource(sluice::SourceSpec{context.input_dir,
+                                       context.settings.GetInt(sluice::SourceRateLimit())}),
                     context.input_splits)
       .FlatMap<std::string>("Initial",
                             [](const std::string& line, sluice::Collector<std::string>& out) {
@@ -104,9 +105,9 @@ sluice::Result<sluice::JobGraph> BuildUserActivity(const sluice::JobContext& con
                                 std::max(context.DefaultParallelism(), context.input_splits)));
   env.SetParallelism(context.DefaultParallelism());
   auto by_user =
-      env.AddLineSource("Source",
-                        sluice::SourceSpec{context.input_dir,
-                                           context.settings.GetInt(sluice::SourceRateLimit())},
+      env.AddSource("Source",
+                        sluice::LineSource(sluice::SourceSpec{context.input_dir,
+                                           context.settings.GetInt(sluice::SourceRateLimit())}),
                         context.input_splits)
           .Map("Parse",
                [](const std::string& line) {
