@@ -18,6 +18,7 @@
 #include "engine/config/core_options.h"
 #include "engine/connectors/file_sink.h"
 #include "engine/jobs/builtin_jobs.h"
+#include "scenarios/job_scenarios_test_util.h"
 #include "scenarios/reference_evaluator.h"
 #include "scenarios/scenario.h"
 #include "scenarios/wordcount_cluster.h"
@@ -304,21 +305,10 @@ TEST_F(DagJobTest, ReferenceEvaluatorAgreesWithTheHandComputedOutput) {
 
 // The generic scenarios judge the DAG job against the reference evaluator.
 TEST_F(DagJobTest, PassesScenariosJudgedByTheReferenceEvaluator) {
-  const std::string input = Input();
-  for (const ScenarioInfo& info : ScenarioCatalog()) {
-    if (info.name != "tm-crash" && info.name != "chaos" && info.name != "jm-failover") continue;
-    for (uint64_t seed = 1; seed <= 4; ++seed) {
-      ScenarioOptions options;
-      options.seed = seed;
-      options.input_text = input;
-      options.jobs = &jobs_;
-      options.job = "dag";
-      const ScenarioResult result = info.run(options);
-      EXPECT_TRUE(result.pass) << info.name << " seed " << seed << ": " << result.failure
-                               << " (rerun: ctest -R "
-                                  "DagJobTest.PassesScenariosJudgedByTheReferenceEvaluator)";
-      EXPECT_GT(result.records_out, 0) << info.name << " seed " << seed;
-    }
+  for (const ScenarioResult& result :
+       ExpectScenariosPass(jobs_, "dag", Input(), {"tm-crash", "chaos", "jm-failover"}, 4,
+                           "DagJobTest.PassesScenariosJudgedByTheReferenceEvaluator")) {
+    EXPECT_GT(result.records_out, 0) << result.scenario << " seed " << result.seed;
   }
 }
 

@@ -16,6 +16,7 @@
 #include "engine/api/job_registry.h"
 #include "engine/config/core_options.h"
 #include "engine/connectors/file_sink.h"
+#include "scenarios/job_scenarios_test_util.h"
 #include "scenarios/reference_evaluator.h"
 #include "scenarios/scenario.h"
 #include "scenarios/wordcount_cluster.h"
@@ -169,22 +170,11 @@ TEST_F(EventTimeJobTest, FinishesExactlyOnceAndDeterministically) {
 
 // Timers and window state survive crashes and restores.
 TEST_F(EventTimeJobTest, PassesScenariosJudgedByTheReferenceEvaluator) {
-  const std::string input = Input(3000);
   int64_t restarts = 0;
-  for (const ScenarioInfo& info : ScenarioCatalog()) {
-    if (info.name != "tm-crash" && info.name != "chaos" && info.name != "jm-failover") continue;
-    for (uint64_t seed = 1; seed <= 4; ++seed) {
-      ScenarioOptions options;
-      options.seed = seed;
-      options.input_text = input;
-      options.jobs = &jobs_;
-      options.job = "event-time";
-      const ScenarioResult result = info.run(options);
-      EXPECT_TRUE(result.pass) << info.name << " seed " << seed << ": " << result.failure
-                               << " (rerun: ctest -R "
-                                  "EventTimeJobTest.PassesScenariosJudgedByTheReferenceEvaluator)";
-      restarts += result.restarts;
-    }
+  for (const ScenarioResult& result :
+       ExpectScenariosPass(jobs_, "event-time", Input(3000), {"tm-crash", "chaos", "jm-failover"},
+                           4, "EventTimeJobTest.PassesScenariosJudgedByTheReferenceEvaluator")) {
+    restarts += result.restarts;
   }
   EXPECT_GT(restarts, 0) << "no run restored timers";
 }

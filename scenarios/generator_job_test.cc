@@ -14,6 +14,7 @@
 #include "engine/connectors/data_generator.h"
 #include "engine/connectors/file_sink.h"
 #include "engine/runtime/random.h"
+#include "scenarios/job_scenarios_test_util.h"
 #include "scenarios/reference_evaluator.h"
 #include "scenarios/scenario.h"
 
@@ -80,25 +81,18 @@ TEST_F(GeneratorJobTest, ReferenceGeneratesEveryIndexOnce) {
 }
 
 TEST_F(GeneratorJobTest, PassesScenariosJudgedByTheReferenceEvaluator) {
+  Configuration settings;
+  settings.Set("source.rate-limit", "5000");
   int64_t restarts = 0;
-  for (const ScenarioInfo& info : ScenarioCatalog()) {
-    if (info.name != "tm-crash" && info.name != "chaos") continue;
-    for (uint64_t seed = 1; seed <= 4; ++seed) {
-      ScenarioOptions options;
-      options.seed = seed;
-      options.input_text = std::string(200, 'x') + "\n";  // unused by the generator
-      options.jobs = &jobs_;
-      options.job = "generator";
-      options.settings.Set("source.rate-limit", "5000");
-      const ScenarioResult result = info.run(options);
-      EXPECT_TRUE(result.pass) << info.name << " seed " << seed << ": " << result.failure
-                               << " (rerun: ctest -R "
-                                  "GeneratorJobTest.PassesScenariosJudgedByTheReferenceEvaluator)";
-      if (!result.failed_cleanly) {
-        EXPECT_EQ(result.records_out, kReadings) << info.name << " seed " << seed;
-      }
-      restarts += result.restarts;
+  for (const ScenarioResult& result :
+       ExpectScenariosPass(jobs_, "generator", std::string(200, 'x') + "\n",  // input unused
+                           {"tm-crash", "chaos"}, 4,
+                           "GeneratorJobTest.PassesScenariosJudgedByTheReferenceEvaluator",
+                           settings)) {
+    if (!result.failed_cleanly) {
+      EXPECT_EQ(result.records_out, kReadings) << result.scenario << " seed " << result.seed;
     }
+    restarts += result.restarts;
   }
   EXPECT_GT(restarts, 0) << "no run resumed a generator from its checkpointed position";
 }

@@ -14,6 +14,7 @@
 #include "engine/api/job_registry.h"
 #include "engine/config/core_options.h"
 #include "engine/connectors/file_sink.h"
+#include "scenarios/job_scenarios_test_util.h"
 #include "scenarios/reference_evaluator.h"
 #include "scenarios/scenario.h"
 #include "scenarios/wordcount_cluster.h"
@@ -166,24 +167,12 @@ TEST_F(KeyedStateJobTest, ReferenceCountsEachKeyThroughEveryState) {
 // Keyed state survives crashes, restores and the scenarios' faults: every run commits exactly
 // the reference output.
 TEST_F(KeyedStateJobTest, PassesScenariosJudgedByTheReferenceEvaluator) {
-  const std::string input = Input();
   int64_t restarts = 0;
-  for (const ScenarioInfo& info : ScenarioCatalog()) {
-    if (info.name != "tm-crash" && info.name != "chaos" && info.name != "checkpoint-corruption") {
-      continue;
-    }
-    for (uint64_t seed = 1; seed <= 4; ++seed) {
-      ScenarioOptions options;
-      options.seed = seed;
-      options.input_text = input;
-      options.jobs = &jobs_;
-      options.job = "keyed-state";
-      const ScenarioResult result = info.run(options);
-      EXPECT_TRUE(result.pass) << info.name << " seed " << seed << ": " << result.failure
-                               << " (rerun: ctest -R "
-                                  "KeyedStateJobTest.PassesScenariosJudgedByTheReferenceEvaluator)";
-      restarts += result.restarts;
-    }
+  for (const ScenarioResult& result :
+       ExpectScenariosPass(jobs_, "keyed-state", Input(),
+                           {"tm-crash", "chaos", "checkpoint-corruption"}, 4,
+                           "KeyedStateJobTest.PassesScenariosJudgedByTheReferenceEvaluator")) {
+    restarts += result.restarts;
   }
   EXPECT_GT(restarts, 0) << "no run restored keyed state";
 }

@@ -14,6 +14,7 @@
 #include "engine/api/job_registry.h"
 #include "engine/config/core_options.h"
 #include "engine/connectors/file_sink.h"
+#include "scenarios/job_scenarios_test_util.h"
 #include "scenarios/reference_evaluator.h"
 #include "scenarios/scenario.h"
 #include "scenarios/wordcount_cluster.h"
@@ -163,25 +164,13 @@ TEST_F(WindowJobTest, ReferenceSessionsMatchSessionsComputedHere) {
 }
 
 TEST_F(WindowJobTest, PassesScenariosJudgedByTheReferenceEvaluator) {
-  const std::string input = Input(3000);
   int64_t restarts = 0;
-  for (const ScenarioInfo& info : ScenarioCatalog()) {
-    if (info.name != "tm-crash" && info.name != "chaos" && info.name != "checkpoint-corruption") {
-      continue;
-    }
-    for (uint64_t seed = 1; seed <= 4; ++seed) {
-      ScenarioOptions options;
-      options.seed = seed;
-      options.input_text = input;
-      options.jobs = &jobs_;
-      options.job = "windows";
-      const ScenarioResult result = info.run(options);
-      EXPECT_TRUE(result.pass) << info.name << " seed " << seed << ": " << result.failure
-                               << " (rerun: ctest -R "
-                                  "WindowJobTest.PassesScenariosJudgedByTheReferenceEvaluator)";
-      EXPECT_GT(result.records_out, 0) << info.name << " seed " << seed;
-      restarts += result.restarts;
-    }
+  for (const ScenarioResult& result :
+       ExpectScenariosPass(jobs_, "windows", Input(3000),
+                           {"tm-crash", "chaos", "checkpoint-corruption"}, 4,
+                           "WindowJobTest.PassesScenariosJudgedByTheReferenceEvaluator")) {
+    EXPECT_GT(result.records_out, 0) << result.scenario << " seed " << result.seed;
+    restarts += result.restarts;
   }
   EXPECT_GT(restarts, 0) << "no run restored window state";
 }

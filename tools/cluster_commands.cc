@@ -288,31 +288,29 @@ bool CollectAndVerify(const std::string& committed_dir, const std::string& outpu
     PrintError(names.status().message());
     return false;
   }
-  if (graph != nullptr) {
-    std::map<std::string, std::string> committed;
-    for (const std::string& name : names.value()) {
-      auto text = ReadWholeFile(committed_dir + "/" + name);
-      Status copied =
-          text.ok() ? WriteWholeFile(output_dir + "/" + name, text.value()) : text.status();
-      if (!copied.ok()) {
-        PrintError(copied.message());
-        return false;
-      }
-      committed[name] = std::move(text).value();
-    }
-    fmt::print("output: {} files in {}\n", names->size(), output_dir);
-    return VerifyAgainstReference(*graph, input, committed);
-  }
-  ExactlyOnceChecker checker(input);
+  // Copies one committed file into output_dir and returns its contents.
+  auto copy = [&](const std::string& name) -> Result<std::string> {
+    ASSIGN_OR_RETURN(std::string text, ReadWholeFile(committed_dir + "/" + name));
+    RETURN_IF_ERROR(WriteWholeFile(output_dir + "/" + name, text));
+    return text;
+  };
+  std::map<std::string, std::string> committed;  // for the reference evaluator
+  ExactlyOnceChecker checker(graph != nullptr ? std::string_view() : std::string_view(input));
   for (const std::string& name : names.value()) {
-    auto text = ReadWholeFile(committed_dir + "/" + name);
-    Status copied =
-        text.ok() ? WriteWholeFile(output_dir + "/" + name, text.value()) : text.status();
-    if (!copied.ok()) {
-      PrintError(copied.message());
+    auto text = copy(name);
+    if (!text.ok()) {
+      PrintError(text.status().message());
       return false;
     }
-    checker.AddFile(name, text.value());
+    if (graph != nullptr) {
+      committed[name] = std::move(text).value();
+    } else {
+      checker.AddFile(name, text.value());
+    }
+  }
+  if (graph != nullptr) {
+    fmt::print("output: {} files in {}\n", names->size(), output_dir);
+    return VerifyAgainstReference(*graph, input, committed);
   }
   checker.Finish();
   fmt::print("output: {} files, {} records in {}\n", names->size(), checker.records(), output_dir);

@@ -1,0 +1,44 @@
+// Test helper: runs seeds of named scenarios with a job from a test's own registry and expects
+// each to pass (judged by the reference evaluator), naming the failing scenario and seed and how
+// to rerun the test. Returns every run's result, in scenario then seed order, for further
+// checks (that some run restored state, what each committed).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/api/job_registry.h"
+#include "engine/config/configuration.h"
+#include "scenarios/scenario.h"
+
+namespace sluice::scenarios {
+
+inline std::vector<ScenarioResult> ExpectScenariosPass(const JobRegistry& jobs, const std::string& job,
+                                   const std::string& input,
+                                   const std::vector<std::string>& scenarios, uint64_t seeds,
+                                   const std::string& rerun_test,
+                                   const Configuration& settings = Configuration()) {
+  std::vector<ScenarioResult> results;
+  for (const ScenarioInfo& info : ScenarioCatalog()) {
+    if (std::find(scenarios.begin(), scenarios.end(), info.name) == scenarios.end()) continue;
+    for (uint64_t seed = 1; seed <= seeds; ++seed) {
+      ScenarioOptions options;
+      options.seed = seed;
+      options.input_text = input;
+      options.jobs = &jobs;
+      options.job = job;
+      options.settings = settings;
+      const ScenarioResult result = info.run(options);
+      EXPECT_TRUE(result.pass) << info.name << " seed " << seed << " with job " << job << ": "
+                               << result.failure << " (rerun: ctest -R " << rerun_test << ")";
+      results.push_back(result);
+    }
+  }
+  return results;
+}
+
+}  // namespace sluice::scenarios
