@@ -95,6 +95,36 @@ Result<JobGraph> BuildEventTimeJob(const JobContext& context) {
   return env.Build();
 }
 
+// A ProcessFunction that reads each record's timestamp (the assigner's, carried through Map).
+class StampWithTime final : public ProcessFunction<Event, std::string> {
+ public:
+  void ProcessElement(const Event& e, Context& ctx, Collector<std::string>& out) override {
+    if (ctx.timestamp() % 3 == 0) out.Emit(e.first + "@" + std::to_string(ctx.timestamp()));
+  }
+};
+
+Result<JobGraph> BuildStampJob(const JobContext& context) {
+  StreamEnvironment env("stamp", 128);
+  env.SetParallelism(2);
+  env.AddSource("Lines", LineSource(SourceSpec{context.input_dir, 0}), context.input_splits)
+      .Map("Parse",
+           [](const std::string& line) {
+             const size_t space = line.find(' ');
+             return Event(line.substr(0, space), std::stoll(line.substr(space + 1)));
+           })
+      .AssignTimestampsAndWatermarks(WatermarkStrategy<Event>::ForMonotonousTimestamps(
+          [](const Event& e) { return e.second * 2; }))
+      .Rebalance()
+      .Map("Same", [](const Event& e) { return e; })
+      .SetParallelism(3)
+      .Process<std::string>("Stamp", [] { return std::make_unique<StampWithTime>(); })
+      .SetParallelism(3)
+      .AddSink("Sink", MakeFileSink<std::string>(
+                           FileSinkSpec{context.output_dir},
+                           [](const std::string& s, std::string* line) { *line += s; }));
+  return env.Build();
+}
+
 // Line i: key k<i % 5>, event time i * 10 ms, shifted back by up to 40 ms (disorder within the
 // bound of 50 ms).
 std::string Input(int lines) {
@@ -129,6 +159,36 @@ class EventTimeJobTest : public ::testing::Test {
   }
   JobRegistry jobs_;
 };
+
+// Timestamps reach a ProcessFunction across the network (a rebalance) in the runtime as in the
+// reference, and the reference's lines are the ones computed here.
+TEST_F(EventTimeJobTest, ProcessFunctionSeesTheAssignedTimestamps) {
+  ASSERT_TRUE(
+      jobs_.Register({.name = "stamp", .description = "timestamps", .build = BuildStampJob}).ok());
+  const std::string input = Input(600);
+  std::map<std::string, int64_t> expected;
+  size_t start = 0;
+  while (start < input.size()) {
+    const size_t end = input.find('\n', start);
+    const std::string line = input.substr(start, end - start);
+    start = end + 1;
+    const size_t space = line.find(' ');
+    const int64_t timestamp = std::stoll(line.substr(space + 1)) * 2;
+    if (timestamp % 3 == 0) ++expected[line.substr(0, space) + "@" + std::to_string(timestamp)];
+  }
+  WordCountClusterOptions options;
+  options.seed = 5;
+  options.jobs = &jobs_;
+  options.job = "stamp";
+  WordCountCluster cluster(options, input);
+  cluster.Run(60 * 1000);
+  ASSERT_TRUE(cluster.finished()) << cluster.failure();
+  auto reference = EvaluateReference(*cluster.job_graph(), cluster.partitions());
+  ASSERT_TRUE(reference.ok()) << reference.status().ToString();
+  EXPECT_EQ(*reference, expected);
+  const ReferenceReport report = CompareWithReference(*reference, cluster.CommittedOutput());
+  EXPECT_TRUE(report.exact) << report.first_violation;
+}
 
 TEST_F(EventTimeJobTest, ReferenceFiresEveryWindowOnce) {
   JobSpec spec;

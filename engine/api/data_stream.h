@@ -228,6 +228,32 @@ class DataStream : public OperatorSettings<DataStream<T>> {
         },
         Reference<Out>(fn));
   }
+  // A ProcessFunction (engine/api/operators.h); `factory` makes one per operator instance.
+  template <typename Out>
+  DataStream<Out> Process(std::string name,
+                          std::function<std::unique_ptr<ProcessFunction<T, Out>>()> factory) {
+    // The function object lives in the closure the runtime link and the reference call; each
+    // operator instance makes its own.
+    auto run = [factory]() {
+      std::shared_ptr<ProcessFunction<T, Out>> fn = factory();
+      auto ctx = std::make_shared<typename ProcessFunction<T, Out>::Context>();
+      return std::function<void(const T&, Collector<Out>&)>(
+          [fn, ctx](const T& record, Collector<Out>& out) {
+            ctx->SetTimestamp(out.current_timestamp());
+            fn->ProcessElement(record, *ctx, out);
+          });
+    };
+    return Then<Out>(
+        std::move(name),
+        [run](const TaskContext&, ChainLink* next) {
+          return std::unique_ptr<ChainLink>(
+              std::make_unique<internal::FlatMapLink<T, Out>>(run(), internal::As<Out>(next)));
+        },
+        [run]() -> std::unique_ptr<ReferenceOperator> {
+          return std::make_unique<internal::ReferenceFlatMap<T, T, Out>>(run(), nullptr);
+        });
+  }
+
   // The records for which `fn` is true (Flink's FilterFunction).
   DataStream<T> Filter(std::string name, std::function<bool(const T&)> fn) {
     return Then<T>(

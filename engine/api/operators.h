@@ -132,6 +132,32 @@ class FilterLink final : public BatchConsumer<T> {
   Collector<T> out_;
 };
 
+}  // namespace sluice::internal
+
+namespace sluice {
+
+// Flink's ProcessFunction on a non-keyed stream: a record at a time, with its timestamp. (Keyed
+// state and timers are for KeyedProcessFunction, after KeyBy.) Must not suspend.
+template <typename In, typename Out>
+class ProcessFunction {
+ public:
+  class Context {
+   public:
+    // The record's event timestamp, or kNoTimestamp.
+    int64_t timestamp() const { return timestamp_; }
+    void SetTimestamp(int64_t timestamp) { timestamp_ = timestamp; }
+
+   private:
+    int64_t timestamp_ = kNoTimestamp;
+  };
+  virtual ~ProcessFunction() = default;
+  virtual void ProcessElement(const In& value, Context& ctx, Collector<Out>& out) = 0;
+};
+
+}  // namespace sluice
+
+namespace sluice::internal {
+
 // Two inputs, one output (Flink's CoFlatMapFunction): flat_map1 for records of the first input,
 // flat_map2 for the second. Records of the two inputs interleave in arrival order.
 template <typename In1, typename In2, typename Out>

@@ -80,7 +80,8 @@ class Collector {
     return items_[size_++];
   }
   void Emit(const T& value) { Next() = value; }
-  // The timestamp of the elements that follow (kNoTimestamp: none).
+  // The timestamp of the elements that follow (kNoTimestamp: none): the current input record's.
+  int64_t current_timestamp() const { return timestamp_; }
   void SetTimestamp(int64_t timestamp) {
     timestamp_ = timestamp;
     timestamped_ |= timestamp != kNoTimestamp;
