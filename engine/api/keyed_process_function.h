@@ -194,7 +194,7 @@ template <typename K>
 using OwnedKey = std::conditional_t<std::is_same_v<K, std::string_view>, std::string, K>;
 
 // The runtime operator: keys → entries of a key-group-indexed table (HeapValueStateBackend used as
-// the key index), state in the store's columns, timers in InternalTimers. Snapshot:
+// the key index, its values caching each key's group), state in the store's columns, timers in InternalTimers. Snapshot:
 // [schema][timers][key-group sections], each entry's value the store's slot bytes as one string.
 template <typename In, typename K, typename Out>
 class KeyedProcessFunctionLink final : public BatchConsumer<In> {
@@ -238,16 +238,16 @@ class KeyedProcessFunctionLink final : public BatchConsumer<In> {
       const int64_t timestamp = TimestampAt(timestamps, i);
       out_.SetTimestamp(timestamp);
       const K key = key_of_(record);
-      int32_t key_group = -1;
       const std::string_view key_bytes = KeyBytes<K>::Of(key, &key_bytes_);
       const uint32_t entry = keys_.FindOrInsertIndex(key_bytes, [&](std::string_view) {
-        key_group = KeyGroupForKeyOf(key, max_parallelism_);
-        return key_group;
+        return KeyGroupForKeyOf(key, max_parallelism_);
       });
+      // The entry's value caches its key group + 1 (0: not yet known, e.g. after a restore), so
+      // that a record of a known key pays for no hash.
+      int32_t& cached_group = keys_.value(entry);
+      if (cached_group == 0) cached_group = KeyGroupForKeyOf(key, max_parallelism_) + 1;
       store_.SetCurrent(entry);
-      timer_service_.SetCurrentKey(key_bytes, key_group >= 0
-                                                  ? key_group
-                                                  : KeyGroupForKeyOf(key, max_parallelism_));
+      timer_service_.SetCurrentKey(key_bytes, cached_group - 1);
       context_.Set(&key, timestamp);
       fn_->ProcessElement(record, context_, out_);
       if (!context_.error().ok()) return context_.error().WithContext(what_);
@@ -318,7 +318,7 @@ class KeyedProcessFunctionLink final : public BatchConsumer<In> {
   BatchConsumer<Out>* next_;
   int max_parallelism_;
   KeyGroupRange range_;
-  HeapValueStateBackend<uint8_t> keys_;  // key → entry number (its value is unused)
+  HeapValueStateBackend<int32_t> keys_;  // key → entry number; value: key group + 1 (0: unknown)
   KeyedStateStore store_;
   InternalTimers timers_;
   TimerService timer_service_;

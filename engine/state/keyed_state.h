@@ -83,6 +83,8 @@ class HeapValueStateBackend {
     return index == Table::kNotFound ? nullptr : &table_.value(index);
   }
   size_t size() const { return table_.size(); }
+  // The value of entry `index` (from FindOrInsertIndex); valid until the next insert or Restore.
+  S& value(typename StringKeyTable<S>::Index index) { return table_.value(index); }
 
   // Not const: first folds the keys added since the last snapshot into each group's sorted index.
   void Snapshot(std::string* out) {
