@@ -59,6 +59,10 @@ template <typename T, typename K>
 class KeyedStream;
 template <typename T1, typename T2>
 class ConnectedStreams;
+template <typename T1, typename T2, typename K>
+class KeyedConnectedStreams;
+template <typename T1, typename T2>
+class JoinedStreams;
 template <typename T, typename K>
 class WindowedStream;
 class DataStreamSink;
@@ -92,6 +96,8 @@ class StreamEnvironment {
   friend class KeyedStream;
   template <typename T1, typename T2>
   friend class ConnectedStreams;
+  template <typename T1, typename T2, typename K>
+  friend class KeyedConnectedStreams;
   template <typename Self>
   friend class OperatorSettings;
 
@@ -277,6 +283,9 @@ class DataStream : public OperatorSettings<DataStream<T>> {
   ConnectedStreams<T, T2> Connect(const DataStream<T2>& other) const {
     return ConnectedStreams<T, T2>(*this, other);
   }
+  // A window join with `other` (engine/api/joins.h): .Where(k1).EqualTo(k2).Window(a).Apply(fn).
+  template <typename T2>
+  JoinedStreams<T, T2> Join(const DataStream<T2>& other) const;
 
   // Partitions by key (Flink's keyBy): K is what `key_fn` returns.
   template <typename F, typename K = std::decay_t<std::invoke_result_t<F&, const T&>>>
@@ -358,6 +367,8 @@ class DataStream : public OperatorSettings<DataStream<T>> {
   friend class KeyedStream;
   template <typename T1, typename T2>
   friend class ConnectedStreams;
+  template <typename T1, typename T2, typename K>
+  friend class KeyedConnectedStreams;
 
   static WriterForPartitioner UnkeyedWriters() {
     return [](Partitioner p) { return internal::MakeWriter<T>(p); };
@@ -433,10 +444,79 @@ class ConnectedStreams {
         std::move(name), [fn1](const T1& r, Collector<Out>& out) { out.Emit(fn1(r)); },
         [fn2](const T2& r, Collector<Out>& out) { out.Emit(fn2(r)); });
   }
+  // Flink's CoProcessFunction (engine/api/operators.h); `factory` makes one per operator instance.
+  template <typename Out>
+  DataStream<Out> Process(
+      std::string name,
+      std::function<std::unique_ptr<CoProcessFunction<T1, T2, Out>>()> factory) {
+    auto fn = std::shared_ptr<CoProcessFunction<T1, T2, Out>>(factory());
+    auto ctx = std::make_shared<ProcessContext>();
+    // One function object serves every instance: it keeps no state (see CoProcessFunction).
+    return FlatMap<Out>(
+        std::move(name),
+        [fn, ctx](const T1& r, Collector<Out>& out) {
+          ctx->SetTimestamp(out.current_timestamp());
+          fn->ProcessElement1(r, *ctx, out);
+        },
+        [fn, ctx](const T2& r, Collector<Out>& out) {
+          ctx->SetTimestamp(out.current_timestamp());
+          fn->ProcessElement2(r, *ctx, out);
+        });
+  }
+
+  // Both inputs partitioned by a key of one type K (Flink's ConnectedStreams.keyBy): records of
+  // either input with equal keys meet in one operator instance, with keyed state and timers.
+  template <typename F1, typename F2,
+            typename K = std::decay_t<std::invoke_result_t<F1&, const T1&>>>
+  KeyedConnectedStreams<T1, T2, K> KeyBy(F1 key_fn1, F2 key_fn2) const {
+    static_assert(std::is_same_v<K, std::decay_t<std::invoke_result_t<F2&, const T2&>>>,
+                  "both key functions must return the same key type");
+    return KeyedConnectedStreams<T1, T2, K>(first_.KeyBy(std::move(key_fn1)),
+                                            second_.KeyBy(std::move(key_fn2)));
+  }
 
  private:
   DataStream<T1> first_;
   DataStream<T2> second_;
+};
+
+// Two streams keyed by the same key type, for a KeyedCoProcessFunction
+// (engine/api/keyed_process_function.h) or the joins of engine/api/joins.h.
+template <typename T1, typename T2, typename K>
+class KeyedConnectedStreams {
+ public:
+  KeyedConnectedStreams(KeyedStream<T1, K> first, KeyedStream<T2, K> second)
+      : first_(std::move(first)), second_(std::move(second)) {}
+
+  // Fails Build with `message` (for the join builders of engine/api/joins.h).
+  void Invalid(std::string message) { first_.stream_.env_->Fail(std::move(message)); }
+
+  template <typename Out>
+  DataStream<Out> Process(std::string name,
+                          KeyedCoProcessFunctionFactory<K, T1, T2, Out> factory) {
+    auto key_of1 = first_.key_of_;
+    auto key_of2 = second_.key_of_;
+    StreamEnvironment* env = first_.stream_.env_;
+    const int node = env->AddNode(
+        std::move(name),
+        [key_of1, key_of2, factory](const TaskContext& ctx,
+                                    ChainLink* next) -> std::unique_ptr<ChainLink> {
+          return std::make_unique<internal::KeyedCoProcessFunctionLink<T1, T2, K, Out>>(
+              ctx, key_of1, key_of2, factory, internal::As<Out>(next));
+        },
+        internal::MakeFanOut<Out>(),
+        [key_of1, key_of2, factory]() -> std::unique_ptr<ReferenceOperator> {
+          return std::make_unique<internal::ReferenceKeyedCoProcessFunction<T1, T2, K, Out>>(
+              key_of1, key_of2, factory);
+        });
+    first_.stream_.ConnectTo(node, 0);
+    second_.stream_.ConnectTo(node, 1);
+    return DataStream<Out>(env, node);
+  }
+
+ private:
+  KeyedStream<T1, K> first_;
+  KeyedStream<T2, K> second_;
 };
 
 template <typename T>
@@ -471,5 +551,6 @@ inline Result<JobGraph> StreamEnvironment::Build() {
 
 }  // namespace sluice
 
-// KeyedStream and WindowedStream (defined after DataStream, which they build on).
+// KeyedStream, WindowedStream and the joins (defined after DataStream, which they build on).
 #include "engine/api/keyed_stream.h"  // IWYU pragma: export
+#include "engine/api/joins.h"  // IWYU pragma: export

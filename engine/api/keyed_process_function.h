@@ -28,6 +28,7 @@
 // not survive a restore).
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <map>
@@ -41,8 +42,9 @@
 #include "engine/base/bytes.h"
 #include "engine/base/serializer.h"
 #include "engine/base/status.h"
-#include "engine/graph/chain.h"
 #include "engine/base/assert.h"
+#include "engine/api/reference_operators.h"
+#include "engine/graph/chain.h"
 #include "engine/graph/job_graph.h"
 #include "engine/partition/key_group.h"
 #include "engine/partition/key_hash.h"
@@ -141,39 +143,44 @@ class TimerService {
   int64_t watermark_ = kMinWatermark;
 };
 
+// What a keyed function sees of the record or timer at hand (the Context of Flink's
+// KeyedProcessFunction and KeyedCoProcessFunction).
+template <typename K>
+class KeyedContext {
+ public:
+  // The key of the record being processed, or of the timer firing.
+  const K& current_key() const { return *key_; }
+  // The record's event timestamp (kNoTimestamp if it has none), or the firing timer's time.
+  int64_t timestamp() const { return timestamp_; }
+  // In OnTimer: which kind of timer fired.
+  TimeDomain time_domain() const { return domain_; }
+  TimerService& timer_service() { return *timers_; }
+  // Fails the task with `reason` once the current call returns (Flink: the function throws).
+  void Fail(std::string reason) {
+    if (error_.ok()) error_ = InvalidArgumentError(std::move(reason));
+  }
+
+  // For the operator that owns it.
+  const Status& error() const { return error_; }
+  explicit KeyedContext(TimerService* timers) : timers_(timers) {}
+  void Set(const K* key, int64_t timestamp, TimeDomain domain = TimeDomain::kEventTime) {
+    key_ = key;
+    timestamp_ = timestamp;
+    domain_ = domain;
+  }
+
+ private:
+  TimerService* timers_;
+  Status error_;
+  const K* key_ = nullptr;
+  int64_t timestamp_ = kNoTimestamp;
+  TimeDomain domain_ = TimeDomain::kEventTime;
+};
+
 template <typename K, typename In, typename Out>
 class KeyedProcessFunction {
  public:
-  class Context {
-   public:
-    // The key of the record being processed, or of the timer firing.
-    const K& current_key() const { return *key_; }
-    // The record's event timestamp (kNoTimestamp if it has none), or the firing timer's time.
-    int64_t timestamp() const { return timestamp_; }
-    // In OnTimer: which kind of timer fired.
-    TimeDomain time_domain() const { return domain_; }
-    TimerService& timer_service() { return *timers_; }
-    // Fails the task with `reason` once the current call returns (Flink: the function throws).
-    void Fail(std::string reason) {
-      if (error_.ok()) error_ = InvalidArgumentError(std::move(reason));
-    }
-
-    // For the operator that owns it.
-    const Status& error() const { return error_; }
-    explicit Context(TimerService* timers) : timers_(timers) {}
-    void Set(const K* key, int64_t timestamp, TimeDomain domain = TimeDomain::kEventTime) {
-      key_ = key;
-      timestamp_ = timestamp;
-      domain_ = domain;
-    }
-
-   private:
-    TimerService* timers_;
-    Status error_;
-    const K* key_ = nullptr;
-    int64_t timestamp_ = kNoTimestamp;
-    TimeDomain domain_ = TimeDomain::kEventTime;
-  };
+  using Context = KeyedContext<K>;
   virtual ~KeyedProcessFunction() = default;
   // Registers the function's keyed state. Called once per operator instance, before any record
   // and before a restore fills the state.
@@ -187,34 +194,55 @@ template <typename K, typename In, typename Out>
 using KeyedProcessFunctionFactory =
     std::function<std::unique_ptr<KeyedProcessFunction<K, In, Out>>()>;
 
+// Two keyed inputs with one key type and shared keyed state and timers (Flink's
+// KeyedCoProcessFunction, from ConnectedStreams::KeyBy): ProcessElement1 for records of the first
+// input, ProcessElement2 for the second's, interleaved in arrival order. The operator's watermark
+// is the minimum of its two inputs'. Everything else is as for KeyedProcessFunction: a join whose
+// output must not depend on arrival order keeps both sides in state (see IntervalJoin and the
+// window join in engine/api/joins.h).
+template <typename K, typename In1, typename In2, typename Out>
+class KeyedCoProcessFunction {
+ public:
+  using Context = KeyedContext<K>;
+  virtual ~KeyedCoProcessFunction() = default;
+  virtual void Open(KeyedStateStore& state) {}
+  virtual void ProcessElement1(const In1& value, Context& ctx, Collector<Out>& out) = 0;
+  virtual void ProcessElement2(const In2& value, Context& ctx, Collector<Out>& out) = 0;
+  virtual void OnTimer(int64_t timestamp, Context& ctx, Collector<Out>& out) {}
+};
+
+template <typename K, typename In1, typename In2, typename Out>
+using KeyedCoProcessFunctionFactory =
+    std::function<std::unique_ptr<KeyedCoProcessFunction<K, In1, In2, Out>>()>;
+
 namespace internal {
 
 // An owning copy of a key type (std::string for std::string_view).
 template <typename K>
 using OwnedKey = std::conditional_t<std::is_same_v<K, std::string_view>, std::string, K>;
 
-// The runtime operator: keys → entries of a key-group-indexed table (HeapValueStateBackend used as
-// the key index, its values caching each key's group), state in the store's columns, timers in InternalTimers. Snapshot:
+// The runtime of one keyed operator instance, whatever its inputs: keys → entries of a
+// key-group-indexed table (HeapValueStateBackend used as the key index, its values caching each
+// key's group + 1), state in the store's columns, timers in InternalTimers. Snapshot:
 // [schema][timers][key-group sections], each entry's value the store's slot bytes as one string.
-template <typename In, typename K, typename Out>
-class KeyedProcessFunctionLink final : public BatchConsumer<In> {
+// The owning link calls BeginBatch, Bind per record, then EndBatch. Not thread-safe.
+template <typename K, typename Out>
+class KeyedRuntime {
  public:
-  KeyedProcessFunctionLink(const TaskContext& ctx, std::function<K(const In&)> key_of,
-                           const KeyedProcessFunctionFactory<K, In, Out>& factory,
-                           BatchConsumer<Out>* next)
-      : key_of_(std::move(key_of)),
-        fn_(factory()),
-        next_(next),
+  KeyedRuntime(const TaskContext& ctx, BatchConsumer<Out>* next)
+      : next_(next),
         max_parallelism_(ctx.max_parallelism),
         range_(KeyGroupRangeForOperator(ctx.max_parallelism, ctx.parallelism, ctx.subtask)),
         keys_(ctx.max_parallelism, range_),
         timer_service_(&timers_,
                        [host = ctx.host] { return host->clock.NowNs() / kNanosPerMilli; }),
         context_(&timer_service_),
-        what_(ctx.task_name) {
-    fn_->Open(store_);
-  }
-  Status Open(std::string_view restored) override {
+        what_(ctx.task_name) {}
+
+  KeyedStateStore& store() { return store_; }
+  const std::string& what() const { return what_; }
+
+  Status Restore(std::string_view restored) {
     RETURN_IF_ERROR(store_.error());
     if (restored.empty()) return Status::Ok();
     ByteReader r(restored);
@@ -231,43 +259,7 @@ class KeyedProcessFunctionLink final : public BatchConsumer<In> {
       return store_.ReadSlot(entry, row_reader);
     });
   }
-  Status Consume(std::span<const In> batch, std::span<const int64_t> timestamps) override {
-    out_.Clear();
-    for (size_t i = 0; i < batch.size(); ++i) {
-      const In& record = batch[i];
-      const int64_t timestamp = TimestampAt(timestamps, i);
-      out_.SetTimestamp(timestamp);
-      const K key = key_of_(record);
-      const std::string_view key_bytes = KeyBytes<K>::Of(key, &key_bytes_);
-      const uint32_t entry = keys_.FindOrInsertIndex(key_bytes, [&](std::string_view) {
-        return KeyGroupForKeyOf(key, max_parallelism_);
-      });
-      // The entry's value caches its key group + 1 (0: not yet known, e.g. after a restore), so
-      // that a record of a known key pays for no hash.
-      int32_t& cached_group = keys_.value(entry);
-      if (cached_group == 0) cached_group = KeyGroupForKeyOf(key, max_parallelism_) + 1;
-      store_.SetCurrent(entry);
-      timer_service_.SetCurrentKey(key_bytes, cached_group - 1);
-      context_.Set(&key, timestamp);
-      fn_->ProcessElement(record, context_, out_);
-      if (!context_.error().ok()) return context_.error().WithContext(what_);
-    }
-    return out_.size() == 0 ? Status::Ok() : next_->Consume(out_.view(), out_.timestamps());
-  }
-  // Fires the event-time timers up to the watermark, then forwards it.
-  Status ProcessWatermark(int64_t watermark_ms) override {
-    timer_service_.SetWatermark(watermark_ms);
-    RETURN_IF_ERROR(Fire(TimeDomain::kEventTime, watermark_ms));
-    return next_->ProcessWatermark(watermark_ms);
-  }
-  int64_t NextProcessingTimeMs() const override {
-    const auto& timers = timers_.of(TimeDomain::kProcessingTime);
-    return timers.empty() ? INT64_MAX : timers.begin()->time_ms;
-  }
-  Status OnProcessingTime(int64_t now_ms) override {
-    return Fire(TimeDomain::kProcessingTime, now_ms);
-  }
-  Status Snapshot(int64_t, std::string* out) override {
+  void Snapshot(std::string* out) {
     ByteWriter w(out);
     store_.WriteSchema(w);
     timers_.Write(w);
@@ -279,13 +271,51 @@ class KeyedProcessFunctionLink final : public BatchConsumer<In> {
           store_.WriteSlot(entry, row_writer);
           writer.PutString(row_);
         });
-    return Status::Ok();
   }
 
- private:
+  void BeginBatch() { out_.Clear(); }
+  // Binds state, timers and the context to `key` for a record at `timestamp`; the function's
+  // output goes to out().
+  KeyedContext<K>& Bind(const K& key, int64_t timestamp) {
+    out_.SetTimestamp(timestamp);
+    const std::string_view key_bytes = KeyBytes<K>::Of(key, &key_bytes_);
+    const uint32_t entry = keys_.FindOrInsertIndex(key_bytes, [&](std::string_view) {
+      return KeyGroupForKeyOf(key, max_parallelism_);
+    });
+    // The entry's value caches its key group + 1 (0: not yet known, e.g. after a restore), so
+    // that a record of a known key pays for no hash.
+    int32_t& cached_group = keys_.value(entry);
+    if (cached_group == 0) cached_group = KeyGroupForKeyOf(key, max_parallelism_) + 1;
+    store_.SetCurrent(entry);
+    timer_service_.SetCurrentKey(key_bytes, cached_group - 1);
+    context_.Set(&key, timestamp);
+    return context_;
+  }
+  Collector<Out>& out() { return out_; }
+  // The function's failure, if it called Fail.
+  Status error() const {
+    return context_.error().ok() ? Status::Ok() : context_.error().WithContext(what_);
+  }
+  Status EndBatch() {
+    return out_.size() == 0 ? Status::Ok() : next_->Consume(out_.view(), out_.timestamps());
+  }
+
+  // Fires the event-time timers up to `watermark_ms` through on_timer(time, ctx, out), then
+  // forwards the watermark.
+  template <typename OnTimer>
+  Status AdvanceWatermark(int64_t watermark_ms, OnTimer&& on_timer) {
+    timer_service_.SetWatermark(watermark_ms);
+    RETURN_IF_ERROR(Fire(TimeDomain::kEventTime, watermark_ms, on_timer));
+    return next_->ProcessWatermark(watermark_ms);
+  }
+  int64_t NextProcessingTimeMs() const {
+    const auto& timers = timers_.of(TimeDomain::kProcessingTime);
+    return timers.empty() ? INT64_MAX : timers.begin()->time_ms;
+  }
   // Fires, in (time, key) order, every timer of `domain` at or before `up_to_ms`, including those
   // registered while firing.
-  Status Fire(TimeDomain domain, int64_t up_to_ms) {
+  template <typename OnTimer>
+  Status Fire(TimeDomain domain, int64_t up_to_ms, OnTimer&& on_timer) {
     std::set<InternalTimers::Timer>& timers = timers_.of(domain);
     while (!timers.empty() && timers.begin()->time_ms <= up_to_ms) {
       const InternalTimers::Timer timer = *timers.begin();
@@ -306,15 +336,14 @@ class KeyedProcessFunctionLink final : public BatchConsumer<In> {
       context_.Set(&key, timer.time_ms, domain);
       out_.Clear();
       out_.SetTimestamp(timer.time_ms);
-      fn_->OnTimer(timer.time_ms, context_, out_);
-      if (!context_.error().ok()) return context_.error().WithContext(what_);
-      if (out_.size() > 0) RETURN_IF_ERROR(next_->Consume(out_.view(), out_.timestamps()));
+      on_timer(timer.time_ms, context_, out_);
+      RETURN_IF_ERROR(error());
+      RETURN_IF_ERROR(EndBatch());
     }
     return Status::Ok();
   }
 
-  std::function<K(const In&)> key_of_;
-  std::unique_ptr<KeyedProcessFunction<K, In, Out>> fn_;
+ private:
   BatchConsumer<Out>* next_;
   int max_parallelism_;
   KeyGroupRange range_;
@@ -322,51 +351,168 @@ class KeyedProcessFunctionLink final : public BatchConsumer<In> {
   KeyedStateStore store_;
   InternalTimers timers_;
   TimerService timer_service_;
-  typename KeyedProcessFunction<K, In, Out>::Context context_;
+  KeyedContext<K> context_;
   std::string what_;
   std::string key_bytes_;
   std::string row_;
   Collector<Out> out_;
 };
 
-// The reference semantics: keys → slots through an ordered map of the key's Serializer bytes;
-// event-time timers fire at EndOfInput (the final watermark) in (time, key) order; processing-time
-// timers never fire (the reference has no processing time: it reads 0).
+// The runtime operator of a KeyedProcessFunction.
 template <typename In, typename K, typename Out>
-class ReferenceKeyedProcessFunction final : public ReferenceOperator {
+class KeyedProcessFunctionLink final : public BatchConsumer<In> {
  public:
-  ReferenceKeyedProcessFunction(std::function<K(const In&)> key_of,
-                                const KeyedProcessFunctionFactory<K, In, Out>& factory)
-      : key_of_(std::move(key_of)),
-        fn_(factory()),
-        timer_service_(&timers_, [] { return int64_t{0}; }),
-        context_(&timer_service_) {
-    fn_->Open(store_);
+  KeyedProcessFunctionLink(const TaskContext& ctx, std::function<K(const In&)> key_of,
+                           const KeyedProcessFunctionFactory<K, In, Out>& factory,
+                           BatchConsumer<Out>* next)
+      : key_of_(std::move(key_of)), fn_(factory()), runtime_(ctx, next) {
+    fn_->Open(runtime_.store());
   }
-  void Process(int, std::string_view bytes, int64_t timestamp,
-               const ReferenceEmit& emit) override {
-    In record{};
-    ByteReader r(bytes);
-    SLUICE_ASSERT(Serializer<In>::Read(r, &record) && r.empty(),
-                  "the reference evaluator passes only records it encoded");
-    const K key = key_of_(record);
+  Status Open(std::string_view restored) override { return runtime_.Restore(restored); }
+  Status Consume(std::span<const In> batch, std::span<const int64_t> timestamps) override {
+    runtime_.BeginBatch();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const K key = key_of_(batch[i]);
+      fn_->ProcessElement(batch[i], runtime_.Bind(key, TimestampAt(timestamps, i)),
+                          runtime_.out());
+      RETURN_IF_ERROR(runtime_.error());
+    }
+    return runtime_.EndBatch();
+  }
+  // Fires the event-time timers up to the watermark, then forwards it.
+  Status ProcessWatermark(int64_t watermark_ms) override {
+    return runtime_.AdvanceWatermark(watermark_ms, OnTimer());
+  }
+  int64_t NextProcessingTimeMs() const override { return runtime_.NextProcessingTimeMs(); }
+  Status OnProcessingTime(int64_t now_ms) override {
+    return runtime_.Fire(TimeDomain::kProcessingTime, now_ms, OnTimer());
+  }
+  Status Snapshot(int64_t, std::string* out) override {
+    runtime_.Snapshot(out);
+    return Status::Ok();
+  }
+
+ private:
+  auto OnTimer() {
+    return [this](int64_t time, KeyedContext<K>& ctx, Collector<Out>& out) {
+      fn_->OnTimer(time, ctx, out);
+    };
+  }
+  std::function<K(const In&)> key_of_;
+  std::unique_ptr<KeyedProcessFunction<K, In, Out>> fn_;
+  KeyedRuntime<K, Out> runtime_;
+};
+
+// The runtime operator of a KeyedCoProcessFunction: two input ports over one KeyedRuntime.
+template <typename In1, typename In2, typename K, typename Out>
+class KeyedCoProcessFunctionLink final : public ChainLink {
+ public:
+  KeyedCoProcessFunctionLink(const TaskContext& ctx, std::function<K(const In1&)> key_of1,
+                             std::function<K(const In2&)> key_of2,
+                             const KeyedCoProcessFunctionFactory<K, In1, In2, Out>& factory,
+                             BatchConsumer<Out>* next)
+      : fn_(factory()),
+        runtime_(ctx, next),
+        input1_(this, 0, std::move(key_of1)),
+        input2_(this, 1, std::move(key_of2)) {
+    fn_->Open(runtime_.store());
+  }
+  ChainLink* Input(int index) override {
+    return index == 0 ? static_cast<ChainLink*>(&input1_)
+                      : index == 1 ? static_cast<ChainLink*>(&input2_) : nullptr;
+  }
+  Status Open(std::string_view restored) override { return runtime_.Restore(restored); }
+  int64_t NextProcessingTimeMs() const override { return runtime_.NextProcessingTimeMs(); }
+  Status OnProcessingTime(int64_t now_ms) override {
+    return runtime_.Fire(TimeDomain::kProcessingTime, now_ms, OnTimer());
+  }
+  Status Snapshot(int64_t, std::string* out) override {
+    runtime_.Snapshot(out);
+    return Status::Ok();
+  }
+
+ private:
+  auto OnTimer() {
+    return [this](int64_t time, KeyedContext<K>& ctx, Collector<Out>& out) {
+      fn_->OnTimer(time, ctx, out);
+    };
+  }
+  template <typename In>
+  class Port final : public BatchConsumer<In> {
+   public:
+    Port(KeyedCoProcessFunctionLink* owner, int index, std::function<K(const In&)> key_of)
+        : owner_(owner), index_(index), key_of_(std::move(key_of)) {}
+    Status Consume(std::span<const In> batch, std::span<const int64_t> timestamps) override {
+      KeyedRuntime<K, Out>& runtime = owner_->runtime_;
+      runtime.BeginBatch();
+      for (size_t i = 0; i < batch.size(); ++i) {
+        const K key = key_of_(batch[i]);
+        KeyedContext<K>& ctx = runtime.Bind(key, TimestampAt(timestamps, i));
+        if constexpr (std::is_same_v<In, In1>) {
+          if (index_ == 0) {
+            owner_->fn_->ProcessElement1(batch[i], ctx, runtime.out());
+          }
+        }
+        if constexpr (std::is_same_v<In, In2>) {
+          if (index_ == 1) owner_->fn_->ProcessElement2(batch[i], ctx, runtime.out());
+        }
+        RETURN_IF_ERROR(runtime.error());
+      }
+      return runtime.EndBatch();
+    }
+    // The operator's watermark is the minimum of its two inputs' (Flink's two-input operator).
+    Status ProcessWatermark(int64_t watermark_ms) override {
+      owner_->watermarks_[index_] = watermark_ms;
+      const int64_t combined = std::min(owner_->watermarks_[0], owner_->watermarks_[1]);
+      if (combined <= owner_->forwarded_) return Status::Ok();
+      owner_->forwarded_ = combined;
+      return owner_->runtime_.AdvanceWatermark(combined, owner_->OnTimer());
+    }
+
+   private:
+    KeyedCoProcessFunctionLink* owner_;
+    int index_;
+    std::function<K(const In&)> key_of_;
+  };
+
+  std::unique_ptr<KeyedCoProcessFunction<K, In1, In2, Out>> fn_;
+  KeyedRuntime<K, Out> runtime_;
+  int64_t watermarks_[2] = {kMinWatermark, kMinWatermark};
+  int64_t forwarded_ = kMinWatermark;
+  Port<In1> input1_;
+  Port<In2> input2_;
+};
+
+// The reference semantics of a keyed operator (one or two inputs): keys → slots through an
+// ordered map of the key's Serializer bytes; event-time timers fire at EndOfInput (the final
+// watermark) in (time, key) order; processing-time timers never fire (the reference has no
+// processing time: it reads 0). Shares no code with KeyedRuntime.
+template <typename K, typename Out>
+class ReferenceKeyedCore {
+ public:
+  ReferenceKeyedCore() : timer_service_(&timers_, [] { return int64_t{0}; }), context_(&timer_service_) {}
+  KeyedStateStore& store() { return store_; }
+  // Binds state and timers to `key` for a record at `timestamp`; output goes to out().
+  KeyedContext<K>& Bind(const K& key, int64_t timestamp) {
     std::string key_bytes;
     ByteWriter w(&key_bytes);
     Serializer<OwnedKey<K>>::Write(w, OwnedKey<K>(key));
-    Bind(key_bytes);
+    BindBytes(key_bytes);
     context_.Set(&key, timestamp);
     out_.Clear();
     out_.SetTimestamp(timestamp);
-    fn_->ProcessElement(record, context_, out_);
-    Emit(emit);
+    return context_;
   }
-  void EndOfInput(const ReferenceEmit& emit) override {
+  Collector<Out>& out() { return out_; }
+  void Emit(const ReferenceEmit& emit) { EmitReferenceRecords(out_, &scratch_, emit); }
+  template <typename OnTimer>
+  void EndOfInput(const ReferenceEmit& emit, OnTimer&& on_timer) {
     timer_service_.SetWatermark(kMaxWatermark);
     std::set<InternalTimers::Timer>& timers = timers_.of(TimeDomain::kEventTime);
     while (!timers.empty()) {
       const InternalTimers::Timer timer = *timers.begin();
       timers.erase(timers.begin());
-      Bind(timer.key);
+      BindBytes(timer.key);
       OwnedKey<K> owned{};
       ByteReader r(timer.key);
       SLUICE_ASSERT(Serializer<OwnedKey<K>>::Read(r, &owned), "timer keys are encoded here");
@@ -374,36 +520,86 @@ class ReferenceKeyedProcessFunction final : public ReferenceOperator {
       context_.Set(&key, timer.time_ms, TimeDomain::kEventTime);
       out_.Clear();
       out_.SetTimestamp(timer.time_ms);
-      fn_->OnTimer(timer.time_ms, context_, out_);
+      on_timer(timer.time_ms, context_, out_);
       Emit(emit);
     }
   }
 
  private:
-  void Bind(const std::string& key_bytes) {
+  void BindBytes(const std::string& key_bytes) {
     auto [it, fresh] = slots_.try_emplace(key_bytes, slots_.size());
     store_.SetCurrent(it->second);
     timer_service_.SetCurrentKey(it->first, 0);
   }
-  void Emit(const ReferenceEmit& emit) {
-    const std::span<const Out> records = out_.view();
-    for (size_t i = 0; i < records.size(); ++i) {
-      scratch_.clear();
-      ByteWriter w(&scratch_);
-      Serializer<Out>::Write(w, records[i]);
-      emit(scratch_, TimestampAt(out_.timestamps(), i));
-    }
-  }
-
-  std::function<K(const In&)> key_of_;
-  std::unique_ptr<KeyedProcessFunction<K, In, Out>> fn_;
   KeyedStateStore store_;
   std::map<std::string, size_t> slots_;
   InternalTimers timers_;
   TimerService timer_service_;
-  typename KeyedProcessFunction<K, In, Out>::Context context_;
+  KeyedContext<K> context_;
   Collector<Out> out_;
   std::string scratch_;
+};
+
+template <typename In, typename K, typename Out>
+class ReferenceKeyedProcessFunction final : public ReferenceOperator {
+ public:
+  ReferenceKeyedProcessFunction(std::function<K(const In&)> key_of,
+                                const KeyedProcessFunctionFactory<K, In, Out>& factory)
+      : key_of_(std::move(key_of)), fn_(factory()) {
+    fn_->Open(core_.store());
+  }
+  void Process(int, std::string_view bytes, int64_t timestamp,
+               const ReferenceEmit& emit) override {
+    const In record = DecodeReferenceRecord<In>(bytes);
+    const K key = key_of_(record);
+    fn_->ProcessElement(record, core_.Bind(key, timestamp), core_.out());
+    core_.Emit(emit);
+  }
+  void EndOfInput(const ReferenceEmit& emit) override {
+    core_.EndOfInput(emit, [this](int64_t time, KeyedContext<K>& ctx, Collector<Out>& out) {
+      fn_->OnTimer(time, ctx, out);
+    });
+  }
+
+ private:
+  std::function<K(const In&)> key_of_;
+  std::unique_ptr<KeyedProcessFunction<K, In, Out>> fn_;
+  ReferenceKeyedCore<K, Out> core_;
+};
+
+template <typename In1, typename In2, typename K, typename Out>
+class ReferenceKeyedCoProcessFunction final : public ReferenceOperator {
+ public:
+  ReferenceKeyedCoProcessFunction(std::function<K(const In1&)> key_of1,
+                                  std::function<K(const In2&)> key_of2,
+                                  const KeyedCoProcessFunctionFactory<K, In1, In2, Out>& factory)
+      : key_of1_(std::move(key_of1)), key_of2_(std::move(key_of2)), fn_(factory()) {
+    fn_->Open(core_.store());
+  }
+  void Process(int input_index, std::string_view bytes, int64_t timestamp,
+               const ReferenceEmit& emit) override {
+    if (input_index == 0) {
+      const In1 record = DecodeReferenceRecord<In1>(bytes);
+      const K key = key_of1_(record);
+      fn_->ProcessElement1(record, core_.Bind(key, timestamp), core_.out());
+    } else {
+      const In2 record = DecodeReferenceRecord<In2>(bytes);
+      const K key = key_of2_(record);
+      fn_->ProcessElement2(record, core_.Bind(key, timestamp), core_.out());
+    }
+    core_.Emit(emit);
+  }
+  void EndOfInput(const ReferenceEmit& emit) override {
+    core_.EndOfInput(emit, [this](int64_t time, KeyedContext<K>& ctx, Collector<Out>& out) {
+      fn_->OnTimer(time, ctx, out);
+    });
+  }
+
+ private:
+  std::function<K(const In1&)> key_of1_;
+  std::function<K(const In2&)> key_of2_;
+  std::unique_ptr<KeyedCoProcessFunction<K, In1, In2, Out>> fn_;
+  ReferenceKeyedCore<K, Out> core_;
 };
 
 }  // namespace internal

@@ -19,6 +19,9 @@
 
 namespace sluice {
 
+template <typename T1, typename T2, typename K>
+class IntervalJoinBuilder;
+
 template <typename T, typename K>
 class KeyedStream {
  public:
@@ -119,6 +122,11 @@ class KeyedStream {
     });
   }
 
+  // An interval join with `other`, keyed alike (engine/api/joins.h):
+  // .Between(lower_ms, upper_ms).Process<Out>(name, fn).
+  template <typename T2>
+  IntervalJoinBuilder<T, T2, K> IntervalJoin(const KeyedStream<T2, K>& other) const;
+
   // Event-time windows per key (engine/api/windows.h).
   WindowedStream<T, K> Window(WindowAssigner assigner) {
     return WindowedStream<T, K>(*this, std::move(assigner));
@@ -137,6 +145,8 @@ class KeyedStream {
   }
 
  private:
+  template <typename T1, typename T2, typename K2>
+  friend class KeyedConnectedStreams;
   // Min and Max: the key's first record with `field` replaced whenever a record's is better.
   template <typename F, typename Better>
   DataStream<T> KeepField(std::string name, F field, Better better) {

@@ -136,22 +136,37 @@ class FilterLink final : public BatchConsumer<T> {
 
 namespace sluice {
 
+// What a ProcessFunction or CoProcessFunction sees of the record at hand.
+class ProcessContext {
+ public:
+  // The record's event timestamp, or kNoTimestamp.
+  int64_t timestamp() const { return timestamp_; }
+  void SetTimestamp(int64_t timestamp) { timestamp_ = timestamp; }
+
+ private:
+  int64_t timestamp_ = kNoTimestamp;
+};
+
 // Flink's ProcessFunction on a non-keyed stream: a record at a time, with its timestamp. (Keyed
 // state and timers are for KeyedProcessFunction, after KeyBy.) Must not suspend.
 template <typename In, typename Out>
 class ProcessFunction {
  public:
-  class Context {
-   public:
-    // The record's event timestamp, or kNoTimestamp.
-    int64_t timestamp() const { return timestamp_; }
-    void SetTimestamp(int64_t timestamp) { timestamp_ = timestamp; }
-
-   private:
-    int64_t timestamp_ = kNoTimestamp;
-  };
+  using Context = ProcessContext;
   virtual ~ProcessFunction() = default;
   virtual void ProcessElement(const In& value, Context& ctx, Collector<Out>& out) = 0;
+};
+
+// Flink's CoProcessFunction on ConnectedStreams that are not keyed: ProcessElement1 for the first
+// input's records, ProcessElement2 for the second's, in arrival order. Must not suspend, and must
+// keep no state (it would not survive a restore: keyed state needs ConnectedStreams::KeyBy).
+template <typename In1, typename In2, typename Out>
+class CoProcessFunction {
+ public:
+  using Context = ProcessContext;
+  virtual ~CoProcessFunction() = default;
+  virtual void ProcessElement1(const In1& value, Context& ctx, Collector<Out>& out) = 0;
+  virtual void ProcessElement2(const In2& value, Context& ctx, Collector<Out>& out) = 0;
 };
 
 }  // namespace sluice
