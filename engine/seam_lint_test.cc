@@ -145,7 +145,7 @@ const std::map<std::string, std::set<std::string>>& AllowedEngineDependencies() 
        {"base", "checkpoint", "exchange", "graph", "partition", "rpc", "runtime", "state"}},
       {"api", {"base", "config", "exchange", "graph", "partition", "runtime", "state"}},
       {"connectors", {"api", "base", "checkpoint", "graph", "partition", "runtime", "state"}},
-      {"jobs", {"api", "base", "config", "connectors", "graph", "partition", "state"}},
+      {"jobs", {"api", "base", "config", "connectors", "graph", "partition", "runtime", "state"}},
   };
   return allowed;
 }

@@ -324,6 +324,7 @@ bool CollectAndVerify(const std::string& committed_dir, const std::string& outpu
 
 // The job as it will run: its effective settings and graph.
 struct ValidatedJob {
+  JobSpec spec;
   Configuration settings;
   JobGraph graph;
 };
@@ -360,7 +361,7 @@ Result<ValidatedJob> ValidateOptions(const JobRegistry& jobs,
         (needed + per_taskmanager - 1) / per_taskmanager));
   }
   RETURN_IF_ERROR(CreateDirectories(options.output_dir).WithContext("--output"));
-  return ValidatedJob{std::move(settings), std::move(graph)};
+  return ValidatedJob{std::move(spec), std::move(settings), std::move(graph)};
 }
 
 // Runs the cluster in `work_dir` and returns the exit code.
@@ -485,7 +486,7 @@ int RunLocalCluster(const JobRegistry& jobs, const ClusterCommands::Options& giv
   }
   auto job = ValidateOptions(jobs, options);
   if (!job.ok()) return UsageError(job.status().message());
-  auto input = LoadInput(options.input_path);
+  auto input = LoadJobInput(jobs, job->spec, options.input_path);
   if (!input.ok()) return UsageError(input.status().message());
   auto work_dir = MakeWorkDir();
   if (!work_dir.ok()) return FailedRun(work_dir.status().message());

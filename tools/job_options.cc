@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "tools/cli_common.h"
+#include "tools/corpus.h"
 
 namespace sluice::tools {
 
@@ -26,6 +27,23 @@ Result<JobSpec> ParseJobFlags(const JobRegistry& jobs, const JobFlags& flags) {
   }
   RETURN_IF_ERROR(jobs.EffectiveSettings(spec).status());
   return spec;
+}
+
+Result<std::string> LoadJobInput(const JobRegistry& jobs, const JobSpec& spec,
+                                 const std::string& input_path) {
+  const JobDefinition* job = jobs.Find(spec.job);
+  if (job == nullptr) return NotFoundError("unknown job '" + spec.job + "'");
+  std::string input;
+  if (input_path.empty() && job->default_input) {
+    input = job->default_input(spec.settings);
+  } else {
+    ASSIGN_OR_RETURN(input, LoadInput(input_path));
+  }
+  if (job->validate_input) {
+    const std::string name = input_path.empty() ? "(the job's default input)" : input_path;
+    RETURN_IF_ERROR(job->validate_input(input, name, spec.settings).WithContext("--input"));
+  }
+  return input;
 }
 
 std::string JobFlagsText(const std::string& job, const Configuration& settings) {

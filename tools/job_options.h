@@ -31,6 +31,13 @@ void AddJobFlags(CLI::App& command, JobFlags& flags, bool with_job = true);
 // output locations stay at their defaults.
 Result<JobSpec> ParseJobFlags(const JobRegistry& jobs, const JobFlags& flags);
 
+// The job's input: the file `input_path` names, or when it is empty the job's default input
+// (JobDefinition::default_input, e.g. Nexmark's generated events) or else the built-in text
+// corpus; then checked by the job's validate_input, if it has one. kInvalidArgument naming the
+// file, the line and the field for input the job refuses; kNotFound for an unreadable file.
+Result<std::string> LoadJobInput(const JobRegistry& jobs, const JobSpec& spec,
+                                 const std::string& input_path);
+
 // ` --job NAME -D k=v ...` (leading space, shell-quoted), for repro commands.
 std::string JobFlagsText(const std::string& job, const Configuration& settings);
 

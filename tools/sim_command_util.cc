@@ -10,6 +10,7 @@
 #include "tools/cli_common.h"
 #include "tools/corpus.h"
 #include "tools/fault_schedule.h"
+#include "tools/job_options.h"
 
 namespace sluice::tools {
 
@@ -73,7 +74,7 @@ std::optional<PreparedRun> PrepareRun(const SimFlags& flags,
       return std::nullopt;
     }
   }
-  auto input = LoadInput(flags.input_path);
+  auto input = LoadJobInput(*flags.job_registry, *job, flags.input_path);
   if (!input.ok()) {
     PrintError(input.status().message());
     return std::nullopt;

@@ -210,6 +210,9 @@ class DataStream : public OperatorSettings<DataStream<T>> {
 
   // The producing operator, or -1 for a union of several.
   int operator_node() const { return parts_.size() == 1 ? parts_[0].node : -1; }
+  // The producing operator's parallelism as set so far (a union's first part's), so that a
+  // following operator can run at the same parallelism and chain to it.
+  int Parallelism() const { return env_->graph_.nodes[parts_[0].node].parallelism; }
 
   // One output record per input record (Flink's MapFunction).
   template <typename F, typename Out = std::decay_t<std::invoke_result_t<F&, const T&>>>

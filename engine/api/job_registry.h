@@ -50,6 +50,15 @@ struct JobDefinition {
   // Builds the job's graph. Deterministic; may return kInvalidArgument for settings it cannot
   // run with. Never suspends.
   std::function<Result<JobGraph>(const JobContext&)> build;
+  // Optional. Checks the whole input (the text of the file --input names, `file_name`) before
+  // anything runs: kInvalidArgument naming the file, the line and what is wrong (the CLI exits 2
+  // with it). Without it, any text is accepted (lines of text).
+  std::function<Status(std::string_view input, std::string_view file_name,
+                       const Configuration& settings)>
+      validate_input;
+  // Optional. The input when the user gives none (e.g. Nexmark: the generator's events, as
+  // nexmark.events.num and nexmark.seed say). Without it, the CLI's built-in text corpus.
+  std::function<std::string(const Configuration& settings)> default_input;
 };
 
 class JobRegistry {

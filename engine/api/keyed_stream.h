@@ -197,6 +197,21 @@ class WindowedStream {
            out.Emit(fn->GetResult(acc));
          }});
   }
+  // Each window's aggregate handed, with the key and the window, to `window_fn` (Flink's
+  // aggregate(AggregateFunction, ProcessWindowFunction): incremental, and the window known).
+  template <typename Acc, typename R, typename Out>
+  DataStream<Out> Aggregate(
+      std::string name, std::shared_ptr<const AggregateFunction<T, Acc, R>> fn,
+      std::function<void(const K&, const TimeWindow&, const R&, Collector<Out>&)> window_fn) {
+    return Apply<Acc, Out>(
+        std::move(name),
+        {[fn](Acc& acc, const T& value, bool first) {
+           acc = fn->Add(value, first ? fn->CreateAccumulator() : std::move(acc));
+         },
+         [fn](Acc& into, const Acc& other) { into = fn->Merge(std::move(into), other); },
+         [fn, window_fn](const K& key, const TimeWindow& window, const Acc& acc,
+                         Collector<Out>& out) { window_fn(key, window, fn->GetResult(acc), out); }});
+  }
   // All of each window's records, with its key and bounds (Flink's ProcessWindowFunction).
   template <typename Out>
   DataStream<Out> Process(std::string name, ProcessWindowFunction<K, T, Out> fn) {

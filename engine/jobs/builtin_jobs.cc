@@ -1,9 +1,13 @@
 #include "engine/jobs/builtin_jobs.h"
 
+#include "engine/jobs/nexmark/queries.h"
 #include "engine/jobs/wordcount.h"
 
 namespace sluice {
 
-Status RegisterBuiltinJobs(JobRegistry& jobs) { return RegisterWordCount(jobs); }
+Status RegisterBuiltinJobs(JobRegistry& jobs) {
+  RETURN_IF_ERROR(RegisterWordCount(jobs));
+  return nexmark::RegisterNexmarkJobs(jobs);
+}
 
 }  // namespace sluice

@@ -1,4 +1,5 @@
-// The jobs the `sluice` binary ships with: wordcount (engine/jobs/wordcount.h). A user's program
+// The jobs the `sluice` binary ships with: wordcount (engine/jobs/wordcount.h) and the Nexmark
+// queries nexmark-q0 .. nexmark-q8 (engine/jobs/nexmark/queries.h). A user's program
 // may register them next to its own.
 #pragma once
 
