@@ -67,6 +67,35 @@ contract_checks() {
   expect_in "$work/err" "pipeline.max-parallelism"
   run 2 "$sluice" cluster local wordcount --taskmanagers 2 --output "$work/never" -D bad.key=1
   expect_in "$work/err" "bad.key"
+  # Nexmark: events as JSON lines; a malformed line exits 2 naming the file, line and field,
+  # before anything runs; a good file commits the same rows on every run.
+  run 0 "$sluice" jobs
+  grep -qE '^nexmark-q5 [^ ]' "$work/out" || fail "sluice jobs does not list nexmark-q5"
+  printf '%s\n' \
+    '{"event_type":2,"bid":{"auction":1001,"bidder":2001,"price":650,"channel":"Google","url":"u","dateTime":1436918400000,"extra":""}}' \
+    '{"event_type":2,"bid":{"auction":1001,"bidder":"2001"}}' >"$work/bad-events.json"
+  run 2 "$sluice" sim run tm-crash --seed 1 --job nexmark-q5 --input "$work/bad-events.json" \
+    --output "$work/nexmark-never"
+  expect_in "$work/err" "bad-events.json:2: field 'bid.bidder'"
+  [[ ! -e "$work/nexmark-never" ]] || fail "a refused nexmark input still ran the job"
+  head -1 "$work/bad-events.json" >"$work/events.json"
+  for second in 2 5 9 10 11 13 20; do
+    printf '{"event_type":2,"bid":{"auction":%d,"bidder":7,"price":%d,"channel":"c","url":"u","dateTime":%d,"extra":""}}\n' \
+      $((1000 + second % 3)) $((second * 37 % 11)) $((1436918400000 + second * 1000)) \
+      >>"$work/events.json"
+  done
+  local nexmark_out
+  for run_number in 1 2; do
+    run 0 "$sluice" sim run tm-crash --seed 3 --job nexmark-q5 --input "$work/events.json" \
+      --output "$work/nexmark-$run_number" --json
+    expect_in "$work/out" '"verdict":"pass"'
+    nexmark_out="$(cat "$work/nexmark-$run_number"/part-* | sort)"
+    [[ -n "$nexmark_out" ]] || fail "nexmark-q5 committed no rows"
+    echo "$nexmark_out" >"$work/nexmark-rows-$run_number"
+  done
+  cmp -s "$work/nexmark-rows-1" "$work/nexmark-rows-2" || fail "nexmark-q5 rows differ between runs"
+  grep -qE '^\{"auction":10[0-9]{2},"num":[0-9]+\}$' "$work/nexmark-rows-1" || fail "nexmark-q5 rows: $(head -3 "$work/nexmark-rows-1")"
+
   run 2 "$sluice" sim sweep "$scenario" --seeds 5..1
   run 2 "$sluice" sim sweep "$scenario" --seeds 1-3
   run 2 "$sluice" sim sweep no-such-scenario --seeds 1..2
