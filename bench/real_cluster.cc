@@ -1,6 +1,7 @@
 #include "bench/real_cluster.h"
 
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -97,6 +98,14 @@ Status PrepareRoot(const RealWordCountOptions& options) {
   return Status::Ok();
 }
 
+// User + system CPU time of this process so far (getrusage), ns.
+int64_t ProcessCpuNs() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  auto ns = [](const timeval& t) { return int64_t{t.tv_sec} * 1'000'000'000 + t.tv_usec * 1000; };
+  return ns(usage.ru_utime) + ns(usage.ru_stime);
+}
+
 // What the benchmark reads off the hosts' event logs.
 struct JobEvents {
   int64_t run_start_ns = -1;
@@ -154,8 +163,13 @@ ClusterConfigs MakeConfigs(const RealWordCountOptions& options,
   configs.jobs = std::make_unique<JobRegistry>();
   const Status registered = RegisterBuiltinJobs(*configs.jobs);
   SLUICE_ASSERT(registered.ok(), "the built-in jobs register");
-  jm.job.job = "wordcount";
+  if (options.register_jobs) {
+    const Status added = options.register_jobs(*configs.jobs);
+    SLUICE_ASSERT(added.ok(), "the benchmark's jobs register");
+  }
+  jm.job.job = options.job;
   jm.job.input_splits = options.source_parallelism;
+  for (const auto& [key, value] : options.settings) jm.job.settings.Set(key, value);
   jm.job.settings.Set(ParallelismDefault().key, std::to_string(options.parallelism));
   jm.build_graph = configs.jobs->Factory();
   jm.services = LoopbackServices(ports[0]);
@@ -225,6 +239,7 @@ RealWordCountRun RunAttempt(const RealWordCountOptions& options,
     return id != kNoFiber;
   };
 
+  const int64_t cpu_start = ProcessCpuNs();
   const auto start = std::chrono::steady_clock::now();
   Status status = runtime.Run([&](Host& host) -> Status {
     main_fiber = host.fibers.Current();
@@ -246,8 +261,11 @@ RealWordCountRun RunAttempt(const RealWordCountOptions& options,
     return RunJobManager(jm_host, configs.job_manager);
   });
   const auto wall = std::chrono::steady_clock::now() - start;
-  return MakeRun(abort_reason.ok() ? status : abort_reason,
-                 std::chrono::duration_cast<std::chrono::nanoseconds>(wall).count(), events);
+  RealWordCountRun run =
+      MakeRun(abort_reason.ok() ? status : abort_reason,
+              std::chrono::duration_cast<std::chrono::nanoseconds>(wall).count(), events);
+  run.cpu_ns = ProcessCpuNs() - cpu_start;
+  return run;
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// A whole word-count cluster on the REAL runtime inside one process: one RealRuntime (one OS
+// A whole cluster running one job (word count unless told otherwise) on the REAL runtime inside one process: one RealRuntime (one OS
 // thread, one epoll reactor) runs the store server, the JobManager and the TaskManagers as fibers
 // of one host, talking over real loopback TCP and writing real files under a fresh directory.
 // This is the engine's production code path end to end (framing, data plane, barriers, keyed
@@ -6,9 +6,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
+#include "engine/api/job_registry.h"
 #include "engine/base/status.h"
 
 namespace sluice::bench {
@@ -16,6 +18,10 @@ namespace sluice::bench {
 struct RealWordCountOptions {
   std::string root_dir;  // the runtime's root; must exist and be empty (mkdtemp)
   std::string input;     // the job's whole input, split into source_parallelism partitions
+  std::string job = "wordcount";  // a built-in job or one `register_jobs` adds
+  std::map<std::string, std::string> settings;  // -D key=value for the job, besides parallelism
+  // Adds the benchmark's own jobs to the registry (after the built-in ones); may be empty.
+  std::function<Status(JobRegistry&)> register_jobs;
   int taskmanagers = 3;
   int slots_per_taskmanager = 2;
   int source_parallelism = 2;
@@ -28,6 +34,7 @@ struct RealWordCountOptions {
 struct RealWordCountRun {
   Status status;                        // the JobManager's, or why the run did not get that far
   int64_t wall_ns = 0;                  // RealRuntime::Run of the successful attempt, end to end
+  int64_t cpu_ns = 0;  // CPU time (user + system) of the process over that Run, all threads
   int64_t startup_ns = 0;               // Run start to the last "job.deployed" (host clock)
   int64_t deployed_to_finished_ns = 0;  // last "job.deployed" to "job.finished" (host clock)
   int64_t checkpoints_completed = 0;

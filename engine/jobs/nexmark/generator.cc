@@ -227,6 +227,53 @@ Event NexmarkGenerator::Generate(int64_t n) const {
   return event;
 }
 
+namespace {
+
+const ConfigOption& EventsNum() {
+  static const ConfigOption option{
+      .key = "nexmark.events.num",
+      .type = ConfigType::kLong,
+      .default_value = "10000",
+      .description = "events the generator makes when no --input is given (nexmark's events.num)",
+      .min = 0,
+      .max = int64_t{1} << 40};
+  return option;
+}
+const ConfigOption& FirstEventRate() {
+  static const ConfigOption option{
+      .key = "nexmark.first-event.rate",
+      .type = ConfigType::kLong,
+      .default_value = "10000",
+      .description = "generated events per second of event time (nexmark's first-event.rate); "
+                     "sets how many events a 10 s window holds",
+      .min = 1,
+      .max = int64_t{1} << 40};
+  return option;
+}
+const ConfigOption& Seed() {
+  static const ConfigOption option{.key = "nexmark.seed",
+                                   .type = ConfigType::kLong,
+                                   .default_value = "0",
+                                   .description = "seed of the generated events",
+                                   .min = 0};
+  return option;
+}
+
+}  // namespace
+
+GeneratorConfig GeneratorConfigFrom(const Configuration& settings) {
+  GeneratorConfig config;
+  config.events_num = settings.GetInt(EventsNum());
+  config.first_event_rate = settings.GetInt(FirstEventRate());
+  config.seed = static_cast<uint64_t>(settings.GetInt(Seed()));
+  return config;
+}
+
+const std::vector<ConfigOption>& GeneratorOptions() {
+  static const std::vector<ConfigOption> options = {EventsNum(), FirstEventRate(), Seed()};
+  return options;
+}
+
 Source<Event> NexmarkSource(GeneratorConfig config, int64_t records_per_second) {
   auto generator = std::make_shared<const NexmarkGenerator>(config);
   return DataGeneratorSource<Event>(

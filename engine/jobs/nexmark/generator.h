@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/config/configuration.h"
 #include "engine/graph/job_graph.h"
 #include "engine/jobs/nexmark/model.h"
 
@@ -58,6 +59,12 @@ class NexmarkGenerator {
   GeneratorConfig config_;
   std::shared_ptr<const Tables> tables_;
 };
+
+// The generator's settings (job options): nexmark.events.num (default 10000),
+// nexmark.first-event.rate (events per second of event time, default 10000) and nexmark.seed
+// (default 0); and the config they give (defaults for unset keys; validate first).
+const std::vector<ConfigOption>& GeneratorOptions();
+GeneratorConfig GeneratorConfigFrom(const Configuration& settings);
 
 // The generator as a source (FLIP-27 shaped, engine/connectors/data_generator.h) of
 // config.events_num events; `records_per_second` over all subtasks (0 = unlimited).

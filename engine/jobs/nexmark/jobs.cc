@@ -15,44 +15,6 @@
 namespace sluice::nexmark {
 namespace {
 
-const ConfigOption& EventsNum() {
-  static const ConfigOption option{
-      .key = "nexmark.events.num",
-      .type = ConfigType::kLong,
-      .default_value = "10000",
-      .description = "events the generator makes when no --input is given (nexmark's events.num)",
-      .min = 0,
-      .max = int64_t{1} << 40};
-  return option;
-}
-const ConfigOption& FirstEventRate() {
-  static const ConfigOption option{
-      .key = "nexmark.first-event.rate",
-      .type = ConfigType::kLong,
-      .default_value = "10000",
-      .description = "generated events per second of event time (nexmark's first-event.rate); "
-                     "sets how many events a 10 s window holds",
-      .min = 1,
-      .max = int64_t{1} << 40};
-  return option;
-}
-const ConfigOption& Seed() {
-  static const ConfigOption option{.key = "nexmark.seed",
-                                   .type = ConfigType::kLong,
-                                   .default_value = "0",
-                                   .description = "seed of the generated events",
-                                   .min = 0};
-  return option;
-}
-
-GeneratorConfig ConfigFrom(const Configuration& settings) {
-  GeneratorConfig config;
-  config.events_num = settings.GetInt(EventsNum());
-  config.first_event_rate = settings.GetInt(FirstEventRate());
-  config.seed = static_cast<uint64_t>(settings.GetInt(Seed()));
-  return config;
-}
-
 Result<JobGraph> BuildQueryJob(int query, const JobContext& context) {
   const int splits = context.input_splits;
   const int parallelism = context.DefaultParallelism();
@@ -98,7 +60,7 @@ Status RegisterNexmarkJobs(JobRegistry& jobs) {
     RETURN_IF_ERROR(jobs.Register(JobDefinition{
         .name = fmt::format("nexmark-q{}", query),
         .description = Description(query),
-        .options = {EventsNum(), FirstEventRate(), Seed()},
+        .options = GeneratorOptions(),
         .default_settings = {{"parallelism.default", "2"}},
         .build = [query](const JobContext& context) { return BuildQueryJob(query, context); },
         .validate_input =
@@ -108,7 +70,7 @@ Status RegisterNexmarkJobs(JobRegistry& jobs) {
             },
         .default_input =
             [](const Configuration& settings) {
-              return GenerateEventsJson(ConfigFrom(settings));
+              return GenerateEventsJson(GeneratorConfigFrom(settings));
             }}));
   }
   return Status::Ok();
