@@ -7,6 +7,7 @@
 #include "engine/base/assert.h"
 #include "engine/base/bytes.h"
 #include "engine/base/serializer.h"
+#include "engine/graph/side_outputs.h"
 #include "scenarios/exactly_once.h"
 
 namespace sluice::scenarios {
@@ -61,15 +62,13 @@ Result<std::map<std::string, int64_t>> EvaluateReference(const JobGraph& graph,
   std::map<std::pair<int, int>, int> next_channel;
   for (const OperatorNode& node : graph.nodes) {
     for (int instance = 0; instance < node.parallelism; ++instance) {
-      ReferenceEmit emit;
-      if (node.is_sink) {
-        emit = [&committed](std::string_view text, int64_t) {
-          ForEachLine(text, [&](std::string_view line) { ++committed[std::string(line)]; });
-        };
-      } else {
-        emit = [&, instance](std::string_view record, int64_t timestamp) {
+      // Hands a record of the main output (tag "") or of a side output to its edges.
+      SideOutputs::ReferenceEmit route = [&, instance](const std::string& tag,
+                                                       std::string_view record,
+                                                       int64_t timestamp) {
           for (int e : node.outputs) {
             const StreamEdge& edge = graph.edges[e];
+            if (edge.side_output != tag) continue;
             const int channels = graph.nodes[edge.target].parallelism;
             auto deliver = [&](int channel) {
               SLUICE_ASSERT(channel >= 0 && channel < channels,
@@ -101,6 +100,15 @@ Result<std::map<std::string, int64_t>> EvaluateReference(const JobGraph& graph,
               }
             }
           }
+      };
+      ReferenceEmit emit;
+      if (node.is_sink) {
+        emit = [&committed](std::string_view text, int64_t) {
+          ForEachLine(text, [&](std::string_view line) { ++committed[std::string(line)]; });
+        };
+      } else {
+        emit = [&route](std::string_view record, int64_t timestamp) {
+          route(std::string(), record, timestamp);
         };
       }
       if (node.is_source) {
@@ -108,6 +116,11 @@ Result<std::map<std::string, int64_t>> EvaluateReference(const JobGraph& graph,
         continue;
       }
       std::unique_ptr<ReferenceOperator> op = node.make_reference();
+      SideOutputs side_outputs;
+      if (node.emits_side_outputs) {
+        side_outputs.SetReferenceEmit(route);
+        op->BindSideOutputs(&side_outputs);
+      }
       std::vector<Queued> input = std::move(queues[node.id][instance]);
       for (const Queued& queued : input) {
         op->Process(queued.input_index, queued.record, queued.timestamp, emit);

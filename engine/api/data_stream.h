@@ -115,8 +115,9 @@ class StreamEnvironment {
   }
   void AddEdge(int source, int target, int input_index, Partitioner partitioner, bool defaulted,
                WriterForPartitioner writer_for, DecoderFactory make_decoder,
-               ReferenceRoute reference_route) {
+               ReferenceRoute reference_route, std::string side_output) {
     StreamEdge edge;
+    edge.side_output = std::move(side_output);
     edge.id = static_cast<int>(graph_.edges.size());
     edge.source = source;
     edge.target = target;
@@ -203,10 +204,12 @@ class DataStream : public OperatorSettings<DataStream<T>> {
     bool defaulted = true;
     WriterForPartitioner writer_for;
     ReferenceRoute reference_route;  // kHash and kCustom
+    std::string side_output;         // "" for the main output
   };
 
   DataStream(StreamEnvironment* env, int node)
-      : env_(env), parts_{Part{node, Partitioner::kForward, true, UnkeyedWriters(), nullptr}} {}
+      : env_(env),
+        parts_{Part{node, Partitioner::kForward, true, UnkeyedWriters(), nullptr, ""}} {}
 
   // The producing operator, or -1 for a union of several.
   int operator_node() const { return parts_.size() == 1 ? parts_[0].node : -1; }
@@ -241,26 +244,37 @@ class DataStream : public OperatorSettings<DataStream<T>> {
   template <typename Out>
   DataStream<Out> Process(std::string name,
                           std::function<std::unique_ptr<ProcessFunction<T, Out>>()> factory) {
-    // The function object lives in the closure the runtime link and the reference call; each
-    // operator instance makes its own.
-    auto run = [factory]() {
-      std::shared_ptr<ProcessFunction<T, Out>> fn = factory();
-      auto ctx = std::make_shared<typename ProcessFunction<T, Out>::Context>();
-      return std::function<void(const T&, Collector<Out>&)>(
-          [fn, ctx](const T& record, Collector<Out>& out) {
-            ctx->SetTimestamp(out.current_timestamp());
-            fn->ProcessElement(record, *ctx, out);
-          });
-    };
-    return Then<Out>(
+    DataStream<Out> out = Then<Out>(
         std::move(name),
-        [run](const TaskContext&, ChainLink* next) {
-          return std::unique_ptr<ChainLink>(
-              std::make_unique<internal::FlatMapLink<T, Out>>(run(), internal::As<Out>(next)));
+        [factory](const TaskContext& ctx, ChainLink* next) {
+          return std::unique_ptr<ChainLink>(std::make_unique<internal::ProcessFunctionLink<T, Out>>(
+              ctx, factory(), internal::As<Out>(next)));
         },
-        [run]() -> std::unique_ptr<ReferenceOperator> {
-          return std::make_unique<internal::ReferenceFlatMap<T, T, Out>>(run(), nullptr);
+        [factory]() -> std::unique_ptr<ReferenceOperator> {
+          return std::make_unique<internal::ReferenceProcessFunction<T, Out>>(factory());
         });
+    env_->graph_.nodes[out.operator_node()].emits_side_outputs = true;
+    return out;
+  }
+
+  // The records the producing operator emitted to side output `tag` (Flink's getSideOutput):
+  // operators with a Context (Process, keyed Process, windows, KeyedCoProcess) emit them. Build
+  // fails, naming the operator, for any other.
+  template <typename X>
+  DataStream<X> GetSideOutput(const OutputTag<X>& tag) const {
+    const int node = operator_node();
+    if (node < 0) {
+      env_->Fail("GetSideOutput applies to one operator's output, not to a union");
+      return DataStream<X>(env_, parts_[0].node);
+    }
+    if (!env_->graph_.nodes[node].emits_side_outputs) {
+      env_->Fail("operator '" + env_->graph_.nodes[node].name +
+                 "' has no side outputs (only Process, keyed Process, windows and "
+                 "KeyedCoProcess emit them)");
+    }
+    DataStream<X> side(env_, node);
+    side.parts_[0].side_output = tag.id;
+    return side;
   }
 
   // The records for which `fn` is true (Flink's FilterFunction).
@@ -399,7 +413,8 @@ class DataStream : public OperatorSettings<DataStream<T>> {
   void ConnectTo(int node, int input_index) const {
     for (const Part& part : parts_) {
       env_->AddEdge(part.node, node, input_index, part.partitioner, part.defaulted,
-                    part.writer_for, internal::MakeDecoder<T>(), part.reference_route);
+                    part.writer_for, internal::MakeDecoder<T>(), part.reference_route,
+                    part.side_output);
     }
   }
   template <typename Out>
@@ -512,6 +527,7 @@ class KeyedConnectedStreams {
           return std::make_unique<internal::ReferenceKeyedCoProcessFunction<T1, T2, K, Out>>(
               key_of1, key_of2, factory);
         });
+    env->graph_.nodes[node].emits_side_outputs = true;
     first_.stream_.ConnectTo(node, 0);
     second_.stream_.ConnectTo(node, 1);
     return DataStream<Out>(env, node);

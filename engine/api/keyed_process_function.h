@@ -46,6 +46,7 @@
 #include "engine/api/reference_operators.h"
 #include "engine/graph/chain.h"
 #include "engine/graph/job_graph.h"
+#include "engine/graph/side_outputs.h"
 #include "engine/partition/key_group.h"
 #include "engine/partition/key_hash.h"
 #include "engine/state/keyed_state.h"
@@ -159,10 +160,17 @@ class KeyedContext {
   void Fail(std::string reason) {
     if (error_.ok()) error_ = InvalidArgumentError(std::move(reason));
   }
+  // Emits `value` to the side output `tag` with timestamp(), the record's or the timer's (Flink's
+  // ctx.output; DataStream::GetSideOutput(tag) reads them). Dropped if nothing reads that tag.
+  template <typename X>
+  void Output(const OutputTag<X>& tag, const X& value) {
+    if (side_ != nullptr) side_->Emit(tag, value, timestamp_);
+  }
 
   // For the operator that owns it.
   const Status& error() const { return error_; }
   explicit KeyedContext(TimerService* timers) : timers_(timers) {}
+  void BindSideOutputs(SideOutputs* side) { side_ = side; }
   void Set(const K* key, int64_t timestamp, TimeDomain domain = TimeDomain::kEventTime) {
     key_ = key;
     timestamp_ = timestamp;
@@ -171,6 +179,7 @@ class KeyedContext {
 
  private:
   TimerService* timers_;
+  SideOutputs* side_ = nullptr;
   Status error_;
   const K* key_ = nullptr;
   int64_t timestamp_ = kNoTimestamp;
@@ -237,7 +246,10 @@ class KeyedRuntime {
         timer_service_(&timers_,
                        [host = ctx.host] { return host->clock.NowNs() / kNanosPerMilli; }),
         context_(&timer_service_),
-        what_(ctx.task_name) {}
+        side_(ctx.side_outputs),
+        what_(ctx.task_name) {
+    context_.BindSideOutputs(side_);
+  }
 
   KeyedStateStore& store() { return store_; }
   const std::string& what() const { return what_; }
@@ -296,8 +308,10 @@ class KeyedRuntime {
   Status error() const {
     return context_.error().ok() ? Status::Ok() : context_.error().WithContext(what_);
   }
+  // Hands the batch's output on, and its side outputs.
   Status EndBatch() {
-    return out_.size() == 0 ? Status::Ok() : next_->Consume(out_.view(), out_.timestamps());
+    if (out_.size() > 0) RETURN_IF_ERROR(next_->Consume(out_.view(), out_.timestamps()));
+    return side_ == nullptr ? Status::Ok() : side_->Flush();
   }
 
   // Fires the event-time timers up to `watermark_ms` through on_timer(time, ctx, out), then
@@ -306,6 +320,7 @@ class KeyedRuntime {
   Status AdvanceWatermark(int64_t watermark_ms, OnTimer&& on_timer) {
     timer_service_.SetWatermark(watermark_ms);
     RETURN_IF_ERROR(Fire(TimeDomain::kEventTime, watermark_ms, on_timer));
+    if (side_ != nullptr) RETURN_IF_ERROR(side_->ForwardWatermark(watermark_ms));
     return next_->ProcessWatermark(watermark_ms);
   }
   int64_t NextProcessingTimeMs() const {
@@ -352,6 +367,7 @@ class KeyedRuntime {
   InternalTimers timers_;
   TimerService timer_service_;
   KeyedContext<K> context_;
+  SideOutputs* side_;
   std::string what_;
   std::string key_bytes_;
   std::string row_;
@@ -492,6 +508,7 @@ class ReferenceKeyedCore {
  public:
   ReferenceKeyedCore() : timer_service_(&timers_, [] { return int64_t{0}; }), context_(&timer_service_) {}
   KeyedStateStore& store() { return store_; }
+  void BindSideOutputs(SideOutputs* side) { context_.BindSideOutputs(side); }
   // Binds state and timers to `key` for a record at `timestamp`; output goes to out().
   KeyedContext<K>& Bind(const K& key, int64_t timestamp) {
     std::string key_bytes;
@@ -548,6 +565,7 @@ class ReferenceKeyedProcessFunction final : public ReferenceOperator {
       : key_of_(std::move(key_of)), fn_(factory()) {
     fn_->Open(core_.store());
   }
+  void BindSideOutputs(SideOutputs* side) override { core_.BindSideOutputs(side); }
   void Process(int, std::string_view bytes, int64_t timestamp,
                const ReferenceEmit& emit) override {
     const In record = DecodeReferenceRecord<In>(bytes);
@@ -576,6 +594,7 @@ class ReferenceKeyedCoProcessFunction final : public ReferenceOperator {
       : key_of1_(std::move(key_of1)), key_of2_(std::move(key_of2)), fn_(factory()) {
     fn_->Open(core_.store());
   }
+  void BindSideOutputs(SideOutputs* side) override { core_.BindSideOutputs(side); }
   void Process(int input_index, std::string_view bytes, int64_t timestamp,
                const ReferenceEmit& emit) override {
     if (input_index == 0) {

@@ -50,7 +50,7 @@ class KeyedStream {
   template <typename Out>
   DataStream<Out> Process(std::string name, KeyedProcessFunctionFactory<K, T, Out> factory) {
     auto key_of = key_of_;
-    return stream_.template Then<Out>(
+    DataStream<Out> out = stream_.template Then<Out>(
         std::move(name),
         [key_of, factory](const TaskContext& ctx, ChainLink* next) {
           return std::unique_ptr<ChainLink>(
@@ -61,6 +61,8 @@ class KeyedStream {
           return std::make_unique<internal::ReferenceKeyedProcessFunction<T, K, Out>>(key_of,
                                                                                       factory);
         });
+    stream_.env_->graph_.nodes[out.operator_node()].emits_side_outputs = true;
+    return out;
   }
 
   // The running aggregate per key: emits fn's result after every record (the accumulator is the
@@ -172,6 +174,15 @@ class WindowedStream {
     lateness_ms_ = lateness_ms;
     return *this;
   }
+  // Late records (every window past its allowed lateness) go to side output `tag` instead of
+  // being dropped: GetSideOutput(tag) on the window's stream reads them (Flink's
+  // sideOutputLateData). Which records are late depends on how far the watermark had got, so a
+  // job whose output depends on them cannot be judged by the reference evaluator (which sees no
+  // late records).
+  WindowedStream& SideOutputLateData(OutputTag<T> tag) {
+    late_tag_ = std::move(tag);
+    return *this;
+  }
   // The reduction of each window's records (Flink's ReduceFunction).
   DataStream<T> Reduce(std::string name, ReduceFunction<T> fn) {
     return Apply<T, T>(std::move(name),
@@ -230,15 +241,18 @@ class WindowedStream {
   DataStream<Out> Apply(std::string name, internal::WindowAggregation<K, T, Acc, Out> aggregation) {
     auto assigner = assigner_;
     const int64_t lateness = lateness_ms_;
+    auto late_tag = late_tag_;
     return keyed_.template Process<Out>(
-        std::move(name), KeyedProcessFunctionFactory<K, T, Out>([assigner, lateness, aggregation] {
-          return std::make_unique<internal::WindowOperator<K, T, Acc, Out>>(assigner, lateness,
-                                                                            aggregation);
+        std::move(name),
+        KeyedProcessFunctionFactory<K, T, Out>([assigner, lateness, aggregation, late_tag] {
+          return std::make_unique<internal::WindowOperator<K, T, Acc, Out>>(
+              assigner, lateness, aggregation, late_tag);
         }));
   }
   KeyedStream<T, K> keyed_;
   WindowAssigner assigner_;
   int64_t lateness_ms_ = 0;
+  std::optional<OutputTag<T>> late_tag_;
 };
 
 }  // namespace sluice

@@ -22,6 +22,7 @@
 #include "engine/exchange/gates.h"
 #include "engine/graph/chain.h"
 #include "engine/graph/job_graph.h"
+#include "engine/graph/side_outputs.h"
 #include "engine/partition/key_group.h"
 #include "engine/partition/key_hash.h"
 #include "engine/state/keyed_state.h"
@@ -141,10 +142,20 @@ class ProcessContext {
  public:
   // The record's event timestamp, or kNoTimestamp.
   int64_t timestamp() const { return timestamp_; }
+  // Emits `value` to the side output `tag`, with the record's timestamp (Flink's ctx.output;
+  // DataStream::GetSideOutput(tag) reads them). Dropped if nothing reads that tag.
+  template <typename X>
+  void Output(const OutputTag<X>& tag, const X& value) {
+    if (side_ != nullptr) side_->Emit(tag, value, timestamp_);
+  }
+
+  // For the operator that owns it.
   void SetTimestamp(int64_t timestamp) { timestamp_ = timestamp; }
+  void BindSideOutputs(SideOutputs* side) { side_ = side; }
 
  private:
   int64_t timestamp_ = kNoTimestamp;
+  SideOutputs* side_ = nullptr;
 };
 
 // Flink's ProcessFunction on a non-keyed stream: a record at a time, with its timestamp. (Keyed
@@ -172,6 +183,40 @@ class CoProcessFunction {
 }  // namespace sluice
 
 namespace sluice::internal {
+
+// The runtime operator of a ProcessFunction: its output, and its side outputs flushed after each
+// batch and given each watermark.
+template <typename In, typename Out>
+class ProcessFunctionLink final : public BatchConsumer<In> {
+ public:
+  ProcessFunctionLink(const TaskContext& ctx, std::unique_ptr<ProcessFunction<In, Out>> fn,
+                      BatchConsumer<Out>* next)
+      : fn_(std::move(fn)), next_(next), side_(ctx.side_outputs) {
+    context_.BindSideOutputs(side_);
+  }
+  Status Consume(std::span<const In> batch, std::span<const int64_t> timestamps) override {
+    out_.Clear();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const int64_t timestamp = TimestampAt(timestamps, i);
+      out_.SetTimestamp(timestamp);
+      context_.SetTimestamp(timestamp);
+      fn_->ProcessElement(batch[i], context_, out_);
+    }
+    if (out_.size() > 0) RETURN_IF_ERROR(next_->Consume(out_.view(), out_.timestamps()));
+    return side_ == nullptr ? Status::Ok() : side_->Flush();
+  }
+  Status ProcessWatermark(int64_t watermark_ms) override {
+    if (side_ != nullptr) RETURN_IF_ERROR(side_->ForwardWatermark(watermark_ms));
+    return next_->ProcessWatermark(watermark_ms);
+  }
+
+ private:
+  std::unique_ptr<ProcessFunction<In, Out>> fn_;
+  BatchConsumer<Out>* next_;
+  SideOutputs* side_;
+  ProcessContext context_;
+  Collector<Out> out_;
+};
 
 // Two inputs, one output (Flink's CoFlatMapFunction): flat_map1 for records of the first input,
 // flat_map2 for the second. Records of the two inputs interleave in arrival order.

@@ -17,7 +17,9 @@
 #include "engine/base/assert.h"
 #include "engine/base/bytes.h"
 #include "engine/base/serializer.h"
+#include "engine/api/operators.h"
 #include "engine/graph/chain.h"
+#include "engine/graph/side_outputs.h"
 #include "engine/graph/job_graph.h"
 #include "engine/partition/key_group.h"
 #include "engine/partition/key_hash.h"
@@ -70,6 +72,29 @@ class ReferenceFlatMap final : public ReferenceOperator {
  private:
   Function1 fn1_;
   Function2 fn2_;
+  Collector<Out> out_;
+  std::string scratch_;
+};
+
+// A ProcessFunction: its output per record, side outputs through BindSideOutputs.
+template <typename In, typename Out>
+class ReferenceProcessFunction final : public ReferenceOperator {
+ public:
+  explicit ReferenceProcessFunction(std::unique_ptr<ProcessFunction<In, Out>> fn)
+      : fn_(std::move(fn)) {}
+  void BindSideOutputs(SideOutputs* side) override { context_.BindSideOutputs(side); }
+  void Process(int, std::string_view record, int64_t timestamp,
+               const ReferenceEmit& emit) override {
+    out_.Clear();
+    out_.SetTimestamp(timestamp);
+    context_.SetTimestamp(timestamp);
+    fn_->ProcessElement(DecodeReferenceRecord<In>(record), context_, out_);
+    EmitReferenceRecords(out_, &scratch_, emit);
+  }
+
+ private:
+  std::unique_ptr<ProcessFunction<In, Out>> fn_;
+  ProcessContext context_;
   Collector<Out> out_;
   std::string scratch_;
 };

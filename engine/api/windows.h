@@ -10,7 +10,8 @@
 // A window fires when the watermark reaches its max timestamp (end - 1): it emits the function's
 // result with that timestamp. With allowed lateness L, its state stays until the watermark passes
 // end - 1 + L; a record that arrives in that time updates the window and fires it again (Flink's
-// late firing). A record whose every window is past that point is dropped (late). Window starts
+// late firing). A record whose every window is past that point is late: dropped, or emitted to
+// the side output SideOutputLateData names. Window starts
 // are aligned to the epoch plus the offset, as Flink's TimeWindow.getWindowStartWithOffset.
 //
 // A window operator is a KeyedProcessFunction over a MapState (window → accumulator) and
@@ -21,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -99,10 +101,12 @@ class WindowOperator final : public KeyedProcessFunction<K, T, Out> {
  public:
   using Context = typename KeyedProcessFunction<K, T, Out>::Context;
   WindowOperator(WindowAssigner assigner, int64_t allowed_lateness_ms,
-                 WindowAggregation<K, T, Acc, Out> aggregation)
+                 WindowAggregation<K, T, Acc, Out> aggregation,
+                 std::optional<OutputTag<T>> late_tag = std::nullopt)
       : assigner_(std::move(assigner)),
         lateness_(allowed_lateness_ms),
-        aggregation_(std::move(aggregation)) {}
+        aggregation_(std::move(aggregation)),
+        late_tag_(std::move(late_tag)) {}
   void Open(KeyedStateStore& state) override {
     windows_ = &state.GetMapState<std::pair<int64_t, int64_t>, Acc>("windows");
   }
@@ -113,8 +117,10 @@ class WindowOperator final : public KeyedProcessFunction<K, T, Out> {
       return;
     }
     const int64_t watermark = ctx.timer_service().current_watermark();
+    bool late = true;  // until a window takes it
     for (TimeWindow window : assigner_.assign(ctx.timestamp())) {
       if (IsLate(window, watermark)) continue;  // dropped: past its allowed lateness
+      late = false;
       Acc acc{};
       bool first = true;
       if (assigner_.merging) {
@@ -153,6 +159,8 @@ class WindowOperator final : public KeyedProcessFunction<K, T, Out> {
       }
       if (lateness_ > 0) ctx.timer_service().RegisterEventTimeTimer(CleanupTime(window));
     }
+    // Every window of the record is past its allowed lateness (Flink's sideOutputLateData).
+    if (late && late_tag_.has_value()) ctx.Output(*late_tag_, value);
   }
   void OnTimer(int64_t timestamp, Context& ctx, Collector<Out>& out) override {
     std::vector<std::pair<int64_t, int64_t>> done;
@@ -175,6 +183,7 @@ class WindowOperator final : public KeyedProcessFunction<K, T, Out> {
   WindowAssigner assigner_;
   int64_t lateness_;
   WindowAggregation<K, T, Acc, Out> aggregation_;
+  std::optional<OutputTag<T>> late_tag_;
   MapState<std::pair<int64_t, int64_t>, Acc>* windows_ = nullptr;
 };
 

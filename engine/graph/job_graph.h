@@ -25,6 +25,8 @@
 
 namespace sluice {
 
+class SideOutputs;
+
 // Addresses of the external systems a job's connectors reach.
 struct ExternalServices {
   Address input_store;
@@ -41,6 +43,9 @@ struct TaskContext {
   int max_parallelism = 128;
   int64_t attempt = 0;  // execution attempt of the job (increments on every restart)
   ExternalServices services;
+  // While one operator's link is built: its side outputs' consumers (owned by the task; null when
+  // it has none). An operator that emits side outputs keeps the pointer.
+  SideOutputs* side_outputs = nullptr;
 };
 
 // How an edge spreads its producer's records over the consumer's subtasks (Flink's
@@ -84,6 +89,9 @@ class ReferenceOperator {
                        const ReferenceEmit& emit) = 0;
   // Every input has ended (where event-time operators fire what is left).
   virtual void EndOfInput(const ReferenceEmit& emit) {}
+  // Where the operator's side outputs go (before the first Process; OperatorNode::
+  // emits_side_outputs operators only).
+  virtual void BindSideOutputs(SideOutputs* side_outputs) {}
 };
 using ReferenceFactory = std::function<std::unique_ptr<ReferenceOperator>()>;
 // The consumer subtask in [0, channels) of a record on a keyed edge (kHash, kCustom), from its
@@ -155,6 +163,9 @@ struct StreamEdge {
   WriterFactory make_writer;    // for the producer's record type and this partitioner
   DecoderFactory make_decoder;  // for the producer's record type
   ReferenceRoute reference_route;  // kHash and kCustom edges
+  // The producer's side output this edge carries (engine/graph/side_outputs.h), "" for its main
+  // output.
+  std::string side_output;
 };
 
 struct OperatorNode {
@@ -175,6 +186,9 @@ struct OperatorNode {
   // for a sink that declares none (then no reference output exists for the job).
   ReferenceFactory make_reference;
   bool is_sink = false;
+  // The operator can emit side outputs (its link takes TaskContext::side_outputs and its
+  // reference BindSideOutputs).
+  bool emits_side_outputs = false;
 };
 
 struct JobGraph {

@@ -130,6 +130,7 @@ Status Task::Build() {
   for (size_t i = chain_.nodes.size(); i-- > 0;) {
     const OperatorNode& node = graph_.nodes[chain_.nodes[i]];
     std::vector<ChainLink*> outs;
+    std::unique_ptr<SideOutputs> side;
     for (int e : node.outputs) {
       const StreamEdge& edge = graph_.edges[e];
       ChainLink* out = nullptr;
@@ -140,7 +141,15 @@ Status Task::Build() {
         out = writer_of_edge[e];
       }
       SLUICE_ASSERT(out != nullptr, "every output edge of a chain's operator has a consumer");
-      outs.push_back(out);
+      if (edge.side_output.empty()) {
+        outs.push_back(out);
+        continue;
+      }
+      if (!node.emits_side_outputs) {
+        return InvalidArgumentError("operator '" + node.name + "' emits no side outputs");
+      }
+      if (!side) side = std::make_unique<SideOutputs>();
+      side->AddConsumer(edge.side_output, out);
     }
     ChainLink* next = nullptr;
     if (outs.size() == 1) {
@@ -156,7 +165,12 @@ Status Task::Build() {
       }
       continue;
     }
+    if (side) {
+      side_outputs_.push_back(std::move(side));
+      context_.side_outputs = side_outputs_.back().get();
+    }
     node_links[i] = node.make_link(context_, next);
+    context_.side_outputs = nullptr;
     link_of_node[node.id] = node_links[i].get();
   }
   for (auto& link : node_links) {

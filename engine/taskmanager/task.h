@@ -25,6 +25,7 @@
 #include "engine/exchange/data_plane.h"
 #include "engine/graph/job_graph.h"
 #include "engine/graph/job_spec.h"
+#include "engine/graph/side_outputs.h"
 #include "engine/rpc/control.h"
 #include "engine/runtime/host.h"
 #include "engine/runtime/sync.h"
@@ -107,6 +108,7 @@ class Task {
   std::vector<std::unique_ptr<ChainLink>> links_;
   std::vector<ChainLink*> writers_;                   // the record writers among links_
   std::vector<std::unique_ptr<ChainLink>> fan_outs_;  // stateless
+  std::vector<std::unique_ptr<SideOutputs>> side_outputs_;  // per operator that has consumers
   ChainLink* head_ = nullptr;                         // the head operator's link (not a source)
   ChainLink* source_output_ = nullptr;  // where the source's reader hands its records
   std::unique_ptr<SourceReader> source_;
