@@ -8,14 +8,32 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "engine/api/job_registry.h"
 #include "engine/config/configuration.h"
+#include "engine/graph/chain.h"
 #include "scenarios/scenario.h"
 
 namespace sluice::scenarios {
+
+// Records and watermarks a link hands on (for tests that drive one runtime link by hand).
+template <typename T>
+class Capture final : public BatchConsumer<T> {
+ public:
+  Status Consume(std::span<const T> batch, std::span<const int64_t>) override {
+    records.insert(records.end(), batch.begin(), batch.end());
+    return Status::Ok();
+  }
+  Status ProcessWatermark(int64_t watermark_ms) override {
+    watermarks.push_back(watermark_ms);
+    return Status::Ok();
+  }
+  std::vector<T> records;
+  std::vector<int64_t> watermarks;
+};
 
 inline std::vector<ScenarioResult> ExpectScenariosPass(const JobRegistry& jobs, const std::string& job,
                                    const std::string& input,

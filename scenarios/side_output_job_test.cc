@@ -171,22 +171,6 @@ TEST(SideOutputBuildTest, AnOperatorWithoutSideOutputsIsRefused) {
       << graph.status().ToString();
 }
 
-// Records and watermarks a link hands on.
-template <typename T>
-class Capture final : public BatchConsumer<T> {
- public:
-  Status Consume(std::span<const T> batch, std::span<const int64_t>) override {
-    records.insert(records.end(), batch.begin(), batch.end());
-    return Status::Ok();
-  }
-  Status ProcessWatermark(int64_t watermark_ms) override {
-    watermarks.push_back(watermark_ms);
-    return Status::Ok();
-  }
-  std::vector<T> records;
-  std::vector<int64_t> watermarks;
-};
-
 TEST(SideOutputLateDataTest, ALateRecordGoesToTheSideOutputAndWatermarksFollow) {
   using Event = std::pair<std::string, int64_t>;
   const OutputTag<Event> late("late");

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/api/data_stream.h"
+#include "engine/connectors/data_generator.h"
 #include "engine/connectors/line_source.h"
 #include "engine/api/job_registry.h"
 #include "engine/config/core_options.h"
@@ -18,6 +19,7 @@
 #include "scenarios/reference_evaluator.h"
 #include "scenarios/scenario.h"
 #include "scenarios/wordcount_cluster.h"
+#include "simnet/world.h"
 
 namespace sluice::scenarios {
 namespace {
@@ -173,6 +175,67 @@ TEST_F(WindowJobTest, PassesScenariosJudgedByTheReferenceEvaluator) {
     restarts += result.restarts;
   }
   EXPECT_GT(restarts, 0) << "no run restored window state";
+}
+
+// Processing-time windows on the runtime link, on a simulated host: records are windowed by the
+// clock when they arrive, and a window fires when the clock passes its end.
+TEST(ProcessingTimeWindowTest, WindowsFollowTheClock) {
+  StreamEnvironment env("processing-time");
+  auto counts = env.AddSource("Counts", DataGeneratorSource<Count>(1, [](int64_t) {
+                                return Count("a", 1);
+                              }),
+                              1);
+  auto sums = counts.KeyBy([](const Count& c) { return c.first; })
+                  .Window(TumblingProcessingTimeWindows::Of(1000))
+                  .Reduce("Sum", [](const Count& a, const Count& b) {
+                    return Count(a.first, a.second + b.second);
+                  });
+  auto graph = env.Build();
+  ASSERT_TRUE(graph.ok()) << graph.status().ToString();
+  const OperatorNode& sum = graph->nodes[sums.operator_node()];
+  sim::World world(sim::WorldOptions{.seed = 1});
+  bool done = false;
+  Capture<Count> out;
+  std::vector<int64_t> fired_at;  // clock (ms) when each firing happened
+  world.AddHost("taskmanager", [&](Host& host) {
+    TaskContext ctx;
+    ctx.host = &host;
+    ctx.task_name = "Sum (1/1)";
+    std::unique_ptr<ChainLink> link = sum.make_link(ctx, &out);
+    auto* input = dynamic_cast<BatchConsumer<Count>*>(link.get());
+    ASSERT_NE(input, nullptr);
+    ASSERT_TRUE(link->Open("").ok());
+    // Two records in the window of now, three in the next second's.
+    auto feed = [&](int n) {
+      for (int i = 0; i < n; ++i) {
+        const std::vector<Count> batch = {Count("a", 1)};
+        ASSERT_TRUE(input->Consume(batch, {}).ok());
+      }
+    };
+    auto run_timers_until = [&](int64_t until_ms) {
+      while (link->NextProcessingTimeMs() <= until_ms) {
+        host.fibers.SleepUntil(link->NextProcessingTimeMs() * kNanosPerMilli);
+        const size_t before = out.records.size();
+        ASSERT_TRUE(link->OnProcessingTime(host.clock.NowMs()).ok());
+        if (out.records.size() > before) fired_at.push_back(host.clock.NowMs());
+      }
+    };
+    const int64_t start_ms = host.clock.NowMs();
+    const int64_t first_end = start_ms - start_ms % 1000 + 1000;
+    feed(2);
+    EXPECT_TRUE(out.records.empty()) << "nothing fires before the window's end";
+    run_timers_until(first_end);
+    host.fibers.SleepUntil(first_end * kNanosPerMilli + 10 * kNanosPerMilli);
+    feed(3);
+    run_timers_until(first_end + 1000);
+    EXPECT_EQ(link->NextProcessingTimeMs(), INT64_MAX) << "fired windows are forgotten";
+    done = true;
+  });
+  world.RunUntil([&] { return done; }, 60 * kNanosPerSecond);
+  ASSERT_TRUE(done) << "seed 1";
+  EXPECT_EQ(out.records, (std::vector<Count>{{"a", 2}, {"a", 3}}));
+  ASSERT_EQ(fired_at.size(), 2u);
+  EXPECT_EQ(fired_at[1] - fired_at[0], 1000);
 }
 
 }  // namespace
