@@ -63,6 +63,10 @@ template <typename T1, typename T2, typename K>
 class KeyedConnectedStreams;
 template <typename T1, typename T2>
 class JoinedStreams;
+template <typename B>
+class BroadcastStream;
+template <typename T, typename B>
+class BroadcastConnectedStreams;
 template <typename T, typename K>
 class WindowedStream;
 class DataStreamSink;
@@ -98,6 +102,8 @@ class StreamEnvironment {
   friend class ConnectedStreams;
   template <typename T1, typename T2, typename K>
   friend class KeyedConnectedStreams;
+  template <typename T1, typename B>
+  friend class BroadcastConnectedStreams;
   template <typename Self>
   friend class OperatorSettings;
 
@@ -300,6 +306,10 @@ class DataStream : public OperatorSettings<DataStream<T>> {
   ConnectedStreams<T, T2> Connect(const DataStream<T2>& other) const {
     return ConnectedStreams<T, T2>(*this, other);
   }
+  // With a broadcast stream: a BroadcastProcessFunction with broadcast state
+  // (engine/api/broadcast.h).
+  template <typename B>
+  BroadcastConnectedStreams<T, B> Connect(const BroadcastStream<B>& other) const;
   // A window join with `other` (engine/api/joins.h): .Where(k1).EqualTo(k2).Window(a).Apply(fn).
   template <typename T2>
   JoinedStreams<T, T2> Join(const DataStream<T2>& other) const;
@@ -386,6 +396,8 @@ class DataStream : public OperatorSettings<DataStream<T>> {
   friend class ConnectedStreams;
   template <typename T1, typename T2, typename K>
   friend class KeyedConnectedStreams;
+  template <typename T1, typename B>
+  friend class BroadcastConnectedStreams;
 
   static WriterForPartitioner UnkeyedWriters() {
     return [](Partitioner p) { return internal::MakeWriter<T>(p); };
@@ -573,3 +585,4 @@ inline Result<JobGraph> StreamEnvironment::Build() {
 // KeyedStream, WindowedStream and the joins (defined after DataStream, which they build on).
 #include "engine/api/keyed_stream.h"  // IWYU pragma: export
 #include "engine/api/joins.h"  // IWYU pragma: export
+#include "engine/api/broadcast.h"  // IWYU pragma: export

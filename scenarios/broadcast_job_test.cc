@@ -1,0 +1,177 @@
+// Broadcast state end to end: every subtask sees every broadcast record and keeps its own copy of
+// the state, which survives crashes (a rule seen twice is announced once per subtask, so a lost
+// or doubled copy after a restore shows up as a duplicate or a missing line); and, on the runtime
+// link, the state's snapshot and restore and the read-only rule for the main input.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/api/data_stream.h"
+#include "engine/api/job_registry.h"
+#include "engine/config/core_options.h"
+#include "engine/connectors/data_generator.h"
+#include "engine/connectors/file_sink.h"
+#include "engine/connectors/line_source.h"
+#include "scenarios/job_scenarios_test_util.h"
+#include "scenarios/reference_evaluator.h"
+#include "scenarios/wordcount_cluster.h"
+
+namespace sluice::scenarios {
+namespace {
+
+constexpr int kParallelism = 3;
+
+// Announces each rule name the first time this subtask sees it; passes events through.
+class AnnounceRules final : public BroadcastProcessFunction<std::string, std::string, std::string> {
+ public:
+  void Open(BroadcastStateStore& state) override {
+    rules_ = &state.Get<std::string, int64_t>("rules");
+  }
+  void ProcessElement(const std::string& event, Context&, Collector<std::string>& out) override {
+    out.Emit("event:" + event);
+  }
+  void ProcessBroadcastElement(const std::string& rule, Context&,
+                               Collector<std::string>& out) override {
+    const int64_t* seen = rules_->get(rule);
+    rules_->put(rule, seen == nullptr ? 1 : *seen + 1);
+    if (seen == nullptr) out.Emit("rule:" + rule);
+  }
+
+ private:
+  BroadcastState<std::string, int64_t>* rules_ = nullptr;
+};
+
+Result<JobGraph> BuildBroadcastJob(const JobContext& context) {
+  StreamEnvironment env("broadcast", 128);
+  env.SetParallelism(kParallelism);
+  auto lines = env.AddSource("Lines",
+                             LineSource(SourceSpec{context.input_dir,
+                                                   context.settings.GetInt(SourceRateLimit())}),
+                             context.input_splits);
+  auto rules = lines.Filter("Rules", [](const std::string& l) { return l[0] == 'R'; })
+                   .SetParallelism(context.input_splits);
+  auto events = lines.Filter("Events", [](const std::string& l) { return l[0] != 'R'; })
+                    .SetParallelism(context.input_splits);
+  events.Rebalance()
+      .Connect(BroadcastStream<std::string>(rules))
+      .Process<std::string>("AnnounceRules",
+                            [] { return std::make_unique<AnnounceRules>(); })
+      .AddSink("Sink", MakeFileSink<std::string>(FileSinkSpec{context.output_dir},
+                                                 [](const std::string& s, std::string* line) {
+                                                   *line += s;
+                                                 }));
+  return env.Build();
+}
+
+// 20 rules, each twice (once in each half of the input), between events.
+std::string Input(int lines) {
+  std::string text;
+  for (int i = 0; i < lines; ++i) {
+    text += i % 10 == 0 ? "R" + std::to_string((i / 10) % 20) + "\n" : "e" + std::to_string(i) + "\n";
+  }
+  return text;
+}
+
+std::map<std::string, int64_t> Expected(int lines) {
+  std::map<std::string, int64_t> expected;
+  for (int i = 0; i < lines; ++i) {
+    if (i % 10 == 0) {
+      expected["rule:R" + std::to_string((i / 10) % 20)] = kParallelism;
+    } else {
+      ++expected["event:e" + std::to_string(i)];
+    }
+  }
+  return expected;
+}
+
+class BroadcastJobTest : public ::testing::Test {
+ protected:
+  BroadcastJobTest() {
+    EXPECT_TRUE(jobs_.Register({.name = "broadcast",
+                                .description = "broadcast state",
+                                .build = BuildBroadcastJob})
+                    .ok());
+  }
+  JobRegistry jobs_;
+};
+
+TEST_F(BroadcastJobTest, ReferenceMatchesOutputComputedHere) {
+  JobSpec spec;
+  spec.job = "broadcast";
+  auto graph = jobs_.Build(spec);
+  ASSERT_TRUE(graph.ok()) << graph.status().ToString();
+  auto reference = EvaluateReference(*graph, WordCountCluster::SplitIntoPartitions(Input(400), 2));
+  ASSERT_TRUE(reference.ok()) << reference.status().ToString();
+  EXPECT_EQ(*reference, Expected(400));
+}
+
+TEST_F(BroadcastJobTest, PassesScenariosJudgedByTheReferenceEvaluator) {
+  int64_t restarts = 0;
+  for (const ScenarioResult& result :
+       ExpectScenariosPass(jobs_, "broadcast", Input(400), {"tm-crash", "chaos", "jm-failover"}, 4,
+                           "BroadcastJobTest.PassesScenariosJudgedByTheReferenceEvaluator")) {
+    restarts += result.restarts;
+  }
+  EXPECT_GT(restarts, 0);
+}
+
+// Writes broadcast state from the main input, which Flink forbids.
+class WritesFromMain final : public BroadcastProcessFunction<int64_t, int64_t, int64_t> {
+ public:
+  void Open(BroadcastStateStore& state) override { seen_ = &state.Get<int64_t, int64_t>("seen"); }
+  void ProcessElement(const int64_t& n, Context&, Collector<int64_t>& out) override {
+    out.Emit(static_cast<int64_t>(seen_->entries().size()));
+    if (n < 0) seen_->put(n, n);  // refused: read-only here
+  }
+  void ProcessBroadcastElement(const int64_t& n, Context&, Collector<int64_t>&) override {
+    seen_->put(n, n);
+  }
+
+ private:
+  BroadcastState<int64_t, int64_t>* seen_ = nullptr;
+};
+
+TEST(BroadcastLinkTest, StateIsRestoredAndReadOnlyForTheMainInput) {
+  StreamEnvironment env("link");
+  auto numbers = env.AddSource("N", DataGeneratorSource<int64_t>(1, [](int64_t i) { return i; }),
+                               1);
+  auto out = numbers.Connect(BroadcastStream<int64_t>(numbers))
+                 .Process<int64_t>("Seen", [] { return std::make_unique<WritesFromMain>(); });
+  auto graph = env.Build();
+  ASSERT_TRUE(graph.ok()) << graph.status().ToString();
+  const OperatorNode& node = graph->nodes[out.operator_node()];
+  TaskContext ctx;
+  ctx.task_name = "Seen (1/1)";
+  Capture<int64_t> first_out, second_out;
+  std::unique_ptr<ChainLink> first = node.make_link(ctx, &first_out);
+  ASSERT_TRUE(first->Open("").ok());
+  auto* rules = dynamic_cast<BatchConsumer<int64_t>*>(first->Input(1));
+  auto* main = dynamic_cast<BatchConsumer<int64_t>*>(first->Input(0));
+  ASSERT_TRUE(rules != nullptr && main != nullptr);
+  const std::vector<int64_t> two_rules = {7, 8};
+  const std::vector<int64_t> one = {1};
+  ASSERT_TRUE(rules->Consume(two_rules, {}).ok());
+  ASSERT_TRUE(main->Consume(one, {}).ok());
+  EXPECT_EQ(first_out.records, (std::vector<int64_t>{2}));
+  std::string snapshot;
+  ASSERT_TRUE(first->Snapshot(1, &snapshot).ok());
+
+  std::unique_ptr<ChainLink> second = node.make_link(ctx, &second_out);
+  ASSERT_TRUE(second->Open(snapshot).ok());
+  auto* restored_main = dynamic_cast<BatchConsumer<int64_t>*>(second->Input(0));
+  ASSERT_TRUE(restored_main->Consume(one, {}).ok());
+  EXPECT_EQ(second_out.records, (std::vector<int64_t>{2})) << "the restored copy has both rules";
+
+  const std::vector<int64_t> negative = {-1};
+  const Status refused = restored_main->Consume(negative, {});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("broadcast state 'seen' is read-only in ProcessElement"),
+            std::string::npos)
+      << refused.ToString();
+}
+
+}  // namespace
+}  // namespace sluice::scenarios
