@@ -221,14 +221,9 @@ class BroadcastProcessLink final : public ChainLink {
       }
       return o.out_.size() == 0 ? Status::Ok() : o.next_->Consume(o.out_.view(), o.out_.timestamps());
     }
-    // The operator's watermark is the minimum of its two inputs' (Flink's two-input operator).
     Status ProcessWatermark(int64_t watermark_ms) override {
-      BroadcastProcessLink& o = *owner_;
-      o.watermarks_[index_] = watermark_ms;
-      const int64_t combined = std::min(o.watermarks_[0], o.watermarks_[1]);
-      if (combined <= o.forwarded_) return Status::Ok();
-      o.forwarded_ = combined;
-      return o.next_->ProcessWatermark(combined);
+      const int64_t combined = owner_->watermark_.Update(index_, watermark_ms);
+      return combined == kMinWatermark ? Status::Ok() : owner_->next_->ProcessWatermark(combined);
     }
 
    private:
@@ -242,8 +237,7 @@ class BroadcastProcessLink final : public ChainLink {
   BroadcastStateStore state_;
   ProcessContext context_;
   Collector<Out> out_;
-  int64_t watermarks_[2] = {kMinWatermark, kMinWatermark};
-  int64_t forwarded_ = kMinWatermark;
+  TwoInputWatermark watermark_;
   Port<In> main_;
   Port<B> broadcast_;
 };

@@ -374,31 +374,12 @@ class KeyedRuntime {
   Collector<Out> out_;
 };
 
-// The runtime operator of a KeyedProcessFunction.
-template <typename In, typename K, typename Out>
-class KeyedProcessFunctionLink final : public BatchConsumer<In> {
+// What the keyed links share: the function, its KeyedRuntime, restore, snapshot and timers.
+// `Base` is the link's interface (BatchConsumer<In> for one input, ChainLink for two).
+template <typename Base, typename K, typename Out, typename Fn>
+class KeyedLink : public Base {
  public:
-  KeyedProcessFunctionLink(const TaskContext& ctx, std::function<K(const In&)> key_of,
-                           const KeyedProcessFunctionFactory<K, In, Out>& factory,
-                           BatchConsumer<Out>* next)
-      : key_of_(std::move(key_of)), fn_(factory()), runtime_(ctx, next) {
-    fn_->Open(runtime_.store());
-  }
   Status Open(std::string_view restored) override { return runtime_.Restore(restored); }
-  Status Consume(std::span<const In> batch, std::span<const int64_t> timestamps) override {
-    runtime_.BeginBatch();
-    for (size_t i = 0; i < batch.size(); ++i) {
-      const K key = key_of_(batch[i]);
-      fn_->ProcessElement(batch[i], runtime_.Bind(key, TimestampAt(timestamps, i)),
-                          runtime_.out());
-      RETURN_IF_ERROR(runtime_.error());
-    }
-    return runtime_.EndBatch();
-  }
-  // Fires the event-time timers up to the watermark, then forwards it.
-  Status ProcessWatermark(int64_t watermark_ms) override {
-    return runtime_.AdvanceWatermark(watermark_ms, OnTimer());
-  }
   int64_t NextProcessingTimeMs() const override { return runtime_.NextProcessingTimeMs(); }
   Status OnProcessingTime(int64_t now_ms) override {
     return runtime_.Fire(TimeDomain::kProcessingTime, now_ms, OnTimer());
@@ -408,51 +389,67 @@ class KeyedProcessFunctionLink final : public BatchConsumer<In> {
     return Status::Ok();
   }
 
- private:
+ protected:
+  KeyedLink(const TaskContext& ctx, std::unique_ptr<Fn> fn, BatchConsumer<Out>* next)
+      : fn_(std::move(fn)), runtime_(ctx, next) {
+    fn_->Open(runtime_.store());
+  }
   auto OnTimer() {
     return [this](int64_t time, KeyedContext<K>& ctx, Collector<Out>& out) {
       fn_->OnTimer(time, ctx, out);
     };
   }
-  std::function<K(const In&)> key_of_;
-  std::unique_ptr<KeyedProcessFunction<K, In, Out>> fn_;
+  std::unique_ptr<Fn> fn_;
   KeyedRuntime<K, Out> runtime_;
+};
+
+// The runtime operator of a KeyedProcessFunction.
+template <typename In, typename K, typename Out>
+class KeyedProcessFunctionLink final
+    : public KeyedLink<BatchConsumer<In>, K, Out, KeyedProcessFunction<K, In, Out>> {
+ public:
+  KeyedProcessFunctionLink(const TaskContext& ctx, std::function<K(const In&)> key_of,
+                           const KeyedProcessFunctionFactory<K, In, Out>& factory,
+                           BatchConsumer<Out>* next)
+      : KeyedProcessFunctionLink::KeyedLink(ctx, factory(), next), key_of_(std::move(key_of)) {}
+  Status Consume(std::span<const In> batch, std::span<const int64_t> timestamps) override {
+    auto& runtime = this->runtime_;
+    runtime.BeginBatch();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const K key = key_of_(batch[i]);
+      this->fn_->ProcessElement(batch[i], runtime.Bind(key, TimestampAt(timestamps, i)),
+                                runtime.out());
+      RETURN_IF_ERROR(runtime.error());
+    }
+    return runtime.EndBatch();
+  }
+  // Fires the event-time timers up to the watermark, then forwards it.
+  Status ProcessWatermark(int64_t watermark_ms) override {
+    return this->runtime_.AdvanceWatermark(watermark_ms, this->OnTimer());
+  }
+
+ private:
+  std::function<K(const In&)> key_of_;
 };
 
 // The runtime operator of a KeyedCoProcessFunction: two input ports over one KeyedRuntime.
 template <typename In1, typename In2, typename K, typename Out>
-class KeyedCoProcessFunctionLink final : public ChainLink {
+class KeyedCoProcessFunctionLink final
+    : public KeyedLink<ChainLink, K, Out, KeyedCoProcessFunction<K, In1, In2, Out>> {
  public:
   KeyedCoProcessFunctionLink(const TaskContext& ctx, std::function<K(const In1&)> key_of1,
                              std::function<K(const In2&)> key_of2,
                              const KeyedCoProcessFunctionFactory<K, In1, In2, Out>& factory,
                              BatchConsumer<Out>* next)
-      : fn_(factory()),
-        runtime_(ctx, next),
+      : KeyedCoProcessFunctionLink::KeyedLink(ctx, factory(), next),
         input1_(this, 0, std::move(key_of1)),
-        input2_(this, 1, std::move(key_of2)) {
-    fn_->Open(runtime_.store());
-  }
+        input2_(this, 1, std::move(key_of2)) {}
   ChainLink* Input(int index) override {
     return index == 0 ? static_cast<ChainLink*>(&input1_)
                       : index == 1 ? static_cast<ChainLink*>(&input2_) : nullptr;
   }
-  Status Open(std::string_view restored) override { return runtime_.Restore(restored); }
-  int64_t NextProcessingTimeMs() const override { return runtime_.NextProcessingTimeMs(); }
-  Status OnProcessingTime(int64_t now_ms) override {
-    return runtime_.Fire(TimeDomain::kProcessingTime, now_ms, OnTimer());
-  }
-  Status Snapshot(int64_t, std::string* out) override {
-    runtime_.Snapshot(out);
-    return Status::Ok();
-  }
 
  private:
-  auto OnTimer() {
-    return [this](int64_t time, KeyedContext<K>& ctx, Collector<Out>& out) {
-      fn_->OnTimer(time, ctx, out);
-    };
-  }
   template <typename In>
   class Port final : public BatchConsumer<In> {
    public:
@@ -465,9 +462,7 @@ class KeyedCoProcessFunctionLink final : public ChainLink {
         const K key = key_of_(batch[i]);
         KeyedContext<K>& ctx = runtime.Bind(key, TimestampAt(timestamps, i));
         if constexpr (std::is_same_v<In, In1>) {
-          if (index_ == 0) {
-            owner_->fn_->ProcessElement1(batch[i], ctx, runtime.out());
-          }
+          if (index_ == 0) owner_->fn_->ProcessElement1(batch[i], ctx, runtime.out());
         }
         if constexpr (std::is_same_v<In, In2>) {
           if (index_ == 1) owner_->fn_->ProcessElement2(batch[i], ctx, runtime.out());
@@ -476,12 +471,9 @@ class KeyedCoProcessFunctionLink final : public ChainLink {
       }
       return runtime.EndBatch();
     }
-    // The operator's watermark is the minimum of its two inputs' (Flink's two-input operator).
     Status ProcessWatermark(int64_t watermark_ms) override {
-      owner_->watermarks_[index_] = watermark_ms;
-      const int64_t combined = std::min(owner_->watermarks_[0], owner_->watermarks_[1]);
-      if (combined <= owner_->forwarded_) return Status::Ok();
-      owner_->forwarded_ = combined;
+      const int64_t combined = owner_->watermark_.Update(index_, watermark_ms);
+      if (combined == kMinWatermark) return Status::Ok();
       return owner_->runtime_.AdvanceWatermark(combined, owner_->OnTimer());
     }
 
@@ -491,10 +483,7 @@ class KeyedCoProcessFunctionLink final : public ChainLink {
     std::function<K(const In&)> key_of_;
   };
 
-  std::unique_ptr<KeyedCoProcessFunction<K, In1, In2, Out>> fn_;
-  KeyedRuntime<K, Out> runtime_;
-  int64_t watermarks_[2] = {kMinWatermark, kMinWatermark};
-  int64_t forwarded_ = kMinWatermark;
+  TwoInputWatermark watermark_;
   Port<In1> input1_;
   Port<In2> input2_;
 };

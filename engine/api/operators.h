@@ -248,13 +248,9 @@ class CoFlatMapLink final : public ChainLink {
       }
       return out.size() == 0 ? Status::Ok() : owner_->next_->Consume(out.view(), out.timestamps());
     }
-    // The operator's watermark is the minimum of its two inputs' (Flink's two-input operator).
     Status ProcessWatermark(int64_t watermark_ms) override {
-      owner_->watermarks_[index_] = watermark_ms;
-      const int64_t combined = std::min(owner_->watermarks_[0], owner_->watermarks_[1]);
-      if (combined <= owner_->forwarded_) return Status::Ok();
-      owner_->forwarded_ = combined;
-      return owner_->next_->ProcessWatermark(combined);
+      const int64_t combined = owner_->watermark_.Update(index_, watermark_ms);
+      return combined == kMinWatermark ? Status::Ok() : owner_->next_->ProcessWatermark(combined);
     }
 
    private:
@@ -262,8 +258,7 @@ class CoFlatMapLink final : public ChainLink {
     int index_;
     Function fn_;
   };
-  int64_t watermarks_[2] = {kMinWatermark, kMinWatermark};
-  int64_t forwarded_ = kMinWatermark;
+  TwoInputWatermark watermark_;
   Port<In1> input1_;
   Port<In2> input2_;
   BatchConsumer<Out>* next_;

@@ -57,6 +57,24 @@ class ChainLink {
   virtual ChainLink* Input(int index) { return index == 0 ? this : nullptr; }
 };
 
+// A two-input operator's watermark: the minimum of its inputs' (Flink's two-input operator).
+class TwoInputWatermark {
+ public:
+  // Input `index` (0 or 1) is at `watermark_ms`: the operator's new watermark, or kMinWatermark
+  // if it did not advance.
+  int64_t Update(int index, int64_t watermark_ms) {
+    inputs_[index] = watermark_ms;
+    const int64_t combined = inputs_[0] < inputs_[1] ? inputs_[0] : inputs_[1];
+    if (combined <= forwarded_) return kMinWatermark;
+    forwarded_ = combined;
+    return combined;
+  }
+
+ private:
+  int64_t inputs_[2] = {kMinWatermark, kMinWatermark};
+  int64_t forwarded_ = kMinWatermark;
+};
+
 template <typename T>
 class BatchConsumer : public ChainLink {
  public:
