@@ -118,6 +118,118 @@ TEST_F(BroadcastJobTest, PassesScenariosJudgedByTheReferenceEvaluator) {
   EXPECT_GT(restarts, 0);
 }
 
+// Keyed: counts each key's values that some rule divides, once every rule has arrived (at the
+// final watermark), so the output does not depend on how the two inputs interleave.
+class CountDivisible final
+    : public KeyedBroadcastProcessFunction<std::string, int64_t, int64_t, std::string> {
+ public:
+  void Open(KeyedStateStore& keyed, BroadcastStateStore& broadcast) override {
+    values_ = &keyed.GetListState<int64_t>("values");
+    divisors_ = &broadcast.Get<int64_t, bool>("divisors");
+  }
+  void ProcessElement(const int64_t& value, Context& ctx, Collector<std::string>&) override {
+    values_->add(value);
+    ctx.timer_service().RegisterEventTimeTimer(kMaxWatermark - 1);
+  }
+  void ProcessBroadcastElement(const int64_t& divisor, BroadcastContext&,
+                               Collector<std::string>&) override {
+    divisors_->put(divisor, true);
+  }
+  void OnTimer(int64_t, Context& ctx, Collector<std::string>& out) override {
+    int64_t count = 0;
+    for (int64_t v : values_->get()) {
+      for (const auto& [d, unused] : divisors_->entries()) {
+        if (v % d == 0) {
+          ++count;
+          break;
+        }
+      }
+    }
+    out.Emit(ctx.current_key() + " " + std::to_string(count));
+  }
+
+ private:
+  ListState<int64_t>* values_ = nullptr;
+  BroadcastState<int64_t, bool>* divisors_ = nullptr;
+};
+
+std::string KeyOf(int64_t v) { return "k" + std::to_string(v % 7); }
+
+Result<JobGraph> BuildKeyedBroadcastJob(const JobContext& context) {
+  StreamEnvironment env("keyed-broadcast", 128);
+  env.SetParallelism(kParallelism);
+  auto numbers =
+      env.AddSource("Lines",
+                    LineSource(SourceSpec{context.input_dir,
+                                          context.settings.GetInt(SourceRateLimit())}),
+                    context.input_splits)
+          .Map("Parse",
+               [](const std::string& l) {
+                 const int64_t n = std::stoll(l.substr(1));
+                 return l[0] == 'd' ? -n : n;  // divisors travel negated
+               })
+          .SetParallelism(context.input_splits);
+  auto divisors = numbers.Filter("Divisors", [](const int64_t& n) { return n < 0; })
+                      .SetParallelism(context.input_splits)
+                      .Map("Negate", [](const int64_t& n) { return -n; })
+                      .SetParallelism(context.input_splits);
+  numbers.Filter("Values", [](const int64_t& n) { return n >= 0; })
+      .SetParallelism(context.input_splits)
+      .KeyBy([](const int64_t& v) { return KeyOf(v); })
+      .Connect(BroadcastStream<int64_t>(divisors))
+      .Process<std::string>("CountDivisible", [] { return std::make_unique<CountDivisible>(); })
+      .AddSink("Sink", MakeFileSink<std::string>(FileSinkSpec{context.output_dir},
+                                                 [](const std::string& s, std::string* line) {
+                                                   *line += s;
+                                                 }));
+  return env.Build();
+}
+
+// Values v0..; divisors 3, 5 and 11 ("d3") among them, the last one late in the input.
+std::string KeyedInput(int lines) {
+  std::string text;
+  for (int i = 0; i < lines; ++i) {
+    if (i == 5) text += "d3\n";
+    if (i == lines / 2) text += "d5\n";
+    if (i == lines - 3) text += "d11\n";
+    text += "v" + std::to_string(i) + "\n";
+  }
+  return text;
+}
+
+std::map<std::string, int64_t> KeyedExpected(int lines) {
+  std::map<std::string, int64_t> counts;
+  for (int64_t v = 0; v < lines; ++v) {
+    counts[KeyOf(v)] += (v % 3 == 0 || v % 5 == 0 || v % 11 == 0) ? 1 : 0;
+  }
+  std::map<std::string, int64_t> expected;
+  for (const auto& [key, n] : counts) ++expected[key + " " + std::to_string(n)];
+  return expected;
+}
+
+TEST(KeyedBroadcastJobTest, ReferenceAndScenariosGiveTheCountsComputedHere) {
+  JobRegistry jobs;
+  ASSERT_TRUE(jobs.Register({.name = "keyed-broadcast",
+                             .description = "keyed broadcast state",
+                             .build = BuildKeyedBroadcastJob})
+                  .ok());
+  JobSpec spec;
+  spec.job = "keyed-broadcast";
+  auto graph = jobs.Build(spec);
+  ASSERT_TRUE(graph.ok()) << graph.status().ToString();
+  auto reference =
+      EvaluateReference(*graph, WordCountCluster::SplitIntoPartitions(KeyedInput(500), 2));
+  ASSERT_TRUE(reference.ok()) << reference.status().ToString();
+  EXPECT_EQ(*reference, KeyedExpected(500));
+  int64_t restarts = 0;
+  for (const ScenarioResult& result : ExpectScenariosPass(
+           jobs, "keyed-broadcast", KeyedInput(500), {"tm-crash", "chaos"}, 4,
+           "KeyedBroadcastJobTest.ReferenceAndScenariosGiveTheCountsComputedHere")) {
+    restarts += result.restarts;
+  }
+  EXPECT_GT(restarts, 0);
+}
+
 // Writes broadcast state from the main input, which Flink forbids.
 class WritesFromMain final : public BroadcastProcessFunction<int64_t, int64_t, int64_t> {
  public:

@@ -31,6 +31,7 @@
 #include <utility>
 
 #include "engine/api/data_stream.h"
+#include "engine/api/keyed_process_function.h"
 #include "engine/api/operators.h"
 #include "engine/api/reference_operators.h"
 #include "engine/base/bytes.h"
@@ -157,6 +158,29 @@ template <typename In, typename B, typename Out>
 using BroadcastProcessFunctionFactory =
     std::function<std::unique_ptr<BroadcastProcessFunction<In, B, Out>>()>;
 
+
+// A broadcast input connected to a keyed stream (Flink's KeyedBroadcastProcessFunction): the main
+// input's records see their key's state and timers (read-only broadcast state); broadcast records
+// see no key. OnTimer fires with the key bound, as in a KeyedProcessFunction. A job stays
+// deterministic when it reads broadcast state only where every broadcast record has arrived, e.g.
+// in an event-time timer at the end of a finite input.
+template <typename K, typename In, typename B, typename Out>
+class KeyedBroadcastProcessFunction {
+ public:
+  using Context = KeyedContext<K>;
+  using BroadcastContext = ProcessContext;
+  virtual ~KeyedBroadcastProcessFunction() = default;
+  virtual void Open(KeyedStateStore& keyed_state, BroadcastStateStore& broadcast_state) {}
+  virtual void ProcessElement(const In& value, Context& ctx, Collector<Out>& out) = 0;
+  virtual void ProcessBroadcastElement(const B& value, BroadcastContext& ctx,
+                                       Collector<Out>& out) = 0;
+  virtual void OnTimer(int64_t timestamp, Context& ctx, Collector<Out>& out) {}
+};
+
+template <typename K, typename In, typename B, typename Out>
+using KeyedBroadcastProcessFunctionFactory =
+    std::function<std::unique_ptr<KeyedBroadcastProcessFunction<K, In, B, Out>>()>;
+
 namespace internal {
 
 // Feeds one record of input `index` (0 main, 1 broadcast) to `fn` with the store's writability
@@ -273,6 +297,163 @@ class ReferenceBroadcastProcess final : public ReferenceOperator {
   std::string scratch_;
 };
 
+
+// The runtime operator of a KeyedBroadcastProcessFunction: a KeyedRuntime for the main input's
+// keys and timers, a BroadcastStateStore for the broadcast input. Snapshot: [keyed][broadcast],
+// each as a string.
+template <typename In, typename B, typename K, typename Out>
+class KeyedBroadcastProcessLink final : public ChainLink {
+ public:
+  using Fn = KeyedBroadcastProcessFunction<K, In, B, Out>;
+  KeyedBroadcastProcessLink(const TaskContext& ctx, std::function<K(const In&)> key_of,
+                            const KeyedBroadcastProcessFunctionFactory<K, In, B, Out>& factory,
+                            BatchConsumer<Out>* next)
+      : fn_(factory()),
+        runtime_(ctx, next),
+        what_(ctx.task_name),
+        main_(this, std::move(key_of)),
+        broadcast_(this) {
+    fn_->Open(runtime_.store(), state_);
+  }
+  ChainLink* Input(int index) override {
+    return index == 0 ? static_cast<ChainLink*>(&main_)
+                      : index == 1 ? static_cast<ChainLink*>(&broadcast_) : nullptr;
+  }
+  Status Open(std::string_view restored) override {
+    RETURN_IF_ERROR(state_.error());
+    if (restored.empty()) return runtime_.Restore(restored);
+    ByteReader r(restored);
+    std::string_view keyed, broadcast;
+    if (!r.GetString(&keyed) || !r.GetString(&broadcast) || !r.empty()) {
+      return DataLossError(what_ + ": bad keyed broadcast snapshot");
+    }
+    RETURN_IF_ERROR(runtime_.Restore(keyed));
+    return state_.Restore(broadcast, what_);
+  }
+  Status Snapshot(int64_t, std::string* out) override {
+    std::string keyed, broadcast;
+    runtime_.Snapshot(&keyed);
+    state_.Snapshot(&broadcast);
+    ByteWriter w(out);
+    w.PutString(keyed);
+    w.PutString(broadcast);
+    return Status::Ok();
+  }
+  int64_t NextProcessingTimeMs() const override { return runtime_.NextProcessingTimeMs(); }
+  Status OnProcessingTime(int64_t now_ms) override {
+    return runtime_.Fire(TimeDomain::kProcessingTime, now_ms, OnTimer());
+  }
+
+ private:
+  auto OnTimer() {
+    return [this](int64_t time, KeyedContext<K>& ctx, Collector<Out>& out) {
+      fn_->OnTimer(time, ctx, out);
+    };
+  }
+  Status AdvanceWatermark(int index, int64_t watermark_ms) {
+    const int64_t combined = watermark_.Update(index, watermark_ms);
+    if (combined == kMinWatermark) return Status::Ok();
+    return runtime_.AdvanceWatermark(combined, OnTimer());
+  }
+  class MainPort final : public BatchConsumer<In> {
+   public:
+    MainPort(KeyedBroadcastProcessLink* owner, std::function<K(const In&)> key_of)
+        : owner_(owner), key_of_(std::move(key_of)) {}
+    Status Consume(std::span<const In> batch, std::span<const int64_t> timestamps) override {
+      KeyedRuntime<K, Out>& runtime = owner_->runtime_;
+      runtime.BeginBatch();
+      for (size_t i = 0; i < batch.size(); ++i) {
+        const K key = key_of_(batch[i]);
+        owner_->fn_->ProcessElement(batch[i], runtime.Bind(key, TimestampAt(timestamps, i)),
+                                    runtime.out());
+        RETURN_IF_ERROR(runtime.error());
+        if (Status error = owner_->state_.error(); !error.ok()) {
+          return error.WithContext(owner_->what_);
+        }
+      }
+      return runtime.EndBatch();
+    }
+    Status ProcessWatermark(int64_t watermark_ms) override {
+      return owner_->AdvanceWatermark(0, watermark_ms);
+    }
+
+   private:
+    KeyedBroadcastProcessLink* owner_;
+    std::function<K(const In&)> key_of_;
+  };
+  class BroadcastPort final : public BatchConsumer<B> {
+   public:
+    explicit BroadcastPort(KeyedBroadcastProcessLink* owner) : owner_(owner) {}
+    Status Consume(std::span<const B> batch, std::span<const int64_t> timestamps) override {
+      KeyedBroadcastProcessLink& o = *owner_;
+      o.runtime_.BeginBatch();
+      for (size_t i = 0; i < batch.size(); ++i) {
+        const int64_t timestamp = TimestampAt(timestamps, i);
+        o.runtime_.out().SetTimestamp(timestamp);
+        o.context_.SetTimestamp(timestamp);
+        o.state_.SetWritable(true);
+        o.fn_->ProcessBroadcastElement(batch[i], o.context_, o.runtime_.out());
+        o.state_.SetWritable(false);
+      }
+      return o.runtime_.EndBatch();
+    }
+    Status ProcessWatermark(int64_t watermark_ms) override {
+      return owner_->AdvanceWatermark(1, watermark_ms);
+    }
+
+   private:
+    KeyedBroadcastProcessLink* owner_;
+  };
+
+  std::unique_ptr<Fn> fn_;
+  KeyedRuntime<K, Out> runtime_;
+  BroadcastStateStore state_;
+  ProcessContext context_;
+  std::string what_;
+  TwoInputWatermark watermark_;
+  MainPort main_;
+  BroadcastPort broadcast_;
+};
+
+template <typename In, typename B, typename K, typename Out>
+class ReferenceKeyedBroadcastProcess final : public ReferenceOperator {
+ public:
+  ReferenceKeyedBroadcastProcess(std::function<K(const In&)> key_of,
+                                 const KeyedBroadcastProcessFunctionFactory<K, In, B, Out>& factory)
+      : key_of_(std::move(key_of)), fn_(factory()) {
+    fn_->Open(core_.store(), state_);
+  }
+  void Process(int input_index, std::string_view record, int64_t timestamp,
+               const ReferenceEmit& emit) override {
+    if (input_index == 0) {
+      const In value = DecodeReferenceRecord<In>(record);
+      const K key = key_of_(value);
+      fn_->ProcessElement(value, core_.Bind(key, timestamp), core_.out());
+    } else {
+      const B value = DecodeReferenceRecord<B>(record);
+      core_.out().Clear();
+      core_.out().SetTimestamp(timestamp);
+      context_.SetTimestamp(timestamp);
+      state_.SetWritable(true);
+      fn_->ProcessBroadcastElement(value, context_, core_.out());
+      state_.SetWritable(false);
+    }
+    core_.Emit(emit);
+  }
+  void EndOfInput(const ReferenceEmit& emit) override {
+    core_.EndOfInput(emit, [this](int64_t time, KeyedContext<K>& ctx, Collector<Out>& out) {
+      fn_->OnTimer(time, ctx, out);
+    });
+  }
+
+ private:
+  std::function<K(const In&)> key_of_;
+  std::unique_ptr<KeyedBroadcastProcessFunction<K, In, B, Out>> fn_;
+  ReferenceKeyedCore<K, Out> core_;
+  BroadcastStateStore state_;
+  ProcessContext context_;
+};
+
 }  // namespace internal
 
 // A stream whose records reach every subtask of the operator it is connected to, as broadcast
@@ -320,6 +501,45 @@ template <typename T>
 template <typename B>
 BroadcastConnectedStreams<T, B> DataStream<T>::Connect(const BroadcastStream<B>& other) const {
   return BroadcastConnectedStreams<T, B>(*this, other.stream());
+}
+
+// keyed.Connect(broadcast_stream) (Flink's BroadcastConnectedStream on a KeyedStream).
+template <typename T, typename K, typename B>
+class KeyedBroadcastConnectedStreams {
+ public:
+  KeyedBroadcastConnectedStreams(KeyedStream<T, K> main, DataStream<B> broadcast)
+      : main_(std::move(main)), broadcast_(std::move(broadcast)) {}
+  template <typename Out>
+  DataStream<Out> Process(std::string name,
+                          KeyedBroadcastProcessFunctionFactory<K, T, B, Out> factory) {
+    StreamEnvironment* env = broadcast_.env_;
+    auto key_of = main_.key_of_;
+    const int node = env->AddNode(
+        std::move(name),
+        [key_of, factory](const TaskContext& ctx, ChainLink* next) -> std::unique_ptr<ChainLink> {
+          return std::make_unique<internal::KeyedBroadcastProcessLink<T, B, K, Out>>(
+              ctx, key_of, factory, internal::As<Out>(next));
+        },
+        internal::MakeFanOut<Out>(),
+        [key_of, factory]() -> std::unique_ptr<ReferenceOperator> {
+          return std::make_unique<internal::ReferenceKeyedBroadcastProcess<T, B, K, Out>>(key_of,
+                                                                                          factory);
+        });
+    main_.stream_.ConnectTo(node, 0);
+    broadcast_.ConnectTo(node, 1);
+    return DataStream<Out>(env, node);
+  }
+
+ private:
+  KeyedStream<T, K> main_;
+  DataStream<B> broadcast_;
+};
+
+template <typename T, typename K>
+template <typename B>
+KeyedBroadcastConnectedStreams<T, K, B> KeyedStream<T, K>::Connect(
+    const BroadcastStream<B>& other) const {
+  return KeyedBroadcastConnectedStreams<T, K, B>(*this, other.stream());
 }
 
 }  // namespace sluice

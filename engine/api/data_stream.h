@@ -104,6 +104,8 @@ class StreamEnvironment {
   friend class KeyedConnectedStreams;
   template <typename T1, typename B>
   friend class BroadcastConnectedStreams;
+  template <typename T1, typename K, typename B>
+  friend class KeyedBroadcastConnectedStreams;
   template <typename Self>
   friend class OperatorSettings;
 
@@ -398,6 +400,8 @@ class DataStream : public OperatorSettings<DataStream<T>> {
   friend class KeyedConnectedStreams;
   template <typename T1, typename B>
   friend class BroadcastConnectedStreams;
+  template <typename T1, typename K, typename B>
+  friend class KeyedBroadcastConnectedStreams;
 
   static WriterForPartitioner UnkeyedWriters() {
     return [](Partitioner p) { return internal::MakeWriter<T>(p); };

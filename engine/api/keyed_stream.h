@@ -21,6 +21,10 @@ namespace sluice {
 
 template <typename T1, typename T2, typename K>
 class IntervalJoinBuilder;
+template <typename B>
+class BroadcastStream;
+template <typename T, typename K, typename B>
+class KeyedBroadcastConnectedStreams;
 
 template <typename T, typename K>
 class KeyedStream {
@@ -129,6 +133,10 @@ class KeyedStream {
   template <typename T2>
   IntervalJoinBuilder<T, T2, K> IntervalJoin(const KeyedStream<T2, K>& other) const;
 
+  // With a broadcast stream: a KeyedBroadcastProcessFunction (engine/api/broadcast.h).
+  template <typename B>
+  KeyedBroadcastConnectedStreams<T, K, B> Connect(const BroadcastStream<B>& other) const;
+
   // Event-time windows per key (engine/api/windows.h).
   WindowedStream<T, K> Window(WindowAssigner assigner) {
     return WindowedStream<T, K>(*this, std::move(assigner));
@@ -149,6 +157,8 @@ class KeyedStream {
  private:
   template <typename T1, typename T2, typename K2>
   friend class KeyedConnectedStreams;
+  template <typename T1, typename K1, typename B>
+  friend class KeyedBroadcastConnectedStreams;
   // Min and Max: the key's first record with `field` replaced whenever a record's is better.
   template <typename F, typename Better>
   DataStream<T> KeepField(std::string name, F field, Better better) {
