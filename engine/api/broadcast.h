@@ -158,7 +158,6 @@ template <typename In, typename B, typename Out>
 using BroadcastProcessFunctionFactory =
     std::function<std::unique_ptr<BroadcastProcessFunction<In, B, Out>>()>;
 
-
 // A broadcast input connected to a keyed stream (Flink's KeyedBroadcastProcessFunction): the main
 // input's records see their key's state and timers (read-only broadcast state); broadcast records
 // see no key. OnTimer fires with the key bound, as in a KeyedProcessFunction. A job stays
