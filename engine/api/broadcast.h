@@ -207,8 +207,7 @@ class BroadcastProcessLink final : public ChainLink {
     fn_->Open(state_);
   }
   ChainLink* Input(int index) override {
-    return index == 0 ? static_cast<ChainLink*>(&main_)
-                      : index == 1 ? static_cast<ChainLink*>(&broadcast_) : nullptr;
+    return InputPort(index, &main_, &broadcast_);
   }
   Status Open(std::string_view restored) override { return state_.Restore(restored, what_); }
   Status Snapshot(int64_t, std::string* out) override {
@@ -315,8 +314,7 @@ class KeyedBroadcastProcessLink final : public ChainLink {
     fn_->Open(runtime_.store(), state_);
   }
   ChainLink* Input(int index) override {
-    return index == 0 ? static_cast<ChainLink*>(&main_)
-                      : index == 1 ? static_cast<ChainLink*>(&broadcast_) : nullptr;
+    return InputPort(index, &main_, &broadcast_);
   }
   Status Open(std::string_view restored) override {
     RETURN_IF_ERROR(state_.error());

@@ -228,8 +228,7 @@ class CoFlatMapLink final : public ChainLink {
   CoFlatMapLink(Function1 fn1, Function2 fn2, BatchConsumer<Out>* next)
       : input1_(this, 0, std::move(fn1)), input2_(this, 1, std::move(fn2)), next_(next) {}
   ChainLink* Input(int index) override {
-    return index == 0 ? static_cast<ChainLink*>(&input1_)
-                      : index == 1 ? static_cast<ChainLink*>(&input2_) : nullptr;
+    return InputPort(index, &input1_, &input2_);
   }
 
  private:

@@ -57,6 +57,11 @@ class ChainLink {
   virtual ChainLink* Input(int index) { return index == 0 ? this : nullptr; }
 };
 
+// A two-input operator's Input(index): its first or second input port, null for any other.
+inline ChainLink* InputPort(int index, ChainLink* first, ChainLink* second) {
+  return index == 0 ? first : index == 1 ? second : nullptr;
+}
+
 // A two-input operator's watermark: the minimum of its inputs' (Flink's two-input operator).
 class TwoInputWatermark {
  public:
