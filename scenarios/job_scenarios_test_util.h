@@ -19,20 +19,28 @@
 
 namespace sluice::scenarios {
 
-// Records and watermarks a link hands on (for tests that drive one runtime link by hand).
+// Records, watermarks and watermark statuses a link hands on (for tests that drive one runtime
+// link by hand); `sequence` has all three in order ("records:N", "w:MS", "idle", "active").
 template <typename T>
 class Capture final : public BatchConsumer<T> {
  public:
   Status Consume(std::span<const T> batch, std::span<const int64_t>) override {
     records.insert(records.end(), batch.begin(), batch.end());
+    sequence.push_back("records:" + std::to_string(batch.size()));
     return Status::Ok();
   }
   Status ProcessWatermark(int64_t watermark_ms) override {
     watermarks.push_back(watermark_ms);
+    sequence.push_back("w:" + std::to_string(watermark_ms));
+    return Status::Ok();
+  }
+  Status ProcessWatermarkStatus(bool idle) override {
+    sequence.push_back(idle ? "idle" : "active");
     return Status::Ok();
   }
   std::vector<T> records;
   std::vector<int64_t> watermarks;
+  std::vector<std::string> sequence;
 };
 
 inline std::vector<ScenarioResult> ExpectScenariosPass(const JobRegistry& jobs, const std::string& job,

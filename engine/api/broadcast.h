@@ -38,6 +38,7 @@
 #include "engine/base/status.h"
 #include "engine/graph/chain.h"
 #include "engine/graph/job_graph.h"
+#include "engine/graph/watermark_valve.h"
 #include "engine/state/keyed_state_store.h"
 
 namespace sluice {
@@ -244,8 +245,10 @@ class BroadcastProcessLink final : public ChainLink {
       return o.out_.size() == 0 ? Status::Ok() : o.next_->Consume(o.out_.view(), o.out_.timestamps());
     }
     Status ProcessWatermark(int64_t watermark_ms) override {
-      const int64_t combined = owner_->watermark_.Update(index_, watermark_ms);
-      return combined == kMinWatermark ? Status::Ok() : owner_->next_->ProcessWatermark(combined);
+      return EmitValveOutput(owner_->watermark_.OnWatermark(index_, watermark_ms), owner_->next_);
+    }
+    Status ProcessWatermarkStatus(bool idle) override {
+      return EmitValveOutput(owner_->watermark_.OnStatus(index_, idle), owner_->next_);
     }
 
    private:
@@ -259,7 +262,7 @@ class BroadcastProcessLink final : public ChainLink {
   BroadcastStateStore state_;
   ProcessContext context_;
   Collector<Out> out_;
-  TwoInputWatermark watermark_;
+  WatermarkValve watermark_{2};
   Port<In> main_;
   Port<B> broadcast_;
 };
@@ -347,11 +350,17 @@ class KeyedBroadcastProcessLink final : public ChainLink {
       fn_->OnTimer(time, ctx, out);
     };
   }
-  Status AdvanceWatermark(int index, int64_t watermark_ms) {
-    const int64_t combined = watermark_.Update(index, watermark_ms);
-    if (combined == kMinWatermark) return Status::Ok();
-    return runtime_.AdvanceWatermark(combined, OnTimer());
+  // The combined watermark of both inputs: timers fire, then it and the status go downstream.
+  Status Emit(const WatermarkValve::Output& out) {
+    return EmitValveOutput(
+        out,
+        [this](int64_t watermark_ms) { return runtime_.AdvanceWatermark(watermark_ms, OnTimer()); },
+        [this](bool idle) { return runtime_.ForwardWatermarkStatus(idle); });
   }
+  Status AdvanceWatermark(int index, int64_t watermark_ms) {
+    return Emit(watermark_.OnWatermark(index, watermark_ms));
+  }
+  Status ChangeStatus(int index, bool idle) { return Emit(watermark_.OnStatus(index, idle)); }
   class MainPort final : public BatchConsumer<In> {
    public:
     MainPort(KeyedBroadcastProcessLink* owner, std::function<K(const In&)> key_of)
@@ -373,6 +382,7 @@ class KeyedBroadcastProcessLink final : public ChainLink {
     Status ProcessWatermark(int64_t watermark_ms) override {
       return owner_->AdvanceWatermark(0, watermark_ms);
     }
+    Status ProcessWatermarkStatus(bool idle) override { return owner_->ChangeStatus(0, idle); }
 
    private:
     KeyedBroadcastProcessLink* owner_;
@@ -397,6 +407,7 @@ class KeyedBroadcastProcessLink final : public ChainLink {
     Status ProcessWatermark(int64_t watermark_ms) override {
       return owner_->AdvanceWatermark(1, watermark_ms);
     }
+    Status ProcessWatermarkStatus(bool idle) override { return owner_->ChangeStatus(1, idle); }
 
    private:
     KeyedBroadcastProcessLink* owner_;
@@ -407,7 +418,7 @@ class KeyedBroadcastProcessLink final : public ChainLink {
   BroadcastStateStore state_;
   ProcessContext context_;
   std::string what_;
-  TwoInputWatermark watermark_;
+  WatermarkValve watermark_{2};
   MainPort main_;
   BroadcastPort broadcast_;
 };

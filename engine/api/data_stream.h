@@ -332,12 +332,16 @@ class DataStream : public OperatorSettings<DataStream<T>> {
   DataStream<T> AssignTimestampsAndWatermarks(WatermarkStrategy<T> strategy) {
     const int parallelism = env_->graph_.nodes[parts_[0].node].parallelism;
     auto assigner = strategy.timestamp_assigner;
+    if (strategy.idle_timeout_ms <= 0) {
+      env_->Fail("Timestamps/Watermarks: the idle timeout must be positive, not " +
+                 std::to_string(strategy.idle_timeout_ms) + " ms");
+    }
     DataStream<T> out = Then<T>(
         "Timestamps/Watermarks",
-        [strategy](const TaskContext&, ChainLink* next) {
+        [strategy](const TaskContext& ctx, ChainLink* next) {
           return std::unique_ptr<ChainLink>(
-              std::make_unique<internal::TimestampsAndWatermarksLink<T>>(strategy,
-                                                                         internal::As<T>(next)));
+              std::make_unique<internal::TimestampsAndWatermarksLink<T>>(
+                  strategy, ctx.host, ctx.task_name, internal::As<T>(next)));
         },
         [assigner]() -> std::unique_ptr<ReferenceOperator> {
           return std::make_unique<internal::ReferenceTimestamps<T>>(assigner);

@@ -24,6 +24,7 @@
 #include "engine/graph/chain.h"
 #include "engine/graph/job_graph.h"
 #include "engine/graph/side_outputs.h"
+#include "engine/graph/watermark_valve.h"
 #include "engine/partition/key_group.h"
 #include "engine/partition/key_hash.h"
 #include "engine/state/keyed_state.h"
@@ -130,6 +131,12 @@ class KeyedRuntime {
     if (side_ != nullptr) RETURN_IF_ERROR(side_->ForwardWatermark(watermark_ms));
     return next_->ProcessWatermark(watermark_ms);
   }
+  // Forwards the input's watermark status (timers are unaffected: an idle input only stops
+  // holding back the watermark).
+  Status ForwardWatermarkStatus(bool idle) {
+    if (side_ != nullptr) RETURN_IF_ERROR(side_->ForwardWatermarkStatus(idle));
+    return next_->ProcessWatermarkStatus(idle);
+  }
   int64_t NextProcessingTimeMs() const {
     const auto& timers = timers_.of(TimeDomain::kProcessingTime);
     return timers.empty() ? INT64_MAX : timers.begin()->time_ms;
@@ -234,6 +241,9 @@ class KeyedProcessFunctionLink final
   Status ProcessWatermark(int64_t watermark_ms) override {
     return this->runtime_.AdvanceWatermark(watermark_ms, this->OnTimer());
   }
+  Status ProcessWatermarkStatus(bool idle) override {
+    return this->runtime_.ForwardWatermarkStatus(idle);
+  }
 
  private:
   std::function<K(const In&)> key_of_;
@@ -278,9 +288,10 @@ class KeyedCoProcessFunctionLink final
       return runtime.EndBatch();
     }
     Status ProcessWatermark(int64_t watermark_ms) override {
-      const int64_t combined = owner_->watermark_.Update(index_, watermark_ms);
-      if (combined == kMinWatermark) return Status::Ok();
-      return owner_->runtime_.AdvanceWatermark(combined, owner_->OnTimer());
+      return owner_->Emit(owner_->watermark_.OnWatermark(index_, watermark_ms));
+    }
+    Status ProcessWatermarkStatus(bool idle) override {
+      return owner_->Emit(owner_->watermark_.OnStatus(index_, idle));
     }
 
    private:
@@ -289,7 +300,17 @@ class KeyedCoProcessFunctionLink final
     std::function<K(const In&)> key_of_;
   };
 
-  TwoInputWatermark watermark_;
+  // The combined watermark of both inputs: timers fire, then it and the status go downstream.
+  Status Emit(const WatermarkValve::Output& out) {
+    return EmitValveOutput(
+        out,
+        [this](int64_t watermark_ms) {
+          return this->runtime_.AdvanceWatermark(watermark_ms, this->OnTimer());
+        },
+        [this](bool idle) { return this->runtime_.ForwardWatermarkStatus(idle); });
+  }
+
+  WatermarkValve watermark_{2};
   Port<In1> input1_;
   Port<In2> input2_;
 };

@@ -23,6 +23,7 @@
 #include "engine/graph/chain.h"
 #include "engine/graph/job_graph.h"
 #include "engine/graph/side_outputs.h"
+#include "engine/graph/watermark_valve.h"
 #include "engine/partition/key_group.h"
 #include "engine/partition/key_hash.h"
 #include "engine/state/keyed_state.h"
@@ -47,6 +48,10 @@ class FanOutLink final : public BatchConsumer<T> {
   }
   Status ProcessWatermark(int64_t watermark_ms) override {
     for (BatchConsumer<T>* out : outputs_) RETURN_IF_ERROR(out->ProcessWatermark(watermark_ms));
+    return Status::Ok();
+  }
+  Status ProcessWatermarkStatus(bool idle) override {
+    for (BatchConsumer<T>* out : outputs_) RETURN_IF_ERROR(out->ProcessWatermarkStatus(idle));
     return Status::Ok();
   }
 
@@ -79,6 +84,7 @@ class FlatMapLink final : public BatchConsumer<In> {
   Status ProcessWatermark(int64_t watermark_ms) override {
     return next_->ProcessWatermark(watermark_ms);
   }
+  Status ProcessWatermarkStatus(bool idle) override { return next_->ProcessWatermarkStatus(idle); }
 
  private:
   Function fn_;
@@ -102,6 +108,7 @@ class MapLink final : public BatchConsumer<In> {
   Status ProcessWatermark(int64_t watermark_ms) override {
     return next_->ProcessWatermark(watermark_ms);
   }
+  Status ProcessWatermarkStatus(bool idle) override { return next_->ProcessWatermarkStatus(idle); }
 
  private:
   Function fn_;
@@ -126,6 +133,7 @@ class FilterLink final : public BatchConsumer<T> {
   Status ProcessWatermark(int64_t watermark_ms) override {
     return next_->ProcessWatermark(watermark_ms);
   }
+  Status ProcessWatermarkStatus(bool idle) override { return next_->ProcessWatermarkStatus(idle); }
 
  private:
   Function fn_;
@@ -209,6 +217,10 @@ class ProcessFunctionLink final : public BatchConsumer<In> {
     if (side_ != nullptr) RETURN_IF_ERROR(side_->ForwardWatermark(watermark_ms));
     return next_->ProcessWatermark(watermark_ms);
   }
+  Status ProcessWatermarkStatus(bool idle) override {
+    if (side_ != nullptr) RETURN_IF_ERROR(side_->ForwardWatermarkStatus(idle));
+    return next_->ProcessWatermarkStatus(idle);
+  }
 
  private:
   std::unique_ptr<ProcessFunction<In, Out>> fn_;
@@ -248,8 +260,10 @@ class CoFlatMapLink final : public ChainLink {
       return out.size() == 0 ? Status::Ok() : owner_->next_->Consume(out.view(), out.timestamps());
     }
     Status ProcessWatermark(int64_t watermark_ms) override {
-      const int64_t combined = owner_->watermark_.Update(index_, watermark_ms);
-      return combined == kMinWatermark ? Status::Ok() : owner_->next_->ProcessWatermark(combined);
+      return EmitValveOutput(owner_->watermark_.OnWatermark(index_, watermark_ms), owner_->next_);
+    }
+    Status ProcessWatermarkStatus(bool idle) override {
+      return EmitValveOutput(owner_->watermark_.OnStatus(index_, idle), owner_->next_);
     }
 
    private:
@@ -257,7 +271,7 @@ class CoFlatMapLink final : public ChainLink {
     int index_;
     Function fn_;
   };
-  TwoInputWatermark watermark_;
+  WatermarkValve watermark_{2};
   Port<In1> input1_;
   Port<In2> input2_;
   BatchConsumer<Out>* next_;
@@ -302,6 +316,7 @@ class KeyedProcessLink final : public BatchConsumer<In> {
   Status ProcessWatermark(int64_t watermark_ms) override {
     return next_->ProcessWatermark(watermark_ms);
   }
+  Status ProcessWatermarkStatus(bool idle) override { return next_->ProcessWatermarkStatus(idle); }
   Status Snapshot(int64_t, std::string* out) override {
     backend_.Snapshot(out);
     return Status::Ok();

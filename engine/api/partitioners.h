@@ -69,6 +69,11 @@ class ChannelBuffers {
     RETURN_IF_ERROR(FlushAll());
     return gate_->SendWatermark(watermark_ms);
   }
+  // Flushes, then sends the watermark status on every channel.
+  Status SendWatermarkStatus(bool idle) {
+    RETURN_IF_ERROR(FlushAll());
+    return gate_->SendWatermarkStatus(idle);
+  }
 
  private:
   Status Added(int channel, int64_t timestamp) {
@@ -119,6 +124,9 @@ class PartitionWriter final : public BatchConsumer<T> {
   Status ProcessWatermark(int64_t watermark_ms) override {
     return buffers_.SendWatermark(watermark_ms);
   }
+  Status ProcessWatermarkStatus(bool idle) override {
+    return buffers_.SendWatermarkStatus(idle);
+  }
   Status Snapshot(int64_t, std::string*) override { return buffers_.FlushAll(); }
   Status EndOfInput() override { return buffers_.FlushAll(); }
   Status FlushBuffers() override { return buffers_.FlushAll(); }
@@ -145,6 +153,9 @@ class BroadcastWriter final : public BatchConsumer<T> {
   }
   Status ProcessWatermark(int64_t watermark_ms) override {
     return buffers_.SendWatermark(watermark_ms);
+  }
+  Status ProcessWatermarkStatus(bool idle) override {
+    return buffers_.SendWatermarkStatus(idle);
   }
   Status Snapshot(int64_t, std::string*) override { return buffers_.FlushAll(); }
   Status EndOfInput() override { return buffers_.FlushAll(); }

@@ -135,6 +135,14 @@ Status NetworkOutputGate::SendWatermark(int64_t watermark_ms) {
   return SendToAll(payload);
 }
 
+Status NetworkOutputGate::SendWatermarkStatus(bool idle) {
+  std::string payload;
+  ByteWriter w(&payload);
+  w.PutU8(static_cast<uint8_t>(DataKind::kWatermarkStatus));
+  w.PutU8(idle ? 1 : 0);
+  return SendToAll(payload);
+}
+
 Status NetworkOutputGate::SendEndOfPartition() {
   std::string payload(1, static_cast<char>(DataKind::kEnd));
   return SendToAll(payload);
@@ -196,6 +204,12 @@ Status ParseEvent(std::string_view frame, NetworkInputGate::Event* event) {
         return DataLossError("bad watermark frame");
       }
       return Status::Ok();
+    case DataKind::kWatermarkStatus: {
+      uint8_t idle = 0;
+      if (!r.GetU8(&idle) || idle > 1 || !r.empty()) return DataLossError("bad watermark status frame");
+      event->idle = idle == 1;
+      return Status::Ok();
+    }
     case DataKind::kBarrier:
       if (!r.GetSignedVarint(&event->checkpoint_id)) return DataLossError("bad barrier frame");
       return Status::Ok();

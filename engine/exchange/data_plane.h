@@ -8,6 +8,7 @@
 //   [u8 kind = 4 timestamped records][u32 count][varint bytes][serialized records]
 //                                    [count signed varints: each record's event timestamp, ms]
 //   [u8 kind = 5 watermark][signed varint watermark, ms]
+//   [u8 kind = 6 watermark status][u8 1 = idle, 0 = active]
 // Flow control is the transport's window (TCP, or the simulator's) plus bounded per-channel
 // queues at the consumer: a full queue stops its reader, which stops the sender. (Flink's
 // credit-based flow control is planned; see docs/architecture.md.)
@@ -35,6 +36,7 @@ enum class DataKind : uint8_t {
   kEnd = 3,
   kTimestampedRecords = 4,  // parsed into kRecords with Event::timestamps set
   kWatermark = 5,
+  kWatermarkStatus = 6,
 };
 
 struct ChannelKey {
@@ -87,6 +89,7 @@ class NetworkOutputGate final : public OutputGate {
                      std::string_view timestamps) override;
   Status SendBarrier(int64_t checkpoint_id) override;
   Status SendWatermark(int64_t watermark_ms) override;
+  Status SendWatermarkStatus(bool idle) override;
   Status SendEndOfPartition() override;
 
  private:
@@ -105,12 +108,13 @@ class NetworkInputGate {
  public:
   static constexpr size_t kMaxQueuedFrames = 8;
   struct Event {
-    DataKind kind = DataKind::kRecords;  // kRecords, kBarrier, kEnd or kWatermark
+    DataKind kind = DataKind::kRecords;  // kRecords, kBarrier, kEnd, kWatermark(Status)
     std::string records;
     uint32_t count = 0;
     std::string timestamps;  // kRecords: count signed varints, or empty if untimestamped
     int64_t checkpoint_id = 0;
     int64_t watermark_ms = 0;
+    bool idle = false;  // kWatermarkStatus
   };
 
   // `wakeup` is notified whenever an event is queued or a reader fails; the task waits on it

@@ -25,6 +25,8 @@ class OutputGate {
   virtual Status SendBarrier(int64_t checkpoint_id) = 0;
   // A watermark (ms) to every channel, after everything sent before it.
   virtual Status SendWatermark(int64_t watermark_ms) = 0;
+  // A watermark status (idle, or active again) to every channel, after everything sent before it.
+  virtual Status SendWatermarkStatus(bool idle) = 0;
   virtual Status SendEndOfPartition() = 0;
 };
 

@@ -12,7 +12,8 @@
 // if none was assigned), travelling with it in the batch. A watermark w says that no record with
 // a timestamp <= w should follow; an operator forwards a watermark after acting on it (firing
 // event-time timers), and a task feeds its chain the minimum over its input channels
-// (per input of a two-input operator). kMaxWatermark follows the last record of a finite input.
+// (per input of a two-input operator) that are not idle. kMaxWatermark follows the last record of
+// a finite input.
 #pragma once
 
 #include <climits>
@@ -48,6 +49,11 @@ class ChainLink {
   // The input's watermark advanced to `watermark_ms`: act on it, then forward it downstream.
   // Every link that has a downstream must forward (the default suits sinks).
   virtual Status ProcessWatermark(int64_t watermark_ms) { return Status::Ok(); }
+  // The input turned idle (`idle`: Flink's WatermarkStatus.IDLE; no records or watermarks will
+  // come for a while, so downstream must not wait for its watermark) or active again. Every link
+  // that forwards watermarks forwards this too, in order with them; a two-input operator
+  // combines its inputs' (engine/graph/watermark_valve.h). The default suits sinks.
+  virtual Status ProcessWatermarkStatus(bool idle) { return Status::Ok(); }
   // Processing-time timers: when the link next needs OnProcessingTime (ms on the host clock;
   // INT64_MAX for never), and the call itself. Never suspends (the former).
   virtual int64_t NextProcessingTimeMs() const { return INT64_MAX; }
@@ -61,24 +67,6 @@ class ChainLink {
 inline ChainLink* InputPort(int index, ChainLink* first, ChainLink* second) {
   return index == 0 ? first : index == 1 ? second : nullptr;
 }
-
-// A two-input operator's watermark: the minimum of its inputs' (Flink's two-input operator).
-class TwoInputWatermark {
- public:
-  // Input `index` (0 or 1) is at `watermark_ms`: the operator's new watermark, or kMinWatermark
-  // if it did not advance.
-  int64_t Update(int index, int64_t watermark_ms) {
-    inputs_[index] = watermark_ms;
-    const int64_t combined = inputs_[0] < inputs_[1] ? inputs_[0] : inputs_[1];
-    if (combined <= forwarded_) return kMinWatermark;
-    forwarded_ = combined;
-    return combined;
-  }
-
- private:
-  int64_t inputs_[2] = {kMinWatermark, kMinWatermark};
-  int64_t forwarded_ = kMinWatermark;
-};
 
 template <typename T>
 class BatchConsumer : public ChainLink {

@@ -85,6 +85,14 @@ class SideOutputs {
     }
     return Status::Ok();
   }
+  // Passes the operator's watermark status on to every consumer (after flushing).
+  Status ForwardWatermarkStatus(bool idle) {
+    RETURN_IF_ERROR(Flush());
+    for (auto& [tag, port] : ports_) {
+      for (ChainLink* consumer : port.consumers) RETURN_IF_ERROR(consumer->ProcessWatermarkStatus(idle));
+    }
+    return Status::Ok();
+  }
 
  private:
   class Buffer {

@@ -8,6 +8,7 @@
 #include "engine/checkpoint/replicated_file.h"
 #include "engine/checkpoint/store.h"
 #include "engine/exchange/barrier_aligner.h"
+#include "engine/graph/watermark_valve.h"
 
 namespace sluice {
 namespace {
@@ -383,21 +384,22 @@ Status Task::RunConsumer() {
   }
   const int total = static_cast<int>(channels.size());
   SLUICE_ASSERT(total > 0, "a chain that is not a source has network inputs");
-  // Watermarks: each channel's latest; each input of
-  // the head operator gets the minimum over the channels of the edges into it, when it advances.
-  std::vector<int64_t> channel_watermark(total, kMinWatermark);
-  int64_t input_watermark[2] = {kMinWatermark, kMinWatermark};
-  auto advance_watermark = [&](int channel, int64_t watermark) -> Status {
-    channel_watermark[channel] = std::max(channel_watermark[channel], watermark);
-    const int input_index = graph_.edges[chain_.input_edges[channels[channel].first]].input_index;
-    int64_t least = kMaxWatermark;
+  // Watermarks: one valve per input of the head operator over the channels of the edges into it
+  // (Flink's StatusWatermarkValve: the minimum over channels that are not idle).
+  std::vector<WatermarkValve> valves;
+  std::vector<std::pair<int, int>> valve_of(total);  // global channel → (head input, valve input)
+  {
+    int per_input[2] = {0, 0};
     for (int c = 0; c < total; ++c) {
-      const int other = graph_.edges[chain_.input_edges[channels[c].first]].input_index;
-      if (other == input_index) least = std::min(least, channel_watermark[c]);
+      const int input_index = graph_.edges[chain_.input_edges[channels[c].first]].input_index;
+      SLUICE_ASSERT(input_index == 0 || input_index == 1, "an operator has one or two inputs");
+      valve_of[c] = {input_index, per_input[input_index]++};
     }
-    if (least <= input_watermark[input_index]) return Status::Ok();
-    input_watermark[input_index] = least;
-    return head_->Input(input_index)->ProcessWatermark(least);
+    for (int i = 0; i < 2 && per_input[i] > 0; ++i) valves.emplace_back(per_input[i]);
+    SLUICE_ASSERT(per_input[1] == 0 || per_input[0] > 0, "a second input has a first");
+  }
+  auto emit = [&](int channel, const WatermarkValve::Output& out) -> Status {
+    return EmitValveOutput(out, head_->Input(valve_of[channel].first));
   };
   BarrierAligner aligner(total);
   const bool skip_alignment = SLUICE_BUG_PLANTED(host_, "skip-barrier-alignment");
@@ -429,9 +431,16 @@ Status Task::RunConsumer() {
       case DataKind::kBarrier:
         action = aligner.OnBarrier(channel, event.checkpoint_id);
         break;
-      case DataKind::kWatermark:
-        RETURN_IF_ERROR(advance_watermark(channel, event.watermark_ms));
+      case DataKind::kWatermark: {
+        const auto [input_index, local] = valve_of[channel];
+        RETURN_IF_ERROR(emit(channel, valves[input_index].OnWatermark(local, event.watermark_ms)));
         break;
+      }
+      case DataKind::kWatermarkStatus: {
+        const auto [input_index, local] = valve_of[channel];
+        RETURN_IF_ERROR(emit(channel, valves[input_index].OnStatus(local, event.idle)));
+        break;
+      }
       case DataKind::kEnd:
         // A producer that read its input to the end sent kMaxWatermark before this; one that did
         // not (a final-commit deployment) must not fire the timers its end would.
