@@ -1,11 +1,16 @@
-// The two-phase-commit file sink against a simulated output store: nothing is visible before the
-// checkpoint completes, commits are idempotent, and a restore commits what the restored checkpoint
-// pre-committed and aborts everything later.
+// Sink V2 (engine/api/sink.h) and the file sink on it, against a simulated output store: nothing
+// is visible before the checkpoint completes, committables commit in checkpoint order, commits are
+// idempotent, and a restore commits what the restored checkpoint pre-committed and aborts
+// everything later.
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
+#include "engine/api/sink.h"
 #include "engine/connectors/file_sink.h"
 #include "engine/checkpoint/store.h"
 #include "simnet/sim_disk.h"
@@ -47,16 +52,44 @@ class SinkTest : public ::testing::Test {
   sim::World::HostId store_ = 0;
 };
 
+// A file sink of lines, driven as its task drives it.
+class FileSink {
+ public:
+  explicit FileSink(const TaskContext& ctx)
+      : link_(MakeFileSink<std::string>(FileSinkSpec{"output"},
+                                        [](const std::string& s, std::string* line) {
+                                          *line += s;
+                                        })
+                  .make_writer(ctx)) {}
+  Status Open(std::string_view restored) { return link_->Open(restored); }
+  Status Write(std::string line) {
+    const std::vector<std::string> batch = {std::move(line)};
+    return link_->Consume(batch, {});
+  }
+  // Pre-commits at barrier `checkpoint_id`; the sink's state for that checkpoint.
+  std::string PreCommit(int64_t checkpoint_id) {
+    std::string state;
+    const Status status = link_->Snapshot(checkpoint_id, &state);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    return state;
+  }
+  Status CheckpointCompleted(int64_t checkpoint_id) {
+    return link_->NotifyCheckpointComplete(checkpoint_id);
+  }
+
+ private:
+  std::unique_ptr<BatchConsumer<std::string>> link_;
+};
+
 TEST_F(SinkTest, NothingIsCommittedBeforeTheCheckpointCompletes) {
   std::vector<std::string> committed_after_precommit;
   RunOnClient([&](Host&, TaskContext& ctx) {
-    TwoPhaseCommitFileSink sink(ctx, FileSinkSpec{"output"});
+    FileSink sink(ctx);
     ASSERT_TRUE(sink.Open("").ok());
-    sink.buffer()->append("a\t1\n");
-    std::string state;
-    ASSERT_TRUE(sink.PreCommit(3, &state).ok());
+    ASSERT_TRUE(sink.Write("a\t1").ok());
+    sink.PreCommit(3);
     committed_after_precommit = Committed();
-    ASSERT_TRUE(sink.CommitUpTo(3).ok());
+    ASSERT_TRUE(sink.CheckpointCompleted(3).ok());
   });
   EXPECT_TRUE(committed_after_precommit.empty());
   EXPECT_EQ(Committed(), std::vector<std::string>{"part-1-3-a7"});
@@ -69,20 +102,19 @@ TEST_F(SinkTest, RestoreCommitsThePreCommittedAndAbortsTheRest) {
   RunOnClient([&](Host&, TaskContext& ctx) {
     std::string state_at_4;
     {
-      TwoPhaseCommitFileSink sink(ctx, FileSinkSpec{"output"});
+      FileSink sink(ctx);
       ASSERT_TRUE(sink.Open("").ok());
-      sink.buffer()->append("x\t1\n");
-      ASSERT_TRUE(sink.PreCommit(4, &state_at_4).ok());
-      sink.buffer()->append("x\t2\n");
-      std::string state_at_5;
-      ASSERT_TRUE(sink.PreCommit(5, &state_at_5).ok());
+      ASSERT_TRUE(sink.Write("x\t1").ok());
+      state_at_4 = sink.PreCommit(4);
+      ASSERT_TRUE(sink.Write("x\t2").ok());
+      sink.PreCommit(5);
       // Crash here: checkpoint 4 completed, 5 never did; no commit was sent.
     }
     ctx.attempt = 8;
-    TwoPhaseCommitFileSink restored(ctx, FileSinkSpec{"output"});
+    FileSink restored(ctx);
     ASSERT_TRUE(restored.Open(state_at_4).ok());
     // Idempotence: a second restore from the same state commits nothing twice and fails nothing.
-    TwoPhaseCommitFileSink again(ctx, FileSinkSpec{"output"});
+    FileSink again(ctx);
     ASSERT_TRUE(again.Open(state_at_4).ok());
   });
   EXPECT_EQ(Committed(), std::vector<std::string>{"part-1-4-a7"});
@@ -92,14 +124,13 @@ TEST_F(SinkTest, RestoreCommitsThePreCommittedAndAbortsTheRest) {
 TEST_F(SinkTest, CommitOfAVanishedTransactionIsDataLoss) {
   Status status;
   RunOnClient([&](Host& host, TaskContext& ctx) {
-    TwoPhaseCommitFileSink sink(ctx, FileSinkSpec{"output"});
+    FileSink sink(ctx);
     ASSERT_TRUE(sink.Open("").ok());
-    sink.buffer()->append("y\t1\n");
-    std::string state;
-    ASSERT_TRUE(sink.PreCommit(2, &state).ok());
+    ASSERT_TRUE(sink.Write("y\t1").ok());
+    sink.PreCommit(2);
     StoreClient store(host, ctx.services.output_store);
     ASSERT_TRUE(store.Remove("output/pending/part-1-2-a7").ok());
-    status = sink.CommitUpTo(2);
+    status = sink.CheckpointCompleted(2);
   });
   EXPECT_EQ(status.code(), StatusCode::kDataLoss) << status.ToString();
 }
@@ -110,17 +141,16 @@ TEST_F(SinkTest, CommitOfAVanishedTransactionIsDataLoss) {
 TEST_F(SinkTest, RestoreAbortsOnlyOlderAttemptsTransactions) {
   std::vector<std::string> pending_after_zombie;
   RunOnClient([&](Host&, TaskContext& ctx) {
-    TwoPhaseCommitFileSink sink(ctx, FileSinkSpec{"output"});  // attempt 7
+    FileSink sink(ctx);  // attempt 7
     ASSERT_TRUE(sink.Open("").ok());
-    sink.buffer()->append("z\t1\n");
-    std::string state;
-    ASSERT_TRUE(sink.PreCommit(3, &state).ok());
+    ASSERT_TRUE(sink.Write("z\t1").ok());
+    sink.PreCommit(3);
     ctx.attempt = 6;  // the zombie
-    TwoPhaseCommitFileSink zombie(ctx, FileSinkSpec{"output"});
+    FileSink zombie(ctx);
     ASSERT_TRUE(zombie.Open("").ok());
     pending_after_zombie = Pending();
     ctx.attempt = 8;  // a newer attempt restoring a checkpoint before 3
-    TwoPhaseCommitFileSink newer(ctx, FileSinkSpec{"output"});
+    FileSink newer(ctx);
     ASSERT_TRUE(newer.Open("").ok());
   });
   EXPECT_EQ(pending_after_zombie, std::vector<std::string>{"part-1-3-a7"});
@@ -136,17 +166,16 @@ TEST_F(SinkTest, ACommitSeenAfterAFailedDirectorySyncSurvivesACrash) {
   Status failed_commit;
   Status retried_commit;
   RunOnClient([&](Host&, TaskContext& ctx) {
-    TwoPhaseCommitFileSink sink(ctx, FileSinkSpec{"output"});
+    FileSink sink(ctx);
     ASSERT_TRUE(sink.Open("").ok());
-    sink.buffer()->append("w\t1\n");
-    std::string state;
-    ASSERT_TRUE(sink.PreCommit(2, &state).ok());
+    ASSERT_TRUE(sink.Write("w\t1").ok());
+    const std::string state = sink.PreCommit(2);
     world_.disk(store_).SetIoErrorProbability(1.0);  // renames work, directory syncs fail
-    failed_commit = sink.CommitUpTo(2);
+    failed_commit = sink.CheckpointCompleted(2);
     world_.disk(store_).SetIoErrorProbability(0.0);
     // The restored sink retries the commit: the rename is done, so it checks committed/.
     ctx.attempt = 8;
-    TwoPhaseCommitFileSink restored(ctx, FileSinkSpec{"output"});
+    FileSink restored(ctx);
     retried_commit = restored.Open(state);
   });
   EXPECT_EQ(failed_commit.code(), StatusCode::kIoError) << failed_commit.ToString();
@@ -154,6 +183,136 @@ TEST_F(SinkTest, ACommitSeenAfterAFailedDirectorySyncSurvivesACrash) {
   world_.Crash(store_);
   EXPECT_EQ(Committed(), std::vector<std::string>{"part-1-2-a7"})
       << "the commit the sink counted was lost in the crash";
+}
+
+// The Sink V2 protocol itself, with a writer and a committer that keep their effects in memory.
+struct Txn {
+  int64_t id = 0;
+  std::string rows;
+  auto Tie() { return std::tie(id, rows); }
+  auto Tie() const { return std::tie(id, rows); }
+};
+
+struct Effects {
+  std::vector<std::string> committed;  // rows of each commit, in order
+  int opened = 0;
+};
+
+class MemoryWriter final : public SinkWriter<std::string, Txn> {
+ public:
+  explicit MemoryWriter(Effects* effects) : effects_(effects) {}
+  Status Open() override {
+    ++effects_->opened;
+    return Status::Ok();
+  }
+  Status Write(std::span<const std::string> batch, std::span<const int64_t>) override {
+    for (const std::string& row : batch) rows_ += row + ";";
+    return Status::Ok();
+  }
+  Result<std::vector<Txn>> PrepareCommit(int64_t checkpoint_id) override {
+    std::vector<Txn> txns;
+    if (!rows_.empty()) txns.push_back(Txn{checkpoint_id, rows_});
+    rows_.clear();
+    return txns;
+  }
+
+ private:
+  Effects* effects_;
+  std::string rows_;
+};
+
+class MemoryCommitter final : public Committer<Txn> {
+ public:
+  explicit MemoryCommitter(Effects* effects) : effects_(effects) {}
+  Status Commit(const Txn& txn) override {
+    effects_->committed.push_back(std::to_string(txn.id) + ":" + txn.rows);
+    return Status::Ok();
+  }
+
+ private:
+  Effects* effects_;
+};
+
+class SinkV2Test : public ::testing::Test {
+ protected:
+  std::unique_ptr<BatchConsumer<std::string>> MakeLink(const TaskContext& ctx) {
+    return MakeTwoPhaseCommittingSink<std::string, Txn>(
+               [this](const TaskContext&) { return std::make_unique<MemoryWriter>(&effects_); },
+               [this](const TaskContext&) {
+                 return std::make_unique<MemoryCommitter>(&effects_);
+               },
+               [](const std::string& row, std::string* committed) { *committed += row; })
+        .make_writer(ctx);
+  }
+  // Runs `body` on a simulated host (the link logs and checks planted bugs there).
+  void Run(std::function<void(const TaskContext&)> body) {
+    sim::World world(sim::WorldOptions{.seed = 1});
+    bool done = false;
+    world.AddHost("taskmanager", [&](Host& host) {
+      TaskContext ctx;
+      ctx.host = &host;
+      ctx.task_name = "Sink (1/1)";
+      body(ctx);
+      done = true;
+    });
+    world.RunUntil([&] { return done; }, 10 * kNanosPerSecond);
+    ASSERT_TRUE(done) << "seed 1";
+  }
+  Effects effects_;
+};
+
+TEST_F(SinkV2Test, CommittablesCommitInCheckpointOrderWhenTheirCheckpointCompletes) {
+  Run([&](const TaskContext& ctx) {
+    auto link = MakeLink(ctx);
+    ASSERT_TRUE(link->Open("").ok());
+    EXPECT_EQ(effects_.opened, 1);
+    const std::vector<std::string> a = {"a", "b"}, c = {"c"};
+    ASSERT_TRUE(link->Consume(a, {}).ok());
+    std::string state;
+    ASSERT_TRUE(link->Snapshot(1, &state).ok());
+    ASSERT_TRUE(link->Snapshot(2, &state).ok());  // nothing written: no committable
+    ASSERT_TRUE(link->Consume(c, {}).ok());
+    ASSERT_TRUE(link->Snapshot(3, &state).ok());
+    EXPECT_TRUE(effects_.committed.empty()) << "nothing commits before its checkpoint completes";
+    ASSERT_TRUE(link->NotifyCheckpointComplete(3).ok());  // 1 was never notified: 3 covers it
+    ASSERT_TRUE(link->NotifyCheckpointComplete(3).ok());  // a repeated notification: nothing
+  });
+  EXPECT_EQ(effects_.committed, (std::vector<std::string>{"1:a;b;", "3:c;"}));
+}
+
+TEST_F(SinkV2Test, ARestoreCommitsTheRestoredCommittablesBeforeTheWriterOpens) {
+  std::string state_at_2;
+  Run([&](const TaskContext& ctx) {
+    auto link = MakeLink(ctx);
+    ASSERT_TRUE(link->Open("").ok());
+    const std::vector<std::string> x = {"x"}, y = {"y"};
+    ASSERT_TRUE(link->Consume(x, {}).ok());
+    std::string state;
+    ASSERT_TRUE(link->Snapshot(1, &state).ok());
+    ASSERT_TRUE(link->Consume(y, {}).ok());
+    ASSERT_TRUE(link->Snapshot(2, &state_at_2).ok());  // holds 1's and 2's: neither completed
+  });
+  EXPECT_TRUE(effects_.committed.empty());
+  effects_ = Effects();
+  Run([&](const TaskContext& ctx) {
+    auto link = MakeLink(ctx);
+    ASSERT_TRUE(link->Open(state_at_2).ok());  // checkpoint 2 completed; the notification was lost
+    EXPECT_EQ(effects_.opened, 1);
+    ASSERT_TRUE(link->NotifyCheckpointComplete(2).ok());  // late: nothing is left to commit
+  });
+  EXPECT_EQ(effects_.committed, (std::vector<std::string>{"1:x;", "2:y;"}));
+}
+
+TEST_F(SinkV2Test, MalformedStateIsDataLossNamingTheTask) {
+  for (const std::string& state : {std::string("\x05"), std::string("\x01\x02\x03zz"),
+                                   std::string("\x00junk", 5)}) {
+    Status status;
+    Run([&](const TaskContext& ctx) { status = MakeLink(ctx)->Open(state); });
+    EXPECT_EQ(status.code(), StatusCode::kDataLoss) << status.ToString();
+    EXPECT_NE(status.ToString().find("Sink (1/1): sink state malformed"), std::string::npos)
+        << status.ToString();
+    EXPECT_EQ(effects_.opened, 0) << "the writer must not open on a state it cannot read";
+  }
 }
 
 }  // namespace

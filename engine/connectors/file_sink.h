@@ -1,24 +1,29 @@
-// A two-phase-commit file sink on the output store (the pattern of Flink's
-// TwoPhaseCommitSinkFunction and FileSink: in-progress → pending → committed).
-//   - Records between two barriers form one transaction, buffered in the task.
-//   - Pre-commit at barrier n: the transaction is written durably as
-//     <dir>/pending/part-<subtask>-<n>-a<attempt> and listed in the checkpoint's state.
-//   - Commit on notification that checkpoint n completed: pending → committed by a durable rename.
-//     Commits are idempotent: a transaction already in committed/ counts as committed.
-//   - Restore from checkpoint c: the transactions listed in c's state are committed (they belong
-//     to a completed checkpoint), every other pending file of this subtask is aborted (removed).
-// The committed output is the concatenation of the files under <dir>/committed/.
-// One task fiber uses a sink; calls may suspend.
+// The exactly-once file sink, on the Sink V2 shape of engine/api/sink.h (Flink's FileSink:
+// in-progress → pending → committed), over the output store:
+//   - the writer buffers the records between two barriers (one line each);
+//   - pre-commit at barrier n writes them durably as <dir>/pending/part-<subtask>-<n>-a<attempt>,
+//     whose name is the committable;
+//   - the committer renames pending → committed/ (durably); a committable already committed
+//     counts as committed (idempotence), one that is neither is data loss;
+//   - when it opens (after the restored checkpoint's committables were committed), the writer
+//     aborts (removes) every pending file its subtask's earlier attempts left: those belong to
+//     checkpoints that never completed. A later attempt's files are left alone.
+// The committed output is the concatenation of the files under <dir>/committed/. One task fiber
+// uses a sink; calls may suspend.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
-#include "engine/graph/chain.h"
+#include "engine/api/sink.h"
 #include "engine/checkpoint/store.h"
+#include "engine/graph/chain.h"
 #include "engine/graph/job_graph.h"
 
 namespace sluice {
@@ -27,26 +32,30 @@ struct FileSinkSpec {
   std::string output_dir = "output";
 };
 
-class TwoPhaseCommitFileSink {
- public:
-  TwoPhaseCommitFileSink(const TaskContext& ctx, FileSinkSpec spec);
+// A pre-committed part file: its name under <dir>/pending/.
+struct FileCommittable {
+  std::string name;
+  auto Tie() { return std::tie(name); }
+  auto Tie() const { return std::tie(name); }
+};
 
-  Status Open(std::string_view restored);
-  // The open transaction's buffer; append whole lines ending in '\n'.
+// Formats one record as one line (without the '\n'), appending to *line.
+template <typename T>
+using FileFormat = std::function<void(const T&, std::string* line)>;
+
+// The writer's work that does not depend on the record type.
+class FileSinkWriterCore {
+ public:
+  FileSinkWriterCore(const TaskContext& ctx, FileSinkSpec spec);
+  // Aborts what earlier attempts of this subtask left pending.
+  Status AbortEarlierAttempts();
+  // The open transaction: append whole lines ending in '\n', and count them.
   std::string* buffer() { return &buffer_; }
   void CountRecords(uint64_t n) { records_in_transaction_ += n; }
-  Status PreCommit(int64_t checkpoint_id, std::string* state_out);
-  Status CommitUpTo(int64_t checkpoint_id);
+  // Writes the open transaction as a pending file (nothing if it is empty).
+  Result<std::vector<FileCommittable>> PrepareCommit(int64_t checkpoint_id);
 
  private:
-  struct Pending {
-    int64_t checkpoint_id;
-    std::string name;
-  };
-  Status Commit(const Pending& txn);
-  std::string PendingPath(const std::string& name) const;
-  std::string CommittedPath(const std::string& name) const;
-
   Host& host_;
   StoreClient store_;
   FileSinkSpec spec_;
@@ -54,50 +63,56 @@ class TwoPhaseCommitFileSink {
   int64_t attempt_;
   std::string buffer_;
   uint64_t records_in_transaction_ = 0;
-  std::vector<Pending> pending_;
 };
 
-// The chain link wrapping the sink: formats each record as one line.
-template <typename T>
-class FileSinkLink final : public BatchConsumer<T> {
+class FileCommitter final : public Committer<FileCommittable> {
  public:
-  using Format = std::function<void(const T&, std::string* line)>;
-  FileSinkLink(const TaskContext& ctx, FileSinkSpec spec, Format format)
-      : sink_(ctx, std::move(spec)), format_(std::move(format)) {}
-  Status Open(std::string_view restored) override { return sink_.Open(restored); }
-  Status Consume(std::span<const T> batch, std::span<const int64_t>) override {
-    std::string* out = sink_.buffer();
+  FileCommitter(const TaskContext& ctx, FileSinkSpec spec);
+  // kDataLoss if the file is neither pending nor committed.
+  Status Commit(const FileCommittable& committable) override;
+
+ private:
+  Host& host_;
+  StoreClient store_;
+  FileSinkSpec spec_;
+};
+
+template <typename T>
+class FileSinkWriter final : public SinkWriter<T, FileCommittable> {
+ public:
+  FileSinkWriter(const TaskContext& ctx, FileSinkSpec spec, FileFormat<T> format)
+      : core_(ctx, std::move(spec)), format_(std::move(format)) {}
+  Status Open() override { return core_.AbortEarlierAttempts(); }
+  Status Write(std::span<const T> batch, std::span<const int64_t>) override {
+    std::string* out = core_.buffer();
     for (const T& record : batch) {
       format_(record, out);
       out->push_back('\n');
     }
-    sink_.CountRecords(batch.size());
+    core_.CountRecords(batch.size());
     return Status::Ok();
   }
-  Status Snapshot(int64_t checkpoint_id, std::string* out) override {
-    return sink_.PreCommit(checkpoint_id, out);
-  }
-  Status NotifyCheckpointComplete(int64_t checkpoint_id) override {
-    return sink_.CommitUpTo(checkpoint_id);
+  Result<std::vector<FileCommittable>> PrepareCommit(int64_t checkpoint_id) override {
+    return core_.PrepareCommit(checkpoint_id);
   }
 
  private:
-  TwoPhaseCommitFileSink sink_;
-  Format format_;
+  FileSinkWriterCore core_;
+  FileFormat<T> format_;
 };
 
 // The file sink for records of type T, each committed as the line `format` appends (plus '\n').
 template <typename T>
-Sink<T> MakeFileSink(FileSinkSpec spec, typename FileSinkLink<T>::Format format) {
-  Sink<T> sink;
-  sink.make_writer = [spec, format](const TaskContext& ctx) -> std::unique_ptr<BatchConsumer<T>> {
-    return std::make_unique<FileSinkLink<T>>(ctx, spec, format);
-  };
-  sink.reference = [format](const T& record, std::string* committed) {
-    format(record, committed);
-    committed->push_back('\n');
-  };
-  return sink;
+Sink<T> MakeFileSink(FileSinkSpec spec, FileFormat<T> format) {
+  return MakeTwoPhaseCommittingSink<T, FileCommittable>(
+      [spec, format](const TaskContext& ctx) {
+        return std::make_unique<FileSinkWriter<T>>(ctx, spec, format);
+      },
+      [spec](const TaskContext& ctx) { return std::make_unique<FileCommitter>(ctx, spec); },
+      [format](const T& record, std::string* committed) {
+        format(record, committed);
+        committed->push_back('\n');
+      });
 }
 
 }  // namespace sluice
