@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/base/assert.h"
 #include "engine/rpc/frame.h"
 
 namespace sluice {
@@ -27,7 +28,10 @@ JobMaster::JobMaster(Host& host, const JobManagerConfig& config, std::vector<Cha
       epoch_(election.epoch()),
       chains_(std::move(chains)),
       checkpoint_store_(host, config.services.checkpoint_store),
-      events_(host.fibers, kEventQueueCapacity) {}
+      events_(host.fibers, kEventQueueCapacity),
+      coordinator_(CheckpointCoordinator::Options{
+          config.checkpoint_interval_ns, config.checkpoint_timeout_ns,
+          [&host](std::string_view bug) { return SLUICE_BUG_PLANTED(host, std::string(bug)); }}) {}
 
 Status JobMaster::Run(Listener& listener) {
   // Leadership is lost asynchronously, as Flink's revokeLeadership: the event loop learns of it
@@ -105,18 +109,18 @@ void JobMaster::RecoverCheckpointStore() {
       }
       continue;
     }
-    next_checkpoint_id_ = recovered->highest_id_seen + 1;
-    latest_ = std::move(recovered->latest);
-    if (!latest_) return;
+    coordinator_.Recover(recovered->highest_id_seen + 1, recovered->latest);
+    const CompletedCheckpoint* latest = coordinator_.latest();
+    if (latest == nullptr) return;
     // Restore a checkpoint only once both copies of its metadata are durable again, so that one
     // disk's damage can never leave a restored (hence committed) checkpoint unreadable.
     Status repaired = Status::Ok();
     for (int copy : recovered->copies_to_repair) {
-      repaired = RepairMetadataCopy(checkpoint_store_, *latest_, copy, election_.fence(),
+      repaired = RepairMetadataCopy(checkpoint_store_, *latest, copy, election_.fence(),
                                     MetadataChecksummed());
       if (!repaired.ok()) break;
       host_.log.Warn("checkpoint.repaired",
-                     std::to_string(latest_->id) + ": metadata copy " + std::to_string(copy));
+                     std::to_string(latest->id) + ": metadata copy " + std::to_string(copy));
     }
     if (repaired.code() == StatusCode::kFailedPrecondition) {
       if (lost_leadership_.empty()) lost_leadership_ = "checkpoint repair: " + repaired.ToString();
@@ -124,7 +128,7 @@ void JobMaster::RecoverCheckpointStore() {
       return;
     }
     if (!repaired.ok()) continue;
-    host_.log.Info("checkpoint.recovered", std::to_string(latest_->id));
+    host_.log.Info("checkpoint.recovered", std::to_string(latest->id));
     return;
   }
 }
@@ -252,13 +256,12 @@ void JobMaster::HandleTaskState(const ControlMessage& m) {
   if (it == executions_.end()) return;
   if (m.task_state == TaskState::kFailed) {
     const std::string what = "task " + std::to_string(m.chain) + "/" + std::to_string(m.subtask);
-    if (m.failure == TaskFailure::kRestoredStateLost && previous_ &&
-        SLUICE_BUG_PLANTED(host_, "fall-back-past-committed")) {
+    if (m.failure == TaskFailure::kRestoredStateLost &&
+        SLUICE_BUG_PLANTED(host_, "fall-back-past-committed") &&
+        coordinator_.FallBackToPrevious()) {
       // Planted bug: the old fall-back to the checkpoint before the lost one, whose replay
       // commits the lost checkpoint's output again.
       host_.log.Warn("checkpoint.discarded", std::to_string(restored_from_) + ": " + m.text);
-      latest_ = std::move(previous_);
-      previous_.reset();
       Failover(what + " failed: " + m.text);
       return;
     }
@@ -274,15 +277,12 @@ void JobMaster::HandleTaskState(const ControlMessage& m) {
   }
   if (m.task_state == TaskState::kRunning) {
     it->second.running = true;
+    coordinator_.OnTaskRunning(it->first);
     return;
   }
   it->second.finished = true;
-  if (pending_ && pending_->awaiting.erase(it->first) != 0) {
-    // A finished task's final state stands in for its acknowledgement (FLIP-147).
-    pending_->acknowledged.state_paths[it->first] = last_state_path_[it->first];
-    if (pending_->awaiting.empty()) CompleteCheckpoint();
-    if (status_ == JobStatus::kLostLeadership) return;
-  }
+  Execute(coordinator_.OnTaskFinished(it->first, host_.clock.NowNs()));
+  if (status_ == JobStatus::kLostLeadership) return;
   for (const auto& [task, execution] : executions_) {
     if (!execution.finished) return;
   }
@@ -297,44 +297,65 @@ void JobMaster::HandleTaskState(const ControlMessage& m) {
 }
 
 void JobMaster::HandleAck(const ControlMessage& m) {
-  if (m.attempt != attempt_ || !pending_ || m.checkpoint_id != pending_->id) return;
-  const TaskId task{m.chain, m.subtask};
-  last_state_path_[task] = m.restore_path;
-  if (pending_->awaiting.erase(task) == 0) return;
-  pending_->acknowledged.state_paths[task] = m.restore_path;
-  if (pending_->awaiting.empty()) CompleteCheckpoint();
+  if (m.attempt != attempt_) return;
+  Execute(coordinator_.OnAcknowledged({m.chain, m.subtask}, m.checkpoint_id, m.restore_path,
+                                      host_.clock.NowNs()));
 }
 
-void JobMaster::CompleteCheckpoint() {
-  PendingCheckpoint done = std::move(*pending_);
-  pending_.reset();
-  next_trigger_ns_ = host_.clock.NowNs() + config_.checkpoint_interval_ns;
-  done.acknowledged.id = done.id;
-  const int64_t attempt = attempt_;
-  const bool notify_first = SLUICE_BUG_PLANTED(host_, "notify-before-metadata-durable");
-  if (notify_first) NotifyCheckpointComplete(done.id);  // planted bug: not complete yet
-  Status stored = StoreCompletedCheckpoint(checkpoint_store_, done.acknowledged,
-                                           election_.fence(), MetadataChecksummed());
-  if (!stored.ok()) {
-    host_.log.Warn("checkpoint.aborted", std::to_string(done.id) + ": " + stored.ToString());
-    // Fenced (a newer leader exists), or the outcome is unknown: one copy of the metadata may be
-    // durable, or the write may still land, so the store may count this checkpoint as completed
-    // while this JobMaster does not. Restoring the previous one now would let its sinks discard
-    // this checkpoint's pre-committed transactions, which a later recovery from the store would
-    // need (chaos and disk-full seeds found this). So step down: the next leadership (this
-    // JobManager again, or another) takes a new epoch, which fences any write still in flight,
-    // and recovers the completed checkpoints from the store.
-    if (lost_leadership_.empty()) lost_leadership_ = "checkpoint metadata: " + stored.ToString();
-    status_ = JobStatus::kLostLeadership;
-    return;
+void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
+  for (const CheckpointCoordinator::Command& command : commands) {
+    const std::string id = std::to_string(command.checkpoint_id);
+    switch (command.kind) {
+      case CheckpointCoordinator::CommandKind::kTrigger:
+        host_.log.Info("checkpoint.triggered", id);
+        for (const auto& [chain, subtask] : command.tasks) {
+          ControlMessage trigger;
+          trigger.type = ControlType::kTriggerCheckpoint;
+          trigger.attempt = attempt_;
+          trigger.checkpoint_id = command.checkpoint_id;
+          trigger.chain = chain;
+          trigger.subtask = subtask;
+          auto execution = executions_.find({chain, subtask});
+          SLUICE_ASSERT(execution != executions_.end(), "checkpoints trigger deployed tasks");
+          Send(execution->second.taskmanager, trigger);
+        }
+        break;
+      case CheckpointCoordinator::CommandKind::kStore: {
+        Status stored = StoreCompletedCheckpoint(checkpoint_store_, command.checkpoint,
+                                                 election_.fence(), MetadataChecksummed());
+        if (!stored.ok()) {
+          host_.log.Warn("checkpoint.aborted", id + ": " + stored.ToString());
+          // Fenced (a newer leader exists), or the outcome is unknown: one copy of the metadata
+          // may be durable, or the write may still land, so the store may count this checkpoint
+          // as completed while this JobMaster does not. Restoring the previous one now would let
+          // its sinks discard this checkpoint's pre-committed transactions, which a later
+          // recovery from the store would need (chaos and disk-full seeds found this). So step
+          // down: the next leadership (this JobManager again, or another) takes a new epoch,
+          // which fences any write still in flight, and recovers the completed checkpoints from
+          // the store.
+          if (lost_leadership_.empty()) {
+            lost_leadership_ = "checkpoint metadata: " + stored.ToString();
+          }
+          status_ = JobStatus::kLostLeadership;
+          return;
+        }
+        host_.log.Info("checkpoint.completed", id);
+        Execute(coordinator_.OnStored(command.checkpoint_id));
+        break;
+      }
+      case CheckpointCoordinator::CommandKind::kNotify:
+        NotifyCheckpointComplete(command.checkpoint_id);
+        // Fault point: a notification sent twice, as after a retry whose first send was not lost.
+        if (host_.faults.Buggify("jobmanager.duplicate_notify")) {
+          NotifyCheckpointComplete(command.checkpoint_id);
+        }
+        break;
+      case CheckpointCoordinator::CommandKind::kExpired:
+        host_.log.Warn("checkpoint.aborted", id + ": expired");
+        Failover("checkpoint " + id + " expired");
+        break;
+    }
   }
-  previous_ = std::move(latest_);
-  latest_ = std::move(done.acknowledged);
-  host_.log.Info("checkpoint.completed", std::to_string(done.id));
-  if (attempt != attempt_ || notify_first) return;  // failed over while writing the metadata
-  NotifyCheckpointComplete(done.id);
-  // Fault point: a notification sent twice, as after a retry whose first send was not lost.
-  if (host_.faults.Buggify("jobmanager.duplicate_notify")) NotifyCheckpointComplete(done.id);
 }
 
 void JobMaster::NotifyCheckpointComplete(int64_t checkpoint_id) {

@@ -1,7 +1,7 @@
-// JobMaster: the JobManager's state machine for one job (Flink's JobMaster + scheduler +
-// CheckpointCoordinator + heartbeat manager, collapsed into one event loop on one fiber).
-// Connection fibers only parse frames and queue events; every decision is taken in Run's loop, so
-// the logic needs no locks and sees one ordered stream of events.
+// JobMaster: the JobManager's event loop for one job (Flink's JobMaster + scheduler + heartbeat
+// manager), around a pure CheckpointCoordinator (checkpoint_coordinator.h) whose commands it
+// carries out. Connection fibers only parse frames and queue events; every decision is taken in
+// Run's loop, so the logic needs no locks and sees one ordered stream of events.
 //
 // Scheduling: slot sharing as in Flink: slot i of a slot sharing group holds subtask i of every
 // chain in that group, so the job needs SlotsRequired(chains) slots (engine/graph/job_graph.h);
@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "engine/checkpoint/completed_checkpoint.h"
+#include "engine/jobmanager/checkpoint_coordinator.h"
 #include "engine/jobmanager/job_manager.h"
 #include "engine/rpc/control.h"
 #include "engine/runtime/sync.h"
@@ -70,12 +71,6 @@ class JobMaster {
     bool running = false;
     bool finished = false;
   };
-  struct PendingCheckpoint {
-    int64_t id = 0;
-    int64_t triggered_ns = 0;
-    std::set<TaskId> awaiting;
-    CompletedCheckpoint acknowledged;
-  };
 
   void Accept(Listener& listener);
   void ServeConnection(std::shared_ptr<Connection> connection);
@@ -85,8 +80,8 @@ class JobMaster {
   void HandleAck(const ControlMessage& m);
   void Tick();
   void CheckHeartbeats();
-  void MaybeTriggerCheckpoint();
-  void CompleteCheckpoint();
+  // Carries out the checkpoint coordinator's commands, in order.
+  void Execute(const CheckpointCoordinator::Commands& commands);
   // Tells every TaskManager running the current attempt that `checkpoint_id` completed.
   void NotifyCheckpointComplete(int64_t checkpoint_id);
   bool TryDeploy();
@@ -99,7 +94,7 @@ class JobMaster {
   // Records the outcome; retried while the store is down, given up once fenced. May suspend.
   void RecordResult();
   void Shutdown();
-  const CompletedCheckpoint* Latest() const { return latest_ ? &*latest_ : nullptr; }
+  const CompletedCheckpoint* Latest() const { return coordinator_.latest(); }
   bool MetadataChecksummed() const;
   // Tells every TaskManager to cancel the current attempt's tasks.
   void CancelAttempt();
@@ -126,16 +121,11 @@ class JobMaster {
   bool final_commit_ = false;  // failing for good: deployments only commit, then FAILED
   int64_t restart_at_ns_ = 0;
   std::map<TaskId, Execution> executions_;
-  std::map<TaskId, std::string> last_state_path_;
-  std::optional<PendingCheckpoint> pending_;
-  // The latest completed checkpoint: the only one a deployment restores from. Never an older one
-  // (the fall-back rule, engine/checkpoint/completed_checkpoint.h): when its state turns out lost,
-  // the job fails.
-  std::optional<CompletedCheckpoint> latest_;
-  std::optional<CompletedCheckpoint> previous_;  // only the planted bug fall-back-past-committed
+  // Triggers, completes and expires checkpoints. Its latest completed checkpoint is the only one
+  // a deployment restores from. Never an older one (the fall-back rule,
+  // engine/checkpoint/completed_checkpoint.h): when its state turns out lost, the job fails.
+  CheckpointCoordinator coordinator_;
   int64_t restored_from_ = 0;  // checkpoint the current attempt was deployed from (0: none)
-  int64_t next_checkpoint_id_ = 1;
-  int64_t next_trigger_ns_ = 0;
   int64_t next_heartbeat_ns_ = 0;
   int64_t started_ns_ = 0;
   std::string failure_;

@@ -7,11 +7,7 @@
 namespace sluice {
 
 int64_t JobMaster::NextDeadline() const {
-  int64_t deadline = next_heartbeat_ns_;
-  if (status_ == JobStatus::kRunning && !pending_) deadline = std::min(deadline, next_trigger_ns_);
-  if (pending_) {
-    deadline = std::min(deadline, pending_->triggered_ns + config_.checkpoint_timeout_ns);
-  }
+  int64_t deadline = std::min(next_heartbeat_ns_, coordinator_.NextDeadlineNs());
   if (status_ == JobStatus::kRestarting) deadline = std::min(deadline, restart_at_ns_);
   if (status_ == JobStatus::kWaitingForResources && attempt_ == 0 &&
       host_.clock.NowNs() < started_ns_ + config_.initial_resource_wait_ns) {
@@ -30,13 +26,7 @@ void JobMaster::Tick() {
     status_ = JobStatus::kWaitingForResources;
   }
   if (status_ == JobStatus::kWaitingForResources) TryDeploy();
-  if (pending_ && now - pending_->triggered_ns >= config_.checkpoint_timeout_ns) {
-    const int64_t id = pending_->id;
-    pending_.reset();
-    host_.log.Warn("checkpoint.aborted", std::to_string(id) + ": expired");
-    Failover("checkpoint " + std::to_string(id) + " expired");
-  }
-  MaybeTriggerCheckpoint();
+  Execute(coordinator_.OnTick(host_.clock.NowNs()));
 }
 
 void JobMaster::CheckHeartbeats() {
@@ -82,8 +72,7 @@ bool JobMaster::TryDeploy() {
   attempt_ = epoch_ * kAttemptsPerEpoch + ++deployments_;
   restored_from_ = Latest() != nullptr ? Latest()->id : 0;
   executions_.clear();
-  last_state_path_.clear();
-  pending_.reset();
+  std::vector<std::pair<TaskId, bool>> tasks;  // for the checkpoint coordinator: (task, source)
   for (const Chain& chain : chains_) {
     std::vector<Address> consumers;  // of each network output edge, concatenated
     for (int target : chain.output_chains) {
@@ -95,6 +84,7 @@ bool JobMaster::TryDeploy() {
     for (int s = 0; s < chain.parallelism; ++s) {
       const std::string& host = group_host[chain.first_slot + s];
       executions_[{chain.id, s}] = Execution{host, false, false};
+      tasks.emplace_back(TaskId{chain.id, s}, chain.is_source);
       ControlMessage deploy;
       deploy.type = ControlType::kDeploy;
       deploy.attempt = attempt_;
@@ -111,49 +101,10 @@ bool JobMaster::TryDeploy() {
     }
   }
   status_ = JobStatus::kRunning;
-  next_trigger_ns_ = host_.clock.NowNs() + config_.checkpoint_interval_ns;
+  coordinator_.OnDeployed(tasks, host_.clock.NowNs());
   host_.log.Info("job.deployed", "attempt " + std::to_string(attempt_) + " from checkpoint " +
                                      std::to_string(restored_from_));
   return true;
-}
-
-void JobMaster::MaybeTriggerCheckpoint() {
-  if (status_ != JobStatus::kRunning || pending_ || host_.clock.NowNs() < next_trigger_ns_) return;
-  for (const auto& [task, execution] : executions_) {
-    if (!execution.running) {
-      // Flink triggers only when every task is running; try again one interval later (without
-      // this the trigger deadline stays in the past and the JobMaster's loop spins).
-      next_trigger_ns_ = host_.clock.NowNs() + config_.checkpoint_interval_ns;
-      return;
-    }
-  }
-  PendingCheckpoint checkpoint;
-  checkpoint.id = next_checkpoint_id_++;
-  checkpoint.triggered_ns = host_.clock.NowNs();
-  for (const auto& [task, execution] : executions_) {
-    if (!execution.finished) {
-      checkpoint.awaiting.insert(task);
-      continue;
-    }
-    // A finished task's final state belongs in every later checkpoint, or a restore from one of
-    // them would replay that task from the beginning (regression: FinishedSourceKeepsItsState).
-    const std::string& path = last_state_path_[task];
-    SLUICE_ASSERT(!path.empty(), "a task finishes only after a checkpoint it acknowledged");
-    checkpoint.acknowledged.state_paths[task] = path;
-  }
-  pending_ = std::move(checkpoint);
-  host_.log.Info("checkpoint.triggered", std::to_string(pending_->id));
-  for (const auto& [task, execution] : executions_) {
-    const Chain& chain = chains_[task.first];
-    if (!chain.is_source || execution.finished) continue;
-    ControlMessage trigger;
-    trigger.type = ControlType::kTriggerCheckpoint;
-    trigger.attempt = attempt_;
-    trigger.checkpoint_id = pending_->id;
-    trigger.chain = task.first;
-    trigger.subtask = task.second;
-    Send(execution.taskmanager, trigger);
-  }
 }
 
 void JobMaster::CancelAttempt() {
@@ -168,7 +119,7 @@ void JobMaster::CancelAttempt() {
 void JobMaster::FailJob(const std::string& reason) {
   if (attempt_ != 0) CancelAttempt();
   executions_.clear();
-  pending_.reset();
+  coordinator_.OnAttemptEnded();
   failure_ = reason;
   status_ = JobStatus::kFailed;
   host_.log.Error("job.failed", failure_);
@@ -177,13 +128,8 @@ void JobMaster::FailJob(const std::string& reason) {
 void JobMaster::Failover(const std::string& reason) {
   if (status_ != JobStatus::kRunning) return;
   CancelAttempt();
-  if (pending_ && SLUICE_BUG_PLANTED(host_, "restore-latest-triggered")) {
-    // Planted bug: a triggered checkpoint is not a completed one.
-    latest_ = pending_->acknowledged;
-    latest_->id = pending_->id;
-  }
+  coordinator_.OnAttemptEnded();
   executions_.clear();
-  pending_.reset();
   if (final_commit_) {
     // A final-commit attempt failed: it must still complete (see below); retry it.
     status_ = JobStatus::kRestarting;

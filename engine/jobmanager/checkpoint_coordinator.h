@@ -1,0 +1,128 @@
+// CheckpointCoordinator: the JobMaster's checkpoint decisions, as a pure state machine (Flink's
+// CheckpointCoordinator with its CompletedCheckpointStore in memory). It takes events (a
+// deployment, a task running or finished, an acknowledgement, the clock, the metadata stored)
+// and returns commands for the JobMaster to carry out (trigger these sources, store this
+// checkpoint's metadata, notify completion, fail over because a checkpoint expired). It never
+// suspends and does no I/O, so every rule is unit-tested without a cluster
+// (checkpoint_coordinator_test.cc).
+//
+// The protocol (Chandy-Lamport as in Flink's asynchronous barrier snapshots, Carbone et al. 2015):
+//   - one checkpoint at a time, triggered every `interval_ns` once every task of the attempt is
+//     running; the triggers go to the sources, which inject barriers;
+//   - a checkpoint completes when every task acknowledged it; a task that finished stands in
+//     with its final state (FLIP-147), and a finished task's final state belongs in every later
+//     checkpoint;
+//   - complete means durable: the JobMaster stores the metadata (kStore), and only once that
+//     succeeded (OnStored) is the checkpoint the latest one, restored by every later deployment,
+//     and are the tasks notified (kNotify), upon which sinks commit;
+//   - a checkpoint not complete within `timeout_ns` expires (kExpired): the JobMaster fails over
+//     (Flink's execution.checkpointing.tolerable-failed-checkpoints = 0);
+//   - a failover or a new deployment drops the pending checkpoint.
+// Thread/fiber safety: one owner (the JobMaster's event loop).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "engine/checkpoint/completed_checkpoint.h"
+
+namespace sluice {
+
+class CheckpointCoordinator {
+ public:
+  using TaskId = std::pair<int, int>;  // (chain, subtask)
+
+  struct Options {
+    int64_t interval_ns = 0;  // execution.checkpointing.interval
+    int64_t timeout_ns = 0;   // execution.checkpointing.timeout
+    // Whether a planted bug (engine/runtime/fault_injection.h) is on; null: none is.
+    std::function<bool(std::string_view bug)> bug_planted;
+  };
+
+  enum class CommandKind {
+    kTrigger,  // send a trigger for `checkpoint_id` to each of `tasks` (sources)
+    kStore,    // store `checkpoint`'s metadata durably, then call OnStored (or step down)
+    kNotify,   // tell every task of the attempt that `checkpoint_id` completed
+    kExpired,  // `checkpoint_id` did not complete in time: fail over
+  };
+  struct Command {
+    CommandKind kind = CommandKind::kTrigger;
+    int64_t checkpoint_id = 0;
+    std::vector<TaskId> tasks;
+    CompletedCheckpoint checkpoint;
+  };
+  using Commands = std::vector<Command>;
+
+  explicit CheckpointCoordinator(Options options);
+
+  // What the checkpoint store held when this JobMaster took over: the latest completed
+  // checkpoint (if any) and the next id to use (above every id seen, completed or not).
+  void Recover(int64_t next_checkpoint_id, std::optional<CompletedCheckpoint> latest);
+
+  // A new attempt was deployed at `now_ns`, restoring latest(): `tasks` with whether each is a
+  // source. Forgets the pending checkpoint and what earlier attempts acknowledged; the first
+  // trigger is due one interval later.
+  void OnDeployed(const std::vector<std::pair<TaskId, bool>>& tasks, int64_t now_ns);
+  // The attempt ended (failover, cancellation, job failed): the pending checkpoint is dropped and
+  // nothing triggers until the next deployment.
+  void OnAttemptEnded();
+
+  void OnTaskRunning(TaskId task);
+  Commands OnTaskFinished(TaskId task, int64_t now_ns);
+  // `task` acknowledged `checkpoint_id` with its state at `state_path`. Acknowledgements of
+  // other checkpoints than the pending one are ignored.
+  Commands OnAcknowledged(TaskId task, int64_t checkpoint_id, const std::string& state_path,
+                          int64_t now_ns);
+  // Triggers a checkpoint when one is due, expires the pending one when it is late.
+  Commands OnTick(int64_t now_ns);
+  // The metadata of `checkpoint_id` (the last kStore) is durable: it becomes the latest.
+  Commands OnStored(int64_t checkpoint_id);
+
+  // Planted bug fall-back-past-committed only: makes the checkpoint before the latest the latest
+  // again; false if there is none.
+  bool FallBackToPrevious();
+
+  const CompletedCheckpoint* latest() const { return latest_ ? &*latest_ : nullptr; }
+  // When OnTick next has something to do (INT64_MAX: nothing until another event).
+  int64_t NextDeadlineNs() const;
+  bool pending() const { return pending_.has_value(); }
+
+ private:
+  struct Task {
+    bool source = false;
+    bool running = false;
+    bool finished = false;
+    std::string last_state_path;  // of its latest acknowledgement of a pending checkpoint
+  };
+  struct Pending {
+    int64_t id = 0;
+    int64_t triggered_ns = 0;
+    std::set<TaskId> awaiting;
+    CompletedCheckpoint acknowledged;
+  };
+  bool Planted(std::string_view bug) const { return options_.bug_planted && options_.bug_planted(bug); }
+  Commands Complete(int64_t now_ns);
+
+  Options options_;
+  bool active_ = false;  // an attempt is deployed
+  uint64_t deployment_ = 0;  // counts deployments, to tell whether one happened since a kStore
+  std::map<TaskId, Task> tasks_;
+  std::optional<Pending> pending_;
+  // The checkpoint being stored (between kStore and OnStored) and the deployment it belongs to.
+  std::optional<CompletedCheckpoint> storing_;
+  uint64_t storing_deployment_ = 0;
+  bool storing_notified_ = false;  // planted bug notify-before-metadata-durable notified already
+  std::optional<CompletedCheckpoint> latest_;
+  std::optional<CompletedCheckpoint> previous_;  // only for the planted bug
+  int64_t next_checkpoint_id_ = 1;
+  int64_t next_trigger_ns_ = 0;
+};
+
+}  // namespace sluice

@@ -1,0 +1,213 @@
+#include "engine/jobmanager/checkpoint_coordinator.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace sluice {
+namespace {
+
+using Kind = CheckpointCoordinator::CommandKind;
+using Commands = CheckpointCoordinator::Commands;
+using TaskId = CheckpointCoordinator::TaskId;
+
+constexpr int64_t kInterval = 100;
+constexpr int64_t kTimeout = 1000;
+
+const TaskId kSource{0, 0};
+const TaskId kSink{1, 0};
+
+CheckpointCoordinator::Options Options(std::set<std::string> planted = {}) {
+  return {kInterval, kTimeout,
+          [planted](std::string_view bug) { return planted.count(std::string(bug)) != 0; }};
+}
+
+// "trigger 1 [0/0]", "store 1 {0/0=a,1/0=b}", "notify 1", "expired 1".
+std::vector<std::string> Show(const Commands& commands) {
+  std::vector<std::string> shown;
+  for (const auto& c : commands) {
+    std::string text;
+    switch (c.kind) {
+      case Kind::kTrigger:
+        text = "trigger " + std::to_string(c.checkpoint_id) + " [";
+        for (const auto& [chain, subtask] : c.tasks) {
+          text += std::to_string(chain) + "/" + std::to_string(subtask) + " ";
+        }
+        text += "]";
+        break;
+      case Kind::kStore:
+        text = "store " + std::to_string(c.checkpoint_id) + " {";
+        for (const auto& [task, path] : c.checkpoint.state_paths) {
+          text += std::to_string(task.first) + "/" + std::to_string(task.second) + "=" + path + " ";
+        }
+        text += "}";
+        EXPECT_EQ(c.checkpoint.id, c.checkpoint_id);
+        break;
+      case Kind::kNotify:
+        text = "notify " + std::to_string(c.checkpoint_id);
+        break;
+      case Kind::kExpired:
+        text = "expired " + std::to_string(c.checkpoint_id);
+        break;
+    }
+    shown.push_back(text);
+  }
+  return shown;
+}
+
+using Shown = std::vector<std::string>;
+
+// A coordinator with a source and a sink deployed at time 0, both running.
+CheckpointCoordinator Running(CheckpointCoordinator::Options options = Options()) {
+  CheckpointCoordinator coordinator(std::move(options));
+  coordinator.OnDeployed({{kSource, true}, {kSink, false}}, 0);
+  coordinator.OnTaskRunning(kSource);
+  coordinator.OnTaskRunning(kSink);
+  return coordinator;
+}
+
+TEST(CheckpointCoordinatorTest, TriggersTheSourcesOnceEveryTaskRunsAndTheIntervalPassed) {
+  CheckpointCoordinator coordinator(Options());
+  EXPECT_EQ(coordinator.NextDeadlineNs(), INT64_MAX) << "nothing is deployed";
+  coordinator.OnDeployed({{kSource, true}, {kSink, false}}, 0);
+  EXPECT_EQ(coordinator.NextDeadlineNs(), kInterval);
+  EXPECT_TRUE(coordinator.OnTick(kInterval - 1).empty());
+  coordinator.OnTaskRunning(kSource);
+  EXPECT_TRUE(coordinator.OnTick(kInterval).empty()) << "the sink is not running yet";
+  EXPECT_EQ(coordinator.NextDeadlineNs(), 2 * kInterval) << "tried again one interval later";
+  coordinator.OnTaskRunning(kSink);
+  EXPECT_EQ(Show(coordinator.OnTick(2 * kInterval)), (Shown{"trigger 1 [0/0 ]"}));
+  EXPECT_TRUE(coordinator.OnTick(3 * kInterval).empty()) << "one checkpoint at a time";
+  EXPECT_EQ(coordinator.NextDeadlineNs(), 2 * kInterval + kTimeout);
+}
+
+TEST(CheckpointCoordinatorTest, CompletesWhenEveryTaskAcknowledgedThenNotifiesOnceStored) {
+  CheckpointCoordinator coordinator = Running();
+  ASSERT_EQ(Show(coordinator.OnTick(kInterval)), (Shown{"trigger 1 [0/0 ]"}));
+  EXPECT_TRUE(coordinator.OnAcknowledged(kSource, 1, "a", 110).empty());
+  EXPECT_TRUE(coordinator.OnAcknowledged(kSource, 1, "a", 111).empty()) << "a repeat";
+  EXPECT_TRUE(coordinator.OnAcknowledged(kSink, 7, "x", 112).empty()) << "not the pending one";
+  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 1, "b", 120)), (Shown{"store 1 {0/0=a 1/0=b }"}));
+  EXPECT_EQ(coordinator.latest(), nullptr) << "not complete before its metadata is durable";
+  EXPECT_EQ(Show(coordinator.OnStored(1)), (Shown{"notify 1"}));
+  ASSERT_NE(coordinator.latest(), nullptr);
+  EXPECT_EQ(coordinator.latest()->id, 1);
+  EXPECT_EQ(coordinator.NextDeadlineNs(), 120 + kInterval) << "the next one an interval later";
+  EXPECT_EQ(Show(coordinator.OnTick(220)), (Shown{"trigger 2 [0/0 ]"}));
+}
+
+TEST(CheckpointCoordinatorTest, AFinishedTaskStandsInWithItsFinalStateForEveryLaterCheckpoint) {
+  CheckpointCoordinator coordinator = Running();
+  coordinator.OnTick(kInterval);
+  coordinator.OnAcknowledged(kSource, 1, "a1", 110);
+  EXPECT_TRUE(coordinator.OnTaskFinished(kSource, 115).empty()) << "the sink still owes one";
+  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 1, "b1", 120)),
+            (Shown{"store 1 {0/0=a1 1/0=b1 }"}));
+  coordinator.OnStored(1);
+  // The source finished: checkpoint 2 triggers nobody, holds its final state, and waits for the
+  // sink, whose own finish completes it.
+  EXPECT_EQ(Show(coordinator.OnTick(220)), (Shown{"trigger 2 []"}));
+  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 2, "b2", 230)),
+            (Shown{"store 2 {0/0=a1 1/0=b2 }"}));
+}
+
+TEST(CheckpointCoordinatorTest, AFinishedTaskCompletesThePendingCheckpoint) {
+  CheckpointCoordinator coordinator = Running();
+  coordinator.OnTick(kInterval);
+  coordinator.OnAcknowledged(kSource, 1, "a1", 110);
+  coordinator.OnAcknowledged(kSink, 1, "b1", 111);
+  coordinator.OnStored(1);
+  coordinator.OnTick(211);  // checkpoint 2
+  coordinator.OnAcknowledged(kSource, 2, "a2", 215);
+  EXPECT_EQ(Show(coordinator.OnTaskFinished(kSource, 216)), Shown{})
+      << "it acknowledged already; the sink still owes";
+  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 2, "b2", 220)),
+            (Shown{"store 2 {0/0=a2 1/0=b2 }"}));
+  coordinator.OnStored(2);
+  EXPECT_EQ(Show(coordinator.OnTick(320)), (Shown{"trigger 3 []"}));
+  EXPECT_EQ(Show(coordinator.OnTaskFinished(kSink, 330)), (Shown{"store 3 {0/0=a2 1/0=b2 }"}))
+      << "the sink's final state is its last acknowledged one; the source's stays";
+}
+
+TEST(CheckpointCoordinatorTest, ALateCheckpointExpiresAndNothingTriggersUntilTheNextDeployment) {
+  CheckpointCoordinator coordinator = Running();
+  coordinator.OnTick(kInterval);
+  coordinator.OnAcknowledged(kSource, 1, "a", 110);
+  EXPECT_TRUE(coordinator.OnTick(kInterval + kTimeout - 1).empty());
+  EXPECT_EQ(Show(coordinator.OnTick(kInterval + kTimeout)), (Shown{"expired 1"}));
+  coordinator.OnAttemptEnded();
+  EXPECT_EQ(coordinator.NextDeadlineNs(), INT64_MAX);
+  EXPECT_TRUE(coordinator.OnTick(5000).empty());
+  EXPECT_TRUE(coordinator.OnAcknowledged(kSink, 1, "b", 5001).empty()) << "it expired";
+  coordinator.OnDeployed({{kSource, true}, {kSink, false}}, 6000);
+  coordinator.OnTaskRunning(kSource);
+  coordinator.OnTaskRunning(kSink);
+  EXPECT_EQ(Show(coordinator.OnTick(6000 + kInterval)), (Shown{"trigger 2 [0/0 ]"}))
+      << "ids are never reused";
+}
+
+TEST(CheckpointCoordinatorTest, AFailoverWhileTheMetadataIsStoredStillCompletesButDoesNotNotify) {
+  CheckpointCoordinator coordinator = Running();
+  coordinator.OnTick(kInterval);
+  coordinator.OnAcknowledged(kSource, 1, "a", 110);
+  ASSERT_EQ(Show(coordinator.OnAcknowledged(kSink, 1, "b", 120)).size(), 1u);
+  coordinator.OnAttemptEnded();
+  EXPECT_TRUE(coordinator.OnStored(1).empty()) << "the next deployment restores it instead";
+  ASSERT_NE(coordinator.latest(), nullptr);
+  EXPECT_EQ(coordinator.latest()->id, 1);
+}
+
+TEST(CheckpointCoordinatorTest, RecoveryContinuesAboveEveryIdSeen) {
+  CheckpointCoordinator coordinator(Options());
+  CompletedCheckpoint latest;
+  latest.id = 4;
+  latest.state_paths[kSource] = "a4";
+  coordinator.Recover(9, latest);  // 5..8 were triggered by an earlier leader, never completed
+  EXPECT_EQ(coordinator.latest()->id, 4);
+  coordinator.OnDeployed({{kSource, true}}, 0);
+  coordinator.OnTaskRunning(kSource);
+  EXPECT_EQ(Show(coordinator.OnTick(kInterval)), (Shown{"trigger 9 [0/0 ]"}));
+}
+
+// The planted bugs of the checkpoint protocol each break one rule above; the scenarios catch them
+// (scenarios/planted_bugs.cc), this shows what each does to the commands.
+TEST(CheckpointCoordinatorTest, PlantedNotifyBeforeMetadataDurableNotifiesBeforeTheStore) {
+  CheckpointCoordinator coordinator = Running(Options({"notify-before-metadata-durable"}));
+  coordinator.OnTick(kInterval);
+  coordinator.OnAcknowledged(kSource, 1, "a", 110);
+  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 1, "b", 120)),
+            (Shown{"notify 1", "store 1 {0/0=a 1/0=b }"}));
+  EXPECT_TRUE(coordinator.OnStored(1).empty()) << "notified once";
+}
+
+TEST(CheckpointCoordinatorTest, PlantedRestoreLatestTriggeredMakesAPendingCheckpointTheLatest) {
+  CheckpointCoordinator coordinator = Running(Options({"restore-latest-triggered"}));
+  coordinator.OnTick(kInterval);
+  coordinator.OnAcknowledged(kSource, 1, "a", 110);
+  coordinator.OnAttemptEnded();
+  ASSERT_NE(coordinator.latest(), nullptr);
+  EXPECT_EQ(coordinator.latest()->id, 1);
+  CheckpointCoordinator correct = Running();
+  correct.OnTick(kInterval);
+  correct.OnAcknowledged(kSource, 1, "a", 110);
+  correct.OnAttemptEnded();
+  EXPECT_EQ(correct.latest(), nullptr);
+}
+
+TEST(CheckpointCoordinatorTest, FallBackToPreviousNeedsAPreviousCheckpoint) {
+  CheckpointCoordinator coordinator = Running();
+  EXPECT_FALSE(coordinator.FallBackToPrevious());
+  for (int64_t id = 1; id <= 2; ++id) {
+    coordinator.OnTick(id * 1000);
+    coordinator.OnAcknowledged(kSource, id, "a", id * 1000 + 1);
+    coordinator.OnAcknowledged(kSink, id, "b", id * 1000 + 2);
+    coordinator.OnStored(id);
+  }
+  EXPECT_TRUE(coordinator.FallBackToPrevious());
+  EXPECT_EQ(coordinator.latest()->id, 1);
+}
+
+}  // namespace
+}  // namespace sluice
