@@ -26,12 +26,17 @@ JobMaster::JobMaster(Host& host, const JobManagerConfig& config, std::vector<Cha
       config_(config),
       election_(election),
       epoch_(election.epoch()),
-      chains_(std::move(chains)),
       checkpoint_store_(host, config.services.checkpoint_store),
       events_(host.fibers, kEventQueueCapacity),
       coordinator_(CheckpointCoordinator::Options{
           config.checkpoint_interval_ns, config.checkpoint_timeout_ns,
-          [&host](std::string_view bug) { return SLUICE_BUG_PLANTED(host, std::string(bug)); }}) {}
+          [&host](std::string_view bug) { return SLUICE_BUG_PLANTED(host, std::string(bug)); }}),
+      scheduler_(
+          Scheduler::Options{
+              epoch_, config.restart, config.heartbeat_interval_ns, config.heartbeat_timeout_ns,
+              config.min_taskmanagers, config.initial_resource_wait_ns,
+              [&host](std::string_view bug) { return SLUICE_BUG_PLANTED(host, std::string(bug)); }},
+          std::move(chains), &coordinator_) {}
 
 Status JobMaster::Run(Listener& listener) {
   // Leadership is lost asynchronously, as Flink's revokeLeadership: the event loop learns of it
@@ -42,36 +47,43 @@ Status JobMaster::Run(Listener& listener) {
     if (lost_leadership_.empty()) lost_leadership_ = reason;
   });
   RecoverCheckpointStore();
-  if (status_ == JobStatus::kFailed || status_ == JobStatus::kLostLeadership) {
-    if (status_ == JobStatus::kFailed) RecordResult();
+  if (outcome_ == Outcome::kFailed || outcome_ == Outcome::kLostLeadership) {
+    if (outcome_ == Outcome::kFailed) RecordResult();
     Shutdown();
     listener.Close();
-    if (status_ == JobStatus::kFailed) return AbortedError("job failed: " + failure_);
+    if (outcome_ == Outcome::kFailed) return AbortedError("job failed: " + failure_);
     return UnavailableError("leadership lost: " + lost_leadership_);
   }
   host_.log.Info("jobmanager.started", "epoch " + std::to_string(epoch_));
   fibers_.push_back(host_.fibers.Spawn("jm-accept", [this, &listener] { Accept(listener); }));
-  started_ns_ = host_.clock.NowNs();
-  next_heartbeat_ns_ = started_ns_;
-  while (status_ != JobStatus::kFinished && status_ != JobStatus::kFailed &&
-         status_ != JobStatus::kLostLeadership) {
-    if (auto event = events_.Pop(NextDeadline())) Handle(*event);
-    if (status_ == JobStatus::kLostLeadership) break;
-    Tick();
+  scheduler_.OnStarted(host_.clock.NowNs());
+  while (outcome_ == Outcome::kRunning) {
+    const int64_t now = host_.clock.NowNs();
+    const int64_t deadline =
+        std::min(scheduler_.NextDeadlineNs(now), coordinator_.NextDeadlineNs());
+    if (auto event = events_.Pop(deadline)) Handle(*event);
+    if (outcome_ != Outcome::kRunning) break;
+    Execute(scheduler_.OnTick(host_.clock.NowNs()));
+    if (outcome_ != Outcome::kRunning) break;
+    Execute(coordinator_.OnTick(host_.clock.NowNs()));
   }
   listener.Close();
-  if (status_ != JobStatus::kLostLeadership) RecordResult();
+  if (outcome_ != Outcome::kLostLeadership) RecordResult();
   Shutdown();
-  if (status_ == JobStatus::kLostLeadership) {
+  if (outcome_ == Outcome::kLostLeadership) {
     return UnavailableError("leadership lost: " + lost_leadership_);
   }
-  if (status_ == JobStatus::kFailed) return AbortedError("job failed: " + failure_);
+  if (outcome_ == Outcome::kFailed) return AbortedError("job failed: " + failure_);
   return Status::Ok();
 }
 
+void JobMaster::LoseLeadership(const std::string& reason) {
+  if (lost_leadership_.empty()) lost_leadership_ = reason;
+  outcome_ = Outcome::kLostLeadership;
+}
+
 void JobMaster::RecordResult() {
-  const Status result =
-      status_ == JobStatus::kFailed ? AbortedError(failure_) : Status::Ok();
+  const Status result = outcome_ == Outcome::kFailed ? AbortedError(failure_) : Status::Ok();
   for (int tries = 0;; ++tries) {
     Status recorded = RecordJobResult(checkpoint_store_, election_.fence(), result);
     if (recorded.ok()) return;
@@ -100,7 +112,8 @@ void JobMaster::RecoverCheckpointStore() {
     auto recovered = RecoverCheckpoints(checkpoint_store_, &skipped, MetadataChecksummed());
     if (!skipped.empty()) host_.log.Warn("checkpoint.skipped", skipped);
     if (!recovered.ok() && recovered.status().code() == StatusCode::kDataLoss) {
-      FailJob(recovered.status().ToString());  // the fall-back rule: never an older checkpoint
+      // The fall-back rule: never an older checkpoint.
+      Execute(scheduler_.FailJob(recovered.status().ToString()));
       return;
     }
     if (!recovered.ok()) {
@@ -123,8 +136,7 @@ void JobMaster::RecoverCheckpointStore() {
                      std::to_string(latest->id) + ": metadata copy " + std::to_string(copy));
     }
     if (repaired.code() == StatusCode::kFailedPrecondition) {
-      if (lost_leadership_.empty()) lost_leadership_ = "checkpoint repair: " + repaired.ToString();
-      status_ = JobStatus::kLostLeadership;
+      LoseLeadership("checkpoint repair: " + repaired.ToString());
       return;
     }
     if (!repaired.ok()) continue;
@@ -185,9 +197,9 @@ void JobMaster::ServeConnection(std::shared_ptr<Connection> connection) {
 }
 
 void JobMaster::Send(const std::string& taskmanager, ControlMessage message) {
-  auto tm = taskmanagers_.find(taskmanager);
-  if (tm == taskmanagers_.end()) return;
-  auto connection = connections_.find(tm->second.session);
+  auto session = sessions_.find(taskmanager);
+  if (session == sessions_.end()) return;
+  auto connection = connections_.find(session->second);
   if (connection == connections_.end()) return;
   message.epoch = epoch_;
   if (!connection->second->outbox.closed()) connection->second->outbox.Push(message.Encode());
@@ -195,8 +207,8 @@ void JobMaster::Send(const std::string& taskmanager, ControlMessage message) {
 
 void JobMaster::Handle(const Event& event) {
   const std::string* tm_id = nullptr;
-  for (auto& [id, tm] : taskmanagers_) {
-    if (tm.session == event.session) tm_id = &id;
+  for (auto& [id, session] : sessions_) {
+    if (session == event.session) tm_id = &id;
   }
   switch (event.kind) {
     case Event::Kind::kRegistered:
@@ -204,10 +216,12 @@ void JobMaster::Handle(const Event& event) {
       return;
     case Event::Kind::kDisconnected:
       connections_.erase(event.session);
-      if (tm_id != nullptr) LoseTaskManager(*tm_id, "connection closed");
+      if (tm_id != nullptr) {
+        Execute(scheduler_.OnTaskManagerLost(*tm_id, "connection closed", host_.clock.NowNs()));
+      }
       return;
     case Event::Kind::kLeadershipLost:
-      status_ = JobStatus::kLostLeadership;
+      outcome_ = Outcome::kLostLeadership;
       return;
     case Event::Kind::kMessage:
       break;
@@ -215,7 +229,7 @@ void JobMaster::Handle(const Event& event) {
   if (tm_id == nullptr) return;
   const ControlMessage& m = event.message;
   if (m.epoch != epoch_) return;  // fenced: sent to another JobManager epoch
-  taskmanagers_[*tm_id].last_heard_ns = host_.clock.NowNs();
+  scheduler_.OnHeardFrom(*tm_id, host_.clock.NowNs());
   if (m.type == ControlType::kTaskState) HandleTaskState(m);
   if (m.type == ControlType::kAcknowledgeCheckpoint) HandleAck(m);
 }
@@ -223,81 +237,106 @@ void JobMaster::Handle(const Event& event) {
 void JobMaster::HandleRegistered(const Event& event) {
   const ControlMessage& m = event.message;
   if (m.slots < 1 || m.text.empty()) return;
-  if (taskmanagers_.count(m.text) != 0) LoseTaskManager(m.text, "registered again");
-  TaskManagerInfo& tm = taskmanagers_[m.text];
-  tm = TaskManagerInfo{m.text, m.address, m.slots, event.session, host_.clock.NowNs()};
-  host_.log.Info("taskmanager.registered", m.text + " slots=" + std::to_string(m.slots));
+  Execute(scheduler_.OnTaskManagerRegistered(m.text, m.slots, m.address, host_.clock.NowNs()));
+  sessions_[m.text] = event.session;
   ControlMessage reply;
   reply.type = ControlType::kRegistered;
   Send(m.text, reply);
 }
 
-void JobMaster::LoseTaskManager(std::string id, const std::string& reason) {
-  auto it = taskmanagers_.find(id);
-  if (it == taskmanagers_.end()) return;
-  auto connection = connections_.find(it->second.session);
-  if (connection != connections_.end()) {
-    connection->second->outbox.Close();
-    connection->second->stream->Close();
-  }
-  taskmanagers_.erase(it);
-  host_.log.Warn("taskmanager.lost", id + ": " + reason);
-  for (const auto& [task, execution] : executions_) {
-    if (execution.taskmanager == id && !execution.finished) {
-      Failover("taskmanager " + id + " lost (" + reason + ")");
+void JobMaster::HandleTaskState(const ControlMessage& m) {
+  if (!scheduler_.Accepts(m.attempt)) return;
+  const TaskId task{m.chain, m.subtask};
+  const int64_t now = host_.clock.NowNs();
+  switch (m.task_state) {
+    case TaskState::kRunning:
+      coordinator_.OnTaskRunning(task);
       return;
-    }
+    case TaskState::kFinished:
+      if (scheduler_.TaskManagerOf(task).empty()) return;
+      Execute(coordinator_.OnTaskFinished(task, now));
+      if (outcome_ != Outcome::kRunning) return;
+      Execute(scheduler_.OnTaskFinished(task, m.attempt));
+      return;
+    case TaskState::kFailed:
+      if (m.failure == TaskFailure::kRestoredStateLost &&
+          SLUICE_BUG_PLANTED(host_, "fall-back-past-committed") &&
+          !scheduler_.TaskManagerOf(task).empty() && coordinator_.FallBackToPrevious()) {
+        // Planted bug: the old fall-back to the checkpoint before the lost one, whose replay
+        // commits the lost checkpoint's output again.
+        host_.log.Warn("checkpoint.discarded",
+                       std::to_string(scheduler_.restored_from()) + ": " + m.text);
+        Execute(scheduler_.Failover("task " + std::to_string(m.chain) + "/" +
+                                        std::to_string(m.subtask) + " failed: " + m.text,
+                                    now));
+        return;
+      }
+      Execute(scheduler_.OnTaskFailed(task, m.attempt, m.failure, m.text, now));
+      return;
   }
 }
 
-void JobMaster::HandleTaskState(const ControlMessage& m) {
-  if (m.attempt != attempt_ || status_ != JobStatus::kRunning) return;
-  auto it = executions_.find({m.chain, m.subtask});
-  if (it == executions_.end()) return;
-  if (m.task_state == TaskState::kFailed) {
-    const std::string what = "task " + std::to_string(m.chain) + "/" + std::to_string(m.subtask);
-    if (m.failure == TaskFailure::kRestoredStateLost &&
-        SLUICE_BUG_PLANTED(host_, "fall-back-past-committed") &&
-        coordinator_.FallBackToPrevious()) {
-      // Planted bug: the old fall-back to the checkpoint before the lost one, whose replay
-      // commits the lost checkpoint's output again.
-      host_.log.Warn("checkpoint.discarded", std::to_string(restored_from_) + ": " + m.text);
-      Failover(what + " failed: " + m.text);
-      return;
+void JobMaster::Execute(const Scheduler::Commands& commands) {
+  for (const Scheduler::Command& command : commands) {
+    switch (command.kind) {
+      case Scheduler::CommandKind::kDeploy: {
+        const std::string job = config_.job.Encode();
+        for (const Scheduler::Deployment& deployment : command.deployments) {
+          ControlMessage deploy;
+          deploy.type = ControlType::kDeploy;
+          deploy.attempt = command.attempt;
+          deploy.chain = deployment.task.first;
+          deploy.subtask = deployment.task.second;
+          deploy.text = job;
+          deploy.consumers = deployment.consumers;
+          deploy.final_commit = command.final_commit;
+          deploy.restore_path = deployment.restore_path;
+          Send(deployment.taskmanager, deploy);
+        }
+        break;
+      }
+      case Scheduler::CommandKind::kCancelAttempt:
+        for (const std::string& id : command.taskmanagers) {
+          ControlMessage cancel;
+          cancel.type = ControlType::kCancelAttempt;
+          cancel.attempt = command.attempt;
+          Send(id, cancel);
+        }
+        break;
+      case Scheduler::CommandKind::kReleaseTaskManager: {
+        auto session = sessions_.find(command.taskmanager);
+        if (session == sessions_.end()) break;
+        auto connection = connections_.find(session->second);
+        if (connection != connections_.end()) {
+          connection->second->outbox.Close();
+          connection->second->stream->Close();
+        }
+        sessions_.erase(session);
+        break;
+      }
+      case Scheduler::CommandKind::kHeartbeat:
+        for (const std::string& id : command.taskmanagers) {
+          ControlMessage ping;
+          ping.type = ControlType::kHeartbeat;
+          Send(id, ping);
+        }
+        break;
+      case Scheduler::CommandKind::kFinished:
+        outcome_ = Outcome::kFinished;
+        break;
+      case Scheduler::CommandKind::kFailed:
+        failure_ = command.text;
+        outcome_ = Outcome::kFailed;
+        break;
+      case Scheduler::CommandKind::kLog:
+        host_.log.Record(command.severity, command.category, command.text);
+        break;
     }
-    if (m.failure == TaskFailure::kRestoredStateLost) {
-      // The fall-back rule: checkpoint restored_from_ may have been committed, so restoring an
-      // older one would commit its output twice; no restart can bring the lost state back.
-      FailJob(what + " cannot restore checkpoint " + std::to_string(restored_from_) + ": " +
-              m.text);
-      return;
-    }
-    Failover(what + " failed: " + m.text);
-    return;
   }
-  if (m.task_state == TaskState::kRunning) {
-    it->second.running = true;
-    coordinator_.OnTaskRunning(it->first);
-    return;
-  }
-  it->second.finished = true;
-  Execute(coordinator_.OnTaskFinished(it->first, host_.clock.NowNs()));
-  if (status_ == JobStatus::kLostLeadership) return;
-  for (const auto& [task, execution] : executions_) {
-    if (!execution.finished) return;
-  }
-  if (final_commit_) {
-    status_ = JobStatus::kFailed;
-    host_.log.Error("job.failed", failure_);
-    return;
-  }
-  status_ = JobStatus::kFinished;
-  host_.log.Info("job.finished",
-                 "attempt " + std::to_string(attempt_) + " restarts " + std::to_string(restarts_));
 }
 
 void JobMaster::HandleAck(const ControlMessage& m) {
-  if (m.attempt != attempt_) return;
+  if (m.attempt != scheduler_.attempt()) return;
   Execute(coordinator_.OnAcknowledged({m.chain, m.subtask}, m.checkpoint_id, m.restore_path,
                                       host_.clock.NowNs()));
 }
@@ -311,13 +350,13 @@ void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
         for (const auto& [chain, subtask] : command.tasks) {
           ControlMessage trigger;
           trigger.type = ControlType::kTriggerCheckpoint;
-          trigger.attempt = attempt_;
+          trigger.attempt = scheduler_.attempt();
           trigger.checkpoint_id = command.checkpoint_id;
           trigger.chain = chain;
           trigger.subtask = subtask;
-          auto execution = executions_.find({chain, subtask});
-          SLUICE_ASSERT(execution != executions_.end(), "checkpoints trigger deployed tasks");
-          Send(execution->second.taskmanager, trigger);
+          const std::string taskmanager = scheduler_.TaskManagerOf({chain, subtask});
+          SLUICE_ASSERT(!taskmanager.empty(), "checkpoints trigger deployed tasks");
+          Send(taskmanager, trigger);
         }
         break;
       case CheckpointCoordinator::CommandKind::kStore: {
@@ -333,10 +372,7 @@ void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
           // down: the next leadership (this JobManager again, or another) takes a new epoch,
           // which fences any write still in flight, and recovers the completed checkpoints from
           // the store.
-          if (lost_leadership_.empty()) {
-            lost_leadership_ = "checkpoint metadata: " + stored.ToString();
-          }
-          status_ = JobStatus::kLostLeadership;
+          LoseLeadership("checkpoint metadata: " + stored.ToString());
           return;
         }
         host_.log.Info("checkpoint.completed", id);
@@ -352,7 +388,7 @@ void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
         break;
       case CheckpointCoordinator::CommandKind::kExpired:
         host_.log.Warn("checkpoint.aborted", id + ": expired");
-        Failover("checkpoint " + id + " expired");
+        Execute(scheduler_.Failover("checkpoint " + id + " expired", host_.clock.NowNs()));
         break;
     }
   }
@@ -360,12 +396,10 @@ void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
 
 void JobMaster::NotifyCheckpointComplete(int64_t checkpoint_id) {
   host_.log.Info("checkpoint.notified", std::to_string(checkpoint_id));
-  std::set<std::string> hosts;
-  for (const auto& [task, execution] : executions_) hosts.insert(execution.taskmanager);
-  for (const std::string& tm : hosts) {
+  for (const std::string& tm : scheduler_.AttemptTaskManagers()) {
     ControlMessage notify;
     notify.type = ControlType::kNotifyCheckpointComplete;
-    notify.attempt = attempt_;
+    notify.attempt = scheduler_.attempt();
     notify.checkpoint_id = checkpoint_id;
     Send(tm, notify);
   }

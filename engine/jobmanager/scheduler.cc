@@ -1,0 +1,306 @@
+#include "engine/jobmanager/scheduler.h"
+
+#include <algorithm>
+#include <climits>
+#include <set>
+
+#include "engine/base/assert.h"
+
+namespace sluice {
+
+Scheduler::Scheduler(Options options, std::vector<Chain> chains,
+                     CheckpointCoordinator* checkpoints)
+    : options_(std::move(options)), chains_(std::move(chains)), checkpoints_(checkpoints) {
+  SLUICE_ASSERT(checkpoints_ != nullptr, "the scheduler tells a checkpoint coordinator");
+  SLUICE_ASSERT(options_.heartbeat_interval_ns > 0 && options_.heartbeat_timeout_ns > 0,
+                "heartbeat interval and timeout are positive");
+}
+
+Scheduler::Command Scheduler::Log(Severity severity, std::string category, std::string text) {
+  Command command;
+  command.kind = CommandKind::kLog;
+  command.severity = severity;
+  command.category = std::move(category);
+  command.text = std::move(text);
+  return command;
+}
+
+void Scheduler::OnStarted(int64_t now_ns) {
+  started_ns_ = now_ns;
+  next_heartbeat_ns_ = now_ns;
+}
+
+Scheduler::Commands Scheduler::OnTaskManagerRegistered(const std::string& id, int slots,
+                                                      const Address& data_address,
+                                                      int64_t now_ns) {
+  Commands out;
+  if (slots < 1 || id.empty()) return out;
+  if (taskmanagers_.count(id) != 0) Release(id, "registered again", now_ns, &out);
+  taskmanagers_[id] = TaskManager{data_address, slots, now_ns};
+  out.push_back(Log(Severity::kInfo, "taskmanager.registered",
+                    id + " slots=" + std::to_string(slots)));
+  return out;
+}
+
+void Scheduler::OnHeardFrom(const std::string& id, int64_t now_ns) {
+  auto it = taskmanagers_.find(id);
+  if (it != taskmanagers_.end()) it->second.last_heard_ns = now_ns;
+}
+
+Scheduler::Commands Scheduler::OnTaskManagerLost(const std::string& id, const std::string& reason,
+                                                int64_t now_ns) {
+  Commands out;
+  Release(id, reason, now_ns, &out);
+  return out;
+}
+
+void Scheduler::Release(const std::string& id, const std::string& reason, int64_t now_ns,
+                        Commands* out) {
+  auto it = taskmanagers_.find(id);
+  if (it == taskmanagers_.end()) return;
+  taskmanagers_.erase(it);
+  Command release;
+  release.kind = CommandKind::kReleaseTaskManager;
+  release.taskmanager = id;
+  release.text = reason;
+  out->push_back(std::move(release));
+  out->push_back(Log(Severity::kWarning, "taskmanager.lost", id + ": " + reason));
+  for (const auto& [task, execution] : executions_) {
+    if (execution.taskmanager == id && !execution.finished) {
+      Failover("taskmanager " + id + " lost (" + reason + ")", now_ns, out);
+      return;
+    }
+  }
+}
+
+Scheduler::Commands Scheduler::OnTaskFinished(TaskId task, int64_t attempt) {
+  Commands out;
+  if (!Accepts(attempt)) return out;
+  auto it = executions_.find(task);
+  if (it == executions_.end()) return out;
+  it->second.finished = true;
+  for (const auto& [other, execution] : executions_) {
+    if (!execution.finished) return out;
+  }
+  Command done;
+  if (final_commit_) {
+    status_ = JobStatus::kFailed;
+    done.kind = CommandKind::kFailed;
+    done.text = failure_;
+    out.push_back(Log(Severity::kError, "job.failed", failure_));
+  } else {
+    status_ = JobStatus::kFinished;
+    done.kind = CommandKind::kFinished;
+    out.push_back(Log(Severity::kInfo, "job.finished",
+                      "attempt " + std::to_string(attempt_) + " restarts " +
+                          std::to_string(restarts_)));
+  }
+  out.push_back(std::move(done));
+  return out;
+}
+
+Scheduler::Commands Scheduler::OnTaskFailed(TaskId task, int64_t attempt, TaskFailure failure,
+                                           const std::string& message, int64_t now_ns) {
+  Commands out;
+  if (!Accepts(attempt) || executions_.count(task) == 0) return out;
+  const std::string what = "task " + std::to_string(task.first) + "/" + std::to_string(task.second);
+  if (failure == TaskFailure::kRestoredStateLost) {
+    // The fall-back rule: checkpoint restored_from_ may have been committed, so restoring an
+    // older one would commit its output twice; no restart can bring the lost state back.
+    Fail(what + " cannot restore checkpoint " + std::to_string(restored_from_) + ": " + message,
+         &out);
+    return out;
+  }
+  Failover(what + " failed: " + message, now_ns, &out);
+  return out;
+}
+
+Scheduler::Commands Scheduler::Failover(const std::string& reason, int64_t now_ns) {
+  Commands out;
+  Failover(reason, now_ns, &out);
+  return out;
+}
+
+Scheduler::Commands Scheduler::FailJob(const std::string& reason) {
+  Commands out;
+  Fail(reason, &out);
+  return out;
+}
+
+void Scheduler::Fail(const std::string& reason, Commands* out) {
+  if (attempt_ != 0) {
+    Command cancel;
+    cancel.kind = CommandKind::kCancelAttempt;
+    cancel.attempt = attempt_;
+    for (const auto& [id, tm] : taskmanagers_) cancel.taskmanagers.push_back(id);
+    out->push_back(std::move(cancel));
+  }
+  executions_.clear();
+  checkpoints_->OnAttemptEnded();
+  failure_ = reason;
+  status_ = JobStatus::kFailed;
+  out->push_back(Log(Severity::kError, "job.failed", failure_));
+  Command failed;
+  failed.kind = CommandKind::kFailed;
+  failed.text = failure_;
+  out->push_back(std::move(failed));
+}
+
+void Scheduler::Failover(const std::string& reason, int64_t now_ns, Commands* out) {
+  if (status_ != JobStatus::kRunning) return;
+  Command cancel;
+  cancel.kind = CommandKind::kCancelAttempt;
+  cancel.attempt = attempt_;
+  for (const auto& [id, tm] : taskmanagers_) cancel.taskmanagers.push_back(id);
+  out->push_back(std::move(cancel));
+  checkpoints_->OnAttemptEnded();
+  executions_.clear();
+  status_ = JobStatus::kRestarting;
+  restart_at_ns_ = now_ns + options_.restart.delay_ns;
+  if (final_commit_) {
+    // A final-commit attempt failed: it must still complete (see below); retry it.
+    out->push_back(Log(Severity::kWarning, "job.failing", "final commit retried: " + reason));
+    return;
+  }
+  if (restarts_ >= options_.restart.max_restarts) {
+    failure_ =
+        reason + "; restart strategy exhausted after " + std::to_string(restarts_) + " restarts";
+    const CompletedCheckpoint* latest = checkpoints_->latest();
+    if (latest == nullptr) {
+      status_ = JobStatus::kFailed;  // nothing was ever committed
+      out->push_back(Log(Severity::kError, "job.failed", failure_));
+      Command failed;
+      failed.kind = CommandKind::kFailed;
+      failed.text = failure_;
+      out->push_back(std::move(failed));
+      return;
+    }
+    // Failing for good. Some sinks may not have committed the latest completed checkpoint's
+    // transactions yet (a TaskManager died between the notification and its commit), which would
+    // leave committed output that is no consistent cut of the input. So, like Flink's FAILING
+    // state, the job is not FAILED yet: one more deployment restores the latest completed
+    // checkpoint (its sinks commit what it pre-committed and abort the rest) with sources that
+    // read nothing, takes its final checkpoint and finishes; only then is the job FAILED. It is
+    // retried until it completes and does not count against the restart strategy.
+    final_commit_ = true;
+    out->push_back(Log(Severity::kWarning, "job.failing",
+                       failure_ + "; committing checkpoint " + std::to_string(latest->id) +
+                           "'s output first"));
+    return;
+  }
+  ++restarts_;
+  out->push_back(Log(Severity::kWarning, "job.restarting",
+                     std::to_string(restarts_) + ": " + reason));
+}
+
+Scheduler::Commands Scheduler::OnTick(int64_t now_ns) {
+  Commands out;
+  if (status_ == JobStatus::kFinished || status_ == JobStatus::kFailed) return out;
+  if (now_ns >= next_heartbeat_ns_) {
+    next_heartbeat_ns_ = now_ns + options_.heartbeat_interval_ns;
+    std::vector<std::string> silent;
+    for (const auto& [id, tm] : taskmanagers_) {
+      if (now_ns - tm.last_heard_ns > options_.heartbeat_timeout_ns) silent.push_back(id);
+    }
+    if (Planted("heartbeat-timeout-ignored")) silent.clear();
+    for (const std::string& id : silent) Release(id, "heartbeat timeout", now_ns, &out);
+    Command ping;
+    ping.kind = CommandKind::kHeartbeat;
+    for (const auto& [id, tm] : taskmanagers_) ping.taskmanagers.push_back(id);
+    if (!ping.taskmanagers.empty()) out.push_back(std::move(ping));
+  }
+  if (status_ == JobStatus::kRestarting && now_ns >= restart_at_ns_) {
+    status_ = JobStatus::kWaitingForResources;
+  }
+  if (status_ == JobStatus::kWaitingForResources) TryDeploy(now_ns, &out);
+  return out;
+}
+
+bool Scheduler::TryDeploy(int64_t now_ns, Commands* out) {
+  const int groups = SlotsRequired(chains_);
+  std::map<std::string, int> free;
+  int total = 0;
+  for (const auto& [id, tm] : taskmanagers_) {
+    free[id] = tm.slots;
+    total += tm.slots;
+  }
+  if (total < groups) return false;
+  const bool first_deployment = attempt_ == 0;
+  if (first_deployment && static_cast<int>(taskmanagers_.size()) < options_.min_taskmanagers &&
+      now_ns < started_ns_ + options_.initial_resource_wait_ns) {
+    return false;
+  }
+  // Slot g (engine/graph/job_graph.h, SlotsRequired) → the TaskManager with the most free slots
+  // (ties: smallest id).
+  std::vector<std::string> group_host(groups);
+  for (int g = 0; g < groups; ++g) {
+    auto best = free.begin();
+    for (auto it = free.begin(); it != free.end(); ++it) {
+      if (it->second > best->second) best = it;
+    }
+    SLUICE_ASSERT(best->second > 0, "slots are only handed out while some are free");
+    group_host[g] = best->first;
+    --best->second;
+  }
+  attempt_ = options_.epoch * kAttemptsPerEpoch + ++deployments_;
+  const CompletedCheckpoint* latest = checkpoints_->latest();
+  restored_from_ = latest != nullptr ? latest->id : 0;
+  executions_.clear();
+  Command deploy;
+  deploy.kind = CommandKind::kDeploy;
+  deploy.attempt = attempt_;
+  deploy.final_commit = final_commit_;
+  deploy.restored_from = restored_from_;
+  std::vector<std::pair<TaskId, bool>> tasks;  // for the checkpoint coordinator: (task, source)
+  for (const Chain& chain : chains_) {
+    std::vector<Address> consumers;  // of each network output edge, concatenated
+    for (int target : chain.output_chains) {
+      const Chain& consumer = chains_[target];
+      for (int s = 0; s < consumer.parallelism; ++s) {
+        consumers.push_back(taskmanagers_[group_host[consumer.first_slot + s]].data_address);
+      }
+    }
+    for (int s = 0; s < chain.parallelism; ++s) {
+      const TaskId task{chain.id, s};
+      const std::string& host = group_host[chain.first_slot + s];
+      executions_[task] = Execution{host, false};
+      tasks.emplace_back(task, chain.is_source);
+      Deployment deployment{task, host, consumers, ""};
+      if (latest != nullptr) {
+        auto path = latest->state_paths.find(task);
+        if (path != latest->state_paths.end()) deployment.restore_path = path->second;
+      }
+      deploy.deployments.push_back(std::move(deployment));
+    }
+  }
+  out->push_back(std::move(deploy));
+  status_ = JobStatus::kRunning;
+  checkpoints_->OnDeployed(tasks, now_ns);
+  out->push_back(Log(Severity::kInfo, "job.deployed",
+                     "attempt " + std::to_string(attempt_) + " from checkpoint " +
+                         std::to_string(restored_from_)));
+  return true;
+}
+
+int64_t Scheduler::NextDeadlineNs(int64_t now_ns) const {
+  int64_t deadline = next_heartbeat_ns_;
+  if (status_ == JobStatus::kRestarting) deadline = std::min(deadline, restart_at_ns_);
+  if (status_ == JobStatus::kWaitingForResources && attempt_ == 0 &&
+      now_ns < started_ns_ + options_.initial_resource_wait_ns) {
+    deadline = std::min(deadline, started_ns_ + options_.initial_resource_wait_ns);
+  }
+  return deadline;
+}
+
+std::vector<std::string> Scheduler::AttemptTaskManagers() const {
+  std::set<std::string> hosts;
+  for (const auto& [task, execution] : executions_) hosts.insert(execution.taskmanager);
+  return {hosts.begin(), hosts.end()};
+}
+
+std::string Scheduler::TaskManagerOf(TaskId task) const {
+  auto it = executions_.find(task);
+  return it == executions_.end() ? std::string() : it->second.taskmanager;
+}
+
+}  // namespace sluice

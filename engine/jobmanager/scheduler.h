@@ -1,0 +1,168 @@
+// Scheduler: the JobMaster's decisions about TaskManagers, deployments and failures, as a pure
+// state machine (Flink's DefaultScheduler with its restart strategy, slot pool and heartbeat
+// monitor). It takes events (a TaskManager registered, was heard from or was lost; a task ran,
+// finished or failed; a checkpoint expired; the clock) and returns commands for the JobMaster
+// to carry out (deploy these tasks there, cancel the attempt, release a TaskManager, ping,
+// finish, fail, log). It never suspends and does no I/O (scheduler_test.cc drives it alone).
+//
+// The job's states: waiting for resources → running → (restarting → waiting → running)* →
+// finished or failed.
+//   - Slot sharing as in Flink: slot i of a slot sharing group holds subtask i of every chain in
+//     that group, so the job needs SlotsRequired(chains) slots (engine/graph/job_graph.h); each
+//     slot goes to the TaskManager with the most free slots (ties: smallest id), like
+//     cluster.evenly-spread-out-slots. The first deployment waits for min_taskmanagers (or
+//     initial_resource_wait_ns); restarts do not.
+//   - Every deployment is a new attempt, numbered epoch × kAttemptsPerEpoch + n, and restores
+//     the latest completed checkpoint (CheckpointCoordinator::latest()).
+//   - Failover: restart-all after a fixed delay (Flink's fixed-delay restart strategy,
+//     restart-strategy.fixed-delay.attempts/.delay). When the attempts are used up and some
+//     checkpoint completed, the job is FAILING: one more deployment with final_commit set
+//     commits that checkpoint's output, and the job is FAILED once it finished. A task that
+//     cannot restore its state (TaskFailure::kRestoredStateLost) fails the job at once: no
+//     older checkpoint may be restored (the fall-back rule, engine/checkpoint/completed_checkpoint.h).
+//   - A TaskManager not heard from for heartbeat_timeout_ns is lost; losing one that runs an
+//     unfinished task of the attempt fails the attempt over.
+// Thread/fiber safety: one owner (the JobMaster's event loop).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "engine/graph/job_graph.h"
+#include "engine/jobmanager/checkpoint_coordinator.h"
+#include "engine/jobmanager/job_manager.h"
+#include "engine/rpc/control.h"
+#include "engine/runtime/event_log.h"
+#include "engine/runtime/network.h"
+
+namespace sluice {
+
+class Scheduler {
+ public:
+  using TaskId = std::pair<int, int>;  // (chain, subtask)
+
+  struct Options {
+    int64_t epoch = 0;  // this leadership's fencing token: attempts are numbered from it
+    RestartStrategyConfig restart;
+    int64_t heartbeat_interval_ns = 0;
+    int64_t heartbeat_timeout_ns = 0;
+    int min_taskmanagers = 1;
+    int64_t initial_resource_wait_ns = 0;
+    // Whether a planted bug (engine/runtime/fault_injection.h) is on; null: none is.
+    std::function<bool(std::string_view bug)> bug_planted;
+  };
+
+  // One task of a deployment: where it runs and what it restores.
+  struct Deployment {
+    TaskId task;
+    std::string taskmanager;
+    std::vector<Address> consumers;  // of each network output edge of its chain, concatenated
+    std::string restore_path;        // "" for a fresh start
+  };
+
+  enum class CommandKind {
+    kDeploy,              // send `deployments` of attempt `attempt`
+    kCancelAttempt,       // tell every TaskManager in `taskmanagers` to cancel attempt `attempt`
+    kReleaseTaskManager,  // close the connection of `taskmanager` (lost: `text` says why)
+    kHeartbeat,           // ping every TaskManager in `taskmanagers`
+    kFinished,            // the job finished: record the result and stop
+    kFailed,              // the job failed for good (`text`): record the result and stop
+    kLog,                 // record `category`/`text` at `severity`
+  };
+  struct Command {
+    CommandKind kind = CommandKind::kLog;
+    int64_t attempt = 0;
+    bool final_commit = false;  // kDeploy
+    int64_t restored_from = 0;  // kDeploy: the checkpoint restored (0: none)
+    std::vector<Deployment> deployments;
+    std::vector<std::string> taskmanagers;
+    std::string taskmanager;
+    Severity severity = Severity::kInfo;
+    std::string category;
+    std::string text;
+  };
+  using Commands = std::vector<Command>;
+
+  // `checkpoints` answers which checkpoint a deployment restores, and hears of every deployment
+  // (OnDeployed) and of every attempt's end (OnAttemptEnded) from here; it must outlive this.
+  Scheduler(Options options, std::vector<Chain> chains, CheckpointCoordinator* checkpoints);
+
+  // The leadership started at `now_ns` (the initial resource wait counts from here).
+  void OnStarted(int64_t now_ns);
+  // A TaskManager registered (again: its earlier registration is released first). Ignored
+  // without an id or a slot.
+  Commands OnTaskManagerRegistered(const std::string& id, int slots, const Address& data_address,
+                                   int64_t now_ns);
+  // Any message of the current epoch from a registered TaskManager.
+  void OnHeardFrom(const std::string& id, int64_t now_ns);
+  // The TaskManager's connection closed (or it was lost some other way).
+  Commands OnTaskManagerLost(const std::string& id, const std::string& reason, int64_t now_ns);
+
+  // Task reports of attempt `attempt`; reports of other attempts, or while the job is not
+  // running, are ignored (see Accepts).
+  Commands OnTaskFinished(TaskId task, int64_t attempt);
+  Commands OnTaskFailed(TaskId task, int64_t attempt, TaskFailure failure,
+                        const std::string& message, int64_t now_ns);
+  // The running attempt fails over (a checkpoint expired, a planted fall-back).
+  Commands Failover(const std::string& reason, int64_t now_ns);
+  // The job fails at once, without a restart or a final-commit deployment (data loss).
+  Commands FailJob(const std::string& reason);
+  // Heartbeats, the restart delay, deployment.
+  Commands OnTick(int64_t now_ns);
+  // When OnTick next has something to do.
+  int64_t NextDeadlineNs(int64_t now_ns) const;
+
+  // Whether a task report of `attempt` is for the running attempt.
+  bool Accepts(int64_t attempt) const { return attempt == attempt_ && running(); }
+  int64_t attempt() const { return attempt_; }
+  int64_t restored_from() const { return restored_from_; }
+  bool running() const { return status_ == JobStatus::kRunning; }
+  int restarts() const { return restarts_; }
+  // The TaskManagers running tasks of the current attempt, in id order.
+  std::vector<std::string> AttemptTaskManagers() const;
+  // Where task `task` of the current attempt runs ("" if it is not deployed).
+  std::string TaskManagerOf(TaskId task) const;
+  bool IsRegistered(const std::string& id) const { return taskmanagers_.count(id) != 0; }
+
+ private:
+  enum class JobStatus { kWaitingForResources, kRunning, kRestarting, kFinished, kFailed };
+  struct TaskManager {
+    Address data_address;
+    int slots = 0;
+    int64_t last_heard_ns = 0;
+  };
+  struct Execution {
+    std::string taskmanager;
+    bool finished = false;
+  };
+  bool Planted(std::string_view bug) const { return options_.bug_planted && options_.bug_planted(bug); }
+  // Forgets TaskManager `id` and fails the attempt over if it ran an unfinished task.
+  void Release(const std::string& id, const std::string& reason, int64_t now_ns, Commands* out);
+  bool TryDeploy(int64_t now_ns, Commands* out);
+  void Failover(const std::string& reason, int64_t now_ns, Commands* out);
+  void Fail(const std::string& reason, Commands* out);
+  static Command Log(Severity severity, std::string category, std::string text);
+
+  Options options_;
+  std::vector<Chain> chains_;
+  CheckpointCoordinator* checkpoints_;
+  std::map<std::string, TaskManager> taskmanagers_;  // by id: deterministic order
+  std::map<TaskId, Execution> executions_;
+  JobStatus status_ = JobStatus::kWaitingForResources;
+  int64_t attempt_ = 0;
+  int64_t deployments_ = 0;  // of this leadership: numbers the attempts
+  int64_t restored_from_ = 0;  // checkpoint the current attempt was deployed from (0: none)
+  int restarts_ = 0;
+  bool final_commit_ = false;  // failing for good: deployments only commit, then FAILED
+  int64_t started_ns_ = 0;
+  int64_t restart_at_ns_ = 0;
+  int64_t next_heartbeat_ns_ = 0;
+  std::string failure_;
+};
+
+}  // namespace sluice

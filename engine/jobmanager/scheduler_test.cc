@@ -1,0 +1,274 @@
+#include "engine/jobmanager/scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace sluice {
+namespace {
+
+using Kind = Scheduler::CommandKind;
+using Commands = Scheduler::Commands;
+using Shown = std::vector<std::string>;
+
+constexpr int64_t kMs = 1000 * 1000;
+
+// A source chain (2 subtasks) feeding a sink chain (2 subtasks) in one slot sharing group: 2 slots.
+std::vector<Chain> Chains() {
+  Chain source;
+  source.id = 0;
+  source.parallelism = 2;
+  source.is_source = true;
+  source.output_chains = {1};
+  Chain sink;
+  sink.id = 1;
+  sink.parallelism = 2;
+  return {source, sink};
+}
+
+Scheduler::Options Options(int max_restarts = 2, std::set<std::string> planted = {}) {
+  Scheduler::Options options;
+  options.epoch = 3;
+  options.restart = RestartStrategyConfig{max_restarts, 200 * kMs};
+  options.heartbeat_interval_ns = 100 * kMs;
+  options.heartbeat_timeout_ns = 1000 * kMs;
+  options.min_taskmanagers = 2;
+  options.initial_resource_wait_ns = 5000 * kMs;
+  options.bug_planted = [planted](std::string_view bug) {
+    return planted.count(std::string(bug)) != 0;
+  };
+  return options;
+}
+
+CheckpointCoordinator::Options CoordinatorOptions() {
+  return {500 * kMs, 10000 * kMs, nullptr};
+}
+
+// Commands as text, logs as "category: text", deployments as "deploy A: chain/subtask@tm<-path".
+Shown Show(const Commands& commands) {
+  Shown shown;
+  for (const auto& c : commands) {
+    switch (c.kind) {
+      case Kind::kDeploy: {
+        std::string text = "deploy " + std::to_string(c.attempt) + (c.final_commit ? " final" : "") + ":";
+        for (const auto& d : c.deployments) {
+          text += " " + std::to_string(d.task.first) + "/" + std::to_string(d.task.second) + "@" +
+                  d.taskmanager + (d.restore_path.empty() ? "" : "<-" + d.restore_path);
+        }
+        shown.push_back(text);
+        break;
+      }
+      case Kind::kCancelAttempt:
+        shown.push_back("cancel " + std::to_string(c.attempt));
+        break;
+      case Kind::kReleaseTaskManager:
+        shown.push_back("release " + c.taskmanager);
+        break;
+      case Kind::kHeartbeat:
+        shown.push_back("ping " + std::to_string(c.taskmanagers.size()));
+        break;
+      case Kind::kFinished:
+        shown.push_back("finished");
+        break;
+      case Kind::kFailed:
+        shown.push_back("failed: " + c.text);
+        break;
+      case Kind::kLog:
+        shown.push_back(c.category + ": " + c.text);
+        break;
+    }
+  }
+  return shown;
+}
+
+// Only the commands of one kind.
+Shown Only(Kind kind, const Commands& commands) {
+  Commands some;
+  for (const auto& c : commands) {
+    if (c.kind == kind) some.push_back(c);
+  }
+  return Show(some);
+}
+
+class JobSchedulerTest : public ::testing::Test {
+ protected:
+  explicit JobSchedulerTest(Scheduler::Options options = Options())
+      : coordinator_(CoordinatorOptions()), scheduler_(std::move(options), Chains(), &coordinator_) {
+    scheduler_.OnStarted(0);
+  }
+  void Register(const std::string& id, int slots, int64_t now_ns) {
+    scheduler_.OnTaskManagerRegistered(id, slots, Address{id, 1}, now_ns);
+  }
+  // Registers tm-a and tm-b with 1 slot each and deploys at time 0.
+  void Deployed() {
+    Register("tm-a", 1, 0);
+    Register("tm-b", 1, 0);
+    const Commands commands = scheduler_.OnTick(0);
+    ASSERT_EQ(Only(Kind::kDeploy, commands).size(), 1u);
+    ASSERT_TRUE(scheduler_.running());
+  }
+  CheckpointCoordinator coordinator_;
+  Scheduler scheduler_;
+};
+
+TEST_F(JobSchedulerTest, TheFirstDeploymentWaitsForMinTaskManagersThenSpreadsSlots) {
+  Register("tm-b", 4, 0);
+  EXPECT_TRUE(Only(Kind::kDeploy, scheduler_.OnTick(10 * kMs)).empty())
+      << "enough slots, but one TaskManager of two";
+  EXPECT_EQ(scheduler_.NextDeadlineNs(10 * kMs), 110 * kMs) << "the next heartbeat";
+  Register("tm-a", 1, 20 * kMs);
+  // Slot 0 → the most free (tm-b, 4), slot 1 → tm-b (3 left) again: spread is by free slots.
+  EXPECT_EQ(Only(Kind::kDeploy, scheduler_.OnTick(20 * kMs)),
+            (Shown{"deploy 3000001: 0/0@tm-b 0/1@tm-b 1/0@tm-b 1/1@tm-b"}));
+  EXPECT_EQ(scheduler_.attempt(), 3000001) << "numbered from the epoch";
+  EXPECT_EQ(scheduler_.AttemptTaskManagers(), (std::vector<std::string>{"tm-b"}));
+}
+
+TEST_F(JobSchedulerTest, AfterTheInitialWaitEnoughSlotsOnOneTaskManagerDeploy) {
+  Register("tm-a", 2, 0);
+  scheduler_.OnHeardFrom("tm-a", 4900 * kMs);
+  EXPECT_TRUE(Only(Kind::kDeploy, scheduler_.OnTick(4999 * kMs)).empty());
+  EXPECT_EQ(Only(Kind::kDeploy, scheduler_.OnTick(5000 * kMs)),
+            (Shown{"deploy 3000001: 0/0@tm-a 0/1@tm-a 1/0@tm-a 1/1@tm-a"}));
+}
+
+TEST_F(JobSchedulerTest, ATaskFailureRestartsAfterTheDelayFromTheLatestCheckpoint) {
+  Deployed();
+  // Checkpoint 1 completes with every task's state.
+  coordinator_.OnTaskRunning({0, 0});
+  coordinator_.OnTaskRunning({0, 1});
+  coordinator_.OnTaskRunning({1, 0});
+  coordinator_.OnTaskRunning({1, 1});
+  coordinator_.OnTick(500 * kMs);
+  for (int chain = 0; chain < 2; ++chain) {
+    for (int s = 0; s < 2; ++s) {
+      coordinator_.OnAcknowledged({chain, s}, 1, "s" + std::to_string(chain) + std::to_string(s),
+                                  510 * kMs);
+    }
+  }
+  coordinator_.OnStored(1);
+  EXPECT_EQ(Show(scheduler_.OnTaskFailed({1, 0}, 3000001, TaskFailure::kRecoverable, "io",
+                                         600 * kMs)),
+            (Shown{"cancel 3000001", "job.restarting: 1: task 1/0 failed: io"}));
+  EXPECT_FALSE(scheduler_.running());
+  EXPECT_TRUE(Show(scheduler_.OnTaskFailed({1, 1}, 3000001, TaskFailure::kRecoverable, "io",
+                                           601 * kMs))
+                  .empty())
+      << "reports of the cancelled attempt are ignored";
+  EXPECT_TRUE(Only(Kind::kDeploy, scheduler_.OnTick(700 * kMs)).empty());
+  EXPECT_EQ(scheduler_.NextDeadlineNs(700 * kMs), 800 * kMs) << "the restart (and a heartbeat)";
+  EXPECT_TRUE(Only(Kind::kDeploy, scheduler_.OnTick(799 * kMs)).empty()) << "the restart delay";
+  EXPECT_EQ(Only(Kind::kDeploy, scheduler_.OnTick(800 * kMs)),
+            (Shown{"deploy 3000002: 0/0@tm-a<-s00 0/1@tm-b<-s01 1/0@tm-a<-s10 1/1@tm-b<-s11"}));
+  EXPECT_EQ(scheduler_.restored_from(), 1);
+}
+
+TEST_F(JobSchedulerTest, ASilentTaskManagerIsLostAndItsTasksFailOver) {
+  Deployed();
+  scheduler_.OnHeardFrom("tm-a", 900 * kMs);
+  const Commands commands = scheduler_.OnTick(1001 * kMs);  // tm-b: last heard at 0
+  EXPECT_EQ(Only(Kind::kReleaseTaskManager, commands), (Shown{"release tm-b"}));
+  EXPECT_EQ(Only(Kind::kCancelAttempt, commands), (Shown{"cancel 3000001"}));
+  EXPECT_EQ(Only(Kind::kHeartbeat, commands), (Shown{"ping 1"})) << "only tm-a is left";
+  EXPECT_FALSE(scheduler_.IsRegistered("tm-b"));
+}
+
+TEST_F(JobSchedulerTest, LosingAnIdleTaskManagerDoesNotFailOver) {
+  Deployed();
+  Register("tm-c", 1, 10 * kMs);
+  EXPECT_EQ(Show(scheduler_.OnTaskManagerLost("tm-c", "connection closed", 20 * kMs)),
+            (Shown{"release tm-c", "taskmanager.lost: tm-c: connection closed"}));
+  EXPECT_TRUE(scheduler_.running());
+}
+
+TEST_F(JobSchedulerTest, ARegistrationAgainReleasesTheEarlierOneFirst) {
+  Deployed();
+  const Commands commands = scheduler_.OnTaskManagerRegistered("tm-a", 1, Address{"tm-a", 2}, 5);
+  EXPECT_EQ(Only(Kind::kReleaseTaskManager, commands), (Shown{"release tm-a"}));
+  EXPECT_EQ(Only(Kind::kCancelAttempt, commands), (Shown{"cancel 3000001"}))
+      << "it ran tasks of the attempt";
+  EXPECT_TRUE(scheduler_.IsRegistered("tm-a"));
+}
+
+TEST_F(JobSchedulerTest, TheJobFinishesWhenEveryTaskFinished) {
+  Deployed();
+  for (int chain = 0; chain < 2; ++chain) {
+    for (int s = 0; s < 2; ++s) {
+      const Shown shown = Show(scheduler_.OnTaskFinished({chain, s}, 3000001));
+      if (chain == 1 && s == 1) {
+        EXPECT_EQ(shown, (Shown{"job.finished: attempt 3000001 restarts 0", "finished"}));
+      } else {
+        EXPECT_TRUE(shown.empty());
+      }
+    }
+  }
+}
+
+TEST_F(JobSchedulerTest, LostRestoredStateFailsTheJobWithoutARestart) {
+  Deployed();
+  EXPECT_EQ(Show(scheduler_.OnTaskFailed({0, 1}, 3000001, TaskFailure::kRestoredStateLost,
+                                         "no copy verifies", 50 * kMs)),
+            (Shown{"cancel 3000001",
+                   "job.failed: task 0/1 cannot restore checkpoint 0: no copy verifies",
+                   "failed: task 0/1 cannot restore checkpoint 0: no copy verifies"}));
+}
+
+class ExhaustedJobSchedulerTest : public JobSchedulerTest {
+ protected:
+  ExhaustedJobSchedulerTest() : JobSchedulerTest(Options(/*max_restarts=*/0)) {}
+};
+
+TEST_F(ExhaustedJobSchedulerTest, WithoutACompletedCheckpointTheJobFails) {
+  Deployed();
+  EXPECT_EQ(Show(scheduler_.Failover("boom", 10 * kMs)),
+            (Shown{"cancel 3000001",
+                   "job.failed: boom; restart strategy exhausted after 0 restarts",
+                   "failed: boom; restart strategy exhausted after 0 restarts"}));
+}
+
+TEST_F(ExhaustedJobSchedulerTest, WithACompletedCheckpointAFinalCommitDeploymentRunsFirst) {
+  Deployed();
+  for (int chain = 0; chain < 2; ++chain) {
+    for (int s = 0; s < 2; ++s) coordinator_.OnTaskRunning({chain, s});
+  }
+  coordinator_.OnTick(500 * kMs);
+  for (int chain = 0; chain < 2; ++chain) {
+    for (int s = 0; s < 2; ++s) coordinator_.OnAcknowledged({chain, s}, 1, "p", 510 * kMs);
+  }
+  coordinator_.OnStored(1);
+  EXPECT_EQ(Only(Kind::kLog, scheduler_.Failover("boom", 600 * kMs)),
+            (Shown{"job.failing: boom; restart strategy exhausted after 0 restarts; committing "
+                   "checkpoint 1's output first"}));
+  const Shown deploy = Only(Kind::kDeploy, scheduler_.OnTick(800 * kMs));
+  ASSERT_EQ(deploy.size(), 1u);
+  EXPECT_NE(deploy[0].find("deploy 3000002 final:"), std::string::npos) << deploy[0];
+  // A failure of the final-commit attempt retries it; it does not count as a restart.
+  EXPECT_EQ(Only(Kind::kLog, scheduler_.Failover("again", 900 * kMs)),
+            (Shown{"job.failing: final commit retried: again"}));
+  scheduler_.OnHeardFrom("tm-a", 1000 * kMs);
+  scheduler_.OnHeardFrom("tm-b", 1000 * kMs);
+  ASSERT_EQ(Only(Kind::kDeploy, scheduler_.OnTick(1100 * kMs)).size(), 1u);
+  Commands last;
+  for (int chain = 0; chain < 2; ++chain) {
+    for (int s = 0; s < 2; ++s) last = scheduler_.OnTaskFinished({chain, s}, 3000003);
+  }
+  EXPECT_EQ(Only(Kind::kFailed, last),
+            (Shown{"failed: boom; restart strategy exhausted after 0 restarts"}))
+      << "the job is FAILED once the final commit finished";
+}
+
+class PlantedHeartbeatBugTest : public JobSchedulerTest {
+ protected:
+  PlantedHeartbeatBugTest() : JobSchedulerTest(Options(2, {"heartbeat-timeout-ignored"})) {}
+};
+
+TEST_F(PlantedHeartbeatBugTest, ASilentTaskManagerIsNeverLost) {
+  Deployed();
+  EXPECT_TRUE(Only(Kind::kReleaseTaskManager, scheduler_.OnTick(5000 * kMs)).empty());
+  EXPECT_TRUE(scheduler_.running());
+}
+
+}  // namespace
+}  // namespace sluice
