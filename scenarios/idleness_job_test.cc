@@ -22,19 +22,18 @@
 namespace sluice::scenarios {
 namespace {
 
-using Event = std::pair<std::string, int64_t>;  // source, event time (ms)
+using Event = std::pair<std::string, int64_t>;                  // source, event time (ms)
 using WindowCount = std::tuple<std::string, int64_t, int64_t>;  // source, window start, records
 
 TEST(IdlenessTest, TheTimestampsLinkTurnsIdleAfterTheTimeoutAndActiveOnItsNextRecord) {
   StreamEnvironment env("idleness");
-  auto stamped = env.AddSource("Events", DataGeneratorSource<Event>(1, [](int64_t) {
-                                 return Event("a", 0);
-                               }),
-                               1)
-                     .AssignTimestampsAndWatermarks(
-                         WatermarkStrategy<Event>::ForMonotonousTimestamps(
-                             [](const Event& e) { return e.second; })
-                             .WithIdleness(100));
+  auto stamped =
+      env.AddSource("Events", DataGeneratorSource<Event>(1, [](int64_t) { return Event("a", 0); }),
+                    1)
+          .AssignTimestampsAndWatermarks(
+              WatermarkStrategy<Event>::ForMonotonousTimestamps([](const Event& e) {
+                return e.second;
+              }).WithIdleness(100));
   auto graph = env.Build();
   ASSERT_TRUE(graph.ok()) << graph.status().ToString();
   const OperatorNode& node = graph->nodes[stamped.operator_node()];
@@ -70,17 +69,18 @@ TEST(IdlenessTest, TheTimestampsLinkTurnsIdleAfterTheTimeoutAndActiveOnItsNextRe
   });
   world.RunUntil([&] { return done; }, 60 * kNanosPerSecond);
   ASSERT_TRUE(done) << "seed 1";
-  EXPECT_EQ(out.sequence, (std::vector<std::string>{"records:1", "w:999", "idle", "active",
-                                                    "records:1", "w:1999", "idle", "active",
-                                                    "w:" + std::to_string(kMaxWatermark)}));
+  EXPECT_EQ(out.sequence,
+            (std::vector<std::string>{"records:1", "w:999", "idle", "active", "records:1", "w:1999",
+                                      "idle", "active", "w:" + std::to_string(kMaxWatermark)}));
 }
 
 TEST(IdlenessTest, ANonPositiveTimeoutFailsTheBuild) {
   StreamEnvironment env("idleness");
   env.AddSource("Events", DataGeneratorSource<Event>(1, [](int64_t) { return Event("a", 0); }), 1)
-      .AssignTimestampsAndWatermarks(WatermarkStrategy<Event>::ForMonotonousTimestamps(
-                                         [](const Event& e) { return e.second; })
-                                         .WithIdleness(0))
+      .AssignTimestampsAndWatermarks(
+          WatermarkStrategy<Event>::ForMonotonousTimestamps([](const Event& e) {
+            return e.second;
+          }).WithIdleness(0))
       .AddSink("Sink", MakeFileSink<Event>(FileSinkSpec{"out"}, [](const Event&, std::string*) {}));
   auto graph = env.Build();
   ASSERT_FALSE(graph.ok());
@@ -101,11 +101,12 @@ struct IdlenessJob {
   bool merge_late = false;  // count late records into their windows (else they are dropped)
 };
 
-class CountWindow final : public KeyedProcessFunction<std::pair<std::string, int64_t>,
-                                                      WindowCount, std::string> {
+class CountWindow final
+    : public KeyedProcessFunction<std::pair<std::string, int64_t>, WindowCount, std::string> {
  public:
   void Open(KeyedStateStore& state) override { total_ = &state.GetValueState<int64_t>("total"); }
-  void ProcessElement(const WindowCount& count, Context& ctx, Collector<std::string>& out) override {
+  void ProcessElement(const WindowCount& count, Context& ctx,
+                      Collector<std::string>& out) override {
     total_->update(total_->value() + std::get<2>(count));
     ctx.timer_service().RegisterEventTimeTimer(kMaxWatermark - 1);  // at the end of the input
   }
@@ -119,56 +120,53 @@ class CountWindow final : public KeyedProcessFunction<std::pair<std::string, int
 };
 
 JobDefinition DefineIdlenessJob(std::string name, IdlenessJob shape) {
-  return {.name = std::move(name),
-          .description = "a sparse, lagging source beside a fast one, into windows",
-          .build = [shape](const JobContext& context) -> Result<JobGraph> {
-            StreamEnvironment env("idleness", 128);
-            env.SetParallelism(2);
-            auto strategy = WatermarkStrategy<Event>::ForMonotonousTimestamps(
-                [](const Event& e) { return e.second; });
-            if (shape.idleness) strategy = strategy.WithIdleness(100);
-            auto fast = env.AddSource("Fast",
-                                      DataGeneratorSource<Event>(
-                                          400, [](int64_t i) { return Event("fast", i * 125); }, 40),
-                                      1)
-                            .AssignTimestampsAndWatermarks(strategy);
-            auto sparse =
-                env.AddSource("Sparse",
-                              DataGeneratorSource<Event>(
-                                  10, [](int64_t i) { return Event("sparse", i * 500); }, 2),
-                              1)
-                    .AssignTimestampsAndWatermarks(strategy);
-            const OutputTag<Event> late("late");
-            auto windows =
-                fast.Union(sparse)
-                    .KeyBy([](const Event& e) { return e.first; })
-                    .Window(TumblingEventTimeWindows::Of(1000))
-                    .SideOutputLateData(late)
-                    .Process<WindowCount>(
-                        "Count", [](const std::string& source, const TimeWindow& window,
-                                    const std::vector<Event>& events,
-                                    Collector<WindowCount>& out) {
-                          out.Emit(WindowCount(source, window.start,
-                                               static_cast<int64_t>(events.size())));
-                        });
-            DataStream<WindowCount> counts = windows;
-            if (shape.merge_late) {
-              counts = windows.Union(windows.GetSideOutput(late).Map(
-                  "LateOne", [](const Event& e) {
-                    return WindowCount(e.first, e.second - e.second % 1000, 1);
-                  }));
-            }
-            counts
-                .KeyBy([](const WindowCount& c) {
-                  return std::pair<std::string, int64_t>(std::get<0>(c), std::get<1>(c));
-                })
-                .Process<std::string>("Total",
-                                               [] { return std::make_unique<CountWindow>(); })
-                .AddSink("Sink", MakeFileSink<std::string>(
-                                     FileSinkSpec{context.output_dir},
-                                     [](const std::string& s, std::string* line) { *line += s; }));
-            return env.Build();
-          }};
+  return {
+      .name = std::move(name),
+      .description = "a sparse, lagging source beside a fast one, into windows",
+      .build = [shape](const JobContext& context) -> Result<JobGraph> {
+        StreamEnvironment env("idleness", 128);
+        env.SetParallelism(2);
+        auto strategy = WatermarkStrategy<Event>::ForMonotonousTimestamps(
+            [](const Event& e) { return e.second; });
+        if (shape.idleness) strategy = strategy.WithIdleness(100);
+        auto fast = env.AddSource("Fast",
+                                  DataGeneratorSource<Event>(
+                                      400, [](int64_t i) { return Event("fast", i * 125); }, 40),
+                                  1)
+                        .AssignTimestampsAndWatermarks(strategy);
+        auto sparse = env.AddSource("Sparse",
+                                    DataGeneratorSource<Event>(
+                                        10, [](int64_t i) { return Event("sparse", i * 500); }, 2),
+                                    1)
+                          .AssignTimestampsAndWatermarks(strategy);
+        const OutputTag<Event> late("late");
+        auto windows =
+            fast.Union(sparse)
+                .KeyBy([](const Event& e) { return e.first; })
+                .Window(TumblingEventTimeWindows::Of(1000))
+                .SideOutputLateData(late)
+                .Process<WindowCount>("Count", [](const std::string& source,
+                                                  const TimeWindow& window,
+                                                  const std::vector<Event>& events,
+                                                  Collector<WindowCount>& out) {
+                  out.Emit(WindowCount(source, window.start, static_cast<int64_t>(events.size())));
+                });
+        DataStream<WindowCount> counts = windows;
+        if (shape.merge_late) {
+          counts = windows.Union(windows.GetSideOutput(late).Map("LateOne", [](const Event& e) {
+            return WindowCount(e.first, e.second - e.second % 1000, 1);
+          }));
+        }
+        counts
+            .KeyBy([](const WindowCount& c) {
+              return std::pair<std::string, int64_t>(std::get<0>(c), std::get<1>(c));
+            })
+            .Process<std::string>("Total", [] { return std::make_unique<CountWindow>(); })
+            .AddSink("Sink", MakeFileSink<std::string>(
+                                 FileSinkSpec{context.output_dir},
+                                 [](const std::string& s, std::string* line) { *line += s; }));
+        return env.Build();
+      }};
 }
 
 uint64_t EventCount(const ScenarioResult& result, std::string_view category) {
@@ -216,8 +214,8 @@ TEST_F(IdlenessJobTest, AnIdleSourceReleasesTheWatermarkSoItsRecordsTurnLate) {
     const ScenarioResult result = Run("idleness-drop", seed);
     EXPECT_FALSE(result.pass) << "seed " << seed << ": no sparse record was late"
                               << " (rerun: ctest -R IdlenessJobTest)";
-    EXPECT_NE(result.failure.find("sparse"), std::string::npos) << "seed " << seed << ": "
-                                                                 << result.failure;
+    EXPECT_NE(result.failure.find("sparse"), std::string::npos)
+        << "seed " << seed << ": " << result.failure;
     EXPECT_GT(EventCount(result, "watermark.idle"), 0u) << "seed " << seed;
   }
 }

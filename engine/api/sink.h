@@ -112,10 +112,10 @@ class TwoPhaseCommittingSinkLink final : public BatchConsumer<T> {
     if (!r.empty()) return Malformed("its end");
     // The restored checkpoint completed, so what it pre-committed commits now.
     if (!SLUICE_BUG_PLANTED(host_, "pending-commits-not-recovered")) {
-      for (const Pending& pending : pending_) RETURN_IF_ERROR(committer_->Commit(pending.committable));
+      for (const Pending& pending : pending_)
+        RETURN_IF_ERROR(committer_->Commit(pending.committable));
       if (!pending_.empty()) {
-        host_.log.Info("sink.recovered",
-                       what_ + " committed=" + std::to_string(pending_.size()));
+        host_.log.Info("sink.recovered", what_ + " committed=" + std::to_string(pending_.size()));
       }
     }
     pending_.clear();
@@ -185,8 +185,8 @@ Sink<T> MakeTwoPhaseCommittingSink(SinkWriterFactory<T, CommT> create_writer,
   Sink<T> sink;
   sink.make_writer = [create_writer, create_committer](
                          const TaskContext& ctx) -> std::unique_ptr<BatchConsumer<T>> {
-    return std::make_unique<internal::TwoPhaseCommittingSinkLink<T, CommT>>(
-        ctx, create_writer(ctx), create_committer(ctx));
+    return std::make_unique<internal::TwoPhaseCommittingSinkLink<T, CommT>>(ctx, create_writer(ctx),
+                                                                            create_committer(ctx));
   };
   sink.reference = std::move(reference);
   return sink;

@@ -62,11 +62,11 @@ TEST(WatermarkValveTest, AResumedInputBehindTheOutputWaitsUntilItCatchesUp) {
   down.Take(valve.OnWatermark(1, 40));
   down.Take(valve.OnStatus(1, true));
   down.Take(valve.OnWatermark(0, 100));
-  down.Take(valve.OnStatus(1, false));    // active again at 40: not aligned (output is at 100)
-  down.Take(valve.OnWatermark(0, 150));   // input 1 does not hold the output back
-  down.Take(valve.OnWatermark(1, 120));   // still behind the output (150)
-  down.Take(valve.OnWatermark(1, 160));   // caught up: aligned again
-  down.Take(valve.OnWatermark(0, 300));   // now the minimum is input 1's
+  down.Take(valve.OnStatus(1, false));   // active again at 40: not aligned (output is at 100)
+  down.Take(valve.OnWatermark(0, 150));  // input 1 does not hold the output back
+  down.Take(valve.OnWatermark(1, 120));  // still behind the output (150)
+  down.Take(valve.OnWatermark(1, 160));  // caught up: aligned again
+  down.Take(valve.OnWatermark(0, 300));  // now the minimum is input 1's
   EXPECT_EQ(down.events, (Events{"w:40", "w:50", "w:100", "w:150", "w:160"}));
 }
 

@@ -45,8 +45,7 @@ void CheckpointCoordinator::OnTaskRunning(TaskId task) {
   if (it != tasks_.end()) it->second.running = true;
 }
 
-CheckpointCoordinator::Commands CheckpointCoordinator::OnTaskFinished(TaskId task,
-                                                                      int64_t now_ns) {
+CheckpointCoordinator::Commands CheckpointCoordinator::OnTaskFinished(TaskId task, int64_t now_ns) {
   auto it = tasks_.find(task);
   if (it == tasks_.end()) return {};
   it->second.finished = true;
@@ -57,8 +56,10 @@ CheckpointCoordinator::Commands CheckpointCoordinator::OnTaskFinished(TaskId tas
   return pending_->awaiting.empty() ? Complete(now_ns) : Commands{};
 }
 
-CheckpointCoordinator::Commands CheckpointCoordinator::OnAcknowledged(
-    TaskId task, int64_t checkpoint_id, const std::string& state_path, int64_t now_ns) {
+CheckpointCoordinator::Commands CheckpointCoordinator::OnAcknowledged(TaskId task,
+                                                                      int64_t checkpoint_id,
+                                                                      const std::string& state_path,
+                                                                      int64_t now_ns) {
   auto it = tasks_.find(task);
   if (it == tasks_.end() || !pending_ || checkpoint_id != pending_->id) return {};
   SLUICE_ASSERT(!state_path.empty(), "an acknowledgement names the task's state file");

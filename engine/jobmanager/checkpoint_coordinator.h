@@ -107,11 +107,13 @@ class CheckpointCoordinator {
     std::set<TaskId> awaiting;
     CompletedCheckpoint acknowledged;
   };
-  bool Planted(std::string_view bug) const { return options_.bug_planted && options_.bug_planted(bug); }
+  bool Planted(std::string_view bug) const {
+    return options_.bug_planted && options_.bug_planted(bug);
+  }
   Commands Complete(int64_t now_ns);
 
   Options options_;
-  bool active_ = false;  // an attempt is deployed
+  bool active_ = false;      // an attempt is deployed
   uint64_t deployment_ = 0;  // counts deployments, to tell whether one happened since a kStore
   std::map<TaskId, Task> tasks_;
   std::optional<Pending> pending_;

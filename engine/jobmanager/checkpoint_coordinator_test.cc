@@ -89,7 +89,8 @@ TEST(CheckpointCoordinatorTest, CompletesWhenEveryTaskAcknowledgedThenNotifiesOn
   EXPECT_TRUE(coordinator.OnAcknowledged(kSource, 1, "a", 110).empty());
   EXPECT_TRUE(coordinator.OnAcknowledged(kSource, 1, "a", 111).empty()) << "a repeat";
   EXPECT_TRUE(coordinator.OnAcknowledged(kSink, 7, "x", 112).empty()) << "not the pending one";
-  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 1, "b", 120)), (Shown{"store 1 {0/0=a 1/0=b }"}));
+  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 1, "b", 120)),
+            (Shown{"store 1 {0/0=a 1/0=b }"}));
   EXPECT_EQ(coordinator.latest(), nullptr) << "not complete before its metadata is durable";
   EXPECT_EQ(Show(coordinator.OnStored(1)), (Shown{"notify 1"}));
   ASSERT_NE(coordinator.latest(), nullptr);

@@ -32,7 +32,7 @@ JobMaster::JobMaster(Host& host, const JobManagerConfig& config, std::vector<Cha
           config.checkpoint_interval_ns, config.checkpoint_timeout_ns,
           [&host](std::string_view bug) { return SLUICE_BUG_PLANTED(host, std::string(bug)); }}),
       scheduler_(
-          Scheduler::Options{
+          JobScheduler::Options{
               epoch_, config.restart, config.heartbeat_interval_ns, config.heartbeat_timeout_ns,
               config.min_taskmanagers, config.initial_resource_wait_ns,
               [&host](std::string_view bug) { return SLUICE_BUG_PLANTED(host, std::string(bug)); }},
@@ -276,12 +276,12 @@ void JobMaster::HandleTaskState(const ControlMessage& m) {
   }
 }
 
-void JobMaster::Execute(const Scheduler::Commands& commands) {
-  for (const Scheduler::Command& command : commands) {
+void JobMaster::Execute(const JobScheduler::Commands& commands) {
+  for (const JobScheduler::Command& command : commands) {
     switch (command.kind) {
-      case Scheduler::CommandKind::kDeploy: {
+      case JobScheduler::CommandKind::kDeploy: {
         const std::string job = config_.job.Encode();
-        for (const Scheduler::Deployment& deployment : command.deployments) {
+        for (const JobScheduler::Deployment& deployment : command.deployments) {
           ControlMessage deploy;
           deploy.type = ControlType::kDeploy;
           deploy.attempt = command.attempt;
@@ -295,7 +295,7 @@ void JobMaster::Execute(const Scheduler::Commands& commands) {
         }
         break;
       }
-      case Scheduler::CommandKind::kCancelAttempt:
+      case JobScheduler::CommandKind::kCancelAttempt:
         for (const std::string& id : command.taskmanagers) {
           ControlMessage cancel;
           cancel.type = ControlType::kCancelAttempt;
@@ -303,7 +303,7 @@ void JobMaster::Execute(const Scheduler::Commands& commands) {
           Send(id, cancel);
         }
         break;
-      case Scheduler::CommandKind::kReleaseTaskManager: {
+      case JobScheduler::CommandKind::kReleaseTaskManager: {
         auto session = sessions_.find(command.taskmanager);
         if (session == sessions_.end()) break;
         auto connection = connections_.find(session->second);
@@ -314,21 +314,21 @@ void JobMaster::Execute(const Scheduler::Commands& commands) {
         sessions_.erase(session);
         break;
       }
-      case Scheduler::CommandKind::kHeartbeat:
+      case JobScheduler::CommandKind::kHeartbeat:
         for (const std::string& id : command.taskmanagers) {
           ControlMessage ping;
           ping.type = ControlType::kHeartbeat;
           Send(id, ping);
         }
         break;
-      case Scheduler::CommandKind::kFinished:
+      case JobScheduler::CommandKind::kFinished:
         outcome_ = Outcome::kFinished;
         break;
-      case Scheduler::CommandKind::kFailed:
+      case JobScheduler::CommandKind::kFailed:
         failure_ = command.text;
         outcome_ = Outcome::kFailed;
         break;
-      case Scheduler::CommandKind::kLog:
+      case JobScheduler::CommandKind::kLog:
         host_.log.Record(command.severity, command.category, command.text);
         break;
     }

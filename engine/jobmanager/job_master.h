@@ -2,10 +2,10 @@
 // parse frames and queue events; every event is handled in Run's loop, so the logic needs no
 // locks and sees one ordered stream of events.
 //
-// The decisions are the Scheduler's (scheduler.h: slots, deployments, heartbeats, failover and
-// the restart strategy) and the CheckpointCoordinator's (checkpoint_coordinator.h); this class is
-// their I/O shell: it turns messages into their events and their commands into messages, store
-// writes and log events.
+// The decisions are the JobScheduler's (job_scheduler.h: slots, deployments, heartbeats,
+// failover and the restart strategy) and the CheckpointCoordinator's (checkpoint_coordinator.h);
+// this class is their I/O shell: it turns messages into their events and their commands into
+// messages, store writes and log events.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +18,7 @@
 
 #include "engine/checkpoint/completed_checkpoint.h"
 #include "engine/jobmanager/checkpoint_coordinator.h"
-#include "engine/jobmanager/scheduler.h"
+#include "engine/jobmanager/job_scheduler.h"
 #include "engine/jobmanager/job_manager.h"
 #include "engine/rpc/control.h"
 #include "engine/runtime/sync.h"
@@ -55,7 +55,7 @@ class JobMaster {
   void HandleTaskState(const ControlMessage& m);
   void HandleAck(const ControlMessage& m);
   // Carries out the scheduler's and the checkpoint coordinator's commands, in order.
-  void Execute(const Scheduler::Commands& commands);
+  void Execute(const JobScheduler::Commands& commands);
   void Execute(const CheckpointCoordinator::Commands& commands);
   // Tells every TaskManager running the current attempt that `checkpoint_id` completed.
   void NotifyCheckpointComplete(int64_t checkpoint_id);
@@ -81,7 +81,7 @@ class JobMaster {
   // from; never an older one, the fall-back rule of engine/checkpoint/completed_checkpoint.h) and
   // scheduling (which tells the coordinator of every deployment and failover).
   CheckpointCoordinator coordinator_;
-  Scheduler scheduler_;
+  JobScheduler scheduler_;
   Outcome outcome_ = Outcome::kRunning;
   std::string failure_;
   std::string lost_leadership_;  // why, once outcome_ is kLostLeadership

@@ -1,9 +1,9 @@
-// Scheduler: the JobMaster's decisions about TaskManagers, deployments and failures, as a pure
+// JobScheduler: the JobMaster's decisions about TaskManagers, deployments and failures, as a pure
 // state machine (Flink's DefaultScheduler with its restart strategy, slot pool and heartbeat
 // monitor). It takes events (a TaskManager registered, was heard from or was lost; a task ran,
 // finished or failed; a checkpoint expired; the clock) and returns commands for the JobMaster
 // to carry out (deploy these tasks there, cancel the attempt, release a TaskManager, ping,
-// finish, fail, log). It never suspends and does no I/O (scheduler_test.cc drives it alone).
+// finish, fail, log). It never suspends and does no I/O (job_scheduler_test.cc drives it).
 //
 // The job's states: waiting for resources → running → (restarting → waiting → running)* →
 // finished or failed.
@@ -19,7 +19,8 @@
 //     checkpoint completed, the job is FAILING: one more deployment with final_commit set
 //     commits that checkpoint's output, and the job is FAILED once it finished. A task that
 //     cannot restore its state (TaskFailure::kRestoredStateLost) fails the job at once: no
-//     older checkpoint may be restored (the fall-back rule, engine/checkpoint/completed_checkpoint.h).
+//     older checkpoint may be restored (the fall-back rule,
+//     engine/checkpoint/completed_checkpoint.h).
 //   - A TaskManager not heard from for heartbeat_timeout_ns is lost; losing one that runs an
 //     unfinished task of the attempt fails the attempt over.
 // Thread/fiber safety: one owner (the JobMaster's event loop).
@@ -42,7 +43,7 @@
 
 namespace sluice {
 
-class Scheduler {
+class JobScheduler {
  public:
   using TaskId = std::pair<int, int>;  // (chain, subtask)
 
@@ -90,7 +91,7 @@ class Scheduler {
 
   // `checkpoints` answers which checkpoint a deployment restores, and hears of every deployment
   // (OnDeployed) and of every attempt's end (OnAttemptEnded) from here; it must outlive this.
-  Scheduler(Options options, std::vector<Chain> chains, CheckpointCoordinator* checkpoints);
+  JobScheduler(Options options, std::vector<Chain> chains, CheckpointCoordinator* checkpoints);
 
   // The leadership started at `now_ns` (the initial resource wait counts from here).
   void OnStarted(int64_t now_ns);
@@ -140,7 +141,9 @@ class Scheduler {
     std::string taskmanager;
     bool finished = false;
   };
-  bool Planted(std::string_view bug) const { return options_.bug_planted && options_.bug_planted(bug); }
+  bool Planted(std::string_view bug) const {
+    return options_.bug_planted && options_.bug_planted(bug);
+  }
   // Forgets TaskManager `id` and fails the attempt over if it ran an unfinished task.
   void Release(const std::string& id, const std::string& reason, int64_t now_ns, Commands* out);
   bool TryDeploy(int64_t now_ns, Commands* out);
@@ -155,7 +158,7 @@ class Scheduler {
   std::map<TaskId, Execution> executions_;
   JobStatus status_ = JobStatus::kWaitingForResources;
   int64_t attempt_ = 0;
-  int64_t deployments_ = 0;  // of this leadership: numbers the attempts
+  int64_t deployments_ = 0;    // of this leadership: numbers the attempts
   int64_t restored_from_ = 0;  // checkpoint the current attempt was deployed from (0: none)
   int restarts_ = 0;
   bool final_commit_ = false;  // failing for good: deployments only commit, then FAILED

@@ -1,4 +1,4 @@
-#include "engine/jobmanager/scheduler.h"
+#include "engine/jobmanager/job_scheduler.h"
 
 #include <gtest/gtest.h>
 
@@ -9,8 +9,8 @@
 namespace sluice {
 namespace {
 
-using Kind = Scheduler::CommandKind;
-using Commands = Scheduler::Commands;
+using Kind = JobScheduler::CommandKind;
+using Commands = JobScheduler::Commands;
 using Shown = std::vector<std::string>;
 
 constexpr int64_t kMs = 1000 * 1000;
@@ -28,8 +28,8 @@ std::vector<Chain> Chains() {
   return {source, sink};
 }
 
-Scheduler::Options Options(int max_restarts = 2, std::set<std::string> planted = {}) {
-  Scheduler::Options options;
+JobScheduler::Options Options(int max_restarts = 2, std::set<std::string> planted = {}) {
+  JobScheduler::Options options;
   options.epoch = 3;
   options.restart = RestartStrategyConfig{max_restarts, 200 * kMs};
   options.heartbeat_interval_ns = 100 * kMs;
@@ -42,9 +42,7 @@ Scheduler::Options Options(int max_restarts = 2, std::set<std::string> planted =
   return options;
 }
 
-CheckpointCoordinator::Options CoordinatorOptions() {
-  return {500 * kMs, 10000 * kMs, nullptr};
-}
+CheckpointCoordinator::Options CoordinatorOptions() { return {500 * kMs, 10000 * kMs, nullptr}; }
 
 // Commands as text, logs as "category: text", deployments as "deploy A: chain/subtask@tm<-path".
 Shown Show(const Commands& commands) {
@@ -52,7 +50,8 @@ Shown Show(const Commands& commands) {
   for (const auto& c : commands) {
     switch (c.kind) {
       case Kind::kDeploy: {
-        std::string text = "deploy " + std::to_string(c.attempt) + (c.final_commit ? " final" : "") + ":";
+        std::string text =
+            "deploy " + std::to_string(c.attempt) + (c.final_commit ? " final" : "") + ":";
         for (const auto& d : c.deployments) {
           text += " " + std::to_string(d.task.first) + "/" + std::to_string(d.task.second) + "@" +
                   d.taskmanager + (d.restore_path.empty() ? "" : "<-" + d.restore_path);
@@ -94,8 +93,9 @@ Shown Only(Kind kind, const Commands& commands) {
 
 class JobSchedulerTest : public ::testing::Test {
  protected:
-  explicit JobSchedulerTest(Scheduler::Options options = Options())
-      : coordinator_(CoordinatorOptions()), scheduler_(std::move(options), Chains(), &coordinator_) {
+  explicit JobSchedulerTest(JobScheduler::Options options = Options())
+      : coordinator_(CoordinatorOptions()),
+        scheduler_(std::move(options), Chains(), &coordinator_) {
     scheduler_.OnStarted(0);
   }
   void Register(const std::string& id, int slots, int64_t now_ns) {
@@ -110,7 +110,7 @@ class JobSchedulerTest : public ::testing::Test {
     ASSERT_TRUE(scheduler_.running());
   }
   CheckpointCoordinator coordinator_;
-  Scheduler scheduler_;
+  JobScheduler scheduler_;
 };
 
 TEST_F(JobSchedulerTest, TheFirstDeploymentWaitsForMinTaskManagersThenSpreadsSlots) {
@@ -149,13 +149,13 @@ TEST_F(JobSchedulerTest, ATaskFailureRestartsAfterTheDelayFromTheLatestCheckpoin
     }
   }
   coordinator_.OnStored(1);
-  EXPECT_EQ(Show(scheduler_.OnTaskFailed({1, 0}, 3000001, TaskFailure::kRecoverable, "io",
-                                         600 * kMs)),
-            (Shown{"cancel 3000001", "job.restarting: 1: task 1/0 failed: io"}));
+  EXPECT_EQ(
+      Show(scheduler_.OnTaskFailed({1, 0}, 3000001, TaskFailure::kRecoverable, "io", 600 * kMs)),
+      (Shown{"cancel 3000001", "job.restarting: 1: task 1/0 failed: io"}));
   EXPECT_FALSE(scheduler_.running());
-  EXPECT_TRUE(Show(scheduler_.OnTaskFailed({1, 1}, 3000001, TaskFailure::kRecoverable, "io",
-                                           601 * kMs))
-                  .empty())
+  EXPECT_TRUE(
+      Show(scheduler_.OnTaskFailed({1, 1}, 3000001, TaskFailure::kRecoverable, "io", 601 * kMs))
+          .empty())
       << "reports of the cancelled attempt are ignored";
   EXPECT_TRUE(Only(Kind::kDeploy, scheduler_.OnTick(700 * kMs)).empty());
   EXPECT_EQ(scheduler_.NextDeadlineNs(700 * kMs), 800 * kMs) << "the restart (and a heartbeat)";
@@ -208,11 +208,11 @@ TEST_F(JobSchedulerTest, TheJobFinishesWhenEveryTaskFinished) {
 
 TEST_F(JobSchedulerTest, LostRestoredStateFailsTheJobWithoutARestart) {
   Deployed();
-  EXPECT_EQ(Show(scheduler_.OnTaskFailed({0, 1}, 3000001, TaskFailure::kRestoredStateLost,
-                                         "no copy verifies", 50 * kMs)),
-            (Shown{"cancel 3000001",
-                   "job.failed: task 0/1 cannot restore checkpoint 0: no copy verifies",
-                   "failed: task 0/1 cannot restore checkpoint 0: no copy verifies"}));
+  EXPECT_EQ(
+      Show(scheduler_.OnTaskFailed({0, 1}, 3000001, TaskFailure::kRestoredStateLost,
+                                   "no copy verifies", 50 * kMs)),
+      (Shown{"cancel 3000001", "job.failed: task 0/1 cannot restore checkpoint 0: no copy verifies",
+             "failed: task 0/1 cannot restore checkpoint 0: no copy verifies"}));
 }
 
 class ExhaustedJobSchedulerTest : public JobSchedulerTest {
@@ -222,10 +222,10 @@ class ExhaustedJobSchedulerTest : public JobSchedulerTest {
 
 TEST_F(ExhaustedJobSchedulerTest, WithoutACompletedCheckpointTheJobFails) {
   Deployed();
-  EXPECT_EQ(Show(scheduler_.Failover("boom", 10 * kMs)),
-            (Shown{"cancel 3000001",
-                   "job.failed: boom; restart strategy exhausted after 0 restarts",
-                   "failed: boom; restart strategy exhausted after 0 restarts"}));
+  EXPECT_EQ(
+      Show(scheduler_.Failover("boom", 10 * kMs)),
+      (Shown{"cancel 3000001", "job.failed: boom; restart strategy exhausted after 0 restarts",
+             "failed: boom; restart strategy exhausted after 0 restarts"}));
 }
 
 TEST_F(ExhaustedJobSchedulerTest, WithACompletedCheckpointAFinalCommitDeploymentRunsFirst) {

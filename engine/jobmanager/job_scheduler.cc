@@ -1,4 +1,4 @@
-#include "engine/jobmanager/scheduler.h"
+#include "engine/jobmanager/job_scheduler.h"
 
 #include <algorithm>
 #include <climits>
@@ -8,15 +8,15 @@
 
 namespace sluice {
 
-Scheduler::Scheduler(Options options, std::vector<Chain> chains,
-                     CheckpointCoordinator* checkpoints)
+JobScheduler::JobScheduler(Options options, std::vector<Chain> chains,
+                           CheckpointCoordinator* checkpoints)
     : options_(std::move(options)), chains_(std::move(chains)), checkpoints_(checkpoints) {
   SLUICE_ASSERT(checkpoints_ != nullptr, "the scheduler tells a checkpoint coordinator");
   SLUICE_ASSERT(options_.heartbeat_interval_ns > 0 && options_.heartbeat_timeout_ns > 0,
                 "heartbeat interval and timeout are positive");
 }
 
-Scheduler::Command Scheduler::Log(Severity severity, std::string category, std::string text) {
+JobScheduler::Command JobScheduler::Log(Severity severity, std::string category, std::string text) {
   Command command;
   command.kind = CommandKind::kLog;
   command.severity = severity;
@@ -25,37 +25,37 @@ Scheduler::Command Scheduler::Log(Severity severity, std::string category, std::
   return command;
 }
 
-void Scheduler::OnStarted(int64_t now_ns) {
+void JobScheduler::OnStarted(int64_t now_ns) {
   started_ns_ = now_ns;
   next_heartbeat_ns_ = now_ns;
 }
 
-Scheduler::Commands Scheduler::OnTaskManagerRegistered(const std::string& id, int slots,
-                                                      const Address& data_address,
-                                                      int64_t now_ns) {
+JobScheduler::Commands JobScheduler::OnTaskManagerRegistered(const std::string& id, int slots,
+                                                             const Address& data_address,
+                                                             int64_t now_ns) {
   Commands out;
   if (slots < 1 || id.empty()) return out;
   if (taskmanagers_.count(id) != 0) Release(id, "registered again", now_ns, &out);
   taskmanagers_[id] = TaskManager{data_address, slots, now_ns};
-  out.push_back(Log(Severity::kInfo, "taskmanager.registered",
-                    id + " slots=" + std::to_string(slots)));
+  out.push_back(
+      Log(Severity::kInfo, "taskmanager.registered", id + " slots=" + std::to_string(slots)));
   return out;
 }
 
-void Scheduler::OnHeardFrom(const std::string& id, int64_t now_ns) {
+void JobScheduler::OnHeardFrom(const std::string& id, int64_t now_ns) {
   auto it = taskmanagers_.find(id);
   if (it != taskmanagers_.end()) it->second.last_heard_ns = now_ns;
 }
 
-Scheduler::Commands Scheduler::OnTaskManagerLost(const std::string& id, const std::string& reason,
-                                                int64_t now_ns) {
+JobScheduler::Commands JobScheduler::OnTaskManagerLost(const std::string& id,
+                                                       const std::string& reason, int64_t now_ns) {
   Commands out;
   Release(id, reason, now_ns, &out);
   return out;
 }
 
-void Scheduler::Release(const std::string& id, const std::string& reason, int64_t now_ns,
-                        Commands* out) {
+void JobScheduler::Release(const std::string& id, const std::string& reason, int64_t now_ns,
+                           Commands* out) {
   auto it = taskmanagers_.find(id);
   if (it == taskmanagers_.end()) return;
   taskmanagers_.erase(it);
@@ -73,7 +73,7 @@ void Scheduler::Release(const std::string& id, const std::string& reason, int64_
   }
 }
 
-Scheduler::Commands Scheduler::OnTaskFinished(TaskId task, int64_t attempt) {
+JobScheduler::Commands JobScheduler::OnTaskFinished(TaskId task, int64_t attempt) {
   Commands out;
   if (!Accepts(attempt)) return out;
   auto it = executions_.find(task);
@@ -91,16 +91,16 @@ Scheduler::Commands Scheduler::OnTaskFinished(TaskId task, int64_t attempt) {
   } else {
     status_ = JobStatus::kFinished;
     done.kind = CommandKind::kFinished;
-    out.push_back(Log(Severity::kInfo, "job.finished",
-                      "attempt " + std::to_string(attempt_) + " restarts " +
-                          std::to_string(restarts_)));
+    out.push_back(
+        Log(Severity::kInfo, "job.finished",
+            "attempt " + std::to_string(attempt_) + " restarts " + std::to_string(restarts_)));
   }
   out.push_back(std::move(done));
   return out;
 }
 
-Scheduler::Commands Scheduler::OnTaskFailed(TaskId task, int64_t attempt, TaskFailure failure,
-                                           const std::string& message, int64_t now_ns) {
+JobScheduler::Commands JobScheduler::OnTaskFailed(TaskId task, int64_t attempt, TaskFailure failure,
+                                                  const std::string& message, int64_t now_ns) {
   Commands out;
   if (!Accepts(attempt) || executions_.count(task) == 0) return out;
   const std::string what = "task " + std::to_string(task.first) + "/" + std::to_string(task.second);
@@ -115,19 +115,19 @@ Scheduler::Commands Scheduler::OnTaskFailed(TaskId task, int64_t attempt, TaskFa
   return out;
 }
 
-Scheduler::Commands Scheduler::Failover(const std::string& reason, int64_t now_ns) {
+JobScheduler::Commands JobScheduler::Failover(const std::string& reason, int64_t now_ns) {
   Commands out;
   Failover(reason, now_ns, &out);
   return out;
 }
 
-Scheduler::Commands Scheduler::FailJob(const std::string& reason) {
+JobScheduler::Commands JobScheduler::FailJob(const std::string& reason) {
   Commands out;
   Fail(reason, &out);
   return out;
 }
 
-void Scheduler::Fail(const std::string& reason, Commands* out) {
+void JobScheduler::Fail(const std::string& reason, Commands* out) {
   if (attempt_ != 0) {
     Command cancel;
     cancel.kind = CommandKind::kCancelAttempt;
@@ -146,7 +146,7 @@ void Scheduler::Fail(const std::string& reason, Commands* out) {
   out->push_back(std::move(failed));
 }
 
-void Scheduler::Failover(const std::string& reason, int64_t now_ns, Commands* out) {
+void JobScheduler::Failover(const std::string& reason, int64_t now_ns, Commands* out) {
   if (status_ != JobStatus::kRunning) return;
   Command cancel;
   cancel.kind = CommandKind::kCancelAttempt;
@@ -183,17 +183,17 @@ void Scheduler::Failover(const std::string& reason, int64_t now_ns, Commands* ou
     // read nothing, takes its final checkpoint and finishes; only then is the job FAILED. It is
     // retried until it completes and does not count against the restart strategy.
     final_commit_ = true;
-    out->push_back(Log(Severity::kWarning, "job.failing",
-                       failure_ + "; committing checkpoint " + std::to_string(latest->id) +
-                           "'s output first"));
+    out->push_back(Log(
+        Severity::kWarning, "job.failing",
+        failure_ + "; committing checkpoint " + std::to_string(latest->id) + "'s output first"));
     return;
   }
   ++restarts_;
-  out->push_back(Log(Severity::kWarning, "job.restarting",
-                     std::to_string(restarts_) + ": " + reason));
+  out->push_back(
+      Log(Severity::kWarning, "job.restarting", std::to_string(restarts_) + ": " + reason));
 }
 
-Scheduler::Commands Scheduler::OnTick(int64_t now_ns) {
+JobScheduler::Commands JobScheduler::OnTick(int64_t now_ns) {
   Commands out;
   if (status_ == JobStatus::kFinished || status_ == JobStatus::kFailed) return out;
   if (now_ns >= next_heartbeat_ns_) {
@@ -216,7 +216,7 @@ Scheduler::Commands Scheduler::OnTick(int64_t now_ns) {
   return out;
 }
 
-bool Scheduler::TryDeploy(int64_t now_ns, Commands* out) {
+bool JobScheduler::TryDeploy(int64_t now_ns, Commands* out) {
   const int groups = SlotsRequired(chains_);
   std::map<std::string, int> free;
   int total = 0;
@@ -282,7 +282,7 @@ bool Scheduler::TryDeploy(int64_t now_ns, Commands* out) {
   return true;
 }
 
-int64_t Scheduler::NextDeadlineNs(int64_t now_ns) const {
+int64_t JobScheduler::NextDeadlineNs(int64_t now_ns) const {
   int64_t deadline = next_heartbeat_ns_;
   if (status_ == JobStatus::kRestarting) deadline = std::min(deadline, restart_at_ns_);
   if (status_ == JobStatus::kWaitingForResources && attempt_ == 0 &&
@@ -292,13 +292,13 @@ int64_t Scheduler::NextDeadlineNs(int64_t now_ns) const {
   return deadline;
 }
 
-std::vector<std::string> Scheduler::AttemptTaskManagers() const {
+std::vector<std::string> JobScheduler::AttemptTaskManagers() const {
   std::set<std::string> hosts;
   for (const auto& [task, execution] : executions_) hosts.insert(execution.taskmanager);
   return {hosts.begin(), hosts.end()};
 }
 
-std::string Scheduler::TaskManagerOf(TaskId task) const {
+std::string JobScheduler::TaskManagerOf(TaskId task) const {
   auto it = executions_.find(task);
   return it == executions_.end() ? std::string() : it->second.taskmanager;
 }
