@@ -5,24 +5,6 @@
 #include "simnet/sim_disk.h"
 
 namespace sluice::scenarios {
-namespace {
-
-const std::vector<std::string>& KnownKinds() {
-  static const std::vector<std::string> kinds = {
-      "crash",           "restart",        "reboot_wipe",   "pause",           "partition",
-      "partition_one_way", "heal",         "clog",          "unclog",          "connection_reset",
-      "latency_spike",   "disk_torn_write", "disk_corruption", "disk_io_error", "disk_full",
-      "disk_slow",       "clock_skew"};
-  return kinds;
-}
-
-bool NeedsHost(const std::string& kind) { return kind != "heal"; }
-bool NeedsPeer(const std::string& kind) {
-  return kind == "partition" || kind == "partition_one_way" || kind == "latency_spike";
-}
-
-}  // namespace
-
 sim::World::HostId FaultApplier::Host(const std::string& name) const {
   return cluster_.world().FindHost(name);
 }
@@ -42,25 +24,24 @@ std::vector<sim::World::HostId> FaultApplier::Hosts(const std::string& names) co
 std::string FaultApplier::Validate(const std::vector<FaultRecord>& faults) const {
   for (size_t i = 0; i < faults.size(); ++i) {
     const FaultRecord& f = faults[i];
-    const std::string where = "fault " + std::to_string(i + 1) + " (" + f.kind + ")";
-    if (std::find(KnownKinds().begin(), KnownKinds().end(), f.kind) == KnownKinds().end()) {
-      return where + ": unknown kind";
-    }
+    const FaultKindInfo& kind = FaultKindOf(f.kind);
+    const std::string where =
+        "fault " + std::to_string(i + 1) + " (" + std::string(kind.name) + ")";
     if (f.at_ms < 0 || f.duration_ms < 0) return where + ": negative time";
-    if (NeedsHost(f.kind) && Host(f.host) == sim::kNoHost) {
+    if (kind.needs_host && Host(f.host) == sim::kNoHost) {
       return where + ": unknown host '" + f.host + "'";
     }
-    if (NeedsPeer(f.kind)) {
+    if (kind.needs_peer) {
       if (f.peer.empty()) return where + ": needs a peer";
       for (auto id : Hosts(f.peer)) {
         if (id == sim::kNoHost || id == Host(f.host)) return where + ": bad peer in '" + f.peer + "'";
       }
     }
-    if (f.kind == "clog" && f.factor < 1) return where + ": clog factor must be >= 1";
-    if (f.kind == "disk_io_error" && (f.factor <= 0 || f.factor > 1)) {
+    if (f.kind == FaultKind::kClog && f.factor < 1) return where + ": clog factor must be >= 1";
+    if (f.kind == FaultKind::kDiskIoError && (f.factor <= 0 || f.factor > 1)) {
       return where + ": factor (error probability) must be in (0, 1]";
     }
-    if (f.kind == "disk_slow" && f.factor <= 0) return where + ": slow factor must be > 0";
+    if (f.kind == FaultKind::kDiskSlow && f.factor <= 0) return where + ": slow factor must be > 0";
   }
   return "";
 }
@@ -75,10 +56,11 @@ std::string FaultApplier::BudgetExceeded(const std::vector<FaultRecord>& faults)
   std::string first_corruption;
   for (size_t i = 0; i < faults.size(); ++i) {
     const FaultRecord& f = faults[i];
-    const std::string where = "fault " + std::to_string(i + 1) + " (" + f.kind + " on " + f.host + ")";
+    const std::string where = "fault " + std::to_string(i + 1) + " (" +
+                              std::string(FaultKindName(f.kind)) + " on " + f.host + ")";
     const bool store = std::find(stores.begin(), stores.end(), f.host) != stores.end();
-    if (f.kind == "reboot_wipe" && store) return where + ": a store's data exists once";
-    if (f.kind != "disk_corruption") continue;
+    if (f.kind == FaultKind::kRebootWipe && store) return where + ": a store's data exists once";
+    if (f.kind != FaultKind::kDiskCorruption) continue;
     if (f.host != checkpoint_store) return where + ": data outside checkpoints exists once";
     // The root disk also holds what exists once; the second disk holds only checkpoint copies.
     const sim::SimDisk* disk = world.DiskAt(cluster_.checkpoint_store(), f.peer).first;
@@ -102,7 +84,7 @@ int64_t FaultApplier::ChaosEndMs(const std::vector<FaultRecord>& faults) {
   // A pause ends by itself and the heal cannot cut it short, so it does not hold the heal back:
   // a host stalled past the heal is like a crashed host the cluster must do without.
   for (const FaultRecord& f : faults) {
-    end = std::max(end, f.at_ms + (f.kind == "pause" ? 0 : f.duration_ms));
+    end = std::max(end, f.at_ms + (f.kind == FaultKind::kPause ? 0 : f.duration_ms));
   }
   return end;
 }
@@ -121,18 +103,18 @@ void FaultApplier::After(const FaultRecord& fault, std::function<void()> undo) {
 void FaultApplier::Apply(const FaultRecord& fault) {
   sim::World& world = cluster_.world();
   const auto host = Host(fault.host);
-  const std::string& k = fault.kind;
-  if (k == "crash") {
+  const FaultKind k = fault.kind;
+  if (k == FaultKind::kCrash) {
     if (world.IsUp(host)) world.Crash(host);
-  } else if (k == "restart") {
+  } else if (k == FaultKind::kRestart) {
     if (!world.IsUp(host)) world.Restart(host);
-  } else if (k == "reboot_wipe") {
+  } else if (k == FaultKind::kRebootWipe) {
     world.RebootWipe(host);
-  } else if (k == "pause") {
+  } else if (k == FaultKind::kPause) {
     world.Pause(host, fault.duration_ms * kNanosPerMilli);
-  } else if (k == "partition" || k == "partition_one_way") {
+  } else if (k == FaultKind::kPartition || k == FaultKind::kPartitionOneWay) {
     for (auto peer : Hosts(fault.peer)) {
-      if (k == "partition") {
+      if (k == FaultKind::kPartition) {
         world.Partition(host, peer);
       } else {
         world.PartitionOneWay(host, peer);
@@ -141,16 +123,16 @@ void FaultApplier::Apply(const FaultRecord& fault) {
     After(fault, [this, fault] {
       for (auto peer : Hosts(fault.peer)) cluster_.world().Heal(Host(fault.host), peer);
     });
-  } else if (k == "heal") {
+  } else if (k == FaultKind::kHeal) {
     world.HealAll();
-  } else if (k == "clog") {
+  } else if (k == FaultKind::kClog) {
     world.Clog(host, fault.factor);
     After(fault, [this, fault] { cluster_.world().Unclog(Host(fault.host)); });
-  } else if (k == "unclog") {
+  } else if (k == FaultKind::kUnclog) {
     world.Unclog(host);
-  } else if (k == "connection_reset") {
+  } else if (k == FaultKind::kConnectionReset) {
     world.ResetConnections(host);
-  } else if (k == "latency_spike") {  // factor = extra latency in ms
+  } else if (k == FaultKind::kLatencySpike) {  // factor = extra latency in ms
     for (auto peer : Hosts(fault.peer)) {
       world.LatencySpike(host, peer, static_cast<int64_t>(fault.factor * kNanosPerMilli),
                          fault.duration_ms * kNanosPerMilli);
@@ -163,33 +145,33 @@ void FaultApplier::Apply(const FaultRecord& fault) {
 void FaultApplier::ApplyDiskOrClock(const FaultRecord& fault) {
   sim::World& world = cluster_.world();
   const auto host = Host(fault.host);
-  const std::string& k = fault.kind;
-  if (k == "disk_torn_write") {
+  const FaultKind k = fault.kind;
+  if (k == FaultKind::kDiskTornWrite) {
     // Tears the unsynced tail at the host's next crash, on each of its disks.
     for (sim::SimDisk* each : world.disks(host)) each->SetTornWrites(true);
-  } else if (k == "disk_corruption") {  // peer = prefix of the paths to pick from
+  } else if (k == FaultKind::kDiskCorruption) {  // peer = prefix of the paths to pick from
     // The disk the prefix lies on (a host may have several) and the prefix on that disk, where
     // "." (the prefix is the disk's root) means any file. No durable file yet: nothing to flip.
     auto [prefix_disk, prefix] = world.DiskAt(host, fault.peer);
     if (prefix_disk != nullptr) {
       (void)prefix_disk->CorruptRandomDurableFile(prefix == "." ? "" : prefix);
     }
-  } else if (k == "disk_io_error") {
+  } else if (k == FaultKind::kDiskIoError) {
     for (sim::SimDisk* each : world.disks(host)) each->SetIoErrorProbability(fault.factor);
     After(fault, [this, host] {
       for (sim::SimDisk* each : cluster_.world().disks(host)) each->SetIoErrorProbability(0);
     });
-  } else if (k == "disk_full") {
+  } else if (k == FaultKind::kDiskFull) {
     for (sim::SimDisk* each : world.disks(host)) each->SetFull(true);
     After(fault, [this, host] {
       for (sim::SimDisk* each : cluster_.world().disks(host)) each->SetFull(false);
     });
-  } else if (k == "disk_slow") {
+  } else if (k == FaultKind::kDiskSlow) {
     for (sim::SimDisk* each : world.disks(host)) each->SetSlow(fault.factor);
     After(fault, [this, host] {
       for (sim::SimDisk* each : cluster_.world().disks(host)) each->SetSlow(1.0);
     });
-  } else if (k == "clock_skew") {  // factor = offset in ms; drifts 100 ppm per ms of offset
+  } else if (k == FaultKind::kClockSkew) {  // factor = offset in ms; drifts 100 ppm per ms of offset
     world.SetClockSkew(host, static_cast<int64_t>(fault.factor * kNanosPerMilli),
                        std::clamp(fault.factor * 100, -400000.0, 400000.0));
   }

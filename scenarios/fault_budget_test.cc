@@ -19,15 +19,15 @@ class FaultBudgetTest : public ::testing::Test {
 };
 
 FaultRecord Corrupt(const std::string& host, const std::string& prefix) {
-  return {.at_ms = 100, .kind = "disk_corruption", .host = host, .peer = prefix};
+  return {.at_ms = 100, .kind = FaultKind::kDiskCorruption, .host = host, .peer = prefix};
 }
 
 TEST_F(FaultBudgetTest, OneCheckpointDiskAndEverythingTransientIsWithin) {
   EXPECT_EQ(Judge({Corrupt("checkpoint-store", "store/checkpoints/"),
                    Corrupt("checkpoint-store", "store/checkpoints/chk-2/"),
-                   {.at_ms = 5, .kind = "crash", .host = "output-store"},
-                   {.at_ms = 7, .kind = "reboot_wipe", .host = "taskmanager-1"},
-                   {.at_ms = 9, .kind = "disk_io_error", .host = "checkpoint-store", .factor = 1}}),
+                   {.at_ms = 5, .kind = FaultKind::kCrash, .host = "output-store"},
+                   {.at_ms = 7, .kind = FaultKind::kRebootWipe, .host = "taskmanager-1"},
+                   {.at_ms = 9, .kind = FaultKind::kDiskIoError, .host = "checkpoint-store", .factor = 1}}),
             "");
   EXPECT_EQ(Judge({Corrupt("checkpoint-store", "store/replica/checkpoints/"),
                    Corrupt("checkpoint-store", "store/replica/")}),
@@ -45,7 +45,7 @@ TEST_F(FaultBudgetTest, BothCheckpointDisksAreBeyond) {
 TEST_F(FaultBudgetTest, DataKeptOnceIsBeyond) {
   EXPECT_NE(Judge({Corrupt("output-store", "")}), "");
   EXPECT_NE(Judge({Corrupt("checkpoint-store", "store/jobmanager/")}), "");
-  EXPECT_NE(Judge({{.at_ms = 1, .kind = "reboot_wipe", .host = "input-store"}}), "");
+  EXPECT_NE(Judge({{.at_ms = 1, .kind = FaultKind::kRebootWipe, .host = "input-store"}}), "");
 }
 
 }  // namespace

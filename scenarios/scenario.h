@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,13 +17,48 @@
 
 namespace sluice::scenarios {
 
+// The kinds of fault the simulator injects (the fault model: docs/architecture.md).
+enum class FaultKind : uint8_t {
+  kCrash,
+  kRestart,
+  kRebootWipe,
+  kPause,
+  kPartition,
+  kPartitionOneWay,
+  kHeal,
+  kClog,
+  kUnclog,
+  kConnectionReset,
+  kLatencySpike,
+  kDiskTornWrite,
+  kDiskCorruption,
+  kDiskIoError,
+  kDiskFull,
+  kDiskSlow,
+  kClockSkew,
+};
+
+// The one table of fault kinds: each kind's name (as schedules and reports spell it), what a
+// record of it needs, and whether the chaos nemesis draws it.
+struct FaultKindInfo {
+  FaultKind kind;
+  std::string_view name;
+  bool needs_host;  // it hits one host (every kind but heal)
+  bool needs_peer;  // `peer` names the other side (partitions, latency spikes)
+  bool chaos;       // the chaos nemesis draws it (the others undo faults)
+};
+// Every kind, in FaultKind order.
+std::span<const FaultKindInfo> FaultKinds();
+const FaultKindInfo& FaultKindOf(FaultKind kind);
+std::string_view FaultKindName(FaultKind kind);
+// The kind spelled `name`; nullopt if none is.
+std::optional<FaultKind> FaultKindNamed(std::string_view name);
+
 // One injected fault, as the JSON summary's `faults` list and a `--faults FILE` schedule show it.
-// Kinds: crash, restart, reboot_wipe, pause, partition, partition_one_way, heal, clog, unclog,
-// connection_reset, latency_spike, disk_torn_write, disk_corruption, disk_io_error, disk_full,
-// disk_slow, clock_skew. Fields a kind does not use stay at their defaults.
+// Fields a kind does not use stay at their defaults.
 struct FaultRecord {
   int64_t at_ms = 0;
-  std::string kind;
+  FaultKind kind = FaultKind::kCrash;
   std::string host;         // the host it hits ("" for kinds that hit no single host, e.g. heal)
   int64_t duration_ms = 0;  // pause, clog, latency_spike, disk_slow, disk_full: how long; 0 = n/a
   // partition, partition_one_way, latency_spike: the other side, host names joined by ',';

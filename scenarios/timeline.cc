@@ -21,7 +21,7 @@ void TimelineRecorder::AddFaults(const std::vector<FaultRecord>& faults) {
     std::string detail = f.peer.empty() ? "" : "peer " + f.peer;
     if (f.duration_ms > 0) detail += (detail.empty() ? "" : ", ") + std::to_string(f.duration_ms) + " ms";
     out_->push_back(TimelineEvent{f.at_ms * 1000, f.host.empty() ? "world" : f.host, "faults",
-                                  f.kind, 'i', detail});
+                                  std::string(FaultKindName(f.kind)), 'i', detail});
   }
 }
 

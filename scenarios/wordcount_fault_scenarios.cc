@@ -29,33 +29,33 @@ std::vector<std::string> AllHosts(const NemesisContext& c) {
 // data that exists once (the input, the committed output) is never wiped or corrupted; stores are
 // crashed (their writes are synced) but never wiped; checkpoint files exist twice, on two disks,
 // and corruption hits only `corruptible`, the copy directory (one disk) chosen for the run.
-std::vector<FaultRecord> DrawFault(Random& random, const NemesisContext& c, const std::string& kind,
+std::vector<FaultRecord> DrawFault(Random& random, const NemesisContext& c, FaultKind kind,
                                    int64_t at, const std::string& corruptible) {
   const auto hosts = AllHosts(c);
   std::vector<std::string> processes = c.taskmanagers;
   processes.insert(processes.end(), c.jobmanagers.begin(), c.jobmanagers.end());
   const int64_t duration = random.UniformRange(100, 2500);
   FaultRecord f{.at_ms = at, .kind = kind};
-  if (kind == "crash" || kind == "reboot_wipe") {
-    f.host = kind == "crash" ? PickHost(random, hosts) : PickHost(random, processes);
-    return {f, FaultRecord{.at_ms = at + duration, .kind = "restart", .host = f.host}};
+  if (kind == FaultKind::kCrash || kind == FaultKind::kRebootWipe) {
+    f.host = kind == FaultKind::kCrash ? PickHost(random, hosts) : PickHost(random, processes);
+    return {f, FaultRecord{.at_ms = at + duration, .kind = FaultKind::kRestart, .host = f.host}};
   }
   f.host = PickHost(random, hosts);
-  if (kind == "pause" || kind == "disk_full" || kind == "disk_slow" || kind == "clog" ||
-      kind == "disk_io_error") {
+  if (kind == FaultKind::kPause || kind == FaultKind::kDiskFull || kind == FaultKind::kDiskSlow || kind == FaultKind::kClog ||
+      kind == FaultKind::kDiskIoError) {
     f.duration_ms = duration;
   }
-  if (kind == "partition" || kind == "partition_one_way" || kind == "latency_spike") {
+  if (kind == FaultKind::kPartition || kind == FaultKind::kPartitionOneWay || kind == FaultKind::kLatencySpike) {
     f.duration_ms = duration;
     f.peer = PickHost(random, hosts);
     if (f.peer == f.host) f.peer = Others(hosts, f.host).substr(0, Others(hosts, f.host).find(','));
   }
-  if (kind == "clog") f.factor = double(random.UniformRange(2, 20));
-  if (kind == "latency_spike") f.factor = double(random.UniformRange(5, 100));
-  if (kind == "disk_slow") f.factor = double(random.UniformRange(2, 50));
-  if (kind == "disk_io_error") f.factor = 0.05 * double(random.UniformRange(1, 6));
-  if (kind == "clock_skew") f.factor = double(random.UniformRange(-2000, 2000));
-  if (kind == "disk_corruption") {
+  if (kind == FaultKind::kClog) f.factor = double(random.UniformRange(2, 20));
+  if (kind == FaultKind::kLatencySpike) f.factor = double(random.UniformRange(5, 100));
+  if (kind == FaultKind::kDiskSlow) f.factor = double(random.UniformRange(2, 50));
+  if (kind == FaultKind::kDiskIoError) f.factor = 0.05 * double(random.UniformRange(1, 6));
+  if (kind == FaultKind::kClockSkew) f.factor = double(random.UniformRange(-2000, 2000));
+  if (kind == FaultKind::kDiskCorruption) {
     f.host = c.stores[2];  // the checkpoint store
     f.peer = corruptible;  // one disk's copies only: the other disk's stay intact
   }
@@ -106,10 +106,14 @@ ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
     *drawn = Drawn{o->taskmanagers, o->jobmanagers, o->lease_duration_ms, o->heartbeat_timeout_ms};
   };
   spec.nemesis = [](Random& random, const NemesisContext& c) {
-    static const std::vector<std::string> kinds = {
-        "crash",     "reboot_wipe",      "pause",          "partition",     "partition_one_way",
-        "clog",      "connection_reset", "latency_spike",  "disk_torn_write", "disk_corruption",
-        "disk_io_error", "disk_full",    "disk_slow",      "clock_skew"};
+    // The kinds the table marks for chaos, in table order (which the seeds' draws depend on).
+    static const std::vector<FaultKind> kinds = [] {
+      std::vector<FaultKind> chaos;
+      for (const FaultKindInfo& info : FaultKinds()) {
+        if (info.chaos) chaos.push_back(info.kind);
+      }
+      return chaos;
+    }();
     std::vector<FaultRecord> faults;
     const std::string corruptible = WordCountCluster::kCheckpointCopyDirs[random.Uniform(2)];
     const int count = static_cast<int>(random.UniformRange(3, 10));
@@ -122,7 +126,7 @@ ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
     // Drawn after the faults above, so that they stay as they were.
     if (random.Bernoulli(0.2)) {
       faults.push_back({.at_ms = random.UniformRange(c.expected_ms / 10, c.expected_ms * 7 / 10),
-                        .kind = "pause", .host = PickHost(random, c.taskmanagers),
+                        .kind = FaultKind::kPause, .host = PickHost(random, c.taskmanagers),
                         .duration_ms = 120 * 1000});
     }
     return faults;
@@ -134,7 +138,7 @@ ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
         drawn->heartbeat_timeout_ms > drawn->lease_ms + 600 && random.Bernoulli(0.5)) {
       // The leader stalls past its lease (the standby takes over) but not past the TaskManagers'
       // heartbeat timeout (their sessions with it stay open).
-      return {{.at_ms = 0, .kind = "pause", .host = host,
+      return {{.at_ms = 0, .kind = FaultKind::kPause, .host = host,
                .duration_ms = random.UniformRange(drawn->lease_ms + 300,
                                                   drawn->heartbeat_timeout_ms - 300)}};
     }
@@ -142,12 +146,12 @@ ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
       const std::string file = "chk-" + std::string(message) + "/0-0-";
       const std::string victim =
           "taskmanager-" + std::to_string(1 + random.Uniform(drawn->taskmanagers));
-      return {{.at_ms = 0, .kind = "disk_corruption", .host = "checkpoint-store",
+      return {{.at_ms = 0, .kind = FaultKind::kDiskCorruption, .host = "checkpoint-store",
                .peer = WordCountCluster::kCheckpointCopyDirs[0] + file},
-              {.at_ms = 0, .kind = "disk_corruption", .host = "checkpoint-store",
+              {.at_ms = 0, .kind = FaultKind::kDiskCorruption, .host = "checkpoint-store",
                .peer = WordCountCluster::kCheckpointCopyDirs[1] + file},
-              {.at_ms = 1, .kind = "crash", .host = victim},
-              {.at_ms = random.UniformRange(100, 900), .kind = "restart", .host = victim}};
+              {.at_ms = 1, .kind = FaultKind::kCrash, .host = victim},
+              {.at_ms = random.UniformRange(100, 900), .kind = FaultKind::kRestart, .host = victim}};
     }
     return {};
   };
@@ -169,14 +173,14 @@ ScenarioResult RunWordCountJmPartition(const ScenarioOptions& options) {
     const std::string silent = PickHost(random, c.taskmanagers);
     const int64_t at = random.UniformRange(c.expected_ms / 10, c.expected_ms / 2);
     const int64_t duration = random.UniformRange(1500, 4000);
-    faults.push_back({.at_ms = at, .kind = "partition_one_way", .host = c.jobmanager,
+    faults.push_back({.at_ms = at, .kind = FaultKind::kPartitionOneWay, .host = c.jobmanager,
                       .duration_ms = duration, .peer = silent});
-    faults.push_back({.at_ms = at, .kind = "partition_one_way", .host = silent,
+    faults.push_back({.at_ms = at, .kind = FaultKind::kPartitionOneWay, .host = silent,
                       .duration_ms = duration, .peer = c.jobmanager});
     std::string stalled = PickHost(random, c.taskmanagers);
     if (stalled == silent) stalled = Others(c.taskmanagers, silent).substr(0, stalled.size());
     faults.push_back({.at_ms = random.UniformRange(c.expected_ms / 10, c.expected_ms * 7 / 10),
-                      .kind = "pause", .host = stalled, .duration_ms = 120 * 1000});
+                      .kind = FaultKind::kPause, .host = stalled, .duration_ms = 120 * 1000});
     return faults;
   };
   return RunWordCountScenario(spec, options);
@@ -207,22 +211,22 @@ ScenarioResult RunWordCountCheckpointCorruption(const ScenarioOptions& options) 
       // completed (message: its id), then a TaskManager crash, so that the same JobManager
       // restores it and finds it lost.
       const std::string file = "chk-" + std::string(message) + "/0-0-";
-      return {{.at_ms = 0, .kind = "disk_corruption", .host = "checkpoint-store",
+      return {{.at_ms = 0, .kind = FaultKind::kDiskCorruption, .host = "checkpoint-store",
                .peer = WordCountCluster::kCheckpointCopyDirs[0] + file},
-              {.at_ms = 0, .kind = "disk_corruption", .host = "checkpoint-store",
+              {.at_ms = 0, .kind = FaultKind::kDiskCorruption, .host = "checkpoint-store",
                .peer = WordCountCluster::kCheckpointCopyDirs[1] + file},
-              {.at_ms = 1, .kind = "crash", .host = victim},
-              {.at_ms = tm_restart, .kind = "restart", .host = victim}};
+              {.at_ms = 1, .kind = FaultKind::kCrash, .host = victim},
+              {.at_ms = tm_restart, .kind = FaultKind::kRestart, .host = victim}};
     }
-    return {{.at_ms = 0, .kind = "disk_corruption", .host = "checkpoint-store",
+    return {{.at_ms = 0, .kind = FaultKind::kDiskCorruption, .host = "checkpoint-store",
              .peer = WordCountCluster::kCheckpointCopyDirs[0]},
-            {.at_ms = 0, .kind = "disk_torn_write", .host = "checkpoint-store"},
-            {.at_ms = 1, .kind = "crash", .host = "checkpoint-store"},
-            {.at_ms = 1, .kind = "crash", .host = "jobmanager"},
-            {.at_ms = 1, .kind = "crash", .host = victim},
-            {.at_ms = 50, .kind = "restart", .host = "checkpoint-store"},
-            {.at_ms = random.UniformRange(100, 600), .kind = "restart", .host = "jobmanager"},
-            {.at_ms = tm_restart, .kind = "restart", .host = victim}};
+            {.at_ms = 0, .kind = FaultKind::kDiskTornWrite, .host = "checkpoint-store"},
+            {.at_ms = 1, .kind = FaultKind::kCrash, .host = "checkpoint-store"},
+            {.at_ms = 1, .kind = FaultKind::kCrash, .host = "jobmanager"},
+            {.at_ms = 1, .kind = FaultKind::kCrash, .host = victim},
+            {.at_ms = 50, .kind = FaultKind::kRestart, .host = "checkpoint-store"},
+            {.at_ms = random.UniformRange(100, 600), .kind = FaultKind::kRestart, .host = "jobmanager"},
+            {.at_ms = tm_restart, .kind = FaultKind::kRestart, .host = victim}};
   };
   return RunWordCountScenario(spec, options);
 }
@@ -241,7 +245,7 @@ ScenarioResult RunWordCountDiskFull(const ScenarioOptions& options) {
     const int count = static_cast<int>(random.UniformRange(1, 3));
     for (int i = 0; i < count; ++i) {
       const std::string& store = random.Bernoulli(0.7) ? c.stores[2] : c.stores[1];
-      faults.push_back({.at_ms = random.UniformRange(100, c.expected_ms), .kind = "disk_full",
+      faults.push_back({.at_ms = random.UniformRange(100, c.expected_ms), .kind = FaultKind::kDiskFull,
                         .host = store, .duration_ms = random.UniformRange(200, 2500)});
     }
     return faults;
@@ -267,19 +271,19 @@ ScenarioResult RunWordCountClogSkew(const ScenarioOptions& options) {
     }
     int64_t at = random.UniformRange(100, c.expected_ms / 2);
     for (const auto& h : clogged) {
-      faults.push_back({.at_ms = at, .kind = "clog", .host = h,
+      faults.push_back({.at_ms = at, .kind = FaultKind::kClog, .host = h,
                         .factor = double(random.UniformRange(5, 50))});
       at += random.UniformRange(50, 400);
     }
     for (size_t i = clogged.size(); i > 1; --i) std::swap(clogged[i - 1], clogged[random.Uniform(i)]);
     for (const auto& h : clogged) {
       at += random.UniformRange(50, 400);
-      faults.push_back({.at_ms = at, .kind = "unclog", .host = h});
+      faults.push_back({.at_ms = at, .kind = FaultKind::kUnclog, .host = h});
     }
-    faults.push_back({.at_ms = random.UniformRange(0, c.expected_ms / 2), .kind = "clock_skew",
+    faults.push_back({.at_ms = random.UniformRange(0, c.expected_ms / 2), .kind = FaultKind::kClockSkew,
                       .host = c.jobmanager, .factor = double(random.UniformRange(-3000, 3000))});
     for (int i = static_cast<int>(random.UniformRange(1, 3)); i > 0; --i) {
-      faults.push_back({.at_ms = random.UniformRange(100, c.expected_ms), .kind = "pause",
+      faults.push_back({.at_ms = random.UniformRange(100, c.expected_ms), .kind = FaultKind::kPause,
                         .host = c.jobmanager, .duration_ms = random.UniformRange(100, 2500)});
     }
     return faults;

@@ -44,26 +44,26 @@ ScenarioResult RunWordCountJmFailover(const ScenarioOptions& options) {
     // A TaskManager crash makes the leader restart the job (and the reaction below pauses it).
     const int64_t crash = random.UniformRange(e / 10, e / 3);
     const std::string& tm = PickHost(random, c.taskmanagers);
-    faults.push_back({.at_ms = crash, .kind = "crash", .host = tm});
+    faults.push_back({.at_ms = crash, .kind = FaultKind::kCrash, .host = tm});
     faults.push_back(
-        {.at_ms = crash + random.UniformRange(300, 1500), .kind = "restart", .host = tm});
+        {.at_ms = crash + random.UniformRange(300, 1500), .kind = FaultKind::kRestart, .host = tm});
     if (random.Bernoulli(0.5)) {
       const int64_t at = random.UniformRange(e / 3, e * 2 / 3);
       const std::string& jm = PickHost(random, c.jobmanagers);
-      faults.push_back({.at_ms = at, .kind = "crash", .host = jm});
+      faults.push_back({.at_ms = at, .kind = FaultKind::kCrash, .host = jm});
       faults.push_back(
-          {.at_ms = at + random.UniformRange(500, 2000), .kind = "restart", .host = jm});
+          {.at_ms = at + random.UniformRange(500, 2000), .kind = FaultKind::kRestart, .host = jm});
     }
     if (random.Bernoulli(0.5)) {
       faults.push_back({.at_ms = random.UniformRange(e / 5, e * 4 / 5),
-                        .kind = "partition",
+                        .kind = FaultKind::kPartition,
                         .host = PickHost(random, c.jobmanagers),
                         .duration_ms = random.UniformRange(800, 2000),
                         .peer = "checkpoint-store"});
     }
     if (random.Bernoulli(0.5)) {
       faults.push_back({.at_ms = random.UniformRange(e / 5, e * 4 / 5),
-                        .kind = "pause",
+                        .kind = FaultKind::kPause,
                         .host = PickHost(random, c.jobmanagers),
                         .duration_ms = StallMs(random)});
     }
@@ -75,7 +75,7 @@ ScenarioResult RunWordCountJmFailover(const ScenarioOptions& options) {
     if (reactions >= 2 || category != "job.restarting" || !random.Bernoulli(0.8)) return {};
     // The leader that is restarting: stall it before its restart delay ends.
     return {{.at_ms = random.UniformRange(0, kRestartDelayMs - 20),
-             .kind = "pause",
+             .kind = FaultKind::kPause,
              .host = host,
              .duration_ms = StallMs(random)}};
   };

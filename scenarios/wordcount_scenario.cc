@@ -193,14 +193,14 @@ ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
   // A replayed schedule ends with the heal phase it recorded (see below): it fixes the heal's time
   // and is not applied as a fault of its own.
   std::optional<int64_t> recorded_heal_ms;
-  if (!result.faults.empty() && result.faults.back().kind == "heal" &&
+  if (!result.faults.empty() && result.faults.back().kind == FaultKind::kHeal &&
       result.faults.back().host.empty()) {
     const int64_t at_ms = result.faults.back().at_ms;
     result.faults.pop_back();
     if (at_ms > FaultApplier::ChaosEndMs(result.faults)) {
       recorded_heal_ms = at_ms;
     } else {
-      result.faults.push_back(FaultRecord{.at_ms = at_ms, .kind = "heal"});  // a mid-chaos heal
+      result.faults.push_back(FaultRecord{.at_ms = at_ms, .kind = FaultKind::kHeal});  // a mid-chaos heal
     }
   }
 
@@ -256,7 +256,7 @@ ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
   // (it clears every network and disk fault and restarts every crashed host; the liveness bound
   // counts from it). Replaying the schedule reads its time back (above).
   const std::vector<FaultRecord> chaos = result.faults;
-  result.faults.push_back(FaultRecord{.at_ms = heal_ms, .kind = "heal"});
+  result.faults.push_back(FaultRecord{.at_ms = heal_ms, .kind = FaultKind::kHeal});
   timeline.AddFaults(result.faults);
 
   result.simulated_ms = world.now_ns() / kNanosPerMilli;

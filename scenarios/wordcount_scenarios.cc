@@ -11,8 +11,8 @@ namespace {
 bool IsTaskManager(const std::string& host) { return host.rfind("taskmanager-", 0) == 0; }
 
 std::vector<FaultRecord> CrashAndRestart(Random& random, const std::string& host, int64_t at_ms) {
-  return {FaultRecord{.at_ms = at_ms, .kind = "crash", .host = host},
-          FaultRecord{.at_ms = at_ms + random.UniformRange(200, 1500), .kind = "restart",
+  return {FaultRecord{.at_ms = at_ms, .kind = FaultKind::kCrash, .host = host},
+          FaultRecord{.at_ms = at_ms + random.UniformRange(200, 1500), .kind = FaultKind::kRestart,
                       .host = host}};
 }
 
@@ -66,7 +66,7 @@ ScenarioResult RunWordCountBackpressureCrash(const ScenarioOptions& options) {
       others += (others.empty() ? "" : ",") + context.taskmanagers[i];
     }
     return std::vector<FaultRecord>{FaultRecord{.at_ms = 1,
-                                                .kind = "latency_spike",
+                                                .kind = FaultKind::kLatencySpike,
                                                 .host = slow,
                                                 .duration_ms = context.expected_ms,
                                                 .peer = others,
@@ -101,8 +101,8 @@ ScenarioResult RunWordCountRestartExhausted(const ScenarioOptions& options) {
     for (int i = 0; i < crashes; ++i) {
       const auto& victim = context.taskmanagers[random.Uniform(context.taskmanagers.size())];
       const int64_t restart = at + random.UniformRange(100, 300);
-      faults.push_back(FaultRecord{.at_ms = at, .kind = "crash", .host = victim});
-      faults.push_back(FaultRecord{.at_ms = restart, .kind = "restart", .host = victim});
+      faults.push_back(FaultRecord{.at_ms = at, .kind = FaultKind::kCrash, .host = victim});
+      faults.push_back(FaultRecord{.at_ms = restart, .kind = FaultKind::kRestart, .host = victim});
       at = restart + random.UniformRange(100, 500);
     }
     return faults;

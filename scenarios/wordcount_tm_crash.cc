@@ -13,8 +13,8 @@ namespace {
 
 std::vector<FaultRecord> CrashFaults(const NemesisContext& context, const CrashSchedule& schedule) {
   const std::string& victim = context.taskmanagers[schedule.taskmanager];
-  return {FaultRecord{.at_ms = schedule.crash_ms, .kind = "crash", .host = victim},
-          FaultRecord{.at_ms = schedule.restart_ms, .kind = "restart", .host = victim}};
+  return {FaultRecord{.at_ms = schedule.crash_ms, .kind = FaultKind::kCrash, .host = victim},
+          FaultRecord{.at_ms = schedule.restart_ms, .kind = FaultKind::kRestart, .host = victim}};
 }
 
 WordCountScenarioSpec Spec(std::optional<CrashSchedule> fixed) {

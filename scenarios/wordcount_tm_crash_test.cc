@@ -39,7 +39,7 @@ TEST(WordCountTmCrashTest, PassesAndIsDeterministic) {
                           << "\nrerun: sluice sim run tm-crash --seed " << seed;
   EXPECT_GE(first.checkpoints_completed, 1);
   ASSERT_EQ(first.faults.size(), 3u) << "a crash, its restart and the heal phase";
-  EXPECT_EQ(first.faults.back().kind, "heal") << "the heal phase is the schedule's last entry";
+  EXPECT_EQ(first.faults.back().kind, FaultKind::kHeal) << "the heal phase is the schedule's last entry";
   EXPECT_GT(first.faults.back().at_ms, first.faults[1].at_ms);
   ScenarioResult second = RunWordCountTmCrash(options);
   EXPECT_EQ(first.trace_hash, second.trace_hash) << "seed " << seed << " is not deterministic";
@@ -177,7 +177,7 @@ TEST(WordCountRegressionTest, FailingJobCommitsItsLatestCheckpointBeforeFailed) 
   spec.react = [](Random&, const std::string&, std::string_view category,
                   std::string_view, int reactions) -> std::vector<FaultRecord> {
     if (reactions > 0 || category != "checkpoint.notified") return {};
-    return {{.at_ms = 0, .kind = "crash", .host = "taskmanager-1"}};
+    return {{.at_ms = 0, .kind = FaultKind::kCrash, .host = "taskmanager-1"}};
   };
   for (uint64_t seed = 1; seed <= 5; ++seed) {
     ScenarioOptions options;

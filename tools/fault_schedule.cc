@@ -76,13 +76,16 @@ Result<FaultRecord> FaultFromJson(const Json& entry, size_t index) {
   RETURN_IF_ERROR(CheckKeys(entry, index));
   FaultRecord fault;
   ASSIGN_OR_RETURN(fault.at_ms, NonNegativeInteger(entry, index, "at_ms"));
-  ASSIGN_OR_RETURN(fault.kind, StringField(entry, index, "kind"));
-  const auto& kinds = KnownFaultKinds();
-  if (std::find(kinds.begin(), kinds.end(), fault.kind) == kinds.end()) {
+  ASSIGN_OR_RETURN(const std::string kind, StringField(entry, index, "kind"));
+  const std::optional<scenarios::FaultKind> known = scenarios::FaultKindNamed(kind);
+  if (!known) {
     std::string names;
-    for (const std::string& kind : kinds) names += (names.empty() ? "" : ", ") + kind;
-    return EntryError(index, fmt::format("unknown kind '{}' (kinds: {})", fault.kind, names));
+    for (const scenarios::FaultKindInfo& info : scenarios::FaultKinds()) {
+      names += (names.empty() ? "" : ", ") + std::string(info.name);
+    }
+    return EntryError(index, fmt::format("unknown kind '{}' (kinds: {})", kind, names));
   }
+  fault.kind = *known;
   ASSIGN_OR_RETURN(fault.host, StringField(entry, index, "host"));
   if (entry.contains("duration_ms")) {
     ASSIGN_OR_RETURN(fault.duration_ms, NonNegativeInteger(entry, index, "duration_ms"));
@@ -103,18 +106,10 @@ Result<FaultRecord> FaultFromJson(const Json& entry, size_t index) {
 
 }  // namespace
 
-const std::vector<std::string>& KnownFaultKinds() {
-  static const std::vector<std::string> kinds = {
-      "crash",           "restart",           "reboot_wipe",   "pause",
-      "partition",       "partition_one_way", "heal",          "clog",
-      "unclog",          "connection_reset",  "latency_spike", "disk_torn_write",
-      "disk_corruption", "disk_io_error",     "disk_full",     "disk_slow",
-      "clock_skew"};
-  return kinds;
-}
-
 Json FaultToJson(const FaultRecord& fault) {
-  Json json = {{"at_ms", fault.at_ms}, {"kind", fault.kind}, {"host", fault.host}};
+  Json json = {{"at_ms", fault.at_ms},
+               {"kind", scenarios::FaultKindName(fault.kind)},
+               {"host", fault.host}};
   const FaultRecord defaults;
   if (fault.duration_ms != defaults.duration_ms) json["duration_ms"] = fault.duration_ms;
   if (fault.peer != defaults.peer) json["peer"] = fault.peer;
@@ -190,7 +185,7 @@ Result<std::vector<FaultRecord>> ReadFaultScheduleFile(const std::string& path) 
 }
 
 std::string DescribeFault(const FaultRecord& fault) {
-  std::string text = fmt::format("{} ms {}", fault.at_ms, fault.kind);
+  std::string text = fmt::format("{} ms {}", fault.at_ms, scenarios::FaultKindName(fault.kind));
   if (!fault.host.empty()) text += " " + fault.host;
   const FaultRecord defaults;
   if (fault.duration_ms != defaults.duration_ms) {

@@ -16,9 +16,6 @@
 
 namespace sluice::tools {
 
-// The fault kinds scenarios/scenario.h documents; a schedule naming any other kind is rejected.
-const std::vector<std::string>& KnownFaultKinds();
-
 nlohmann::json FaultToJson(const scenarios::FaultRecord& fault);
 nlohmann::json FaultsToJson(const std::vector<scenarios::FaultRecord>& faults);
 
