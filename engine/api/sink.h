@@ -29,6 +29,7 @@
 // any call fails the task, and the job's restart strategy takes over.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -38,6 +39,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/base/assert.h"
 #include "engine/base/bytes.h"
 #include "engine/base/serializer.h"
 #include "engine/base/status.h"
@@ -111,9 +113,9 @@ class TwoPhaseCommittingSinkLink final : public BatchConsumer<T> {
     }
     if (!r.empty()) return Malformed("its end");
     // The restored checkpoint completed, so what it pre-committed commits now.
+    for (const Pending& pending : pending_) completed_ = std::max(completed_, pending.checkpoint_id);
     if (!SLUICE_BUG_PLANTED(host_, "pending-commits-not-recovered")) {
-      for (const Pending& pending : pending_)
-        RETURN_IF_ERROR(committer_->Commit(pending.committable));
+      for (const Pending& pending : pending_) RETURN_IF_ERROR(Commit(pending));
       if (!pending_.empty()) {
         host_.log.Info("sink.recovered", what_ + " committed=" + std::to_string(pending_.size()));
       }
@@ -125,14 +127,17 @@ class TwoPhaseCommittingSinkLink final : public BatchConsumer<T> {
     return writer_->Write(batch, timestamps);
   }
   Status Snapshot(int64_t checkpoint_id, std::string* out) override {
+    SLUICE_ASSERT(pending_.empty() || pending_.back().checkpoint_id < checkpoint_id,
+                  "a sink pre-commits checkpoints in increasing order");
     ASSIGN_OR_RETURN(std::vector<CommT> committables, writer_->PrepareCommit(checkpoint_id));
     for (CommT& committable : committables) {
+      Pending pending{checkpoint_id, std::move(committable)};
       if (SLUICE_BUG_PLANTED(host_, "sink-commit-at-precommit")) {
         // Planted bug: visible before the checkpoint completes.
-        RETURN_IF_ERROR(committer_->Commit(committable));
+        RETURN_IF_ERROR(Commit(pending));
         continue;
       }
-      pending_.push_back(Pending{checkpoint_id, std::move(committable)});
+      pending_.push_back(std::move(pending));
     }
     ByteWriter w(out);
     w.PutVarint(pending_.size());
@@ -147,9 +152,10 @@ class TwoPhaseCommittingSinkLink final : public BatchConsumer<T> {
   }
   // Commits, in checkpoint order, every committable of checkpoints up to `checkpoint_id`.
   Status NotifyCheckpointComplete(int64_t checkpoint_id) override {
+    completed_ = std::max(completed_, checkpoint_id);
     size_t done = 0;
     while (done < pending_.size() && pending_[done].checkpoint_id <= checkpoint_id) {
-      RETURN_IF_ERROR(committer_->Commit(pending_[done].committable));
+      RETURN_IF_ERROR(Commit(pending_[done]));
       ++done;
     }
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(done));
@@ -161,6 +167,13 @@ class TwoPhaseCommittingSinkLink final : public BatchConsumer<T> {
     int64_t checkpoint_id = 0;
     CommT committable{};
   };
+  // Exactly once hinges on this: output becomes visible only as part of a completed checkpoint,
+  // so a restore never replays input whose output is already visible.
+  Status Commit(const Pending& pending) {
+    SLUICE_ASSERT(pending.checkpoint_id <= completed_,
+                  "a sink commits a committable only once its checkpoint completed");
+    return committer_->Commit(pending.committable);
+  }
   Status Malformed(const std::string& where) const {
     return DataLossError(what_ + ": sink state malformed at " + where);
   }
@@ -170,6 +183,7 @@ class TwoPhaseCommittingSinkLink final : public BatchConsumer<T> {
   std::unique_ptr<SinkWriter<T, CommT>> writer_;
   std::unique_ptr<Committer<CommT>> committer_;
   std::vector<Pending> pending_;  // in checkpoint order
+  int64_t completed_ = 0;  // the highest checkpoint known complete (notified or restored)
   std::string scratch_;
 };
 

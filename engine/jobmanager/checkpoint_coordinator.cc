@@ -117,6 +117,8 @@ CheckpointCoordinator::Commands CheckpointCoordinator::Complete(int64_t now_ns) 
   pending_.reset();
   next_trigger_ns_ = now_ns + options_.interval_ns;
   done.acknowledged.id = done.id;
+  SLUICE_ASSERT(done.acknowledged.state_paths.size() == tasks_.size(),
+                "a checkpoint completes with the state of every task of the attempt");
   Commands commands;
   storing_notified_ = Planted("notify-before-metadata-durable");
   if (storing_notified_) {

@@ -267,8 +267,12 @@ bool JobScheduler::TryDeploy(int64_t now_ns, Commands* out) {
       tasks.emplace_back(task, chain.is_source);
       Deployment deployment{task, host, consumers, ""};
       if (latest != nullptr) {
+        // Every task of the job acknowledged (or finished into) a completed checkpoint; a task
+        // restored without its state would start over and emit its output again.
         auto path = latest->state_paths.find(task);
-        if (path != latest->state_paths.end()) deployment.restore_path = path->second;
+        SLUICE_ASSERT(path != latest->state_paths.end(),
+                      "a completed checkpoint holds the state of every task of the job");
+        deployment.restore_path = path->second;
       }
       deploy.deployments.push_back(std::move(deployment));
     }

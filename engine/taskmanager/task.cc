@@ -232,6 +232,11 @@ Status Task::Checkpoint(int64_t checkpoint_id) {
   }
   std::vector<std::string> sections(links_.size() + 1);
   if (source_) {
+    // The snapshot is a cut of the stream: the reader's position must be just past the last
+    // record handed downstream, or a restore skips what was fetched but never emitted.
+    SLUICE_ASSERT(fetched_unemitted_ == 0,
+                  "a source snapshots its position only between batches, with nothing fetched "
+                  "and not yet emitted");
     std::string offset;
     source_->Snapshot(&offset);
     ByteWriter w(&sections[0]);
@@ -324,6 +329,7 @@ Status Task::RunSource() {
     RETURN_IF_ERROR(HandleCommands());
     ASSIGN_OR_RETURN(const size_t records, source_->Fetch(slice_lines));
     if (records == 0) break;
+    fetched_unemitted_ = records;
     if (SLUICE_BUG_PLANTED(host_, "source-offset-after-barrier")) {
       // Planted bug: a trigger handled here snapshots an offset past records not yet emitted.
       RETURN_IF_ERROR(HandleCommands());
@@ -331,6 +337,7 @@ Status Task::RunSource() {
     source_lines_ += records;
     emitted += records;
     RETURN_IF_ERROR(source_->EmitFetched());
+    fetched_unemitted_ = 0;
     RETURN_IF_ERROR(MaybeFlushOutput());
     if (per_subtask == 0) {
       host_.fibers.Yield();
@@ -422,6 +429,11 @@ Status Task::RunConsumer() {
       continue;
     }
     next_channel = (channel + 1) % total;
+    // Alignment (Carbone et al. 2015): a channel that delivered barrier n holds back everything
+    // after it until every channel has, or the snapshot would include records after the cut.
+    SLUICE_ASSERT(!aligner.IsBlocked(channel),
+                  "a channel blocked by barrier alignment delivers nothing until the barrier is "
+                  "aligned");
     BarrierAligner::Action action = BarrierAligner::Action::kNone;
     switch (event.kind) {
       case DataKind::kRecords:

@@ -113,6 +113,7 @@ class Task {
   ChainLink* source_output_ = nullptr;  // where the source's reader hands its records
   std::unique_ptr<SourceReader> source_;
   uint64_t source_lines_ = 0;  // records emitted from the start of the split
+  size_t fetched_unemitted_ = 0;  // records the reader fetched and the task has not emitted
   std::vector<std::string> restored_sections_;
   int64_t last_snapshot_ = 0;     // id of the last checkpoint this task snapshotted
   int64_t last_completed_ = 0;    // highest completion notified
