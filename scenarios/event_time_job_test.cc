@@ -10,16 +10,19 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "engine/api/data_stream.h"
-#include "engine/connectors/line_source.h"
 #include "engine/api/job_registry.h"
 #include "engine/config/core_options.h"
+#include "engine/connectors/data_generator.h"
 #include "engine/connectors/file_sink.h"
+#include "engine/connectors/line_source.h"
 #include "scenarios/job_scenarios_test_util.h"
 #include "scenarios/reference_evaluator.h"
 #include "scenarios/scenario.h"
 #include "scenarios/wordcount_cluster.h"
+#include "simnet/world.h"
 
 namespace sluice::scenarios {
 namespace {
@@ -69,12 +72,13 @@ Result<JobGraph> BuildEventTimeJob(const JobContext& context) {
     const size_t space = line.find(' ');
     return Event(line.substr(0, space), std::stoll(line.substr(space + 1)));
   };
-  auto events = env.AddSource("Lines",
-                                  LineSource(SourceSpec{context.input_dir,
-                                             context.settings.GetInt(SourceRateLimit())}),
-                                  context.input_splits)
-                    .Map("Parse", parse)
-                    .SetParallelism(context.input_splits);
+  auto events =
+      env.AddSource(
+             "Lines",
+             LineSource(SourceSpec{context.input_dir, context.settings.GetInt(SourceRateLimit())}),
+             context.input_splits)
+          .Map("Parse", parse)
+          .SetParallelism(context.input_splits);
   auto strategy = WatermarkStrategy<Event>::ForBoundedOutOfOrderness(
       kOutOfOrdernessMs, [](const Event& e) { return e.second; });
   auto even = events.Filter("Even", [](const Event& e) { return e.first.back() % 2 == 0; })
@@ -84,7 +88,8 @@ Result<JobGraph> BuildEventTimeJob(const JobContext& context) {
                  .SetParallelism(context.input_splits)
                  .AssignTimestampsAndWatermarks(strategy);
   even.Connect(odd)
-      .Map<Event>("Merge", [](const Event& e) { return e; }, [](const Event& e) { return e; })
+      .Map<Event>(
+          "Merge", [](const Event& e) { return e; }, [](const Event& e) { return e; })
       .SetParallelism(3)
       .KeyBy([](const Event& e) { return e.first; })
       .Process<std::string>("TumblingCount", [] { return std::make_unique<TumblingCount>(); })
@@ -152,9 +157,10 @@ std::map<std::string, int64_t> ExpectedWindows(int lines) {
 class EventTimeJobTest : public ::testing::Test {
  protected:
   EventTimeJobTest() {
-    EXPECT_TRUE(jobs_.Register({.name = "event-time",
-                                .description = "tumbling counts with event-time timers",
-                                .build = BuildEventTimeJob})
+    EXPECT_TRUE(jobs_
+                    .Register({.name = "event-time",
+                               .description = "tumbling counts with event-time timers",
+                               .build = BuildEventTimeJob})
                     .ok());
   }
   JobRegistry jobs_;
@@ -196,7 +202,8 @@ TEST_F(EventTimeJobTest, ReferenceFiresEveryWindowOnce) {
   auto graph = jobs_.Build(spec);
   ASSERT_TRUE(graph.ok()) << graph.status().ToString();
   const int lines = 3000;
-  auto reference = EvaluateReference(*graph, WordCountCluster::SplitIntoPartitions(Input(lines), 2));
+  auto reference =
+      EvaluateReference(*graph, WordCountCluster::SplitIntoPartitions(Input(lines), 2));
   ASSERT_TRUE(reference.ok()) << reference.status().ToString();
   EXPECT_EQ(*reference, ExpectedWindows(lines));
 }
@@ -237,6 +244,66 @@ TEST_F(EventTimeJobTest, PassesScenariosJudgedByTheReferenceEvaluator) {
     restarts += result.restarts;
   }
   EXPECT_GT(restarts, 0) << "no run restored timers";
+}
+
+// One timer per key, each emitting how often another fiber of the host has run so far.
+class EmitOtherFiberRuns final : public KeyedProcessFunction<int64_t, int64_t, int64_t> {
+ public:
+  explicit EmitOtherFiberRuns(const int64_t* other_runs) : other_runs_(other_runs) {}
+  void ProcessElement(const int64_t&, Context& ctx, Collector<int64_t>&) override {
+    ctx.timer_service().RegisterEventTimeTimer(1000);
+  }
+  void OnTimer(int64_t, Context&, Collector<int64_t>& out) override { out.Emit(*other_runs_); }
+
+ private:
+  const int64_t* other_runs_;
+};
+
+// A watermark that fires thousands of timers lets the host's other fibers run meanwhile (a real
+// TaskManager must keep answering heartbeats; a benchmark once lost its JobManager's lease here).
+TEST(TimerFiringTest, AWatermarkFiringManyTimersLetsOtherFibersRun) {
+  constexpr int64_t kKeys = 5000;
+  int64_t other_runs = 0;
+  StreamEnvironment env("timers");
+  auto fired =
+      env.AddSource("Keys", DataGeneratorSource<int64_t>(kKeys, [](int64_t i) { return i; }), 1)
+          .KeyBy([](const int64_t& key) { return key; })
+          .Process<int64_t>(
+              "Fire", [&other_runs] { return std::make_unique<EmitOtherFiberRuns>(&other_runs); });
+  auto graph = env.Build();
+  ASSERT_TRUE(graph.ok()) << graph.status().ToString();
+  const OperatorNode& node = graph->nodes[fired.operator_node()];
+  sim::World world(sim::WorldOptions{.seed = 1});
+  bool done = false;
+  Capture<int64_t> out;
+  world.AddHost("taskmanager", [&](Host& host) {
+    TaskContext ctx;
+    ctx.host = &host;
+    ctx.task_name = "Fire (1/1)";
+    std::unique_ptr<ChainLink> link = node.make_link(ctx, &out);
+    auto* input = dynamic_cast<BatchConsumer<int64_t>*>(link.get());
+    ASSERT_NE(input, nullptr);
+    ASSERT_TRUE(link->Open("").ok());
+    std::vector<int64_t> keys(kKeys);
+    for (int64_t i = 0; i < kKeys; ++i) keys[i] = i;
+    ASSERT_TRUE(input->Consume(keys, {}).ok());
+    bool stop = false;
+    const FiberId other = host.fibers.Spawn("other", [&] {
+      while (!stop) {
+        ++other_runs;
+        host.fibers.Yield();
+      }
+    });
+    ASSERT_TRUE(link->ProcessWatermark(kMaxWatermark).ok());
+    stop = true;
+    host.fibers.Join(other);
+    done = true;
+  });
+  world.RunUntil([&] { return done; }, 60 * kNanosPerSecond);
+  ASSERT_TRUE(done) << "seed 1";
+  ASSERT_EQ(out.records.size(), static_cast<size_t>(kKeys));
+  EXPECT_EQ(out.records.front(), 0) << "the firing starts before the other fiber runs";
+  EXPECT_GT(out.records.back(), 0) << "the other fiber ran while the timers fired";
 }
 
 }  // namespace

@@ -55,7 +55,8 @@ class KeyedRuntime {
                        [host = ctx.host] { return host->clock.NowNs() / kNanosPerMilli; }),
         context_(&timer_service_),
         side_(ctx.side_outputs),
-        what_(ctx.task_name) {
+        what_(ctx.task_name),
+        host_(ctx.host) {
     context_.BindSideOutputs(side_);
   }
 
@@ -99,9 +100,8 @@ class KeyedRuntime {
   KeyedContext<K>& Bind(const K& key, int64_t timestamp) {
     out_.SetTimestamp(timestamp);
     const std::string_view key_bytes = KeyBytes<K>::Of(key, &key_bytes_);
-    const uint32_t entry = keys_.FindOrInsertIndex(key_bytes, [&](std::string_view) {
-      return KeyGroupForKeyOf(key, max_parallelism_);
-    });
+    const uint32_t entry = keys_.FindOrInsertIndex(
+        key_bytes, [&](std::string_view) { return KeyGroupForKeyOf(key, max_parallelism_); });
     // The entry's value caches its key group + 1 (0: not yet known, e.g. after a restore), so
     // that a record of a known key pays for no hash.
     int32_t& cached_group = keys_.value(entry);
@@ -146,7 +146,12 @@ class KeyedRuntime {
   template <typename OnTimer>
   Status Fire(TimeDomain domain, int64_t up_to_ms, OnTimer&& on_timer) {
     std::set<InternalTimers::Timer>& timers = timers_.of(domain);
+    int64_t fired = 0;
     while (!timers.empty() && timers.begin()->time_ms <= up_to_ms) {
+      // A watermark that passes many timers (the final one fires every window) would keep the
+      // thread for long: let the host's other fibers (heartbeats, lease renewal, other tasks) run
+      // now and then. Nothing else touches this operator meanwhile.
+      if (host_ != nullptr && ++fired % kTimersPerYield == 0) host_->fibers.Yield();
       const InternalTimers::Timer timer = *timers.begin();
       timers.erase(timers.begin());
       const int32_t key_group = timer.key_group;
@@ -173,6 +178,7 @@ class KeyedRuntime {
   }
 
  private:
+  static constexpr int64_t kTimersPerYield = 1024;
   BatchConsumer<Out>* next_;
   int max_parallelism_;
   KeyGroupRange range_;
@@ -183,6 +189,7 @@ class KeyedRuntime {
   KeyedContext<K> context_;
   SideOutputs* side_;
   std::string what_;
+  Host* host_;  // for Yield during long timer firings; null where links run without a host
   std::string key_bytes_;
   std::string row_;
   Collector<Out> out_;
@@ -261,9 +268,7 @@ class KeyedCoProcessFunctionLink final
       : KeyedCoProcessFunctionLink::KeyedLink(ctx, factory(), next),
         input1_(this, 0, std::move(key_of1)),
         input2_(this, 1, std::move(key_of2)) {}
-  ChainLink* Input(int index) override {
-    return InputPort(index, &input1_, &input2_);
-  }
+  ChainLink* Input(int index) override { return InputPort(index, &input1_, &input2_); }
 
  private:
   template <typename In>
@@ -322,7 +327,8 @@ class KeyedCoProcessFunctionLink final
 template <typename K, typename Out>
 class ReferenceKeyedCore {
  public:
-  ReferenceKeyedCore() : timer_service_(&timers_, [] { return int64_t{0}; }), context_(&timer_service_) {}
+  ReferenceKeyedCore()
+      : timer_service_(&timers_, [] { return int64_t{0}; }), context_(&timer_service_) {}
   KeyedStateStore& store() { return store_; }
   void BindSideOutputs(SideOutputs* side) { context_.BindSideOutputs(side); }
   // Binds state and timers to `key` for a record at `timestamp`; output goes to out().
@@ -382,8 +388,7 @@ class ReferenceKeyedProcessFunction final : public ReferenceOperator {
     fn_->Open(core_.store());
   }
   void BindSideOutputs(SideOutputs* side) override { core_.BindSideOutputs(side); }
-  void Process(int, std::string_view bytes, int64_t timestamp,
-               const ReferenceEmit& emit) override {
+  void Process(int, std::string_view bytes, int64_t timestamp, const ReferenceEmit& emit) override {
     const In record = DecodeReferenceRecord<In>(bytes);
     const K key = key_of_(record);
     fn_->ProcessElement(record, core_.Bind(key, timestamp), core_.out());
