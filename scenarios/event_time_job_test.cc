@@ -273,34 +273,23 @@ TEST(TimerFiringTest, AWatermarkFiringManyTimersLetsOtherFibersRun) {
   auto graph = env.Build();
   ASSERT_TRUE(graph.ok()) << graph.status().ToString();
   const OperatorNode& node = graph->nodes[fired.operator_node()];
-  sim::World world(sim::WorldOptions{.seed = 1});
-  bool done = false;
   Capture<int64_t> out;
-  world.AddHost("taskmanager", [&](Host& host) {
-    TaskContext ctx;
-    ctx.host = &host;
-    ctx.task_name = "Fire (1/1)";
-    std::unique_ptr<ChainLink> link = node.make_link(ctx, &out);
-    auto* input = dynamic_cast<BatchConsumer<int64_t>*>(link.get());
-    ASSERT_NE(input, nullptr);
-    ASSERT_TRUE(link->Open("").ok());
-    std::vector<int64_t> keys(kKeys);
-    for (int64_t i = 0; i < kKeys; ++i) keys[i] = i;
-    ASSERT_TRUE(input->Consume(keys, {}).ok());
-    bool stop = false;
-    const FiberId other = host.fibers.Spawn("other", [&] {
-      while (!stop) {
-        ++other_runs;
-        host.fibers.Yield();
-      }
-    });
-    ASSERT_TRUE(link->ProcessWatermark(kMaxWatermark).ok());
-    stop = true;
-    host.fibers.Join(other);
-    done = true;
-  });
-  world.RunUntil([&] { return done; }, 60 * kNanosPerSecond);
-  ASSERT_TRUE(done) << "seed 1";
+  RunLinkOnSimHost<int64_t>(node, "Fire (1/1)", &out,
+                            [&](Host& host, ChainLink* link, BatchConsumer<int64_t>* input) {
+                              std::vector<int64_t> keys(kKeys);
+                              for (int64_t i = 0; i < kKeys; ++i) keys[i] = i;
+                              ASSERT_TRUE(input->Consume(keys, {}).ok());
+                              bool stop = false;
+                              const FiberId other = host.fibers.Spawn("other", [&] {
+                                while (!stop) {
+                                  ++other_runs;
+                                  host.fibers.Yield();
+                                }
+                              });
+                              ASSERT_TRUE(link->ProcessWatermark(kMaxWatermark).ok());
+                              stop = true;
+                              host.fibers.Join(other);
+                            });
   ASSERT_EQ(out.records.size(), static_cast<size_t>(kKeys));
   EXPECT_EQ(out.records.front(), 0) << "the firing starts before the other fiber runs";
   EXPECT_GT(out.records.back(), 0) << "the other fiber ran while the timers fired";

@@ -37,38 +37,28 @@ TEST(IdlenessTest, TheTimestampsLinkTurnsIdleAfterTheTimeoutAndActiveOnItsNextRe
   auto graph = env.Build();
   ASSERT_TRUE(graph.ok()) << graph.status().ToString();
   const OperatorNode& node = graph->nodes[stamped.operator_node()];
-  sim::World world(sim::WorldOptions{.seed = 1});
-  bool done = false;
   Capture<Event> out;
-  world.AddHost("taskmanager", [&](Host& host) {
-    TaskContext ctx;
-    ctx.host = &host;
-    ctx.task_name = "Timestamps/Watermarks (1/1)";
-    std::unique_ptr<ChainLink> link = node.make_link(ctx, &out);
-    auto* input = dynamic_cast<BatchConsumer<Event>*>(link.get());
-    ASSERT_NE(input, nullptr);
-    ASSERT_TRUE(link->Open("").ok());
-    const int64_t start_ms = host.clock.NowMs();
-    EXPECT_EQ(link->NextProcessingTimeMs(), start_ms + 100);
-    const std::vector<Event> first = {{"a", 1000}};
-    host.fibers.SleepUntil((start_ms + 60) * kNanosPerMilli);
-    ASSERT_TRUE(input->Consume(first, {}).ok());
-    EXPECT_EQ(link->NextProcessingTimeMs(), start_ms + 160) << "a record restarts the timeout";
-    ASSERT_TRUE(link->OnProcessingTime(start_ms + 159).ok());  // not due: nothing
-    host.fibers.SleepUntil((start_ms + 160) * kNanosPerMilli);
-    ASSERT_TRUE(link->OnProcessingTime(host.clock.NowMs()).ok());
-    EXPECT_EQ(link->NextProcessingTimeMs(), INT64_MAX) << "idle until the next record";
-    ASSERT_TRUE(link->ProcessWatermarkStatus(false).ok());  // upstream statuses are dropped
-    const std::vector<Event> second = {{"a", 2000}};
-    ASSERT_TRUE(input->Consume(second, {}).ok());
-    host.fibers.SleepUntil((start_ms + 400) * kNanosPerMilli);
-    ASSERT_TRUE(link->OnProcessingTime(host.clock.NowMs()).ok());
-    ASSERT_TRUE(link->ProcessWatermark(kMaxWatermark).ok());  // the end of the input
-    EXPECT_EQ(link->NextProcessingTimeMs(), INT64_MAX) << "never idle after the end";
-    done = true;
-  });
-  world.RunUntil([&] { return done; }, 60 * kNanosPerSecond);
-  ASSERT_TRUE(done) << "seed 1";
+  RunLinkOnSimHost<Event>(
+      node, "Timestamps/Watermarks (1/1)", &out,
+      [&](Host& host, ChainLink* link, BatchConsumer<Event>* input) {
+        const int64_t start_ms = host.clock.NowMs();
+        EXPECT_EQ(link->NextProcessingTimeMs(), start_ms + 100);
+        const std::vector<Event> first = {{"a", 1000}};
+        host.fibers.SleepUntil((start_ms + 60) * kNanosPerMilli);
+        ASSERT_TRUE(input->Consume(first, {}).ok());
+        EXPECT_EQ(link->NextProcessingTimeMs(), start_ms + 160) << "a record restarts the timeout";
+        ASSERT_TRUE(link->OnProcessingTime(start_ms + 159).ok());  // not due: nothing
+        host.fibers.SleepUntil((start_ms + 160) * kNanosPerMilli);
+        ASSERT_TRUE(link->OnProcessingTime(host.clock.NowMs()).ok());
+        EXPECT_EQ(link->NextProcessingTimeMs(), INT64_MAX) << "idle until the next record";
+        ASSERT_TRUE(link->ProcessWatermarkStatus(false).ok());  // upstream statuses are dropped
+        const std::vector<Event> second = {{"a", 2000}};
+        ASSERT_TRUE(input->Consume(second, {}).ok());
+        host.fibers.SleepUntil((start_ms + 400) * kNanosPerMilli);
+        ASSERT_TRUE(link->OnProcessingTime(host.clock.NowMs()).ok());
+        ASSERT_TRUE(link->ProcessWatermark(kMaxWatermark).ok());  // the end of the input
+        EXPECT_EQ(link->NextProcessingTimeMs(), INT64_MAX) << "never idle after the end";
+      });
   EXPECT_EQ(out.sequence,
             (std::vector<std::string>{"records:1", "w:999", "idle", "active", "records:1", "w:1999",
                                       "idle", "active", "w:" + std::to_string(kMaxWatermark)}));

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -15,7 +17,9 @@
 #include "engine/api/job_registry.h"
 #include "engine/config/configuration.h"
 #include "engine/graph/chain.h"
+#include "engine/graph/job_graph.h"
 #include "scenarios/scenario.h"
+#include "simnet/world.h"
 
 namespace sluice::scenarios {
 
@@ -43,11 +47,33 @@ class Capture final : public BatchConsumer<T> {
   std::vector<std::string> sequence;
 };
 
-inline std::vector<ScenarioResult> ExpectScenariosPass(const JobRegistry& jobs, const std::string& job,
-                                   const std::string& input,
-                                   const std::vector<std::string>& scenarios, uint64_t seeds,
-                                   const std::string& rerun_test,
-                                   const Configuration& settings = Configuration()) {
+// Runs `body(host, link, input)` on a simulated host (seed 1): `node`'s runtime link, built for
+// one subtask named `task_name` with `out` downstream and opened fresh, and its input 0 as a
+// BatchConsumer<In>. Fails the test if the body does not finish within a minute of simulated time.
+template <typename In, typename Out>
+void RunLinkOnSimHost(const OperatorNode& node, const std::string& task_name, Capture<Out>* out,
+                      const std::function<void(Host&, ChainLink*, BatchConsumer<In>*)>& body) {
+  sim::World world(sim::WorldOptions{.seed = 1});
+  bool done = false;
+  world.AddHost("taskmanager", [&](Host& host) {
+    TaskContext ctx;
+    ctx.host = &host;
+    ctx.task_name = task_name;
+    std::unique_ptr<ChainLink> link = node.make_link(ctx, out);
+    auto* input = dynamic_cast<BatchConsumer<In>*>(link.get());
+    ASSERT_NE(input, nullptr);
+    ASSERT_TRUE(link->Open("").ok());
+    body(host, link.get(), input);
+    done = true;
+  });
+  world.RunUntil([&] { return done; }, 60 * kNanosPerSecond);
+  ASSERT_TRUE(done) << task_name << " on seed 1 did not finish";
+}
+
+inline std::vector<ScenarioResult> ExpectScenariosPass(
+    const JobRegistry& jobs, const std::string& job, const std::string& input,
+    const std::vector<std::string>& scenarios, uint64_t seeds, const std::string& rerun_test,
+    const Configuration& settings = Configuration()) {
   std::vector<ScenarioResult> results;
   for (const ScenarioInfo& info : ScenarioCatalog()) {
     if (std::find(scenarios.begin(), scenarios.end(), info.name) == scenarios.end()) continue;
