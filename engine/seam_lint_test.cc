@@ -6,6 +6,8 @@
 // comment, which a reviewer then reads.
 // 2. Assertions always run: no plain assert() (NDEBUG removes it), SLUICE_ASSERT instead.
 // 3. Dependencies point down the layers of docs/architecture.md (DependencyLintTest).
+// 4. One name, one class: two classes of the same qualified name linked into one program break
+// the one-definition rule silently (ClassNameLintTest).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -216,6 +218,74 @@ TEST(DependencyLintTest, DependenciesPointDown) {
     for (const std::string& v : DependencyViolations(file)) report += "  " + v + "\n";
   }
   EXPECT_TRUE(report.empty()) << "includes against the layering of docs/architecture.md:\n"
+                              << report;
+}
+
+// Classes and structs defined at namespace level (formatted code: the definition starts in
+// column 0), outside anonymous namespaces, as "ns::Name" → the files defining them. Namespaces
+// are tracked by their "namespace x {" and "}  // namespace" lines.
+std::map<std::string, std::set<std::string>> ClassDefinitions(
+    const std::vector<std::pair<std::string, std::string>>& sources) {
+  static const std::regex open(R"(^namespace ([A-Za-z_:]*) ?\{)");
+  static const std::regex close(R"(^\}  // namespace)");
+  // Not "struct Outer::Nested {" (a nested class defined out of line).
+  static const std::regex definition(R"(^(class|struct) ([A-Za-z_]\w*)(?![\w:])[^;]*$)");
+  std::map<std::string, std::set<std::string>> defined;
+  for (const auto& [name, source] : sources) {
+    std::vector<std::string> namespaces;
+    std::istringstream lines(source);
+    std::string line;
+    std::smatch match;
+    while (std::getline(lines, line)) {
+      if (std::regex_search(line, match, open)) {
+        namespaces.push_back(match[1].str());
+      } else if (std::regex_search(line, close) && !namespaces.empty()) {
+        namespaces.pop_back();
+      } else if (std::regex_search(line, match, definition)) {
+        if (std::find(namespaces.begin(), namespaces.end(), "") != namespaces.end()) continue;
+        std::string qualified;
+        for (const std::string& ns : namespaces) qualified += ns + "::";
+        defined[qualified + match[2].str()].insert(name);
+      }
+    }
+  }
+  return defined;
+}
+
+// "ns::Name: a.h, b.h" for every class defined in more than one file.
+std::string DuplicateClasses(const std::vector<std::pair<std::string, std::string>>& sources) {
+  std::string report;
+  for (const auto& [qualified, files] : ClassDefinitions(sources)) {
+    if (files.size() < 2) continue;
+    report += "  " + qualified + ":";
+    for (const std::string& file : files) report += " " + file;
+    report += "\n";
+  }
+  return report;
+}
+
+TEST(ClassNameLintTest, TheCheckCatchesPlantedViolations) {
+  const std::string scheduler = "namespace sluice {\n\nclass Scheduler {\n};\n}  // namespace sluice\n";
+  EXPECT_NE(DuplicateClasses({{"a.h", scheduler}, {"b.h", scheduler}}), "");
+  const std::string other =
+      "namespace sluice {\nnamespace {\nclass Scheduler {\n};\n}  // namespace\n"
+      "class JobScheduler {\n};\nclass Scheduler;\nstruct Scheduler::Fiber {\n};\n"
+      "}  // namespace sluice\n";
+  EXPECT_EQ(DuplicateClasses({{"a.h", scheduler}, {"b.cc", other}}), "");
+  const std::string nested =
+      "namespace sluice::internal {\nstruct Scheduler {\n};\n}  // namespace sluice::internal\n";
+  EXPECT_EQ(DuplicateClasses({{"a.h", scheduler}, {"b.h", nested}}), "");
+}
+
+TEST(ClassNameLintTest, EveryClassNameIsDefinedOnce) {
+  std::vector<std::pair<std::string, std::string>> sources;
+  for (const std::string& file : Sources({"engine", "simnet", "scenarios", "tools"}, false)) {
+    sources.emplace_back(file, ReadSource(file));
+  }
+  EXPECT_GT(ClassDefinitions(sources).size(), 50u) << "the lint found too few classes";
+  const std::string report = DuplicateClasses(sources);
+  EXPECT_TRUE(report.empty()) << "one qualified class name defined in several files breaks the "
+                                 "one-definition rule once they are linked together:\n"
                               << report;
 }
 
