@@ -18,6 +18,9 @@ std::vector<PlantedBugInfo> PlantedBugCatalog() {
        "the source snapshots its offset after reading records past the barrier"},
       {"restore-latest-triggered", "tm-crash",
        "restore from the latest triggered checkpoint instead of the latest completed one"},
+      {"enumerator-state-not-restored", "tm-crash",
+       "after a failover the split enumerators start over from the discovered splits instead of "
+       "the restored checkpoint's unassigned ones"},
       {"pending-commits-not-recovered", "crash-before-commit",
        "after a restore the sink does not commit the restored checkpoint's pending transactions"},
       {"commit-not-idempotent", "tm-crash",

@@ -26,7 +26,7 @@ Status CheckReferenceSemantics(const JobGraph& graph) {
     if (node.id != static_cast<int>(&node - graph.nodes.data()) || node.parallelism < 1) {
       return InvalidArgumentError("operator '" + node.name + "' is malformed");
     }
-    if (node.is_source && !node.reference_source) {
+    if (node.is_source && (!node.source.reference || !node.source.reference_splits)) {
       return InvalidArgumentError("source '" + node.name +
                                   "' declares no reference semantics, so the simulator cannot "
                                   "judge this job's output");
@@ -112,7 +112,14 @@ Result<std::map<std::string, int64_t>> EvaluateReference(const JobGraph& graph,
         };
       }
       if (node.is_source) {
-        node.reference_source(instance, node.parallelism, splits, emit);
+        // Split j is read by instance j mod parallelism: a job whose output depends on which
+        // subtask reads which split is not deterministic (the enumerator may assign otherwise).
+        const std::vector<std::string> source_splits =
+            node.source.reference_splits(node.parallelism, splits);
+        for (size_t j = static_cast<size_t>(instance); j < source_splits.size();
+             j += static_cast<size_t>(node.parallelism)) {
+          node.source.reference(source_splits[j], splits, emit);
+        }
         continue;
       }
       std::unique_ptr<ReferenceOperator> op = node.make_reference();

@@ -11,9 +11,13 @@
 // depends on how they deal is not deterministic and cannot be judged by output. Operators run in
 // graph order (producers first), each instance over its whole input, then EndOfInput.
 //
-// Sources give their records through their own reference (Source::reference): the line source
-// reads its split of the job's input as the runtime's line reader does (a line is the bytes up
-// to '\n', excluded, and a last line without '\n' counts); a data generator generates.
+// Sources give their splits and each split's records through their own reference
+// (SourceFunctions::reference_splits and ::reference): the line source reads the job's input
+// splits as the runtime's line reader does (a line is the bytes up to '\n', excluded, and a last
+// line without '\n' counts); a data generator generates. Split j goes to instance j mod the
+// source's parallelism; the runtime's enumerator may assign splits otherwise (the line source's
+// hands them out on demand), so, as with rebalance, a job whose output depends on which subtask
+// reads which split cannot be judged by output.
 //
 // What a deterministic job must commit is then the multiset of lines the sinks' reference
 // semantics produce. Pure logic; never suspends.
@@ -32,8 +36,8 @@ namespace sluice::scenarios {
 // otherwise kInvalidArgument naming the first that has none.
 Status CheckReferenceSemantics(const JobGraph& graph);
 
-// The committed output a run of `graph` over the source splits `splits` (split i is read by
-// subtask i of every line source) must produce: line → how many times. kInvalidArgument naming
+// The committed output a run of `graph` over the input splits `splits` (part-0, part-1, ... of
+// the input directory) must produce: line → how many times. kInvalidArgument naming
 // the operator if one has no reference semantics (a sink that declares none).
 Result<std::map<std::string, int64_t>> EvaluateReference(const JobGraph& graph,
                                                          const std::vector<std::string>& splits);

@@ -85,7 +85,7 @@ class StreamEnvironment {
   int parallelism() const { return parallelism_; }
 
   // A source (e.g. LineSource, engine/connectors/line_source.h; DataGeneratorSource) read by
-  // `parallelism` subtasks, subtask i reading split i.
+  // `parallelism` subtasks, which get its splits from its enumerator on the JobManager.
   template <typename T>
   DataStream<T> AddSource(std::string name, Source<T> source, int parallelism);
 
@@ -563,12 +563,12 @@ DataStream<T> StreamEnvironment::AddSource(std::string name, Source<T> source, i
   const int id = AddNode(std::move(name), nullptr, internal::MakeFanOut<T>(), nullptr);
   OperatorNode& node = graph_.nodes[id];
   node.is_source = true;
-  node.source.records_per_second = source.records_per_second;
-  node.make_source_reader = std::move(source.make_reader);
-  node.reference_source = std::move(source.reference);
+  node.source = std::move(source);
   node.parallelism = parallelism;
   if (parallelism < 1) Fail("source '" + node.name + "': parallelism must be >= 1");
-  if (!node.make_source_reader) Fail("source '" + node.name + "' has no reader");
+  if (!node.source.make_reader || !node.source.make_enumerator || !node.source.discover) {
+    Fail("source '" + node.name + "' has no reader, enumerator or split discovery");
+  }
   return DataStream<T>(this, id);
 }
 

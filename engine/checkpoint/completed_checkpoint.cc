@@ -23,6 +23,11 @@ std::string CompletedCheckpoint::EncodeMetadata() const {
     w.PutSignedVarint(task.second);
     w.PutString(path);
   }
+  w.PutVarint(enumerator_states.size());
+  for (const auto& [chain, state] : enumerator_states) {
+    w.PutSignedVarint(chain);
+    w.PutString(state);
+  }
   return payload;
 }
 
@@ -41,6 +46,15 @@ Result<CompletedCheckpoint> CompletedCheckpoint::DecodeMetadata(std::string_view
       return DataLossError(what + ": bad entry " + std::to_string(i));
     }
     checkpoint.state_paths[{static_cast<int>(chain), static_cast<int>(subtask)}] = path;
+  }
+  if (!r.GetVarint(&count)) return DataLossError(what + ": bad enumerator count");
+  for (uint64_t i = 0; i < count; ++i) {
+    int64_t chain = 0;
+    std::string state;
+    if (!r.GetSignedVarint(&chain) || !r.GetString(&state)) {
+      return DataLossError(what + ": bad enumerator state " + std::to_string(i));
+    }
+    checkpoint.enumerator_states[static_cast<int>(chain)] = std::move(state);
   }
   if (!r.empty()) return DataLossError(what + ": trailing bytes");
   return checkpoint;

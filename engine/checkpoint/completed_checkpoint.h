@@ -2,7 +2,8 @@
 //   checkpoints/chk-<id>/_metadata   (on the checkpoint store, kept twice: replicated_file.h)
 // exists: written atomically (tmp, fsync, rename, fsync dir, by the store) and sealed with a
 // checksum (engine/base/checksum.h). It lists, for every subtask of the job, the path of the state
-// file that subtask acknowledged.
+// file that subtask acknowledged, and for every source its split enumerator's state (Flink keeps
+// operator coordinators' state in the metadata file too).
 //
 // The fall-back rule (Flink's notifyCheckpointComplete contract: a lower checkpoint is never
 // committed after a higher one). Sinks commit a checkpoint's transactions when it is notified or
@@ -32,6 +33,9 @@ namespace sluice {
 struct CompletedCheckpoint {
   int64_t id = 0;
   std::map<std::pair<int, int>, std::string> state_paths;  // (chain, subtask) → state file
+  // Source chain → its SplitEnumerator's state when the checkpoint triggered (the splits no
+  // subtask had been assigned; engine/jobmanager/source_coordinator.h).
+  std::map<int, std::string> enumerator_states;
 
   static constexpr uint32_t kMetadataMagic = 0x4154454d;  // "META"
   static std::string MetadataPath(int64_t id);

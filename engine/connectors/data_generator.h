@@ -1,5 +1,7 @@
 // A seeded data generator source (Flink's DataGeneratorSource): record i of a job is
-// generate(i), for i in [0, count); split s of p generates indices s, s + p, s + 2p, ... in order.
+// generate(i), for i in [0, count). The generator has as many splits as its source has subtasks:
+// split s of p generates indices s, s + p, s + 2p, ... in order, and is read by subtask s
+// (OwnedSplitEnumerator), so that every subtask's event time advances as on every other run.
 // The position (the next index) is the checkpointed state, so a restore resumes exactly there.
 // `generate` must be a pure function of the index (draw from a generator seeded with a job
 // setting and the index, never the wall clock), which makes every run and the reference
@@ -18,13 +20,35 @@
 #include "engine/base/serializer.h"
 #include "engine/graph/chain.h"
 #include "engine/graph/job_graph.h"
+#include "engine/graph/split_enumerators.h"
 
 namespace sluice {
 
 namespace internal {
 
+// Split s of p: the bytes varint(s) varint(p).
+inline std::vector<std::string> GeneratorSplits(int parallelism) {
+  std::vector<std::string> splits(static_cast<size_t>(parallelism));
+  for (int s = 0; s < parallelism; ++s) {
+    ByteWriter w(&splits[s]);
+    w.PutVarint(static_cast<uint64_t>(s));
+    w.PutVarint(static_cast<uint64_t>(parallelism));
+  }
+  return splits;
+}
+// (s, p) from a split's bytes; kDataLoss unless 0 <= s < p.
+inline Result<std::pair<int, int>> DecodeGeneratorSplit(std::string_view bytes) {
+  ByteReader r(bytes);
+  uint64_t split = 0, splits = 0;
+  if (!r.GetVarint(&split) || !r.GetVarint(&splits) || !r.empty() || splits == 0 ||
+      splits > (1 << 15) || split >= splits) {
+    return DataLossError("data generator: malformed split");
+  }
+  return std::pair<int, int>(static_cast<int>(split), static_cast<int>(splits));
+}
+
 template <typename T>
-class GeneratorSplitReader final : public SourceReader {
+class GeneratorSplitReader final : public SplitReader {
  public:
   GeneratorSplitReader(int64_t count, std::function<T(int64_t)> generate, int split, int splits,
                        BatchConsumer<T>* output)
@@ -76,17 +100,29 @@ Source<T> DataGeneratorSource(int64_t count, std::function<T(int64_t index)> gen
                               int64_t records_per_second = 0) {
   Source<T> source;
   source.records_per_second = records_per_second;
-  source.make_reader = [count, generate](const TaskContext& ctx,
-                                         ChainLink* output) -> std::unique_ptr<SourceReader> {
+  source.discover = [](Host&, const ExternalServices&,
+                       int parallelism) -> Result<std::vector<std::string>> {
+    return internal::GeneratorSplits(parallelism);
+  };
+  source.make_enumerator = OwnedSplitEnumeratorFactory();
+  source.make_reader = [count, generate](const TaskContext& ctx, std::string_view split_bytes,
+                                         ChainLink* output) -> Result<std::unique_ptr<SplitReader>> {
     auto* typed = dynamic_cast<BatchConsumer<T>*>(output);
     SLUICE_ASSERT(typed != nullptr, "a generator feeds an operator of its record type");
-    return std::make_unique<internal::GeneratorSplitReader<T>>(count, generate, ctx.subtask,
-                                                               ctx.parallelism, typed);
+    ASSIGN_OR_RETURN(auto split, internal::DecodeGeneratorSplit(split_bytes));
+    return std::unique_ptr<SplitReader>(std::make_unique<internal::GeneratorSplitReader<T>>(
+        count, generate, split.first, split.second, typed));
   };
-  source.reference = [count, generate](int split, int splits, const std::vector<std::string>&,
-                                       const ReferenceEmit& emit) {
+  source.reference_splits = [](int parallelism, const std::vector<std::string>&) {
+    return internal::GeneratorSplits(parallelism);
+  };
+  source.reference = [count, generate](std::string_view split_bytes,
+                                       const std::vector<std::string>&, const ReferenceEmit& emit) {
+    auto split = internal::DecodeGeneratorSplit(split_bytes);
+    SLUICE_ASSERT(split.ok(), "reference generator splits are well formed");
+    const auto [first, step] = split.value();
     std::string record;
-    for (int64_t i = split; i < count; i += splits) {
+    for (int64_t i = first; i < count; i += step) {
       record.clear();
       ByteWriter w(&record);
       Serializer<T>::Write(w, generate(i));

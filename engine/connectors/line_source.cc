@@ -1,15 +1,17 @@
 #include "engine/connectors/line_source.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "engine/base/bytes.h"
 #include "engine/base/assert.h"
 #include "engine/base/serializer.h"
+#include "engine/graph/split_enumerators.h"
 
 namespace sluice {
 namespace {
 
-class LineSplitReader final : public SourceReader {
+class LineSplitReader final : public SplitReader {
  public:
   LineSplitReader(Host& host, Address input_store, std::string path,
                   BatchConsumer<std::string>* output)
@@ -32,34 +34,63 @@ class LineSplitReader final : public SourceReader {
   Collector<std::string> lines_;
 };
 
+// Emits the lines of `text` as Serializer<std::string> records.
+void EmitLines(std::string_view text, const ReferenceEmit& emit) {
+  std::string record;
+  size_t start = 0;
+  while (start < text.size()) {  // a line ends at '\n'; a last line without one counts
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    record.clear();
+    ByteWriter w(&record);
+    w.PutString(text.substr(start, end - start));  // Serializer<std::string>'s format
+    emit(record, kNoTimestamp);
+    start = end + 1;
+  }
+}
+
 }  // namespace
 
 Source<std::string> LineSource(SourceSpec spec) {
   Source<std::string> source;
   source.records_per_second = spec.records_per_second;
   const std::string dir = spec.input_dir;
-  source.make_reader = [dir](const TaskContext& ctx,
-                             ChainLink* output) -> std::unique_ptr<SourceReader> {
+  source.discover = [dir](Host& host, const ExternalServices& services,
+                          int) -> Result<std::vector<std::string>> {
+    StoreClient store(host, services.input_store);
+    ASSIGN_OR_RETURN(std::vector<std::string> names, store.List(dir));
+    std::sort(names.begin(), names.end());
+    std::vector<std::string> splits;
+    for (const std::string& name : names) {
+      if (name.empty() || name[0] == '.' || name[0] == '_') continue;
+      splits.push_back(dir + "/" + name);
+    }
+    return splits;
+  };
+  source.make_enumerator = OnDemandSplitEnumeratorFactory();
+  source.make_reader = [](const TaskContext& ctx, std::string_view split,
+                          ChainLink* output) -> Result<std::unique_ptr<SplitReader>> {
     auto* lines = dynamic_cast<BatchConsumer<std::string>*>(output);
     SLUICE_ASSERT(lines != nullptr, "a line source feeds an operator that takes lines");
-    return std::make_unique<LineSplitReader>(*ctx.host, ctx.services.input_store,
-                                             dir + "/part-" + std::to_string(ctx.subtask), lines);
+    if (split.empty()) return DataLossError("line source: empty split (a file path)");
+    return std::unique_ptr<SplitReader>(std::make_unique<LineSplitReader>(
+        *ctx.host, ctx.services.input_store, std::string(split), lines));
   };
-  source.reference = [](int subtask, int, const std::vector<std::string>& splits,
-                        const ReferenceEmit& emit) {
-    if (subtask >= static_cast<int>(splits.size())) return;
-    const std::string_view text = splits[subtask];
-    std::string record;
-    size_t start = 0;
-    while (start < text.size()) {  // a line ends at '\n'; a last line without one counts
-      size_t end = text.find('\n', start);
-      if (end == std::string_view::npos) end = text.size();
-      record.clear();
-      ByteWriter w(&record);
-      w.PutString(text.substr(start, end - start));  // Serializer<std::string>'s format
-      emit(record, kNoTimestamp);
-      start = end + 1;
+  source.reference_splits = [dir](int, const std::vector<std::string>& input_splits) {
+    std::vector<std::string> splits;
+    for (size_t i = 0; i < input_splits.size(); ++i) {
+      splits.push_back(dir + "/part-" + std::to_string(i));
     }
+    return splits;
+  };
+  source.reference = [dir](std::string_view split, const std::vector<std::string>& input_splits,
+                           const ReferenceEmit& emit) {
+    const std::string prefix = dir + "/part-";
+    SLUICE_ASSERT(split.substr(0, prefix.size()) == prefix,
+                  "a reference line split is a part file of the input directory");
+    const size_t index = std::stoul(std::string(split.substr(prefix.size())));
+    SLUICE_ASSERT(index < input_splits.size(), "a reference line split is one of the input's");
+    EmitLines(input_splits[index], emit);
   };
   return source;
 }

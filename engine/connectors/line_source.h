@@ -1,5 +1,6 @@
-// A replayable source of text lines: one input partition is one file on the input store, and the
-// position in it is a byte offset (like a Kafka partition offset). The offset of the first line
+// A replayable source of text lines: every file in a directory on the input store is one split
+// (Flink's FileSource over text lines), and the position in it is a byte offset (like a Kafka
+// partition offset). The offset of the first line
 // not yet emitted is the source's checkpointed state, so a restore re-reads exactly what the
 // restored checkpoint had not covered. A line is the bytes up to '\n' (excluded); a last line
 // without '\n' counts. Used by one source task's fiber; calls may suspend.
@@ -41,9 +42,17 @@ class LineSourceReader {
   std::string chunk_;
 };
 
-// The line source (engine/graph/job_graph.h's Source): split i is the file part-i under
-// spec.input_dir on the input store, read by a LineSourceReader; its reference reads the same
-// split of the job's input.
+struct SourceSpec {
+  // On the input store. Every file directly in it is a split, in name order, except names
+  // starting with '.' or '_' (hidden, as Flink's FileSource skips them).
+  std::string input_dir;
+  int64_t records_per_second = 0;  // over all subtasks (each takes its share); 0 = unthrottled
+};
+
+// The line source (engine/graph/job_graph.h's Source): the JobManager lists spec.input_dir and
+// hands its files to the subtasks on demand (OnDemandSplitEnumerator: a subtask that finished a
+// file gets the next one), each read by a LineSourceReader. Its reference reads the job's input
+// splits as files part-0, part-1, ... of input_dir.
 Source<std::string> LineSource(SourceSpec spec);
 
 }  // namespace sluice

@@ -99,20 +99,23 @@ using ReferenceFactory = std::function<std::unique_ptr<ReferenceOperator>()>;
 using ReferenceRoute =
     std::function<int(std::string_view record, int channels, int max_parallelism)>;
 
-struct SourceSpec {
-  std::string input_dir;           // on the input store: part-0 .. part-(p-1)
-  int64_t records_per_second = 0;  // over all subtasks (each takes its share); 0 = unthrottled
-};
+// Sources in Flink's FLIP-27 shape (FLIP-27: Refactor Source Interface). A source's input is
+// divided into splits (a file, a range of generated indices), each an opaque byte string the
+// source defines. The JobManager's SplitEnumerator, one per source operator, hands splits to the
+// source's subtasks when they ask (engine/jobmanager/source_coordinator.h: kRequestSplit and
+// kAddSplits messages); a subtask reads its splits one after another, each with a SplitReader.
+// A checkpoint holds the enumerator's unassigned splits (taken when the checkpoint triggers) and
+// each subtask's unfinished splits with their positions (taken at its barrier), so a restore
+// re-reads exactly what the restored checkpoint had not covered, whichever subtask reads it.
 
-// A source's reader for one split (Flink's FLIP-27 SourceReader). Splits are assigned statically:
-// subtask i of a source of parallelism p reads split i of p (no enumerator on the JobManager
-// yet). The reader's position is its checkpointed state, so a restore re-reads exactly what the
-// restored checkpoint had not covered. Owned by its source task's fiber; calls may suspend.
-class SourceReader {
+// The reader of one split (Flink's SourceSplitReader and RecordEmitter for one split). Owned by
+// its source task's fiber; calls may suspend.
+class SplitReader {
  public:
-  virtual ~SourceReader() = default;
-  // Restores the position from Snapshot's bytes (empty: the split's start).
-  virtual Status Open(std::string_view restored) = 0;
+  virtual ~SplitReader() = default;
+  // Restores the position from Snapshot's bytes (empty: the split's start). kDataLoss when the
+  // bytes are malformed or past the split's end.
+  virtual Status Open(std::string_view position) = 0;
   // Reads up to `max_records` next records into the reader's batch, advancing the position past
   // them; returns how many (0 only once exhausted()). EmitFetched then hands the batch to the
   // chain. The task calls the two back to back, so that a snapshot never sees a position past
@@ -123,23 +126,62 @@ class SourceReader {
   // Appends the position after the records handed out so far.
   virtual void Snapshot(std::string* out) const = 0;
 };
-// A reader of split `ctx.subtask` handing its records to `output` (a BatchConsumer of the
-// source's record type).
-using SourceReaderFactory =
-    std::function<std::unique_ptr<SourceReader>(const TaskContext& ctx, ChainLink* output)>;
-// The reference semantics of a source: every record of split `subtask` of `parallelism`, in
-// order. `input_splits` is the job's input, split as the input store holds it.
-using ReferenceSource =
-    std::function<void(int subtask, int parallelism, const std::vector<std::string>& input_splits,
-                       const ReferenceEmit& emit)>;
+// A reader of `split` (bytes the source's enumerator handed out) handing its records to
+// `output` (a BatchConsumer of the source's record type). kDataLoss for malformed split bytes.
+using SplitReaderFactory = std::function<Result<std::unique_ptr<SplitReader>>(
+    const TaskContext& ctx, std::string_view split, ChainLink* output)>;
 
-// A source of records of type T: its reader, its reference, and its rate limit.
-template <typename T>
-struct Source {
-  SourceReaderFactory make_reader;
+// The JobManager's split enumerator of one source operator (Flink's SplitEnumerator, without
+// I/O: a source lists its splits with its SplitDiscovery first). Pure; one owner (the
+// JobMaster's event loop); never suspends.
+class SplitEnumerator {
+ public:
+  virtual ~SplitEnumerator() = default;
+  // Subtask `subtask` has no split left to read and asks for more (Flink's
+  // handleSplitRequest). Appends the splits it gets (possibly none) to *splits; returns true
+  // once it will never get another (Flink's signalNoMoreSplits), then the subtask finishes.
+  virtual bool HandleSplitRequest(int subtask, std::vector<std::string>* splits) = 0;
+  // Appends the splits not yet assigned, as the factory restores them (Flink's snapshotState).
+  virtual void SnapshotState(std::string* out) const = 0;
+};
+// Creates a source's enumerator for `parallelism` subtasks: over `discovered` (SplitDiscovery's
+// result) when a job starts from scratch, or from SnapshotState's bytes `restored`.
+// kDataLoss for malformed state.
+struct EnumeratorStart {
+  int parallelism = 1;
+  const std::vector<std::string>* discovered = nullptr;  // set when starting from scratch
+  const std::string* restored = nullptr;                 // set when restoring
+};
+using EnumeratorFactory =
+    std::function<Result<std::unique_ptr<SplitEnumerator>>(const EnumeratorStart& start)>;
+// Lists a source's splits when a job starts from scratch (Flink's split discovery): run by the
+// JobManager on its host, with the job's external services. May suspend; errors (a store down)
+// are retried.
+using SplitDiscovery = std::function<Result<std::vector<std::string>>(
+    Host& host, const ExternalServices& services, int parallelism)>;
+
+// The reference semantics of a source (the oracle's, scenarios/reference_evaluator.h): its
+// splits of the job's input, and every record of one split, in order. `input_splits` is the
+// job's input, split as the input store holds it (part-0, part-1, ...).
+using ReferenceSplits = std::function<std::vector<std::string>(
+    int parallelism, const std::vector<std::string>& input_splits)>;
+using ReferenceSource = std::function<void(
+    std::string_view split, const std::vector<std::string>& input_splits,
+    const ReferenceEmit& emit)>;
+
+// A source, whatever its record type: how it lists, assigns and reads splits, its reference
+// semantics, and its rate limit.
+struct SourceFunctions {
+  SplitDiscovery discover;
+  EnumeratorFactory make_enumerator;
+  SplitReaderFactory make_reader;
+  ReferenceSplits reference_splits;
   ReferenceSource reference;
   int64_t records_per_second = 0;  // over all subtasks (each takes its share); 0 = unthrottled
 };
+// A source of records of type T.
+template <typename T>
+struct Source : SourceFunctions {};
 
 // A sink: its writer for one subtask, and what committing one record adds to the job's committed
 // output (its reference semantics; unset if the sink declares none).
@@ -177,9 +219,7 @@ struct OperatorNode {
   ChainingStrategy chaining = ChainingStrategy::kAlways;
   std::string slot_sharing_group = "default";
   bool is_source = false;
-  SourceSpec source;  // a source's rate limit
-  SourceReaderFactory make_source_reader;  // a source's reader
-  ReferenceSource reference_source;        // a source's reference semantics
+  SourceFunctions source;  // a source's splits, readers, reference and rate limit
   LinkFactory make_link;       // the operator (unset for a source)
   FanOutFactory make_fan_out;  // for the node's output type (unset for a sink)
   // The operator's reference semantics; unset for a source (the evaluator reads its input) and

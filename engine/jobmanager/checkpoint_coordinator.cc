@@ -107,6 +107,10 @@ CheckpointCoordinator::Commands CheckpointCoordinator::OnTick(int64_t now_ns) {
     next_trigger_ns_ = now_ns + options_.interval_ns;
     return commands;
   }
+  if (options_.sources != nullptr) {
+    checkpoint.acknowledged.enumerator_states =
+        options_.sources->SnapshotEnumerators(checkpoint.id);
+  }
   pending_ = std::move(checkpoint);
   commands.push_back(std::move(trigger));
   return commands;
@@ -119,6 +123,7 @@ CheckpointCoordinator::Commands CheckpointCoordinator::Complete(int64_t now_ns) 
   done.acknowledged.id = done.id;
   SLUICE_ASSERT(done.acknowledged.state_paths.size() == tasks_.size(),
                 "a checkpoint completes with the state of every task of the attempt");
+
   Commands commands;
   storing_notified_ = Planted("notify-before-metadata-durable");
   if (storing_notified_) {

@@ -8,7 +8,8 @@
 //
 // The protocol (Chandy-Lamport as in Flink's asynchronous barrier snapshots, Carbone et al. 2015):
 //   - one checkpoint at a time, triggered every `interval_ns` once every task of the attempt is
-//     running; the triggers go to the sources, which inject barriers;
+//     running; the triggers go to the sources, which inject barriers; the split enumerators'
+//     state is taken at the trigger (source_coordinator.h says why that is a consistent cut);
 //   - a checkpoint completes when every task acknowledged it; a task that finished stands in
 //     with its final state (FLIP-147), and a finished task's final state belongs in every later
 //     checkpoint;
@@ -32,6 +33,7 @@
 #include <vector>
 
 #include "engine/checkpoint/completed_checkpoint.h"
+#include "engine/jobmanager/source_coordinator.h"
 
 namespace sluice {
 
@@ -44,6 +46,9 @@ class CheckpointCoordinator {
     int64_t timeout_ns = 0;   // execution.checkpointing.timeout
     // Whether a planted bug (engine/runtime/fault_injection.h) is on; null: none is.
     std::function<bool(std::string_view bug)> bug_planted;
+    // The job's split enumerators, whose state each checkpoint takes when it triggers
+    // (CompletedCheckpoint::enumerator_states); null for a job without (unit tests).
+    SourceCoordinator* sources = nullptr;
   };
 
   enum class CommandKind {

@@ -65,7 +65,7 @@ Status RunJobManager(Host& host, const JobManagerConfig& config) {
     }
     if (!epoch.ok()) return epoch.status();
     ASSIGN_OR_RETURN(auto listener, host.network.Listen(config.port));
-    JobMaster master(host, config, chains, election);
+    JobMaster master(host, config, graph, chains, election);
     Status status = master.Run(*listener);
     if (status.code() != StatusCode::kUnavailable) return status;
     // Leadership lost: stand by and campaign again.

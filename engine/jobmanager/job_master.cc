@@ -20,23 +20,30 @@ struct JobMaster::Connection {
   uint64_t session;
 };
 
-JobMaster::JobMaster(Host& host, const JobManagerConfig& config, std::vector<Chain> chains,
-                     LeaderElection& election)
+JobMaster::JobMaster(Host& host, const JobManagerConfig& config, const JobGraph& graph,
+                     std::vector<Chain> chains, LeaderElection& election)
     : host_(host),
       config_(config),
       election_(election),
       epoch_(election.epoch()),
       checkpoint_store_(host, config.services.checkpoint_store),
       events_(host.fibers, kEventQueueCapacity),
+      sources_(SourceCoordinator::SourcesOf(graph, chains),
+               [&host](std::string_view bug) { return SLUICE_BUG_PLANTED(host, std::string(bug)); }),
       coordinator_(CheckpointCoordinator::Options{
           config.checkpoint_interval_ns, config.checkpoint_timeout_ns,
-          [&host](std::string_view bug) { return SLUICE_BUG_PLANTED(host, std::string(bug)); }}),
+          [&host](std::string_view bug) { return SLUICE_BUG_PLANTED(host, std::string(bug)); },
+          &sources_}),
       scheduler_(
           JobScheduler::Options{
               epoch_, config.restart, config.heartbeat_interval_ns, config.heartbeat_timeout_ns,
               config.min_taskmanagers, config.initial_resource_wait_ns,
               [&host](std::string_view bug) { return SLUICE_BUG_PLANTED(host, std::string(bug)); }},
-          std::move(chains), &coordinator_) {}
+          std::move(chains), &coordinator_) {
+  for (const SourceCoordinator::SourceInfo& source : sources_.sources()) {
+    discover_splits_[source.chain] = graph.nodes[source.node].source.discover;
+  }
+}
 
 Status JobMaster::Run(Listener& listener) {
   // Leadership is lost asynchronously, as Flink's revokeLeadership: the event loop learns of it
@@ -56,6 +63,7 @@ Status JobMaster::Run(Listener& listener) {
   }
   host_.log.Info("jobmanager.started", "epoch " + std::to_string(epoch_));
   fibers_.push_back(host_.fibers.Spawn("jm-accept", [this, &listener] { Accept(listener); }));
+  fibers_.push_back(host_.fibers.Spawn("jm-discovery", [this] { DiscoverSplits(); }));
   scheduler_.OnStarted(host_.clock.NowNs());
   while (outcome_ == Outcome::kRunning) {
     const int64_t now = host_.clock.NowNs();
@@ -145,6 +153,29 @@ void JobMaster::RecoverCheckpointStore() {
   }
 }
 
+void JobMaster::DiscoverSplits() {
+  for (const SourceCoordinator::SourceInfo& source : sources_.sources()) {
+    const SplitDiscovery& discover = discover_splits_.at(source.chain);
+    for (int tries = 0;; ++tries) {
+      auto splits = discover(host_, config_.services, source.parallelism);
+      if (splits.ok()) {
+        host_.log.Info("source.splits_discovered",
+                       source.name + ": " + std::to_string(splits->size()) + " splits");
+        Event event{Event::Kind::kSplitsDiscovered, 0, ControlMessage{}};
+        event.message.chain = source.chain;
+        event.message.splits = std::move(splits).value();
+        events_.Push(std::move(event));
+        break;
+      }
+      if (tries % 50 == 0) {
+        host_.log.Warn("jobmanager.waiting_for_input",
+                       source.name + ": " + splits.status().ToString());
+      }
+      host_.fibers.SleepFor(config_.heartbeat_interval_ns);
+    }
+  }
+}
+
 void JobMaster::Shutdown() {
   election_.StopRenewing();
   for (auto& [session, connection] : connections_) {
@@ -223,6 +254,16 @@ void JobMaster::Handle(const Event& event) {
     case Event::Kind::kLeadershipLost:
       outcome_ = Outcome::kLostLeadership;
       return;
+    case Event::Kind::kSplitsDiscovered: {
+      auto answers = sources_.SetDiscovered(event.message.chain, event.message.splits);
+      if (!answers.ok()) {
+        host_.log.Error("source.enumerator_start_failed", answers.status().ToString());
+        Execute(scheduler_.FailJob(answers.status().ToString()));
+        return;
+      }
+      SendAssignments(answers.value());
+      return;
+    }
     case Event::Kind::kMessage:
       break;
   }
@@ -232,6 +273,7 @@ void JobMaster::Handle(const Event& event) {
   scheduler_.OnHeardFrom(*tm_id, host_.clock.NowNs());
   if (m.type == ControlType::kTaskState) HandleTaskState(m);
   if (m.type == ControlType::kAcknowledgeCheckpoint) HandleAck(m);
+  if (m.type == ControlType::kRequestSplit) HandleSplitRequest(m);
 }
 
 void JobMaster::HandleRegistered(const Event& event) {
@@ -280,6 +322,14 @@ void JobMaster::Execute(const JobScheduler::Commands& commands) {
   for (const JobScheduler::Command& command : commands) {
     switch (command.kind) {
       case JobScheduler::CommandKind::kDeploy: {
+        // Every deployment restores the latest completed checkpoint (or starts from scratch),
+        // the enumerators included; their state is checksummed, so failing here is for good.
+        Status restored = sources_.OnDeployed(coordinator_.latest());
+        if (!restored.ok()) {
+          host_.log.Error("source.enumerator_restore_failed", restored.ToString());
+          Execute(scheduler_.FailJob(restored.ToString()));
+          return;
+        }
         const std::string job = config_.job.Encode();
         for (const JobScheduler::Deployment& deployment : command.deployments) {
           ControlMessage deploy;
@@ -335,8 +385,38 @@ void JobMaster::Execute(const JobScheduler::Commands& commands) {
   }
 }
 
+void JobMaster::HandleSplitRequest(const ControlMessage& m) {
+  if (m.attempt != scheduler_.attempt()) return;
+  auto answers = sources_.OnSplitRequest({m.chain, m.subtask}, m.split_index);
+  if (!answers.ok()) {
+    host_.log.Warn("jobmanager.bad_message", answers.status().ToString());
+    return;
+  }
+  SendAssignments(answers.value());
+}
+
+void JobMaster::SendAssignments(const std::vector<SourceCoordinator::Assignment>& assignments) {
+  for (const SourceCoordinator::Assignment& assignment : assignments) {
+    const auto [chain, subtask] = assignment.task;
+    ControlMessage reply;
+    reply.type = ControlType::kAddSplits;
+    reply.attempt = scheduler_.attempt();
+    reply.chain = chain;
+    reply.subtask = subtask;
+    reply.split_index = assignment.first_index;
+    reply.splits = assignment.splits;
+    reply.no_more_splits = assignment.no_more_splits;
+    host_.log.Record(Severity::kDebug, "source.splits_assigned",
+                     "chain" + std::to_string(chain) + "[" + std::to_string(subtask) + "] " +
+                         std::to_string(reply.splits.size()) +
+                         (reply.no_more_splits ? " splits, no more" : " splits"));
+    Send(scheduler_.TaskManagerOf(assignment.task), std::move(reply));
+  }
+}
+
 void JobMaster::HandleAck(const ControlMessage& m) {
   if (m.attempt != scheduler_.attempt()) return;
+  sources_.OnAcknowledged(m.checkpoint_id, {m.chain, m.subtask}, m.split_index);
   Execute(coordinator_.OnAcknowledged({m.chain, m.subtask}, m.checkpoint_id, m.restore_path,
                                       host_.clock.NowNs()));
 }

@@ -3,9 +3,11 @@
 // locks and sees one ordered stream of events.
 //
 // The decisions are the JobScheduler's (job_scheduler.h: slots, deployments, heartbeats,
-// failover and the restart strategy) and the CheckpointCoordinator's (checkpoint_coordinator.h);
-// this class is their I/O shell: it turns messages into their events and their commands into
-// messages, store writes and log events.
+// failover and the restart strategy), the CheckpointCoordinator's (checkpoint_coordinator.h) and
+// the SourceCoordinator's (source_coordinator.h: split assignment); this class is their I/O
+// shell: it turns messages into their events and their commands into messages, store writes and
+// log events, and lists the sources' splits (their SplitDiscovery) when the job starts from
+// scratch.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +22,7 @@
 #include "engine/jobmanager/checkpoint_coordinator.h"
 #include "engine/jobmanager/job_scheduler.h"
 #include "engine/jobmanager/job_manager.h"
+#include "engine/jobmanager/source_coordinator.h"
 #include "engine/rpc/control.h"
 #include "engine/runtime/sync.h"
 
@@ -32,8 +35,9 @@ Status RecordJobResult(StoreClient& store, const StoreFence& fence, const Status
 class JobMaster {
  public:
   // `election` has just won a campaign: its epoch is this JobMaster's fencing token.
-  JobMaster(Host& host, const JobManagerConfig& config, std::vector<Chain> chains,
-            LeaderElection& election);
+  // `graph` is the job's graph and `chains` its chains (BuildChains).
+  JobMaster(Host& host, const JobManagerConfig& config, const JobGraph& graph,
+            std::vector<Chain> chains, LeaderElection& election);
   // Serves TaskManagers on `listener` until the job finishes (OK) or fails (kAborted), and
   // records the outcome; kUnavailable when leadership is lost first. May suspend.
   Status Run(Listener& listener);
@@ -43,7 +47,8 @@ class JobMaster {
   using TaskId = std::pair<int, int>;  // (chain, subtask)
   struct Connection;
   struct Event {
-    enum class Kind { kRegistered, kMessage, kDisconnected, kLeadershipLost } kind;
+    // kSplitsDiscovered: message.chain's splits are message.splits.
+    enum class Kind { kRegistered, kMessage, kDisconnected, kLeadershipLost, kSplitsDiscovered } kind;
     uint64_t session = 0;
     ControlMessage message;
   };
@@ -54,6 +59,11 @@ class JobMaster {
   void HandleRegistered(const Event& event);
   void HandleTaskState(const ControlMessage& m);
   void HandleAck(const ControlMessage& m);
+  void HandleSplitRequest(const ControlMessage& m);
+  void SendAssignments(const std::vector<SourceCoordinator::Assignment>& assignments);
+  // Lists every source's splits, retried while its input is unreachable, and queues each result
+  // as a kSplitsDiscovered event. Runs on its own fiber; suspends.
+  void DiscoverSplits();
   // Carries out the scheduler's and the checkpoint coordinator's commands, in order.
   void Execute(const JobScheduler::Commands& commands);
   void Execute(const CheckpointCoordinator::Commands& commands);
@@ -80,6 +90,9 @@ class JobMaster {
   // The decisions: checkpoints (the latest completed one is the only one a deployment restores
   // from; never an older one, the fall-back rule of engine/checkpoint/completed_checkpoint.h) and
   // scheduling (which tells the coordinator of every deployment and failover).
+  // How each source chain lists its splits, by chain id.
+  std::map<int, SplitDiscovery> discover_splits_;
+  SourceCoordinator sources_;
   CheckpointCoordinator coordinator_;
   JobScheduler scheduler_;
   Outcome outcome_ = Outcome::kRunning;

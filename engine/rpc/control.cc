@@ -41,6 +41,10 @@ const char* ControlTypeName(ControlType type) {
       return "notify-checkpoint-complete";
     case ControlType::kCancelAttempt:
       return "cancel-attempt";
+    case ControlType::kRequestSplit:
+      return "request-split";
+    case ControlType::kAddSplits:
+      return "add-splits";
   }
   return "unknown";
 }
@@ -77,6 +81,10 @@ std::string ControlMessage::Encode() const {
   w.PutString(restore_path);
   w.PutU8(final_commit ? 1 : 0);
   w.PutU8(static_cast<uint8_t>(failure));
+  w.PutSignedVarint(split_index);
+  w.PutVarint(splits.size());
+  for (const std::string& split : splits) w.PutString(split);
+  w.PutU8(no_more_splits ? 1 : 0);
   return out;
 }
 
@@ -85,7 +93,7 @@ Result<ControlMessage> ControlMessage::Decode(std::string_view bytes) {
   ByteReader r(bytes);
   uint8_t type = 0, state = 0;
   int64_t chain = 0, subtask = 0, slots = 0;
-  if (!r.GetU8(&type) || type < 1 || type > static_cast<uint8_t>(ControlType::kCancelAttempt)) {
+  if (!r.GetU8(&type) || type < 1 || type > static_cast<uint8_t>(ControlType::kAddSplits)) {
     return DataLossError("control message: bad type");
   }
   m.type = static_cast<ControlType>(type);
@@ -110,12 +118,25 @@ Result<ControlMessage> ControlMessage::Decode(std::string_view bytes) {
   }
   uint8_t final_commit = 0, failure = 0;
   if (!r.GetString(&m.restore_path) || !r.GetU8(&final_commit) || final_commit > 1 ||
-      !r.GetU8(&failure) || failure > static_cast<uint8_t>(TaskFailure::kRestoredStateLost) ||
-      !r.empty()) {
+      !r.GetU8(&failure) || failure > static_cast<uint8_t>(TaskFailure::kRestoredStateLost)) {
     return DataLossError("control message: bad trailer");
   }
   m.final_commit = final_commit == 1;
   m.failure = static_cast<TaskFailure>(failure);
+  uint64_t splits = 0;
+  uint8_t no_more = 0;
+  if (!r.GetSignedVarint(&m.split_index) || m.split_index < 0 || !r.GetVarint(&splits) ||
+      splits > r.remaining()) {
+    return DataLossError("control message: bad split assignment");
+  }
+  m.splits.resize(splits);
+  for (std::string& split : m.splits) {
+    if (!r.GetString(&split)) return DataLossError("control message: bad split");
+  }
+  if (!r.GetU8(&no_more) || no_more > 1 || !r.empty()) {
+    return DataLossError("control message: bad split assignment trailer");
+  }
+  m.no_more_splits = no_more == 1;
   return m;
 }
 

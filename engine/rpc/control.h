@@ -26,9 +26,15 @@ enum class ControlType : uint8_t {
                               //          final_commit
   kTaskState,                 // TM → JM: chain, subtask, task_state, text = message
   kTriggerCheckpoint,         // JM → TM: checkpoint_id, chain, subtask (a source task)
-  kAcknowledgeCheckpoint,     // TM → JM: checkpoint_id, chain, subtask, restore_path = state file
+  kAcknowledgeCheckpoint,     // TM → JM: checkpoint_id, chain, subtask, restore_path = state
+                              //          file, split_index = splits received (a source task)
   kNotifyCheckpointComplete,  // JM → TM: checkpoint_id (all of the attempt's tasks there)
   kCancelAttempt,             // JM → TM: cancel every task of attempts <= attempt
+  kRequestSplit,              // TM → JM: chain, subtask (a source task), split_index = splits
+                              //          it received so far in this attempt
+  kAddSplits,                 // JM → TM: chain, subtask, split_index = index of splits[0] in
+                              //          the task's assignments of this attempt, splits,
+                              //          no_more_splits
 };
 
 enum class TaskState : uint8_t { kRunning = 1, kFinished = 2, kFailed = 3 };
@@ -68,6 +74,10 @@ struct ControlMessage {
   bool final_commit = false;
   // kTaskState with kFailed: why; kNone otherwise.
   TaskFailure failure = TaskFailure::kNone;
+  // kRequestSplit, kAddSplits and a source's kAcknowledgeCheckpoint: see ControlType.
+  int64_t split_index = 0;
+  std::vector<std::string> splits;  // kAddSplits: each split's bytes (engine/graph/job_graph.h)
+  bool no_more_splits = false;      // kAddSplits: the task will get no other split
 
   std::string Encode() const;
   // kDataLoss naming the field on malformed bytes.

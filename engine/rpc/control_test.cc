@@ -20,18 +20,25 @@ TEST(ControlMessageTest, RoundTripsEveryField) {
   m.consumers = {Address{"a", 1}, Address{"b", 2}};
   m.restore_path = "checkpoints/chk-17/1-2-a3000002";
   m.failure = TaskFailure::kRestoredStateLost;
+  m.split_index = 4;
+  m.splits = {"input/part-3", std::string("\0\x01", 2)};
+  m.no_more_splits = true;
   auto decoded = ControlMessage::Decode(m.Encode());
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_EQ(decoded->Encode(), m.Encode());
   EXPECT_EQ(decoded->consumers[1].host, "b");
   EXPECT_EQ(decoded->failure, TaskFailure::kRestoredStateLost);
+  EXPECT_EQ(decoded->split_index, 4);
+  EXPECT_EQ(decoded->splits, m.splits);
+  EXPECT_TRUE(decoded->no_more_splits);
 }
 
 TEST(ControlMessageTest, UnknownFailureKindIsRejected) {
   ControlMessage m;
   m.type = ControlType::kTaskState;
   std::string bytes = m.Encode();
-  bytes.back() = 3;  // the failure kind is the last byte; 3 is past kRestoredStateLost
+  // The failure kind precedes the split fields (split_index 0, no splits, no_more_splits 0).
+  bytes[bytes.size() - 4] = 3;  // 3 is past kRestoredStateLost
   EXPECT_EQ(ControlMessage::Decode(bytes).status().code(), StatusCode::kDataLoss);
 }
 

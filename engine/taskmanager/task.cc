@@ -35,13 +35,42 @@ std::string Task::name() const {
 }
 
 void Task::TriggerCheckpoint(int64_t checkpoint_id) {
-  commands_.push_back(Command{true, checkpoint_id});
+  commands_.push_back(Command{Command::Kind::kTrigger, checkpoint_id});
   wakeup_->NotifyAll(host_.fibers);
 }
 
 void Task::NotifyCheckpointComplete(int64_t checkpoint_id) {
-  commands_.push_back(Command{false, checkpoint_id});
+  commands_.push_back(Command{Command::Kind::kNotify, checkpoint_id});
   wakeup_->NotifyAll(host_.fibers);
+}
+
+void Task::AddSplits(int64_t first_index, std::vector<std::string> splits, bool no_more_splits) {
+  commands_.push_back(
+      Command{Command::Kind::kAddSplits, 0, first_index, std::move(splits), no_more_splits});
+  wakeup_->NotifyAll(host_.fibers);
+}
+
+void Task::RequestSplits() {
+  ControlMessage request;
+  request.type = ControlType::kRequestSplit;
+  request.epoch = deployment_.epoch;
+  request.attempt = deployment_.attempt;
+  request.chain = deployment_.chain;
+  request.subtask = deployment_.subtask;
+  request.split_index = splits_received_;
+  send_(std::move(request));
+  split_requested_ = true;
+}
+
+Status Task::OpenNextSplit() {
+  SLUICE_ASSERT(source_ == nullptr && !assigned_splits_.empty(),
+                "a source opens its next split once it has none open");
+  AssignedSplit next = std::move(assigned_splits_.front());
+  assigned_splits_.pop_front();
+  ASSIGN_OR_RETURN(source_, source_functions_->make_reader(context_, next.split, source_output_));
+  RETURN_IF_ERROR(source_->Open(next.position));
+  source_split_ = std::move(next.split);
+  return Status::Ok();
 }
 
 void Task::Report(TaskState state, const std::string& message, TaskFailure failure) {
@@ -72,7 +101,7 @@ Status Task::RunTask() {
   RETURN_IF_ERROR(restored);
   Report(TaskState::kRunning, "");
   host_.log.Info("task.running", name());
-  RETURN_IF_ERROR(source_ ? RunSource() : RunConsumer());
+  RETURN_IF_ERROR(source_functions_ != nullptr ? RunSource() : RunConsumer());
   final_checkpoint_ = last_snapshot_;
   for (auto& link : links_) RETURN_IF_ERROR(link->EndOfInput());
   for (auto& output : outputs_) RETURN_IF_ERROR(output->SendEndOfPartition());
@@ -161,7 +190,7 @@ Status Task::Build() {
     }
     if (node.is_source) {
       source_output_ = next;
-      if (source_output_ == nullptr || !node.make_source_reader) {
+      if (source_output_ == nullptr || !node.source.make_reader) {
         return InvalidArgumentError("source '" + node.name + "' has no reader or no output");
       }
       continue;
@@ -180,7 +209,7 @@ Status Task::Build() {
   for (auto& writer : writers) links_.push_back(std::move(writer));
   const OperatorNode& head = graph_.nodes[chain_.nodes.front()];
   head_ = link_of_node[head.id];
-  if (head.is_source) source_ = head.make_source_reader(context_, source_output_);
+  if (head.is_source) source_functions_ = &head.source;
   return Status::Ok();
 }
 
@@ -204,14 +233,24 @@ Status Task::Restore() {
       if (!r.GetString(&section)) return DataLossError(deployment_.restore_path + ": bad section");
     }
   }
-  if (source_) {
+  if (source_functions_ != nullptr && !restored_sections_[0].empty()) {
+    // [lines][count]([split][position])*: the split being read first, then the assigned ones.
     ByteReader r(restored_sections_[0]);
-    std::string offset_bytes;
-    if (!restored_sections_[0].empty() &&
-        (!r.GetString(&offset_bytes) || !r.GetVarint(&source_lines_))) {
+    uint64_t count = 0;
+    if (!r.GetVarint(&source_lines_) || !r.GetVarint(&count) || count > r.remaining()) {
       return DataLossError(deployment_.restore_path + ": bad source section");
     }
-    RETURN_IF_ERROR(source_->Open(offset_bytes));
+    for (uint64_t i = 0; i < count; ++i) {
+      AssignedSplit split;
+      if (!r.GetString(&split.split) || !r.GetString(&split.position)) {
+        return DataLossError(deployment_.restore_path + ": bad source split " + std::to_string(i));
+      }
+      assigned_splits_.push_back(std::move(split));
+    }
+    if (!r.empty()) return DataLossError(deployment_.restore_path + ": bad source section");
+    // The split being read reopens here, so that a restored position past its end is data loss
+    // of the restore.
+    if (!assigned_splits_.empty()) RETURN_IF_ERROR(OpenNextSplit());
   }
   for (size_t i = 0; i < links_.size(); ++i) {
     RETURN_IF_ERROR(links_[i]->Open(restored_sections_[i + 1]));
@@ -231,17 +270,25 @@ Status Task::Checkpoint(int64_t checkpoint_id) {
     host_.fibers.SleepFor(host_.random.UniformRange(10, 300) * kNanosPerMilli);
   }
   std::vector<std::string> sections(links_.size() + 1);
-  if (source_) {
+  if (source_functions_ != nullptr) {
     // The snapshot is a cut of the stream: the reader's position must be just past the last
     // record handed downstream, or a restore skips what was fetched but never emitted.
     SLUICE_ASSERT(fetched_unemitted_ == 0,
                   "a source snapshots its position only between batches, with nothing fetched "
                   "and not yet emitted");
-    std::string offset;
-    source_->Snapshot(&offset);
     ByteWriter w(&sections[0]);
-    w.PutString(offset);
     w.PutVarint(source_lines_);
+    w.PutVarint(assigned_splits_.size() + (source_ ? 1 : 0));
+    if (source_) {
+      std::string position;
+      source_->Snapshot(&position);
+      w.PutString(source_split_);
+      w.PutString(position);
+    }
+    for (const AssignedSplit& split : assigned_splits_) {
+      w.PutString(split.split);
+      w.PutString(split.position);
+    }
     host_.log.Info("source.position", name() + " lines=" + std::to_string(source_lines_));
   }
   for (size_t i = 0; i < links_.size(); ++i) {
@@ -268,6 +315,7 @@ Status Task::Checkpoint(int64_t checkpoint_id) {
   ack.chain = deployment_.chain;
   ack.subtask = deployment_.subtask;
   ack.restore_path = path;
+  ack.split_index = splits_received_;
   send_(std::move(ack));
   if (ack_first) {
     host_.fibers.SleepFor(50 * kNanosPerMilli);  // planted bug: the state is not durable yet
@@ -299,11 +347,23 @@ Status Task::MaybeFlushOutput() {
 
 Status Task::HandleCommands() {
   while (!commands_.empty()) {
-    Command command = commands_.front();
+    Command command = std::move(commands_.front());
     commands_.pop_front();
-    if (command.trigger) {
+    if (command.kind == Command::Kind::kTrigger) {
       if (command.checkpoint_id > last_snapshot_)
         RETURN_IF_ERROR(Checkpoint(command.checkpoint_id));
+      continue;
+    }
+    if (command.kind == Command::Kind::kAddSplits) {
+      // One ordered connection carries the assignments, answering one request at a time.
+      SLUICE_ASSERT(command.first_index == splits_received_,
+                    "split assignments reach a source task in order, none lost or repeated");
+      splits_received_ += static_cast<int64_t>(command.splits.size());
+      for (std::string& split : command.splits) {
+        assigned_splits_.push_back(AssignedSplit{std::move(split), std::string()});
+      }
+      no_more_splits_ = no_more_splits_ || command.no_more_splits;
+      split_requested_ = false;
       continue;
     }
     if (command.checkpoint_id <= last_completed_) continue;
@@ -325,10 +385,26 @@ Status Task::RunSource() {
       per_subtask > 0
           ? static_cast<size_t>(std::max<int64_t>(1, per_subtask * kThrottleSliceMs / 1000))
           : SIZE_MAX;
-  while (!deployment_.final_commit && !source_->exhausted()) {
+  while (!deployment_.final_commit) {
     RETURN_IF_ERROR(HandleCommands());
+    if (source_ != nullptr && source_->exhausted()) {
+      source_.reset();  // the split is done
+      source_split_.clear();
+    }
+    if (source_ == nullptr) {
+      if (!assigned_splits_.empty()) {
+        RETURN_IF_ERROR(OpenNextSplit());
+        continue;
+      }
+      if (no_more_splits_) break;
+      // Flink's SourceReaderBase: a reader without splits asks its enumerator for more.
+      if (!split_requested_) RequestSplits();
+      RETURN_IF_ERROR(MaybeFlushOutput());
+      if (commands_.empty()) wakeup_->Wait(host_.fibers, NextWakeNs());
+      continue;
+    }
     ASSIGN_OR_RETURN(const size_t records, source_->Fetch(slice_lines));
-    if (records == 0) break;
+    if (records == 0) continue;  // exhausted
     fetched_unemitted_ = records;
     if (SLUICE_BUG_PLANTED(host_, "source-offset-after-barrier")) {
       // Planted bug: a trigger handled here snapshots an offset past records not yet emitted.

@@ -1,6 +1,6 @@
 // Task: one subtask of one chain, run on its own fiber inside a TaskManager.
-//   source chain:   SourceReader (its split) → links… → record writers and sinks  (barriers on
-//                   trigger)
+//   source chain:   SplitReader (one split after another, as the JobManager's enumerator assigns
+//                   them) → links… → record writers and sinks  (barriers on trigger)
 //   consumer chain: one NetworkInputGate per input edge → BarrierAligner over all their channels
 //                   → links… → record writers and sinks
 // A chain is a tree: an operator with several consumers hands each batch to all of them (fan-out),
@@ -8,8 +8,8 @@
 // At a checkpoint the task snapshots its reader and links (a sink pre-commits), forwards the
 // barrier, writes the snapshot to checkpoint storage sealed with a checksum (the store fsyncs it
 // before answering) and only then acknowledges to the JobManager.
-// End of input (Flink's FLIP-147 "final checkpoint"): a source that has read its whole partition
-// waits for the next trigger, emits that barrier and then end-of-partition; a task reports
+// End of input (Flink's FLIP-147 "final checkpoint"): a source that has read all its splits and
+// was told no more will come waits for the next trigger, emits that barrier and then end-of-partition; a task reports
 // FINISHED only after the checkpoint covering its last output has completed (so its sink has
 // committed everything).
 #pragma once
@@ -62,19 +62,33 @@ class Task {
   // Commands from the TaskManager's control fiber. Never suspend.
   void TriggerCheckpoint(int64_t checkpoint_id);
   void NotifyCheckpointComplete(int64_t checkpoint_id);
+  // Splits the source's enumerator assigned (kAddSplits): `first_index` is the index of
+  // splits[0] among this task's assignments. Run in arrival order with the triggers.
+  void AddSplits(int64_t first_index, std::vector<std::string> splits, bool no_more_splits);
 
   const TaskDeployment& deployment() const { return deployment_; }
   std::string name() const;
 
  private:
   struct Command {
-    bool trigger;  // else: notify complete
-    int64_t checkpoint_id;
+    enum class Kind { kTrigger, kNotify, kAddSplits } kind;
+    int64_t checkpoint_id = 0;  // kTrigger, kNotify
+    // kAddSplits:
+    int64_t first_index = 0;
+    std::vector<std::string> splits;
+    bool no_more_splits = false;
+  };
+  struct AssignedSplit {
+    std::string split;     // the enumerator's bytes
+    std::string position;  // SplitReader::Snapshot's bytes; empty: the split's start
   };
   Status RunTask();
   Status Build();
   Status Restore();
   Status RunSource();
+  // Opens the next assigned split (source_ must be null).
+  Status OpenNextSplit();
+  void RequestSplits();
   Status RunConsumer();
   Status HandleCommands();
   // Fires due processing-time timers, then flushes the record writers if the buffer timeout has
@@ -111,8 +125,14 @@ class Task {
   std::vector<std::unique_ptr<SideOutputs>> side_outputs_;  // per operator that has consumers
   ChainLink* head_ = nullptr;                         // the head operator's link (not a source)
   ChainLink* source_output_ = nullptr;  // where the source's reader hands its records
-  std::unique_ptr<SourceReader> source_;
-  uint64_t source_lines_ = 0;  // records emitted from the start of the split
+  const SourceFunctions* source_functions_ = nullptr;  // the head's, for a source chain
+  std::unique_ptr<SplitReader> source_;  // the split being read, if any
+  std::string source_split_;             // its bytes
+  std::deque<AssignedSplit> assigned_splits_;  // assigned (or restored) and not yet opened
+  int64_t splits_received_ = 0;  // kAddSplits splits received in this attempt
+  bool split_requested_ = false;  // a kRequestSplit is unanswered
+  bool no_more_splits_ = false;
+  uint64_t source_lines_ = 0;  // records emitted from the start of the source's splits
   size_t fetched_unemitted_ = 0;  // records the reader fetched and the task has not emitted
   std::vector<std::string> restored_sections_;
   int64_t last_snapshot_ = 0;     // id of the last checkpoint this task snapshotted

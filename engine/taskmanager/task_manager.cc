@@ -111,6 +111,11 @@ void Dispatch(TaskManagerState& tm, Session& session, const ControlMessage& m) {
       if (it != tm.tasks.end()) it->second->TriggerCheckpoint(m.checkpoint_id);
       break;
     }
+    case ControlType::kAddSplits: {
+      auto it = tm.tasks.find(TaskKey{m.attempt, m.chain, m.subtask});
+      if (it != tm.tasks.end()) it->second->AddSplits(m.split_index, m.splits, m.no_more_splits);
+      break;
+    }
     case ControlType::kNotifyCheckpointComplete:
       for (auto& [key, task] : tm.tasks) {
         if (key.attempt == m.attempt) task->NotifyCheckpointComplete(m.checkpoint_id);

@@ -1,0 +1,144 @@
+#include "engine/jobmanager/source_coordinator.h"
+
+#include <utility>
+
+#include "engine/base/assert.h"
+
+namespace sluice {
+
+std::vector<SourceCoordinator::SourceInfo> SourceCoordinator::SourcesOf(
+    const JobGraph& graph, const std::vector<Chain>& chains) {
+  std::vector<SourceInfo> sources;
+  for (const Chain& chain : chains) {
+    if (!chain.is_source) continue;
+    const OperatorNode& head = graph.nodes[chain.nodes.front()];
+    sources.push_back(
+        SourceInfo{chain.id, head.id, head.name, chain.parallelism, head.source.make_enumerator});
+  }
+  return sources;
+}
+
+SourceCoordinator::SourceCoordinator(std::vector<SourceInfo> sources,
+                                     std::function<bool(std::string_view bug)> bug_planted)
+    : sources_(std::move(sources)), bug_planted_(std::move(bug_planted)) {
+  for (const SourceInfo& source : sources_) {
+    SLUICE_ASSERT(source.make_enumerator != nullptr, "every source has a split enumerator");
+  }
+}
+
+const SourceCoordinator::SourceInfo* SourceCoordinator::InfoOf(int chain) const {
+  for (const SourceInfo& source : sources_) {
+    if (source.chain == chain) return &source;
+  }
+  return nullptr;
+}
+
+Status SourceCoordinator::Start(const SourceInfo& info, Source& source,
+                                const EnumeratorStart& start) {
+  auto enumerator = info.make_enumerator(start);
+  if (!enumerator.ok()) {
+    return DataLossError("source '" + info.name + "': " + enumerator.status().ToString());
+  }
+  source.enumerator = std::move(enumerator).value();
+  return Status::Ok();
+}
+
+Result<std::vector<SourceCoordinator::Assignment>> SourceCoordinator::SetDiscovered(
+    int chain, std::vector<std::string> splits) {
+  const SourceInfo* info = InfoOf(chain);
+  SLUICE_ASSERT(info != nullptr, "splits are discovered for a source chain");
+  const std::vector<std::string>& discovered = discovered_[chain] = std::move(splits);
+  std::vector<Assignment> answers;
+  auto it = live_.find(chain);
+  if (it == live_.end() || it->second.enumerator != nullptr) return answers;
+  Source& source = it->second;
+  RETURN_IF_ERROR(Start(*info, source, EnumeratorStart{info->parallelism, &discovered, nullptr}));
+  for (const auto& [subtask, received] : std::exchange(source.waiting, {})) {
+    answers.push_back(Assign(chain, source, subtask, received));
+  }
+  return answers;
+}
+
+Status SourceCoordinator::OnDeployed(const CompletedCheckpoint* restored) {
+  live_.clear();
+  assigned_at_snapshot_.clear();
+  snapshot_id_ = 0;
+  for (const SourceInfo& info : sources_) {
+    Source& source = live_[info.chain];
+    source.assigned.assign(static_cast<size_t>(info.parallelism), 0);
+    const std::string* state = nullptr;
+    if (restored != nullptr) {
+      auto it = restored->enumerator_states.find(info.chain);
+      if (it != restored->enumerator_states.end()) state = &it->second;
+    }
+    // Planted bug: the enumerators start over from the discovered splits after every failover,
+    // handing out again splits the restored subtasks had read or are reading.
+    if (bug_planted_ && bug_planted_("enumerator-state-not-restored")) state = nullptr;
+    if (state != nullptr) {
+      RETURN_IF_ERROR(Start(info, source, EnumeratorStart{info.parallelism, nullptr, state}));
+      continue;
+    }
+    auto discovered = discovered_.find(info.chain);
+    if (discovered != discovered_.end()) {
+      RETURN_IF_ERROR(
+          Start(info, source, EnumeratorStart{info.parallelism, &discovered->second, nullptr}));
+    }
+  }
+  return Status::Ok();
+}
+
+SourceCoordinator::Assignment SourceCoordinator::Assign(int chain, Source& source, int subtask,
+                                                        int64_t received) {
+  int64_t& assigned = source.assigned[subtask];
+  // One request at a time, answered in order on one connection: a subtask asks again only
+  // after it received the answer to its previous request.
+  SLUICE_ASSERT(received == assigned,
+                "a source subtask asks for splits only after receiving every split assigned to it");
+  Assignment assignment;
+  assignment.task = {chain, subtask};
+  assignment.first_index = assigned;
+  assignment.no_more_splits = source.enumerator->HandleSplitRequest(subtask, &assignment.splits);
+  assigned += static_cast<int64_t>(assignment.splits.size());
+  return assignment;
+}
+
+Result<std::vector<SourceCoordinator::Assignment>> SourceCoordinator::OnSplitRequest(
+    TaskId task, int64_t received) {
+  auto it = live_.find(task.first);
+  if (it == live_.end() || task.second < 0 ||
+      task.second >= static_cast<int>(it->second.assigned.size())) {
+    return InvalidArgumentError("split request from task " + std::to_string(task.first) + "/" +
+                                std::to_string(task.second) + ", which is no source subtask");
+  }
+  Source& source = it->second;
+  if (source.enumerator == nullptr) {  // the splits are not discovered yet
+    source.waiting.emplace_back(task.second, received);
+    return std::vector<Assignment>{};
+  }
+  return std::vector<Assignment>{Assign(task.first, source, task.second, received)};
+}
+
+std::map<int, std::string> SourceCoordinator::SnapshotEnumerators(int64_t checkpoint_id) {
+  std::map<int, std::string> states;
+  snapshot_id_ = checkpoint_id;
+  assigned_at_snapshot_.clear();
+  for (const auto& [chain, source] : live_) {
+    for (size_t s = 0; s < source.assigned.size(); ++s) {
+      assigned_at_snapshot_[{chain, static_cast<int>(s)}] = source.assigned[s];
+    }
+    // Not started (splits not yet discovered): a restore starts it from the discovered splits.
+    if (source.enumerator != nullptr) source.enumerator->SnapshotState(&states[chain]);
+  }
+  return states;
+}
+
+void SourceCoordinator::OnAcknowledged(int64_t checkpoint_id, TaskId task, int64_t received) const {
+  if (checkpoint_id != snapshot_id_) return;
+  auto it = assigned_at_snapshot_.find(task);
+  if (it == assigned_at_snapshot_.end()) return;
+  SLUICE_ASSERT(received == it->second,
+                "a source subtask's snapshot holds exactly the splits assigned to it before the "
+                "checkpoint triggered (else a split is lost or read twice after a restore)");
+}
+
+}  // namespace sluice
