@@ -13,6 +13,7 @@ namespace sluice::scenarios {
 namespace {
 constexpr uint16_t kStorePort = 7000;
 constexpr uint16_t kJobManagerPort = 6123;
+constexpr uint16_t kRestPort = 8081;  // Flink's rest.port default
 constexpr uint16_t kDataPort = 6124;
 constexpr char kStoreRoot[] = "store";
 // Steps (fiber runs and events) at one instant of simulated time before the run is declared
@@ -122,6 +123,7 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
                             Address{"checkpoint-store", kStorePort}};
   JobManagerConfig jm;
   jm.port = kJobManagerPort;
+  jm.rest_port = options.rest_api ? kRestPort : -1;
   jm.job = job_spec_;
   jm.build_graph = jobs_->Factory();
   jm.services = services;

@@ -38,6 +38,9 @@ struct WordCountClusterOptions {
   int64_t link_latency_max_us = 2000;
   int64_t heartbeat_interval_ms = 100;
   int64_t checkpoint_timeout_ms = 10 * 1000;
+  // Each JobManager serves its REST API on port 8081 (engine/jobmanager/rest_api.h). Off by
+  // default, so that the fibers it adds do not shift every seed's schedule.
+  bool rest_api = false;
   // The job: a name registered with `jobs` (null: the built-in jobs) and its -D settings. The
   // cluster deploys it with these settings plus the fields above for the keys they stand for
   // (parallelism.default, source.rate-limit); ApplyJobSettings has copied -D values into them.

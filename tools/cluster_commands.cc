@@ -26,7 +26,6 @@
 #include "tools/exactly_once.h"
 #include "tools/file_util.h"
 #include "tools/local_cluster.h"
-#include "tools/log_scan.h"
 #include "tools/process.h"
 
 namespace sluice::tools {
@@ -38,6 +37,8 @@ constexpr int kSourceParallelism = 2;
 constexpr int kTaskManagersMax = 64;
 constexpr int kJobManagersMax = 3;
 constexpr int64_t kWaitPollMs = 50;
+// How often (in polls) the leader's REST API is asked for its counts while the job runs.
+constexpr int64_t kPollsPerLeaderReport = 5;
 // A killed leader's replacement starts this long after the kill: longer than the lease (1 s,
 // LeaderElectionConfig), so that a standby has taken over; the replacement then stands by.
 constexpr double kJobManagerReplacementDelayS = 2.0;
@@ -103,37 +104,83 @@ void PrintLogTail(const std::string& path) {
   if (!log.empty() && log.back() != '\n') fmt::print(stderr, "\n");
 }
 
-void KillTaskManager(LocalCluster& cluster, Clock::time_point start) {
+// What the leading JobManagers' REST APIs reported, by leadership epoch (the latest report of
+// each): GET /jobs/:jobid/metrics?get=numberOfCompletedCheckpoints,numRestarts (Flink's job
+// metrics, counted per leadership) and /jobs/:jobid/checkpoints' latest completed id.
+struct LeaderReports {
+  struct Report {
+    int64_t completed = 0;
+    int64_t restarts = 0;
+  };
+  std::map<int64_t, Report> by_epoch;
+  int64_t latest_checkpoint = 0;
+};
+
+// The leader's job id (GET /jobs), or "" if it cannot be had.
+std::string JobIdFrom(const LocalCluster& cluster, int index) {
+  auto jobs = cluster.RestGet(index, "/jobs");
+  if (!jobs.ok() || jobs->status != 200 || !jobs->body["jobs"].is_array() ||
+      jobs->body["jobs"].empty()) {
+    return "";
+  }
+  return jobs->body["jobs"][0].value("id", "");
+}
+
+// Asks the leader, if one answers, for its counts (see LeaderReports).
+void PollLeader(const LocalCluster& cluster, LeaderReports* reports) {
+  const std::optional<LocalCluster::Leader> leader = cluster.FindLeader();
+  if (!leader) return;
+  const std::string jid = JobIdFrom(cluster, leader->index);
+  if (jid.empty()) return;
+  auto metrics = cluster.RestGet(
+      leader->index, "/jobs/" + jid + "/metrics?get=numberOfCompletedCheckpoints,numRestarts");
+  if (!metrics.ok() || metrics->status != 200 || !metrics->body.is_array()) return;
+  LeaderReports::Report report;
+  for (const nlohmann::json& metric : metrics->body) {
+    const std::string value = metric.value("value", "0");
+    const int64_t number = std::strtoll(value.c_str(), nullptr, 10);
+    if (metric.value("id", "") == "numberOfCompletedCheckpoints") report.completed = number;
+    if (metric.value("id", "") == "numRestarts") report.restarts = number;
+  }
+  reports->by_epoch[leader->epoch] = report;
+  auto checkpoints = cluster.RestGet(leader->index, "/jobs/" + jid + "/checkpoints");
+  if (checkpoints.ok() && checkpoints->status == 200) {
+    const nlohmann::json& completed = checkpoints->body["latest"]["completed"];
+    if (completed.is_object()) {
+      reports->latest_checkpoint =
+          std::max(reports->latest_checkpoint, completed.value("id", int64_t{0}));
+    }
+  }
+}
+
+void KillTaskManager(LocalCluster& cluster, Clock::time_point start, LeaderReports* reports) {
   const double at_s = SecondsSince(start);
+  PollLeader(cluster, reports);
   const std::string victim = cluster.BusyTaskManager();
   Status killed = cluster.KillAndReplaceTaskManager(victim);
-  std::optional<int64_t> records = SourceRecordsFromLogs(cluster.TaskManagerLogs());
-  if (!records) {
-    records = CountLinesInFiles(cluster.StoreRoot() + "/output/committed");
-    PrintWarning(
-        "no source.position events in the TaskManager logs yet: the count below is the "
-        "number of committed output records");
-  }
-  fmt::print("killed taskmanager {} at {:.1f} s after {} source records\n", victim, at_s, *records);
+  fmt::print("killed taskmanager {} at {:.1f} s after checkpoint {}\n", victim, at_s,
+             reports->latest_checkpoint);
   std::fflush(stdout);
   if (!killed.ok()) PrintError(fmt::format("restarting {}: {}", victim, killed.message()));
 }
 
-// SIGKILLs the JobManager that leads (the latest "jobmanager.elected" event in the JobManager
-// logs); its replacement starts kJobManagerReplacementDelayS later, after the lease has run out,
-// so that a standby takes over. Returns the killed id, or nullopt, having killed nothing, if
-// there is no leader to kill yet: none elected, or it has just exited on its own (the caller's
-// next PollJobManagerExits reports that).
-std::optional<std::string> KillLeaderJobManager(LocalCluster& cluster, Clock::time_point start) {
-  const std::optional<Election> leader = LatestElectionInLogs(cluster.JobManagerLogs());
+// SIGKILLs the JobManager that leads (the one whose REST API answers /overview); its
+// replacement starts kJobManagerReplacementDelayS later, after the lease has run out, so that a
+// standby takes over. Returns the killed id, or nullopt, having killed nothing, if there is no
+// leader to kill yet: none answers, or it has just exited on its own (the caller's next
+// PollJobManagerExits reports that).
+std::optional<std::string> KillLeaderJobManager(LocalCluster& cluster, Clock::time_point start,
+                                                LeaderReports* reports) {
+  PollLeader(cluster, reports);
+  const std::optional<LocalCluster::Leader> leader = cluster.FindLeader();
   if (!leader) return std::nullopt;
   const double at_s = SecondsSince(start);
-  Status killed = cluster.KillJobManager(leader->holder);
+  Status killed = cluster.KillJobManager(leader->id);
   if (!killed.ok()) return std::nullopt;
   fmt::print("killed jobmanager {} (leader, epoch {}) at {:.1f} s; its replacement starts in {:g} s\n",
-             leader->holder, leader->epoch, at_s, kJobManagerReplacementDelayS);
+             leader->id, leader->epoch, at_s, kJobManagerReplacementDelayS);
   std::fflush(stdout);
-  return leader->holder;
+  return leader->id;
 }
 
 // The kills asked for that have not happened yet.
@@ -179,9 +226,10 @@ std::optional<JobEnd> JobEndedBy(const LocalCluster& cluster,
 // leading JobManager on the way if asked. kUnavailable when the store died, kDeadlineExceeded when
 // the timeout passed.
 Result<JobEnd> WaitForJob(LocalCluster& cluster, const ClusterCommands::Options& options,
-                          Clock::time_point start) {
+                          Clock::time_point start, LeaderReports* reports) {
   PendingKills pending{options.kill_taskmanager_after_s >= 0, options.kill_jobmanager_after_s >= 0};
   std::optional<std::string> killed_jobmanager;  // its replacement is still to start
+  int64_t polls = 0;
   double replacement_due_s = 0;
   for (;;) {
     for (const LocalCluster::JobManagerExit& exit : cluster.PollJobManagerExits()) {
@@ -198,10 +246,10 @@ Result<JobEnd> WaitForJob(LocalCluster& cluster, const ClusterCommands::Options&
     if (!cluster.StoreRunning()) return UnavailableError("the store process is gone");
     if (pending.taskmanager && SecondsSince(start) >= options.kill_taskmanager_after_s) {
       pending.taskmanager = false;
-      KillTaskManager(cluster, start);
+      KillTaskManager(cluster, start, reports);
     }
     if (pending.jobmanager && SecondsSince(start) >= options.kill_jobmanager_after_s) {
-      killed_jobmanager = KillLeaderJobManager(cluster, start);
+      killed_jobmanager = KillLeaderJobManager(cluster, start, reports);
       if (killed_jobmanager) {
         pending.jobmanager = false;
         replacement_due_s = SecondsSince(start) + kJobManagerReplacementDelayS;
@@ -216,6 +264,7 @@ Result<JobEnd> WaitForJob(LocalCluster& cluster, const ClusterCommands::Options&
       return DeadlineExceededError(
           fmt::format("the job did not finish within {:g} s (--timeout)", options.timeout_s));
     }
+    if (++polls % kPollsPerLeaderReport == 0) PollLeader(cluster, reports);
     SleepMs(kWaitPollMs);
   }
 }
@@ -235,27 +284,21 @@ void WaitForStandbys(LocalCluster& cluster, bool job_finished) {
   }
 }
 
-// Checkpoints and restarts summed over every JobManager log (killed ones included: each
-// checkpoint completes under one leader); with several JobManagers, also the leader elections.
-void PrintJobManagerCounts(const std::vector<std::string>& log_paths, int jobmanagers) {
-  int checkpoints = 0;
-  int restarts = 0;
-  int elections = 0;
-  for (const std::string& path : log_paths) {
-    auto log = ReadWholeFile(path);
-    if (!log.ok()) {
-      PrintWarning(log.status().message());
-      continue;
-    }
-    checkpoints += CountEvents(log.value(), "checkpoint.completed");
-    restarts += CountEvents(log.value(), "job.restarting");
-    elections += CountEvents(log.value(), "jobmanager.elected");
+// Checkpoints and restarts as the leaders' REST APIs last reported them, summed over the
+// leaderships seen (a leader's job metrics count its own leadership only); with several
+// JobManagers, also how many leaderships were seen.
+void PrintJobManagerCounts(const LeaderReports& reports, int jobmanagers) {
+  int64_t checkpoints = 0;
+  int64_t restarts = 0;
+  for (const auto& [epoch, report] : reports.by_epoch) {
+    checkpoints += report.completed;
+    restarts += report.restarts;
   }
   if (jobmanagers == 1) {
     fmt::print("jobmanager: checkpoints completed {}, restarts {}\n", checkpoints, restarts);
   } else {
     fmt::print("jobmanagers: checkpoints completed {}, restarts {}, leader elections {}\n",
-               checkpoints, restarts, elections);
+               checkpoints, restarts, reports.by_epoch.size());
   }
 }
 
@@ -387,7 +430,8 @@ int RunInWorkDir(const ClusterCommands::Options& options, const ValidatedJob& jo
   Status started = cluster.Start();
   if (!started.ok()) return FailedRun(started.message());
 
-  Result<JobEnd> end = WaitForJob(cluster, options, Clock::now());
+  LeaderReports reports;
+  Result<JobEnd> end = WaitForJob(cluster, options, Clock::now(), &reports);
   if (end.ok()) WaitForStandbys(cluster, end->finished);
   cluster.StopAll();
   const bool finished = end.ok() && end->finished;
@@ -403,7 +447,7 @@ int RunInWorkDir(const ClusterCommands::Options& options, const ValidatedJob& jo
             : fmt::format("the job failed: {} {}", exit.id, DescribeWaitStatus(exit.wait_status)));
     PrintLogTail(exit.log_path);
   }
-  PrintJobManagerCounts(cluster.JobManagerLogs(), options.jobmanagers);
+  PrintJobManagerCounts(reports, options.jobmanagers);
   const bool exactly_once =
       CollectAndVerify(cluster.StoreRoot() + "/output/committed", options.output_dir, input,
                        options.job == "wordcount" ? nullptr : &job.graph);

@@ -61,6 +61,8 @@ InternalCommands::InternalCommands(CLI::App& root, const JobRegistry& jobs) : jo
   jobmanager_->add_option("--root", root_dir_, "Runtime root directory")->required();
   AddPortOption(jobmanager_, "--port", &port_, "Listening port");
   AddPortOption(jobmanager_, "--store-port", &store_port_, "Store port on 127.0.0.1");
+  jobmanager_->add_option("--rest-port", rest_port_, "REST API port (rest.port); -1: none")
+      ->check(CLI::Range(-1, 65535));
   jobmanager_
       ->add_option("--id", id_,
                    "Candidate id in the leader election (unique among the cluster's JobManagers)")
@@ -106,6 +108,7 @@ int InternalCommands::RunJobManagerProcess() const {
   if (!spec.ok()) return UsageError(spec.status().message());
   JobManagerConfig config;
   config.port = static_cast<uint16_t>(port_);
+  config.rest_port = rest_port_;
   config.job = std::move(spec).value();
   config.job.input_splits = input_splits_;
   config.build_graph = jobs_.Factory();

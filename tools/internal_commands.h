@@ -37,6 +37,7 @@ class InternalCommands {
   CLI::App* taskmanager_ = nullptr;
   std::string root_dir_;  // the runtime's root directory
   int port_ = 0;          // store or jobmanager listening port
+  int rest_port_ = 8081;  // jobmanager: its REST API port (rest.port), -1 for none
   int store_port_ = 0;
   std::vector<int> jobmanager_ports_;  // every JobManager that may lead
   int data_port_ = 0;

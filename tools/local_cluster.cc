@@ -1,6 +1,7 @@
 #include "tools/local_cluster.h"
 
 #include <fmt/core.h>
+#include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -9,7 +10,6 @@
 #include "engine/base/assert.h"
 #include "engine/jobmanager/job_manager.h"
 #include "tools/file_util.h"
-#include "tools/log_scan.h"
 #include "tools/process.h"
 
 namespace sluice::tools {
@@ -64,6 +64,8 @@ LocalCluster::Child LocalCluster::MakeJobManager(int index, int incarnation) con
              std::to_string(jobmanager_ports_[index]),
              "--store-port",
              std::to_string(store_port_),
+             "--rest-port",
+             std::to_string(rest_ports_[index]),
              "--job",
              config_.job,
              "--input-splits",
@@ -97,10 +99,12 @@ Status LocalCluster::Start() {
   SLUICE_ASSERT(!store_.running, "Start is called once");
   RETURN_IF_ERROR(CreateDirectories(LogDir()));
   ASSIGN_OR_RETURN(std::vector<uint16_t> ports,
-                   PickFreePorts(1 + config_.jobmanagers + config_.taskmanagers));
+                   PickFreePorts(1 + 2 * config_.jobmanagers + config_.taskmanagers));
   store_port_ = ports[0];
   jobmanager_ports_.assign(ports.begin() + 1, ports.begin() + 1 + config_.jobmanagers);
-  const int first_data_port = 1 + config_.jobmanagers;
+  rest_ports_.assign(ports.begin() + 1 + config_.jobmanagers,
+                     ports.begin() + 1 + 2 * config_.jobmanagers);
+  const int first_data_port = 1 + 2 * config_.jobmanagers;
 
   store_.name = "store";
   store_.log_path = LogDir() + "/store.log";
@@ -187,10 +191,59 @@ std::vector<std::string> LocalCluster::PollUnexpectedExits() {
   return messages;
 }
 
+Result<LocalCluster::RestReply> LocalCluster::RestGet(int index, const std::string& target) const {
+  SLUICE_ASSERT(index >= 0 && index < static_cast<int>(rest_ports_.size()),
+                "a REST query names a JobManager of the cluster");
+  httplib::Client client("127.0.0.1", rest_ports_[index]);
+  client.set_connection_timeout(1, 0);
+  client.set_read_timeout(1, 0);
+  auto response = client.Get(target);
+  if (!response) {
+    return UnavailableError(fmt::format("{} REST API on 127.0.0.1:{}: {}",
+                                        JobManagerId(index, config_.jobmanagers),
+                                        rest_ports_[index], httplib::to_string(response.error())));
+  }
+  RestReply reply;
+  reply.status = response->status;
+  reply.body = nlohmann::json::parse(response->body, nullptr, /*allow_exceptions=*/false);
+  if (reply.body.is_discarded()) {
+    return DataLossError(fmt::format("{} REST API answered {} with a body that is not JSON",
+                                     JobManagerId(index, config_.jobmanagers), target));
+  }
+  return reply;
+}
+
+std::optional<LocalCluster::Leader> LocalCluster::FindLeader() const {
+  for (int i = 0; i < config_.jobmanagers; ++i) {
+    if (!jobmanagers_[i].running) continue;
+    auto overview = RestGet(i, "/overview");
+    if (!overview.ok() || overview->status != 200) continue;
+    const nlohmann::json& body = overview->body;
+    if (!body.contains("sluice-jobmanager") || !body["sluice-jobmanager"].is_string() ||
+        !body.contains("sluice-leader-epoch") || !body["sluice-leader-epoch"].is_number_integer()) {
+      continue;
+    }
+    return Leader{body["sluice-jobmanager"].get<std::string>(),
+                  body["sluice-leader-epoch"].get<int64_t>(), i};
+  }
+  return std::nullopt;
+}
+
 std::string LocalCluster::BusyTaskManager() const {
+  const std::optional<Leader> leader = FindLeader();
+  if (!leader) return TaskManagerId(0);
+  auto reply = RestGet(leader->index, "/taskmanagers");
+  if (!reply.ok() || reply->status != 200 || !reply->body["taskmanagers"].is_array()) {
+    return TaskManagerId(0);
+  }
   for (const Child& tm : taskmanagers_) {
-    auto log = ReadWholeFile(tm.log_path);
-    if (tm.running && log.ok() && RunningTasksInLog(log.value()) > 0) return tm.name;
+    if (!tm.running) continue;
+    for (const nlohmann::json& entry : reply->body["taskmanagers"]) {
+      if (entry.value("id", "") == tm.name &&
+          entry.value("freeSlots", 0) < entry.value("slotsNumber", 0)) {
+        return tm.name;
+      }
+    }
   }
   return TaskManagerId(0);
 }

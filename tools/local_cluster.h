@@ -10,6 +10,8 @@
 
 #include <cstdint>
 #include <optional>
+
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -66,9 +68,27 @@ class LocalCluster {
   // "FINISHED\n" or "FAILED\n<reason>"), nullopt if none is recorded (or it cannot be read).
   std::optional<std::string> RecordedJobResult() const;
 
-  // The first TaskManager (taskmanager-1, -2, ...) whose log shows a task running, or
-  // "taskmanager-1" if none does. The JobManager may deploy before every TaskManager registered,
-  // so taskmanager-1 can be idle; killing an idle one would test nothing.
+  // GET `target` from JobManager `index`'s REST API (engine/jobmanager/rest_api.h) on
+  // 127.0.0.1: its status and JSON body. kUnavailable if it does not answer within 1 s,
+  // kDataLoss if the body is not JSON.
+  struct RestReply {
+    int status = 0;
+    nlohmann::json body;
+  };
+  Result<RestReply> RestGet(int index, const std::string& target) const;
+  // The leading JobManager, as its REST API says (the one that answers /overview; standbys
+  // answer 503): its id and epoch, and its index for RestGet. nullopt if none answers.
+  struct Leader {
+    std::string id;
+    int64_t epoch = 0;
+    int index = 0;
+  };
+  std::optional<Leader> FindLeader() const;
+
+  // The first TaskManager (taskmanager-1, -2, ...) whose process runs and which, as the leader's
+  // GET /taskmanagers says, holds a slot of the job; "taskmanager-1" if none does (or no leader
+  // answers). The JobManager may deploy before every TaskManager registered, so taskmanager-1
+  // can be idle; killing an idle one would test nothing.
   std::string BusyTaskManager() const;
 
   // SIGKILLs TaskManager `id` and starts a replacement with the same id on a new data port.
@@ -110,6 +130,7 @@ class LocalCluster {
   LocalClusterConfig config_;
   uint16_t store_port_ = 0;
   std::vector<uint16_t> jobmanager_ports_;  // by JobManager index
+  std::vector<uint16_t> rest_ports_;        // by JobManager index
   Child store_;
   std::vector<Child> jobmanagers_;
   std::vector<Child> taskmanagers_;

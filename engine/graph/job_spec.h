@@ -22,7 +22,7 @@ struct JobSpec {
   Configuration settings;         // -D key=value, as given (the registry validates them)
   std::string input_dir = "input";    // on the input store: part-0 .. part-(input_splits-1)
   std::string output_dir = "output";  // on the output store
-  int input_splits = 2;               // number of input part files (line sources read one each)
+  int input_splits = 2;               // number of input part files
 
   std::string Encode() const;
   // kInvalidArgument for malformed bytes (they come off the wire).

@@ -73,6 +73,7 @@ CheckpointCoordinator::Commands CheckpointCoordinator::OnTick(int64_t now_ns) {
   Commands commands;
   if (pending_ && now_ns - pending_->triggered_ns >= options_.timeout_ns) {
     commands.push_back(Command{CommandKind::kExpired, pending_->id, {}, {}});
+    ++expired_count_;
     pending_.reset();
     return commands;  // the JobMaster fails over
   }
@@ -143,6 +144,7 @@ CheckpointCoordinator::Commands CheckpointCoordinator::OnStored(int64_t checkpoi
                 "completed checkpoints follow each other in id order");
   previous_ = std::move(latest_);
   latest_ = std::move(storing_);
+  ++completed_count_;
   storing_.reset();
   if (storing_deployment_ != deployment_ || !active_ || storing_notified_) {
     return {};  // failed over while the metadata was written, or notified already

@@ -98,6 +98,9 @@ class CheckpointCoordinator {
   // When OnTick next has something to do (INT64_MAX: nothing until another event).
   int64_t NextDeadlineNs() const;
   bool pending() const { return pending_.has_value(); }
+  // Checkpoints this coordinator completed (stored), and those that expired.
+  int64_t completed_count() const { return completed_count_; }
+  int64_t expired_count() const { return expired_count_; }
 
  private:
   struct Task {
@@ -129,6 +132,8 @@ class CheckpointCoordinator {
   std::optional<CompletedCheckpoint> latest_;
   std::optional<CompletedCheckpoint> previous_;  // only for the planted bug
   int64_t next_checkpoint_id_ = 1;
+  int64_t completed_count_ = 0;
+  int64_t expired_count_ = 0;
   int64_t next_trigger_ns_ = 0;
 };
 

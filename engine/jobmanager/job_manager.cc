@@ -1,5 +1,9 @@
 #include "engine/jobmanager/job_manager.h"
 
+#include <memory>
+
+#include "engine/jobmanager/rest_api.h"
+
 #include <optional>
 
 #include "engine/config/core_options.h"
@@ -49,6 +53,28 @@ Status RunJobManager(Host& host, const JobManagerConfig& config) {
   ASSIGN_OR_RETURN(std::vector<Chain> chains, BuildChains(graph));
   StoreClient store(host, config.services.checkpoint_store);
   LeaderElection election(host, config.services.checkpoint_store, config.leader_election);
+  // The REST API, for the JobManager's whole life (stopped by Rest's destructor).
+  JobManagerRestState rest_state;
+  rest_state.id = config.leader_election.candidate_id;
+  struct Rest {
+    Host& host;
+    std::unique_ptr<Listener> listener;
+    FiberId fiber = 0;
+    ~Rest() {
+      if (!listener) return;
+      listener->Close();
+      host.fibers.Join(fiber);
+    }
+  } rest{host, nullptr};
+  if (config.rest_port >= 0) {
+    ASSIGN_OR_RETURN(rest.listener, host.network.Listen(static_cast<uint16_t>(config.rest_port)));
+    host.log.Info("rest.listening", "port " + std::to_string(rest.listener->port()));
+    rest.fiber = host.fibers.Spawn("jm-rest", [&host, &rest, &rest_state] {
+      ServeHttp(host, *rest.listener, [&rest_state](const HttpRequest& request) {
+        return HandleRestRequest(rest_state, request);
+      });
+    });
+  }
   for (;;) {
     std::optional<Status> recorded;
     Status unreadable;
@@ -65,7 +91,7 @@ Status RunJobManager(Host& host, const JobManagerConfig& config) {
     }
     if (!epoch.ok()) return epoch.status();
     ASSIGN_OR_RETURN(auto listener, host.network.Listen(config.port));
-    JobMaster master(host, config, graph, chains, election);
+    JobMaster master(host, config, graph, chains, election, &rest_state);
     Status status = master.Run(*listener);
     if (status.code() != StatusCode::kUnavailable) return status;
     // Leadership lost: stand by and campaign again.

@@ -12,6 +12,9 @@
 // outcome at kJobResultPath (a fenced write), so that no standby or restarted JobManager runs a
 // finished job again: a candidate that finds a result returns it instead of leading.
 //
+// Every JobManager serves the REST API (engine/jobmanager/rest_api.h) on rest_port while it runs;
+// only the leader answers about the job.
+//
 // Events (EventLog categories) a run can be observed by: "jobmanager.started",
 // "taskmanager.registered", "taskmanager.lost", "job.deployed", "checkpoint.triggered",
 // "checkpoint.completed", "checkpoint.notified", "checkpoint.aborted", "job.restarting",
@@ -39,6 +42,9 @@ inline constexpr char kJobResultPath[] = "jobmanager/job-result";
 
 struct JobManagerConfig {
   uint16_t port = 6123;  // listened on only while this JobManager leads
+  // rest.port: the REST API (engine/jobmanager/rest_api.h), served for the JobManager's whole
+  // life, leader or standby; -1: none.
+  int32_t rest_port = 8081;
   LeaderElectionConfig leader_election;
   JobSpec job;
   // Builds the job's graph from `job` (the program's job registry); required.

@@ -21,7 +21,8 @@ struct JobMaster::Connection {
 };
 
 JobMaster::JobMaster(Host& host, const JobManagerConfig& config, const JobGraph& graph,
-                     std::vector<Chain> chains, LeaderElection& election)
+                     std::vector<Chain> chains, LeaderElection& election,
+                     JobManagerRestState* rest)
     : host_(host),
       config_(config),
       election_(election),
@@ -39,10 +40,54 @@ JobMaster::JobMaster(Host& host, const JobManagerConfig& config, const JobGraph&
               epoch_, config.restart, config.heartbeat_interval_ns, config.heartbeat_timeout_ns,
               config.min_taskmanagers, config.initial_resource_wait_ns,
               [&host](std::string_view bug) { return SLUICE_BUG_PLANTED(host, std::string(bug)); }},
-          std::move(chains), &coordinator_) {
+          std::move(chains), &coordinator_),
+      rest_(rest),
+      job_id_(JobIdOf(config.job.Encode())),
+      max_parallelism_(graph.max_parallelism),
+      started_ns_(host.clock.NowNs()) {
   for (const SourceCoordinator::SourceInfo& source : sources_.sources()) {
     discover_splits_[source.chain] = graph.nodes[source.node].source.discover;
   }
+  if (rest_ != nullptr) {
+    rest_->leader = true;
+    rest_->epoch = epoch_;
+    rest_->snapshot = [this] { return Snapshot(); };
+  }
+}
+
+JobMaster::~JobMaster() {
+  if (rest_ == nullptr) return;
+  rest_->leader = false;
+  rest_->snapshot = nullptr;
+}
+
+JobSnapshot JobMaster::Snapshot() const {
+  JobSnapshot job;
+  job.job_id = job_id_;
+  job.name = config_.job.job;
+  job.state = scheduler_.JobStatusName();
+  job.start_ms = started_ns_ / kNanosPerMilli;
+  job.end_ms = ended_ns_ < 0 ? -1 : ended_ns_ / kNanosPerMilli;
+  job.now_ms = host_.clock.NowNs() / kNanosPerMilli;
+  job.max_parallelism = max_parallelism_;
+  for (const Chain& chain : scheduler_.chains()) {
+    job.vertices.push_back(JobSnapshot::Vertex{
+        chain.name, chain.parallelism,
+        scheduler_.ChainFinished(chain.id) ? "FINISHED" : std::string(job.state)});
+  }
+  for (const JobScheduler::TaskManagerView& tm : scheduler_.TaskManagers()) {
+    job.taskmanagers.push_back(JobSnapshot::TaskManager{tm.id, tm.data_address, tm.slots,
+                                                        tm.slots - tm.slots_used,
+                                                        tm.last_heard_ns / kNanosPerMilli});
+  }
+  job.checkpoints_completed = coordinator_.completed_count();
+  job.checkpoints_failed = coordinator_.expired_count();
+  job.checkpoint_in_progress = coordinator_.pending();
+  job.latest_completed_checkpoint = coordinator_.latest() ? coordinator_.latest()->id : 0;
+  job.restored_checkpoint = scheduler_.restored_from();
+  job.restarts = scheduler_.restarts();
+  job.failure = scheduler_.failure();
+  return job;
 }
 
 Status JobMaster::Run(Listener& listener) {
@@ -373,10 +418,12 @@ void JobMaster::Execute(const JobScheduler::Commands& commands) {
         break;
       case JobScheduler::CommandKind::kFinished:
         outcome_ = Outcome::kFinished;
+        ended_ns_ = host_.clock.NowNs();
         break;
       case JobScheduler::CommandKind::kFailed:
         failure_ = command.text;
         outcome_ = Outcome::kFailed;
+        ended_ns_ = host_.clock.NowNs();
         break;
       case JobScheduler::CommandKind::kLog:
         host_.log.Record(command.severity, command.category, command.text);

@@ -21,6 +21,7 @@
 #include "engine/checkpoint/completed_checkpoint.h"
 #include "engine/jobmanager/checkpoint_coordinator.h"
 #include "engine/jobmanager/job_scheduler.h"
+#include "engine/jobmanager/rest_api.h"
 #include "engine/jobmanager/job_manager.h"
 #include "engine/jobmanager/source_coordinator.h"
 #include "engine/rpc/control.h"
@@ -35,9 +36,14 @@ Status RecordJobResult(StoreClient& store, const StoreFence& fence, const Status
 class JobMaster {
  public:
   // `election` has just won a campaign: its epoch is this JobMaster's fencing token.
-  // `graph` is the job's graph and `chains` its chains (BuildChains).
+  // `graph` is the job's graph and `chains` its chains (BuildChains). While it exists, the
+  // JobMaster answers the REST API's questions through `rest` (null: none).
   JobMaster(Host& host, const JobManagerConfig& config, const JobGraph& graph,
-            std::vector<Chain> chains, LeaderElection& election);
+            std::vector<Chain> chains, LeaderElection& election,
+            JobManagerRestState* rest = nullptr);
+  ~JobMaster();
+  JobMaster(const JobMaster&) = delete;
+  JobMaster& operator=(const JobMaster&) = delete;
   // Serves TaskManagers on `listener` until the job finishes (OK) or fails (kAborted), and
   // records the outcome; kUnavailable when leadership is lost first. May suspend.
   Status Run(Listener& listener);
@@ -76,6 +82,8 @@ class JobMaster {
   void Shutdown();
   bool MetadataChecksummed() const;
   void LoseLeadership(const std::string& reason);
+  // The job as the REST API shows it.
+  JobSnapshot Snapshot() const;
 
   Host& host_;
   const JobManagerConfig& config_;
@@ -95,6 +103,11 @@ class JobMaster {
   SourceCoordinator sources_;
   CheckpointCoordinator coordinator_;
   JobScheduler scheduler_;
+  JobManagerRestState* rest_;
+  const std::string job_id_;
+  const int max_parallelism_;
+  const int64_t started_ns_;
+  int64_t ended_ns_ = -1;
   Outcome outcome_ = Outcome::kRunning;
   std::string failure_;
   std::string lost_leadership_;  // why, once outcome_ is kLostLeadership

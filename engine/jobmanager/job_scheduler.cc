@@ -307,4 +307,45 @@ std::string JobScheduler::TaskManagerOf(TaskId task) const {
   return it == executions_.end() ? std::string() : it->second.taskmanager;
 }
 
+const char* JobScheduler::JobStatusName() const {
+  switch (status_) {
+    case JobStatus::kWaitingForResources:
+      return attempt_ == 0 ? "CREATED" : "RESTARTING";
+    case JobStatus::kRunning:
+      return "RUNNING";
+    case JobStatus::kRestarting:
+      return "RESTARTING";
+    case JobStatus::kFinished:
+      return "FINISHED";
+    case JobStatus::kFailed:
+      return "FAILED";
+  }
+  return "RUNNING";
+}
+
+std::vector<JobScheduler::TaskManagerView> JobScheduler::TaskManagers() const {
+  std::map<std::string, std::set<int>> slots_used;  // TaskManager → the job slots it holds
+  for (const auto& [task, execution] : executions_) {
+    slots_used[execution.taskmanager].insert(chains_[task.first].first_slot + task.second);
+  }
+  std::vector<TaskManagerView> views;
+  for (const auto& [id, tm] : taskmanagers_) {
+    auto used = slots_used.find(id);
+    views.push_back(TaskManagerView{id, tm.data_address, tm.slots,
+                                    used == slots_used.end() ? 0 : static_cast<int>(used->second.size()),
+                                    tm.last_heard_ns});
+  }
+  return views;
+}
+
+bool JobScheduler::ChainFinished(int chain) const {
+  bool any = false;
+  for (const auto& [task, execution] : executions_) {
+    if (task.first != chain) continue;
+    any = true;
+    if (!execution.finished) return false;
+  }
+  return any;
+}
+
 }  // namespace sluice

@@ -130,6 +130,23 @@ class JobScheduler {
   std::string TaskManagerOf(TaskId task) const;
   bool IsRegistered(const std::string& id) const { return taskmanagers_.count(id) != 0; }
 
+  // For the REST API (engine/jobmanager/rest_api.h). Flink's JobStatus name of the job:
+  // CREATED (waiting for its first slots), RUNNING, RESTARTING, FINISHED or FAILED.
+  const char* JobStatusName() const;
+  struct TaskManagerView {
+    std::string id;
+    Address data_address;
+    int slots = 0;
+    int slots_used = 0;  // by tasks of the current attempt
+    int64_t last_heard_ns = 0;
+  };
+  // The registered TaskManagers, in id order.
+  std::vector<TaskManagerView> TaskManagers() const;
+  // Whether every subtask of `chain` in the current attempt has finished.
+  bool ChainFinished(int chain) const;
+  const std::vector<Chain>& chains() const { return chains_; }
+  const std::string& failure() const { return failure_; }
+
  private:
   enum class JobStatus { kWaitingForResources, kRunning, kRestarting, kFinished, kFailed };
   struct TaskManager {

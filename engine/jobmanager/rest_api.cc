@@ -1,0 +1,224 @@
+#include "engine/jobmanager/rest_api.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cinttypes>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "engine/base/checksum.h"
+
+namespace sluice {
+namespace {
+
+using nlohmann::json;
+
+HttpResponse Json(int status, const json& body) {
+  HttpResponse response;
+  response.status = status;
+  response.body = body.dump();
+  return response;
+}
+
+HttpResponse Error(int status, const std::string& message) {
+  return Json(status, json{{"errors", {message}}});
+}
+
+std::string Hex64(uint64_t value) {
+  char text[17];
+  std::snprintf(text, sizeof(text), "%016" PRIx64, value);
+  return text;
+}
+
+// The path's segments: "/jobs/x/checkpoints" → {"jobs", "x", "checkpoints"}.
+std::vector<std::string> Segments(const std::string& path) {
+  std::vector<std::string> segments;
+  size_t start = 0;
+  while (start < path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    if (end > start) segments.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return segments;
+}
+
+json Overview(const JobManagerRestState& state, const JobSnapshot& job) {
+  int slots = 0, free = 0;
+  for (const auto& tm : job.taskmanagers) {
+    slots += tm.slots;
+    free += tm.free_slots;
+  }
+  const bool ended = job.state == "FINISHED" || job.state == "FAILED";
+  return json{{"taskmanagers", job.taskmanagers.size()},
+              {"slots-total", slots},
+              {"slots-available", free},
+              {"jobs-running", ended ? 0 : 1},
+              {"jobs-finished", job.state == "FINISHED" ? 1 : 0},
+              {"jobs-cancelled", 0},
+              {"jobs-failed", job.state == "FAILED" ? 1 : 0},
+              {"flink-version", "sluice"},
+              {"flink-commit", ""},
+              {"sluice-jobmanager", state.id},
+              {"sluice-leader-epoch", state.epoch}};
+}
+
+json Job(const JobSnapshot& job) {
+  json vertices = json::array();
+  for (size_t i = 0; i < job.vertices.size(); ++i) {
+    const auto& vertex = job.vertices[i];
+    vertices.push_back(json{{"id", job.job_id.substr(0, 24) + Hex64(i).substr(8)},
+                            {"name", vertex.name},
+                            {"parallelism", vertex.parallelism},
+                            {"maxParallelism", job.max_parallelism},
+                            {"status", vertex.status}});
+  }
+  const int64_t end = job.end_ms;
+  return json{{"jid", job.job_id},
+              {"name", job.name},
+              {"isStoppable", false},
+              {"state", job.state},
+              {"start-time", job.start_ms},
+              {"end-time", end},
+              {"duration", (end >= 0 ? end : job.now_ms) - job.start_ms},
+              {"now", job.now_ms},
+              {"maxParallelism", job.max_parallelism},
+              {"vertices", vertices}};
+}
+
+json Checkpoints(const JobSnapshot& job) {
+  const int64_t in_progress = job.checkpoint_in_progress ? 1 : 0;
+  json latest_completed = nullptr;
+  if (job.latest_completed_checkpoint > 0) {
+    latest_completed = json{{"id", job.latest_completed_checkpoint}, {"status", "COMPLETED"}};
+  }
+  json restored = nullptr;
+  if (job.restored_checkpoint > 0) {
+    restored = json{{"id", job.restored_checkpoint}, {"is_savepoint", false}};
+  }
+  return json{{"counts",
+               {{"restored", job.restored_checkpoint > 0 ? 1 : 0},
+                {"total", job.checkpoints_completed + job.checkpoints_failed + in_progress},
+                {"in_progress", in_progress},
+                {"completed", job.checkpoints_completed},
+                {"failed", job.checkpoints_failed}}},
+              {"latest",
+               {{"completed", latest_completed},
+                {"savepoint", nullptr},
+                {"failed", nullptr},
+                {"restored", restored}}}};
+}
+
+// Flink's job metrics this JobManager keeps (GET /jobs/:jobid/metrics?get=a,b).
+std::vector<std::pair<std::string, int64_t>> JobMetrics(const JobSnapshot& job) {
+  const int64_t in_progress = job.checkpoint_in_progress ? 1 : 0;
+  return {{"numRestarts", job.restarts},
+          {"numberOfCompletedCheckpoints", job.checkpoints_completed},
+          {"numberOfFailedCheckpoints", job.checkpoints_failed},
+          {"numberOfInProgressCheckpoints", in_progress},
+          {"totalNumberOfCheckpoints",
+           job.checkpoints_completed + job.checkpoints_failed + in_progress},
+          {"uptime", (job.end_ms >= 0 ? job.end_ms : job.now_ms) - job.start_ms}};
+}
+
+// `text` with %XX escapes decoded (RFC 3986 section 2.1); a malformed escape stays as it is.
+std::string PercentDecode(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(text[i] == '+' ? ' ' : text[i]);
+    }
+  }
+  return out;
+}
+
+// Flink's metric list: [{"id"}] without `get`, [{"id", "value"}] (values as strings) with it;
+// unknown names are left out.
+json Metrics(const JobSnapshot& job, const std::string& encoded_query) {
+  const std::string query = PercentDecode(encoded_query);
+  std::vector<std::string> wanted;
+  if (query.rfind("get=", 0) == 0) {
+    size_t start = 4;
+    while (start <= query.size()) {
+      size_t end = query.find_first_of(",&", start);
+      if (end == std::string::npos) end = query.size();
+      if (end > start) wanted.push_back(query.substr(start, end - start));
+      if (end == query.size() || query[end] == '&') break;
+      start = end + 1;
+    }
+  }
+  json list = json::array();
+  for (const auto& [id, value] : JobMetrics(job)) {
+    if (query.rfind("get=", 0) != 0) {
+      list.push_back(json{{"id", id}});
+    } else if (std::find(wanted.begin(), wanted.end(), id) != wanted.end()) {
+      list.push_back(json{{"id", id}, {"value", std::to_string(value)}});
+    }
+  }
+  return list;
+}
+
+json TaskManagers(const JobSnapshot& job) {
+  json list = json::array();
+  for (const auto& tm : job.taskmanagers) {
+    list.push_back(json{{"id", tm.id},
+                        {"path", tm.data_address.ToString()},
+                        {"dataPort", tm.data_address.port},
+                        {"timeSinceLastHeartbeat", tm.last_heartbeat_ms},
+                        {"slotsNumber", tm.slots},
+                        {"freeSlots", tm.free_slots}});
+  }
+  return json{{"taskmanagers", list}};
+}
+
+}  // namespace
+
+std::string JobIdOf(std::string_view encoded_spec) {
+  return Hex64(Checksum64(encoded_spec)) + Hex64(Checksum64("jid:" + std::string(encoded_spec)));
+}
+
+HttpResponse HandleRestRequest(const JobManagerRestState& state, const HttpRequest& request) {
+  const std::vector<std::string> path = Segments(request.path);
+  if (request.method != "GET") {
+    return Error(405, request.method + " " + request.path + " is not supported");
+  }
+  if (path.size() == 1 && path[0] == "config") {
+    return Json(200, json{{"refresh-interval", 3000},
+                          {"timezone-name", "UTC"},
+                          {"timezone-offset", 0},
+                          {"flink-version", "sluice"},
+                          {"flink-revision", ""},
+                          {"features", {{"web-submit", false}, {"web-cancel", false}}}});
+  }
+  if (!state.leader || !state.snapshot) {
+    return Error(503, "JobManager " + state.id +
+                          " is a standby; the leading JobManager serves the REST API");
+  }
+  const JobSnapshot job = state.snapshot();
+  if (path.size() == 1 && path[0] == "overview") return Json(200, Overview(state, job));
+  if (path.size() == 1 && path[0] == "taskmanagers") return Json(200, TaskManagers(job));
+  if (path.size() == 1 && path[0] == "jobs") {
+    return Json(200, json{{"jobs", {{{"id", job.job_id}, {"status", job.state}}}}});
+  }
+  if (path.size() >= 2 && path.size() <= 3 && path[0] == "jobs") {
+    if (path[1] != job.job_id) return Error(404, "Job " + path[1] + " not found");
+    if (path.size() == 2) return Json(200, Job(job));
+    if (path[2] == "checkpoints") return Json(200, Checkpoints(job));
+    if (path[2] == "metrics") return Json(200, Metrics(job, request.query));
+    if (path[2] == "exceptions") {
+      return Json(200,
+                  json{{"root-exception", job.failure.empty() ? json(nullptr) : json(job.failure)},
+                       {"timestamp", job.failure.empty() ? json(nullptr) : json(job.end_ms)},
+                       {"all-exceptions", json::array()},
+                       {"truncated", false}});
+    }
+  }
+  return Error(404, "Not found: " + request.path);
+}
+
+}  // namespace sluice

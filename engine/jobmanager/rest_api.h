@@ -1,0 +1,93 @@
+// The JobManager's REST API (Flink's REST API,
+// https://nightlies.apache.org/flink/flink-docs-stable/docs/ops/rest_api/): read-only endpoints
+// with Flink's paths and JSON shapes, served by every JobManager on `rest.port` over the runtime's
+// network (engine/rest/http.h):
+//   GET /config                   {"refresh-interval", "timezone-name", "timezone-offset",
+//                                  "flink-version", "flink-revision", "features"}
+//   GET /overview                 {"taskmanagers", "slots-total", "slots-available",
+//                                  "jobs-running", "jobs-finished", "jobs-cancelled",
+//                                  "jobs-failed", "flink-version", "flink-commit"}
+//   GET /jobs                     {"jobs": [{"id", "status"}]}
+//   GET /jobs/:jobid              {"jid", "name", "state", "start-time", "end-time", "duration",
+//                                  "now", "maxParallelism", "vertices": [{"id", "name",
+//                                  "parallelism", "maxParallelism", "status"}]}
+//   GET /jobs/:jobid/checkpoints  {"counts": {"restored", "total", "in_progress", "completed",
+//                                  "failed"}, "latest": {"completed": {"id", "status"} | null,
+//                                  "restored": {"id", "is_savepoint"} | null, "savepoint": null,
+//                                  "failed": null}}
+//   GET /jobs/:jobid/exceptions   {"root-exception", "timestamp", "all-exceptions": [],
+//                                  "truncated": false}
+//   GET /jobs/:jobid/metrics      [{"id"}], or with ?get=a,b [{"id", "value"}] (values as
+//                                  strings): numRestarts, numberOfCompletedCheckpoints,
+//                                  numberOfFailedCheckpoints, numberOfInProgressCheckpoints,
+//                                  totalNumberOfCheckpoints, uptime (ms) — Flink's job metrics
+//   GET /taskmanagers             {"taskmanagers": [{"id", "path", "dataPort",
+//                                  "timeSinceLastHeartbeat", "slotsNumber", "freeSlots"}]}
+// Sluice adds "sluice-jobmanager" (the candidate id) and "sluice-leader-epoch" to /overview.
+// Only the leader answers; a standby answers 503 naming itself (Flink's standbys redirect to
+// the leader). Unknown paths are 404, other methods 405, an unknown job id 404, each with
+// Flink's error body {"errors": [message]}. Times are ms on the JobManager host's clock (the
+// simulator's clock in simulation). Vertices are the job's chains (Flink's job vertices), with
+// ids derived from the job id and the chain's index.
+// HandleRestRequest is pure: it renders a snapshot and never suspends.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/rest/http.h"
+#include "engine/runtime/network.h"
+
+namespace sluice {
+
+// What the leading JobMaster reports about its job, at the moment of a request.
+struct JobSnapshot {
+  std::string job_id;  // 32 hex digits (Flink's JobID)
+  std::string name;
+  std::string state;  // Flink's JobStatus: CREATED, RUNNING, RESTARTING, FINISHED, FAILED
+  int64_t start_ms = 0;
+  int64_t end_ms = -1;  // -1 while not ended
+  int64_t now_ms = 0;
+  int max_parallelism = 0;
+  struct Vertex {
+    std::string name;
+    int parallelism = 1;
+    std::string status;  // Flink's ExecutionState of the vertex: RUNNING, FINISHED, ...
+  };
+  std::vector<Vertex> vertices;
+  struct TaskManager {
+    std::string id;
+    Address data_address;
+    int slots = 0;
+    int free_slots = 0;
+    int64_t last_heartbeat_ms = 0;
+  };
+  std::vector<TaskManager> taskmanagers;
+  int64_t checkpoints_completed = 0;  // by this leadership
+  int64_t checkpoints_failed = 0;     // expired or aborted, by this leadership
+  bool checkpoint_in_progress = false;
+  int64_t latest_completed_checkpoint = 0;  // 0: none
+  int64_t restored_checkpoint = 0;          // the current attempt's; 0: none
+  int restarts = 0;                         // by this leadership
+  std::string failure;                      // why the job failed ("" if it did not)
+};
+
+// A JobManager's REST state: set by its host program (RunJobManager), `snapshot` only while it
+// leads.
+struct JobManagerRestState {
+  std::string id;  // the JobManager's candidate id
+  bool leader = false;
+  int64_t epoch = 0;  // its leadership's epoch, while it leads
+  std::function<JobSnapshot()> snapshot;
+};
+
+// The response to `request` (see the top of this file).
+HttpResponse HandleRestRequest(const JobManagerRestState& state, const HttpRequest& request);
+
+// The 32-hex-digit job id of a job spec's encoding (engine/graph/job_spec.h): stable across
+// JobManagers and restarts of one job.
+std::string JobIdOf(std::string_view encoded_spec);
+
+}  // namespace sluice

@@ -1,0 +1,114 @@
+#include "engine/jobmanager/rest_api.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace sluice {
+namespace {
+
+using nlohmann::json;
+
+JobManagerRestState Leader() {
+  JobManagerRestState state;
+  state.id = "jobmanager-2";
+  state.leader = true;
+  state.epoch = 4;
+  state.snapshot = [] {
+    JobSnapshot job;
+    job.job_id = JobIdOf("spec");
+    job.name = "wordcount";
+    job.state = "RUNNING";
+    job.start_ms = 100;
+    job.now_ms = 350;
+    job.max_parallelism = 128;
+    job.vertices = {{"Source -> Tokenize", 2, "RUNNING"}, {"Count -> Sink", 4, "RUNNING"}};
+    job.taskmanagers = {{"taskmanager-1", Address{"tm1", 7001}, 3, 0, 340},
+                        {"taskmanager-2", Address{"tm2", 7001}, 3, 3, 345}};
+    job.checkpoints_completed = 5;
+    job.checkpoints_failed = 1;
+    job.checkpoint_in_progress = true;
+    job.latest_completed_checkpoint = 9;
+    job.restored_checkpoint = 4;
+    job.restarts = 1;
+    return job;
+  };
+  return state;
+}
+
+json Get(const JobManagerRestState& state, const std::string& path, int expected_status = 200) {
+  HttpRequest request;
+  request.method = "GET";
+  request.path = path;
+  const HttpResponse response = HandleRestRequest(state, request);
+  EXPECT_EQ(response.status, expected_status) << path << ": " << response.body;
+  return json::parse(response.body);
+}
+
+TEST(RestApiTest, OverviewAndTaskManagersHaveFlinksShape) {
+  const JobManagerRestState state = Leader();
+  const json overview = Get(state, "/overview");
+  EXPECT_EQ(overview["taskmanagers"], 2);
+  EXPECT_EQ(overview["slots-total"], 6);
+  EXPECT_EQ(overview["slots-available"], 3);
+  EXPECT_EQ(overview["jobs-running"], 1);
+  EXPECT_EQ(overview["sluice-jobmanager"], "jobmanager-2");
+  EXPECT_EQ(overview["sluice-leader-epoch"], 4);
+  const json tms = Get(state, "/taskmanagers")["taskmanagers"];
+  ASSERT_EQ(tms.size(), 2u);
+  EXPECT_EQ(tms[0]["id"], "taskmanager-1");
+  EXPECT_EQ(tms[0]["slotsNumber"], 3);
+  EXPECT_EQ(tms[0]["freeSlots"], 0);
+  EXPECT_EQ(tms[1]["path"], "tm2:7001");
+}
+
+TEST(RestApiTest, JobDetailsAndCheckpoints) {
+  const JobManagerRestState state = Leader();
+  const std::string jid = JobIdOf("spec");
+  ASSERT_EQ(jid.size(), 32u);
+  const json jobs = Get(state, "/jobs");
+  EXPECT_EQ(jobs["jobs"][0]["id"], jid);
+  EXPECT_EQ(jobs["jobs"][0]["status"], "RUNNING");
+  const json job = Get(state, "/jobs/" + jid);
+  EXPECT_EQ(job["name"], "wordcount");
+  EXPECT_EQ(job["duration"], 250);
+  ASSERT_EQ(job["vertices"].size(), 2u);
+  EXPECT_EQ(job["vertices"][1]["parallelism"], 4);
+  EXPECT_NE(job["vertices"][0]["id"], job["vertices"][1]["id"]);
+  const json checkpoints = Get(state, "/jobs/" + jid + "/checkpoints");
+  EXPECT_EQ(checkpoints["counts"]["completed"], 5);
+  EXPECT_EQ(checkpoints["counts"]["total"], 7);
+  EXPECT_EQ(checkpoints["latest"]["completed"]["id"], 9);
+  EXPECT_EQ(checkpoints["latest"]["restored"]["id"], 4);
+  EXPECT_TRUE(Get(state, "/jobs/" + jid + "/exceptions")["root-exception"].is_null());
+  EXPECT_EQ(Get(state, "/jobs/" + jid + "/metrics").size(), 6u);
+}
+
+TEST(RestApiTest, JobMetricsAsFlinkReportsThem) {
+  const JobManagerRestState state = Leader();
+  HttpRequest request;
+  request.method = "GET";
+  request.path = "/jobs/" + JobIdOf("spec") + "/metrics";
+  request.query = "get=numRestarts%2CnumberOfCompletedCheckpoints,nonsense";  // %2C is a comma
+  const json metrics = json::parse(HandleRestRequest(state, request).body);
+  EXPECT_EQ(metrics, json::parse(R"([{"id":"numRestarts","value":"1"},
+                                     {"id":"numberOfCompletedCheckpoints","value":"5"}])"));
+}
+
+TEST(RestApiTest, ErrorsUseFlinksErrorBody) {
+  JobManagerRestState state = Leader();
+  EXPECT_EQ(Get(state, "/jobs/0123", 404)["errors"][0], "Job 0123 not found");
+  EXPECT_EQ(Get(state, "/nothing/here", 404)["errors"].size(), 1u);
+  HttpRequest post;
+  post.method = "POST";
+  post.path = "/jobs";
+  EXPECT_EQ(HandleRestRequest(state, post).status, 405);
+  state.leader = false;
+  const json standby = Get(state, "/overview", 503);
+  EXPECT_NE(standby["errors"][0].get<std::string>().find("jobmanager-2 is a standby"),
+            std::string::npos);
+  EXPECT_EQ(Get(state, "/config")["flink-version"], "sluice");  // answered by any JobManager
+}
+
+}  // namespace
+}  // namespace sluice
