@@ -85,11 +85,11 @@ void BM_Nexmark(benchmark::State& state) {
     options.register_jobs = RegisterBenchJobs;
     options.taskmanagers = 2;
     options.slots_per_taskmanager = 2;
-    options.source_parallelism = 2;
+    options.input_splits = 2;
     options.parallelism = 2;
     options.input = "";
-    options.settings = {{"nexmark.events.num", std::to_string(kEvents)},
-                        {"nexmark.first-event.rate", std::to_string(kEvents / kEventTimeSeconds)}};
+    options.settings.Set("nexmark.events.num", std::to_string(kEvents));
+    options.settings.Set("nexmark.first-event.rate", std::to_string(kEvents / kEventTimeSeconds));
     const RealWordCountRun run = RunRealWordCount(options);
     std::error_code error;
     std::filesystem::remove_all(options.root_dir, error);

@@ -91,7 +91,7 @@ Status PrepareRoot(const RealWordCountOptions& options) {
   std::filesystem::create_directories(input_dir, error);
   if (error) return IoError("cannot create " + input_dir.string() + ": " + error.message());
   const std::vector<std::string> parts =
-      scenarios::WordCountCluster::SplitIntoPartitions(options.input, options.source_parallelism);
+      scenarios::WordCountCluster::SplitIntoPartitions(options.input, options.input_splits);
   for (size_t p = 0; p < parts.size(); ++p) {
     RETURN_IF_ERROR(WriteFile(input_dir / ("part-" + std::to_string(p)), parts[p]));
   }
@@ -168,8 +168,8 @@ ClusterConfigs MakeConfigs(const RealWordCountOptions& options,
     SLUICE_ASSERT(added.ok(), "the benchmark's jobs register");
   }
   jm.job.job = options.job;
-  jm.job.input_splits = options.source_parallelism;
-  for (const auto& [key, value] : options.settings) jm.job.settings.Set(key, value);
+  jm.job.input_splits = options.input_splits;
+  for (const auto& [key, value] : options.settings.entries()) jm.job.settings.Set(key, value);
   jm.job.settings.Set(ParallelismDefault().key, std::to_string(options.parallelism));
   jm.build_graph = configs.jobs->Factory();
   jm.services = LoopbackServices(ports[0]);

@@ -12,19 +12,17 @@
 
 #include "engine/api/job_registry.h"
 #include "engine/base/status.h"
+#include "scenarios/cluster_spec.h"
 
 namespace sluice::bench {
 
-struct RealWordCountOptions {
+// The ClusterSpec (scenarios/cluster_spec.h; `job` is a built-in job or one `register_jobs` adds,
+// `settings` its -D settings besides parallelism) and what this in-process run needs besides.
+struct RealWordCountOptions : scenarios::ClusterSpec {
   std::string root_dir;  // the runtime's root; must exist and be empty (mkdtemp)
-  std::string input;     // the job's whole input, split into source_parallelism partitions
-  std::string job = "wordcount";  // a built-in job or one `register_jobs` adds
-  std::map<std::string, std::string> settings;  // -D key=value for the job, besides parallelism
+  std::string input;     // the job's whole input, split into input_splits partitions
   // Adds the benchmark's own jobs to the registry (after the built-in ones); may be empty.
   std::function<Status(JobRegistry&)> register_jobs;
-  int taskmanagers = 3;
-  int slots_per_taskmanager = 2;
-  int source_parallelism = 2;
   int parallelism = 4;
   uint64_t seed = 42;  // the runtime's Random (fixed: runs are comparable)
   // The run is cancelled (kDeadlineExceeded) if the job has not finished by then.

@@ -152,8 +152,8 @@ scenarios::WordCountClusterOptions ClusterOptionsOf(const scenarios::ScenarioRes
   options.taskmanagers = static_cast<int>(get("taskmanagers", options.taskmanagers));
   options.slots_per_taskmanager =
       static_cast<int>(get("slots_per_taskmanager", options.slots_per_taskmanager));
-  options.source_parallelism =
-      static_cast<int>(get("source_parallelism", options.source_parallelism));
+  options.input_splits =
+      static_cast<int>(get("input_splits", options.input_splits));
   options.parallelism = static_cast<int>(get("parallelism", options.parallelism));
   options.checkpoint_interval_ms = get("checkpoint_interval_ms", options.checkpoint_interval_ms);
   options.source_records_per_second =

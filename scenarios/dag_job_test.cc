@@ -197,7 +197,7 @@ class DagJobTest : public ::testing::Test {
     options.job = "dag";
     options.taskmanagers = 3;
     options.slots_per_taskmanager = 2;
-    options.source_parallelism = 2;
+    options.input_splits = 2;
     options.source_records_per_second = 2000;
     return options;
   }

@@ -84,7 +84,7 @@ class SplitEnumeratorJobTest : public ::testing::Test {
     options.job = "files";
     options.taskmanagers = 3;
     options.slots_per_taskmanager = 3;
-    options.source_parallelism = kFiles;  // the input is stored as this many files
+    options.input_splits = kFiles;  // the input is stored as this many files
     options.source_records_per_second = 2500;
     return options;
   }

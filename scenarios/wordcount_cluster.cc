@@ -47,10 +47,9 @@ void ApplyJobSettings(const Configuration& settings, WordCountClusterOptions* o)
   set_ms(HeartbeatTimeout(), &o->heartbeat_timeout_ms);
   // Slot sharing puts one subtask of every chain in a slot: the job needs as many slots as its
   // widest chain.
-  const int slots_needed = std::max(o->parallelism, o->source_parallelism);
-  if (o->taskmanagers * o->slots_per_taskmanager < slots_needed) {
-    o->taskmanagers = (slots_needed + o->slots_per_taskmanager - 1) / o->slots_per_taskmanager;
-  }
+  const int slots_needed = std::max(o->parallelism, o->input_splits);
+  o->taskmanagers =
+      std::max(o->taskmanagers, TaskManagersFor(slots_needed, o->slots_per_taskmanager));
 }
 
 std::vector<std::string> WordCountCluster::SplitIntoPartitions(const std::string& input,
@@ -88,7 +87,7 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   output_store_ = add_store("output-store");
   stores_ = {input_store, output_store_, add_store("checkpoint-store")};
   world_.AddDisk(checkpoint_store(), std::string(kStoreRoot) + "/" + kReplicaDir);
-  partitions_ = SplitIntoPartitions(input, options.source_parallelism);
+  partitions_ = SplitIntoPartitions(input, options.input_splits);
   jobs_ = options.jobs;
   if (jobs_ == nullptr) {
     Status registered = RegisterBuiltinJobs(builtin_jobs_);
@@ -99,7 +98,7 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   job_spec_.settings = options.settings;
   job_spec_.settings.Set(ParallelismDefault().key, std::to_string(options.parallelism));
   job_spec_.settings.Set(SourceRateLimit().key, std::to_string(options.source_records_per_second));
-  job_spec_.input_splits = options.source_parallelism;
+  job_spec_.input_splits = options.input_splits;
   job_graph_ = jobs_->Build(job_spec_);
   // Slot sharing groups may need more slots than the options' widest operator: add TaskManagers
   // of the same size until the job fits (ApplyJobSettings did this for the widest operator).
@@ -107,8 +106,8 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   if (job_graph_.ok()) {
     if (auto chains = BuildChains(*job_graph_); chains.ok()) {
       const int needed = SlotsRequired(*chains);
-      const int per_taskmanager = std::max(1, options.slots_per_taskmanager);
-      taskmanagers = std::max(taskmanagers, (needed + per_taskmanager - 1) / per_taskmanager);
+      taskmanagers = std::max(
+          taskmanagers, TaskManagersFor(needed, std::max(1, options.slots_per_taskmanager)));
     }
   }
   if (auto effective = jobs_->EffectiveSettings(job_spec_); effective.ok()) {

@@ -14,16 +14,16 @@
 #include "engine/config/configuration.h"
 #include "engine/jobmanager/job_manager.h"
 #include "engine/taskmanager/task_manager.h"
+#include "scenarios/cluster_spec.h"
 #include "scenarios/scenario.h"
 #include "simnet/world.h"
 
 namespace sluice::scenarios {
 
-struct WordCountClusterOptions {
+// The simulated cluster: the ClusterSpec (scenarios/cluster_spec.h, which `cluster local` shares)
+// and the simulated world's knobs.
+struct WordCountClusterOptions : ClusterSpec {
   uint64_t seed = 1;
-  int taskmanagers = 3;
-  int slots_per_taskmanager = 2;
-  int source_parallelism = 2;
   int parallelism = 4;
   int64_t checkpoint_interval_ms = 200;
   int64_t source_records_per_second = 0;  // total; 0 = unthrottled
@@ -31,7 +31,6 @@ struct WordCountClusterOptions {
   int max_restarts = 20;                  // fixed-delay restart strategy
   int64_t restart_delay_ms = 200;
   int64_t heartbeat_timeout_ms = 1000;
-  int jobmanagers = 1;                    // > 1: standbys, leader election, failover
   int64_t lease_duration_ms = 1000;       // leader election (renew deadline 70%, interval 20%)
   double short_read_probability = 0.05;   // simulated reads may return fewer bytes
   int64_t link_latency_min_us = 100;      // per-message latency range of every link
@@ -41,12 +40,10 @@ struct WordCountClusterOptions {
   // Each JobManager serves its REST API on port 8081 (engine/jobmanager/rest_api.h). Off by
   // default, so that the fibers it adds do not shift every seed's schedule.
   bool rest_api = false;
-  // The job: a name registered with `jobs` (null: the built-in jobs) and its -D settings. The
-  // cluster deploys it with these settings plus the fields above for the keys they stand for
-  // (parallelism.default, source.rate-limit); ApplyJobSettings has copied -D values into them.
+  // The job's registry (null: the built-in jobs). The cluster deploys ClusterSpec::job with its
+  // settings plus the fields above for the keys they stand for (parallelism.default,
+  // source.rate-limit); ApplyJobSettings has copied -D values into them.
   const JobRegistry* jobs = nullptr;
-  std::string job = "wordcount";
-  Configuration settings;
 };
 
 // Copies the engine settings in `settings` (already validated) into the cluster fields they
@@ -64,7 +61,7 @@ class WordCountCluster {
   static constexpr const char* kCheckpointCopyDirs[2] = {"store/checkpoints/",
                                                         "store/replica/checkpoints/"};
 
-  // Splits `input` into source_parallelism contiguous partitions at line boundaries and stores
+  // Splits `input` into input_splits contiguous partitions at line boundaries and stores
   // them durably on the input store.
   WordCountCluster(const WordCountClusterOptions& options, const std::string& input);
 

@@ -24,8 +24,8 @@ int64_t SourceRate(int64_t lines) {
 }
 
 int64_t ExpectedMs(int64_t lines, const WordCountClusterOptions& o) {
-  const int64_t per_source = std::max<int64_t>(1, o.source_records_per_second / o.source_parallelism);
-  const int64_t lines_per_source = (lines + o.source_parallelism - 1) / o.source_parallelism;
+  const int64_t per_source = std::max<int64_t>(1, o.source_records_per_second / o.input_splits);
+  const int64_t lines_per_source = (lines + o.input_splits - 1) / o.input_splits;
   return lines_per_source * 1000 / per_source + o.checkpoint_interval_ms;
 }
 
@@ -34,7 +34,7 @@ std::map<std::string, std::string> Describe(const WordCountClusterOptions& o) {
           {"jobmanagers", std::to_string(o.jobmanagers)},
           {"lease_duration_ms", std::to_string(o.lease_duration_ms)},
           {"slots_per_taskmanager", std::to_string(o.slots_per_taskmanager)},
-          {"source_parallelism", std::to_string(o.source_parallelism)},
+          {"input_splits", std::to_string(o.input_splits)},
           {"parallelism", std::to_string(o.parallelism)},
           {"checkpoint_interval_ms", std::to_string(o.checkpoint_interval_ms)},
           {"source_records_per_second", std::to_string(o.source_records_per_second)},

@@ -401,7 +401,7 @@ Result<ValidatedJob> ValidateOptions(const JobRegistry& jobs,
         "--taskmanagers {} offers {} slots; {} needs {} (slot sharing: its widest chain per slot "
         "sharing group; {} slots per TaskManager): use --taskmanagers {} or more",
         options.taskmanagers, slots, spec.job, needed, per_taskmanager,
-        (needed + per_taskmanager - 1) / per_taskmanager));
+        scenarios::TaskManagersFor(needed, per_taskmanager)));
   }
   RETURN_IF_ERROR(CreateDirectories(options.output_dir).WithContext("--output"));
   return ValidatedJob{std::move(spec), std::move(settings), std::move(graph)};
@@ -411,15 +411,15 @@ Result<ValidatedJob> ValidateOptions(const JobRegistry& jobs,
 int RunInWorkDir(const ClusterCommands::Options& options, const ValidatedJob& job,
                  const std::string& input, const std::string& work_dir) {
   const Configuration& settings = job.settings;
-  LocalCluster cluster(LocalClusterConfig{
-      .work_dir = work_dir,
-      .jobmanagers = options.jobmanagers,
-      .taskmanagers = options.taskmanagers,
-      .slots_per_taskmanager =
-          static_cast<int>(settings.GetInt(TaskManagerNumberOfTaskSlots())),
-      .input_splits = kSourceParallelism,
-      .job = options.job,
-      .settings = options.settings});
+  LocalClusterConfig config;
+  config.work_dir = work_dir;
+  config.jobmanagers = options.jobmanagers;
+  config.taskmanagers = options.taskmanagers;
+  config.slots_per_taskmanager = static_cast<int>(settings.GetInt(TaskManagerNumberOfTaskSlots()));
+  config.input_splits = kSourceParallelism;
+  config.job = options.job;
+  config.settings = job.spec.settings;
+  LocalCluster cluster(config);
   Status written = WritePartitions(cluster.StoreRoot(), input);
   if (!written.ok()) return FailedRun(written.message());
   const std::string jobmanagers =

@@ -72,7 +72,7 @@ LocalCluster::Child LocalCluster::MakeJobManager(int index, int incarnation) con
              std::to_string(config_.input_splits),
              "--min-taskmanagers",
              std::to_string(config_.taskmanagers)};
-  for (const std::string& setting : config_.settings) {
+  for (const std::string& setting : config_.settings.ToArguments()) {
     jm.args.push_back("-D");
     jm.args.push_back(setting);
   }

@@ -12,6 +12,8 @@
 #include <optional>
 
 #include <nlohmann/json.hpp>
+
+#include "scenarios/cluster_spec.h"
 #include <string>
 #include <vector>
 
@@ -19,14 +21,11 @@
 
 namespace sluice::tools {
 
-struct LocalClusterConfig {
+// The ClusterSpec (scenarios/cluster_spec.h, which the simulator shares: JobManagers are
+// "jobmanager" if 1, else jobmanager-1..N; the job and its settings go to the JobManagers; the
+// store holds input_splits input files) and where the processes keep their files.
+struct LocalClusterConfig : scenarios::ClusterSpec {
   std::string work_dir;  // fresh, exists; children's root directories and logs go under it
-  int jobmanagers = 1;   // "jobmanager" if 1, else jobmanager-1..N
-  int taskmanagers = 1;
-  int slots_per_taskmanager = 2;
-  int input_splits = 2;               // input part files the store holds
-  std::string job = "wordcount";      // passed to the JobManagers with the settings
-  std::vector<std::string> settings;  // -D key=value
 };
 
 class LocalCluster {
