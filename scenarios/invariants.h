@@ -3,6 +3,8 @@
 // Observers run inside host fibers: pure bookkeeping, never suspending.
 #pragma once
 
+#include "engine/runtime/event_log.h"
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -14,7 +16,9 @@ namespace sluice::scenarios {
 // it has registered with (a deposed leader's commands are dropped).
 class FencingChecker {
  public:
-  void Observe(const std::string& host, std::string_view category, std::string_view message);
+  // A "taskmanager.registered" or "task.deployed" event (its "epoch" field).
+  void Observe(const std::string& host, std::string_view category, std::string_view message,
+               EventFields fields);
   const std::string& violation() const { return violation_; }
 
  private:
@@ -29,7 +33,9 @@ class FencingChecker {
 // fencing invariant: TaskManagers drop them.
 class FallBackChecker {
  public:
-  void Observe(std::string_view category, std::string_view message);
+  // A "sink.committed" (its "checkpoint" field) or "job.deployed" event (its "attempt" and
+  // "restored_checkpoint" fields).
+  void Observe(std::string_view category, std::string_view message, EventFields fields);
   const std::string& violation() const { return violation_; }
 
  private:

@@ -132,7 +132,7 @@ ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
     return faults;
   };
   spec.react = [drawn](Random& random, const std::string& host, std::string_view category,
-                       std::string_view message, int reactions) -> std::vector<FaultRecord> {
+                       EventFields fields, int reactions) -> std::vector<FaultRecord> {
     if (reactions >= 2) return {};
     if (category == "job.restarting" && drawn->jobmanagers == 2 &&
         drawn->heartbeat_timeout_ms > drawn->lease_ms + 600 && random.Bernoulli(0.5)) {
@@ -143,7 +143,7 @@ ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
                                                   drawn->heartbeat_timeout_ms - 300)}};
     }
     if (category == "checkpoint.completed" && random.Bernoulli(0.02)) {
-      const std::string file = "chk-" + std::string(message) + "/0-0-";
+      const std::string file = "chk-" + std::to_string(FieldValue(fields, "checkpoint")) + "/0-0-";
       const std::string victim =
           "taskmanager-" + std::to_string(1 + random.Uniform(drawn->taskmanagers));
       return {{.at_ms = 0, .kind = FaultKind::kDiskCorruption, .host = "checkpoint-store",
@@ -202,15 +202,15 @@ ScenarioResult RunWordCountCheckpointCorruption(const ScenarioOptions& options) 
   spec.nemesis = [](Random&, const NemesisContext&) { return std::vector<FaultRecord>{}; };
   spec.min_chaos_ms = 3500;
   spec.react = [](Random& random, const std::string&, std::string_view category,
-                  std::string_view message, int reactions) -> std::vector<FaultRecord> {
+                  EventFields fields, int reactions) -> std::vector<FaultRecord> {
     if (reactions >= 2 || category != "checkpoint.completed" || !random.Bernoulli(0.2)) return {};
     const std::string victim = "taskmanager-" + std::to_string(1 + random.Uniform(3));
     const int64_t tm_restart = random.UniformRange(100, 900);
     if (random.Bernoulli(0.12)) {
       // Beyond the budget: both copies of source subtask 0's state in the checkpoint just
-      // completed (message: its id), then a TaskManager crash, so that the same JobManager
+      // completed (its "checkpoint" field), then a TaskManager crash, so that the same JobManager
       // restores it and finds it lost.
-      const std::string file = "chk-" + std::string(message) + "/0-0-";
+      const std::string file = "chk-" + std::to_string(FieldValue(fields, "checkpoint")) + "/0-0-";
       return {{.at_ms = 0, .kind = FaultKind::kDiskCorruption, .host = "checkpoint-store",
                .peer = WordCountCluster::kCheckpointCopyDirs[0] + file},
               {.at_ms = 0, .kind = FaultKind::kDiskCorruption, .host = "checkpoint-store",

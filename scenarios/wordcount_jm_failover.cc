@@ -71,7 +71,7 @@ ScenarioResult RunWordCountJmFailover(const ScenarioOptions& options) {
   };
   spec.min_chaos_ms = 3000;
   spec.react = [](Random& random, const std::string& host, std::string_view category,
-                  std::string_view, int reactions) -> std::vector<FaultRecord> {
+                  EventFields, int reactions) -> std::vector<FaultRecord> {
     if (reactions >= 2 || category != "job.restarting" || !random.Bernoulli(0.8)) return {};
     // The leader that is restarting: stall it before its restart delay ends.
     return {{.at_ms = random.UniformRange(0, kRestartDelayMs - 20),

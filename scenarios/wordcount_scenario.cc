@@ -213,14 +213,20 @@ ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
   applier.Schedule(result.faults);
   FencingChecker fencing;
   FallBackChecker fall_back;
-  cluster.AddEventObserver([&](sim::World::HostId host, Severity, std::string_view category,
-                               std::string_view message) {
-    if (category == "taskmanager.registered" || category == "task.deployed") {
-      fencing.Observe(world.host_name(host), category, message);
+  world.AddFieldObserver([&](sim::World::HostId host, std::string_view category,
+                             std::string_view message, EventFields fields) {
+    // A TaskManager's own records (the JobManager records "taskmanager.registered" too).
+    const auto& tms = cluster.taskmanagers();
+    if ((category == "taskmanager.registered" || category == "task.deployed") &&
+        std::find(tms.begin(), tms.end(), host) != tms.end()) {
+      fencing.Observe(world.host_name(host), category, message, fields);
     }
     if (category == "sink.committed" || category == "job.deployed") {
-      fall_back.Observe(category, message);
+      fall_back.Observe(category, message, fields);
     }
+  });
+  cluster.AddEventObserver([&](sim::World::HostId, Severity, std::string_view category,
+                               std::string_view) {
     auto counted = result.events.find(category);
     if (counted == result.events.end()) {
       result.events.emplace(std::string(category), 1);
@@ -234,13 +240,12 @@ ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
   if (spec.react && !options.faults) {
     // Reactive faults come from their own stream, so that they do not shift the nemesis's draws.
     auto react_random = std::make_shared<Random>(options.seed ^ kReactStream);
-    cluster.AddEventObserver([&, react_random](sim::World::HostId host, Severity,
-                                               std::string_view category,
-                                               std::string_view message) {
+    world.AddFieldObserver([&, react_random](sim::World::HostId host, std::string_view category,
+                                             std::string_view, EventFields fields) {
       const int64_t next_ms = world.now_ns() / kNanosPerMilli + 1;
       if (next_ms >= heal_ms) return;
       auto faults =
-          spec.react(*react_random, world.host_name(host), category, message, reactions);
+          spec.react(*react_random, world.host_name(host), category, fields, reactions);
       if (faults.empty()) return;
       ++reactions;
       for (FaultRecord& fault : faults) {

@@ -47,12 +47,12 @@ struct WordCountScenarioSpec {
   // after the last one ends.
   std::function<std::vector<FaultRecord>(Random&, const NemesisContext&)> nemesis;
   // Reactive faults (drawn runs only, before the heal): called for every event a host records
-  // (its category and message);
+  // (its category and typed fields);
   // returned faults have at_ms relative to the next whole millisecond, are applied then and
   // appended to the run's schedule, so that `--faults` replays them at those times. `reactions`
   // counts the calls that returned faults so far.
   std::function<std::vector<FaultRecord>(Random&, const std::string& host,
-                                         std::string_view category, std::string_view message,
+                                         std::string_view category, EventFields fields,
                                          int reactions)>
       react;
   // The heal phase starts no earlier than this (reactive scenarios need a chaos window).

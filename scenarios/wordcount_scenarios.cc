@@ -31,7 +31,7 @@ ScenarioResult RunWordCountCrashBeforeCommit(const ScenarioOptions& options) {
   spec.nemesis = [](Random&, const NemesisContext&) { return std::vector<FaultRecord>{}; };
   spec.min_chaos_ms = 3500;
   spec.react = [](Random& random, const std::string& host, std::string_view category,
-                  std::string_view, int reactions) -> std::vector<FaultRecord> {
+                  EventFields, int reactions) -> std::vector<FaultRecord> {
     if (reactions >= 3) return {};
     if (category == "sink.precommitted" && IsTaskManager(host) && random.Bernoulli(0.05)) {
       return CrashAndRestart(random, host, 0);
@@ -73,7 +73,7 @@ ScenarioResult RunWordCountBackpressureCrash(const ScenarioOptions& options) {
                                                 .factor = double(random.UniformRange(60, 150))}};  // extra ms
   };
   spec.react = [](Random& random, const std::string& host, std::string_view category,
-                  std::string_view, int reactions) -> std::vector<FaultRecord> {
+                  EventFields, int reactions) -> std::vector<FaultRecord> {
     if (reactions >= 2 || category != "checkpoint.triggered" || !random.Bernoulli(0.2)) return {};
     const std::string victim = "taskmanager-" + std::to_string(1 + random.Uniform(3));
     return CrashAndRestart(random, victim, random.UniformRange(0, 25));

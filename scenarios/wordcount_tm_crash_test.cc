@@ -175,7 +175,7 @@ TEST(WordCountRegressionTest, FailingJobCommitsItsLatestCheckpointBeforeFailed) 
   spec.nemesis = [](Random&, const NemesisContext&) { return std::vector<FaultRecord>{}; };
   spec.min_chaos_ms = 3000;
   spec.react = [](Random&, const std::string&, std::string_view category,
-                  std::string_view, int reactions) -> std::vector<FaultRecord> {
+                  EventFields, int reactions) -> std::vector<FaultRecord> {
     if (reactions > 0 || category != "checkpoint.notified") return {};
     return {{.at_ms = 0, .kind = FaultKind::kCrash, .host = "taskmanager-1"}};
   };

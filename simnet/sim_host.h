@@ -124,10 +124,14 @@ class SimFibers final : public Fibers {
 // Forwards every record to `sink` (the World). Never suspends.
 class SimEventLog final : public EventLog {
  public:
-  using Sink = std::function<void(Severity, std::string_view, std::string_view)>;
+  using Sink = std::function<void(Severity, std::string_view, std::string_view, EventFields)>;
   explicit SimEventLog(Sink sink) : sink_(std::move(sink)) {}
   void Record(Severity severity, std::string_view category, std::string_view message) override {
-    sink_(severity, category, message);
+    sink_(severity, category, message, {});
+  }
+  void RecordWithFields(Severity severity, std::string_view category, std::string_view message,
+                        EventFields fields) override {
+    sink_(severity, category, message, fields);
   }
 
  private:

@@ -26,8 +26,8 @@ struct World::HostState {
              world.options_.disk_latency_max_ns),
         fs(disk),
         log([&world, host_id](Severity severity, std::string_view category,
-                              std::string_view message) {
-          world.OnRecord(host_id, severity, category, message);
+                              std::string_view message, EventFields fields) {
+          world.OnRecord(host_id, severity, category, message, fields);
         }),
         host{name, clock,  fibers, world.fabric_->AddHost(host_id, name, fibers, &clock),
              fs,   random, log,    *world.faults_} {}
@@ -315,11 +315,16 @@ size_t World::connection_count() const { return fabric_->connection_count(); }
 
 void World::AddEventObserver(EventObserver observer) { observers_.push_back(std::move(observer)); }
 
+void World::AddFieldObserver(FieldObserver observer) {
+  field_observers_.push_back(std::move(observer));
+}
+
 void World::OnRecord(HostId id, Severity severity, std::string_view category,
-                     std::string_view message) {
+                     std::string_view message, EventFields fields) {
   core_->trace().RecordText(TraceKind::kLog, id, static_cast<uint64_t>(severity), category,
                             message);
   for (const EventObserver& observer : observers_) observer(id, severity, category, message);
+  for (const FieldObserver& observer : field_observers_) observer(id, category, message, fields);
 }
 
 uint64_t World::events_processed() const { return core_->events_processed(); }

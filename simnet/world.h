@@ -178,6 +178,11 @@ class World {
   // Every EventLog record from any host is folded into the trace and passed to each observer,
   // in the order added. Observers run where Record was called (usually in a host's fiber) and
   // must not suspend.
+  // Called with every event and its typed fields (engine/runtime/event_log.h), after the
+  // EventObservers.
+  using FieldObserver = std::function<void(HostId, std::string_view category,
+                                           std::string_view message, EventFields fields)>;
+  void AddFieldObserver(FieldObserver observer);
   void AddEventObserver(EventObserver observer);
 
   // Fault points and planted bugs of this run (engine/runtime/fault_injection.h).
@@ -192,7 +197,8 @@ class World {
   struct HostState;
   HostState& state(HostId id) const;
   void EndPause(HostId id, uint64_t incarnation);
-  void OnRecord(HostId id, Severity severity, std::string_view category, std::string_view message);
+  void OnRecord(HostId id, Severity severity, std::string_view category, std::string_view message,
+                EventFields fields);
 
   WorldOptions options_;
   std::unique_ptr<SimCore> core_;
@@ -202,6 +208,7 @@ class World {
   std::vector<std::unique_ptr<HostState>> hosts_;  // index = id - 1
   std::map<std::string, HostId> host_ids_;
   std::vector<EventObserver> observers_;
+  std::vector<FieldObserver> field_observers_;
 };
 
 }  // namespace sluice::sim

@@ -58,7 +58,7 @@ Result<std::vector<FileCommittable>> FileSinkWriterCore::PrepareCommit(int64_t c
   std::vector<FileCommittable> committables;
   if (buffer_.empty()) return committables;
   FileCommittable txn{"part-" + std::to_string(subtask_) + "-" + std::to_string(checkpoint_id) +
-                      "-a" + std::to_string(attempt_)};
+                      "-a" + std::to_string(attempt_), checkpoint_id};
   RETURN_IF_ERROR(store_.WriteAtomic(PendingPath(spec_, txn.name), buffer_));
   host_.log.Info("sink.precommitted",
                  txn.name + " records=" + std::to_string(records_in_transaction_));
@@ -87,7 +87,7 @@ Status FileCommitter::Commit(const FileCommittable& txn) {
     return DataLossError("transaction " + txn.name + " is neither pending nor committed");
   }
   RETURN_IF_ERROR(renamed);
-  host_.log.Info("sink.committed", txn.name);
+  host_.log.Info("sink.committed", txn.name, {{"checkpoint", txn.checkpoint}});
   return Status::Ok();
 }
 

@@ -34,9 +34,10 @@ struct FileSinkSpec {
 
 // A pre-committed part file: its name under <dir>/pending/.
 struct FileCommittable {
-  std::string name;
-  auto Tie() { return std::tie(name); }
-  auto Tie() const { return std::tie(name); }
+  std::string name;        // part-SUBTASK-CHECKPOINT-aATTEMPT
+  int64_t checkpoint = 0;  // the checkpoint whose barrier pre-committed it
+  auto Tie() { return std::tie(name, checkpoint); }
+  auto Tie() const { return std::tie(name, checkpoint); }
 };
 
 // Formats one record as one line (without the '\n'), appending to *line.

@@ -425,9 +425,12 @@ void JobMaster::Execute(const JobScheduler::Commands& commands) {
         outcome_ = Outcome::kFailed;
         ended_ns_ = host_.clock.NowNs();
         break;
-      case JobScheduler::CommandKind::kLog:
-        host_.log.Record(command.severity, command.category, command.text);
+      case JobScheduler::CommandKind::kLog: {
+        std::vector<EventField> fields;
+        for (const auto& [name, value] : command.fields) fields.push_back({name, value});
+        host_.log.RecordWithFields(command.severity, command.category, command.text, fields);
         break;
+      }
     }
   }
 }
@@ -502,7 +505,7 @@ void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
           LoseLeadership("checkpoint metadata: " + stored.ToString());
           return;
         }
-        host_.log.Info("checkpoint.completed", id);
+        host_.log.Info("checkpoint.completed", id, {{"checkpoint", command.checkpoint_id}});
         Execute(coordinator_.OnStored(command.checkpoint_id));
         break;
       }

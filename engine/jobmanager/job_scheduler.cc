@@ -280,9 +280,11 @@ bool JobScheduler::TryDeploy(int64_t now_ns, Commands* out) {
   out->push_back(std::move(deploy));
   status_ = JobStatus::kRunning;
   checkpoints_->OnDeployed(tasks, now_ns);
-  out->push_back(Log(Severity::kInfo, "job.deployed",
-                     "attempt " + std::to_string(attempt_) + " from checkpoint " +
-                         std::to_string(restored_from_)));
+  Command deployed = Log(Severity::kInfo, "job.deployed",
+                         "attempt " + std::to_string(attempt_) + " from checkpoint " +
+                             std::to_string(restored_from_));
+  deployed.fields = {{"attempt", attempt_}, {"restored_checkpoint", restored_from_}};
+  out->push_back(std::move(deployed));
   return true;
 }
 

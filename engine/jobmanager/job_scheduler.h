@@ -86,6 +86,7 @@ class JobScheduler {
     Severity severity = Severity::kInfo;
     std::string category;
     std::string text;
+    std::vector<std::pair<std::string, int64_t>> fields;  // kLog: the event's typed fields
   };
   using Commands = std::vector<Command>;
 

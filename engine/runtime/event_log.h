@@ -3,20 +3,51 @@
 // scenarios observe a run (checkpoints completed, restarts, job finished) without reaching into
 // engine objects. Categories are dotted names ("checkpoint.completed"); messages must be
 // deterministic (no pointers, no unordered iteration). Never suspends.
+//
+// An event may also carry typed fields ({"epoch", 3}): facts an observer needs without parsing
+// the message (the simulator's invariant checkers and reactive nemeses). The text stays the
+// event's whole description; a log that prints (spdlog) ignores the fields, and the trace hash
+// covers only the text.
 #pragma once
 
+#include <cstdint>
+#include <initializer_list>
+#include <span>
 #include <string_view>
 
 namespace sluice {
 
 enum class Severity { kDebug, kInfo, kWarning, kError };
 
+struct EventField {
+  std::string_view name;
+  int64_t value = 0;
+};
+using EventFields = std::span<const EventField>;
+
+// The value of field `name` in `fields`, or `missing` if it has none.
+inline int64_t FieldValue(EventFields fields, std::string_view name, int64_t missing = -1) {
+  for (const EventField& field : fields) {
+    if (field.name == name) return field.value;
+  }
+  return missing;
+}
+
 class EventLog {
  public:
   virtual ~EventLog() = default;
   virtual void Record(Severity severity, std::string_view category, std::string_view message) = 0;
+  // The event with typed fields; by default the fields are dropped.
+  virtual void RecordWithFields(Severity severity, std::string_view category,
+                                std::string_view message, EventFields fields) {
+    Record(severity, category, message);
+  }
   void Info(std::string_view category, std::string_view message) {
     Record(Severity::kInfo, category, message);
+  }
+  void Info(std::string_view category, std::string_view message,
+            std::initializer_list<EventField> fields) {
+    RecordWithFields(Severity::kInfo, category, message, EventFields(fields.begin(), fields.size()));
   }
   void Warn(std::string_view category, std::string_view message) {
     Record(Severity::kWarning, category, message);

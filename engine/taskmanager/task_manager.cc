@@ -74,9 +74,10 @@ void Deploy(TaskManagerState& tm, const ControlMessage& m) {
     return;
   }
   tm.highest_attempt = std::max(tm.highest_attempt, m.attempt);
-  tm.host.log.Info("task.deployed", std::to_string(m.chain) + "/" + std::to_string(m.subtask) +
-                                        " attempt " + std::to_string(m.attempt) + " epoch " +
-                                        std::to_string(m.epoch));
+  tm.host.log.Info("task.deployed",
+                   std::to_string(m.chain) + "/" + std::to_string(m.subtask) + " attempt " +
+                       std::to_string(m.attempt) + " epoch " + std::to_string(m.epoch),
+                   {{"epoch", m.epoch}, {"attempt", m.attempt}});
   TaskDeployment deployment{m.epoch,     m.attempt,      std::move(spec).value(),
                             m.chain,     m.subtask,      m.consumers,
                             m.restore_path, m.final_commit};
@@ -185,7 +186,8 @@ void RunSession(TaskManagerState& tm, std::unique_ptr<Stream> stream) {
         tm.CancelEpochsUpTo(tm.epoch - 1);
       }
       tm.leader = &session;
-      host.log.Info("taskmanager.registered", tm.config.id + " epoch " + std::to_string(tm.epoch));
+      host.log.Info("taskmanager.registered", tm.config.id + " epoch " + std::to_string(tm.epoch),
+                    {{"epoch", tm.epoch}});
       continue;
     }
     Dispatch(tm, session, message.value());
