@@ -158,8 +158,14 @@ scenarios::WordCountClusterOptions ClusterOptionsOf(const scenarios::ScenarioRes
   options.checkpoint_interval_ms = get("checkpoint_interval_ms", options.checkpoint_interval_ms);
   options.source_records_per_second =
       get("source_records_per_second", options.source_records_per_second);
-  options.max_restarts = static_cast<int>(get("max_restarts", options.max_restarts));
-  options.restart_delay_ms = get("restart_delay_ms", options.restart_delay_ms);
+  Configuration restart;  // the run's restart strategy, under its Flink keys
+  for (const auto& [key, value] : result.config) {
+    if (key.rfind("restart-strategy.", 0) == 0) restart.Set(key, value);
+  }
+  if (!restart.empty()) {
+    auto parsed = RestartStrategyConfigFrom(restart);
+    if (parsed.ok()) options.restart = *parsed;
+  }
   options.heartbeat_timeout_ms = get("heartbeat_timeout_ms", options.heartbeat_timeout_ms);
   if (auto it = result.config.find("link_latency_us"); it != result.config.end()) {  // "min..max"
     const size_t dots = it->second.find("..");

@@ -21,6 +21,11 @@ std::vector<ScenarioInfo> ScenarioCatalog() {
        "more crashes than the restart strategy allows: the job must end FAILED cleanly with a "
        "consistent cut committed (or finish exactly once)",
        RunWordCountRestartExhausted},
+      {"restart-strategies",
+       "TaskManagers crash again and again under a restart strategy drawn from the seed (none, "
+       "fixed-delay, failure-rate, exponential-delay); checks every restart decision and delay "
+       "against a model of the strategy, and exactly once (or a consistent cut if it gave up)",
+       RunRestartStrategies},
       {"chaos",
        "every fault kind at random within the fault budget, on a swarm-drawn configuration, with "
        "fault points on, plus now and then a hung TaskManager, a leader stalled past its lease "
@@ -50,7 +55,9 @@ std::vector<ScenarioInfo> ScenarioCatalog() {
        RunWordCountJmFailover},
   };
   // Until issue 8 the scenarios were named after the one job they ran; those names still work.
-  for (ScenarioInfo& info : catalog) info.aliases.push_back("wordcount-" + info.name);
+  for (ScenarioInfo& info : catalog) {
+    if (info.name != "restart-strategies") info.aliases.push_back("wordcount-" + info.name);
+  }
   return catalog;
 }
 

@@ -3,12 +3,15 @@
 // Observers run inside host fibers: pure bookkeeping, never suspending.
 #pragma once
 
+#include "engine/config/restart_strategy_config.h"
 #include "engine/runtime/event_log.h"
+#include "scenarios/scenario.h"
 
 #include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sluice::scenarios {
 
@@ -42,6 +45,38 @@ class FallBackChecker {
   int64_t highest_epoch_ = 0;      // of the newest leader that deployed
   int64_t highest_committed_ = 0;  // checkpoint of the newest transaction any sink committed
   std::string committed_name_;     // that transaction
+  std::string violation_;
+};
+
+// The restart strategy: every failure the JobManager judged ("job.failover") got the decision
+// and delay the configured strategy gives (Flink's semantics, modelled here independently of
+// engine/jobmanager/restart_strategy.h, from the decisions' own times by the JobManager's
+// clock; each leadership starts a fresh strategy), and the restart it announced deployed no
+// earlier than its delay ("job.deployed").
+class RestartStrategyChecker {
+ public:
+  explicit RestartStrategyChecker(RestartStrategyConfig config) : config_(config) {}
+  // A "job.failover" or "job.deployed" event at simulated time `at_ms`.
+  void Observe(std::string_view category, std::string_view message, EventFields fields,
+               int64_t at_ms);
+  const std::string& violation() const { return violation_; }
+  // Whether the strategy gave up when the model says it must: the job may then end FAILED.
+  bool gave_up() const { return gave_up_; }
+  const std::vector<FailoverRecord>& failovers() const { return failovers_; }
+
+ private:
+  void Judge(const FailoverRecord& record, int64_t now_ms);
+
+  struct Leadership {
+    std::vector<int64_t> failure_ms;  // every judged failure's time (JobManager clock)
+    int exponential_attempt = 0;      // exponential-delay: restarts since the last reset
+    int64_t next_restart_ms = 0;      // ... and when the last one was due
+    int64_t pending_restart_ms = -1;  // a restart announced and not yet deployed: due then
+  };
+  RestartStrategyConfig config_;
+  std::map<int64_t, Leadership> leaderships_;  // by epoch
+  std::vector<FailoverRecord> failovers_;
+  bool gave_up_ = false;
   std::string violation_;
 };
 

@@ -84,6 +84,19 @@ struct TimelineEvent {
 class WordCountReference;  // scenarios/exactly_once.h
 
 // One operator of the job a run deployed, for reports.
+// A failure the JobManager's restart strategy judged (its "job.failover" event): when (simulated
+// time), which leadership (epoch), the cause, whether the job restarts, after how long, and how
+// many tasks restart.
+struct FailoverRecord {
+  int64_t at_ms = 0;
+  int64_t epoch = 0;
+  std::string cause;
+  bool restart = false;
+  int64_t delay_ms = 0;
+  int64_t tasks = 0;
+  bool operator==(const FailoverRecord&) const = default;
+};
+
 struct OperatorInfo {
   std::string name;
   int parallelism = 1;
@@ -137,6 +150,7 @@ struct ScenarioResult {
   std::map<std::string, uint64_t, std::less<>> events;
   int64_t checkpoints_completed = 0;
   int64_t restarts = 0;
+  std::vector<FailoverRecord> failovers;  // every failure the restart strategy judged, in order
   int64_t records_in = 0;   // input records (lines)
   int64_t records_out = 0;  // committed output records
   // Committed sink output: file name → contents (one record per line).

@@ -38,11 +38,21 @@ void ApplyJobSettings(const Configuration& settings, WordCountClusterOptions* o)
   };
   set_int(ParallelismDefault(), &o->parallelism);
   set_int(SourceRateLimit(), &o->source_records_per_second);
-  set_int(RestartFixedDelayAttempts(), &o->max_restarts);
   set_int(TaskManagerNumberOfTaskSlots(), &o->slots_per_taskmanager);
   set_ms(CheckpointingInterval(), &o->checkpoint_interval_ms);
   set_ms(CheckpointingTimeout(), &o->checkpoint_timeout_ms);
-  set_ms(RestartFixedDelayDelay(), &o->restart_delay_ms);
+  // The scenario's restart strategy, overridden key by key.
+  Configuration restart = RestartStrategySettings(o->restart);
+  bool restart_given = false;
+  for (const auto& [key, value] : settings.entries()) {
+    if (key.rfind("restart-strategy.", 0) != 0) continue;
+    restart.Set(key, value);
+    restart_given = true;
+  }
+  if (restart_given) {
+    auto parsed = RestartStrategyConfigFrom(restart);
+    if (parsed.ok()) o->restart = *parsed;  // else the job's build reports it
+  }
   set_ms(HeartbeatInterval(), &o->heartbeat_interval_ms);
   set_ms(HeartbeatTimeout(), &o->heartbeat_timeout_ms);
   // Slot sharing puts one subtask of every chain in a slot: the job needs as many slots as its
@@ -127,8 +137,7 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   jm.build_graph = jobs_->Factory();
   jm.services = services;
   jm.min_taskmanagers = taskmanagers;
-  jm.restart.max_restarts = options.max_restarts;
-  jm.restart.delay_ns = options.restart_delay_ms * kNanosPerMilli;
+  jm.restart = options.restart;
   jm.heartbeat_timeout_ns = options.heartbeat_timeout_ms * kNanosPerMilli;
   jm.checkpoint_interval_ns = options.checkpoint_interval_ms * kNanosPerMilli;
   jm.checkpoint_timeout_ns = options.checkpoint_timeout_ms * kNanosPerMilli;

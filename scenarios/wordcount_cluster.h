@@ -28,8 +28,11 @@ struct WordCountClusterOptions : ClusterSpec {
   int64_t checkpoint_interval_ms = 200;
   int64_t source_records_per_second = 0;  // total; 0 = unthrottled
   bool log_events = false;                // print every host event to stderr
-  int max_restarts = 20;                  // fixed-delay restart strategy
-  int64_t restart_delay_ms = 200;
+  // The scenarios' restart strategy unless -D restart-strategy.* says otherwise (key by key, see
+  // ApplyJobSettings): fixed-delay, 20 attempts 200 ms apart, so that the nemesis's crashes
+  // restart the job quickly (Flink's default, exponential-delay from 1 s, would stretch every
+  // run without testing more).
+  RestartStrategyConfig restart = RestartStrategyConfig::FixedDelay(20, 200);
   int64_t heartbeat_timeout_ms = 1000;
   int64_t lease_duration_ms = 1000;       // leader election (renew deadline 70%, interval 20%)
   double short_read_probability = 0.05;   // simulated reads may return fewer bytes
@@ -48,8 +51,9 @@ struct WordCountClusterOptions : ClusterSpec {
 
 // Copies the engine settings in `settings` (already validated) into the cluster fields they
 // govern, so that -D wins over a scenario's own choices: parallelism.default, source.rate-limit,
-// execution.checkpointing.interval/.timeout, restart-strategy.fixed-delay.attempts/.delay,
-// heartbeat.interval/.timeout, taskmanager.numberOfTaskSlots. Then adds TaskManagers if the slots
+// execution.checkpointing.interval/.timeout, restart-strategy.* (over the scenario's strategy
+// as settings: RestartStrategySettings), heartbeat.interval/.timeout,
+// taskmanager.numberOfTaskSlots. Then adds TaskManagers if the slots
 // cannot hold the job (slot sharing: max(parallelism, input splits) slots).
 void ApplyJobSettings(const Configuration& settings, WordCountClusterOptions* options);
 

@@ -96,13 +96,19 @@ ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
     o->parallelism = static_cast<int>(random.UniformRange(2, 4));
     o->checkpoint_interval_ms = random.UniformRange(100, 500);
     o->heartbeat_timeout_ms = random.UniformRange(500, 2000);
-    o->max_restarts = 1000;
+    o->restart = RestartStrategyConfig::FixedDelay(1000, 200);
     o->link_latency_min_us = random.UniformRange(50, 500);
     o->link_latency_max_us = o->link_latency_min_us + random.UniformRange(0, 10000);
     o->short_read_probability = 0.1 * double(random.UniformRange(0, 5));
     o->jobmanagers = static_cast<int>(random.UniformRange(1, 2));
     // Drawn last, and only for two JobManagers, so that the draws above stay as they were.
     if (o->jobmanagers == 2) o->lease_duration_ms = random.UniformRange(300, 1000);
+    // Half the runs draw another restart strategy (after the draws above, which stay as they
+    // were): a failure-rate strategy may give up under chaos, which the restart-strategy
+    // invariant then judges; an exponential delay here restarts for ever.
+    if (random.Bernoulli(0.5)) {
+      o->restart = DrawRestartStrategy(random, /*may_give_up_at_once=*/false, /*lenient=*/true);
+    }
     *drawn = Drawn{o->taskmanagers, o->jobmanagers, o->lease_duration_ms, o->heartbeat_timeout_ms};
   };
   spec.nemesis = [](Random& random, const NemesisContext& c) {
@@ -239,7 +245,7 @@ ScenarioResult RunWordCountCheckpointCorruption(const ScenarioOptions& options) 
 ScenarioResult RunWordCountDiskFull(const ScenarioOptions& options) {
   WordCountScenarioSpec spec;
   spec.name = "disk-full";
-  spec.configure = [](Random&, WordCountClusterOptions* o) { o->max_restarts = 1000; };
+  spec.configure = [](Random&, WordCountClusterOptions* o) { o->restart = RestartStrategyConfig::FixedDelay(1000, 200); };
   spec.nemesis = [](Random& random, const NemesisContext& c) {
     std::vector<FaultRecord> faults;
     const int count = static_cast<int>(random.UniformRange(1, 3));
@@ -260,7 +266,7 @@ ScenarioResult RunWordCountDiskFull(const ScenarioOptions& options) {
 ScenarioResult RunWordCountClogSkew(const ScenarioOptions& options) {
   WordCountScenarioSpec spec;
   spec.name = "clog-skew";
-  spec.configure = [](Random&, WordCountClusterOptions* o) { o->max_restarts = 1000; };
+  spec.configure = [](Random&, WordCountClusterOptions* o) { o->restart = RestartStrategyConfig::FixedDelay(1000, 200); };
   spec.nemesis = [](Random& random, const NemesisContext& c) {
     std::vector<FaultRecord> faults;
     std::vector<std::string> hosts = AllHosts(c);

@@ -36,7 +36,7 @@ ScenarioResult RunWordCountJmFailover(const ScenarioOptions& options) {
     o->jobmanagers = 2;
     o->lease_duration_ms = kLeaseMs;
     o->heartbeat_timeout_ms = kHeartbeatTimeoutMs;
-    o->restart_delay_ms = kRestartDelayMs;
+    o->restart = RestartStrategyConfig::FixedDelay(20, kRestartDelayMs);
   };
   spec.nemesis = [](Random& random, const NemesisContext& c) {
     std::vector<FaultRecord> faults;

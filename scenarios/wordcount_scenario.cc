@@ -30,7 +30,7 @@ int64_t ExpectedMs(int64_t lines, const WordCountClusterOptions& o) {
 }
 
 std::map<std::string, std::string> Describe(const WordCountClusterOptions& o) {
-  return {{"taskmanagers", std::to_string(o.taskmanagers)},
+  std::map<std::string, std::string> config = {{"taskmanagers", std::to_string(o.taskmanagers)},
           {"jobmanagers", std::to_string(o.jobmanagers)},
           {"lease_duration_ms", std::to_string(o.lease_duration_ms)},
           {"slots_per_taskmanager", std::to_string(o.slots_per_taskmanager)},
@@ -38,12 +38,14 @@ std::map<std::string, std::string> Describe(const WordCountClusterOptions& o) {
           {"parallelism", std::to_string(o.parallelism)},
           {"checkpoint_interval_ms", std::to_string(o.checkpoint_interval_ms)},
           {"source_records_per_second", std::to_string(o.source_records_per_second)},
-          {"max_restarts", std::to_string(o.max_restarts)},
-          {"restart_delay_ms", std::to_string(o.restart_delay_ms)},
           {"heartbeat_timeout_ms", std::to_string(o.heartbeat_timeout_ms)},
           {"link_latency_us", std::to_string(o.link_latency_min_us) + ".." +
                                   std::to_string(o.link_latency_max_us)},
           {"short_read_probability", std::to_string(o.short_read_probability)}};
+  // The restart strategy under its Flink keys ("restart-strategy.type", ...).
+  const Configuration restart = RestartStrategySettings(o.restart);
+  for (const auto& [key, value] : restart.entries()) config[key] = value;
+  return config;
 }
 
 // What the output check found, for either oracle.
@@ -80,11 +82,13 @@ OutputVerdict CheckOutput(const ScenarioOptions& options, WordCountCluster& clus
 
 std::string Judge(const WordCountScenarioSpec& spec, const ScenarioOptions& options,
                   WordCountCluster& cluster, const FencingChecker& fencing,
-                  const FallBackChecker& fall_back, ScenarioResult* result) {
+                  const FallBackChecker& fall_back, const RestartStrategyChecker& restarts,
+                  ScenarioResult* result) {
   const OutputVerdict report = CheckOutput(options, cluster, *result);
   result->records_out = report.records;
   if (!fencing.violation().empty()) return "fencing: " + fencing.violation();
   if (!fall_back.violation().empty()) return "fall-back rule: " + fall_back.violation();
+  if (!restarts.violation().empty()) return "restart strategy: " + restarts.violation();
   if (cluster.finished()) {
     if (!report.exact) return "exactly once: " + report.first_violation;
     if (result->checkpoints_completed < 1) return "no checkpoint completed";
@@ -104,7 +108,9 @@ std::string Judge(const WordCountScenarioSpec& spec, const ScenarioOptions& opti
     result->failed_cleanly = true;
     return "";
   }
-  if (!spec.may_end_failed) return "job failed: " + cluster.failure();
+  // A job may end FAILED where the scenario means to exhaust its restart strategy, or wherever
+  // the strategy gave up as the model says it must (a failure-rate strategy under chaos).
+  if (!spec.may_end_failed && !restarts.gave_up()) return "job failed: " + cluster.failure();
   if (options.job != "wordcount") {
     // A FAILED run of any job commits part of the reference output, nothing twice.
     if (!report.at_most_once) return "at most once (job FAILED): " + report.first_violation;
@@ -116,6 +122,34 @@ std::string Judge(const WordCountScenarioSpec& spec, const ScenarioOptions& opti
 }
 
 }  // namespace
+
+RestartStrategyConfig DrawRestartStrategy(Random& random, bool may_give_up_at_once,
+                                          bool lenient) {
+  RestartStrategyConfig config;
+  const int64_t kind = random.UniformRange(may_give_up_at_once ? 0 : 1, 3);
+  if (kind == 0) {
+    config.kind = RestartStrategyKind::kNone;
+  } else if (kind == 1) {
+    const auto attempts = static_cast<int>(random.UniformRange(1, 4));
+    config = RestartStrategyConfig::FixedDelay(lenient ? 1000 : attempts,
+                                               random.UniformRange(50, 400));
+  } else if (kind == 2) {
+    config.kind = RestartStrategyKind::kFailureRate;
+    config.max_failures_per_interval = static_cast<int>(random.UniformRange(1, 3));
+    config.failure_rate_interval_ms = random.UniformRange(300, 2000);
+    config.delay_ms = random.UniformRange(50, 300);
+  } else {
+    config.kind = RestartStrategyKind::kExponentialDelay;
+    config.initial_backoff_ms = random.UniformRange(20, 200);
+    config.max_backoff_ms = config.initial_backoff_ms * random.UniformRange(2, 20);
+    config.backoff_multiplier = 1.5 + 0.5 * static_cast<double>(random.UniformRange(0, 3));
+    config.reset_backoff_threshold_ms = random.UniformRange(300, 3000);
+    config.jitter_factor = 0.1 * static_cast<double>(random.UniformRange(0, 5));
+    const auto attempts = static_cast<int>(random.UniformRange(2, 6));
+    if (!lenient) config.attempts_before_reset_backoff = attempts;
+  }
+  return config;
+}
 
 int64_t CountLines(const std::string& text) {
   // memchr from one line end to the next (vectorized; std::count goes byte by byte, 1-2% of a
@@ -213,8 +247,12 @@ ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
   applier.Schedule(result.faults);
   FencingChecker fencing;
   FallBackChecker fall_back;
+  RestartStrategyChecker restarts(cluster_options.restart);
   world.AddFieldObserver([&](sim::World::HostId host, std::string_view category,
                              std::string_view message, EventFields fields) {
+    if (category == "job.failover" || category == "job.deployed") {
+      restarts.Observe(category, message, fields, world.now_ns() / kNanosPerMilli);
+    }
     // A TaskManager's own records (the JobManager records "taskmanager.registered" too).
     const auto& tms = cluster.taskmanagers();
     if ((category == "taskmanager.registered" || category == "task.deployed") &&
@@ -268,11 +306,12 @@ ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
   result.trace_hash = world.trace_hash();
   result.checkpoints_completed = cluster.checkpoints_completed();
   result.restarts = cluster.restarts();
+  result.failovers = restarts.failovers();
   result.committed_output = cluster.CommittedOutput();
   for (const auto& [point, count] : world.faults().fired()) result.fault_points_fired[point] = count;
   // Reactive faults were appended as they came: judge the budget on the whole schedule that ran.
   result.beyond_budget = applier.BudgetExceeded(chaos);
-  result.failure = Judge(spec, options, cluster, fencing, fall_back, &result);
+  result.failure = Judge(spec, options, cluster, fencing, fall_back, restarts, &result);
   result.pass = result.failure.empty();
   return result;
 }

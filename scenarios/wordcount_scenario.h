@@ -70,6 +70,13 @@ inline const std::string& PickHost(Random& random, const std::vector<std::string
   return hosts[random.Uniform(hosts.size())];
 }
 
+// A restart strategy drawn for a run (swarm testing of the strategies, with delays scaled to
+// simulated runs of a few seconds): fixed-delay, failure-rate or exponential-delay, and `none`
+// too when `may_give_up_at_once`. A handful of failures can exhaust every failure-rate draw
+// (1..3 per 300..2000 ms), and unless `lenient` every fixed-delay (1..4 attempts) and
+// exponential-delay one (2..6 attempts before the backoff resets); lenient ones restart for ever.
+RestartStrategyConfig DrawRestartStrategy(Random& random, bool may_give_up_at_once, bool lenient);
+
 constexpr int64_t kTargetJobDurationMs = 4000;  // sources are throttled towards this
 
 ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,

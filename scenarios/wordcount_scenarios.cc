@@ -16,6 +16,23 @@ std::vector<FaultRecord> CrashAndRestart(Random& random, const std::string& host
                       .host = host}};
 }
 
+// `crashes` crashes of TaskManagers drawn from `hosts`, the first at `at_ms`; each host restarts
+// after a delay drawn from [restart_min, restart_max] ms and the next crash follows its restart
+// after one drawn from [gap_min, gap_max] ms.
+std::vector<FaultRecord> CrashLoop(Random& random, const std::vector<std::string>& hosts,
+                                   int crashes, int64_t at_ms, int64_t restart_min,
+                                   int64_t restart_max, int64_t gap_min, int64_t gap_max) {
+  std::vector<FaultRecord> faults;
+  for (int i = 0; i < crashes; ++i) {
+    const std::string& victim = PickHost(random, hosts);
+    const int64_t restart = at_ms + random.UniformRange(restart_min, restart_max);
+    faults.push_back(FaultRecord{.at_ms = at_ms, .kind = FaultKind::kCrash, .host = victim});
+    faults.push_back(FaultRecord{.at_ms = restart, .kind = FaultKind::kRestart, .host = victim});
+    at_ms = restart + random.UniformRange(gap_min, gap_max);
+  }
+  return faults;
+}
+
 }  // namespace
 
 // crash-before-commit: two-phase commit's danger zone. Flink's sinks have lost or
@@ -91,21 +108,37 @@ ScenarioResult RunWordCountRestartExhausted(const ScenarioOptions& options) {
   spec.name = "restart-exhausted";
   spec.may_end_failed = true;
   spec.configure = [](Random& random, WordCountClusterOptions* o) {
-    o->max_restarts = static_cast<int>(random.UniformRange(1, 3));
-    o->restart_delay_ms = 100;
+    o->restart = RestartStrategyConfig::FixedDelay(static_cast<int>(random.UniformRange(1, 3)), 100);
   };
   spec.nemesis = [](Random& random, const NemesisContext& context) {
-    std::vector<FaultRecord> faults;
-    const int crashes = context.cluster->max_restarts + static_cast<int>(random.UniformRange(1, 2));
-    int64_t at = random.UniformRange(200, 600);
-    for (int i = 0; i < crashes; ++i) {
-      const auto& victim = context.taskmanagers[random.Uniform(context.taskmanagers.size())];
-      const int64_t restart = at + random.UniformRange(100, 300);
-      faults.push_back(FaultRecord{.at_ms = at, .kind = FaultKind::kCrash, .host = victim});
-      faults.push_back(FaultRecord{.at_ms = restart, .kind = FaultKind::kRestart, .host = victim});
-      at = restart + random.UniformRange(100, 500);
-    }
-    return faults;
+    const int crashes =
+        context.cluster->restart.attempts + static_cast<int>(random.UniformRange(1, 2));
+    const int64_t at = random.UniformRange(200, 600);
+    return CrashLoop(random, context.taskmanagers, crashes, at, 100, 300, 100, 500);
+  };
+  return RunWordCountScenario(spec, options);
+}
+
+// restart-strategies: crash loops against every restart strategy (Flink's restart-strategy.*
+// keys, drawn from the seed: none, fixed-delay, failure-rate, exponential-delay). A strategy that
+// gives up too early turns a transient fault into an outage; one that never gives up hides a
+// crash loop and, with no backoff, hammers the cluster: Flink has shipped both (a failure-rate
+// strategy that counted failures outside its interval, backoff that never reset). TaskManagers
+// crash again and again at seeded gaps, some within the failure-rate interval and some beyond
+// it; the restart-strategy invariant (scenarios/invariants.h) judges every decision and delay
+// against a model of the strategy, the job may end FAILED only where the model says the strategy
+// gives up, and its output stays exactly once (or, FAILED, a consistent cut).
+ScenarioResult RunRestartStrategies(const ScenarioOptions& options) {
+  WordCountScenarioSpec spec;
+  spec.name = "restart-strategies";
+  spec.configure = [](Random& random, WordCountClusterOptions* o) {
+    o->restart = DrawRestartStrategy(random, /*may_give_up_at_once=*/true, /*lenient=*/false);
+  };
+  spec.nemesis = [](Random& random, const NemesisContext& context) {
+    const auto crashes = static_cast<int>(random.UniformRange(2, 7));
+    const int64_t at = random.UniformRange(200, 800);
+    // Some gaps fall within a failure-rate interval (300..2000 ms), some beyond it.
+    return CrashLoop(random, context.taskmanagers, crashes, at, 50, 300, 100, 2500);
   };
   return RunWordCountScenario(spec, options);
 }

@@ -14,5 +14,6 @@ ScenarioResult RunWordCountCheckpointCorruption(const ScenarioOptions& options);
 ScenarioResult RunWordCountDiskFull(const ScenarioOptions& options);
 ScenarioResult RunWordCountClogSkew(const ScenarioOptions& options);
 ScenarioResult RunWordCountJmFailover(const ScenarioOptions& options);
+ScenarioResult RunRestartStrategies(const ScenarioOptions& options);
 
 }  // namespace sluice::scenarios

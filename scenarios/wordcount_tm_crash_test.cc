@@ -171,7 +171,7 @@ TEST(WordCountRegressionTest, FailingJobCommitsItsLatestCheckpointBeforeFailed) 
   WordCountScenarioSpec spec;
   spec.name = "regression-final-commit";
   spec.may_end_failed = true;
-  spec.configure = [](Random&, WordCountClusterOptions* o) { o->max_restarts = 0; };
+  spec.configure = [](Random&, WordCountClusterOptions* o) { o->restart = RestartStrategyConfig::FixedDelay(0, 200); };
   spec.nemesis = [](Random&, const NemesisContext&) { return std::vector<FaultRecord>{}; };
   spec.min_chaos_ms = 3000;
   spec.react = [](Random&, const std::string&, std::string_view category,

@@ -81,6 +81,15 @@ void FillResult(const Json& json, ScenarioResult& result) {
   result.simulated_ms = json.at("simulated_ms").get<int64_t>();
   result.checkpoints_completed = json.at("checkpoints_completed").get<int64_t>();
   result.restarts = json.at("restarts").get<int64_t>();
+  for (const Json& failover : json.at("failovers")) {
+    result.failovers.push_back(scenarios::FailoverRecord{
+        .at_ms = failover.at("at_ms").get<int64_t>(),
+        .epoch = failover.at("epoch").get<int64_t>(),
+        .cause = failover.at("cause").get<std::string>(),
+        .restart = failover.at("restart").get<bool>(),
+        .delay_ms = failover.at("delay_ms").get<int64_t>(),
+        .tasks = failover.at("tasks").get<int64_t>()});
+  }
   result.records_in = json.at("records_in").get<int64_t>();
   result.records_out = json.at("records_out").get<int64_t>();
   const Json& job = json.at("job");
@@ -113,6 +122,21 @@ std::string TraceHashHex(uint64_t hash) { return fmt::format("{:016x}", hash); }
 std::string InputFingerprint(std::string_view input) { return TraceHashHex(Checksum64(input)); }
 
 namespace {
+
+// Every failure the restart strategy judged: when, by which leadership, why, whether and after
+// how long the job restarted, and how many tasks restarted.
+Json FailoversJson(const std::vector<scenarios::FailoverRecord>& failovers) {
+  Json list = Json::array();
+  for (const scenarios::FailoverRecord& failover : failovers) {
+    list.push_back({{"at_ms", failover.at_ms},
+                    {"epoch", failover.epoch},
+                    {"cause", failover.cause},
+                    {"restart", failover.restart},
+                    {"delay_ms", failover.delay_ms},
+                    {"tasks", failover.tasks}});
+  }
+  return list;
+}
 
 Json JobJson(const RunSpec& spec, const ScenarioResult& result) {
   Json operators = Json::array();
@@ -169,6 +193,7 @@ std::string RunJson(const RunSpec& spec, const RunOutcome& outcome,
       {"events", Json(result.events)},
       {"checkpoints_completed", result.checkpoints_completed},
       {"restarts", result.restarts},
+      {"failovers", FailoversJson(result.failovers)},
       {"records_in", result.records_in},
       {"records_out", result.records_out},
       {"failure", result.pass ? std::string() : result.failure},

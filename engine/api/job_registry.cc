@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/config/core_options.h"
+#include "engine/config/restart_strategy_config.h"
 
 namespace sluice {
 namespace {
@@ -85,6 +86,7 @@ Result<Configuration> JobRegistry::EffectiveSettings(const JobSpec& spec) const 
         "configuration key 'pipeline.max-parallelism': 0 is neither -1 (derived) nor in "
         "[1, 32768]");
   }
+  RETURN_IF_ERROR(RestartStrategyConfigFrom(effective).status());
   return effective;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <utility>
 
 #include "engine/base/assert.h"
@@ -78,11 +79,34 @@ Result<int64_t> ParseInteger(std::string_view text) {
   return value;
 }
 
+Result<double> ParseDouble(std::string_view text) {
+  text = Trim(text);
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  double value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value,
+                                            std::chars_format::fixed);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() ||
+      !std::isfinite(value)) {
+    return InvalidArgumentError("'" + std::string(text) + "' is not a decimal number");
+  }
+  return value;
+}
+
 Result<bool> ParseBool(std::string_view text) {
   const std::string lower = Lower(Trim(text));
   if (lower == "true") return true;
   if (lower == "false") return false;
   return InvalidArgumentError("'" + std::string(text) + "' is not true or false");
+}
+
+// Shortest text that reads back as `value` ("1.5", "0.1"; "..." for the unbounded ends).
+std::string FormatDouble(double value) {
+  if (value <= -std::numeric_limits<double>::max()) return "...";
+  if (value >= std::numeric_limits<double>::max()) return "...";
+  char buffer[64];
+  const auto [end, error] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  SLUICE_ASSERT(error == std::errc(), "64 bytes hold any double");
+  return std::string(buffer, end);
 }
 
 // Levenshtein distance, for suggesting a key close to a misspelt one.
@@ -194,6 +218,16 @@ Status CheckValue(const ConfigOption& option, std::string_view value) {
       return check_range(ParseInteger(value), "");
     case ConfigType::kDuration:
       return check_range(ParseDurationMs(value), " ms");
+    case ConfigType::kDouble: {
+      auto parsed = ParseDouble(value);
+      if (!parsed.ok()) return parsed.status().WithContext(where);
+      if (*parsed < option.double_min || *parsed > option.double_max) {
+        return InvalidArgumentError(where + ": " + std::string(Trim(value)) + " is outside [" +
+                                    FormatDouble(option.double_min) + ", " +
+                                    FormatDouble(option.double_max) + "]");
+      }
+      return Status::Ok();
+    }
     case ConfigType::kBool: {
       auto parsed = ParseBool(value);
       return parsed.ok() ? Status::Ok() : parsed.status().WithContext(where);
@@ -246,6 +280,13 @@ int64_t Configuration::GetInt(const ConfigOption& option) const {
   SLUICE_ASSERT(option.type == ConfigType::kInt || option.type == ConfigType::kLong,
                 "GetInt reads an int or long option");
   auto parsed = ParseInteger(ValueOrDefault(entries_, option));
+  SLUICE_ASSERT(parsed.ok(), "the configuration was validated before it is read");
+  return *parsed;
+}
+
+double Configuration::GetDouble(const ConfigOption& option) const {
+  SLUICE_ASSERT(option.type == ConfigType::kDouble, "GetDouble reads a double option");
+  auto parsed = ParseDouble(ValueOrDefault(entries_, option));
   SLUICE_ASSERT(parsed.ok(), "the configuration was validated before it is read");
   return *parsed;
 }

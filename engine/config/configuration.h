@@ -6,6 +6,7 @@
 //
 // Value syntax (as Flink's ConfigurationUtils / TimeUtils parse them):
 //   int, long   decimal, optional sign: "4", "-1"
+//   double      a decimal number: "1.5", "0.1", "2" (no inf or nan)
 //   bool        "true" or "false" (any case)
 //   duration    a number and an optional unit, with optional spaces: "500ms", "10 s", "1 min";
 //               units ns, us, ms, s, min, h, d and their long forms (milli, millis,
@@ -30,7 +31,7 @@
 
 namespace sluice {
 
-enum class ConfigType { kInt, kLong, kBool, kDuration, kEnum, kString };
+enum class ConfigType { kInt, kLong, kDouble, kBool, kDuration, kEnum, kString };
 
 // One setting: its Flink key, type, default (written as a user would write it) and bounds.
 struct ConfigOption {
@@ -40,6 +41,8 @@ struct ConfigOption {
   std::string description;    // one line, for `sluice jobs --verbose` and errors
   int64_t min = std::numeric_limits<int64_t>::min();  // int, long, duration (ms): inclusive
   int64_t max = std::numeric_limits<int64_t>::max();
+  double double_min = -std::numeric_limits<double>::max();  // double: inclusive
+  double double_max = std::numeric_limits<double>::max();
   std::vector<std::string> choices;  // enum only
 };
 
@@ -66,6 +69,7 @@ class Configuration {
   // The option's value, or its default when unset. The option's value (or default) must be
   // valid: call Validate first; an invalid value here is a bug (asserted).
   int64_t GetInt(const ConfigOption& option) const;  // kInt and kLong
+  double GetDouble(const ConfigOption& option) const;
   bool GetBool(const ConfigOption& option) const;
   int64_t GetDurationMs(const ConfigOption& option) const;
   std::string GetString(const ConfigOption& option) const;  // kString and kEnum

@@ -1,6 +1,8 @@
 #include "engine/config/core_options.h"
 
 #include <algorithm>
+#include <limits>
+#include <string>
 
 #include "engine/base/assert.h"
 
@@ -9,6 +11,7 @@ namespace {
 
 constexpr int64_t kParallelismMax = 32768;  // Flink's upper bound for max parallelism
 constexpr int64_t kDefaultLowerBoundMaxParallelism = 128;
+constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max();
 
 ConfigOption Int(std::string key, std::string default_value, int64_t min, int64_t max,
                  std::string description) {
@@ -67,24 +70,98 @@ const ConfigOption& CheckpointingTimeout() {
 }
 
 const ConfigOption& RestartStrategyType() {
-  static const ConfigOption option{.key = "restart-strategy.type",
-                                   .type = ConfigType::kEnum,
-                                   .default_value = "fixed-delay",
-                                   .description = "how the job restarts after a failure",
-                                   .choices = {"fixed-delay"}};
+  // Flink's spellings, with its aliases (RestartStrategyOptions.RestartStrategyType).
+  static const ConfigOption option{
+      .key = "restart-strategy.type",
+      .type = ConfigType::kEnum,
+      .default_value = "exponential-delay",
+      .description = "how the job restarts after a failure",
+      .choices = {"none", "off", "disable", "fixed-delay", "fixeddelay", "failure-rate",
+                  "failurerate", "exponential-delay", "exponentialdelay"}};
   return option;
 }
 
 const ConfigOption& RestartFixedDelayAttempts() {
   static const ConfigOption option =
-      Int("restart-strategy.fixed-delay.attempts", "20", 0, std::numeric_limits<int32_t>::max(),
-          "restarts allowed before the job fails");
+      Int("restart-strategy.fixed-delay.attempts", "1", 0, kIntMax,
+          "fixed-delay: restarts allowed before the job fails");
   return option;
 }
 
 const ConfigOption& RestartFixedDelayDelay() {
-  static const ConfigOption option = Duration("restart-strategy.fixed-delay.delay", "200ms", 0,
-                                              "delay before each restart");
+  static const ConfigOption option = Duration("restart-strategy.fixed-delay.delay", "1s", 0,
+                                              "fixed-delay: delay before each restart");
+  return option;
+}
+
+const ConfigOption& RestartFailureRateMaxFailuresPerInterval() {
+  static const ConfigOption option =
+      Int("restart-strategy.failure-rate.max-failures-per-interval", "1", 1, kIntMax,
+          "failure-rate: failures within the interval that still restart");
+  return option;
+}
+
+const ConfigOption& RestartFailureRateInterval() {
+  static const ConfigOption option =
+      Duration("restart-strategy.failure-rate.failure-rate-interval", "1min", 1,
+               "failure-rate: the window failures are counted in");
+  return option;
+}
+
+const ConfigOption& RestartFailureRateDelay() {
+  static const ConfigOption option = Duration("restart-strategy.failure-rate.delay", "1s", 0,
+                                              "failure-rate: delay before each restart");
+  return option;
+}
+
+const ConfigOption& RestartExponentialDelayInitialBackoff() {
+  static const ConfigOption option =
+      Duration("restart-strategy.exponential-delay.initial-backoff", "1s", 1,
+               "exponential-delay: delay before the first restart");
+  return option;
+}
+
+const ConfigOption& RestartExponentialDelayMaxBackoff() {
+  static const ConfigOption option =
+      Duration("restart-strategy.exponential-delay.max-backoff", "1min", 1,
+               "exponential-delay: the longest delay");
+  return option;
+}
+
+const ConfigOption& RestartExponentialDelayBackoffMultiplier() {
+  static const ConfigOption option{
+      .key = "restart-strategy.exponential-delay.backoff-multiplier",
+      .type = ConfigType::kDouble,
+      .default_value = "1.5",
+      .description = "exponential-delay: each restart's delay over the one before (> 1)",
+      .double_min = 1.0};
+  return option;
+}
+
+const ConfigOption& RestartExponentialDelayResetBackoffThreshold() {
+  static const ConfigOption option =
+      Duration("restart-strategy.exponential-delay.reset-backoff-threshold", "1h", 1,
+               "exponential-delay: running this long without a failure resets the delay");
+  return option;
+}
+
+const ConfigOption& RestartExponentialDelayJitterFactor() {
+  static const ConfigOption option{
+      .key = "restart-strategy.exponential-delay.jitter-factor",
+      .type = ConfigType::kDouble,
+      .default_value = "0.1",
+      .description = "exponential-delay: random part of each delay, as a fraction of it",
+      .double_min = 0.0,
+      .double_max = 1.0};
+  return option;
+}
+
+const ConfigOption& RestartExponentialDelayAttemptsBeforeResetBackoff() {
+  static const ConfigOption option =
+      Int("restart-strategy.exponential-delay.attempts-before-reset-backoff",
+          std::to_string(kIntMax), 1, kIntMax,
+          "exponential-delay: restarts allowed before the job fails, counted since the last "
+          "reset of the delay");
   return option;
 }
 
@@ -109,10 +186,26 @@ const ConfigOption& TaskManagerNumberOfTaskSlots() {
 const std::vector<ConfigOption>& CoreOptions() {
   static const std::vector<ConfigOption> options = [] {
     std::vector<ConfigOption> all = {
-        ParallelismDefault(),        PipelineMaxParallelism(),     SourceRateLimit(),
-        CheckpointingInterval(),     CheckpointingTimeout(),       RestartStrategyType(),
-        RestartFixedDelayAttempts(), RestartFixedDelayDelay(),     HeartbeatInterval(),
-        HeartbeatTimeout(),          TaskManagerNumberOfTaskSlots()};
+        ParallelismDefault(),
+        PipelineMaxParallelism(),
+        SourceRateLimit(),
+        CheckpointingInterval(),
+        CheckpointingTimeout(),
+        RestartStrategyType(),
+        RestartFixedDelayAttempts(),
+        RestartFixedDelayDelay(),
+        RestartFailureRateMaxFailuresPerInterval(),
+        RestartFailureRateInterval(),
+        RestartFailureRateDelay(),
+        RestartExponentialDelayInitialBackoff(),
+        RestartExponentialDelayMaxBackoff(),
+        RestartExponentialDelayBackoffMultiplier(),
+        RestartExponentialDelayResetBackoffThreshold(),
+        RestartExponentialDelayJitterFactor(),
+        RestartExponentialDelayAttemptsBeforeResetBackoff(),
+        HeartbeatInterval(),
+        HeartbeatTimeout(),
+        TaskManagerNumberOfTaskSlots()};
     std::sort(all.begin(), all.end(),
               [](const ConfigOption& a, const ConfigOption& b) { return a.key < b.key; });
     return all;

@@ -27,10 +27,22 @@ const ConfigOption& CheckpointingInterval();
 // A checkpoint not complete after this long is aborted (Flink: 10 min; Sluice: 10 s, its state
 // is small and a stuck checkpoint holds back commits).
 const ConfigOption& CheckpointingTimeout();
-// Restart strategy; this slice has fixed-delay only (issue 9 adds the others).
+// Restart strategy (Flink's RestartStrategyOptions, defaults as Flink's): none, fixed-delay,
+// failure-rate or exponential-delay (the default: Sluice always checkpoints, and Flink picks
+// exponential-delay when checkpointing is on). Read them through RestartStrategyConfigFrom
+// (engine/config/restart_strategy_config.h), which also checks the values against each other.
 const ConfigOption& RestartStrategyType();
-const ConfigOption& RestartFixedDelayAttempts();  // restarts before the job fails (Flink: 1)
-const ConfigOption& RestartFixedDelayDelay();     // (Flink: 1 s)
+const ConfigOption& RestartFixedDelayAttempts();  // restarts before the job fails (1)
+const ConfigOption& RestartFixedDelayDelay();     // (1 s)
+const ConfigOption& RestartFailureRateMaxFailuresPerInterval();  // (1)
+const ConfigOption& RestartFailureRateInterval();                // (1 min)
+const ConfigOption& RestartFailureRateDelay();                   // (1 s)
+const ConfigOption& RestartExponentialDelayInitialBackoff();     // (1 s)
+const ConfigOption& RestartExponentialDelayMaxBackoff();         // (1 min)
+const ConfigOption& RestartExponentialDelayBackoffMultiplier();  // (1.5)
+const ConfigOption& RestartExponentialDelayResetBackoffThreshold();  // (1 h)
+const ConfigOption& RestartExponentialDelayJitterFactor();           // (0.1)
+const ConfigOption& RestartExponentialDelayAttemptsBeforeResetBackoff();  // (2^31 - 1: infinite)
 const ConfigOption& HeartbeatInterval();          // (Flink: 10 s; Sluice: 100 ms)
 const ConfigOption& HeartbeatTimeout();           // (Flink: 50 s; Sluice: 1 s)
 const ConfigOption& TaskManagerNumberOfTaskSlots();  // (Flink: 1; Sluice: 2)

@@ -6,6 +6,7 @@
 
 #include <optional>
 
+#include "engine/base/assert.h"
 #include "engine/config/core_options.h"
 #include "engine/jobmanager/job_master.h"
 
@@ -41,8 +42,9 @@ void ApplyJobManagerSettings(const Configuration& settings, JobManagerConfig* co
   constexpr int64_t kNanosPerMs = 1000 * 1000;
   config->checkpoint_interval_ns = settings.GetDurationMs(CheckpointingInterval()) * kNanosPerMs;
   config->checkpoint_timeout_ns = settings.GetDurationMs(CheckpointingTimeout()) * kNanosPerMs;
-  config->restart.max_restarts = static_cast<int>(settings.GetInt(RestartFixedDelayAttempts()));
-  config->restart.delay_ns = settings.GetDurationMs(RestartFixedDelayDelay()) * kNanosPerMs;
+  auto restart = RestartStrategyConfigFrom(settings);
+  SLUICE_ASSERT(restart.ok(), "JobRegistry::EffectiveSettings checked the restart strategy");
+  config->restart = *restart;
   config->heartbeat_interval_ns = settings.GetDurationMs(HeartbeatInterval()) * kNanosPerMs;
   config->heartbeat_timeout_ns = settings.GetDurationMs(HeartbeatTimeout()) * kNanosPerMs;
 }

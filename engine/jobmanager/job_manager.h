@@ -2,8 +2,8 @@
 // several JobManagers may run, one leads, the others stand by), then, as leader, accepts
 // TaskManager registrations, schedules the job's subtasks
 // into TaskManager slots, runs the checkpoint coordinator, detects lost TaskManagers by heartbeat
-// timeout, and restarts the job from the latest completed checkpoint under a fixed-delay restart
-// strategy. Every message it sends carries its fencing token (epoch), which grows by one each time
+// timeout, and restarts the job from the latest completed checkpoint as its restart strategy
+// says (engine/jobmanager/restart_strategy.h). Every message it sends carries its fencing token (epoch), which grows by one each time
 // a JobManager starts (kept on the checkpoint store, so it survives the machine); TaskManagers
 // ignore messages from older epochs. A leader that loses its lease stops at once (its
 // connections close, its tasks are cancelled by the TaskManagers) and campaigns again.
@@ -17,7 +17,8 @@
 //
 // Events (EventLog categories) a run can be observed by: "jobmanager.started",
 // "taskmanager.registered", "taskmanager.lost", "job.deployed", "checkpoint.triggered",
-// "checkpoint.completed", "checkpoint.notified", "checkpoint.aborted", "job.restarting",
+// "checkpoint.completed", "checkpoint.notified", "checkpoint.aborted", "job.failover",
+// "job.restarting", "job.failing",
 // "job.finished", "job.failed", "jobmanager.elected", "jobmanager.leadership_lost".
 #pragma once
 
@@ -26,17 +27,13 @@
 
 #include "engine/base/status.h"
 #include "engine/config/configuration.h"
+#include "engine/config/restart_strategy_config.h"
 #include "engine/graph/job_graph.h"
 #include "engine/jobmanager/leader_election.h"
 #include "engine/graph/job_spec.h"
 #include "engine/runtime/host.h"
 
 namespace sluice {
-
-struct RestartStrategyConfig {
-  int max_restarts = 20;                   // restarts allowed before the job FAILS
-  int64_t delay_ns = 200 * 1000 * 1000LL;  // fixed delay before each restart
-};
 
 inline constexpr char kJobResultPath[] = "jobmanager/job-result";
 
@@ -64,7 +61,7 @@ struct JobManagerConfig {
 
 // Copies the JobManager's settings from a job's effective settings (validated: see
 // JobRegistry::EffectiveSettings) into `config`: execution.checkpointing.interval and .timeout,
-// restart-strategy.fixed-delay.attempts and .delay, heartbeat.interval and .timeout.
+// restart-strategy.* (engine/config/restart_strategy_config.h), heartbeat.interval and .timeout.
 void ApplyJobManagerSettings(const Configuration& settings, JobManagerConfig* config);
 
 // Runs until the job finishes (OK) or fails for good (kAborted, naming why), whichever

@@ -7,10 +7,19 @@
 #include "engine/base/assert.h"
 
 namespace sluice {
+namespace {
+constexpr int64_t kNanosPerMs = 1000 * 1000;
+// How long a failed final-commit deployment waits before it is retried (it is not a restart:
+// the strategy has already given up).
+constexpr int64_t kFinalCommitRetryDelayNs = 200 * kNanosPerMs;
+}  // namespace
 
 JobScheduler::JobScheduler(Options options, std::vector<Chain> chains,
                            CheckpointCoordinator* checkpoints)
-    : options_(std::move(options)), chains_(std::move(chains)), checkpoints_(checkpoints) {
+    : options_(std::move(options)),
+      chains_(std::move(chains)),
+      checkpoints_(checkpoints),
+      restart_strategy_(options_.restart, options_.random, options_.bug_planted) {
   SLUICE_ASSERT(checkpoints_ != nullptr, "the scheduler tells a checkpoint coordinator");
   SLUICE_ASSERT(options_.heartbeat_interval_ns > 0 && options_.heartbeat_timeout_ns > 0,
                 "heartbeat interval and timeout are positive");
@@ -154,17 +163,30 @@ void JobScheduler::Failover(const std::string& reason, int64_t now_ns, Commands*
   for (const auto& [id, tm] : taskmanagers_) cancel.taskmanagers.push_back(id);
   out->push_back(std::move(cancel));
   checkpoints_->OnAttemptEnded();
+  const int64_t tasks = static_cast<int64_t>(executions_.size());  // full failover: all of them
   executions_.clear();
   status_ = JobStatus::kRestarting;
-  restart_at_ns_ = now_ns + options_.restart.delay_ns;
   if (final_commit_) {
-    // A final-commit attempt failed: it must still complete (see below); retry it.
+    // A final-commit attempt failed: it must still complete (see below); retry it. The restart
+    // strategy has already given up, so it does not judge these.
+    restart_at_ns_ = now_ns + kFinalCommitRetryDelayNs;
     out->push_back(Log(Severity::kWarning, "job.failing", "final commit retried: " + reason));
     return;
   }
-  if (restarts_ >= options_.restart.max_restarts) {
-    failure_ =
-        reason + "; restart strategy exhausted after " + std::to_string(restarts_) + " restarts";
+  const RestartBackoffTimeStrategy::Decision decision =
+      restart_strategy_.OnFailure(now_ns / kNanosPerMs);
+  Command failover = Log(Severity::kWarning, "job.failover", reason);
+  failover.fields = {{"epoch", options_.epoch},
+                     {"now_ms", now_ns / kNanosPerMs},
+                     {"restart", decision.restart ? 1 : 0},
+                     {"delay_ms", decision.delay_ms},
+                     {"tasks", tasks}};
+  out->push_back(std::move(failover));
+  restart_at_ns_ = now_ns + decision.delay_ms * kNanosPerMs;
+  if (!decision.restart) {
+    failure_ = reason + "; restart strategy " +
+               std::string(RestartStrategyName(restart_strategy_.config().kind)) +
+               " exhausted after " + std::to_string(restarts_) + " restarts";
     const CompletedCheckpoint* latest = checkpoints_->latest();
     if (latest == nullptr) {
       status_ = JobStatus::kFailed;  // nothing was ever committed
@@ -183,6 +205,7 @@ void JobScheduler::Failover(const std::string& reason, int64_t now_ns, Commands*
     // read nothing, takes its final checkpoint and finishes; only then is the job FAILED. It is
     // retried until it completes and does not count against the restart strategy.
     final_commit_ = true;
+    restart_at_ns_ = now_ns + kFinalCommitRetryDelayNs;
     out->push_back(Log(
         Severity::kWarning, "job.failing",
         failure_ + "; committing checkpoint " + std::to_string(latest->id) + "'s output first"));
@@ -283,7 +306,9 @@ bool JobScheduler::TryDeploy(int64_t now_ns, Commands* out) {
   Command deployed = Log(Severity::kInfo, "job.deployed",
                          "attempt " + std::to_string(attempt_) + " from checkpoint " +
                              std::to_string(restored_from_));
-  deployed.fields = {{"attempt", attempt_}, {"restored_checkpoint", restored_from_}};
+  deployed.fields = {{"attempt", attempt_},
+                     {"restored_checkpoint", restored_from_},
+                     {"now_ms", now_ns / kNanosPerMs}};
   out->push_back(std::move(deployed));
   return true;
 }

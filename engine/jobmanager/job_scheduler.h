@@ -14,10 +14,13 @@
 //     initial_resource_wait_ns); restarts do not.
 //   - Every deployment is a new attempt, numbered epoch × kAttemptsPerEpoch + n, and restores
 //     the latest completed checkpoint (CheckpointCoordinator::latest()).
-//   - Failover: restart-all after a fixed delay (Flink's fixed-delay restart strategy,
-//     restart-strategy.fixed-delay.attempts/.delay). When the attempts are used up and some
-//     checkpoint completed, the job is FAILING: one more deployment with final_commit set
-//     commits that checkpoint's output, and the job is FAILED once it finished. A task that
+//   - Failover: restart-all, when and after the delay its restart strategy says
+//     (engine/jobmanager/restart_strategy.h; every failure it judges is logged as
+//     "job.failover", the cause as text, with the fields epoch, now_ms (the time it was judged
+//     at, by this JobManager's clock), restart (1/0), delay_ms and tasks (the number of tasks
+//     restarted); "job.deployed" carries attempt, restored_checkpoint and now_ms). When the strategy gives up and some checkpoint completed, the job is FAILING:
+//     one more deployment with final_commit set commits that checkpoint's output (retried every
+//     200 ms until it finishes), and the job is FAILED once it finished. A task that
 //     cannot restore its state (TaskFailure::kRestoredStateLost) fails the job at once: no
 //     older checkpoint may be restored (the fall-back rule,
 //     engine/checkpoint/completed_checkpoint.h).
@@ -37,6 +40,7 @@
 #include "engine/graph/job_graph.h"
 #include "engine/jobmanager/checkpoint_coordinator.h"
 #include "engine/jobmanager/job_manager.h"
+#include "engine/jobmanager/restart_strategy.h"
 #include "engine/rpc/control.h"
 #include "engine/runtime/event_log.h"
 #include "engine/runtime/network.h"
@@ -50,6 +54,9 @@ class JobScheduler {
   struct Options {
     int64_t epoch = 0;  // this leadership's fencing token: attempts are numbered from it
     RestartStrategyConfig restart;
+    // Draws exponential-delay's jitter (the JobManager host's PRNG; not owned). May be null if
+    // the strategy never draws (RestartBackoffTimeStrategy).
+    Random* random = nullptr;
     int64_t heartbeat_interval_ns = 0;
     int64_t heartbeat_timeout_ns = 0;
     int min_taskmanagers = 1;
@@ -172,6 +179,7 @@ class JobScheduler {
   Options options_;
   std::vector<Chain> chains_;
   CheckpointCoordinator* checkpoints_;
+  RestartBackoffTimeStrategy restart_strategy_;
   std::map<std::string, TaskManager> taskmanagers_;  // by id: deterministic order
   std::map<TaskId, Execution> executions_;
   JobStatus status_ = JobStatus::kWaitingForResources;

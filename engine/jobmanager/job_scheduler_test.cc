@@ -31,7 +31,7 @@ std::vector<Chain> Chains() {
 JobScheduler::Options Options(int max_restarts = 2, std::set<std::string> planted = {}) {
   JobScheduler::Options options;
   options.epoch = 3;
-  options.restart = RestartStrategyConfig{max_restarts, 200 * kMs};
+  options.restart = RestartStrategyConfig::FixedDelay(max_restarts, 200);
   options.heartbeat_interval_ns = 100 * kMs;
   options.heartbeat_timeout_ns = 1000 * kMs;
   options.min_taskmanagers = 2;
@@ -151,7 +151,8 @@ TEST_F(JobSchedulerTest, ATaskFailureRestartsAfterTheDelayFromTheLatestCheckpoin
   coordinator_.OnStored(1);
   EXPECT_EQ(
       Show(scheduler_.OnTaskFailed({1, 0}, 3000001, TaskFailure::kRecoverable, "io", 600 * kMs)),
-      (Shown{"cancel 3000001", "job.restarting: 1: task 1/0 failed: io"}));
+      (Shown{"cancel 3000001", "job.failover: task 1/0 failed: io",
+              "job.restarting: 1: task 1/0 failed: io"}));
   EXPECT_FALSE(scheduler_.running());
   EXPECT_TRUE(
       Show(scheduler_.OnTaskFailed({1, 1}, 3000001, TaskFailure::kRecoverable, "io", 601 * kMs))
@@ -224,8 +225,9 @@ TEST_F(ExhaustedJobSchedulerTest, WithoutACompletedCheckpointTheJobFails) {
   Deployed();
   EXPECT_EQ(
       Show(scheduler_.Failover("boom", 10 * kMs)),
-      (Shown{"cancel 3000001", "job.failed: boom; restart strategy exhausted after 0 restarts",
-             "failed: boom; restart strategy exhausted after 0 restarts"}));
+      (Shown{"cancel 3000001", "job.failover: boom",
+             "job.failed: boom; restart strategy fixed-delay exhausted after 0 restarts",
+             "failed: boom; restart strategy fixed-delay exhausted after 0 restarts"}));
 }
 
 TEST_F(ExhaustedJobSchedulerTest, WithACompletedCheckpointAFinalCommitDeploymentRunsFirst) {
@@ -239,7 +241,9 @@ TEST_F(ExhaustedJobSchedulerTest, WithACompletedCheckpointAFinalCommitDeployment
   }
   coordinator_.OnStored(1);
   EXPECT_EQ(Only(Kind::kLog, scheduler_.Failover("boom", 600 * kMs)),
-            (Shown{"job.failing: boom; restart strategy exhausted after 0 restarts; committing "
+            (Shown{"job.failover: boom",
+                    "job.failing: boom; restart strategy fixed-delay exhausted after 0 restarts; "
+                    "committing "
                    "checkpoint 1's output first"}));
   const Shown deploy = Only(Kind::kDeploy, scheduler_.OnTick(800 * kMs));
   ASSERT_EQ(deploy.size(), 1u);
@@ -255,7 +259,7 @@ TEST_F(ExhaustedJobSchedulerTest, WithACompletedCheckpointAFinalCommitDeployment
     for (int s = 0; s < 2; ++s) last = scheduler_.OnTaskFinished({chain, s}, 3000003);
   }
   EXPECT_EQ(Only(Kind::kFailed, last),
-            (Shown{"failed: boom; restart strategy exhausted after 0 restarts"}))
+            (Shown{"failed: boom; restart strategy fixed-delay exhausted after 0 restarts"}))
       << "the job is FAILED once the final commit finished";
 }
 
