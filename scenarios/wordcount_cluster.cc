@@ -41,6 +41,7 @@ void ApplyJobSettings(const Configuration& settings, WordCountClusterOptions* o)
   set_int(TaskManagerNumberOfTaskSlots(), &o->slots_per_taskmanager);
   set_ms(CheckpointingInterval(), &o->checkpoint_interval_ms);
   set_ms(CheckpointingTimeout(), &o->checkpoint_timeout_ms);
+  if (given(TaskManagerLoadBalanceMode())) o->load_balance = LoadBalanceModeOf(settings);
   // The scenario's restart strategy, overridden key by key.
   Configuration restart = RestartStrategySettings(o->restart);
   bool restart_given = false;
@@ -138,6 +139,7 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   jm.services = services;
   jm.min_taskmanagers = taskmanagers;
   jm.restart = options.restart;
+  jm.load_balance = options.load_balance;
   jm.heartbeat_timeout_ns = options.heartbeat_timeout_ms * kNanosPerMilli;
   jm.checkpoint_interval_ns = options.checkpoint_interval_ms * kNanosPerMilli;
   jm.checkpoint_timeout_ns = options.checkpoint_timeout_ms * kNanosPerMilli;

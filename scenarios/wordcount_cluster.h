@@ -33,6 +33,10 @@ struct WordCountClusterOptions : ClusterSpec {
   // restart the job quickly (Flink's default, exponential-delay from 1 s, would stretch every
   // run without testing more).
   RestartStrategyConfig restart = RestartStrategyConfig::FixedDelay(20, 200);
+  // The scenarios spread slots over the TaskManagers (Flink's default, none, would pack the job
+  // into the first ones and leave the nemesis's other victims idle);
+  // -D taskmanager.load-balance.mode overrides.
+  LoadBalanceMode load_balance = LoadBalanceMode::kSlots;
   int64_t heartbeat_timeout_ms = 1000;
   int64_t lease_duration_ms = 1000;       // leader election (renew deadline 70%, interval 20%)
   double short_read_probability = 0.05;   // simulated reads may return fewer bytes
@@ -53,7 +57,7 @@ struct WordCountClusterOptions : ClusterSpec {
 // govern, so that -D wins over a scenario's own choices: parallelism.default, source.rate-limit,
 // execution.checkpointing.interval/.timeout, restart-strategy.* (over the scenario's strategy
 // as settings: RestartStrategySettings), heartbeat.interval/.timeout,
-// taskmanager.numberOfTaskSlots. Then adds TaskManagers if the slots
+// taskmanager.numberOfTaskSlots, taskmanager.load-balance.mode. Then adds TaskManagers if the slots
 // cannot hold the job (slot sharing: max(parallelism, input splits) slots).
 void ApplyJobSettings(const Configuration& settings, WordCountClusterOptions* options);
 

@@ -43,6 +43,7 @@ std::map<std::string, std::string> Describe(const WordCountClusterOptions& o) {
                                   std::to_string(o.link_latency_max_us)},
           {"short_read_probability", std::to_string(o.short_read_probability)}};
   // The restart strategy under its Flink keys ("restart-strategy.type", ...).
+  config["load_balance"] = LoadBalanceModeName(o.load_balance);
   const Configuration restart = RestartStrategySettings(o.restart);
   for (const auto& [key, value] : restart.entries()) config[key] = value;
   return config;

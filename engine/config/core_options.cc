@@ -183,6 +183,36 @@ const ConfigOption& TaskManagerNumberOfTaskSlots() {
   return option;
 }
 
+const ConfigOption& TaskManagerLoadBalanceMode() {
+  static const ConfigOption option{
+      .key = "taskmanager.load-balance.mode",
+      .type = ConfigType::kEnum,
+      .default_value = "none",
+      .description = "slot placement: none (fill), slots (spread), tasks (balance tasks)",
+      .choices = {"none", "slots", "tasks", "NONE", "SLOTS", "TASKS"}};
+  return option;
+}
+
+LoadBalanceMode LoadBalanceModeOf(const Configuration& config) {
+  const std::string mode = config.GetString(TaskManagerLoadBalanceMode());
+  if (mode == "slots" || mode == "SLOTS") return LoadBalanceMode::kSlots;
+  if (mode == "tasks" || mode == "TASKS") return LoadBalanceMode::kTasks;
+  SLUICE_ASSERT(mode == "none" || mode == "NONE", "the mode was validated against its choices");
+  return LoadBalanceMode::kNone;
+}
+
+const char* LoadBalanceModeName(LoadBalanceMode mode) {
+  switch (mode) {
+    case LoadBalanceMode::kNone:
+      return "none";
+    case LoadBalanceMode::kSlots:
+      return "slots";
+    case LoadBalanceMode::kTasks:
+      return "tasks";
+  }
+  return "none";
+}
+
 const std::vector<ConfigOption>& CoreOptions() {
   static const std::vector<ConfigOption> options = [] {
     std::vector<ConfigOption> all = {
@@ -205,7 +235,8 @@ const std::vector<ConfigOption>& CoreOptions() {
         RestartExponentialDelayAttemptsBeforeResetBackoff(),
         HeartbeatInterval(),
         HeartbeatTimeout(),
-        TaskManagerNumberOfTaskSlots()};
+        TaskManagerNumberOfTaskSlots(),
+        TaskManagerLoadBalanceMode()};
     std::sort(all.begin(), all.end(),
               [](const ConfigOption& a, const ConfigOption& b) { return a.key < b.key; });
     return all;

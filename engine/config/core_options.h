@@ -46,6 +46,16 @@ const ConfigOption& RestartExponentialDelayAttemptsBeforeResetBackoff();  // (2^
 const ConfigOption& HeartbeatInterval();          // (Flink: 10 s; Sluice: 100 ms)
 const ConfigOption& HeartbeatTimeout();           // (Flink: 50 s; Sluice: 1 s)
 const ConfigOption& TaskManagerNumberOfTaskSlots();  // (Flink: 1; Sluice: 2)
+// How the JobManager places slots on TaskManagers (Flink 1.20's TaskManagerOptions
+// .TASK_MANAGER_LOAD_BALANCE_MODE): none (fill TaskManagers one after another), slots (spread
+// slots, weighted by each TaskManager's size), tasks (FLIP-370: balance the number of tasks per
+// TaskManager). Default none, as Flink's; Flink's upper-case spellings work too.
+const ConfigOption& TaskManagerLoadBalanceMode();
+enum class LoadBalanceMode { kNone, kSlots, kTasks };
+// taskmanager.load-balance.mode of `config` (validated).
+LoadBalanceMode LoadBalanceModeOf(const Configuration& config);
+// "none", "slots" or "tasks".
+const char* LoadBalanceModeName(LoadBalanceMode mode);
 
 // Every option above, in key order.
 const std::vector<ConfigOption>& CoreOptions();

@@ -45,6 +45,7 @@ void ApplyJobManagerSettings(const Configuration& settings, JobManagerConfig* co
   auto restart = RestartStrategyConfigFrom(settings);
   SLUICE_ASSERT(restart.ok(), "JobRegistry::EffectiveSettings checked the restart strategy");
   config->restart = *restart;
+  config->load_balance = LoadBalanceModeOf(settings);
   config->heartbeat_interval_ns = settings.GetDurationMs(HeartbeatInterval()) * kNanosPerMs;
   config->heartbeat_timeout_ns = settings.GetDurationMs(HeartbeatTimeout()) * kNanosPerMs;
 }

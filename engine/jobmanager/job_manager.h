@@ -27,6 +27,7 @@
 
 #include "engine/base/status.h"
 #include "engine/config/configuration.h"
+#include "engine/config/core_options.h"
 #include "engine/config/restart_strategy_config.h"
 #include "engine/graph/job_graph.h"
 #include "engine/jobmanager/leader_election.h"
@@ -52,6 +53,7 @@ struct JobManagerConfig {
   int64_t heartbeat_interval_ns = 100 * 1000 * 1000LL;
   int64_t heartbeat_timeout_ns = 1000 * 1000 * 1000LL;
   RestartStrategyConfig restart;
+  LoadBalanceMode load_balance = LoadBalanceMode::kNone;  // taskmanager.load-balance.mode
   // The first deployment waits until this many TaskManagers have registered (or until
   // initial_resource_wait_ns has passed with enough slots), so that the job spreads over the
   // cluster instead of packing into the first TaskManagers to arrive. Restarts do not wait.
@@ -61,7 +63,8 @@ struct JobManagerConfig {
 
 // Copies the JobManager's settings from a job's effective settings (validated: see
 // JobRegistry::EffectiveSettings) into `config`: execution.checkpointing.interval and .timeout,
-// restart-strategy.* (engine/config/restart_strategy_config.h), heartbeat.interval and .timeout.
+// restart-strategy.* (engine/config/restart_strategy_config.h), heartbeat.interval and .timeout,
+// taskmanager.load-balance.mode.
 void ApplyJobManagerSettings(const Configuration& settings, JobManagerConfig* config);
 
 // Runs until the job finishes (OK) or fails for good (kAborted, naming why), whichever

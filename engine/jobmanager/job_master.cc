@@ -37,8 +37,8 @@ JobMaster::JobMaster(Host& host, const JobManagerConfig& config, const JobGraph&
           &sources_}),
       scheduler_(
           JobScheduler::Options{
-              epoch_, config.restart, &host.random, config.heartbeat_interval_ns,
-              config.heartbeat_timeout_ns,
+              epoch_, config.restart, &host.random, config.load_balance,
+              config.heartbeat_interval_ns, config.heartbeat_timeout_ns,
               config.min_taskmanagers, config.initial_resource_wait_ns,
               [&host](std::string_view bug) { return SLUICE_BUG_PLANTED(host, std::string(bug)); }},
           std::move(chains), &coordinator_),

@@ -239,6 +239,53 @@ JobScheduler::Commands JobScheduler::OnTick(int64_t now_ns) {
   return out;
 }
 
+std::vector<std::string> JobScheduler::PlaceSlots(int groups,
+                                                  std::map<std::string, int> free) const {
+  // Tasks in each slot g: subtask g of every chain whose slots include g.
+  std::vector<int> tasks_in(groups, 0);
+  for (const Chain& chain : chains_) {
+    for (int s = 0; s < chain.parallelism; ++s) ++tasks_in[chain.first_slot + s];
+  }
+  std::vector<int> order(groups);  // slots in the order they are placed
+  for (int g = 0; g < groups; ++g) order[g] = g;
+  if (options_.load_balance == LoadBalanceMode::kTasks) {
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int b) { return tasks_in[a] > tasks_in[b]; });
+  }
+  std::map<std::string, int> tasks_on;  // TaskManager → tasks placed on it so far
+  std::vector<std::string> group_host(groups);
+  for (int g : order) {
+    auto best = free.end();
+    for (auto it = free.begin(); it != free.end(); ++it) {
+      if (it->second == 0) continue;
+      if (best == free.end()) {
+        best = it;
+        if (options_.load_balance == LoadBalanceMode::kNone) break;  // fill: the first
+        continue;
+      }
+      // Less loaded relative to its size (a/b < c/d as a·d < c·b), then more free slots; the
+      // id order of `free` breaks the remaining ties.
+      const int64_t size = taskmanagers_.at(it->first).slots;
+      const int64_t best_size = taskmanagers_.at(best->first).slots;
+      const int64_t load = options_.load_balance == LoadBalanceMode::kTasks
+                               ? tasks_on[it->first]
+                               : size - it->second;
+      const int64_t best_load = options_.load_balance == LoadBalanceMode::kTasks
+                                    ? tasks_on[best->first]
+                                    : best_size - best->second;
+      if (load * best_size < best_load * size ||
+          (load * best_size == best_load * size && it->second > best->second)) {
+        best = it;
+      }
+    }
+    SLUICE_ASSERT(best != free.end(), "slots are only handed out while some are free");
+    group_host[g] = best->first;
+    --best->second;
+    tasks_on[best->first] += tasks_in[g];
+  }
+  return group_host;
+}
+
 bool JobScheduler::TryDeploy(int64_t now_ns, Commands* out) {
   const int groups = SlotsRequired(chains_);
   std::map<std::string, int> free;
@@ -253,18 +300,7 @@ bool JobScheduler::TryDeploy(int64_t now_ns, Commands* out) {
       now_ns < started_ns_ + options_.initial_resource_wait_ns) {
     return false;
   }
-  // Slot g (engine/graph/job_graph.h, SlotsRequired) → the TaskManager with the most free slots
-  // (ties: smallest id).
-  std::vector<std::string> group_host(groups);
-  for (int g = 0; g < groups; ++g) {
-    auto best = free.begin();
-    for (auto it = free.begin(); it != free.end(); ++it) {
-      if (it->second > best->second) best = it;
-    }
-    SLUICE_ASSERT(best->second > 0, "slots are only handed out while some are free");
-    group_host[g] = best->first;
-    --best->second;
-  }
+  const std::vector<std::string> group_host = PlaceSlots(groups, free);
   attempt_ = options_.epoch * kAttemptsPerEpoch + ++deployments_;
   const CompletedCheckpoint* latest = checkpoints_->latest();
   restored_from_ = latest != nullptr ? latest->id : 0;

@@ -8,10 +8,17 @@
 // The job's states: waiting for resources → running → (restarting → waiting → running)* →
 // finished or failed.
 //   - Slot sharing as in Flink: slot i of a slot sharing group holds subtask i of every chain in
-//     that group, so the job needs SlotsRequired(chains) slots (engine/graph/job_graph.h); each
-//     slot goes to the TaskManager with the most free slots (ties: smallest id), like
-//     cluster.evenly-spread-out-slots. The first deployment waits for min_taskmanagers (or
-//     initial_resource_wait_ns); restarts do not.
+//     that group, so the job needs SlotsRequired(chains) slots (engine/graph/job_graph.h). Where
+//     they go, by taskmanager.load-balance.mode (Flink 1.20's TaskManagerLoadBalanceMode):
+//       none   fill: each slot to the first TaskManager (in id order) with a free slot;
+//       slots  spread: each slot to the TaskManager used least relative to its size (used ÷
+//              slots; ties: most free slots, then smallest id), Flink's
+//              EvenlySpreadOutLocationPreferenceSlotSelectionStrategy;
+//       tasks  FLIP-370: slots holding more tasks first, each to the TaskManager with the
+//              fewest tasks so far relative to its size (ties as for slots), so that the tasks,
+//              not just the slots, are balanced.
+//     The first deployment waits for min_taskmanagers (or initial_resource_wait_ns); restarts
+//     do not.
 //   - Every deployment is a new attempt, numbered epoch × kAttemptsPerEpoch + n, and restores
 //     the latest completed checkpoint (CheckpointCoordinator::latest()).
 //   - Failover: restart-all, when and after the delay its restart strategy says
@@ -57,6 +64,7 @@ class JobScheduler {
     // Draws exponential-delay's jitter (the JobManager host's PRNG; not owned). May be null if
     // the strategy never draws (RestartBackoffTimeStrategy).
     Random* random = nullptr;
+    LoadBalanceMode load_balance = LoadBalanceMode::kNone;
     int64_t heartbeat_interval_ns = 0;
     int64_t heartbeat_timeout_ns = 0;
     int min_taskmanagers = 1;
@@ -172,6 +180,9 @@ class JobScheduler {
   // Forgets TaskManager `id` and fails the attempt over if it ran an unfinished task.
   void Release(const std::string& id, const std::string& reason, int64_t now_ns, Commands* out);
   bool TryDeploy(int64_t now_ns, Commands* out);
+  // The TaskManager of each of the job's `groups` slots (SlotsRequired), given each registered
+  // TaskManager's free slots, by options_.load_balance (see the header comment).
+  std::vector<std::string> PlaceSlots(int groups, std::map<std::string, int> free) const;
   void Failover(const std::string& reason, int64_t now_ns, Commands* out);
   void Fail(const std::string& reason, Commands* out);
   static Command Log(Severity severity, std::string category, std::string text);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -113,17 +114,18 @@ class JobSchedulerTest : public ::testing::Test {
   JobScheduler scheduler_;
 };
 
-TEST_F(JobSchedulerTest, TheFirstDeploymentWaitsForMinTaskManagersThenSpreadsSlots) {
+TEST_F(JobSchedulerTest, TheFirstDeploymentWaitsForMinTaskManagersThenFillsSlots) {
   Register("tm-b", 4, 0);
   EXPECT_TRUE(Only(Kind::kDeploy, scheduler_.OnTick(10 * kMs)).empty())
       << "enough slots, but one TaskManager of two";
   EXPECT_EQ(scheduler_.NextDeadlineNs(10 * kMs), 110 * kMs) << "the next heartbeat";
   Register("tm-a", 1, 20 * kMs);
-  // Slot 0 → the most free (tm-b, 4), slot 1 → tm-b (3 left) again: spread is by free slots.
+  // Load-balance mode none (Flink's default) fills in id order: slot 0 → tm-a (its one slot),
+  // slot 1 → tm-b.
   EXPECT_EQ(Only(Kind::kDeploy, scheduler_.OnTick(20 * kMs)),
-            (Shown{"deploy 3000001: 0/0@tm-b 0/1@tm-b 1/0@tm-b 1/1@tm-b"}));
+            (Shown{"deploy 3000001: 0/0@tm-a 0/1@tm-b 1/0@tm-a 1/1@tm-b"}));
   EXPECT_EQ(scheduler_.attempt(), 3000001) << "numbered from the epoch";
-  EXPECT_EQ(scheduler_.AttemptTaskManagers(), (std::vector<std::string>{"tm-b"}));
+  EXPECT_EQ(scheduler_.AttemptTaskManagers(), (std::vector<std::string>{"tm-a", "tm-b"}));
 }
 
 TEST_F(JobSchedulerTest, AfterTheInitialWaitEnoughSlotsOnOneTaskManagerDeploy) {
@@ -272,6 +274,72 @@ TEST_F(PlantedHeartbeatBugTest, ASilentTaskManagerIsNeverLost) {
   Deployed();
   EXPECT_TRUE(Only(Kind::kReleaseTaskManager, scheduler_.OnTick(5000 * kMs)).empty());
   EXPECT_TRUE(scheduler_.running());
+}
+
+// Placement by taskmanager.load-balance.mode: three chains (a source of 4 subtasks, a map of 4, a
+// sink of 1) in one slot sharing group need 4 slots; slot 0 holds 3 tasks, slots 1..3 hold 2.
+std::vector<std::string> Placement(LoadBalanceMode mode,
+                                   const std::vector<std::pair<std::string, int>>& tms) {
+  Chain source;
+  source.id = 0;
+  source.parallelism = 4;
+  source.is_source = true;
+  source.output_chains = {1};
+  Chain map;
+  map.id = 1;
+  map.parallelism = 4;
+  map.output_chains = {2};
+  Chain sink;
+  sink.id = 2;
+  sink.parallelism = 1;
+  JobScheduler::Options options = Options();
+  options.load_balance = mode;
+  options.min_taskmanagers = static_cast<int>(tms.size());
+  CheckpointCoordinator coordinator(CoordinatorOptions());
+  JobScheduler scheduler(std::move(options), {source, map, sink}, &coordinator);
+  scheduler.OnStarted(0);
+  for (const auto& [id, slots] : tms) {
+    scheduler.OnTaskManagerRegistered(id, slots, Address{id, 1}, 0);
+  }
+  EXPECT_EQ(Only(Kind::kDeploy, scheduler.OnTick(0)).size(), 1u);
+  std::vector<std::string> slot_hosts;  // the TaskManager of slot g = of subtask g of the source
+  for (int g = 0; g < 4; ++g) slot_hosts.push_back(scheduler.TaskManagerOf({0, g}));
+  return slot_hosts;
+}
+
+TEST(LoadBalanceTest, NoneFillsTaskManagersInIdOrder) {
+  EXPECT_EQ(Placement(LoadBalanceMode::kNone, {{"tm-a", 2}, {"tm-b", 2}, {"tm-c", 2}}),
+            (std::vector<std::string>{"tm-a", "tm-a", "tm-b", "tm-b"}));
+}
+
+TEST(LoadBalanceTest, SlotsSpreadWeightedByEachTaskManagersSize) {
+  EXPECT_EQ(Placement(LoadBalanceMode::kSlots, {{"tm-a", 2}, {"tm-b", 2}, {"tm-c", 2}}),
+            (std::vector<std::string>{"tm-a", "tm-b", "tm-c", "tm-a"}));
+  // tm-big has 6 slots, tm-small 2: by utilization tm-big takes 3 of the 4 (1/6 < 1/2, 2/6 <
+  // 1/2, then 3/6 = 1/2 with more free slots, and tm-small at 0/2 takes one before that).
+  EXPECT_EQ(Placement(LoadBalanceMode::kSlots, {{"tm-big", 6}, {"tm-small", 2}}),
+            (std::vector<std::string>{"tm-big", "tm-small", "tm-big", "tm-big"}));
+}
+
+TEST(LoadBalanceTest, TasksBalanceTheTaskCountNotTheSlotCount) {
+  // Slot 0 (3 tasks) goes first, then each 2-task slot to the TaskManager with the fewest tasks
+  // so far (relative to its size).
+  const std::vector<std::string> placed =
+      Placement(LoadBalanceMode::kTasks, {{"tm-a", 3}, {"tm-b", 3}});
+  std::map<std::string, int> tasks;
+  const int tasks_in[] = {3, 2, 2, 2};
+  for (int g = 0; g < 4; ++g) tasks[placed[g]] += tasks_in[g];
+  EXPECT_EQ(tasks["tm-a"], 5);
+  EXPECT_EQ(tasks["tm-b"], 4) << "9 tasks over two TaskManagers: 5 and 4";
+  // Spreading slots alone puts slots 0 and 2 (3 + 2 tasks) on tm-a as well, but with a third
+  // TaskManager the modes differ: tasks puts the 3-task slot alone.
+  const std::vector<std::string> three =
+      Placement(LoadBalanceMode::kTasks, {{"tm-a", 2}, {"tm-b", 2}, {"tm-c", 2}});
+  std::map<std::string, int> per;
+  for (int g = 0; g < 4; ++g) per[three[g]] += tasks_in[g];
+  EXPECT_EQ(per["tm-a"], 3) << "the 3-task slot first, alone";
+  EXPECT_EQ(per["tm-b"], 4);
+  EXPECT_EQ(per["tm-c"], 2);
 }
 
 }  // namespace
