@@ -26,6 +26,11 @@ std::vector<ScenarioInfo> ScenarioCatalog() {
        "fixed-delay, failure-rate, exponential-delay); checks every restart decision and delay "
        "against a model of the strategy, and exactly once (or a consistent cut if it gave up)",
        RunRestartStrategies},
+      {"checkpoint-retention",
+       "uneven input splits, so one source finishes early and later checkpoints share its final "
+       "state; old checkpoints are deleted (num-retained 1..3) and a TaskManager crashes after a "
+       "deletion; checks exactly once",
+       RunCheckpointRetention},
       {"chaos",
        "every fault kind at random within the fault budget, on a swarm-drawn configuration, with "
        "fault points on, plus now and then a hung TaskManager, a leader stalled past its lease "
@@ -56,7 +61,8 @@ std::vector<ScenarioInfo> ScenarioCatalog() {
   };
   // Until issue 8 the scenarios were named after the one job they ran; those names still work.
   for (ScenarioInfo& info : catalog) {
-    if (info.name != "restart-strategies") info.aliases.push_back("wordcount-" + info.name);
+    if (info.name == "restart-strategies" || info.name == "checkpoint-retention") continue;
+    info.aliases.push_back("wordcount-" + info.name);
   }
   return catalog;
 }

@@ -36,6 +36,9 @@ std::vector<PlantedBugInfo> PlantedBugCatalog() {
       {"fall-back-past-committed", "checkpoint-corruption",
        "when a restored checkpoint's state is lost, the job restores the one before it, "
        "although the lost one may have been committed"},
+      {"shared-state-discarded", "checkpoint-retention",
+       "deleting subsumed checkpoints also deletes state files a retained checkpoint still uses "
+       "(a finished task's final state)"},
       {"failure-rate-never-forgets", "restart-strategies",
        "the failure-rate restart strategy counts every failure of the job's life, not only those "
        "within its interval, and gives up too early"},

@@ -41,6 +41,7 @@ void ApplyJobSettings(const Configuration& settings, WordCountClusterOptions* o)
   set_int(TaskManagerNumberOfTaskSlots(), &o->slots_per_taskmanager);
   set_ms(CheckpointingInterval(), &o->checkpoint_interval_ms);
   set_ms(CheckpointingTimeout(), &o->checkpoint_timeout_ms);
+  set_int(CheckpointingNumRetained(), &o->checkpoints_retained);
   if (given(TaskManagerLoadBalanceMode())) o->load_balance = LoadBalanceModeOf(settings);
   // The scenario's restart strategy, overridden key by key.
   Configuration restart = RestartStrategySettings(o->restart);
@@ -64,11 +65,24 @@ void ApplyJobSettings(const Configuration& settings, WordCountClusterOptions* o)
 }
 
 std::vector<std::string> WordCountCluster::SplitIntoPartitions(const std::string& input,
-                                                               int partitions) {
+                                                               int partitions,
+                                                               const std::vector<int>& weights) {
+  SLUICE_ASSERT(weights.empty() || static_cast<int>(weights.size()) == partitions,
+                "one weight per partition");
+  uint64_t total = 0;
+  for (int weight : weights) {
+    SLUICE_ASSERT(weight > 0, "partition weights are positive");
+    total += static_cast<uint64_t>(weight);
+  }
   std::vector<std::string> parts;
   size_t start = 0;
+  uint64_t cumulative = 0;
   for (int p = 0; p < partitions; ++p) {
     size_t end = input.size() * (p + 1) / partitions;
+    if (!weights.empty()) {
+      cumulative += static_cast<uint64_t>(weights[p]);
+      end = static_cast<size_t>(static_cast<unsigned __int128>(input.size()) * cumulative / total);
+    }
     if (p + 1 < partitions) {
       end = std::max(end, start);
       const size_t newline = input.find('\n', end);
@@ -98,7 +112,7 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   output_store_ = add_store("output-store");
   stores_ = {input_store, output_store_, add_store("checkpoint-store")};
   world_.AddDisk(checkpoint_store(), std::string(kStoreRoot) + "/" + kReplicaDir);
-  partitions_ = SplitIntoPartitions(input, options.input_splits);
+  partitions_ = SplitIntoPartitions(input, options.input_splits, options.split_weights);
   jobs_ = options.jobs;
   if (jobs_ == nullptr) {
     Status registered = RegisterBuiltinJobs(builtin_jobs_);
@@ -143,6 +157,7 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   jm.heartbeat_timeout_ns = options.heartbeat_timeout_ms * kNanosPerMilli;
   jm.checkpoint_interval_ns = options.checkpoint_interval_ms * kNanosPerMilli;
   jm.checkpoint_timeout_ns = options.checkpoint_timeout_ms * kNanosPerMilli;
+  jm.checkpoints_retained = options.checkpoints_retained;
   jm.heartbeat_interval_ns = options.heartbeat_interval_ms * kNanosPerMilli;
   jm.leader_election.lease_duration_ns = options.lease_duration_ms * kNanosPerMilli;
   jm.leader_election.renew_deadline_ns = options.lease_duration_ms * kNanosPerMilli * 7 / 10;

@@ -44,6 +44,9 @@ struct WordCountClusterOptions : ClusterSpec {
   int64_t link_latency_max_us = 2000;
   int64_t heartbeat_interval_ms = 100;
   int64_t checkpoint_timeout_ms = 10 * 1000;
+  int checkpoints_retained = 1;  // execution.checkpointing.num-retained
+  // Relative sizes of the input splits (empty: equal); a small split's source finishes early.
+  std::vector<int> split_weights;
   // Each JobManager serves its REST API on port 8081 (engine/jobmanager/rest_api.h). Off by
   // default, so that the fibers it adds do not shift every seed's schedule.
   bool rest_api = false;
@@ -102,7 +105,10 @@ class WordCountCluster {
   // Committed output on the output store's disk: file name → contents.
   std::map<std::string, std::string> CommittedOutput();
 
-  static std::vector<std::string> SplitIntoPartitions(const std::string& input, int partitions);
+  // With `weights` (one per partition, positive), partition i gets about weights[i] / sum of the
+  // bytes; without, equal shares.
+  static std::vector<std::string> SplitIntoPartitions(const std::string& input, int partitions,
+                                                      const std::vector<int>& weights = {});
 
  private:
   sim::World world_;

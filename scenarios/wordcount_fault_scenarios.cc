@@ -109,6 +109,15 @@ ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
     if (random.Bernoulli(0.5)) {
       o->restart = DrawRestartStrategy(random, /*may_give_up_at_once=*/false, /*lenient=*/true);
     }
+    // Retention, and in a third of the runs uneven input splits, so that a source finishes
+    // early and later checkpoints share its final state with ones being deleted.
+    o->checkpoints_retained = static_cast<int>(random.UniformRange(1, 3));
+    if (random.Bernoulli(1.0 / 3)) {
+      o->split_weights.assign(o->input_splits, 1);
+      for (size_t i = 1; i < o->split_weights.size(); ++i) {
+        o->split_weights[i] = static_cast<int>(random.UniformRange(2, 6));
+      }
+    }
     *drawn = Drawn{o->taskmanagers, o->jobmanagers, o->lease_duration_ms, o->heartbeat_timeout_ms};
   };
   spec.nemesis = [](Random& random, const NemesisContext& c) {

@@ -44,6 +44,7 @@ std::map<std::string, std::string> Describe(const WordCountClusterOptions& o) {
           {"short_read_probability", std::to_string(o.short_read_probability)}};
   // The restart strategy under its Flink keys ("restart-strategy.type", ...).
   config["load_balance"] = LoadBalanceModeName(o.load_balance);
+  config["checkpoints_retained"] = std::to_string(o.checkpoints_retained);
   const Configuration restart = RestartStrategySettings(o.restart);
   for (const auto& [key, value] : restart.entries()) config[key] = value;
   return config;

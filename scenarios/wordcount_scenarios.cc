@@ -3,6 +3,8 @@
 // plus, where it needs one, a configuration range.
 #include "scenarios/wordcount_scenarios.h"
 
+#include <memory>
+
 #include "scenarios/wordcount_scenario.h"
 
 namespace sluice::scenarios {
@@ -139,6 +141,52 @@ ScenarioResult RunRestartStrategies(const ScenarioOptions& options) {
     const int64_t at = random.UniformRange(200, 800);
     // Some gaps fall within a failure-rate interval (300..2000 ms), some beyond it.
     return CrashLoop(random, context.taskmanagers, crashes, at, 50, 300, 100, 2500);
+  };
+  return RunWordCountScenario(spec, options);
+}
+
+// checkpoint-retention: deleting old checkpoints while the job fails over. Cleaning up subsumed
+// checkpoints races with recovery, and files shared between checkpoints are the trap: Flink has
+// discarded shared state still referenced by a retained checkpoint (FLINK-29913, incremental
+// RocksDB state with concurrent checkpoints) and left orphaned files behind. Here a finished
+// task's final state is the shared file: the input splits are uneven, so the small split's
+// source finishes early and every later checkpoint refers to its final state, written for an
+// older checkpoint. num-retained is drawn 1..3; once a source finished and a discard ran, the
+// nemesis crashes a TaskManager, so the job restores a checkpoint whose shared file the discard
+// had to keep.
+ScenarioResult RunCheckpointRetention(const ScenarioOptions& options) {
+  WordCountScenarioSpec spec;
+  spec.name = "checkpoint-retention";
+  spec.configure = [](Random& random, WordCountClusterOptions* o) {
+    o->checkpoints_retained = static_cast<int>(random.UniformRange(1, 3));
+    o->checkpoint_interval_ms = random.UniformRange(80, 250);
+    o->input_splits = static_cast<int>(random.UniformRange(2, 3));
+    o->split_weights.assign(o->input_splits, 1);
+    for (size_t i = 1; i < o->split_weights.size(); ++i) {
+      o->split_weights[i] = static_cast<int>(random.UniformRange(3, 6));
+    }
+  };
+  spec.nemesis = [](Random&, const NemesisContext&) { return std::vector<FaultRecord>{}; };
+  spec.min_chaos_ms = 6000;
+  // The latest completed checkpoint, and the one completed when the first task finished (the
+  // small split's source: the other tasks wait for every source); 0 until then.
+  struct Seen {
+    int64_t completed = 0;
+    int64_t at_finish = 0;
+  };
+  auto seen = std::make_shared<Seen>();
+  spec.react = [seen](Random& random, const std::string&, std::string_view category,
+                      EventFields fields, int reactions) -> std::vector<FaultRecord> {
+    if (category == "checkpoint.completed") seen->completed = FieldValue(fields, "checkpoint", 0);
+    if (category == "task.finished" && seen->at_finish == 0) seen->at_finish = seen->completed;
+    // Crash once a discard deleted the checkpoint the finished source's final state was written
+    // for, so that the restored checkpoint shares that file with a deleted one.
+    if (seen->at_finish == 0 || reactions >= 2 || category != "checkpoint.discarded" ||
+        FieldValue(fields, "checkpoint", 0) <= seen->at_finish) {
+      return {};
+    }
+    const std::string victim = "taskmanager-" + std::to_string(1 + random.Uniform(3));
+    return CrashAndRestart(random, victim, random.UniformRange(0, 20));
   };
   return RunWordCountScenario(spec, options);
 }

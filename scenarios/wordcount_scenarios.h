@@ -15,5 +15,6 @@ ScenarioResult RunWordCountDiskFull(const ScenarioOptions& options);
 ScenarioResult RunWordCountClogSkew(const ScenarioOptions& options);
 ScenarioResult RunWordCountJmFailover(const ScenarioOptions& options);
 ScenarioResult RunRestartStrategies(const ScenarioOptions& options);
+ScenarioResult RunCheckpointRetention(const ScenarioOptions& options);
 
 }  // namespace sluice::scenarios

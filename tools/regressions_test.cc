@@ -28,6 +28,8 @@ constexpr Regression kRegressions[] = {
     // it and counted it; a later sync made its removal from pending/ durable and the store's crash
     // lost it: "transaction ... is neither pending nor committed" in a restart loop. The store now
     // syncs such directories before answering anything else.
+    // Re-aimed (I/O error probability 0.25 → 0.3) when chaos began drawing restart strategies
+    // and checkpoint retention: the seed's new timing let every directory sync succeed.
     {"chaos-20649-commit-sync-failed.json", "chaos", 20649, false, "store.unsynced"},
     // Both copies of a committed checkpoint's state file sat on one disk and were corrupted; the
     // JobManager fell back to an older checkpoint and the replay committed output again. Copies
@@ -46,6 +48,8 @@ constexpr Regression kRegressions[] = {
      "checkpoint.copy_damaged"},
     {"chaos-25170-committed-checkpoint-damaged.json", "chaos", 25170, false,
      "checkpoint.copy_damaged"},
+    // Re-aimed at checkpoint 1's counting-task files (the ones the new leader restores) when
+    // deleting subsumed checkpoints left the random pick fewer files to hit.
     {"chaos-26178-committed-checkpoint-damaged.json", "chaos", 26178, false,
      "checkpoint.copy_damaged"},
     // Re-aimed at checkpoint 2's files: the shrunk schedule's random picks no longer hit a file

@@ -1,6 +1,7 @@
 #include "engine/checkpoint/completed_checkpoint.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 
 #include "engine/base/bytes.h"
@@ -141,6 +142,46 @@ Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store, std::string*
     }
   }
   return recovered;
+}
+
+Result<int64_t> DiscardCheckpointsBelow(StoreClient& store, int64_t below,
+                                        const std::set<std::string>& keep) {
+  constexpr std::string_view kPrefix = "chk-";
+  int64_t deleted = 0;
+  auto remove = [&](const std::string& path) -> Status {
+    Status removed = store.Remove(path);
+    if (removed.code() == StatusCode::kNotFound) return Status::Ok();  // gone already
+    if (removed.ok()) ++deleted;
+    return removed;
+  };
+  for (int copy = 0; copy < kCopies; ++copy) {
+    const std::string root = CopyPath("checkpoints", copy);
+    ASSIGN_OR_RETURN(std::vector<std::string> names, store.List(root));
+    for (const std::string& name : names) {
+      if (name.rfind(kPrefix, 0) != 0) continue;
+      int64_t id = 0;
+      const char* first = name.data() + kPrefix.size();
+      const char* last = name.data() + name.size();
+      const auto [end, error] = std::from_chars(first, last, id);
+      if (error != std::errc() || end != last || id >= below) continue;
+      const std::string dir = "checkpoints/" + name;
+      RETURN_IF_ERROR(remove(CopyPath(dir + "/_metadata", copy)));
+      ASSIGN_OR_RETURN(std::vector<std::string> files, store.List(CopyPath(dir, copy)));
+      bool kept = false;
+      for (const std::string& file : files) {
+        if (keep.count(dir + "/" + file) != 0) {
+          kept = true;
+          continue;
+        }
+        RETURN_IF_ERROR(remove(CopyPath(dir + "/" + file, copy)));
+      }
+      if (!kept) {
+        Status removed = store.Remove(CopyPath(dir, copy));
+        if (!removed.ok() && removed.code() != StatusCode::kNotFound) return removed;
+      }
+    }
+  }
+  return deleted;
 }
 
 }  // namespace sluice

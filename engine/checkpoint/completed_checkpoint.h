@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -66,5 +67,15 @@ Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store, std::string*
 // May suspend.
 Status RepairMetadataCopy(StoreClient& store, const CompletedCheckpoint& checkpoint, int copy,
                           const StoreFence& fence, bool checksummed = true);
+
+// Deletes, on both copies, every checkpoint directory checkpoints/chk-<id> with id < `below`
+// (completed or not), except the files named in `keep` (store paths of copy 0, as
+// CompletedCheckpoint::state_paths names them; a retained checkpoint still uses them). Each
+// checkpoint's metadata goes first, so that one half deleted reads as never completed (skipped
+// by RecoverCheckpoints); a directory is removed once empty. Idempotent: a call cut short by a
+// store error is finished by the next. Returns the number of files deleted; store errors as they
+// come. May suspend.
+Result<int64_t> DiscardCheckpointsBelow(StoreClient& store, int64_t below,
+                                        const std::set<std::string>& keep);
 
 }  // namespace sluice

@@ -69,6 +69,13 @@ const ConfigOption& CheckpointingTimeout() {
   return option;
 }
 
+const ConfigOption& CheckpointingNumRetained() {
+  static const ConfigOption option =
+      Int("execution.checkpointing.num-retained", "1", 1, kIntMax,
+          "completed checkpoints kept (older ones are deleted)");
+  return option;
+}
+
 const ConfigOption& RestartStrategyType() {
   // Flink's spellings, with its aliases (RestartStrategyOptions.RestartStrategyType).
   static const ConfigOption option{
@@ -221,6 +228,7 @@ const std::vector<ConfigOption>& CoreOptions() {
         SourceRateLimit(),
         CheckpointingInterval(),
         CheckpointingTimeout(),
+        CheckpointingNumRetained(),
         RestartStrategyType(),
         RestartFixedDelayAttempts(),
         RestartFixedDelayDelay(),

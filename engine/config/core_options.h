@@ -27,6 +27,9 @@ const ConfigOption& CheckpointingInterval();
 // A checkpoint not complete after this long is aborted (Flink: 10 min; Sluice: 10 s, its state
 // is small and a stuck checkpoint holds back commits).
 const ConfigOption& CheckpointingTimeout();
+// Completed checkpoints kept; older ones are deleted, except files a kept one still uses
+// (Flink 2.0's key; 1.x called it state.checkpoints.num-retained; default 1 as there).
+const ConfigOption& CheckpointingNumRetained();
 // Restart strategy (Flink's RestartStrategyOptions, defaults as Flink's): none, fixed-delay,
 // failure-rate or exponential-delay (the default: Sluice always checkpoints, and Flink picks
 // exponential-delay when checkpointing is on). Read them through RestartStrategyConfigFrom

@@ -1,5 +1,6 @@
 #include "engine/jobmanager/checkpoint_coordinator.h"
 
+#include <algorithm>
 #include <climits>
 
 #include "engine/base/assert.h"
@@ -9,6 +10,7 @@ namespace sluice {
 CheckpointCoordinator::CheckpointCoordinator(Options options) : options_(std::move(options)) {
   SLUICE_ASSERT(options_.interval_ns > 0 && options_.timeout_ns > 0,
                 "checkpoint interval and timeout are positive");
+  SLUICE_ASSERT(options_.num_retained >= 1, "at least the latest checkpoint is retained");
 }
 
 void CheckpointCoordinator::Recover(int64_t next_checkpoint_id,
@@ -18,6 +20,8 @@ void CheckpointCoordinator::Recover(int64_t next_checkpoint_id,
   next_checkpoint_id_ = next_checkpoint_id;
   latest_ = std::move(latest);
   previous_.reset();
+  retained_.clear();
+  if (latest_) retained_.push_back(*latest_);
 }
 
 void CheckpointCoordinator::OnDeployed(const std::vector<std::pair<TaskId, bool>>& tasks,
@@ -146,10 +150,28 @@ CheckpointCoordinator::Commands CheckpointCoordinator::OnStored(int64_t checkpoi
   latest_ = std::move(storing_);
   ++completed_count_;
   storing_.reset();
-  if (storing_deployment_ != deployment_ || !active_ || storing_notified_) {
-    return {};  // failed over while the metadata was written, or notified already
+  Commands commands;
+  if (storing_deployment_ == deployment_ && active_ && !storing_notified_) {
+    // (Otherwise it failed over while the metadata was written, or notified already.)
+    commands.push_back(Command{CommandKind::kNotify, checkpoint_id, {}, {}});
   }
-  return {Command{CommandKind::kNotify, checkpoint_id, {}, {}}};
+  // Retention. Planted bug fall-back-past-committed restores the checkpoint before the latest,
+  // so a JobManager with that bug keeps it.
+  retained_.push_back(*latest_);
+  const size_t retain = static_cast<size_t>(
+      Planted("fall-back-past-committed") ? std::max(2, options_.num_retained)
+                                          : options_.num_retained);
+  if (retained_.size() > retain) {
+    while (retained_.size() > retain) retained_.pop_front();
+    Command discard{CommandKind::kDiscard, retained_.front().id, {}, {}};
+    if (!Planted("shared-state-discarded")) {
+      for (const CompletedCheckpoint& kept : retained_) {
+        for (const auto& [task, path] : kept.state_paths) discard.keep.insert(path);
+      }
+    }
+    commands.push_back(std::move(discard));
+  }
+  return commands;
 }
 
 bool CheckpointCoordinator::FallBackToPrevious() {

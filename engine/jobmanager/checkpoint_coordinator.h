@@ -18,11 +18,18 @@
 //     and are the tasks notified (kNotify), upon which sinks commit;
 //   - a checkpoint not complete within `timeout_ns` expires (kExpired): the JobMaster fails over
 //     (Flink's execution.checkpointing.tolerable-failed-checkpoints = 0);
-//   - a failover or a new deployment drops the pending checkpoint.
+//   - a failover or a new deployment drops the pending checkpoint;
+//   - retention (execution.checkpointing.num-retained, Flink's CompletedCheckpointStore
+//     subsuming old checkpoints): once a checkpoint is stored, only the newest `num_retained`
+//     completed ones are kept; kDiscard then asks the JobMaster to delete every checkpoint below
+//     the oldest retained one (completed, expired or aborted alike) except the state files a
+//     retained checkpoint still uses (a finished task's final state is shared by every later
+//     checkpoint; Flink's SharedStateRegistry keeps such files by reference count).
 // Thread/fiber safety: one owner (the JobMaster's event loop).
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -49,6 +56,7 @@ class CheckpointCoordinator {
     // The job's split enumerators, whose state each checkpoint takes when it triggers
     // (CompletedCheckpoint::enumerator_states); null for a job without (unit tests).
     SourceCoordinator* sources = nullptr;
+    int num_retained = 1;  // execution.checkpointing.num-retained
   };
 
   enum class CommandKind {
@@ -56,12 +64,14 @@ class CheckpointCoordinator {
     kStore,    // store `checkpoint`'s metadata durably, then call OnStored (or step down)
     kNotify,   // tell every task of the attempt that `checkpoint_id` completed
     kExpired,  // `checkpoint_id` did not complete in time: fail over
+    kDiscard,  // delete the checkpoints below `checkpoint_id`, except the files in `keep`
   };
   struct Command {
     CommandKind kind = CommandKind::kTrigger;
     int64_t checkpoint_id = 0;
     std::vector<TaskId> tasks;
     CompletedCheckpoint checkpoint;
+    std::set<std::string> keep;  // kDiscard: state files of the retained checkpoints
   };
   using Commands = std::vector<Command>;
 
@@ -131,6 +141,7 @@ class CheckpointCoordinator {
   bool storing_notified_ = false;  // planted bug notify-before-metadata-durable notified already
   std::optional<CompletedCheckpoint> latest_;
   std::optional<CompletedCheckpoint> previous_;  // only for the planted bug
+  std::deque<CompletedCheckpoint> retained_;     // the newest num_retained stored, oldest first
   int64_t next_checkpoint_id_ = 1;
   int64_t completed_count_ = 0;
   int64_t expired_count_ = 0;

@@ -51,6 +51,11 @@ std::vector<std::string> Show(const Commands& commands) {
       case Kind::kExpired:
         text = "expired " + std::to_string(c.checkpoint_id);
         break;
+      case Kind::kDiscard:
+        text = "discard <" + std::to_string(c.checkpoint_id) + " keep {";
+        for (const std::string& path : c.keep) text += path + " ";
+        text += "}";
+        break;
     }
     shown.push_back(text);
   }
@@ -208,6 +213,47 @@ TEST(CheckpointCoordinatorTest, FallBackToPreviousNeedsAPreviousCheckpoint) {
   }
   EXPECT_TRUE(coordinator.FallBackToPrevious());
   EXPECT_EQ(coordinator.latest()->id, 1);
+}
+
+// Completes checkpoint `id` with the source's state at `source_path` and the sink's at
+// "sink-<id>"; returns the commands of OnStored.
+Commands CompleteOne(CheckpointCoordinator& coordinator, int64_t id, int64_t now,
+                     const std::string& source_path) {
+  EXPECT_EQ(Show(coordinator.OnTick(now)).at(0), "trigger " + std::to_string(id) + " [0/0 ]");
+  coordinator.OnAcknowledged(kSource, id, source_path, now + 1);
+  coordinator.OnAcknowledged(kSink, id, "sink-" + std::to_string(id), now + 1);
+  return coordinator.OnStored(id);
+}
+
+TEST(CheckpointCoordinatorTest, RetainsTheNewestCheckpointsAndDiscardsTheRest) {
+  CheckpointCoordinator::Options options = Options();
+  options.num_retained = 2;
+  CheckpointCoordinator coordinator = Running(options);
+  EXPECT_EQ(Show(CompleteOne(coordinator, 1, 100, "source-1")), (Shown{"notify 1"}));
+  EXPECT_EQ(Show(CompleteOne(coordinator, 2, 300, "source-2")), (Shown{"notify 2"}));
+  EXPECT_EQ(Show(CompleteOne(coordinator, 3, 500, "source-3")),
+            (Shown{"notify 3", "discard <2 keep {sink-2 sink-3 source-2 source-3 }"}));
+}
+
+TEST(CheckpointCoordinatorTest, ADiscardKeepsAFinishedTasksSharedFinalState) {
+  CheckpointCoordinator coordinator = Running();  // num_retained 1, as Flink's default
+  EXPECT_EQ(Show(CompleteOne(coordinator, 1, 100, "source-1")), (Shown{"notify 1"}));
+  EXPECT_TRUE(coordinator.OnTaskFinished(kSource, 150).empty());
+  // Checkpoint 2 holds the finished source's final state, written for checkpoint 1.
+  EXPECT_EQ(Show(coordinator.OnTick(300)), (Shown{"trigger 2 []"}));
+  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 2, "sink-2", 301)),
+            (Shown{"store 2 {0/0=source-1 1/0=sink-2 }"}));
+  EXPECT_EQ(Show(coordinator.OnStored(2)),
+            (Shown{"notify 2", "discard <2 keep {sink-2 source-1 }"}))
+      << "checkpoint 1 goes, but not the file checkpoint 2 shares with it";
+
+  CheckpointCoordinator planted = Running(Options({"shared-state-discarded"}));
+  CompleteOne(planted, 1, 100, "source-1");
+  planted.OnTaskFinished(kSource, 150);
+  planted.OnTick(300);
+  planted.OnAcknowledged(kSink, 2, "sink-2", 301);
+  EXPECT_EQ(Show(planted.OnStored(2)), (Shown{"notify 2", "discard <2 keep {}"}))
+      << "the planted bug deletes the shared file";
 }
 
 }  // namespace

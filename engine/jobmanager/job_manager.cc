@@ -42,6 +42,7 @@ void ApplyJobManagerSettings(const Configuration& settings, JobManagerConfig* co
   constexpr int64_t kNanosPerMs = 1000 * 1000;
   config->checkpoint_interval_ns = settings.GetDurationMs(CheckpointingInterval()) * kNanosPerMs;
   config->checkpoint_timeout_ns = settings.GetDurationMs(CheckpointingTimeout()) * kNanosPerMs;
+  config->checkpoints_retained = static_cast<int>(settings.GetInt(CheckpointingNumRetained()));
   auto restart = RestartStrategyConfigFrom(settings);
   SLUICE_ASSERT(restart.ok(), "JobRegistry::EffectiveSettings checked the restart strategy");
   config->restart = *restart;

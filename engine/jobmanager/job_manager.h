@@ -50,6 +50,7 @@ struct JobManagerConfig {
   ExternalServices services;
   int64_t checkpoint_interval_ns = 500 * 1000 * 1000LL;
   int64_t checkpoint_timeout_ns = 10LL * 1000 * 1000 * 1000;
+  int checkpoints_retained = 1;  // execution.checkpointing.num-retained
   int64_t heartbeat_interval_ns = 100 * 1000 * 1000LL;
   int64_t heartbeat_timeout_ns = 1000 * 1000 * 1000LL;
   RestartStrategyConfig restart;
@@ -62,7 +63,8 @@ struct JobManagerConfig {
 };
 
 // Copies the JobManager's settings from a job's effective settings (validated: see
-// JobRegistry::EffectiveSettings) into `config`: execution.checkpointing.interval and .timeout,
+// JobRegistry::EffectiveSettings) into `config`: execution.checkpointing.interval, .timeout and
+// .num-retained,
 // restart-strategy.* (engine/config/restart_strategy_config.h), heartbeat.interval and .timeout,
 // taskmanager.load-balance.mode.
 void ApplyJobManagerSettings(const Configuration& settings, JobManagerConfig* config);

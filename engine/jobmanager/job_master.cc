@@ -34,7 +34,7 @@ JobMaster::JobMaster(Host& host, const JobManagerConfig& config, const JobGraph&
       coordinator_(CheckpointCoordinator::Options{
           config.checkpoint_interval_ns, config.checkpoint_timeout_ns,
           [&host](std::string_view bug) { return SLUICE_BUG_PLANTED(host, std::string(bug)); },
-          &sources_}),
+          &sources_, config.checkpoints_retained}),
       scheduler_(
           JobScheduler::Options{
               epoch_, config.restart, &host.random, config.load_balance,
@@ -110,6 +110,7 @@ Status JobMaster::Run(Listener& listener) {
   host_.log.Info("jobmanager.started", "epoch " + std::to_string(epoch_));
   fibers_.push_back(host_.fibers.Spawn("jm-accept", [this, &listener] { Accept(listener); }));
   fibers_.push_back(host_.fibers.Spawn("jm-discovery", [this] { DiscoverSplits(); }));
+  fibers_.push_back(host_.fibers.Spawn("jm-discard", [this] { DiscardCheckpoints(); }));
   scheduler_.OnStarted(host_.clock.NowNs());
   while (outcome_ == Outcome::kRunning) {
     const int64_t now = host_.clock.NowNs();
@@ -231,6 +232,26 @@ void JobMaster::Shutdown() {
   for (FiberId fiber : fibers_) host_.fibers.Cancel(fiber);
   for (FiberId fiber : fibers_) host_.fibers.Join(fiber);
   connections_.clear();
+}
+
+void JobMaster::DiscardCheckpoints() {
+  StoreClient store(host_, config_.services.checkpoint_store);
+  for (;;) {
+    while (discard_below_ == 0) discard_wake_.Wait(host_.fibers);
+    const int64_t below = discard_below_;
+    const std::set<std::string> keep = std::move(discard_keep_);
+    discard_below_ = 0;
+    auto deleted = DiscardCheckpointsBelow(store, below, keep);
+    if (deleted.ok()) {
+      host_.log.Info("checkpoint.discarded",
+                     "below " + std::to_string(below) + ": " + std::to_string(*deleted) + " files",
+                     {{"checkpoint", below}, {"files", *deleted}});
+    } else {
+      // Left for the next discard, which sweeps everything below its own threshold again.
+      host_.log.Warn("checkpoint.discard_failed",
+                     "below " + std::to_string(below) + ": " + deleted.status().ToString());
+    }
+  }
 }
 
 void JobMaster::Accept(Listener& listener) {
@@ -516,6 +537,11 @@ void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
         if (host_.faults.Buggify("jobmanager.duplicate_notify")) {
           NotifyCheckpointComplete(command.checkpoint_id);
         }
+        break;
+      case CheckpointCoordinator::CommandKind::kDiscard:
+        discard_below_ = command.checkpoint_id;
+        discard_keep_ = command.keep;
+        discard_wake_.NotifyAll(host_.fibers);
         break;
       case CheckpointCoordinator::CommandKind::kExpired:
         host_.log.Warn("checkpoint.aborted", id + ": expired");

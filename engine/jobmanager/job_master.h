@@ -70,6 +70,9 @@ class JobMaster {
   // Lists every source's splits, retried while its input is unreachable, and queues each result
   // as a kSplitsDiscovered event. Runs on its own fiber; suspends.
   void DiscoverSplits();
+  // Deletes subsumed checkpoints (kDiscard) on its own fiber with its own store connection,
+  // so that the event loop never waits for it: the newest request replaces any not yet begun.
+  void DiscardCheckpoints();
   // Carries out the scheduler's and the checkpoint coordinator's commands, in order.
   void Execute(const JobScheduler::Commands& commands);
   void Execute(const CheckpointCoordinator::Commands& commands);
@@ -95,6 +98,12 @@ class JobMaster {
   std::map<std::string, uint64_t> sessions_;  // registered TaskManager id → its session
   std::vector<FiberId> fibers_;
   uint64_t next_session_ = 1;
+  // The newest discard request (CheckpointCoordinator kDiscard): delete checkpoints below
+  // discard_below_ (0: none pending) except discard_keep_; DiscardCheckpoints waits on
+  // discard_wake_.
+  int64_t discard_below_ = 0;
+  std::set<std::string> discard_keep_;
+  WaitList discard_wake_;
   // The decisions: checkpoints (the latest completed one is the only one a deployment restores
   // from; never an older one, the fall-back rule of engine/checkpoint/completed_checkpoint.h) and
   // scheduling (which tells the coordinator of every deployment and failover).

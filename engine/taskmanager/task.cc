@@ -217,8 +217,15 @@ Status Task::Restore() {
   std::string state;
   if (!deployment_.restore_path.empty()) {
     std::string damaged;
-    ASSIGN_OR_RETURN(state, ReadReplicated(checkpoint_store_, deployment_.restore_path,
-                                           kStateMagic, true, &damaged));
+    auto read = ReadReplicated(checkpoint_store_, deployment_.restore_path, kStateMagic, true,
+                               &damaged);
+    if (read.status().code() == StatusCode::kNotFound) {
+      // A completed checkpoint names only state that was durable when it was acknowledged:
+      // neither copy left means it was lost (deleted or wiped), for good.
+      return DataLossError("state of a completed checkpoint is gone: " +
+                           read.status().message());
+    }
+    ASSIGN_OR_RETURN(state, std::move(read));
     if (!damaged.empty()) host_.log.Warn("checkpoint.copy_damaged", name() + ": " + damaged);
   }
   // Sections: [source][one per link], as Checkpoint writes them.
