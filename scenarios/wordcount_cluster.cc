@@ -42,6 +42,9 @@ void ApplyJobSettings(const Configuration& settings, WordCountClusterOptions* o)
   set_ms(CheckpointingInterval(), &o->checkpoint_interval_ms);
   set_ms(CheckpointingTimeout(), &o->checkpoint_timeout_ms);
   set_int(CheckpointingNumRetained(), &o->checkpoints_retained);
+  set_ms(CheckpointingMinPause(), &o->checkpoint_min_pause_ms);
+  set_int(CheckpointingMaxConcurrent(), &o->checkpoint_max_concurrent);
+  set_int(CheckpointingTolerableFailed(), &o->checkpoint_tolerable_failed);
   if (given(TaskManagerLoadBalanceMode())) o->load_balance = LoadBalanceModeOf(settings);
   // The scenario's restart strategy, overridden key by key.
   Configuration restart = RestartStrategySettings(o->restart);
@@ -158,6 +161,9 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   jm.checkpoint_interval_ns = options.checkpoint_interval_ms * kNanosPerMilli;
   jm.checkpoint_timeout_ns = options.checkpoint_timeout_ms * kNanosPerMilli;
   jm.checkpoints_retained = options.checkpoints_retained;
+  jm.checkpoint_min_pause_ns = options.checkpoint_min_pause_ms * kNanosPerMilli;
+  jm.checkpoint_max_concurrent = options.checkpoint_max_concurrent;
+  jm.checkpoint_tolerable_failed = options.checkpoint_tolerable_failed;
   jm.heartbeat_interval_ns = options.heartbeat_interval_ms * kNanosPerMilli;
   jm.leader_election.lease_duration_ns = options.lease_duration_ms * kNanosPerMilli;
   jm.leader_election.renew_deadline_ns = options.lease_duration_ms * kNanosPerMilli * 7 / 10;

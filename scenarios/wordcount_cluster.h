@@ -45,6 +45,9 @@ struct WordCountClusterOptions : ClusterSpec {
   int64_t heartbeat_interval_ms = 100;
   int64_t checkpoint_timeout_ms = 10 * 1000;
   int checkpoints_retained = 1;  // execution.checkpointing.num-retained
+  int64_t checkpoint_min_pause_ms = 0;  // execution.checkpointing.min-pause
+  int checkpoint_max_concurrent = 1;    // execution.checkpointing.max-concurrent-checkpoints
+  int checkpoint_tolerable_failed = 0;  // execution.checkpointing.tolerable-failed-checkpoints
   // Relative sizes of the input splits (empty: equal); a small split's source finishes early.
   std::vector<int> split_weights;
   // Each JobManager serves its REST API on port 8081 (engine/jobmanager/rest_api.h). Off by

@@ -118,6 +118,12 @@ ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
         o->split_weights[i] = static_cast<int>(random.UniformRange(2, 6));
       }
     }
+    // Concurrent checkpoints, a pause after each, tolerated expiries (Flink's defaults in half).
+    if (random.Bernoulli(0.5)) {
+      o->checkpoint_max_concurrent = static_cast<int>(random.UniformRange(1, 3));
+      o->checkpoint_min_pause_ms = random.UniformRange(0, o->checkpoint_interval_ms);
+      o->checkpoint_tolerable_failed = static_cast<int>(random.UniformRange(0, 2));
+    }
     *drawn = Drawn{o->taskmanagers, o->jobmanagers, o->lease_duration_ms, o->heartbeat_timeout_ms};
   };
   spec.nemesis = [](Random& random, const NemesisContext& c) {

@@ -45,6 +45,9 @@ std::map<std::string, std::string> Describe(const WordCountClusterOptions& o) {
   // The restart strategy under its Flink keys ("restart-strategy.type", ...).
   config["load_balance"] = LoadBalanceModeName(o.load_balance);
   config["checkpoints_retained"] = std::to_string(o.checkpoints_retained);
+  config["checkpoint_min_pause_ms"] = std::to_string(o.checkpoint_min_pause_ms);
+  config["checkpoint_max_concurrent"] = std::to_string(o.checkpoint_max_concurrent);
+  config["checkpoint_tolerable_failed"] = std::to_string(o.checkpoint_tolerable_failed);
   const Configuration restart = RestartStrategySettings(o.restart);
   for (const auto& [key, value] : restart.entries()) config[key] = value;
   return config;

@@ -72,7 +72,7 @@ INSTANTIATE_TEST_SUITE_P(
         AssertionCase{"a channel blocked by barrier alignment delivers nothing",
                       "skip-barrier-alignment", "backpressure-crash", 1},
         AssertionCase{"a completed checkpoint holds the state of every task of the job",
-                      "restore-latest-triggered", "tm-crash", 55}),
+                      "restore-latest-triggered", "tm-crash", 13}),
     CaseName);
 
 }  // namespace

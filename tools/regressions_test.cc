@@ -37,7 +37,8 @@ constexpr Regression kRegressions[] = {
     // falling back past a committed checkpoint is gone.
     // Re-aimed when split assignment (a request round trip before a source reads) shifted the
     // first checkpoint past the JobManager's clock skew: the skew now comes later, and the
-    // damage names the state file of checkpoint 2, which the restore reads.
+    // damage names the state file the restore reads (checkpoint 3 since checkpoints trigger an
+    // interval after the previous trigger, as Flink's, and subsumed ones are deleted).
     {"chaos-21360-committed-checkpoint-damaged.json", "chaos", 21360, false,
      "checkpoint.copy_damaged"},
     {"chaos-22174-committed-checkpoint-damaged.json", "chaos", 22174, false,

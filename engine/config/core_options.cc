@@ -76,6 +76,26 @@ const ConfigOption& CheckpointingNumRetained() {
   return option;
 }
 
+const ConfigOption& CheckpointingMinPause() {
+  static const ConfigOption option =
+      Duration("execution.checkpointing.min-pause", "0ms", 0,
+               "least time from a checkpoint's completion to the next trigger");
+  return option;
+}
+
+const ConfigOption& CheckpointingMaxConcurrent() {
+  static const ConfigOption option = Int("execution.checkpointing.max-concurrent-checkpoints",
+                                         "1", 1, 64, "checkpoints pending at once");
+  return option;
+}
+
+const ConfigOption& CheckpointingTolerableFailed() {
+  static const ConfigOption option =
+      Int("execution.checkpointing.tolerable-failed-checkpoints", "0", 0, kIntMax,
+          "consecutive checkpoint failures tolerated before the job fails over");
+  return option;
+}
+
 const ConfigOption& RestartStrategyType() {
   // Flink's spellings, with its aliases (RestartStrategyOptions.RestartStrategyType).
   static const ConfigOption option{
@@ -229,6 +249,9 @@ const std::vector<ConfigOption>& CoreOptions() {
         CheckpointingInterval(),
         CheckpointingTimeout(),
         CheckpointingNumRetained(),
+        CheckpointingMinPause(),
+        CheckpointingMaxConcurrent(),
+        CheckpointingTolerableFailed(),
         RestartStrategyType(),
         RestartFixedDelayAttempts(),
         RestartFixedDelayDelay(),

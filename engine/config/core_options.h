@@ -30,6 +30,12 @@ const ConfigOption& CheckpointingTimeout();
 // Completed checkpoints kept; older ones are deleted, except files a kept one still uses
 // (Flink 2.0's key; 1.x called it state.checkpoints.num-retained; default 1 as there).
 const ConfigOption& CheckpointingNumRetained();
+// Least time from a checkpoint's completion to the next trigger (Flink: 0).
+const ConfigOption& CheckpointingMinPause();
+// Checkpoints pending at once (Flink: 1).
+const ConfigOption& CheckpointingMaxConcurrent();
+// Consecutive checkpoint failures (expiries) tolerated before the job fails over (Flink: 0).
+const ConfigOption& CheckpointingTolerableFailed();
 // Restart strategy (Flink's RestartStrategyOptions, defaults as Flink's): none, fixed-delay,
 // failure-rate or exponential-delay (the default: Sluice always checkpoints, and Flink picks
 // exponential-delay when checkpointing is on). Read them through RestartStrategyConfigFrom

@@ -11,6 +11,9 @@ CheckpointCoordinator::CheckpointCoordinator(Options options) : options_(std::mo
   SLUICE_ASSERT(options_.interval_ns > 0 && options_.timeout_ns > 0,
                 "checkpoint interval and timeout are positive");
   SLUICE_ASSERT(options_.num_retained >= 1, "at least the latest checkpoint is retained");
+  SLUICE_ASSERT(options_.max_concurrent >= 1 && options_.min_pause_ns >= 0 &&
+                    options_.tolerable_failed >= 0,
+                "checkpoint concurrency, pause and tolerance are within their bounds");
 }
 
 void CheckpointCoordinator::Recover(int64_t next_checkpoint_id,
@@ -28,19 +31,20 @@ void CheckpointCoordinator::OnDeployed(const std::vector<std::pair<TaskId, bool>
                                        int64_t now_ns) {
   tasks_.clear();
   for (const auto& [task, source] : tasks) tasks_[task].source = source;
-  pending_.reset();
+  pending_.clear();
   active_ = true;
   ++deployment_;
   next_trigger_ns_ = now_ns + options_.interval_ns;
 }
 
 void CheckpointCoordinator::OnAttemptEnded() {
-  if (pending_ && Planted("restore-latest-triggered")) {
+  if (!pending_.empty() && Planted("restore-latest-triggered")) {
     // Planted bug: a triggered checkpoint is not a completed one.
-    latest_ = pending_->acknowledged;
-    latest_->id = pending_->id;
+    const Pending& newest = pending_.rbegin()->second;
+    latest_ = newest.acknowledged;
+    latest_->id = newest.id;
   }
-  pending_.reset();
+  pending_.clear();
   active_ = false;
 }
 
@@ -53,11 +57,15 @@ CheckpointCoordinator::Commands CheckpointCoordinator::OnTaskFinished(TaskId tas
   auto it = tasks_.find(task);
   if (it == tasks_.end()) return {};
   it->second.finished = true;
-  if (!pending_ || pending_->awaiting.erase(task) == 0) return {};
-  // A finished task's final state stands in for its acknowledgement (FLIP-147): it took the
-  // final checkpoint before finishing, so its last acknowledged state is its final one.
-  pending_->acknowledged.state_paths[task] = it->second.last_state_path;
-  return pending_->awaiting.empty() ? Complete(now_ns) : Commands{};
+  bool stood_in = false;
+  for (auto& [id, pending] : pending_) {
+    if (pending.awaiting.erase(task) == 0) continue;
+    // A finished task's final state stands in for its acknowledgement (FLIP-147): it took the
+    // final checkpoint before finishing, so its last acknowledged state is its final one.
+    pending.acknowledged.state_paths[task] = it->second.last_state_path;
+    stood_in = true;
+  }
+  return stood_in ? CompleteReady(now_ns) : Commands{};
 }
 
 CheckpointCoordinator::Commands CheckpointCoordinator::OnAcknowledged(TaskId task,
@@ -65,23 +73,31 @@ CheckpointCoordinator::Commands CheckpointCoordinator::OnAcknowledged(TaskId tas
                                                                       const std::string& state_path,
                                                                       int64_t now_ns) {
   auto it = tasks_.find(task);
-  if (it == tasks_.end() || !pending_ || checkpoint_id != pending_->id) return {};
+  auto pending = pending_.find(checkpoint_id);
+  if (it == tasks_.end() || pending == pending_.end()) return {};
   SLUICE_ASSERT(!state_path.empty(), "an acknowledgement names the task's state file");
   it->second.last_state_path = state_path;
-  if (pending_->awaiting.erase(task) == 0) return {};  // a repeated acknowledgement
-  pending_->acknowledged.state_paths[task] = state_path;
-  return pending_->awaiting.empty() ? Complete(now_ns) : Commands{};
+  if (pending->second.awaiting.erase(task) == 0) return {};  // a repeated acknowledgement
+  pending->second.acknowledged.state_paths[task] = state_path;
+  return CompleteReady(now_ns);
 }
 
 CheckpointCoordinator::Commands CheckpointCoordinator::OnTick(int64_t now_ns) {
   Commands commands;
-  if (pending_ && now_ns - pending_->triggered_ns >= options_.timeout_ns) {
-    commands.push_back(Command{CommandKind::kExpired, pending_->id, {}, {}});
+  if (!pending_.empty() &&
+      now_ns - pending_.begin()->second.triggered_ns >= options_.timeout_ns) {
+    // The oldest pending checkpoint expired (the later ones triggered after it).
+    const int64_t id = pending_.begin()->first;
+    pending_.erase(pending_.begin());
     ++expired_count_;
-    pending_.reset();
-    return commands;  // the JobMaster fails over
+    if (++consecutive_failed_ > options_.tolerable_failed) {
+      consecutive_failed_ = 0;
+      commands.push_back(Command{CommandKind::kExpired, id, {}, {}});
+      return commands;  // the JobMaster fails over
+    }
+    commands.push_back(Command{CommandKind::kAborted, id, {}, {}});
   }
-  if (!active_ || pending_ || now_ns < next_trigger_ns_) return commands;
+  if (!active_ || now_ns < TriggerDueNs()) return commands;
   for (const auto& [task, state] : tasks_) {
     if (!state.running) {
       // Flink triggers only when every task is running; try again one interval later (without
@@ -106,52 +122,66 @@ CheckpointCoordinator::Commands CheckpointCoordinator::OnTick(int64_t now_ns) {
                   "a task finishes only after a checkpoint it acknowledged");
     checkpoint.acknowledged.state_paths[task] = state.last_state_path;
   }
+  next_trigger_ns_ = now_ns + options_.interval_ns;
   if (checkpoint.awaiting.empty()) {
     // Every task finished: the job is done and no barrier could travel; nothing to trigger.
     --next_checkpoint_id_;
-    next_trigger_ns_ = now_ns + options_.interval_ns;
     return commands;
   }
   if (options_.sources != nullptr) {
     checkpoint.acknowledged.enumerator_states =
         options_.sources->SnapshotEnumerators(checkpoint.id);
   }
-  pending_ = std::move(checkpoint);
+  const int64_t id = checkpoint.id;
+  pending_.emplace(id, std::move(checkpoint));
   commands.push_back(std::move(trigger));
   return commands;
 }
 
-CheckpointCoordinator::Commands CheckpointCoordinator::Complete(int64_t now_ns) {
-  Pending done = std::move(*pending_);
-  pending_.reset();
-  next_trigger_ns_ = now_ns + options_.interval_ns;
-  done.acknowledged.id = done.id;
-  SLUICE_ASSERT(done.acknowledged.state_paths.size() == tasks_.size(),
-                "a checkpoint completes with the state of every task of the attempt");
+int64_t CheckpointCoordinator::TriggerDueNs() const {
+  if (static_cast<int>(pending_.size()) >= options_.max_concurrent) return INT64_MAX;
+  return std::max(next_trigger_ns_, last_completion_ns_ + options_.min_pause_ns);
+}
 
+CheckpointCoordinator::Commands CheckpointCoordinator::CompleteReady(int64_t now_ns) {
   Commands commands;
-  storing_notified_ = Planted("notify-before-metadata-durable");
-  if (storing_notified_) {
-    // Planted bug: the sinks commit before the checkpoint is durable.
-    commands.push_back(Command{CommandKind::kNotify, done.id, {}, {}});
+  while (!pending_.empty() && pending_.begin()->second.awaiting.empty()) {
+    Pending done = std::move(pending_.begin()->second);
+    pending_.erase(pending_.begin());
+    last_completion_ns_ = now_ns;
+    consecutive_failed_ = 0;
+    done.acknowledged.id = done.id;
+    SLUICE_ASSERT(done.acknowledged.state_paths.size() == tasks_.size(),
+                  "a checkpoint completes with the state of every task of the attempt");
+    Storing storing{done.acknowledged, deployment_, Planted("notify-before-metadata-durable")};
+    if (storing.notified) {
+      // Planted bug: the sinks commit before the checkpoint is durable.
+      commands.push_back(Command{CommandKind::kNotify, done.id, {}, {}});
+    }
+    storing_[done.id] = std::move(storing);
+    commands.push_back(Command{CommandKind::kStore, done.id, {}, std::move(done.acknowledged)});
   }
-  storing_ = done.acknowledged;
-  storing_deployment_ = deployment_;
-  commands.push_back(Command{CommandKind::kStore, done.id, {}, std::move(done.acknowledged)});
+  // Barriers travel in order, so every task acknowledges a checkpoint before the next one: a
+  // later checkpoint cannot be ready while an earlier one waits.
+  for (const auto& [id, pending] : pending_) {
+    SLUICE_ASSERT(!pending.awaiting.empty(),
+                  "concurrent checkpoints complete in id order (a task acknowledges n before n+1)");
+  }
   return commands;
 }
 
 CheckpointCoordinator::Commands CheckpointCoordinator::OnStored(int64_t checkpoint_id) {
-  SLUICE_ASSERT(storing_ && storing_->id == checkpoint_id,
-                "OnStored answers the last kStore command");
+  auto stored = storing_.find(checkpoint_id);
+  SLUICE_ASSERT(stored != storing_.end(), "OnStored answers a kStore command");
   SLUICE_ASSERT(!latest_ || latest_->id < checkpoint_id,
                 "completed checkpoints follow each other in id order");
+  Storing done = std::move(stored->second);
+  storing_.erase(stored);
   previous_ = std::move(latest_);
-  latest_ = std::move(storing_);
+  latest_ = std::move(done.checkpoint);
   ++completed_count_;
-  storing_.reset();
   Commands commands;
-  if (storing_deployment_ == deployment_ && active_ && !storing_notified_) {
+  if (done.deployment == deployment_ && active_ && !done.notified) {
     // (Otherwise it failed over while the metadata was written, or notified already.)
     commands.push_back(Command{CommandKind::kNotify, checkpoint_id, {}, {}});
   }
@@ -182,8 +212,11 @@ bool CheckpointCoordinator::FallBackToPrevious() {
 }
 
 int64_t CheckpointCoordinator::NextDeadlineNs() const {
-  if (pending_) return pending_->triggered_ns + options_.timeout_ns;
-  return active_ ? next_trigger_ns_ : INT64_MAX;
+  int64_t deadline = active_ ? TriggerDueNs() : INT64_MAX;
+  if (!pending_.empty()) {
+    deadline = std::min(deadline, pending_.begin()->second.triggered_ns + options_.timeout_ns);
+  }
+  return deadline;
 }
 
 }  // namespace sluice

@@ -7,18 +7,26 @@
 // (checkpoint_coordinator_test.cc).
 //
 // The protocol (Chandy-Lamport as in Flink's asynchronous barrier snapshots, Carbone et al. 2015):
-//   - one checkpoint at a time, triggered every `interval_ns` once every task of the attempt is
-//     running; the triggers go to the sources, which inject barriers; the split enumerators'
-//     state is taken at the trigger (source_coordinator.h says why that is a consistent cut);
+//   - triggered every `interval_ns` (from one trigger to the next, as Flink's periodic trigger)
+//     once every task of the attempt is running, at most `max_concurrent` pending at a time and
+//     never sooner than `min_pause_ns` after the last completion (Flink's
+//     execution.checkpointing.max-concurrent-checkpoints and .min-pause; a trigger held back by
+//     either fires as soon as they allow); the triggers go to the sources, which inject
+//     barriers; the split enumerators' state is taken at the trigger (source_coordinator.h says
+//     why that is a consistent cut);
 //   - a checkpoint completes when every task acknowledged it; a task that finished stands in
 //     with its final state (FLIP-147), and a finished task's final state belongs in every later
-//     checkpoint;
+//     checkpoint. Concurrent checkpoints complete in id order: barriers travel in order, so a
+//     task acknowledges n before n+1;
 //   - complete means durable: the JobMaster stores the metadata (kStore), and only once that
 //     succeeded (OnStored) is the checkpoint the latest one, restored by every later deployment,
 //     and are the tasks notified (kNotify), upon which sinks commit;
-//   - a checkpoint not complete within `timeout_ns` expires (kExpired): the JobMaster fails over
-//     (Flink's execution.checkpointing.tolerable-failed-checkpoints = 0);
-//   - a failover or a new deployment drops the pending checkpoint;
+//   - a checkpoint not complete within `timeout_ns` expires: up to `tolerable_failed`
+//     consecutive expiries are only aborted (kAborted: the attempt runs on, its sinks' pending
+//     transactions are committed by the next completed checkpoint), one more fails over
+//     (kExpired); a completion resets the count (Flink's
+//     execution.checkpointing.tolerable-failed-checkpoints, default 0);
+//   - a failover or a new deployment drops the pending checkpoints;
 //   - retention (execution.checkpointing.num-retained, Flink's CompletedCheckpointStore
 //     subsuming old checkpoints): once a checkpoint is stored, only the newest `num_retained`
 //     completed ones are kept; kDiscard then asks the JobMaster to delete every checkpoint below
@@ -28,6 +36,7 @@
 // Thread/fiber safety: one owner (the JobMaster's event loop).
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -57,6 +66,9 @@ class CheckpointCoordinator {
     // (CompletedCheckpoint::enumerator_states); null for a job without (unit tests).
     SourceCoordinator* sources = nullptr;
     int num_retained = 1;  // execution.checkpointing.num-retained
+    int64_t min_pause_ns = 0;  // execution.checkpointing.min-pause
+    int max_concurrent = 1;    // execution.checkpointing.max-concurrent-checkpoints
+    int tolerable_failed = 0;  // execution.checkpointing.tolerable-failed-checkpoints
   };
 
   enum class CommandKind {
@@ -64,6 +76,7 @@ class CheckpointCoordinator {
     kStore,    // store `checkpoint`'s metadata durably, then call OnStored (or step down)
     kNotify,   // tell every task of the attempt that `checkpoint_id` completed
     kExpired,  // `checkpoint_id` did not complete in time: fail over
+    kAborted,  // `checkpoint_id` did not complete in time, within the tolerance: log it
     kDiscard,  // delete the checkpoints below `checkpoint_id`, except the files in `keep`
   };
   struct Command {
@@ -107,7 +120,7 @@ class CheckpointCoordinator {
   const CompletedCheckpoint* latest() const { return latest_ ? &*latest_ : nullptr; }
   // When OnTick next has something to do (INT64_MAX: nothing until another event).
   int64_t NextDeadlineNs() const;
-  bool pending() const { return pending_.has_value(); }
+  bool pending() const { return !pending_.empty(); }
   // Checkpoints this coordinator completed (stored), and those that expired.
   int64_t completed_count() const { return completed_count_; }
   int64_t expired_count() const { return expired_count_; }
@@ -128,17 +141,26 @@ class CheckpointCoordinator {
   bool Planted(std::string_view bug) const {
     return options_.bug_planted && options_.bug_planted(bug);
   }
-  Commands Complete(int64_t now_ns);
+  // Completes the pending checkpoints every task has acknowledged, in id order.
+  Commands CompleteReady(int64_t now_ns);
+  // When the next trigger may fire (INT64_MAX while max_concurrent are pending).
+  int64_t TriggerDueNs() const;
 
   Options options_;
   bool active_ = false;      // an attempt is deployed
   uint64_t deployment_ = 0;  // counts deployments, to tell whether one happened since a kStore
   std::map<TaskId, Task> tasks_;
-  std::optional<Pending> pending_;
-  // The checkpoint being stored (between kStore and OnStored) and the deployment it belongs to.
-  std::optional<CompletedCheckpoint> storing_;
-  uint64_t storing_deployment_ = 0;
-  bool storing_notified_ = false;  // planted bug notify-before-metadata-durable notified already
+  std::map<int64_t, Pending> pending_;  // by id
+  // Checkpoints being stored (between kStore and OnStored): by id, with the deployment they
+  // belong to and whether planted bug notify-before-metadata-durable notified them already.
+  struct Storing {
+    CompletedCheckpoint checkpoint;
+    uint64_t deployment = 0;
+    bool notified = false;
+  };
+  std::map<int64_t, Storing> storing_;
+  int64_t last_completion_ns_ = INT64_MIN / 2;  // of the last Complete (min-pause counts from it)
+  int consecutive_failed_ = 0;  // expiries since the last completion
   std::optional<CompletedCheckpoint> latest_;
   std::optional<CompletedCheckpoint> previous_;  // only for the planted bug
   std::deque<CompletedCheckpoint> retained_;     // the newest num_retained stored, oldest first

@@ -51,6 +51,9 @@ std::vector<std::string> Show(const Commands& commands) {
       case Kind::kExpired:
         text = "expired " + std::to_string(c.checkpoint_id);
         break;
+      case Kind::kAborted:
+        text = "aborted " + std::to_string(c.checkpoint_id);
+        break;
       case Kind::kDiscard:
         text = "discard <" + std::to_string(c.checkpoint_id) + " keep {";
         for (const std::string& path : c.keep) text += path + " ";
@@ -100,8 +103,9 @@ TEST(CheckpointCoordinatorTest, CompletesWhenEveryTaskAcknowledgedThenNotifiesOn
   EXPECT_EQ(Show(coordinator.OnStored(1)), (Shown{"notify 1"}));
   ASSERT_NE(coordinator.latest(), nullptr);
   EXPECT_EQ(coordinator.latest()->id, 1);
-  EXPECT_EQ(coordinator.NextDeadlineNs(), 120 + kInterval) << "the next one an interval later";
-  EXPECT_EQ(Show(coordinator.OnTick(220)), (Shown{"trigger 2 [0/0 ]"}));
+  EXPECT_EQ(coordinator.NextDeadlineNs(), 2 * kInterval)
+      << "the next one an interval after the last trigger, as Flink's periodic trigger";
+  EXPECT_EQ(Show(coordinator.OnTick(2 * kInterval)), (Shown{"trigger 2 [0/0 ]"}));
 }
 
 TEST(CheckpointCoordinatorTest, AFinishedTaskStandsInWithItsFinalStateForEveryLaterCheckpoint) {
@@ -254,6 +258,56 @@ TEST(CheckpointCoordinatorTest, ADiscardKeepsAFinishedTasksSharedFinalState) {
   planted.OnAcknowledged(kSink, 2, "sink-2", 301);
   EXPECT_EQ(Show(planted.OnStored(2)), (Shown{"notify 2", "discard <2 keep {}"}))
       << "the planted bug deletes the shared file";
+}
+
+TEST(CheckpointCoordinatorTest, MaxConcurrentCheckpointsOverlapAndCompleteInOrder) {
+  CheckpointCoordinator::Options options = Options();
+  options.max_concurrent = 2;
+  CheckpointCoordinator coordinator = Running(options);
+  EXPECT_EQ(Show(coordinator.OnTick(100)), (Shown{"trigger 1 [0/0 ]"}));
+  EXPECT_EQ(Show(coordinator.OnTick(200)), (Shown{"trigger 2 [0/0 ]"})) << "1 is still pending";
+  EXPECT_TRUE(coordinator.OnTick(300).empty()) << "two pending: the third waits";
+  EXPECT_EQ(coordinator.NextDeadlineNs(), 100 + kTimeout) << "only 1's expiry is due";
+  coordinator.OnAcknowledged(kSource, 1, "a1", 310);
+  coordinator.OnAcknowledged(kSource, 2, "a2", 311);
+  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 1, "b1", 320)),
+            (Shown{"store 1 {0/0=a1 1/0=b1 }"}));
+  EXPECT_EQ(Show(coordinator.OnStored(1)), (Shown{"notify 1"}));
+  EXPECT_EQ(coordinator.NextDeadlineNs(), 320) << "the held-back trigger is due at the completion";
+  EXPECT_EQ(Show(coordinator.OnTick(321)), (Shown{"trigger 3 [0/0 ]"}));
+  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 2, "b2", 330)),
+            (Shown{"store 2 {0/0=a2 1/0=b2 }"}));
+}
+
+TEST(CheckpointCoordinatorTest, MinPauseHoldsTheNextTriggerAfterACompletion) {
+  CheckpointCoordinator::Options options = Options();
+  options.min_pause_ns = 80;
+  CheckpointCoordinator coordinator = Running(options);
+  coordinator.OnTick(100);
+  coordinator.OnAcknowledged(kSource, 1, "a1", 150);
+  coordinator.OnAcknowledged(kSink, 1, "b1", 170);  // completes at 170
+  coordinator.OnStored(1);
+  EXPECT_EQ(coordinator.NextDeadlineNs(), 250) << "max(100 + interval, 170 + min-pause)";
+  EXPECT_TRUE(coordinator.OnTick(200).empty());
+  EXPECT_EQ(Show(coordinator.OnTick(250)), (Shown{"trigger 2 [0/0 ]"}));
+}
+
+TEST(CheckpointCoordinatorTest, TolerableFailedCheckpointsAbortThenFailOver) {
+  CheckpointCoordinator::Options options = Options();
+  options.tolerable_failed = 1;
+  CheckpointCoordinator coordinator = Running(options);
+  coordinator.OnTick(100);  // 1
+  EXPECT_EQ(Show(coordinator.OnTick(100 + kTimeout)), (Shown{"aborted 1", "trigger 2 [0/0 ]"}))
+      << "one expiry is tolerated: the attempt runs on";
+  // Completing 2 resets the count.
+  coordinator.OnAcknowledged(kSource, 2, "a2", 1200);
+  coordinator.OnAcknowledged(kSink, 2, "b2", 1201);
+  coordinator.OnStored(2);
+  EXPECT_EQ(Show(coordinator.OnTick(1300)), (Shown{"trigger 3 [0/0 ]"}));
+  EXPECT_EQ(Show(coordinator.OnTick(1300 + kTimeout)), (Shown{"aborted 3", "trigger 4 [0/0 ]"}));
+  EXPECT_EQ(Show(coordinator.OnTick(2300 + kTimeout)), (Shown{"expired 4"}))
+      << "a second expiry in a row fails over";
+  EXPECT_EQ(coordinator.expired_count(), 3);
 }
 
 }  // namespace

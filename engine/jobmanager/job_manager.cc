@@ -43,6 +43,11 @@ void ApplyJobManagerSettings(const Configuration& settings, JobManagerConfig* co
   config->checkpoint_interval_ns = settings.GetDurationMs(CheckpointingInterval()) * kNanosPerMs;
   config->checkpoint_timeout_ns = settings.GetDurationMs(CheckpointingTimeout()) * kNanosPerMs;
   config->checkpoints_retained = static_cast<int>(settings.GetInt(CheckpointingNumRetained()));
+  config->checkpoint_min_pause_ns = settings.GetDurationMs(CheckpointingMinPause()) * kNanosPerMs;
+  config->checkpoint_max_concurrent =
+      static_cast<int>(settings.GetInt(CheckpointingMaxConcurrent()));
+  config->checkpoint_tolerable_failed =
+      static_cast<int>(settings.GetInt(CheckpointingTolerableFailed()));
   auto restart = RestartStrategyConfigFrom(settings);
   SLUICE_ASSERT(restart.ok(), "JobRegistry::EffectiveSettings checked the restart strategy");
   config->restart = *restart;

@@ -51,6 +51,9 @@ struct JobManagerConfig {
   int64_t checkpoint_interval_ns = 500 * 1000 * 1000LL;
   int64_t checkpoint_timeout_ns = 10LL * 1000 * 1000 * 1000;
   int checkpoints_retained = 1;  // execution.checkpointing.num-retained
+  int64_t checkpoint_min_pause_ns = 0;  // execution.checkpointing.min-pause
+  int checkpoint_max_concurrent = 1;    // execution.checkpointing.max-concurrent-checkpoints
+  int checkpoint_tolerable_failed = 0;  // execution.checkpointing.tolerable-failed-checkpoints
   int64_t heartbeat_interval_ns = 100 * 1000 * 1000LL;
   int64_t heartbeat_timeout_ns = 1000 * 1000 * 1000LL;
   RestartStrategyConfig restart;
@@ -63,8 +66,8 @@ struct JobManagerConfig {
 };
 
 // Copies the JobManager's settings from a job's effective settings (validated: see
-// JobRegistry::EffectiveSettings) into `config`: execution.checkpointing.interval, .timeout and
-// .num-retained,
+// JobRegistry::EffectiveSettings) into `config`: execution.checkpointing.interval, .timeout,
+// .num-retained, .min-pause, .max-concurrent-checkpoints and .tolerable-failed-checkpoints,
 // restart-strategy.* (engine/config/restart_strategy_config.h), heartbeat.interval and .timeout,
 // taskmanager.load-balance.mode.
 void ApplyJobManagerSettings(const Configuration& settings, JobManagerConfig* config);

@@ -34,7 +34,8 @@ JobMaster::JobMaster(Host& host, const JobManagerConfig& config, const JobGraph&
       coordinator_(CheckpointCoordinator::Options{
           config.checkpoint_interval_ns, config.checkpoint_timeout_ns,
           [&host](std::string_view bug) { return SLUICE_BUG_PLANTED(host, std::string(bug)); },
-          &sources_, config.checkpoints_retained}),
+          &sources_, config.checkpoints_retained, config.checkpoint_min_pause_ns,
+          config.checkpoint_max_concurrent, config.checkpoint_tolerable_failed}),
       scheduler_(
           JobScheduler::Options{
               epoch_, config.restart, &host.random, config.load_balance,
@@ -542,6 +543,9 @@ void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
         discard_below_ = command.checkpoint_id;
         discard_keep_ = command.keep;
         discard_wake_.NotifyAll(host_.fibers);
+        break;
+      case CheckpointCoordinator::CommandKind::kAborted:
+        host_.log.Warn("checkpoint.aborted", id + ": expired (tolerated)");
         break;
       case CheckpointCoordinator::CommandKind::kExpired:
         host_.log.Warn("checkpoint.aborted", id + ": expired");

@@ -62,7 +62,6 @@ Result<std::vector<SourceCoordinator::Assignment>> SourceCoordinator::SetDiscove
 Status SourceCoordinator::OnDeployed(const CompletedCheckpoint* restored) {
   live_.clear();
   assigned_at_snapshot_.clear();
-  snapshot_id_ = 0;
   for (const SourceInfo& info : sources_) {
     Source& source = live_[info.chain];
     source.assigned.assign(static_cast<size_t>(info.parallelism), 0);
@@ -120,11 +119,13 @@ Result<std::vector<SourceCoordinator::Assignment>> SourceCoordinator::OnSplitReq
 
 std::map<int, std::string> SourceCoordinator::SnapshotEnumerators(int64_t checkpoint_id) {
   std::map<int, std::string> states;
-  snapshot_id_ = checkpoint_id;
-  assigned_at_snapshot_.clear();
+  std::map<TaskId, int64_t>& assigned = assigned_at_snapshot_[checkpoint_id];
+  while (assigned_at_snapshot_.size() > kSnapshotsKept) {
+    assigned_at_snapshot_.erase(assigned_at_snapshot_.begin());
+  }
   for (const auto& [chain, source] : live_) {
     for (size_t s = 0; s < source.assigned.size(); ++s) {
-      assigned_at_snapshot_[{chain, static_cast<int>(s)}] = source.assigned[s];
+      assigned[{chain, static_cast<int>(s)}] = source.assigned[s];
     }
     // Not started (splits not yet discovered): a restore starts it from the discovered splits.
     if (source.enumerator != nullptr) source.enumerator->SnapshotState(&states[chain]);
@@ -133,9 +134,10 @@ std::map<int, std::string> SourceCoordinator::SnapshotEnumerators(int64_t checkp
 }
 
 void SourceCoordinator::OnAcknowledged(int64_t checkpoint_id, TaskId task, int64_t received) const {
-  if (checkpoint_id != snapshot_id_) return;
-  auto it = assigned_at_snapshot_.find(task);
-  if (it == assigned_at_snapshot_.end()) return;
+  auto snapshot = assigned_at_snapshot_.find(checkpoint_id);
+  if (snapshot == assigned_at_snapshot_.end()) return;
+  auto it = snapshot->second.find(task);
+  if (it == snapshot->second.end()) return;
   SLUICE_ASSERT(received == it->second,
                 "a source subtask's snapshot holds exactly the splits assigned to it before the "
                 "checkpoint triggered (else a split is lost or read twice after a restore)");

@@ -104,8 +104,10 @@ class SourceCoordinator {
   std::function<bool(std::string_view bug)> bug_planted_;
   std::map<int, std::vector<std::string>> discovered_;  // by chain
   std::map<int, Source> live_;                          // by chain, this attempt
-  int64_t snapshot_id_ = 0;                             // the last SnapshotEnumerators
-  std::map<TaskId, int64_t> assigned_at_snapshot_;
+  // Splits assigned to each source subtask when each recent checkpoint triggered, by checkpoint
+  // id (the last kSnapshotsKept: checkpoints may be concurrent).
+  static constexpr size_t kSnapshotsKept = 16;
+  std::map<int64_t, std::map<TaskId, int64_t>> assigned_at_snapshot_;
 };
 
 }  // namespace sluice
