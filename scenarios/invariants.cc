@@ -70,10 +70,13 @@ void RestartStrategyChecker::Observe(std::string_view category, std::string_view
   } else if (category == "job.deployed" && violation_.empty()) {
     Leadership& leadership = leaderships_[Required(fields, "attempt") / kAttemptsPerEpoch];
     const int64_t now_ms = Required(fields, "now_ms");
-    if (leadership.pending_restart_ms >= 0 && now_ms < leadership.pending_restart_ms) {
-      violation_ = "deployed " + std::string(message) + " at " + std::to_string(now_ms) +
-                   " ms (JobManager clock), before the restart delay ended at " +
-                   std::to_string(leadership.pending_restart_ms) + " ms";
+    if (leadership.pending_restart_ms >= 0) {
+      failovers_[leadership.pending_record].moved = Required(fields, "moved");
+      if (now_ms < leadership.pending_restart_ms) {
+        violation_ = "deployed " + std::string(message) + " at " + std::to_string(now_ms) +
+                     " ms (JobManager clock), before the restart delay ended at " +
+                     std::to_string(leadership.pending_restart_ms) + " ms";
+      }
     }
     leadership.pending_restart_ms = -1;
   }
@@ -150,6 +153,7 @@ void RestartStrategyChecker::Judge(const FailoverRecord& record, int64_t now_ms)
     return;
   }
   leadership.pending_restart_ms = now_ms + record.delay_ms;
+  leadership.pending_record = failovers_.size() - 1;
 }
 
 }  // namespace sluice::scenarios

@@ -72,6 +72,7 @@ class RestartStrategyChecker {
     int exponential_attempt = 0;      // exponential-delay: restarts since the last reset
     int64_t next_restart_ms = 0;      // ... and when the last one was due
     int64_t pending_restart_ms = -1;  // a restart announced and not yet deployed: due then
+    size_t pending_record = 0;        // ... and its index in failovers_
   };
   RestartStrategyConfig config_;
   std::map<int64_t, Leadership> leaderships_;  // by epoch

@@ -75,7 +75,8 @@ void Redeployed(RestartStrategyChecker& checker, int64_t epoch, int64_t deployme
                 int64_t now_ms) {
   const EventField fields[] = {{"attempt", epoch * kAttemptsPerEpoch + deployment},
                                {"restored_checkpoint", 0},
-                               {"now_ms", now_ms}};
+                               {"now_ms", now_ms},
+                               {"moved", 2}};
   checker.Observe("job.deployed", "attempt", fields, now_ms);
 }
 
@@ -99,7 +100,9 @@ TEST(RestartStrategyCheckerTest, AcceptsDecisionsThatFollowTheStrategy) {
   EXPECT_TRUE(checker.violation().empty()) << checker.violation();
   EXPECT_TRUE(checker.gave_up());
   ASSERT_EQ(checker.failovers().size(), 3u);
+  EXPECT_EQ(checker.failovers()[0].moved, 2) << "filled in from the redeployment";
   EXPECT_EQ(checker.failovers()[2].restart, false);
+  EXPECT_EQ(checker.failovers()[2].moved, -1) << "never redeployed";
   // A new leadership starts a fresh strategy.
   Failover(checker, 2, 2600, true, 100);
   EXPECT_TRUE(checker.violation().empty()) << checker.violation();

@@ -85,8 +85,9 @@ class WordCountReference;  // scenarios/exactly_once.h
 
 // One operator of the job a run deployed, for reports.
 // A failure the JobManager's restart strategy judged (its "job.failover" event): when (simulated
-// time), which leadership (epoch), the cause, whether the job restarts, after how long, and how
-// many tasks restart.
+// time), which leadership (epoch), the cause, whether the job restarts, after how long, how
+// many tasks restart, and how many of them the redeployment moved to another TaskManager (-1:
+// not redeployed).
 struct FailoverRecord {
   int64_t at_ms = 0;
   int64_t epoch = 0;
@@ -94,6 +95,7 @@ struct FailoverRecord {
   bool restart = false;
   int64_t delay_ms = 0;
   int64_t tasks = 0;
+  int64_t moved = -1;
   bool operator==(const FailoverRecord&) const = default;
 };
 

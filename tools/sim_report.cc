@@ -88,7 +88,8 @@ void FillResult(const Json& json, ScenarioResult& result) {
         .cause = failover.at("cause").get<std::string>(),
         .restart = failover.at("restart").get<bool>(),
         .delay_ms = failover.at("delay_ms").get<int64_t>(),
-        .tasks = failover.at("tasks").get<int64_t>()});
+        .tasks = failover.at("tasks").get<int64_t>(),
+        .moved = failover.at("moved").get<int64_t>()});
   }
   result.records_in = json.at("records_in").get<int64_t>();
   result.records_out = json.at("records_out").get<int64_t>();
@@ -133,7 +134,8 @@ Json FailoversJson(const std::vector<scenarios::FailoverRecord>& failovers) {
                     {"cause", failover.cause},
                     {"restart", failover.restart},
                     {"delay_ms", failover.delay_ms},
-                    {"tasks", failover.tasks}});
+                    {"tasks", failover.tasks},
+                    {"moved", failover.moved}});
   }
   return list;
 }

@@ -239,8 +239,8 @@ JobScheduler::Commands JobScheduler::OnTick(int64_t now_ns) {
   return out;
 }
 
-std::vector<std::string> JobScheduler::PlaceSlots(int groups,
-                                                  std::map<std::string, int> free) const {
+std::vector<std::string> JobScheduler::PlaceSlots(int groups, std::map<std::string, int> free,
+                                                  int* moved) const {
   // Tasks in each slot g: subtask g of every chain whose slots include g.
   std::vector<int> tasks_in(groups, 0);
   for (const Chain& chain : chains_) {
@@ -254,7 +254,22 @@ std::vector<std::string> JobScheduler::PlaceSlots(int groups,
   }
   std::map<std::string, int> tasks_on;  // TaskManager → tasks placed on it so far
   std::vector<std::string> group_host(groups);
+  // Sticky: a slot whose TaskManager is still registered (with a slot free) stays there, so that
+  // losing or adding a TaskManager moves only the slots that must move.
+  *moved = 0;
+  const bool sticky = static_cast<int>(previous_hosts_.size()) == groups;
+  if (sticky) {
+    for (int g = 0; g < groups; ++g) {
+      auto kept = free.find(previous_hosts_[g]);
+      if (kept == free.end() || kept->second == 0) continue;
+      group_host[g] = kept->first;
+      --kept->second;
+      tasks_on[kept->first] += tasks_in[g];
+    }
+  }
   for (int g : order) {
+    if (!group_host[g].empty()) continue;  // kept
+    if (sticky) *moved += tasks_in[g];
     auto best = free.end();
     for (auto it = free.begin(); it != free.end(); ++it) {
       if (it->second == 0) continue;
@@ -300,7 +315,9 @@ bool JobScheduler::TryDeploy(int64_t now_ns, Commands* out) {
       now_ns < started_ns_ + options_.initial_resource_wait_ns) {
     return false;
   }
-  const std::vector<std::string> group_host = PlaceSlots(groups, free);
+  int moved = 0;
+  const std::vector<std::string> group_host = PlaceSlots(groups, free, &moved);
+  previous_hosts_ = group_host;
   attempt_ = options_.epoch * kAttemptsPerEpoch + ++deployments_;
   const CompletedCheckpoint* latest = checkpoints_->latest();
   restored_from_ = latest != nullptr ? latest->id : 0;
@@ -344,7 +361,8 @@ bool JobScheduler::TryDeploy(int64_t now_ns, Commands* out) {
                              std::to_string(restored_from_));
   deployed.fields = {{"attempt", attempt_},
                      {"restored_checkpoint", restored_from_},
-                     {"now_ms", now_ns / kNanosPerMs}};
+                     {"now_ms", now_ns / kNanosPerMs},
+                     {"moved", moved}};
   out->push_back(std::move(deployed));
   return true;
 }

@@ -17,8 +17,11 @@
 //       tasks  FLIP-370: slots holding more tasks first, each to the TaskManager with the
 //              fewest tasks so far relative to its size (ties as for slots), so that the tasks,
 //              not just the slots, are balanced.
-//     The first deployment waits for min_taskmanagers (or initial_resource_wait_ns); restarts
-//     do not.
+//     Placement is sticky (Flink schedules to prior allocations): a restart keeps every slot on
+//     its previous TaskManager if that one is still registered, and places only the others,
+//     so losing a TaskManager moves only its slots and adding one moves none; "job.deployed"
+//     reports the number of tasks moved (field `moved`). The first deployment waits for
+//     min_taskmanagers (or initial_resource_wait_ns); restarts do not.
 //   - Every deployment is a new attempt, numbered epoch × kAttemptsPerEpoch + n, and restores
 //     the latest completed checkpoint (CheckpointCoordinator::latest()).
 //   - Failover: restart-all, when and after the delay its restart strategy says
@@ -181,8 +184,11 @@ class JobScheduler {
   void Release(const std::string& id, const std::string& reason, int64_t now_ns, Commands* out);
   bool TryDeploy(int64_t now_ns, Commands* out);
   // The TaskManager of each of the job's `groups` slots (SlotsRequired), given each registered
-  // TaskManager's free slots, by options_.load_balance (see the header comment).
-  std::vector<std::string> PlaceSlots(int groups, std::map<std::string, int> free) const;
+  // TaskManager's free slots: where the previous deployment put it if that TaskManager can still
+  // take it, else by options_.load_balance (see the header comment). `moved`: tasks placed
+  // elsewhere than in the previous deployment.
+  std::vector<std::string> PlaceSlots(int groups, std::map<std::string, int> free,
+                                      int* moved) const;
   void Failover(const std::string& reason, int64_t now_ns, Commands* out);
   void Fail(const std::string& reason, Commands* out);
   static Command Log(Severity severity, std::string category, std::string text);
@@ -193,6 +199,7 @@ class JobScheduler {
   RestartBackoffTimeStrategy restart_strategy_;
   std::map<std::string, TaskManager> taskmanagers_;  // by id: deterministic order
   std::map<TaskId, Execution> executions_;
+  std::vector<std::string> previous_hosts_;  // the last deployment's TaskManager of each slot
   JobStatus status_ = JobStatus::kWaitingForResources;
   int64_t attempt_ = 0;
   int64_t deployments_ = 0;    // of this leadership: numbers the attempts

@@ -154,7 +154,7 @@ TEST_F(JobSchedulerTest, ATaskFailureRestartsAfterTheDelayFromTheLatestCheckpoin
   EXPECT_EQ(
       Show(scheduler_.OnTaskFailed({1, 0}, 3000001, TaskFailure::kRecoverable, "io", 600 * kMs)),
       (Shown{"cancel 3000001", "job.failover: task 1/0 failed: io",
-              "job.restarting: 1: task 1/0 failed: io"}));
+             "job.restarting: 1: task 1/0 failed: io"}));
   EXPECT_FALSE(scheduler_.running());
   EXPECT_TRUE(
       Show(scheduler_.OnTaskFailed({1, 1}, 3000001, TaskFailure::kRecoverable, "io", 601 * kMs))
@@ -225,11 +225,10 @@ class ExhaustedJobSchedulerTest : public JobSchedulerTest {
 
 TEST_F(ExhaustedJobSchedulerTest, WithoutACompletedCheckpointTheJobFails) {
   Deployed();
-  EXPECT_EQ(
-      Show(scheduler_.Failover("boom", 10 * kMs)),
-      (Shown{"cancel 3000001", "job.failover: boom",
-             "job.failed: boom; restart strategy fixed-delay exhausted after 0 restarts",
-             "failed: boom; restart strategy fixed-delay exhausted after 0 restarts"}));
+  EXPECT_EQ(Show(scheduler_.Failover("boom", 10 * kMs)),
+            (Shown{"cancel 3000001", "job.failover: boom",
+                   "job.failed: boom; restart strategy fixed-delay exhausted after 0 restarts",
+                   "failed: boom; restart strategy fixed-delay exhausted after 0 restarts"}));
 }
 
 TEST_F(ExhaustedJobSchedulerTest, WithACompletedCheckpointAFinalCommitDeploymentRunsFirst) {
@@ -244,8 +243,8 @@ TEST_F(ExhaustedJobSchedulerTest, WithACompletedCheckpointAFinalCommitDeployment
   coordinator_.OnStored(1);
   EXPECT_EQ(Only(Kind::kLog, scheduler_.Failover("boom", 600 * kMs)),
             (Shown{"job.failover: boom",
-                    "job.failing: boom; restart strategy fixed-delay exhausted after 0 restarts; "
-                    "committing "
+                   "job.failing: boom; restart strategy fixed-delay exhausted after 0 restarts; "
+                   "committing "
                    "checkpoint 1's output first"}));
   const Shown deploy = Only(Kind::kDeploy, scheduler_.OnTick(800 * kMs));
   ASSERT_EQ(deploy.size(), 1u);
@@ -340,6 +339,39 @@ TEST(LoadBalanceTest, TasksBalanceTheTaskCountNotTheSlotCount) {
   EXPECT_EQ(per["tm-a"], 3) << "the 3-task slot first, alone";
   EXPECT_EQ(per["tm-b"], 4);
   EXPECT_EQ(per["tm-c"], 2);
+}
+
+// The "moved" field of the "job.deployed" event in `commands` (-1: none).
+int64_t Moved(const Commands& commands) {
+  for (const auto& c : commands) {
+    if (c.kind != Kind::kLog || c.category != "job.deployed") continue;
+    for (const auto& [name, value] : c.fields) {
+      if (name == "moved") return value;
+    }
+  }
+  return -1;
+}
+
+TEST_F(JobSchedulerTest, PlacementIsStickyAcrossRestarts) {
+  Register("tm-a", 1, 0);
+  Register("tm-b", 1, 0);
+  Register("tm-c", 1, 0);
+  EXPECT_EQ(Only(Kind::kDeploy, scheduler_.OnTick(0)),
+            (Shown{"deploy 3000001: 0/0@tm-a 0/1@tm-b 1/0@tm-a 1/1@tm-b"}));
+  // Losing tm-b moves only its slot (2 tasks) to tm-c; tm-a keeps its own.
+  scheduler_.OnTaskManagerLost("tm-b", "crashed", 100 * kMs);
+  const Commands restart = scheduler_.OnTick(300 * kMs);
+  EXPECT_EQ(Only(Kind::kDeploy, restart),
+            (Shown{"deploy 3000002: 0/0@tm-a 0/1@tm-c 1/0@tm-a 1/1@tm-c"}));
+  EXPECT_EQ(Moved(restart), 2);
+  // A TaskManager joining moves nothing.
+  Register("tm-0", 1, 350 * kMs);
+  scheduler_.OnTaskFailed({0, 0}, 3000002, TaskFailure::kRecoverable, "io", 400 * kMs);
+  const Commands again = scheduler_.OnTick(600 * kMs);
+  EXPECT_EQ(Only(Kind::kDeploy, again),
+            (Shown{"deploy 3000003: 0/0@tm-a 0/1@tm-c 1/0@tm-a 1/1@tm-c"}))
+      << "tm-0 would come first in id order, but nothing has to move";
+  EXPECT_EQ(Moved(again), 0);
 }
 
 }  // namespace
