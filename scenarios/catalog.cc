@@ -31,6 +31,11 @@ std::vector<ScenarioInfo> ScenarioCatalog() {
        "state; old checkpoints are deleted (num-retained 1..3) and a TaskManager crashes after a "
        "deletion; checks exactly once",
        RunCheckpointRetention},
+      {"local-recovery",
+       "local recovery on: TaskManagers crash in a loop and right after tasks acknowledge a "
+       "checkpoint, so surviving tasks hold local copies newer than the checkpoint restored; "
+       "checks exactly once",
+       RunLocalRecovery},
       {"chaos",
        "every fault kind at random within the fault budget, on a swarm-drawn configuration, with "
        "fault points on, plus now and then a hung TaskManager, a leader stalled past its lease "
@@ -61,7 +66,10 @@ std::vector<ScenarioInfo> ScenarioCatalog() {
   };
   // Until issue 8 the scenarios were named after the one job they ran; those names still work.
   for (ScenarioInfo& info : catalog) {
-    if (info.name == "restart-strategies" || info.name == "checkpoint-retention") continue;
+    if (info.name == "restart-strategies" || info.name == "checkpoint-retention" ||
+        info.name == "local-recovery") {
+      continue;
+    }
     info.aliases.push_back("wordcount-" + info.name);
   }
   return catalog;

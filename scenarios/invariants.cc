@@ -67,11 +67,18 @@ void RestartStrategyChecker::Observe(std::string_view category, std::string_view
                           .tasks = Required(fields, "tasks")};
     failovers_.push_back(record);
     if (violation_.empty()) Judge(record, Required(fields, "now_ms"));
+  } else if (category == "task.restored") {
+    auto record = redeployed_.find(Required(fields, "attempt"));
+    if (record != redeployed_.end()) {
+      failovers_[record->second].local_bytes += Required(fields, "local_bytes");
+      failovers_[record->second].remote_bytes += Required(fields, "remote_bytes");
+    }
   } else if (category == "job.deployed" && violation_.empty()) {
     Leadership& leadership = leaderships_[Required(fields, "attempt") / kAttemptsPerEpoch];
     const int64_t now_ms = Required(fields, "now_ms");
     if (leadership.pending_restart_ms >= 0) {
       failovers_[leadership.pending_record].moved = Required(fields, "moved");
+      redeployed_[Required(fields, "attempt")] = leadership.pending_record;
       if (now_ms < leadership.pending_restart_ms) {
         violation_ = "deployed " + std::string(message) + " at " + std::to_string(now_ms) +
                      " ms (JobManager clock), before the restart delay ended at " +

@@ -56,7 +56,7 @@ class FallBackChecker {
 class RestartStrategyChecker {
  public:
   explicit RestartStrategyChecker(RestartStrategyConfig config) : config_(config) {}
-  // A "job.failover" or "job.deployed" event at simulated time `at_ms`.
+  // A "job.failover", "job.deployed" or "task.restored" event at simulated time `at_ms`.
   void Observe(std::string_view category, std::string_view message, EventFields fields,
                int64_t at_ms);
   const std::string& violation() const { return violation_; }
@@ -76,6 +76,7 @@ class RestartStrategyChecker {
   };
   RestartStrategyConfig config_;
   std::map<int64_t, Leadership> leaderships_;  // by epoch
+  std::map<int64_t, size_t> redeployed_;       // attempt → the failover record it redeployed
   std::vector<FailoverRecord> failovers_;
   bool gave_up_ = false;
   std::string violation_;

@@ -39,6 +39,8 @@ std::vector<PlantedBugInfo> PlantedBugCatalog() {
       {"shared-state-discarded", "checkpoint-retention",
        "deleting subsumed checkpoints also deletes state files a retained checkpoint still uses "
        "(a finished task's final state)"},
+      {"local-copy-newer-than-restored", "local-recovery",
+       "local recovery reads the newest local state copy instead of the restored checkpoint's"},
       {"failure-rate-never-forgets", "restart-strategies",
        "the failure-rate restart strategy counts every failure of the job's life, not only those "
        "within its interval, and gives up too early"},

@@ -86,8 +86,8 @@ class WordCountReference;  // scenarios/exactly_once.h
 // One operator of the job a run deployed, for reports.
 // A failure the JobManager's restart strategy judged (its "job.failover" event): when (simulated
 // time), which leadership (epoch), the cause, whether the job restarts, after how long, how
-// many tasks restart, and how many of them the redeployment moved to another TaskManager (-1:
-// not redeployed).
+// many tasks restart, how many of them the redeployment moved to another TaskManager (-1: not
+// redeployed), and how many state bytes they restored locally and remotely.
 struct FailoverRecord {
   int64_t at_ms = 0;
   int64_t epoch = 0;
@@ -96,6 +96,10 @@ struct FailoverRecord {
   int64_t delay_ms = 0;
   int64_t tasks = 0;
   int64_t moved = -1;
+  // State bytes the redeployed tasks read from TaskManager-local copies and from checkpoint
+  // storage (local recovery, execution.state-recovery.from-local).
+  int64_t local_bytes = 0;
+  int64_t remote_bytes = 0;
   bool operator==(const FailoverRecord&) const = default;
 };
 

@@ -45,6 +45,7 @@ void ApplyJobSettings(const Configuration& settings, WordCountClusterOptions* o)
   set_ms(CheckpointingMinPause(), &o->checkpoint_min_pause_ms);
   set_int(CheckpointingMaxConcurrent(), &o->checkpoint_max_concurrent);
   set_int(CheckpointingTolerableFailed(), &o->checkpoint_tolerable_failed);
+  if (given(StateRecoveryFromLocal())) o->local_recovery = settings.GetBool(StateRecoveryFromLocal());
   if (given(TaskManagerLoadBalanceMode())) o->load_balance = LoadBalanceModeOf(settings);
   // The scenario's restart strategy, overridden key by key.
   Configuration restart = RestartStrategySettings(o->restart);
@@ -126,6 +127,7 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   job_spec_.settings = options.settings;
   job_spec_.settings.Set(ParallelismDefault().key, std::to_string(options.parallelism));
   job_spec_.settings.Set(SourceRateLimit().key, std::to_string(options.source_records_per_second));
+  if (options.local_recovery) job_spec_.settings.Set(StateRecoveryFromLocal().key, "true");
   job_spec_.input_splits = options.input_splits;
   job_graph_ = jobs_->Build(job_spec_);
   // Slot sharing groups may need more slots than the options' widest operator: add TaskManagers

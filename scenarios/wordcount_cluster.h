@@ -48,6 +48,7 @@ struct WordCountClusterOptions : ClusterSpec {
   int64_t checkpoint_min_pause_ms = 0;  // execution.checkpointing.min-pause
   int checkpoint_max_concurrent = 1;    // execution.checkpointing.max-concurrent-checkpoints
   int checkpoint_tolerable_failed = 0;  // execution.checkpointing.tolerable-failed-checkpoints
+  bool local_recovery = false;          // execution.state-recovery.from-local
   // Relative sizes of the input splits (empty: equal); a small split's source finishes early.
   std::vector<int> split_weights;
   // Each JobManager serves its REST API on port 8081 (engine/jobmanager/rest_api.h). Off by

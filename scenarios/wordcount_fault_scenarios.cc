@@ -124,6 +124,7 @@ ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
       o->checkpoint_min_pause_ms = random.UniformRange(0, o->checkpoint_interval_ms);
       o->checkpoint_tolerable_failed = static_cast<int>(random.UniformRange(0, 2));
     }
+    o->local_recovery = random.Bernoulli(0.5);
     *drawn = Drawn{o->taskmanagers, o->jobmanagers, o->lease_duration_ms, o->heartbeat_timeout_ms};
   };
   spec.nemesis = [](Random& random, const NemesisContext& c) {

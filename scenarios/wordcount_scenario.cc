@@ -48,6 +48,7 @@ std::map<std::string, std::string> Describe(const WordCountClusterOptions& o) {
   config["checkpoint_min_pause_ms"] = std::to_string(o.checkpoint_min_pause_ms);
   config["checkpoint_max_concurrent"] = std::to_string(o.checkpoint_max_concurrent);
   config["checkpoint_tolerable_failed"] = std::to_string(o.checkpoint_tolerable_failed);
+  config["local_recovery"] = o.local_recovery ? "true" : "false";
   const Configuration restart = RestartStrategySettings(o.restart);
   for (const auto& [key, value] : restart.entries()) config[key] = value;
   return config;
@@ -255,7 +256,7 @@ ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
   RestartStrategyChecker restarts(cluster_options.restart);
   world.AddFieldObserver([&](sim::World::HostId host, std::string_view category,
                              std::string_view message, EventFields fields) {
-    if (category == "job.failover" || category == "job.deployed") {
+    if (category == "job.failover" || category == "job.deployed" || category == "task.restored") {
       restarts.Observe(category, message, fields, world.now_ns() / kNanosPerMilli);
     }
     // A TaskManager's own records (the JobManager records "taskmanager.registered" too).

@@ -191,4 +191,36 @@ ScenarioResult RunCheckpointRetention(const ScenarioOptions& options) {
   return RunWordCountScenario(spec, options);
 }
 
+// local-recovery: restoring from TaskManager-local state copies (Flink's local recovery). A
+// local copy is a cache of the checkpoint, and the cache can be newer than the checkpoint being
+// restored: a task that snapshotted checkpoint n+1 keeps its copy even when n+1 never
+// completes, and reading it restores state the sources' restored positions do not match (Flink
+// keys local copies by checkpoint id for this reason: FLINK-8910's TaskLocalStateStore). Local
+// recovery is on; TaskManagers crash (and restart) in a loop, and the nemesis crashes one a few
+// milliseconds after tasks acknowledge a checkpoint, before it completes, so that the surviving
+// tasks, kept on their TaskManagers by sticky placement, hold a copy newer than the restore.
+ScenarioResult RunLocalRecovery(const ScenarioOptions& options) {
+  WordCountScenarioSpec spec;
+  spec.name = "local-recovery";
+  spec.configure = [](Random& random, WordCountClusterOptions* o) {
+    o->local_recovery = true;
+    o->checkpoint_interval_ms = random.UniformRange(100, 300);
+  };
+  spec.nemesis = [](Random& random, const NemesisContext& context) {
+    const auto crashes = static_cast<int>(random.UniformRange(1, 2));
+    return CrashLoop(random, context.taskmanagers, crashes, random.UniformRange(300, 1500), 100,
+                     400, 500, 1500);
+  };
+  spec.min_chaos_ms = 3000;
+  spec.react = [](Random& random, const std::string&, std::string_view category, EventFields,
+                  int reactions) -> std::vector<FaultRecord> {
+    if (reactions >= 2 || category != "checkpoint.acknowledged" || !random.Bernoulli(0.05)) {
+      return {};
+    }
+    const std::string victim = "taskmanager-" + std::to_string(1 + random.Uniform(3));
+    return CrashAndRestart(random, victim, random.UniformRange(0, 5));
+  };
+  return RunWordCountScenario(spec, options);
+}
+
 }  // namespace sluice::scenarios

@@ -16,5 +16,6 @@ ScenarioResult RunWordCountClogSkew(const ScenarioOptions& options);
 ScenarioResult RunWordCountJmFailover(const ScenarioOptions& options);
 ScenarioResult RunRestartStrategies(const ScenarioOptions& options);
 ScenarioResult RunCheckpointRetention(const ScenarioOptions& options);
+ScenarioResult RunLocalRecovery(const ScenarioOptions& options);
 
 }  // namespace sluice::scenarios

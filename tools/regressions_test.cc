@@ -20,7 +20,15 @@ struct Regression {
   uint64_t seed;
   bool beyond_budget;  // damages every copy on purpose: the job must end FAILED cleanly
   const char* path;    // an event category the run must record: the bug's path
+  // A -D setting the bug's path needs ("" for none), e.g. local recovery off for a bug in
+  // reading checkpoint storage (chaos draws it on in half its seeds, which reads local copies).
+  const char* setting = "";
 };
+
+// The checkpoint-storage bugs below are reached through restores that read checkpoint storage:
+// with local recovery on (which chaos draws in half its seeds since issue 9) they would read
+// local copies instead.
+constexpr const char* kRemoteReads = "execution.state-recovery.from-local=false";
 
 // Issue 7: exactly-once violations that a 15,000-seed chaos campaign found.
 constexpr Regression kRegressions[] = {
@@ -40,30 +48,30 @@ constexpr Regression kRegressions[] = {
     // damage names the state file the restore reads (checkpoint 3 since checkpoints trigger an
     // interval after the previous trigger, as Flink's, and subsumed ones are deleted).
     {"chaos-21360-committed-checkpoint-damaged.json", "chaos", 21360, false,
-     "checkpoint.copy_damaged"},
+     "checkpoint.copy_damaged", kRemoteReads},
     {"chaos-22174-committed-checkpoint-damaged.json", "chaos", 22174, false,
-     "checkpoint.copy_damaged"},
+     "checkpoint.copy_damaged", kRemoteReads},
     // Re-aimed at a state file of checkpoint 1 (the one the restore reads) when the sink's new
     // shape shifted the run's timing and the random pick went elsewhere.
     {"chaos-25053-committed-checkpoint-damaged.json", "chaos", 25053, false,
-     "checkpoint.copy_damaged"},
+     "checkpoint.copy_damaged", kRemoteReads},
     {"chaos-25170-committed-checkpoint-damaged.json", "chaos", 25170, false,
-     "checkpoint.copy_damaged"},
+     "checkpoint.copy_damaged", kRemoteReads},
     // Re-aimed at checkpoint 1's counting-task files (the ones the new leader restores) when
     // deleting subsumed checkpoints left the random pick fewer files to hit.
     {"chaos-26178-committed-checkpoint-damaged.json", "chaos", 26178, false,
-     "checkpoint.copy_damaged"},
+     "checkpoint.copy_damaged", kRemoteReads},
     // Re-aimed at checkpoint 2's files: the shrunk schedule's random picks no longer hit a file
     // the restore reads.
     {"chaos-26601-committed-checkpoint-damaged.json", "chaos", 26601, false,
-     "checkpoint.copy_damaged"},
+     "checkpoint.copy_damaged", kRemoteReads},
     {"chaos-33895-committed-checkpoint-damaged.json", "chaos", 33895, false,
-     "checkpoint.copy_damaged"},
+     "checkpoint.copy_damaged", kRemoteReads},
     // Seed 25170's schedule with both copies of the restored state file corrupted (beyond the
     // fault budget): the job must end FAILED naming the checkpoint and file, never restore an
     // older checkpoint and commit twice.
     {"chaos-25170-both-copies-damaged.json", "chaos", 25170, true,
-     "task.restored_state_lost"},
+     "task.restored_state_lost", kRemoteReads},
     // The same rule for the metadata a new leader recovers: one damaged copy is read from the
     // other and rewritten before the checkpoint is restored; both damaged (beyond the budget)
     // end the job FAILED, never restoring an older checkpoint.
@@ -87,10 +95,12 @@ TEST_P(RegressionTest, ScheduleStillReachesItsPathAndPasses) {
   const Regression& regression = GetParam();
   const std::string file = std::string(SLUICE_SOURCE_DIR) + "/scenarios/regressions/" +
                            regression.file;
-  std::printf("[   SEED   ] %s seed %llu; rerun: sluice sim run %s --seed %llu --input "
+  const std::string setting = *regression.setting ? std::string(" -D ") + regression.setting : "";
+  std::printf("[   SEED   ] %s seed %llu; rerun: sluice sim run %s --seed %llu%s --input "
               "<first 300000 bytes of the fortunes corpus> --faults %s --log-events\n",
               regression.scenario, static_cast<unsigned long long>(regression.seed),
-              regression.scenario, static_cast<unsigned long long>(regression.seed), file.c_str());
+              regression.scenario, static_cast<unsigned long long>(regression.seed),
+              setting.c_str(), file.c_str());
   auto schedule = ReadFaultScheduleFile(file);
   ASSERT_TRUE(schedule.ok()) << schedule.status().ToString();
   ASSERT_FALSE(CiInput().empty());
@@ -98,6 +108,9 @@ TEST_P(RegressionTest, ScheduleStillReachesItsPathAndPasses) {
   options.seed = regression.seed;
   options.input_text = CiInput();
   options.faults = schedule.value();
+  if (*regression.setting) {
+    ASSERT_TRUE(options.settings.SetFromArgument(regression.setting).ok());
+  }
   const scenarios::ScenarioInfo* info = nullptr;
   const auto catalog = scenarios::ScenarioCatalog();
   for (const auto& entry : catalog) {

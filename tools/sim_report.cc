@@ -89,7 +89,9 @@ void FillResult(const Json& json, ScenarioResult& result) {
         .restart = failover.at("restart").get<bool>(),
         .delay_ms = failover.at("delay_ms").get<int64_t>(),
         .tasks = failover.at("tasks").get<int64_t>(),
-        .moved = failover.at("moved").get<int64_t>()});
+        .moved = failover.at("moved").get<int64_t>(),
+        .local_bytes = failover.at("local_bytes").get<int64_t>(),
+        .remote_bytes = failover.at("remote_bytes").get<int64_t>()});
   }
   result.records_in = json.at("records_in").get<int64_t>();
   result.records_out = json.at("records_out").get<int64_t>();
@@ -135,7 +137,9 @@ Json FailoversJson(const std::vector<scenarios::FailoverRecord>& failovers) {
                     {"restart", failover.restart},
                     {"delay_ms", failover.delay_ms},
                     {"tasks", failover.tasks},
-                    {"moved", failover.moved}});
+                    {"moved", failover.moved},
+                    {"local_bytes", failover.local_bytes},
+                    {"remote_bytes", failover.remote_bytes}});
   }
   return list;
 }

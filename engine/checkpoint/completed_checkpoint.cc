@@ -144,9 +144,18 @@ Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store, std::string*
   return recovered;
 }
 
+int64_t CheckpointIdOfDirectory(std::string_view name) {
+  constexpr std::string_view kPrefix = "chk-";
+  if (name.substr(0, kPrefix.size()) != kPrefix) return -1;
+  int64_t id = 0;
+  const char* first = name.data() + kPrefix.size();
+  const char* last = name.data() + name.size();
+  const auto [end, error] = std::from_chars(first, last, id);
+  return error == std::errc() && end == last && first != last ? id : -1;
+}
+
 Result<int64_t> DiscardCheckpointsBelow(StoreClient& store, int64_t below,
                                         const std::set<std::string>& keep) {
-  constexpr std::string_view kPrefix = "chk-";
   int64_t deleted = 0;
   auto remove = [&](const std::string& path) -> Status {
     Status removed = store.Remove(path);
@@ -158,12 +167,8 @@ Result<int64_t> DiscardCheckpointsBelow(StoreClient& store, int64_t below,
     const std::string root = CopyPath("checkpoints", copy);
     ASSIGN_OR_RETURN(std::vector<std::string> names, store.List(root));
     for (const std::string& name : names) {
-      if (name.rfind(kPrefix, 0) != 0) continue;
-      int64_t id = 0;
-      const char* first = name.data() + kPrefix.size();
-      const char* last = name.data() + name.size();
-      const auto [end, error] = std::from_chars(first, last, id);
-      if (error != std::errc() || end != last || id >= below) continue;
+      const int64_t id = CheckpointIdOfDirectory(name);
+      if (id < 0 || id >= below) continue;
       const std::string dir = "checkpoints/" + name;
       RETURN_IF_ERROR(remove(CopyPath(dir + "/_metadata", copy)));
       ASSIGN_OR_RETURN(std::vector<std::string> files, store.List(CopyPath(dir, copy)));

@@ -23,6 +23,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -67,6 +68,9 @@ Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store, std::string*
 // May suspend.
 Status RepairMetadataCopy(StoreClient& store, const CompletedCheckpoint& checkpoint, int copy,
                           const StoreFence& fence, bool checksummed = true);
+
+// The id of a checkpoint directory name "chk-<id>"; -1 for any other name.
+int64_t CheckpointIdOfDirectory(std::string_view name);
 
 // Deletes, on both copies, every checkpoint directory checkpoints/chk-<id> with id < `below`
 // (completed or not), except the files named in `keep` (store paths of copy 0, as

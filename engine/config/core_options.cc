@@ -96,6 +96,15 @@ const ConfigOption& CheckpointingTolerableFailed() {
   return option;
 }
 
+const ConfigOption& StateRecoveryFromLocal() {
+  static const ConfigOption option{.key = "execution.state-recovery.from-local",
+                                   .type = ConfigType::kBool,
+                                   .default_value = "false",
+                                   .description = "restore from a TaskManager-local state copy "
+                                                  "when the task runs where it ran before"};
+  return option;
+}
+
 const ConfigOption& RestartStrategyType() {
   // Flink's spellings, with its aliases (RestartStrategyOptions.RestartStrategyType).
   static const ConfigOption option{
@@ -252,6 +261,7 @@ const std::vector<ConfigOption>& CoreOptions() {
         CheckpointingMinPause(),
         CheckpointingMaxConcurrent(),
         CheckpointingTolerableFailed(),
+        StateRecoveryFromLocal(),
         RestartStrategyType(),
         RestartFixedDelayAttempts(),
         RestartFixedDelayDelay(),

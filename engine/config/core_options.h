@@ -36,6 +36,10 @@ const ConfigOption& CheckpointingMinPause();
 const ConfigOption& CheckpointingMaxConcurrent();
 // Consecutive checkpoint failures (expiries) tolerated before the job fails over (Flink: 0).
 const ConfigOption& CheckpointingTolerableFailed();
+// Local recovery (Flink's execution.state-recovery.from-local, default false): each task also
+// keeps a copy of its snapshot on its TaskManager's disk, and a task restored on the same
+// TaskManager reads that copy instead of checkpoint storage.
+const ConfigOption& StateRecoveryFromLocal();
 // Restart strategy (Flink's RestartStrategyOptions, defaults as Flink's): none, fixed-delay,
 // failure-rate or exponential-delay (the default: Sluice always checkpoints, and Flink picks
 // exponential-delay when checkpointing is on). Read them through RestartStrategyConfigFrom
