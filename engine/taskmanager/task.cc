@@ -6,7 +6,6 @@
 #include "engine/base/assert.h"
 #include "engine/base/bytes.h"
 #include "engine/base/checksum.h"
-#include "engine/checkpoint/completed_checkpoint.h"
 #include "engine/checkpoint/replicated_file.h"
 #include "engine/checkpoint/store.h"
 #include "engine/config/core_options.h"
@@ -35,9 +34,10 @@ Task::Task(Host& host, TaskDeployment deployment, ExternalServices services,
   // did not) leaves local recovery off rather than trip the getter's assertion.
   const ConfigOption& option = StateRecoveryFromLocal();
   auto it = deployment_.spec.settings.entries().find(option.key);
-  local_recovery_ = it != deployment_.spec.settings.entries().end() &&
-                    CheckValue(option, it->second).ok() &&
-                    deployment_.spec.settings.GetBool(option);
+  if (it != deployment_.spec.settings.entries().end() && CheckValue(option, it->second).ok() &&
+      deployment_.spec.settings.GetBool(option)) {
+    local_state_.emplace(host_, deployment_.chain, deployment_.subtask, name());
+  }
 }
 
 std::string Task::name() const {
@@ -227,7 +227,8 @@ Status Task::Build() {
 Status Task::Restore() {
   std::string state;
   const std::optional<std::string> local =
-      local_recovery_ && !deployment_.restore_path.empty() ? ReadLocalCopy() : std::nullopt;
+      local_state_ && !deployment_.restore_path.empty() ? local_state_->Read(deployment_.restore_path)
+                                                        : std::nullopt;
   if (local) {
     state = *local;
   } else if (!deployment_.restore_path.empty()) {
@@ -337,7 +338,7 @@ Status Task::Checkpoint(int64_t checkpoint_id) {
       "-" + std::to_string(deployment_.subtask) + "-a" + std::to_string(deployment_.attempt);
   const bool ack_first = SLUICE_BUG_PLANTED(host_, "ack-before-snapshot-durable");
   if (!ack_first) RETURN_IF_ERROR(WriteReplicated(checkpoint_store_, path, kStateMagic, state));
-  if (local_recovery_) WriteLocalCopy(checkpoint_id, path, state);
+  if (local_state_) local_state_->Write(checkpoint_id, path, state);
   last_snapshot_ = std::max(last_snapshot_, checkpoint_id);
   ControlMessage ack;
   ack.type = ControlType::kAcknowledgeCheckpoint;
@@ -355,71 +356,6 @@ Status Task::Checkpoint(int64_t checkpoint_id) {
   }
   host_.log.Info("checkpoint.acknowledged", name() + " " + std::to_string(checkpoint_id));
   return Status::Ok();
-}
-
-void Task::WriteLocalCopy(int64_t checkpoint_id, const std::string& path,
-                          const std::string& state) {
-  const std::string local = std::string(kLocalStateDir) + "/" + path;
-  const std::string dir = local.substr(0, local.rfind('/'));
-  Status written = host_.fs.CreateDir(dir);
-  if (written.ok()) {
-    auto file = host_.fs.OpenAppendable(local, /*truncate=*/true);
-    written = file.ok() ? (*file)->Append(SealBlob(kStateMagic, state)) : file.status();
-    if (written.ok()) written = (*file)->Close();
-  }
-  if (!written.ok()) {
-    host_.log.Warn("checkpoint.local_copy_failed", name() + ": " + written.ToString());
-    return;
-  }
-  // Keep this task's two newest copies: the one just written and the one before, which a
-  // restore needs when the newer checkpoint does not complete.
-  const std::string root = std::string(kLocalStateDir) + "/checkpoints";
-  const std::string mine =
-      std::to_string(deployment_.chain) + "-" + std::to_string(deployment_.subtask) + "-";
-  auto names = host_.fs.List(root);
-  if (!names.ok()) return;
-  for (const std::string& name : *names) {
-    const int64_t id = CheckpointIdOfDirectory(name);
-    if (id < 0 || id >= checkpoint_id - 1) continue;
-    auto files = host_.fs.List(root + "/" + name);
-    if (!files.ok()) continue;
-    for (const std::string& file : *files) {
-      if (file.rfind(mine, 0) == 0) (void)host_.fs.Remove(root + "/" + name + "/" + file);
-    }
-    (void)host_.fs.Remove(root + "/" + name);  // fails while another task's copy is there
-  }
-}
-
-std::optional<std::string> Task::ReadLocalCopy() {
-  std::string local = std::string(kLocalStateDir) + "/" + deployment_.restore_path;
-  if (SLUICE_BUG_PLANTED(host_, "local-copy-newer-than-restored")) {
-    // Planted bug: the newest local copy of this subtask, whichever checkpoint it belongs to.
-    const std::string root = std::string(kLocalStateDir) + "/checkpoints";
-    const std::string mine =
-        std::to_string(deployment_.chain) + "-" + std::to_string(deployment_.subtask) + "-";
-    int64_t newest = -1;
-    if (auto names = host_.fs.List(root); names.ok()) {
-      for (const std::string& name : *names) {
-        const int64_t id = CheckpointIdOfDirectory(name);
-        if (id <= newest) continue;
-        auto files = host_.fs.List(root + "/" + name);
-        if (!files.ok()) continue;
-        for (const std::string& file : *files) {
-          if (file.rfind(mine, 0) != 0) continue;
-          newest = id;
-          local = root + "/" + name + "/" + file;
-        }
-      }
-    }
-  }
-  auto blob = host_.fs.ReadFile(local);
-  if (!blob.ok()) return std::nullopt;  // none here: the task ran elsewhere, or it was pruned
-  auto state = UnsealBlob(kStateMagic, *blob, local);
-  if (!state.ok()) {
-    host_.log.Warn("checkpoint.local_copy_damaged", name() + ": " + state.status().ToString());
-    return std::nullopt;
-  }
-  return std::string(*state);
 }
 
 int64_t Task::NextWakeNs() const {

@@ -29,6 +29,7 @@
 #include "engine/rpc/control.h"
 #include "engine/runtime/host.h"
 #include "engine/runtime/sync.h"
+#include "engine/taskmanager/local_state_store.h"
 
 #include <optional>
 
@@ -111,16 +112,8 @@ class Task {
   Sender send_;
   std::shared_ptr<WaitList> wakeup_;
   StoreClient checkpoint_store_;  // one connection for the task's life
-  // Local recovery (execution.state-recovery.from-local): each snapshot is also written, sealed
-  // but not synced, to kLocalStateDir/<its checkpoint storage path> on this TaskManager's disk
-  // (the two newest per task are kept), and a restore reads the copy of exactly the restored
-  // path when it is there and verifies, else checkpoint storage. A copy torn by a crash fails
-  // its checksum and is skipped.
-  static constexpr char kLocalStateDir[] = "local-state";
-  bool local_recovery_ = false;
-  void WriteLocalCopy(int64_t checkpoint_id, const std::string& path, const std::string& state);
-  // The verified local copy of the state to restore, if any (suspends on the disk).
-  std::optional<std::string> ReadLocalCopy();
+  // Local recovery (execution.state-recovery.from-local) on: this subtask's local state copies.
+  std::optional<TaskLocalStateStore> local_state_;
   std::deque<Command> commands_;
 
   JobGraph graph_;
