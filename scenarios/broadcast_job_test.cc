@@ -21,6 +21,7 @@
 
 namespace sluice::scenarios {
 namespace {
+namespace broadcast_job_test {
 
 constexpr int kParallelism = 3;
 
@@ -285,5 +286,6 @@ TEST(BroadcastLinkTest, StateIsRestoredAndReadOnlyForTheMainInput) {
       << refused.ToString();
 }
 
+}  // namespace broadcast_job_test
 }  // namespace
 }  // namespace sluice::scenarios

@@ -15,6 +15,7 @@
 
 namespace sluice {
 namespace {
+namespace checkpoint_recovery_test {
 
 constexpr uint16_t kPort = 7000;
 const StoreFence kFence{"jobmanager/leader", "1 "};
@@ -172,5 +173,6 @@ TEST_F(CheckpointRecoveryTest, ReadReplicatedNamesEveryDamagedCopy) {
       << both_damaged.status().ToString();
 }
 
+}  // namespace checkpoint_recovery_test
 }  // namespace
 }  // namespace sluice

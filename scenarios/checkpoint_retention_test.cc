@@ -13,6 +13,7 @@
 
 namespace sluice::scenarios {
 namespace {
+namespace checkpoint_retention_test {
 
 std::string Input() {
   std::string text;
@@ -70,5 +71,6 @@ TEST(CheckpointRetentionTest, AFailoverAfterADeletionRestoresTheSharedState) {
       << buggy.failure;
 }
 
+}  // namespace checkpoint_retention_test
 }  // namespace
 }  // namespace sluice::scenarios

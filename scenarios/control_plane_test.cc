@@ -16,6 +16,7 @@
 
 namespace sluice {
 namespace {
+namespace control_plane_test {
 
 struct Observed {
   std::string category;
@@ -118,5 +119,6 @@ TEST_F(ControlPlaneTest, TaskManagerDropsMessagesFromAnOlderEpoch) {
   EXPECT_EQ(Find("task.failed"), nullptr);
 }
 
+}  // namespace control_plane_test
 }  // namespace
 }  // namespace sluice

@@ -25,6 +25,7 @@
 
 namespace sluice::scenarios {
 namespace {
+namespace dag_job_test {
 
 using Count = std::pair<std::string, int64_t>;
 constexpr int kMarksParallelism = 3;
@@ -312,5 +313,6 @@ TEST_F(DagJobTest, PassesScenariosJudgedByTheReferenceEvaluator) {
   }
 }
 
+}  // namespace dag_job_test
 }  // namespace
 }  // namespace sluice::scenarios

@@ -26,6 +26,7 @@
 
 namespace sluice::scenarios {
 namespace {
+namespace event_time_job_test {
 
 using Event = std::pair<std::string, int64_t>;  // key, event time (ms)
 constexpr int64_t kWindowMs = 1000;
@@ -295,5 +296,6 @@ TEST(TimerFiringTest, AWatermarkFiringManyTimersLetsOtherFibersRun) {
   EXPECT_GT(out.records.back(), 0) << "the other fiber ran while the timers fired";
 }
 
+}  // namespace event_time_job_test
 }  // namespace
 }  // namespace sluice::scenarios

@@ -9,6 +9,7 @@
 
 namespace sluice::scenarios {
 namespace {
+namespace fault_budget_test {
 
 class FaultBudgetTest : public ::testing::Test {
  protected:
@@ -48,5 +49,6 @@ TEST_F(FaultBudgetTest, DataKeptOnceIsBeyond) {
   EXPECT_NE(Judge({{.at_ms = 1, .kind = FaultKind::kRebootWipe, .host = "input-store"}}), "");
 }
 
+}  // namespace fault_budget_test
 }  // namespace
 }  // namespace sluice::scenarios

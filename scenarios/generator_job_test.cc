@@ -20,6 +20,7 @@
 
 namespace sluice::scenarios {
 namespace {
+namespace generator_job_test {
 
 using Reading = std::pair<int32_t, int64_t>;  // sensor, value
 constexpr int64_t kReadings = 20000;
@@ -97,5 +98,6 @@ TEST_F(GeneratorJobTest, PassesScenariosJudgedByTheReferenceEvaluator) {
   EXPECT_GT(restarts, 0) << "no run resumed a generator from its checkpointed position";
 }
 
+}  // namespace generator_job_test
 }  // namespace
 }  // namespace sluice::scenarios

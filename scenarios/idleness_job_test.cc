@@ -21,6 +21,7 @@
 
 namespace sluice::scenarios {
 namespace {
+namespace idleness_job_test {
 
 using Event = std::pair<std::string, int64_t>;                  // source, event time (ms)
 using WindowCount = std::tuple<std::string, int64_t, int64_t>;  // source, window start, records
@@ -223,5 +224,6 @@ TEST_F(IdlenessJobTest, LateRecordsMergedBackGiveTheReferenceOutputAcrossCrashes
   EXPECT_GT(restarts, 0) << "no run restored from a checkpoint";
 }
 
+}  // namespace idleness_job_test
 }  // namespace
 }  // namespace sluice::scenarios

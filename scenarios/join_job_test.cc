@@ -23,6 +23,7 @@
 
 namespace sluice::scenarios {
 namespace {
+namespace join_job_test {
 
 struct Event {
   bool left = false;
@@ -209,5 +210,6 @@ TEST(JoinBuildTest, SessionWindowJoinAndInvertedBoundsAreRefused) {
       << inverted.status().ToString();
 }
 
+}  // namespace join_job_test
 }  // namespace
 }  // namespace sluice::scenarios

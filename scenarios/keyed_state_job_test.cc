@@ -21,6 +21,7 @@
 
 namespace sluice::scenarios {
 namespace {
+namespace keyed_state_job_test {
 
 using Word = std::pair<std::string, int64_t>;  // word, its length
 
@@ -177,5 +178,6 @@ TEST_F(KeyedStateJobTest, PassesScenariosJudgedByTheReferenceEvaluator) {
   EXPECT_GT(restarts, 0) << "no run restored keyed state";
 }
 
+}  // namespace keyed_state_job_test
 }  // namespace
 }  // namespace sluice::scenarios

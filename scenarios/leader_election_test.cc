@@ -13,6 +13,7 @@
 
 namespace sluice {
 namespace {
+namespace leader_election_test {
 
 constexpr uint16_t kStorePort = 7000;
 const Address kStore{"checkpoint-store", kStorePort};
@@ -121,5 +122,6 @@ TEST_F(LeaderElectionTest, StandbyTakesOverAfterTheLeaseAndFencesThePausedLeader
   EXPECT_EQ(stale_write.code(), StatusCode::kFailedPrecondition) << stale_write.ToString();
 }
 
+}  // namespace leader_election_test
 }  // namespace
 }  // namespace sluice

@@ -9,6 +9,7 @@
 
 namespace sluice::scenarios {
 namespace {
+namespace local_recovery_test {
 
 std::string Input() {
   std::string text;
@@ -42,5 +43,6 @@ TEST(LocalRecoveryTest, ALocalCopyNewerThanTheRestoredCheckpointBreaksExactlyOnc
                                "local-copy-newer-than-restored";
 }
 
+}  // namespace local_recovery_test
 }  // namespace
 }  // namespace sluice::scenarios

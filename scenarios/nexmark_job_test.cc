@@ -22,6 +22,7 @@
 
 namespace sluice::scenarios {
 namespace {
+namespace nexmark_job_test {
 
 using nexmark::Auction;
 using nexmark::Bid;
@@ -242,5 +243,6 @@ TEST_F(NexmarkJobTest, EveryQueryPassesCrashScenariosOnGeneratedEvents) {
   }
 }
 
+}  // namespace nexmark_job_test
 }  // namespace
 }  // namespace sluice::scenarios

@@ -13,6 +13,7 @@
 
 namespace sluice::scenarios {
 namespace {
+namespace rest_api_scenario_test {
 
 using nlohmann::json;
 
@@ -88,5 +89,6 @@ TEST(RestApiScenarioTest, TheLeaderAnswersAndTheStandbyRefersToIt) {
   EXPECT_TRUE(seen.good_after_bad);
 }
 
+}  // namespace rest_api_scenario_test
 }  // namespace
 }  // namespace sluice::scenarios

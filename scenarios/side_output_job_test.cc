@@ -25,6 +25,7 @@
 
 namespace sluice::scenarios {
 namespace {
+namespace side_output_job_test {
 
 const OutputTag<int64_t> kOddLengths("odd-lengths");
 const OutputTag<std::string> kFirstSeen("first-seen");
@@ -217,5 +218,6 @@ TEST(SideOutputLateDataTest, ALateRecordGoesToTheSideOutputAndWatermarksFollow) 
   EXPECT_EQ(side.watermarks, (std::vector<int64_t>{1500, kMaxWatermark}));
 }
 
+}  // namespace side_output_job_test
 }  // namespace
 }  // namespace sluice::scenarios

@@ -23,6 +23,7 @@
 
 namespace sluice::scenarios {
 namespace {
+namespace split_enumerator_job_test {
 
 using Count = std::pair<std::string, int64_t>;
 constexpr int kFiles = 7;
@@ -149,5 +150,6 @@ TEST_F(SplitEnumeratorJobTest, ForgettingTheEnumeratorStateOnFailoverIsCaught) {
   }
 }
 
+}  // namespace split_enumerator_job_test
 }  // namespace
 }  // namespace sluice::scenarios

@@ -18,6 +18,7 @@
 
 namespace sluice {
 namespace {
+namespace two_phase_commit_sink_test {
 
 constexpr uint16_t kPort = 7000;
 
@@ -315,5 +316,6 @@ TEST_F(SinkV2Test, MalformedStateIsDataLossNamingTheTask) {
   }
 }
 
+}  // namespace two_phase_commit_sink_test
 }  // namespace
 }  // namespace sluice

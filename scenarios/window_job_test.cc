@@ -23,6 +23,7 @@
 
 namespace sluice::scenarios {
 namespace {
+namespace window_job_test {
 
 using Event = std::pair<std::string, int64_t>;  // key, event time (ms)
 using Count = std::pair<std::string, int64_t>;
@@ -227,5 +228,6 @@ TEST(ProcessingTimeWindowTest, WindowsFollowTheClock) {
   EXPECT_EQ(fired_at[1] - fired_at[0], 1000);
 }
 
+}  // namespace window_job_test
 }  // namespace
 }  // namespace sluice::scenarios

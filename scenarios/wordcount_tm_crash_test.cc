@@ -10,6 +10,7 @@
 
 namespace sluice::scenarios {
 namespace {
+namespace wordcount_tm_crash_test {
 
 // `count` lines "<words> <i % modulo>".
 std::string NumberedLines(const std::string& words, int count, int modulo) {
@@ -190,5 +191,6 @@ TEST(WordCountRegressionTest, FailingJobCommitsItsLatestCheckpointBeforeFailed) 
   }
 }
 
+}  // namespace wordcount_tm_crash_test
 }  // namespace
 }  // namespace sluice::scenarios
