@@ -36,6 +36,11 @@ std::vector<ScenarioInfo> ScenarioCatalog() {
        "checkpoint, so surviving tasks hold local copies newer than the checkpoint restored; "
        "checks exactly once",
        RunLocalRecovery},
+      {"region-failover",
+       "the tokens job by default (a pipelined region per source, splits read on demand); the "
+       "input store fails reads in bursts and now and then a TaskManager crashes, so single "
+       "regions restart while the others run on; checks exactly once",
+       RunRegionFailover, "tokens"},
       {"chaos",
        "every fault kind at random within the fault budget, on a swarm-drawn configuration, with "
        "fault points on, plus now and then a hung TaskManager, a leader stalled past its lease "
@@ -67,7 +72,7 @@ std::vector<ScenarioInfo> ScenarioCatalog() {
   // Until issue 8 the scenarios were named after the one job they ran; those names still work.
   for (ScenarioInfo& info : catalog) {
     if (info.name == "restart-strategies" || info.name == "checkpoint-retention" ||
-        info.name == "local-recovery") {
+        info.name == "local-recovery" || info.name == "region-failover") {
       continue;
     }
     info.aliases.push_back("wordcount-" + info.name);

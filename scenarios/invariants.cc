@@ -78,7 +78,11 @@ void RestartStrategyChecker::Observe(std::string_view category, std::string_view
     const int64_t now_ms = Required(fields, "now_ms");
     if (leadership.pending_restart_ms >= 0) {
       failovers_[leadership.pending_record].moved = Required(fields, "moved");
-      redeployed_[Required(fields, "attempt")] = leadership.pending_record;
+      // A deployment gives each region it deploys an attempt of its own, numbered on.
+      const int64_t first = Required(fields, "attempt");
+      for (int64_t attempt = first; attempt < first + Required(fields, "attempts"); ++attempt) {
+        redeployed_[attempt] = leadership.pending_record;
+      }
       if (now_ms < leadership.pending_restart_ms) {
         violation_ = "deployed " + std::string(message) + " at " + std::to_string(now_ms) +
                      " ms (JobManager clock), before the restart delay ended at " +
@@ -151,6 +155,7 @@ void RestartStrategyChecker::Judge(const FailoverRecord& record, int64_t now_ms)
   }
   if (!record.restart) {
     gave_up_ = true;
+    leadership.pending_restart_ms = -1;  // what follows is a final commit, not a restart
     return;
   }
   if (record.delay_ms < delay_min || record.delay_ms > delay_max) {
@@ -159,7 +164,8 @@ void RestartStrategyChecker::Judge(const FailoverRecord& record, int64_t now_ms)
                  (delay_min == delay_max ? "" : ".." + std::to_string(delay_max)) + " ms";
     return;
   }
-  leadership.pending_restart_ms = now_ms + record.delay_ms;
+  // Regions failing one after another wait together, for the latest delay.
+  leadership.pending_restart_ms = std::max(leadership.pending_restart_ms, now_ms + record.delay_ms);
   leadership.pending_record = failovers_.size() - 1;
 }
 

@@ -52,7 +52,9 @@ class FallBackChecker {
 // and delay the configured strategy gives (Flink's semantics, modelled here independently of
 // engine/jobmanager/restart_strategy.h, from the decisions' own times by the JobManager's
 // clock; each leadership starts a fresh strategy), and the restart it announced deployed no
-// earlier than its delay ("job.deployed").
+// earlier than its delay ("job.deployed"; regions that failed one after another are deployed
+// together, after the latest delay; a failure the strategy gave up on cancels the restarts
+// pending).
 class RestartStrategyChecker {
  public:
   explicit RestartStrategyChecker(RestartStrategyConfig config) : config_(config) {}

@@ -8,6 +8,7 @@
 
 namespace sluice::scenarios {
 namespace {
+namespace invariants_test {
 
 // The events as the JobManager and the sink record them: text plus typed fields.
 void Deployed(FallBackChecker& checker, int64_t attempt, int64_t restored) {
@@ -76,7 +77,9 @@ void Redeployed(RestartStrategyChecker& checker, int64_t epoch, int64_t deployme
   const EventField fields[] = {{"attempt", epoch * kAttemptsPerEpoch + deployment},
                                {"restored_checkpoint", 0},
                                {"now_ms", now_ms},
-                               {"moved", 2}};
+                               {"moved", 2},
+                               {"attempts", 1},
+                               {"tasks", 6}};
   checker.Observe("job.deployed", "attempt", fields, now_ms);
 }
 
@@ -152,6 +155,25 @@ TEST(RestartStrategyCheckerTest, CatchesAWrongDelayAndAnEarlyDeployment) {
       << backoff.violation();
 }
 
+// Region failover: regions that failed one after another are deployed together, after the later
+// delay; a failure the strategy gives up on cancels the restart that was pending.
+TEST(RestartStrategyCheckerTest, RegionsWaitForTheLaterDelayAndAGiveUpCancelsTheRestart) {
+  RestartStrategyChecker regions(RestartStrategyConfig::FixedDelay(3, 200));
+  Failover(regions, 1, 500, true, 200);
+  Failover(regions, 1, 550, true, 200);
+  Redeployed(regions, 1, 2, 700);
+  EXPECT_NE(regions.violation().find("before the restart delay ended at 750 ms"),
+            std::string::npos)
+      << regions.violation();
+
+  RestartStrategyChecker gave_up(RestartStrategyConfig::FixedDelay(1, 200));
+  Failover(gave_up, 1, 500, true, 200);
+  Failover(gave_up, 1, 550, false, 0);
+  Redeployed(gave_up, 1, 2, 600);  // the final-commit deployment, 50 ms later
+  EXPECT_TRUE(gave_up.violation().empty()) << gave_up.violation();
+  EXPECT_TRUE(gave_up.gave_up());
+}
+
 TEST(InvariantCheckerDeathTest, AnEventWithoutItsTypedFieldsIsADefect) {
   FencingChecker checker;
   EXPECT_DEATH(checker.Observe("taskmanager-1", "taskmanager.registered", "taskmanager-1 epoch 2",
@@ -159,5 +181,6 @@ TEST(InvariantCheckerDeathTest, AnEventWithoutItsTypedFieldsIsADefect) {
                "carry their typed fields");
 }
 
+}  // namespace invariants_test
 }  // namespace
 }  // namespace sluice::scenarios

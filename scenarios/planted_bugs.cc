@@ -44,6 +44,9 @@ std::vector<PlantedBugInfo> PlantedBugCatalog() {
       {"failure-rate-never-forgets", "restart-strategies",
        "the failure-rate restart strategy counts every failure of the job's life, not only those "
        "within its interval, and gives up too early"},
+      {"region-sources-not-reset", "region-failover",
+       "a region restarted alone does not give the splits its sources were assigned after the "
+       "restored checkpoint back to the enumerator (no addSplitsBack): they are never read again"},
   };
 }
 

@@ -168,6 +168,8 @@ struct ScenarioInfo {
   std::string name;
   std::string description;  // one line
   std::function<ScenarioResult(const ScenarioOptions&)> run;
+  // The job the command line runs it with when no --job is given.
+  std::string default_job = "wordcount";
   // Other names the command line accepts for it (the names before scenarios became
   // job-independent: "wordcount-" + name). Reports always use `name`.
   std::vector<std::string> aliases;

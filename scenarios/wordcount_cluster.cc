@@ -47,6 +47,9 @@ void ApplyJobSettings(const Configuration& settings, WordCountClusterOptions* o)
   set_int(CheckpointingTolerableFailed(), &o->checkpoint_tolerable_failed);
   if (given(StateRecoveryFromLocal())) o->local_recovery = settings.GetBool(StateRecoveryFromLocal());
   if (given(TaskManagerLoadBalanceMode())) o->load_balance = LoadBalanceModeOf(settings);
+  if (given(JobManagerExecutionFailoverStrategy())) {
+    o->failover_strategy = FailoverStrategyOf(settings);
+  }
   // The scenario's restart strategy, overridden key by key.
   Configuration restart = RestartStrategySettings(o->restart);
   bool restart_given = false;
@@ -159,6 +162,7 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   jm.min_taskmanagers = taskmanagers;
   jm.restart = options.restart;
   jm.load_balance = options.load_balance;
+  jm.failover_strategy = options.failover_strategy;
   jm.heartbeat_timeout_ns = options.heartbeat_timeout_ms * kNanosPerMilli;
   jm.checkpoint_interval_ns = options.checkpoint_interval_ms * kNanosPerMilli;
   jm.checkpoint_timeout_ns = options.checkpoint_timeout_ms * kNanosPerMilli;

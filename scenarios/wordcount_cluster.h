@@ -37,6 +37,7 @@ struct WordCountClusterOptions : ClusterSpec {
   // into the first ones and leave the nemesis's other victims idle);
   // -D taskmanager.load-balance.mode overrides.
   LoadBalanceMode load_balance = LoadBalanceMode::kSlots;
+  FailoverStrategy failover_strategy = FailoverStrategy::kRegion;  // as Flink's default
   int64_t heartbeat_timeout_ms = 1000;
   int64_t lease_duration_ms = 1000;       // leader election (renew deadline 70%, interval 20%)
   double short_read_probability = 0.05;   // simulated reads may return fewer bytes

@@ -44,6 +44,7 @@ std::map<std::string, std::string> Describe(const WordCountClusterOptions& o) {
           {"short_read_probability", std::to_string(o.short_read_probability)}};
   // The restart strategy under its Flink keys ("restart-strategy.type", ...).
   config["load_balance"] = LoadBalanceModeName(o.load_balance);
+  config["failover_strategy"] = FailoverStrategyName(o.failover_strategy);
   config["checkpoints_retained"] = std::to_string(o.checkpoints_retained);
   config["checkpoint_min_pause_ms"] = std::to_string(o.checkpoint_min_pause_ms);
   config["checkpoint_max_concurrent"] = std::to_string(o.checkpoint_max_concurrent);

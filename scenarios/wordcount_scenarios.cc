@@ -224,3 +224,64 @@ ScenarioResult RunLocalRecovery(const ScenarioOptions& options) {
 }
 
 }  // namespace sluice::scenarios
+
+namespace sluice::scenarios {
+
+// region-failover: restarting one pipelined region while the others run on (Flink's
+// RestartPipelinedRegionFailoverStrategy). What must move back with a restarted region is
+// easy to miss, because the running regions make the job look healthy: the splits its sources
+// were assigned after the restored checkpoint must go back to the enumerator (Flink's
+// addSplitsBack; lost splits are silent data loss), its sinks must drop the transactions after
+// that checkpoint while the other regions' sinks keep committing, and the checkpoints pending at
+// the failure must be aborted. The job defaults to tokens (a region per source); the input has
+// 3..6 splits read on demand, so each source reads several in turn. The input store's disk
+// fails reads in short bursts (the source reading then fails, and its region restarts), also
+// right after the enumerator hands out a split, and in some runs a TaskManager crashes too (the
+// regions of its tasks restart, or the whole job).
+ScenarioResult RunRegionFailover(const ScenarioOptions& options) {
+  WordCountScenarioSpec spec;
+  spec.name = "region-failover";
+  spec.configure = [](Random& random, WordCountClusterOptions* o) {
+    o->failover_strategy = FailoverStrategy::kRegion;
+    o->input_splits = static_cast<int>(random.UniformRange(3, 6));
+    o->checkpoint_interval_ms = random.UniformRange(80, 300);
+    o->restart = DrawRestartStrategy(random, /*may_give_up_at_once=*/false, /*lenient=*/true);
+  };
+  spec.nemesis = [](Random& random, const NemesisContext& context) {
+    std::vector<FaultRecord> faults;
+    const std::string& input_store = context.stores[0];
+    const auto bursts = static_cast<int>(random.UniformRange(2, 5));
+    int64_t at = random.UniformRange(100, 600);
+    for (int i = 0; i < bursts; ++i) {
+      faults.push_back(FaultRecord{.at_ms = at,
+                                   .kind = FaultKind::kDiskIoError,
+                                   .host = input_store,
+                                   .duration_ms = random.UniformRange(10, 150),
+                                   .factor = 0.1 * double(random.UniformRange(1, 5))});
+      at += random.UniformRange(200, 1200);
+    }
+    if (random.Bernoulli(0.3)) {
+      auto crash = CrashAndRestart(random, PickHost(random, context.taskmanagers),
+                                   random.UniformRange(200, at));
+      faults.insert(faults.end(), crash.begin(), crash.end());
+    }
+    return faults;
+  };
+  spec.min_chaos_ms = 3000;
+  // A reader fails soon after it was handed a split, before a checkpoint covers that split: the
+  // split must come back to the enumerator.
+  spec.react = [](Random& random, const std::string&, std::string_view category, EventFields,
+                  int reactions) -> std::vector<FaultRecord> {
+    if (reactions >= 3 || category != "source.splits_assigned" || !random.Bernoulli(0.3)) {
+      return {};
+    }
+    return {FaultRecord{.at_ms = random.UniformRange(5, 60),
+                        .kind = FaultKind::kDiskIoError,
+                        .host = "input-store",
+                        .duration_ms = random.UniformRange(10, 60),
+                        .factor = 0.5}};
+  };
+  return RunWordCountScenario(spec, options);
+}
+
+}  // namespace sluice::scenarios

@@ -9,7 +9,9 @@ namespace sluice::tools {
 
 void AddJobFlags(CLI::App& command, JobFlags& flags, bool with_job) {
   if (with_job) {
-    command.add_option("--job", flags.job, "The job to run (see `sluice jobs`; default wordcount)")
+    command
+        .add_option("--job", flags.job,
+                    "The job to run (see `sluice jobs`; default wordcount, or the scenario's own)")
         ->type_name("JOB");
   }
   command
@@ -21,7 +23,7 @@ void AddJobFlags(CLI::App& command, JobFlags& flags, bool with_job) {
 
 Result<JobSpec> ParseJobFlags(const JobRegistry& jobs, const JobFlags& flags) {
   JobSpec spec;
-  spec.job = flags.job;
+  spec.job = flags.job.empty() ? "wordcount" : flags.job;
   for (const std::string& argument : flags.settings) {
     RETURN_IF_ERROR(spec.settings.SetFromArgument(argument));
   }

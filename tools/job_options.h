@@ -18,7 +18,7 @@ class Option;
 namespace sluice::tools {
 
 struct JobFlags {
-  std::string job = "wordcount";
+  std::string job;  // "": wordcount (or, for `sim`, the scenario's default job)
   std::vector<std::string> settings;  // "key=value", in command-line order
 };
 

@@ -7,7 +7,8 @@
 # SLUICE_CAMPAIGN_INPUT (an --input FILE; default: the fortunes corpus), SLUICE_CAMPAIGN_SCENARIO
 # (sweep this scenario for every bug, e.g. chaos, instead of each bug's own). With a scenario
 # given, the seed that caught a bug is then run again without the bug and must pass, so that the
-# bug, not the seed's faults, is what failed it.
+# bug, not the seed's faults, is what failed it; that scenario runs the job the bug's own scenario
+# runs by default (`sim list` names it when it is not wordcount), where the bug can show.
 # Exit 0 if every bug checked was caught, 1 if one was not, 2 for bad usage or an unknown NAME.
 set -uo pipefail
 
@@ -31,18 +32,25 @@ while read -r name scenario _; do
   [[ -n "$name" ]] || continue
   [[ -z "$only" || "$name" == "$only" ]] || continue
   checked=$((checked + 1))
-  [[ -n "$scenario_override" ]] && scenario="$scenario_override"
-  echo "=== planted bug $name: sluice sim sweep $scenario --seeds $seeds --plant-bug $name" \
-    "--fail-fast --jobs $jobs"
+  job_args=()
+  if [[ -n "$scenario_override" ]]; then
+    job="$("$sluice" sim list | awk -v s="$scenario" '$1 == s' |
+           sed -n 's/.*(default job: \([^)]*\))$/\1/p')"
+    [[ -n "$job" ]] && job_args=(--job "$job")
+    scenario="$scenario_override"
+  fi
+  echo "=== planted bug $name: sluice sim sweep $scenario ${job_args[*]} --seeds $seeds" \
+    "--plant-bug $name --fail-fast --jobs $jobs"
   log="$(mktemp "${TMPDIR:-/tmp}/campaign.XXXXXX")"
-  if ! "$here/expect_failure.sh" "$sluice" sim sweep "$scenario" --seeds "$seeds" \
-      --plant-bug "$name" --fail-fast --jobs "$jobs" "${input_args[@]}" | tee "$log"; then
+  if ! "$here/expect_failure.sh" "$sluice" sim sweep "$scenario" "${job_args[@]}" \
+      --seeds "$seeds" --plant-bug "$name" --fail-fast --jobs "$jobs" "${input_args[@]}" |
+      tee "$log"; then
     missed+=("$name")
   elif [[ -n "$scenario_override" ]]; then
     # The catching seed, without the bug, must pass.
     seed="$(grep -oE -- "sim run [^ ]+ --seed [0-9]+" "$log" | head -1 | grep -oE '[0-9]+$')"
-    if [[ -z "$seed" ]] || ! "$sluice" sim run "$scenario" --seed "$seed" "${input_args[@]}" \
-        >"$log.clean" 2>&1; then
+    if [[ -z "$seed" ]] || ! "$sluice" sim run "$scenario" "${job_args[@]}" --seed "$seed" \
+        "${input_args[@]}" >"$log.clean" 2>&1; then
       echo "planted_bug_campaign: seed ${seed:-?} of $scenario fails without $name too:"
       tail -5 "$log.clean"
       missed+=("$name(seed ${seed:-?} fails without the bug)")

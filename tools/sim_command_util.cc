@@ -59,7 +59,9 @@ std::optional<PreparedRun> PrepareRun(const SimFlags& flags,
   run.info = FindScenario(catalog, flags.scenario);
   if (run.info == nullptr) return std::nullopt;
   if (!CheckPlantBug(flags.plant_bug, run.info->name)) return std::nullopt;
-  auto job = ParseJobFlags(*flags.job_registry, flags.job);
+  JobFlags job_flags = flags.job;
+  if (job_flags.job.empty()) job_flags.job = run.info->default_job;
+  auto job = ParseJobFlags(*flags.job_registry, job_flags);
   if (!job.ok()) {
     PrintError(job.status().message());
     return std::nullopt;

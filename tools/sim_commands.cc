@@ -26,7 +26,9 @@ int ListScenarios() {
   size_t width = 0;
   for (const ScenarioInfo& info : catalog) width = std::max(width, info.name.size());
   for (const ScenarioInfo& info : catalog) {
-    fmt::print("{:<{}}  {}\n", info.name, width, info.description);
+    fmt::print("{:<{}}  {}{}\n", info.name, width, info.description,
+               info.default_job == "wordcount" ? ""
+                                               : " (default job: " + info.default_job + ")");
   }
   return kExitOk;
 }
@@ -104,7 +106,9 @@ SimCommands::SimCommands(CLI::App& root, std::string program, const JobRegistry&
   flags_.job_registry = &jobs;
   CLI::App* sim = root.add_subcommand("sim", "Run simulated scenarios (one process, seeded)");
   sim->require_subcommand(1);
-  list_ = sim->add_subcommand("list", "List the scenarios, one per line, with a description");
+  list_ = sim->add_subcommand("list",
+                              "List the scenarios, one per line, with a description (and the job "
+                              "they run without --job, if not wordcount)");
   bugs_ = sim->add_subcommand("bugs", "List the planted bugs: NAME SCENARIO description");
   AddRun(*sim);
   AddSweep(*sim);

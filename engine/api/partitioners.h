@@ -187,10 +187,9 @@ struct RescaleSelector {
   int end;
   int next;
   static RescaleSelector For(int subtask, int producers, int channels) {
-    const int first = static_cast<int>(int64_t{subtask} * channels / producers);
-    const int end =
-        std::max(first + 1, static_cast<int>(int64_t{subtask + 1} * channels / producers));
-    return RescaleSelector{first, end, first};
+    const SubtaskRange share =
+        ConsumersOfProducer(Partitioner::kRescale, subtask, producers, channels);
+    return RescaleSelector{share.first, share.end, share.first};
   }
   template <typename T>
   int Select(const T&, int) {

@@ -249,6 +249,28 @@ const char* LoadBalanceModeName(LoadBalanceMode mode) {
   return "none";
 }
 
+const ConfigOption& JobManagerExecutionFailoverStrategy() {
+  static const ConfigOption option{
+      .key = "jobmanager.execution.failover-strategy",
+      .type = ConfigType::kEnum,
+      .default_value = "region",
+      .description = "what a task failure restarts: full (the job) or region (its pipelined "
+                     "region)",
+      .choices = {"full", "region"}};
+  return option;
+}
+
+FailoverStrategy FailoverStrategyOf(const Configuration& config) {
+  const std::string strategy = config.GetString(JobManagerExecutionFailoverStrategy());
+  if (strategy == "full") return FailoverStrategy::kFull;
+  SLUICE_ASSERT(strategy == "region", "the strategy was validated against its choices");
+  return FailoverStrategy::kRegion;
+}
+
+const char* FailoverStrategyName(FailoverStrategy strategy) {
+  return strategy == FailoverStrategy::kFull ? "full" : "region";
+}
+
 const std::vector<ConfigOption>& CoreOptions() {
   static const std::vector<ConfigOption> options = [] {
     std::vector<ConfigOption> all = {
@@ -277,7 +299,8 @@ const std::vector<ConfigOption>& CoreOptions() {
         HeartbeatInterval(),
         HeartbeatTimeout(),
         TaskManagerNumberOfTaskSlots(),
-        TaskManagerLoadBalanceMode()};
+        TaskManagerLoadBalanceMode(),
+        JobManagerExecutionFailoverStrategy()};
     std::sort(all.begin(), all.end(),
               [](const ConfigOption& a, const ConfigOption& b) { return a.key < b.key; });
     return all;

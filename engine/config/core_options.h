@@ -69,6 +69,16 @@ enum class LoadBalanceMode { kNone, kSlots, kTasks };
 LoadBalanceMode LoadBalanceModeOf(const Configuration& config);
 // "none", "slots" or "tasks".
 const char* LoadBalanceModeName(LoadBalanceMode mode);
+// Which tasks a task failure restarts (Flink's jobmanager.execution.failover-strategy): full
+// (every task of the job) or region (the pipelined regions of the failed tasks: Flink's
+// RestartPipelinedRegionFailoverStrategy, engine/graph/job_graph.h's PipelinedRegions).
+// Default region, as Flink's. Failures that are not a task's (a checkpoint that expired beyond
+// the tolerance, a JobManager fall-back) restart the whole job either way.
+const ConfigOption& JobManagerExecutionFailoverStrategy();
+enum class FailoverStrategy { kFull, kRegion };
+FailoverStrategy FailoverStrategyOf(const Configuration& config);
+// "full" or "region".
+const char* FailoverStrategyName(FailoverStrategy strategy);
 
 // Every option above, in key order.
 const std::vector<ConfigOption>& CoreOptions();

@@ -1,5 +1,6 @@
 #include "engine/exchange/data_plane.h"
 
+#include "engine/base/assert.h"
 #include "engine/base/bytes.h"
 
 namespace sluice {
@@ -37,7 +38,10 @@ void DataServer::Handshake(std::unique_ptr<Stream> stream) {
     host_.log.Warn("data.bad_handshake", stream->PeerName());
     return;
   }
-  if (attempt <= dropped_up_to_ || held_.size() >= kMaxHeldStreams) return;  // stale: close
+  if (attempt <= dropped_up_to_ || dropped_.count(attempt) != 0 ||
+      held_.size() >= kMaxHeldStreams) {
+    return;  // stale: close
+  }
   ChannelKey key{attempt, static_cast<int32_t>(edge), static_cast<int32_t>(consumer),
                  static_cast<int32_t>(producer)};
   held_[key] = InboundStream{std::move(stream), std::move(reader)};
@@ -64,10 +68,23 @@ void DataServer::DropAttemptsUpTo(int64_t attempt) {
   for (auto it = held_.begin(); it != held_.end();) {
     it = it->first.attempt <= attempt ? held_.erase(it) : std::next(it);
   }
+  dropped_.erase(dropped_.begin(), dropped_.upper_bound(dropped_up_to_));
+}
+
+void DataServer::DropAttempt(int64_t attempt) {
+  if (attempt <= dropped_up_to_) return;
+  dropped_.insert(attempt);
+  for (auto it = held_.begin(); it != held_.end();) {
+    it = it->first.attempt == attempt ? held_.erase(it) : std::next(it);
+  }
 }
 
 Status NetworkOutputGate::Connect(int64_t deadline_ns) {
-  for (size_t c = 0; c < consumers_.size(); ++c) {
+  SLUICE_ASSERT(connected_.first >= 0 && connected_.first < connected_.end &&
+                    connected_.end <= static_cast<int>(consumers_.size()),
+                "a producer is connected to some of its edge's consumer subtasks");
+  streams_.resize(consumers_.size());
+  for (int c = connected_.first; c < connected_.end; ++c) {
     for (;;) {
       auto stream = host_.network.Connect(consumers_[c], kConnectAttemptTimeoutNs);
       if (stream.ok()) {
@@ -79,7 +96,7 @@ Status NetworkOutputGate::Connect(int64_t deadline_ns) {
         w.PutSignedVarint(static_cast<int64_t>(c));
         w.PutSignedVarint(key_.producer);
         RETURN_IF_ERROR(WriteFrame(*stream.value(), hello));
-        streams_.push_back(std::move(stream).value());
+        streams_[c] = std::move(stream).value();
         break;
       }
       if (host_.clock.NowNs() >= deadline_ns) {
@@ -109,13 +126,17 @@ Status NetworkOutputGate::SendRecords(int channel, std::string_view records, uin
     w.PutRaw(timestamps);
   }
   FinishFrame(&frame_, frame_start);
+  SLUICE_ASSERT(connected_.Contains(channel),
+                "a partitioner picks only channels its producer is connected to");
   return streams_[channel]->Write(frame_);
 }
 
 Status NetworkOutputGate::SendToAll(std::string_view payload) {
   frame_.clear();
   AppendFrame(&frame_, payload);
-  for (auto& stream : streams_) RETURN_IF_ERROR(stream->Write(frame_));
+  for (int c = connected_.first; c < connected_.end; ++c) {
+    RETURN_IF_ERROR(streams_[c]->Write(frame_));
+  }
   return Status::Ok();
 }
 
@@ -158,12 +179,15 @@ struct NetworkInputGate::Shared {
     bool ended = false;
   };
   std::vector<Channel> channels;
+  std::vector<int> producers;  // of each channel
   std::shared_ptr<WaitList> wakeup;
 };
 
-NetworkInputGate::NetworkInputGate(Host& host, int channels, std::shared_ptr<WaitList> wakeup)
+NetworkInputGate::NetworkInputGate(Host& host, std::vector<int> producers,
+                                   std::shared_ptr<WaitList> wakeup)
     : host_(host), shared_(std::make_shared<Shared>()) {
-  shared_->channels.resize(channels);
+  shared_->channels.resize(producers.size());
+  shared_->producers = std::move(producers);
   shared_->wakeup = std::move(wakeup);
 }
 
@@ -224,7 +248,7 @@ Status ParseEvent(std::string_view frame, NetworkInputGate::Event* event) {
 Status NetworkInputGate::Connect(DataServer& server, ChannelKey key_template, int64_t deadline_ns) {
   for (size_t c = 0; c < shared_->channels.size(); ++c) {
     ChannelKey key = key_template;
-    key.producer = static_cast<int32_t>(c);
+    key.producer = static_cast<int32_t>(shared_->producers[c]);
     ASSIGN_OR_RETURN(shared_->channels[c].inbound, server.Take(key, deadline_ns));
   }
   for (size_t c = 0; c < shared_->channels.size(); ++c) {

@@ -9,6 +9,9 @@
 //                                    [count signed varints: each record's event timestamp, ms]
 //   [u8 kind = 5 watermark][signed varint watermark, ms]
 //   [u8 kind = 6 watermark status][u8 1 = idle, 0 = active]
+// A producer opens a stream only to the consumer subtasks it is connected to (all of them, or
+// its pointwise share for forward and rescale edges: ConsumersOfProducer, engine/graph/
+// job_graph.h); a consumer reads from the producers connected to it.
 // Flow control is the transport's window (TCP, or the simulator's) plus bounded per-channel
 // queues at the consumer: a full queue stops its reader, which stops the sender. (Flink's
 // credit-based flow control is planned; see docs/architecture.md.)
@@ -19,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <set>
 #include <tuple>
 #include <vector>
 
@@ -65,6 +69,8 @@ class DataServer {
   Result<InboundStream> Take(const ChannelKey& key, int64_t deadline_ns);
   // Drops held streams of attempts <= attempt; later handshakes for them are refused.
   void DropAttemptsUpTo(int64_t attempt);
+  // The same for exactly `attempt` (one pipelined region's, cancelled alone).
+  void DropAttempt(int64_t attempt);
 
  private:
   void Accept();
@@ -74,15 +80,19 @@ class DataServer {
   std::unique_ptr<Listener> listener_;
   std::map<ChannelKey, InboundStream> held_;
   int64_t dropped_up_to_ = -1;
+  std::set<int64_t> dropped_;  // single attempts above dropped_up_to_, dropped by DropAttempt
   WaitList arrivals_;
 };
 
-// The producer side: connects to every consumer subtask's TaskManager. Owned by the task fiber.
+// The producer side: connects to the TaskManager of every consumer subtask in `connected` (its
+// channels are numbered by consumer subtask; records go only to connected ones). Owned by the
+// task fiber.
 class NetworkOutputGate final : public OutputGate {
  public:
-  NetworkOutputGate(Host& host, ChannelKey key_template, std::vector<Address> consumers)
-      : host_(host), key_(key_template), consumers_(std::move(consumers)) {}
-  // Connects all channels, retrying until deadline_ns. May suspend.
+  NetworkOutputGate(Host& host, ChannelKey key_template, std::vector<Address> consumers,
+                    SubtaskRange connected)
+      : host_(host), key_(key_template), consumers_(std::move(consumers)), connected_(connected) {}
+  // Connects the connected channels, retrying until deadline_ns. May suspend.
   Status Connect(int64_t deadline_ns);
   int channel_count() const override { return static_cast<int>(consumers_.size()); }
   Status SendRecords(int channel, std::string_view records, uint32_t count,
@@ -98,7 +108,8 @@ class NetworkOutputGate final : public OutputGate {
   Host& host_;
   ChannelKey key_;
   std::vector<Address> consumers_;
-  std::vector<std::unique_ptr<Stream>> streams_;
+  SubtaskRange connected_;
+  std::vector<std::unique_ptr<Stream>> streams_;  // by consumer subtask; null if not connected
   std::string frame_;  // reused frame buffer
 };
 
@@ -117,9 +128,10 @@ class NetworkInputGate {
     bool idle = false;  // kWatermarkStatus
   };
 
-  // `wakeup` is notified whenever an event is queued or a reader fails; the task waits on it
-  // (and so can its other event sources). Shared because reader fibers may outlive the gate.
-  NetworkInputGate(Host& host, int channels, std::shared_ptr<WaitList> wakeup);
+  // One channel per producer subtask in `producers` (channel i reads producers[i]). `wakeup` is
+  // notified whenever an event is queued or a reader fails; the task waits on it (and so can its
+  // other event sources). Shared because reader fibers may outlive the gate.
+  NetworkInputGate(Host& host, std::vector<int> producers, std::shared_ptr<WaitList> wakeup);
   // Cancels the reader fibers and closes the streams. Never suspends.
   ~NetworkInputGate();
   // Claims every channel's stream from the server and starts its reader. May suspend.

@@ -2,7 +2,8 @@
 //
 // OutputGate: a producer subtask's channels, one per consumer subtask (index = consumer subtask).
 // Data frames carry already-serialized records; a barrier or end-of-partition goes to every channel
-// after everything sent before it (channels are ordered streams). All calls may suspend under
+// it is connected to (all, or its pointwise share) after everything sent before it (channels are
+// ordered streams). All calls may suspend under
 // backpressure. Errors (kUnavailable) fail the task.
 //
 // RecordDecoder: turns a data frame's records back into a typed batch for the chain's head.
@@ -14,6 +15,14 @@
 #include "engine/base/status.h"
 
 namespace sluice {
+
+// Subtasks [first, end) of one side of a network edge: the consumer subtasks a producer subtask
+// is connected to (ConsumersOfProducer, engine/graph/job_graph.h).
+struct SubtaskRange {
+  int first = 0;
+  int end = 0;
+  bool Contains(int subtask) const { return subtask >= first && subtask < end; }
+};
 
 class OutputGate {
  public:

@@ -1,6 +1,7 @@
 #include "engine/graph/job_graph.h"
 
 #include <algorithm>
+#include <map>
 #include <utility>
 
 #include "engine/partition/key_group.h"
@@ -141,6 +142,75 @@ std::vector<int> ChainOfNodes(const JobGraph& graph, const std::vector<Chain>& c
     for (int node : chain.nodes) chain_of[node] = chain.id;
   }
   return chain_of;
+}
+
+SubtaskRange ConsumersOfProducer(Partitioner partitioner, int producer, int producers,
+                                 int consumers) {
+  switch (partitioner) {
+    case Partitioner::kForward:
+      return SubtaskRange{producer, producer + 1};
+    case Partitioner::kRescale: {
+      const int first = static_cast<int>(int64_t{producer} * consumers / producers);
+      const int end =
+          std::max(first + 1, static_cast<int>(int64_t{producer + 1} * consumers / producers));
+      return SubtaskRange{first, end};
+    }
+    default:
+      return SubtaskRange{0, consumers};
+  }
+}
+
+std::vector<int> ProducersOfConsumer(Partitioner partitioner, int consumer, int producers,
+                                     int consumers) {
+  std::vector<int> connected;
+  for (int p = 0; p < producers; ++p) {
+    if (ConsumersOfProducer(partitioner, p, producers, consumers).Contains(consumer)) {
+      connected.push_back(p);
+    }
+  }
+  return connected;
+}
+
+std::vector<std::vector<std::pair<int, int>>> PipelinedRegions(const JobGraph& graph,
+                                                               const std::vector<Chain>& chains) {
+  // Union-find over the tasks, numbered chain by chain.
+  std::vector<int> first_task(chains.size() + 1, 0);
+  for (size_t c = 0; c < chains.size(); ++c) {
+    first_task[c + 1] = first_task[c] + chains[c].parallelism;
+  }
+  std::vector<int> parent(static_cast<size_t>(first_task.back()));
+  for (size_t t = 0; t < parent.size(); ++t) parent[t] = static_cast<int>(t);
+  auto find = [&](int t) {
+    while (parent[t] != t) t = parent[t] = parent[parent[t]];
+    return t;
+  };
+  auto unite = [&](int a, int b) {
+    a = find(a);
+    b = find(b);
+    if (a != b) parent[std::max(a, b)] = std::min(a, b);
+  };
+  for (const Chain& chain : chains) {
+    for (size_t i = 0; i < chain.output_edges.size(); ++i) {
+      const Chain& consumer = chains[chain.output_chains[i]];
+      const Partitioner partitioner = graph.edges[chain.output_edges[i]].partitioner;
+      for (int p = 0; p < chain.parallelism; ++p) {
+        const SubtaskRange range =
+            ConsumersOfProducer(partitioner, p, chain.parallelism, consumer.parallelism);
+        for (int c = range.first; c < range.end; ++c) {
+          unite(first_task[chain.id] + p, first_task[consumer.id] + c);
+        }
+      }
+    }
+  }
+  std::map<int, std::vector<std::pair<int, int>>> by_root;  // root = the region's first task
+  for (const Chain& chain : chains) {
+    for (int s = 0; s < chain.parallelism; ++s) {
+      by_root[find(first_task[chain.id] + s)].emplace_back(chain.id, s);
+    }
+  }
+  std::vector<std::vector<std::pair<int, int>>> regions;
+  for (auto& [root, tasks] : by_root) regions.push_back(std::move(tasks));
+  return regions;
 }
 
 }  // namespace sluice

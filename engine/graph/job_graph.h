@@ -141,6 +141,11 @@ class SplitEnumerator {
   // handleSplitRequest). Appends the splits it gets (possibly none) to *splits; returns true
   // once it will never get another (Flink's signalNoMoreSplits), then the subtask finishes.
   virtual bool HandleSplitRequest(int subtask, std::vector<std::string>* splits) = 0;
+  // Splits assigned to `subtask` after the checkpoint a region failover restores it from come
+  // back, in their assignment order, to be handed out again (Flink's addSplitsBack). They
+  // belong to the next requests (a restarted subtask always asks), so an enumerator must not
+  // have answered "no more splits" to a subtask that may need them.
+  virtual void AddSplitsBack(std::vector<std::string> splits, int subtask) = 0;
   // Appends the splits not yet assigned, as the factory restores them (Flink's snapshotState).
   virtual void SnapshotState(std::string* out) const = 0;
 };
@@ -269,5 +274,27 @@ Result<std::vector<Chain>> BuildChains(const JobGraph& graph);
 
 // The chain each node belongs to, by node id (for chains from BuildChains(graph)).
 std::vector<int> ChainOfNodes(const JobGraph& graph, const std::vector<Chain>& chains);
+
+// The consumer subtasks [first, end) that producer subtask `producer` of a network edge is
+// connected to, with `producers` and `consumers` subtasks on either side (Flink's
+// DistributionPattern): POINTWISE for kForward (subtask i to i) and kRescale (subtask i to
+// [i*c/p, max(i*c/p + 1, (i+1)*c/p)), the channels its round robin covers), ALL_TO_ALL for every
+// other partitioner (SubtaskRange: engine/exchange/gates.h). Only connected pairs open a data
+// channel, so barriers, watermarks and end of partition travel only where records can.
+SubtaskRange ConsumersOfProducer(Partitioner partitioner, int producer, int producers,
+                                 int consumers);
+// The producer subtasks connected to consumer subtask `consumer`, ascending (the inverse).
+std::vector<int> ProducersOfConsumer(Partitioner partitioner, int consumer, int producers,
+                                     int consumers);
+
+// The job's pipelined regions (Flink's SchedulingPipelinedRegion): every data exchange of a
+// streaming job is pipelined, so a region is a connected component of the task graph whose
+// edges are the connected (producer, consumer) subtask pairs above. A job whose network edges
+// are all forward or rescale splits into several regions; an all-to-all edge merges every
+// subtask on both of its sides into one. Each region lists its tasks (chain, subtask)
+// ascending; regions are ordered by their first task. Region failover restarts only the
+// regions of the failed tasks (engine/jobmanager/job_scheduler.h).
+std::vector<std::vector<std::pair<int, int>>> PipelinedRegions(const JobGraph& graph,
+                                                               const std::vector<Chain>& chains);
 
 }  // namespace sluice

@@ -20,6 +20,13 @@ bool OnDemandSplitEnumerator::HandleSplitRequest(int, std::vector<std::string>* 
   return false;
 }
 
+void OnDemandSplitEnumerator::AddSplitsBack(std::vector<std::string> splits, int) {
+  splits.insert(splits.end(), std::make_move_iterator(unassigned_.begin() + next_),
+                std::make_move_iterator(unassigned_.end()));
+  unassigned_ = std::move(splits);
+  next_ = 0;
+}
+
 void OnDemandSplitEnumerator::SnapshotState(std::string* out) const {
   ByteWriter w(out);
   w.PutVarint(unassigned_.size() - next_);
@@ -37,6 +44,12 @@ bool OwnedSplitEnumerator::HandleSplitRequest(int subtask, std::vector<std::stri
   }
   unassigned_ = std::move(kept);
   return true;  // a subtask gets all of its splits at once
+}
+
+void OwnedSplitEnumerator::AddSplitsBack(std::vector<std::string> splits, int subtask) {
+  // Index `subtask` has owner `subtask` (index mod parallelism): the split goes back to its
+  // owner. The index is only ever used for that.
+  for (std::string& split : splits) unassigned_.push_back(Split{subtask, std::move(split)});
 }
 
 void OwnedSplitEnumerator::SnapshotState(std::string* out) const {

@@ -26,6 +26,8 @@ class OnDemandSplitEnumerator final : public SplitEnumerator {
   explicit OnDemandSplitEnumerator(std::vector<std::string> unassigned)
       : unassigned_(std::move(unassigned)) {}
   bool HandleSplitRequest(int subtask, std::vector<std::string>* splits) override;
+  // Returned splits go first, to whichever subtask asks next.
+  void AddSplitsBack(std::vector<std::string> splits, int subtask) override;
   void SnapshotState(std::string* out) const override;
 
  private:
@@ -42,6 +44,8 @@ class OwnedSplitEnumerator final : public SplitEnumerator {
   OwnedSplitEnumerator(int parallelism, std::vector<Split> unassigned)
       : parallelism_(parallelism), unassigned_(std::move(unassigned)) {}
   bool HandleSplitRequest(int subtask, std::vector<std::string>* splits) override;
+  // Returned splits stay `subtask`'s (their owner), handed out at its next request.
+  void AddSplitsBack(std::vector<std::string> splits, int subtask) override;
   void SnapshotState(std::string* out) const override;
 
  private:

@@ -48,6 +48,25 @@ void CheckpointCoordinator::OnAttemptEnded() {
   active_ = false;
 }
 
+void CheckpointCoordinator::OnTasksCancelled(const std::vector<TaskId>& tasks) {
+  pending_.clear();
+  for (const TaskId& task : tasks) {
+    auto it = tasks_.find(task);
+    SLUICE_ASSERT(it != tasks_.end(), "a region failover cancels tasks of the deployed job");
+    it->second.running = false;
+    it->second.finished = false;
+  }
+}
+
+void CheckpointCoordinator::OnTasksDeployed(const std::vector<std::pair<TaskId, bool>>& tasks) {
+  for (const auto& [task, source] : tasks) {
+    auto it = tasks_.find(task);
+    SLUICE_ASSERT(it != tasks_.end() && !it->second.running,
+                  "a region is redeployed only after it was cancelled");
+    it->second = Task{source, false, false, ""};
+  }
+}
+
 void CheckpointCoordinator::OnTaskRunning(TaskId task) {
   auto it = tasks_.find(task);
   if (it != tasks_.end()) it->second.running = true;
@@ -180,6 +199,7 @@ CheckpointCoordinator::Commands CheckpointCoordinator::OnStored(int64_t checkpoi
   previous_ = std::move(latest_);
   latest_ = std::move(done.checkpoint);
   ++completed_count_;
+  if (options_.sources != nullptr) options_.sources->OnCheckpointCompleted(checkpoint_id);
   Commands commands;
   if (done.deployment == deployment_ && active_ && !done.notified) {
     // (Otherwise it failed over while the metadata was written, or notified already.)

@@ -26,7 +26,9 @@
 //     transactions are committed by the next completed checkpoint), one more fails over
 //     (kExpired); a completion resets the count (Flink's
 //     execution.checkpointing.tolerable-failed-checkpoints, default 0);
-//   - a failover or a new deployment drops the pending checkpoints;
+//   - a failover or a new deployment drops the pending checkpoints, and so does a region
+//     failover (Flink aborts the checkpoints a failed task will never acknowledge); no
+//     checkpoint triggers until the restarted regions' tasks run again;
 //   - retention (execution.checkpointing.num-retained, Flink's CompletedCheckpointStore
 //     subsuming old checkpoints): once a checkpoint is stored, only the newest `num_retained`
 //     completed ones are kept; kDiscard then asks the JobMaster to delete every checkpoint below
@@ -101,6 +103,12 @@ class CheckpointCoordinator {
   // The attempt ended (failover, cancellation, job failed): the pending checkpoint is dropped and
   // nothing triggers until the next deployment.
   void OnAttemptEnded();
+  // Region failover: `tasks` (some of the job's) were cancelled. Drops the pending checkpoints;
+  // nothing triggers until they are deployed again.
+  void OnTasksCancelled(const std::vector<TaskId>& tasks);
+  // `tasks` (with whether each is a source), cancelled by OnTasksCancelled, were deployed again,
+  // restoring latest().
+  void OnTasksDeployed(const std::vector<std::pair<TaskId, bool>>& tasks);
 
   void OnTaskRunning(TaskId task);
   Commands OnTaskFinished(TaskId task, int64_t now_ns);

@@ -52,6 +52,7 @@ void ApplyJobManagerSettings(const Configuration& settings, JobManagerConfig* co
   SLUICE_ASSERT(restart.ok(), "JobRegistry::EffectiveSettings checked the restart strategy");
   config->restart = *restart;
   config->load_balance = LoadBalanceModeOf(settings);
+  config->failover_strategy = FailoverStrategyOf(settings);
   config->heartbeat_interval_ns = settings.GetDurationMs(HeartbeatInterval()) * kNanosPerMs;
   config->heartbeat_timeout_ns = settings.GetDurationMs(HeartbeatTimeout()) * kNanosPerMs;
 }

@@ -58,6 +58,8 @@ struct JobManagerConfig {
   int64_t heartbeat_timeout_ns = 1000 * 1000 * 1000LL;
   RestartStrategyConfig restart;
   LoadBalanceMode load_balance = LoadBalanceMode::kNone;  // taskmanager.load-balance.mode
+  // jobmanager.execution.failover-strategy
+  FailoverStrategy failover_strategy = FailoverStrategy::kRegion;
   // The first deployment waits until this many TaskManagers have registered (or until
   // initial_resource_wait_ns has passed with enough slots), so that the job spreads over the
   // cluster instead of packing into the first TaskManagers to arrive. Restarts do not wait.

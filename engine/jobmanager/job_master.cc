@@ -41,8 +41,11 @@ JobMaster::JobMaster(Host& host, const JobManagerConfig& config, const JobGraph&
               epoch_, config.restart, &host.random, config.load_balance,
               config.heartbeat_interval_ns, config.heartbeat_timeout_ns,
               config.min_taskmanagers, config.initial_resource_wait_ns,
-              [&host](std::string_view bug) { return SLUICE_BUG_PLANTED(host, std::string(bug)); }},
-          std::move(chains), &coordinator_),
+              [&host](std::string_view bug) { return SLUICE_BUG_PLANTED(host, std::string(bug)); },
+              config.failover_strategy == FailoverStrategy::kRegion
+                  ? PipelinedRegions(graph, chains)
+                  : std::vector<std::vector<JobScheduler::TaskId>>{}},
+          chains, &coordinator_),  // a copy: the regions above read `chains`
       rest_(rest),
       job_id_(JobIdOf(config.job.Encode())),
       max_parallelism_(graph.max_parallelism),
@@ -355,8 +358,8 @@ void JobMaster::HandleRegistered(const Event& event) {
 }
 
 void JobMaster::HandleTaskState(const ControlMessage& m) {
-  if (!scheduler_.Accepts(m.attempt)) return;
   const TaskId task{m.chain, m.subtask};
+  if (!scheduler_.Accepts(task, m.attempt)) return;
   const int64_t now = host_.clock.NowNs();
   switch (m.task_state) {
     case TaskState::kRunning:
@@ -390,19 +393,28 @@ void JobMaster::Execute(const JobScheduler::Commands& commands) {
   for (const JobScheduler::Command& command : commands) {
     switch (command.kind) {
       case JobScheduler::CommandKind::kDeploy: {
-        // Every deployment restores the latest completed checkpoint (or starts from scratch),
-        // the enumerators included; their state is checksummed, so failing here is for good.
-        Status restored = sources_.OnDeployed(coordinator_.latest());
-        if (!restored.ok()) {
-          host_.log.Error("source.enumerator_restore_failed", restored.ToString());
-          Execute(scheduler_.FailJob(restored.ToString()));
-          return;
+        // Every deployment restores the latest completed checkpoint (or starts from scratch).
+        // A full one restores the enumerators too (their state is checksummed, so failing here
+        // is for good); a region's takes back what its sources were assigned after it.
+        if (command.full) {
+          Status restored = sources_.OnDeployed(coordinator_.latest());
+          if (!restored.ok()) {
+            host_.log.Error("source.enumerator_restore_failed", restored.ToString());
+            Execute(scheduler_.FailJob(restored.ToString()));
+            return;
+          }
+        } else {
+          std::vector<TaskId> reset;
+          for (const JobScheduler::Deployment& deployment : command.deployments) {
+            reset.push_back(deployment.task);
+          }
+          sources_.OnSubtasksReset(reset, coordinator_.latest());
         }
         const std::string job = config_.job.Encode();
         for (const JobScheduler::Deployment& deployment : command.deployments) {
           ControlMessage deploy;
           deploy.type = ControlType::kDeploy;
-          deploy.attempt = command.attempt;
+          deploy.attempt = deployment.attempt;
           deploy.chain = deployment.task.first;
           deploy.subtask = deployment.task.second;
           deploy.text = job;
@@ -414,9 +426,12 @@ void JobMaster::Execute(const JobScheduler::Commands& commands) {
         break;
       }
       case JobScheduler::CommandKind::kCancelAttempt:
+      case JobScheduler::CommandKind::kCancelRegion:
         for (const std::string& id : command.taskmanagers) {
           ControlMessage cancel;
-          cancel.type = ControlType::kCancelAttempt;
+          cancel.type = command.kind == JobScheduler::CommandKind::kCancelAttempt
+                            ? ControlType::kCancelAttempt
+                            : ControlType::kCancelExecution;
           cancel.attempt = command.attempt;
           Send(id, cancel);
         }
@@ -459,7 +474,7 @@ void JobMaster::Execute(const JobScheduler::Commands& commands) {
 }
 
 void JobMaster::HandleSplitRequest(const ControlMessage& m) {
-  if (m.attempt != scheduler_.attempt()) return;
+  if (!scheduler_.Accepts({m.chain, m.subtask}, m.attempt)) return;
   auto answers = sources_.OnSplitRequest({m.chain, m.subtask}, m.split_index);
   if (!answers.ok()) {
     host_.log.Warn("jobmanager.bad_message", answers.status().ToString());
@@ -473,7 +488,7 @@ void JobMaster::SendAssignments(const std::vector<SourceCoordinator::Assignment>
     const auto [chain, subtask] = assignment.task;
     ControlMessage reply;
     reply.type = ControlType::kAddSplits;
-    reply.attempt = scheduler_.attempt();
+    reply.attempt = scheduler_.AttemptOf(assignment.task);
     reply.chain = chain;
     reply.subtask = subtask;
     reply.split_index = assignment.first_index;
@@ -488,7 +503,7 @@ void JobMaster::SendAssignments(const std::vector<SourceCoordinator::Assignment>
 }
 
 void JobMaster::HandleAck(const ControlMessage& m) {
-  if (m.attempt != scheduler_.attempt()) return;
+  if (!scheduler_.Accepts({m.chain, m.subtask}, m.attempt)) return;
   sources_.OnAcknowledged(m.checkpoint_id, {m.chain, m.subtask}, m.split_index);
   Execute(coordinator_.OnAcknowledged({m.chain, m.subtask}, m.checkpoint_id, m.restore_path,
                                       host_.clock.NowNs()));
@@ -503,7 +518,7 @@ void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
         for (const auto& [chain, subtask] : command.tasks) {
           ControlMessage trigger;
           trigger.type = ControlType::kTriggerCheckpoint;
-          trigger.attempt = scheduler_.attempt();
+          trigger.attempt = scheduler_.AttemptOf({chain, subtask});
           trigger.checkpoint_id = command.checkpoint_id;
           trigger.chain = chain;
           trigger.subtask = subtask;
@@ -557,10 +572,10 @@ void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
 
 void JobMaster::NotifyCheckpointComplete(int64_t checkpoint_id) {
   host_.log.Info("checkpoint.notified", std::to_string(checkpoint_id));
-  for (const std::string& tm : scheduler_.AttemptTaskManagers()) {
+  for (const auto& [tm, attempt] : scheduler_.AttemptTaskManagers()) {
     ControlMessage notify;
     notify.type = ControlType::kNotifyCheckpointComplete;
-    notify.attempt = scheduler_.attempt();
+    notify.attempt = attempt;
     notify.checkpoint_id = checkpoint_id;
     Send(tm, notify);
   }

@@ -23,6 +23,26 @@ JobScheduler::JobScheduler(Options options, std::vector<Chain> chains,
   SLUICE_ASSERT(checkpoints_ != nullptr, "the scheduler tells a checkpoint coordinator");
   SLUICE_ASSERT(options_.heartbeat_interval_ns > 0 && options_.heartbeat_timeout_ns > 0,
                 "heartbeat interval and timeout are positive");
+  regions_ = std::move(options_.regions);
+  if (regions_.empty()) {  // full failover: one region of every task
+    regions_.emplace_back();
+    for (const Chain& chain : chains_) {
+      for (int s = 0; s < chain.parallelism; ++s) regions_.back().emplace_back(chain.id, s);
+    }
+  }
+  size_t tasks = 0;
+  for (const Chain& chain : chains_) tasks += static_cast<size_t>(chain.parallelism);
+  for (size_t r = 0; r < regions_.size(); ++r) {
+    for (const TaskId& task : regions_[r]) region_of_[task] = static_cast<int>(r);
+  }
+  SLUICE_ASSERT(region_of_.size() == tasks,
+                "the pipelined regions hold every task of the job exactly once");
+  region_attempt_.assign(regions_.size(), 0);
+}
+
+int64_t JobScheduler::AttemptOf(TaskId task) const {
+  auto region = region_of_.find(task);
+  return region == region_of_.end() ? 0 : region_attempt_[region->second];
 }
 
 JobScheduler::Command JobScheduler::Log(Severity severity, std::string category, std::string text) {
@@ -74,20 +94,21 @@ void JobScheduler::Release(const std::string& id, const std::string& reason, int
   release.text = reason;
   out->push_back(std::move(release));
   out->push_back(Log(Severity::kWarning, "taskmanager.lost", id + ": " + reason));
+  std::set<TaskId> failed;
   for (const auto& [task, execution] : executions_) {
-    if (execution.taskmanager == id && !execution.finished) {
-      Failover("taskmanager " + id + " lost (" + reason + ")", now_ns, out);
-      return;
-    }
+    if (execution.taskmanager == id && !execution.finished) failed.insert(task);
   }
+  if (!failed.empty())
+    FailTasks(failed, "taskmanager " + id + " lost (" + reason + ")", now_ns, out);
 }
 
 JobScheduler::Commands JobScheduler::OnTaskFinished(TaskId task, int64_t attempt) {
   Commands out;
-  if (!Accepts(attempt)) return out;
+  if (!Accepts(task, attempt)) return out;
   auto it = executions_.find(task);
   if (it == executions_.end()) return out;
   it->second.finished = true;
+  if (!restarting_regions_.empty()) return out;
   for (const auto& [other, execution] : executions_) {
     if (!execution.finished) return out;
   }
@@ -111,7 +132,7 @@ JobScheduler::Commands JobScheduler::OnTaskFinished(TaskId task, int64_t attempt
 JobScheduler::Commands JobScheduler::OnTaskFailed(TaskId task, int64_t attempt, TaskFailure failure,
                                                   const std::string& message, int64_t now_ns) {
   Commands out;
-  if (!Accepts(attempt) || executions_.count(task) == 0) return out;
+  if (!Accepts(task, attempt) || executions_.count(task) == 0) return out;
   const std::string what = "task " + std::to_string(task.first) + "/" + std::to_string(task.second);
   if (failure == TaskFailure::kRestoredStateLost) {
     // The fall-back rule: checkpoint restored_from_ may have been committed, so restoring an
@@ -120,7 +141,7 @@ JobScheduler::Commands JobScheduler::OnTaskFailed(TaskId task, int64_t attempt, 
          &out);
     return out;
   }
-  Failover(what + " failed: " + message, now_ns, &out);
+  FailTasks({task}, what + " failed: " + message, now_ns, &out);
   return out;
 }
 
@@ -145,6 +166,8 @@ void JobScheduler::Fail(const std::string& reason, Commands* out) {
     out->push_back(std::move(cancel));
   }
   executions_.clear();
+  region_attempt_.assign(regions_.size(), 0);
+  restarting_regions_.clear();
   checkpoints_->OnAttemptEnded();
   failure_ = reason;
   status_ = JobStatus::kFailed;
@@ -163,16 +186,96 @@ void JobScheduler::Failover(const std::string& reason, int64_t now_ns, Commands*
   for (const auto& [id, tm] : taskmanagers_) cancel.taskmanagers.push_back(id);
   out->push_back(std::move(cancel));
   checkpoints_->OnAttemptEnded();
-  const int64_t tasks = static_cast<int64_t>(executions_.size());  // full failover: all of them
+  int64_t tasks = 0;  // full failover: all of them
+  for (const Chain& chain : chains_) tasks += chain.parallelism;
   executions_.clear();
+  region_attempt_.assign(regions_.size(), 0);
+  // Regions already waiting to restart keep their delay: the restart waits for the later one.
+  const int64_t pending_restart_ns = restarting_regions_.empty() ? 0 : restart_at_ns_;
+  restarting_regions_.clear();
   status_ = JobStatus::kRestarting;
   if (final_commit_) {
-    // A final-commit attempt failed: it must still complete (see below); retry it. The restart
+    // A final-commit attempt failed: it must still complete (see GiveUp); retry it. The restart
     // strategy has already given up, so it does not judge these.
     restart_at_ns_ = now_ns + kFinalCommitRetryDelayNs;
     out->push_back(Log(Severity::kWarning, "job.failing", "final commit retried: " + reason));
     return;
   }
+  const RestartBackoffTimeStrategy::Decision decision = Judge(reason, tasks, now_ns, out);
+  restart_at_ns_ = std::max(pending_restart_ns, now_ns + decision.delay_ms * kNanosPerMs);
+  if (!decision.restart) {
+    GiveUp(reason, now_ns, out);
+    return;
+  }
+  ++restarts_;
+  out->push_back(
+      Log(Severity::kWarning, "job.restarting", std::to_string(restarts_) + ": " + reason));
+}
+
+void JobScheduler::FailTasks(const std::set<TaskId>& failed, const std::string& reason,
+                             int64_t now_ns, Commands* out) {
+  if (status_ != JobStatus::kRunning) return;
+  std::set<int> regions;  // the deployed regions of the failed tasks
+  for (const TaskId& task : failed) {
+    const int region = region_of_.at(task);
+    if (region_attempt_[region] != 0) regions.insert(region);
+  }
+  if (regions.empty()) return;
+  if (final_commit_ || regions.size() + restarting_regions_.size() == regions_.size()) {
+    Failover(reason, now_ns, out);  // every region: a full restart
+    return;
+  }
+  std::vector<TaskId> tasks;
+  for (int region : regions)
+    tasks.insert(tasks.end(), regions_[region].begin(), regions_[region].end());
+  const RestartBackoffTimeStrategy::Decision decision =
+      Judge(reason, static_cast<int64_t>(tasks.size()), now_ns, out);
+  if (!decision.restart) {
+    // Every task stops, then the job commits what it can and fails (GiveUp).
+    Command cancel;
+    cancel.kind = CommandKind::kCancelAttempt;
+    cancel.attempt = attempt_;
+    for (const auto& [id, tm] : taskmanagers_) cancel.taskmanagers.push_back(id);
+    out->push_back(std::move(cancel));
+    checkpoints_->OnAttemptEnded();
+    executions_.clear();
+    region_attempt_.assign(regions_.size(), 0);
+    restarting_regions_.clear();
+    status_ = JobStatus::kRestarting;
+    GiveUp(reason, now_ns, out);
+    return;
+  }
+  for (int region : regions) {
+    Command cancel;
+    cancel.kind = CommandKind::kCancelRegion;
+    cancel.attempt = region_attempt_[region];
+    std::set<std::string> hosts;
+    for (const TaskId& task : regions_[region]) {
+      auto execution = executions_.find(task);
+      if (execution == executions_.end()) continue;
+      hosts.insert(execution->second.taskmanager);
+      executions_.erase(execution);
+    }
+    for (const std::string& host : hosts) {
+      if (taskmanagers_.count(host) != 0) cancel.taskmanagers.push_back(host);
+    }
+    out->push_back(std::move(cancel));
+    region_attempt_[region] = 0;
+  }
+  checkpoints_->OnTasksCancelled(tasks);
+  // One restart time for every region waiting: the latest any failure asked for.
+  const int64_t restart_at_ns = now_ns + decision.delay_ms * kNanosPerMs;
+  restart_at_ns_ =
+      restarting_regions_.empty() ? restart_at_ns : std::max(restart_at_ns_, restart_at_ns);
+  restarting_regions_.insert(regions.begin(), regions.end());
+  ++restarts_;
+  out->push_back(Log(Severity::kWarning, "job.restarting",
+                     std::to_string(restarts_) + ": " + std::to_string(regions.size()) +
+                         " of " + std::to_string(regions_.size()) + " regions: " + reason));
+}
+
+RestartBackoffTimeStrategy::Decision JobScheduler::Judge(const std::string& reason, int64_t tasks,
+                                                         int64_t now_ns, Commands* out) {
   const RestartBackoffTimeStrategy::Decision decision =
       restart_strategy_.OnFailure(now_ns / kNanosPerMs);
   Command failover = Log(Severity::kWarning, "job.failover", reason);
@@ -182,38 +285,35 @@ void JobScheduler::Failover(const std::string& reason, int64_t now_ns, Commands*
                      {"delay_ms", decision.delay_ms},
                      {"tasks", tasks}};
   out->push_back(std::move(failover));
-  restart_at_ns_ = now_ns + decision.delay_ms * kNanosPerMs;
-  if (!decision.restart) {
-    failure_ = reason + "; restart strategy " +
-               std::string(RestartStrategyName(restart_strategy_.config().kind)) +
-               " exhausted after " + std::to_string(restarts_) + " restarts";
-    const CompletedCheckpoint* latest = checkpoints_->latest();
-    if (latest == nullptr) {
-      status_ = JobStatus::kFailed;  // nothing was ever committed
-      out->push_back(Log(Severity::kError, "job.failed", failure_));
-      Command failed;
-      failed.kind = CommandKind::kFailed;
-      failed.text = failure_;
-      out->push_back(std::move(failed));
-      return;
-    }
-    // Failing for good. Some sinks may not have committed the latest completed checkpoint's
-    // transactions yet (a TaskManager died between the notification and its commit), which would
-    // leave committed output that is no consistent cut of the input. So, like Flink's FAILING
-    // state, the job is not FAILED yet: one more deployment restores the latest completed
-    // checkpoint (its sinks commit what it pre-committed and abort the rest) with sources that
-    // read nothing, takes its final checkpoint and finishes; only then is the job FAILED. It is
-    // retried until it completes and does not count against the restart strategy.
-    final_commit_ = true;
-    restart_at_ns_ = now_ns + kFinalCommitRetryDelayNs;
-    out->push_back(Log(
-        Severity::kWarning, "job.failing",
-        failure_ + "; committing checkpoint " + std::to_string(latest->id) + "'s output first"));
+  return decision;
+}
+
+void JobScheduler::GiveUp(const std::string& reason, int64_t now_ns, Commands* out) {
+  failure_ = reason + "; restart strategy " +
+             std::string(RestartStrategyName(restart_strategy_.config().kind)) +
+             " exhausted after " + std::to_string(restarts_) + " restarts";
+  const CompletedCheckpoint* latest = checkpoints_->latest();
+  if (latest == nullptr) {
+    status_ = JobStatus::kFailed;  // nothing was ever committed
+    out->push_back(Log(Severity::kError, "job.failed", failure_));
+    Command failed;
+    failed.kind = CommandKind::kFailed;
+    failed.text = failure_;
+    out->push_back(std::move(failed));
     return;
   }
-  ++restarts_;
-  out->push_back(
-      Log(Severity::kWarning, "job.restarting", std::to_string(restarts_) + ": " + reason));
+  // Failing for good. Some sinks may not have committed the latest completed checkpoint's
+  // transactions yet (a TaskManager died between the notification and its commit), which would
+  // leave committed output that is no consistent cut of the input. So, like Flink's FAILING
+  // state, the job is not FAILED yet: one more deployment restores the latest completed
+  // checkpoint (its sinks commit what it pre-committed and abort the rest) with sources that
+  // read nothing, takes its final checkpoint and finishes; only then is the job FAILED. It is
+  // retried until it completes and does not count against the restart strategy.
+  final_commit_ = true;
+  restart_at_ns_ = now_ns + kFinalCommitRetryDelayNs;
+  out->push_back(Log(
+      Severity::kWarning, "job.failing",
+      failure_ + "; committing checkpoint " + std::to_string(latest->id) + "'s output first"));
 }
 
 JobScheduler::Commands JobScheduler::OnTick(int64_t now_ns) {
@@ -235,12 +335,15 @@ JobScheduler::Commands JobScheduler::OnTick(int64_t now_ns) {
   if (status_ == JobStatus::kRestarting && now_ns >= restart_at_ns_) {
     status_ = JobStatus::kWaitingForResources;
   }
-  if (status_ == JobStatus::kWaitingForResources) TryDeploy(now_ns, &out);
+  if (status_ == JobStatus::kWaitingForResources) TryDeploy(true, now_ns, &out);
+  if (status_ == JobStatus::kRunning && !restarting_regions_.empty() && now_ns >= restart_at_ns_) {
+    TryDeploy(false, now_ns, &out);
+  }
   return out;
 }
 
-std::vector<std::string> JobScheduler::PlaceSlots(int groups, std::map<std::string, int> free,
-                                                  int* moved) const {
+std::vector<std::string> JobScheduler::PlaceSlots(int groups,
+                                                  std::map<std::string, int> free) const {
   // Tasks in each slot g: subtask g of every chain whose slots include g.
   std::vector<int> tasks_in(groups, 0);
   for (const Chain& chain : chains_) {
@@ -256,7 +359,6 @@ std::vector<std::string> JobScheduler::PlaceSlots(int groups, std::map<std::stri
   std::vector<std::string> group_host(groups);
   // Sticky: a slot whose TaskManager is still registered (with a slot free) stays there, so that
   // losing or adding a TaskManager moves only the slots that must move.
-  *moved = 0;
   const bool sticky = static_cast<int>(previous_hosts_.size()) == groups;
   if (sticky) {
     for (int g = 0; g < groups; ++g) {
@@ -269,7 +371,6 @@ std::vector<std::string> JobScheduler::PlaceSlots(int groups, std::map<std::stri
   }
   for (int g : order) {
     if (!group_host[g].empty()) continue;  // kept
-    if (sticky) *moved += tasks_in[g];
     auto best = free.end();
     for (auto it = free.begin(); it != free.end(); ++it) {
       if (it->second == 0) continue;
@@ -301,7 +402,7 @@ std::vector<std::string> JobScheduler::PlaceSlots(int groups, std::map<std::stri
   return group_host;
 }
 
-bool JobScheduler::TryDeploy(int64_t now_ns, Commands* out) {
+bool JobScheduler::TryDeploy(bool full, int64_t now_ns, Commands* out) {
   const int groups = SlotsRequired(chains_);
   std::map<std::string, int> free;
   int total = 0;
@@ -315,33 +416,45 @@ bool JobScheduler::TryDeploy(int64_t now_ns, Commands* out) {
       now_ns < started_ns_ + options_.initial_resource_wait_ns) {
     return false;
   }
-  int moved = 0;
-  const std::vector<std::string> group_host = PlaceSlots(groups, free, &moved);
-  previous_hosts_ = group_host;
-  attempt_ = options_.epoch * kAttemptsPerEpoch + ++deployments_;
+  // A region's tasks run where the whole job would (sticky: the slots of running tasks stay put,
+  // as their TaskManagers are registered: losing one fails the regions of its unfinished tasks).
+  const std::vector<std::string> group_host = PlaceSlots(groups, free);
+  const bool sticky = static_cast<int>(previous_hosts_.size()) == groups;
+  std::set<int> deploying;  // regions
+  if (full) {
+    for (int r = 0; r < static_cast<int>(regions_.size()); ++r) deploying.insert(r);
+    executions_.clear();
+  } else {
+    deploying = std::move(restarting_regions_);
+  }
+  restarting_regions_.clear();
   const CompletedCheckpoint* latest = checkpoints_->latest();
   restored_from_ = latest != nullptr ? latest->id : 0;
-  executions_.clear();
   Command deploy;
   deploy.kind = CommandKind::kDeploy;
-  deploy.attempt = attempt_;
+  deploy.full = full;
   deploy.final_commit = final_commit_;
   deploy.restored_from = restored_from_;
   std::vector<std::pair<TaskId, bool>> tasks;  // for the checkpoint coordinator: (task, source)
-  for (const Chain& chain : chains_) {
-    std::vector<Address> consumers;  // of each network output edge, concatenated
-    for (int target : chain.output_chains) {
-      const Chain& consumer = chains_[target];
-      for (int s = 0; s < consumer.parallelism; ++s) {
-        consumers.push_back(taskmanagers_[group_host[consumer.first_slot + s]].data_address);
+  int64_t moved = 0;
+  for (int region : deploying) {
+    region_attempt_[region] = attempt_ = options_.epoch * kAttemptsPerEpoch + ++deployments_;
+    if (deploy.attempt == 0) deploy.attempt = attempt_;
+    for (const TaskId& task : regions_[region]) {
+      const Chain& chain = chains_[task.first];
+      std::vector<Address> consumers;  // of each network output edge, concatenated
+      for (int target : chain.output_chains) {
+        const Chain& consumer = chains_[target];
+        for (int s = 0; s < consumer.parallelism; ++s) {
+          consumers.push_back(taskmanagers_[group_host[consumer.first_slot + s]].data_address);
+        }
       }
-    }
-    for (int s = 0; s < chain.parallelism; ++s) {
-      const TaskId task{chain.id, s};
-      const std::string& host = group_host[chain.first_slot + s];
+      const int group = chain.first_slot + task.second;
+      const std::string& host = group_host[group];
+      if (sticky && previous_hosts_[group] != host) ++moved;
       executions_[task] = Execution{host, false};
       tasks.emplace_back(task, chain.is_source);
-      Deployment deployment{task, host, consumers, ""};
+      Deployment deployment{task, host, std::move(consumers), "", attempt_};
       if (latest != nullptr) {
         // Every task of the job acknowledged (or finished into) a completed checkpoint; a task
         // restored without its state would start over and emit its output again.
@@ -353,16 +466,24 @@ bool JobScheduler::TryDeploy(int64_t now_ns, Commands* out) {
       deploy.deployments.push_back(std::move(deployment));
     }
   }
+  previous_hosts_ = group_host;
+  const int64_t first_attempt = deploy.attempt;
   out->push_back(std::move(deploy));
   status_ = JobStatus::kRunning;
-  checkpoints_->OnDeployed(tasks, now_ns);
+  if (full) {
+    checkpoints_->OnDeployed(tasks, now_ns);
+  } else {
+    checkpoints_->OnTasksDeployed(tasks);
+  }
   Command deployed = Log(Severity::kInfo, "job.deployed",
-                         "attempt " + std::to_string(attempt_) + " from checkpoint " +
+                         "attempt " + std::to_string(first_attempt) + " from checkpoint " +
                              std::to_string(restored_from_));
-  deployed.fields = {{"attempt", attempt_},
+  deployed.fields = {{"attempt", first_attempt},
                      {"restored_checkpoint", restored_from_},
                      {"now_ms", now_ns / kNanosPerMs},
-                     {"moved", moved}};
+                     {"moved", moved},
+                     {"attempts", static_cast<int64_t>(deploying.size())},
+                     {"tasks", static_cast<int64_t>(tasks.size())}};
   out->push_back(std::move(deployed));
   return true;
 }
@@ -370,6 +491,9 @@ bool JobScheduler::TryDeploy(int64_t now_ns, Commands* out) {
 int64_t JobScheduler::NextDeadlineNs(int64_t now_ns) const {
   int64_t deadline = next_heartbeat_ns_;
   if (status_ == JobStatus::kRestarting) deadline = std::min(deadline, restart_at_ns_);
+  if (status_ == JobStatus::kRunning && !restarting_regions_.empty() && restart_at_ns_ > now_ns) {
+    deadline = std::min(deadline, restart_at_ns_);  // (past it, deploying waits for slots)
+  }
   if (status_ == JobStatus::kWaitingForResources && attempt_ == 0 &&
       now_ns < started_ns_ + options_.initial_resource_wait_ns) {
     deadline = std::min(deadline, started_ns_ + options_.initial_resource_wait_ns);
@@ -377,9 +501,11 @@ int64_t JobScheduler::NextDeadlineNs(int64_t now_ns) const {
   return deadline;
 }
 
-std::vector<std::string> JobScheduler::AttemptTaskManagers() const {
-  std::set<std::string> hosts;
-  for (const auto& [task, execution] : executions_) hosts.insert(execution.taskmanager);
+std::vector<std::pair<std::string, int64_t>> JobScheduler::AttemptTaskManagers() const {
+  std::set<std::pair<std::string, int64_t>> hosts;
+  for (const auto& [task, execution] : executions_) {
+    hosts.emplace(execution.taskmanager, AttemptOf(task));
+  }
   return {hosts.begin(), hosts.end()};
 }
 

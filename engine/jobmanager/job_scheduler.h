@@ -22,9 +22,20 @@
 //     so losing a TaskManager moves only its slots and adding one moves none; "job.deployed"
 //     reports the number of tasks moved (field `moved`). The first deployment waits for
 //     min_taskmanagers (or initial_resource_wait_ns); restarts do not.
-//   - Every deployment is a new attempt, numbered epoch × kAttemptsPerEpoch + n, and restores
-//     the latest completed checkpoint (CheckpointCoordinator::latest()).
-//   - Failover: restart-all, when and after the delay its restart strategy says
+//   - Every deployment restores the latest completed checkpoint (CheckpointCoordinator::latest())
+//     and gives each pipelined region it deploys a new attempt, numbered epoch ×
+//     kAttemptsPerEpoch + n: the tasks of one region share an attempt, which names their data
+//     channels and their reports (Accepts), and regions restarted alone get their own.
+//   - Failover (jobmanager.execution.failover-strategy, Flink's RestartPipelinedRegion-
+//     FailoverStrategy): a task that failed, or an unfinished task on a lost TaskManager, fails
+//     its pipelined region (Options::regions, engine/graph/job_graph.h's PipelinedRegions; with
+//     `full` one region holds every task). When the failed regions are not all of them, only
+//     those are cancelled (kCancelRegion) and, after the delay, redeployed from the latest
+//     checkpoint (a partial kDeploy: the JobMaster returns the splits their sources were
+//     assigned after it to the enumerators, Flink's addSplitsBack), while the others keep
+//     running; the pending checkpoints are aborted. The job stays RUNNING. Otherwise, and for
+//     failures that are not a task's (Failover: a checkpoint that expired), every task restarts,
+//     when and after the delay its restart strategy says
 //     (engine/jobmanager/restart_strategy.h; every failure it judges is logged as
 //     "job.failover", the cause as text, with the fields epoch, now_ms (the time it was judged
 //     at, by this JobManager's clock), restart (1/0), delay_ms and tasks (the number of tasks
@@ -42,6 +53,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -74,19 +86,26 @@ class JobScheduler {
     int64_t initial_resource_wait_ns = 0;
     // Whether a planted bug (engine/runtime/fault_injection.h) is on; null: none is.
     std::function<bool(std::string_view bug)> bug_planted;
+    // The job's pipelined regions, each a list of its tasks; together they hold every task
+    // once. Empty: one region of every task (full failover).
+    std::vector<std::vector<TaskId>> regions;
   };
 
-  // One task of a deployment: where it runs and what it restores.
+  // One task of a deployment: where it runs, its attempt and what it restores.
   struct Deployment {
     TaskId task;
     std::string taskmanager;
     std::vector<Address> consumers;  // of each network output edge of its chain, concatenated
     std::string restore_path;        // "" for a fresh start
+    int64_t attempt = 0;             // of the task's pipelined region
   };
 
   enum class CommandKind {
-    kDeploy,              // send `deployments` of attempt `attempt`
-    kCancelAttempt,       // tell every TaskManager in `taskmanagers` to cancel attempt `attempt`
+    kDeploy,              // send `deployments`: every task if `full`, else some regions' tasks
+    kCancelAttempt,       // tell every TaskManager in `taskmanagers` to cancel attempts <=
+                          // `attempt` (every task of the job)
+    kCancelRegion,        // tell every TaskManager in `taskmanagers` to cancel exactly attempt
+                          // `attempt` (one pipelined region)
     kReleaseTaskManager,  // close the connection of `taskmanager` (lost: `text` says why)
     kHeartbeat,           // ping every TaskManager in `taskmanagers`
     kFinished,            // the job finished: record the result and stop
@@ -96,6 +115,7 @@ class JobScheduler {
   struct Command {
     CommandKind kind = CommandKind::kLog;
     int64_t attempt = 0;
+    bool full = true;           // kDeploy: every task (else the restarted regions' only)
     bool final_commit = false;  // kDeploy
     int64_t restored_from = 0;  // kDeploy: the checkpoint restored (0: none)
     std::vector<Deployment> deployments;
@@ -123,12 +143,12 @@ class JobScheduler {
   // The TaskManager's connection closed (or it was lost some other way).
   Commands OnTaskManagerLost(const std::string& id, const std::string& reason, int64_t now_ns);
 
-  // Task reports of attempt `attempt`; reports of other attempts, or while the job is not
-  // running, are ignored (see Accepts).
+  // Task reports of attempt `attempt`; reports of other attempts than the task's region's, or
+  // while the job is not running, are ignored (see Accepts).
   Commands OnTaskFinished(TaskId task, int64_t attempt);
   Commands OnTaskFailed(TaskId task, int64_t attempt, TaskFailure failure,
                         const std::string& message, int64_t now_ns);
-  // The running attempt fails over (a checkpoint expired, a planted fall-back).
+  // Every task fails over (a checkpoint expired, a planted fall-back), whatever the strategy.
   Commands Failover(const std::string& reason, int64_t now_ns);
   // The job fails at once, without a restart or a final-commit deployment (data loss).
   Commands FailJob(const std::string& reason);
@@ -137,14 +157,20 @@ class JobScheduler {
   // When OnTick next has something to do.
   int64_t NextDeadlineNs(int64_t now_ns) const;
 
-  // Whether a task report of `attempt` is for the running attempt.
-  bool Accepts(int64_t attempt) const { return attempt == attempt_ && running(); }
+  // Whether a report of `task` in `attempt` is from its running attempt.
+  bool Accepts(TaskId task, int64_t attempt) const {
+    return running() && attempt != 0 && AttemptOf(task) == attempt;
+  }
+  // The attempt `task` runs in (0 while it is not deployed).
+  int64_t AttemptOf(TaskId task) const;
+  // The highest attempt deployed so far.
   int64_t attempt() const { return attempt_; }
   int64_t restored_from() const { return restored_from_; }
   bool running() const { return status_ == JobStatus::kRunning; }
   int restarts() const { return restarts_; }
-  // The TaskManagers running tasks of the current attempt, in id order.
-  std::vector<std::string> AttemptTaskManagers() const;
+  // The TaskManagers running deployed tasks, each with the attempts it runs, in order.
+  std::vector<std::pair<std::string, int64_t>> AttemptTaskManagers() const;
+  const std::vector<std::vector<TaskId>>& regions() const { return regions_; }
   // Where task `task` of the current attempt runs ("" if it is not deployed).
   std::string TaskManagerOf(TaskId task) const;
   bool IsRegistered(const std::string& id) const { return taskmanagers_.count(id) != 0; }
@@ -180,16 +206,25 @@ class JobScheduler {
   bool Planted(std::string_view bug) const {
     return options_.bug_planted && options_.bug_planted(bug);
   }
-  // Forgets TaskManager `id` and fails the attempt over if it ran an unfinished task.
+  // Forgets TaskManager `id` and fails the regions of its unfinished tasks over.
   void Release(const std::string& id, const std::string& reason, int64_t now_ns, Commands* out);
-  bool TryDeploy(int64_t now_ns, Commands* out);
+  // Deploys every region (full) or the restarting ones, if the slots are there.
+  bool TryDeploy(bool full, int64_t now_ns, Commands* out);
   // The TaskManager of each of the job's `groups` slots (SlotsRequired), given each registered
   // TaskManager's free slots: where the previous deployment put it if that TaskManager can still
-  // take it, else by options_.load_balance (see the header comment). `moved`: tasks placed
-  // elsewhere than in the previous deployment.
-  std::vector<std::string> PlaceSlots(int groups, std::map<std::string, int> free,
-                                      int* moved) const;
+  // take it, else by options_.load_balance (see the header comment).
+  std::vector<std::string> PlaceSlots(int groups, std::map<std::string, int> free) const;
+  // Every task fails over.
   void Failover(const std::string& reason, int64_t now_ns, Commands* out);
+  // Tasks `failed` failed: their regions fail over (every task, if that is all of them).
+  void FailTasks(const std::set<TaskId>& failed, const std::string& reason, int64_t now_ns,
+                 Commands* out);
+  // Asks the restart strategy about a failure restarting `tasks` tasks and logs job.failover.
+  RestartBackoffTimeStrategy::Decision Judge(const std::string& reason, int64_t tasks,
+                                             int64_t now_ns, Commands* out);
+  // The strategy gave up: the job fails, after a final-commit deployment if a checkpoint
+  // completed.
+  void GiveUp(const std::string& reason, int64_t now_ns, Commands* out);
   void Fail(const std::string& reason, Commands* out);
   static Command Log(Severity severity, std::string category, std::string text);
 
@@ -198,11 +233,15 @@ class JobScheduler {
   CheckpointCoordinator* checkpoints_;
   RestartBackoffTimeStrategy restart_strategy_;
   std::map<std::string, TaskManager> taskmanagers_;  // by id: deterministic order
-  std::map<TaskId, Execution> executions_;
+  std::map<TaskId, Execution> executions_;           // the deployed tasks
+  std::vector<std::vector<TaskId>> regions_;
+  std::map<TaskId, int> region_of_;
+  std::vector<int64_t> region_attempt_;  // of each region; 0 while it is not deployed
+  std::set<int> restarting_regions_;     // cancelled alone, waiting for restart_at_ns_
   std::vector<std::string> previous_hosts_;  // the last deployment's TaskManager of each slot
   JobStatus status_ = JobStatus::kWaitingForResources;
-  int64_t attempt_ = 0;
-  int64_t deployments_ = 0;    // of this leadership: numbers the attempts
+  int64_t attempt_ = 0;         // the highest attempt deployed
+  int64_t deployments_ = 0;    // region deployments of this leadership: numbers the attempts
   int64_t restored_from_ = 0;  // checkpoint the current attempt was deployed from (0: none)
   int restarts_ = 0;
   bool final_commit_ = false;  // failing for good: deployments only commit, then FAILED

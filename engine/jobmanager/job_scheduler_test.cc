@@ -63,6 +63,9 @@ Shown Show(const Commands& commands) {
       case Kind::kCancelAttempt:
         shown.push_back("cancel " + std::to_string(c.attempt));
         break;
+      case Kind::kCancelRegion:
+        shown.push_back("cancel region " + std::to_string(c.attempt));
+        break;
       case Kind::kReleaseTaskManager:
         shown.push_back("release " + c.taskmanager);
         break;
@@ -125,7 +128,8 @@ TEST_F(JobSchedulerTest, TheFirstDeploymentWaitsForMinTaskManagersThenFillsSlots
   EXPECT_EQ(Only(Kind::kDeploy, scheduler_.OnTick(20 * kMs)),
             (Shown{"deploy 3000001: 0/0@tm-a 0/1@tm-b 1/0@tm-a 1/1@tm-b"}));
   EXPECT_EQ(scheduler_.attempt(), 3000001) << "numbered from the epoch";
-  EXPECT_EQ(scheduler_.AttemptTaskManagers(), (std::vector<std::string>{"tm-a", "tm-b"}));
+  EXPECT_EQ(scheduler_.AttemptTaskManagers(),
+            (std::vector<std::pair<std::string, int64_t>>{{"tm-a", 3000001}, {"tm-b", 3000001}}));
 }
 
 TEST_F(JobSchedulerTest, AfterTheInitialWaitEnoughSlotsOnOneTaskManagerDeploy) {
@@ -372,6 +376,95 @@ TEST_F(JobSchedulerTest, PlacementIsStickyAcrossRestarts) {
             (Shown{"deploy 3000003: 0/0@tm-a 0/1@tm-c 1/0@tm-a 1/1@tm-c"}))
       << "tm-0 would come first in id order, but nothing has to move";
   EXPECT_EQ(Moved(again), 0);
+}
+
+// The same chains joined by forward edges: two pipelined regions, subtask 0's and subtask 1's.
+JobScheduler::Options RegionOptions() {
+  JobScheduler::Options options = Options();
+  options.regions = {{{0, 0}, {1, 0}}, {{0, 1}, {1, 1}}};
+  return options;
+}
+
+class RegionFailoverTest : public JobSchedulerTest {
+ protected:
+  RegionFailoverTest() : JobSchedulerTest(RegionOptions()) {}
+};
+
+TEST_F(RegionFailoverTest, EachRegionRunsInAnAttemptOfItsOwn) {
+  Register("tm-a", 1, 0);
+  Register("tm-b", 1, 0);
+  EXPECT_EQ(Only(Kind::kDeploy, scheduler_.OnTick(0)),
+            (Shown{"deploy 3000001: 0/0@tm-a 1/0@tm-a 0/1@tm-b 1/1@tm-b"}));
+  EXPECT_EQ(scheduler_.AttemptOf({1, 0}), 3000001);
+  EXPECT_EQ(scheduler_.AttemptOf({1, 1}), 3000002);
+  EXPECT_TRUE(scheduler_.Accepts({0, 1}, 3000002));
+  EXPECT_FALSE(scheduler_.Accepts({0, 1}, 3000001)) << "region 0's attempt is not region 1's";
+  EXPECT_EQ(scheduler_.AttemptTaskManagers(),
+            (std::vector<std::pair<std::string, int64_t>>{{"tm-a", 3000001}, {"tm-b", 3000002}}));
+}
+
+TEST_F(RegionFailoverTest, ATaskFailureRestartsOnlyItsRegion) {
+  Deployed();
+  const Commands failed =
+      scheduler_.OnTaskFailed({1, 1}, 3000002, TaskFailure::kRecoverable, "io", 10 * kMs);
+  EXPECT_EQ(Only(Kind::kCancelRegion, failed), (Shown{"cancel region 3000002"}));
+  EXPECT_TRUE(Only(Kind::kCancelAttempt, failed).empty()) << "region 0 runs on";
+  EXPECT_STREQ(scheduler_.JobStatusName(), "RUNNING");
+  EXPECT_TRUE(scheduler_.Accepts({0, 0}, 3000001));
+  EXPECT_FALSE(scheduler_.Accepts({0, 1}, 3000002));
+  EXPECT_EQ(scheduler_.AttemptOf({0, 1}), 0) << "not deployed while it waits";
+  EXPECT_TRUE(Only(Kind::kDeploy, scheduler_.OnTick(200 * kMs)).empty()) << "the delay is 200 ms";
+  EXPECT_EQ(scheduler_.NextDeadlineNs(200 * kMs), 210 * kMs);
+  const Commands restart = scheduler_.OnTick(210 * kMs);
+  EXPECT_EQ(Only(Kind::kDeploy, restart), (Shown{"deploy 3000003: 0/1@tm-b 1/1@tm-b"}));
+  EXPECT_FALSE(restart.front().full);
+  EXPECT_EQ(scheduler_.AttemptOf({0, 1}), 3000003);
+  EXPECT_EQ(scheduler_.AttemptOf({0, 0}), 3000001);
+  EXPECT_EQ(scheduler_.restarts(), 1);
+  // The job finishes once every task of every region's current attempt has.
+  for (const auto& [task, attempt] : std::vector<std::pair<JobScheduler::TaskId, int64_t>>{
+           {{0, 0}, 3000001}, {{1, 0}, 3000001}, {{0, 1}, 3000003}}) {
+    EXPECT_TRUE(Only(Kind::kFinished, scheduler_.OnTaskFinished(task, attempt)).empty());
+  }
+  EXPECT_TRUE(Only(Kind::kFinished, scheduler_.OnTaskFinished({1, 1}, 3000002)).empty())
+      << "a report of the cancelled attempt";
+  EXPECT_EQ(Only(Kind::kFinished, scheduler_.OnTaskFinished({1, 1}, 3000003)),
+            (Shown{"finished"}));
+}
+
+TEST_F(RegionFailoverTest, WhenEveryRegionHasFailedTheJobRestarts) {
+  Deployed();
+  // tm-a runs region 0 only: losing it restarts that region.
+  EXPECT_EQ(Only(Kind::kCancelRegion, scheduler_.OnTaskManagerLost("tm-a", "crashed", 10 * kMs)),
+            (Shown{"cancel region 3000001"}));
+  // Region 1 fails while region 0 waits: every region has failed, a full restart, which waits
+  // for the later of the two delays.
+  const Commands failed =
+      scheduler_.OnTaskFailed({0, 1}, 3000002, TaskFailure::kRecoverable, "io", 50 * kMs);
+  EXPECT_EQ(Only(Kind::kCancelAttempt, failed), (Shown{"cancel 3000002"}));
+  EXPECT_STREQ(scheduler_.JobStatusName(), "RESTARTING");
+  Register("tm-c", 1, 100 * kMs);
+  EXPECT_TRUE(Only(Kind::kDeploy, scheduler_.OnTick(240 * kMs)).empty());
+  const Commands restart = scheduler_.OnTick(250 * kMs);
+  EXPECT_EQ(Only(Kind::kDeploy, restart),
+            (Shown{"deploy 3000003: 0/0@tm-c 1/0@tm-c 0/1@tm-b 1/1@tm-b"}));
+  EXPECT_TRUE(restart.front().full);
+  EXPECT_EQ(Moved(restart), 2) << "region 0's two tasks moved off the lost tm-a";
+  EXPECT_EQ(scheduler_.AttemptOf({0, 1}), 3000004);
+}
+
+TEST_F(RegionFailoverTest, GivingUpOnARegionStopsEveryTask) {
+  Deployed();
+  // max_restarts = 2: the third failure exhausts fixed-delay; nothing completed, so FAILED.
+  scheduler_.OnTaskFailed({0, 0}, 3000001, TaskFailure::kRecoverable, "io", 10 * kMs);
+  scheduler_.OnTick(210 * kMs);
+  scheduler_.OnTaskFailed({0, 0}, 3000003, TaskFailure::kRecoverable, "io", 300 * kMs);
+  scheduler_.OnTick(500 * kMs);
+  const Commands gave_up =
+      scheduler_.OnTaskFailed({1, 1}, 3000002, TaskFailure::kRecoverable, "io", 600 * kMs);
+  EXPECT_EQ(Only(Kind::kCancelAttempt, gave_up), (Shown{"cancel 3000004"}));
+  EXPECT_EQ(Only(Kind::kFailed, gave_up).size(), 1u);
+  EXPECT_STREQ(scheduler_.JobStatusName(), "FAILED");
 }
 
 }  // namespace

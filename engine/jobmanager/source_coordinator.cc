@@ -62,9 +62,12 @@ Result<std::vector<SourceCoordinator::Assignment>> SourceCoordinator::SetDiscove
 Status SourceCoordinator::OnDeployed(const CompletedCheckpoint* restored) {
   live_.clear();
   assigned_at_snapshot_.clear();
+  base_checkpoint_ = restored != nullptr ? restored->id : 0;
+  assigned_at_base_.clear();
   for (const SourceInfo& info : sources_) {
     Source& source = live_[info.chain];
     source.assigned.assign(static_cast<size_t>(info.parallelism), 0);
+    source.history.assign(static_cast<size_t>(info.parallelism), {});
     const std::string* state = nullptr;
     if (restored != nullptr) {
       auto it = restored->enumerator_states.find(info.chain);
@@ -98,7 +101,53 @@ SourceCoordinator::Assignment SourceCoordinator::Assign(int chain, Source& sourc
   assignment.first_index = assigned;
   assignment.no_more_splits = source.enumerator->HandleSplitRequest(subtask, &assignment.splits);
   assigned += static_cast<int64_t>(assignment.splits.size());
+  std::vector<std::string>& history = source.history[subtask];
+  history.insert(history.end(), assignment.splits.begin(), assignment.splits.end());
   return assignment;
+}
+
+void SourceCoordinator::OnSubtasksReset(const std::vector<TaskId>& tasks,
+                                        const CompletedCheckpoint* restored) {
+  SLUICE_ASSERT((restored != nullptr ? restored->id : 0) == base_checkpoint_,
+                "a region restores the latest completed checkpoint, whose assignments are known");
+  // Every pending checkpoint was aborted by the failover: their snapshots will never be
+  // acknowledged by the restarted subtasks.
+  assigned_at_snapshot_.clear();
+  for (const TaskId& task : tasks) {
+    auto it = live_.find(task.first);
+    if (it == live_.end()) continue;  // not a source chain
+    Source& source = it->second;
+    const int subtask = task.second;
+    auto at_base = assigned_at_base_.find(task);
+    const int64_t kept = at_base == assigned_at_base_.end() ? 0 : at_base->second;
+    std::vector<std::string>& history = source.history[subtask];
+    SLUICE_ASSERT(kept <= static_cast<int64_t>(history.size()),
+                  "a subtask's checkpointed assignments are among its assignments");
+    std::vector<std::string> back(history.begin() + kept, history.end());
+    // Planted bug: the restarted readers' later splits are never handed out again; what they
+    // read after the checkpoint is lost.
+    if (!back.empty() && source.enumerator != nullptr &&
+        !(bug_planted_ && bug_planted_("region-sources-not-reset"))) {
+      source.enumerator->AddSplitsBack(std::move(back), subtask);
+    }
+    // The restored subtask holds exactly its splits of the checkpoint and counts its
+    // assignments of the new attempt from zero.
+    history.clear();
+    source.assigned[subtask] = 0;
+    assigned_at_base_.erase(task);
+    std::erase_if(source.waiting,
+                  [subtask](const auto& request) { return request.first == subtask; });
+  }
+}
+
+void SourceCoordinator::OnCheckpointCompleted(int64_t checkpoint_id) {
+  auto snapshot = assigned_at_snapshot_.find(checkpoint_id);
+  SLUICE_ASSERT(snapshot != assigned_at_snapshot_.end() || live_.empty(),
+                "a completed checkpoint's enumerator snapshot is kept until it completes");
+  base_checkpoint_ = checkpoint_id;
+  if (snapshot == assigned_at_snapshot_.end()) return;
+  assigned_at_base_ = std::move(snapshot->second);
+  assigned_at_snapshot_.erase(assigned_at_snapshot_.begin(), std::next(snapshot));
 }
 
 Result<std::vector<SourceCoordinator::Assignment>> SourceCoordinator::OnSplitRequest(

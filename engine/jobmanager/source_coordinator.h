@@ -10,9 +10,14 @@
 //   - the enumerator answers with splits (possibly none) and whether more will ever come; the
 //     answer carries the index of its first split among the subtask's assignments, so the
 //     subtask can check that none was lost or repeated;
-//   - every deployment is a global failover: each enumerator restarts from the restored
-//     checkpoint's enumerator state (or from the discovered splits without one), and the
-//     subtasks from their checkpointed splits;
+//   - a full deployment (the job's first, or after a global failover): each enumerator restarts
+//     from the restored checkpoint's enumerator state (or from the discovered splits without
+//     one), and the subtasks from their checkpointed splits;
+//   - a region failover restarts some source subtasks from the latest completed checkpoint while
+//     the enumerators and the other subtasks run on: the splits assigned to a restarted subtask
+//     after that checkpoint go back to its enumerator (Flink's SplitEnumerator.addSplitsBack,
+//     with the assignments tracked per checkpoint as Flink's SplitAssignmentTracker does), and
+//     the subtask counts its assignments from zero again;
 //   - split discovery is I/O and runs beside the JobMaster's loop: until a source's splits are
 //     known, an enumerator that starts from them does not exist yet, its subtasks' requests wait
 //     (answered by SetDiscovered), and checkpoints hold no state for it (a restore of such a
@@ -23,8 +28,6 @@
 // order), so each split is either unassigned in the enumerator's state or in exactly one
 // subtask's snapshot. A subtask's acknowledgement says how many splits it had received, and
 // OnAcknowledged asserts it is exactly the number assigned to it before the trigger.
-// Region failover (a reader restarted alone, Flink's addSplitsBack) is not supported: every
-// failover restarts the whole job.
 // Thread/fiber safety: one owner (the JobMaster's event loop).
 #pragma once
 
@@ -79,6 +82,13 @@ class SourceCoordinator {
   // checkpoint holds no state for starts from its discovered splits. kDataLoss naming the source
   // when its state is malformed.
   Status OnDeployed(const CompletedCheckpoint* restored);
+  // Region failover: source subtasks `tasks` were restarted alone, restoring `restored` (the
+  // latest completed checkpoint, or null if none completed). Returns the splits each was
+  // assigned after it to its enumerator and forgets its assignments and waiting requests.
+  void OnSubtasksReset(const std::vector<TaskId>& tasks, const CompletedCheckpoint* restored);
+  // Checkpoint `checkpoint_id` completed (its metadata is durable): the assignments a reset
+  // returns are counted from its snapshot from now on.
+  void OnCheckpointCompleted(int64_t checkpoint_id);
   // Source subtask `task` asks for splits, having received `received` so far this attempt: the
   // answer, or none while the source's splits are not yet discovered. kInvalidArgument when
   // `task` is no source subtask (a protocol violation by the sender).
@@ -94,6 +104,7 @@ class SourceCoordinator {
   struct Source {
     std::unique_ptr<SplitEnumerator> enumerator;   // null until its splits are discovered
     std::vector<int64_t> assigned;                 // splits assigned to each subtask this attempt
+    std::vector<std::vector<std::string>> history;  // and those splits, in order
     std::vector<std::pair<int, int64_t>> waiting;  // (subtask, received) requests, in order
   };
   const SourceInfo* InfoOf(int chain) const;
@@ -104,10 +115,15 @@ class SourceCoordinator {
   std::function<bool(std::string_view bug)> bug_planted_;
   std::map<int, std::vector<std::string>> discovered_;  // by chain
   std::map<int, Source> live_;                          // by chain, this attempt
-  // Splits assigned to each source subtask when each recent checkpoint triggered, by checkpoint
-  // id (the last kSnapshotsKept: checkpoints may be concurrent).
-  static constexpr size_t kSnapshotsKept = 16;
+  // Splits assigned to each source subtask when each checkpoint above the latest completed one
+  // triggered, by checkpoint id (the last kSnapshotsKept: at most that many are pending,
+  // execution.checkpointing.max-concurrent-checkpoints' bound).
+  static constexpr size_t kSnapshotsKept = 64;
   std::map<int64_t, std::map<TaskId, int64_t>> assigned_at_snapshot_;
+  // The checkpoint a reset restores: the latest completed one, or the one the last full
+  // deployment restored (0: none); and each subtask's assignments at it (absent: none).
+  int64_t base_checkpoint_ = 0;
+  std::map<TaskId, int64_t> assigned_at_base_;
 };
 
 }  // namespace sluice

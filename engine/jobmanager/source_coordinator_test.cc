@@ -179,5 +179,47 @@ TEST(SourceCoordinatorTest, ACompletedCheckpointHoldsTheEnumeratorsAtItsTrigger)
   EXPECT_EQ(got, (Splits{"b", "c", "d", "e"}));
 }
 
+// Region failover: a source subtask restarted alone gets back, at its next request, the splits it
+// was assigned after the restored checkpoint; the other subtask runs on, untouched.
+TEST(SourceCoordinatorTest, AResetSubtaskGetsBackTheSplitsAssignedAfterTheCheckpoint) {
+  SourceCoordinator sources = TwoSources();
+  ASSERT_TRUE(sources.OnDeployed(nullptr).ok());
+  ASSERT_EQ(Show(sources.OnSplitRequest({0, 0}, 0)), "0@0:a");
+  ASSERT_EQ(Show(sources.OnSplitRequest({2, 0}, 0)), "0@0:g0,g2,done");
+  sources.SnapshotEnumerators(1);  // subtask 0 holds a (and g0, g2) at checkpoint 1
+  ASSERT_EQ(Show(sources.OnSplitRequest({0, 0}, 1)), "0@1:b");
+  ASSERT_EQ(Show(sources.OnSplitRequest({0, 1}, 0)), "1@0:c");
+  sources.OnCheckpointCompleted(1);
+  ASSERT_EQ(Show(sources.OnSplitRequest({0, 0}, 2)), "0@2:d");
+  CompletedCheckpoint checkpoint;
+  checkpoint.id = 1;
+  sources.OnSubtasksReset({{0, 0}, {2, 0}}, &checkpoint);
+  // Subtask 0 counts from zero again and reads b and d again (first); c stays subtask 1's.
+  EXPECT_EQ(Show(sources.OnSplitRequest({0, 0}, 0)), "0@0:b");
+  EXPECT_EQ(Show(sources.OnSplitRequest({0, 1}, 1)), "1@1:d");
+  EXPECT_EQ(Show(sources.OnSplitRequest({0, 0}, 1)), "0@1:e");
+  EXPECT_EQ(Show(sources.OnSplitRequest({0, 0}, 2)), "0@2:,done");
+  // The generator's splits were all assigned before the checkpoint: nothing comes back.
+  EXPECT_EQ(Show(sources.OnSplitRequest({2, 0}, 0)), "0@0:,done");
+}
+
+TEST(SourceCoordinatorTest, AResetBeforeAnyCheckpointReturnsEverySplitOfTheSubtask) {
+  SourceCoordinator sources = TwoSources();
+  ASSERT_TRUE(sources.OnDeployed(nullptr).ok());
+  ASSERT_EQ(Show(sources.OnSplitRequest({2, 0}, 0)), "0@0:g0,g2,done");
+  ASSERT_EQ(Show(sources.OnSplitRequest({2, 1}, 0)), "1@0:g1,done");
+  sources.OnSubtasksReset({{2, 0}}, nullptr);
+  EXPECT_EQ(Show(sources.OnSplitRequest({2, 0}, 0)), "0@0:g0,g2,done") << "its own, in order";
+}
+
+TEST(SourceCoordinatorTest, PlantedRegionSourcesNotResetLosesTheLaterSplits) {
+  SourceCoordinator sources =
+      TwoSources([](std::string_view bug) { return bug == "region-sources-not-reset"; });
+  ASSERT_TRUE(sources.OnDeployed(nullptr).ok());
+  ASSERT_EQ(Show(sources.OnSplitRequest({0, 0}, 0)), "0@0:a");
+  sources.OnSubtasksReset({{0, 0}}, nullptr);
+  EXPECT_EQ(Show(sources.OnSplitRequest({0, 0}, 0)), "0@0:b") << "a is never read again";
+}
+
 }  // namespace
 }  // namespace sluice

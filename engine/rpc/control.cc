@@ -45,6 +45,8 @@ const char* ControlTypeName(ControlType type) {
       return "request-split";
     case ControlType::kAddSplits:
       return "add-splits";
+    case ControlType::kCancelExecution:
+      return "cancel-execution";
   }
   return "unknown";
 }
@@ -93,7 +95,7 @@ Result<ControlMessage> ControlMessage::Decode(std::string_view bytes) {
   ByteReader r(bytes);
   uint8_t type = 0, state = 0;
   int64_t chain = 0, subtask = 0, slots = 0;
-  if (!r.GetU8(&type) || type < 1 || type > static_cast<uint8_t>(ControlType::kAddSplits)) {
+  if (!r.GetU8(&type) || type < 1 || type > static_cast<uint8_t>(ControlType::kCancelExecution)) {
     return DataLossError("control message: bad type");
   }
   m.type = static_cast<ControlType>(type);

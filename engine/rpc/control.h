@@ -35,6 +35,8 @@ enum class ControlType : uint8_t {
   kAddSplits,                 // JM → TM: chain, subtask, split_index = index of splits[0] in
                               //          the task's assignments of this attempt, splits,
                               //          no_more_splits
+  kCancelExecution,           // JM → TM: cancel every task of exactly `attempt` (the attempt of
+                              //          one pipelined region, restarted alone)
 };
 
 enum class TaskState : uint8_t { kRunning = 1, kFinished = 2, kFailed = 3 };

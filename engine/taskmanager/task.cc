@@ -158,7 +158,9 @@ Status Task::Build() {
     next_address += consumers;
     auto gate = std::make_unique<NetworkOutputGate>(
         host_, ChannelKey{deployment_.attempt, edge.id, 0, deployment_.subtask},
-        std::move(addresses));
+        std::move(addresses),
+        ConsumersOfProducer(edge.partitioner, deployment_.subtask, chain_.parallelism,
+                            static_cast<int>(consumers)));
     RETURN_IF_ERROR(gate->Connect(host_.clock.NowNs() + kConnectDeadlineNs));
     writers.push_back(edge.make_writer(context_, gate.get()));
     writer_of_edge[edge.id] = writers.back().get();
@@ -486,14 +488,17 @@ Status Task::RunConsumer() {
   std::vector<std::pair<int, int>> channels;  // global channel → (input, channel of its gate)
   for (int e : chain_.input_edges) {
     const StreamEdge& edge = graph_.edges[e];
-    const int producers = chains_[chain_of_[edge.source]].parallelism;
+    std::vector<int> producers =
+        ProducersOfConsumer(edge.partitioner, deployment_.subtask,
+                            chains_[chain_of_[edge.source]].parallelism, chain_.parallelism);
+    const int connected = static_cast<int>(producers.size());
     Input input;
     input.decoder = edge.make_decoder(head_->Input(edge.input_index));
-    input.gate = std::make_unique<NetworkInputGate>(host_, producers, wakeup_);
+    input.gate = std::make_unique<NetworkInputGate>(host_, std::move(producers), wakeup_);
     RETURN_IF_ERROR(input.gate->Connect(
         *data_server_, ChannelKey{deployment_.attempt, edge.id, deployment_.subtask, 0},
         host_.clock.NowNs() + kConnectDeadlineNs));
-    for (int c = 0; c < producers; ++c) {
+    for (int c = 0; c < connected; ++c) {
       channels.emplace_back(static_cast<int>(inputs.size()), c);
     }
     inputs.push_back(std::move(input));

@@ -46,9 +46,11 @@ struct TaskManagerState {
   void Send(const ControlMessage& m) {
     if (leader != nullptr && !leader->outbox.closed()) leader->outbox.Push(m.Encode());
   }
-  void CancelTasks(int64_t up_to_attempt) {
+  // Cancels the tasks whose attempt satisfies `cancel`.
+  template <typename Predicate>
+  void CancelTasksWhere(Predicate cancel) {
     for (auto it = tasks.begin(); it != tasks.end();) {
-      if (it->first.attempt > up_to_attempt) {
+      if (!cancel(it->first.attempt)) {
         ++it;
         continue;
       }
@@ -56,9 +58,17 @@ struct TaskManagerState {
       task_fibers.erase(it->first);
       it = tasks.erase(it);
     }
+  }
+  void CancelTasks(int64_t up_to_attempt) {
+    CancelTasksWhere([up_to_attempt](int64_t attempt) { return attempt <= up_to_attempt; });
     // Only attempts that existed are dropped: a later attempt (after a reconnect) must still be
     // able to open data connections here.
     data_server.DropAttemptsUpTo(std::min(up_to_attempt, highest_attempt));
+  }
+  // Cancels the tasks of exactly `attempt` (one pipelined region's).
+  void CancelAttempt(int64_t exact) {
+    CancelTasksWhere([exact](int64_t attempt) { return attempt == exact; });
+    data_server.DropAttempt(exact);
   }
   // Cancels the tasks of every epoch up to and including `epoch`.
   void CancelEpochsUpTo(int64_t epoch) { CancelTasks((epoch + 1) * kAttemptsPerEpoch - 1); }
@@ -124,6 +134,9 @@ void Dispatch(TaskManagerState& tm, Session& session, const ControlMessage& m) {
       break;
     case ControlType::kCancelAttempt:
       tm.CancelTasks(m.attempt);
+      break;
+    case ControlType::kCancelExecution:
+      tm.CancelAttempt(m.attempt);
       break;
     case ControlType::kHeartbeat: {
       ControlMessage reply;
