@@ -9,6 +9,10 @@
 #include "engine/checkpoint/replicated_file.h"
 
 namespace sluice {
+namespace {
+// Bounds of a decoded parallelism (Flink's max parallelism limit, 2^15).
+constexpr uint64_t kMaxParallelismLimit = 32768;
+}  // namespace
 
 std::string CompletedCheckpoint::MetadataPath(int64_t id) {
   return "checkpoints/chk-" + std::to_string(id) + "/_metadata";
@@ -28,6 +32,13 @@ std::string CompletedCheckpoint::EncodeMetadata() const {
   for (const auto& [chain, state] : enumerator_states) {
     w.PutSignedVarint(chain);
     w.PutString(state);
+  }
+  // The graph, last: metadata written before it was recorded ends above.
+  w.PutVarint(static_cast<uint64_t>(graph.max_parallelism));
+  w.PutVarint(graph.operators.size());
+  for (const CheckpointedOperator& op : graph.operators) {
+    w.PutString(op.name);
+    w.PutVarint(static_cast<uint64_t>(op.parallelism));
   }
   return payload;
 }
@@ -56,6 +67,22 @@ Result<CompletedCheckpoint> CompletedCheckpoint::DecodeMetadata(std::string_view
       return DataLossError(what + ": bad enumerator state " + std::to_string(i));
     }
     checkpoint.enumerator_states[static_cast<int>(chain)] = std::move(state);
+  }
+  if (r.empty()) return checkpoint;  // written before the graph was recorded
+  uint64_t max_parallelism = 0;
+  if (!r.GetVarint(&max_parallelism) || max_parallelism > kMaxParallelismLimit ||
+      !r.GetVarint(&count) || count > r.remaining()) {
+    return DataLossError(what + ": bad job graph");
+  }
+  checkpoint.graph.max_parallelism = static_cast<int>(max_parallelism);
+  checkpoint.graph.operators.resize(count);
+  for (CheckpointedOperator& op : checkpoint.graph.operators) {
+    uint64_t parallelism = 0;
+    if (!r.GetString(&op.name) || !r.GetVarint(&parallelism) ||
+        parallelism > kMaxParallelismLimit) {
+      return DataLossError(what + ": bad job graph operator");
+    }
+    op.parallelism = static_cast<int>(parallelism);
   }
   if (!r.empty()) return DataLossError(what + ": trailing bytes");
   return checkpoint;

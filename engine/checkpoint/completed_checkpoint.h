@@ -2,8 +2,10 @@
 //   checkpoints/chk-<id>/_metadata   (on the checkpoint store, kept twice: replicated_file.h)
 // exists: written atomically (tmp, fsync, rename, fsync dir, by the store) and sealed with a
 // checksum (engine/base/checksum.h). It lists, for every subtask of the job, the path of the state
-// file that subtask acknowledged, and for every source its split enumerator's state (Flink keeps
-// operator coordinators' state in the metadata file too).
+// file that subtask acknowledged, for every source its split enumerator's state (Flink keeps
+// operator coordinators' state in the metadata file too), and the job graph it was taken of
+// (CheckpointedGraph: each operator's name and parallelism, the max parallelism), so that a
+// restore into another graph is refused (engine/jobmanager/checkpoint_compatibility.h).
 //
 // The fall-back rule (Flink's notifyCheckpointComplete contract: a lower checkpoint is never
 // committed after a higher one). Sinks commit a checkpoint's transactions when it is notified or
@@ -32,12 +34,27 @@
 
 namespace sluice {
 
+// The job graph a checkpoint was taken of, as Flink's checkpoint metadata records each
+// operator's id, parallelism and max parallelism.
+struct CheckpointedOperator {
+  std::string name;
+  int parallelism = 0;
+  bool operator==(const CheckpointedOperator&) const = default;
+};
+struct CheckpointedGraph {
+  int max_parallelism = 0;                    // pipeline.max-parallelism: the key groups
+  std::vector<CheckpointedOperator> operators;  // by operator (node) id; empty: not recorded
+  bool operator==(const CheckpointedGraph&) const = default;
+};
+
 struct CompletedCheckpoint {
   int64_t id = 0;
   std::map<std::pair<int, int>, std::string> state_paths;  // (chain, subtask) → state file
   // Source chain → its SplitEnumerator's state when the checkpoint triggered (the splits no
   // subtask had been assigned; engine/jobmanager/source_coordinator.h).
   std::map<int, std::string> enumerator_states;
+  // Absent (empty) in metadata written before Sluice recorded it.
+  CheckpointedGraph graph;
 
   static constexpr uint32_t kMetadataMagic = 0x4154454d;  // "META"
   static std::string MetadataPath(int64_t id);

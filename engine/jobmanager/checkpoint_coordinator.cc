@@ -170,6 +170,7 @@ CheckpointCoordinator::Commands CheckpointCoordinator::CompleteReady(int64_t now
     last_completion_ns_ = now_ns;
     consecutive_failed_ = 0;
     done.acknowledged.id = done.id;
+    done.acknowledged.graph = options_.graph;
     SLUICE_ASSERT(done.acknowledged.state_paths.size() == tasks_.size(),
                   "a checkpoint completes with the state of every task of the attempt");
     Storing storing{done.acknowledged, deployment_, Planted("notify-before-metadata-durable")};

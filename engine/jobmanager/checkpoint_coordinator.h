@@ -71,6 +71,8 @@ class CheckpointCoordinator {
     int64_t min_pause_ns = 0;  // execution.checkpointing.min-pause
     int max_concurrent = 1;    // execution.checkpointing.max-concurrent-checkpoints
     int tolerable_failed = 0;  // execution.checkpointing.tolerable-failed-checkpoints
+    // The job graph every checkpoint's metadata records (CompletedCheckpoint::graph).
+    CheckpointedGraph graph;
   };
 
   enum class CommandKind {
@@ -126,6 +128,8 @@ class CheckpointCoordinator {
   bool FallBackToPrevious();
 
   const CompletedCheckpoint* latest() const { return latest_ ? &*latest_ : nullptr; }
+  // The job graph its checkpoints record (Options::graph).
+  const CheckpointedGraph& graph() const { return options_.graph; }
   // When OnTick next has something to do (INT64_MAX: nothing until another event).
   int64_t NextDeadlineNs() const;
   bool pending() const { return !pending_.empty(); }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/base/assert.h"
+#include "engine/jobmanager/checkpoint_compatibility.h"
 #include "engine/rpc/frame.h"
 
 namespace sluice {
@@ -35,7 +36,8 @@ JobMaster::JobMaster(Host& host, const JobManagerConfig& config, const JobGraph&
           config.checkpoint_interval_ns, config.checkpoint_timeout_ns,
           [&host](std::string_view bug) { return SLUICE_BUG_PLANTED(host, std::string(bug)); },
           &sources_, config.checkpoints_retained, config.checkpoint_min_pause_ns,
-          config.checkpoint_max_concurrent, config.checkpoint_tolerable_failed}),
+          config.checkpoint_max_concurrent, config.checkpoint_tolerable_failed,
+          CheckpointedGraphOf(graph)}),
       scheduler_(
           JobScheduler::Options{
               epoch_, config.restart, &host.random, config.load_balance,
@@ -184,6 +186,13 @@ void JobMaster::RecoverCheckpointStore() {
     coordinator_.Recover(recovered->highest_id_seen + 1, recovered->latest);
     const CompletedCheckpoint* latest = coordinator_.latest();
     if (latest == nullptr) return;
+    // A checkpoint of another job graph: restoring it would lose or misplace state.
+    Status restorable = CheckRestorable(*latest, coordinator_.graph());
+    if (!restorable.ok()) {
+      host_.log.Error("checkpoint.incompatible", restorable.ToString());
+      Execute(scheduler_.FailJob(restorable.ToString()));
+      return;
+    }
     // Restore a checkpoint only once both copies of its metadata are durable again, so that one
     // disk's damage can never leave a restored (hence committed) checkpoint unreadable.
     Status repaired = Status::Ok();

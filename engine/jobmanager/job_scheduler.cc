@@ -158,17 +158,7 @@ JobScheduler::Commands JobScheduler::FailJob(const std::string& reason) {
 }
 
 void JobScheduler::Fail(const std::string& reason, Commands* out) {
-  if (attempt_ != 0) {
-    Command cancel;
-    cancel.kind = CommandKind::kCancelAttempt;
-    cancel.attempt = attempt_;
-    for (const auto& [id, tm] : taskmanagers_) cancel.taskmanagers.push_back(id);
-    out->push_back(std::move(cancel));
-  }
-  executions_.clear();
-  region_attempt_.assign(regions_.size(), 0);
-  restarting_regions_.clear();
-  checkpoints_->OnAttemptEnded();
+  CancelEverything(out);
   failure_ = reason;
   status_ = JobStatus::kFailed;
   out->push_back(Log(Severity::kError, "job.failed", failure_));
@@ -178,22 +168,28 @@ void JobScheduler::Fail(const std::string& reason, Commands* out) {
   out->push_back(std::move(failed));
 }
 
-void JobScheduler::Failover(const std::string& reason, int64_t now_ns, Commands* out) {
-  if (status_ != JobStatus::kRunning) return;
-  Command cancel;
-  cancel.kind = CommandKind::kCancelAttempt;
-  cancel.attempt = attempt_;
-  for (const auto& [id, tm] : taskmanagers_) cancel.taskmanagers.push_back(id);
-  out->push_back(std::move(cancel));
+void JobScheduler::CancelEverything(Commands* out) {
+  if (attempt_ != 0) {
+    Command cancel;
+    cancel.kind = CommandKind::kCancelAttempt;
+    cancel.attempt = attempt_;
+    for (const auto& [id, tm] : taskmanagers_) cancel.taskmanagers.push_back(id);
+    out->push_back(std::move(cancel));
+  }
   checkpoints_->OnAttemptEnded();
-  int64_t tasks = 0;  // full failover: all of them
-  for (const Chain& chain : chains_) tasks += chain.parallelism;
   executions_.clear();
   region_attempt_.assign(regions_.size(), 0);
+  restarting_regions_.clear();
+}
+
+void JobScheduler::Failover(const std::string& reason, int64_t now_ns, Commands* out) {
+  if (status_ != JobStatus::kRunning) return;
   // Regions already waiting to restart keep their delay: the restart waits for the later one.
   const int64_t pending_restart_ns = restarting_regions_.empty() ? 0 : restart_at_ns_;
-  restarting_regions_.clear();
+  CancelEverything(out);
   status_ = JobStatus::kRestarting;
+  int64_t tasks = 0;  // full failover: all of them
+  for (const Chain& chain : chains_) tasks += chain.parallelism;
   if (final_commit_) {
     // A final-commit attempt failed: it must still complete (see GiveUp); retry it. The restart
     // strategy has already given up, so it does not judge these.
@@ -232,15 +228,7 @@ void JobScheduler::FailTasks(const std::set<TaskId>& failed, const std::string& 
       Judge(reason, static_cast<int64_t>(tasks.size()), now_ns, out);
   if (!decision.restart) {
     // Every task stops, then the job commits what it can and fails (GiveUp).
-    Command cancel;
-    cancel.kind = CommandKind::kCancelAttempt;
-    cancel.attempt = attempt_;
-    for (const auto& [id, tm] : taskmanagers_) cancel.taskmanagers.push_back(id);
-    out->push_back(std::move(cancel));
-    checkpoints_->OnAttemptEnded();
-    executions_.clear();
-    region_attempt_.assign(regions_.size(), 0);
-    restarting_regions_.clear();
+    CancelEverything(out);
     status_ = JobStatus::kRestarting;
     GiveUp(reason, now_ns, out);
     return;

@@ -214,6 +214,9 @@ class JobScheduler {
   // TaskManager's free slots: where the previous deployment put it if that TaskManager can still
   // take it, else by options_.load_balance (see the header comment).
   std::vector<std::string> PlaceSlots(int groups, std::map<std::string, int> free) const;
+  // Cancels every deployed task (kCancelAttempt) and forgets the executions; the pending
+  // checkpoints end with them.
+  void CancelEverything(Commands* out);
   // Every task fails over.
   void Failover(const std::string& reason, int64_t now_ns, Commands* out);
   // Tasks `failed` failed: their regions fail over (every task, if that is all of them).

@@ -1,0 +1,69 @@
+#include "engine/jobmanager/checkpoint_compatibility.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace sluice {
+namespace {
+
+// Source(2) -> Count(4), max parallelism 128.
+CheckpointedGraph Graph(int count_parallelism = 4, int max_parallelism = 128,
+                        std::string count = "Count") {
+  return CheckpointedGraph{max_parallelism, {{"Source", 2}, {std::move(count), count_parallelism}}};
+}
+
+CompletedCheckpoint Taken(CheckpointedGraph graph) {
+  CompletedCheckpoint checkpoint;
+  checkpoint.id = 7;
+  checkpoint.graph = std::move(graph);
+  return checkpoint;
+}
+
+std::string Why(const Status& status) { return status.ok() ? "ok" : status.message(); }
+
+TEST(CheckpointCompatibilityTest, TheSameGraphRestores) {
+  EXPECT_TRUE(CheckRestorable(Taken(Graph()), Graph()).ok());
+  EXPECT_TRUE(CheckRestorable(Taken(CheckpointedGraph{}), Graph()).ok())
+      << "metadata without the record restores as before";
+}
+
+TEST(CheckpointCompatibilityTest, AnotherMaxParallelismIsRefusedWithTheSettingToUse) {
+  const Status refused = CheckRestorable(Taken(Graph(4, 256)), Graph(4, 128));
+  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(Why(refused).find("checkpoint 7 was taken with max parallelism 256 and this job has "
+                              "128"),
+            std::string::npos)
+      << Why(refused);
+  EXPECT_NE(Why(refused).find("-D pipeline.max-parallelism=256"), std::string::npos);
+}
+
+TEST(CheckpointCompatibilityTest, OtherOperatorsOrParallelismAreRefusedNamingThem) {
+  EXPECT_NE(Why(CheckRestorable(Taken(Graph(4, 128, "Sum")), Graph()))
+                .find("was 'Sum' and is "
+                      "'Count'"),
+            std::string::npos);
+  EXPECT_NE(Why(CheckRestorable(Taken(Graph(4)), Graph(2)))
+                .find("operator 'Count' ran at "
+                      "parallelism 4 and this job "
+                      "runs it at 2"),
+            std::string::npos);
+  CheckpointedGraph longer = Graph();
+  longer.operators.push_back({"Sink", 4});
+  EXPECT_NE(Why(CheckRestorable(Taken(Graph()), longer))
+                .find("holds the state of 2 operators "
+                      "and this job has 3"),
+            std::string::npos);
+}
+
+TEST(CheckpointCompatibilityTest, TheMetadataKeepsTheGraph) {
+  CompletedCheckpoint checkpoint = Taken(Graph());
+  checkpoint.state_paths[{0, 0}] = "checkpoints/chk-7/0-0-a1";
+  auto decoded = CompletedCheckpoint::DecodeMetadata(checkpoint.EncodeMetadata(), "metadata");
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->graph, Graph());
+  EXPECT_EQ(decoded->state_paths, checkpoint.state_paths);
+}
+
+}  // namespace
+}  // namespace sluice
