@@ -83,6 +83,16 @@ struct TimelineEvent {
 
 class WordCountReference;  // scenarios/exactly_once.h
 
+// A checkpoint a JobManager completed (its "checkpoint.completed" event): its id, when
+// (simulated time), and its size in bytes: every state file it names (full) and the files
+// written for it (incremental; a finished task's final state is named again by later ones).
+struct CheckpointRecord {
+  int64_t id = 0;
+  int64_t at_ms = 0;
+  int64_t full_bytes = 0;
+  int64_t incremental_bytes = 0;
+};
+
 // One operator of the job a run deployed, for reports.
 // A failure the JobManager's restart strategy judged (its "job.failover" event): when (simulated
 // time), which leadership (epoch), the cause, whether the job restarts, after how long, how
@@ -157,6 +167,7 @@ struct ScenarioResult {
   int64_t checkpoints_completed = 0;
   int64_t restarts = 0;
   std::vector<FailoverRecord> failovers;  // every failure the restart strategy judged, in order
+  std::vector<CheckpointRecord> checkpoints;  // every checkpoint completed, in order
   int64_t records_in = 0;   // input records (lines)
   int64_t records_out = 0;  // committed output records
   // Committed sink output: file name → contents (one record per line).

@@ -260,6 +260,13 @@ ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
     if (category == "job.failover" || category == "job.deployed" || category == "task.restored") {
       restarts.Observe(category, message, fields, world.now_ns() / kNanosPerMilli);
     }
+    if (category == "checkpoint.completed") {
+      result.checkpoints.push_back(
+          CheckpointRecord{.id = FieldValue(fields, "checkpoint", 0),
+                           .at_ms = world.now_ns() / kNanosPerMilli,
+                           .full_bytes = FieldValue(fields, "full_bytes", 0),
+                           .incremental_bytes = FieldValue(fields, "incremental_bytes", 0)});
+    }
     // A TaskManager's own records (the JobManager records "taskmanager.registered" too).
     const auto& tms = cluster.taskmanagers();
     if ((category == "taskmanager.registered" || category == "task.deployed") &&

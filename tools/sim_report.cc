@@ -93,6 +93,13 @@ void FillResult(const Json& json, ScenarioResult& result) {
         .local_bytes = failover.at("local_bytes").get<int64_t>(),
         .remote_bytes = failover.at("remote_bytes").get<int64_t>()});
   }
+  for (const Json& checkpoint : json.at("checkpoints")) {
+    result.checkpoints.push_back(scenarios::CheckpointRecord{
+        .id = checkpoint.at("id").get<int64_t>(),
+        .at_ms = checkpoint.at("at_ms").get<int64_t>(),
+        .full_bytes = checkpoint.at("full_bytes").get<int64_t>(),
+        .incremental_bytes = checkpoint.at("incremental_bytes").get<int64_t>()});
+  }
   result.records_in = json.at("records_in").get<int64_t>();
   result.records_out = json.at("records_out").get<int64_t>();
   const Json& job = json.at("job");
@@ -140,6 +147,18 @@ Json FailoversJson(const std::vector<scenarios::FailoverRecord>& failovers) {
                     {"moved", failover.moved},
                     {"local_bytes", failover.local_bytes},
                     {"remote_bytes", failover.remote_bytes}});
+  }
+  return list;
+}
+
+// Every checkpoint completed: its id, when, and its full and incremental size in bytes.
+Json CheckpointsJson(const std::vector<scenarios::CheckpointRecord>& checkpoints) {
+  Json list = Json::array();
+  for (const scenarios::CheckpointRecord& checkpoint : checkpoints) {
+    list.push_back({{"id", checkpoint.id},
+                    {"at_ms", checkpoint.at_ms},
+                    {"full_bytes", checkpoint.full_bytes},
+                    {"incremental_bytes", checkpoint.incremental_bytes}});
   }
   return list;
 }
@@ -200,6 +219,7 @@ std::string RunJson(const RunSpec& spec, const RunOutcome& outcome,
       {"checkpoints_completed", result.checkpoints_completed},
       {"restarts", result.restarts},
       {"failovers", FailoversJson(result.failovers)},
+      {"checkpoints", CheckpointsJson(result.checkpoints)},
       {"records_in", result.records_in},
       {"records_out", result.records_out},
       {"failure", result.pass ? std::string() : result.failure},

@@ -55,6 +55,12 @@ struct CompletedCheckpoint {
   std::map<int, std::string> enumerator_states;
   // Absent (empty) in metadata written before Sluice recorded it.
   CheckpointedGraph graph;
+  // Sizes in bytes (Flink's checkpointed data size and full state size), known to the JobManager
+  // that completed it (not kept in the metadata: 0 after a recovery). full: every state file it
+  // names; incremental: the files written for it (a finished task's final state, written for an
+  // earlier checkpoint and named again, counts in full only).
+  int64_t full_bytes = 0;
+  int64_t incremental_bytes = 0;
 
   static constexpr uint32_t kMetadataMagic = 0x4154454d;  // "META"
   static std::string MetadataPath(int64_t id);

@@ -82,6 +82,7 @@ CheckpointCoordinator::Commands CheckpointCoordinator::OnTaskFinished(TaskId tas
     // A finished task's final state stands in for its acknowledgement (FLIP-147): it took the
     // final checkpoint before finishing, so its last acknowledged state is its final one.
     pending.acknowledged.state_paths[task] = it->second.last_state_path;
+    pending.acknowledged.full_bytes += it->second.last_state_bytes;
     stood_in = true;
   }
   return stood_in ? CompleteReady(now_ns) : Commands{};
@@ -90,14 +91,18 @@ CheckpointCoordinator::Commands CheckpointCoordinator::OnTaskFinished(TaskId tas
 CheckpointCoordinator::Commands CheckpointCoordinator::OnAcknowledged(TaskId task,
                                                                       int64_t checkpoint_id,
                                                                       const std::string& state_path,
+                                                                      int64_t state_bytes,
                                                                       int64_t now_ns) {
   auto it = tasks_.find(task);
   auto pending = pending_.find(checkpoint_id);
   if (it == tasks_.end() || pending == pending_.end()) return {};
   SLUICE_ASSERT(!state_path.empty(), "an acknowledgement names the task's state file");
   it->second.last_state_path = state_path;
+  it->second.last_state_bytes = state_bytes;
   if (pending->second.awaiting.erase(task) == 0) return {};  // a repeated acknowledgement
   pending->second.acknowledged.state_paths[task] = state_path;
+  pending->second.acknowledged.full_bytes += state_bytes;
+  pending->second.acknowledged.incremental_bytes += state_bytes;
   return CompleteReady(now_ns);
 }
 
@@ -140,6 +145,7 @@ CheckpointCoordinator::Commands CheckpointCoordinator::OnTick(int64_t now_ns) {
     SLUICE_ASSERT(!state.last_state_path.empty(),
                   "a task finishes only after a checkpoint it acknowledged");
     checkpoint.acknowledged.state_paths[task] = state.last_state_path;
+    checkpoint.acknowledged.full_bytes += state.last_state_bytes;
   }
   next_trigger_ns_ = now_ns + options_.interval_ns;
   if (checkpoint.awaiting.empty()) {

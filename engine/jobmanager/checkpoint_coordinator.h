@@ -114,10 +114,10 @@ class CheckpointCoordinator {
 
   void OnTaskRunning(TaskId task);
   Commands OnTaskFinished(TaskId task, int64_t now_ns);
-  // `task` acknowledged `checkpoint_id` with its state at `state_path`. Acknowledgements of
-  // other checkpoints than the pending one are ignored.
+  // `task` acknowledged `checkpoint_id` with its state at `state_path` (`state_bytes` long).
+  // Acknowledgements of other checkpoints than the pending ones are ignored.
   Commands OnAcknowledged(TaskId task, int64_t checkpoint_id, const std::string& state_path,
-                          int64_t now_ns);
+                          int64_t state_bytes, int64_t now_ns);
   // Triggers a checkpoint when one is due, expires the pending one when it is late.
   Commands OnTick(int64_t now_ns);
   // The metadata of `checkpoint_id` (the last kStore) is durable: it becomes the latest.
@@ -143,6 +143,7 @@ class CheckpointCoordinator {
     bool running = false;
     bool finished = false;
     std::string last_state_path;  // of its latest acknowledgement of a pending checkpoint
+    int64_t last_state_bytes = 0;  // that file's size
   };
   struct Pending {
     int64_t id = 0;

@@ -94,10 +94,10 @@ TEST(CheckpointCoordinatorTest, TriggersTheSourcesOnceEveryTaskRunsAndTheInterva
 TEST(CheckpointCoordinatorTest, CompletesWhenEveryTaskAcknowledgedThenNotifiesOnceStored) {
   CheckpointCoordinator coordinator = Running();
   ASSERT_EQ(Show(coordinator.OnTick(kInterval)), (Shown{"trigger 1 [0/0 ]"}));
-  EXPECT_TRUE(coordinator.OnAcknowledged(kSource, 1, "a", 110).empty());
-  EXPECT_TRUE(coordinator.OnAcknowledged(kSource, 1, "a", 111).empty()) << "a repeat";
-  EXPECT_TRUE(coordinator.OnAcknowledged(kSink, 7, "x", 112).empty()) << "not the pending one";
-  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 1, "b", 120)),
+  EXPECT_TRUE(coordinator.OnAcknowledged(kSource, 1, "a", 100, 110).empty());
+  EXPECT_TRUE(coordinator.OnAcknowledged(kSource, 1, "a", 100, 111).empty()) << "a repeat";
+  EXPECT_TRUE(coordinator.OnAcknowledged(kSink, 7, "x", 100, 112).empty()) << "not the pending one";
+  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 1, "b", 100, 120)),
             (Shown{"store 1 {0/0=a 1/0=b }"}));
   EXPECT_EQ(coordinator.latest(), nullptr) << "not complete before its metadata is durable";
   EXPECT_EQ(Show(coordinator.OnStored(1)), (Shown{"notify 1"}));
@@ -111,29 +111,48 @@ TEST(CheckpointCoordinatorTest, CompletesWhenEveryTaskAcknowledgedThenNotifiesOn
 TEST(CheckpointCoordinatorTest, AFinishedTaskStandsInWithItsFinalStateForEveryLaterCheckpoint) {
   CheckpointCoordinator coordinator = Running();
   coordinator.OnTick(kInterval);
-  coordinator.OnAcknowledged(kSource, 1, "a1", 110);
+  coordinator.OnAcknowledged(kSource, 1, "a1", 100, 110);
   EXPECT_TRUE(coordinator.OnTaskFinished(kSource, 115).empty()) << "the sink still owes one";
-  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 1, "b1", 120)),
+  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 1, "b1", 100, 120)),
             (Shown{"store 1 {0/0=a1 1/0=b1 }"}));
   coordinator.OnStored(1);
   // The source finished: checkpoint 2 triggers nobody, holds its final state, and waits for the
   // sink, whose own finish completes it.
   EXPECT_EQ(Show(coordinator.OnTick(220)), (Shown{"trigger 2 []"}));
-  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 2, "b2", 230)),
+  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 2, "b2", 100, 230)),
             (Shown{"store 2 {0/0=a1 1/0=b2 }"}));
+}
+
+// Flink's full state size and checkpointed data size: a finished task's final state, written for
+// an earlier checkpoint, counts in the full size of every later one but not in its increment.
+TEST(CheckpointCoordinatorTest, ACheckpointKnowsItsFullAndIncrementalSize) {
+  CheckpointCoordinator coordinator = Running();
+  coordinator.OnTick(kInterval);
+  coordinator.OnAcknowledged(kSource, 1, "a1", 300, 110);
+  coordinator.OnTaskFinished(kSource, 115);
+  auto stored = coordinator.OnAcknowledged(kSink, 1, "b1", 50, 120);
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].checkpoint.full_bytes, 350);
+  EXPECT_EQ(stored[0].checkpoint.incremental_bytes, 350);
+  coordinator.OnStored(1);
+  coordinator.OnTick(220);
+  stored = coordinator.OnAcknowledged(kSink, 2, "b2", 70, 230);
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].checkpoint.full_bytes, 370) << "the source's 300 bytes, named again";
+  EXPECT_EQ(stored[0].checkpoint.incremental_bytes, 70);
 }
 
 TEST(CheckpointCoordinatorTest, AFinishedTaskCompletesThePendingCheckpoint) {
   CheckpointCoordinator coordinator = Running();
   coordinator.OnTick(kInterval);
-  coordinator.OnAcknowledged(kSource, 1, "a1", 110);
-  coordinator.OnAcknowledged(kSink, 1, "b1", 111);
+  coordinator.OnAcknowledged(kSource, 1, "a1", 100, 110);
+  coordinator.OnAcknowledged(kSink, 1, "b1", 100, 111);
   coordinator.OnStored(1);
   coordinator.OnTick(211);  // checkpoint 2
-  coordinator.OnAcknowledged(kSource, 2, "a2", 215);
+  coordinator.OnAcknowledged(kSource, 2, "a2", 100, 215);
   EXPECT_EQ(Show(coordinator.OnTaskFinished(kSource, 216)), Shown{})
       << "it acknowledged already; the sink still owes";
-  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 2, "b2", 220)),
+  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 2, "b2", 100, 220)),
             (Shown{"store 2 {0/0=a2 1/0=b2 }"}));
   coordinator.OnStored(2);
   EXPECT_EQ(Show(coordinator.OnTick(320)), (Shown{"trigger 3 []"}));
@@ -144,13 +163,13 @@ TEST(CheckpointCoordinatorTest, AFinishedTaskCompletesThePendingCheckpoint) {
 TEST(CheckpointCoordinatorTest, ALateCheckpointExpiresAndNothingTriggersUntilTheNextDeployment) {
   CheckpointCoordinator coordinator = Running();
   coordinator.OnTick(kInterval);
-  coordinator.OnAcknowledged(kSource, 1, "a", 110);
+  coordinator.OnAcknowledged(kSource, 1, "a", 100, 110);
   EXPECT_TRUE(coordinator.OnTick(kInterval + kTimeout - 1).empty());
   EXPECT_EQ(Show(coordinator.OnTick(kInterval + kTimeout)), (Shown{"expired 1"}));
   coordinator.OnAttemptEnded();
   EXPECT_EQ(coordinator.NextDeadlineNs(), INT64_MAX);
   EXPECT_TRUE(coordinator.OnTick(5000).empty());
-  EXPECT_TRUE(coordinator.OnAcknowledged(kSink, 1, "b", 5001).empty()) << "it expired";
+  EXPECT_TRUE(coordinator.OnAcknowledged(kSink, 1, "b", 100, 5001).empty()) << "it expired";
   coordinator.OnDeployed({{kSource, true}, {kSink, false}}, 6000);
   coordinator.OnTaskRunning(kSource);
   coordinator.OnTaskRunning(kSink);
@@ -161,8 +180,8 @@ TEST(CheckpointCoordinatorTest, ALateCheckpointExpiresAndNothingTriggersUntilThe
 TEST(CheckpointCoordinatorTest, AFailoverWhileTheMetadataIsStoredStillCompletesButDoesNotNotify) {
   CheckpointCoordinator coordinator = Running();
   coordinator.OnTick(kInterval);
-  coordinator.OnAcknowledged(kSource, 1, "a", 110);
-  ASSERT_EQ(Show(coordinator.OnAcknowledged(kSink, 1, "b", 120)).size(), 1u);
+  coordinator.OnAcknowledged(kSource, 1, "a", 100, 110);
+  ASSERT_EQ(Show(coordinator.OnAcknowledged(kSink, 1, "b", 100, 120)).size(), 1u);
   coordinator.OnAttemptEnded();
   EXPECT_TRUE(coordinator.OnStored(1).empty()) << "the next deployment restores it instead";
   ASSERT_NE(coordinator.latest(), nullptr);
@@ -186,8 +205,8 @@ TEST(CheckpointCoordinatorTest, RecoveryContinuesAboveEveryIdSeen) {
 TEST(CheckpointCoordinatorTest, PlantedNotifyBeforeMetadataDurableNotifiesBeforeTheStore) {
   CheckpointCoordinator coordinator = Running(Options({"notify-before-metadata-durable"}));
   coordinator.OnTick(kInterval);
-  coordinator.OnAcknowledged(kSource, 1, "a", 110);
-  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 1, "b", 120)),
+  coordinator.OnAcknowledged(kSource, 1, "a", 100, 110);
+  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 1, "b", 100, 120)),
             (Shown{"notify 1", "store 1 {0/0=a 1/0=b }"}));
   EXPECT_TRUE(coordinator.OnStored(1).empty()) << "notified once";
 }
@@ -195,13 +214,13 @@ TEST(CheckpointCoordinatorTest, PlantedNotifyBeforeMetadataDurableNotifiesBefore
 TEST(CheckpointCoordinatorTest, PlantedRestoreLatestTriggeredMakesAPendingCheckpointTheLatest) {
   CheckpointCoordinator coordinator = Running(Options({"restore-latest-triggered"}));
   coordinator.OnTick(kInterval);
-  coordinator.OnAcknowledged(kSource, 1, "a", 110);
+  coordinator.OnAcknowledged(kSource, 1, "a", 100, 110);
   coordinator.OnAttemptEnded();
   ASSERT_NE(coordinator.latest(), nullptr);
   EXPECT_EQ(coordinator.latest()->id, 1);
   CheckpointCoordinator correct = Running();
   correct.OnTick(kInterval);
-  correct.OnAcknowledged(kSource, 1, "a", 110);
+  correct.OnAcknowledged(kSource, 1, "a", 100, 110);
   correct.OnAttemptEnded();
   EXPECT_EQ(correct.latest(), nullptr);
 }
@@ -211,8 +230,8 @@ TEST(CheckpointCoordinatorTest, FallBackToPreviousNeedsAPreviousCheckpoint) {
   EXPECT_FALSE(coordinator.FallBackToPrevious());
   for (int64_t id = 1; id <= 2; ++id) {
     coordinator.OnTick(id * 1000);
-    coordinator.OnAcknowledged(kSource, id, "a", id * 1000 + 1);
-    coordinator.OnAcknowledged(kSink, id, "b", id * 1000 + 2);
+    coordinator.OnAcknowledged(kSource, id, "a", 100, id * 1000 + 1);
+    coordinator.OnAcknowledged(kSink, id, "b", 100, id * 1000 + 2);
     coordinator.OnStored(id);
   }
   EXPECT_TRUE(coordinator.FallBackToPrevious());
@@ -224,8 +243,8 @@ TEST(CheckpointCoordinatorTest, FallBackToPreviousNeedsAPreviousCheckpoint) {
 Commands CompleteOne(CheckpointCoordinator& coordinator, int64_t id, int64_t now,
                      const std::string& source_path) {
   EXPECT_EQ(Show(coordinator.OnTick(now)).at(0), "trigger " + std::to_string(id) + " [0/0 ]");
-  coordinator.OnAcknowledged(kSource, id, source_path, now + 1);
-  coordinator.OnAcknowledged(kSink, id, "sink-" + std::to_string(id), now + 1);
+  coordinator.OnAcknowledged(kSource, id, source_path, 100, now + 1);
+  coordinator.OnAcknowledged(kSink, id, "sink-" + std::to_string(id), 100, now + 1);
   return coordinator.OnStored(id);
 }
 
@@ -245,7 +264,7 @@ TEST(CheckpointCoordinatorTest, ADiscardKeepsAFinishedTasksSharedFinalState) {
   EXPECT_TRUE(coordinator.OnTaskFinished(kSource, 150).empty());
   // Checkpoint 2 holds the finished source's final state, written for checkpoint 1.
   EXPECT_EQ(Show(coordinator.OnTick(300)), (Shown{"trigger 2 []"}));
-  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 2, "sink-2", 301)),
+  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 2, "sink-2", 100, 301)),
             (Shown{"store 2 {0/0=source-1 1/0=sink-2 }"}));
   EXPECT_EQ(Show(coordinator.OnStored(2)),
             (Shown{"notify 2", "discard <2 keep {sink-2 source-1 }"}))
@@ -255,7 +274,7 @@ TEST(CheckpointCoordinatorTest, ADiscardKeepsAFinishedTasksSharedFinalState) {
   CompleteOne(planted, 1, 100, "source-1");
   planted.OnTaskFinished(kSource, 150);
   planted.OnTick(300);
-  planted.OnAcknowledged(kSink, 2, "sink-2", 301);
+  planted.OnAcknowledged(kSink, 2, "sink-2", 100, 301);
   EXPECT_EQ(Show(planted.OnStored(2)), (Shown{"notify 2", "discard <2 keep {}"}))
       << "the planted bug deletes the shared file";
 }
@@ -268,14 +287,14 @@ TEST(CheckpointCoordinatorTest, MaxConcurrentCheckpointsOverlapAndCompleteInOrde
   EXPECT_EQ(Show(coordinator.OnTick(200)), (Shown{"trigger 2 [0/0 ]"})) << "1 is still pending";
   EXPECT_TRUE(coordinator.OnTick(300).empty()) << "two pending: the third waits";
   EXPECT_EQ(coordinator.NextDeadlineNs(), 100 + kTimeout) << "only 1's expiry is due";
-  coordinator.OnAcknowledged(kSource, 1, "a1", 310);
-  coordinator.OnAcknowledged(kSource, 2, "a2", 311);
-  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 1, "b1", 320)),
+  coordinator.OnAcknowledged(kSource, 1, "a1", 100, 310);
+  coordinator.OnAcknowledged(kSource, 2, "a2", 100, 311);
+  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 1, "b1", 100, 320)),
             (Shown{"store 1 {0/0=a1 1/0=b1 }"}));
   EXPECT_EQ(Show(coordinator.OnStored(1)), (Shown{"notify 1"}));
   EXPECT_EQ(coordinator.NextDeadlineNs(), 320) << "the held-back trigger is due at the completion";
   EXPECT_EQ(Show(coordinator.OnTick(321)), (Shown{"trigger 3 [0/0 ]"}));
-  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 2, "b2", 330)),
+  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 2, "b2", 100, 330)),
             (Shown{"store 2 {0/0=a2 1/0=b2 }"}));
 }
 
@@ -284,8 +303,8 @@ TEST(CheckpointCoordinatorTest, MinPauseHoldsTheNextTriggerAfterACompletion) {
   options.min_pause_ns = 80;
   CheckpointCoordinator coordinator = Running(options);
   coordinator.OnTick(100);
-  coordinator.OnAcknowledged(kSource, 1, "a1", 150);
-  coordinator.OnAcknowledged(kSink, 1, "b1", 170);  // completes at 170
+  coordinator.OnAcknowledged(kSource, 1, "a1", 100, 150);
+  coordinator.OnAcknowledged(kSink, 1, "b1", 100, 170);  // completes at 170
   coordinator.OnStored(1);
   EXPECT_EQ(coordinator.NextDeadlineNs(), 250) << "max(100 + interval, 170 + min-pause)";
   EXPECT_TRUE(coordinator.OnTick(200).empty());
@@ -300,8 +319,8 @@ TEST(CheckpointCoordinatorTest, TolerableFailedCheckpointsAbortThenFailOver) {
   EXPECT_EQ(Show(coordinator.OnTick(100 + kTimeout)), (Shown{"aborted 1", "trigger 2 [0/0 ]"}))
       << "one expiry is tolerated: the attempt runs on";
   // Completing 2 resets the count.
-  coordinator.OnAcknowledged(kSource, 2, "a2", 1200);
-  coordinator.OnAcknowledged(kSink, 2, "b2", 1201);
+  coordinator.OnAcknowledged(kSource, 2, "a2", 100, 1200);
+  coordinator.OnAcknowledged(kSink, 2, "b2", 100, 1201);
   coordinator.OnStored(2);
   EXPECT_EQ(Show(coordinator.OnTick(1300)), (Shown{"trigger 3 [0/0 ]"}));
   EXPECT_EQ(Show(coordinator.OnTick(1300 + kTimeout)), (Shown{"aborted 3", "trigger 4 [0/0 ]"}));

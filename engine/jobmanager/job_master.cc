@@ -515,7 +515,7 @@ void JobMaster::HandleAck(const ControlMessage& m) {
   if (!scheduler_.Accepts({m.chain, m.subtask}, m.attempt)) return;
   sources_.OnAcknowledged(m.checkpoint_id, {m.chain, m.subtask}, m.split_index);
   Execute(coordinator_.OnAcknowledged({m.chain, m.subtask}, m.checkpoint_id, m.restore_path,
-                                      host_.clock.NowNs()));
+                                      m.state_bytes, host_.clock.NowNs()));
 }
 
 void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
@@ -552,7 +552,10 @@ void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
           LoseLeadership("checkpoint metadata: " + stored.ToString());
           return;
         }
-        host_.log.Info("checkpoint.completed", id, {{"checkpoint", command.checkpoint_id}});
+        host_.log.Info("checkpoint.completed", id,
+                       {{"checkpoint", command.checkpoint_id},
+                        {"full_bytes", command.checkpoint.full_bytes},
+                        {"incremental_bytes", command.checkpoint.incremental_bytes}});
         Execute(coordinator_.OnStored(command.checkpoint_id));
         break;
       }

@@ -151,7 +151,7 @@ TEST_F(JobSchedulerTest, ATaskFailureRestartsAfterTheDelayFromTheLatestCheckpoin
   for (int chain = 0; chain < 2; ++chain) {
     for (int s = 0; s < 2; ++s) {
       coordinator_.OnAcknowledged({chain, s}, 1, "s" + std::to_string(chain) + std::to_string(s),
-                                  510 * kMs);
+                                  100, 510 * kMs);
     }
   }
   coordinator_.OnStored(1);
@@ -242,7 +242,7 @@ TEST_F(ExhaustedJobSchedulerTest, WithACompletedCheckpointAFinalCommitDeployment
   }
   coordinator_.OnTick(500 * kMs);
   for (int chain = 0; chain < 2; ++chain) {
-    for (int s = 0; s < 2; ++s) coordinator_.OnAcknowledged({chain, s}, 1, "p", 510 * kMs);
+    for (int s = 0; s < 2; ++s) coordinator_.OnAcknowledged({chain, s}, 1, "p", 100, 510 * kMs);
   }
   coordinator_.OnStored(1);
   EXPECT_EQ(Only(Kind::kLog, scheduler_.Failover("boom", 600 * kMs)),

@@ -165,7 +165,7 @@ TEST(SourceCoordinatorTest, ACompletedCheckpointHoldsTheEnumeratorsAtItsTrigger)
   CheckpointCoordinator::Commands done;
   for (const auto& task : std::vector<std::pair<int, int>>{{0, 0}, {0, 1}, {2, 0}, {2, 1}}) {
     sources.OnAcknowledged(1, task, task == std::pair<int, int>{0, 0} ? 1 : 0);
-    done = checkpoints.OnAcknowledged(task, 1, "state", 150);
+    done = checkpoints.OnAcknowledged(task, 1, "state", 100, 150);
   }
   ASSERT_EQ(done.size(), 1u);
   ASSERT_EQ(done[0].kind, CheckpointCoordinator::CommandKind::kStore);

@@ -87,6 +87,7 @@ std::string ControlMessage::Encode() const {
   w.PutVarint(splits.size());
   for (const std::string& split : splits) w.PutString(split);
   w.PutU8(no_more_splits ? 1 : 0);
+  w.PutSignedVarint(state_bytes);
   return out;
 }
 
@@ -135,10 +136,13 @@ Result<ControlMessage> ControlMessage::Decode(std::string_view bytes) {
   for (std::string& split : m.splits) {
     if (!r.GetString(&split)) return DataLossError("control message: bad split");
   }
-  if (!r.GetU8(&no_more) || no_more > 1 || !r.empty()) {
+  if (!r.GetU8(&no_more) || no_more > 1) {
     return DataLossError("control message: bad split assignment trailer");
   }
   m.no_more_splits = no_more == 1;
+  if (!r.GetSignedVarint(&m.state_bytes) || m.state_bytes < 0 || !r.empty()) {
+    return DataLossError("control message: bad state size");
+  }
   return m;
 }
 

@@ -27,7 +27,8 @@ enum class ControlType : uint8_t {
   kTaskState,                 // TM → JM: chain, subtask, task_state, text = message
   kTriggerCheckpoint,         // JM → TM: checkpoint_id, chain, subtask (a source task)
   kAcknowledgeCheckpoint,     // TM → JM: checkpoint_id, chain, subtask, restore_path = state
-                              //          file, split_index = splits received (a source task)
+                              //          file, state_bytes, split_index = splits received (a
+                              //          source task)
   kNotifyCheckpointComplete,  // JM → TM: checkpoint_id (all of the attempt's tasks there)
   kCancelAttempt,             // JM → TM: cancel every task of attempts <= attempt
   kRequestSplit,              // TM → JM: chain, subtask (a source task), split_index = splits
@@ -80,6 +81,7 @@ struct ControlMessage {
   int64_t split_index = 0;
   std::vector<std::string> splits;  // kAddSplits: each split's bytes (engine/graph/job_graph.h)
   bool no_more_splits = false;      // kAddSplits: the task will get no other split
+  int64_t state_bytes = 0;          // kAcknowledgeCheckpoint: the size of the state file
 
   std::string Encode() const;
   // kDataLoss naming the field on malformed bytes.

@@ -350,6 +350,7 @@ Status Task::Checkpoint(int64_t checkpoint_id) {
   ack.chain = deployment_.chain;
   ack.subtask = deployment_.subtask;
   ack.restore_path = path;
+  ack.state_bytes = static_cast<int64_t>(state.size());
   ack.split_index = splits_received_;
   send_(std::move(ack));
   if (ack_first) {
