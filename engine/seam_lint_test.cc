@@ -22,6 +22,7 @@
 
 namespace sluice {
 namespace {
+namespace seam_lint_test {
 
 const std::regex& Forbidden() {
   static const std::regex pattern(
@@ -292,5 +293,6 @@ TEST(ClassNameLintTest, EveryClassNameIsDefinedOnce) {
                               << report;
 }
 
+}  // namespace seam_lint_test
 }  // namespace
 }  // namespace sluice

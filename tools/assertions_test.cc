@@ -11,6 +11,7 @@
 
 namespace sluice::scenarios {
 namespace {
+namespace assertions_test {
 
 // The CI sweeps' input (tools/make_sim_input.sh): the seeds below were found on it.
 const std::string& Input() {
@@ -75,5 +76,6 @@ INSTANTIATE_TEST_SUITE_P(
                       "restore-latest-triggered", "tm-crash", 13}),
     CaseName);
 
+}  // namespace assertions_test
 }  // namespace
 }  // namespace sluice::scenarios

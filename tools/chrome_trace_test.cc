@@ -6,6 +6,7 @@
 
 namespace sluice::tools {
 namespace {
+namespace chrome_trace_test {
 
 using scenarios::TimelineEvent;
 using Json = nlohmann::json;
@@ -72,5 +73,6 @@ TEST(ChromeTraceTest, InvalidUtf8DoesNotThrow) {
   EXPECT_TRUE(Json::accept(json));
 }
 
+}  // namespace chrome_trace_test
 }  // namespace
 }  // namespace sluice::tools

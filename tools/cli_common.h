@@ -2,6 +2,7 @@
 // shell quoting for the repro commands the CLI prints.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -41,5 +42,11 @@ std::string ShellQuote(std::string_view word);
 
 // The first line of `text` (without the '\n'); `text` itself if it has one line.
 std::string_view FirstLine(std::string_view text);
+
+// Wall-clock seconds since `start` (the steady clock: the CLI's own progress and timeouts, never
+// a simulated run's).
+inline double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 }  // namespace sluice::tools

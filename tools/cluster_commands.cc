@@ -62,10 +62,6 @@ CLI::Validator NumberCheck(bool positive) {
   return CLI::Validator(check, positive ? "POSITIVE" : "NONNEGATIVE");
 }
 
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 int FailedRun(std::string_view message) {
   PrintError(message);
   return kExitFailed;

@@ -9,6 +9,7 @@
 
 namespace sluice::tools {
 namespace {
+namespace corpus_test {
 
 class CorpusTest : public ::testing::Test {
  protected:
@@ -59,5 +60,6 @@ TEST_F(CorpusTest, WriteFilesUnderRefusesEscapingNames) {
   EXPECT_EQ(ReadWholeFile(dir_ + "/out/sub/part-1").value(), "b\n");
 }
 
+}  // namespace corpus_test
 }  // namespace
 }  // namespace sluice::tools

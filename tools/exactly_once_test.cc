@@ -4,6 +4,7 @@
 
 namespace sluice::tools {
 namespace {
+namespace exactly_once_test {
 
 constexpr char kInput[] = "The cat, the HAT!\nhat9 x\n";
 
@@ -53,5 +54,6 @@ TEST(ExactlyOnceCheckerTest, ReportsUnexpectedMalformedAndTornRecords) {
   }
 }
 
+}  // namespace exactly_once_test
 }  // namespace
 }  // namespace sluice::tools

@@ -6,6 +6,7 @@
 
 namespace sluice::tools {
 namespace {
+namespace fault_schedule_test {
 
 using testing::Fault;
 
@@ -82,5 +83,6 @@ TEST(FaultScheduleTest, DescribesOnlyFieldsThatAreSet) {
             "5 ms clog tm-1 duration_ms=300 peer=jm factor=4");
 }
 
+}  // namespace fault_schedule_test
 }  // namespace
 }  // namespace sluice::tools

@@ -8,6 +8,7 @@
 
 namespace sluice::tools {
 namespace {
+namespace fault_shrink_test {
 
 using testing::Fault;
 
@@ -101,5 +102,6 @@ TEST(FailureKindTest, PrefixUpToTheFirstColon) {
   EXPECT_EQ(FailureKind(""), "");
 }
 
+}  // namespace fault_shrink_test
 }  // namespace
 }  // namespace sluice::tools

@@ -13,6 +13,7 @@
 
 namespace sluice::tools {
 namespace {
+namespace regressions_test {
 
 struct Regression {
   const char* file;      // under scenarios/regressions/
@@ -89,7 +90,7 @@ const std::string& CiInput() {
   return input;
 }
 
-class RegressionTest : public testing::TestWithParam<Regression> {};
+class RegressionTest : public ::testing::TestWithParam<Regression> {};
 
 TEST_P(RegressionTest, ScheduleStillReachesItsPathAndPasses) {
   const Regression& regression = GetParam();
@@ -127,8 +128,8 @@ TEST_P(RegressionTest, ScheduleStillReachesItsPathAndPasses) {
       << "' event): re-aim it";
 }
 
-INSTANTIATE_TEST_SUITE_P(Issue7, RegressionTest, testing::ValuesIn(kRegressions),
-                         [](const testing::TestParamInfo<Regression>& info) {
+INSTANTIATE_TEST_SUITE_P(Issue7, RegressionTest, ::testing::ValuesIn(kRegressions),
+                         [](const ::testing::TestParamInfo<Regression>& info) {
                            std::string name = info.param.file;
                            name = name.substr(0, name.find('.'));
                            for (char& c : name) {
@@ -137,5 +138,6 @@ INSTANTIATE_TEST_SUITE_P(Issue7, RegressionTest, testing::ValuesIn(kRegressions)
                            return name;
                          });
 
+}  // namespace regressions_test
 }  // namespace
 }  // namespace sluice::tools

@@ -9,6 +9,7 @@
 
 namespace sluice::tools {
 namespace {
+namespace sim_report_test {
 
 using testing::Fault;
 
@@ -124,5 +125,6 @@ TEST(FailureReportTest, NamesScenarioSeedBuildConfigFaultsFailureAndRepro) {
   EXPECT_NE(summary.find("fault points checkpoint.decline=2"), std::string::npos) << summary;
 }
 
+}  // namespace sim_report_test
 }  // namespace
 }  // namespace sluice::tools

@@ -21,10 +21,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int64_t kProgressRedrawMs = 100;
 
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 // What the sweep prints while it runs: on a terminal one progress line redrawn in place; failures
 // (without --fail-fast) as they arrive, as full failure reports.
 class SweepProgress {

@@ -9,6 +9,7 @@
 
 namespace sluice::tools {
 namespace {
+namespace sweep_runner_test {
 
 using testing::Fault;
 
@@ -131,5 +132,6 @@ TEST(RunSweepTest, KeepsPassesForJUnitAndRejectsBadJobs) {
   EXPECT_FALSE(RunSweep(plan, RunSpec{}, callbacks).ok());
 }
 
+}  // namespace sweep_runner_test
 }  // namespace
 }  // namespace sluice::tools

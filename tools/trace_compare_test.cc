@@ -4,6 +4,7 @@
 
 namespace sluice::tools {
 namespace {
+namespace trace_compare_test {
 
 void AddAll(TraceRecorder& trace, const std::vector<std::string>& lines) {
   for (const std::string& line : lines) trace.Add(line);
@@ -49,5 +50,6 @@ TEST(TraceCompareTest, PastTheTextBoundOnlyHashesAreKept) {
   EXPECT_NE(DescribeDifference(a, b, 2, 1).find("text not kept"), std::string::npos);
 }
 
+}  // namespace trace_compare_test
 }  // namespace
 }  // namespace sluice::tools

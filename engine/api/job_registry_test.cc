@@ -7,6 +7,7 @@
 
 namespace sluice {
 namespace {
+namespace job_registry_test {
 
 Result<JobGraph> TinyJob(const JobContext& context) {
   StreamEnvironment env("tiny");
@@ -71,5 +72,6 @@ TEST(JobRegistryTest, JobOptionsAndDefaultsApply) {
   EXPECT_FALSE(jobs.EffectiveSettings(spec).ok()) << "another job's key is unknown here";
 }
 
+}  // namespace job_registry_test
 }  // namespace
 }  // namespace sluice

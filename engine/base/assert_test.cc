@@ -6,6 +6,7 @@
 
 namespace sluice {
 namespace {
+namespace assert_test {
 
 struct FakeHost {  // SLUICE_ASSERT_SIM reads only host.faults
   FaultInjection& faults;
@@ -47,5 +48,6 @@ TEST(AssertDeathTest, SimulationOnlyChecksRunWhenTheHostAsksForThem) {
                "evaluated in simulation");
 }
 
+}  // namespace assert_test
 }  // namespace
 }  // namespace sluice

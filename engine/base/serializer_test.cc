@@ -17,6 +17,7 @@
 
 namespace sluice {
 namespace {
+namespace serializer_test {
 
 // A user record serialized through Tie().
 struct Click {
@@ -36,12 +37,15 @@ struct Tagged {
   auto Tie() const { return std::tie(tag, ignored_by_serializer); }
 };
 
+}  // namespace serializer_test
 }  // namespace
 
 template <>
-struct Serializer<Tagged> {
-  static void Write(ByteWriter& w, const Tagged& v) { w.PutU8(static_cast<uint8_t>(v.tag ^ 0xa5)); }
-  static bool Read(ByteReader& r, Tagged* v) {
+struct Serializer<serializer_test::Tagged> {
+  static void Write(ByteWriter& w, const serializer_test::Tagged& v) {
+    w.PutU8(static_cast<uint8_t>(v.tag ^ 0xa5));
+  }
+  static bool Read(ByteReader& r, serializer_test::Tagged* v) {
     uint8_t byte = 0;
     if (!r.GetU8(&byte)) return false;
     v->tag = static_cast<uint8_t>(byte ^ 0xa5);
@@ -50,6 +54,7 @@ struct Serializer<Tagged> {
 };
 
 namespace {
+namespace serializer_test {
 
 // Only a const Tie(): hashable and writable in principle, but not readable, so not serializable.
 struct ConstTieOnly {
@@ -346,5 +351,6 @@ TEST(SerializerTest, HugeCountsFailWithoutAllocating) {
   EXPECT_FALSE(ReadOne(Bytes({4, 1, 2, 3}), &small));
 }
 
+}  // namespace serializer_test
 }  // namespace
 }  // namespace sluice

@@ -6,6 +6,7 @@
 
 namespace sluice {
 namespace {
+namespace restart_strategy_config_test {
 
 Configuration Settings(std::initializer_list<std::pair<const char*, const char*>> entries) {
   Configuration settings;
@@ -94,5 +95,6 @@ TEST(RestartStrategyConfigTest, RejectsContradictionsNamingTheKeys) {
   EXPECT_FALSE(unrelated.Validate(CoreOptions()).ok()) << "at least one failure per interval";
 }
 
+}  // namespace restart_strategy_config_test
 }  // namespace
 }  // namespace sluice

@@ -8,6 +8,7 @@
 
 namespace sluice {
 namespace {
+namespace job_graph_test {
 
 using Tasks = std::vector<std::pair<int, int>>;
 
@@ -65,5 +66,6 @@ TEST(PipelinedRegionsTest, AnAllToAllEdgeMergesEverySubtaskOnBothSides) {
       (std::vector<Tasks>{{{0, 0}, {0, 1}, {1, 0}, {2, 0}}, {{0, 2}, {0, 3}, {1, 1}, {2, 1}}}));
 }
 
+}  // namespace job_graph_test
 }  // namespace
 }  // namespace sluice

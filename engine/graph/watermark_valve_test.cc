@@ -7,6 +7,7 @@
 
 namespace sluice {
 namespace {
+namespace watermark_valve_test {
 
 // What a valve hands downstream, as text: "w:5", "idle", "active".
 class Downstream {
@@ -108,5 +109,6 @@ TEST(WatermarkValveTest, StatusChangesOfOneInputAloneFollowIt) {
   EXPECT_EQ(down.events, (Events{"w:1", "idle", "active", "w:2"}));
 }
 
+}  // namespace watermark_valve_test
 }  // namespace
 }  // namespace sluice

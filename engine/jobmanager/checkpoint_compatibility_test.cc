@@ -6,6 +6,7 @@
 
 namespace sluice {
 namespace {
+namespace checkpoint_compatibility_test {
 
 // Source(2) -> Count(4), max parallelism 128.
 CheckpointedGraph Graph(int count_parallelism = 4, int max_parallelism = 128,
@@ -65,5 +66,6 @@ TEST(CheckpointCompatibilityTest, TheMetadataKeepsTheGraph) {
   EXPECT_EQ(decoded->state_paths, checkpoint.state_paths);
 }
 
+}  // namespace checkpoint_compatibility_test
 }  // namespace
 }  // namespace sluice

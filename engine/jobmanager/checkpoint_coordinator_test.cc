@@ -8,6 +8,7 @@
 
 namespace sluice {
 namespace {
+namespace checkpoint_coordinator_test {
 
 using Kind = CheckpointCoordinator::CommandKind;
 using Commands = CheckpointCoordinator::Commands;
@@ -329,5 +330,6 @@ TEST(CheckpointCoordinatorTest, TolerableFailedCheckpointsAbortThenFailOver) {
   EXPECT_EQ(coordinator.expired_count(), 3);
 }
 
+}  // namespace checkpoint_coordinator_test
 }  // namespace
 }  // namespace sluice

@@ -9,6 +9,7 @@
 
 namespace sluice {
 namespace {
+namespace job_scheduler_test {
 
 using Kind = JobScheduler::CommandKind;
 using Commands = JobScheduler::Commands;
@@ -467,5 +468,6 @@ TEST_F(RegionFailoverTest, GivingUpOnARegionStopsEveryTask) {
   EXPECT_STREQ(scheduler_.JobStatusName(), "FAILED");
 }
 
+}  // namespace job_scheduler_test
 }  // namespace
 }  // namespace sluice

@@ -6,6 +6,7 @@
 
 namespace sluice {
 namespace {
+namespace rest_api_test {
 
 using nlohmann::json;
 
@@ -110,5 +111,6 @@ TEST(RestApiTest, ErrorsUseFlinksErrorBody) {
   EXPECT_EQ(Get(state, "/config")["flink-version"], "sluice");  // answered by any JobManager
 }
 
+}  // namespace rest_api_test
 }  // namespace
 }  // namespace sluice

@@ -7,6 +7,7 @@
 
 namespace sluice {
 namespace {
+namespace restart_strategy_test {
 
 using Decision = RestartBackoffTimeStrategy::Decision;
 
@@ -118,5 +119,6 @@ TEST(RestartStrategyTest, ExponentialDelayJitterStaysWithinItsFactorAndReplays) 
   EXPECT_GT(seen.size(), 10u) << "the jitter varies with the seed";
 }
 
+}  // namespace restart_strategy_test
 }  // namespace
 }  // namespace sluice

@@ -11,6 +11,7 @@
 
 namespace sluice {
 namespace {
+namespace source_coordinator_test {
 
 using Splits = std::vector<std::string>;
 
@@ -221,5 +222,6 @@ TEST(SourceCoordinatorTest, PlantedRegionSourcesNotResetLosesTheLaterSplits) {
   EXPECT_EQ(Show(sources.OnSplitRequest({0, 0}, 0)), "0@0:b") << "a is never read again";
 }
 
+}  // namespace source_coordinator_test
 }  // namespace
 }  // namespace sluice

@@ -7,6 +7,7 @@
 
 namespace sluice {
 namespace {
+namespace tokens_test {
 
 TEST(TokensJobTest, EachSourceFeedsItsOwnPipelinedRegion) {
   JobRegistry jobs;
@@ -27,5 +28,6 @@ TEST(TokensJobTest, EachSourceFeedsItsOwnPipelinedRegion) {
   EXPECT_EQ(regions[0], (std::vector<std::pair<int, int>>{{0, 0}, {1, 0}, {1, 1}}));
 }
 
+}  // namespace tokens_test
 }  // namespace
 }  // namespace sluice

@@ -7,6 +7,7 @@
 
 namespace sluice {
 namespace {
+namespace wordcount_test {
 
 JobRegistry BuiltinJobs() {
   JobRegistry jobs;
@@ -94,5 +95,6 @@ TEST(WordCountJobTest, TokenizerFollowsTheWordRule) {
   EXPECT_EQ(got, (std::vector<std::string>{"don", "t", "stop", "me", "now", "2day", "n"}));
 }
 
+}  // namespace wordcount_test
 }  // namespace
 }  // namespace sluice

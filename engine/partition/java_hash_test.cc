@@ -8,6 +8,7 @@
 
 namespace sluice {
 namespace {
+namespace java_hash_test {
 
 // The UTF-16 code units of `new String(utf8, UTF_8)`, built from the same steps the hash takes.
 std::u16string DecodeAsJava(std::string_view utf8) {
@@ -113,5 +114,6 @@ TEST(JavaHashTest, PrimitivesHashAsJava) {
   EXPECT_EQ(JavaFloatHashCode(1.0f), 1065353216);
 }
 
+}  // namespace java_hash_test
 }  // namespace
 }  // namespace sluice

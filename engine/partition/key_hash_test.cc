@@ -15,6 +15,7 @@
 
 namespace sluice {
 namespace {
+namespace key_hash_test {
 
 // Expected values below come from OpenJDK 17 (java.lang hashCode, new String(bytes, UTF_8),
 // java.util.Objects.hash) and from Flink's Tuple2.hashCode and MathUtils.murmurHash formulas.
@@ -152,5 +153,6 @@ TEST(KeyHashTest, StringKeyGroupsEqualKeyGroupForKeyForAscii) {
   }
 }
 
+}  // namespace key_hash_test
 }  // namespace
 }  // namespace sluice

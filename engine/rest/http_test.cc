@@ -7,6 +7,7 @@
 
 namespace sluice {
 namespace {
+namespace http_test {
 
 // A stream that hands out `chunks` one Read at a time, then end of stream, and keeps what is
 // written. Never suspends.
@@ -92,5 +93,6 @@ TEST(HttpTest, EveryPrefixOfARequestIsIncompleteNeverACrash) {
   EXPECT_TRUE(ReadHttpRequest(whole).ok());
 }
 
+}  // namespace http_test
 }  // namespace
 }  // namespace sluice

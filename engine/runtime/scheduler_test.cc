@@ -7,6 +7,7 @@
 
 namespace sluice {
 namespace {
+namespace scheduler_test {
 
 void RunAll(Scheduler& s) {
   while (s.RunOne()) {
@@ -127,5 +128,6 @@ TEST(SchedulerTest, RandomPickerIsDeterministicPerSeed) {
   EXPECT_NE(run(7), run(8));
 }
 
+}  // namespace scheduler_test
 }  // namespace
 }  // namespace sluice

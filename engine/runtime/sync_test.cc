@@ -8,6 +8,7 @@
 
 namespace sluice {
 namespace {
+namespace sync_test {
 
 // Fibers over a bare Scheduler, without timers (deadlines unsupported here).
 class SchedulerFibers final : public Fibers {
@@ -66,5 +67,6 @@ TEST(ChannelTest, CancelledWaiterLeavesTheWaitList) {
   EXPECT_TRUE(list.empty());
 }
 
+}  // namespace sync_test
 }  // namespace
 }  // namespace sluice

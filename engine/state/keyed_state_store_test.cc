@@ -10,6 +10,7 @@
 
 namespace sluice {
 namespace {
+namespace keyed_state_store_test {
 
 class Average final : public AggregateFunction<int64_t, std::pair<int64_t, int64_t>, double> {
  public:
@@ -186,5 +187,6 @@ TEST(KeyedStateStoreTest, SnapshotsSplitByKeyGroupAndSkipAbsentKeys) {
   EXPECT_EQ(restored, names.size() - 1) << "fig had no state";
 }
 
+}  // namespace keyed_state_store_test
 }  // namespace
 }  // namespace sluice

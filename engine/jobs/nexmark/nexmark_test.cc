@@ -11,6 +11,7 @@
 
 namespace sluice::nexmark {
 namespace {
+namespace nexmark_test {
 
 constexpr const char* kBid =
     R"({"event_type":2,"bid":{"auction":1001,"bidder":2001,"price":650,"channel":"Google",)"
@@ -158,5 +159,6 @@ TEST(NexmarkGeneratorTest, FollowsNexmarksEventModel) {
   EXPECT_TRUE(channels.count("Google") > 0 && channels.count("Apple") > 0);
 }
 
+}  // namespace nexmark_test
 }  // namespace
 }  // namespace sluice::nexmark

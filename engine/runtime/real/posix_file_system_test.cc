@@ -13,6 +13,7 @@
 
 namespace sluice::real {
 namespace {
+namespace posix_file_system_test {
 
 constexpr uint64_t kSeed = 11;
 
@@ -153,5 +154,8 @@ TEST_F(RealFileSystemTest, RunFailsWhenTheRootCannotBeCreated) {
   EXPECT_FALSE(ran);
 }
 
+#undef EXPECT_OK
+
+}  // namespace posix_file_system_test
 }  // namespace
 }  // namespace sluice::real

@@ -7,6 +7,7 @@
 
 namespace sluice::real {
 namespace {
+namespace real_runtime_test {
 
 constexpr uint64_t kSeed = 42;  // fixed so that any test drawing randoms replays
 
@@ -168,5 +169,6 @@ TEST(RealRuntimeTest, EventLogWritesHostSeverityCategoryMessage) {
   EXPECT_NE(output.find("] loud-host debug debug.shown: shown\n"), std::string::npos) << output;
 }
 
+}  // namespace real_runtime_test
 }  // namespace
 }  // namespace sluice::real

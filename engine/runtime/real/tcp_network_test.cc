@@ -9,6 +9,7 @@
 
 namespace sluice::real {
 namespace {
+namespace tcp_network_test {
 
 constexpr uint64_t kSeed = 7;
 constexpr int64_t kConnectTimeoutNs = kNanosPerSecond;
@@ -196,5 +197,6 @@ TEST(RealNetworkTest, WriteToAResetPeerFailsWithoutSigpipe) {
   EXPECT_TRUE(status.ok()) << status.ToString();
 }
 
+}  // namespace tcp_network_test
 }  // namespace
 }  // namespace sluice::real
