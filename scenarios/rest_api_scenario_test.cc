@@ -44,6 +44,7 @@ TEST(RestApiScenarioTest, TheLeaderAnswersAndTheStandbyRefersToIt) {
     std::string leader;  // the JobManager that answered /overview with 200
     int standby_503 = 0;
     int64_t completed = 0;  // the most completed checkpoints the leader reported
+    int64_t state_size = 0;  // the latest completed checkpoint's full size, last seen (bytes)
     json taskmanagers;
     int bad_request = 0;
     bool good_after_bad = false;
@@ -72,6 +73,11 @@ TEST(RestApiScenarioTest, TheLeaderAnswersAndTheStandbyRefersToIt) {
         const std::string jid = jobs["jobs"][0]["id"];
         const json checkpoints = json::parse(Get(host, jm, "/jobs/" + jid + "/checkpoints").body);
         seen.completed = std::max<int64_t>(seen.completed, checkpoints["counts"]["completed"]);
+        const json& latest = checkpoints["latest"]["completed"];
+        if (!latest.is_null()) {
+          EXPECT_LE(latest["checkpointed_size"], latest["state_size"]);
+          seen.state_size = latest["state_size"];
+        }
         seen.taskmanagers = json::parse(Get(host, jm, "/taskmanagers").body)["taskmanagers"];
       }
     }
@@ -82,6 +88,7 @@ TEST(RestApiScenarioTest, TheLeaderAnswersAndTheStandbyRefersToIt) {
   EXPECT_GT(seen.standby_503, 0) << "the standby never answered 503";
   EXPECT_GT(seen.completed, 0);
   EXPECT_LE(seen.completed, cluster.checkpoints_completed());
+  EXPECT_GT(seen.state_size, 0) << "a completed checkpoint holds the tasks' state";
   ASSERT_EQ(seen.taskmanagers.size(), 3u) << seen.taskmanagers.dump();
   EXPECT_EQ(seen.taskmanagers[0]["id"], "taskmanager-1");
   EXPECT_EQ(seen.taskmanagers[0]["slotsNumber"], options.slots_per_taskmanager);

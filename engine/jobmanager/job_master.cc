@@ -90,7 +90,11 @@ JobSnapshot JobMaster::Snapshot() const {
   job.checkpoints_completed = coordinator_.completed_count();
   job.checkpoints_failed = coordinator_.expired_count();
   job.checkpoint_in_progress = coordinator_.pending();
-  job.latest_completed_checkpoint = coordinator_.latest() ? coordinator_.latest()->id : 0;
+  if (const CompletedCheckpoint* latest = coordinator_.latest()) {
+    job.latest_completed_checkpoint = latest->id;
+    job.latest_checkpoint_full_bytes = latest->full_bytes;
+    job.latest_checkpoint_incremental_bytes = latest->incremental_bytes;
+  }
   job.restored_checkpoint = scheduler_.restored_from();
   job.restarts = scheduler_.restarts();
   job.failure = scheduler_.failure();

@@ -90,7 +90,12 @@ json Checkpoints(const JobSnapshot& job) {
   const int64_t in_progress = job.checkpoint_in_progress ? 1 : 0;
   json latest_completed = nullptr;
   if (job.latest_completed_checkpoint > 0) {
-    latest_completed = json{{"id", job.latest_completed_checkpoint}, {"status", "COMPLETED"}};
+    // Flink's names: state_size is the full size, checkpointed_size the bytes written for it.
+    latest_completed = json{{"id", job.latest_completed_checkpoint},
+                            {"status", "COMPLETED"},
+                            {"is_savepoint", false},
+                            {"state_size", job.latest_checkpoint_full_bytes},
+                            {"checkpointed_size", job.latest_checkpoint_incremental_bytes}};
   }
   json restored = nullptr;
   if (job.restored_checkpoint > 0) {
@@ -118,6 +123,8 @@ std::vector<std::pair<std::string, int64_t>> JobMetrics(const JobSnapshot& job) 
           {"numberOfInProgressCheckpoints", in_progress},
           {"totalNumberOfCheckpoints",
            job.checkpoints_completed + job.checkpoints_failed + in_progress},
+          {"lastCheckpointSize", job.latest_checkpoint_incremental_bytes},
+          {"lastCheckpointFullSize", job.latest_checkpoint_full_bytes},
           {"uptime", (job.end_ms >= 0 ? job.end_ms : job.now_ms) - job.start_ms}};
 }
 

@@ -12,7 +12,8 @@
 //                                  "now", "maxParallelism", "vertices": [{"id", "name",
 //                                  "parallelism", "maxParallelism", "status"}]}
 //   GET /jobs/:jobid/checkpoints  {"counts": {"restored", "total", "in_progress", "completed",
-//                                  "failed"}, "latest": {"completed": {"id", "status"} | null,
+//                                  "failed"}, "latest": {"completed": {"id", "status",
+//                                  "is_savepoint", "state_size", "checkpointed_size"} | null,
 //                                  "restored": {"id", "is_savepoint"} | null, "savepoint": null,
 //                                  "failed": null}}
 //   GET /jobs/:jobid/exceptions   {"root-exception", "timestamp", "all-exceptions": [],
@@ -20,7 +21,8 @@
 //   GET /jobs/:jobid/metrics      [{"id"}], or with ?get=a,b [{"id", "value"}] (values as
 //                                  strings): numRestarts, numberOfCompletedCheckpoints,
 //                                  numberOfFailedCheckpoints, numberOfInProgressCheckpoints,
-//                                  totalNumberOfCheckpoints, uptime (ms) — Flink's job metrics
+//                                  totalNumberOfCheckpoints, lastCheckpointSize,
+//                                  lastCheckpointFullSize (bytes), uptime (ms) — Flink's job metrics
 //   GET /taskmanagers             {"taskmanagers": [{"id", "path", "dataPort",
 //                                  "timeSinceLastHeartbeat", "slotsNumber", "freeSlots"}]}
 // Sluice adds "sluice-jobmanager" (the candidate id) and "sluice-leader-epoch" to /overview.
@@ -69,6 +71,9 @@ struct JobSnapshot {
   int64_t checkpoints_failed = 0;     // expired or aborted, by this leadership
   bool checkpoint_in_progress = false;
   int64_t latest_completed_checkpoint = 0;  // 0: none
+  // Its sizes in bytes (CompletedCheckpoint::full_bytes, ::incremental_bytes; 0 after a recovery).
+  int64_t latest_checkpoint_full_bytes = 0;
+  int64_t latest_checkpoint_incremental_bytes = 0;
   int64_t restored_checkpoint = 0;          // the current attempt's; 0: none
   int restarts = 0;                         // by this leadership
   std::string failure;                      // why the job failed ("" if it did not)

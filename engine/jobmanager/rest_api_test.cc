@@ -30,6 +30,8 @@ JobManagerRestState Leader() {
     job.checkpoints_failed = 1;
     job.checkpoint_in_progress = true;
     job.latest_completed_checkpoint = 9;
+    job.latest_checkpoint_full_bytes = 5000;
+    job.latest_checkpoint_incremental_bytes = 1200;
     job.restored_checkpoint = 4;
     job.restarts = 1;
     return job;
@@ -80,6 +82,8 @@ TEST(RestApiTest, JobDetailsAndCheckpoints) {
   EXPECT_EQ(checkpoints["counts"]["completed"], 5);
   EXPECT_EQ(checkpoints["counts"]["total"], 7);
   EXPECT_EQ(checkpoints["latest"]["completed"]["id"], 9);
+  EXPECT_EQ(checkpoints["latest"]["completed"]["state_size"], 5000);
+  EXPECT_EQ(checkpoints["latest"]["completed"]["checkpointed_size"], 1200);
   EXPECT_EQ(checkpoints["latest"]["restored"]["id"], 4);
   EXPECT_TRUE(Get(state, "/jobs/" + jid + "/exceptions")["root-exception"].is_null());
   EXPECT_EQ(Get(state, "/jobs/" + jid + "/metrics").size(), 6u);
