@@ -66,7 +66,6 @@ Status SourceCoordinator::OnDeployed(const CompletedCheckpoint* restored) {
   assigned_at_base_.clear();
   for (const SourceInfo& info : sources_) {
     Source& source = live_[info.chain];
-    source.assigned.assign(static_cast<size_t>(info.parallelism), 0);
     source.history.assign(static_cast<size_t>(info.parallelism), {});
     const std::string* state = nullptr;
     if (restored != nullptr) {
@@ -91,7 +90,8 @@ Status SourceCoordinator::OnDeployed(const CompletedCheckpoint* restored) {
 
 SourceCoordinator::Assignment SourceCoordinator::Assign(int chain, Source& source, int subtask,
                                                         int64_t received) {
-  int64_t& assigned = source.assigned[subtask];
+  std::vector<std::string>& history = source.history[subtask];
+  const auto assigned = static_cast<int64_t>(history.size());
   // One request at a time, answered in order on one connection: a subtask asks again only
   // after it received the answer to its previous request.
   SLUICE_ASSERT(received == assigned,
@@ -100,8 +100,6 @@ SourceCoordinator::Assignment SourceCoordinator::Assign(int chain, Source& sourc
   assignment.task = {chain, subtask};
   assignment.first_index = assigned;
   assignment.no_more_splits = source.enumerator->HandleSplitRequest(subtask, &assignment.splits);
-  assigned += static_cast<int64_t>(assignment.splits.size());
-  std::vector<std::string>& history = source.history[subtask];
   history.insert(history.end(), assignment.splits.begin(), assignment.splits.end());
   return assignment;
 }
@@ -133,7 +131,6 @@ void SourceCoordinator::OnSubtasksReset(const std::vector<TaskId>& tasks,
     // The restored subtask holds exactly its splits of the checkpoint and counts its
     // assignments of the new attempt from zero.
     history.clear();
-    source.assigned[subtask] = 0;
     assigned_at_base_.erase(task);
     std::erase_if(source.waiting,
                   [subtask](const auto& request) { return request.first == subtask; });
@@ -154,7 +151,7 @@ Result<std::vector<SourceCoordinator::Assignment>> SourceCoordinator::OnSplitReq
     TaskId task, int64_t received) {
   auto it = live_.find(task.first);
   if (it == live_.end() || task.second < 0 ||
-      task.second >= static_cast<int>(it->second.assigned.size())) {
+      task.second >= static_cast<int>(it->second.history.size())) {
     return InvalidArgumentError("split request from task " + std::to_string(task.first) + "/" +
                                 std::to_string(task.second) + ", which is no source subtask");
   }
@@ -173,8 +170,8 @@ std::map<int, std::string> SourceCoordinator::SnapshotEnumerators(int64_t checkp
     assigned_at_snapshot_.erase(assigned_at_snapshot_.begin());
   }
   for (const auto& [chain, source] : live_) {
-    for (size_t s = 0; s < source.assigned.size(); ++s) {
-      assigned[{chain, static_cast<int>(s)}] = source.assigned[s];
+    for (size_t s = 0; s < source.history.size(); ++s) {
+      assigned[{chain, static_cast<int>(s)}] = static_cast<int64_t>(source.history[s].size());
     }
     // Not started (splits not yet discovered): a restore starts it from the discovered splits.
     if (source.enumerator != nullptr) source.enumerator->SnapshotState(&states[chain]);

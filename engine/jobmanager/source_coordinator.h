@@ -103,8 +103,9 @@ class SourceCoordinator {
  private:
   struct Source {
     std::unique_ptr<SplitEnumerator> enumerator;   // null until its splits are discovered
-    std::vector<int64_t> assigned;                 // splits assigned to each subtask this attempt
-    std::vector<std::vector<std::string>> history;  // and those splits, in order
+    // The splits assigned to each subtask this attempt, in order (their count is what the
+    // subtask says it received).
+    std::vector<std::vector<std::string>> history;
     std::vector<std::pair<int, int64_t>> waiting;  // (subtask, received) requests, in order
   };
   const SourceInfo* InfoOf(int chain) const;
