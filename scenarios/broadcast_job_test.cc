@@ -260,7 +260,7 @@ TEST(BroadcastLinkTest, StateIsRestoredAndReadOnlyForTheMainInput) {
   ctx.task_name = "Seen (1/1)";
   Capture<int64_t> first_out, second_out;
   std::unique_ptr<ChainLink> first = node.make_link(ctx, &first_out);
-  ASSERT_TRUE(first->Open("").ok());
+  ASSERT_TRUE(first->Open({}).ok());
   auto* rules = dynamic_cast<BatchConsumer<int64_t>*>(first->Input(1));
   auto* main = dynamic_cast<BatchConsumer<int64_t>*>(first->Input(0));
   ASSERT_TRUE(rules != nullptr && main != nullptr);
@@ -273,7 +273,7 @@ TEST(BroadcastLinkTest, StateIsRestoredAndReadOnlyForTheMainInput) {
   ASSERT_TRUE(first->Snapshot(1, &snapshot).ok());
 
   std::unique_ptr<ChainLink> second = node.make_link(ctx, &second_out);
-  ASSERT_TRUE(second->Open(snapshot).ok());
+  ASSERT_TRUE(OpenLink(*second, snapshot).ok());
   auto* restored_main = dynamic_cast<BatchConsumer<int64_t>*>(second->Input(0));
   ASSERT_TRUE(restored_main->Consume(one, {}).ok());
   EXPECT_EQ(second_out.records, (std::vector<int64_t>{2})) << "the restored copy has both rules";

@@ -41,6 +41,12 @@ std::vector<ScenarioInfo> ScenarioCatalog() {
        "input store fails reads in bursts and now and then a TaskManager crashes, so single "
        "regions restart while the others run on; checks exactly once",
        RunRegionFailover, "tokens"},
+      {"rescale",
+       "the job is redeployed one to three times at another parallelism drawn from the seed, "
+       "restoring its latest retained checkpoint with keyed and operator state redistributed, "
+       "with TaskManager and JobManager crashes around and during the rescaled restore; checks "
+       "exactly once",
+       RunRescale},
       {"chaos",
        "every fault kind at random within the fault budget, on a swarm-drawn configuration, with "
        "fault points on, plus now and then a hung TaskManager, a leader stalled past its lease "
@@ -72,7 +78,8 @@ std::vector<ScenarioInfo> ScenarioCatalog() {
   // Until issue 8 the scenarios were named after the one job they ran; those names still work.
   for (ScenarioInfo& info : catalog) {
     if (info.name == "restart-strategies" || info.name == "checkpoint-retention" ||
-        info.name == "local-recovery" || info.name == "region-failover") {
+        info.name == "local-recovery" || info.name == "region-failover" ||
+        info.name == "rescale") {
       continue;
     }
     info.aliases.push_back("wordcount-" + info.name);

@@ -42,6 +42,17 @@ std::string FaultApplier::Validate(const std::vector<FaultRecord>& faults) const
       return where + ": factor (error probability) must be in (0, 1]";
     }
     if (f.kind == FaultKind::kDiskSlow && f.factor <= 0) return where + ": slow factor must be > 0";
+    if (f.kind == FaultKind::kRescale) {
+      const std::vector<int>& targets = cluster_.RescaleTargets();
+      const int parallelism = static_cast<int>(f.factor);
+      if (f.factor != parallelism ||
+          std::find(targets.begin(), targets.end(), parallelism) == targets.end()) {
+        std::string allowed;
+        for (int t : targets) allowed += (allowed.empty() ? "" : ", ") + std::to_string(t);
+        return where + ": factor (the new parallelism) must be one of the job's rescale "
+                       "targets: " + allowed;
+      }
+    }
   }
   return "";
 }
@@ -125,6 +136,8 @@ void FaultApplier::Apply(const FaultRecord& fault) {
     });
   } else if (k == FaultKind::kHeal) {
     world.HealAll();
+  } else if (k == FaultKind::kRescale) {
+    cluster_.Rescale(static_cast<int>(fault.factor));
   } else if (k == FaultKind::kClog) {
     world.Clog(host, fault.factor);
     After(fault, [this, fault] { cluster_.world().Unclog(Host(fault.host)); });

@@ -7,7 +7,7 @@
 namespace sluice::scenarios {
 namespace {
 
-constexpr std::array<FaultKindInfo, 17> kFaultKinds = {{
+constexpr std::array<FaultKindInfo, 18> kFaultKinds = {{
     {FaultKind::kCrash, "crash", true, false, true},
     {FaultKind::kRestart, "restart", true, false, false},
     {FaultKind::kRebootWipe, "reboot_wipe", true, false, true},
@@ -25,6 +25,7 @@ constexpr std::array<FaultKindInfo, 17> kFaultKinds = {{
     {FaultKind::kDiskFull, "disk_full", true, false, true},
     {FaultKind::kDiskSlow, "disk_slow", true, false, true},
     {FaultKind::kClockSkew, "clock_skew", true, false, true},
+    {FaultKind::kRescale, "rescale", false, false, false},
 }};
 
 constexpr bool InEnumOrder() {

@@ -62,7 +62,7 @@ void RunLinkOnSimHost(const OperatorNode& node, const std::string& task_name, Ca
     std::unique_ptr<ChainLink> link = node.make_link(ctx, out);
     auto* input = dynamic_cast<BatchConsumer<In>*>(link.get());
     ASSERT_NE(input, nullptr);
-    ASSERT_TRUE(link->Open("").ok());
+    ASSERT_TRUE(link->Open({}).ok());
     body(host, link.get(), input);
     done = true;
   });

@@ -47,6 +47,9 @@ std::vector<PlantedBugInfo> PlantedBugCatalog() {
       {"region-sources-not-reset", "region-failover",
        "a region restarted alone does not give the splits its sources were assigned after the "
        "restored checkpoint back to the enumerator (no addSplitsBack): they are never read again"},
+      {"rescale-drops-key-groups", "rescale",
+       "restoring at another parallelism, a keyed operator's subtask reads one old subtask too "
+       "few of those whose key groups overlap its own: their keys' state starts over"},
   };
 }
 

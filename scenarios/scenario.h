@@ -36,6 +36,9 @@ enum class FaultKind : uint8_t {
   kDiskFull,
   kDiskSlow,
   kClockSkew,
+  // Not a fault but an operator's action the nemesis takes: the job is redeployed at another
+  // parallelism from its latest checkpoint (WordCountCluster::Rescale).
+  kRescale,
 };
 
 // The one table of fault kinds: each kind's name (as schedules and reports spell it), what a
@@ -65,7 +68,8 @@ struct FaultRecord {
   // disk_corruption: the path prefix of the files to pick from ("" = any durable file).
   std::string peer;
   // clog, disk_slow: slowdown factor; latency_spike: extra latency in ms; disk_io_error: error
-  // probability; clock_skew: offset in ms (the clock also drifts, 100 ppm per ms of offset).
+  // probability; clock_skew: offset in ms (the clock also drifts, 100 ppm per ms of offset);
+  // rescale: the new parallelism.default.
   double factor = 0;
   bool operator==(const FaultRecord&) const = default;
 };

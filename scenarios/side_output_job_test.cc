@@ -200,7 +200,7 @@ TEST(SideOutputLateDataTest, ALateRecordGoesToTheSideOutputAndWatermarksFollow) 
   std::unique_ptr<ChainLink> link = sum.make_link(ctx, &main);
   auto* input = dynamic_cast<BatchConsumer<Event>*>(link.get());
   ASSERT_NE(input, nullptr);
-  ASSERT_TRUE(link->Open("").ok());
+  ASSERT_TRUE(link->Open({}).ok());
 
   const std::vector<Event> first = {{"a", 1}, {"a", 2}};
   const std::vector<int64_t> first_times = {100, 200};

@@ -62,7 +62,7 @@ class FileSink {
                                           *line += s;
                                         })
                   .make_writer(ctx)) {}
-  Status Open(std::string_view restored) { return link_->Open(restored); }
+  Status Open(std::string_view restored) { return OpenLink(*link_, restored); }
   Status Write(std::string line) {
     const std::vector<std::string> batch = {std::move(line)};
     return link_->Consume(batch, {});
@@ -120,6 +120,32 @@ TEST_F(SinkTest, RestoreCommitsThePreCommittedAndAbortsTheRest) {
   });
   EXPECT_EQ(Committed(), std::vector<std::string>{"part-1-4-a7"});
   EXPECT_TRUE(Pending().empty()) << "the transaction of checkpoint 5 must be aborted";
+}
+
+// Scaling in from 2 subtasks to 1: the one subtask restores both old subtasks' lists
+// (kSplitDistribute) and commits what each pre-committed into the restored checkpoint.
+TEST_F(SinkTest, ARescaledRestoreCommitsEveryOldSubtasksTransactions) {
+  RunOnClient([&](Host&, TaskContext& ctx) {
+    std::vector<std::string> states;
+    for (int subtask : {1, 2}) {
+      ctx.subtask = subtask;
+      FileSink sink(ctx);
+      ASSERT_TRUE(sink.Open("").ok());
+      ASSERT_TRUE(sink.Write("w\t" + std::to_string(subtask)).ok());
+      states.push_back(sink.PreCommit(4));
+    }
+    ctx.subtask = 0;
+    ctx.attempt = 8;
+    auto link = MakeFileSink<std::string>(FileSinkSpec{"output"},
+                                          [](const std::string& s, std::string* line) {
+                                            *line += s;
+                                          })
+                    .make_writer(ctx);
+    const std::vector<std::string_view> restored(states.begin(), states.end());
+    ASSERT_TRUE(link->Open(restored).ok());
+  });
+  EXPECT_EQ(Committed(), (std::vector<std::string>{"part-1-4-a7", "part-2-4-a7"}));
+  EXPECT_TRUE(Pending().empty());
 }
 
 TEST_F(SinkTest, CommitOfAVanishedTransactionIsDataLoss) {
@@ -265,7 +291,7 @@ class SinkV2Test : public ::testing::Test {
 TEST_F(SinkV2Test, CommittablesCommitInCheckpointOrderWhenTheirCheckpointCompletes) {
   Run([&](const TaskContext& ctx) {
     auto link = MakeLink(ctx);
-    ASSERT_TRUE(link->Open("").ok());
+    ASSERT_TRUE(link->Open({}).ok());
     EXPECT_EQ(effects_.opened, 1);
     const std::vector<std::string> a = {"a", "b"}, c = {"c"};
     ASSERT_TRUE(link->Consume(a, {}).ok());
@@ -285,7 +311,7 @@ TEST_F(SinkV2Test, ARestoreCommitsTheRestoredCommittablesBeforeTheWriterOpens) {
   std::string state_at_2;
   Run([&](const TaskContext& ctx) {
     auto link = MakeLink(ctx);
-    ASSERT_TRUE(link->Open("").ok());
+    ASSERT_TRUE(link->Open({}).ok());
     const std::vector<std::string> x = {"x"}, y = {"y"};
     ASSERT_TRUE(link->Consume(x, {}).ok());
     std::string state;
@@ -297,7 +323,8 @@ TEST_F(SinkV2Test, ARestoreCommitsTheRestoredCommittablesBeforeTheWriterOpens) {
   effects_ = Effects();
   Run([&](const TaskContext& ctx) {
     auto link = MakeLink(ctx);
-    ASSERT_TRUE(link->Open(state_at_2).ok());  // checkpoint 2 completed; the notification was lost
+    // Checkpoint 2 completed; the notification was lost.
+    ASSERT_TRUE(OpenLink(*link, state_at_2).ok());
     EXPECT_EQ(effects_.opened, 1);
     ASSERT_TRUE(link->NotifyCheckpointComplete(2).ok());  // late: nothing is left to commit
   });
@@ -308,7 +335,7 @@ TEST_F(SinkV2Test, MalformedStateIsDataLossNamingTheTask) {
   for (const std::string& state : {std::string("\x05"), std::string("\x01\x02\x03zz"),
                                    std::string("\x00junk", 5)}) {
     Status status;
-    Run([&](const TaskContext& ctx) { status = MakeLink(ctx)->Open(state); });
+    Run([&](const TaskContext& ctx) { status = OpenLink(*MakeLink(ctx), state); });
     EXPECT_EQ(status.code(), StatusCode::kDataLoss) << status.ToString();
     EXPECT_NE(status.ToString().find("Sink (1/1): sink state malformed"), std::string::npos)
         << status.ToString();

@@ -1,5 +1,6 @@
 #include "scenarios/wordcount_cluster.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "engine/base/assert.h"
@@ -187,6 +188,7 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
     }));
   }
   tm_configs_.resize(taskmanagers);
+  total_slots_ = taskmanagers * options.slots_per_taskmanager;
   for (int i = 0; i < taskmanagers; ++i) {
     TaskManagerConfig& config = tm_configs_[i];
     config.id = "taskmanager-" + std::to_string(i + 1);
@@ -218,6 +220,37 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
     }
     for (auto& observer : observers_) observer(host, severity, category, message);
   });
+}
+
+const std::vector<int>& WordCountCluster::RescaleTargets() {
+  if (rescale_targets_) return *rescale_targets_;
+  rescale_targets_.emplace();
+  if (!job_graph_.ok()) return *rescale_targets_;
+  auto deployed_chains = BuildChains(*job_graph_);
+  if (!deployed_chains.ok()) return *rescale_targets_;
+  const std::vector<int> deployed = ChainOfNodes(*job_graph_, *deployed_chains);
+  for (int parallelism = 1; parallelism <= std::min(total_slots_, job_graph_->max_parallelism);
+       ++parallelism) {
+    JobSpec spec = job_spec_;
+    spec.settings.Set(ParallelismDefault().key, std::to_string(parallelism));
+    auto graph = jobs_->Build(spec);
+    if (!graph.ok() || graph->max_parallelism != job_graph_->max_parallelism) continue;
+    auto chains = BuildChains(*graph);
+    if (!chains.ok() || SlotsRequired(*chains) > total_slots_) continue;
+    if (ChainOfNodes(*graph, *chains) != deployed) continue;
+    rescale_targets_->push_back(parallelism);
+  }
+  return *rescale_targets_;
+}
+
+void WordCountCluster::Rescale(int parallelism) {
+  for (JobManagerConfig& config : jm_configs_) {
+    config.job.settings.Set(ParallelismDefault().key, std::to_string(parallelism));
+  }
+  for (sim::World::HostId jobmanager : jobmanagers_) {
+    if (world_.IsUp(jobmanager)) world_.Crash(jobmanager);
+    world_.Restart(jobmanager);
+  }
 }
 
 void WordCountCluster::Run(int64_t time_limit_ms) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -97,6 +98,18 @@ class WordCountCluster {
   const std::vector<std::string>& partitions() const { return partitions_; }
   // Called with every event any host records (after the cluster's own bookkeeping).
   void AddEventObserver(sim::World::EventObserver observer) { observers_.push_back(std::move(observer)); }
+  // The parallelisms (parallelism.default) the job can be redeployed at by Rescale, ascending:
+  // those whose job the registry builds with the deployed max parallelism, the cluster's slots
+  // hold, and whose operators keep the chains they were deployed in (a checkpoint restores only
+  // into the same chains: engine/jobmanager/checkpoint_compatibility.h). Computed on the first
+  // call.
+  const std::vector<int>& RescaleTargets();
+  // Redeploys the job at parallelism.default = `parallelism` (one of RescaleTargets()), as an
+  // operator stops a job cluster and starts it again with another parallelism from its latest
+  // retained checkpoint: every JobManager restarts at once with the new setting (the
+  // TaskManagers stay and cancel their tasks on losing the leader) and the new leader restores
+  // the latest completed checkpoint into the rescaled job (FaultKind::kRescale).
+  void Rescale(int parallelism);
   // Runs until the job finishes or fails, or until time_limit_ms of simulated time.
   void Run(int64_t time_limit_ms);
 
@@ -124,6 +137,8 @@ class WordCountCluster {
   Result<JobGraph> job_graph_ = InvalidArgumentError("not built");
   std::map<std::string, std::string> job_settings_;
   std::vector<JobManagerConfig> jm_configs_;  // sized once: hosts keep references
+  int total_slots_ = 0;
+  std::optional<std::vector<int>> rescale_targets_;
   std::vector<TaskManagerConfig> tm_configs_;
   std::vector<sim::World::HostId> taskmanagers_;
   sim::World::HostId output_store_ = 0;

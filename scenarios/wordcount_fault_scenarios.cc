@@ -76,7 +76,8 @@ std::vector<FaultRecord> DrawFault(Random& random, const NemesisContext& c, Faul
 //     it wakes deposed and sends commands under its old epoch (as in jm-failover);
 //   - rarely, both copies of a just-completed checkpoint's state file corrupted and a TaskManager
 //     crashed, beyond the fault budget (as in checkpoint-corruption): the job must end FAILED
-//     cleanly or finish, and never restore an older checkpoint than one that may be committed.
+//     cleanly or finish, and never restore an older checkpoint than one that may be committed;
+//   - in one run in five, a rescale: the job redeployed at another parallelism (as in rescale).
 ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
   WordCountScenarioSpec spec;
   spec.name = "chaos";
@@ -150,6 +151,26 @@ ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
       faults.push_back({.at_ms = random.UniformRange(c.expected_ms / 10, c.expected_ms * 7 / 10),
                         .kind = FaultKind::kPause, .host = PickHost(random, c.taskmanagers),
                         .duration_ms = 120 * 1000});
+    }
+    // Drawn last too: in one run in five the job is redeployed at another parallelism from its
+    // latest checkpoint (as in rescale), amid the faults above. It leaves one TaskManager's slots
+    // spare, as an operator would: a hung TaskManager (above) holds its slots for good.
+    if (random.Bernoulli(0.2)) {
+      const int spare = c.cluster->slots_per_taskmanager;
+      const int slots = static_cast<int>(c.taskmanagers.size()) * spare;
+      std::vector<int> targets;
+      for (int p : c.rescale_targets()) {
+        if (p <= slots - spare) targets.push_back(p);
+      }
+      if (targets.size() >= 2) {
+        int parallelism = c.cluster->parallelism;
+        while (parallelism == c.cluster->parallelism) {
+          parallelism = targets[random.Uniform(targets.size())];
+        }
+        faults.push_back({.at_ms = random.UniformRange(c.expected_ms / 10, c.expected_ms / 2),
+                          .kind = FaultKind::kRescale,
+                          .factor = static_cast<double>(parallelism)});
+      }
     }
     return faults;
   };

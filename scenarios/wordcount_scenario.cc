@@ -226,6 +226,9 @@ ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
   for (auto id : cluster.stores()) context.stores.push_back(world.host_name(id));
   context.expected_ms = ExpectedMs(lines, cluster_options);
   context.cluster = &cluster_options;
+  context.rescale_targets = [&cluster]() -> const std::vector<int>& {
+    return cluster.RescaleTargets();
+  };
   Random nemesis_random(options.seed ^ kNemesisStream);
   result.faults = options.faults ? *options.faults : spec.nemesis(nemesis_random, context);
   std::stable_sort(result.faults.begin(), result.faults.end(),

@@ -37,6 +37,9 @@ struct NemesisContext {
   std::vector<std::string> stores;  // input-store, output-store, checkpoint-store
   int64_t expected_ms = 0;          // the job's expected run time without faults
   const WordCountClusterOptions* cluster = nullptr;
+  // The parallelisms a kRescale may redeploy the job at (WordCountCluster::RescaleTargets),
+  // computed on the first call.
+  std::function<const std::vector<int>&()> rescale_targets;
 };
 
 struct WordCountScenarioSpec {

@@ -285,3 +285,63 @@ ScenarioResult RunRegionFailover(const ScenarioOptions& options) {
 }
 
 }  // namespace sluice::scenarios
+
+namespace sluice::scenarios {
+
+// rescale: restoring a checkpoint at another parallelism (Flink's rescaling from a retained
+// checkpoint or a savepoint, its StateAssignmentOperation). What goes wrong is silent: keyed
+// state must follow its key groups to their new subtasks (a key group nobody reads restarts its
+// counts, one read twice counts double), operator state must be dealt out exactly once (a sink's
+// pending committables committed twice or never, a source's split read twice or never), broadcast
+// state copied to every new subtask. The nemesis redeploys the job one to three times at a
+// parallelism drawn from those the cluster's slots hold (every JobManager restarts with the new
+// parallelism.default and restores the latest retained checkpoint into the rescaled job), with
+// crashes around it: sometimes a TaskManager crash shortly before or after a rescale and,
+// reacting to the rescaled restore itself, a TaskManager crash while the rescaled tasks restore
+// (the restore is redone) or a JobManager crash right after it.
+ScenarioResult RunRescale(const ScenarioOptions& options) {
+  WordCountScenarioSpec spec;
+  spec.name = "rescale";
+  spec.configure = [](Random& random, WordCountClusterOptions* o) {
+    o->parallelism = static_cast<int>(random.UniformRange(1, 4));
+    o->checkpoint_interval_ms = random.UniformRange(80, 250);
+    o->checkpoints_retained = static_cast<int>(random.UniformRange(1, 3));
+    o->restart = DrawRestartStrategy(random, /*may_give_up_at_once=*/false, /*lenient=*/true);
+  };
+  spec.nemesis = [](Random& random, const NemesisContext& context) {
+    std::vector<FaultRecord> faults;
+    const std::vector<int>& targets = context.rescale_targets();
+    if (targets.size() < 2) return faults;  // nowhere else to go
+    int current = context.cluster->parallelism;
+    const auto rescales = static_cast<int>(random.UniformRange(1, 3));
+    int64_t at = random.UniformRange(200, 1200);
+    for (int i = 0; i < rescales; ++i) {
+      int parallelism = current;
+      while (parallelism == current) parallelism = targets[random.Uniform(targets.size())];
+      faults.push_back(FaultRecord{
+          .at_ms = at, .kind = FaultKind::kRescale, .factor = static_cast<double>(parallelism)});
+      if (random.Bernoulli(0.3)) {
+        auto crash = CrashAndRestart(random, PickHost(random, context.taskmanagers),
+                                     std::max<int64_t>(0, at + random.UniformRange(-300, 600)));
+        faults.insert(faults.end(), crash.begin(), crash.end());
+      }
+      current = parallelism;
+      at += random.UniformRange(500, 1500);
+    }
+    return faults;
+  };
+  spec.min_chaos_ms = 3000;
+  spec.react = [](Random& random, const std::string& host, std::string_view category,
+                  EventFields, int reactions) -> std::vector<FaultRecord> {
+    if (reactions >= 2 || category != "checkpoint.rescaled") return {};
+    if (random.Bernoulli(0.3)) {
+      const std::string victim = "taskmanager-" + std::to_string(1 + random.Uniform(3));
+      return CrashAndRestart(random, victim, random.UniformRange(0, 40));
+    }
+    if (random.Bernoulli(0.15)) return CrashAndRestart(random, host, random.UniformRange(0, 40));
+    return {};
+  };
+  return RunWordCountScenario(spec, options);
+}
+
+}  // namespace sluice::scenarios

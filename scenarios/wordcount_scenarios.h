@@ -18,5 +18,6 @@ ScenarioResult RunWordCountJmFailover(const ScenarioOptions& options);
 ScenarioResult RunRestartStrategies(const ScenarioOptions& options);
 ScenarioResult RunCheckpointRetention(const ScenarioOptions& options);
 ScenarioResult RunLocalRecovery(const ScenarioOptions& options);
+ScenarioResult RunRescale(const ScenarioOptions& options);
 
 }  // namespace sluice::scenarios

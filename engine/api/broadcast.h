@@ -210,7 +210,11 @@ class BroadcastProcessLink final : public ChainLink {
   ChainLink* Input(int index) override {
     return InputPort(index, &main_, &broadcast_);
   }
-  Status Open(std::string_view restored) override { return state_.Restore(restored, what_); }
+  // Every subtask's broadcast state is the same: one copy is restored.
+  Status Open(std::span<const std::string_view> restored) override {
+    return state_.Restore(restored.empty() ? std::string_view() : restored.front(), what_);
+  }
+  StateRedistribution redistribution() const override { return StateRedistribution::kBroadcast; }
   Status Snapshot(int64_t, std::string* out) override {
     state_.Snapshot(out);
     return Status::Ok();
@@ -319,17 +323,26 @@ class KeyedBroadcastProcessLink final : public ChainLink {
   ChainLink* Input(int index) override {
     return InputPort(index, &main_, &broadcast_);
   }
-  Status Open(std::string_view restored) override {
+  // Keyed state from every old subtask whose key groups overlap this one's; the broadcast state,
+  // the same in each, from the first.
+  Status Open(std::span<const std::string_view> restored) override {
     RETURN_IF_ERROR(state_.error());
-    if (restored.empty()) return runtime_.Restore(restored);
-    ByteReader r(restored);
-    std::string_view keyed, broadcast;
-    if (!r.GetString(&keyed) || !r.GetString(&broadcast) || !r.empty()) {
-      return DataLossError(what_ + ": bad keyed broadcast snapshot");
+    std::vector<std::string_view> keyed;
+    std::string_view broadcast;
+    for (std::string_view snapshot : restored) {
+      if (snapshot.empty()) continue;
+      ByteReader r(snapshot);
+      std::string_view k, b;
+      if (!r.GetString(&k) || !r.GetString(&b) || !r.empty()) {
+        return DataLossError(what_ + ": bad keyed broadcast snapshot");
+      }
+      keyed.push_back(k);
+      if (broadcast.empty()) broadcast = b;
     }
     RETURN_IF_ERROR(runtime_.Restore(keyed));
     return state_.Restore(broadcast, what_);
   }
+  StateRedistribution redistribution() const override { return StateRedistribution::kKeyGroups; }
   Status Snapshot(int64_t, std::string* out) override {
     std::string keyed, broadcast;
     runtime_.Snapshot(&keyed);

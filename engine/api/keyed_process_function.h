@@ -84,11 +84,13 @@ class InternalTimers {
       }
     }
   }
-  // Keeps the timers whose key group `keep` accepts. False on malformed bytes.
-  template <typename Keep>
-  bool Read(ByteReader& r, Keep&& keep) {
+  void Clear() {
     event_.clear();
     processing_.clear();
+  }
+  // Adds the timers whose key group `keep` accepts. False on malformed bytes.
+  template <typename Keep>
+  bool Read(ByteReader& r, Keep&& keep) {
     for (std::set<Timer>* timers : {&event_, &processing_}) {
       uint64_t count = 0;
       if (!r.GetVarint(&count) || count > r.remaining()) return false;

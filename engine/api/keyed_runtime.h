@@ -63,16 +63,25 @@ class KeyedRuntime {
   KeyedStateStore& store() { return store_; }
   const std::string& what() const { return what_; }
 
-  Status Restore(std::string_view restored) {
+  // Restores the snapshots of the old subtasks whose key groups overlap this one's (one at an
+  // unchanged parallelism; engine/partition/state_assignment.h), keeping this subtask's key
+  // groups' state and timers. Empty snapshots (a fresh start) are skipped.
+  Status Restore(std::span<const std::string_view> restored) {
     RETURN_IF_ERROR(store_.error());
-    if (restored.empty()) return Status::Ok();
-    ByteReader r(restored);
-    RETURN_IF_ERROR(store_.CheckSchema(r, what_));
-    if (!timers_.Read(r, [this](int32_t key_group) { return range_.Contains(key_group); })) {
-      return DataLossError(what_ + ": bad timers");
+    std::vector<std::string_view> rows;  // each snapshot's key-group sections
+    timers_.Clear();
+    for (std::string_view snapshot : restored) {
+      if (snapshot.empty()) continue;
+      ByteReader r(snapshot);
+      RETURN_IF_ERROR(store_.CheckSchema(r, what_));
+      if (!timers_.Read(r, [this](int32_t key_group) { return range_.Contains(key_group); })) {
+        return DataLossError(what_ + ": bad timers");
+      }
+      rows.push_back(r.rest());
     }
+    if (rows.empty()) return Status::Ok();
     store_.Reset();
-    return keys_.RestoreWith(r.rest(), what_, [this](ByteReader& in, bool keep, uint32_t entry) {
+    return keys_.RestoreWith(rows, what_, [this](ByteReader& in, bool keep, uint32_t entry) {
       std::string_view row;
       if (!in.GetString(&row)) return false;
       if (!keep) return true;
@@ -200,7 +209,10 @@ class KeyedRuntime {
 template <typename Base, typename K, typename Out, typename Fn>
 class KeyedLink : public Base {
  public:
-  Status Open(std::string_view restored) override { return runtime_.Restore(restored); }
+  Status Open(std::span<const std::string_view> restored) override {
+    return runtime_.Restore(restored);
+  }
+  StateRedistribution redistribution() const override { return StateRedistribution::kKeyGroups; }
   int64_t NextProcessingTimeMs() const override { return runtime_.NextProcessingTimeMs(); }
   Status OnProcessingTime(int64_t now_ms) override {
     return runtime_.Fire(TimeDomain::kProcessingTime, now_ms, OnTimer());

@@ -294,9 +294,10 @@ class KeyedProcessLink final : public BatchConsumer<In> {
         backend_(ctx.max_parallelism,
                  KeyGroupRangeForOperator(ctx.max_parallelism, ctx.parallelism, ctx.subtask)),
         what_(ctx.task_name) {}
-  Status Open(std::string_view restored) override {
+  Status Open(std::span<const std::string_view> restored) override {
     return restored.empty() ? Status::Ok() : backend_.Restore(restored, what_);
   }
+  StateRedistribution redistribution() const override { return StateRedistribution::kKeyGroups; }
   Status Consume(std::span<const In> batch, std::span<const int64_t> timestamps) override {
     out_.Clear();
     for (size_t i = 0; i < batch.size(); ++i) {

@@ -94,24 +94,11 @@ class TwoPhaseCommittingSinkLink final : public BatchConsumer<T> {
         committer_(std::move(committer)) {}
 
   // State: [varint n] n × ([signed varint checkpoint id][string: the committable's bytes]).
-  Status Open(std::string_view restored) override {
+  // After a rescale a subtask may restore several old subtasks' lists (kSplitDistribute: each
+  // list exactly once over all subtasks), whose committables it all commits.
+  Status Open(std::span<const std::string_view> restored) override {
     pending_.clear();
-    ByteReader r(restored);
-    uint64_t count = 0;
-    if (!restored.empty() && !r.GetVarint(&count)) return Malformed("its count");
-    for (uint64_t i = 0; i < count; ++i) {
-      Pending pending;
-      std::string bytes;
-      if (!r.GetSignedVarint(&pending.checkpoint_id) || !r.GetString(&bytes)) {
-        return Malformed("committable " + std::to_string(i));
-      }
-      ByteReader cr(bytes);
-      if (!Serializer<CommT>::Read(cr, &pending.committable) || !cr.empty()) {
-        return Malformed("committable " + std::to_string(i));
-      }
-      pending_.push_back(std::move(pending));
-    }
-    if (!r.empty()) return Malformed("its end");
+    for (std::string_view section : restored) RETURN_IF_ERROR(ReadPending(section));
     // The restored checkpoint completed, so what it pre-committed commits now.
     for (const Pending& pending : pending_) completed_ = std::max(completed_, pending.checkpoint_id);
     if (!SLUICE_BUG_PLANTED(host_, "pending-commits-not-recovered")) {
@@ -173,6 +160,25 @@ class TwoPhaseCommittingSinkLink final : public BatchConsumer<T> {
     SLUICE_ASSERT(pending.checkpoint_id <= completed_,
                   "a sink commits a committable only once its checkpoint completed");
     return committer_->Commit(pending.committable);
+  }
+  Status ReadPending(std::string_view restored) {
+    ByteReader r(restored);
+    uint64_t count = 0;
+    if (!restored.empty() && !r.GetVarint(&count)) return Malformed("its count");
+    for (uint64_t i = 0; i < count; ++i) {
+      Pending pending;
+      std::string bytes;
+      if (!r.GetSignedVarint(&pending.checkpoint_id) || !r.GetString(&bytes)) {
+        return Malformed("committable " + std::to_string(i));
+      }
+      ByteReader cr(bytes);
+      if (!Serializer<CommT>::Read(cr, &pending.committable) || !cr.empty()) {
+        return Malformed("committable " + std::to_string(i));
+      }
+      pending_.push_back(std::move(pending));
+    }
+    if (!r.empty()) return Malformed("its end");
+    return Status::Ok();
   }
   Status Malformed(const std::string& where) const {
     return DataLossError(what_ + ": sink state malformed at " + where);

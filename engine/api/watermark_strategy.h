@@ -66,7 +66,7 @@ class TimestampsAndWatermarksLink final : public BatchConsumer<T> {
                               BatchConsumer<T>* next)
       : strategy_(std::move(strategy)), host_(host), task_name_(std::move(task_name)),
         next_(next) {}
-  Status Open(std::string_view) override {
+  Status Open(std::span<const std::string_view>) override {
     last_activity_ms_ = host_->clock.NowMs();
     return Status::Ok();
   }

@@ -40,6 +40,8 @@ std::string CompletedCheckpoint::EncodeMetadata() const {
     w.PutString(op.name);
     w.PutVarint(static_cast<uint64_t>(op.parallelism));
   }
+  // Each operator's chain, after the graph: metadata written before it was recorded ends above.
+  for (const CheckpointedOperator& op : graph.operators) w.PutSignedVarint(op.chain);
   return payload;
 }
 
@@ -83,6 +85,14 @@ Result<CompletedCheckpoint> CompletedCheckpoint::DecodeMetadata(std::string_view
       return DataLossError(what + ": bad job graph operator");
     }
     op.parallelism = static_cast<int>(parallelism);
+  }
+  if (r.empty()) return checkpoint;  // written before the chains were recorded
+  for (CheckpointedOperator& op : checkpoint.graph.operators) {
+    int64_t chain = 0;
+    if (!r.GetSignedVarint(&chain) || chain < -1 || chain >= static_cast<int64_t>(count)) {
+      return DataLossError(what + ": bad job graph chain");
+    }
+    op.chain = static_cast<int>(chain);
   }
   if (!r.empty()) return DataLossError(what + ": trailing bytes");
   return checkpoint;

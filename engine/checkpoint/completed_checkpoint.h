@@ -39,6 +39,9 @@ namespace sluice {
 struct CheckpointedOperator {
   std::string name;
   int parallelism = 0;
+  // The chain (task) whose state files hold the operator's state; -1 in metadata written before
+  // Sluice recorded it.
+  int chain = -1;
   bool operator==(const CheckpointedOperator&) const = default;
 };
 struct CheckpointedGraph {

@@ -4,7 +4,7 @@
 // buffers (Collector keeps its elements, so strings keep their capacity between batches).
 //
 // Lifecycle of a link, driven by its task's fiber (all calls may suspend unless stated):
-//   Open(restored state) → Consume(batch)* and ProcessWatermark(w)* in stream order, with
+//   Open(restored sections) → Consume(batch)* and ProcessWatermark(w)* in stream order, with
 //   Snapshot(n) at each aligned barrier n and NotifyCheckpointComplete(n) when the coordinator
 //   completes n → EndOfInput() → destroyed.
 //
@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "engine/base/status.h"
+#include "engine/partition/state_assignment.h"
 
 namespace sluice {
 
@@ -34,9 +35,18 @@ inline constexpr int64_t kMaxWatermark = INT64_MAX;
 class ChainLink {
  public:
   virtual ~ChainLink() = default;
-  // `restored` is the bytes this link wrote in Snapshot for the checkpoint being restored, or
-  // empty on a fresh start.
-  virtual Status Open(std::string_view restored) { return Status::Ok(); }
+  // `restored` holds the sections this link's operator wrote in Snapshot for the checkpoint being
+  // restored, at the old subtasks OldSubtasksToRestore(redistribution(), ...) names, in old
+  // subtask order (engine/partition/state_assignment.h): at an unchanged parallelism one, this
+  // subtask's own; after a rescale none, one or several, which the link merges as its
+  // redistribution mode says. Empty on a fresh start.
+  virtual Status Open(std::span<const std::string_view> restored) { return Status::Ok(); }
+  // How the link's state splits when the job restores at another parallelism. The default suits
+  // stateless links and lists of independent pieces; keyed links answer kKeyGroups, broadcast
+  // state kBroadcast. Never suspends.
+  virtual StateRedistribution redistribution() const {
+    return StateRedistribution::kSplitDistribute;
+  }
   // Appends the link's state as of the barrier to *out (after passing the barrier downstream
   // within the chain is the task's job). A two-phase-commit sink pre-commits here.
   virtual Status Snapshot(int64_t checkpoint_id, std::string* out) { return Status::Ok(); }
@@ -62,6 +72,11 @@ class ChainLink {
   // input): a BatchConsumer of that input's record type, or null if the link has no such input.
   virtual ChainLink* Input(int index) { return index == 0 ? this : nullptr; }
 };
+
+// Opens `link` with one restored section (its own, at an unchanged parallelism; empty: none).
+inline Status OpenLink(ChainLink& link, std::string_view restored) {
+  return link.Open(std::span<const std::string_view>(&restored, 1));
+}
 
 // A two-input operator's Input(index): its first or second input port, null for any other.
 inline ChainLink* InputPort(int index, ChainLink* first, ChainLink* second) {

@@ -4,11 +4,13 @@
 
 namespace sluice {
 
-CheckpointedGraph CheckpointedGraphOf(const JobGraph& graph) {
+CheckpointedGraph CheckpointedGraphOf(const JobGraph& graph, const std::vector<Chain>& chains) {
   CheckpointedGraph record;
   record.max_parallelism = graph.max_parallelism;
+  const std::vector<int> chain_of = ChainOfNodes(graph, chains);
   for (const OperatorNode& node : graph.nodes) {
-    record.operators.push_back(CheckpointedOperator{node.name, node.parallelism});
+    record.operators.push_back(
+        CheckpointedOperator{node.name, node.parallelism, chain_of[node.id]});
   }
   return record;
 }
@@ -37,12 +39,19 @@ Status CheckRestorable(const CompletedCheckpoint& checkpoint, const Checkpointed
       return FailedPreconditionError(what + ": operator " + std::to_string(i) + " was '" +
                                      was.name + "' and is '" + is.name + "' in this job");
     }
-    if (was.parallelism != is.parallelism) {
+    if (was.chain != is.chain && was.chain >= 0) {
+      return FailedPreconditionError(
+          what + ": operator '" + was.name + "' was chained into task " +
+          std::to_string(was.chain) + " and is in task " + std::to_string(is.chain) +
+          " in this job (change parallelism or partitioning so that the operator chains stay "
+          "the same)");
+    }
+    if (was.parallelism != is.parallelism && was.chain < 0) {
       return FailedPreconditionError(
           what + ": operator '" + was.name + "' ran at parallelism " +
           std::to_string(was.parallelism) + " and this job runs it at " +
           std::to_string(is.parallelism) +
-          "; restoring at another parallelism (rescaling) is not supported yet");
+          "; the checkpoint predates the record of operator chains that rescaling needs");
     }
   }
   return Status::Ok();

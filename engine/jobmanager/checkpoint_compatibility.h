@@ -5,11 +5,16 @@
 //   - another max parallelism (pipeline.max-parallelism): the key groups, which keyed state is
 //     split into, would not match; Flink refuses this too;
 //   - other operators (names, in creation order): the state of one operator would go to another;
-//   - another parallelism of an operator: restoring needs the state redistributed (rescaling),
-//     which Sluice does not do yet.
+//   - operators grouped into other chains: a chain's state files hold its operators' state in
+//     chain order, so the chains must be the same ones;
+//   - another parallelism of an operator is a rescale: the tasks redistribute the state
+//     (engine/partition/state_assignment.h), provided its chain's operators all changed alike
+//     (they run in one task) and the metadata records the chains.
 // A checkpoint whose metadata predates the record (no graph) is restored as before.
 // Pure; thread-compatible.
 #pragma once
+
+#include <vector>
 
 #include "engine/base/status.h"
 #include "engine/checkpoint/completed_checkpoint.h"
@@ -17,8 +22,8 @@
 
 namespace sluice {
 
-// The record of `graph` a checkpoint's metadata keeps.
-CheckpointedGraph CheckpointedGraphOf(const JobGraph& graph);
+// The record of `graph`, whose chains are `chains` (BuildChains), a checkpoint's metadata keeps.
+CheckpointedGraph CheckpointedGraphOf(const JobGraph& graph, const std::vector<Chain>& chains);
 
 // Ok if `checkpoint` can be restored into a job of graph `job`; else kFailedPrecondition naming
 // the checkpoint and the difference (the first one found).

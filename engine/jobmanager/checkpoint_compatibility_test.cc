@@ -8,10 +8,11 @@ namespace sluice {
 namespace {
 namespace checkpoint_compatibility_test {
 
-// Source(2) -> Count(4), max parallelism 128.
+// Source(2) -> Count(4), max parallelism 128, each operator a chain of its own.
 CheckpointedGraph Graph(int count_parallelism = 4, int max_parallelism = 128,
                         std::string count = "Count") {
-  return CheckpointedGraph{max_parallelism, {{"Source", 2}, {std::move(count), count_parallelism}}};
+  return CheckpointedGraph{max_parallelism,
+                           {{"Source", 2, 0}, {std::move(count), count_parallelism, 1}}};
 }
 
 CompletedCheckpoint Taken(CheckpointedGraph graph) {
@@ -44,17 +45,29 @@ TEST(CheckpointCompatibilityTest, OtherOperatorsOrParallelismAreRefusedNamingThe
                 .find("was 'Sum' and is "
                       "'Count'"),
             std::string::npos);
-  EXPECT_NE(Why(CheckRestorable(Taken(Graph(4)), Graph(2)))
-                .find("operator 'Count' ran at "
-                      "parallelism 4 and this job "
-                      "runs it at 2"),
+  CheckpointedGraph chained = Graph();
+  chained.operators[1].chain = 0;
+  EXPECT_NE(Why(CheckRestorable(Taken(Graph()), chained))
+                .find("operator 'Count' was chained into task 1 and is in task 0"),
             std::string::npos);
   CheckpointedGraph longer = Graph();
-  longer.operators.push_back({"Sink", 4});
+  longer.operators.push_back({"Sink", 4, 2});
   EXPECT_NE(Why(CheckRestorable(Taken(Graph()), longer))
                 .find("holds the state of 2 operators "
                       "and this job has 3"),
             std::string::npos);
+}
+
+// A rescale: the tasks redistribute the state, given the chains are recorded.
+TEST(CheckpointCompatibilityTest, AnotherParallelismRestoresWhenTheChainsAreRecorded) {
+  EXPECT_TRUE(CheckRestorable(Taken(Graph(4)), Graph(2)).ok());
+  CheckpointedGraph unrecorded = Graph(4);
+  for (CheckpointedOperator& op : unrecorded.operators) op.chain = -1;
+  EXPECT_NE(Why(CheckRestorable(Taken(unrecorded), Graph(2)))
+                .find("operator 'Count' ran at parallelism 4 and this job runs it at 2; the "
+                      "checkpoint predates the record of operator chains"),
+            std::string::npos);
+  EXPECT_TRUE(CheckRestorable(Taken(unrecorded), Graph(4)).ok());
 }
 
 TEST(CheckpointCompatibilityTest, TheMetadataKeepsTheGraph) {

@@ -37,7 +37,7 @@ JobMaster::JobMaster(Host& host, const JobManagerConfig& config, const JobGraph&
           [&host](std::string_view bug) { return SLUICE_BUG_PLANTED(host, std::string(bug)); },
           &sources_, config.checkpoints_retained, config.checkpoint_min_pause_ns,
           config.checkpoint_max_concurrent, config.checkpoint_tolerable_failed,
-          CheckpointedGraphOf(graph)}),
+          CheckpointedGraphOf(graph, chains)}),
       scheduler_(
           JobScheduler::Options{
               epoch_, config.restart, &host.random, config.load_balance,
@@ -212,6 +212,20 @@ void JobMaster::RecoverCheckpointStore() {
       return;
     }
     if (!repaired.ok()) continue;
+    // A rescale: the checkpoint was taken at another parallelism, and the tasks redistribute
+    // its state (engine/partition/state_assignment.h).
+    std::string rescaled;
+    for (size_t i = 0; i < latest->graph.operators.size(); ++i) {
+      const CheckpointedOperator& was = latest->graph.operators[i];
+      const CheckpointedOperator& is = coordinator_.graph().operators[i];
+      if (was.parallelism == is.parallelism) continue;
+      rescaled += (rescaled.empty() ? "" : ", ") + was.name + " " +
+                  std::to_string(was.parallelism) + "->" + std::to_string(is.parallelism);
+    }
+    if (!rescaled.empty()) {
+      host_.log.Info("checkpoint.rescaled", std::to_string(latest->id) + ": " + rescaled,
+                     {{"checkpoint", latest->id}});
+    }
     host_.log.Info("checkpoint.recovered", std::to_string(latest->id));
     return;
   }
@@ -433,7 +447,7 @@ void JobMaster::Execute(const JobScheduler::Commands& commands) {
           deploy.text = job;
           deploy.consumers = deployment.consumers;
           deploy.final_commit = command.final_commit;
-          deploy.restore_path = deployment.restore_path;
+          deploy.restore_paths = deployment.restore_paths;
           Send(deployment.taskmanager, deploy);
         }
         break;

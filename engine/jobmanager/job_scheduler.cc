@@ -442,14 +442,20 @@ bool JobScheduler::TryDeploy(bool full, int64_t now_ns, Commands* out) {
       if (sticky && previous_hosts_[group] != host) ++moved;
       executions_[task] = Execution{host, false};
       tasks.emplace_back(task, chain.is_source);
-      Deployment deployment{task, host, std::move(consumers), "", attempt_};
+      Deployment deployment{task, host, std::move(consumers), {}, attempt_};
       if (latest != nullptr) {
         // Every task of the job acknowledged (or finished into) a completed checkpoint; a task
-        // restored without its state would start over and emit its output again.
-        auto path = latest->state_paths.find(task);
-        SLUICE_ASSERT(path != latest->state_paths.end(),
+        // restored without its state would start over and emit its output again. The task
+        // gets every state file of its chain: after a rescale it reads those its operators'
+        // redistribution picks (engine/partition/state_assignment.h), else its own.
+        for (auto it = latest->state_paths.lower_bound({task.first, 0});
+             it != latest->state_paths.end() && it->first.first == task.first; ++it) {
+          SLUICE_ASSERT(it->first.second == static_cast<int>(deployment.restore_paths.size()),
+                        "a completed checkpoint holds the state of every task of the job");
+          deployment.restore_paths.push_back(it->second);
+        }
+        SLUICE_ASSERT(!deployment.restore_paths.empty(),
                       "a completed checkpoint holds the state of every task of the job");
-        deployment.restore_path = path->second;
       }
       deploy.deployments.push_back(std::move(deployment));
     }

@@ -96,7 +96,9 @@ class JobScheduler {
     TaskId task;
     std::string taskmanager;
     std::vector<Address> consumers;  // of each network output edge of its chain, concatenated
-    std::string restore_path;        // "" for a fresh start
+    // The restored checkpoint's state files of the task's chain, by old subtask (none for a
+    // fresh start; another count than the chain's parallelism after a rescale).
+    std::vector<std::string> restore_paths;
     int64_t attempt = 0;             // of the task's pipelined region
   };
 

@@ -56,7 +56,8 @@ Shown Show(const Commands& commands) {
             "deploy " + std::to_string(c.attempt) + (c.final_commit ? " final" : "") + ":";
         for (const auto& d : c.deployments) {
           text += " " + std::to_string(d.task.first) + "/" + std::to_string(d.task.second) + "@" +
-                  d.taskmanager + (d.restore_path.empty() ? "" : "<-" + d.restore_path);
+                  d.taskmanager +
+                  (d.restore_paths.empty() ? "" : "<-" + d.restore_paths[d.task.second]);
         }
         shown.push_back(text);
         break;

@@ -88,6 +88,8 @@ std::string ControlMessage::Encode() const {
   for (const std::string& split : splits) w.PutString(split);
   w.PutU8(no_more_splits ? 1 : 0);
   w.PutSignedVarint(state_bytes);
+  w.PutVarint(restore_paths.size());
+  for (const std::string& path : restore_paths) w.PutString(path);
   return out;
 }
 
@@ -140,9 +142,18 @@ Result<ControlMessage> ControlMessage::Decode(std::string_view bytes) {
     return DataLossError("control message: bad split assignment trailer");
   }
   m.no_more_splits = no_more == 1;
-  if (!r.GetSignedVarint(&m.state_bytes) || m.state_bytes < 0 || !r.empty()) {
+  if (!r.GetSignedVarint(&m.state_bytes) || m.state_bytes < 0) {
     return DataLossError("control message: bad state size");
   }
+  uint64_t paths = 0;
+  if (!r.GetVarint(&paths) || paths > kMaxConsumers || paths > r.remaining()) {
+    return DataLossError("control message: bad restore paths");
+  }
+  m.restore_paths.resize(paths);
+  for (std::string& path : m.restore_paths) {
+    if (!r.GetString(&path)) return DataLossError("control message: bad restore path");
+  }
+  if (!r.empty()) return DataLossError("control message: trailing bytes");
   return m;
 }
 

@@ -22,8 +22,8 @@ enum class ControlType : uint8_t {
   kRegister = 1,              // TM → JM: text = TM id, address = data address, slots
   kRegistered,                // JM → TM: epoch
   kHeartbeat,                 // both ways
-  kDeploy,                    // JM → TM: chain, subtask, text = job spec, consumers, restore_path,
-                              //          final_commit
+  kDeploy,                    // JM → TM: chain, subtask, text = job spec, consumers,
+                              //          restore_paths, final_commit
   kTaskState,                 // TM → JM: chain, subtask, task_state, text = message
   kTriggerCheckpoint,         // JM → TM: checkpoint_id, chain, subtask (a source task)
   kAcknowledgeCheckpoint,     // TM → JM: checkpoint_id, chain, subtask, restore_path = state
@@ -82,6 +82,9 @@ struct ControlMessage {
   std::vector<std::string> splits;  // kAddSplits: each split's bytes (engine/graph/job_graph.h)
   bool no_more_splits = false;      // kAddSplits: the task will get no other split
   int64_t state_bytes = 0;          // kAcknowledgeCheckpoint: the size of the state file
+  // kDeploy: the state files the checkpoint being restored holds for the task's chain, by the
+  // subtask that wrote them (as many as the chain's parallelism then; empty: a fresh start).
+  std::vector<std::string> restore_paths;
 
   std::string Encode() const;
   // kDataLoss naming the field on malformed bytes.

@@ -23,6 +23,7 @@ TEST(ControlMessageTest, RoundTripsEveryField) {
   m.split_index = 4;
   m.splits = {"input/part-3", std::string("\0\x01", 2)};
   m.no_more_splits = true;
+  m.restore_paths = {"checkpoints/chk-17/1-0-a3000002", "checkpoints/chk-17/1-1-a3000002"};
   auto decoded = ControlMessage::Decode(m.Encode());
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_EQ(decoded->Encode(), m.Encode());
@@ -31,15 +32,25 @@ TEST(ControlMessageTest, RoundTripsEveryField) {
   EXPECT_EQ(decoded->split_index, 4);
   EXPECT_EQ(decoded->splits, m.splits);
   EXPECT_TRUE(decoded->no_more_splits);
+  EXPECT_EQ(decoded->restore_paths, m.restore_paths);
 }
 
 TEST(ControlMessageTest, UnknownFailureKindIsRejected) {
   ControlMessage m;
   m.type = ControlType::kTaskState;
   std::string bytes = m.Encode();
-  // The failure kind precedes the split fields (split_index 0, no splits, no_more_splits 0).
-  bytes[bytes.size() - 4] = 3;  // 3 is past kRestoredStateLost
-  EXPECT_EQ(ControlMessage::Decode(bytes).status().code(), StatusCode::kDataLoss);
+  // The failure kind's byte: where the encodings of two kinds differ.
+  m.failure = TaskFailure::kRecoverable;
+  const std::string other = m.Encode();
+  ASSERT_EQ(bytes.size(), other.size());
+  size_t at = 0;
+  while (at < bytes.size() && bytes[at] == other[at]) ++at;
+  ASSERT_LT(at, bytes.size());
+  bytes[at] = 3;  // 3 is past kRestoredStateLost
+  auto decoded = ControlMessage::Decode(bytes);
+  EXPECT_EQ(decoded.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(decoded.status().message().find("trailer"), std::string::npos)
+      << decoded.status().ToString();
 }
 
 TEST(ControlMessageTest, GarbageNeverDecodes) {

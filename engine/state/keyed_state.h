@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <functional>
 #include <iterator>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -93,10 +94,15 @@ class HeapValueStateBackend {
         [this](Index index, ByteWriter& w) { Serializer<S>::Write(w, table_.value(index)); });
   }
 
-  // Loads the sections of key groups in this backend's range; others are skipped (they belong to
-  // another subtask after a rescale). A key present twice keeps its first value. kDataLoss on
-  // malformed bytes; `what` names the source.
+  // Replaces the state with the sections of key groups in this backend's range from the
+  // snapshots `data` (one, or after a rescale each old subtask's whose range overlaps this one's:
+  // engine/partition/state_assignment.h); others are skipped (they belong to another subtask).
+  // A key present twice keeps its first value. kDataLoss on malformed bytes; `what` names the
+  // source.
   Status Restore(std::string_view data, const std::string& what) {
+    return Restore(std::span<const std::string_view>(&data, 1), what);
+  }
+  Status Restore(std::span<const std::string_view> data, const std::string& what) {
     return RestoreWith(data, what, [this](ByteReader& r, bool keep, Index index) {
       S value{};
       if (!Serializer<S>::Read(r, &value)) return false;
@@ -133,9 +139,32 @@ class HeapValueStateBackend {
     }
   }
   template <typename Read>
-  Status RestoreWith(std::string_view data, const std::string& what, Read&& read) {
+  Status RestoreWith(std::span<const std::string_view> snapshots, const std::string& what,
+                     Read&& read) {
     table_.Clear();
     for (GroupIndex& group : groups_) group = GroupIndex{};
+    for (std::string_view data : snapshots) RETURN_IF_ERROR(RestoreOne(data, what, read));
+    return Status::Ok();
+  }
+  template <typename Read>
+  Status RestoreWith(std::string_view data, const std::string& what, Read&& read) {
+    return RestoreWith(std::span<const std::string_view>(&data, 1), what, read);
+  }
+  // The entry number of `key`, inserted (value S{}) if absent; key_group_of(key) is called only
+  // for a new key. Entry numbers are stable until Restore.
+  template <typename KeyGroupOf>
+  Index FindOrInsertIndex(std::string_view key, KeyGroupOf&& key_group_of) {
+    bool inserted = false;
+    const Index index = table_.FindOrInsert(key, &inserted);
+    if (inserted) AddToGroup(index, key_group_of(key));
+    return index;
+  }
+
+  const KeyGroupRange& range() const { return range_; }
+
+ private:
+  template <typename Read>
+  Status RestoreOne(std::string_view data, const std::string& what, Read& read) {
     ByteReader r(data);
     uint64_t sections = 0;
     if (!r.GetVarint(&sections)) return DataLossError(what + ": bad keyed-state header");
@@ -162,19 +191,6 @@ class HeapValueStateBackend {
     }
     return Status::Ok();
   }
-  // The entry number of `key`, inserted (value S{}) if absent; key_group_of(key) is called only
-  // for a new key. Entry numbers are stable until Restore.
-  template <typename KeyGroupOf>
-  Index FindOrInsertIndex(std::string_view key, KeyGroupOf&& key_group_of) {
-    bool inserted = false;
-    const Index index = table_.FindOrInsert(key, &inserted);
-    if (inserted) AddToGroup(index, key_group_of(key));
-    return index;
-  }
-
-  const KeyGroupRange& range() const { return range_; }
-
- private:
   using Table = StringKeyTable<S>;
   // One key group's keys, as entry numbers of table_ (stable until Restore clears both).
   struct GroupIndex {

@@ -1,5 +1,7 @@
 #include "engine/state/keyed_state.h"
 
+#include "engine/partition/state_assignment.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -34,6 +36,45 @@ TEST(KeyedStateTest, SnapshotRestoresOnlyTheOwnedKeyGroups) {
     }
   }
   EXPECT_EQ(restored_total, 8u);
+}
+
+// A rescale from 3 subtasks to 2 and back to 5: each new subtask merges the snapshots of the old
+// subtasks its key-group range overlaps (OldSubtasksToRestore) and ends with exactly its keys.
+TEST(KeyedStateTest, RescaledRestoreMergesTheOverlappingSnapshots) {
+  const int max_p = 128;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 200; ++i) keys.push_back("key-" + std::to_string(i));
+  std::vector<std::string> snapshots;
+  for (int subtask = 0; subtask < 3; ++subtask) {
+    HeapValueStateBackend<int64_t> old(max_p, KeyGroupRangeForOperator(max_p, 3, subtask));
+    for (int i = 0; i < 200; ++i) {
+      if (old.range().Contains(KeyGroupForKey(keys[i], max_p))) old.GetOrCreate(keys[i]) = i;
+    }
+    snapshots.emplace_back();
+    old.Snapshot(&snapshots.back());
+  }
+  for (int to : {2, 5}) {
+    size_t total = 0;
+    for (int subtask = 0; subtask < to; ++subtask) {
+      HeapValueStateBackend<int64_t> part(max_p, KeyGroupRangeForOperator(max_p, to, subtask));
+      std::vector<std::string_view> read;
+      for (int j : OldSubtasksToRestore(StateRedistribution::kKeyGroups, max_p, 3, to, subtask)) {
+        read.push_back(snapshots[j]);
+      }
+      ASSERT_TRUE(part.Restore(read, "test").ok());
+      total += part.size();
+      for (int i = 0; i < 200; ++i) {
+        const int64_t* value = part.Find(keys[i]);
+        if (part.range().Contains(KeyGroupForKey(keys[i], max_p))) {
+          ASSERT_NE(value, nullptr) << keys[i] << " at subtask " << subtask << " of " << to;
+          EXPECT_EQ(*value, i);
+        } else {
+          EXPECT_EQ(value, nullptr) << keys[i];
+        }
+      }
+    }
+    EXPECT_EQ(total, keys.size()) << "every key restored once at parallelism " << to;
+  }
 }
 
 TEST(KeyedStateTest, SnapshotBytesDoNotDependOnInsertionOrder) {

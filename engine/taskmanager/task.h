@@ -44,7 +44,11 @@ struct TaskDeployment {
   // The data address of every consumer subtask of each network output edge, edge after edge
   // (ControlMessage::consumers).
   std::vector<Address> consumers;
-  std::string restore_path;  // checkpoint storage path of this subtask's state, or empty
+  // The restored checkpoint's state files of this chain, by the subtask that wrote them (as
+  // many as the chain's parallelism then; empty: a fresh start). At another parallelism than the
+  // chain's now, the task restores what its operators' redistribution picks
+  // (engine/partition/state_assignment.h).
+  std::vector<std::string> restore_paths;
   // The job is failing for good: restore (sinks commit the restored checkpoint's transactions),
   // read no input, take the final checkpoint and finish, so that the committed output is the
   // consistent cut of the restored checkpoint.
@@ -88,6 +92,9 @@ class Task {
   Status RunTask();
   Status Build();
   Status Restore();
+  // The state file at `path`: the local copy if `try_local` and one verifies (*local set), else
+  // checkpoint storage's; kDataLoss if neither copy is left.
+  Result<std::string> ReadState(const std::string& path, bool try_local, bool* local);
   Status RunSource();
   // Opens the next assigned split (source_ must be null).
   Status OpenNextSplit();
@@ -139,7 +146,6 @@ class Task {
   bool no_more_splits_ = false;
   uint64_t source_lines_ = 0;  // records emitted from the start of the source's splits
   size_t fetched_unemitted_ = 0;  // records the reader fetched and the task has not emitted
-  std::vector<std::string> restored_sections_;
   int64_t last_snapshot_ = 0;     // id of the last checkpoint this task snapshotted
   int64_t last_completed_ = 0;    // highest completion notified
   int64_t final_checkpoint_ = 0;  // the checkpoint whose barrier followed this task's last output

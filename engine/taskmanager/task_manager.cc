@@ -90,7 +90,7 @@ void Deploy(TaskManagerState& tm, const ControlMessage& m) {
                    {{"epoch", m.epoch}, {"attempt", m.attempt}});
   TaskDeployment deployment{m.epoch,     m.attempt,      std::move(spec).value(),
                             m.chain,     m.subtask,      m.consumers,
-                            m.restore_path, m.final_commit};
+                            m.restore_paths, m.final_commit};
   auto task =
       std::make_shared<Task>(tm.host, std::move(deployment), tm.config.services,
                              tm.config.build_graph, &tm.data_server,
