@@ -47,6 +47,11 @@ std::vector<ScenarioInfo> ScenarioCatalog() {
        "with TaskManager and JobManager crashes around and during the rescaled restore; checks "
        "exactly once",
        RunRescale},
+      {"reactive",
+       "reactive mode (scheduler-mode: reactive): TaskManagers leave and join again and again, "
+       "so the job rescales in and out from its latest checkpoint, also while a TaskManager "
+       "leaves mid-rescale; checks exactly once",
+       RunReactive},
       {"chaos",
        "every fault kind at random within the fault budget, on a swarm-drawn configuration, with "
        "fault points on, plus now and then a hung TaskManager, a leader stalled past its lease "
@@ -79,7 +84,7 @@ std::vector<ScenarioInfo> ScenarioCatalog() {
   for (ScenarioInfo& info : catalog) {
     if (info.name == "restart-strategies" || info.name == "checkpoint-retention" ||
         info.name == "local-recovery" || info.name == "region-failover" ||
-        info.name == "rescale") {
+        info.name == "rescale" || info.name == "reactive") {
       continue;
     }
     info.aliases.push_back("wordcount-" + info.name);

@@ -1,6 +1,7 @@
 // Rescaling: a job redeployed at another parallelism restores its latest checkpoint with keyed
 // state redistributed by key-group ranges and operator state dealt out exactly once (scenario
-// rescale; planted bug rescale-drops-key-groups).
+// rescale; planted bug rescale-drops-key-groups), and reactive mode rescales it as TaskManagers
+// leave and join (scenario reactive).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -60,6 +61,22 @@ TEST(RescaleTest, AScheduleRescalingPastTheSlotsIsRefused) {
                                 "1, 2, 3, 4, 5, 6"),
             std::string::npos)
       << result.failure;
+}
+
+uint64_t Count(const ScenarioResult& result, const char* category) {
+  auto it = result.events.find(category);
+  return it == result.events.end() ? 0 : it->second;
+}
+
+// Seed 1: the job starts at parallelism 4 on 6 slots and goes to 6 before its first deployment;
+// TaskManagers then leave and come back, and the job scales in and out again, each rescale after
+// the first deployment restoring a checkpoint at the new parallelism.
+TEST(ReactiveScenarioTest, TheJobFollowsTheSlotsAsTaskManagersLeaveAndJoin) {
+  const ScenarioResult result = RunReactive(WordCount(1));
+  ASSERT_TRUE(result.pass) << result.failure << " (rerun: sluice sim run reactive --seed 1)";
+  EXPECT_GE(Count(result, "job.rescaling"), 3u);
+  EXPECT_GE(Count(result, "checkpoint.rescaled"), 2u);
+  EXPECT_EQ(result.config.at("scheduler_mode"), "reactive");
 }
 
 }  // namespace rescale_test

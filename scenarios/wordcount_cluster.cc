@@ -6,6 +6,7 @@
 #include "engine/base/assert.h"
 #include "engine/checkpoint/replicated_file.h"
 #include "engine/config/core_options.h"
+#include "engine/jobmanager/checkpoint_compatibility.h"
 #include "engine/jobs/builtin_jobs.h"
 #include "engine/checkpoint/store.h"
 #include "simnet/sim_disk.h"
@@ -51,6 +52,8 @@ void ApplyJobSettings(const Configuration& settings, WordCountClusterOptions* o)
   if (given(JobManagerExecutionFailoverStrategy())) {
     o->failover_strategy = FailoverStrategyOf(settings);
   }
+  if (given(SchedulerMode())) o->reactive = ReactiveModeOf(settings);
+  set_ms(ResourceStabilizationTimeout(), &o->resource_stabilization_timeout_ms);
   // The scenario's restart strategy, overridden key by key.
   Configuration restart = RestartStrategySettings(o->restart);
   bool restart_given = false;
@@ -164,6 +167,8 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   jm.restart = options.restart;
   jm.load_balance = options.load_balance;
   jm.failover_strategy = options.failover_strategy;
+  jm.reactive = options.reactive;
+  jm.resource_stabilization_timeout_ns = options.resource_stabilization_timeout_ms * kNanosPerMilli;
   jm.heartbeat_timeout_ns = options.heartbeat_timeout_ms * kNanosPerMilli;
   jm.checkpoint_interval_ns = options.checkpoint_interval_ms * kNanosPerMilli;
   jm.checkpoint_timeout_ns = options.checkpoint_timeout_ms * kNanosPerMilli;
@@ -226,19 +231,11 @@ const std::vector<int>& WordCountCluster::RescaleTargets() {
   if (rescale_targets_) return *rescale_targets_;
   rescale_targets_.emplace();
   if (!job_graph_.ok()) return *rescale_targets_;
-  auto deployed_chains = BuildChains(*job_graph_);
-  if (!deployed_chains.ok()) return *rescale_targets_;
-  const std::vector<int> deployed = ChainOfNodes(*job_graph_, *deployed_chains);
+  const JobGraphFactory build = jobs_->Factory();
   for (int parallelism = 1; parallelism <= std::min(total_slots_, job_graph_->max_parallelism);
        ++parallelism) {
-    JobSpec spec = job_spec_;
-    spec.settings.Set(ParallelismDefault().key, std::to_string(parallelism));
-    auto graph = jobs_->Build(spec);
-    if (!graph.ok() || graph->max_parallelism != job_graph_->max_parallelism) continue;
-    auto chains = BuildChains(*graph);
-    if (!chains.ok() || SlotsRequired(*chains) > total_slots_) continue;
-    if (ChainOfNodes(*graph, *chains) != deployed) continue;
-    rescale_targets_->push_back(parallelism);
+    const int slots = SlotsToRescale(build, job_spec_, *job_graph_, parallelism);
+    if (slots >= 1 && slots <= total_slots_) rescale_targets_->push_back(parallelism);
   }
   return *rescale_targets_;
 }

@@ -51,6 +51,9 @@ struct WordCountClusterOptions : ClusterSpec {
   int checkpoint_max_concurrent = 1;    // execution.checkpointing.max-concurrent-checkpoints
   int checkpoint_tolerable_failed = 0;  // execution.checkpointing.tolerable-failed-checkpoints
   bool local_recovery = false;          // execution.state-recovery.from-local
+  bool reactive = false;                // scheduler-mode: reactive
+  // jobmanager.adaptive-scheduler.resource-stabilization-timeout
+  int64_t resource_stabilization_timeout_ms = 1000;
   // Relative sizes of the input splits (empty: equal); a small split's source finishes early.
   std::vector<int> split_weights;
   // Each JobManager serves its REST API on port 8081 (engine/jobmanager/rest_api.h). Off by
@@ -66,7 +69,8 @@ struct WordCountClusterOptions : ClusterSpec {
 // govern, so that -D wins over a scenario's own choices: parallelism.default, source.rate-limit,
 // execution.checkpointing.interval/.timeout, restart-strategy.* (over the scenario's strategy
 // as settings: RestartStrategySettings), heartbeat.interval/.timeout,
-// taskmanager.numberOfTaskSlots, taskmanager.load-balance.mode. Then adds TaskManagers if the slots
+// taskmanager.numberOfTaskSlots, taskmanager.load-balance.mode, scheduler-mode,
+// jobmanager.adaptive-scheduler.resource-stabilization-timeout. Then adds TaskManagers if the slots
 // cannot hold the job (slot sharing: max(parallelism, input splits) slots).
 void ApplyJobSettings(const Configuration& settings, WordCountClusterOptions* options);
 

@@ -50,6 +50,11 @@ std::map<std::string, std::string> Describe(const WordCountClusterOptions& o) {
   config["checkpoint_max_concurrent"] = std::to_string(o.checkpoint_max_concurrent);
   config["checkpoint_tolerable_failed"] = std::to_string(o.checkpoint_tolerable_failed);
   config["local_recovery"] = o.local_recovery ? "true" : "false";
+  if (o.reactive) {
+    config["scheduler_mode"] = "reactive";
+    config["resource_stabilization_timeout_ms"] =
+        std::to_string(o.resource_stabilization_timeout_ms);
+  }
   const Configuration restart = RestartStrategySettings(o.restart);
   for (const auto& [key, value] : restart.entries()) config[key] = value;
   return config;

@@ -345,3 +345,39 @@ ScenarioResult RunRescale(const ScenarioOptions& options) {
 }
 
 }  // namespace sluice::scenarios
+
+namespace sluice::scenarios {
+
+// reactive: Flink's Reactive Mode (scheduler-mode: reactive), where the job always runs at the
+// parallelism its slots allow. TaskManagers leave (crash) and join (restart) again and again, so
+// the job is rescaled in and out, each time restarting from its latest checkpoint with its state
+// redistributed; a rescale races with the failover of the tasks a leaving TaskManager ran, with
+// checkpoints in flight and with further joins and leaves inside the stabilization timeout. What
+// breaks here is the handover between parallelisms: state redistributed wrongly, transactions of
+// the old parallelism committed twice or lost, a scheduler that rescales for ever or never.
+ScenarioResult RunReactive(const ScenarioOptions& options) {
+  WordCountScenarioSpec spec;
+  spec.name = "reactive";
+  spec.configure = [](Random& random, WordCountClusterOptions* o) {
+    o->reactive = true;
+    o->resource_stabilization_timeout_ms = random.UniformRange(100, 600);
+    o->checkpoint_interval_ms = random.UniformRange(80, 250);
+    o->restart = DrawRestartStrategy(random, /*may_give_up_at_once=*/false, /*lenient=*/true);
+  };
+  spec.nemesis = [](Random& random, const NemesisContext& context) {
+    const auto changes = static_cast<int>(random.UniformRange(1, 3));
+    return CrashLoop(random, context.taskmanagers, changes, random.UniformRange(300, 1500), 400,
+                     2500, 200, 1500);
+  };
+  spec.min_chaos_ms = 3000;
+  // A TaskManager leaves right as the job rescales.
+  spec.react = [](Random& random, const std::string&, std::string_view category, EventFields,
+                  int reactions) -> std::vector<FaultRecord> {
+    if (reactions >= 2 || category != "job.rescaling" || !random.Bernoulli(0.3)) return {};
+    const std::string victim = "taskmanager-" + std::to_string(1 + random.Uniform(3));
+    return CrashAndRestart(random, victim, random.UniformRange(0, 100));
+  };
+  return RunWordCountScenario(spec, options);
+}
+
+}  // namespace sluice::scenarios

@@ -19,5 +19,6 @@ ScenarioResult RunRestartStrategies(const ScenarioOptions& options);
 ScenarioResult RunCheckpointRetention(const ScenarioOptions& options);
 ScenarioResult RunLocalRecovery(const ScenarioOptions& options);
 ScenarioResult RunRescale(const ScenarioOptions& options);
+ScenarioResult RunReactive(const ScenarioOptions& options);
 
 }  // namespace sluice::scenarios

@@ -271,6 +271,28 @@ const char* FailoverStrategyName(FailoverStrategy strategy) {
   return strategy == FailoverStrategy::kFull ? "full" : "region";
 }
 
+const ConfigOption& SchedulerMode() {
+  static const ConfigOption option{
+      .key = "scheduler-mode",
+      .type = ConfigType::kEnum,
+      .default_value = "default",
+      .description = "default, or reactive: the job runs at the parallelism the registered "
+                     "slots allow and rescales as TaskManagers join and leave",
+      .choices = {"default", "reactive"}};
+  return option;
+}
+
+bool ReactiveModeOf(const Configuration& config) {
+  return config.GetString(SchedulerMode()) == "reactive";
+}
+
+const ConfigOption& ResourceStabilizationTimeout() {
+  static const ConfigOption option =
+      Duration("jobmanager.adaptive-scheduler.resource-stabilization-timeout", "1s", 0,
+               "reactive mode: the slots must stay unchanged this long before the job rescales");
+  return option;
+}
+
 const std::vector<ConfigOption>& CoreOptions() {
   static const std::vector<ConfigOption> options = [] {
     std::vector<ConfigOption> all = {
@@ -300,7 +322,9 @@ const std::vector<ConfigOption>& CoreOptions() {
         HeartbeatTimeout(),
         TaskManagerNumberOfTaskSlots(),
         TaskManagerLoadBalanceMode(),
-        JobManagerExecutionFailoverStrategy()};
+        JobManagerExecutionFailoverStrategy(),
+        SchedulerMode(),
+        ResourceStabilizationTimeout()};
     std::sort(all.begin(), all.end(),
               [](const ConfigOption& a, const ConfigOption& b) { return a.key < b.key; });
     return all;

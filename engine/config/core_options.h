@@ -80,6 +80,17 @@ FailoverStrategy FailoverStrategyOf(const Configuration& config);
 // "full" or "region".
 const char* FailoverStrategyName(FailoverStrategy strategy);
 
+// How the JobManager schedules the job (Flink's scheduler-mode): default, or reactive (Flink's
+// Reactive Mode: the job always runs at the parallelism the registered slots allow, and is
+// restarted from its latest checkpoint at another parallelism when TaskManagers join or leave;
+// engine/jobmanager/job_scheduler.h).
+const ConfigOption& SchedulerMode();
+bool ReactiveModeOf(const Configuration& config);
+// How long the slots must stay unchanged before the reactive scheduler acts on them (Flink's
+// jobmanager.adaptive-scheduler.resource-stabilization-timeout; Flink: 10 s; Sluice: 1 s, for
+// runs of seconds).
+const ConfigOption& ResourceStabilizationTimeout();
+
 // Every option above, in key order.
 const std::vector<ConfigOption>& CoreOptions();
 

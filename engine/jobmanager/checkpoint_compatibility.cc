@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "engine/config/core_options.h"
+
 namespace sluice {
 
 CheckpointedGraph CheckpointedGraphOf(const JobGraph& graph, const std::vector<Chain>& chains) {
@@ -13,6 +15,21 @@ CheckpointedGraph CheckpointedGraphOf(const JobGraph& graph, const std::vector<C
         CheckpointedOperator{node.name, node.parallelism, chain_of[node.id]});
   }
   return record;
+}
+
+int SlotsToRescale(const JobGraphFactory& build_graph, const JobSpec& spec,
+                   const JobGraph& deployed, int parallelism) {
+  JobSpec rescaled = spec;
+  rescaled.settings.Set(ParallelismDefault().key, std::to_string(parallelism));
+  auto graph = build_graph(rescaled);
+  if (!graph.ok() || graph->max_parallelism != deployed.max_parallelism) return -1;
+  auto chains = BuildChains(*graph);
+  auto deployed_chains = BuildChains(deployed);
+  if (!chains.ok() || !deployed_chains.ok() ||
+      ChainOfNodes(*graph, *chains) != ChainOfNodes(deployed, *deployed_chains)) {
+    return -1;
+  }
+  return SlotsRequired(*chains);
 }
 
 Status CheckRestorable(const CompletedCheckpoint& checkpoint, const CheckpointedGraph& job) {

@@ -19,6 +19,7 @@
 #include "engine/base/status.h"
 #include "engine/checkpoint/completed_checkpoint.h"
 #include "engine/graph/job_graph.h"
+#include "engine/graph/job_spec.h"
 
 namespace sluice {
 
@@ -28,5 +29,12 @@ CheckpointedGraph CheckpointedGraphOf(const JobGraph& graph, const std::vector<C
 // Ok if `checkpoint` can be restored into a job of graph `job`; else kFailedPrecondition naming
 // the checkpoint and the difference (the first one found).
 Status CheckRestorable(const CompletedCheckpoint& checkpoint, const CheckpointedGraph& job);
+
+// The slots (SlotsRequired) job `spec` needs when redeployed at parallelism.default
+// `parallelism`, or -1 if a checkpoint of `deployed` (its graph as deployed now) could not be
+// restored into it: `build_graph` refuses it, or it has another max parallelism or other operator
+// chains. Pure (builds the graph); for the reactive scheduler and the simulator's rescales.
+int SlotsToRescale(const JobGraphFactory& build_graph, const JobSpec& spec,
+                   const JobGraph& deployed, int parallelism);
 
 }  // namespace sluice

@@ -1,5 +1,7 @@
 #include "engine/jobmanager/job_manager.h"
 
+#include <functional>
+#include <map>
 #include <memory>
 
 #include "engine/jobmanager/rest_api.h"
@@ -8,6 +10,7 @@
 
 #include "engine/base/assert.h"
 #include "engine/config/core_options.h"
+#include "engine/jobmanager/checkpoint_compatibility.h"
 #include "engine/jobmanager/job_master.h"
 
 namespace sluice {
@@ -55,12 +58,19 @@ void ApplyJobManagerSettings(const Configuration& settings, JobManagerConfig* co
   config->failover_strategy = FailoverStrategyOf(settings);
   config->heartbeat_interval_ns = settings.GetDurationMs(HeartbeatInterval()) * kNanosPerMs;
   config->heartbeat_timeout_ns = settings.GetDurationMs(HeartbeatTimeout()) * kNanosPerMs;
+  config->reactive = ReactiveModeOf(settings);
+  config->resource_stabilization_timeout_ns =
+      settings.GetDurationMs(ResourceStabilizationTimeout()) * kNanosPerMs;
 }
 
 Status RunJobManager(Host& host, const JobManagerConfig& config) {
   if (!config.build_graph) return InvalidArgumentError("JobManagerConfig has no build_graph");
-  ASSIGN_OR_RETURN(JobGraph graph, config.build_graph(config.job));
+  // The job as deployed: the submitted spec, at the parallelism the reactive scheduler chose
+  // last (kRescale).
+  JobSpec spec = config.job;
+  ASSIGN_OR_RETURN(JobGraph graph, config.build_graph(spec));
   ASSIGN_OR_RETURN(std::vector<Chain> chains, BuildChains(graph));
+  std::map<int, int> slots_at;  // reactive mode: SlotsToRescale by parallelism, for this graph
   StoreClient store(host, config.services.checkpoint_store);
   LeaderElection election(host, config.services.checkpoint_store, config.leader_election);
   // The REST API, for the JobManager's whole life (stopped by Rest's destructor).
@@ -101,8 +111,26 @@ Status RunJobManager(Host& host, const JobManagerConfig& config) {
     }
     if (!epoch.ok()) return epoch.status();
     ASSIGN_OR_RETURN(auto listener, host.network.Listen(config.port));
-    JobMaster master(host, config, graph, chains, election, &rest_state);
+    std::function<int(int)> reactive_slots;
+    if (config.reactive) {
+      reactive_slots = [&](int parallelism) {
+        auto [it, fresh] = slots_at.try_emplace(parallelism, 0);
+        if (fresh) it->second = SlotsToRescale(config.build_graph, config.job, graph, parallelism);
+        return it->second;
+      };
+    }
+    JobMaster master(host, config, spec, graph, chains, election, &rest_state,
+                     std::move(reactive_slots));
     Status status = master.Run(*listener);
+    if (const int parallelism = master.rescale_to(); parallelism > 0) {
+      // Reactive mode: lead again (a new epoch, taken at once as the lease's holder) with the
+      // job at its new parallelism, from the latest checkpoint.
+      spec.settings.Set(ParallelismDefault().key, std::to_string(parallelism));
+      ASSIGN_OR_RETURN(graph, config.build_graph(spec));
+      ASSIGN_OR_RETURN(chains, BuildChains(graph));
+      slots_at.clear();
+      continue;
+    }
     if (status.code() != StatusCode::kUnavailable) return status;
     // Leadership lost: stand by and campaign again.
   }

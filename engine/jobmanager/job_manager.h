@@ -18,8 +18,12 @@
 // Events (EventLog categories) a run can be observed by: "jobmanager.started",
 // "taskmanager.registered", "taskmanager.lost", "job.deployed", "checkpoint.triggered",
 // "checkpoint.completed", "checkpoint.notified", "checkpoint.aborted", "job.failover",
-// "job.restarting", "job.failing",
+// "job.restarting", "job.failing", "job.rescaling", "checkpoint.rescaled",
 // "job.finished", "job.failed", "jobmanager.elected", "jobmanager.leadership_lost".
+//
+// Reactive mode (scheduler-mode: reactive): when the JobScheduler rescales the job, the
+// JobMaster ends its leadership and this JobManager campaigns again at once (as the lease's
+// holder it wins with a new epoch) and leads with the job at its new parallelism.
 #pragma once
 
 #include <cstdint>
@@ -60,6 +64,10 @@ struct JobManagerConfig {
   LoadBalanceMode load_balance = LoadBalanceMode::kNone;  // taskmanager.load-balance.mode
   // jobmanager.execution.failover-strategy
   FailoverStrategy failover_strategy = FailoverStrategy::kRegion;
+  // scheduler-mode: reactive, and jobmanager.adaptive-scheduler.resource-stabilization-timeout
+  // (engine/jobmanager/job_scheduler.h).
+  bool reactive = false;
+  int64_t resource_stabilization_timeout_ns = 1000LL * 1000 * 1000;
   // The first deployment waits until this many TaskManagers have registered (or until
   // initial_resource_wait_ns has passed with enough slots), so that the job spreads over the
   // cluster instead of packing into the first TaskManagers to arrive. Restarts do not wait.
@@ -71,7 +79,8 @@ struct JobManagerConfig {
 // JobRegistry::EffectiveSettings) into `config`: execution.checkpointing.interval, .timeout,
 // .num-retained, .min-pause, .max-concurrent-checkpoints and .tolerable-failed-checkpoints,
 // restart-strategy.* (engine/config/restart_strategy_config.h), heartbeat.interval and .timeout,
-// taskmanager.load-balance.mode.
+// taskmanager.load-balance.mode, jobmanager.execution.failover-strategy, scheduler-mode and
+// jobmanager.adaptive-scheduler.resource-stabilization-timeout.
 void ApplyJobManagerSettings(const Configuration& settings, JobManagerConfig* config);
 
 // Runs until the job finishes (OK) or fails for good (kAborted, naming why), whichever

@@ -21,9 +21,9 @@ struct JobMaster::Connection {
   uint64_t session;
 };
 
-JobMaster::JobMaster(Host& host, const JobManagerConfig& config, const JobGraph& graph,
-                     std::vector<Chain> chains, LeaderElection& election,
-                     JobManagerRestState* rest)
+JobMaster::JobMaster(Host& host, const JobManagerConfig& config, const JobSpec& spec,
+                     const JobGraph& graph, std::vector<Chain> chains, LeaderElection& election,
+                     JobManagerRestState* rest, std::function<int(int)> reactive_slots)
     : host_(host),
       config_(config),
       election_(election),
@@ -46,10 +46,17 @@ JobMaster::JobMaster(Host& host, const JobManagerConfig& config, const JobGraph&
               [&host](std::string_view bug) { return SLUICE_BUG_PLANTED(host, std::string(bug)); },
               config.failover_strategy == FailoverStrategy::kRegion
                   ? PipelinedRegions(graph, chains)
-                  : std::vector<std::vector<JobScheduler::TaskId>>{}},
+                  : std::vector<std::vector<JobScheduler::TaskId>>{},
+              std::move(reactive_slots),
+              // 0 (unknown: the job's own default) if the spec does not set it.
+              spec.settings.entries().count(ParallelismDefault().key) != 0
+                  ? static_cast<int>(spec.settings.GetInt(ParallelismDefault()))
+                  : 0,
+              config.resource_stabilization_timeout_ns},
           chains, &coordinator_),  // a copy: the regions above read `chains`
       rest_(rest),
       job_id_(JobIdOf(config.job.Encode())),
+      spec_(spec.Encode()),
       max_parallelism_(graph.max_parallelism),
       started_ns_(host.clock.NowNs()) {
   for (const SourceCoordinator::SourceInfo& source : sources_.sources()) {
@@ -133,10 +140,13 @@ Status JobMaster::Run(Listener& listener) {
     Execute(coordinator_.OnTick(host_.clock.NowNs()));
   }
   listener.Close();
-  if (outcome_ != Outcome::kLostLeadership) RecordResult();
+  if (outcome_ == Outcome::kFinished || outcome_ == Outcome::kFailed) RecordResult();
   Shutdown();
   if (outcome_ == Outcome::kLostLeadership) {
     return UnavailableError("leadership lost: " + lost_leadership_);
+  }
+  if (outcome_ == Outcome::kRescale) {
+    return UnavailableError("rescaling to parallelism " + std::to_string(rescale_to_));
   }
   if (outcome_ == Outcome::kFailed) return AbortedError("job failed: " + failure_);
   return Status::Ok();
@@ -437,7 +447,7 @@ void JobMaster::Execute(const JobScheduler::Commands& commands) {
           }
           sources_.OnSubtasksReset(reset, coordinator_.latest());
         }
-        const std::string job = config_.job.Encode();
+        const std::string& job = spec_;
         for (const JobScheduler::Deployment& deployment : command.deployments) {
           ControlMessage deploy;
           deploy.type = ControlType::kDeploy;
@@ -484,6 +494,10 @@ void JobMaster::Execute(const JobScheduler::Commands& commands) {
       case JobScheduler::CommandKind::kFinished:
         outcome_ = Outcome::kFinished;
         ended_ns_ = host_.clock.NowNs();
+        break;
+      case JobScheduler::CommandKind::kRescale:
+        rescale_to_ = command.parallelism;
+        outcome_ = Outcome::kRescale;
         break;
       case JobScheduler::CommandKind::kFailed:
         failure_ = command.text;

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -36,20 +37,26 @@ Status RecordJobResult(StoreClient& store, const StoreFence& fence, const Status
 class JobMaster {
  public:
   // `election` has just won a campaign: its epoch is this JobMaster's fencing token.
-  // `graph` is the job's graph and `chains` its chains (BuildChains). While it exists, the
-  // JobMaster answers the REST API's questions through `rest` (null: none).
-  JobMaster(Host& host, const JobManagerConfig& config, const JobGraph& graph,
-            std::vector<Chain> chains, LeaderElection& election,
-            JobManagerRestState* rest = nullptr);
+  // `spec` is the job as deployed (config.job, at the parallelism reactive mode chose), `graph`
+  // its graph and `chains` its chains (BuildChains). While it exists, the JobMaster answers the
+  // REST API's questions through `rest` (null: none). `reactive_slots` (reactive mode; null:
+  // off) is JobScheduler::Options::reactive_slots.
+  JobMaster(Host& host, const JobManagerConfig& config, const JobSpec& spec,
+            const JobGraph& graph, std::vector<Chain> chains, LeaderElection& election,
+            JobManagerRestState* rest = nullptr,
+            std::function<int(int)> reactive_slots = nullptr);
   ~JobMaster();
   JobMaster(const JobMaster&) = delete;
   JobMaster& operator=(const JobMaster&) = delete;
   // Serves TaskManagers on `listener` until the job finishes (OK) or fails (kAborted), and
-  // records the outcome; kUnavailable when leadership is lost first. May suspend.
+  // records the outcome; kUnavailable when leadership is lost first, or when reactive mode
+  // rescales the job (then rescale_to() says to which parallelism). May suspend.
   Status Run(Listener& listener);
+  // After Run: the parallelism.default reactive mode rescaled the job to, or 0.
+  int rescale_to() const { return rescale_to_; }
 
  private:
-  enum class Outcome { kRunning, kFinished, kFailed, kLostLeadership };
+  enum class Outcome { kRunning, kFinished, kFailed, kLostLeadership, kRescale };
   using TaskId = std::pair<int, int>;  // (chain, subtask)
   struct Connection;
   struct Event {
@@ -114,6 +121,8 @@ class JobMaster {
   JobScheduler scheduler_;
   JobManagerRestState* rest_;
   const std::string job_id_;
+  const std::string spec_;  // the job as deployed, encoded (kDeploy's text)
+  int rescale_to_ = 0;
   const int max_parallelism_;
   const int64_t started_ns_;
   int64_t ended_ns_ = -1;

@@ -56,6 +56,7 @@ JobScheduler::Command JobScheduler::Log(Severity severity, std::string category,
 
 void JobScheduler::OnStarted(int64_t now_ns) {
   started_ns_ = now_ns;
+  slots_changed_ns_ = now_ns;
   next_heartbeat_ns_ = now_ns;
 }
 
@@ -66,6 +67,7 @@ JobScheduler::Commands JobScheduler::OnTaskManagerRegistered(const std::string& 
   if (slots < 1 || id.empty()) return out;
   if (taskmanagers_.count(id) != 0) Release(id, "registered again", now_ns, &out);
   taskmanagers_[id] = TaskManager{data_address, slots, now_ns};
+  slots_changed_ns_ = now_ns;
   out.push_back(
       Log(Severity::kInfo, "taskmanager.registered", id + " slots=" + std::to_string(slots)));
   return out;
@@ -88,6 +90,7 @@ void JobScheduler::Release(const std::string& id, const std::string& reason, int
   auto it = taskmanagers_.find(id);
   if (it == taskmanagers_.end()) return;
   taskmanagers_.erase(it);
+  slots_changed_ns_ = now_ns;
   Command release;
   release.kind = CommandKind::kReleaseTaskManager;
   release.taskmanager = id;
@@ -323,11 +326,63 @@ JobScheduler::Commands JobScheduler::OnTick(int64_t now_ns) {
   if (status_ == JobStatus::kRestarting && now_ns >= restart_at_ns_) {
     status_ = JobStatus::kWaitingForResources;
   }
-  if (status_ == JobStatus::kWaitingForResources) TryDeploy(true, now_ns, &out);
+  if (reactive() && MaybeRescale(now_ns, &out)) return out;
+  if (status_ == JobStatus::kWaitingForResources &&
+      (!reactive() || now_ns >= slots_changed_ns_ + options_.resource_stabilization_timeout_ns)) {
+    TryDeploy(true, now_ns, &out);
+  }
   if (status_ == JobStatus::kRunning && !restarting_regions_.empty() && now_ns >= restart_at_ns_) {
     TryDeploy(false, now_ns, &out);
   }
   return out;
+}
+
+int JobScheduler::RegisteredSlots() const {
+  int total = 0;
+  for (const auto& [id, tm] : taskmanagers_) total += tm.slots;
+  return total;
+}
+
+int JobScheduler::ReactiveTarget() const {
+  const int total = RegisteredSlots();
+  for (int p = total; p >= 1; --p) {
+    const int slots = options_.reactive_slots(p);
+    if (slots >= 1 && slots <= total) return p;
+  }
+  return 0;
+}
+
+bool JobScheduler::MaybeRescale(int64_t now_ns, Commands* out) {
+  if (final_commit_ || now_ns < slots_changed_ns_ + options_.resource_stabilization_timeout_ns) {
+    return false;
+  }
+  const bool waiting = status_ == JobStatus::kWaitingForResources ||
+                       (status_ == JobStatus::kRunning && !restarting_regions_.empty() &&
+                        now_ns >= restart_at_ns_);
+  if (!waiting && status_ != JobStatus::kRunning) return false;
+  const int target = ReactiveTarget();
+  if (target == 0 || target == options_.parallelism) return false;
+  const bool lacks_slots = RegisteredSlots() < SlotsRequired(chains_);
+  // Waiting: rescale to what the slots hold (in, or out before the first deployment). Running:
+  // only out, onto TaskManagers that joined.
+  if (waiting ? !(lacks_slots || attempt_ == 0 || target > options_.parallelism)
+              : target < options_.parallelism) {
+    return false;
+  }
+  CancelEverything(out);
+  restarting_regions_.clear();
+  status_ = JobStatus::kRescaling;
+  Command rescaling = Log(Severity::kInfo, "job.rescaling",
+                          "parallelism " + std::to_string(options_.parallelism) + " -> " +
+                              std::to_string(target) + " (" + std::to_string(RegisteredSlots()) +
+                              " slots)");
+  rescaling.fields = {{"from", options_.parallelism}, {"to", target}};
+  out->push_back(std::move(rescaling));
+  Command rescale;
+  rescale.kind = CommandKind::kRescale;
+  rescale.parallelism = target;
+  out->push_back(std::move(rescale));
+  return true;
 }
 
 std::vector<std::string> JobScheduler::PlaceSlots(int groups,
@@ -400,7 +455,8 @@ bool JobScheduler::TryDeploy(bool full, int64_t now_ns, Commands* out) {
   }
   if (total < groups) return false;
   const bool first_deployment = attempt_ == 0;
-  if (first_deployment && static_cast<int>(taskmanagers_.size()) < options_.min_taskmanagers &&
+  if (first_deployment && !reactive() &&
+      static_cast<int>(taskmanagers_.size()) < options_.min_taskmanagers &&
       now_ns < started_ns_ + options_.initial_resource_wait_ns) {
     return false;
   }
@@ -492,6 +548,10 @@ int64_t JobScheduler::NextDeadlineNs(int64_t now_ns) const {
       now_ns < started_ns_ + options_.initial_resource_wait_ns) {
     deadline = std::min(deadline, started_ns_ + options_.initial_resource_wait_ns);
   }
+  const int64_t stable_ns = slots_changed_ns_ + options_.resource_stabilization_timeout_ns;
+  if (reactive() && status_ != JobStatus::kRescaling && stable_ns > now_ns) {
+    deadline = std::min(deadline, stable_ns);
+  }
   return deadline;
 }
 
@@ -515,6 +575,7 @@ const char* JobScheduler::JobStatusName() const {
     case JobStatus::kRunning:
       return "RUNNING";
     case JobStatus::kRestarting:
+    case JobStatus::kRescaling:
       return "RESTARTING";
     case JobStatus::kFinished:
       return "FINISHED";

@@ -47,6 +47,17 @@
 //     engine/checkpoint/completed_checkpoint.h).
 //   - A TaskManager not heard from for heartbeat_timeout_ns is lost; losing one that runs an
 //     unfinished task of the attempt fails the attempt over.
+//   - Reactive mode (scheduler-mode: reactive, Flink's Reactive Mode on its AdaptiveScheduler):
+//     the job runs at the highest parallelism.default whose slots the registered TaskManagers
+//     hold (Options::reactive_slots says what each parallelism needs). Once the registered
+//     slots have stayed unchanged for resource_stabilization_timeout_ns, the scheduler rescales
+//     (cancels every task and returns kRescale: the JobMaster ends its leadership and the
+//     JobManager leads again with the job at the new parallelism, restoring the latest
+//     checkpoint with its state redistributed) when the job waits for slots it does not have
+//     (a TaskManager left: scale in), when its first deployment would run at another
+//     parallelism than the slots allow, or when TaskManagers joined and it could run wider
+//     (scale out). The first deployment waits for the slots to stabilize instead of for
+//     min_taskmanagers.
 // Thread/fiber safety: one owner (the JobMaster's event loop).
 #pragma once
 
@@ -89,6 +100,12 @@ class JobScheduler {
     // The job's pipelined regions, each a list of its tasks; together they hold every task
     // once. Empty: one region of every task (full failover).
     std::vector<std::vector<TaskId>> regions;
+    // Reactive mode (see the header comment): the slots the job needs at parallelism.default
+    // `p`, or -1 if it cannot run at `p` (another max parallelism, other chains); pure and
+    // deterministic. Null: not reactive. `parallelism` is the one deployed here.
+    std::function<int(int p)> reactive_slots;
+    int parallelism = 0;
+    int64_t resource_stabilization_timeout_ns = 0;
   };
 
   // One task of a deployment: where it runs, its attempt and what it restores.
@@ -113,6 +130,8 @@ class JobScheduler {
     kFinished,            // the job finished: record the result and stop
     kFailed,              // the job failed for good (`text`): record the result and stop
     kLog,                 // record `category`/`text` at `severity`
+    kRescale,             // reactive mode: every task is cancelled; lead again with the job at
+                          // parallelism.default `parallelism`
   };
   struct Command {
     CommandKind kind = CommandKind::kLog;
@@ -120,6 +139,7 @@ class JobScheduler {
     bool full = true;           // kDeploy: every task (else the restarted regions' only)
     bool final_commit = false;  // kDeploy
     int64_t restored_from = 0;  // kDeploy: the checkpoint restored (0: none)
+    int parallelism = 0;        // kRescale
     std::vector<Deployment> deployments;
     std::vector<std::string> taskmanagers;
     std::string taskmanager;
@@ -157,6 +177,7 @@ class JobScheduler {
   // Heartbeats, the restart delay, deployment.
   Commands OnTick(int64_t now_ns);
   // When OnTick next has something to do.
+  bool reactive() const { return static_cast<bool>(options_.reactive_slots); }
   int64_t NextDeadlineNs(int64_t now_ns) const;
 
   // Whether a report of `task` in `attempt` is from its running attempt.
@@ -195,7 +216,14 @@ class JobScheduler {
   const std::string& failure() const { return failure_; }
 
  private:
-  enum class JobStatus { kWaitingForResources, kRunning, kRestarting, kFinished, kFailed };
+  enum class JobStatus {
+    kWaitingForResources,
+    kRunning,
+    kRestarting,
+    kRescaling,  // reactive mode: every task cancelled, the JobMaster leads again rescaled
+    kFinished,
+    kFailed
+  };
   struct TaskManager {
     Address data_address;
     int slots = 0;
@@ -231,6 +259,13 @@ class JobScheduler {
   // completed.
   void GiveUp(const std::string& reason, int64_t now_ns, Commands* out);
   void Fail(const std::string& reason, Commands* out);
+  // Reactive mode: the registered slots' total, and the highest parallelism.default they hold
+  // (0: none).
+  int RegisteredSlots() const;
+  int ReactiveTarget() const;
+  // Reactive mode, once the slots have stabilized: rescales if the job waits for slots it lacks
+  // or could run wider. Whether it did.
+  bool MaybeRescale(int64_t now_ns, Commands* out);
   static Command Log(Severity severity, std::string category, std::string text);
 
   Options options_;
@@ -253,6 +288,7 @@ class JobScheduler {
   int64_t started_ns_ = 0;
   int64_t restart_at_ns_ = 0;
   int64_t next_heartbeat_ns_ = 0;
+  int64_t slots_changed_ns_ = 0;  // when a TaskManager last registered or was lost
   std::string failure_;
 };
 

@@ -83,6 +83,9 @@ Shown Show(const Commands& commands) {
       case Kind::kLog:
         shown.push_back(c.category + ": " + c.text);
         break;
+      case Kind::kRescale:
+        shown.push_back("rescale " + std::to_string(c.parallelism));
+        break;
     }
   }
   return shown;
@@ -467,6 +470,78 @@ TEST_F(RegionFailoverTest, GivingUpOnARegionStopsEveryTask) {
   EXPECT_EQ(Only(Kind::kCancelAttempt, gave_up), (Shown{"cancel 3000004"}));
   EXPECT_EQ(Only(Kind::kFailed, gave_up).size(), 1u);
   EXPECT_STREQ(scheduler_.JobStatusName(), "FAILED");
+}
+
+// Reactive mode: the job (chains of parallelism 2) needs p slots at parallelism p.
+JobScheduler::Options ReactiveOptions() {
+  JobScheduler::Options options = Options(/*max_restarts=*/5);
+  options.reactive_slots = [](int p) { return p; };
+  options.parallelism = 2;
+  options.resource_stabilization_timeout_ns = 300 * kMs;
+  return options;
+}
+
+class ReactiveTest : public JobSchedulerTest {
+ protected:
+  ReactiveTest() : JobSchedulerTest(ReactiveOptions()) {}
+};
+
+TEST_F(ReactiveTest, TheFirstDeploymentWaitsForTheSlotsToStabilize) {
+  Register("tm-a", 1, 0);
+  Register("tm-b", 1, 100 * kMs);
+  EXPECT_TRUE(Only(Kind::kDeploy, scheduler_.OnTick(350 * kMs)).empty())
+      << "tm-b registered 250 ms ago";
+  EXPECT_EQ(scheduler_.NextDeadlineNs(350 * kMs), 400 * kMs) << "when the slots are stable";
+  EXPECT_EQ(Only(Kind::kDeploy, scheduler_.OnTick(400 * kMs)).size(), 1u)
+      << "two slots: the job's parallelism";
+}
+
+TEST_F(ReactiveTest, MoreSlotsThanTheJobUsesRescaleItBeforeItsFirstDeployment) {
+  Register("tm-a", 4, 0);
+  const Commands commands = scheduler_.OnTick(300 * kMs);
+  EXPECT_TRUE(Only(Kind::kDeploy, commands).empty());
+  EXPECT_EQ(Only(Kind::kRescale, commands), Shown{"rescale 4"});
+  EXPECT_EQ(Only(Kind::kLog, commands), Shown{"job.rescaling: parallelism 2 -> 4 (4 slots)"});
+  EXPECT_STREQ(scheduler_.JobStatusName(), "RESTARTING");
+}
+
+TEST_F(ReactiveTest, ALeavingTaskManagerScalesTheJobIn) {
+  Register("tm-a", 1, 0);
+  Register("tm-b", 1, 0);
+  ASSERT_EQ(Only(Kind::kDeploy, scheduler_.OnTick(300 * kMs)).size(), 1u);
+  const Commands lost = scheduler_.OnTaskManagerLost("tm-b", "connection closed", 1000 * kMs);
+  EXPECT_TRUE(Only(Kind::kRescale, lost).empty()) << "the restart strategy judges first";
+  scheduler_.OnHeardFrom("tm-a", 1200 * kMs);
+  EXPECT_TRUE(Only(Kind::kRescale, scheduler_.OnTick(1250 * kMs)).empty())
+      << "restart delay over, but the slots changed 250 ms ago";
+  const Commands commands = scheduler_.OnTick(1300 * kMs);
+  EXPECT_EQ(Only(Kind::kRescale, commands), Shown{"rescale 1"});
+  EXPECT_TRUE(Only(Kind::kDeploy, commands).empty());
+}
+
+TEST_F(ReactiveTest, AJoiningTaskManagerScalesARunningJobOut) {
+  Register("tm-a", 1, 0);
+  Register("tm-b", 1, 0);
+  ASSERT_EQ(Only(Kind::kDeploy, scheduler_.OnTick(300 * kMs)).size(), 1u);
+  Register("tm-c", 1, 1000 * kMs);
+  scheduler_.OnHeardFrom("tm-a", 1250 * kMs);
+  scheduler_.OnHeardFrom("tm-b", 1250 * kMs);
+  EXPECT_TRUE(Only(Kind::kRescale, scheduler_.OnTick(1250 * kMs)).empty());
+  const Commands commands = scheduler_.OnTick(1300 * kMs);
+  EXPECT_EQ(Only(Kind::kCancelAttempt, commands), Shown{"cancel 3000001"})
+      << "every task is cancelled first";
+  EXPECT_EQ(Only(Kind::kRescale, commands), Shown{"rescale 3"});
+}
+
+TEST_F(ReactiveTest, AParallelismTheJobCannotRunAtIsSkipped) {
+  JobScheduler::Options options = ReactiveOptions();
+  options.reactive_slots = [](int p) { return p == 3 ? -1 : p; };  // 3 would change the chains
+  CheckpointCoordinator coordinator(CoordinatorOptions());
+  JobScheduler scheduler(std::move(options), Chains(), &coordinator);
+  scheduler.OnStarted(0);
+  scheduler.OnTaskManagerRegistered("tm-a", 3, Address{"tm-a", 1}, 0);
+  EXPECT_EQ(Only(Kind::kDeploy, scheduler.OnTick(300 * kMs)).size(), 1u)
+      << "3 slots hold parallelism 2 at most: the job deploys as it is";
 }
 
 }  // namespace job_scheduler_test
