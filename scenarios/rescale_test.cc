@@ -27,12 +27,16 @@ int Rescales(const ScenarioResult& result) {
   return rescales;
 }
 
-// Seed 1 scales the counters out from 1 to 5 and back in to 1: the last restore merges five
-// subtasks' key groups into one.
+// Seed 1 scales the job out from 1 to 5 and back in to 1: the last restore merges five
+// subtasks' key groups into one, and the one source reading both input splits is split in two
+// and merged again (its splits dealt out one by one).
 TEST(RescaleTest, ARescaledRestoreKeepsEveryKeyGroup) {
   const ScenarioResult result = RunRescale(WordCount(1));
   ASSERT_TRUE(result.pass) << result.failure << " (rerun: sluice sim run rescale --seed 1)";
   EXPECT_EQ(Rescales(result), 2);
+  ASSERT_FALSE(result.operators.empty());
+  EXPECT_EQ(result.operators.front().name, "Source");
+  EXPECT_EQ(result.operators.front().parallelism, 1) << "one reader for the two splits at first";
   EXPECT_GE(
       result.events.count("checkpoint.rescaled") ? result.events.at("checkpoint.rescaled") : 0, 1u)
       << "a JobManager restored a checkpoint taken at another parallelism";

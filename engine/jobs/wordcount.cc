@@ -77,11 +77,14 @@ Result<JobGraph> BuildWordCountGraph(const JobContext& context) {
   env.SetParallelism(parallelism);
   using Count = std::pair<std::string, int64_t>;
   const SourceSpec source{context.input_dir, context.settings.GetInt(SourceRateLimit())};
-  env.AddSource("Source", LineSource(source), splits)
+  // A reader per input split, at most parallelism.default of them (fewer read several splits
+  // in turn, as the enumerator hands them out).
+  const int sources = std::min(splits, parallelism);
+  env.AddSource("Source", LineSource(source), sources)
       .FlatMap<std::string>(
           "Tokenize",
           [](const std::string& line, Collector<std::string>& out) { TokenizeLine(line, &out); })
-      .SetParallelism(splits)  // chained to its source split
+      .SetParallelism(sources)  // chained to its source
       .KeyBy([](const std::string& word) { return std::string_view(word); })
       .Process<int64_t, Count>(
           "Count",
