@@ -158,7 +158,9 @@ std::string KeyOf(int64_t v) { return "k" + std::to_string(v % 7); }
 
 Result<JobGraph> BuildKeyedBroadcastJob(const JobContext& context) {
   StreamEnvironment env("keyed-broadcast", 128);
-  env.SetParallelism(kParallelism);
+  // parallelism.default (kParallelism unless set), so that the rescale scenario can change it:
+  // the output does not depend on it.
+  env.SetParallelism(context.DefaultParallelism());
   auto numbers =
       env.AddSource("Lines",
                     LineSource(SourceSpec{context.input_dir,
@@ -212,6 +214,8 @@ TEST(KeyedBroadcastJobTest, ReferenceAndScenariosGiveTheCountsComputedHere) {
   JobRegistry jobs;
   ASSERT_TRUE(jobs.Register({.name = "keyed-broadcast",
                              .description = "keyed broadcast state",
+                             .default_settings = {{"parallelism.default",
+                                                   std::to_string(kParallelism)}},
                              .build = BuildKeyedBroadcastJob})
                   .ok());
   JobSpec spec;
@@ -223,12 +227,16 @@ TEST(KeyedBroadcastJobTest, ReferenceAndScenariosGiveTheCountsComputedHere) {
   ASSERT_TRUE(reference.ok()) << reference.status().ToString();
   EXPECT_EQ(*reference, KeyedExpected(500));
   int64_t restarts = 0;
+  uint64_t rescaled = 0;
   for (const ScenarioResult& result : ExpectScenariosPass(
-           jobs, "keyed-broadcast", KeyedInput(500), {"tm-crash", "chaos"}, 4,
+           jobs, "keyed-broadcast", KeyedInput(500), {"tm-crash", "chaos", "rescale"}, 4,
            "KeyedBroadcastJobTest.ReferenceAndScenariosGiveTheCountsComputedHere")) {
     restarts += result.restarts;
+    auto it = result.events.find("checkpoint.rescaled");
+    rescaled += it == result.events.end() ? 0 : it->second;
   }
   EXPECT_GT(restarts, 0);
+  EXPECT_GT(rescaled, 0u) << "keyed state redistributed and broadcast state copied together";
 }
 
 // Writes broadcast state from the main input, which Flink forbids.
