@@ -54,6 +54,7 @@ void ApplyJobSettings(const Configuration& settings, WordCountClusterOptions* o)
   }
   if (given(SchedulerMode())) o->reactive = ReactiveModeOf(settings);
   set_ms(ResourceStabilizationTimeout(), &o->resource_stabilization_timeout_ms);
+  if (given(SavepointPath())) o->savepoint_path = settings.GetString(SavepointPath());
   // The scenario's restart strategy, overridden key by key.
   Configuration restart = RestartStrategySettings(o->restart);
   bool restart_given = false;
@@ -168,6 +169,7 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   jm.load_balance = options.load_balance;
   jm.failover_strategy = options.failover_strategy;
   jm.reactive = options.reactive;
+  jm.savepoint_path = options.savepoint_path;
   jm.resource_stabilization_timeout_ns = options.resource_stabilization_timeout_ms * kNanosPerMilli;
   jm.heartbeat_timeout_ns = options.heartbeat_timeout_ms * kNanosPerMilli;
   jm.checkpoint_interval_ns = options.checkpoint_interval_ms * kNanosPerMilli;

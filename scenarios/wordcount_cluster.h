@@ -54,6 +54,7 @@ struct WordCountClusterOptions : ClusterSpec {
   bool reactive = false;                // scheduler-mode: reactive
   // jobmanager.adaptive-scheduler.resource-stabilization-timeout
   int64_t resource_stabilization_timeout_ms = 1000;
+  std::string savepoint_path;  // execution.savepoint.path
   // Relative sizes of the input splits (empty: equal); a small split's source finishes early.
   std::vector<int> split_weights;
   // Each JobManager serves its REST API on port 8081 (engine/jobmanager/rest_api.h). Off by
@@ -70,7 +71,8 @@ struct WordCountClusterOptions : ClusterSpec {
 // execution.checkpointing.interval/.timeout, restart-strategy.* (over the scenario's strategy
 // as settings: RestartStrategySettings), heartbeat.interval/.timeout,
 // taskmanager.numberOfTaskSlots, taskmanager.load-balance.mode, scheduler-mode,
-// jobmanager.adaptive-scheduler.resource-stabilization-timeout. Then adds TaskManagers if the slots
+// jobmanager.adaptive-scheduler.resource-stabilization-timeout, execution.savepoint.path. Then
+// adds TaskManagers if the slots
 // cannot hold the job (slot sharing: max(parallelism, input splits) slots).
 void ApplyJobSettings(const Configuration& settings, WordCountClusterOptions* options);
 

@@ -50,6 +50,14 @@ struct CheckpointedGraph {
   bool operator==(const CheckpointedGraph&) const = default;
 };
 
+// The magic every task state file is sealed under (engine/checkpoint/replicated_file.h).
+inline constexpr uint32_t kTaskStateMagic = 0x53545445;  // "ETTS"
+
+// Where savepoints are written on the checkpoint store: <kSavepointsDir>/savepoint-<id>/, holding
+// a copy of each state file the savepoint names and its _metadata (which names those copies),
+// so that it outlives the checkpoints it was taken with (retention never deletes it).
+inline constexpr char kSavepointsDir[] = "savepoints";
+
 struct CompletedCheckpoint {
   int64_t id = 0;
   std::map<std::pair<int, int>, std::string> state_paths;  // (chain, subtask) → state file
@@ -64,6 +72,7 @@ struct CompletedCheckpoint {
   // earlier checkpoint and named again, counts in full only).
   int64_t full_bytes = 0;
   int64_t incremental_bytes = 0;
+  bool is_savepoint = false;  // triggered as a savepoint (in memory, as the sizes)
 
   static constexpr uint32_t kMetadataMagic = 0x4154454d;  // "META"
   static std::string MetadataPath(int64_t id);

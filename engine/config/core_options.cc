@@ -293,6 +293,15 @@ const ConfigOption& ResourceStabilizationTimeout() {
   return option;
 }
 
+const ConfigOption& SavepointPath() {
+  static const ConfigOption option{
+      .key = "execution.savepoint.path",
+      .type = ConfigType::kString,
+      .default_value = "",
+      .description = "the savepoint directory a job without a checkpoint of its own starts from"};
+  return option;
+}
+
 const std::vector<ConfigOption>& CoreOptions() {
   static const std::vector<ConfigOption> options = [] {
     std::vector<ConfigOption> all = {
@@ -324,7 +333,8 @@ const std::vector<ConfigOption>& CoreOptions() {
         TaskManagerLoadBalanceMode(),
         JobManagerExecutionFailoverStrategy(),
         SchedulerMode(),
-        ResourceStabilizationTimeout()};
+        ResourceStabilizationTimeout(),
+        SavepointPath()};
     std::sort(all.begin(), all.end(),
               [](const ConfigOption& a, const ConfigOption& b) { return a.key < b.key; });
     return all;

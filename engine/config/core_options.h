@@ -91,6 +91,11 @@ bool ReactiveModeOf(const Configuration& config);
 // runs of seconds).
 const ConfigOption& ResourceStabilizationTimeout();
 
+// The savepoint a job starts from when it has no completed checkpoint of its own (Flink's
+// execution.savepoint.path): its directory on the checkpoint store, as the savepoint's REST
+// status reports it ("savepoints/savepoint-<id>"). Default: none.
+const ConfigOption& SavepointPath();
+
 // Every option above, in key order.
 const std::vector<ConfigOption>& CoreOptions();
 

@@ -32,6 +32,7 @@ void CheckpointCoordinator::OnDeployed(const std::vector<std::pair<TaskId, bool>
   tasks_.clear();
   for (const auto& [task, source] : tasks) tasks_[task].source = source;
   pending_.clear();
+  std::erase_if(savepoints_, [this](const auto& entry) { return !InFlight(entry.first); });
   active_ = true;
   ++deployment_;
   next_trigger_ns_ = now_ns + options_.interval_ns;
@@ -127,6 +128,7 @@ CheckpointCoordinator::Commands CheckpointCoordinator::OnTick(int64_t now_ns) {
       // Flink triggers only when every task is running; try again one interval later (without
       // this the trigger deadline stays in the past and the JobMaster's loop spins).
       next_trigger_ns_ = now_ns + options_.interval_ns;
+      savepoint_due_ns_ = next_trigger_ns_;
       return commands;
     }
   }
@@ -134,6 +136,12 @@ CheckpointCoordinator::Commands CheckpointCoordinator::OnTick(int64_t now_ns) {
   checkpoint.id = next_checkpoint_id_++;
   checkpoint.triggered_ns = now_ns;
   Command trigger{CommandKind::kTrigger, checkpoint.id, {}, {}};
+  if (savepoint_request_) {
+    trigger.savepoint = true;
+    trigger.terminate = *savepoint_request_;
+    savepoints_[checkpoint.id] = *savepoint_request_;
+    savepoint_request_.reset();
+  }
   for (const auto& [task, state] : tasks_) {
     if (!state.finished) {
       checkpoint.awaiting.insert(task);
@@ -151,6 +159,7 @@ CheckpointCoordinator::Commands CheckpointCoordinator::OnTick(int64_t now_ns) {
   if (checkpoint.awaiting.empty()) {
     // Every task finished: the job is done and no barrier could travel; nothing to trigger.
     --next_checkpoint_id_;
+    savepoints_.erase(checkpoint.id);
     return commands;
   }
   if (options_.sources != nullptr) {
@@ -163,7 +172,13 @@ CheckpointCoordinator::Commands CheckpointCoordinator::OnTick(int64_t now_ns) {
   return commands;
 }
 
+void CheckpointCoordinator::RequestSavepoint(bool terminate, int64_t now_ns) {
+  savepoint_request_ = terminate;
+  savepoint_due_ns_ = now_ns;
+}
+
 int64_t CheckpointCoordinator::TriggerDueNs() const {
+  if (savepoint_request_) return savepoint_due_ns_;  // held back by nothing
   if (static_cast<int>(pending_.size()) >= options_.max_concurrent) return INT64_MAX;
   return std::max(next_trigger_ns_, last_completion_ns_ + options_.min_pause_ns);
 }
@@ -177,6 +192,7 @@ CheckpointCoordinator::Commands CheckpointCoordinator::CompleteReady(int64_t now
     consecutive_failed_ = 0;
     done.acknowledged.id = done.id;
     done.acknowledged.graph = options_.graph;
+    done.acknowledged.is_savepoint = savepoints_.count(done.id) != 0;
     SLUICE_ASSERT(done.acknowledged.state_paths.size() == tasks_.size(),
                   "a checkpoint completes with the state of every task of the attempt");
     Storing storing{done.acknowledged, deployment_, Planted("notify-before-metadata-durable")};
@@ -208,6 +224,12 @@ CheckpointCoordinator::Commands CheckpointCoordinator::OnStored(int64_t checkpoi
   ++completed_count_;
   if (options_.sources != nullptr) options_.sources->OnCheckpointCompleted(checkpoint_id);
   Commands commands;
+  if (auto savepoint = savepoints_.find(checkpoint_id); savepoint != savepoints_.end()) {
+    Command copy{CommandKind::kSavepoint, checkpoint_id, {}, *latest_};
+    copy.terminate = savepoint->second;
+    savepoints_.erase(savepoint);
+    commands.push_back(std::move(copy));
+  }
   if (done.deployment == deployment_ && active_ && !done.notified) {
     // (Otherwise it failed over while the metadata was written, or notified already.)
     commands.push_back(Command{CommandKind::kNotify, checkpoint_id, {}, {}});

@@ -34,7 +34,14 @@
 //     completed ones are kept; kDiscard then asks the JobMaster to delete every checkpoint below
 //     the oldest retained one (completed, expired or aborted alike) except the state files a
 //     retained checkpoint still uses (a finished task's final state is shared by every later
-//     checkpoint; Flink's SharedStateRegistry keeps such files by reference count).
+//     checkpoint; Flink's SharedStateRegistry keeps such files by reference count);
+//   - savepoints (Flink's triggered savepoint and stop-with-savepoint): RequestSavepoint makes
+//     the next trigger a savepoint, due at once (neither the interval, the min pause nor the
+//     concurrency limit holds it back). It completes like any checkpoint (stored, the latest,
+//     notified, so its sinks commit) and then kSavepoint asks the JobMaster for its
+//     self-contained copy. A `terminate` savepoint's trigger stops the sources after its
+//     barrier, so the job finishes once it completed. **Departure:** Flink's intermediate
+//     savepoints (since 1.15) neither commit nor serve recovery; Sluice's are checkpoints too.
 // Thread/fiber safety: one owner (the JobMaster's event loop).
 #pragma once
 
@@ -82,6 +89,7 @@ class CheckpointCoordinator {
     kExpired,  // `checkpoint_id` did not complete in time: fail over
     kAborted,  // `checkpoint_id` did not complete in time, within the tolerance: log it
     kDiscard,  // delete the checkpoints below `checkpoint_id`, except the files in `keep`
+    kSavepoint,  // `checkpoint` (stored, a savepoint) needs its self-contained copy
   };
   struct Command {
     CommandKind kind = CommandKind::kTrigger;
@@ -89,6 +97,8 @@ class CheckpointCoordinator {
     std::vector<TaskId> tasks;
     CompletedCheckpoint checkpoint;
     std::set<std::string> keep;  // kDiscard: state files of the retained checkpoints
+    bool savepoint = false;      // kTrigger: the trigger of a requested savepoint
+    bool terminate = false;      // kTrigger, kSavepoint: a stop-with-savepoint
   };
   using Commands = std::vector<Command>;
 
@@ -120,6 +130,13 @@ class CheckpointCoordinator {
                           int64_t state_bytes, int64_t now_ns);
   // Triggers a checkpoint when one is due, expires the pending one when it is late.
   Commands OnTick(int64_t now_ns);
+  // The next trigger (due at once, from `now_ns`) is a savepoint; `terminate`: a
+  // stop-with-savepoint. A request made while another waits for its trigger replaces it.
+  void RequestSavepoint(bool terminate, int64_t now_ns);
+  // Whether checkpoint `checkpoint_id` is still pending or being stored.
+  bool InFlight(int64_t checkpoint_id) const {
+    return pending_.count(checkpoint_id) != 0 || storing_.count(checkpoint_id) != 0;
+  }
   // The metadata of `checkpoint_id` (the last kStore) is durable: it becomes the latest.
   Commands OnStored(int64_t checkpoint_id);
 
@@ -181,6 +198,10 @@ class CheckpointCoordinator {
   int64_t completed_count_ = 0;
   int64_t expired_count_ = 0;
   int64_t next_trigger_ns_ = 0;
+  // A requested savepoint not triggered yet (its terminate flag), and when it is due.
+  std::optional<bool> savepoint_request_;
+  int64_t savepoint_due_ns_ = 0;
+  std::map<int64_t, bool> savepoints_;  // triggered savepoints (id → terminate)
 };
 
 }  // namespace sluice

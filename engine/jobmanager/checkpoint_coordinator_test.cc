@@ -37,6 +37,11 @@ std::vector<std::string> Show(const Commands& commands) {
           text += std::to_string(chain) + "/" + std::to_string(subtask) + " ";
         }
         text += "]";
+        if (c.savepoint) text += c.terminate ? " savepoint stop" : " savepoint";
+        break;
+      case Kind::kSavepoint:
+        text = "savepoint " + std::to_string(c.checkpoint_id) + (c.terminate ? " stop" : "");
+        EXPECT_TRUE(c.checkpoint.is_savepoint);
         break;
       case Kind::kStore:
         text = "store " + std::to_string(c.checkpoint_id) + " {";
@@ -107,6 +112,40 @@ TEST(CheckpointCoordinatorTest, CompletesWhenEveryTaskAcknowledgedThenNotifiesOn
   EXPECT_EQ(coordinator.NextDeadlineNs(), 2 * kInterval)
       << "the next one an interval after the last trigger, as Flink's periodic trigger";
   EXPECT_EQ(Show(coordinator.OnTick(2 * kInterval)), (Shown{"trigger 2 [0/0 ]"}));
+}
+
+// A savepoint triggers at once (neither the interval nor the concurrency limit holds it back),
+// completes as a checkpoint and then asks for its copy, before its notification.
+TEST(CheckpointCoordinatorTest, ARequestedSavepointTriggersAtOnceAndAsksForItsCopy) {
+  CheckpointCoordinator coordinator = Running();
+  ASSERT_EQ(Show(coordinator.OnTick(kInterval)), (Shown{"trigger 1 [0/0 ]"}));
+  coordinator.RequestSavepoint(/*terminate=*/true, kInterval + 5);
+  EXPECT_EQ(coordinator.NextDeadlineNs(), kInterval + 5);
+  EXPECT_EQ(Show(coordinator.OnTick(kInterval + 5)), (Shown{"trigger 2 [0/0 ] savepoint stop"}))
+      << "checkpoint 1 is pending and the limit is one";
+  EXPECT_TRUE(coordinator.InFlight(2));
+  coordinator.OnAcknowledged(kSource, 1, "a1", 10, kInterval + 6);
+  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 1, "b1", 10, kInterval + 7)),
+            (Shown{"store 1 {0/0=a1 1/0=b1 }"}));
+  EXPECT_EQ(Show(coordinator.OnStored(1)), (Shown{"notify 1"}));
+  coordinator.OnAcknowledged(kSource, 2, "a2", 10, kInterval + 8);
+  EXPECT_EQ(Show(coordinator.OnAcknowledged(kSink, 2, "b2", 10, kInterval + 9)),
+            (Shown{"store 2 {0/0=a2 1/0=b2 }"}));
+  EXPECT_EQ(Show(coordinator.OnStored(2)),
+            (Shown{"savepoint 2 stop", "notify 2", "discard <2 keep {a2 b2 }"}))
+      << "the copy is asked for before the checkpoint can be discarded";
+  EXPECT_TRUE(coordinator.latest()->is_savepoint);
+  EXPECT_FALSE(coordinator.InFlight(2));
+  EXPECT_EQ(Show(coordinator.OnTick(2 * kInterval + 5)), (Shown{"trigger 3 [0/0 ]"}))
+      << "periodic checkpoints go on, an interval after the last trigger";
+}
+
+TEST(CheckpointCoordinatorTest, AFailoverDropsAPendingSavepoint) {
+  CheckpointCoordinator coordinator = Running();
+  coordinator.RequestSavepoint(/*terminate=*/false, 5);
+  EXPECT_EQ(Show(coordinator.OnTick(5)), (Shown{"trigger 1 [0/0 ] savepoint"}));
+  coordinator.OnAttemptEnded();
+  EXPECT_FALSE(coordinator.InFlight(1)) << "its requester learns it failed";
 }
 
 TEST(CheckpointCoordinatorTest, AFinishedTaskStandsInWithItsFinalStateForEveryLaterCheckpoint) {

@@ -59,6 +59,7 @@ void ApplyJobManagerSettings(const Configuration& settings, JobManagerConfig* co
   config->heartbeat_interval_ns = settings.GetDurationMs(HeartbeatInterval()) * kNanosPerMs;
   config->heartbeat_timeout_ns = settings.GetDurationMs(HeartbeatTimeout()) * kNanosPerMs;
   config->reactive = ReactiveModeOf(settings);
+  config->savepoint_path = settings.GetString(SavepointPath());
   config->resource_stabilization_timeout_ns =
       settings.GetDurationMs(ResourceStabilizationTimeout()) * kNanosPerMs;
 }

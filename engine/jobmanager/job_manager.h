@@ -18,7 +18,8 @@
 // Events (EventLog categories) a run can be observed by: "jobmanager.started",
 // "taskmanager.registered", "taskmanager.lost", "job.deployed", "checkpoint.triggered",
 // "checkpoint.completed", "checkpoint.notified", "checkpoint.aborted", "job.failover",
-// "job.restarting", "job.failing", "job.rescaling", "checkpoint.rescaled",
+// "job.restarting", "job.failing", "job.rescaling", "checkpoint.rescaled", "savepoint.requested",
+// "savepoint.triggered", "savepoint.completed", "savepoint.failed", "savepoint.restoring",
 // "job.finished", "job.failed", "jobmanager.elected", "jobmanager.leadership_lost".
 //
 // Reactive mode (scheduler-mode: reactive): when the JobScheduler rescales the job, the
@@ -67,6 +68,9 @@ struct JobManagerConfig {
   // scheduler-mode: reactive, and jobmanager.adaptive-scheduler.resource-stabilization-timeout
   // (engine/jobmanager/job_scheduler.h).
   bool reactive = false;
+  // execution.savepoint.path: the savepoint (its directory on the checkpoint store) the job
+  // starts from when it has no completed checkpoint of its own; "" for none.
+  std::string savepoint_path;
   int64_t resource_stabilization_timeout_ns = 1000LL * 1000 * 1000;
   // The first deployment waits until this many TaskManagers have registered (or until
   // initial_resource_wait_ns has passed with enough slots), so that the job spreads over the
@@ -79,8 +83,8 @@ struct JobManagerConfig {
 // JobRegistry::EffectiveSettings) into `config`: execution.checkpointing.interval, .timeout,
 // .num-retained, .min-pause, .max-concurrent-checkpoints and .tolerable-failed-checkpoints,
 // restart-strategy.* (engine/config/restart_strategy_config.h), heartbeat.interval and .timeout,
-// taskmanager.load-balance.mode, jobmanager.execution.failover-strategy, scheduler-mode and
-// jobmanager.adaptive-scheduler.resource-stabilization-timeout.
+// taskmanager.load-balance.mode, jobmanager.execution.failover-strategy, scheduler-mode,
+// jobmanager.adaptive-scheduler.resource-stabilization-timeout and execution.savepoint.path.
 void ApplyJobManagerSettings(const Configuration& settings, JobManagerConfig* config);
 
 // Runs until the job finishes (OK) or fails for good (kAborted, naming why), whichever

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/base/assert.h"
+#include "engine/checkpoint/replicated_file.h"
 #include "engine/jobmanager/checkpoint_compatibility.h"
 #include "engine/rpc/frame.h"
 
@@ -66,6 +67,16 @@ JobMaster::JobMaster(Host& host, const JobManagerConfig& config, const JobSpec& 
     rest_->leader = true;
     rest_->epoch = epoch_;
     rest_->snapshot = [this] { return Snapshot(); };
+    rest_->trigger_savepoint = [this](bool terminate) {
+      const std::string id =
+          "savepoint-" + std::to_string(epoch_) + "-" + std::to_string(++savepoint_requests_);
+      savepoints_[id].status.status = "IN_PROGRESS";
+      Event event{Event::Kind::kSavepointRequested, 0, ControlMessage{}};
+      event.message.text = id;
+      event.message.terminate = terminate;
+      events_.Push(std::move(event));
+      return id;
+    };
   }
 }
 
@@ -73,6 +84,7 @@ JobMaster::~JobMaster() {
   if (rest_ == nullptr) return;
   rest_->leader = false;
   rest_->snapshot = nullptr;
+  rest_->trigger_savepoint = nullptr;
 }
 
 JobSnapshot JobMaster::Snapshot() const {
@@ -104,6 +116,7 @@ JobSnapshot JobMaster::Snapshot() const {
   }
   job.restored_checkpoint = scheduler_.restored_from();
   job.restarts = scheduler_.restarts();
+  for (const auto& [id, request] : savepoints_) job.savepoints[id] = request.status;
   job.failure = scheduler_.failure();
   return job;
 }
@@ -138,6 +151,7 @@ Status JobMaster::Run(Listener& listener) {
     Execute(scheduler_.OnTick(host_.clock.NowNs()));
     if (outcome_ != Outcome::kRunning) break;
     Execute(coordinator_.OnTick(host_.clock.NowNs()));
+    SettleAbortedSavepoints();
   }
   listener.Close();
   if (outcome_ == Outcome::kFinished || outcome_ == Outcome::kFailed) RecordResult();
@@ -197,7 +211,26 @@ void JobMaster::RecoverCheckpointStore() {
       }
       continue;
     }
-    coordinator_.Recover(recovered->highest_id_seen + 1, recovered->latest);
+    std::optional<CompletedCheckpoint> start = recovered->latest;
+    if (!start && !config_.savepoint_path.empty()) {
+      // A job with no checkpoint of its own starts from the savepoint (Flink's
+      // execution.savepoint.path; the savepoint is never deleted: Flink's NO_CLAIM).
+      auto savepoint = ReadSavepoint(config_.savepoint_path);
+      if (!savepoint.ok() && (savepoint.status().code() == StatusCode::kNotFound ||
+                              savepoint.status().code() == StatusCode::kDataLoss)) {
+        host_.log.Error("savepoint.unreadable", savepoint.status().ToString());
+        Execute(scheduler_.FailJob(savepoint.status().ToString()));
+        return;
+      }
+      if (!savepoint.ok()) continue;  // the store is unavailable: wait
+      host_.log.Info("savepoint.restoring",
+                     config_.savepoint_path + ": checkpoint " + std::to_string(savepoint->id));
+      start = std::move(savepoint).value();
+    }
+    // New checkpoints are numbered past every one seen, the savepoint's included (its sinks'
+    // transactions are named by checkpoint).
+    coordinator_.Recover(std::max(recovered->highest_id_seen, start ? start->id : 0) + 1,
+                         std::move(start));
     const CompletedCheckpoint* latest = coordinator_.latest();
     if (latest == nullptr) return;
     // A checkpoint of another job graph: restoring it would lose or misplace state.
@@ -362,6 +395,18 @@ void JobMaster::Handle(const Event& event) {
     case Event::Kind::kLeadershipLost:
       outcome_ = Outcome::kLostLeadership;
       return;
+    case Event::Kind::kSavepointRequested: {
+      const std::string& id = event.message.text;
+      if (!untriggered_savepoint_.empty()) {
+        // One request waits for a trigger at a time: the newer one takes its place.
+        SavepointRequest& older = savepoints_[untriggered_savepoint_];
+        older.status = {"FAILED", "", "superseded by savepoint request " + id};
+      }
+      untriggered_savepoint_ = id;
+      host_.log.Info("savepoint.requested", id + (event.message.terminate ? " (stop)" : ""));
+      coordinator_.RequestSavepoint(event.message.terminate, host_.clock.NowNs());
+      return;
+    }
     case Event::Kind::kSplitsDiscovered: {
       auto answers = sources_.SetDiscovered(event.message.chain, event.message.splits);
       if (!answers.ok()) {
@@ -556,9 +601,17 @@ void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
     switch (command.kind) {
       case CheckpointCoordinator::CommandKind::kTrigger:
         host_.log.Info("checkpoint.triggered", id);
+        if (command.savepoint && !untriggered_savepoint_.empty()) {
+          savepoints_[untriggered_savepoint_].checkpoint = command.checkpoint_id;
+          host_.log.Info("savepoint.triggered",
+                         untriggered_savepoint_ + ": checkpoint " + id +
+                             (command.terminate ? ", stopping the sources" : ""));
+          untriggered_savepoint_.clear();
+        }
         for (const auto& [chain, subtask] : command.tasks) {
           ControlMessage trigger;
           trigger.type = ControlType::kTriggerCheckpoint;
+          trigger.terminate = command.terminate;
           trigger.attempt = scheduler_.AttemptOf({chain, subtask});
           trigger.checkpoint_id = command.checkpoint_id;
           trigger.chain = chain;
@@ -603,6 +656,9 @@ void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
         discard_keep_ = command.keep;
         discard_wake_.NotifyAll(host_.fibers);
         break;
+      case CheckpointCoordinator::CommandKind::kSavepoint:
+        WriteSavepoint(command.checkpoint);
+        break;
       case CheckpointCoordinator::CommandKind::kAborted:
         host_.log.Warn("checkpoint.aborted", id + ": expired (tolerated)");
         break;
@@ -612,6 +668,63 @@ void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
         break;
     }
   }
+}
+
+void JobMaster::WriteSavepoint(const CompletedCheckpoint& checkpoint) {
+  auto request = std::find_if(savepoints_.begin(), savepoints_.end(), [&](const auto& entry) {
+    return entry.second.checkpoint == checkpoint.id;
+  });
+  const std::string dir =
+      std::string(kSavepointsDir) + "/savepoint-" + std::to_string(checkpoint.id);
+  // Every state file is copied (a finished task's final state may live in an older
+  // checkpoint's directory), then the metadata naming the copies: a savepoint without its
+  // _metadata is not one.
+  CompletedCheckpoint copy = checkpoint;
+  Status status = Status::Ok();
+  for (auto& [task, path] : copy.state_paths) {
+    auto state = ReadReplicated(checkpoint_store_, path, kTaskStateMagic);
+    const std::string target =
+        dir + "/" + std::to_string(task.first) + "-" + std::to_string(task.second);
+    status = state.ok() ? WriteReplicated(checkpoint_store_, target, kTaskStateMagic, *state,
+                                          true, nullptr)
+                        : state.status();
+    if (!status.ok()) break;
+    path = target;
+  }
+  if (status.ok()) {
+    status = WriteReplicated(checkpoint_store_, dir + "/_metadata",
+                             CompletedCheckpoint::kMetadataMagic, copy.EncodeMetadata(), true,
+                             nullptr);
+  }
+  std::string id = request != savepoints_.end() ? request->first : std::string("(none)");
+  if (status.ok()) {
+    host_.log.Info("savepoint.completed", id + ": " + dir, {{"checkpoint", checkpoint.id}});
+  } else {
+    host_.log.Warn("savepoint.failed", id + ": " + status.ToString());
+  }
+  if (request == savepoints_.end()) return;
+  request->second.status = status.ok() ? JobSnapshot::Savepoint{"COMPLETED", dir, ""}
+                                       : JobSnapshot::Savepoint{"FAILED", "", status.ToString()};
+}
+
+void JobMaster::SettleAbortedSavepoints() {
+  for (auto& [id, request] : savepoints_) {
+    if (request.status.status != "IN_PROGRESS" || request.checkpoint == 0 ||
+        coordinator_.InFlight(request.checkpoint)) {
+      continue;
+    }
+    request.status = {"FAILED", "",
+                      "checkpoint " + std::to_string(request.checkpoint) +
+                          " of the savepoint was aborted (a failover or an expiry)"};
+    host_.log.Warn("savepoint.failed", id + ": " + request.status.failure);
+  }
+}
+
+Result<CompletedCheckpoint> JobMaster::ReadSavepoint(const std::string& path) {
+  auto payload =
+      ReadReplicated(checkpoint_store_, path + "/_metadata", CompletedCheckpoint::kMetadataMagic);
+  if (!payload.ok()) return payload.status().WithContext("execution.savepoint.path " + path);
+  return CompletedCheckpoint::DecodeMetadata(*payload, path + "/_metadata");
 }
 
 void JobMaster::NotifyCheckpointComplete(int64_t checkpoint_id) {

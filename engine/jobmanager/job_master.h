@@ -60,8 +60,16 @@ class JobMaster {
   using TaskId = std::pair<int, int>;  // (chain, subtask)
   struct Connection;
   struct Event {
-    // kSplitsDiscovered: message.chain's splits are message.splits.
-    enum class Kind { kRegistered, kMessage, kDisconnected, kLeadershipLost, kSplitsDiscovered } kind;
+    // kSplitsDiscovered: message.chain's splits are message.splits. kSavepointRequested:
+    // request message.text, a stop-with-savepoint if message.terminate.
+    enum class Kind {
+      kRegistered,
+      kMessage,
+      kDisconnected,
+      kLeadershipLost,
+      kSplitsDiscovered,
+      kSavepointRequested
+    } kind;
     uint64_t session = 0;
     ControlMessage message;
   };
@@ -87,6 +95,14 @@ class JobMaster {
   void NotifyCheckpointComplete(int64_t checkpoint_id);
   void Send(const std::string& taskmanager, ControlMessage message);
   void RecoverCheckpointStore();
+  // execution.savepoint.path: the savepoint a job without a completed checkpoint of its own
+  // starts from; kNotFound (none there) or another error, naming the path.
+  Result<CompletedCheckpoint> ReadSavepoint(const std::string& path);
+  // Writes savepoint `checkpoint`'s self-contained copy (kSavepoint) and settles its request.
+  // May suspend (store I/O on the event loop, as the metadata write).
+  void WriteSavepoint(const CompletedCheckpoint& checkpoint);
+  // Requests whose checkpoint was dropped (failover, expiry) fail.
+  void SettleAbortedSavepoints();
   // Records the outcome; retried while the store is down, given up once fenced. May suspend.
   void RecordResult();
   void Shutdown();
@@ -129,6 +145,15 @@ class JobMaster {
   Outcome outcome_ = Outcome::kRunning;
   std::string failure_;
   std::string lost_leadership_;  // why, once outcome_ is kLostLeadership
+  // Savepoint requests of this leadership (REST), by request id; `checkpoint` is 0 until the
+  // savepoint triggered.
+  struct SavepointRequest {
+    JobSnapshot::Savepoint status;
+    int64_t checkpoint = 0;
+  };
+  std::map<std::string, SavepointRequest> savepoints_;
+  std::string untriggered_savepoint_;  // the request waiting for its trigger ("" if none)
+  int64_t savepoint_requests_ = 0;
 };
 
 }  // namespace sluice

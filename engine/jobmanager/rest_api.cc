@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/base/checksum.h"
+#include "engine/checkpoint/completed_checkpoint.h"
 
 namespace sluice {
 namespace {
@@ -189,9 +190,50 @@ std::string JobIdOf(std::string_view encoded_spec) {
   return Hex64(Checksum64(encoded_spec)) + Hex64(Checksum64("jid:" + std::string(encoded_spec)));
 }
 
+// POST /jobs/:jobid/savepoints and /jobs/:jobid/stop (the job id already checked).
+HttpResponse TriggerSavepoint(const JobManagerRestState& state, const HttpRequest& request,
+                              bool stop) {
+  json body = json::object();
+  if (!request.body.empty()) {
+    body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded() || !body.is_object()) {
+      return Error(400, "the request body is not a JSON object");
+    }
+  }
+  if (body.contains("target-directory") || body.contains("targetDirectory")) {
+    return Error(400, "a target directory is not supported: savepoints are written to " +
+                          std::string(kSavepointsDir) + "/ on the checkpoint store");
+  }
+  bool terminate = stop;
+  if (!stop && body.contains("cancel-job")) {
+    if (!body["cancel-job"].is_boolean()) return Error(400, "cancel-job must be true or false");
+    terminate = body["cancel-job"].get<bool>();
+  }
+  if (stop && body.contains("drain") &&
+      (!body["drain"].is_boolean() || body["drain"].get<bool>())) {
+    return Error(400, "drain is not supported: the sources stop without a final watermark");
+  }
+  if (!state.trigger_savepoint) return Error(503, "JobManager " + state.id + " is not leading");
+  return Json(202, json{{"request-id", state.trigger_savepoint(terminate)}});
+}
+
+json SavepointStatus(const JobSnapshot::Savepoint& savepoint) {
+  if (savepoint.status == "IN_PROGRESS") {
+    return json{{"status", {{"id", "IN_PROGRESS"}}}, {"operation", nullptr}};
+  }
+  json operation = savepoint.status == "COMPLETED"
+                       ? json{{"location", savepoint.location}}
+                       : json{{"failure-cause",
+                               {{"class", "sluice.SavepointFailed"},
+                                {"stack-trace", savepoint.failure}}}};
+  return json{{"status", {{"id", "COMPLETED"}}}, {"operation", operation}};
+}
+
 HttpResponse HandleRestRequest(const JobManagerRestState& state, const HttpRequest& request) {
   const std::vector<std::string> path = Segments(request.path);
-  if (request.method != "GET") {
+  const bool post = request.method == "POST" && path.size() == 3 && path[0] == "jobs" &&
+                    (path[2] == "savepoints" || path[2] == "stop");
+  if (request.method != "GET" && !post) {
     return Error(405, request.method + " " + request.path + " is not supported");
   }
   if (path.size() == 1 && path[0] == "config") {
@@ -212,8 +254,15 @@ HttpResponse HandleRestRequest(const JobManagerRestState& state, const HttpReque
   if (path.size() == 1 && path[0] == "jobs") {
     return Json(200, json{{"jobs", {{{"id", job.job_id}, {"status", job.state}}}}});
   }
+  if (path.size() == 4 && path[0] == "jobs" && path[2] == "savepoints") {
+    if (path[1] != job.job_id) return Error(404, "Job " + path[1] + " not found");
+    auto it = job.savepoints.find(path[3]);
+    if (it == job.savepoints.end()) return Error(404, "No savepoint request " + path[3]);
+    return Json(200, SavepointStatus(it->second));
+  }
   if (path.size() >= 2 && path.size() <= 3 && path[0] == "jobs") {
     if (path[1] != job.job_id) return Error(404, "Job " + path[1] + " not found");
+    if (post) return TriggerSavepoint(state, request, path[2] == "stop");
     if (path.size() == 2) return Json(200, Job(job));
     if (path[2] == "checkpoints") return Json(200, Checkpoints(job));
     if (path[2] == "metrics") return Json(200, Metrics(job, request.query));

@@ -25,8 +25,19 @@
 //                                  lastCheckpointFullSize (bytes), uptime (ms) — Flink's job metrics
 //   GET /taskmanagers             {"taskmanagers": [{"id", "path", "dataPort",
 //                                  "timeSinceLastHeartbeat", "slotsNumber", "freeSlots"}]}
+//   POST /jobs/:jobid/savepoints  body {"cancel-job": bool} (optional; "target-directory" is
+//                                  not supported: savepoints go to savepoints/ on the
+//                                  checkpoint store) → 202 {"request-id"}: a savepoint, and with
+//                                  cancel-job a stop-with-savepoint
+//   POST /jobs/:jobid/stop        body {"drain": false} (optional) → 202 {"request-id"}:
+//                                  stop-with-savepoint (drain: true is refused)
+//   GET /jobs/:jobid/savepoints/:requestid
+//                                 {"status": {"id": "IN_PROGRESS" | "COMPLETED"},
+//                                  "operation": {"location"} | {"failure-cause":
+//                                  {"class", "stack-trace"}} | null}
 // Sluice adds "sluice-jobmanager" (the candidate id) and "sluice-leader-epoch" to /overview.
-// Only the leader answers; a standby answers 503 naming itself (Flink's standbys redirect to
+// Only the leader answers (a savepoint request is the JobMaster's to carry out, and its status
+// lives there: a request survives no change of leader); a standby answers 503 naming itself (Flink's standbys redirect to
 // the leader). Unknown paths are 404, other methods 405, an unknown job id 404, each with
 // Flink's error body {"errors": [message]}. Times are ms on the JobManager host's clock (the
 // simulator's clock in simulation). Vertices are the job's chains (Flink's job vertices), with
@@ -36,6 +47,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -67,6 +79,13 @@ struct JobSnapshot {
     int64_t last_heartbeat_ms = 0;
   };
   std::vector<TaskManager> taskmanagers;
+  // Savepoint requests of this leadership, by request id.
+  struct Savepoint {
+    std::string status;    // IN_PROGRESS, COMPLETED or FAILED
+    std::string location;  // COMPLETED: the savepoint's directory on the checkpoint store
+    std::string failure;   // FAILED: why
+  };
+  std::map<std::string, Savepoint> savepoints;
   int64_t checkpoints_completed = 0;  // by this leadership
   int64_t checkpoints_failed = 0;     // expired or aborted, by this leadership
   bool checkpoint_in_progress = false;
@@ -86,6 +105,9 @@ struct JobManagerRestState {
   bool leader = false;
   int64_t epoch = 0;  // its leadership's epoch, while it leads
   std::function<JobSnapshot()> snapshot;
+  // While it leads: requests a savepoint (`terminate`: stop-with-savepoint) and returns the
+  // request's id. Never suspends.
+  std::function<std::string(bool terminate)> trigger_savepoint;
 };
 
 // The response to `request` (see the top of this file).

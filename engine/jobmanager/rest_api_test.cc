@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 namespace sluice {
 namespace {
@@ -113,6 +115,53 @@ TEST(RestApiTest, ErrorsUseFlinksErrorBody) {
   EXPECT_NE(standby["errors"][0].get<std::string>().find("jobmanager-2 is a standby"),
             std::string::npos);
   EXPECT_EQ(Get(state, "/config")["flink-version"], "sluice");  // answered by any JobManager
+}
+
+HttpResponse Post(const JobManagerRestState& state, const std::string& path,
+                  const std::string& body) {
+  HttpRequest request;
+  request.method = "POST";
+  request.path = path;
+  request.body = body;
+  return HandleRestRequest(state, request);
+}
+
+TEST(RestApiTest, SavepointsAreTriggeredAndReportedAsFlinkDoes) {
+  JobManagerRestState state = Leader();
+  std::vector<bool> triggered;  // terminate flags
+  state.trigger_savepoint = [&](bool terminate) {
+    triggered.push_back(terminate);
+    return "savepoint-4-" + std::to_string(triggered.size());
+  };
+  const std::string jobs = "/jobs/" + JobIdOf("spec");
+  HttpResponse response = Post(state, jobs + "/savepoints", R"({"cancel-job": false})");
+  EXPECT_EQ(response.status, 202);
+  EXPECT_EQ(json::parse(response.body)["request-id"], "savepoint-4-1");
+  EXPECT_EQ(Post(state, jobs + "/stop", "").status, 202);
+  EXPECT_EQ(Post(state, jobs + "/savepoints", R"({"cancel-job": true})").status, 202);
+  EXPECT_EQ(triggered, (std::vector<bool>{false, true, true}));
+  // Refused: a target directory, drain, a body that is not an object, another job.
+  EXPECT_EQ(Post(state, jobs + "/savepoints", R"({"target-directory": "/tmp"})").status, 400);
+  EXPECT_EQ(Post(state, jobs + "/stop", R"({"drain": true})").status, 400);
+  EXPECT_EQ(Post(state, jobs + "/stop", "[1").status, 400);
+  EXPECT_EQ(Post(state, "/jobs/0123/stop", "").status, 404);
+  EXPECT_EQ(triggered.size(), 3u);
+  // Status: in progress, completed with its location, or failed with the cause.
+  state.snapshot = [inner = state.snapshot] {
+    JobSnapshot job = inner();
+    job.savepoints["savepoint-4-1"] = {"IN_PROGRESS", "", ""};
+    job.savepoints["savepoint-4-2"] = {"COMPLETED", "savepoints/savepoint-12", ""};
+    job.savepoints["savepoint-4-3"] = {"FAILED", "", "checkpoint 13 was aborted"};
+    return job;
+  };
+  EXPECT_EQ(Get(state, jobs + "/savepoints/savepoint-4-1")["status"]["id"], "IN_PROGRESS");
+  const json done = Get(state, jobs + "/savepoints/savepoint-4-2");
+  EXPECT_EQ(done["status"]["id"], "COMPLETED");
+  EXPECT_EQ(done["operation"]["location"], "savepoints/savepoint-12");
+  const json failed = Get(state, jobs + "/savepoints/savepoint-4-3");
+  EXPECT_EQ(failed["status"]["id"], "COMPLETED");
+  EXPECT_EQ(failed["operation"]["failure-cause"]["stack-trace"], "checkpoint 13 was aborted");
+  Get(state, jobs + "/savepoints/nope", 404);
 }
 
 }  // namespace rest_api_test

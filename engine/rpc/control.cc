@@ -90,6 +90,7 @@ std::string ControlMessage::Encode() const {
   w.PutSignedVarint(state_bytes);
   w.PutVarint(restore_paths.size());
   for (const std::string& path : restore_paths) w.PutString(path);
+  w.PutU8(terminate ? 1 : 0);
   return out;
 }
 
@@ -153,6 +154,9 @@ Result<ControlMessage> ControlMessage::Decode(std::string_view bytes) {
   for (std::string& path : m.restore_paths) {
     if (!r.GetString(&path)) return DataLossError("control message: bad restore path");
   }
+  uint8_t terminate = 0;
+  if (!r.GetU8(&terminate) || terminate > 1) return DataLossError("control message: bad terminate");
+  m.terminate = terminate == 1;
   if (!r.empty()) return DataLossError("control message: trailing bytes");
   return m;
 }

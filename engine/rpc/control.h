@@ -25,7 +25,8 @@ enum class ControlType : uint8_t {
   kDeploy,                    // JM → TM: chain, subtask, text = job spec, consumers,
                               //          restore_paths, final_commit
   kTaskState,                 // TM → JM: chain, subtask, task_state, text = message
-  kTriggerCheckpoint,         // JM → TM: checkpoint_id, chain, subtask (a source task)
+  kTriggerCheckpoint,         // JM → TM: checkpoint_id, chain, subtask (a source task),
+                              //          terminate
   kAcknowledgeCheckpoint,     // TM → JM: checkpoint_id, chain, subtask, restore_path = state
                               //          file, state_bytes, split_index = splits received (a
                               //          source task)
@@ -85,6 +86,8 @@ struct ControlMessage {
   // kDeploy: the state files the checkpoint being restored holds for the task's chain, by the
   // subtask that wrote them (as many as the chain's parallelism then; empty: a fresh start).
   std::vector<std::string> restore_paths;
+  // kTriggerCheckpoint: a stop-with-savepoint's savepoint: the source stops after its barrier.
+  bool terminate = false;
 
   std::string Encode() const;
   // kDataLoss naming the field on malformed bytes.

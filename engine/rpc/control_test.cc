@@ -24,6 +24,7 @@ TEST(ControlMessageTest, RoundTripsEveryField) {
   m.splits = {"input/part-3", std::string("\0\x01", 2)};
   m.no_more_splits = true;
   m.restore_paths = {"checkpoints/chk-17/1-0-a3000002", "checkpoints/chk-17/1-1-a3000002"};
+  m.terminate = true;
   auto decoded = ControlMessage::Decode(m.Encode());
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_EQ(decoded->Encode(), m.Encode());
@@ -33,6 +34,7 @@ TEST(ControlMessageTest, RoundTripsEveryField) {
   EXPECT_EQ(decoded->splits, m.splits);
   EXPECT_TRUE(decoded->no_more_splits);
   EXPECT_EQ(decoded->restore_paths, m.restore_paths);
+  EXPECT_TRUE(decoded->terminate);
 }
 
 TEST(ControlMessageTest, UnknownFailureKindIsRejected) {

@@ -46,8 +46,8 @@ std::string Task::name() const {
          "]@a" + std::to_string(deployment_.attempt);
 }
 
-void Task::TriggerCheckpoint(int64_t checkpoint_id) {
-  commands_.push_back(Command{Command::Kind::kTrigger, checkpoint_id});
+void Task::TriggerCheckpoint(int64_t checkpoint_id, bool terminate) {
+  commands_.push_back(Command{Command::Kind::kTrigger, checkpoint_id, terminate});
   wakeup_->NotifyAll(host_.fibers);
 }
 
@@ -57,8 +57,8 @@ void Task::NotifyCheckpointComplete(int64_t checkpoint_id) {
 }
 
 void Task::AddSplits(int64_t first_index, std::vector<std::string> splits, bool no_more_splits) {
-  commands_.push_back(
-      Command{Command::Kind::kAddSplits, 0, first_index, std::move(splits), no_more_splits});
+  commands_.push_back(Command{Command::Kind::kAddSplits, 0, false, first_index, std::move(splits),
+                              no_more_splits});
   wakeup_->NotifyAll(host_.fibers);
 }
 
@@ -441,6 +441,8 @@ Status Task::HandleCommands() {
     if (command.kind == Command::Kind::kTrigger) {
       if (command.checkpoint_id > last_snapshot_)
         RETURN_IF_ERROR(Checkpoint(command.checkpoint_id));
+      // A stop-with-savepoint: nothing follows this barrier but the end of the partition.
+      if (command.terminate && source_functions_ != nullptr && !input_ended_) stopped_ = true;
       continue;
     }
     if (command.kind == Command::Kind::kAddSplits) {
@@ -474,8 +476,9 @@ Status Task::RunSource() {
       per_subtask > 0
           ? static_cast<size_t>(std::max<int64_t>(1, per_subtask * kThrottleSliceMs / 1000))
           : SIZE_MAX;
-  while (!deployment_.final_commit) {
+  while (!deployment_.final_commit && !stopped_) {
     RETURN_IF_ERROR(HandleCommands());
+    if (stopped_) break;
     if (source_ != nullptr && source_->exhausted()) {
       source_.reset();  // the split is done
       source_split_.clear();
@@ -495,7 +498,7 @@ Status Task::RunSource() {
     ASSIGN_OR_RETURN(const size_t records, source_->Fetch(slice_lines));
     if (records == 0) continue;  // exhausted
     fetched_unemitted_ = records;
-    if (SLUICE_BUG_PLANTED(host_, "source-offset-after-barrier")) {
+    if (SLUICE_BUG_PLANTED(host_, "source-offset-after-barrier") && !stopped_) {
       // Planted bug: a trigger handled here snapshots an offset past records not yet emitted.
       RETURN_IF_ERROR(HandleCommands());
     }
@@ -509,21 +512,22 @@ Status Task::RunSource() {
       continue;
     }
     const int64_t due = start_ns + static_cast<int64_t>(emitted) * kNanosPerSecond / per_subtask;
-    while (host_.clock.NowNs() < due) {
+    while (host_.clock.NowNs() < due && !stopped_) {
       RETURN_IF_ERROR(HandleCommands());
       RETURN_IF_ERROR(MaybeFlushOutput());
       const int64_t wake = NextWakeNs();
       wakeup_->Wait(host_.fibers, wake < 0 ? due : std::min(due, wake));
     }
   }
-  if (!deployment_.final_commit) {
+  if (!deployment_.final_commit && !stopped_) {
     // The end of a finite input: the final watermark fires every event-time timer downstream,
     // before the final checkpoint's barrier (so that what they emit is committed).
     RETURN_IF_ERROR(source_output_->ProcessWatermark(kMaxWatermark));
   }
-  // Final checkpoint: wait for the next trigger, so that a barrier follows the last record.
+  // Final checkpoint: wait for the next trigger, so that a barrier follows the last record
+  // (stopped: the savepoint's barrier was the last thing it emitted).
   const int64_t before = last_snapshot_;
-  while (last_snapshot_ == before) {
+  while (!stopped_ && last_snapshot_ == before) {
     RETURN_IF_ERROR(HandleCommands());
     if (last_snapshot_ == before) wakeup_->Wait(host_.fibers);
   }

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/checkpoint/completed_checkpoint.h"
 #include "engine/checkpoint/store.h"
 #include "engine/exchange/data_plane.h"
 #include "engine/graph/job_graph.h"
@@ -58,7 +59,7 @@ struct TaskDeployment {
 class Task {
  public:
   using Sender = std::function<void(ControlMessage)>;
-  static constexpr uint32_t kStateMagic = 0x53545445;  // "ETTS"
+  static constexpr uint32_t kStateMagic = kTaskStateMagic;
 
   // `build_graph` rebuilds the deployment's JobGraph from its spec (the program's job registry).
   Task(Host& host, TaskDeployment deployment, ExternalServices services,
@@ -67,7 +68,9 @@ class Task {
   // The task's whole life; reports RUNNING, then FINISHED or FAILED. Run on its own fiber.
   void Run();
   // Commands from the TaskManager's control fiber. Never suspend.
-  void TriggerCheckpoint(int64_t checkpoint_id);
+  // `terminate`: a stop-with-savepoint's savepoint: the source stops reading after its barrier
+  // and finishes once the savepoint completed (no final watermark: Flink's stop without drain).
+  void TriggerCheckpoint(int64_t checkpoint_id, bool terminate = false);
   void NotifyCheckpointComplete(int64_t checkpoint_id);
   // Splits the source's enumerator assigned (kAddSplits): `first_index` is the index of
   // splits[0] among this task's assignments. Run in arrival order with the triggers.
@@ -80,6 +83,7 @@ class Task {
   struct Command {
     enum class Kind { kTrigger, kNotify, kAddSplits } kind;
     int64_t checkpoint_id = 0;  // kTrigger, kNotify
+    bool terminate = false;     // kTrigger
     // kAddSplits:
     int64_t first_index = 0;
     std::vector<std::string> splits;
@@ -150,6 +154,7 @@ class Task {
   int64_t last_completed_ = 0;    // highest completion notified
   int64_t final_checkpoint_ = 0;  // the checkpoint whose barrier followed this task's last output
   bool input_ended_ = false;
+  bool stopped_ = false;  // a source that snapshotted a stop-with-savepoint's savepoint
   TaskFailure failure_ = TaskFailure::kRecoverable;  // reported if the task fails
   int64_t next_flush_ns_ = 0;  // buffer timeout: when the record writer flushes next
 };
