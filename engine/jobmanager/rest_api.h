@@ -37,12 +37,13 @@
 //                                  {"class", "stack-trace"}} | null}
 // Sluice adds "sluice-jobmanager" (the candidate id) and "sluice-leader-epoch" to /overview.
 // Only the leader answers (a savepoint request is the JobMaster's to carry out, and its status
-// lives there: a request survives no change of leader); a standby answers 503 naming itself (Flink's standbys redirect to
-// the leader). Unknown paths are 404, other methods 405, an unknown job id 404, each with
-// Flink's error body {"errors": [message]}. Times are ms on the JobManager host's clock (the
-// simulator's clock in simulation). Vertices are the job's chains (Flink's job vertices), with
-// ids derived from the job id and the chain's index.
-// HandleRestRequest is pure: it renders a snapshot and never suspends.
+// lives there: a request survives no change of leader); a standby answers 503 naming itself
+// (Flink's standbys redirect to the leader). Unknown paths are 404, other methods 405, an unknown
+// job id 404, each with Flink's error body {"errors": [message]}. Times are ms on the JobManager
+// host's clock (the simulator's clock in simulation). Vertices are the job's chains (Flink's job
+// vertices), with ids derived from the job id and the chain's index.
+// HandleRestRequest renders a snapshot (a savepoint POST also calls trigger_savepoint, which
+// queues the request) and never suspends.
 #pragma once
 
 #include <cstdint>
