@@ -113,10 +113,17 @@ JobSnapshot JobMaster::Snapshot() const {
     job.latest_completed_checkpoint = latest->id;
     job.latest_checkpoint_full_bytes = latest->full_bytes;
     job.latest_checkpoint_incremental_bytes = latest->incremental_bytes;
+    job.latest_checkpoint_is_savepoint = latest->is_savepoint;
   }
   job.restored_checkpoint = scheduler_.restored_from();
   job.restarts = scheduler_.restarts();
-  for (const auto& [id, request] : savepoints_) job.savepoints[id] = request.status;
+  for (const auto& [id, request] : savepoints_) {
+    job.savepoints[id] = request.status;
+    if (request.status.status == "COMPLETED" && request.checkpoint > job.latest_savepoint) {
+      job.latest_savepoint = request.checkpoint;
+      job.latest_savepoint_location = request.status.location;
+    }
+  }
   job.failure = scheduler_.failure();
   return job;
 }

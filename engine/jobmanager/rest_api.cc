@@ -94,9 +94,16 @@ json Checkpoints(const JobSnapshot& job) {
     // Flink's names: state_size is the full size, checkpointed_size the bytes written for it.
     latest_completed = json{{"id", job.latest_completed_checkpoint},
                             {"status", "COMPLETED"},
-                            {"is_savepoint", false},
+                            {"is_savepoint", job.latest_checkpoint_is_savepoint},
                             {"state_size", job.latest_checkpoint_full_bytes},
                             {"checkpointed_size", job.latest_checkpoint_incremental_bytes}};
+  }
+  json savepoint = nullptr;
+  if (job.latest_savepoint > 0) {
+    savepoint = json{{"id", job.latest_savepoint},
+                     {"status", "COMPLETED"},
+                     {"is_savepoint", true},
+                     {"external_path", job.latest_savepoint_location}};
   }
   json restored = nullptr;
   if (job.restored_checkpoint > 0) {
@@ -110,7 +117,7 @@ json Checkpoints(const JobSnapshot& job) {
                 {"failed", job.checkpoints_failed}}},
               {"latest",
                {{"completed", latest_completed},
-                {"savepoint", nullptr},
+                {"savepoint", savepoint},
                 {"failed", nullptr},
                 {"restored", restored}}}};
 }

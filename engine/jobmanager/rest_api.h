@@ -14,7 +14,8 @@
 //   GET /jobs/:jobid/checkpoints  {"counts": {"restored", "total", "in_progress", "completed",
 //                                  "failed"}, "latest": {"completed": {"id", "status",
 //                                  "is_savepoint", "state_size", "checkpointed_size"} | null,
-//                                  "restored": {"id", "is_savepoint"} | null, "savepoint": null,
+//                                  "restored": {"id", "is_savepoint"} | null, "savepoint":
+//                                  {"id", "status", "is_savepoint", "external_path"} | null,
 //                                  "failed": null}}
 //   GET /jobs/:jobid/exceptions   {"root-exception", "timestamp", "all-exceptions": [],
 //                                  "truncated": false}
@@ -94,6 +95,10 @@ struct JobSnapshot {
   // Its sizes in bytes (CompletedCheckpoint::full_bytes, ::incremental_bytes; 0 after a recovery).
   int64_t latest_checkpoint_full_bytes = 0;
   int64_t latest_checkpoint_incremental_bytes = 0;
+  bool latest_checkpoint_is_savepoint = false;
+  // The newest savepoint this leadership completed (0: none) and its directory.
+  int64_t latest_savepoint = 0;
+  std::string latest_savepoint_location;
   int64_t restored_checkpoint = 0;          // the current attempt's; 0: none
   int restarts = 0;                         // by this leadership
   std::string failure;                      // why the job failed ("" if it did not)

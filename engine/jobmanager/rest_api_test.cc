@@ -152,6 +152,8 @@ TEST(RestApiTest, SavepointsAreTriggeredAndReportedAsFlinkDoes) {
     job.savepoints["savepoint-4-1"] = {"IN_PROGRESS", "", ""};
     job.savepoints["savepoint-4-2"] = {"COMPLETED", "savepoints/savepoint-12", ""};
     job.savepoints["savepoint-4-3"] = {"FAILED", "", "checkpoint 13 was aborted"};
+    job.latest_savepoint = 12;
+    job.latest_savepoint_location = "savepoints/savepoint-12";
     return job;
   };
   EXPECT_EQ(Get(state, jobs + "/savepoints/savepoint-4-1")["status"]["id"], "IN_PROGRESS");
@@ -161,6 +163,10 @@ TEST(RestApiTest, SavepointsAreTriggeredAndReportedAsFlinkDoes) {
   const json failed = Get(state, jobs + "/savepoints/savepoint-4-3");
   EXPECT_EQ(failed["status"]["id"], "COMPLETED");
   EXPECT_EQ(failed["operation"]["failure-cause"]["stack-trace"], "checkpoint 13 was aborted");
+  const json latest = Get(state, jobs + "/checkpoints")["latest"]["savepoint"];
+  EXPECT_EQ(latest["id"], 12);
+  EXPECT_EQ(latest["is_savepoint"], true);
+  EXPECT_EQ(latest["external_path"], "savepoints/savepoint-12");
   Get(state, jobs + "/savepoints/nope", 404);
 }
 
