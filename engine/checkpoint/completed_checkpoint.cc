@@ -105,6 +105,28 @@ Status StoreCompletedCheckpoint(StoreClient& store, const CompletedCheckpoint& c
                          checksummed, &fence);
 }
 
+Result<std::string> WriteSavepoint(StoreClient& store, const CompletedCheckpoint& checkpoint) {
+  const std::string dir =
+      std::string(kSavepointsDir) + "/savepoint-" + std::to_string(checkpoint.id);
+  CompletedCheckpoint copy = checkpoint;
+  for (auto& [task, path] : copy.state_paths) {
+    ASSIGN_OR_RETURN(const std::string state, ReadReplicated(store, path, kTaskStateMagic));
+    const std::string target =
+        dir + "/" + std::to_string(task.first) + "-" + std::to_string(task.second);
+    RETURN_IF_ERROR(WriteReplicated(store, target, kTaskStateMagic, state));
+    path = target;
+  }
+  RETURN_IF_ERROR(WriteReplicated(store, dir + "/_metadata", CompletedCheckpoint::kMetadataMagic,
+                                  copy.EncodeMetadata()));
+  return dir;
+}
+
+Result<CompletedCheckpoint> ReadSavepoint(StoreClient& store, const std::string& path) {
+  auto payload = ReadReplicated(store, path + "/_metadata", CompletedCheckpoint::kMetadataMagic);
+  if (!payload.ok()) return payload.status().WithContext("execution.savepoint.path " + path);
+  return CompletedCheckpoint::DecodeMetadata(*payload, path + "/_metadata");
+}
+
 Status RepairMetadataCopy(StoreClient& store, const CompletedCheckpoint& checkpoint, int copy,
                           const StoreFence& fence, bool checksummed) {
   return WriteCopy(store, CompletedCheckpoint::MetadataPath(checkpoint.id), copy,

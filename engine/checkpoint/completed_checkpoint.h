@@ -104,6 +104,16 @@ Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store, std::string*
 Status RepairMetadataCopy(StoreClient& store, const CompletedCheckpoint& checkpoint, int copy,
                           const StoreFence& fence, bool checksummed = true);
 
+// Writes the self-contained copy of savepoint `checkpoint` (stored already) under
+// <kSavepointsDir>/savepoint-<id>/: every state file it names (a finished task's final state may
+// live in an older checkpoint's directory), then a _metadata naming the copies, both copies of
+// each (a savepoint without its _metadata is not one). Returns the savepoint's directory; store
+// errors as they come. May suspend.
+Result<std::string> WriteSavepoint(StoreClient& store, const CompletedCheckpoint& checkpoint);
+// The savepoint in directory `path` (its _metadata); kNotFound if there is none, kDataLoss if it
+// does not verify, other store errors as they come, each naming the path. May suspend.
+Result<CompletedCheckpoint> ReadSavepoint(StoreClient& store, const std::string& path);
+
 // The id of a checkpoint directory name "chk-<id>"; -1 for any other name.
 int64_t CheckpointIdOfDirectory(std::string_view name);
 

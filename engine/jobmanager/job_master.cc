@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "engine/base/assert.h"
-#include "engine/checkpoint/replicated_file.h"
 #include "engine/jobmanager/checkpoint_compatibility.h"
 #include "engine/rpc/frame.h"
 
@@ -222,7 +221,7 @@ void JobMaster::RecoverCheckpointStore() {
     if (!start && !config_.savepoint_path.empty()) {
       // A job with no checkpoint of its own starts from the savepoint (Flink's
       // execution.savepoint.path; the savepoint is never deleted: Flink's NO_CLAIM).
-      auto savepoint = ReadSavepoint(config_.savepoint_path);
+      auto savepoint = ReadSavepoint(checkpoint_store_, config_.savepoint_path);
       if (!savepoint.ok() && (savepoint.status().code() == StatusCode::kNotFound ||
                               savepoint.status().code() == StatusCode::kDataLoss)) {
         host_.log.Error("savepoint.unreadable", savepoint.status().ToString());
@@ -681,37 +680,17 @@ void JobMaster::WriteSavepoint(const CompletedCheckpoint& checkpoint) {
   auto request = std::find_if(savepoints_.begin(), savepoints_.end(), [&](const auto& entry) {
     return entry.second.checkpoint == checkpoint.id;
   });
-  const std::string dir =
-      std::string(kSavepointsDir) + "/savepoint-" + std::to_string(checkpoint.id);
-  // Every state file is copied (a finished task's final state may live in an older
-  // checkpoint's directory), then the metadata naming the copies: a savepoint without its
-  // _metadata is not one.
-  CompletedCheckpoint copy = checkpoint;
-  Status status = Status::Ok();
-  for (auto& [task, path] : copy.state_paths) {
-    auto state = ReadReplicated(checkpoint_store_, path, kTaskStateMagic);
-    const std::string target =
-        dir + "/" + std::to_string(task.first) + "-" + std::to_string(task.second);
-    status = state.ok() ? WriteReplicated(checkpoint_store_, target, kTaskStateMagic, *state,
-                                          true, nullptr)
-                        : state.status();
-    if (!status.ok()) break;
-    path = target;
-  }
-  if (status.ok()) {
-    status = WriteReplicated(checkpoint_store_, dir + "/_metadata",
-                             CompletedCheckpoint::kMetadataMagic, copy.EncodeMetadata(), true,
-                             nullptr);
-  }
-  std::string id = request != savepoints_.end() ? request->first : std::string("(none)");
-  if (status.ok()) {
-    host_.log.Info("savepoint.completed", id + ": " + dir, {{"checkpoint", checkpoint.id}});
+  const Result<std::string> dir = sluice::WriteSavepoint(checkpoint_store_, checkpoint);
+  const std::string id = request != savepoints_.end() ? request->first : std::string("(none)");
+  if (dir.ok()) {
+    host_.log.Info("savepoint.completed", id + ": " + *dir, {{"checkpoint", checkpoint.id}});
   } else {
-    host_.log.Warn("savepoint.failed", id + ": " + status.ToString());
+    host_.log.Warn("savepoint.failed", id + ": " + dir.status().ToString());
   }
   if (request == savepoints_.end()) return;
-  request->second.status = status.ok() ? JobSnapshot::Savepoint{"COMPLETED", dir, ""}
-                                       : JobSnapshot::Savepoint{"FAILED", "", status.ToString()};
+  request->second.status = dir.ok()
+                               ? JobSnapshot::Savepoint{"COMPLETED", *dir, ""}
+                               : JobSnapshot::Savepoint{"FAILED", "", dir.status().ToString()};
 }
 
 void JobMaster::SettleAbortedSavepoints() {
@@ -725,13 +704,6 @@ void JobMaster::SettleAbortedSavepoints() {
                           " of the savepoint was aborted (a failover or an expiry)"};
     host_.log.Warn("savepoint.failed", id + ": " + request.status.failure);
   }
-}
-
-Result<CompletedCheckpoint> JobMaster::ReadSavepoint(const std::string& path) {
-  auto payload =
-      ReadReplicated(checkpoint_store_, path + "/_metadata", CompletedCheckpoint::kMetadataMagic);
-  if (!payload.ok()) return payload.status().WithContext("execution.savepoint.path " + path);
-  return CompletedCheckpoint::DecodeMetadata(*payload, path + "/_metadata");
 }
 
 void JobMaster::NotifyCheckpointComplete(int64_t checkpoint_id) {

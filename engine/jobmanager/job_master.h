@@ -95,11 +95,9 @@ class JobMaster {
   void NotifyCheckpointComplete(int64_t checkpoint_id);
   void Send(const std::string& taskmanager, ControlMessage message);
   void RecoverCheckpointStore();
-  // execution.savepoint.path: the savepoint a job without a completed checkpoint of its own
-  // starts from; kNotFound (none there) or another error, naming the path.
-  Result<CompletedCheckpoint> ReadSavepoint(const std::string& path);
-  // Writes savepoint `checkpoint`'s self-contained copy (kSavepoint) and settles its request.
-  // May suspend (store I/O on the event loop, as the metadata write).
+  // Writes savepoint `checkpoint`'s self-contained copy (kSavepoint,
+  // engine/checkpoint/completed_checkpoint.h) and settles its request. May suspend (store I/O on
+  // the event loop, as the metadata write).
   void WriteSavepoint(const CompletedCheckpoint& checkpoint);
   // Requests whose checkpoint was dropped (failover, expiry) fail.
   void SettleAbortedSavepoints();
