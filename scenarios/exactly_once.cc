@@ -1,5 +1,6 @@
 #include "scenarios/exactly_once.h"
 
+#include <algorithm>
 #include <unordered_map>
 #include <vector>
 
@@ -126,6 +127,57 @@ ExactlyOnceReport CheckExactlyOnce(const WordCountReference& expected,
   SLUICE_ASSERT(!report.first_violation.empty() || marked == expected.total_words_,
                 "a clean pass marked every expected record");
   report.ok = report.first_violation.empty();
+  return report;
+}
+
+AtLeastOnceReport CheckAtLeastOnce(const WordCountReference& expected,
+                                   const std::map<std::string, std::string>& output,
+                                   bool complete) {
+  using Table = StringKeyTable<WordCountReference::Expected>;
+  const Table& words = expected.words_;
+  AtLeastOnceReport report;
+  std::vector<std::vector<int64_t>> values(words.size());  // by word index: committed counts
+  for (const auto& [file, contents] : output) {
+    ForEachLine(contents, [&](std::string_view line) {
+      ++report.records;
+      if (!report.first_violation.empty()) return;
+      std::string_view word;
+      int64_t n = 0;
+      const Table::Index index = ParseRecord(line, &word, &n) ? words.Find(word) : Table::kNotFound;
+      if (index == Table::kNotFound || n < 1) {
+        report.first_violation = "unexpected record '" + std::string(line) + "' (in " + file + ")";
+        return;
+      }
+      values[index].push_back(n);
+    });
+  }
+  if (!report.first_violation.empty()) return report;
+  // The first word in sorted order with a gap (or, complete, too low a count) is reported.
+  Table::Index first = Table::kNotFound;
+  std::string violation;
+  for (Table::Index i = 0; i < words.size(); ++i) {
+    std::vector<int64_t>& seen = values[i];
+    std::sort(seen.begin(), seen.end());
+    const int64_t distinct = std::unique(seen.begin(), seen.end()) - seen.begin();
+    report.duplicates += static_cast<int64_t>(seen.size()) - distinct;
+    if (first != Table::kNotFound && words.key(i) >= words.key(first)) continue;
+    const int64_t highest = distinct == 0 ? 0 : seen[distinct - 1];
+    const int64_t needed = complete ? words.value(i).count : 0;
+    if (highest != distinct) {
+      int64_t missing = 1;
+      while (missing <= distinct && seen[missing - 1] == missing) ++missing;
+      violation = "missing record '" + words.key(i) + "\t" + std::to_string(missing) +
+                  "' below the committed count " + std::to_string(highest);
+    } else if (highest < needed) {
+      violation = "missing record '" + words.key(i) + "\t" + std::to_string(highest + 1) +
+                  "': the word occurs " + std::to_string(needed) + " times";
+    } else {
+      continue;
+    }
+    first = i;
+  }
+  report.first_violation = violation;
+  report.ok = violation.empty();
   return report;
 }
 

@@ -81,6 +81,9 @@ class WordCountReference {
  private:
   friend ExactlyOnceReport CheckExactlyOnce(const WordCountReference& expected,
                                             const std::map<std::string, std::string>& output);
+  friend struct AtLeastOnceReport CheckAtLeastOnce(
+      const WordCountReference& expected, const std::map<std::string, std::string>& output,
+      bool complete);
   struct Expected {
     int64_t count = 0;
     int64_t first_mark = 0;  // record "word<TAB>i" is mark first_mark + i - 1 of a check
@@ -99,6 +102,23 @@ class WordCountReference {
 // whose word sorts first (its lowest missing count). `expected` is only read.
 ExactlyOnceReport CheckExactlyOnce(const WordCountReference& expected,
                                    const std::map<std::string, std::string>& output);
+// At least once (execution.checkpointing.mode AT_LEAST_ONCE): a restore replays the records
+// that followed a barrier on channels that delivered it early, so a word's running count may be
+// emitted twice and overshoot, but never skip. The committed output must hold, for each word, the
+// lines "w<TAB>i" for every i in 1..M(w) (each at least once) and nothing else, where
+// M(w) >= count(w) if `complete` (a FINISHED job: nothing lost) and M(w) >= 0 otherwise (a FAILED
+// job: a prefix of each word's counts, no gap). `duplicates` counts lines beyond the first of
+// each value.
+struct AtLeastOnceReport {
+  bool ok = false;
+  std::string first_violation;  // names the offending record (and its file) or word
+  int64_t records = 0;
+  int64_t duplicates = 0;
+};
+AtLeastOnceReport CheckAtLeastOnce(const WordCountReference& expected,
+                                   const std::map<std::string, std::string>& output,
+                                   bool complete);
+
 // The same against counts made elsewhere (builds a WordCountReference from them first).
 ExactlyOnceReport CheckExactlyOnce(const std::map<std::string, int64_t>& counts,
                                    const std::map<std::string, std::string>& output);

@@ -36,6 +36,38 @@ TEST(ExactlyOnceTest, AtMostOnceAllowsMissingRecordsOnly) {
   EXPECT_TRUE(CheckExactlyOnce(expected, {{"p0", "a\t1\na\t2\nb\t1\n"}}).at_most_once);
 }
 
+TEST(AtLeastOnceTest, AcceptsReplayedAndOvershootingCountsWithoutGaps) {
+  const WordCountReference expected("a b a\n");
+  // a's count replayed once after a restore (a 2 twice, then 3: the state counted a record the
+  // source replayed); b exactly once.
+  auto report = CheckAtLeastOnce(expected, {{"p0", "a\t1\na\t2\nb\t1\n"}, {"p1", "a\t2\na\t3\n"}},
+                                 /*complete=*/true);
+  EXPECT_TRUE(report.ok) << report.first_violation;
+  EXPECT_EQ(report.records, 5);
+  EXPECT_EQ(report.duplicates, 1);
+  EXPECT_TRUE(CheckAtLeastOnce(expected, {{"p0", "a\t1\na\t2\nb\t1\n"}}, true).ok);
+}
+
+TEST(AtLeastOnceTest, RejectsLossGapsAndForeignRecords) {
+  const WordCountReference expected("a b a\n");
+  auto gap = CheckAtLeastOnce(expected, {{"p0", "a\t1\na\t3\nb\t1\n"}}, true);
+  EXPECT_FALSE(gap.ok);
+  EXPECT_NE(gap.first_violation.find("missing record 'a\t2' below the committed count 3"),
+            std::string::npos)
+      << gap.first_violation;
+  auto short_count = CheckAtLeastOnce(expected, {{"p0", "a\t1\nb\t1\n"}}, true);
+  EXPECT_FALSE(short_count.ok);
+  EXPECT_NE(short_count.first_violation.find("missing record 'a\t2': the word occurs 2 times"),
+            std::string::npos)
+      << short_count.first_violation;
+  EXPECT_FALSE(CheckAtLeastOnce(expected, {{"p0", "a\t1\na\t2\n"}}, true).ok);  // b lost
+  EXPECT_FALSE(CheckAtLeastOnce(expected, {{"p0", "a\t1\na\t2\nb\t1\nc\t1\n"}}, true).ok);
+  EXPECT_FALSE(CheckAtLeastOnce(expected, {{"p0", "a\t0\n"}}, false).ok);
+  // A FAILED job commits a prefix of each word's counts: no gap, any length.
+  EXPECT_TRUE(CheckAtLeastOnce(expected, {{"p0", "a\t1\na\t1\n"}}, false).ok);
+  EXPECT_FALSE(CheckAtLeastOnce(expected, {{"p0", "a\t2\n"}}, false).ok);
+}
+
 TEST(WordCountReferenceTest, CountsLikeCountWords) {
   const std::string text = "The cat, the HAT. 42 cats; the end\nthe";
   const WordCountReference reference(text);

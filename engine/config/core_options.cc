@@ -96,6 +96,21 @@ const ConfigOption& CheckpointingTolerableFailed() {
   return option;
 }
 
+const ConfigOption& CheckpointingMode() {
+  static const ConfigOption option{
+      .key = "execution.checkpointing.mode",
+      .type = ConfigType::kEnum,
+      .default_value = "EXACTLY_ONCE",
+      .description = "EXACTLY_ONCE (barriers aligned) or AT_LEAST_ONCE (barriers tracked, never "
+                     "aligned: no loss, records after a barrier may be replayed)",
+      .choices = {"EXACTLY_ONCE", "AT_LEAST_ONCE"}};
+  return option;
+}
+
+bool AtLeastOnceOf(const Configuration& config) {
+  return config.GetString(CheckpointingMode()) == "AT_LEAST_ONCE";
+}
+
 const ConfigOption& StateRecoveryFromLocal() {
   static const ConfigOption option{.key = "execution.state-recovery.from-local",
                                    .type = ConfigType::kBool,
@@ -314,6 +329,7 @@ const std::vector<ConfigOption>& CoreOptions() {
         CheckpointingMinPause(),
         CheckpointingMaxConcurrent(),
         CheckpointingTolerableFailed(),
+        CheckpointingMode(),
         StateRecoveryFromLocal(),
         RestartStrategyType(),
         RestartFixedDelayAttempts(),

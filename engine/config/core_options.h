@@ -36,6 +36,12 @@ const ConfigOption& CheckpointingMinPause();
 const ConfigOption& CheckpointingMaxConcurrent();
 // Consecutive checkpoint failures (expiries) tolerated before the job fails over (Flink: 0).
 const ConfigOption& CheckpointingTolerableFailed();
+// Checkpointing mode (Flink's, default EXACTLY_ONCE): EXACTLY_ONCE aligns barriers (a channel
+// that delivered barrier n waits for the others); AT_LEAST_ONCE only tracks them (Flink's
+// CheckpointBarrierTracker): nothing waits, so a snapshot may include records that follow its
+// barrier on some channel, and a restore replays them (duplicates, never loss).
+const ConfigOption& CheckpointingMode();
+bool AtLeastOnceOf(const Configuration& config);
 // Local recovery (Flink's execution.state-recovery.from-local, default false): each task also
 // keeps a copy of its snapshot on its TaskManager's disk, and a task restored on the same
 // TaskManager reads that copy instead of checkpoint storage.

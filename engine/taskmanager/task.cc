@@ -10,6 +10,7 @@
 #include "engine/checkpoint/store.h"
 #include "engine/config/core_options.h"
 #include "engine/exchange/barrier_aligner.h"
+#include "engine/exchange/barrier_tracker.h"
 #include "engine/graph/watermark_valve.h"
 
 namespace sluice {
@@ -460,11 +461,21 @@ Status Task::RunConsumer() {
   auto emit = [&](int channel, const WatermarkValve::Output& out) -> Status {
     return EmitValveOutput(out, head_->Input(valve_of[channel].first));
   };
+  // EXACTLY_ONCE aligns barriers; AT_LEAST_ONCE only tracks them (no channel ever blocks).
+  const ConfigOption& mode = CheckpointingMode();
+  if (auto it = deployment_.spec.settings.entries().find(mode.key);
+      it != deployment_.spec.settings.entries().end()) {
+    RETURN_IF_ERROR(CheckValue(mode, it->second));
+  }
+  const bool at_least_once = AtLeastOnceOf(deployment_.spec.settings);
   BarrierAligner aligner(total);
-  const bool skip_alignment = SLUICE_BUG_PLANTED(host_, "skip-barrier-alignment");
+  BarrierTracker tracker(total);
+  auto ended = [&](int c) { return at_least_once ? tracker.IsEnded(c) : aligner.IsEnded(c); };
+  const bool skip_alignment =
+      at_least_once || SLUICE_BUG_PLANTED(host_, "skip-barrier-alignment");
   NetworkInputGate::Event event;
   int next_channel = 0;
-  while (!aligner.AllEnded()) {
+  while (!(at_least_once ? tracker.AllEnded() : aligner.AllEnded())) {
     RETURN_IF_ERROR(HandleCommands());
     for (const Input& input : inputs) RETURN_IF_ERROR(input.gate->error());
     bool got = false;
@@ -472,7 +483,7 @@ Status Task::RunConsumer() {
     for (int i = 0; i < total && !got; ++i) {
       channel = (next_channel + i) % total;
       const auto [in, local] = channels[channel];
-      got = (skip_alignment || !aligner.IsBlocked(channel)) && !aligner.IsEnded(channel) &&
+      got = (skip_alignment || !aligner.IsBlocked(channel)) && !ended(channel) &&
             inputs[in].gate->Poll(local, &event);
     }
     if (!got) {
@@ -487,13 +498,18 @@ Status Task::RunConsumer() {
                   "a channel blocked by barrier alignment delivers nothing until the barrier is "
                   "aligned");
     BarrierAligner::Action action = BarrierAligner::Action::kNone;
+    int64_t tracked = 0;  // AT_LEAST_ONCE: the checkpoint whose barriers are all in
     switch (event.kind) {
       case DataKind::kRecords:
         RETURN_IF_ERROR(inputs[channels[channel].first].decoder->Decode(
             event.records, event.count, event.timestamps));
         break;
       case DataKind::kBarrier:
-        action = aligner.OnBarrier(channel, event.checkpoint_id);
+        if (at_least_once) {
+          tracked = tracker.OnBarrier(channel, event.checkpoint_id);
+        } else {
+          action = aligner.OnBarrier(channel, event.checkpoint_id);
+        }
         break;
       case DataKind::kWatermark: {
         const auto [input_index, local] = valve_of[channel];
@@ -508,11 +524,16 @@ Status Task::RunConsumer() {
       case DataKind::kEnd:
         // A producer that read its input to the end sent kMaxWatermark before this; one that did
         // not (a final-commit deployment) must not fire the timers its end would.
-        action = aligner.OnEndOfPartition(channel);
+        if (at_least_once) {
+          tracked = tracker.OnEndOfPartition(channel);
+        } else {
+          action = aligner.OnEndOfPartition(channel);
+        }
         break;
       default:
         return DataLossError("unexpected data event");
     }
+    if (tracked > last_snapshot_) RETURN_IF_ERROR(Checkpoint(tracked));
     if (action == BarrierAligner::Action::kAligned) {
       RETURN_IF_ERROR(Checkpoint(aligner.aligned_checkpoint()));
       aligner.Release();
