@@ -97,6 +97,16 @@ struct CheckpointRecord {
   int64_t incremental_bytes = 0;
 };
 
+// A task's busy, idle and backpressured time (simulated ms) from when it ran to its end of input
+// (its "task.times" event; Flink's busyTimeMsPerSecond family, summed).
+struct TaskTimesRecord {
+  int chain = 0;
+  int subtask = 0;
+  int64_t busy_ms = 0;
+  int64_t idle_ms = 0;
+  int64_t backpressured_ms = 0;
+};
+
 // One operator of the job a run deployed, for reports.
 // A failure the JobManager's restart strategy judged (its "job.failover" event): when (simulated
 // time), which leadership (epoch), the cause, whether the job restarts, after how long, how
@@ -172,6 +182,7 @@ struct ScenarioResult {
   int64_t restarts = 0;
   std::vector<FailoverRecord> failovers;  // every failure the restart strategy judged, in order
   std::vector<CheckpointRecord> checkpoints;  // every checkpoint completed, in order
+  std::vector<TaskTimesRecord> task_times;    // every task that reached its end of input
   int64_t records_in = 0;   // input records (lines)
   int64_t records_out = 0;  // committed output records
   // Committed sink output: file name → contents (one record per line).

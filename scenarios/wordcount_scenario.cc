@@ -292,6 +292,14 @@ ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
                            .full_bytes = FieldValue(fields, "full_bytes", 0),
                            .incremental_bytes = FieldValue(fields, "incremental_bytes", 0)});
     }
+    if (category == "task.times") {
+      result.task_times.push_back(TaskTimesRecord{
+          .chain = static_cast<int>(FieldValue(fields, "chain", 0)),
+          .subtask = static_cast<int>(FieldValue(fields, "subtask", 0)),
+          .busy_ms = FieldValue(fields, "busy_ms", 0),
+          .idle_ms = FieldValue(fields, "idle_ms", 0),
+          .backpressured_ms = FieldValue(fields, "backpressured_ms", 0)});
+    }
     // A TaskManager's own records (the JobManager records "taskmanager.registered" too).
     const auto& tms = cluster.taskmanagers();
     if ((category == "taskmanager.registered" || category == "task.deployed") &&

@@ -38,7 +38,8 @@ constexpr Regression kRegressions[] = {
     // lost it: "transaction ... is neither pending nor committed" in a restart loop. The store now
     // syncs such directories before answering anything else.
     // Re-aimed (I/O error probability 0.25 → 0.3) when chaos began drawing restart strategies
-    // and checkpoint retention: the seed's new timing let every directory sync succeed.
+    // and checkpoint retention: the seed's new timing let every directory sync succeed; again
+    // (0.3 → 0.35) when credit-based flow control shifted the timing once more.
     {"chaos-20649-commit-sync-failed.json", "chaos", 20649, false, "store.unsynced"},
     // Both copies of a committed checkpoint's state file sat on one disk and were corrupted; the
     // JobManager fell back to an older checkpoint and the replay committed output again. Copies
@@ -48,6 +49,8 @@ constexpr Regression kRegressions[] = {
     // first checkpoint past the JobManager's clock skew: the skew now comes later, and the
     // damage names the state file the restore reads (checkpoint 3 since checkpoints trigger an
     // interval after the previous trigger, as Flink's, and subsumed ones are deleted).
+    // Re-aimed at checkpoint 2 (the restored one) when credit-based flow control delayed
+    // checkpoint 3 past the TaskManager's crash.
     {"chaos-21360-committed-checkpoint-damaged.json", "chaos", 21360, false,
      "checkpoint.copy_damaged", kRemoteReads},
     {"chaos-22174-committed-checkpoint-damaged.json", "chaos", 22174, false,

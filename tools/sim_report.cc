@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -100,6 +101,16 @@ void FillResult(const Json& json, ScenarioResult& result) {
         .full_bytes = checkpoint.at("full_bytes").get<int64_t>(),
         .incremental_bytes = checkpoint.at("incremental_bytes").get<int64_t>()});
   }
+  if (json.contains("tasks")) {  // reports written before the field have none
+    for (const Json& task : json.at("tasks")) {
+      result.task_times.push_back(scenarios::TaskTimesRecord{
+          .chain = task.at("chain").get<int>(),
+          .subtask = task.at("subtask").get<int>(),
+          .busy_ms = task.at("busy_ms").get<int64_t>(),
+          .idle_ms = task.at("idle_ms").get<int64_t>(),
+          .backpressured_ms = task.at("backpressured_ms").get<int64_t>()});
+    }
+  }
   result.records_in = json.at("records_in").get<int64_t>();
   result.records_out = json.at("records_out").get<int64_t>();
   const Json& job = json.at("job");
@@ -163,6 +174,36 @@ Json CheckpointsJson(const std::vector<scenarios::CheckpointRecord>& checkpoints
   return list;
 }
 
+// Every task that reached its end of input: its busy, idle and backpressured time (ms).
+Json TaskTimesJson(const std::vector<scenarios::TaskTimesRecord>& tasks) {
+  Json list = Json::array();
+  for (const scenarios::TaskTimesRecord& task : tasks) {
+    list.push_back({{"chain", task.chain},
+                    {"subtask", task.subtask},
+                    {"busy_ms", task.busy_ms},
+                    {"idle_ms", task.idle_ms},
+                    {"backpressured_ms", task.backpressured_ms}});
+  }
+  return list;
+}
+
+// Per chain, summed over its tasks: "chain 0 busy/idle/backpressured 10/3000/250 ms, chain 1 …".
+std::string TaskTimesText(const std::vector<scenarios::TaskTimesRecord>& tasks) {
+  std::map<int, scenarios::TaskTimesRecord> per_chain;
+  for (const scenarios::TaskTimesRecord& task : tasks) {
+    scenarios::TaskTimesRecord& sum = per_chain[task.chain];
+    sum.busy_ms += task.busy_ms;
+    sum.idle_ms += task.idle_ms;
+    sum.backpressured_ms += task.backpressured_ms;
+  }
+  std::string text;
+  for (const auto& [chain, sum] : per_chain) {
+    text += fmt::format("{}chain {} {}/{}/{}", text.empty() ? "" : ", ", chain, sum.busy_ms,
+                        sum.idle_ms, sum.backpressured_ms);
+  }
+  return text.empty() ? "none reached their end of input" : text + " ms busy/idle/backpressured";
+}
+
 Json JobJson(const RunSpec& spec, const ScenarioResult& result) {
   Json operators = Json::array();
   for (const scenarios::OperatorInfo& op : result.operators) {
@@ -220,6 +261,7 @@ std::string RunJson(const RunSpec& spec, const RunOutcome& outcome,
       {"restarts", result.restarts},
       {"failovers", FailoversJson(result.failovers)},
       {"checkpoints", CheckpointsJson(result.checkpoints)},
+      {"tasks", TaskTimesJson(result.task_times)},
       {"records_in", result.records_in},
       {"records_out", result.records_out},
       {"failure", result.pass ? std::string() : result.failure},
@@ -293,6 +335,7 @@ std::string RunSummary(const RunSpec& spec, const RunOutcome& outcome) {
   text += fmt::format("checkpoints  {} completed\n", result.checkpoints_completed);
   text += fmt::format("restarts     {}\n", result.restarts);
   text += fmt::format("records      {} in, {} out\n", result.records_in, result.records_out);
+  text += fmt::format("task times   {}\n", TaskTimesText(result.task_times));
   if (!result.beyond_budget.empty()) {
     text += fmt::format("beyond budget {}\n", IndentLines(result.beyond_budget, kIndent));
   }

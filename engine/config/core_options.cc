@@ -111,6 +111,28 @@ bool AtLeastOnceOf(const Configuration& config) {
   return config.GetString(CheckpointingMode()) == "AT_LEAST_ONCE";
 }
 
+const ConfigOption& NetworkBuffersPerChannel() {
+  static const ConfigOption option =
+      Int("taskmanager.network.memory.buffers-per-channel", "2", 1, 1024,
+          "exclusive buffers (credits) of each input channel");
+  return option;
+}
+
+const ConfigOption& NetworkFloatingBuffersPerGate() {
+  static const ConfigOption option =
+      Int("taskmanager.network.memory.floating-buffers-per-gate", "8", 0, 65536,
+          "buffers an input gate lends to the channels whose producers announce a backlog");
+  return option;
+}
+
+const ConfigOption& NetworkMaxBuffersPerChannel() {
+  static const ConfigOption option =
+      Int("taskmanager.network.memory.max-buffers-per-channel", "10", 1, 65536,
+          "buffers a producer queues for one channel without credit before it waits "
+          "(backpressure)");
+  return option;
+}
+
 const ConfigOption& StateRecoveryFromLocal() {
   static const ConfigOption option{.key = "execution.state-recovery.from-local",
                                    .type = ConfigType::kBool,
@@ -330,6 +352,9 @@ const std::vector<ConfigOption>& CoreOptions() {
         CheckpointingMaxConcurrent(),
         CheckpointingTolerableFailed(),
         CheckpointingMode(),
+        NetworkBuffersPerChannel(),
+        NetworkFloatingBuffersPerGate(),
+        NetworkMaxBuffersPerChannel(),
         StateRecoveryFromLocal(),
         RestartStrategyType(),
         RestartFixedDelayAttempts(),

@@ -42,6 +42,12 @@ const ConfigOption& CheckpointingTolerableFailed();
 // barrier on some channel, and a restore replays them (duplicates, never loss).
 const ConfigOption& CheckpointingMode();
 bool AtLeastOnceOf(const Configuration& config);
+// Credit-based flow control between tasks (Flink's taskmanager.network.memory.* keys and
+// defaults; engine/exchange/data_plane.h): exclusive buffers per input channel (2), floating
+// buffers per input gate (8), buffers a producer queues per channel without credit (10).
+const ConfigOption& NetworkBuffersPerChannel();
+const ConfigOption& NetworkFloatingBuffersPerGate();
+const ConfigOption& NetworkMaxBuffersPerChannel();
 // Local recovery (Flink's execution.state-recovery.from-local, default false): each task also
 // keeps a copy of its snapshot on its TaskManager's disk, and a task restored on the same
 // TaskManager reads that copy instead of checkpoint storage.

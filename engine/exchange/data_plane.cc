@@ -79,11 +79,56 @@ void DataServer::DropAttempt(int64_t attempt) {
   }
 }
 
+namespace {
+// Buffers need a credit; events (barrier, end of partition) do not.
+bool IsBuffer(DataKind kind) {
+  return kind == DataKind::kRecords || kind == DataKind::kTimestampedRecords ||
+         kind == DataKind::kWatermark || kind == DataKind::kWatermarkStatus;
+}
+}  // namespace
+
+struct NetworkOutputGate::Shared {
+  struct Queued {
+    DataKind kind;
+    std::string body;
+  };
+  struct Channel {
+    std::unique_ptr<Stream> stream;
+    std::deque<Queued> queue;  // buffers and events waiting for credit, in order
+    int64_t queued_buffers = 0;
+    int64_t credit = 0;
+    bool writing = false;  // a fiber is inside Write: only it sends, in order
+    FiberId credit_reader = kNoFiber;
+    Status error;
+  };
+  std::vector<Channel> channels;
+  WaitList progress;  // a channel's queue shrank, or a channel failed
+  std::string frame;  // reused by whichever fiber writes (one at a time per channel)
+};
+
+NetworkOutputGate::NetworkOutputGate(Host& host, ChannelKey key_template,
+                                     std::vector<Address> consumers, SubtaskRange connected,
+                                     FlowControl flow_control)
+    : host_(host),
+      key_(key_template),
+      consumers_(std::move(consumers)),
+      connected_(connected),
+      flow_control_(flow_control),
+      shared_(std::make_shared<Shared>()) {
+  shared_->channels.resize(consumers_.size());
+}
+
+NetworkOutputGate::~NetworkOutputGate() {
+  for (auto& channel : shared_->channels) {
+    if (channel.stream) channel.stream->Close();
+    if (channel.credit_reader != kNoFiber) host_.fibers.Cancel(channel.credit_reader);
+  }
+}
+
 Status NetworkOutputGate::Connect(int64_t deadline_ns) {
   SLUICE_ASSERT(connected_.first >= 0 && connected_.first < connected_.end &&
                     connected_.end <= static_cast<int>(consumers_.size()),
                 "a producer is connected to some of its edge's consumer subtasks");
-  streams_.resize(consumers_.size());
   for (int c = connected_.first; c < connected_.end; ++c) {
     for (;;) {
       auto stream = host_.network.Connect(consumers_[c], kConnectAttemptTimeoutNs);
@@ -96,7 +141,7 @@ Status NetworkOutputGate::Connect(int64_t deadline_ns) {
         w.PutSignedVarint(static_cast<int64_t>(c));
         w.PutSignedVarint(key_.producer);
         RETURN_IF_ERROR(WriteFrame(*stream.value(), hello));
-        streams_[c] = std::move(stream).value();
+        shared_->channels[c].stream = std::move(stream).value();
         break;
       }
       if (host_.clock.NowNs() >= deadline_ns) {
@@ -105,75 +150,165 @@ Status NetworkOutputGate::Connect(int64_t deadline_ns) {
       host_.fibers.SleepFor(kConnectRetryDelayNs);
     }
   }
+  for (int c = connected_.first; c < connected_.end; ++c) {
+    Host* host = &host_;
+    std::shared_ptr<Shared> shared = shared_;
+    shared_->channels[c].credit_reader = host_.fibers.Spawn("output-credit", [host, shared, c] {
+      auto& channel = shared->channels[c];
+      FrameReader reader(channel.stream.get());
+      for (;;) {
+        auto frame = reader.Next();
+        Status s = frame.status();
+        uint64_t credit = 0;
+        if (frame.ok()) {
+          ByteReader r(frame.value());
+          uint8_t kind = 0;
+          if (!r.GetU8(&kind) || kind != static_cast<uint8_t>(DataKind::kCredit) ||
+              !r.GetVarint(&credit) || credit == 0 || credit > (1u << 20) || !r.empty()) {
+            s = DataLossError("bad credit frame from " + channel.stream->PeerName());
+          }
+        }
+        if (!s.ok()) {
+          if (channel.error.ok()) channel.error = s;
+          shared->progress.NotifyAll(host->fibers);
+          return;
+        }
+        channel.credit += static_cast<int64_t>(credit);
+        DrainChannel(*host, *shared, c);
+      }
+    });
+  }
   return Status::Ok();
+}
+
+void NetworkOutputGate::DrainChannel(Host& host, Shared& shared, int c) {
+  auto& channel = shared.channels[c];
+  if (channel.writing) return;
+  channel.writing = true;
+  while (channel.error.ok() && !channel.queue.empty()) {
+    Shared::Queued& head = channel.queue.front();
+    const bool buffer = IsBuffer(head.kind);
+    if (buffer && channel.credit == 0) break;
+    std::string& frame = shared.frame;
+    frame.clear();
+    const size_t frame_start = StartFrame(&frame);
+    ByteWriter w(&frame);
+    w.PutU8(static_cast<uint8_t>(head.kind));
+    if (buffer) {
+      --channel.credit;
+      --channel.queued_buffers;
+      w.PutVarint(static_cast<uint64_t>(channel.queued_buffers));  // backlog behind this one
+    }
+    w.PutRaw(head.body);
+    FinishFrame(&frame, frame_start);
+    std::string sending = std::move(frame);
+    channel.queue.pop_front();
+    Status s = channel.stream->Write(sending);
+    shared.frame = std::move(sending);
+    if (!s.ok()) channel.error = s;
+    shared.progress.NotifyAll(host.fibers);
+  }
+  channel.writing = false;
+}
+
+Status NetworkOutputGate::Send(int channel, DataKind kind, std::string_view body) {
+  SLUICE_ASSERT(connected_.Contains(channel),
+                "a partitioner picks only channels its producer is connected to");
+  auto& ch = shared_->channels[channel];
+  RETURN_IF_ERROR(ch.error);
+  ch.queue.push_back(Shared::Queued{kind, std::string(body)});
+  if (IsBuffer(kind)) ++ch.queued_buffers;
+  DrainChannel(host_, *shared_, channel);
+  if (ch.queued_buffers > flow_control_.max_buffers_per_channel && ch.error.ok()) {
+    const int64_t start = host_.clock.NowNs();
+    while (ch.queued_buffers > flow_control_.max_buffers_per_channel && ch.error.ok()) {
+      shared_->progress.Wait(host_.fibers);
+    }
+    backpressured_ns_ += host_.clock.NowNs() - start;
+  }
+  return ch.error;
 }
 
 Status NetworkOutputGate::SendRecords(int channel, std::string_view records, uint32_t count,
                                       std::string_view timestamps) {
-  // Frame = header + [kind][u32 count][records]; built in place in one reused buffer, one write.
-  frame_.clear();
-  const size_t frame_start = StartFrame(&frame_);
-  ByteWriter w(&frame_);
-  if (timestamps.empty()) {
-    w.PutU8(static_cast<uint8_t>(DataKind::kRecords));
-    w.PutU32(count);
-    w.PutRaw(records);
-  } else {
-    w.PutU8(static_cast<uint8_t>(DataKind::kTimestampedRecords));
-    w.PutU32(count);
-    w.PutVarint(records.size());
-    w.PutRaw(records);
-    w.PutRaw(timestamps);
-  }
-  FinishFrame(&frame_, frame_start);
   SLUICE_ASSERT(connected_.Contains(channel),
                 "a partitioner picks only channels its producer is connected to");
-  return streams_[channel]->Write(frame_);
+  auto& ch = shared_->channels[channel];
+  RETURN_IF_ERROR(ch.error);
+  const DataKind kind = timestamps.empty() ? DataKind::kRecords : DataKind::kTimestampedRecords;
+  if (ch.queue.empty() && !ch.writing && ch.credit > 0) {
+    // The common case: credit and nothing queued. The frame is built in place and sent at once,
+    // with no backlog behind it.
+    frame_.clear();
+    const size_t frame_start = StartFrame(&frame_);
+    ByteWriter w(&frame_);
+    w.PutU8(static_cast<uint8_t>(kind));
+    w.PutVarint(0);
+    w.PutU32(count);
+    if (!timestamps.empty()) w.PutVarint(records.size());
+    w.PutRaw(records);
+    w.PutRaw(timestamps);
+    FinishFrame(&frame_, frame_start);
+    --ch.credit;
+    ch.writing = true;
+    Status s = ch.stream->Write(frame_);
+    ch.writing = false;
+    if (!s.ok()) ch.error = s;
+    return ch.error;
+  }
+  body_.clear();
+  ByteWriter w(&body_);
+  w.PutU32(count);
+  if (!timestamps.empty()) w.PutVarint(records.size());
+  w.PutRaw(records);
+  w.PutRaw(timestamps);
+  return Send(channel, kind, body_);
 }
 
-Status NetworkOutputGate::SendToAll(std::string_view payload) {
-  frame_.clear();
-  AppendFrame(&frame_, payload);
-  for (int c = connected_.first; c < connected_.end; ++c) {
-    RETURN_IF_ERROR(streams_[c]->Write(frame_));
-  }
+Status NetworkOutputGate::SendEventToAll(DataKind kind, std::string_view body) {
+  const std::string copy(body);  // body_ may be reused by Send
+  for (int c = connected_.first; c < connected_.end; ++c) RETURN_IF_ERROR(Send(c, kind, copy));
   return Status::Ok();
 }
 
 Status NetworkOutputGate::SendBarrier(int64_t checkpoint_id) {
-  std::string payload;
-  ByteWriter w(&payload);
-  w.PutU8(static_cast<uint8_t>(DataKind::kBarrier));
-  w.PutSignedVarint(checkpoint_id);
-  return SendToAll(payload);
+  std::string body;
+  ByteWriter(&body).PutSignedVarint(checkpoint_id);
+  return SendEventToAll(DataKind::kBarrier, body);
 }
 
 Status NetworkOutputGate::SendWatermark(int64_t watermark_ms) {
-  std::string payload;
-  ByteWriter w(&payload);
-  w.PutU8(static_cast<uint8_t>(DataKind::kWatermark));
-  w.PutSignedVarint(watermark_ms);
-  return SendToAll(payload);
+  std::string body;
+  ByteWriter(&body).PutSignedVarint(watermark_ms);
+  return SendEventToAll(DataKind::kWatermark, body);
 }
 
 Status NetworkOutputGate::SendWatermarkStatus(bool idle) {
-  std::string payload;
-  ByteWriter w(&payload);
-  w.PutU8(static_cast<uint8_t>(DataKind::kWatermarkStatus));
-  w.PutU8(idle ? 1 : 0);
-  return SendToAll(payload);
+  std::string body;
+  ByteWriter(&body).PutU8(idle ? 1 : 0);
+  return SendEventToAll(DataKind::kWatermarkStatus, body);
 }
 
 Status NetworkOutputGate::SendEndOfPartition() {
-  std::string payload(1, static_cast<char>(DataKind::kEnd));
-  return SendToAll(payload);
+  RETURN_IF_ERROR(SendEventToAll(DataKind::kEnd, {}));
+  // Everything queued must leave before the task ends (the gate, and its queues, go with it).
+  for (int c = connected_.first; c < connected_.end; ++c) {
+    auto& ch = shared_->channels[c];
+    while ((!ch.queue.empty() || ch.writing) && ch.error.ok()) shared_->progress.Wait(host_.fibers);
+    RETURN_IF_ERROR(ch.error);
+  }
+  return Status::Ok();
 }
 
 struct NetworkInputGate::Shared {
   struct Channel {
     InboundStream inbound;
     std::deque<Event> queue;
-    WaitList space;
+    int64_t queued_buffers = 0;  // buffers in `queue`: each occupies one the channel owns
+    int64_t queued_events = 0;
+    int64_t floating = 0;        // floating buffers lent to this channel
+    int64_t backlog = 0;         // the producer's last announced backlog
+    int64_t unannounced = 0;     // credits not yet sent to the producer
     FiberId reader = kNoFiber;
     Status error;
     bool ended = false;
@@ -181,14 +316,43 @@ struct NetworkInputGate::Shared {
   std::vector<Channel> channels;
   std::vector<int> producers;  // of each channel
   std::shared_ptr<WaitList> wakeup;
+  FlowControl flow_control;
+  int64_t pool = 0;  // floating buffers not lent
+  FiberId announcer = kNoFiber;
+  WaitList credit_due;  // some channel has unannounced credit
+
+  int64_t Owned(const Channel& channel) const {
+    return flow_control.buffers_per_channel + channel.floating;
+  }
+  // Buffers the channel still lacks to hold its producer's backlog as well as its exclusive
+  // share (Flink's RemoteInputChannel: backlog + initial credit).
+  int64_t Deficit(const Channel& channel) const {
+    const int64_t available = Owned(channel) - channel.queued_buffers;
+    return std::max<int64_t>(0, channel.backlog + flow_control.buffers_per_channel - available);
+  }
+  // Lends floating buffers from the pool to channels short of them, lowest channel first.
+  void LendFloating(Fibers& fibers) {
+    for (Channel& channel : channels) {
+      if (pool == 0) break;
+      if (channel.ended) continue;
+      const int64_t lend = std::min(pool, Deficit(channel));
+      if (lend == 0) continue;
+      pool -= lend;
+      channel.floating += lend;
+      channel.unannounced += lend;
+      credit_due.NotifyAll(fibers);
+    }
+  }
 };
 
 NetworkInputGate::NetworkInputGate(Host& host, std::vector<int> producers,
-                                   std::shared_ptr<WaitList> wakeup)
+                                   std::shared_ptr<WaitList> wakeup, FlowControl flow_control)
     : host_(host), shared_(std::make_shared<Shared>()) {
   shared_->channels.resize(producers.size());
   shared_->producers = std::move(producers);
   shared_->wakeup = std::move(wakeup);
+  shared_->flow_control = flow_control;
+  shared_->pool = flow_control.floating_buffers_per_gate;
 }
 
 NetworkInputGate::~NetworkInputGate() {
@@ -196,14 +360,20 @@ NetworkInputGate::~NetworkInputGate() {
     if (channel.inbound.stream) channel.inbound.stream->Close();
     if (channel.reader != kNoFiber) host_.fibers.Cancel(channel.reader);
   }
+  if (shared_->announcer != kNoFiber) host_.fibers.Cancel(shared_->announcer);
 }
 
 namespace {
-Status ParseEvent(std::string_view frame, NetworkInputGate::Event* event) {
+Status ParseEvent(std::string_view frame, NetworkInputGate::Event* event, int64_t* backlog) {
   ByteReader r(frame);
   uint8_t kind = 0;
   if (!r.GetU8(&kind)) return DataLossError("empty data frame");
   event->kind = static_cast<DataKind>(kind);
+  if (IsBuffer(event->kind)) {
+    uint64_t announced = 0;
+    if (!r.GetVarint(&announced) || announced > (1u << 20)) return DataLossError("bad backlog");
+    *backlog = static_cast<int64_t>(announced);
+  }
   switch (event->kind) {
     case DataKind::kRecords:
       if (!r.GetU32(&event->count)) return DataLossError("bad record frame");
@@ -235,9 +405,12 @@ Status ParseEvent(std::string_view frame, NetworkInputGate::Event* event) {
       return Status::Ok();
     }
     case DataKind::kBarrier:
-      if (!r.GetSignedVarint(&event->checkpoint_id)) return DataLossError("bad barrier frame");
+      if (!r.GetSignedVarint(&event->checkpoint_id) || !r.empty()) {
+        return DataLossError("bad barrier frame");
+      }
       return Status::Ok();
     case DataKind::kEnd:
+      if (!r.empty()) return DataLossError("bad end-of-partition frame");
       return Status::Ok();
     default:
       return DataLossError("unexpected data frame kind " + std::to_string(kind));
@@ -251,27 +424,70 @@ Status NetworkInputGate::Connect(DataServer& server, ChannelKey key_template, in
     key.producer = static_cast<int32_t>(shared_->producers[c]);
     ASSIGN_OR_RETURN(shared_->channels[c].inbound, server.Take(key, deadline_ns));
   }
+  Host* host = &host_;
+  std::shared_ptr<Shared> shared = shared_;
   for (size_t c = 0; c < shared_->channels.size(); ++c) {
-    Host* host = &host_;
-    std::shared_ptr<Shared> shared = shared_;
+    shared_->channels[c].unannounced = shared_->flow_control.buffers_per_channel;
     shared_->channels[c].reader = host_.fibers.Spawn("input-channel", [host, shared, c] {
       auto& channel = shared->channels[c];
+      auto fail = [&](Status s) {
+        channel.error = std::move(s);
+        shared->wakeup->NotifyAll(host->fibers);
+      };
       while (!channel.ended) {
         auto frame = channel.inbound.reader->Next();
         Event event;
-        Status s = frame.ok() ? ParseEvent(frame.value(), &event) : frame.status();
-        if (!s.ok()) {
-          channel.error = s;
-          shared->wakeup->NotifyAll(host->fibers);
-          return;
+        int64_t backlog = -1;
+        Status s = frame.ok() ? ParseEvent(frame.value(), &event, &backlog) : frame.status();
+        if (!s.ok()) return fail(s);
+        if (backlog >= 0) {
+          // A buffer: it fills one the channel owns, which the producer had as a credit.
+          if (channel.queued_buffers >= shared->Owned(channel)) {
+            return fail(DataLossError("producer subtask " +
+                                      std::to_string(shared->producers[c]) +
+                                      " sent a buffer without credit"));
+          }
+          ++channel.queued_buffers;
+          channel.backlog = backlog;
+          shared->LendFloating(host->fibers);
+        } else if (++channel.queued_events > static_cast<int64_t>(kMaxQueuedEvents)) {
+          return fail(DataLossError("producer subtask " + std::to_string(shared->producers[c]) +
+                                    " sent more events than a channel queues"));
         }
-        while (channel.queue.size() >= kMaxQueuedFrames) channel.space.Wait(host->fibers);
         channel.ended = event.kind == DataKind::kEnd;
+        if (channel.ended) {
+          // Nothing more will arrive: the floating buffers not holding data go back to the pool
+          // (those that do, once the task takes them).
+          const int64_t unused =
+              std::min(channel.floating, shared->Owned(channel) - channel.queued_buffers);
+          channel.floating -= unused;
+          shared->pool += unused;
+          shared->LendFloating(host->fibers);
+        }
         channel.queue.push_back(std::move(event));
         shared->wakeup->NotifyAll(host->fibers);
       }
     });
   }
+  // Announces credits as buffers are recycled or lent (one frame per channel per round).
+  shared_->announcer = host_.fibers.Spawn("input-credit", [host, shared] {
+    std::string frame;
+    for (;;) {
+      bool sent = false;
+      for (auto& channel : shared->channels) {
+        if (channel.unannounced == 0 || !channel.error.ok() || channel.ended) continue;
+        std::string payload;
+        ByteWriter w(&payload);
+        w.PutU8(static_cast<uint8_t>(DataKind::kCredit));
+        w.PutVarint(static_cast<uint64_t>(channel.unannounced));
+        channel.unannounced = 0;
+        sent = true;
+        // A failed write shows up as the reader's error (the stream is broken both ways).
+        if (!WriteFrame(*channel.inbound.stream, payload).ok()) channel.inbound.stream->Close();
+      }
+      if (!sent) shared->credit_due.Wait(host->fibers);
+    }
+  });
   return Status::Ok();
 }
 
@@ -280,7 +496,23 @@ bool NetworkInputGate::Poll(int channel, Event* event) {
   if (ch.queue.empty()) return false;
   *event = std::move(ch.queue.front());
   ch.queue.pop_front();
-  ch.space.NotifyAll(host_.fibers);
+  if (!IsBuffer(event->kind)) {
+    --ch.queued_events;
+    return true;
+  }
+  // The buffer is recycled: a floating one the channel no longer needs (for its producer's
+  // backlog plus its exclusive share; nothing once it ended) goes back to the pool and on to a
+  // channel short of buffers; any other becomes a credit again.
+  --ch.queued_buffers;
+  const int64_t needed = ch.ended ? 0 : ch.backlog + shared_->flow_control.buffers_per_channel;
+  if (ch.floating > 0 && shared_->Owned(ch) - ch.queued_buffers > needed) {
+    --ch.floating;
+    ++shared_->pool;
+    shared_->LendFloating(host_.fibers);
+  } else if (!ch.ended) {
+    ++ch.unannounced;
+    shared_->credit_due.NotifyAll(host_.fibers);
+  }
   return true;
 }
 
@@ -292,5 +524,7 @@ Status NetworkInputGate::error() const {
 }
 
 int NetworkInputGate::channel_count() const { return static_cast<int>(shared_->channels.size()); }
+
+int NetworkInputGate::floating_available() const { return static_cast<int>(shared_->pool); }
 
 }  // namespace sluice

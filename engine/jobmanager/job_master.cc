@@ -98,7 +98,20 @@ JobSnapshot JobMaster::Snapshot() const {
   for (const Chain& chain : scheduler_.chains()) {
     job.vertices.push_back(JobSnapshot::Vertex{
         chain.name, chain.parallelism,
-        scheduler_.ChainFinished(chain.id) ? "FINISHED" : std::string(job.state)});
+        scheduler_.ChainFinished(chain.id) ? "FINISHED" : std::string(job.state), {}});
+    for (int subtask = 0; subtask < chain.parallelism; ++subtask) {
+      auto it = task_times_.find({chain.id, subtask});
+      JobSnapshot::SubtaskTimes times;
+      times.subtask = subtask;
+      if (it != task_times_.end()) {
+        times.attempt = it->second.attempt;
+        times.busy_ns = it->second.latest.busy_ns - it->second.previous.busy_ns;
+        times.idle_ns = it->second.latest.idle_ns - it->second.previous.idle_ns;
+        times.backpressured_ns =
+            it->second.latest.backpressured_ns - it->second.previous.backpressured_ns;
+      }
+      job.vertices.back().subtasks.push_back(times);
+    }
   }
   for (const JobScheduler::TaskManagerView& tm : scheduler_.TaskManagers()) {
     job.taskmanagers.push_back(JobSnapshot::TaskManager{tm.id, tm.data_address, tm.slots,
@@ -445,9 +458,17 @@ void JobMaster::HandleRegistered(const Event& event) {
   Send(m.text, reply);
 }
 
+void JobMaster::RecordTimes(const ControlMessage& m) {
+  TimesSample& sample = task_times_[{m.chain, m.subtask}];
+  if (sample.attempt != m.attempt) sample = TimesSample{m.attempt, TaskTimes{}, TaskTimes{}};
+  sample.previous = sample.latest;
+  sample.latest = m.times;
+}
+
 void JobMaster::HandleTaskState(const ControlMessage& m) {
   const TaskId task{m.chain, m.subtask};
   if (!scheduler_.Accepts(task, m.attempt)) return;
+  RecordTimes(m);
   const int64_t now = host_.clock.NowNs();
   switch (m.task_state) {
     case TaskState::kRunning:
@@ -596,6 +617,7 @@ void JobMaster::SendAssignments(const std::vector<SourceCoordinator::Assignment>
 
 void JobMaster::HandleAck(const ControlMessage& m) {
   if (!scheduler_.Accepts({m.chain, m.subtask}, m.attempt)) return;
+  RecordTimes(m);
   sources_.OnAcknowledged(m.checkpoint_id, {m.chain, m.subtask}, m.split_index);
   Execute(coordinator_.OnAcknowledged({m.chain, m.subtask}, m.checkpoint_id, m.restore_path,
                                       m.state_bytes, host_.clock.NowNs()));

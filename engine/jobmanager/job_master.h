@@ -150,6 +150,15 @@ class JobMaster {
     int64_t checkpoint = 0;
   };
   std::map<std::string, SavepointRequest> savepoints_;
+  // Each task's last two reports of its times (acknowledgements and state reports), for the
+  // REST API's backpressure ratios over the interval between them.
+  struct TimesSample {
+    int64_t attempt = 0;
+    TaskTimes previous;
+    TaskTimes latest;
+  };
+  std::map<TaskId, TimesSample> task_times_;
+  void RecordTimes(const ControlMessage& m);
   std::string untriggered_savepoint_;  // the request waiting for its trigger ("" if none)
   int64_t savepoint_requests_ = 0;
 };

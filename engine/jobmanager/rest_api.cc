@@ -64,11 +64,41 @@ json Overview(const JobManagerRestState& state, const JobSnapshot& job) {
               {"sluice-leader-epoch", state.epoch}};
 }
 
+std::string VertexId(const JobSnapshot& job, size_t index) {
+  return job.job_id.substr(0, 24) + Hex64(index).substr(8);
+}
+
+// Flink's backpressure levels (JobVertexBackPressureHandler): ok <= 10 % < low <= 50 % < high.
+const char* BackpressureLevel(double ratio) {
+  return ratio <= 0.10 ? "ok" : ratio <= 0.5 ? "low" : "high";
+}
+
+json Backpressure(const JobSnapshot& job, const JobSnapshot::Vertex& vertex) {
+  json subtasks = json::array();
+  double worst = 0;
+  for (const JobSnapshot::SubtaskTimes& times : vertex.subtasks) {
+    const double total =
+        static_cast<double>(times.busy_ns + times.idle_ns + times.backpressured_ns);
+    const double ratio = total > 0 ? static_cast<double>(times.backpressured_ns) / total : 0;
+    worst = std::max(worst, ratio);
+    subtasks.push_back(json{{"subtask", times.subtask},
+                            {"attempt-number", times.attempt},
+                            {"backpressure-level", BackpressureLevel(ratio)},
+                            {"ratio", ratio},
+                            {"idleRatio", total > 0 ? times.idle_ns / total : 0.0},
+                            {"busyRatio", total > 0 ? times.busy_ns / total : 0.0}});
+  }
+  return json{{"status", "ok"},
+              {"backpressure-level", BackpressureLevel(worst)},
+              {"end-timestamp", job.now_ms},
+              {"subtasks", subtasks}};
+}
+
 json Job(const JobSnapshot& job) {
   json vertices = json::array();
   for (size_t i = 0; i < job.vertices.size(); ++i) {
     const auto& vertex = job.vertices[i];
-    vertices.push_back(json{{"id", job.job_id.substr(0, 24) + Hex64(i).substr(8)},
+    vertices.push_back(json{{"id", VertexId(job, i)},
                             {"name", vertex.name},
                             {"parallelism", vertex.parallelism},
                             {"maxParallelism", job.max_parallelism},
@@ -266,6 +296,14 @@ HttpResponse HandleRestRequest(const JobManagerRestState& state, const HttpReque
     auto it = job.savepoints.find(path[3]);
     if (it == job.savepoints.end()) return Error(404, "No savepoint request " + path[3]);
     return Json(200, SavepointStatus(it->second));
+  }
+  if (path.size() == 5 && path[0] == "jobs" && path[2] == "vertices" &&
+      path[4] == "backpressure" && !post) {
+    if (path[1] != job.job_id) return Error(404, "Job " + path[1] + " not found");
+    for (size_t i = 0; i < job.vertices.size(); ++i) {
+      if (VertexId(job, i) == path[3]) return Json(200, Backpressure(job, job.vertices[i]));
+    }
+    return Error(404, "Vertex " + path[3] + " not found");
   }
   if (path.size() >= 2 && path.size() <= 3 && path[0] == "jobs") {
     if (path[1] != job.job_id) return Error(404, "Job " + path[1] + " not found");

@@ -24,6 +24,14 @@
 //                                  numberOfFailedCheckpoints, numberOfInProgressCheckpoints,
 //                                  totalNumberOfCheckpoints, lastCheckpointSize,
 //                                  lastCheckpointFullSize (bytes), uptime (ms) — Flink's job metrics
+//   GET /jobs/:jobid/vertices/:vertexid/backpressure
+//                                 {"status": "ok", "backpressure-level", "end-timestamp",
+//                                  "subtasks": [{"subtask", "attempt-number",
+//                                  "backpressure-level", "ratio", "idleRatio", "busyRatio"}]}:
+//                                  each subtask's share of backpressured, idle and busy time
+//                                  between its last two reports (its checkpoint
+//                                  acknowledgements), levels as Flink's: ok <= 0.10 < low <=
+//                                  0.5 < high; the vertex's level is its worst subtask's
 //   GET /taskmanagers             {"taskmanagers": [{"id", "path", "dataPort",
 //                                  "timeSinceLastHeartbeat", "slotsNumber", "freeSlots"}]}
 //   POST /jobs/:jobid/savepoints  body {"cancel-job": bool} (optional; "target-directory" is
@@ -67,10 +75,19 @@ struct JobSnapshot {
   int64_t end_ms = -1;  // -1 while not ended
   int64_t now_ms = 0;
   int max_parallelism = 0;
+  // A subtask's busy, idle and backpressured time (ns) between its last two reports.
+  struct SubtaskTimes {
+    int subtask = 0;
+    int64_t attempt = 0;  // 0: no report yet
+    int64_t busy_ns = 0;
+    int64_t idle_ns = 0;
+    int64_t backpressured_ns = 0;
+  };
   struct Vertex {
     std::string name;
     int parallelism = 1;
     std::string status;  // Flink's ExecutionState of the vertex: RUNNING, FINISHED, ...
+    std::vector<SubtaskTimes> subtasks;  // by subtask index
   };
   std::vector<Vertex> vertices;
   struct TaskManager {

@@ -25,7 +25,9 @@ JobManagerRestState Leader() {
     job.start_ms = 100;
     job.now_ms = 350;
     job.max_parallelism = 128;
-    job.vertices = {{"Source -> Tokenize", 2, "RUNNING"}, {"Count -> Sink", 4, "RUNNING"}};
+    job.vertices = {{"Source -> Tokenize", 2, "RUNNING", {}}, {"Count -> Sink", 4, "RUNNING", {}}};
+    // Subtask 0: 60 % backpressured; subtask 1: 5 % (no report yet from the second vertex).
+    job.vertices[0].subtasks = {{0, 3, 300, 100, 600}, {1, 3, 900, 50, 50}};
     job.taskmanagers = {{"taskmanager-1", Address{"tm1", 7001}, 3, 0, 340},
                         {"taskmanager-2", Address{"tm2", 7001}, 3, 3, 345}};
     job.checkpoints_completed = 5;
@@ -65,6 +67,28 @@ TEST(RestApiTest, OverviewAndTaskManagersHaveFlinksShape) {
   EXPECT_EQ(tms[0]["slotsNumber"], 3);
   EXPECT_EQ(tms[0]["freeSlots"], 0);
   EXPECT_EQ(tms[1]["path"], "tm2:7001");
+}
+
+TEST(RestApiTest, BackpressureRatiosAndLevelsPerSubtask) {
+  const JobManagerRestState state = Leader();
+  const std::string jid = JobIdOf("spec");
+  const json vertices = Get(state, "/jobs/" + jid)["vertices"];
+  const std::string source = vertices[0]["id"];
+  const json backpressure = Get(state, "/jobs/" + jid + "/vertices/" + source + "/backpressure");
+  EXPECT_EQ(backpressure["status"], "ok");
+  EXPECT_EQ(backpressure["backpressure-level"], "high") << "its worst subtask's";
+  EXPECT_EQ(backpressure["end-timestamp"], 350);
+  ASSERT_EQ(backpressure["subtasks"].size(), 2u);
+  EXPECT_EQ(backpressure["subtasks"][0]["attempt-number"], 3);
+  EXPECT_DOUBLE_EQ(backpressure["subtasks"][0]["ratio"].get<double>(), 0.6);
+  EXPECT_DOUBLE_EQ(backpressure["subtasks"][0]["busyRatio"].get<double>(), 0.3);
+  EXPECT_DOUBLE_EQ(backpressure["subtasks"][0]["idleRatio"].get<double>(), 0.1);
+  EXPECT_EQ(backpressure["subtasks"][1]["backpressure-level"], "ok");
+  const json sink = Get(state, "/jobs/" + jid + "/vertices/" + std::string(vertices[1]["id"]) +
+                                   "/backpressure");
+  EXPECT_EQ(sink["backpressure-level"], "ok");
+  EXPECT_TRUE(sink["subtasks"].empty()) << "no report yet";
+  Get(state, "/jobs/" + jid + "/vertices/ffff/backpressure", 404);
 }
 
 TEST(RestApiTest, JobDetailsAndCheckpoints) {

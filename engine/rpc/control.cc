@@ -91,6 +91,9 @@ std::string ControlMessage::Encode() const {
   w.PutVarint(restore_paths.size());
   for (const std::string& path : restore_paths) w.PutString(path);
   w.PutU8(terminate ? 1 : 0);
+  w.PutSignedVarint(times.busy_ns);
+  w.PutSignedVarint(times.idle_ns);
+  w.PutSignedVarint(times.backpressured_ns);
   return out;
 }
 
@@ -157,6 +160,11 @@ Result<ControlMessage> ControlMessage::Decode(std::string_view bytes) {
   uint8_t terminate = 0;
   if (!r.GetU8(&terminate) || terminate > 1) return DataLossError("control message: bad terminate");
   m.terminate = terminate == 1;
+  if (!r.GetSignedVarint(&m.times.busy_ns) || !r.GetSignedVarint(&m.times.idle_ns) ||
+      !r.GetSignedVarint(&m.times.backpressured_ns) || m.times.busy_ns < 0 ||
+      m.times.idle_ns < 0 || m.times.backpressured_ns < 0) {
+    return DataLossError("control message: bad task times");
+  }
   if (!r.empty()) return DataLossError("control message: trailing bytes");
   return m;
 }

@@ -18,18 +18,27 @@ namespace sluice {
 // newer JobManager epoch are always higher, and the epoch of an attempt is attempt / this.
 inline constexpr int64_t kAttemptsPerEpoch = 1000 * 1000;
 
+// A task's busy, idle and backpressured time since it started running (ns of its host's clock,
+// cumulative; Flink's busyTimeMsPerSecond, idleTimeMsPerSecond, backPressuredTimeMsPerSecond
+// are their rates).
+struct TaskTimes {
+  int64_t busy_ns = 0;
+  int64_t idle_ns = 0;
+  int64_t backpressured_ns = 0;
+};
+
 enum class ControlType : uint8_t {
   kRegister = 1,              // TM → JM: text = TM id, address = data address, slots
   kRegistered,                // JM → TM: epoch
   kHeartbeat,                 // both ways
   kDeploy,                    // JM → TM: chain, subtask, text = job spec, consumers,
                               //          restore_paths, final_commit
-  kTaskState,                 // TM → JM: chain, subtask, task_state, text = message
+  kTaskState,                 // TM → JM: chain, subtask, task_state, text = message, times
   kTriggerCheckpoint,         // JM → TM: checkpoint_id, chain, subtask (a source task),
                               //          terminate
   kAcknowledgeCheckpoint,     // TM → JM: checkpoint_id, chain, subtask, restore_path = state
                               //          file, state_bytes, split_index = splits received (a
-                              //          source task)
+                              //          source task), times
   kNotifyCheckpointComplete,  // JM → TM: checkpoint_id (all of the attempt's tasks there)
   kCancelAttempt,             // JM → TM: cancel every task of attempts <= attempt
   kRequestSplit,              // TM → JM: chain, subtask (a source task), split_index = splits
@@ -88,6 +97,8 @@ struct ControlMessage {
   std::vector<std::string> restore_paths;
   // kTriggerCheckpoint: a stop-with-savepoint's savepoint: the source stops after its barrier.
   bool terminate = false;
+  // kAcknowledgeCheckpoint and kTaskState: the task's times so far.
+  TaskTimes times;
 
   std::string Encode() const;
   // kDataLoss naming the field on malformed bytes.

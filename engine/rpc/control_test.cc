@@ -25,6 +25,7 @@ TEST(ControlMessageTest, RoundTripsEveryField) {
   m.no_more_splits = true;
   m.restore_paths = {"checkpoints/chk-17/1-0-a3000002", "checkpoints/chk-17/1-1-a3000002"};
   m.terminate = true;
+  m.times = TaskTimes{.busy_ns = 5, .idle_ns = 1'000'000'007, .backpressured_ns = 42};
   auto decoded = ControlMessage::Decode(m.Encode());
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_EQ(decoded->Encode(), m.Encode());
@@ -35,6 +36,8 @@ TEST(ControlMessageTest, RoundTripsEveryField) {
   EXPECT_TRUE(decoded->no_more_splits);
   EXPECT_EQ(decoded->restore_paths, m.restore_paths);
   EXPECT_TRUE(decoded->terminate);
+  EXPECT_EQ(decoded->times.idle_ns, 1'000'000'007);
+  EXPECT_EQ(decoded->times.backpressured_ns, 42);
 }
 
 TEST(ControlMessageTest, UnknownFailureKindIsRejected) {

@@ -1,5 +1,6 @@
 #include "engine/taskmanager/task.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -19,6 +20,24 @@ constexpr int64_t kConnectDeadlineNs = 10LL * 1000 * 1000 * 1000;
 constexpr int64_t kThrottleSliceMs = 50;
 // Flink's execution.buffer-timeout default: buffered output leaves at least this often.
 constexpr int64_t kBufferTimeoutNs = 100 * kNanosPerMilli;
+}  // namespace
+
+namespace {
+// The job's flow-control settings; kInvalidArgument naming the key if one does not parse (the
+// JobManager validated them, a peer that did not may send anything).
+Result<FlowControl> FlowControlOf(const Configuration& settings) {
+  for (const ConfigOption* option : {&NetworkBuffersPerChannel(), &NetworkFloatingBuffersPerGate(),
+                                     &NetworkMaxBuffersPerChannel(), &CheckpointingMode()}) {
+    auto it = settings.entries().find(option->key);
+    if (it != settings.entries().end()) RETURN_IF_ERROR(CheckValue(*option, it->second));
+  }
+  FlowControl flow;
+  flow.buffers_per_channel = static_cast<int>(settings.GetInt(NetworkBuffersPerChannel()));
+  flow.floating_buffers_per_gate =
+      static_cast<int>(settings.GetInt(NetworkFloatingBuffersPerGate()));
+  flow.max_buffers_per_channel = static_cast<int>(settings.GetInt(NetworkMaxBuffersPerChannel()));
+  return flow;
+}
 }  // namespace
 
 Task::Task(Host& host, TaskDeployment deployment, ExternalServices services,
@@ -86,8 +105,27 @@ Status Task::OpenNextSplit() {
 }
 
 void Task::Report(TaskState state, const std::string& message, TaskFailure failure) {
-  send_(TaskStateMessage(deployment_.epoch, deployment_.attempt, deployment_.chain,
-                         deployment_.subtask, state, message, failure));
+  ControlMessage report = TaskStateMessage(deployment_.epoch, deployment_.attempt,
+                                           deployment_.chain, deployment_.subtask, state, message,
+                                           failure);
+  report.times = Times();
+  send_(std::move(report));
+}
+
+void Task::IdleWait(int64_t deadline_ns) {
+  const int64_t start = host_.clock.NowNs();
+  wakeup_->Wait(host_.fibers, deadline_ns);
+  idle_ns_ += host_.clock.NowNs() - start;
+}
+
+TaskTimes Task::Times() const {
+  TaskTimes times;
+  if (running_since_ns_ < 0) return times;
+  for (const auto& output : outputs_) times.backpressured_ns += output->backpressured_ns();
+  times.idle_ns = idle_ns_;
+  const int64_t elapsed = host_.clock.NowNs() - running_since_ns_;
+  times.busy_ns = std::max<int64_t>(0, elapsed - times.idle_ns - times.backpressured_ns);
+  return times;
 }
 
 void Task::Run() {
@@ -111,18 +149,27 @@ Status Task::RunTask() {
     host_.log.Error("task.restored_state_lost", name() + ": " + restored.ToString());
   }
   RETURN_IF_ERROR(restored);
+  running_since_ns_ = host_.clock.NowNs();
   Report(TaskState::kRunning, "");
   host_.log.Info("task.running", name());
   RETURN_IF_ERROR(source_functions_ != nullptr ? RunSource() : RunConsumer());
   final_checkpoint_ = last_snapshot_;
   for (auto& link : links_) RETURN_IF_ERROR(link->EndOfInput());
   for (auto& output : outputs_) RETURN_IF_ERROR(output->SendEndOfPartition());
+  const TaskTimes times = Times();
+  host_.log.Info("task.times", name(),
+                 {{"chain", deployment_.chain},
+                  {"subtask", deployment_.subtask},
+                  {"busy_ms", times.busy_ns / kNanosPerMilli},
+                  {"idle_ms", times.idle_ns / kNanosPerMilli},
+                  {"backpressured_ms", times.backpressured_ns / kNanosPerMilli}});
   return AwaitFinalCommit();
 }
 
 Status Task::Build() {
   ASSIGN_OR_RETURN(graph_, build_graph_(deployment_.spec));
   ASSIGN_OR_RETURN(chains_, BuildChains(graph_));
+  ASSIGN_OR_RETURN(flow_control_, FlowControlOf(deployment_.spec.settings));
   if (deployment_.chain < 0 || deployment_.chain >= static_cast<int>(chains_.size())) {
     return InvalidArgumentError("deployment names unknown chain " +
                                 std::to_string(deployment_.chain));
@@ -161,7 +208,8 @@ Status Task::Build() {
         host_, ChannelKey{deployment_.attempt, edge.id, 0, deployment_.subtask},
         std::move(addresses),
         ConsumersOfProducer(edge.partitioner, deployment_.subtask, chain_.parallelism,
-                            static_cast<int>(consumers)));
+                            static_cast<int>(consumers)),
+        flow_control_);
     RETURN_IF_ERROR(gate->Connect(host_.clock.NowNs() + kConnectDeadlineNs));
     writers.push_back(edge.make_writer(context_, gate.get()));
     writer_of_edge[edge.id] = writers.back().get();
@@ -285,6 +333,7 @@ Status Task::Checkpoint(int64_t checkpoint_id) {
   ack.subtask = deployment_.subtask;
   ack.restore_path = path;
   ack.state_bytes = static_cast<int64_t>(state.size());
+  ack.times = Times();
   ack.split_index = splits_received_;
   send_(std::move(ack));
   if (ack_first) {
@@ -373,7 +422,7 @@ Status Task::RunSource() {
       // Flink's SourceReaderBase: a reader without splits asks its enumerator for more.
       if (!split_requested_) RequestSplits();
       RETURN_IF_ERROR(MaybeFlushOutput());
-      if (commands_.empty()) wakeup_->Wait(host_.fibers, NextWakeNs());
+      if (commands_.empty()) IdleWait(NextWakeNs());
       continue;
     }
     ASSIGN_OR_RETURN(const size_t records, source_->Fetch(slice_lines));
@@ -397,7 +446,7 @@ Status Task::RunSource() {
       RETURN_IF_ERROR(HandleCommands());
       RETURN_IF_ERROR(MaybeFlushOutput());
       const int64_t wake = NextWakeNs();
-      wakeup_->Wait(host_.fibers, wake < 0 ? due : std::min(due, wake));
+      IdleWait(wake < 0 ? due : std::min(due, wake));
     }
   }
   if (!deployment_.final_commit && !stopped_) {
@@ -410,7 +459,7 @@ Status Task::RunSource() {
   const int64_t before = last_snapshot_;
   while (!stopped_ && last_snapshot_ == before) {
     RETURN_IF_ERROR(HandleCommands());
-    if (last_snapshot_ == before) wakeup_->Wait(host_.fibers);
+    if (last_snapshot_ == before) IdleWait(-1);
   }
   input_ended_ = true;
   return Status::Ok();
@@ -433,7 +482,8 @@ Status Task::RunConsumer() {
     const int connected = static_cast<int>(producers.size());
     Input input;
     input.decoder = edge.make_decoder(head_->Input(edge.input_index));
-    input.gate = std::make_unique<NetworkInputGate>(host_, std::move(producers), wakeup_);
+    input.gate =
+        std::make_unique<NetworkInputGate>(host_, std::move(producers), wakeup_, flow_control_);
     RETURN_IF_ERROR(input.gate->Connect(
         *data_server_, ChannelKey{deployment_.attempt, edge.id, deployment_.subtask, 0},
         host_.clock.NowNs() + kConnectDeadlineNs));
@@ -462,11 +512,6 @@ Status Task::RunConsumer() {
     return EmitValveOutput(out, head_->Input(valve_of[channel].first));
   };
   // EXACTLY_ONCE aligns barriers; AT_LEAST_ONCE only tracks them (no channel ever blocks).
-  const ConfigOption& mode = CheckpointingMode();
-  if (auto it = deployment_.spec.settings.entries().find(mode.key);
-      it != deployment_.spec.settings.entries().end()) {
-    RETURN_IF_ERROR(CheckValue(mode, it->second));
-  }
   const bool at_least_once = AtLeastOnceOf(deployment_.spec.settings);
   BarrierAligner aligner(total);
   BarrierTracker tracker(total);
@@ -488,7 +533,7 @@ Status Task::RunConsumer() {
     }
     if (!got) {
       RETURN_IF_ERROR(MaybeFlushOutput());
-      wakeup_->Wait(host_.fibers, NextWakeNs());
+      IdleWait(NextWakeNs());
       continue;
     }
     next_channel = (channel + 1) % total;
@@ -548,7 +593,7 @@ Status Task::AwaitFinalCommit() {
   // Later triggers are still acknowledged (with the final state) but do not extend the wait.
   while (last_completed_ < final_checkpoint_) {
     RETURN_IF_ERROR(HandleCommands());
-    if (last_completed_ < final_checkpoint_) wakeup_->Wait(host_.fibers);
+    if (last_completed_ < final_checkpoint_) IdleWait(-1);
   }
   return Status::Ok();
 }

@@ -112,6 +112,12 @@ class Task {
   int64_t NextWakeNs() const;
   Status Checkpoint(int64_t checkpoint_id);
   Status AwaitFinalCommit();
+  // Waits on wakeup_ until `deadline_ns` (host clock; < 0: none), counting the wait as idle.
+  void IdleWait(int64_t deadline_ns);
+  // Busy, idle and backpressured time since the task started running (Flink's busyTimeMsPerSecond
+  // family, cumulative): idle is waiting for input, splits, a rate limit or a checkpoint;
+  // backpressured is waiting for credit (NetworkOutputGate); busy is the rest.
+  TaskTimes Times() const;
   void Report(TaskState state, const std::string& message,
               TaskFailure failure = TaskFailure::kNone);
 
@@ -132,7 +138,8 @@ class Task {
   std::vector<int> chain_of_;  // node id → chain id
   Chain chain_;
   TaskContext context_;
-  std::vector<std::unique_ptr<OutputGate>> outputs_;  // one per network output edge
+  FlowControl flow_control_;  // the job's taskmanager.network.memory.* settings
+  std::vector<std::unique_ptr<NetworkOutputGate>> outputs_;  // one per network output edge
   // The operators' links in chain order (producers first), then the record writers of the output
   // edges: one checkpoint section each, in this order.
   std::vector<std::unique_ptr<ChainLink>> links_;
@@ -157,6 +164,8 @@ class Task {
   bool stopped_ = false;  // a source that snapshotted a stop-with-savepoint's savepoint
   TaskFailure failure_ = TaskFailure::kRecoverable;  // reported if the task fails
   int64_t next_flush_ns_ = 0;  // buffer timeout: when the record writer flushes next
+  int64_t running_since_ns_ = -1;  // host clock; -1 until the task runs
+  int64_t idle_ns_ = 0;
 };
 
 }  // namespace sluice
