@@ -17,6 +17,11 @@ std::vector<ScenarioInfo> ScenarioCatalog() {
       {"backpressure-crash",
        "one source's links are slow, and a TaskManager crashes mid-alignment; checks exactly once",
        RunWordCountBackpressureCrash},
+      {"unaligned-backpressure",
+       "unaligned checkpoints with tight credits, fast sources and slow links, TaskManagers "
+       "crashing as checkpoints trigger, so in-flight buffers are checkpointed and restored; "
+       "checks exactly once",
+       RunUnalignedBackpressure},
       {"restart-exhausted",
        "more crashes than the restart strategy allows: the job must end FAILED cleanly with a "
        "consistent cut committed (or finish exactly once)",

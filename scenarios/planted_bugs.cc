@@ -39,6 +39,9 @@ std::vector<PlantedBugInfo> PlantedBugCatalog() {
       {"shared-state-discarded", "checkpoint-retention",
        "deleting subsumed checkpoints also deletes state files a retained checkpoint still uses "
        "(a finished task's final state)"},
+      {"unaligned-loses-in-flight", "unaligned-backpressure",
+       "an unaligned checkpoint persists none of the buffers its barrier overtook in a task's "
+       "input, so a restore loses them"},
       {"local-copy-newer-than-restored", "local-recovery",
        "local recovery reads the newest local state copy instead of the restored checkpoint's"},
       {"failure-rate-never-forgets", "restart-strategies",

@@ -47,6 +47,19 @@ void ApplyJobSettings(const Configuration& settings, WordCountClusterOptions* o)
   set_ms(CheckpointingMinPause(), &o->checkpoint_min_pause_ms);
   set_int(CheckpointingMaxConcurrent(), &o->checkpoint_max_concurrent);
   set_int(CheckpointingTolerableFailed(), &o->checkpoint_tolerable_failed);
+  set_int(NetworkBuffersPerChannel(), &o->network_buffers_per_channel);
+  set_int(NetworkFloatingBuffersPerGate(), &o->network_floating_buffers_per_gate);
+  set_int(NetworkMaxBuffersPerChannel(), &o->network_max_buffers_per_channel);
+  if (given(CheckpointingUnaligned())) o->unaligned = settings.GetBool(CheckpointingUnaligned());
+  // A scenario's draw of unaligned checkpoints yields to settings they cannot go with
+  // (CheckCheckpointingSettings); and they need one checkpoint at a time, whatever was drawn.
+  if (!given(CheckpointingUnaligned()) &&
+      ((given(CheckpointingMode()) && AtLeastOnceOf(settings)) ||
+       (given(SchedulerMode()) && ReactiveModeOf(settings)) ||
+       (given(CheckpointingMaxConcurrent()) && settings.GetInt(CheckpointingMaxConcurrent()) > 1))) {
+    o->unaligned = false;
+  }
+  if (o->unaligned && !given(CheckpointingMaxConcurrent())) o->checkpoint_max_concurrent = 1;
   if (given(StateRecoveryFromLocal())) o->local_recovery = settings.GetBool(StateRecoveryFromLocal());
   if (given(TaskManagerLoadBalanceMode())) o->load_balance = LoadBalanceModeOf(settings);
   if (given(JobManagerExecutionFailoverStrategy())) {
@@ -136,6 +149,23 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   job_spec_.settings.Set(ParallelismDefault().key, std::to_string(options.parallelism));
   job_spec_.settings.Set(SourceRateLimit().key, std::to_string(options.source_records_per_second));
   if (options.local_recovery) job_spec_.settings.Set(StateRecoveryFromLocal().key, "true");
+  // The scenario's choices for the job's own settings, unless the settings (-D) give them.
+  auto choose = [this](const ConfigOption& option, const std::string& value) {
+    if (job_spec_.settings.entries().count(option.key) == 0) {
+      job_spec_.settings.Set(option.key, value);
+    }
+  };
+  if (options.unaligned) choose(CheckpointingUnaligned(), "true");
+  if (options.network_buffers_per_channel >= 0) {
+    choose(NetworkBuffersPerChannel(), std::to_string(options.network_buffers_per_channel));
+  }
+  if (options.network_floating_buffers_per_gate >= 0) {
+    choose(NetworkFloatingBuffersPerGate(),
+           std::to_string(options.network_floating_buffers_per_gate));
+  }
+  if (options.network_max_buffers_per_channel >= 0) {
+    choose(NetworkMaxBuffersPerChannel(), std::to_string(options.network_max_buffers_per_channel));
+  }
   job_spec_.input_splits = options.input_splits;
   job_graph_ = jobs_->Build(job_spec_);
   // Slot sharing groups may need more slots than the options' widest operator: add TaskManagers

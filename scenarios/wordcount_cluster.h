@@ -51,6 +51,12 @@ struct WordCountClusterOptions : ClusterSpec {
   int checkpoint_max_concurrent = 1;    // execution.checkpointing.max-concurrent-checkpoints
   int checkpoint_tolerable_failed = 0;  // execution.checkpointing.tolerable-failed-checkpoints
   bool local_recovery = false;          // execution.state-recovery.from-local
+  bool unaligned = false;               // execution.checkpointing.unaligned.enabled
+  // taskmanager.network.memory.{buffers-per-channel, floating-buffers-per-gate,
+  // max-buffers-per-channel}; -1: Flink's defaults (2, 8, 10).
+  int network_buffers_per_channel = -1;
+  int network_floating_buffers_per_gate = -1;
+  int network_max_buffers_per_channel = -1;
   bool reactive = false;                // scheduler-mode: reactive
   // jobmanager.adaptive-scheduler.resource-stabilization-timeout
   int64_t resource_stabilization_timeout_ms = 1000;

@@ -126,6 +126,9 @@ ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
       o->checkpoint_tolerable_failed = static_cast<int>(random.UniformRange(0, 2));
     }
     o->local_recovery = random.Bernoulli(0.5);
+    // Unaligned checkpoints in one run in four (one checkpoint at a time, as they need).
+    o->unaligned = random.Bernoulli(0.25);
+    if (o->unaligned) o->checkpoint_max_concurrent = 1;
     *drawn = Drawn{o->taskmanagers, o->jobmanagers, o->lease_duration_ms, o->heartbeat_timeout_ms};
   };
   spec.nemesis = [](Random& random, const NemesisContext& c) {
@@ -154,8 +157,9 @@ ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
     }
     // Drawn last too: in one run in five the job is redeployed at another parallelism from its
     // latest checkpoint (as in rescale), amid the faults above. It leaves one TaskManager's slots
-    // spare, as an operator would: a hung TaskManager (above) holds its slots for good.
-    if (random.Bernoulli(0.2)) {
+    // spare, as an operator would: a hung TaskManager (above) holds its slots for good. Not with
+    // unaligned checkpoints: their in-flight data is not restored at another parallelism.
+    if (!c.cluster->unaligned && random.Bernoulli(0.2)) {
       const int spare = c.cluster->slots_per_taskmanager;
       const int slots = static_cast<int>(c.taskmanagers.size()) * spare;
       std::vector<int> targets;

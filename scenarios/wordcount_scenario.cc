@@ -50,6 +50,12 @@ std::map<std::string, std::string> Describe(const WordCountClusterOptions& o) {
   config["checkpoint_max_concurrent"] = std::to_string(o.checkpoint_max_concurrent);
   config["checkpoint_tolerable_failed"] = std::to_string(o.checkpoint_tolerable_failed);
   config["local_recovery"] = o.local_recovery ? "true" : "false";
+  if (o.unaligned) config["unaligned"] = "true";
+  if (o.network_buffers_per_channel >= 0) {
+    config["network_buffers"] = std::to_string(o.network_buffers_per_channel) + "/" +
+                                std::to_string(o.network_floating_buffers_per_gate) + "/" +
+                                std::to_string(o.network_max_buffers_per_channel);
+  }
   if (o.reactive) {
     config["scheduler_mode"] = "reactive";
     config["resource_stabilization_timeout_ms"] =
@@ -206,7 +212,8 @@ ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
   cluster_options.log_events = options.log_events;
   Random config_random(options.seed ^ kConfigStream);
   if (spec.configure) spec.configure(config_random, &cluster_options);
-  cluster_options.source_records_per_second = SourceRate(lines);
+  cluster_options.source_records_per_second =
+      static_cast<int64_t>(static_cast<double>(SourceRate(lines)) * spec.source_rate_factor);
   cluster_options.jobs = options.jobs;
   cluster_options.job = options.job;
   cluster_options.settings = options.settings;

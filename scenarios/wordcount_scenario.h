@@ -60,6 +60,8 @@ struct WordCountScenarioSpec {
       react;
   // The heal phase starts no earlier than this (reactive scenarios need a chaos window).
   int64_t min_chaos_ms = 0;
+  // The sources' rate relative to the usual one (which makes the job last kTargetJobDurationMs).
+  double source_rate_factor = 1;
   // After the heal the job must finish (or fail cleanly, where allowed) within this much
   // simulated time.
   int64_t liveness_bound_ms = 60 * 1000;

@@ -100,6 +100,55 @@ ScenarioResult RunWordCountBackpressureCrash(const ScenarioOptions& options) {
   return RunWordCountScenario(spec, options);
 }
 
+// unaligned-backpressure: unaligned checkpoints (FLIP-76) under backpressure. With unaligned
+// barriers the buffers a barrier overtakes (queued in a producer's output, or in a consumer's
+// input behind the barrier, or taken from a channel before its barrier arrived) are part of the
+// checkpoint: a snapshot that drops them loses records after a restore, one that replays them
+// twice or in the wrong place duplicates or reorders them, and none of it shows unless buffers
+// are actually queued as barriers pass. So the credits are tight (1-2 exclusive buffers per
+// channel, 0-2 floating per gate, 1-3 queued per channel), the sources run at 2-4 times the usual
+// rate, one TaskManager's links are slow for the whole run (queues stay full) and another is
+// clogged for a while, and TaskManagers crash shortly after checkpoints trigger, so that restores
+// read in-flight state.
+ScenarioResult RunUnalignedBackpressure(const ScenarioOptions& options) {
+  WordCountScenarioSpec spec;
+  spec.name = "unaligned-backpressure";
+  spec.source_rate_factor = 3;
+  spec.configure = [](Random& random, WordCountClusterOptions* o) {
+    o->unaligned = true;
+    o->checkpoint_max_concurrent = 1;
+    o->network_buffers_per_channel = static_cast<int>(random.UniformRange(1, 2));
+    o->network_floating_buffers_per_gate = static_cast<int>(random.UniformRange(0, 2));
+    o->network_max_buffers_per_channel = static_cast<int>(random.UniformRange(1, 3));
+  };
+  spec.nemesis = [](Random& random, const NemesisContext& context) {
+    const std::string slow = context.taskmanagers[0];
+    std::string others;
+    for (size_t i = 1; i < context.taskmanagers.size(); ++i) {
+      others += (others.empty() ? "" : ",") + context.taskmanagers[i];
+    }
+    std::vector<FaultRecord> faults{FaultRecord{.at_ms = 1,
+                                                .kind = FaultKind::kLatencySpike,
+                                                .host = slow,
+                                                .duration_ms = context.expected_ms,
+                                                .peer = others,
+                                                .factor = double(random.UniformRange(40, 150))}};
+    const int64_t clog_at = random.UniformRange(50, std::max<int64_t>(100, context.expected_ms / 2));
+    const std::string clogged = PickHost(random, context.taskmanagers);
+    faults.push_back({.at_ms = clog_at, .kind = FaultKind::kClog, .host = clogged,
+                      .duration_ms = random.UniformRange(200, 1000),
+                      .factor = double(random.UniformRange(5, 40))});
+    return faults;
+  };
+  spec.react = [](Random& random, const std::string& host, std::string_view category,
+                  EventFields, int reactions) -> std::vector<FaultRecord> {
+    if (reactions >= 2 || category != "checkpoint.triggered" || !random.Bernoulli(0.25)) return {};
+    const std::string victim = "taskmanager-" + std::to_string(1 + random.Uniform(3));
+    return CrashAndRestart(random, victim, random.UniformRange(0, 40));
+  };
+  return RunWordCountScenario(spec, options);
+}
+
 // restart-exhausted: repeated crashes exhaust the restart strategy. A job that gives
 // up must give up cleanly: FAILED, and what it committed is still exactly once, i.e. the output
 // of one consistent cut of the input (Flink jobs that fail terminally leave committed output

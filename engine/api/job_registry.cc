@@ -87,6 +87,7 @@ Result<Configuration> JobRegistry::EffectiveSettings(const JobSpec& spec) const 
         "[1, 32768]");
   }
   RETURN_IF_ERROR(RestartStrategyConfigFrom(effective).status());
+  RETURN_IF_ERROR(CheckCheckpointingSettings(effective));
   return effective;
 }
 

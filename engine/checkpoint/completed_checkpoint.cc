@@ -42,6 +42,8 @@ std::string CompletedCheckpoint::EncodeMetadata() const {
   }
   // Each operator's chain, after the graph: metadata written before it was recorded ends above.
   for (const CheckpointedOperator& op : graph.operators) w.PutSignedVarint(op.chain);
+  // Whether it holds in-flight data, after the chains (older metadata ends above).
+  w.PutU8(has_in_flight_data ? 1 : 0);
   return payload;
 }
 
@@ -94,6 +96,10 @@ Result<CompletedCheckpoint> CompletedCheckpoint::DecodeMetadata(std::string_view
     }
     op.chain = static_cast<int>(chain);
   }
+  if (r.empty()) return checkpoint;  // written before in-flight data was recorded
+  uint8_t in_flight = 0;
+  if (!r.GetU8(&in_flight) || in_flight > 1) return DataLossError(what + ": bad in-flight flag");
+  checkpoint.has_in_flight_data = in_flight == 1;
   if (!r.empty()) return DataLossError(what + ": trailing bytes");
   return checkpoint;
 }

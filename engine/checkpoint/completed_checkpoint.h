@@ -73,6 +73,9 @@ struct CompletedCheckpoint {
   int64_t full_bytes = 0;
   int64_t incremental_bytes = 0;
   bool is_savepoint = false;  // triggered as a savepoint (in memory, as the sizes)
+  // An unaligned checkpoint some task wrote in-flight data for (recorded in the metadata; false
+  // in metadata written before): it restores only at the parallelism it was taken at.
+  bool has_in_flight_data = false;
 
   static constexpr uint32_t kMetadataMagic = 0x4154454d;  // "META"
   static std::string MetadataPath(int64_t id);

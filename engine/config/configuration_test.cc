@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <tuple>
+
 #include "engine/config/core_options.h"
 
 namespace sluice {
@@ -99,6 +102,34 @@ TEST(CoreOptionsTest, MaxParallelismDefaultsAsFlink) {
   EXPECT_EQ(MaxParallelismFor(config, 4), 64);
   for (const ConfigOption& option : CoreOptions()) {
     EXPECT_TRUE(CheckValue(option, option.default_value).ok()) << option.key;
+  }
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// Flink's rules for unaligned checkpoints (CheckpointConfig), and Sluice's one more (reactive
+// mode rescales from checkpoints, and in-flight data is not restored at another parallelism).
+TEST(CoreOptionsTest, UnalignedCheckpointsNeedExactlyOnceAndOneCheckpointAtATime) {
+  Configuration config;
+  EXPECT_TRUE(CheckCheckpointingSettings(config).ok());
+  config.Set(CheckpointingUnaligned().key, "true");
+  EXPECT_TRUE(CheckCheckpointingSettings(config).ok());
+  EXPECT_TRUE(UnalignedCheckpointsOf(config));
+  for (const auto& [key, value, why] :
+       {std::tuple{CheckpointingMode().key, "AT_LEAST_ONCE", "EXACTLY_ONCE"},
+        std::tuple{CheckpointingMaxConcurrent().key, "2", "max-concurrent-checkpoints 1"},
+        std::tuple{SchedulerMode().key, "reactive", "reactive mode"}}) {
+    Configuration contradicting = config;
+    contradicting.Set(key, value);
+    const Status refused = CheckCheckpointingSettings(contradicting);
+    EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument) << key;
+    EXPECT_NE(refused.message().find("'execution.checkpointing.unaligned.enabled'"),
+              std::string::npos);
+    EXPECT_NE(refused.message().find(why), std::string::npos) << refused.message();
   }
 }
 

@@ -111,6 +111,41 @@ bool AtLeastOnceOf(const Configuration& config) {
   return config.GetString(CheckpointingMode()) == "AT_LEAST_ONCE";
 }
 
+const ConfigOption& CheckpointingUnaligned() {
+  static const ConfigOption option{
+      .key = "execution.checkpointing.unaligned.enabled",
+      .type = ConfigType::kBool,
+      .default_value = "false",
+      .description = "barriers overtake in-flight buffers, which become part of the checkpoint "
+                     "(EXACTLY_ONCE with one concurrent checkpoint only; savepoints stay aligned)"};
+  return option;
+}
+
+bool UnalignedCheckpointsOf(const Configuration& config) {
+  return config.GetBool(CheckpointingUnaligned());
+}
+
+Status CheckCheckpointingSettings(const Configuration& config) {
+  if (!UnalignedCheckpointsOf(config)) return Status::Ok();
+  if (AtLeastOnceOf(config)) {
+    return InvalidArgumentError(
+        "configuration key 'execution.checkpointing.unaligned.enabled': unaligned checkpoints "
+        "need execution.checkpointing.mode EXACTLY_ONCE");
+  }
+  if (ReactiveModeOf(config)) {
+    return InvalidArgumentError(
+        "configuration key 'execution.checkpointing.unaligned.enabled': reactive mode rescales "
+        "from checkpoints, and Sluice does not restore an unaligned checkpoint's in-flight data "
+        "at another parallelism");
+  }
+  if (config.GetInt(CheckpointingMaxConcurrent()) != 1) {
+    return InvalidArgumentError(
+        "configuration key 'execution.checkpointing.unaligned.enabled': unaligned checkpoints "
+        "need execution.checkpointing.max-concurrent-checkpoints 1");
+  }
+  return Status::Ok();
+}
+
 const ConfigOption& NetworkBuffersPerChannel() {
   static const ConfigOption option =
       Int("taskmanager.network.memory.buffers-per-channel", "2", 1, 1024,
@@ -352,6 +387,7 @@ const std::vector<ConfigOption>& CoreOptions() {
         CheckpointingMaxConcurrent(),
         CheckpointingTolerableFailed(),
         CheckpointingMode(),
+        CheckpointingUnaligned(),
         NetworkBuffersPerChannel(),
         NetworkFloatingBuffersPerGate(),
         NetworkMaxBuffersPerChannel(),

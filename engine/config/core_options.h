@@ -42,6 +42,16 @@ const ConfigOption& CheckpointingTolerableFailed();
 // barrier on some channel, and a restore replays them (duplicates, never loss).
 const ConfigOption& CheckpointingMode();
 bool AtLeastOnceOf(const Configuration& config);
+// Unaligned checkpoints (Flink's execution.checkpointing.unaligned.enabled, default false;
+// FLIP-76): a barrier overtakes the buffers queued before it, in the producer's output and the
+// consumer's input, and those in-flight buffers become part of the checkpoint. As in Flink, only
+// with EXACTLY_ONCE and one concurrent checkpoint (CheckCheckpointingSettings), savepoints are
+// always aligned, and (a departure) a checkpoint holding in-flight data is not restored at
+// another parallelism.
+const ConfigOption& CheckpointingUnaligned();
+bool UnalignedCheckpointsOf(const Configuration& config);
+// kInvalidArgument naming the key if the checkpointing settings contradict each other.
+Status CheckCheckpointingSettings(const Configuration& config);
 // Credit-based flow control between tasks (Flink's taskmanager.network.memory.* keys and
 // defaults; engine/exchange/data_plane.h): exclusive buffers per input channel (2), floating
 // buffers per input gate (8), buffers a producer queues per channel without credit (10).

@@ -41,6 +41,11 @@ void BarrierAligner::Release() {
   for (std::size_t c = 0; c < blocked_.size(); ++c) blocked_[c] = false;
 }
 
+void BarrierAligner::Abandon() {
+  aligning_ = false;
+  for (std::size_t c = 0; c < blocked_.size(); ++c) blocked_[c] = false;
+}
+
 bool BarrierAligner::AllEnded() const {
   for (bool ended : ended_) {
     if (!ended) return false;

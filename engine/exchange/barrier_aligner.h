@@ -24,11 +24,15 @@ class BarrierAligner {
   Action OnBarrier(int channel, int64_t checkpoint_id);
   Action OnEndOfPartition(int channel);
   void Release();
+  // Abandons the alignment in progress, if any (a newer unaligned checkpoint began): every
+  // channel is unblocked. Its barriers, should more arrive, are stale.
+  void Abandon();
 
   bool IsBlocked(int channel) const { return blocked_[channel]; }
   bool IsEnded(int channel) const { return ended_[channel]; }
   bool AllEnded() const;
   int64_t aligned_checkpoint() const { return current_; }
+  bool aligning() const { return aligning_; }
   int channel_count() const { return static_cast<int>(blocked_.size()); }
 
  private:

@@ -273,8 +273,65 @@ Status NetworkOutputGate::SendEventToAll(DataKind kind, std::string_view body) {
 
 Status NetworkOutputGate::SendBarrier(int64_t checkpoint_id) {
   std::string body;
-  ByteWriter(&body).PutSignedVarint(checkpoint_id);
+  ByteWriter w(&body);
+  w.PutSignedVarint(checkpoint_id);
+  w.PutU8(0);
   return SendEventToAll(DataKind::kBarrier, body);
+}
+
+Status NetworkOutputGate::SendUnalignedBarrier(int64_t checkpoint_id, std::string* in_flight,
+                                               int64_t* overtaken) {
+  std::string body;
+  ByteWriter b(&body);
+  b.PutSignedVarint(checkpoint_id);
+  b.PutU8(1);
+  in_flight->clear();
+  ByteWriter w(in_flight);
+  w.PutVarint(static_cast<uint64_t>(connected_.end - connected_.first));
+  for (int c = connected_.first; c < connected_.end; ++c) {
+    auto& ch = shared_->channels[c];
+    RETURN_IF_ERROR(ch.error);
+    // The buffers the barrier overtakes: sent after it, and part of the checkpoint.
+    int64_t buffers = 0;
+    for (const Shared::Queued& queued : ch.queue) buffers += IsBuffer(queued.kind) ? 1 : 0;
+    w.PutVarint(static_cast<uint64_t>(buffers));
+    *overtaken += buffers;
+    for (const Shared::Queued& queued : ch.queue) {
+      if (!IsBuffer(queued.kind)) continue;
+      w.PutU8(static_cast<uint8_t>(queued.kind));
+      w.PutString(queued.body);
+    }
+    ch.queue.push_front(Shared::Queued{DataKind::kBarrier, body});
+    DrainChannel(host_, *shared_, c);
+  }
+  return Status::Ok();
+}
+
+Status NetworkOutputGate::ResendInFlight(std::string_view in_flight) {
+  ByteReader r(in_flight);
+  uint64_t channels = 0;
+  if (!r.GetVarint(&channels) ||
+      channels != static_cast<uint64_t>(connected_.end - connected_.first)) {
+    return DataLossError("in-flight output state for " + std::to_string(channels) +
+                         " channels, the gate has " +
+                         std::to_string(connected_.end - connected_.first));
+  }
+  for (int c = connected_.first; c < connected_.end; ++c) {
+    uint64_t buffers = 0;
+    if (!r.GetVarint(&buffers) || buffers > r.remaining()) {
+      return DataLossError("bad in-flight output state");
+    }
+    for (uint64_t i = 0; i < buffers; ++i) {
+      uint8_t kind = 0;
+      std::string body;
+      if (!r.GetU8(&kind) || !IsBuffer(static_cast<DataKind>(kind)) || !r.GetString(&body)) {
+        return DataLossError("bad in-flight output buffer");
+      }
+      RETURN_IF_ERROR(Send(c, static_cast<DataKind>(kind), body));
+    }
+  }
+  if (!r.empty()) return DataLossError("bad in-flight output state");
+  return Status::Ok();
 }
 
 Status NetworkOutputGate::SendWatermark(int64_t watermark_ms) {
@@ -404,11 +461,15 @@ Status ParseEvent(std::string_view frame, NetworkInputGate::Event* event, int64_
       event->idle = idle == 1;
       return Status::Ok();
     }
-    case DataKind::kBarrier:
-      if (!r.GetSignedVarint(&event->checkpoint_id) || !r.empty()) {
+    case DataKind::kBarrier: {
+      uint8_t unaligned = 0;
+      if (!r.GetSignedVarint(&event->checkpoint_id) || !r.GetU8(&unaligned) || unaligned > 1 ||
+          !r.empty()) {
         return DataLossError("bad barrier frame");
       }
+      event->unaligned = unaligned == 1;
       return Status::Ok();
+    }
     case DataKind::kEnd:
       if (!r.empty()) return DataLossError("bad end-of-partition frame");
       return Status::Ok();
@@ -464,7 +525,16 @@ Status NetworkInputGate::Connect(DataServer& server, ChannelKey key_template, in
           shared->pool += unused;
           shared->LendFloating(host->fibers);
         }
-        channel.queue.push_back(std::move(event));
+        if (event.kind == DataKind::kBarrier && event.unaligned) {
+          // An unaligned barrier overtakes the buffers queued before it (FLIP-76): the task sees
+          // it first, with copies of them to persist as the channel's in-flight state.
+          for (const Event& queued : channel.queue) {
+            if (IsBuffer(queued.kind)) event.overtaken.push_back(queued);
+          }
+          channel.queue.push_front(std::move(event));
+        } else {
+          channel.queue.push_back(std::move(event));
+        }
         shared->wakeup->NotifyAll(host->fibers);
       }
     });

@@ -4,7 +4,7 @@
 // event each, producer to consumer:
 //   [u8 kind = 0 handshake][i64 attempt][i32 edge][i32 consumer subtask][i32 producer subtask]
 //   [u8 kind = 1 records][varint backlog][u32 count][serialized records]
-//   [u8 kind = 2 barrier][i64 checkpoint id]
+//   [u8 kind = 2 barrier][i64 checkpoint id][u8 1 = unaligned, 0 = aligned]
 //   [u8 kind = 3 end of partition]
 //   [u8 kind = 4 timestamped records][varint backlog][u32 count][varint bytes]
 //                                    [serialized records][count signed varints: timestamps, ms]
@@ -122,6 +122,15 @@ class NetworkOutputGate final : public OutputGate {
   Status SendBarrier(int64_t checkpoint_id) override;
   Status SendWatermark(int64_t watermark_ms) override;
   Status SendWatermarkStatus(bool idle) override;
+  // An unaligned checkpoint's barrier (FLIP-76): on every channel it goes ahead of the buffers
+  // queued there, which still follow it and are copied to *in_flight as the checkpoint's output
+  // channel state ([varint channels][per channel: varint buffers, ([u8 kind][string body])*]).
+  // Adds the number of buffers it overtook to *overtaken. May suspend.
+  Status SendUnalignedBarrier(int64_t checkpoint_id, std::string* in_flight, int64_t* overtaken);
+  // Queues a restored checkpoint's output channel state (SendUnalignedBarrier's *in_flight) ahead
+  // of anything else; kDataLoss if it is malformed or for another number of channels. May
+  // suspend.
+  Status ResendInFlight(std::string_view in_flight);
   // Queues end of partition on every channel and waits until everything queued has been sent
   // (not counted as backpressure: the task is finishing).
   Status SendEndOfPartition() override;
@@ -167,6 +176,9 @@ class NetworkInputGate {
     int64_t checkpoint_id = 0;
     int64_t watermark_ms = 0;
     bool idle = false;  // kWatermarkStatus
+    bool unaligned = false;  // kBarrier: of an unaligned checkpoint
+    // An unaligned kBarrier: the buffers it overtook on its channel (still queued after it).
+    std::vector<Event> overtaken;
   };
 
   // One channel per producer subtask in `producers` (channel i reads producers[i]). `wakeup` is

@@ -63,6 +63,14 @@ Status CheckRestorable(const CompletedCheckpoint& checkpoint, const Checkpointed
           " in this job (change parallelism or partitioning so that the operator chains stay "
           "the same)");
     }
+    if (was.parallelism != is.parallelism && checkpoint.has_in_flight_data) {
+      // A departure from Flink, which redistributes in-flight data when it rescales.
+      return FailedPreconditionError(
+          what + " is an unaligned checkpoint holding in-flight data, which Sluice restores only "
+                 "at the parallelism it was taken at (operator '" +
+          was.name + "' ran at " + std::to_string(was.parallelism) + ", this job runs it at " +
+          std::to_string(is.parallelism) + "); rescale from a savepoint, which is always aligned");
+    }
     if (was.parallelism != is.parallelism && was.chain < 0) {
       return FailedPreconditionError(
           what + ": operator '" + was.name + "' ran at parallelism " +

@@ -77,6 +77,23 @@ TEST(CheckpointCompatibilityTest, TheMetadataKeepsTheGraph) {
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_EQ(decoded->graph, Graph());
   EXPECT_EQ(decoded->state_paths, checkpoint.state_paths);
+  EXPECT_FALSE(decoded->has_in_flight_data);
+  checkpoint.has_in_flight_data = true;
+  decoded = CompletedCheckpoint::DecodeMetadata(checkpoint.EncodeMetadata(), "metadata");
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_TRUE(decoded->has_in_flight_data);
+}
+
+// Unaligned checkpoints with in-flight data restore only at their own parallelism (a departure
+// from Flink, which redistributes the in-flight buffers).
+TEST(CheckpointCompatibilityTest, InFlightDataRestoresOnlyAtItsOwnParallelism) {
+  CompletedCheckpoint unaligned = Taken(Graph(4));
+  unaligned.has_in_flight_data = true;
+  EXPECT_TRUE(CheckRestorable(unaligned, Graph(4)).ok());
+  EXPECT_NE(Why(CheckRestorable(unaligned, Graph(2)))
+                .find("unaligned checkpoint holding in-flight data, which Sluice restores only at "
+                      "the parallelism it was taken at"),
+            std::string::npos);
 }
 
 }  // namespace checkpoint_compatibility_test

@@ -93,7 +93,8 @@ CheckpointCoordinator::Commands CheckpointCoordinator::OnAcknowledged(TaskId tas
                                                                       int64_t checkpoint_id,
                                                                       const std::string& state_path,
                                                                       int64_t state_bytes,
-                                                                      int64_t now_ns) {
+                                                                      int64_t now_ns,
+                                                                      bool in_flight_data) {
   auto it = tasks_.find(task);
   auto pending = pending_.find(checkpoint_id);
   if (it == tasks_.end() || pending == pending_.end()) return {};
@@ -104,6 +105,7 @@ CheckpointCoordinator::Commands CheckpointCoordinator::OnAcknowledged(TaskId tas
   pending->second.acknowledged.state_paths[task] = state_path;
   pending->second.acknowledged.full_bytes += state_bytes;
   pending->second.acknowledged.incremental_bytes += state_bytes;
+  pending->second.acknowledged.has_in_flight_data |= in_flight_data;
   return CompleteReady(now_ns);
 }
 

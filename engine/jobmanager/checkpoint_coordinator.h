@@ -124,10 +124,12 @@ class CheckpointCoordinator {
 
   void OnTaskRunning(TaskId task);
   Commands OnTaskFinished(TaskId task, int64_t now_ns);
-  // `task` acknowledged `checkpoint_id` with its state at `state_path` (`state_bytes` long).
+  // `task` acknowledged `checkpoint_id` with its state at `state_path` (`state_bytes` long;
+  // `in_flight_data`: it holds an unaligned checkpoint's in-flight buffers).
   // Acknowledgements of other checkpoints than the pending ones are ignored.
   Commands OnAcknowledged(TaskId task, int64_t checkpoint_id, const std::string& state_path,
-                          int64_t state_bytes, int64_t now_ns);
+                          int64_t state_bytes, int64_t now_ns,
+                          bool in_flight_data = false);
   // Triggers a checkpoint when one is due, expires the pending one when it is late.
   Commands OnTick(int64_t now_ns);
   // The next trigger (due at once, from `now_ns`) is a savepoint; `terminate`: a

@@ -620,7 +620,7 @@ void JobMaster::HandleAck(const ControlMessage& m) {
   RecordTimes(m);
   sources_.OnAcknowledged(m.checkpoint_id, {m.chain, m.subtask}, m.split_index);
   Execute(coordinator_.OnAcknowledged({m.chain, m.subtask}, m.checkpoint_id, m.restore_path,
-                                      m.state_bytes, host_.clock.NowNs()));
+                                      m.state_bytes, host_.clock.NowNs(), m.in_flight_data));
 }
 
 void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
@@ -640,6 +640,7 @@ void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
           ControlMessage trigger;
           trigger.type = ControlType::kTriggerCheckpoint;
           trigger.terminate = command.terminate;
+          trigger.savepoint = command.savepoint;
           trigger.attempt = scheduler_.AttemptOf({chain, subtask});
           trigger.checkpoint_id = command.checkpoint_id;
           trigger.chain = chain;

@@ -94,6 +94,8 @@ std::string ControlMessage::Encode() const {
   w.PutSignedVarint(times.busy_ns);
   w.PutSignedVarint(times.idle_ns);
   w.PutSignedVarint(times.backpressured_ns);
+  w.PutU8(savepoint ? 1 : 0);
+  w.PutU8(in_flight_data ? 1 : 0);
   return out;
 }
 
@@ -165,6 +167,14 @@ Result<ControlMessage> ControlMessage::Decode(std::string_view bytes) {
       m.times.idle_ns < 0 || m.times.backpressured_ns < 0) {
     return DataLossError("control message: bad task times");
   }
+  uint8_t savepoint = 0;
+  if (!r.GetU8(&savepoint) || savepoint > 1) return DataLossError("control message: bad savepoint");
+  m.savepoint = savepoint == 1;
+  uint8_t in_flight = 0;
+  if (!r.GetU8(&in_flight) || in_flight > 1) {
+    return DataLossError("control message: bad in-flight flag");
+  }
+  m.in_flight_data = in_flight == 1;
   if (!r.empty()) return DataLossError("control message: trailing bytes");
   return m;
 }

@@ -35,7 +35,7 @@ enum class ControlType : uint8_t {
                               //          restore_paths, final_commit
   kTaskState,                 // TM → JM: chain, subtask, task_state, text = message, times
   kTriggerCheckpoint,         // JM → TM: checkpoint_id, chain, subtask (a source task),
-                              //          terminate
+                              //          terminate, savepoint
   kAcknowledgeCheckpoint,     // TM → JM: checkpoint_id, chain, subtask, restore_path = state
                               //          file, state_bytes, split_index = splits received (a
                               //          source task), times
@@ -92,11 +92,14 @@ struct ControlMessage {
   std::vector<std::string> splits;  // kAddSplits: each split's bytes (engine/graph/job_graph.h)
   bool no_more_splits = false;      // kAddSplits: the task will get no other split
   int64_t state_bytes = 0;          // kAcknowledgeCheckpoint: the size of the state file
+  bool in_flight_data = false;  // kAcknowledgeCheckpoint: it holds unaligned in-flight data
   // kDeploy: the state files the checkpoint being restored holds for the task's chain, by the
   // subtask that wrote them (as many as the chain's parallelism then; empty: a fresh start).
   std::vector<std::string> restore_paths;
   // kTriggerCheckpoint: a stop-with-savepoint's savepoint: the source stops after its barrier.
   bool terminate = false;
+  // kTriggerCheckpoint: a savepoint's trigger (its barriers are always aligned, as Flink's).
+  bool savepoint = false;
   // kAcknowledgeCheckpoint and kTaskState: the task's times so far.
   TaskTimes times;
 

@@ -25,6 +25,8 @@ TEST(ControlMessageTest, RoundTripsEveryField) {
   m.no_more_splits = true;
   m.restore_paths = {"checkpoints/chk-17/1-0-a3000002", "checkpoints/chk-17/1-1-a3000002"};
   m.terminate = true;
+  m.savepoint = true;
+  m.in_flight_data = true;
   m.times = TaskTimes{.busy_ns = 5, .idle_ns = 1'000'000'007, .backpressured_ns = 42};
   auto decoded = ControlMessage::Decode(m.Encode());
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
@@ -38,6 +40,8 @@ TEST(ControlMessageTest, RoundTripsEveryField) {
   EXPECT_TRUE(decoded->terminate);
   EXPECT_EQ(decoded->times.idle_ns, 1'000'000'007);
   EXPECT_EQ(decoded->times.backpressured_ns, 42);
+  EXPECT_TRUE(decoded->savepoint);
+  EXPECT_TRUE(decoded->in_flight_data);
 }
 
 TEST(ControlMessageTest, UnknownFailureKindIsRejected) {

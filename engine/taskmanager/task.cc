@@ -26,8 +26,10 @@ namespace {
 // The job's flow-control settings; kInvalidArgument naming the key if one does not parse (the
 // JobManager validated them, a peer that did not may send anything).
 Result<FlowControl> FlowControlOf(const Configuration& settings) {
-  for (const ConfigOption* option : {&NetworkBuffersPerChannel(), &NetworkFloatingBuffersPerGate(),
-                                     &NetworkMaxBuffersPerChannel(), &CheckpointingMode()}) {
+  for (const ConfigOption* option :
+       {&NetworkBuffersPerChannel(), &NetworkFloatingBuffersPerGate(),
+        &NetworkMaxBuffersPerChannel(), &CheckpointingMode(), &CheckpointingUnaligned(),
+        &CheckpointingMaxConcurrent()}) {
     auto it = settings.entries().find(option->key);
     if (it != settings.entries().end()) RETURN_IF_ERROR(CheckValue(*option, it->second));
   }
@@ -65,8 +67,10 @@ std::string Task::name() const {
          "]@a" + std::to_string(deployment_.attempt);
 }
 
-void Task::TriggerCheckpoint(int64_t checkpoint_id, bool terminate) {
-  commands_.push_back(Command{Command::Kind::kTrigger, checkpoint_id, terminate});
+void Task::TriggerCheckpoint(int64_t checkpoint_id, bool terminate, bool savepoint) {
+  Command command{Command::Kind::kTrigger, checkpoint_id, terminate};
+  command.savepoint = savepoint || terminate;
+  commands_.push_back(std::move(command));
   wakeup_->NotifyAll(host_.fibers);
 }
 
@@ -76,7 +80,7 @@ void Task::NotifyCheckpointComplete(int64_t checkpoint_id) {
 }
 
 void Task::AddSplits(int64_t first_index, std::vector<std::string> splits, bool no_more_splits) {
-  commands_.push_back(Command{Command::Kind::kAddSplits, 0, false, first_index, std::move(splits),
+  commands_.push_back(Command{Command::Kind::kAddSplits, 0, false, false, first_index, std::move(splits),
                               no_more_splits});
   wakeup_->NotifyAll(host_.fibers);
 }
@@ -170,6 +174,8 @@ Status Task::Build() {
   ASSIGN_OR_RETURN(graph_, build_graph_(deployment_.spec));
   ASSIGN_OR_RETURN(chains_, BuildChains(graph_));
   ASSIGN_OR_RETURN(flow_control_, FlowControlOf(deployment_.spec.settings));
+  RETURN_IF_ERROR(CheckCheckpointingSettings(deployment_.spec.settings));
+  unaligned_ = UnalignedCheckpointsOf(deployment_.spec.settings);
   if (deployment_.chain < 0 || deployment_.chain >= static_cast<int>(chains_.size())) {
     return InvalidArgumentError("deployment names unknown chain " +
                                 std::to_string(deployment_.chain));
@@ -275,7 +281,16 @@ Status Task::Build() {
   return Status::Ok();
 }
 
-Status Task::Checkpoint(int64_t checkpoint_id) {
+Status Task::Checkpoint(int64_t checkpoint_id, bool unaligned) {
+  std::vector<std::string> sections;
+  std::string output_state;
+  RETURN_IF_ERROR(SnapshotState(checkpoint_id, unaligned, &sections, &output_state));
+  return PersistState(checkpoint_id, std::move(sections),
+                      ChannelStateSection({}, output_state));
+}
+
+Status Task::SnapshotState(int64_t checkpoint_id, bool unaligned,
+                           std::vector<std::string>* sections, std::string* output_state) {
   // Fault points: a task that fails at a barrier (the restart strategy takes over), and a slow
   // synchronous snapshot part (alignment on the other side waits longer).
   if (host_.faults.Buggify("task.fail_at_checkpoint")) {
@@ -285,14 +300,14 @@ Status Task::Checkpoint(int64_t checkpoint_id) {
   if (host_.faults.Buggify("task.slow_snapshot")) {
     host_.fibers.SleepFor(host_.random.UniformRange(10, 300) * kNanosPerMilli);
   }
-  std::vector<std::string> sections(links_.size() + 1);
+  sections->assign(links_.size() + 1, std::string());
   if (source_functions_ != nullptr) {
     // The snapshot is a cut of the stream: the reader's position must be just past the last
     // record handed downstream, or a restore skips what was fetched but never emitted.
     SLUICE_ASSERT(fetched_unemitted_ == 0,
                   "a source snapshots its position only between batches, with nothing fetched "
                   "and not yet emitted");
-    ByteWriter w(&sections[0]);
+    ByteWriter w(&(*sections)[0]);
     w.PutVarint(source_lines_);
     w.PutVarint(assigned_splits_.size() + (source_ ? 1 : 0));
     if (source_) {
@@ -308,10 +323,72 @@ Status Task::Checkpoint(int64_t checkpoint_id) {
     host_.log.Info("source.position", name() + " lines=" + std::to_string(source_lines_));
   }
   for (size_t i = 0; i < links_.size(); ++i) {
-    RETURN_IF_ERROR(links_[i]->Snapshot(checkpoint_id, &sections[i + 1]));
+    RETURN_IF_ERROR(links_[i]->Snapshot(checkpoint_id, &(*sections)[i + 1]));
   }
+  output_state->clear();
   if (!input_ended_) {
-    for (auto& output : outputs_) RETURN_IF_ERROR(output->SendBarrier(checkpoint_id));
+    if (unaligned) {
+      // [varint gates][string: each gate's in-flight buffers], or nothing if none was queued.
+      ByteWriter w(output_state);
+      w.PutVarint(outputs_.size());
+      std::string in_flight;
+      int64_t overtaken = 0;
+      for (auto& output : outputs_) {
+        RETURN_IF_ERROR(output->SendUnalignedBarrier(checkpoint_id, &in_flight, &overtaken));
+        w.PutString(in_flight);
+      }
+      if (overtaken == 0) output_state->clear();
+    } else {
+      for (auto& output : outputs_) RETURN_IF_ERROR(output->SendBarrier(checkpoint_id));
+    }
+  }
+  return Status::Ok();
+}
+
+std::string Task::ChannelStateSection(
+    const std::vector<std::vector<NetworkInputGate::Event>>& input_state,
+    const std::string& output_state) {
+  size_t input_buffers = 0;
+  for (const auto& channel : input_state) input_buffers += channel.size();
+  if (input_buffers == 0 && output_state.empty()) return std::string();
+  // [varint channels]([varint events]([u8 kind] records: [u32 count][string][string timestamps];
+  // watermark: [signed varint]; status: [u8 idle])*)*[string output state]
+  std::string section;
+  ByteWriter w(&section);
+  w.PutVarint(input_state.size());
+  for (const auto& channel : input_state) {
+    w.PutVarint(channel.size());
+    for (const NetworkInputGate::Event& event : channel) {
+      w.PutU8(static_cast<uint8_t>(event.kind));
+      if (event.kind == DataKind::kRecords) {
+        w.PutU32(event.count);
+        w.PutString(event.records);
+        w.PutString(event.timestamps);
+      } else if (event.kind == DataKind::kWatermark) {
+        w.PutSignedVarint(event.watermark_ms);
+      } else {
+        SLUICE_ASSERT(event.kind == DataKind::kWatermarkStatus,
+                      "input channel state holds buffers only");
+        w.PutU8(event.idle ? 1 : 0);
+      }
+    }
+  }
+  w.PutString(output_state);
+  return section;
+}
+
+Status Task::PersistState(int64_t checkpoint_id, std::vector<std::string> sections,
+                          std::string channel_state) {
+  // An unaligned checkpoint's in-flight data is one more section after the links' (none when
+  // there was nothing in flight, so such a file reads as an aligned one).
+  const bool in_flight_data = !channel_state.empty();
+  if (in_flight_data) {
+    host_.log.Info("checkpoint.in_flight",
+                   name() + " " + std::to_string(checkpoint_id) + ": " +
+                       std::to_string(channel_state.size()) + " bytes of in-flight data",
+                   {{"checkpoint", checkpoint_id},
+                    {"bytes", static_cast<int64_t>(channel_state.size())}});
+    sections.push_back(std::move(channel_state));
   }
   std::string state;
   ByteWriter w(&state);
@@ -333,6 +410,7 @@ Status Task::Checkpoint(int64_t checkpoint_id) {
   ack.subtask = deployment_.subtask;
   ack.restore_path = path;
   ack.state_bytes = static_cast<int64_t>(state.size());
+  ack.in_flight_data = in_flight_data;
   ack.times = Times();
   ack.split_index = splits_received_;
   send_(std::move(ack));
@@ -369,8 +447,20 @@ Status Task::HandleCommands() {
     Command command = std::move(commands_.front());
     commands_.pop_front();
     if (command.kind == Command::Kind::kTrigger) {
-      if (command.checkpoint_id > last_snapshot_)
-        RETURN_IF_ERROR(Checkpoint(command.checkpoint_id));
+      if (command.checkpoint_id > last_snapshot_) {
+        // Savepoints are aligned (as Flink's), and so is a source's final checkpoint once it
+        // emitted everything: a barrier that overtook its last buffers would let downstream
+        // tasks emit after their last snapshot, output no checkpoint would commit.
+        if (unaligned_ && !command.savepoint && emitted_all_ && !input_ended_) {
+          // The path of regression unaligned-backpressure-269 (its final barrier, unaligned,
+          // overtook the last records at the counting tasks, which emitted them after their
+          // final snapshot: never committed).
+          host_.log.Info("checkpoint.final_barrier_aligned",
+                         name() + " " + std::to_string(command.checkpoint_id));
+        }
+        RETURN_IF_ERROR(Checkpoint(command.checkpoint_id,
+                                   unaligned_ && !command.savepoint && !emitted_all_));
+      }
       // A stop-with-savepoint: nothing follows this barrier but the end of the partition.
       if (command.terminate && source_functions_ != nullptr && !input_ended_) stopped_ = true;
       continue;
@@ -456,6 +546,7 @@ Status Task::RunSource() {
   }
   // Final checkpoint: wait for the next trigger, so that a barrier follows the last record
   // (stopped: the savepoint's barrier was the last thing it emitted).
+  emitted_all_ = true;
   const int64_t before = last_snapshot_;
   while (!stopped_ && last_snapshot_ == before) {
     RETURN_IF_ERROR(HandleCommands());
@@ -518,6 +609,87 @@ Status Task::RunConsumer() {
   auto ended = [&](int c) { return at_least_once ? tracker.IsEnded(c) : aligner.IsEnded(c); };
   const bool skip_alignment =
       at_least_once || SLUICE_BUG_PLANTED(host_, "skip-barrier-alignment");
+  // A buffer (records, watermark, watermark status) of `channel`, as the chain takes it.
+  auto take_buffer = [&](int channel, const NetworkInputGate::Event& buffer) -> Status {
+    switch (buffer.kind) {
+      case DataKind::kRecords:
+        return inputs[channels[channel].first].decoder->Decode(buffer.records, buffer.count,
+                                                               buffer.timestamps);
+      case DataKind::kWatermark: {
+        const auto [input_index, local] = valve_of[channel];
+        return emit(channel, valves[input_index].OnWatermark(local, buffer.watermark_ms));
+      }
+      case DataKind::kWatermarkStatus: {
+        const auto [input_index, local] = valve_of[channel];
+        return emit(channel, valves[input_index].OnStatus(local, buffer.idle));
+      }
+      default:
+        return DataLossError("unexpected data event");
+    }
+  };
+  // A restored unaligned checkpoint's in-flight input comes first, channel by channel.
+  if (!restored_input_state_.empty()) {
+    if (static_cast<int>(restored_input_state_.size()) != total) {
+      return DataLossError("restored in-flight input for " +
+                           std::to_string(restored_input_state_.size()) + " channels, the task has " +
+                           std::to_string(total));
+    }
+    for (int c = 0; c < total; ++c) {
+      for (const NetworkInputGate::Event& buffer : restored_input_state_[c]) {
+        RETURN_IF_ERROR(take_buffer(c, buffer));
+      }
+    }
+    restored_input_state_.clear();
+  }
+  // Unaligned checkpoints (FLIP-76): at the first barrier of checkpoint n the task snapshots its
+  // state and sends barrier n ahead of its queued output; until barrier n arrives on a channel,
+  // the buffers it overtook there and those the task takes from there meanwhile are the
+  // channel's in-flight state, persisted with the snapshot once every channel delivered n.
+  struct UnalignedCheckpoint {
+    int64_t id = 0;
+    std::vector<bool> done;  // by channel: barrier n arrived (or the channel ended)
+    std::vector<std::vector<NetworkInputGate::Event>> input;
+    std::vector<std::string> sections;
+    std::string output;
+  };
+  std::optional<UnalignedCheckpoint> unaligned;
+  const bool lose_in_flight = SLUICE_BUG_PLANTED(host_, "unaligned-loses-in-flight");
+  auto complete_unaligned = [&]() -> Status {
+    for (int c = 0; c < total; ++c) {
+      if (!unaligned->done[c] && !ended(c)) return Status::Ok();
+    }
+    UnalignedCheckpoint done = std::move(*unaligned);
+    unaligned.reset();
+    return PersistState(done.id, std::move(done.sections),
+                        ChannelStateSection(done.input, done.output));
+  };
+  auto on_unaligned_barrier = [&](int channel, NetworkInputGate::Event& barrier) -> Status {
+    const int64_t id = barrier.checkpoint_id;
+    if (id <= last_snapshot_ || (unaligned && id < unaligned->id)) return Status::Ok();  // stale
+    if (!unaligned || id > unaligned->id) {
+      // A newer checkpoint abandons an older one in progress, unaligned or aligned. Channels
+      // that delivered this checkpoint's aligned barrier (a producer whose input had ended sends
+      // aligned barriers) count as done: nothing of theirs is in flight before it.
+      unaligned.emplace();
+      unaligned->id = id;
+      unaligned->done.assign(total, false);
+      if (aligner.aligning() && aligner.aligned_checkpoint() == id) {
+        for (int c = 0; c < total; ++c) unaligned->done[c] = aligner.IsBlocked(c);
+        host_.log.Info("checkpoint.barriers_mixed", name() + " " + std::to_string(id));
+      }
+      aligner.Abandon();
+      unaligned->input.resize(total);
+      RETURN_IF_ERROR(SnapshotState(id, true, &unaligned->sections, &unaligned->output));
+    }
+    SLUICE_ASSERT(!unaligned->done[channel], "two barriers of one checkpoint on one channel");
+    unaligned->done[channel] = true;
+    if (!lose_in_flight) {
+      for (NetworkInputGate::Event& buffer : barrier.overtaken) {
+        unaligned->input[channel].push_back(std::move(buffer));
+      }
+    }
+    return complete_unaligned();
+  };
   NetworkInputGate::Event event;
   int next_channel = 0;
   while (!(at_least_once ? tracker.AllEnded() : aligner.AllEnded())) {
@@ -546,26 +718,35 @@ Status Task::RunConsumer() {
     int64_t tracked = 0;  // AT_LEAST_ONCE: the checkpoint whose barriers are all in
     switch (event.kind) {
       case DataKind::kRecords:
-        RETURN_IF_ERROR(inputs[channels[channel].first].decoder->Decode(
-            event.records, event.count, event.timestamps));
+      case DataKind::kWatermark:
+      case DataKind::kWatermarkStatus:
+        if (unaligned && !unaligned->done[channel]) unaligned->input[channel].push_back(event);
+        RETURN_IF_ERROR(take_buffer(channel, event));
         break;
       case DataKind::kBarrier:
-        if (at_least_once) {
+        if (event.unaligned && !at_least_once) {
+          RETURN_IF_ERROR(on_unaligned_barrier(channel, event));
+        } else if (unaligned && event.checkpoint_id <= unaligned->id) {
+          // An aligned barrier of the unaligned checkpoint in progress (its producer's input had
+          // ended) completes that channel; one of an older checkpoint is stale.
+          if (event.checkpoint_id == unaligned->id) {
+            SLUICE_ASSERT(!unaligned->done[channel],
+                          "two barriers of one checkpoint on one channel");
+            // A source that emitted all its records sends aligned barriers while others still
+            // send unaligned ones.
+            host_.log.Info("checkpoint.barriers_mixed",
+                           name() + " " + std::to_string(event.checkpoint_id));
+            unaligned->done[channel] = true;
+            RETURN_IF_ERROR(complete_unaligned());
+          }
+        } else if (!at_least_once && event.checkpoint_id <= last_snapshot_) {
+          // Stale: an unaligned barrier overtook it and its checkpoint was taken.
+        } else if (at_least_once) {
           tracked = tracker.OnBarrier(channel, event.checkpoint_id);
         } else {
           action = aligner.OnBarrier(channel, event.checkpoint_id);
         }
         break;
-      case DataKind::kWatermark: {
-        const auto [input_index, local] = valve_of[channel];
-        RETURN_IF_ERROR(emit(channel, valves[input_index].OnWatermark(local, event.watermark_ms)));
-        break;
-      }
-      case DataKind::kWatermarkStatus: {
-        const auto [input_index, local] = valve_of[channel];
-        RETURN_IF_ERROR(emit(channel, valves[input_index].OnStatus(local, event.idle)));
-        break;
-      }
       case DataKind::kEnd:
         // A producer that read its input to the end sent kMaxWatermark before this; one that did
         // not (a final-commit deployment) must not fire the timers its end would.
@@ -573,14 +754,15 @@ Status Task::RunConsumer() {
           tracked = tracker.OnEndOfPartition(channel);
         } else {
           action = aligner.OnEndOfPartition(channel);
+          if (unaligned) RETURN_IF_ERROR(complete_unaligned());
         }
         break;
       default:
         return DataLossError("unexpected data event");
     }
-    if (tracked > last_snapshot_) RETURN_IF_ERROR(Checkpoint(tracked));
+    if (tracked > last_snapshot_) RETURN_IF_ERROR(Checkpoint(tracked, false));
     if (action == BarrierAligner::Action::kAligned) {
-      RETURN_IF_ERROR(Checkpoint(aligner.aligned_checkpoint()));
+      RETURN_IF_ERROR(Checkpoint(aligner.aligned_checkpoint(), false));
       aligner.Release();
     }
   }

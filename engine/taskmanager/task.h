@@ -70,7 +70,8 @@ class Task {
   // Commands from the TaskManager's control fiber. Never suspend.
   // `terminate`: a stop-with-savepoint's savepoint: the source stops reading after its barrier
   // and finishes once the savepoint completed (no final watermark: Flink's stop without drain).
-  void TriggerCheckpoint(int64_t checkpoint_id, bool terminate = false);
+  // `savepoint`: a savepoint's trigger (aligned even when unaligned checkpoints are on).
+  void TriggerCheckpoint(int64_t checkpoint_id, bool terminate = false, bool savepoint = false);
   void NotifyCheckpointComplete(int64_t checkpoint_id);
   // Splits the source's enumerator assigned (kAddSplits): `first_index` is the index of
   // splits[0] among this task's assignments. Run in arrival order with the triggers.
@@ -84,6 +85,7 @@ class Task {
     enum class Kind { kTrigger, kNotify, kAddSplits } kind;
     int64_t checkpoint_id = 0;  // kTrigger, kNotify
     bool terminate = false;     // kTrigger
+    bool savepoint = false;     // kTrigger
     // kAddSplits:
     int64_t first_index = 0;
     std::vector<std::string> splits;
@@ -110,7 +112,22 @@ class Task {
   Status MaybeFlushOutput();
   // When the task must wake for MaybeFlushOutput (ns on the host clock), or -1 for never.
   int64_t NextWakeNs() const;
-  Status Checkpoint(int64_t checkpoint_id);
+  // A source's (or an ended task's) checkpoint: SnapshotState, then PersistState.
+  Status Checkpoint(int64_t checkpoint_id, bool unaligned);
+  // Snapshots the source position and every link into *sections and sends barrier n on every
+  // output (unaligned: ahead of the queued buffers, copied to *output_state).
+  Status SnapshotState(int64_t checkpoint_id, bool unaligned, std::vector<std::string>* sections,
+                       std::string* output_state);
+  // An unaligned checkpoint's in-flight data as one state file section ("" if there is none).
+  static std::string ChannelStateSection(
+      const std::vector<std::vector<NetworkInputGate::Event>>& input_state,
+      const std::string& output_state);
+  // Writes the state file (sections, then the channel state section if any), then acknowledges.
+  Status PersistState(int64_t checkpoint_id, std::vector<std::string> sections,
+                      std::string channel_state);
+  // Reads a restored channel state section: input into restored_input_state_, output queued on
+  // the output gates.
+  Status RestoreChannelState(const std::string& path, std::string_view section);
   Status AwaitFinalCommit();
   // Waits on wakeup_ until `deadline_ns` (host clock; < 0: none), counting the wait as idle.
   void IdleWait(int64_t deadline_ns);
@@ -164,6 +181,11 @@ class Task {
   bool stopped_ = false;  // a source that snapshotted a stop-with-savepoint's savepoint
   TaskFailure failure_ = TaskFailure::kRecoverable;  // reported if the task fails
   int64_t next_flush_ns_ = 0;  // buffer timeout: when the record writer flushes next
+  // execution.checkpointing.unaligned.enabled (never with AT_LEAST_ONCE).
+  bool unaligned_ = false;
+  bool emitted_all_ = false;  // a source that emitted its last record (its barriers align)
+  // A restored unaligned checkpoint's in-flight input, by channel (RunConsumer takes it first).
+  std::vector<std::vector<NetworkInputGate::Event>> restored_input_state_;
   int64_t running_since_ns_ = -1;  // host clock; -1 until the task runs
   int64_t idle_ns_ = 0;
 };

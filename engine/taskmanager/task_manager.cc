@@ -119,7 +119,7 @@ void Dispatch(TaskManagerState& tm, Session& session, const ControlMessage& m) {
       break;
     case ControlType::kTriggerCheckpoint: {
       auto it = tm.tasks.find(TaskKey{m.attempt, m.chain, m.subtask});
-      if (it != tm.tasks.end()) it->second->TriggerCheckpoint(m.checkpoint_id, m.terminate);
+      if (it != tm.tasks.end()) it->second->TriggerCheckpoint(m.checkpoint_id, m.terminate, m.savepoint);
       break;
     }
     case ControlType::kAddSplits: {

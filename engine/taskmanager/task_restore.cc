@@ -66,6 +66,7 @@ Status Task::Restore() {
   }
   // Sections of each state file read: [source][one per link], as Checkpoint writes them.
   std::map<int, std::vector<std::string>> sections;
+  std::map<int, std::string> channel_state;  // an unaligned checkpoint's in-flight data
   int64_t local_bytes = 0, remote_bytes = 0;
   for (const std::vector<int>& read : reads) {
     for (int j : read) {
@@ -78,11 +79,14 @@ Status Task::Restore() {
       file.assign(links_.size() + 1, std::string());
       ByteReader r(state);
       uint64_t count = 0;
-      if (!r.GetVarint(&count) || count != file.size()) {
+      if (!r.GetVarint(&count) || (count != file.size() && count != file.size() + 1)) {
         return DataLossError(path + ": section count does not match the chain");
       }
       for (std::string& section : file) {
         if (!r.GetString(&section)) return DataLossError(path + ": bad section");
+      }
+      if (count == file.size() + 1 && !r.GetString(&channel_state[j])) {
+        return DataLossError(path + ": bad channel state section");
       }
     }
   }
@@ -126,12 +130,76 @@ Status Task::Restore() {
     // of the restore.
     if (!assigned_splits_.empty()) RETURN_IF_ERROR(OpenNextSplit());
   }
+  if (rescaled && !channel_state.empty()) {
+    // Departure from Flink (which re-distributes in-flight data on rescale): refused, clearly.
+    return FailedPreconditionError(
+        paths[channel_state.begin()->first] +
+        ": an unaligned checkpoint's in-flight data cannot be restored at another parallelism "
+        "(rescale from a savepoint, which is always aligned)");
+  }
   std::vector<std::string_view> restored;
   for (size_t i = 0; i < links_.size(); ++i) {
     restored.clear();
     for (int j : reads[i + 1]) restored.push_back(sections.at(j)[i + 1]);
     RETURN_IF_ERROR(links_[i]->Open(restored));
   }
+  if (auto it = channel_state.find(deployment_.subtask); it != channel_state.end()) {
+    RETURN_IF_ERROR(RestoreChannelState(paths[deployment_.subtask], it->second));
+    host_.log.Info("task.restored_in_flight",
+                   name() + ": " + std::to_string(it->second.size()) + " bytes",
+                   {{"bytes", static_cast<int64_t>(it->second.size())}});
+  }
+  return Status::Ok();
+}
+
+Status Task::RestoreChannelState(const std::string& path, std::string_view section) {
+  // ChannelStateSection's layout.
+  ByteReader r(section);
+  uint64_t channels = 0;
+  if (!r.GetVarint(&channels) || channels > r.remaining()) {
+    return DataLossError(path + ": bad in-flight input");
+  }
+  restored_input_state_.assign(channels, {});
+  for (auto& channel : restored_input_state_) {
+    uint64_t events = 0;
+    if (!r.GetVarint(&events) || events > r.remaining()) {
+      return DataLossError(path + ": bad in-flight input channel");
+    }
+    channel.resize(events);
+    for (NetworkInputGate::Event& event : channel) {
+      uint8_t kind = 0;
+      bool ok = r.GetU8(&kind);
+      event.kind = static_cast<DataKind>(kind);
+      if (ok && event.kind == DataKind::kRecords) {
+        ok = r.GetU32(&event.count) && r.GetString(&event.records) &&
+             r.GetString(&event.timestamps);
+      } else if (ok && event.kind == DataKind::kWatermark) {
+        ok = r.GetSignedVarint(&event.watermark_ms);
+      } else if (ok && event.kind == DataKind::kWatermarkStatus) {
+        uint8_t idle = 0;
+        ok = r.GetU8(&idle) && idle <= 1;
+        event.idle = idle == 1;
+      } else {
+        ok = false;
+      }
+      if (!ok) return DataLossError(path + ": bad in-flight input buffer");
+    }
+  }
+  std::string output;
+  if (!r.GetString(&output) || !r.empty()) return DataLossError(path + ": bad in-flight output");
+  if (output.empty()) return Status::Ok();
+  ByteReader o(output);
+  uint64_t gates = 0;
+  if (!o.GetVarint(&gates) || gates != outputs_.size()) {
+    return DataLossError(path + ": in-flight output for " + std::to_string(gates) +
+                         " output edges, the chain has " + std::to_string(outputs_.size()));
+  }
+  for (auto& gate : outputs_) {
+    std::string in_flight;
+    if (!o.GetString(&in_flight)) return DataLossError(path + ": bad in-flight output");
+    RETURN_IF_ERROR(gate->ResendInFlight(in_flight).WithContext(path));
+  }
+  if (!o.empty()) return DataLossError(path + ": bad in-flight output");
   return Status::Ok();
 }
 
