@@ -22,6 +22,11 @@ std::vector<ScenarioInfo> ScenarioCatalog() {
        "crashing as checkpoints trigger, so in-flight buffers are checkpointed and restored; "
        "checks exactly once",
        RunUnalignedBackpressure},
+      {"autoscale",
+       "reactive mode with the job autoscaler while the input rate steps up and down and records "
+       "cost simulated CPU time; the job rescales out and back in, a TaskManager may crash amid "
+       "it; checks exactly once",
+       RunAutoscale},
       {"restart-exhausted",
        "more crashes than the restart strategy allows: the job must end FAILED cleanly with a "
        "consistent cut committed (or finish exactly once)",

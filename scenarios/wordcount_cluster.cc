@@ -155,7 +155,9 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
       job_spec_.settings.Set(option.key, value);
     }
   };
+  for (const auto& [key, value] : options.job_settings) choose(ConfigOption{.key = key}, value);
   if (options.unaligned) choose(CheckpointingUnaligned(), "true");
+  if (options.reactive) choose(SchedulerMode(), "reactive");
   if (options.network_buffers_per_channel >= 0) {
     choose(NetworkBuffersPerChannel(), std::to_string(options.network_buffers_per_channel));
   }
@@ -239,6 +241,7 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
       Status s = RunTaskManager(host, config);
       host.log.Error("taskmanager.exited", s.ToString());
     }));
+    world_.SetWorkCost(taskmanagers_.back(), options.work_ns_per_record);
   }
   world_.AddEventObserver([this](sim::World::HostId host, Severity severity,
                                  std::string_view category,

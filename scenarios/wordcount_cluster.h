@@ -52,6 +52,11 @@ struct WordCountClusterOptions : ClusterSpec {
   int checkpoint_tolerable_failed = 0;  // execution.checkpointing.tolerable-failed-checkpoints
   bool local_recovery = false;          // execution.state-recovery.from-local
   bool unaligned = false;               // execution.checkpointing.unaligned.enabled
+  // Further job settings the scenario chose (the run's -D settings win over them).
+  std::map<std::string, std::string> job_settings;
+  // The simulated cost of processing one record on each TaskManager (sim::World::SetWorkCost);
+  // 0: free, as in every scenario but autoscale.
+  int64_t work_ns_per_record = 0;
   // taskmanager.network.memory.{buffers-per-channel, floating-buffers-per-gate,
   // max-buffers-per-channel}; -1: Flink's defaults (2, 8, 10).
   int network_buffers_per_channel = -1;

@@ -51,6 +51,8 @@ std::map<std::string, std::string> Describe(const WordCountClusterOptions& o) {
   config["checkpoint_tolerable_failed"] = std::to_string(o.checkpoint_tolerable_failed);
   config["local_recovery"] = o.local_recovery ? "true" : "false";
   if (o.unaligned) config["unaligned"] = "true";
+  for (const auto& [key, value] : o.job_settings) config[key] = value;
+  if (o.work_ns_per_record > 0) config["work_ns_per_record"] = std::to_string(o.work_ns_per_record);
   if (o.network_buffers_per_channel >= 0) {
     config["network_buffers"] = std::to_string(o.network_buffers_per_channel) + "/" +
                                 std::to_string(o.network_floating_buffers_per_gate) + "/" +

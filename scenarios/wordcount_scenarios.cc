@@ -149,6 +149,66 @@ ScenarioResult RunUnalignedBackpressure(const ScenarioOptions& options) {
   return RunWordCountScenario(spec, options);
 }
 
+// autoscale: the job autoscaler (job.autoscaler.*, engine/jobmanager/autoscaler.h) in reactive
+// mode while the input rate steps up and down (source.rate-limit.steps). Processing costs
+// simulated CPU time here (sim::World::SetWorkCost), so busy time, a throughput ceiling per
+// subtask and backpressure are real: at parallelism 1 the low rate fits and the high one does
+// not. The failure class: rescales the autoscaler decides while checkpoints, restores and
+// failovers are under way (state redistributed mid-stream, a decision from reports of another
+// attempt, a rescale storm), and a TaskManager crash amid them.
+ScenarioResult RunAutoscale(const ScenarioOptions& options) {
+  WordCountScenarioSpec spec;
+  spec.name = "autoscale";
+  spec.min_chaos_ms = 3000;
+  spec.configure = [](Random& random, WordCountClusterOptions* o) {
+    o->reactive = true;
+    o->resource_stabilization_timeout_ms = 200;
+    o->parallelism = 1;
+    o->work_ns_per_record = random.UniformRange(150, 250) * 1000;
+    // Few buffers, so that a slow counting task backpressures its sources within a fraction of
+    // a second and they fall behind their rate (the default buffers would hold seconds of this
+    // small input).
+    o->network_buffers_per_channel = 1;
+    o->network_floating_buffers_per_gate = 1;
+    o->network_max_buffers_per_channel = 1;
+    o->job_settings["job.autoscaler.enabled"] = "true";
+    o->job_settings["job.autoscaler.stabilization.interval"] = "1 s";
+    o->job_settings["job.autoscaler.metrics.window"] = "1 s";
+    o->job_settings["job.autoscaler.catch-up.duration"] = "2 s";
+    // Lines per second over all sources: low (about half of what one counting subtask takes at
+    // seven words a line), high (several times it) from a line drawn early in a source's input,
+    // low again from one past its first third (positions survive rescales: task_restore.cc).
+    const int64_t low = random.UniformRange(250, 400);
+    const int64_t high = random.UniformRange(1500, 2500);
+    const int64_t up_at = random.UniformRange(200, 600);
+    const int64_t down_at = random.UniformRange(2400, 3000);
+    o->job_settings["source.rate-limit.steps"] = "0:" + std::to_string(low) + "," +
+                                                 std::to_string(up_at) + ":" +
+                                                 std::to_string(high) + "," +
+                                                 std::to_string(down_at) + ":" +
+                                                 std::to_string(low);
+  };
+  spec.nemesis = [](Random& random, const NemesisContext& context) {
+    std::vector<FaultRecord> faults;
+    if (random.Bernoulli(0.5)) {
+      const std::string victim = PickHost(random, context.taskmanagers);
+      const int64_t at = random.UniformRange(500, 6000);
+      faults.push_back({.at_ms = at, .kind = FaultKind::kCrash, .host = victim});
+      faults.push_back({.at_ms = at + random.UniformRange(100, 1500), .kind = FaultKind::kRestart,
+                        .host = victim});
+    }
+    return faults;
+  };
+  spec.react = [](Random& random, const std::string& host, std::string_view category,
+                  EventFields, int reactions) -> std::vector<FaultRecord> {
+    // A TaskManager crash right as the autoscaler's rescale begins.
+    if (reactions >= 1 || category != "job.rescaling" || !random.Bernoulli(0.3)) return {};
+    const std::string victim = "taskmanager-" + std::to_string(1 + random.Uniform(3));
+    return CrashAndRestart(random, victim, random.UniformRange(0, 50));
+  };
+  return RunWordCountScenario(spec, options);
+}
+
 // restart-exhausted: repeated crashes exhaust the restart strategy. A job that gives
 // up must give up cleanly: FAILED, and what it committed is still exactly once, i.e. the output
 // of one consistent cut of the input (Flink jobs that fail terminally leave committed output

@@ -8,6 +8,7 @@ namespace sluice::scenarios {
 ScenarioResult RunWordCountCrashBeforeCommit(const ScenarioOptions& options);
 ScenarioResult RunWordCountBackpressureCrash(const ScenarioOptions& options);
 ScenarioResult RunUnalignedBackpressure(const ScenarioOptions& options);
+ScenarioResult RunAutoscale(const ScenarioOptions& options);
 ScenarioResult RunWordCountRestartExhausted(const ScenarioOptions& options);
 ScenarioResult RunRegionFailover(const ScenarioOptions& options);
 ScenarioResult RunWordCountChaos(const ScenarioOptions& options);

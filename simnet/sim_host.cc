@@ -116,6 +116,11 @@ void SimFibers::Yield() {
   WaitWhilePaused();
 }
 
+void SimFibers::AccountWork(int64_t records) {
+  if (work_cost_ns_ <= 0 || records <= 0) return;
+  SleepFor(records * work_cost_ns_);
+}
+
 void SimFibers::SleepFor(int64_t duration_ns) {
   if (duration_ns <= 0) {
     Yield();

@@ -86,6 +86,9 @@ class SimFibers final : public Fibers {
   FiberId Current() const override;
   bool Park(int64_t deadline_ns) override;
   void Unpark(FiberId id) override;
+  // Sleeps records × work_cost_ns (none while the cost is 0).
+  void AccountWork(int64_t records) override;
+  void set_work_cost_ns(int64_t ns_per_record) { work_cost_ns_ = ns_per_record; }
 
   // Set by the World: true from host start to crash. Spawn fails while false.
   void set_up(bool up) { up_ = up; }
@@ -100,6 +103,7 @@ class SimFibers final : public Fibers {
  private:
   struct Wake;
   void AssertInOwnFiber() const;
+  int64_t work_cost_ns_ = 0;  // per record processed (World::SetWorkCost)
   int64_t HostNow() const { return clock_ ? clock_->NowNs() : core_.now_ns(); }
   int64_t ToVirtual(int64_t host_ns) const { return clock_ ? clock_->ToVirtual(host_ns) : host_ns; }
   bool ParkUntil(int64_t deadline_ns);  // Park without the pause gate

@@ -235,6 +235,11 @@ void World::LatencySpike(HostId a, HostId b, int64_t extra_ns, int64_t duration_
   fabric_->LatencySpike(a, b, extra_ns, duration_ns);
 }
 
+void World::SetWorkCost(HostId id, int64_t ns_per_record) {
+  SLUICE_ASSERT(ns_per_record >= 0, "a record costs >= 0 ns");
+  state(id).fibers.set_work_cost_ns(ns_per_record);
+}
+
 void World::SetClockSkew(HostId id, int64_t offset_ns, double drift_ppm) {
   // Parts per billion, an integer: host time is computed without floating point.
   const int64_t drift_ppb = std::llround(drift_ppm * 1000.0);

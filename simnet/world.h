@@ -136,6 +136,9 @@ class World {
   // |drift_ppm| <= 500000. SetClockSkew(id, 0, 0) restores true time (without stepping back).
   // Survives crashes (the clock is hardware). Other hosts and the world keep virtual time.
   void SetClockSkew(HostId id, int64_t offset_ns, double drift_ppm);
+  // The simulated CPU cost of processing one record on host `id` (Fibers::AccountWork), ns; 0
+  // (the default) makes processing free. Survives crashes (it is the hardware's speed).
+  void SetWorkCost(HostId id, int64_t ns_per_record);
 
   // Runs `event` in world context at virtual time max(at_ns, now).
   void Schedule(int64_t at_ns, std::function<void()> event);

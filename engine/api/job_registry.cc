@@ -88,6 +88,7 @@ Result<Configuration> JobRegistry::EffectiveSettings(const JobSpec& spec) const 
   }
   RETURN_IF_ERROR(RestartStrategyConfigFrom(effective).status());
   RETURN_IF_ERROR(CheckCheckpointingSettings(effective));
+  RETURN_IF_ERROR(SourceRateStepsOf(effective).status());
   return effective;
 }
 

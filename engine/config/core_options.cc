@@ -57,6 +57,48 @@ const ConfigOption& SourceRateLimit() {
   return option;
 }
 
+const ConfigOption& SourceRateLimitSteps() {
+  static const ConfigOption option{
+      .key = "source.rate-limit.steps",
+      .type = ConfigType::kString,
+      .default_value = "",
+      .description = "rate changes along the input: LINES:RATE,... (from the LINES-th line a "
+                     "source subtask reads, RATE records per second over all source subtasks)"};
+  return option;
+}
+
+Result<std::vector<std::pair<int64_t, int64_t>>> SourceRateStepsOf(const Configuration& config) {
+  std::vector<std::pair<int64_t, int64_t>> steps;
+  const std::string text = config.GetString(SourceRateLimitSteps());
+  const std::string where = "configuration key '" + SourceRateLimitSteps().key + "': ";
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string step = text.substr(start, end - start);
+    const size_t colon = step.find(':');
+    int64_t lines = -1, rate = -1;
+    auto number = [](const std::string& digits, int64_t* out) {
+      if (digits.empty() || digits.size() > 15) return false;
+      for (char c : digits) {
+        if (c < '0' || c > '9') return false;
+      }
+      *out = std::stoll(digits);
+      return true;
+    };
+    if (colon == std::string::npos || !number(step.substr(0, colon), &lines) ||
+        !number(step.substr(colon + 1), &rate)) {
+      return InvalidArgumentError(where + "'" + step + "' is not LINES:RATE");
+    }
+    if (!steps.empty() && lines <= steps.back().first) {
+      return InvalidArgumentError(where + "positions must increase ('" + step + "')");
+    }
+    steps.emplace_back(lines, rate);
+    start = end + 1;
+  }
+  return steps;
+}
+
 const ConfigOption& CheckpointingInterval() {
   static const ConfigOption option = Duration("execution.checkpointing.interval", "500ms", 1,
                                               "time between checkpoint triggers");
@@ -126,6 +168,17 @@ bool UnalignedCheckpointsOf(const Configuration& config) {
 }
 
 Status CheckCheckpointingSettings(const Configuration& config) {
+  if (config.GetBool(AutoscalerEnabled()) && !ReactiveModeOf(config)) {
+    return InvalidArgumentError(
+        "configuration key 'job.autoscaler.enabled': the autoscaler rescales through the "
+        "reactive scheduler: set scheduler-mode reactive");
+  }
+  if (config.GetInt(AutoscalerVertexMinParallelism()) >
+      config.GetInt(AutoscalerVertexMaxParallelism())) {
+    return InvalidArgumentError(
+        "configuration key 'job.autoscaler.vertex.min-parallelism': above "
+        "job.autoscaler.vertex.max-parallelism");
+  }
   if (!UnalignedCheckpointsOf(config)) return Status::Ok();
   if (AtLeastOnceOf(config)) {
     return InvalidArgumentError(
@@ -144,6 +197,89 @@ Status CheckCheckpointingSettings(const Configuration& config) {
         "need execution.checkpointing.max-concurrent-checkpoints 1");
   }
   return Status::Ok();
+}
+
+const ConfigOption& AutoscalerEnabled() {
+  static const ConfigOption option{
+      .key = "job.autoscaler.enabled",
+      .type = ConfigType::kBool,
+      .default_value = "false",
+      .description = "the autoscaler rescales the job to its input rate (needs scheduler-mode "
+                     "reactive)"};
+  return option;
+}
+
+namespace {
+ConfigOption Fraction(std::string key, std::string default_value, double max,
+                      std::string description) {
+  return ConfigOption{.key = std::move(key),
+                      .type = ConfigType::kDouble,
+                      .default_value = std::move(default_value),
+                      .description = std::move(description),
+                      .double_min = 0.0,
+                      .double_max = max};
+}
+}  // namespace
+
+const ConfigOption& AutoscalerTargetUtilization() {
+  static const ConfigOption option = Fraction("job.autoscaler.target.utilization", "0.7", 1.0,
+                                              "the busy share each vertex is scaled to");
+  return option;
+}
+
+const ConfigOption& AutoscalerTargetUtilizationBoundary() {
+  static const ConfigOption option =
+      Fraction("job.autoscaler.target.utilization.boundary", "0.3", 1.0,
+               "no rescale while utilization is within target ± this");
+  return option;
+}
+
+const ConfigOption& AutoscalerStabilizationInterval() {
+  static const ConfigOption option =
+      Duration("job.autoscaler.stabilization.interval", "5 min", 0,
+               "no rescale this soon after a deployment");
+  return option;
+}
+
+const ConfigOption& AutoscalerMetricsWindow() {
+  static const ConfigOption option = Duration("job.autoscaler.metrics.window", "15 min", 1,
+                                              "the span of reports a decision reads");
+  return option;
+}
+
+const ConfigOption& AutoscalerCatchUpDuration() {
+  static const ConfigOption option =
+      Duration("job.autoscaler.catch-up.duration", "5 min", 1,
+               "time a lagging source is given to catch up with its lag");
+  return option;
+}
+
+const ConfigOption& AutoscalerScaleDownMaxFactor() {
+  static const ConfigOption option =
+      Fraction("job.autoscaler.scale-down.max-factor", "0.6", 1.0,
+               "at most this share of a vertex's parallelism goes in one rescale");
+  return option;
+}
+
+const ConfigOption& AutoscalerScaleUpMaxFactor() {
+  static const ConfigOption option =
+      Fraction("job.autoscaler.scale-up.max-factor", "100000.0", 1e9,
+               "a vertex grows by at most this factor of its parallelism in one rescale");
+  return option;
+}
+
+const ConfigOption& AutoscalerVertexMinParallelism() {
+  static const ConfigOption option =
+      Int("job.autoscaler.vertex.min-parallelism", "1", 1, kParallelismMax,
+          "the least parallelism the autoscaler sets");
+  return option;
+}
+
+const ConfigOption& AutoscalerVertexMaxParallelism() {
+  static const ConfigOption option =
+      Int("job.autoscaler.vertex.max-parallelism", "200", 1, kParallelismMax,
+          "the most parallelism the autoscaler sets");
+  return option;
 }
 
 const ConfigOption& NetworkBuffersPerChannel() {
@@ -380,6 +516,7 @@ const std::vector<ConfigOption>& CoreOptions() {
         ParallelismDefault(),
         PipelineMaxParallelism(),
         SourceRateLimit(),
+        SourceRateLimitSteps(),
         CheckpointingInterval(),
         CheckpointingTimeout(),
         CheckpointingNumRetained(),
@@ -388,6 +525,16 @@ const std::vector<ConfigOption>& CoreOptions() {
         CheckpointingTolerableFailed(),
         CheckpointingMode(),
         CheckpointingUnaligned(),
+        AutoscalerEnabled(),
+        AutoscalerTargetUtilization(),
+        AutoscalerTargetUtilizationBoundary(),
+        AutoscalerStabilizationInterval(),
+        AutoscalerMetricsWindow(),
+        AutoscalerCatchUpDuration(),
+        AutoscalerScaleDownMaxFactor(),
+        AutoscalerScaleUpMaxFactor(),
+        AutoscalerVertexMinParallelism(),
+        AutoscalerVertexMaxParallelism(),
         NetworkBuffersPerChannel(),
         NetworkFloatingBuffersPerGate(),
         NetworkMaxBuffersPerChannel(),

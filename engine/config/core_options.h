@@ -6,6 +6,7 @@
 // Where a default differs from Flink's, the option's description says so and why.
 #pragma once
 
+#include <utility>
 #include <vector>
 
 #include "engine/config/configuration.h"
@@ -21,6 +22,12 @@ const ConfigOption& PipelineMaxParallelism();
 // Records per second over all source subtasks, in the runtime's time (simulated time in the
 // simulator); 0 = unlimited. (Flink's sources take a RateLimiterStrategy; this is its setting.)
 const ConfigOption& SourceRateLimit();
+// Rate changes along the input (a Sluice key; Flink's sources take a RateLimiterStrategy):
+// "LINES:RATE,..." with increasing LINES: from the LINES-th line a source subtask has read, RATE
+// records per second over all source subtasks (0: unthrottled). Positions, not times, so that a
+// restored source resumes at the rate of where it is. kInvalidArgument naming the key and step.
+const ConfigOption& SourceRateLimitSteps();
+Result<std::vector<std::pair<int64_t, int64_t>>> SourceRateStepsOf(const Configuration& config);
 // How often the checkpoint coordinator triggers a checkpoint (Flink: none = off; Sluice always
 // checkpoints, its sinks commit on checkpoints: default 500 ms).
 const ConfigOption& CheckpointingInterval();
@@ -50,8 +57,24 @@ bool AtLeastOnceOf(const Configuration& config);
 // another parallelism.
 const ConfigOption& CheckpointingUnaligned();
 bool UnalignedCheckpointsOf(const Configuration& config);
-// kInvalidArgument naming the key if the checkpointing settings contradict each other.
+// kInvalidArgument naming the key if the checkpointing (or autoscaler) settings contradict each
+// other.
 Status CheckCheckpointingSettings(const Configuration& config);
+// The job autoscaler (engine/jobmanager/autoscaler.h), under the Flink Kubernetes operator's
+// keys and defaults: job.autoscaler.enabled (false; needs scheduler-mode reactive),
+// .target.utilization (0.7), .target.utilization.boundary (0.3), .stabilization.interval
+// (5 min), .metrics.window (15 min), .catch-up.duration (5 min), .scale-down.max-factor (0.6),
+// .scale-up.max-factor (100000), .vertex.min-parallelism (1), .vertex.max-parallelism (200).
+const ConfigOption& AutoscalerEnabled();
+const ConfigOption& AutoscalerTargetUtilization();
+const ConfigOption& AutoscalerTargetUtilizationBoundary();
+const ConfigOption& AutoscalerStabilizationInterval();
+const ConfigOption& AutoscalerMetricsWindow();
+const ConfigOption& AutoscalerCatchUpDuration();
+const ConfigOption& AutoscalerScaleDownMaxFactor();
+const ConfigOption& AutoscalerScaleUpMaxFactor();
+const ConfigOption& AutoscalerVertexMinParallelism();
+const ConfigOption& AutoscalerVertexMaxParallelism();
 // Credit-based flow control between tasks (Flink's taskmanager.network.memory.* keys and
 // defaults; engine/exchange/data_plane.h): exclusive buffers per input channel (2), floating
 // buffers per input gate (8), buffers a producer queues per channel without credit (10).

@@ -62,6 +62,23 @@ JobMaster::JobMaster(Host& host, const JobManagerConfig& config, const JobSpec& 
   for (const SourceCoordinator::SourceInfo& source : sources_.sources()) {
     discover_splits_[source.chain] = graph.nodes[source.node].source.discover;
   }
+  source_chain_.assign(chains.size(), false);
+  for (const SourceCoordinator::SourceInfo& source : sources_.sources()) {
+    source_chain_[source.chain] = true;
+  }
+  // The JobManager validated the job's settings (CheckCheckpointingSettings: reactive mode).
+  if (spec.settings.GetBool(AutoscalerEnabled()) && scheduler_.reactive()) {
+    // The job's parallelism.default (what a rescale sets), else its widest chain's.
+    int parallelism = spec.settings.entries().count(ParallelismDefault().key) != 0
+                          ? static_cast<int>(spec.settings.GetInt(ParallelismDefault()))
+                          : 1;
+    if (spec.settings.entries().count(ParallelismDefault().key) == 0) {
+      for (const Chain& chain : chains) parallelism = std::max(parallelism, chain.parallelism);
+    }
+    autoscaler_.emplace(AutoscalerOptionsFrom(spec.settings));
+    autoscaler_->OnDeployed(parallelism, started_ns_);
+    scheduler_.SetAutoscalerTarget(parallelism);
+  }
   if (rest_ != nullptr) {
     rest_->leader = true;
     rest_->epoch = epoch_;
@@ -618,6 +635,23 @@ void JobMaster::SendAssignments(const std::vector<SourceCoordinator::Assignment>
 void JobMaster::HandleAck(const ControlMessage& m) {
   if (!scheduler_.Accepts({m.chain, m.subtask}, m.attempt)) return;
   RecordTimes(m);
+  if (autoscaler_) {
+    const int64_t now = host_.clock.NowNs();
+    autoscaler_->OnReport(m.chain, m.subtask, m.attempt,
+                          m.chain >= 0 && m.chain < static_cast<int>(source_chain_.size()) &&
+                              source_chain_[m.chain],
+                          m.times, now);
+    if (auto decision = autoscaler_->Evaluate(now)) {
+      host_.log.Info("autoscaler.decision",
+                     "parallelism " + std::to_string(decision->parallelism) + ": " +
+                         decision->reason,
+                     {{"to", decision->parallelism}});
+      scheduler_.SetAutoscalerTarget(decision->parallelism);
+      // The rescale ends this leadership and the next one measures anew; should the slots not
+      // allow it, this one measures anew too, after another stabilization interval.
+      autoscaler_->OnDeployed(autoscaler_->parallelism(), now);
+    }
+  }
   sources_.OnAcknowledged(m.checkpoint_id, {m.chain, m.subtask}, m.split_index);
   Execute(coordinator_.OnAcknowledged({m.chain, m.subtask}, m.checkpoint_id, m.restore_path,
                                       m.state_bytes, host_.clock.NowNs(), m.in_flight_data));

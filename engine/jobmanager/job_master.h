@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "engine/checkpoint/completed_checkpoint.h"
+#include "engine/jobmanager/autoscaler.h"
 #include "engine/jobmanager/checkpoint_coordinator.h"
 #include "engine/jobmanager/job_scheduler.h"
 #include "engine/jobmanager/rest_api.h"
@@ -158,6 +159,9 @@ class JobMaster {
     TaskTimes latest;
   };
   std::map<TaskId, TimesSample> task_times_;
+  // job.autoscaler.enabled: reads the tasks' reports and caps the reactive scheduler.
+  std::optional<Autoscaler> autoscaler_;
+  std::vector<bool> source_chain_;  // by chain: it reads a source
   void RecordTimes(const ControlMessage& m);
   std::string untriggered_savepoint_;  // the request waiting for its trigger ("" if none)
   int64_t savepoint_requests_ = 0;

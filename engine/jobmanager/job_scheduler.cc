@@ -345,7 +345,9 @@ int JobScheduler::RegisteredSlots() const {
 
 int JobScheduler::ReactiveTarget() const {
   const int total = RegisteredSlots();
-  for (int p = total; p >= 1; --p) {
+  // The autoscaler's cap, if any: the widest parallelism at or below it the job can run at.
+  const int highest = autoscaler_target_ > 0 ? std::min(total, autoscaler_target_) : total;
+  for (int p = highest; p >= 1; --p) {
     const int slots = options_.reactive_slots(p);
     if (slots >= 1 && slots <= total) return p;
   }
@@ -364,9 +366,10 @@ bool JobScheduler::MaybeRescale(int64_t now_ns, Commands* out) {
   if (target == 0 || target == options_.parallelism) return false;
   const bool lacks_slots = RegisteredSlots() < SlotsRequired(chains_);
   // Waiting: rescale to what the slots hold (in, or out before the first deployment). Running:
-  // only out, onto TaskManagers that joined.
-  if (waiting ? !(lacks_slots || attempt_ == 0 || target > options_.parallelism)
-              : target < options_.parallelism) {
+  // only out, onto TaskManagers that joined; or either way, to what the autoscaler wants.
+  if (waiting ? !(lacks_slots || attempt_ == 0 || target > options_.parallelism ||
+                  autoscaler_target_ > 0)
+              : (target < options_.parallelism && autoscaler_target_ == 0)) {
     return false;
   }
   CancelEverything(out);

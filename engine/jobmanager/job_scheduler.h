@@ -178,6 +178,10 @@ class JobScheduler {
   Commands OnTick(int64_t now_ns);
   // When OnTick next has something to do.
   bool reactive() const { return static_cast<bool>(options_.reactive_slots); }
+  // Reactive mode with the autoscaler (engine/jobmanager/autoscaler.h): the job runs at no more
+  // than `parallelism` (0: no cap), and rescales in as well as out, running or not, to
+  // min(what the slots hold, the cap). Never suspends.
+  void SetAutoscalerTarget(int parallelism) { autoscaler_target_ = parallelism; }
   int64_t NextDeadlineNs(int64_t now_ns) const;
 
   // Whether a report of `task` in `attempt` is from its running attempt.
@@ -266,6 +270,7 @@ class JobScheduler {
   // Reactive mode, once the slots have stabilized: rescales if the job waits for slots it lacks
   // or could run wider. Whether it did.
   bool MaybeRescale(int64_t now_ns, Commands* out);
+  int autoscaler_target_ = 0;
   static Command Log(Severity severity, std::string category, std::string text);
 
   Options options_;

@@ -94,6 +94,8 @@ std::string ControlMessage::Encode() const {
   w.PutSignedVarint(times.busy_ns);
   w.PutSignedVarint(times.idle_ns);
   w.PutSignedVarint(times.backpressured_ns);
+  w.PutSignedVarint(times.records_in);
+  w.PutSignedVarint(times.records_lag);
   w.PutU8(savepoint ? 1 : 0);
   w.PutU8(in_flight_data ? 1 : 0);
   return out;
@@ -163,8 +165,9 @@ Result<ControlMessage> ControlMessage::Decode(std::string_view bytes) {
   if (!r.GetU8(&terminate) || terminate > 1) return DataLossError("control message: bad terminate");
   m.terminate = terminate == 1;
   if (!r.GetSignedVarint(&m.times.busy_ns) || !r.GetSignedVarint(&m.times.idle_ns) ||
-      !r.GetSignedVarint(&m.times.backpressured_ns) || m.times.busy_ns < 0 ||
-      m.times.idle_ns < 0 || m.times.backpressured_ns < 0) {
+      !r.GetSignedVarint(&m.times.backpressured_ns) || !r.GetSignedVarint(&m.times.records_in) ||
+      !r.GetSignedVarint(&m.times.records_lag) || m.times.busy_ns < 0 || m.times.idle_ns < 0 ||
+      m.times.backpressured_ns < 0 || m.times.records_in < 0 || m.times.records_lag < 0) {
     return DataLossError("control message: bad task times");
   }
   uint8_t savepoint = 0;

@@ -20,11 +20,14 @@ inline constexpr int64_t kAttemptsPerEpoch = 1000 * 1000;
 
 // A task's busy, idle and backpressured time since it started running (ns of its host's clock,
 // cumulative; Flink's busyTimeMsPerSecond, idleTimeMsPerSecond, backPressuredTimeMsPerSecond
-// are their rates).
+// are their rates), the records it took in and a source's lag (Flink's numRecordsIn and
+// pendingRecords), as the autoscaler reads them.
 struct TaskTimes {
   int64_t busy_ns = 0;
   int64_t idle_ns = 0;
   int64_t backpressured_ns = 0;
+  int64_t records_in = 0;   // records taken in (a source: emitted), cumulative
+  int64_t records_lag = 0;  // a throttled source: records behind its rate now
 };
 
 enum class ControlType : uint8_t {

@@ -42,6 +42,13 @@ class Fibers {
   // The calling fiber's id.
   virtual FiberId Current() const = 0;
 
+  // Accounts for `records` records the calling fiber has just processed (a task calls it per
+  // batch). Real runtime: nothing, the work took its real time. Simulator: suspends for `records`
+  // times the host's cost per record (sim::World::SetWorkCost; 0 by default: no suspension), so
+  // that processing occupies simulated time: busy time, a throughput ceiling and backpressure
+  // from slow operators exist there too. May suspend.
+  virtual void AccountWork(int64_t records) = 0;
+
   // Low-level wait used by runtime/sync.h: suspends the calling fiber until Unpark(its id) or until
   // the deadline (ns, host clock; < 0 means none). Returns true when unparked, false on timeout.
   // Spurious wake-ups are allowed: callers re-check their condition. May suspend.

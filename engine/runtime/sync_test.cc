@@ -24,6 +24,7 @@ class SchedulerFibers final : public Fibers {
   void Cancel(FiberId id) override { s_.Cancel(id); }
   FiberId Current() const override { return s_.Current(); }
   bool Park(int64_t) override { return s_.Park(); }
+  void AccountWork(int64_t) override {}
   void Unpark(FiberId id) override { s_.Unpark(id); }
 
  private:

@@ -129,6 +129,8 @@ TaskTimes Task::Times() const {
   times.idle_ns = idle_ns_;
   const int64_t elapsed = host_.clock.NowNs() - running_since_ns_;
   times.busy_ns = std::max<int64_t>(0, elapsed - times.idle_ns - times.backpressured_ns);
+  times.records_in = records_in_;
+  times.records_lag = source_lag_;
   return times;
 }
 
@@ -175,6 +177,7 @@ Status Task::Build() {
   ASSIGN_OR_RETURN(chains_, BuildChains(graph_));
   ASSIGN_OR_RETURN(flow_control_, FlowControlOf(deployment_.spec.settings));
   RETURN_IF_ERROR(CheckCheckpointingSettings(deployment_.spec.settings));
+  ASSIGN_OR_RETURN(rate_steps_, SourceRateStepsOf(deployment_.spec.settings));
   unaligned_ = UnalignedCheckpointsOf(deployment_.spec.settings);
   if (deployment_.chain < 0 || deployment_.chain >= static_cast<int>(chains_.size())) {
     return InvalidArgumentError("deployment names unknown chain " +
@@ -485,17 +488,21 @@ Status Task::HandleCommands() {
   return Status::Ok();
 }
 
+int64_t Task::SourceRatePerSubtask() const {
+  int64_t rate = graph_.nodes[chain_.nodes.front()].source.records_per_second;
+  for (const auto& [from_lines, step_rate] : rate_steps_) {
+    if (source_lines_ >= static_cast<uint64_t>(from_lines)) rate = step_rate;
+  }
+  return rate > 0 ? std::max<int64_t>(1, rate / chain_.parallelism) : 0;
+}
+
 Status Task::RunSource() {
-  const int64_t rate = graph_.nodes[chain_.nodes.front()].source.records_per_second;
-  const int64_t per_subtask = rate > 0 ? std::max<int64_t>(1, rate / chain_.parallelism) : 0;
-  const int64_t start_ns = host_.clock.NowNs();
-  uint64_t emitted = 0;
   // Throttled sources emit in slices of ~kThrottleSliceMs worth of lines and keep answering
-  // checkpoint triggers while they wait for their next slice.
-  const size_t slice_lines =
-      per_subtask > 0
-          ? static_cast<size_t>(std::max<int64_t>(1, per_subtask * kThrottleSliceMs / 1000))
-          : SIZE_MAX;
+  // checkpoint triggers while they wait for their next slice. The rate may change with the
+  // position (source.rate-limit.steps): each rate runs from where the previous one stopped.
+  int64_t per_subtask = SourceRatePerSubtask();
+  int64_t phase_start_ns = host_.clock.NowNs();
+  uint64_t phase_emitted = 0;
   while (!deployment_.final_commit && !stopped_) {
     RETURN_IF_ERROR(HandleCommands());
     if (stopped_) break;
@@ -515,6 +522,10 @@ Status Task::RunSource() {
       if (commands_.empty()) IdleWait(NextWakeNs());
       continue;
     }
+    const size_t slice_lines =
+        per_subtask > 0
+            ? static_cast<size_t>(std::max<int64_t>(1, per_subtask * kThrottleSliceMs / 1000))
+            : SIZE_MAX;
     ASSIGN_OR_RETURN(const size_t records, source_->Fetch(slice_lines));
     if (records == 0) continue;  // exhausted
     fetched_unemitted_ = records;
@@ -523,15 +534,28 @@ Status Task::RunSource() {
       RETURN_IF_ERROR(HandleCommands());
     }
     source_lines_ += records;
-    emitted += records;
+    phase_emitted += records;
     RETURN_IF_ERROR(source_->EmitFetched());
     fetched_unemitted_ = 0;
+    records_in_ += static_cast<int64_t>(records);
+    host_.fibers.AccountWork(static_cast<int64_t>(records));
     RETURN_IF_ERROR(MaybeFlushOutput());
     if (per_subtask == 0) {
       host_.fibers.Yield();
+      phase_start_ns = host_.clock.NowNs();
+      phase_emitted = 0;
+      per_subtask = SourceRatePerSubtask();
       continue;
     }
-    const int64_t due = start_ns + static_cast<int64_t>(emitted) * kNanosPerSecond / per_subtask;
+    const int64_t due =
+        phase_start_ns + static_cast<int64_t>(phase_emitted) * kNanosPerSecond / per_subtask;
+    // Behind the rate (backpressured or slow): the records that should have been read by now.
+    source_lag_ = std::max<int64_t>(0, host_.clock.NowNs() - due) * per_subtask / kNanosPerSecond;
+    if (const int64_t next = SourceRatePerSubtask(); next != per_subtask) {
+      per_subtask = next;
+      phase_start_ns = due;
+      phase_emitted = 0;
+    }
     while (host_.clock.NowNs() < due && !stopped_) {
       RETURN_IF_ERROR(HandleCommands());
       RETURN_IF_ERROR(MaybeFlushOutput());
@@ -612,9 +636,13 @@ Status Task::RunConsumer() {
   // A buffer (records, watermark, watermark status) of `channel`, as the chain takes it.
   auto take_buffer = [&](int channel, const NetworkInputGate::Event& buffer) -> Status {
     switch (buffer.kind) {
-      case DataKind::kRecords:
-        return inputs[channels[channel].first].decoder->Decode(buffer.records, buffer.count,
-                                                               buffer.timestamps);
+      case DataKind::kRecords: {
+        RETURN_IF_ERROR(inputs[channels[channel].first].decoder->Decode(
+            buffer.records, buffer.count, buffer.timestamps));
+        records_in_ += buffer.count;
+        host_.fibers.AccountWork(buffer.count);
+        return Status::Ok();
+      }
       case DataKind::kWatermark: {
         const auto [input_index, local] = valve_of[channel];
         return emit(channel, valves[input_index].OnWatermark(local, buffer.watermark_ms));

@@ -102,6 +102,9 @@ class Task {
   // checkpoint storage's; kDataLoss if neither copy is left.
   Result<std::string> ReadState(const std::string& path, bool try_local, bool* local);
   Status RunSource();
+  // A source subtask's rate now (records per second; 0: unthrottled), from the job's
+  // source.rate-limit and its steps at the subtask's position.
+  int64_t SourceRatePerSubtask() const;
   // Opens the next assigned split (source_ must be null).
   Status OpenNextSplit();
   void RequestSplits();
@@ -186,6 +189,10 @@ class Task {
   bool emitted_all_ = false;  // a source that emitted its last record (its barriers align)
   // A restored unaligned checkpoint's in-flight input, by channel (RunConsumer takes it first).
   std::vector<std::vector<NetworkInputGate::Event>> restored_input_state_;
+  // source.rate-limit.steps: (position in lines, records per second over all subtasks).
+  std::vector<std::pair<int64_t, int64_t>> rate_steps_;
+  int64_t records_in_ = 0;  // records the task took in (a source: emitted)
+  int64_t source_lag_ = 0;  // a throttled source: records behind its rate
   int64_t running_since_ns_ = -1;  // host clock; -1 until the task runs
   int64_t idle_ns_ = 0;
 };

@@ -1,6 +1,7 @@
 // Task::Restore: a deployment's state files read and handed to the source and the chain's
 // links, at the parallelism they were written at or another (state assignment,
 // engine/partition/state_assignment.h). Part of the Task class (task.h).
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -104,7 +105,8 @@ Status Task::Restore() {
   if (source_functions_ != nullptr) {
     // [lines][count]([split][position])*: the split being read first, then the assigned ones.
     // Rescaled: split k of all old subtasks' (in old subtask order) goes to new subtask
-    // k mod parallelism, and the line count restarts from this restore.
+    // k mod parallelism, and the line count is the furthest old subtask's (how far into its
+    // input the job got, which source.rate-limit.steps is keyed by).
     int64_t k = 0;
     for (int j : reads[0]) {
       const std::string& section = sections.at(j)[0];
@@ -114,7 +116,7 @@ Status Task::Restore() {
       if (!r.GetVarint(&lines) || !r.GetVarint(&count) || count > r.remaining()) {
         return DataLossError(paths[j] + ": bad source section");
       }
-      if (!rescaled) source_lines_ = lines;
+      source_lines_ = rescaled ? std::max<uint64_t>(source_lines_, lines) : lines;
       for (uint64_t i = 0; i < count; ++i, ++k) {
         AssignedSplit split;
         if (!r.GetString(&split.split) || !r.GetString(&split.position)) {

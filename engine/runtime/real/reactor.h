@@ -54,6 +54,8 @@ class Reactor final : public Fibers {
   void Cancel(FiberId id) override;
   FiberId Current() const override;
   bool Park(int64_t deadline_ns) override;
+  // Nothing: on a real host the work took its real time.
+  void AccountWork(int64_t) override {}
   void Unpark(FiberId id) override;
 
   // --- Event loop. Called from the driving thread outside any fiber. ---
