@@ -113,6 +113,7 @@ struct JobEvents {
   int64_t restarts = 0;
   int64_t last_deployed_ns = -1;
   int64_t finished_ns = -1;
+  int64_t input_ended_ns = -1;  // the last source's end of input ("source.end_of_input")
 };
 
 // One program's EventLog: counts the events in JobEvents, forwards warnings and errors to the
@@ -129,6 +130,7 @@ class BenchEventLog final : public EventLog {
     if (category == "job.restarting") ++events_.restarts;
     if (category == "job.deployed") events_.last_deployed_ns = clock_.NowNs();
     if (category == "job.finished") events_.finished_ns = clock_.NowNs();
+    if (category == "source.end_of_input") events_.input_ended_ns = clock_.NowNs();
     if (severity == Severity::kWarning || severity == Severity::kError) {
       sink_.Record(severity, category, program_ + ": " + std::string(message));
     }
@@ -174,7 +176,8 @@ ClusterConfigs MakeConfigs(const RealWordCountOptions& options,
   jm.build_graph = configs.jobs->Factory();
   jm.services = LoopbackServices(ports[0]);
   jm.min_taskmanagers = options.taskmanagers;  // spread over the cluster, as the scenarios do
-  // checkpoint_interval_ns stays at its default (500 ms).
+  // Checkpointing, restart strategy, heartbeats from the settings (defaults: 500 ms interval).
+  ApplyJobManagerSettings(jm.job.settings, &jm);
   for (int i = 0; i < options.taskmanagers; ++i) {
     TaskManagerConfig tm;
     tm.id = "taskmanager-" + std::to_string(i + 1);
@@ -197,6 +200,7 @@ RealWordCountRun MakeRun(Status status, int64_t wall_ns, const JobEvents& events
   if (events.last_deployed_ns >= 0 && events.finished_ns >= events.last_deployed_ns) {
     run.startup_ns = events.last_deployed_ns - events.run_start_ns;
     run.deployed_to_finished_ns = events.finished_ns - events.last_deployed_ns;
+    run.deployed_to_input_end_ns = events.input_ended_ns - events.last_deployed_ns;
   }
   return run;
 }

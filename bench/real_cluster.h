@@ -35,6 +35,10 @@ struct RealWordCountRun {
   int64_t cpu_ns = 0;  // CPU time (user + system) of the process over that Run, all threads
   int64_t startup_ns = 0;               // Run start to the last "job.deployed" (host clock)
   int64_t deployed_to_finished_ns = 0;  // last "job.deployed" to "job.finished" (host clock)
+  // Last "job.deployed" to the last source's end of input ("source.end_of_input"): the records
+  // read (and, with bounded buffers, nearly all processed), without the wait for the final
+  // checkpoint's trigger (host clock).
+  int64_t deployed_to_input_end_ns = 0;
   int64_t checkpoints_completed = 0;
   int64_t restarts = 0;
   int port_attempts = 0;  // 1 unless a picked port was taken before a server bound it

@@ -113,9 +113,12 @@ std::string MakeTempDir() {
 
 // Runs one job into a fresh directory, checks its committed output exactly once against
 // `expected_counts`, removes the directory. Returns the run; a failed check becomes its status.
+// `settings`: the job's -D settings (none: the defaults).
 RealWordCountRun RunCheckedJob(const std::string& input,
-                               const std::map<std::string, int64_t>& expected_counts) {
+                               const std::map<std::string, int64_t>& expected_counts,
+                               const Configuration& settings = {}) {
   RealWordCountOptions options;
+  options.settings = settings;
   options.root_dir = MakeTempDir();
   options.input = input;
   if (options.root_dir.empty()) return RealWordCountRun{IoError("mkdtemp failed")};
@@ -178,6 +181,45 @@ BENCHMARK(BM_WordCountRealRuntime)
     ->ArgName("copies")
     ->Arg(kCopiesKeyFigure)
     ->Arg(kCopiesAmortized);
+
+// BM_CheckpointOverhead/interval_ms:N — word count on the real runtime (32 copies of the corpus)
+// with execution.checkpointing.interval N: 100 ms, 1 s, and 10 s, longer than the job's
+// processing (a few seconds), which therefore runs with no checkpoint until the final one
+// (FLIP-147) — Sluice's "checkpointing off", since its sinks commit on checkpoints. Timed from deployment to the last source's end of input (credits bound
+// what is still in flight then; the wait for the final checkpoint's trigger, up to one interval,
+// is not processing): `records` is the throughput, and its ratio to interval_ms:10000's the
+// checkpoints' cost.
+void BM_CheckpointOverhead(benchmark::State& state) {
+  // 32 copies: a few seconds of processing, so that a 1 s interval checkpoints mid-run.
+  constexpr int64_t kCopies = 32;
+  auto input_or = ReadInput(kCopies);
+  if (!input_or.ok()) return state.SkipWithError(input_or.status().ToString().c_str());
+  const std::string& input = input_or.value();
+  const std::map<std::string, int64_t> expected_counts = scenarios::CountWords(input);
+  const int64_t records_per_job = CountWordOccurrences(input);
+  Configuration settings;
+  settings.Set("execution.checkpointing.interval", std::to_string(state.range(0)) + "ms");
+  int64_t checkpoints = 0;
+  for (auto _ : state) {
+    const RealWordCountRun run = RunCheckedJob(input, expected_counts, settings);
+    if (!run.status.ok()) return state.SkipWithError(run.status.ToString().c_str());
+    if (run.deployed_to_input_end_ns <= 0) return state.SkipWithError("no end of input seen");
+    state.SetIterationTime(static_cast<double>(run.deployed_to_input_end_ns) / 1e9);
+    checkpoints += run.checkpoints_completed;
+  }
+  const auto jobs = static_cast<double>(state.iterations());
+  state.counters["records"] = benchmark::Counter(static_cast<double>(records_per_job) * jobs,
+                                                 benchmark::Counter::kIsRate);
+  state.counters["checkpoints_per_job"] = static_cast<double>(checkpoints) / jobs;
+}
+BENCHMARK(BM_CheckpointOverhead)
+    ->Unit(benchmark::kMillisecond)
+    ->UseManualTime()
+    ->Iterations(kRealRuntimeJobs)
+    ->ArgName("interval_ms")
+    ->Arg(100)
+    ->Arg(1000)
+    ->Arg(10000);
 
 }  // namespace
 }  // namespace sluice::bench

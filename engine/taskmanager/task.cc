@@ -564,6 +564,7 @@ Status Task::RunSource() {
     }
   }
   if (!deployment_.final_commit && !stopped_) {
+    host_.log.Info("source.end_of_input", name() + " lines=" + std::to_string(source_lines_));
     // The end of a finite input: the final watermark fires every event-time timer downstream,
     // before the final checkpoint's barrier (so that what they emit is committed).
     RETURN_IF_ERROR(source_output_->ProcessWatermark(kMaxWatermark));
