@@ -93,4 +93,25 @@ inline std::vector<ScenarioResult> ExpectScenariosPass(
   return results;
 }
 
+// Runs seeds 1..`last_seed` of `run` (scenario `scenario`) with planted bug `bug` until one
+// fails, expects one to, and that seed to pass without the bug (a check that catches the bug,
+// not a seed that fails anyway). A range rather than one seed: timing changes elsewhere move which
+// seeds reach a bug. `options` holds the input and settings.
+inline void ExpectBugCaughtWithin(const std::function<ScenarioResult(const ScenarioOptions&)>& run,
+                                  const std::string& scenario, ScenarioOptions options,
+                                  const std::string& bug, uint64_t last_seed) {
+  options.plant_bug = bug;
+  uint64_t caught = 0;
+  for (uint64_t seed = 1; seed <= last_seed && caught == 0; ++seed) {
+    options.seed = seed;
+    if (!run(options).pass) caught = seed;
+  }
+  ASSERT_NE(caught, 0u) << "rerun: sluice sim sweep " << scenario << " --seeds 1.." << last_seed
+                        << " --plant-bug " << bug;
+  options.plant_bug.clear();
+  const ScenarioResult clean = run(options);
+  EXPECT_TRUE(clean.pass) << clean.failure << " (rerun: sluice sim run " << scenario
+                          << " --seed " << caught << ")";
+}
+
 }  // namespace sluice::scenarios

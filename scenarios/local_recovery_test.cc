@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "scenarios/job_scenarios_test_util.h"
 #include "scenarios/wordcount_scenarios.h"
 
 namespace sluice::scenarios {
@@ -34,22 +35,10 @@ TEST(LocalRecoveryTest, ARestoreOnTheSameTaskManagerReadsItsLocalCopy) {
 }
 
 TEST(LocalRecoveryTest, ALocalCopyNewerThanTheRestoredCheckpointBreaksExactlyOnce) {
-  // The first of seeds 1..10 the planted bug fails (seed 4 when written) must pass without it.
-  // A range rather than one seed: timing changes elsewhere move which seeds reach the bug.
   ScenarioOptions options;
   options.input_text = Input();
-  options.plant_bug = "local-copy-newer-than-restored";
-  uint64_t caught = 0;
-  for (uint64_t seed = 1; seed <= 10 && caught == 0; ++seed) {
-    options.seed = seed;
-    if (!RunLocalRecovery(options).pass) caught = seed;
-  }
-  ASSERT_NE(caught, 0u) << "rerun: sluice sim sweep local-recovery --seeds 1..10 --plant-bug "
-                           "local-copy-newer-than-restored";
-  options.plant_bug.clear();
-  const ScenarioResult clean = RunLocalRecovery(options);
-  EXPECT_TRUE(clean.pass) << clean.failure << " (rerun: sluice sim run local-recovery --seed "
-                          << caught << ")";
+  ExpectBugCaughtWithin(RunLocalRecovery, "local-recovery", options,
+                        "local-copy-newer-than-restored", 10);  // seed 4 when written
 }
 
 }  // namespace local_recovery_test

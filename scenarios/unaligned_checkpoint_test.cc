@@ -6,6 +6,7 @@
 #include <string>
 
 #include "engine/config/core_options.h"
+#include "scenarios/job_scenarios_test_util.h"
 #include "scenarios/wordcount_scenarios.h"
 
 namespace sluice::scenarios {
@@ -47,18 +48,8 @@ TEST(UnalignedCheckpointTest, InFlightBuffersAreCheckpointedAndRestoredExactlyOn
 TEST(UnalignedCheckpointTest, LosingTheOvertakenBuffersBreaksExactlyOnce) {
   ScenarioOptions options;
   options.input_text = Input();
-  options.plant_bug = "unaligned-loses-in-flight";
-  uint64_t caught = 0;
-  for (uint64_t seed = 1; seed <= 10 && caught == 0; ++seed) {
-    options.seed = seed;
-    if (!RunUnalignedBackpressure(options).pass) caught = seed;
-  }
-  ASSERT_NE(caught, 0u) << "rerun: sluice sim sweep unaligned-backpressure --seeds 1..10 "
-                           "--plant-bug unaligned-loses-in-flight";
-  options.plant_bug.clear();
-  const ScenarioResult clean = RunUnalignedBackpressure(options);
-  EXPECT_TRUE(clean.pass) << clean.failure << " (rerun: sluice sim run unaligned-backpressure "
-                          << "--seed " << caught << ")";
+  ExpectBugCaughtWithin(RunUnalignedBackpressure, "unaligned-backpressure", options,
+                        "unaligned-loses-in-flight", 10);
 }
 
 TEST(UnalignedCheckpointTest, ARescaleOfAnUnalignedCheckpointFailsTheJobNamingWhy) {

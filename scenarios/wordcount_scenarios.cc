@@ -3,6 +3,7 @@
 // plus, where it needs one, a configuration range.
 #include "scenarios/wordcount_scenarios.h"
 
+#include <functional>
 #include <memory>
 
 #include "scenarios/wordcount_scenario.h"
@@ -16,6 +17,37 @@ std::vector<FaultRecord> CrashAndRestart(Random& random, const std::string& host
   return {FaultRecord{.at_ms = at_ms, .kind = FaultKind::kCrash, .host = host},
           FaultRecord{.at_ms = at_ms + random.UniformRange(200, 1500), .kind = FaultKind::kRestart,
                       .host = host}};
+}
+
+// The TaskManager hosting source subtask 0 (slot-sharing group 0) gets slow links to the other
+// TaskManagers for the whole run: `extra_ms` more latency on each.
+FaultRecord SlowLinksOfFirstTaskManager(const NemesisContext& context, double extra_ms) {
+  std::string others;
+  for (size_t i = 1; i < context.taskmanagers.size(); ++i) {
+    others += (others.empty() ? "" : ",") + context.taskmanagers[i];
+  }
+  return FaultRecord{.at_ms = 1,
+                     .kind = FaultKind::kLatencySpike,
+                     .host = context.taskmanagers[0],
+                     .duration_ms = context.expected_ms,
+                     .peer = others,
+                     .factor = extra_ms};
+}
+
+// A reaction: when an event of `category` is recorded, with `probability`, one of the three
+// TaskManagers crashes 0..`max_delay_ms` ms later (and restarts); at most `max_reactions` times.
+std::function<std::vector<FaultRecord>(Random&, const std::string&, std::string_view, EventFields,
+                                       int)>
+CrashTaskManagerOn(std::string category, double probability, int max_reactions,
+                   int64_t max_delay_ms) {
+  return [=](Random& random, const std::string&, std::string_view seen, EventFields,
+             int reactions) -> std::vector<FaultRecord> {
+    if (reactions >= max_reactions || seen != category || !random.Bernoulli(probability)) {
+      return {};
+    }
+    const std::string victim = "taskmanager-" + std::to_string(1 + random.Uniform(3));
+    return CrashAndRestart(random, victim, random.UniformRange(0, max_delay_ms));
+  };
 }
 
 // `crashes` crashes of TaskManagers drawn from `hosts`, the first at `at_ms`; each host restarts
@@ -77,26 +109,10 @@ ScenarioResult RunWordCountBackpressureCrash(const ScenarioOptions& options) {
   WordCountScenarioSpec spec;
   spec.name = "backpressure-crash";
   spec.nemesis = [](Random& random, const NemesisContext& context) {
-    // The TaskManager hosting source subtask 0 (slot-sharing group 0) gets slow links to the
-    // other TaskManagers for the whole run.
-    const std::string slow = context.taskmanagers[0];
-    std::string others;
-    for (size_t i = 1; i < context.taskmanagers.size(); ++i) {
-      others += (others.empty() ? "" : ",") + context.taskmanagers[i];
-    }
-    return std::vector<FaultRecord>{FaultRecord{.at_ms = 1,
-                                                .kind = FaultKind::kLatencySpike,
-                                                .host = slow,
-                                                .duration_ms = context.expected_ms,
-                                                .peer = others,
-                                                .factor = double(random.UniformRange(60, 150))}};  // extra ms
+    return std::vector<FaultRecord>{
+        SlowLinksOfFirstTaskManager(context, double(random.UniformRange(60, 150)))};
   };
-  spec.react = [](Random& random, const std::string& host, std::string_view category,
-                  EventFields, int reactions) -> std::vector<FaultRecord> {
-    if (reactions >= 2 || category != "checkpoint.triggered" || !random.Bernoulli(0.2)) return {};
-    const std::string victim = "taskmanager-" + std::to_string(1 + random.Uniform(3));
-    return CrashAndRestart(random, victim, random.UniformRange(0, 25));
-  };
+  spec.react = CrashTaskManagerOn("checkpoint.triggered", 0.2, 2, 25);
   return RunWordCountScenario(spec, options);
 }
 
@@ -122,17 +138,8 @@ ScenarioResult RunUnalignedBackpressure(const ScenarioOptions& options) {
     o->network_max_buffers_per_channel = static_cast<int>(random.UniformRange(1, 3));
   };
   spec.nemesis = [](Random& random, const NemesisContext& context) {
-    const std::string slow = context.taskmanagers[0];
-    std::string others;
-    for (size_t i = 1; i < context.taskmanagers.size(); ++i) {
-      others += (others.empty() ? "" : ",") + context.taskmanagers[i];
-    }
-    std::vector<FaultRecord> faults{FaultRecord{.at_ms = 1,
-                                                .kind = FaultKind::kLatencySpike,
-                                                .host = slow,
-                                                .duration_ms = context.expected_ms,
-                                                .peer = others,
-                                                .factor = double(random.UniformRange(40, 150))}};
+    std::vector<FaultRecord> faults{
+        SlowLinksOfFirstTaskManager(context, double(random.UniformRange(40, 150)))};
     const int64_t clog_at = random.UniformRange(50, std::max<int64_t>(100, context.expected_ms / 2));
     const std::string clogged = PickHost(random, context.taskmanagers);
     faults.push_back({.at_ms = clog_at, .kind = FaultKind::kClog, .host = clogged,
@@ -140,12 +147,7 @@ ScenarioResult RunUnalignedBackpressure(const ScenarioOptions& options) {
                       .factor = double(random.UniformRange(5, 40))});
     return faults;
   };
-  spec.react = [](Random& random, const std::string& host, std::string_view category,
-                  EventFields, int reactions) -> std::vector<FaultRecord> {
-    if (reactions >= 2 || category != "checkpoint.triggered" || !random.Bernoulli(0.25)) return {};
-    const std::string victim = "taskmanager-" + std::to_string(1 + random.Uniform(3));
-    return CrashAndRestart(random, victim, random.UniformRange(0, 40));
-  };
+  spec.react = CrashTaskManagerOn("checkpoint.triggered", 0.25, 2, 40);
   return RunWordCountScenario(spec, options);
 }
 
@@ -199,13 +201,8 @@ ScenarioResult RunAutoscale(const ScenarioOptions& options) {
     }
     return faults;
   };
-  spec.react = [](Random& random, const std::string& host, std::string_view category,
-                  EventFields, int reactions) -> std::vector<FaultRecord> {
-    // A TaskManager crash right as the autoscaler's rescale begins.
-    if (reactions >= 1 || category != "job.rescaling" || !random.Bernoulli(0.3)) return {};
-    const std::string victim = "taskmanager-" + std::to_string(1 + random.Uniform(3));
-    return CrashAndRestart(random, victim, random.UniformRange(0, 50));
-  };
+  // A TaskManager crash right as the autoscaler's rescale begins.
+  spec.react = CrashTaskManagerOn("job.rescaling", 0.3, 1, 50);
   return RunWordCountScenario(spec, options);
 }
 
