@@ -181,6 +181,54 @@ TEST(FlowControlTest, ABufferSentWithoutCreditBreaksTheChannel) {
       << consumer_status.ToString();
 }
 
+TEST(FlowControlTest, AConsumerThatFinishesFirstDoesNotFailItsProducer) {
+  // Found in review: one producer, two consumers. B reads its end of partition and finishes
+  // (closing its stream) while A, slow, still holds back the producer's last buffers; the
+  // producer's end of partition must still succeed.
+  sim::World world(sim::WorldOptions{.seed = 4});
+  const FlowControl flow{.buffers_per_channel = 1,
+                         .floating_buffers_per_gate = 0,
+                         .max_buffers_per_channel = 1};
+  Status producer_status = InternalError("not run");
+  int finished = 0;
+  for (const int64_t pause_ms : {2000, 0}) {  // consumer-0 (A) slow, consumer-1 (B) fast
+    world.AddHost("consumer-" + std::to_string(finished++), [&, pause_ms](Host& host) {
+      DataServer server(host);
+      ASSERT_TRUE(server.Start(kDataPort).ok());
+      auto wakeup = std::make_shared<WaitList>();
+      ChannelKey key = kKey;
+      key.consumer = pause_ms > 0 ? 0 : 1;
+      auto gate = std::make_unique<NetworkInputGate>(host, std::vector<int>{0}, wakeup, flow);
+      ASSERT_TRUE(gate->Connect(server, key, host.clock.NowNs() + 1000 * kMs).ok());
+      host.fibers.SleepFor(pause_ms * kMs);
+      NetworkInputGate::Event event;
+      bool ended = false;
+      while (!ended) {
+        while (gate->Poll(0, &event)) ended = ended || event.kind == DataKind::kEnd;
+        if (!ended) wakeup->Wait(host.fibers);
+        host.fibers.SleepFor(pause_ms / 4 * kMs);  // A stays slow to the end
+      }
+      gate.reset();  // B finishes: its stream closes while A still reads
+      host.fibers.SleepFor(100'000 * kMs);
+    });
+  }
+  bool done = false;
+  world.AddHost("producer", [&](Host& host) {
+    NetworkOutputGate gate(host, kKey, {Address{"consumer-0", kDataPort},
+                                        Address{"consumer-1", kDataPort}},
+                           SubtaskRange{0, 2}, flow);
+    producer_status = gate.Connect(host.clock.NowNs() + 1000 * kMs);
+    for (int i = 0; i < 6 && producer_status.ok(); ++i) {
+      producer_status = gate.SendRecords(i % 2, "r" + std::to_string(i), 1, {});
+    }
+    if (producer_status.ok()) producer_status = gate.SendEndOfPartition();
+    done = true;
+  });
+  world.RunUntil([&] { return done; }, 60'000 * kMs);
+  ASSERT_TRUE(done) << "seed 4";
+  EXPECT_TRUE(producer_status.ok()) << producer_status.ToString();
+}
+
 TEST(FlowControlTest, TightCreditsBackpressureAnUnthrottledSourceAndLoseNothing) {
   // One exclusive buffer per channel, no floating ones and one queued buffer per channel: an
   // unthrottled source outruns the credits that come back (backpressure-crash seed 1 also spikes

@@ -98,6 +98,7 @@ struct NetworkOutputGate::Shared {
     int64_t queued_buffers = 0;
     int64_t credit = 0;
     bool writing = false;  // a fiber is inside Write: only it sends, in order
+    bool end_sent = false;  // end of partition written: the consumer may close the stream now
     FiberId credit_reader = kNoFiber;
     Status error;
   };
@@ -169,7 +170,13 @@ Status NetworkOutputGate::Connect(int64_t deadline_ns) {
           }
         }
         if (!s.ok()) {
-          if (channel.error.ok()) channel.error = s;
+          // A consumer that has read the end of partition finishes and closes the stream: not an
+          // error of this channel (found in review: a producer still draining another channel
+          // failed at its end).
+          if (channel.error.ok() && !(channel.end_sent && frame.status().code() ==
+                                                               StatusCode::kUnavailable)) {
+            channel.error = s;
+          }
           shared->progress.NotifyAll(host->fibers);
           return;
         }
@@ -202,10 +209,12 @@ void NetworkOutputGate::DrainChannel(Host& host, Shared& shared, int c) {
     w.PutRaw(head.body);
     FinishFrame(&frame, frame_start);
     std::string sending = std::move(frame);
+    const bool end = head.kind == DataKind::kEnd;
     channel.queue.pop_front();
     Status s = channel.stream->Write(sending);
     shared.frame = std::move(sending);
     if (!s.ok()) channel.error = s;
+    if (s.ok() && end) channel.end_sent = true;
     shared.progress.NotifyAll(host.fibers);
   }
   channel.writing = false;
@@ -219,7 +228,7 @@ Status NetworkOutputGate::Send(int channel, DataKind kind, std::string_view body
   ch.queue.push_back(Shared::Queued{kind, std::string(body)});
   if (IsBuffer(kind)) ++ch.queued_buffers;
   DrainChannel(host_, *shared_, channel);
-  if (ch.queued_buffers > flow_control_.max_buffers_per_channel && ch.error.ok()) {
+  if (!overdraft_ && ch.queued_buffers > flow_control_.max_buffers_per_channel && ch.error.ok()) {
     const int64_t start = host_.clock.NowNs();
     while (ch.queued_buffers > flow_control_.max_buffers_per_channel && ch.error.ok()) {
       shared_->progress.Wait(host_.fibers);

@@ -134,6 +134,11 @@ class NetworkOutputGate final : public OutputGate {
   // Queues end of partition on every channel and waits until everything queued has been sent
   // (not counted as backpressure: the task is finishing).
   Status SendEndOfPartition() override;
+  // Overdraft (Flink's overdraft buffers, FLIP-227): while on, a buffer is queued past
+  // max_buffers_per_channel instead of waiting for credit. On while an unaligned checkpoint's
+  // snapshot flushes the record writers (at most one buffer per channel), so that the barrier is
+  // not held up by backpressure. Never suspends.
+  void set_overdraft(bool on) { overdraft_ = on; }
   // Time the task waited for credit (ns of the host clock): Flink's backPressuredTime.
   int64_t backpressured_ns() const { return backpressured_ns_; }
 
@@ -156,6 +161,7 @@ class NetworkOutputGate final : public OutputGate {
   std::string body_;   // reused buffer body (queued without credit)
   std::string frame_;  // reused frame (sent at once with credit)
   int64_t backpressured_ns_ = 0;
+  bool overdraft_ = false;
 };
 
 // The consumer side: one reader fiber per channel queues what arrives, and one credit fiber

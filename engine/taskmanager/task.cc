@@ -325,9 +325,17 @@ Status Task::SnapshotState(int64_t checkpoint_id, bool unaligned,
     }
     host_.log.Info("source.position", name() + " lines=" + std::to_string(source_lines_));
   }
+  // Unaligned: the record writers' flush may queue past the credit bound (overdraft), so that
+  // backpressure does not hold up the barrier.
+  for (auto& output : outputs_) output->set_overdraft(unaligned);
   for (size_t i = 0; i < links_.size(); ++i) {
-    RETURN_IF_ERROR(links_[i]->Snapshot(checkpoint_id, &(*sections)[i + 1]));
+    Status snapshot = links_[i]->Snapshot(checkpoint_id, &(*sections)[i + 1]);
+    if (!snapshot.ok()) {
+      for (auto& output : outputs_) output->set_overdraft(false);
+      return snapshot;
+    }
   }
+  for (auto& output : outputs_) output->set_overdraft(false);
   output_state->clear();
   if (!input_ended_) {
     if (unaligned) {
