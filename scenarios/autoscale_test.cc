@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "scenarios/job_scenarios_test_util.h"
 #include "scenarios/wordcount_scenarios.h"
 
 namespace sluice::scenarios {
@@ -18,11 +19,6 @@ std::string Input() {
   return text;
 }
 
-uint64_t Count(const ScenarioResult& result, const char* event) {
-  auto it = result.events.find(event);
-  return it == result.events.end() ? 0 : it->second;
-}
-
 TEST(AutoscaleTest, TheJobScalesOutForTheHighRateAndBackInAfterIt) {
   ScenarioOptions options;
   options.input_text = Input();
@@ -32,9 +28,9 @@ TEST(AutoscaleTest, TheJobScalesOutForTheHighRateAndBackInAfterIt) {
     ASSERT_TRUE(result.pass) << result.failure << " (rerun: sluice sim run autoscale --seed "
                              << seed << ")";
     // Out when the sources fall behind, in once the rate drops: at least two rescales.
-    EXPECT_GE(Count(result, "autoscaler.decision"), 2u) << "seed " << seed;
-    EXPECT_GE(Count(result, "job.rescaling"), 2u) << "seed " << seed;
-    EXPECT_GE(Count(result, "checkpoint.rescaled"), 2u)
+    EXPECT_GE(EventCount(result, "autoscaler.decision"), 2u) << "seed " << seed;
+    EXPECT_GE(EventCount(result, "job.rescaling"), 2u) << "seed " << seed;
+    EXPECT_GE(EventCount(result, "checkpoint.rescaled"), 2u)
         << "seed " << seed << ": each rescale restores state at the new parallelism";
   }
 }

@@ -160,11 +160,6 @@ JobDefinition DefineIdlenessJob(std::string name, IdlenessJob shape) {
       }};
 }
 
-uint64_t EventCount(const ScenarioResult& result, std::string_view category) {
-  const auto it = result.events.find(category);
-  return it == result.events.end() ? 0 : it->second;
-}
-
 class IdlenessJobTest : public ::testing::Test {
  protected:
   IdlenessJobTest() {

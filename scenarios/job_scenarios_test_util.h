@@ -12,6 +12,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/api/job_registry.h"
@@ -91,6 +92,12 @@ inline std::vector<ScenarioResult> ExpectScenariosPass(
     }
   }
   return results;
+}
+
+// How many times the run recorded events of `category` (0 if none): the paths it reached.
+inline uint64_t EventCount(const ScenarioResult& result, std::string_view category) {
+  auto it = result.events.find(category);
+  return it == result.events.end() ? 0 : it->second;
 }
 
 // Runs seeds 1..`last_seed` of `run` (scenario `scenario`) with planted bug `bug` until one

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "scenarios/job_scenarios_test_util.h"
 #include "scenarios/wordcount_scenarios.h"
 
 namespace sluice::scenarios {
@@ -67,19 +68,14 @@ TEST(RescaleTest, AScheduleRescalingPastTheSlotsIsRefused) {
       << result.failure;
 }
 
-uint64_t Count(const ScenarioResult& result, const char* category) {
-  auto it = result.events.find(category);
-  return it == result.events.end() ? 0 : it->second;
-}
-
 // Seed 1: the job starts at parallelism 4 on 6 slots and goes to 6 before its first deployment;
 // TaskManagers then leave and come back, and the job scales in and out again, each rescale after
 // the first deployment restoring a checkpoint at the new parallelism.
 TEST(ReactiveScenarioTest, TheJobFollowsTheSlotsAsTaskManagersLeaveAndJoin) {
   const ScenarioResult result = RunReactive(WordCount(1));
   ASSERT_TRUE(result.pass) << result.failure << " (rerun: sluice sim run reactive --seed 1)";
-  EXPECT_GE(Count(result, "job.rescaling"), 3u);
-  EXPECT_GE(Count(result, "checkpoint.rescaled"), 2u);
+  EXPECT_GE(EventCount(result, "job.rescaling"), 3u);
+  EXPECT_GE(EventCount(result, "checkpoint.rescaled"), 2u);
   EXPECT_EQ(result.config.at("scheduler_mode"), "reactive");
 }
 

@@ -21,11 +21,6 @@ std::string Input() {
   return text;
 }
 
-uint64_t Count(const ScenarioResult& result, const char* event) {
-  auto it = result.events.find(event);
-  return it == result.events.end() ? 0 : it->second;
-}
-
 TEST(UnalignedCheckpointTest, InFlightBuffersAreCheckpointedAndRestoredExactlyOnce) {
   // Seeds 1..8 must pass, and some of them must restore in-flight data (the path the scenario
   // exists for; 26 of seeds 1..40 did on the CI input when written).
@@ -38,8 +33,8 @@ TEST(UnalignedCheckpointTest, InFlightBuffersAreCheckpointedAndRestoredExactlyOn
     const ScenarioResult result = RunUnalignedBackpressure(options);
     ASSERT_TRUE(result.pass) << result.failure << " (rerun: sluice sim run "
                              << "unaligned-backpressure --seed " << seed << ")";
-    persisted += Count(result, "checkpoint.in_flight");
-    restored += Count(result, "task.restored_in_flight");
+    persisted += EventCount(result, "checkpoint.in_flight");
+    restored += EventCount(result, "task.restored_in_flight");
   }
   EXPECT_GT(persisted, 0u) << "barriers overtook queued buffers";
   EXPECT_GT(restored, 0u) << "restores read in-flight data";
