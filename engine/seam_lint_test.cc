@@ -139,7 +139,7 @@ const std::map<std::string, std::set<std::string>>& AllowedEngineDependencies() 
       {"config", {"base"}},
       {"rpc", {"base", "runtime"}},
       {"partition", {"base"}},
-      {"state", {"base", "partition"}},
+      {"state", {"base", "partition", "runtime"}},
       {"exchange", {"base", "rpc", "runtime"}},
       {"checkpoint", {"base", "rpc", "runtime"}},
       {"rest", {"base", "runtime"}},

@@ -210,7 +210,7 @@ struct Snapshot : Command {
     sut.snapshot.clear();
     for (auto& instance : sut.subtasks) {
       sut.snapshot.emplace_back();
-      instance->runtime.Snapshot(&sut.snapshot.back());
+      RC_ASSERT(instance->runtime.Snapshot(&sut.snapshot.back()).ok());
     }
   }
   void show(std::ostream& os) const override { os << "Snapshot"; }

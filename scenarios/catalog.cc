@@ -68,6 +68,11 @@ std::vector<ScenarioInfo> ScenarioCatalog() {
        "as it restarts the job, or a checkpoint lost beyond the budget; checks exactly once and "
        "liveness after the heal",
        RunWordCountChaos},
+      {"rocksdb-chaos",
+       "the chaos mix with keyed state in RocksDB (state.backend.type: rocksdb) and small write "
+       "buffers, so that flushes and compactions run amid TaskManager disk faults, crashes and "
+       "restores; checks exactly once and liveness after the heal",
+       RunRocksDbChaos},
       {"jm-partition",
        "silent partitions between the JobManager and a TaskManager outlast the heartbeat timeout, "
        "and a TaskManager stalls for good; checks exactly once and liveness",
@@ -94,7 +99,7 @@ std::vector<ScenarioInfo> ScenarioCatalog() {
   for (ScenarioInfo& info : catalog) {
     if (info.name == "restart-strategies" || info.name == "checkpoint-retention" ||
         info.name == "local-recovery" || info.name == "region-failover" ||
-        info.name == "rescale" || info.name == "reactive") {
+        info.name == "rescale" || info.name == "reactive" || info.name == "rocksdb-chaos") {
       continue;
     }
     info.aliases.push_back("wordcount-" + info.name);

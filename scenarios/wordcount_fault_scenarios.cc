@@ -62,8 +62,6 @@ std::vector<FaultRecord> DrawFault(Random& random, const NemesisContext& c, Faul
   return {f};
 }
 
-}  // namespace
-
 // chaos: every fault kind, drawn at random within the fault budget, on a swarm-drawn
 // configuration (TaskManagers, slots, parallelism, checkpoint interval, heartbeat timeout, link
 // latency range, short-read rate, one JobManager or a leader and a standby with a drawn lease,
@@ -78,7 +76,7 @@ std::vector<FaultRecord> DrawFault(Random& random, const NemesisContext& c, Faul
 //     crashed, beyond the fault budget (as in checkpoint-corruption): the job must end FAILED
 //     cleanly or finish, and never restore an older checkpoint than one that may be committed;
 //   - in one run in five, a rescale: the job redeployed at another parallelism (as in rescale).
-ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
+WordCountScenarioSpec ChaosSpec() {
   WordCountScenarioSpec spec;
   spec.name = "chaos";
   spec.fault_point_enable = 0.25;
@@ -201,6 +199,39 @@ ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
               {.at_ms = random.UniformRange(100, 900), .kind = FaultKind::kRestart, .host = victim}};
     }
     return {};
+  };
+  return spec;
+}
+
+}  // namespace
+
+ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
+  return RunWordCountScenario(ChaosSpec(), options);
+}
+
+// rocksdb-chaos: the chaos mix (above) with keyed state in RocksDB (state.backend.type: rocksdb)
+// and write buffers and levels small enough that every run flushes and compacts. The failure
+// class: the state backend's own I/O amid everything else. RocksDB writes SST files, a MANIFEST
+// and CURRENT on the TaskManagers' disks, which the nemesis fills, slows, fails and crashes (a
+// flush or compaction that fails must fail the task, never lose an update or let a half-written
+// instance serve reads); snapshots iterate SSTs that compactions replace; every restore and
+// rescale builds a fresh instance from key-group sections; and the simulator must stay
+// deterministic with RocksDB inside (no thread, clock or id of RocksDB's own may leak).
+ScenarioResult RunRocksDbChaos(const ScenarioOptions& options) {
+  WordCountScenarioSpec spec = ChaosSpec();
+  spec.name = "rocksdb-chaos";
+  spec.configure = [configure = spec.configure](Random& random, WordCountClusterOptions* o) {
+    configure(random, o);
+    // Drawn after the chaos draws, so that those stay as chaos draws them for the seed.
+    const int64_t write_buffer_kb = random.UniformRange(2, 32);
+    o->job_settings["state.backend.type"] = "rocksdb";
+    o->job_settings["state.backend.rocksdb.writebuffer.size"] =
+        std::to_string(write_buffer_kb) + "kb";
+    o->job_settings["state.backend.rocksdb.compaction.level.target-file-size-base"] =
+        std::to_string(write_buffer_kb * 2) + "kb";
+    o->job_settings["state.backend.rocksdb.compaction.level.max-size-level-base"] =
+        std::to_string(write_buffer_kb * 8) + "kb";
+    o->job_settings["state.backend.rocksdb.block.cache-size"] = "64kb";
   };
   return RunWordCountScenario(spec, options);
 }

@@ -12,6 +12,7 @@ ScenarioResult RunAutoscale(const ScenarioOptions& options);
 ScenarioResult RunWordCountRestartExhausted(const ScenarioOptions& options);
 ScenarioResult RunRegionFailover(const ScenarioOptions& options);
 ScenarioResult RunWordCountChaos(const ScenarioOptions& options);
+ScenarioResult RunRocksDbChaos(const ScenarioOptions& options);
 ScenarioResult RunWordCountJmPartition(const ScenarioOptions& options);
 ScenarioResult RunWordCountCheckpointCorruption(const ScenarioOptions& options);
 ScenarioResult RunWordCountDiskFull(const ScenarioOptions& options);

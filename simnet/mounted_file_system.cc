@@ -51,6 +51,16 @@ std::vector<SimDisk*> MountedFileSystem::disks() {
   return all;
 }
 
+void MountedFileSystem::DeferLatency(bool on) {
+  for (SimDisk* disk : disks()) disk->DeferLatency(on);
+}
+
+int64_t MountedFileSystem::TakeDeferredLatencyNs() {
+  int64_t debt = 0;
+  for (SimDisk* disk : disks()) debt += disk->TakeDeferredLatencyNs();
+  return debt;
+}
+
 Result<std::unique_ptr<WritableFile>> MountedFileSystem::OpenAppendable(const std::string& path,
                                                                         bool truncate) {
   auto [disk, on_disk] = Route(path);

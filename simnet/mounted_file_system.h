@@ -46,6 +46,9 @@ class MountedFileSystem final : public FileSystem {
   Result<std::vector<std::string>> List(const std::string& dir) override;
   Status CreateDir(const std::string& dir) override;
   Status SyncDir(const std::string& dir) override;
+  // On every disk; the debt is the sum of theirs.
+  void DeferLatency(bool on) override;
+  int64_t TakeDeferredLatencyNs() override;
 
  private:
   struct MountPoint {

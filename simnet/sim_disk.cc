@@ -143,10 +143,14 @@ bool SimDisk::NormalizePath(std::string_view path, std::string* normalized) {
 
 void SimDisk::Delay() {
   if (!core_.InFiber()) return;  // world context (tests, scenarios): instantaneous
-  const int64_t latency_ns = random_.UniformRange(0, latency_max_ns_);
-  fibers_.SleepFor(slow_factor_ == 1.0
-                       ? latency_ns
-                       : std::llround(static_cast<double>(latency_ns) * slow_factor_));
+  const int64_t drawn_ns = random_.UniformRange(0, latency_max_ns_);
+  const int64_t latency_ns =
+      slow_factor_ == 1.0 ? drawn_ns : std::llround(static_cast<double>(drawn_ns) * slow_factor_);
+  if (defer_latency_) {
+    latency_debt_ns_ += latency_ns;
+    return;
+  }
+  fibers_.SleepFor(latency_ns);
 }
 
 SimDisk::Inode* SimDisk::FindFile(const std::string& normalized_path) {

@@ -18,7 +18,8 @@
 // kResourceExhausted (disk full, injected).
 // Latency: every FileSystem and WritableFile call made from a fiber first sleeps a drawn latency
 // in [0, latency_max_ns] (times the slow factor), then takes effect at once (a crash during the
-// sleep cancels it). So all of them may suspend. The test helpers and fault switches below never
+// sleep cancels it). So all of them may suspend, unless latency is deferred (DeferLatency): then
+// the drawn latency is added to a debt instead of slept. The test helpers and fault switches below never
 // suspend and are meant for world context (they work from fibers too).
 //
 // Faults (each switch and each injected effect is folded into the trace; all draws come from the
@@ -75,6 +76,13 @@ class SimDisk final : public FileSystem {
   Result<std::vector<std::string>> List(const std::string& dir) override;
   Status CreateDir(const std::string& dir) override;
   Status SyncDir(const std::string& dir) override;
+  // While on, Delay adds the drawn latency to a debt instead of sleeping (file_system.h).
+  void DeferLatency(bool on) override { defer_latency_ = on; }
+  int64_t TakeDeferredLatencyNs() override {
+    const int64_t debt = latency_debt_ns_;
+    latency_debt_ns_ = 0;
+    return debt;
+  }
 
   // Drops everything volatile (see the model above; with torn writes, tears them). World
   // context, after the host's fibers have been unwound. Never suspends.
@@ -191,6 +199,8 @@ class SimDisk final : public FileSystem {
   double io_error_probability_ = 0.0;
   bool full_ = false;
   double slow_factor_ = 1.0;
+  bool defer_latency_ = false;
+  int64_t latency_debt_ns_ = 0;
 };
 
 }  // namespace sluice::sim

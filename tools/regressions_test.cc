@@ -53,6 +53,9 @@ constexpr Regression kRegressions[] = {
     // (checkpoint 2), and again when task reports grew (checkpoint 4).
     {"chaos-21360-committed-checkpoint-damaged.json", "chaos", 21360, false,
      "checkpoint.copy_damaged", kRemoteReads},
+    // Re-aimed at checkpoint 3's counting-task file (the one the restores read) when
+    // TaskManagers began clearing their RocksDB directory at start (one more disk call each
+    // shifted the random pick).
     {"chaos-22174-committed-checkpoint-damaged.json", "chaos", 22174, false,
      "checkpoint.copy_damaged", kRemoteReads},
     // Re-aimed at a state file of checkpoint 1 (the one the restore reads) when the sink's new

@@ -345,7 +345,7 @@ class KeyedBroadcastProcessLink final : public ChainLink {
   StateRedistribution redistribution() const override { return StateRedistribution::kKeyGroups; }
   Status Snapshot(int64_t, std::string* out) override {
     std::string keyed, broadcast;
-    runtime_.Snapshot(&keyed);
+    RETURN_IF_ERROR(runtime_.Snapshot(&keyed));
     state_.Snapshot(&broadcast);
     ByteWriter w(out);
     w.PutString(keyed);

@@ -29,6 +29,7 @@
 #include "engine/partition/key_hash.h"
 #include "engine/state/keyed_state.h"
 #include "engine/state/keyed_state_store.h"
+#include "engine/state/rocksdb_keyed_state_backend.h"
 
 namespace sluice {
 
@@ -42,7 +43,13 @@ using OwnedKey = std::conditional_t<std::is_same_v<K, std::string_view>, std::st
 // key-group-indexed table (HeapValueStateBackend used as the key index, its values caching each
 // key's group + 1), state in the store's columns, timers in InternalTimers. Snapshot:
 // [schema][timers][key-group sections], each entry's value the store's slot bytes as one string.
-// The owning link calls BeginBatch, Bind per record, then EndBatch. Not thread-safe.
+// With state.backend.type: rocksdb (TaskContext::rocksdb), the key-group sections live in a
+// RocksDB instance instead (the same entry values, so the snapshot bytes are the same): Bind
+// reads the key's entry into the store's one slot, and the slot goes back (put, or deleted once
+// every state is empty) when another key is bound or a snapshot is taken. Timers stay on the
+// heap with either backend (Flink's state.backend.rocksdb.timer-service.factory: HEAP).
+// The owning link calls BeginBatch, Bind per record, then EndBatch (which may suspend, to pay
+// RocksDB's disk latency). Not thread-safe.
 template <typename K, typename Out>
 class KeyedRuntime {
  public:
@@ -56,7 +63,8 @@ class KeyedRuntime {
         context_(&timer_service_),
         side_(ctx.side_outputs),
         what_(ctx.task_name),
-        host_(ctx.host) {
+        host_(ctx.host),
+        rocksdb_(ctx.rocksdb) {
     context_.BindSideOutputs(side_);
   }
 
@@ -68,6 +76,9 @@ class KeyedRuntime {
   // groups' state and timers. Empty snapshots (a fresh start) are skipped.
   Status Restore(std::span<const std::string_view> restored) {
     RETURN_IF_ERROR(store_.error());
+    if (rocksdb_ != nullptr && rocks_ == nullptr) {
+      ASSIGN_OR_RETURN(rocks_, rocksdb_->Create(max_parallelism_, range_));
+    }
     std::vector<std::string_view> rows;  // each snapshot's key-group sections
     timers_.Clear();
     for (std::string_view snapshot : restored) {
@@ -81,6 +92,16 @@ class KeyedRuntime {
     }
     if (rows.empty()) return Status::Ok();
     store_.Reset();
+    if (rocks_ != nullptr) {
+      rocks_bound_ = false;
+      return rocks_->Restore(rows, what_, [](ByteReader& in, std::string_view* value) {
+        const std::string_view before = in.rest();
+        std::string_view row;
+        if (!in.GetString(&row)) return false;
+        *value = before.substr(0, before.size() - in.rest().size());
+        return true;
+      });
+    }
     return keys_.RestoreWith(rows, what_, [this](ByteReader& in, bool keep, uint32_t entry) {
       std::string_view row;
       if (!in.GetString(&row)) return false;
@@ -89,10 +110,15 @@ class KeyedRuntime {
       return store_.ReadSlot(entry, row_reader);
     });
   }
-  void Snapshot(std::string* out) {
+  // May suspend (RocksDB).
+  Status Snapshot(std::string* out) {
     ByteWriter w(out);
     store_.WriteSchema(w);
     timers_.Write(w);
+    if (rocks_ != nullptr) {
+      RETURN_IF_ERROR(WriteBack());
+      return rocks_->Snapshot(out);
+    }
     keys_.SnapshotWith(
         out, [this](uint32_t entry) { return store_.Present(entry); },
         [this](uint32_t entry, ByteWriter& writer) {
@@ -101,6 +127,7 @@ class KeyedRuntime {
           store_.WriteSlot(entry, row_writer);
           writer.PutString(row_);
         });
+    return Status::Ok();
   }
 
   void BeginBatch() { out_.Clear(); }
@@ -109,6 +136,13 @@ class KeyedRuntime {
   KeyedContext<K>& Bind(const K& key, int64_t timestamp) {
     out_.SetTimestamp(timestamp);
     const std::string_view key_bytes = KeyBytes<K>::Of(key, &key_bytes_);
+    if (rocks_ != nullptr) {
+      const int key_group = KeyGroupForKeyOf(key, max_parallelism_);
+      BindRocks(key_bytes, key_group);
+      timer_service_.SetCurrentKey(key_bytes, key_group);
+      context_.Set(&key, timestamp);
+      return context_;
+    }
     const uint32_t entry = keys_.FindOrInsertIndex(
         key_bytes, [&](std::string_view) { return KeyGroupForKeyOf(key, max_parallelism_); });
     // The entry's value caches its key group + 1 (0: not yet known, e.g. after a restore), so
@@ -122,12 +156,15 @@ class KeyedRuntime {
   }
   Collector<Out>& out() { return out_; }
   // The function's failure, if it called Fail.
+  // Or the state backend's failure.
   Status error() const {
+    if (!rocks_error_.ok()) return rocks_error_.WithContext(what_);
     return context_.error().ok() ? Status::Ok() : context_.error().WithContext(what_);
   }
-  // Hands the batch's output on, and its side outputs.
+  // Hands the batch's output on, and its side outputs. May suspend (RocksDB's disk latency).
   Status EndBatch() {
     if (out_.size() > 0) RETURN_IF_ERROR(next_->Consume(out_.view(), out_.timestamps()));
+    if (rocks_ != nullptr) rocks_->PayLatency();
     return side_ == nullptr ? Status::Ok() : side_->Flush();
   }
 
@@ -164,9 +201,14 @@ class KeyedRuntime {
       const InternalTimers::Timer timer = *timers.begin();
       timers.erase(timers.begin());
       const int32_t key_group = timer.key_group;
-      const uint32_t entry =
-          keys_.FindOrInsertIndex(timer.key, [key_group](std::string_view) { return key_group; });
-      store_.SetCurrent(entry);
+      if (rocks_ != nullptr) {
+        BindRocks(timer.key, key_group);
+        RETURN_IF_ERROR(error());
+      } else {
+        const uint32_t entry = keys_.FindOrInsertIndex(
+            timer.key, [key_group](std::string_view) { return key_group; });
+        store_.SetCurrent(entry);
+      }
       timer_service_.SetCurrentKey(timer.key, key_group);
       OwnedKey<K> owned{};
       if constexpr (std::is_same_v<OwnedKey<K>, std::string>) {
@@ -187,6 +229,51 @@ class KeyedRuntime {
   }
 
  private:
+  // RocksDB: binds the store's slot 0 to `key_bytes`' entry (read from RocksDB), first writing
+  // back the key bound before. Never suspends; a failure is kept in rocks_error_ (error()).
+  void BindRocks(std::string_view key_bytes, int key_group) {
+    if (rocks_bound_ && key_group == rocks_group_ && key_bytes == rocks_key_) return;
+    if (Status written = WriteBack(); !written.ok() && rocks_error_.ok()) rocks_error_ = written;
+    rocks_key_.assign(key_bytes);
+    rocks_group_ = key_group;
+    rocks_bound_ = true;
+    store_.ClearSlot(0);
+    Result<bool> found = rocks_->Get(key_group, key_bytes, &rocks_loaded_);
+    rocks_loaded_present_ = found.ok() && *found;
+    if (!found.ok()) {
+      if (rocks_error_.ok()) rocks_error_ = found.status();
+      return;
+    }
+    if (!rocks_loaded_present_) return;
+    ByteReader r(rocks_loaded_);
+    std::string_view row;
+    if (r.GetString(&row) && r.empty()) {
+      ByteReader row_reader(row);
+      if (store_.ReadSlot(0, row_reader)) return;
+    }
+    if (rocks_error_.ok()) rocks_error_ = DataLossError("malformed RocksDB state of a key");
+  }
+  // RocksDB: puts the bound key's slot back if it changed, or deletes it if it is now empty.
+  // Never suspends.
+  Status WriteBack() {
+    if (!rocks_bound_) return Status::Ok();
+    if (!store_.Present(0)) {
+      if (!rocks_loaded_present_) return Status::Ok();
+      rocks_loaded_present_ = false;
+      return rocks_->Delete(rocks_group_, rocks_key_);
+    }
+    row_.clear();
+    ByteWriter row_writer(&row_);
+    store_.WriteSlot(0, row_writer);
+    rocks_value_.clear();
+    ByteWriter value_writer(&rocks_value_);
+    value_writer.PutString(row_);
+    if (rocks_loaded_present_ && rocks_value_ == rocks_loaded_) return Status::Ok();
+    rocks_loaded_.swap(rocks_value_);
+    rocks_loaded_present_ = true;
+    return rocks_->Put(rocks_group_, rocks_key_, rocks_loaded_);
+  }
+
   static constexpr int64_t kTimersPerYield = 1024;
   BatchConsumer<Out>* next_;
   int max_parallelism_;
@@ -202,6 +289,17 @@ class KeyedRuntime {
   std::string key_bytes_;
   std::string row_;
   Collector<Out> out_;
+  // state.backend.type: rocksdb: the task's backends, this operator's instance (from Restore),
+  // and the key bound to the store's slot 0: its group, bytes and entry as last read or written.
+  RocksDbStateBackend* rocksdb_;
+  std::unique_ptr<RocksDbKeyedStateBackend> rocks_;
+  bool rocks_bound_ = false;
+  int rocks_group_ = 0;
+  std::string rocks_key_;
+  bool rocks_loaded_present_ = false;
+  std::string rocks_loaded_;
+  std::string rocks_value_;  // WriteBack's scratch
+  Status rocks_error_;
 };
 
 // What the keyed links share: the function, its KeyedRuntime, restore, snapshot and timers.
@@ -217,10 +315,7 @@ class KeyedLink : public Base {
   Status OnProcessingTime(int64_t now_ms) override {
     return runtime_.Fire(TimeDomain::kProcessingTime, now_ms, OnTimer());
   }
-  Status Snapshot(int64_t, std::string* out) override {
-    runtime_.Snapshot(out);
-    return Status::Ok();
-  }
+  Status Snapshot(int64_t, std::string* out) override { return runtime_.Snapshot(out); }
 
  protected:
   KeyedLink(const TaskContext& ctx, std::unique_ptr<Fn> fn, BatchConsumer<Out>* next)

@@ -27,6 +27,7 @@
 #include "engine/partition/key_group.h"
 #include "engine/partition/key_hash.h"
 #include "engine/state/keyed_state.h"
+#include "engine/state/rocksdb_keyed_state_backend.h"
 
 namespace sluice::internal {
 
@@ -279,7 +280,10 @@ class CoFlatMapLink final : public ChainLink {
 };
 
 // A keyed function with one ValueState<S> per key (S{} before the first update), over keys of
-// any type K: state is stored under the key's bytes (KeyBytes) in the subtask's key groups.
+// any type K: state is stored under the key's bytes (KeyBytes) in the subtask's key groups, on
+// the heap or, with state.backend.type: rocksdb, in the task's RocksDB instance for it (each
+// record reads its key's value and puts it back if it changed; the value bytes are the heap
+// snapshot's, so snapshots of either backend restore into the other).
 template <typename In, typename K, typename S, typename Out>
 class KeyedProcessLink final : public BatchConsumer<In> {
  public:
@@ -293,12 +297,25 @@ class KeyedProcessLink final : public BatchConsumer<In> {
         max_parallelism_(ctx.max_parallelism),
         backend_(ctx.max_parallelism,
                  KeyGroupRangeForOperator(ctx.max_parallelism, ctx.parallelism, ctx.subtask)),
-        what_(ctx.task_name) {}
+        what_(ctx.task_name),
+        rocksdb_(ctx.rocksdb) {}
   Status Open(std::span<const std::string_view> restored) override {
+    if (rocksdb_ != nullptr) {
+      ASSIGN_OR_RETURN(rocks_, rocksdb_->Create(max_parallelism_, backend_.range()));
+      if (restored.empty()) return Status::Ok();
+      return rocks_->Restore(restored, what_, [](ByteReader& r, std::string_view* value) {
+        const std::string_view before = r.rest();
+        S parsed{};
+        if (!Serializer<S>::Read(r, &parsed)) return false;
+        *value = before.substr(0, before.size() - r.rest().size());
+        return true;
+      });
+    }
     return restored.empty() ? Status::Ok() : backend_.Restore(restored, what_);
   }
   StateRedistribution redistribution() const override { return StateRedistribution::kKeyGroups; }
   Status Consume(std::span<const In> batch, std::span<const int64_t> timestamps) override {
+    if (rocks_ != nullptr) return ConsumeWithRocksDb(batch, timestamps);
     out_.Clear();
     for (size_t i = 0; i < batch.size(); ++i) {
       const In& record = batch[i];
@@ -319,11 +336,44 @@ class KeyedProcessLink final : public BatchConsumer<In> {
   }
   Status ProcessWatermarkStatus(bool idle) override { return next_->ProcessWatermarkStatus(idle); }
   Status Snapshot(int64_t, std::string* out) override {
+    if (rocks_ != nullptr) return rocks_->Snapshot(out);
     backend_.Snapshot(out);
     return Status::Ok();
   }
 
  private:
+  // Per record: the key's value from RocksDB (S{} if absent), the function, and the value put
+  // back if it is new or changed. Then the batch's disk latency is paid (may suspend).
+  Status ConsumeWithRocksDb(std::span<const In> batch, std::span<const int64_t> timestamps) {
+    out_.Clear();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const In& record = batch[i];
+      out_.SetTimestamp(TimestampAt(timestamps, i));
+      const K key = key_fn_(record);
+      const int key_group = KeyGroupForKeyOf(key, max_parallelism_);
+      const std::string_view key_bytes = KeyBytes<K>::Of(key, &key_bytes_);
+      ASSIGN_OR_RETURN(const bool found, rocks_->Get(key_group, key_bytes, &loaded_));
+      S value{};
+      if (found) {
+        ByteReader r(loaded_);
+        if (!Serializer<S>::Read(r, &value) || !r.empty()) {
+          return DataLossError(what_ + ": malformed RocksDB state of a key");
+        }
+      }
+      ValueState<S> state(&value);
+      fn_(record, state, out_);
+      encoded_.clear();
+      ByteWriter w(&encoded_);
+      Serializer<S>::Write(w, value);
+      if (!found || encoded_ != loaded_) {
+        RETURN_IF_ERROR(rocks_->Put(key_group, key_bytes, encoded_).WithContext(what_));
+      }
+    }
+    if (out_.size() > 0) RETURN_IF_ERROR(next_->Consume(out_.view(), out_.timestamps()));
+    rocks_->PayLatency();
+    return Status::Ok();
+  }
+
   KeyFunction key_fn_;
   Function fn_;
   BatchConsumer<Out>* next_;
@@ -332,6 +382,10 @@ class KeyedProcessLink final : public BatchConsumer<In> {
   std::string what_;
   std::string key_bytes_;
   Collector<Out> out_;
+  RocksDbStateBackend* rocksdb_;  // state.backend.type: rocksdb; null: the heap backend_
+  std::unique_ptr<RocksDbKeyedStateBackend> rocks_;
+  std::string loaded_;   // the key's value bytes as read
+  std::string encoded_;  // as written back
 };
 
 template <typename T>

@@ -190,6 +190,42 @@ Result<int64_t> ParseDurationMs(std::string_view text) {
   return static_cast<int64_t>(amount / per_ms);
 }
 
+Result<int64_t> ParseMemoryBytes(std::string_view text) {
+  const std::string_view trimmed = Trim(text);
+  size_t digits = 0;
+  while (digits < trimmed.size() && std::isdigit(static_cast<unsigned char>(trimmed[digits]))) {
+    ++digits;
+  }
+  const std::string quoted = "'" + std::string(text) + "'";
+  if (digits == 0) return InvalidArgumentError(quoted + " is not a memory size (e.g. 64mb, 4 kb)");
+  uint64_t amount = 0;
+  const auto [end, error] = std::from_chars(trimmed.data(), trimmed.data() + digits, amount);
+  if (error != std::errc() || end != trimmed.data() + digits) {
+    return InvalidArgumentError(quoted + " is too large a memory size");
+  }
+  // Flink's MemorySize units, all powers of 1024; no unit: bytes.
+  struct Unit {
+    std::string_view name;
+    int shift;
+  };
+  static constexpr Unit kUnits[] = {
+      {"", 0},   {"b", 0},   {"bytes", 0},     {"k", 10},  {"kb", 10},
+      {"kibibytes", 10},     {"m", 20},        {"mb", 20}, {"mebibytes", 20},
+      {"g", 30}, {"gb", 30}, {"gibibytes", 30}, {"t", 40},  {"tb", 40},
+      {"tebibytes", 40}};
+  const std::string unit = Lower(Trim(trimmed.substr(digits)));
+  const auto* found = std::find_if(std::begin(kUnits), std::end(kUnits),
+                                   [&](const Unit& u) { return u.name == unit; });
+  if (found == std::end(kUnits)) {
+    return InvalidArgumentError(quoted + " has an unknown memory unit '" + unit +
+                                "' (b, kb, mb, gb, tb)");
+  }
+  if (amount > (static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) >> found->shift)) {
+    return InvalidArgumentError(quoted + " is too large a memory size");
+  }
+  return static_cast<int64_t>(amount << found->shift);
+}
+
 Status CheckValue(const ConfigOption& option, std::string_view value) {
   const std::string where = "configuration key '" + option.key + "'";
   auto check_range = [&](Result<int64_t> parsed, std::string_view unit) -> Status {
@@ -218,6 +254,8 @@ Status CheckValue(const ConfigOption& option, std::string_view value) {
       return check_range(ParseInteger(value), "");
     case ConfigType::kDuration:
       return check_range(ParseDurationMs(value), " ms");
+    case ConfigType::kMemorySize:
+      return check_range(ParseMemoryBytes(value), " bytes");
     case ConfigType::kDouble: {
       auto parsed = ParseDouble(value);
       if (!parsed.ok()) return parsed.status().WithContext(where);
@@ -301,6 +339,13 @@ bool Configuration::GetBool(const ConfigOption& option) const {
 int64_t Configuration::GetDurationMs(const ConfigOption& option) const {
   SLUICE_ASSERT(option.type == ConfigType::kDuration, "GetDurationMs reads a duration option");
   auto parsed = ParseDurationMs(ValueOrDefault(entries_, option));
+  SLUICE_ASSERT(parsed.ok(), "the configuration was validated before it is read");
+  return *parsed;
+}
+
+int64_t Configuration::GetBytes(const ConfigOption& option) const {
+  SLUICE_ASSERT(option.type == ConfigType::kMemorySize, "GetBytes reads a memory size option");
+  auto parsed = ParseMemoryBytes(ValueOrDefault(entries_, option));
   SLUICE_ASSERT(parsed.ok(), "the configuration was validated before it is read");
   return *parsed;
 }

@@ -31,7 +31,7 @@
 
 namespace sluice {
 
-enum class ConfigType { kInt, kLong, kDouble, kBool, kDuration, kEnum, kString };
+enum class ConfigType { kInt, kLong, kDouble, kBool, kDuration, kMemorySize, kEnum, kString };
 
 // One setting: its Flink key, type, default (written as a user would write it) and bounds.
 struct ConfigOption {
@@ -49,6 +49,10 @@ struct ConfigOption {
 // "500ms" → 500. kInvalidArgument naming the text for a malformed duration, an unknown unit, a
 // negative value, one that overflows int64 milliseconds or is not a whole number of them.
 Result<int64_t> ParseDurationMs(std::string_view text);
+// "64mb" → 67108864 (Flink's MemorySize: b, kb, mb, gb, tb and their long names, powers of 1024;
+// no unit is bytes). kInvalidArgument naming the text for a malformed size, an unknown unit or
+// one that overflows int64 bytes.
+Result<int64_t> ParseMemoryBytes(std::string_view text);
 
 class Configuration {
  public:
@@ -72,6 +76,7 @@ class Configuration {
   double GetDouble(const ConfigOption& option) const;
   bool GetBool(const ConfigOption& option) const;
   int64_t GetDurationMs(const ConfigOption& option) const;
+  int64_t GetBytes(const ConfigOption& option) const;  // kMemorySize
   std::string GetString(const ConfigOption& option) const;  // kString and kEnum
 
   // "key=value" pairs joined by ' ' in key order, as a repro line's -D flags would give them

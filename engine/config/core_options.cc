@@ -313,6 +313,65 @@ const ConfigOption& StateRecoveryFromLocal() {
   return option;
 }
 
+const ConfigOption& StateBackendType() {
+  static const ConfigOption option{
+      .key = "state.backend.type",
+      .type = ConfigType::kEnum,
+      .default_value = "hashmap",
+      .description = "where keyed state lives: hashmap (the heap) or rocksdb (an embedded "
+                     "RocksDB per keyed operator subtask, on the TaskManager's disk)",
+      .choices = {"hashmap", "rocksdb"}};
+  return option;
+}
+
+const ConfigOption& CheckpointingIncremental() {
+  static const ConfigOption option{
+      .key = "execution.checkpointing.incremental",
+      .type = ConfigType::kBool,
+      .default_value = "false",
+      .description = "rocksdb backend: checkpoints upload only the SST files not uploaded before, "
+                     "shared between checkpoints (savepoints stay full snapshots)"};
+  return option;
+}
+
+namespace {
+ConfigOption MemorySize(std::string key, std::string default_value, int64_t min,
+                        std::string description) {
+  return ConfigOption{.key = std::move(key),
+                      .type = ConfigType::kMemorySize,
+                      .default_value = std::move(default_value),
+                      .description = std::move(description),
+                      .min = min};
+}
+}  // namespace
+
+const ConfigOption& RocksDbWriteBufferSize() {
+  static const ConfigOption option =
+      MemorySize("state.backend.rocksdb.writebuffer.size", "64mb", 1024,
+                 "bytes of keys and values put into a RocksDB instance between two flushes");
+  return option;
+}
+
+const ConfigOption& RocksDbBlockCacheSize() {
+  static const ConfigOption option = MemorySize("state.backend.rocksdb.block.cache-size", "8mb", 0,
+                                                "each RocksDB instance's LRU block cache");
+  return option;
+}
+
+const ConfigOption& RocksDbTargetFileSizeBase() {
+  static const ConfigOption option =
+      MemorySize("state.backend.rocksdb.compaction.level.target-file-size-base", "64mb", 4096,
+                 "RocksDB's SST file size at level 1");
+  return option;
+}
+
+const ConfigOption& RocksDbMaxSizeLevelBase() {
+  static const ConfigOption option =
+      MemorySize("state.backend.rocksdb.compaction.level.max-size-level-base", "256mb", 4096,
+                 "RocksDB's level 1 size; each level below is 10 times larger");
+  return option;
+}
+
 const ConfigOption& RestartStrategyType() {
   // Flink's spellings, with its aliases (RestartStrategyOptions.RestartStrategyType).
   static const ConfigOption option{
@@ -539,6 +598,12 @@ const std::vector<ConfigOption>& CoreOptions() {
         NetworkFloatingBuffersPerGate(),
         NetworkMaxBuffersPerChannel(),
         StateRecoveryFromLocal(),
+        StateBackendType(),
+        CheckpointingIncremental(),
+        RocksDbWriteBufferSize(),
+        RocksDbBlockCacheSize(),
+        RocksDbTargetFileSizeBase(),
+        RocksDbMaxSizeLevelBase(),
         RestartStrategyType(),
         RestartFixedDelayAttempts(),
         RestartFixedDelayDelay(),

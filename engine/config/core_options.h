@@ -85,6 +85,19 @@ const ConfigOption& NetworkMaxBuffersPerChannel();
 // keeps a copy of its snapshot on its TaskManager's disk, and a task restored on the same
 // TaskManager reads that copy instead of checkpoint storage.
 const ConfigOption& StateRecoveryFromLocal();
+// State backend (Flink's state.backend.type, default hashmap): hashmap keeps keyed state on the
+// heap, rocksdb in an embedded RocksDB instance per keyed operator subtask on the TaskManager's
+// disk (engine/state/rocksdb_keyed_state_backend.h). RocksDB settings, Flink's keys and defaults:
+// writebuffer.size (bytes put between two flushes, 64mb), block.cache-size (8mb),
+// compaction.level.target-file-size-base (64mb), compaction.level.max-size-level-base (256mb).
+const ConfigOption& StateBackendType();
+// execution.checkpointing.incremental (Flink's, default false): with the rocksdb backend,
+// checkpoints upload only the SST files not uploaded before (savepoints stay full snapshots).
+const ConfigOption& CheckpointingIncremental();
+const ConfigOption& RocksDbWriteBufferSize();
+const ConfigOption& RocksDbBlockCacheSize();
+const ConfigOption& RocksDbTargetFileSizeBase();
+const ConfigOption& RocksDbMaxSizeLevelBase();
 // Restart strategy (Flink's RestartStrategyOptions, defaults as Flink's): none, fixed-delay,
 // failure-rate or exponential-delay (the default: Sluice always checkpoints, and Flink picks
 // exponential-delay when checkpointing is on). Read them through RestartStrategyConfigFrom

@@ -8,6 +8,9 @@ namespace {
 constexpr int64_t kConnectAttemptTimeoutNs = 1000 * 1000 * 1000LL;
 constexpr int64_t kConnectRetryDelayNs = 50 * 1000 * 1000LL;
 constexpr size_t kMaxHeldStreams = 4096;
+// A barrier frame's flags byte.
+constexpr uint8_t kBarrierUnaligned = 1;
+constexpr uint8_t kBarrierSavepoint = 2;
 }  // namespace
 
 Status DataServer::Start(uint16_t port) {
@@ -280,11 +283,11 @@ Status NetworkOutputGate::SendEventToAll(DataKind kind, std::string_view body) {
   return Status::Ok();
 }
 
-Status NetworkOutputGate::SendBarrier(int64_t checkpoint_id) {
+Status NetworkOutputGate::SendBarrier(int64_t checkpoint_id, bool savepoint) {
   std::string body;
   ByteWriter w(&body);
   w.PutSignedVarint(checkpoint_id);
-  w.PutU8(0);
+  w.PutU8(savepoint ? kBarrierSavepoint : 0);
   return SendEventToAll(DataKind::kBarrier, body);
 }
 
@@ -293,7 +296,7 @@ Status NetworkOutputGate::SendUnalignedBarrier(int64_t checkpoint_id, std::strin
   std::string body;
   ByteWriter b(&body);
   b.PutSignedVarint(checkpoint_id);
-  b.PutU8(1);
+  b.PutU8(kBarrierUnaligned);
   in_flight->clear();
   ByteWriter w(in_flight);
   w.PutVarint(static_cast<uint64_t>(connected_.end - connected_.first));
@@ -471,12 +474,14 @@ Status ParseEvent(std::string_view frame, NetworkInputGate::Event* event, int64_
       return Status::Ok();
     }
     case DataKind::kBarrier: {
-      uint8_t unaligned = 0;
-      if (!r.GetSignedVarint(&event->checkpoint_id) || !r.GetU8(&unaligned) || unaligned > 1 ||
-          !r.empty()) {
+      uint8_t flags = 0;
+      // A savepoint's barrier is never unaligned.
+      if (!r.GetSignedVarint(&event->checkpoint_id) || !r.GetU8(&flags) ||
+          (flags != 0 && flags != kBarrierUnaligned && flags != kBarrierSavepoint) || !r.empty()) {
         return DataLossError("bad barrier frame");
       }
-      event->unaligned = unaligned == 1;
+      event->unaligned = flags == kBarrierUnaligned;
+      event->savepoint = flags == kBarrierSavepoint;
       return Status::Ok();
     }
     case DataKind::kEnd:

@@ -4,7 +4,7 @@
 // event each, producer to consumer:
 //   [u8 kind = 0 handshake][i64 attempt][i32 edge][i32 consumer subtask][i32 producer subtask]
 //   [u8 kind = 1 records][varint backlog][u32 count][serialized records]
-//   [u8 kind = 2 barrier][i64 checkpoint id][u8 1 = unaligned, 0 = aligned]
+//   [u8 kind = 2 barrier][i64 checkpoint id][u8 flags: 1 = unaligned, 2 = a savepoint's]
 //   [u8 kind = 3 end of partition]
 //   [u8 kind = 4 timestamped records][varint backlog][u32 count][varint bytes]
 //                                    [serialized records][count signed varints: timestamps, ms]
@@ -119,7 +119,7 @@ class NetworkOutputGate final : public OutputGate {
   int channel_count() const override { return static_cast<int>(consumers_.size()); }
   Status SendRecords(int channel, std::string_view records, uint32_t count,
                      std::string_view timestamps) override;
-  Status SendBarrier(int64_t checkpoint_id) override;
+  Status SendBarrier(int64_t checkpoint_id, bool savepoint) override;
   Status SendWatermark(int64_t watermark_ms) override;
   Status SendWatermarkStatus(bool idle) override;
   // An unaligned checkpoint's barrier (FLIP-76): on every channel it goes ahead of the buffers
@@ -183,6 +183,7 @@ class NetworkInputGate {
     int64_t watermark_ms = 0;
     bool idle = false;  // kWatermarkStatus
     bool unaligned = false;  // kBarrier: of an unaligned checkpoint
+    bool savepoint = false;  // kBarrier: of a savepoint (always aligned)
     // An unaligned kBarrier: the buffers it overtook on its channel (still queued after it).
     std::vector<Event> overtaken;
   };

@@ -31,7 +31,8 @@ class OutputGate {
   // `timestamps`: one signed varint per record (its event timestamp, ms), or empty.
   virtual Status SendRecords(int channel, std::string_view records, uint32_t count,
                              std::string_view timestamps) = 0;
-  virtual Status SendBarrier(int64_t checkpoint_id) = 0;
+  // `savepoint`: the barrier of a savepoint (consumers take full snapshots for it).
+  virtual Status SendBarrier(int64_t checkpoint_id, bool savepoint) = 0;
   // A watermark (ms) to every channel, after everything sent before it.
   virtual Status SendWatermark(int64_t watermark_ms) = 0;
   // A watermark status (idle, or active again) to every channel, after everything sent before it.

@@ -35,6 +35,8 @@ struct ExternalServices {
 };
 
 // What a link factory knows about the subtask it builds for.
+class RocksDbStateBackend;  // engine/state/rocksdb_keyed_state_backend.h
+
 struct TaskContext {
   Host* host = nullptr;
   std::string task_name;  // "Count -> Sink (3/4)"
@@ -46,6 +48,9 @@ struct TaskContext {
   // While one operator's link is built: its side outputs' consumers (owned by the task; null when
   // it has none). An operator that emits side outputs keeps the pointer.
   SideOutputs* side_outputs = nullptr;
+  // state.backend.type: rocksdb: the task's RocksDB backends, from which each keyed operator
+  // takes its instance when it opens (owned by the task). Null: keyed state on the heap.
+  RocksDbStateBackend* rocksdb = nullptr;
 };
 
 // How an edge spreads its producer's records over the consumer's subtasks (Flink's

@@ -98,6 +98,10 @@ std::string ControlMessage::Encode() const {
   w.PutSignedVarint(times.records_lag);
   w.PutU8(savepoint ? 1 : 0);
   w.PutU8(in_flight_data ? 1 : 0);
+  w.PutVarint(shared_files.size());
+  for (const std::string& file : shared_files) w.PutString(file);
+  w.PutSignedVarint(shared_bytes);
+  w.PutSignedVarint(uploaded_bytes);
   return out;
 }
 
@@ -178,6 +182,18 @@ Result<ControlMessage> ControlMessage::Decode(std::string_view bytes) {
     return DataLossError("control message: bad in-flight flag");
   }
   m.in_flight_data = in_flight == 1;
+  uint64_t shared = 0;
+  if (!r.GetVarint(&shared) || shared > r.remaining()) {
+    return DataLossError("control message: bad shared file count");
+  }
+  m.shared_files.resize(shared);
+  for (std::string& file : m.shared_files) {
+    if (!r.GetString(&file)) return DataLossError("control message: bad shared file");
+  }
+  if (!r.GetSignedVarint(&m.shared_bytes) || !r.GetSignedVarint(&m.uploaded_bytes) ||
+      m.shared_bytes < 0 || m.uploaded_bytes < 0 || m.uploaded_bytes > m.shared_bytes) {
+    return DataLossError("control message: bad shared state sizes");
+  }
   if (!r.empty()) return DataLossError("control message: trailing bytes");
   return m;
 }

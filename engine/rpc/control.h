@@ -105,6 +105,12 @@ struct ControlMessage {
   bool savepoint = false;
   // kAcknowledgeCheckpoint and kTaskState: the task's times so far.
   TaskTimes times;
+  // kAcknowledgeCheckpoint: the shared state files its state names (incremental RocksDB
+  // checkpoints' SST files, store paths under checkpoints/shared/), their total size, and the
+  // size of those it uploaded for this checkpoint (bytes).
+  std::vector<std::string> shared_files;
+  int64_t shared_bytes = 0;
+  int64_t uploaded_bytes = 0;
 
   std::string Encode() const;
   // kDataLoss naming the field on malformed bytes.

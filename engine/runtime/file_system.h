@@ -5,7 +5,8 @@
 // removed name is durable only after SyncDir on its parent directory. Rename is atomic and
 // replaces an existing target. Paths are '/'-separated and relative to the host's root.
 // Errors: kNotFound, kIoError (with the path and the OS message), kResourceExhausted (no space).
-// All calls may suspend (simulated disks take time). One host's fibers only.
+// All calls may suspend (simulated disks take time), except while latency is deferred (below).
+// One host's fibers only.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +49,15 @@ class FileSystem {
   virtual Status CreateDir(const std::string& dir) = 0;
   // Makes the names in `dir` (creations, renames, removals) durable.
   virtual Status SyncDir(const std::string& dir) = 0;
+
+  // Latency deferral, for a library that calls the file system while holding its own locks and
+  // so must never be suspended inside a call (RocksDB: engine/state/rocksdb_env.h). While on,
+  // calls (on this file system and on files it opened) never suspend: each takes effect at once
+  // and adds the latency it would have slept to a debt, which TakeDeferredLatencyNs returns (ns)
+  // and clears; the caller sleeps it once it is out of the library. Real file systems block
+  // instead of suspending and owe nothing (0). Never suspends.
+  virtual void DeferLatency(bool on) = 0;
+  virtual int64_t TakeDeferredLatencyNs() = 0;
 };
 
 // Writes `data` to `path` atomically and durably: write `path`.tmp, sync, rename, sync the parent

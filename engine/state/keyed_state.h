@@ -60,6 +60,10 @@ struct KeyBytes<std::string_view> {
   static std::string_view Of(std::string_view key, std::string*) { return key; }
 };
 
+// The first varint of an incremental RocksDB snapshot (rocksdb_keyed_state_backend.h): above any
+// count of key-group sections, so that a full snapshot and an incremental one tell apart.
+inline constexpr uint64_t kIncrementalSnapshotMarker = uint64_t{1} << 40;
+
 template <typename S>
 class HeapValueStateBackend {
  public:
@@ -168,6 +172,11 @@ class HeapValueStateBackend {
     ByteReader r(data);
     uint64_t sections = 0;
     if (!r.GetVarint(&sections)) return DataLossError(what + ": bad keyed-state header");
+    if (sections == kIncrementalSnapshotMarker) {
+      return FailedPreconditionError(what + ": the checkpoint holds an incremental RocksDB "
+                                            "snapshot, which restores only with "
+                                            "state.backend.type: rocksdb");
+    }
     for (uint64_t s = 0; s < sections; ++s) {
       uint32_t key_group = 0;
       uint64_t count = 0;

@@ -224,6 +224,11 @@ class KeyedStateStore {
     }
     return Status::Ok();
   }
+  // Empties `slot` (every state of it absent), growing the columns if needed.
+  void ClearSlot(size_t slot) {
+    SetCurrent(slot);
+    for (auto& column : columns_) column->Clear(slot);
+  }
   // Empties every slot (before a restore).
   void Reset() {
     slots_ = 0;
@@ -236,6 +241,7 @@ class KeyedStateStore {
     virtual ~Column() = default;
     virtual void Resize(size_t slots) = 0;
     virtual void Bind(size_t slot) = 0;
+    virtual void Clear(size_t slot) = 0;
     virtual bool Present(size_t slot) const = 0;
     virtual void Write(size_t slot, ByteWriter& w) const = 0;
     virtual bool Read(size_t slot, ByteReader& r) = 0;
@@ -251,6 +257,10 @@ class KeyedStateStore {
       present.resize(slots, 0);
     }
     void Bind(size_t slot) override { handle = ValueState<S>(&values[slot], &present[slot]); }
+    void Clear(size_t slot) override {
+      values[slot] = S{};
+      present[slot] = 0;
+    }
     bool Present(size_t slot) const override { return present[slot] != 0; }
     void Write(size_t slot, ByteWriter& w) const override { Serializer<S>::Write(w, values[slot]); }
     bool Read(size_t slot, ByteReader& r) override {
@@ -272,6 +282,7 @@ class KeyedStateStore {
       values.resize(slots);
     }
     void Bind(size_t slot) override { handle.Bind(&values[slot]); }
+    void Clear(size_t slot) override { values[slot].clear(); }
     bool Present(size_t slot) const override { return !values[slot].empty(); }
     void Write(size_t slot, ByteWriter& w) const override {
       Serializer<Container>::Write(w, values[slot]);
@@ -293,6 +304,7 @@ class KeyedStateStore {
       values.resize(slots);
     }
     void Bind(size_t slot) override { handle.Bind(&values[slot]); }
+    void Clear(size_t slot) override { values[slot].reset(); }
     bool Present(size_t slot) const override { return values[slot].has_value(); }
     void Write(size_t slot, ByteWriter& w) const override { Serializer<V>::Write(w, *values[slot]); }
     bool Read(size_t slot, ByteReader& r) override {

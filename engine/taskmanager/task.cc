@@ -9,6 +9,7 @@
 #include "engine/base/checksum.h"
 #include "engine/checkpoint/replicated_file.h"
 #include "engine/checkpoint/store.h"
+#include "engine/checkpoint/shared_state_registry.h"
 #include "engine/config/core_options.h"
 #include "engine/exchange/barrier_aligner.h"
 #include "engine/exchange/barrier_tracker.h"
@@ -23,6 +24,25 @@ constexpr int64_t kBufferTimeoutNs = 100 * kNanosPerMilli;
 }  // namespace
 
 namespace {
+// The job's RocksDB settings if state.backend.type is rocksdb, else nullopt; kInvalidArgument
+// naming the key if one does not parse (from a peer that skipped validation).
+Result<std::optional<RocksDbOptions>> RocksDbOptionsOf(const Configuration& settings) {
+  for (const ConfigOption* option :
+       {&StateBackendType(), &RocksDbWriteBufferSize(), &RocksDbBlockCacheSize(),
+        &RocksDbTargetFileSizeBase(), &RocksDbMaxSizeLevelBase(), &CheckpointingIncremental()}) {
+    auto it = settings.entries().find(option->key);
+    if (it != settings.entries().end()) RETURN_IF_ERROR(CheckValue(*option, it->second));
+  }
+  if (settings.GetString(StateBackendType()) != "rocksdb") return std::optional<RocksDbOptions>();
+  RocksDbOptions options;
+  options.write_buffer_bytes = settings.GetBytes(RocksDbWriteBufferSize());
+  options.block_cache_bytes = settings.GetBytes(RocksDbBlockCacheSize());
+  options.target_file_size_base = settings.GetBytes(RocksDbTargetFileSizeBase());
+  options.max_bytes_for_level_base = settings.GetBytes(RocksDbMaxSizeLevelBase());
+  options.incremental = settings.GetBool(CheckpointingIncremental());
+  return std::optional<RocksDbOptions>(options);
+}
+
 // The job's flow-control settings; kInvalidArgument naming the key if one does not parse (the
 // JobManager validated them, a peer that did not may send anything).
 Result<FlowControl> FlowControlOf(const Configuration& settings) {
@@ -198,6 +218,19 @@ Status Task::Build() {
   context_.max_parallelism = graph_.max_parallelism;
   context_.attempt = deployment_.attempt;
   context_.services = services_;
+  ASSIGN_OR_RETURN(const std::optional<RocksDbOptions> rocksdb,
+                   RocksDbOptionsOf(deployment_.spec.settings));
+  if (rocksdb.has_value()) {
+    rocksdb_ = std::make_unique<RocksDbStateBackend>(
+        host_,
+        std::string(RocksDbStateBackend::kTaskManagerRoot) + "/" +
+            std::to_string(deployment_.epoch) + "-" + std::to_string(deployment_.attempt) + "-" +
+            std::to_string(deployment_.chain) + "-" + std::to_string(deployment_.subtask),
+        *rocksdb, kSharedStateDir, [this](const std::string& store_path) {
+          return ReadReplicated(checkpoint_store_, store_path, kSharedStateMagic);
+        });
+    context_.rocksdb = rocksdb_.get();
+  }
   // One output gate and record writer per network output edge.
   std::vector<ChainLink*> writer_of_edge(graph_.edges.size(), nullptr);
   std::vector<std::unique_ptr<ChainLink>> writers;
@@ -320,6 +353,7 @@ Status Task::HandleCommands() {
           host_.log.Info("checkpoint.final_barrier_aligned",
                          name() + " " + std::to_string(command.checkpoint_id));
         }
+        if (command.savepoint) savepoints_.insert(command.checkpoint_id);
         RETURN_IF_ERROR(Checkpoint(command.checkpoint_id,
                                    unaligned_ && !command.savepoint && !emitted_all_));
       }
@@ -612,6 +646,7 @@ Status Task::RunConsumer() {
         RETURN_IF_ERROR(take_buffer(channel, event));
         break;
       case DataKind::kBarrier:
+        if (event.savepoint) savepoints_.insert(event.checkpoint_id);
         if (event.unaligned && !at_least_once) {
           RETURN_IF_ERROR(on_unaligned_barrier(channel, event));
         } else if (unaligned && event.checkpoint_id <= unaligned->id) {

@@ -18,6 +18,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,7 @@
 #include "engine/rpc/control.h"
 #include "engine/runtime/host.h"
 #include "engine/runtime/sync.h"
+#include "engine/state/rocksdb_keyed_state_backend.h"
 #include "engine/taskmanager/local_state_store.h"
 
 #include <optional>
@@ -157,6 +159,10 @@ class Task {
   std::vector<Chain> chains_;
   std::vector<int> chain_of_;  // node id → chain id
   Chain chain_;
+  // state.backend.type: rocksdb: the keyed operators' RocksDB instances live under
+  // rocksdb/<epoch>-<attempt>-<chain>-<subtask>/ on the TaskManager's disk. Declared before the
+  // links, so that it outlives them (its destructor removes the directory they leave).
+  std::unique_ptr<RocksDbStateBackend> rocksdb_;
   TaskContext context_;
   FlowControl flow_control_;  // the job's taskmanager.network.memory.* settings
   std::vector<std::unique_ptr<NetworkOutputGate>> outputs_;  // one per network output edge
@@ -178,6 +184,9 @@ class Task {
   uint64_t source_lines_ = 0;  // records emitted from the start of the source's splits
   size_t fetched_unemitted_ = 0;  // records the reader fetched and the task has not emitted
   int64_t last_snapshot_ = 0;     // id of the last checkpoint this task snapshotted
+  // Checkpoints known to be savepoints (from the trigger, or a barrier's flag) and not yet
+  // snapshotted: their barriers carry the flag on, and RocksDB takes full snapshots for them.
+  std::set<int64_t> savepoints_;
   int64_t last_completed_ = 0;    // highest completion notified
   int64_t final_checkpoint_ = 0;  // the checkpoint whose barrier followed this task's last output
   bool input_ended_ = false;

@@ -10,6 +10,7 @@
 #include "engine/base/assert.h"
 #include "engine/base/bytes.h"
 #include "engine/checkpoint/replicated_file.h"
+#include "engine/checkpoint/shared_state_registry.h"
 #include "engine/runtime/fault_injection.h"
 #include "engine/taskmanager/task.h"
 
@@ -58,6 +59,10 @@ Status Task::SnapshotState(int64_t checkpoint_id, bool unaligned,
   }
   // Unaligned: the record writers' flush may queue past the credit bound (overdraft), so that
   // backpressure does not hold up the barrier.
+  // A savepoint is self-contained: RocksDB writes full snapshots for it, never incremental ones.
+  const bool savepoint = savepoints_.count(checkpoint_id) != 0;
+  savepoints_.erase(savepoints_.begin(), savepoints_.upper_bound(checkpoint_id));
+  if (rocksdb_ != nullptr) rocksdb_->BeginSnapshot(checkpoint_id, /*full=*/savepoint);
   for (auto& output : outputs_) output->set_overdraft(unaligned);
   for (size_t i = 0; i < links_.size(); ++i) {
     Status snapshot = links_[i]->Snapshot(checkpoint_id, &(*sections)[i + 1]);
@@ -81,7 +86,9 @@ Status Task::SnapshotState(int64_t checkpoint_id, bool unaligned,
       }
       if (overtaken == 0) output_state->clear();
     } else {
-      for (auto& output : outputs_) RETURN_IF_ERROR(output->SendBarrier(checkpoint_id));
+      for (auto& output : outputs_) {
+        RETURN_IF_ERROR(output->SendBarrier(checkpoint_id, savepoint));
+      }
     }
   }
   return Status::Ok();
@@ -139,6 +146,24 @@ Status Task::PersistState(int64_t checkpoint_id, std::vector<std::string> sectio
   const std::string path =
       "checkpoints/chk-" + std::to_string(checkpoint_id) + "/" + std::to_string(deployment_.chain) +
       "-" + std::to_string(deployment_.subtask) + "-a" + std::to_string(deployment_.attempt);
+  // Incremental RocksDB snapshots: the SST files not uploaded before go to checkpoints/shared/
+  // first (each sealed and kept twice, as state files), so that the state file never names a
+  // file that is not durable.
+  RocksDbStateBackend::SnapshotFiles shared;
+  if (rocksdb_ != nullptr) {
+    shared = rocksdb_->TakeSnapshotFiles(checkpoint_id);
+    for (const RocksDbStateBackend::Upload& upload : shared.uploads) {
+      ASSIGN_OR_RETURN(const std::string bytes, host_.fs.ReadFile(upload.local_path));
+      if (static_cast<int64_t>(bytes.size()) != upload.bytes) {
+        return InternalError(name() + ": SST file " + upload.local_path + " has " +
+                             std::to_string(bytes.size()) + " bytes, RocksDB listed " +
+                             std::to_string(upload.bytes));
+      }
+      RETURN_IF_ERROR(WriteReplicated(checkpoint_store_, upload.store_path, kSharedStateMagic,
+                                      bytes));
+    }
+    rocksdb_->SnapshotFilesUploaded(checkpoint_id);
+  }
   const bool ack_first = SLUICE_BUG_PLANTED(host_, "ack-before-snapshot-durable");
   if (!ack_first) RETURN_IF_ERROR(WriteReplicated(checkpoint_store_, path, kStateMagic, state));
   if (local_state_) local_state_->Write(checkpoint_id, path, state);
@@ -153,6 +178,9 @@ Status Task::PersistState(int64_t checkpoint_id, std::vector<std::string> sectio
   ack.restore_path = path;
   ack.state_bytes = static_cast<int64_t>(state.size());
   ack.in_flight_data = in_flight_data;
+  ack.shared_files = std::move(shared.referenced);
+  ack.shared_bytes = shared.referenced_bytes;
+  ack.uploaded_bytes = shared.uploaded_bytes;
   ack.times = Times();
   ack.split_index = splits_received_;
   send_(std::move(ack));

@@ -1,5 +1,7 @@
 #include "engine/taskmanager/task_manager.h"
 
+#include "engine/state/rocksdb_keyed_state_backend.h"
+
 #include <algorithm>
 #include <map>
 #include <tuple>
@@ -7,6 +9,7 @@
 #include "engine/rpc/control.h"
 #include "engine/rpc/frame.h"
 #include "engine/runtime/sync.h"
+#include "engine/state/rocksdb_keyed_state_backend.h"
 #include "engine/taskmanager/task.h"
 
 namespace sluice {
@@ -225,6 +228,9 @@ Status RunTaskManager(Host& host, const TaskManagerConfig& config) {
   if (!config.build_graph) {
     return InvalidArgumentError("taskmanager " + config.id + ": no job graph factory configured");
   }
+  // RocksDB instances a crash left behind belong to no task now.
+  RETURN_IF_ERROR(RemoveDirRecursively(host.fs, RocksDbStateBackend::kTaskManagerRoot)
+                      .WithContext("taskmanager " + config.id + ": clearing old RocksDB state"));
   TaskManagerState tm{host, config, DataServer(host), {}, {}, nullptr, 0, 0};
   RETURN_IF_ERROR(tm.data_server.Start(config.data_address.port));
   host.log.Info("taskmanager.started", config.id);

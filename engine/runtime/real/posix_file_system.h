@@ -37,6 +37,9 @@ class PosixFileSystem final : public FileSystem {
   Result<std::vector<std::string>> List(const std::string& dir) override;
   Status CreateDir(const std::string& dir) override;
   Status SyncDir(const std::string& dir) override;
+  // Calls block the thread instead: nothing to defer, nothing owed.
+  void DeferLatency(bool) override {}
+  int64_t TakeDeferredLatencyNs() override { return 0; }
 
   // `path` as the OS sees it: itself if absolute, else root_dir/path.
   std::string Resolve(const std::string& path) const;

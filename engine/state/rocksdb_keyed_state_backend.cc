@@ -1,0 +1,704 @@
+#include "engine/state/rocksdb_keyed_state_backend.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <cstdarg>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "engine/base/assert.h"
+#include "engine/state/keyed_state.h"
+#include "engine/state/rocksdb_env.h"
+
+namespace sluice {
+namespace {
+
+// RocksDB's info log goes nowhere: its lines carry thread ids and would otherwise be a file of
+// the instance (a LOG written through the seam) whose bytes differ from run to run.
+class DiscardingLogger final : public rocksdb::Logger {
+ public:
+  DiscardingLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::HEADER_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char*, va_list) override {}
+};
+
+// Restores write batches of about this many bytes.
+constexpr size_t kRestoreBatchBytes = 1 << 20;
+
+}  // namespace
+
+struct RocksDbKeyedStateBackend::Instance {
+  explicit Instance(Host& host) : env(host) {}
+  RocksDbEnv env;
+  rocksdb::Options options;
+  std::unique_ptr<rocksdb::DB> db;
+  rocksdb::WriteOptions write;
+  rocksdb::ReadOptions read;
+};
+
+RocksDbKeyedStateBackend::RocksDbKeyedStateBackend(Host& host, std::string dir,
+                                                   int max_parallelism, KeyGroupRange range,
+                                                   const RocksDbOptions& options,
+                                                   RocksDbStateBackend* owner)
+    : host_(host),
+      dir_(std::move(dir)),
+      max_parallelism_(max_parallelism),
+      range_(range),
+      options_(options),
+      prefix_bytes_(max_parallelism > 128 ? 2 : 1),
+      instance_(std::make_unique<Instance>(host)),
+      owner_(owner) {
+  const std::string root = std::string(RocksDbStateBackend::kTaskManagerRoot) + "/";
+  instance_id_ = dir_.compare(0, root.size(), root) == 0 ? dir_.substr(root.size()) : dir_;
+  std::replace(instance_id_.begin(), instance_id_.end(), '/', '-');
+}
+
+Result<std::unique_ptr<RocksDbKeyedStateBackend>> RocksDbKeyedStateBackend::Open(
+    Host& host, std::string dir, int max_parallelism, KeyGroupRange range,
+    const RocksDbOptions& options, RocksDbStateBackend* owner) {
+  SLUICE_ASSERT(max_parallelism >= 1 && max_parallelism <= (1 << 15),
+                "max parallelism is validated before a task runs");
+  std::unique_ptr<RocksDbKeyedStateBackend> backend(new RocksDbKeyedStateBackend(
+      host, std::move(dir), max_parallelism, range, options, owner));
+  RETURN_IF_ERROR(backend->OpenInstance());
+  return backend;
+}
+
+Status RocksDbKeyedStateBackend::OpenInstance(bool existing) {
+  Instance& in = *instance_;
+  rocksdb::Options& o = in.options;
+  o.env = &in.env;
+  o.create_if_missing = !existing;
+  o.error_if_exists = !existing;
+  o.info_log = std::make_shared<DiscardingLogger>();
+  // No thread of RocksDB's own may run (rocksdb_env.h): one file-opening thread (the caller),
+  // no periodic statistics tasks, no subcompactions.
+  o.max_file_opening_threads = 1;
+  o.stats_dump_period_sec = 0;
+  o.stats_persist_period_sec = 0;
+  o.max_subcompactions = 1;
+  o.max_background_jobs = 2;
+  // Close must not flush (it would wait for the flush): the WAL is off and an instance is
+  // thrown away when its task ends, so unflushed data is not needed there.
+  o.avoid_flush_during_shutdown = true;
+  o.paranoid_checks = true;
+  // Flushes are Sluice's decision (header): the memtable limit is far above the flush threshold,
+  // and no write ever stalls waiting for background work.
+  const int64_t flush_at = std::max<int64_t>(options_.write_buffer_bytes, 4096);
+  o.write_buffer_size = static_cast<size_t>(std::min<int64_t>(flush_at * 16, int64_t{1} << 36));
+  o.arena_block_size = static_cast<size_t>(std::clamp<int64_t>(flush_at / 8, 4096, 8 << 20));
+  // Writes stop at max_write_buffer_number unflushed memtables and slow down one before when it
+  // is above 3; a flush runs as soon as it is asked for, so there is never more than one.
+  o.max_write_buffer_number = 3;
+  o.level0_file_num_compaction_trigger = 4;
+  o.level0_slowdown_writes_trigger = 1 << 30;
+  o.level0_stop_writes_trigger = 1 << 30;
+  // No error-recovery thread (retryable I/O errors); the task fails and restores instead.
+  o.max_bgerror_resume_count = 0;
+  o.soft_pending_compaction_bytes_limit = 0;
+  o.hard_pending_compaction_bytes_limit = 0;
+  o.target_file_size_base = static_cast<uint64_t>(std::max<int64_t>(options_.target_file_size_base, 4096));
+  o.max_bytes_for_level_base =
+      static_cast<uint64_t>(std::max<int64_t>(options_.max_bytes_for_level_base, 4096));
+  o.db_host_id = host_.name;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(
+      static_cast<size_t>(std::max<int64_t>(options_.block_cache_bytes, 0)), /*num_shard_bits=*/0);
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  in.write.disableWAL = true;
+  in.write.no_slowdown = true;  // a stall would wait: fail with Incomplete instead (never seen)
+  in.read.verify_checksums = true;
+
+  in.env.Enter();
+  Status made;
+  if (!existing) {
+    const Status removed = RemoveDirRecursively(host_.fs, dir_);
+    made = removed.ok() ? host_.fs.CreateDir(dir_) : removed;
+  }
+  rocksdb::Status opened;
+  if (made.ok()) {
+    rocksdb::DB* db = nullptr;
+    opened = rocksdb::DB::Open(o, dir_, &db);
+    in.db.reset(db);
+    in.env.RunBackgroundWork();
+  }
+  latency_owed_ns_ += in.env.Leave();
+  PayLatency();
+  if (!made.ok()) return made.WithContext("RocksDB instance " + dir_);
+  if (!opened.ok()) return Failure("open", opened.IsCorruption(), opened.ToString());
+  host_.log.Info("rocksdb.opened", dir_ + " key groups " + std::to_string(range_.start) + ".." +
+                                       std::to_string(range_.end) +
+                                       (existing ? " (restored files)" : ""));
+  return Status::Ok();
+}
+
+Status RocksDbKeyedStateBackend::CloseInstance() {
+  Instance& in = *instance_;
+  in.env.Enter();
+  rocksdb::Status closed;
+  if (in.db != nullptr) closed = in.db->Close();
+  in.db.reset();
+  latency_owed_ns_ += in.env.Leave();
+  deletions_disabled_ = false;
+  if (!closed.ok()) return Failure("close", closed.IsCorruption(), closed.ToString());
+  return Status::Ok();
+}
+
+RocksDbKeyedStateBackend::~RocksDbKeyedStateBackend() {
+  Instance& in = *instance_;
+  in.env.Enter();
+  if (in.db != nullptr) {
+    (void)in.db->Close();  // unschedules queued jobs (UnSchedule); errors change nothing now
+    in.db.reset();
+  }
+  RemoveDir();
+  (void)in.env.Leave();  // latency a destructor cannot wait for
+}
+
+void RocksDbKeyedStateBackend::RemoveDir() { (void)RemoveDirRecursively(host_.fs, dir_); }
+
+std::string_view RocksDbKeyedStateBackend::KeyOf(int key_group, std::string_view key) {
+  SLUICE_ASSERT(range_.Contains(key_group), "key routed to the wrong subtask");
+  key_scratch_.clear();
+  if (prefix_bytes_ == 2) key_scratch_.push_back(static_cast<char>((key_group >> 8) & 0xff));
+  key_scratch_.push_back(static_cast<char>(key_group & 0xff));
+  key_scratch_.append(key);
+  return key_scratch_;
+}
+
+int RocksDbKeyedStateBackend::KeyGroupOf(std::string_view db_key) const {
+  SLUICE_ASSERT(db_key.size() >= static_cast<size_t>(prefix_bytes_),
+                "every RocksDB key starts with its key group");
+  const auto byte = [&](size_t i) { return static_cast<int>(static_cast<uint8_t>(db_key[i])); };
+  return prefix_bytes_ == 2 ? (byte(0) << 8) | byte(1) : byte(0);
+}
+
+Status RocksDbKeyedStateBackend::Failure(const std::string& operation, bool corruption,
+                                         const std::string& message) {
+  const std::string what = "RocksDB " + operation + " in " + dir_;
+  const Status& first = instance_->env.first_error();
+  if (!first.ok()) return first.WithContext(what);
+  if (corruption) return DataLossError(what + ": " + message);
+  return InternalError(what + ": " + message);
+}
+
+Result<bool> RocksDbKeyedStateBackend::Get(int key_group, std::string_view key,
+                                           std::string* value) {
+  Instance& in = *instance_;
+  const std::string_view db_key = KeyOf(key_group, key);
+  in.env.Enter();
+  const rocksdb::Status s =
+      in.db->Get(in.read, rocksdb::Slice(db_key.data(), db_key.size()), value);
+  latency_owed_ns_ += in.env.Leave();
+  if (s.IsNotFound()) return false;
+  if (!s.ok()) return Failure("get", s.IsCorruption(), s.ToString());
+  return true;
+}
+
+Status RocksDbKeyedStateBackend::Put(int key_group, std::string_view key, std::string_view value) {
+  Instance& in = *instance_;
+  const std::string_view db_key = KeyOf(key_group, key);
+  in.env.Enter();
+  const rocksdb::Status s = in.db->Put(in.write, rocksdb::Slice(db_key.data(), db_key.size()),
+                                       rocksdb::Slice(value.data(), value.size()));
+  latency_owed_ns_ += in.env.Leave();
+  if (!s.ok()) return Failure("put", s.IsCorruption(), s.ToString());
+  return MaybeFlush(db_key.size() + value.size());
+}
+
+Status RocksDbKeyedStateBackend::Delete(int key_group, std::string_view key) {
+  Instance& in = *instance_;
+  const std::string_view db_key = KeyOf(key_group, key);
+  in.env.Enter();
+  const rocksdb::Status s = in.db->Delete(in.write, rocksdb::Slice(db_key.data(), db_key.size()));
+  latency_owed_ns_ += in.env.Leave();
+  if (!s.ok()) return Failure("delete", s.IsCorruption(), s.ToString());
+  return MaybeFlush(db_key.size());
+}
+
+Status RocksDbKeyedStateBackend::MaybeFlush(size_t bytes) {
+  bytes_since_flush_ += static_cast<int64_t>(bytes);
+  if (bytes_since_flush_ < options_.write_buffer_bytes) return Status::Ok();
+  return Flush();
+}
+
+Status RocksDbKeyedStateBackend::Flush() {
+  Instance& in = *instance_;
+  bytes_since_flush_ = 0;
+  ++flushes_;
+  rocksdb::FlushOptions flush;
+  flush.wait = false;               // nothing may wait: the job is queued ...
+  flush.allow_write_stall = true;   // ... without waiting for room either
+  in.env.Enter();
+  rocksdb::Status s = in.db->Flush(flush);
+  if (s.ok()) in.env.RunBackgroundWork();  // ... and runs now, with the compactions it triggers
+  latency_owed_ns_ += in.env.Leave();
+  if (!s.ok()) return Failure("flush", s.IsCorruption(), s.ToString());
+  // A background job's failure is the DB's background error, which writes then report; check
+  // it now so that the task fails at the flush that broke.
+  in.env.Enter();
+  std::string error;
+  const bool has_error =
+      in.db->GetProperty("rocksdb.background-errors", &error) && error != "0";
+  latency_owed_ns_ += in.env.Leave();
+  if (has_error) {
+    return Failure("background flush or compaction", false, error + " background errors");
+  }
+  return Status::Ok();
+}
+
+void RocksDbKeyedStateBackend::PayLatency() {
+  if (latency_owed_ns_ <= 0) return;
+  const int64_t owed = latency_owed_ns_;
+  latency_owed_ns_ = 0;
+  host_.fibers.SleepFor(owed);
+}
+
+Status RocksDbKeyedStateBackend::Snapshot(std::string* out) {
+  if (owner_ != nullptr && owner_->snapshot_incremental()) {
+    return SnapshotIncremental(owner_->snapshot_checkpoint_id(), out);
+  }
+  Instance& in = *instance_;
+  // Sections are buffered so that the section count (and each section's entry count) can lead.
+  std::string body;
+  ByteWriter w(&body);
+  uint64_t sections = 0;
+  std::string section;
+  int section_group = -1;
+  uint64_t entries = 0;
+  auto end_section = [&] {
+    if (entries == 0) return;
+    ++sections;
+    w.PutU32(static_cast<uint32_t>(section_group));
+    w.PutVarint(entries);
+    body.append(section);
+    section.clear();
+    entries = 0;
+  };
+  in.env.Enter();
+  std::unique_ptr<rocksdb::Iterator> it(in.db->NewIterator(in.read));
+  ByteWriter entry_writer(&section);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const rocksdb::Slice key = it->key();
+    const std::string_view db_key(key.data(), key.size());
+    const int key_group = KeyGroupOf(db_key);
+    if (key_group != section_group) {
+      end_section();
+      section_group = key_group;
+    }
+    entry_writer.PutString(db_key.substr(static_cast<size_t>(prefix_bytes_)));
+    section.append(it->value().data(), it->value().size());
+    ++entries;
+  }
+  const rocksdb::Status s = it->status();
+  it.reset();
+  latency_owed_ns_ += in.env.Leave();
+  if (!s.ok()) return Failure("snapshot iteration", s.IsCorruption(), s.ToString());
+  end_section();
+  const Stats now = stats();
+  host_.log.Info("rocksdb.snapshot",
+                 dir_ + ": " + std::to_string(sections) + " key groups, " +
+                     std::to_string(now.sst_files) + " SST files of " +
+                     std::to_string(now.sst_bytes) + " bytes, " + std::to_string(now.flushes) +
+                     " flushes, " + std::to_string(now.background_jobs) + " background jobs");
+  ByteWriter header(out);
+  header.PutVarint(sections);
+  out->append(body);
+  PayLatency();
+  return Status::Ok();
+}
+
+Status RocksDbKeyedStateBackend::RestoreFull(std::span<const std::string_view> snapshots,
+                                             const std::string& what,
+                                             const ValueReader& read_value) {
+  Instance& in = *instance_;
+  rocksdb::WriteBatch batch;
+  Status status;
+  auto write_batch = [&] {
+    if (batch.Count() == 0) return Status::Ok();
+    in.env.Enter();
+    const rocksdb::Status s = in.db->Write(in.write, &batch);
+    latency_owed_ns_ += in.env.Leave();
+    const size_t bytes = batch.GetDataSize();
+    batch.Clear();
+    if (!s.ok()) return Failure("restore write", s.IsCorruption(), s.ToString());
+    return MaybeFlush(bytes);
+  };
+  for (std::string_view data : snapshots) {
+    if (data.empty()) continue;
+    ByteReader r(data);
+    uint64_t sections = 0;
+    if (!r.GetVarint(&sections)) return DataLossError(what + ": bad keyed-state header");
+    for (uint64_t s = 0; s < sections; ++s) {
+      uint32_t key_group = 0;
+      uint64_t count = 0;
+      if (!r.GetU32(&key_group) || !r.GetVarint(&count) ||
+          key_group >= static_cast<uint32_t>(max_parallelism_)) {
+        return DataLossError(what + ": bad key-group section " + std::to_string(s));
+      }
+      const bool mine = range_.Contains(static_cast<int>(key_group));
+      for (uint64_t e = 0; e < count; ++e) {
+        std::string_view key;
+        std::string_view value;
+        if (!r.GetString(&key)) {
+          return DataLossError(what + ": bad key in key group " + std::to_string(key_group));
+        }
+        if (!read_value(r, &value)) {
+          return DataLossError(what + ": bad entry in key group " + std::to_string(key_group));
+        }
+        if (!mine) continue;
+        const std::string_view db_key = KeyOf(static_cast<int>(key_group), key);
+        batch.Put(rocksdb::Slice(db_key.data(), db_key.size()),
+                  rocksdb::Slice(value.data(), value.size()));
+        if (batch.GetDataSize() >= kRestoreBatchBytes) RETURN_IF_ERROR(write_batch());
+      }
+    }
+  }
+  status = write_batch();
+  PayLatency();
+  return status;
+}
+
+struct RocksDbKeyedStateBackend::IncrementalHandle {
+  KeyGroupRange range;
+  std::string instance;
+  struct File {
+    std::string name;
+    std::string store_path;
+    uint64_t bytes = 0;
+  };
+  std::vector<File> ssts;
+  std::string manifest_name;
+  std::string manifest;
+};
+
+namespace {
+
+// Parses an incremental snapshot (the marker already read). False on malformed bytes.
+bool ReadIncrementalHandle(ByteReader& r, int max_parallelism,
+                           RocksDbKeyedStateBackend::IncrementalHandle* handle) {
+  uint64_t version = 0, count = 0;
+  uint32_t first = 0, last = 0;
+  if (!r.GetVarint(&version) || version != 1 || !r.GetU32(&first) || !r.GetU32(&last) ||
+      last >= static_cast<uint32_t>(max_parallelism) || first > last ||
+      !r.GetString(&handle->instance) || !r.GetVarint(&count) || count > r.remaining()) {
+    return false;
+  }
+  handle->range = KeyGroupRange{static_cast<int>(first), static_cast<int>(last)};
+  handle->ssts.resize(count);
+  for (auto& file : handle->ssts) {
+    if (!r.GetString(&file.name) || !r.GetString(&file.store_path) || !r.GetVarint(&file.bytes) ||
+        file.name.empty() || file.name.find('/') != std::string::npos) {
+      return false;
+    }
+  }
+  return r.GetString(&handle->manifest_name) && r.GetString(&handle->manifest) && r.empty() &&
+         handle->manifest_name.rfind("MANIFEST-", 0) == 0 &&
+         handle->manifest_name.find('/') == std::string::npos;
+}
+
+// Writes `bytes` to `path` and syncs it (the directory is synced by the caller). May suspend.
+Status WriteSynced(FileSystem& fs, const std::string& path, std::string_view bytes) {
+  ASSIGN_OR_RETURN(auto file, fs.OpenAppendable(path, /*truncate=*/true));
+  RETURN_IF_ERROR(file->Append(bytes));
+  RETURN_IF_ERROR(file->Sync());
+  return file->Close();
+}
+
+}  // namespace
+
+Status RocksDbKeyedStateBackend::SnapshotIncremental(int64_t checkpoint_id, std::string* out) {
+  Instance& in = *instance_;
+  RETURN_IF_ERROR(Flush());
+  in.env.Enter();
+  rocksdb::Status s;
+  if (!deletions_disabled_) s = in.db->DisableFileDeletions();
+  std::vector<std::string> live;
+  uint64_t manifest_size = 0;
+  if (s.ok()) {
+    deletions_disabled_ = true;
+    s = in.db->GetLiveFiles(live, &manifest_size, /*flush_memtable=*/false);
+  }
+  std::vector<rocksdb::LiveFileMetaData> metadata;
+  if (s.ok()) in.db->GetLiveFilesMetaData(&metadata);
+  latency_owed_ns_ += in.env.Leave();
+  if (!s.ok()) return Failure("incremental snapshot", s.IsCorruption(), s.ToString());
+  std::string manifest_name;
+  for (const std::string& file : live) {
+    const std::string name = file.substr(file.rfind('/') + 1);  // npos + 1: all of it
+    if (name.rfind("MANIFEST-", 0) == 0) manifest_name = name;
+  }
+  if (manifest_name.empty()) return InternalError("RocksDB listed no MANIFEST in " + dir_);
+  ASSIGN_OR_RETURN(const std::string manifest,
+                   host_.fs.ReadRange(dir_ + "/" + manifest_name, 0, manifest_size));
+  if (manifest.size() != manifest_size) {
+    return InternalError("RocksDB's MANIFEST in " + dir_ + " is shorter than it said");
+  }
+  std::map<std::string, uint64_t> ssts;  // by name: a deterministic order
+  for (const rocksdb::LiveFileMetaData& file : metadata) {
+    const std::string name = file.name.substr(file.name.rfind('/') + 1);
+    ssts[name] = file.size;
+  }
+  std::vector<RocksDbStateBackend::Upload> uploads;
+  std::vector<std::string> referenced;
+  int64_t referenced_bytes = 0;
+  uploading_.clear();
+  ByteWriter w(out);
+  w.PutVarint(kIncrementalSnapshotMarker);
+  w.PutVarint(1);
+  w.PutU32(static_cast<uint32_t>(range_.start));
+  w.PutU32(static_cast<uint32_t>(range_.end));
+  w.PutString(instance_id_);
+  w.PutVarint(ssts.size());
+  for (const auto& [name, bytes] : ssts) {
+    SharedSst shared;
+    if (auto it = uploaded_.find(name); it != uploaded_.end()) {
+      shared = it->second;
+    } else {
+      shared.store_path = owner_->shared_dir() + "/" + instance_id_ + "/" +
+                          std::to_string(checkpoint_id) + "-" + name;
+      shared.bytes = static_cast<int64_t>(bytes);
+      uploads.push_back({dir_ + "/" + name, shared.store_path, shared.bytes});
+      uploading_[name] = shared;
+    }
+    w.PutString(name);
+    w.PutString(shared.store_path);
+    w.PutVarint(static_cast<uint64_t>(shared.bytes));
+    referenced.push_back(shared.store_path);
+    referenced_bytes += shared.bytes;
+  }
+  w.PutString(manifest_name);
+  w.PutString(manifest);
+  host_.log.Info("rocksdb.snapshot",
+                 dir_ + ": incremental, " + std::to_string(ssts.size()) + " SST files, " +
+                     std::to_string(uploads.size()) + " new");
+  owner_->Report(this, std::move(uploads), std::move(referenced), referenced_bytes);
+  PayLatency();
+  return Status::Ok();
+}
+
+void RocksDbKeyedStateBackend::OnSnapshotFilesDone(bool uploaded) {
+  if (uploaded) {
+    for (auto& [name, shared] : uploading_) uploaded_[name] = shared;
+  }
+  uploading_.clear();
+  if (!deletions_disabled_) return;
+  Instance& in = *instance_;
+  in.env.Enter();
+  // Deletions resume; an error here (the disk) surfaces at the next write or flush.
+  (void)in.db->EnableFileDeletions(/*force=*/false);
+  in.env.RunBackgroundWork();
+  latency_owed_ns_ += in.env.Leave();
+  deletions_disabled_ = false;
+}
+
+Status RocksDbKeyedStateBackend::Restore(std::span<const std::string_view> snapshots,
+                                         const std::string& what, const ValueReader& read_value) {
+  std::vector<std::string_view> full;
+  std::vector<IncrementalHandle> incremental;
+  for (std::string_view data : snapshots) {
+    if (data.empty()) continue;
+    ByteReader r(data);
+    uint64_t first = 0;
+    if (!r.GetVarint(&first)) return DataLossError(what + ": bad keyed-state header");
+    if (first != kIncrementalSnapshotMarker) {
+      full.push_back(data);
+      continue;
+    }
+    IncrementalHandle handle;
+    if (!ReadIncrementalHandle(r, max_parallelism_, &handle)) {
+      return DataLossError(what + ": bad incremental RocksDB snapshot");
+    }
+    if (handle.range.end >= range_.start && handle.range.start <= range_.end) {
+      incremental.push_back(std::move(handle));
+    }
+  }
+  if (!incremental.empty() && (owner_ == nullptr || !owner_->read_shared())) {
+    return FailedPreconditionError(what + ": an incremental RocksDB snapshot, and no checkpoint "
+                                          "storage to read its files from");
+  }
+  if (full.empty() && incremental.size() == 1 && incremental[0].range.start == range_.start &&
+      incremental[0].range.end == range_.end) {
+    return RestoreNative(incremental[0], what);
+  }
+  RETURN_IF_ERROR(RestoreFull(full, what, read_value));
+  for (size_t i = 0; i < incremental.size(); ++i) {
+    RETURN_IF_ERROR(RestoreByCopy(incremental[i], static_cast<int>(i), what));
+  }
+  return Status::Ok();
+}
+
+Status RocksDbKeyedStateBackend::PlaceFiles(const IncrementalHandle& handle,
+                                            const std::string& dir, const std::string& what) {
+  RETURN_IF_ERROR(RemoveDirRecursively(host_.fs, dir));
+  RETURN_IF_ERROR(host_.fs.CreateDir(dir));
+  for (const IncrementalHandle::File& file : handle.ssts) {
+    Result<std::string> bytes = owner_->read_shared()(file.store_path);
+    if (!bytes.ok()) return bytes.status().WithContext(what + ": shared file " + file.store_path);
+    if (bytes->size() != file.bytes) {
+      return DataLossError(what + ": shared file " + file.store_path + " has " +
+                           std::to_string(bytes->size()) + " bytes, the snapshot says " +
+                           std::to_string(file.bytes));
+    }
+    RETURN_IF_ERROR(WriteSynced(host_.fs, dir + "/" + file.name, *bytes));
+  }
+  RETURN_IF_ERROR(WriteSynced(host_.fs, dir + "/" + handle.manifest_name, handle.manifest));
+  RETURN_IF_ERROR(WriteSynced(host_.fs, dir + "/CURRENT", handle.manifest_name + "\n"));
+  return host_.fs.SyncDir(dir);
+}
+
+Status RocksDbKeyedStateBackend::RestoreNative(const IncrementalHandle& handle,
+                                               const std::string& what) {
+  RETURN_IF_ERROR(CloseInstance());
+  RETURN_IF_ERROR(PlaceFiles(handle, dir_, what));
+  RETURN_IF_ERROR(OpenInstance(/*existing=*/true));
+  uploaded_.clear();
+  for (const IncrementalHandle::File& file : handle.ssts) {
+    uploaded_[file.name] = SharedSst{file.store_path, static_cast<int64_t>(file.bytes)};
+  }
+  return Status::Ok();
+}
+
+Status RocksDbKeyedStateBackend::RestoreByCopy(const IncrementalHandle& handle, int index,
+                                               const std::string& what) {
+  const std::string dir = dir_ + ".restore-" + std::to_string(index);
+  RETURN_IF_ERROR(PlaceFiles(handle, dir, what));
+  Instance& in = *instance_;
+  rocksdb::Options options = in.options;
+  options.create_if_missing = false;
+  options.error_if_exists = false;
+  in.env.Enter();
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::OpenForReadOnly(options, dir, &raw);
+  std::unique_ptr<rocksdb::DB> source(raw);
+  rocksdb::WriteBatch batch;
+  int64_t copied = 0;
+  if (s.ok()) {
+    std::unique_ptr<rocksdb::Iterator> it(source->NewIterator(in.read));
+    const std::string first(KeyOf(range_.start, ""));
+    for (it->Seek(rocksdb::Slice(first.data(), first.size())); it->Valid(); it->Next()) {
+      const rocksdb::Slice key = it->key();
+      if (KeyGroupOf(std::string_view(key.data(), key.size())) > range_.end) break;
+      batch.Put(key, it->value());
+      ++copied;
+      if (batch.GetDataSize() >= kRestoreBatchBytes) {
+        s = in.db->Write(in.write, &batch);
+        bytes_since_flush_ += static_cast<int64_t>(batch.GetDataSize());
+        batch.Clear();
+        if (!s.ok()) break;
+        if (bytes_since_flush_ >= options_.write_buffer_bytes) {
+          latency_owed_ns_ += in.env.Leave();
+          const Status flushed = Flush();
+          in.env.Enter();
+          if (!flushed.ok()) {
+            latency_owed_ns_ += in.env.Leave();
+            return flushed;
+          }
+        }
+      }
+    }
+    if (s.ok()) s = it->status();
+  }
+  if (s.ok() && batch.Count() > 0) {
+    s = in.db->Write(in.write, &batch);
+    bytes_since_flush_ += static_cast<int64_t>(batch.GetDataSize());
+  }
+  if (source != nullptr) (void)source->Close();
+  source.reset();
+  const Status removed = RemoveDirRecursively(host_.fs, dir);
+  latency_owed_ns_ += in.env.Leave();
+  if (!s.ok()) return Failure("restore of " + handle.instance, s.IsCorruption(), s.ToString());
+  RETURN_IF_ERROR(removed);
+  host_.log.Info("rocksdb.restored", dir_ + ": " + std::to_string(copied) + " keys of " +
+                                         handle.instance + " copied");
+  if (bytes_since_flush_ >= options_.write_buffer_bytes) RETURN_IF_ERROR(Flush());
+  PayLatency();
+  return Status::Ok();
+}
+
+RocksDbKeyedStateBackend::Stats RocksDbKeyedStateBackend::stats() {
+  Instance& in = *instance_;
+  Stats stats;
+  stats.flushes = flushes_;
+  stats.background_jobs = in.env.jobs_run();
+  in.env.Enter();
+  std::vector<rocksdb::LiveFileMetaData> files;
+  in.db->GetLiveFilesMetaData(&files);
+  latency_owed_ns_ += in.env.Leave();
+  for (const rocksdb::LiveFileMetaData& file : files) {
+    ++stats.sst_files;
+    stats.sst_bytes += static_cast<int64_t>(file.size);
+  }
+  return stats;
+}
+
+RocksDbStateBackend::~RocksDbStateBackend() {
+  host_.fs.DeferLatency(true);
+  (void)RemoveDirRecursively(host_.fs, root_);
+  host_.fs.DeferLatency(false);
+  (void)host_.fs.TakeDeferredLatencyNs();  // a destructor cannot wait for it
+}
+
+Result<std::unique_ptr<RocksDbKeyedStateBackend>> RocksDbStateBackend::Create(
+    int max_parallelism, KeyGroupRange range) {
+  const std::string dir = root_ + "/op-" + std::to_string(next_++);
+  RETURN_IF_ERROR(host_.fs.CreateDir(root_));
+  return RocksDbKeyedStateBackend::Open(host_, dir, max_parallelism, range, options_, this);
+}
+
+void RocksDbStateBackend::BeginSnapshot(int64_t checkpoint_id, bool full) {
+  for (RocksDbKeyedStateBackend* instance : reporters_) instance->OnSnapshotFilesDone(false);
+  reporters_.clear();
+  reported_ = SnapshotFiles{};
+  snapshot_checkpoint_id_ = checkpoint_id;
+  snapshot_incremental_ = options_.incremental && !full && read_shared_ != nullptr;
+}
+
+void RocksDbStateBackend::Report(RocksDbKeyedStateBackend* instance, std::vector<Upload> uploads,
+                                 std::vector<std::string> referenced, int64_t referenced_bytes) {
+  reporters_.push_back(instance);
+  for (Upload& upload : uploads) {
+    reported_.uploaded_bytes += upload.bytes;
+    reported_.uploads.push_back(std::move(upload));
+  }
+  for (std::string& path : referenced) reported_.referenced.push_back(std::move(path));
+  reported_.referenced_bytes += referenced_bytes;
+}
+
+RocksDbStateBackend::SnapshotFiles RocksDbStateBackend::TakeSnapshotFiles(int64_t checkpoint_id) {
+  if (checkpoint_id != snapshot_checkpoint_id_) return SnapshotFiles{};
+  SnapshotFiles files = std::move(reported_);
+  reported_ = SnapshotFiles{};
+  return files;
+}
+
+void RocksDbStateBackend::SnapshotFilesUploaded(int64_t checkpoint_id) {
+  if (checkpoint_id != snapshot_checkpoint_id_) return;
+  for (RocksDbKeyedStateBackend* instance : reporters_) instance->OnSnapshotFilesDone(true);
+  reporters_.clear();
+}
+
+Status RemoveDirRecursively(FileSystem& fs, const std::string& dir) {
+  Result<std::vector<std::string>> names = fs.List(dir);
+  if (!names.ok()) {  // not a directory (a file lists as kNotFound or kIoError), or missing
+    ASSIGN_OR_RETURN(const bool exists, fs.Exists(dir));
+    return exists ? fs.Remove(dir) : Status::Ok();
+  }
+  Status first;
+  for (const std::string& name : *names) {
+    const Status removed = RemoveDirRecursively(fs, dir + "/" + name);
+    if (first.ok() && !removed.ok()) first = removed;
+  }
+  const Status removed = fs.Remove(dir);
+  if (first.ok() && !removed.ok() && removed.code() != StatusCode::kNotFound) first = removed;
+  return first;
+}
+
+}  // namespace sluice
