@@ -1,10 +1,13 @@
-// A RapidCheck state-machine test (rc::state) of the heap keyed-state backend, the KeyedRuntime
-// every keyed operator runs on (engine/api/keyed_runtime.h: key-group-indexed keys, the
-// KeyedStateStore's value, list and map columns, event-time timers): random updates, reads,
-// timers firing, snapshots of every subtask, and restores of the last snapshot at another
-// parallelism (the state redistributed by key-group ranges, engine/partition/state_assignment.h),
-// checked against a plain std::map model that knows nothing of subtasks or key groups.
-// A failing run prints RapidCheck's RC_PARAMS line to reproduce it.
+// A RapidCheck state-machine test (rc::state) of each keyed-state backend behind the KeyedRuntime
+// every keyed operator runs on (engine/api/keyed_runtime.h: the KeyedStateStore's value, list and
+// map columns, event-time timers): the heap backend (key-group-indexed keys), and RocksDB
+// (engine/state/rocksdb_keyed_state_backend.h, in a temporary directory on the real disk) with
+// full and with incremental snapshots. Random updates, reads, timers firing, snapshots of every
+// subtask, and restores of the last snapshot at another parallelism (the state redistributed by
+// key-group ranges, engine/partition/state_assignment.h; incremental RocksDB snapshots restore
+// natively or by copying key ranges), checked against a plain std::map model that knows nothing
+// of subtasks, key groups or backends. A failing run prints RapidCheck's RC_PARAMS line to
+// reproduce it.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
@@ -19,8 +22,14 @@
 #include <utility>
 #include <vector>
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "engine/api/keyed_runtime.h"
 #include "engine/partition/state_assignment.h"
+#include "engine/runtime/real/real_runtime.h"
+#include "engine/state/rocksdb_keyed_state_backend.h"
 
 namespace sluice {
 namespace {
@@ -55,13 +64,26 @@ class Discard final : public BatchConsumer<int> {
   Status Consume(std::span<const int>, std::span<const int64_t>) override { return Status::Ok(); }
 };
 
-// One subtask of the keyed operator.
+enum class Backend { kHeap, kRocksDb, kRocksDbIncremental };
+
+// Checkpoint storage for incremental RocksDB snapshots: store path → bytes.
+using SharedStore = std::map<std::string, std::string>;
+
+// One subtask of the keyed operator (with its own RocksDB backends, as a task has, for the
+// RocksDB variants).
 struct Instance {
-  explicit Instance(const TaskContext& context) : ctx(context), runtime(ctx, &discard) {
+  Instance(const TaskContext& context, std::unique_ptr<RocksDbStateBackend> backends)
+      : rocksdb(std::move(backends)), ctx(WithRocksDb(context, rocksdb.get())),
+        runtime(ctx, &discard) {
     value = &runtime.store().GetValueState<int64_t>("value");
     list = &runtime.store().GetListState<int64_t>("list");
     map = &runtime.store().GetMapState<int64_t, int64_t>("map");
   }
+  static TaskContext WithRocksDb(TaskContext context, RocksDbStateBackend* backends) {
+    context.rocksdb = backends;
+    return context;
+  }
+  std::unique_ptr<RocksDbStateBackend> rocksdb;  // outlives the runtime's instance
   TaskContext ctx;
   Discard discard;
   internal::KeyedRuntime<std::string, int> runtime;
@@ -71,18 +93,79 @@ struct Instance {
 };
 
 struct Sut {
+  explicit Sut(Backend b = Backend::kHeap) : backend(b) {
+    if (backend == Backend::kHeap) return;
+    // Per backend and process: ctest runs the variants at once.
+    const std::filesystem::path root =
+        std::filesystem::temp_directory_path() /
+        ("sluice-keyed-state-model-" + std::to_string(static_cast<int>(backend)) + "-" +
+         std::to_string(::getpid()));
+    std::filesystem::remove_all(root);
+    runtime = std::make_unique<real::RealRuntime>("taskmanager", root.string(), /*seed=*/1);
+    std::filesystem::create_directories(root);
+    root_ = root;
+  }
+  ~Sut() {
+    subtasks.clear();  // the instances close first
+    runtime.reset();
+    if (!root_.empty()) std::filesystem::remove_all(root_);
+  }
+  Sut(const Sut&) = delete;
+  Sut& operator=(const Sut&) = delete;
+  std::filesystem::path root_;
+  Backend backend;
+  std::unique_ptr<real::RealRuntime> runtime;  // the RocksDB variants' host (real files)
+  SharedStore shared;                          // their checkpoint storage
+  int deployments = 0;
+  int64_t checkpoints = 0;
   std::vector<std::unique_ptr<Instance>> subtasks;
   std::vector<std::string> snapshot;  // one per subtask of the snapshot's parallelism
 
-  void Deploy(int parallelism) {
+  // Deploys `parallelism` subtasks; each opens its state backend (Restore with no snapshot).
+  void Deploy(int parallelism, bool open = true) {
     subtasks.clear();
+    ++deployments;
     for (int i = 0; i < parallelism; ++i) {
       TaskContext ctx;
       ctx.task_name = "Keyed (" + std::to_string(i + 1) + "/" + std::to_string(parallelism) + ")";
       ctx.subtask = i;
       ctx.parallelism = parallelism;
       ctx.max_parallelism = kMaxParallelism;
-      subtasks.push_back(std::make_unique<Instance>(ctx));
+      std::unique_ptr<RocksDbStateBackend> backends;
+      if (runtime != nullptr) {
+        ctx.host = &runtime->host();
+        RocksDbOptions options;
+        options.write_buffer_bytes = 2048;  // flushes and compactions within a run
+        options.incremental = backend == Backend::kRocksDbIncremental;
+        backends = std::make_unique<RocksDbStateBackend>(
+            runtime->host(),
+            "rocksdb/" + std::to_string(deployments) + "-" + std::to_string(i), options,
+            "checkpoints", "checkpoints", [this](const std::string& path) -> Result<std::string> {
+              auto it = shared.find(path);
+              if (it == shared.end()) return NotFoundError(path + ": no copy exists");
+              return it->second;
+            });
+      }
+      subtasks.push_back(std::make_unique<Instance>(ctx, std::move(backends)));
+      if (open) RC_ASSERT(subtasks.back()->runtime.Restore({}).ok());
+    }
+  }
+  // Snapshots every subtask (uploading incremental snapshots' new files to `shared`).
+  void TakeSnapshot() {
+    ++checkpoints;
+    snapshot.clear();
+    for (auto& instance : subtasks) {
+      if (instance->rocksdb != nullptr) instance->rocksdb->BeginSnapshot(checkpoints, false);
+      snapshot.emplace_back();
+      RC_ASSERT(instance->runtime.Snapshot(&snapshot.back()).ok());
+      if (instance->rocksdb == nullptr) continue;
+      const auto files = instance->rocksdb->TakeSnapshotFiles(checkpoints);
+      for (const auto& upload : files.uploads) {
+        auto bytes = runtime->host().fs.ReadFile(upload.local_path);
+        RC_ASSERT(bytes.ok());
+        shared[upload.store_path] = *bytes;
+      }
+      instance->rocksdb->SnapshotFilesUploaded(checkpoints);
     }
   }
   // The subtask `key` is routed to (by its key group).
@@ -206,13 +289,7 @@ struct Snapshot : Command {
     m.snapshot.emplace(m.keys, m.timers);
     m.snapshot_parallelism = m.parallelism;
   }
-  void run(const Model&, Sut& sut) const override {
-    sut.snapshot.clear();
-    for (auto& instance : sut.subtasks) {
-      sut.snapshot.emplace_back();
-      RC_ASSERT(instance->runtime.Snapshot(&sut.snapshot.back()).ok());
-    }
-  }
+  void run(const Model&, Sut& sut) const override { sut.TakeSnapshot(); }
   void show(std::ostream& os) const override { os << "Snapshot"; }
 };
 
@@ -228,7 +305,7 @@ struct Restore : Command {
     m.parallelism = parallelism;
   }
   void run(const Model& m, Sut& sut) const override {
-    sut.Deploy(parallelism);
+    sut.Deploy(parallelism, /*open=*/false);
     for (auto& instance : sut.subtasks) {
       std::vector<std::string_view> sections;
       for (int j :
@@ -243,15 +320,27 @@ struct Restore : Command {
   void show(std::ostream& os) const override { os << "Restore(parallelism " << parallelism << ")"; }
 };
 
-RC_GTEST_PROP(KeyedStateModel, HeapBackendMatchesAMapAcrossSnapshotsAndRescales, ()) {
+void CheckBackend(Backend backend) {
   Model model;
   model.parallelism = *rc::gen::inRange(1, 7);
-  Sut sut;
+  Sut sut(backend);
   sut.Deploy(model.parallelism);
   rc::state::check(
       model, sut,
       rc::state::gen::execOneOfWithArgs<Update, Append, MapPut, ClearKey, RegisterTimer, CheckAll,
                                         FireTimers, Snapshot, Restore>());
+}
+
+RC_GTEST_PROP(KeyedStateModel, HeapBackendMatchesAMapAcrossSnapshotsAndRescales, ()) {
+  CheckBackend(Backend::kHeap);
+}
+
+RC_GTEST_PROP(KeyedStateModel, RocksDbBackendMatchesAMapAcrossSnapshotsAndRescales, ()) {
+  CheckBackend(Backend::kRocksDb);
+}
+
+RC_GTEST_PROP(KeyedStateModel, IncrementalRocksDbMatchesAMapAcrossSnapshotsAndRescales, ()) {
+  CheckBackend(Backend::kRocksDbIncremental);
 }
 
 }  // namespace

@@ -42,6 +42,10 @@ std::vector<PlantedBugInfo> PlantedBugCatalog() {
       {"unaligned-loses-in-flight", "unaligned-backpressure",
        "an unaligned checkpoint persists none of the buffers its barrier overtook in a task's "
        "input, so a restore loses them"},
+      {"shared-sst-deleted-while-used", "rocksdb-chaos",
+       "releasing a checkpoint that is no longer retained deletes every shared SST file it "
+       "named, although the retained checkpoints still name some of them (incremental "
+       "checkpoints)"},
       {"local-copy-newer-than-restored", "local-recovery",
        "local recovery reads the newest local state copy instead of the restored checkpoint's"},
       {"failure-rate-never-forgets", "restart-strategies",

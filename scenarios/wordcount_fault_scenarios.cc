@@ -62,6 +62,20 @@ std::vector<FaultRecord> DrawFault(Random& random, const NemesisContext& c, Faul
   return {f};
 }
 
+// Keyed state in RocksDB (state.backend.type: rocksdb), with write buffers and levels small enough
+// that every run flushes and compacts, and incremental checkpoints if `incremental`.
+void UseRocksDb(Random& random, bool incremental, WordCountClusterOptions* o) {
+  const int64_t write_buffer_kb = random.UniformRange(2, 32);
+  o->job_settings["state.backend.type"] = "rocksdb";
+  o->job_settings["execution.checkpointing.incremental"] = incremental ? "true" : "false";
+  o->job_settings["state.backend.rocksdb.writebuffer.size"] = std::to_string(write_buffer_kb) + "kb";
+  o->job_settings["state.backend.rocksdb.compaction.level.target-file-size-base"] =
+      std::to_string(write_buffer_kb * 2) + "kb";
+  o->job_settings["state.backend.rocksdb.compaction.level.max-size-level-base"] =
+      std::to_string(write_buffer_kb * 8) + "kb";
+  o->job_settings["state.backend.rocksdb.block.cache-size"] = "64kb";
+}
+
 // chaos: every fault kind, drawn at random within the fault budget, on a swarm-drawn
 // configuration (TaskManagers, slots, parallelism, checkpoint interval, heartbeat timeout, link
 // latency range, short-read rate, one JobManager or a leader and a standby with a drawn lease,
@@ -75,6 +89,8 @@ std::vector<FaultRecord> DrawFault(Random& random, const NemesisContext& c, Faul
 //   - rarely, both copies of a just-completed checkpoint's state file corrupted and a TaskManager
 //     crashed, beyond the fault budget (as in checkpoint-corruption): the job must end FAILED
 //     cleanly or finish, and never restore an older checkpoint than one that may be committed;
+//   - now and then one disk's copy of a just-completed checkpoint's metadata damaged and its
+//     JobManager crashed, so that the one that recovers reads the damaged copy;
 //   - in one run in five, a rescale: the job redeployed at another parallelism (as in rescale).
 WordCountScenarioSpec ChaosSpec() {
   WordCountScenarioSpec spec;
@@ -87,6 +103,7 @@ WordCountScenarioSpec ChaosSpec() {
     int jobmanagers = 1;
     int64_t lease_ms = 1000;
     int64_t heartbeat_timeout_ms = 1000;
+    std::string corruptible;  // the nemesis's copy directory for corruption (one disk)
   };
   auto drawn = std::make_shared<Drawn>();
   spec.configure = [drawn](Random& random, WordCountClusterOptions* o) {
@@ -127,9 +144,12 @@ WordCountScenarioSpec ChaosSpec() {
     // Unaligned checkpoints in one run in four (one checkpoint at a time, as they need).
     o->unaligned = random.Bernoulli(0.25);
     if (o->unaligned) o->checkpoint_max_concurrent = 1;
+    // Keyed state in RocksDB with incremental checkpoints in one run in eight (drawn last, so
+    // that the draws above stay as they were); rocksdb-chaos runs it in every run.
+    if (random.Bernoulli(0.125)) UseRocksDb(random, /*incremental=*/true, o);
     *drawn = Drawn{o->taskmanagers, o->jobmanagers, o->lease_duration_ms, o->heartbeat_timeout_ms};
   };
-  spec.nemesis = [](Random& random, const NemesisContext& c) {
+  spec.nemesis = [drawn](Random& random, const NemesisContext& c) {
     // The kinds the table marks for chaos, in table order (which the seeds' draws depend on).
     static const std::vector<FaultKind> kinds = [] {
       std::vector<FaultKind> chaos;
@@ -140,6 +160,7 @@ WordCountScenarioSpec ChaosSpec() {
     }();
     std::vector<FaultRecord> faults;
     const std::string corruptible = WordCountCluster::kCheckpointCopyDirs[random.Uniform(2)];
+    drawn->corruptible = corruptible;
     const int count = static_cast<int>(random.UniformRange(3, 10));
     for (int i = 0; i < count; ++i) {
       const int64_t at = random.UniformRange(50, std::max<int64_t>(100, c.expected_ms));
@@ -187,8 +208,10 @@ WordCountScenarioSpec ChaosSpec() {
                .duration_ms = random.UniformRange(drawn->lease_ms + 300,
                                                   drawn->heartbeat_timeout_ms - 300)}};
     }
-    if (category == "checkpoint.completed" && random.Bernoulli(0.02)) {
-      const std::string file = "chk-" + std::to_string(FieldValue(fields, "checkpoint")) + "/0-0-";
+    if (category != "checkpoint.completed") return {};
+    const std::string checkpoint = "chk-" + std::to_string(FieldValue(fields, "checkpoint"));
+    if (random.Bernoulli(0.02)) {
+      const std::string file = checkpoint + "/0-0-";
       const std::string victim =
           "taskmanager-" + std::to_string(1 + random.Uniform(drawn->taskmanagers));
       return {{.at_ms = 0, .kind = FaultKind::kDiskCorruption, .host = "checkpoint-store",
@@ -197,6 +220,14 @@ WordCountScenarioSpec ChaosSpec() {
                .peer = WordCountCluster::kCheckpointCopyDirs[1] + file},
               {.at_ms = 1, .kind = FaultKind::kCrash, .host = victim},
               {.at_ms = random.UniformRange(100, 900), .kind = FaultKind::kRestart, .host = victim}};
+    }
+    if (!drawn->corruptible.empty() && random.Bernoulli(0.03)) {
+      // Within the budget: one disk's copy of the metadata just written is damaged and the
+      // leader crashes, so that the JobManager that recovers reads it (and must verify it).
+      return {{.at_ms = 0, .kind = FaultKind::kDiskCorruption, .host = "checkpoint-store",
+               .peer = drawn->corruptible + checkpoint + "/_metadata"},
+              {.at_ms = 1, .kind = FaultKind::kCrash, .host = host},
+              {.at_ms = random.UniformRange(100, 900), .kind = FaultKind::kRestart, .host = host}};
     }
     return {};
   };
@@ -209,29 +240,24 @@ ScenarioResult RunWordCountChaos(const ScenarioOptions& options) {
   return RunWordCountScenario(ChaosSpec(), options);
 }
 
-// rocksdb-chaos: the chaos mix (above) with keyed state in RocksDB (state.backend.type: rocksdb)
-// and write buffers and levels small enough that every run flushes and compacts. The failure
-// class: the state backend's own I/O amid everything else. RocksDB writes SST files, a MANIFEST
-// and CURRENT on the TaskManagers' disks, which the nemesis fills, slows, fails and crashes (a
-// flush or compaction that fails must fail the task, never lose an update or let a half-written
-// instance serve reads); snapshots iterate SSTs that compactions replace; every restore and
-// rescale builds a fresh instance from key-group sections; and the simulator must stay
+// rocksdb-chaos: the chaos mix (above) with keyed state in RocksDB (state.backend.type: rocksdb),
+// write buffers and levels small enough that every run flushes and compacts, and incremental
+// checkpoints in three runs in four. The failure class: the state backend's own I/O amid
+// everything else. RocksDB writes SST files, a MANIFEST and CURRENT on the TaskManagers' disks,
+// which the nemesis fills, slows, fails and crashes (a flush or compaction that fails must fail
+// the task, never lose an update or let a half-written instance serve reads); snapshots iterate
+// SSTs that compactions replace; incremental checkpoints share SST files that retention must
+// not delete while a retained checkpoint names them, and that restores download (natively at
+// the same parallelism, by copying key-group ranges on a rescale); and the simulator must stay
 // deterministic with RocksDB inside (no thread, clock or id of RocksDB's own may leak).
 ScenarioResult RunRocksDbChaos(const ScenarioOptions& options) {
   WordCountScenarioSpec spec = ChaosSpec();
   spec.name = "rocksdb-chaos";
   spec.configure = [configure = spec.configure](Random& random, WordCountClusterOptions* o) {
     configure(random, o);
-    // Drawn after the chaos draws, so that those stay as chaos draws them for the seed.
-    const int64_t write_buffer_kb = random.UniformRange(2, 32);
-    o->job_settings["state.backend.type"] = "rocksdb";
-    o->job_settings["state.backend.rocksdb.writebuffer.size"] =
-        std::to_string(write_buffer_kb) + "kb";
-    o->job_settings["state.backend.rocksdb.compaction.level.target-file-size-base"] =
-        std::to_string(write_buffer_kb * 2) + "kb";
-    o->job_settings["state.backend.rocksdb.compaction.level.max-size-level-base"] =
-        std::to_string(write_buffer_kb * 8) + "kb";
-    o->job_settings["state.backend.rocksdb.block.cache-size"] = "64kb";
+    // Drawn after the chaos draws, so that those stay as chaos draws them for the seed (a seed
+    // that drew RocksDB there draws again here).
+    UseRocksDb(random, /*incremental=*/random.Bernoulli(0.75), o);
   };
   return RunWordCountScenario(spec, options);
 }

@@ -1,5 +1,7 @@
 #include "engine/checkpoint/completed_checkpoint.h"
 
+#include "engine/checkpoint/shared_state_registry.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
@@ -7,6 +9,7 @@
 #include "engine/base/bytes.h"
 #include "engine/base/checksum.h"
 #include "engine/checkpoint/replicated_file.h"
+#include "engine/checkpoint/shared_state_registry.h"
 
 namespace sluice {
 namespace {
@@ -44,6 +47,8 @@ std::string CompletedCheckpoint::EncodeMetadata() const {
   for (const CheckpointedOperator& op : graph.operators) w.PutSignedVarint(op.chain);
   // Whether it holds in-flight data, after the chains (older metadata ends above).
   w.PutU8(has_in_flight_data ? 1 : 0);
+  w.PutVarint(shared_files.size());
+  for (const std::string& file : shared_files) w.PutString(file);
   return payload;
 }
 
@@ -100,6 +105,16 @@ Result<CompletedCheckpoint> CompletedCheckpoint::DecodeMetadata(std::string_view
   uint8_t in_flight = 0;
   if (!r.GetU8(&in_flight) || in_flight > 1) return DataLossError(what + ": bad in-flight flag");
   checkpoint.has_in_flight_data = in_flight == 1;
+  if (r.empty()) return checkpoint;  // written before shared files were recorded
+  uint64_t shared = 0;
+  if (!r.GetVarint(&shared) || shared > r.remaining()) {
+    return DataLossError(what + ": bad shared file count");
+  }
+  for (uint64_t i = 0; i < shared; ++i) {
+    std::string file;
+    if (!r.GetString(&file)) return DataLossError(what + ": bad shared file");
+    checkpoint.shared_files.insert(std::move(file));
+  }
   if (!r.empty()) return DataLossError(what + ": trailing bytes");
   return checkpoint;
 }
@@ -121,6 +136,20 @@ Result<std::string> WriteSavepoint(StoreClient& store, const CompletedCheckpoint
         dir + "/" + std::to_string(task.first) + "-" + std::to_string(task.second);
     RETURN_IF_ERROR(WriteReplicated(store, target, kTaskStateMagic, state));
     path = target;
+  }
+  // Shared files (incremental RocksDB SSTs) a finished task's final state names: copied under
+  // the savepoint's directory, where a restore from it resolves them (their paths in the state
+  // files are relative to checkpoints/).
+  copy.shared_files.clear();
+  const std::string checkpoints = "checkpoints/";
+  for (const std::string& file : checkpoint.shared_files) {
+    if (file.rfind(checkpoints, 0) != 0) {
+      return InternalError("shared file " + file + " is not under " + checkpoints);
+    }
+    ASSIGN_OR_RETURN(const std::string bytes, ReadReplicated(store, file, kSharedStateMagic));
+    const std::string target = dir + "/" + file.substr(checkpoints.size());
+    RETURN_IF_ERROR(WriteReplicated(store, target, kSharedStateMagic, bytes));
+    copy.shared_files.insert(target);
   }
   RETURN_IF_ERROR(WriteReplicated(store, dir + "/_metadata", CompletedCheckpoint::kMetadataMagic,
                                   copy.EncodeMetadata()));
@@ -220,7 +249,8 @@ int64_t CheckpointIdOfDirectory(std::string_view name) {
 }
 
 Result<int64_t> DiscardCheckpointsBelow(StoreClient& store, int64_t below,
-                                        const std::set<std::string>& keep) {
+                                        const std::set<std::string>& keep,
+                                        const std::set<std::string>& keep_shared) {
   int64_t deleted = 0;
   auto remove = [&](const std::string& path) -> Status {
     Status removed = store.Remove(path);
@@ -240,6 +270,31 @@ Result<int64_t> DiscardCheckpointsBelow(StoreClient& store, int64_t below,
       bool kept = false;
       for (const std::string& file : files) {
         if (keep.count(dir + "/" + file) != 0) {
+          kept = true;
+          continue;
+        }
+        RETURN_IF_ERROR(remove(CopyPath(dir + "/" + file, copy)));
+      }
+      if (!kept) {
+        Status removed = store.Remove(CopyPath(dir, copy));
+        if (!removed.ok() && removed.code() != StatusCode::kNotFound) return removed;
+      }
+    }
+    // Shared files (incremental RocksDB SSTs) uploaded for a checkpoint below `below` that no
+    // registered checkpoint names: released by the shared-state registry, or uploaded for a
+    // checkpoint that never completed.
+    Result<std::vector<std::string>> instances = store.List(CopyPath(kSharedStateDir, copy));
+    if (!instances.ok()) {
+      if (instances.status().code() == StatusCode::kNotFound) continue;
+      return instances.status();
+    }
+    for (const std::string& instance : *instances) {
+      const std::string dir = std::string(kSharedStateDir) + "/" + instance;
+      ASSIGN_OR_RETURN(std::vector<std::string> files, store.List(CopyPath(dir, copy)));
+      bool kept = false;
+      for (const std::string& file : files) {
+        const int64_t id = SharedFileCheckpointId(file);
+        if (id < 0 || id >= below || keep_shared.count(dir + "/" + file) != 0) {
           kept = true;
           continue;
         }

@@ -76,6 +76,10 @@ struct CompletedCheckpoint {
   // An unaligned checkpoint some task wrote in-flight data for (recorded in the metadata; false
   // in metadata written before): it restores only at the parallelism it was taken at.
   bool has_in_flight_data = false;
+  // The shared files (incremental RocksDB SSTs under checkpoints/shared/, store paths of copy 0)
+  // its state files name (recorded in the metadata; empty in metadata written before), so that a
+  // JobManager that takes over registers them (SharedStateRegistry) before deleting any.
+  std::set<std::string> shared_files;
 
   static constexpr uint32_t kMetadataMagic = 0x4154454d;  // "META"
   static std::string MetadataPath(int64_t id);
@@ -109,8 +113,10 @@ Status RepairMetadataCopy(StoreClient& store, const CompletedCheckpoint& checkpo
 
 // Writes the self-contained copy of savepoint `checkpoint` (stored already) under
 // <kSavepointsDir>/savepoint-<id>/: every state file it names (a finished task's final state may
-// live in an older checkpoint's directory), then a _metadata naming the copies, both copies of
-// each (a savepoint without its _metadata is not one). Returns the savepoint's directory; store
+// live in an older checkpoint's directory), every shared file it names (a finished task's
+// incremental RocksDB state: copied to shared/... below the savepoint's directory, where a
+// restore from it resolves them), then a _metadata naming the copies, both copies of each (a
+// savepoint without its _metadata is not one). Returns the savepoint's directory; store
 // errors as they come. May suspend.
 Result<std::string> WriteSavepoint(StoreClient& store, const CompletedCheckpoint& checkpoint);
 // The savepoint in directory `path` (its _metadata); kNotFound if there is none, kDataLoss if it
@@ -124,10 +130,14 @@ int64_t CheckpointIdOfDirectory(std::string_view name);
 // (completed or not), except the files named in `keep` (store paths of copy 0, as
 // CompletedCheckpoint::state_paths names them; a retained checkpoint still uses them). Each
 // checkpoint's metadata goes first, so that one half deleted reads as never completed (skipped
-// by RecoverCheckpoints); a directory is removed once empty. Idempotent: a call cut short by a
-// store error is finished by the next. Returns the number of files deleted; store errors as they
-// come. May suspend.
+// by RecoverCheckpoints); a directory is removed once empty. Then, on both copies, every shared
+// file under checkpoints/shared/ uploaded for a checkpoint below `below`
+// (SharedFileCheckpointId) that is not in `keep_shared` (the shared-state registry's live
+// files), and each instance directory left empty. Idempotent: a call cut short by a store error
+// is finished by the next. Returns the number of files deleted; store errors as they come. May
+// suspend.
 Result<int64_t> DiscardCheckpointsBelow(StoreClient& store, int64_t below,
-                                        const std::set<std::string>& keep);
+                                        const std::set<std::string>& keep,
+                                        const std::set<std::string>& keep_shared = {});
 
 }  // namespace sluice

@@ -35,6 +35,17 @@ std::set<std::string> SharedStateRegistry::LiveFiles() const {
   return live;
 }
 
+std::vector<int64_t> SharedStateRegistry::CheckpointIds() const {
+  std::vector<int64_t> ids;
+  for (const auto& [id, files] : by_checkpoint_) ids.push_back(id);
+  return ids;
+}
+
+const std::set<std::string>* SharedStateRegistry::Files(int64_t checkpoint_id) const {
+  auto it = by_checkpoint_.find(checkpoint_id);
+  return it == by_checkpoint_.end() ? nullptr : &it->second;
+}
+
 int SharedStateRegistry::References(const std::string& file) const {
   auto it = counts_.find(file);
   return it == counts_.end() ? 0 : it->second;

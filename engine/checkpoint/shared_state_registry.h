@@ -25,6 +25,9 @@ class SharedStateRegistry {
   std::vector<std::string> Unregister(int64_t checkpoint_id);
   // Every file some registered checkpoint names.
   std::set<std::string> LiveFiles() const;
+  // The registered checkpoints, ascending, and the files one names (nullptr if not registered).
+  std::vector<int64_t> CheckpointIds() const;
+  const std::set<std::string>* Files(int64_t checkpoint_id) const;
   // How many registered checkpoints name `file` (0 if none).
   int References(const std::string& file) const;
   size_t checkpoints() const { return by_checkpoint_.size(); }

@@ -24,7 +24,11 @@ void CheckpointCoordinator::Recover(int64_t next_checkpoint_id,
   latest_ = std::move(latest);
   previous_.reset();
   retained_.clear();
-  if (latest_) retained_.push_back(*latest_);
+  shared_registry_.Clear();
+  if (latest_) {
+    retained_.push_back(*latest_);
+    shared_registry_.Register(latest_->id, latest_->shared_files);
+  }
 }
 
 void CheckpointCoordinator::OnDeployed(const std::vector<std::pair<TaskId, bool>>& tasks,
@@ -83,28 +87,31 @@ CheckpointCoordinator::Commands CheckpointCoordinator::OnTaskFinished(TaskId tas
     // A finished task's final state stands in for its acknowledgement (FLIP-147): it took the
     // final checkpoint before finishing, so its last acknowledged state is its final one.
     pending.acknowledged.state_paths[task] = it->second.last_state_path;
-    pending.acknowledged.full_bytes += it->second.last_state_bytes;
+    pending.acknowledged.full_bytes += it->second.last_state_bytes + it->second.last_shared.bytes;
+    for (const std::string& file : it->second.last_shared.files) {
+      pending.acknowledged.shared_files.insert(file);
+    }
     stood_in = true;
   }
   return stood_in ? CompleteReady(now_ns) : Commands{};
 }
 
-CheckpointCoordinator::Commands CheckpointCoordinator::OnAcknowledged(TaskId task,
-                                                                      int64_t checkpoint_id,
-                                                                      const std::string& state_path,
-                                                                      int64_t state_bytes,
-                                                                      int64_t now_ns,
-                                                                      bool in_flight_data) {
+CheckpointCoordinator::Commands CheckpointCoordinator::OnAcknowledged(
+    TaskId task, int64_t checkpoint_id, const std::string& state_path, int64_t state_bytes,
+    int64_t now_ns, bool in_flight_data, SharedState shared) {
   auto it = tasks_.find(task);
   auto pending = pending_.find(checkpoint_id);
   if (it == tasks_.end() || pending == pending_.end()) return {};
   SLUICE_ASSERT(!state_path.empty(), "an acknowledgement names the task's state file");
   it->second.last_state_path = state_path;
   it->second.last_state_bytes = state_bytes;
+  it->second.last_shared = shared;
   if (pending->second.awaiting.erase(task) == 0) return {};  // a repeated acknowledgement
-  pending->second.acknowledged.state_paths[task] = state_path;
-  pending->second.acknowledged.full_bytes += state_bytes;
-  pending->second.acknowledged.incremental_bytes += state_bytes;
+  CompletedCheckpoint& acknowledged = pending->second.acknowledged;
+  acknowledged.state_paths[task] = state_path;
+  acknowledged.full_bytes += state_bytes + shared.bytes;
+  acknowledged.incremental_bytes += state_bytes + shared.uploaded_bytes;
+  for (std::string& file : shared.files) acknowledged.shared_files.insert(std::move(file));
   pending->second.acknowledged.has_in_flight_data |= in_flight_data;
   return CompleteReady(now_ns);
 }
@@ -155,7 +162,10 @@ CheckpointCoordinator::Commands CheckpointCoordinator::OnTick(int64_t now_ns) {
     SLUICE_ASSERT(!state.last_state_path.empty(),
                   "a task finishes only after a checkpoint it acknowledged");
     checkpoint.acknowledged.state_paths[task] = state.last_state_path;
-    checkpoint.acknowledged.full_bytes += state.last_state_bytes;
+    checkpoint.acknowledged.full_bytes += state.last_state_bytes + state.last_shared.bytes;
+    for (const std::string& file : state.last_shared.files) {
+      checkpoint.acknowledged.shared_files.insert(file);
+    }
   }
   next_trigger_ns_ = now_ns + options_.interval_ns;
   if (checkpoint.awaiting.empty()) {
@@ -242,6 +252,26 @@ CheckpointCoordinator::Commands CheckpointCoordinator::OnStored(int64_t checkpoi
   const size_t retain = static_cast<size_t>(
       Planted("fall-back-past-committed") ? std::max(2, options_.num_retained)
                                           : options_.num_retained);
+  // Shared state (Flink's SharedStateRegistry): a checkpoint's shared files are registered when
+  // it completes; those of checkpoints no longer retained are released when a newer checkpoint
+  // that is not a savepoint completes (a savepoint is a full snapshot: a task's next incremental
+  // snapshot may still reuse what the checkpoint before the savepoint uploaded, so that one
+  // stays registered until a checkpoint that names those files again has completed).
+  std::set<std::string> dropped_files;  // the shared files of the checkpoints released now
+  if (!latest_->is_savepoint) {
+    shared_registry_.Register(latest_->id, latest_->shared_files);
+    std::set<int64_t> kept;  // what stays retained: the newest `retain`
+    for (size_t i = retained_.size() > retain ? retained_.size() - retain : 0; i < retained_.size();
+         ++i) {
+      kept.insert(retained_[i].id);
+    }
+    for (int64_t id : shared_registry_.CheckpointIds()) {
+      if (kept.count(id) != 0) continue;
+      const std::set<std::string>* files = shared_registry_.Files(id);
+      dropped_files.insert(files->begin(), files->end());
+      shared_registry_.Unregister(id);
+    }
+  }
   if (retained_.size() > retain) {
     while (retained_.size() > retain) retained_.pop_front();
     Command discard{CommandKind::kDiscard, retained_.front().id, {}, {}};
@@ -249,6 +279,12 @@ CheckpointCoordinator::Commands CheckpointCoordinator::OnStored(int64_t checkpoi
       for (const CompletedCheckpoint& kept : retained_) {
         for (const auto& [task, path] : kept.state_paths) discard.keep.insert(path);
       }
+    }
+    // Shared files no registered checkpoint names are deleted (below the discarded ids).
+    discard.keep_shared = shared_registry_.LiveFiles();
+    if (Planted("shared-sst-deleted-while-used")) {
+      // Planted bug: the files of the checkpoints released are deleted whatever else names them.
+      for (const std::string& file : dropped_files) discard.keep_shared.erase(file);
     }
     commands.push_back(std::move(discard));
   }

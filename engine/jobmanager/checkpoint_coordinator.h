@@ -58,9 +58,17 @@
 #include <vector>
 
 #include "engine/checkpoint/completed_checkpoint.h"
+#include "engine/checkpoint/shared_state_registry.h"
 #include "engine/jobmanager/source_coordinator.h"
 
 namespace sluice {
+
+// The shared state files (incremental RocksDB SSTs) an acknowledged state names.
+struct AcknowledgedSharedState {
+  std::vector<std::string> files;  // store paths under checkpoints/shared/
+  int64_t bytes = 0;               // their total size
+  int64_t uploaded_bytes = 0;      // of those uploaded for this checkpoint
+};
 
 class CheckpointCoordinator {
  public:
@@ -97,6 +105,9 @@ class CheckpointCoordinator {
     std::vector<TaskId> tasks;
     CompletedCheckpoint checkpoint;
     std::set<std::string> keep;  // kDiscard: state files of the retained checkpoints
+    // kDiscard: shared files a registered checkpoint names (all others under
+    // checkpoints/shared/ uploaded for a checkpoint below `checkpoint_id` are deleted).
+    std::set<std::string> keep_shared;
     bool savepoint = false;      // kTrigger: the trigger of a requested savepoint
     bool terminate = false;      // kTrigger, kSavepoint: a stop-with-savepoint
   };
@@ -124,12 +135,13 @@ class CheckpointCoordinator {
 
   void OnTaskRunning(TaskId task);
   Commands OnTaskFinished(TaskId task, int64_t now_ns);
+  using SharedState = AcknowledgedSharedState;
   // `task` acknowledged `checkpoint_id` with its state at `state_path` (`state_bytes` long;
-  // `in_flight_data`: it holds an unaligned checkpoint's in-flight buffers).
-  // Acknowledgements of other checkpoints than the pending ones are ignored.
+  // `in_flight_data`: it holds an unaligned checkpoint's in-flight buffers; `shared`: the shared
+  // files it names). Acknowledgements of other checkpoints than the pending ones are ignored.
   Commands OnAcknowledged(TaskId task, int64_t checkpoint_id, const std::string& state_path,
-                          int64_t state_bytes, int64_t now_ns,
-                          bool in_flight_data = false);
+                          int64_t state_bytes, int64_t now_ns, bool in_flight_data = false,
+                          SharedState shared = {});
   // Triggers a checkpoint when one is due, expires the pending one when it is late.
   Commands OnTick(int64_t now_ns);
   // The next trigger (due at once, from `now_ns`) is a savepoint; `terminate`: a
@@ -147,6 +159,7 @@ class CheckpointCoordinator {
   bool FallBackToPrevious();
 
   const CompletedCheckpoint* latest() const { return latest_ ? &*latest_ : nullptr; }
+  const SharedStateRegistry& shared_registry() const { return shared_registry_; }
   // The job graph its checkpoints record (Options::graph).
   const CheckpointedGraph& graph() const { return options_.graph; }
   // When OnTick next has something to do (INT64_MAX: nothing until another event).
@@ -163,6 +176,7 @@ class CheckpointCoordinator {
     bool finished = false;
     std::string last_state_path;  // of its latest acknowledgement of a pending checkpoint
     int64_t last_state_bytes = 0;  // that file's size
+    SharedState last_shared;       // the shared files it names
   };
   struct Pending {
     int64_t id = 0;
@@ -196,6 +210,11 @@ class CheckpointCoordinator {
   std::optional<CompletedCheckpoint> latest_;
   std::optional<CompletedCheckpoint> previous_;  // only for the planted bug
   std::deque<CompletedCheckpoint> retained_;     // the newest num_retained stored, oldest first
+  // Reference counts of the shared files the retained checkpoints name (savepoints are full
+  // snapshots and name none). A checkpoint is unregistered once it is no longer retained and a
+  // newer checkpoint that is not a savepoint has completed: until then a task may still reuse
+  // the files its last checkpoint named.
+  SharedStateRegistry shared_registry_;
   int64_t next_checkpoint_id_ = 1;
   int64_t completed_count_ = 0;
   int64_t expired_count_ = 0;

@@ -64,6 +64,11 @@ std::vector<std::string> Show(const Commands& commands) {
         text = "discard <" + std::to_string(c.checkpoint_id) + " keep {";
         for (const std::string& path : c.keep) text += path + " ";
         text += "}";
+        if (!c.keep_shared.empty()) {
+          text += " shared {";
+          for (const std::string& path : c.keep_shared) text += path + " ";
+          text += "}";
+        }
         break;
     }
     shown.push_back(text);
@@ -317,6 +322,62 @@ TEST(CheckpointCoordinatorTest, ADiscardKeepsAFinishedTasksSharedFinalState) {
   planted.OnAcknowledged(kSink, 2, "sink-2", 100, 301);
   EXPECT_EQ(Show(planted.OnStored(2)), (Shown{"notify 2", "discard <2 keep {}"}))
       << "the planted bug deletes the shared file";
+}
+
+// Completes checkpoint `id` with the sink's state naming shared files `shared` (incremental
+// RocksDB SSTs); `savepoint` triggers it as a savepoint. Returns the commands of OnStored.
+Commands CompleteShared(CheckpointCoordinator& coordinator, int64_t id, int64_t now,
+                        std::vector<std::string> shared, bool savepoint = false) {
+  if (savepoint) coordinator.RequestSavepoint(false, now);
+  coordinator.OnTick(now);
+  coordinator.OnAcknowledged(kSource, id, "source-" + std::to_string(id), 10, now + 1);
+  const int64_t bytes = 100 * static_cast<int64_t>(shared.size());
+  coordinator.OnAcknowledged(kSink, id, "sink-" + std::to_string(id), 10, now + 1, false,
+                             {std::move(shared), bytes, 100});
+  return coordinator.OnStored(id);
+}
+
+TEST(CheckpointCoordinatorTest, SharedFilesStayWhileARegisteredCheckpointNamesThem) {
+  CheckpointCoordinator coordinator = Running();  // num_retained 1
+  CompleteShared(coordinator, 1, 100, {"s/1-a", "s/1-b"});
+  EXPECT_EQ(coordinator.latest()->shared_files, (std::set<std::string>{"s/1-a", "s/1-b"}));
+  EXPECT_EQ(coordinator.latest()->full_bytes, 220);
+  EXPECT_EQ(coordinator.latest()->incremental_bytes, 120);
+  // Checkpoint 2 still names s/1-b (not compacted away) and uploaded s/2-c.
+  EXPECT_EQ(Show(CompleteShared(coordinator, 2, 300, {"s/1-b", "s/2-c"})),
+            (Shown{"notify 2", "discard <2 keep {sink-2 source-2 } shared {s/1-b s/2-c }"}));
+  EXPECT_EQ(coordinator.shared_registry().References("s/1-a"), 0);
+  EXPECT_EQ(coordinator.shared_registry().References("s/1-b"), 1);
+
+  // The planted bug deletes what checkpoint 1 named, s/1-b included.
+  CheckpointCoordinator planted = Running(Options({"shared-sst-deleted-while-used"}));
+  CompleteShared(planted, 1, 100, {"s/1-a", "s/1-b"});
+  EXPECT_EQ(Show(CompleteShared(planted, 2, 300, {"s/1-b", "s/2-c"})),
+            (Shown{"notify 2", "discard <2 keep {sink-2 source-2 } shared {s/2-c }"}));
+}
+
+TEST(CheckpointCoordinatorTest, ASavepointDoesNotReleaseTheSharedFilesOfTheCheckpointBefore) {
+  CheckpointCoordinator coordinator = Running();  // num_retained 1
+  CompleteShared(coordinator, 1, 100, {"s/1-a"});
+  // The savepoint is a full snapshot: it names no shared file. Checkpoint 1 leaves the retained
+  // ones, but its files stay registered: a task's next incremental snapshot may reuse them.
+  const Commands stored = CompleteShared(coordinator, 2, 300, {}, /*savepoint=*/true);
+  ASSERT_FALSE(stored.empty());
+  EXPECT_EQ(Show(stored).back(), "discard <2 keep {sink-2 source-2 } shared {s/1-a }");
+  EXPECT_EQ(coordinator.shared_registry().References("s/1-a"), 1);
+  // The next checkpoint (no savepoint) names them again, or releases them.
+  EXPECT_EQ(Show(CompleteShared(coordinator, 3, 500, {"s/3-d"})),
+            (Shown{"notify 3", "discard <3 keep {sink-3 source-3 } shared {s/3-d }"}));
+  EXPECT_EQ(coordinator.shared_registry().References("s/1-a"), 0);
+}
+
+TEST(CheckpointCoordinatorTest, ANewLeaderRegistersTheRecoveredCheckpointsSharedFiles) {
+  CompletedCheckpoint latest;
+  latest.id = 4;
+  latest.shared_files = {"s/3-a"};
+  CheckpointCoordinator coordinator(Options());
+  coordinator.Recover(5, latest);
+  EXPECT_EQ(coordinator.shared_registry().References("s/3-a"), 1);
 }
 
 TEST(CheckpointCoordinatorTest, MaxConcurrentCheckpointsOverlapAndCompleteInOrder) {

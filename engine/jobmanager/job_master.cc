@@ -350,8 +350,9 @@ void JobMaster::DiscardCheckpoints() {
     while (discard_below_ == 0) discard_wake_.Wait(host_.fibers);
     const int64_t below = discard_below_;
     const std::set<std::string> keep = std::move(discard_keep_);
+    const std::set<std::string> keep_shared = std::move(discard_keep_shared_);
     discard_below_ = 0;
-    auto deleted = DiscardCheckpointsBelow(store, below, keep);
+    auto deleted = DiscardCheckpointsBelow(store, below, keep, keep_shared);
     if (deleted.ok()) {
       host_.log.Info("checkpoint.discarded",
                      "below " + std::to_string(below) + ": " + std::to_string(*deleted) + " files",
@@ -653,8 +654,10 @@ void JobMaster::HandleAck(const ControlMessage& m) {
     }
   }
   sources_.OnAcknowledged(m.checkpoint_id, {m.chain, m.subtask}, m.split_index);
-  Execute(coordinator_.OnAcknowledged({m.chain, m.subtask}, m.checkpoint_id, m.restore_path,
-                                      m.state_bytes, host_.clock.NowNs(), m.in_flight_data));
+  Execute(coordinator_.OnAcknowledged(
+      {m.chain, m.subtask}, m.checkpoint_id, m.restore_path, m.state_bytes, host_.clock.NowNs(),
+      m.in_flight_data,
+      CheckpointCoordinator::SharedState{m.shared_files, m.shared_bytes, m.uploaded_bytes}));
 }
 
 void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
@@ -717,6 +720,7 @@ void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
       case CheckpointCoordinator::CommandKind::kDiscard:
         discard_below_ = command.checkpoint_id;
         discard_keep_ = command.keep;
+        discard_keep_shared_ = command.keep_shared;
         discard_wake_.NotifyAll(host_.fibers);
         break;
       case CheckpointCoordinator::CommandKind::kSavepoint:

@@ -4,12 +4,28 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <utility>
 
 #include "engine/base/assert.h"
 
+// RocksDB's sync-point registry (test_util/sync_point.h, not installed): the members Sluice
+// calls, as the library exports them.
+namespace rocksdb {
+class SyncPoint {
+ public:
+  static SyncPoint* GetInstance();
+  void SetCallBack(const std::string& point, const std::function<void(void*)>& callback);
+  void ClearCallBack(const std::string& point);
+  void EnableProcessing();
+  void DisableProcessing();
+};
+}  // namespace rocksdb
+
 namespace sluice {
 namespace {
+
+constexpr char kSessionIdSyncPoint[] = "DBImpl::SetDbSessionId";
 
 using rocksdb::FileOptions;
 using rocksdb::IODebugContext;
@@ -360,6 +376,28 @@ std::string RocksDbEnv::GenerateUniqueId() {
                 hi >> 32, (hi >> 16) & 0xffff, hi & 0xfff, (lo >> 48) & 0xfff,
                 static_cast<uint64_t>(lo & 0xffffffffffffULL));
   return text;
+}
+
+std::string RocksDbEnv::NextSessionId() {
+  static constexpr char kDigits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  std::string id(20, '0');
+  for (char& c : id) c = kDigits[host_.random.Uniform(36)];
+  return id;
+}
+
+ScopedDbSessionId::ScopedDbSessionId(std::string session_id)
+    : session_id_(std::move(session_id)) {
+  rocksdb::SyncPoint* points = rocksdb::SyncPoint::GetInstance();
+  points->SetCallBack(kSessionIdSyncPoint, [this](void* arg) {
+    *static_cast<std::string*>(arg) = session_id_;
+  });
+  points->EnableProcessing();
+}
+
+ScopedDbSessionId::~ScopedDbSessionId() {
+  rocksdb::SyncPoint* points = rocksdb::SyncPoint::GetInstance();
+  points->DisableProcessing();
+  points->ClearCallBack(kSessionIdSyncPoint);
 }
 
 uint64_t RocksDbEnv::NowMicros() {

@@ -20,12 +20,14 @@
 //   functions (DB::Close relies on it). StartThread is a fatal assertion.
 // - Identity: GenerateUniqueId draws from the host's Random (the IDENTITY file); GetHostName is
 //   the host's name; GetThreadID is 0.
+// - Session id: RocksDB draws each DB's db_session_id from a process-wide generator (real time,
+//   pid, random_device) and writes it into every SST file's properties and the MANIFEST's unique
+//   ids, so SST bytes (which incremental checkpoints upload, and whose transfer the trace
+//   hashes) would differ from run to run. No option sets it; ScopedDbSessionId sets it through
+//   the sync point "DBImpl::SetDbSessionId", which Debian's build (compiled without NDEBUG)
+//   keeps. Whether it took is checked after each open (OverrodeSessionId): in the simulator a
+//   library without the sync point fails an assertion rather than a determinism check later.
 // Known nondeterminism left, none of which reaches a decision or the trace:
-// - RocksDB's db_session_id (a process-wide generator of real time, pid and random_device, not
-//   overridable through options) is written into each SST file's properties block and into the
-//   unique ids the MANIFEST records. It has a fixed length, so file sizes do not depend on it,
-//   and Sluice never hashes file bytes into the trace. Block cache keys derive from it, so the
-//   cache has one shard (num_shard_bits 0): then eviction follows access order alone.
 // - RocksDB's process-wide periodic-task thread (a Timer on the real clock) starts with the first
 //   instance to flush the info log every 10 s; the info log discards everything, so it touches
 //   nothing Sluice reads. Statistics dumps and persistence are off.
@@ -47,6 +49,22 @@
 #include "engine/runtime/host.h"
 
 namespace sluice {
+
+// While alive, the DB that RocksDB opens (DB::Open, DB::OpenForReadOnly) on this thread gets
+// `session_id` as its db_session_id (20 characters of [0-9A-Z], as RocksDB's own). Uses
+// RocksDB's sync-point registry, a process-wide object of the library's: one at a time per
+// process; never suspends.
+class ScopedDbSessionId {
+ public:
+  explicit ScopedDbSessionId(std::string session_id);
+  ~ScopedDbSessionId();
+  ScopedDbSessionId(const ScopedDbSessionId&) = delete;
+  ScopedDbSessionId& operator=(const ScopedDbSessionId&) = delete;
+  const std::string& session_id() const { return session_id_; }
+
+ private:
+  std::string session_id_;
+};
 
 class RocksDbEnv final : public rocksdb::EnvWrapper {
  public:
@@ -85,6 +103,8 @@ class RocksDbEnv final : public rocksdb::EnvWrapper {
   int ReleaseThreads(int, Priority) override { return 0; }
   rocksdb::Status GetHostName(char* name, uint64_t len) override;
   std::string GenerateUniqueId() override;
+  // A db_session_id for the next DB opened (ScopedDbSessionId), from the host's Random.
+  std::string NextSessionId();
   uint64_t GetThreadID() const override { return 0; }
   uint64_t NowMicros() override;
   uint64_t NowNanos() override;

@@ -29,6 +29,58 @@ class DiscardingLogger final : public rocksdb::Logger {
   void Logv(const char*, va_list) override {}
 };
 
+// The block cache: RocksDB's LRU cache with every entry charged one nominal block (the table's
+// block size) instead of what RocksDB computes. RocksDB (built with ROCKSDB_MALLOC_USABLE_SIZE,
+// as Debian's is) charges a block malloc_usable_size() of its buffer and of its Block object,
+// which depends on the heap's state; the cache then evicted different blocks from run to run,
+// read different blocks from disk, and the simulated disk's latency draws (and the whole run)
+// differed. Charged by count, eviction follows the access order alone, and the capacity is
+// still about `capacity` bytes of blocks. Everything else forwards to the LRU cache.
+class DeterministicChargeCache final : public rocksdb::Cache {
+ public:
+  DeterministicChargeCache(std::shared_ptr<rocksdb::Cache> lru, size_t charge)
+      : lru_(std::move(lru)), charge_(charge) {}
+  const char* Name() const override { return "SluiceDeterministicChargeCache"; }
+  using rocksdb::Cache::Insert;
+  rocksdb::Status Insert(const rocksdb::Slice& key, void* value, size_t, DeleterFn deleter,
+                         Handle** handle, Priority priority) override {
+    return lru_->Insert(key, value, charge_, deleter, handle, priority);
+  }
+  using rocksdb::Cache::Lookup;
+  Handle* Lookup(const rocksdb::Slice& key, rocksdb::Statistics* stats) override {
+    return lru_->Lookup(key, stats);
+  }
+  bool Ref(Handle* handle) override { return lru_->Ref(handle); }
+  using rocksdb::Cache::Release;
+  bool Release(Handle* handle, bool erase_if_last_ref) override {
+    return lru_->Release(handle, erase_if_last_ref);
+  }
+  void* Value(Handle* handle) override { return lru_->Value(handle); }
+  void Erase(const rocksdb::Slice& key) override { lru_->Erase(key); }
+  uint64_t NewId() override { return lru_->NewId(); }
+  void SetCapacity(size_t capacity) override { lru_->SetCapacity(capacity); }
+  void SetStrictCapacityLimit(bool strict) override { lru_->SetStrictCapacityLimit(strict); }
+  bool HasStrictCapacityLimit() const override { return lru_->HasStrictCapacityLimit(); }
+  size_t GetCapacity() const override { return lru_->GetCapacity(); }
+  size_t GetUsage() const override { return lru_->GetUsage(); }
+  size_t GetUsage(Handle* handle) const override { return lru_->GetUsage(handle); }
+  size_t GetPinnedUsage() const override { return lru_->GetPinnedUsage(); }
+  size_t GetCharge(Handle* handle) const override { return lru_->GetCharge(handle); }
+  DeleterFn GetDeleter(Handle* handle) const override { return lru_->GetDeleter(handle); }
+  void ApplyToAllEntries(
+      const std::function<void(const rocksdb::Slice& key, void* value, size_t charge,
+                               DeleterFn deleter)>& callback,
+      const ApplyToAllEntriesOptions& opts) override {
+    lru_->ApplyToAllEntries(callback, opts);
+  }
+  void EraseUnRefEntries() override { lru_->EraseUnRefEntries(); }
+  void DisownData() override { lru_->DisownData(); }
+
+ private:
+  std::shared_ptr<rocksdb::Cache> lru_;
+  size_t charge_;
+};
+
 // Restores write batches of about this many bytes.
 constexpr size_t kRestoreBatchBytes = 1 << 20;
 
@@ -109,8 +161,15 @@ Status RocksDbKeyedStateBackend::OpenInstance(bool existing) {
       static_cast<uint64_t>(std::max<int64_t>(options_.max_bytes_for_level_base, 4096));
   o.db_host_id = host_.name;
   rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(
-      static_cast<size_t>(std::max<int64_t>(options_.block_cache_bytes, 0)), /*num_shard_bits=*/0);
+  // One shard (the hash of a key picks none), handles not charged, entries charged one
+  // nominal block each (DeterministicChargeCache): eviction follows the access order alone.
+  table.block_cache = std::make_shared<DeterministicChargeCache>(
+      rocksdb::NewLRUCache(rocksdb::LRUCacheOptions(
+          static_cast<size_t>(std::max<int64_t>(options_.block_cache_bytes, 0)),
+          /*num_shard_bits=*/0, /*strict_capacity_limit=*/false, /*high_pri_pool_ratio=*/0.5,
+          /*memory_allocator=*/nullptr, rocksdb::kDefaultToAdaptiveMutex,
+          rocksdb::kDontChargeCacheMetadata)),
+      table.block_size);
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   in.write.disableWAL = true;
   in.write.no_slowdown = true;  // a stall would wait: fail with Incomplete instead (never seen)
@@ -125,8 +184,16 @@ Status RocksDbKeyedStateBackend::OpenInstance(bool existing) {
   rocksdb::Status opened;
   if (made.ok()) {
     rocksdb::DB* db = nullptr;
-    opened = rocksdb::DB::Open(o, dir_, &db);
-    in.db.reset(db);
+    {
+      const ScopedDbSessionId session(in.env.NextSessionId());
+      opened = rocksdb::DB::Open(o, dir_, &db);
+      in.db.reset(db);
+      std::string id;
+      if (opened.ok()) (void)in.db->GetDbSessionId(id);
+      SLUICE_ASSERT_SIM(host_, !opened.ok() || id == session.session_id(),
+                        "RocksDB took Sluice's db_session_id (sync point "
+                        "DBImpl::SetDbSessionId), or SST bytes would differ between runs");
+    }
     in.env.RunBackgroundWork();
   }
   latency_owed_ns_ += in.env.Leave();
@@ -371,7 +438,7 @@ struct RocksDbKeyedStateBackend::IncrementalHandle {
   std::string instance;
   struct File {
     std::string name;
-    std::string store_path;
+    std::string store_path;  // relative to the checkpoint directory
     uint64_t bytes = 0;
   };
   std::vector<File> ssts;
@@ -395,7 +462,9 @@ bool ReadIncrementalHandle(ByteReader& r, int max_parallelism,
   handle->ssts.resize(count);
   for (auto& file : handle->ssts) {
     if (!r.GetString(&file.name) || !r.GetString(&file.store_path) || !r.GetVarint(&file.bytes) ||
-        file.name.empty() || file.name.find('/') != std::string::npos) {
+        file.name.empty() || file.name.find('/') != std::string::npos ||
+        file.store_path.rfind("shared/", 0) != 0 ||
+        file.store_path.find("..") != std::string::npos) {
       return false;
     }
   }
@@ -462,16 +531,16 @@ Status RocksDbKeyedStateBackend::SnapshotIncremental(int64_t checkpoint_id, std:
     if (auto it = uploaded_.find(name); it != uploaded_.end()) {
       shared = it->second;
     } else {
-      shared.store_path = owner_->shared_dir() + "/" + instance_id_ + "/" +
-                          std::to_string(checkpoint_id) + "-" + name;
+      shared.path = "shared/" + instance_id_ + "/" + std::to_string(checkpoint_id) + "-" + name;
       shared.bytes = static_cast<int64_t>(bytes);
-      uploads.push_back({dir_ + "/" + name, shared.store_path, shared.bytes});
+      uploads.push_back({dir_ + "/" + name, owner_->checkpoint_dir() + "/" + shared.path,
+                         shared.bytes});
       uploading_[name] = shared;
     }
     w.PutString(name);
-    w.PutString(shared.store_path);
+    w.PutString(shared.path);
     w.PutVarint(static_cast<uint64_t>(shared.bytes));
-    referenced.push_back(shared.store_path);
+    referenced.push_back(owner_->checkpoint_dir() + "/" + shared.path);
     referenced_bytes += shared.bytes;
   }
   w.PutString(manifest_name);
@@ -540,10 +609,16 @@ Status RocksDbKeyedStateBackend::PlaceFiles(const IncrementalHandle& handle,
   RETURN_IF_ERROR(RemoveDirRecursively(host_.fs, dir));
   RETURN_IF_ERROR(host_.fs.CreateDir(dir));
   for (const IncrementalHandle::File& file : handle.ssts) {
-    Result<std::string> bytes = owner_->read_shared()(file.store_path);
-    if (!bytes.ok()) return bytes.status().WithContext(what + ": shared file " + file.store_path);
+    const std::string store_path = owner_->restore_dir() + "/" + file.store_path;
+    Result<std::string> bytes = owner_->read_shared()(store_path);
+    if (bytes.status().code() == StatusCode::kNotFound) {
+      // No copy is left: the restored checkpoint's state is lost for good, as for a state file.
+      return DataLossError(what + ": shared file " + store_path + " of the restored checkpoint: " +
+                           bytes.status().message());
+    }
+    if (!bytes.ok()) return bytes.status().WithContext(what + ": shared file " + store_path);
     if (bytes->size() != file.bytes) {
-      return DataLossError(what + ": shared file " + file.store_path + " has " +
+      return DataLossError(what + ": shared file " + store_path + " has " +
                            std::to_string(bytes->size()) + " bytes, the snapshot says " +
                            std::to_string(file.bytes));
     }
@@ -560,8 +635,12 @@ Status RocksDbKeyedStateBackend::RestoreNative(const IncrementalHandle& handle,
   RETURN_IF_ERROR(PlaceFiles(handle, dir_, what));
   RETURN_IF_ERROR(OpenInstance(/*existing=*/true));
   uploaded_.clear();
-  for (const IncrementalHandle::File& file : handle.ssts) {
-    uploaded_[file.name] = SharedSst{file.store_path, static_cast<int64_t>(file.bytes)};
+  // The restored files are on checkpoint storage already, and the next snapshot names them
+  // there, unless they were read from a savepoint's copies (then it uploads its own).
+  if (owner_->restore_dir() == owner_->checkpoint_dir()) {
+    for (const IncrementalHandle::File& file : handle.ssts) {
+      uploaded_[file.name] = SharedSst{file.store_path, static_cast<int64_t>(file.bytes)};
+    }
   }
   return Status::Ok();
 }
@@ -576,7 +655,11 @@ Status RocksDbKeyedStateBackend::RestoreByCopy(const IncrementalHandle& handle, 
   options.error_if_exists = false;
   in.env.Enter();
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::OpenForReadOnly(options, dir, &raw);
+  rocksdb::Status s;
+  {
+    const ScopedDbSessionId session(in.env.NextSessionId());
+    s = rocksdb::DB::OpenForReadOnly(options, dir, &raw);
+  }
   std::unique_ptr<rocksdb::DB> source(raw);
   rocksdb::WriteBatch batch;
   int64_t copied = 0;
@@ -658,7 +741,8 @@ void RocksDbStateBackend::BeginSnapshot(int64_t checkpoint_id, bool full) {
   reporters_.clear();
   reported_ = SnapshotFiles{};
   snapshot_checkpoint_id_ = checkpoint_id;
-  snapshot_incremental_ = options_.incremental && !full && read_shared_ != nullptr;
+  snapshot_incremental_ =
+      options_.incremental && !full && read_shared_ != nullptr && !checkpoint_dir_.empty();
 }
 
 void RocksDbStateBackend::Report(RocksDbKeyedStateBackend* instance, std::vector<Upload> uploads,

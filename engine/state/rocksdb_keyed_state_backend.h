@@ -90,7 +90,8 @@ class RocksDbKeyedStateBackend {
   // owner's snapshot in progress is incremental (RocksDbStateBackend::BeginSnapshot), an
   // incremental one: [varint kIncrementalSnapshotMarker][varint 1][u32 first key group]
   // [u32 last key group][string instance][varint SST count]([string file name][string store
-  // path][varint bytes])*[string MANIFEST name][string MANIFEST bytes]. It flushes, lists the
+  // path, relative to the checkpoint directory][varint bytes])*[string MANIFEST name][string
+// MANIFEST bytes]. It flushes, lists the
   // live SST files, names the ones uploaded before by their store paths and reports the others
   // to the owner for upload (file deletions stay off until they are: SnapshotFilesUploaded).
   // May suspend.
@@ -101,9 +102,10 @@ class RocksDbKeyedStateBackend {
   // is restored natively: its SST files downloaded into the instance directory and opened (and
   // reused by the next incremental snapshot, not uploaded again); any other incremental snapshot
   // (a rescale) is downloaded into a temporary instance whose keys of this range are copied in.
-  // Errors: kDataLoss naming `what` for malformed bytes, the storage's error for a missing or
-  // damaged shared file, kFailedPrecondition for an incremental snapshot without an owner to
-  // read it through. May suspend.
+  // Errors: kDataLoss naming `what` for malformed bytes and for a shared file with no copy left
+  // (or none that verifies: the restored state is lost for good), the storage's other errors as
+  // they come (kUnavailable: retry), kFailedPrecondition for an incremental snapshot without an
+  // owner to read it through. May suspend.
   using ValueReader = std::function<bool(ByteReader& r, std::string_view* value)>;
   Status Restore(std::span<const std::string_view> snapshots, const std::string& what,
                  const ValueReader& read_value);
@@ -165,11 +167,11 @@ class RocksDbKeyedStateBackend {
   RocksDbStateBackend* owner_;
   std::string instance_id_;  // names this instance's shared files: dir_ with '/' as '-'
   struct SharedSst {
-    std::string store_path;
+    std::string path;  // relative to the checkpoint directory: "shared/..."
     int64_t bytes = 0;
   };
   // SST file name ("000012.sst") → where it is on checkpoint storage: uploaded by an earlier
-  // incremental snapshot of this instance, or restored natively.
+  // incremental snapshot of this instance, or restored natively from the checkpoint directory.
   std::map<std::string, SharedSst> uploaded_;
   std::map<std::string, SharedSst> uploading_;  // the snapshot in progress reported these
   bool deletions_disabled_ = false;
@@ -187,14 +189,19 @@ class RocksDbStateBackend {
   // Reads a shared file (an SST an incremental snapshot names) from checkpoint storage by its
   // store path. May suspend.
   using SharedFileReader = std::function<Result<std::string>(const std::string& store_path)>;
-  // `shared_dir`: the checkpoint storage directory incremental snapshots upload SST files to;
-  // `read_shared` reads them back (without it, snapshots are always full).
+  // Incremental snapshots name their SST files by paths relative to a checkpoint storage
+  // directory ("shared/<instance>/<checkpoint id>-<file>"): uploads go under `checkpoint_dir`
+  // ("checkpoints"), restores read them under `restore_dir` (the same, or the savepoint directory
+  // a job restores from, which holds copies); `read_shared` reads them (without it, snapshots
+  // are always full).
   RocksDbStateBackend(Host& host, std::string root, RocksDbOptions options,
-                      std::string shared_dir = "", SharedFileReader read_shared = nullptr)
+                      std::string checkpoint_dir = "", std::string restore_dir = "",
+                      SharedFileReader read_shared = nullptr)
       : host_(host),
         root_(std::move(root)),
         options_(options),
-        shared_dir_(std::move(shared_dir)),
+        checkpoint_dir_(std::move(checkpoint_dir)),
+        restore_dir_(std::move(restore_dir)),
         read_shared_(std::move(read_shared)) {}
   // Removes `root` (after the instances are gone). Never suspends.
   ~RocksDbStateBackend();
@@ -209,7 +216,7 @@ class RocksDbStateBackend {
   void BeginSnapshot(int64_t checkpoint_id, bool full);
   struct Upload {
     std::string local_path;  // on the host's disk
-    std::string store_path;  // under shared_dir
+    std::string store_path;  // under checkpoint_dir
     int64_t bytes = 0;
   };
   struct SnapshotFiles {
@@ -226,7 +233,8 @@ class RocksDbStateBackend {
   // --- For the keyed backends ---
   bool snapshot_incremental() const { return snapshot_incremental_; }
   int64_t snapshot_checkpoint_id() const { return snapshot_checkpoint_id_; }
-  const std::string& shared_dir() const { return shared_dir_; }
+  const std::string& checkpoint_dir() const { return checkpoint_dir_; }
+  const std::string& restore_dir() const { return restore_dir_; }
   const SharedFileReader& read_shared() const { return read_shared_; }
   void Report(RocksDbKeyedStateBackend* instance, std::vector<Upload> uploads,
               std::vector<std::string> referenced, int64_t referenced_bytes);
@@ -235,7 +243,8 @@ class RocksDbStateBackend {
   Host& host_;
   std::string root_;
   RocksDbOptions options_;
-  std::string shared_dir_;
+  std::string checkpoint_dir_;
+  std::string restore_dir_;
   SharedFileReader read_shared_;
   int next_ = 0;
   int64_t snapshot_checkpoint_id_ = 0;

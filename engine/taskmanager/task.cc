@@ -24,6 +24,18 @@ constexpr int64_t kBufferTimeoutNs = 100 * kNanosPerMilli;
 }  // namespace
 
 namespace {
+// The checkpoint storage directory the shared files of `restore_paths` (a checkpoint's state
+// files, or a savepoint's copies) are relative to: the savepoint's directory, or checkpoints.
+std::string RestoreDir(const std::vector<std::string>& restore_paths) {
+  const std::string savepoints = std::string(kSavepointsDir) + "/";
+  for (const std::string& path : restore_paths) {
+    if (path.rfind(savepoints, 0) != 0) continue;
+    const size_t end = path.find('/', savepoints.size());
+    if (end != std::string::npos) return path.substr(0, end);
+  }
+  return "checkpoints";
+}
+
 // The job's RocksDB settings if state.backend.type is rocksdb, else nullopt; kInvalidArgument
 // naming the key if one does not parse (from a peer that skipped validation).
 Result<std::optional<RocksDbOptions>> RocksDbOptionsOf(const Configuration& settings) {
@@ -226,7 +238,8 @@ Status Task::Build() {
         std::string(RocksDbStateBackend::kTaskManagerRoot) + "/" +
             std::to_string(deployment_.epoch) + "-" + std::to_string(deployment_.attempt) + "-" +
             std::to_string(deployment_.chain) + "-" + std::to_string(deployment_.subtask),
-        *rocksdb, kSharedStateDir, [this](const std::string& store_path) {
+        *rocksdb, "checkpoints", RestoreDir(deployment_.restore_paths),
+        [this](const std::string& store_path) {
           return ReadReplicated(checkpoint_store_, store_path, kSharedStateMagic);
         });
     context_.rocksdb = rocksdb_.get();
