@@ -170,6 +170,57 @@ TEST(RocksDbOnSimDiskTest, ACrashWithAnOpenInstanceUnwindsAndTheRestartClearsIt)
   EXPECT_TRUE(cleared);
 }
 
+// An incremental snapshot after a few updates uploads only the SST files written since the last
+// one. Regression: RocksDB's TTL compaction compared file times with the clock minus 30 days,
+// which wrapped below zero on the seam's clock (virtual time starts at 0), so every compaction
+// rewrote every file and every checkpoint uploaded the whole state.
+TEST(RocksDbOnSimDiskTest, AnIncrementalSnapshotUploadsOnlyNewFiles) {
+  World world(SeededOptions(41));
+  RocksDbStateBackend::SnapshotFiles first, second;
+  Status status;
+  world.AddHost("taskmanager-1", [&](Host& host) {
+    // Some seconds in, as a task is: RocksDB records file times in whole seconds and skips the
+    // TTL check for files of time 0.
+    host.fibers.SleepFor(60 * kNanosPerSecond);
+    RocksDbOptions options = SmallOptions();
+    options.incremental = true;
+    options.target_file_size_base = 8 * 1024;  // many files per level
+    RocksDbStateBackend backends(host, "rocksdb/task", options, "checkpoints", "checkpoints",
+                                 [](const std::string&) -> Result<std::string> {
+                                   return NotFoundError("nothing is restored here");
+                                 });
+    auto db = backends.Create(kMaxParallelism, kAll);
+    if (!db.ok()) {
+      status = db.status();
+      return;
+    }
+    auto snapshot = [&](int64_t id, RocksDbStateBackend::SnapshotFiles* files) {
+      backends.BeginSnapshot(id, /*full=*/false);
+      std::string out;
+      status = (*db)->Snapshot(&out);
+      *files = backends.TakeSnapshotFiles(id);
+      backends.SnapshotFilesUploaded(id);
+    };
+    for (int i = 0; i < 4000 && status.ok(); ++i) {
+      const std::string key = "key-" + std::to_string(i);
+      status = (*db)->Put(KeyGroupForKey(key, kMaxParallelism), key, std::string(40, 'v'));
+    }
+    if (status.ok()) snapshot(1, &first);
+    for (int i = 0; i < 20 && status.ok(); ++i) {
+      const std::string key = "key-" + std::to_string(i * 7);
+      status = (*db)->Put(KeyGroupForKey(key, kMaxParallelism), key, std::string(40, 'w'));
+    }
+    if (status.ok()) snapshot(2, &second);
+  });
+  EXPECT_EQ(RunFor(world, nullptr), World::RunOutcome::kQuiescent);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_GE(first.referenced.size(), 4u) << "the state spans several SST files";
+  EXPECT_EQ(first.uploads.size(), first.referenced.size()) << "the first uploads everything";
+  EXPECT_LT(second.uploads.size(), second.referenced.size() / 2)
+      << "the second uploads the new flush and little else";
+  EXPECT_LT(second.uploaded_bytes, second.referenced_bytes / 2);
+}
+
 }  // namespace rocksdb_on_sim_disk_test
 }  // namespace
 }  // namespace sluice::sim

@@ -10,7 +10,9 @@
 //   RocksDB as a plain I/O error, not NoSpace, so that RocksDB never starts its own recovery
 //   thread (SstFileManager). Hard links, random-read-write files, truncation and file locks
 //   across processes are not offered (one process owns each instance directory).
-// - Clock: the host's Clock (NowMicros, NowNanos; GetCurrentTime in seconds of host time).
+// - Clock: the host's Clock (NowMicros, NowNanos; GetCurrentTime in seconds of host time, which
+//   is not Unix time: the options turn off what compares it with Unix time, TTL and periodic
+//   compactions).
 //   SleepForMicroseconds does not sleep: the time is owed with the disk latency (a failed
 //   background flush or compaction waits 1 s before it gives up; so does a write stall, which
 //   the options in rocksdb_keyed_state_backend.cc rule out).

@@ -154,6 +154,12 @@ Status RocksDbKeyedStateBackend::OpenInstance(bool existing) {
   o.level0_stop_writes_trigger = 1 << 30;
   // No error-recovery thread (retryable I/O errors); the task fails and restores instead.
   o.max_bgerror_resume_count = 0;
+  // No TTL or periodic compactions. They compare file times with GetCurrentTime minus 30 days,
+  // assuming Unix time; the seam's clock counts from the host's start (monotonic, or virtual
+  // time from 0), so the subtraction wrapped and every compaction rewrote every file (reason
+  // "Ttl": each incremental checkpoint uploaded the whole state).
+  o.ttl = 0;
+  o.periodic_compaction_seconds = 0;
   o.soft_pending_compaction_bytes_limit = 0;
   o.hard_pending_compaction_bytes_limit = 0;
   o.target_file_size_base = static_cast<uint64_t>(std::max<int64_t>(options_.target_file_size_base, 4096));
