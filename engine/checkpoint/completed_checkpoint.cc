@@ -250,7 +250,8 @@ int64_t CheckpointIdOfDirectory(std::string_view name) {
 
 Result<int64_t> DiscardCheckpointsBelow(StoreClient& store, int64_t below,
                                         const std::set<std::string>& keep,
-                                        const std::set<std::string>& keep_shared) {
+                                        const std::set<std::string>& keep_shared,
+                                        int64_t shared_below) {
   int64_t deleted = 0;
   auto remove = [&](const std::string& path) -> Status {
     Status removed = store.Remove(path);
@@ -280,8 +281,8 @@ Result<int64_t> DiscardCheckpointsBelow(StoreClient& store, int64_t below,
         if (!removed.ok() && removed.code() != StatusCode::kNotFound) return removed;
       }
     }
-    // Shared files (incremental RocksDB SSTs) uploaded for a checkpoint below `below` that no
-    // registered checkpoint names: released by the shared-state registry, or uploaded for a
+    // Shared files (incremental RocksDB SSTs) uploaded for a checkpoint below `shared_below` that
+    // no registered checkpoint names: released by the shared-state registry, or uploaded for a
     // checkpoint that never completed.
     Result<std::vector<std::string>> instances = store.List(CopyPath(kSharedStateDir, copy));
     if (!instances.ok()) {
@@ -294,7 +295,7 @@ Result<int64_t> DiscardCheckpointsBelow(StoreClient& store, int64_t below,
       bool kept = false;
       for (const std::string& file : files) {
         const int64_t id = SharedFileCheckpointId(file);
-        if (id < 0 || id >= below || keep_shared.count(dir + "/" + file) != 0) {
+        if (id < 0 || id >= shared_below || keep_shared.count(dir + "/" + file) != 0) {
           kept = true;
           continue;
         }

@@ -131,13 +131,14 @@ int64_t CheckpointIdOfDirectory(std::string_view name);
 // CompletedCheckpoint::state_paths names them; a retained checkpoint still uses them). Each
 // checkpoint's metadata goes first, so that one half deleted reads as never completed (skipped
 // by RecoverCheckpoints); a directory is removed once empty. Then, on both copies, every shared
-// file under checkpoints/shared/ uploaded for a checkpoint below `below`
+// file under checkpoints/shared/ uploaded for a checkpoint below `shared_below`
 // (SharedFileCheckpointId) that is not in `keep_shared` (the shared-state registry's live
-// files), and each instance directory left empty. Idempotent: a call cut short by a store error
+// files), and each instance directory left empty (none with `shared_below` 0). Idempotent: a call cut short by a store error
 // is finished by the next. Returns the number of files deleted; store errors as they come. May
 // suspend.
 Result<int64_t> DiscardCheckpointsBelow(StoreClient& store, int64_t below,
                                         const std::set<std::string>& keep,
-                                        const std::set<std::string>& keep_shared = {});
+                                        const std::set<std::string>& keep_shared = {},
+                                        int64_t shared_below = 0);
 
 }  // namespace sluice

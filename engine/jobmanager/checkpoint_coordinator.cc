@@ -280,8 +280,11 @@ CheckpointCoordinator::Commands CheckpointCoordinator::OnStored(int64_t checkpoi
         for (const auto& [task, path] : kept.state_paths) discard.keep.insert(path);
       }
     }
-    // Shared files no registered checkpoint names are deleted (below the discarded ids).
+    // Shared files no registered checkpoint names are deleted, below the newest registered one
+    // (not below a savepoint: see Command::shared_below).
     discard.keep_shared = shared_registry_.LiveFiles();
+    const std::vector<int64_t> registered = shared_registry_.CheckpointIds();
+    discard.shared_below = registered.empty() ? 0 : registered.back();
     if (Planted("shared-sst-deleted-while-used")) {
       // Planted bug: the files of the checkpoints released are deleted whatever else names them.
       for (const std::string& file : dropped_files) discard.keep_shared.erase(file);

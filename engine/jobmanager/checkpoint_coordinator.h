@@ -105,9 +105,13 @@ class CheckpointCoordinator {
     std::vector<TaskId> tasks;
     CompletedCheckpoint checkpoint;
     std::set<std::string> keep;  // kDiscard: state files of the retained checkpoints
-    // kDiscard: shared files a registered checkpoint names (all others under
-    // checkpoints/shared/ uploaded for a checkpoint below `checkpoint_id` are deleted).
+    // kDiscard: shared files a registered checkpoint names; all others under checkpoints/shared/
+    // uploaded for a checkpoint below `shared_below` are deleted. shared_below is the newest
+    // registered checkpoint that is not a savepoint (0: none): a file uploaded for a later
+    // checkpoint that failed, or one before a savepoint, may still be reused by a task's next
+    // incremental snapshot, which the next such checkpoint then registers.
     std::set<std::string> keep_shared;
+    int64_t shared_below = 0;
     bool savepoint = false;      // kTrigger: the trigger of a requested savepoint
     bool terminate = false;      // kTrigger, kSavepoint: a stop-with-savepoint
   };

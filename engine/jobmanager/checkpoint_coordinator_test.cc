@@ -364,10 +364,14 @@ TEST(CheckpointCoordinatorTest, ASavepointDoesNotReleaseTheSharedFilesOfTheCheck
   const Commands stored = CompleteShared(coordinator, 2, 300, {}, /*savepoint=*/true);
   ASSERT_FALSE(stored.empty());
   EXPECT_EQ(Show(stored).back(), "discard <2 keep {sink-2 source-2 } shared {s/1-a }");
+  // Nor does it sweep files uploaded at or after checkpoint 1 (say, for a checkpoint that
+  // failed between 1 and the savepoint): a task may name them in its next checkpoint.
+  EXPECT_EQ(stored.back().shared_below, 1);
   EXPECT_EQ(coordinator.shared_registry().References("s/1-a"), 1);
   // The next checkpoint (no savepoint) names them again, or releases them.
-  EXPECT_EQ(Show(CompleteShared(coordinator, 3, 500, {"s/3-d"})),
-            (Shown{"notify 3", "discard <3 keep {sink-3 source-3 } shared {s/3-d }"}));
+  const Commands third = CompleteShared(coordinator, 3, 500, {"s/3-d"});
+  EXPECT_EQ(Show(third), (Shown{"notify 3", "discard <3 keep {sink-3 source-3 } shared {s/3-d }"}));
+  EXPECT_EQ(third.back().shared_below, 3);
   EXPECT_EQ(coordinator.shared_registry().References("s/1-a"), 0);
 }
 

@@ -351,8 +351,9 @@ void JobMaster::DiscardCheckpoints() {
     const int64_t below = discard_below_;
     const std::set<std::string> keep = std::move(discard_keep_);
     const std::set<std::string> keep_shared = std::move(discard_keep_shared_);
+    const int64_t shared_below = discard_shared_below_;
     discard_below_ = 0;
-    auto deleted = DiscardCheckpointsBelow(store, below, keep, keep_shared);
+    auto deleted = DiscardCheckpointsBelow(store, below, keep, keep_shared, shared_below);
     if (deleted.ok()) {
       host_.log.Info("checkpoint.discarded",
                      "below " + std::to_string(below) + ": " + std::to_string(*deleted) + " files",
@@ -721,6 +722,7 @@ void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
         discard_below_ = command.checkpoint_id;
         discard_keep_ = command.keep;
         discard_keep_shared_ = command.keep_shared;
+        discard_shared_below_ = command.shared_below;
         discard_wake_.NotifyAll(host_.fibers);
         break;
       case CheckpointCoordinator::CommandKind::kSavepoint:

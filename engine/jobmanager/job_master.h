@@ -126,6 +126,7 @@ class JobMaster {
   int64_t discard_below_ = 0;
   std::set<std::string> discard_keep_;
   std::set<std::string> discard_keep_shared_;  // its live shared files
+  int64_t discard_shared_below_ = 0;           // and the bound of its shared-file sweep
   WaitList discard_wake_;
   // The decisions: checkpoints (the latest completed one is the only one a deployment restores
   // from; never an older one, the fall-back rule of engine/checkpoint/completed_checkpoint.h) and

@@ -186,9 +186,10 @@ Result<ControlMessage> ControlMessage::Decode(std::string_view bytes) {
   if (!r.GetVarint(&shared) || shared > r.remaining()) {
     return DataLossError("control message: bad shared file count");
   }
-  m.shared_files.resize(shared);
-  for (std::string& file : m.shared_files) {
-    if (!r.GetString(&file)) return DataLossError("control message: bad shared file");
+  for (uint64_t i = 0; i < shared; ++i) {  // grown as read: a count alone allocates nothing
+    if (!r.GetString(&m.shared_files.emplace_back())) {
+      return DataLossError("control message: bad shared file");
+    }
   }
   if (!r.GetSignedVarint(&m.shared_bytes) || !r.GetSignedVarint(&m.uploaded_bytes) ||
       m.shared_bytes < 0 || m.uploaded_bytes < 0 || m.uploaded_bytes > m.shared_bytes) {

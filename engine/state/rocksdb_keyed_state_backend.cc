@@ -205,7 +205,9 @@ Status RocksDbKeyedStateBackend::OpenInstance(bool existing) {
   latency_owed_ns_ += in.env.Leave();
   PayLatency();
   if (!made.ok()) return made.WithContext("RocksDB instance " + dir_);
-  if (!opened.ok()) return Failure("open", opened.IsCorruption(), opened.ToString());
+  // Restored files verified against their seals: corruption RocksDB finds in them now is the
+  // local disk's (retryable), not lost checkpoint data.
+  if (!opened.ok()) return Failure("open", opened.IsCorruption() && !existing, opened.ToString());
   host_.log.Info("rocksdb.opened", dir_ + " key groups " + std::to_string(range_.start) + ".." +
                                        std::to_string(range_.end) +
                                        (existing ? " (restored files)" : ""));
@@ -361,6 +363,10 @@ Status RocksDbKeyedStateBackend::Snapshot(std::string* out) {
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const rocksdb::Slice key = it->key();
     const std::string_view db_key(key.data(), key.size());
+    if (db_key.size() < static_cast<size_t>(prefix_bytes_)) {
+      latency_owed_ns_ += in.env.Leave();
+      return DataLossError("RocksDB snapshot in " + dir_ + ": a key has no key group");
+    }
     const int key_group = KeyGroupOf(db_key);
     if (key_group != section_group) {
       end_section();
@@ -401,7 +407,7 @@ Status RocksDbKeyedStateBackend::RestoreFull(std::span<const std::string_view> s
     latency_owed_ns_ += in.env.Leave();
     const size_t bytes = batch.GetDataSize();
     batch.Clear();
-    if (!s.ok()) return Failure("restore write", s.IsCorruption(), s.ToString());
+    if (!s.ok()) return Failure("restore write", /*corruption=*/false, s.ToString());
     return MaybeFlush(bytes);
   };
   for (std::string_view data : snapshots) {
@@ -461,12 +467,12 @@ bool ReadIncrementalHandle(ByteReader& r, int max_parallelism,
   uint32_t first = 0, last = 0;
   if (!r.GetVarint(&version) || version != 1 || !r.GetU32(&first) || !r.GetU32(&last) ||
       last >= static_cast<uint32_t>(max_parallelism) || first > last ||
-      !r.GetString(&handle->instance) || !r.GetVarint(&count) || count > r.remaining()) {
-    return false;
+      !r.GetString(&handle->instance) || !r.GetVarint(&count) || count > r.remaining() / 3) {
+    return false;  // each file takes at least 3 bytes
   }
   handle->range = KeyGroupRange{static_cast<int>(first), static_cast<int>(last)};
-  handle->ssts.resize(count);
-  for (auto& file : handle->ssts) {
+  for (uint64_t i = 0; i < count; ++i) {
+    RocksDbKeyedStateBackend::IncrementalHandle::File& file = handle->ssts.emplace_back();
     if (!r.GetString(&file.name) || !r.GetString(&file.store_path) || !r.GetVarint(&file.bytes) ||
         file.name.empty() || file.name.find('/') != std::string::npos ||
         file.store_path.rfind("shared/", 0) != 0 ||
@@ -669,41 +675,45 @@ Status RocksDbKeyedStateBackend::RestoreByCopy(const IncrementalHandle& handle, 
   std::unique_ptr<rocksdb::DB> source(raw);
   rocksdb::WriteBatch batch;
   int64_t copied = 0;
+  Status failed;  // a failure of Sluice's own (a flush, a malformed key)
   if (s.ok()) {
     std::unique_ptr<rocksdb::Iterator> it(source->NewIterator(in.read));
     const std::string first(KeyOf(range_.start, ""));
     for (it->Seek(rocksdb::Slice(first.data(), first.size())); it->Valid(); it->Next()) {
       const rocksdb::Slice key = it->key();
+      if (key.size() < static_cast<size_t>(prefix_bytes_)) {
+        failed = DataLossError(what + ": a key of " + handle.instance + " has no key group");
+        break;
+      }
       if (KeyGroupOf(std::string_view(key.data(), key.size())) > range_.end) break;
       batch.Put(key, it->value());
       ++copied;
-      if (batch.GetDataSize() >= kRestoreBatchBytes) {
-        s = in.db->Write(in.write, &batch);
-        bytes_since_flush_ += static_cast<int64_t>(batch.GetDataSize());
-        batch.Clear();
-        if (!s.ok()) break;
-        if (bytes_since_flush_ >= options_.write_buffer_bytes) {
-          latency_owed_ns_ += in.env.Leave();
-          const Status flushed = Flush();
-          in.env.Enter();
-          if (!flushed.ok()) {
-            latency_owed_ns_ += in.env.Leave();
-            return flushed;
-          }
-        }
+      if (batch.GetDataSize() < kRestoreBatchBytes) continue;
+      s = in.db->Write(in.write, &batch);
+      bytes_since_flush_ += static_cast<int64_t>(batch.GetDataSize());
+      batch.Clear();
+      if (!s.ok()) break;
+      if (bytes_since_flush_ >= options_.write_buffer_bytes) {
+        latency_owed_ns_ += in.env.Leave();
+        failed = Flush();
+        in.env.Enter();
+        if (!failed.ok()) break;
       }
     }
-    if (s.ok()) s = it->status();
+    if (s.ok() && failed.ok()) s = it->status();
   }
-  if (s.ok() && batch.Count() > 0) {
+  if (s.ok() && failed.ok() && batch.Count() > 0) {
     s = in.db->Write(in.write, &batch);
     bytes_since_flush_ += static_cast<int64_t>(batch.GetDataSize());
   }
+  // Closed on every path while latency is deferred: closing may touch files.
   if (source != nullptr) (void)source->Close();
   source.reset();
   const Status removed = RemoveDirRecursively(host_.fs, dir);
   latency_owed_ns_ += in.env.Leave();
-  if (!s.ok()) return Failure("restore of " + handle.instance, s.IsCorruption(), s.ToString());
+  RETURN_IF_ERROR(failed);
+  // The files verified against their seals: corruption RocksDB finds now is the local disk's.
+  if (!s.ok()) return Failure("restore of " + handle.instance, /*corruption=*/false, s.ToString());
   RETURN_IF_ERROR(removed);
   host_.log.Info("rocksdb.restored", dir_ + ": " + std::to_string(copied) + " keys of " +
                                          handle.instance + " copied");
