@@ -259,6 +259,22 @@ Result<int64_t> DiscardCheckpointsBelow(StoreClient& store, int64_t below,
     if (removed.ok()) ++deleted;
     return removed;
   };
+  // Removes copy `copy` of each file in `dir` for which keep_file(name) is false, then `dir`
+  // itself if nothing was kept.
+  auto clear_dir = [&](const std::string& dir, int copy, const auto& keep_file) -> Status {
+    ASSIGN_OR_RETURN(std::vector<std::string> files, store.List(CopyPath(dir, copy)));
+    bool kept = false;
+    for (const std::string& file : files) {
+      if (keep_file(file)) {
+        kept = true;
+        continue;
+      }
+      RETURN_IF_ERROR(remove(CopyPath(dir + "/" + file, copy)));
+    }
+    if (kept) return Status::Ok();
+    Status removed = store.Remove(CopyPath(dir, copy));
+    return removed.code() == StatusCode::kNotFound ? Status::Ok() : removed;
+  };
   for (int copy = 0; copy < kCopies; ++copy) {
     const std::string root = CopyPath("checkpoints", copy);
     ASSIGN_OR_RETURN(std::vector<std::string> names, store.List(root));
@@ -267,19 +283,9 @@ Result<int64_t> DiscardCheckpointsBelow(StoreClient& store, int64_t below,
       if (id < 0 || id >= below) continue;
       const std::string dir = "checkpoints/" + name;
       RETURN_IF_ERROR(remove(CopyPath(dir + "/_metadata", copy)));
-      ASSIGN_OR_RETURN(std::vector<std::string> files, store.List(CopyPath(dir, copy)));
-      bool kept = false;
-      for (const std::string& file : files) {
-        if (keep.count(dir + "/" + file) != 0) {
-          kept = true;
-          continue;
-        }
-        RETURN_IF_ERROR(remove(CopyPath(dir + "/" + file, copy)));
-      }
-      if (!kept) {
-        Status removed = store.Remove(CopyPath(dir, copy));
-        if (!removed.ok() && removed.code() != StatusCode::kNotFound) return removed;
-      }
+      RETURN_IF_ERROR(clear_dir(dir, copy, [&](const std::string& file) {
+        return keep.count(dir + "/" + file) != 0;
+      }));
     }
     // Shared files (incremental RocksDB SSTs) uploaded for a checkpoint below `shared_below` that
     // no registered checkpoint names: released by the shared-state registry, or uploaded for a
@@ -291,20 +297,10 @@ Result<int64_t> DiscardCheckpointsBelow(StoreClient& store, int64_t below,
     }
     for (const std::string& instance : *instances) {
       const std::string dir = std::string(kSharedStateDir) + "/" + instance;
-      ASSIGN_OR_RETURN(std::vector<std::string> files, store.List(CopyPath(dir, copy)));
-      bool kept = false;
-      for (const std::string& file : files) {
+      RETURN_IF_ERROR(clear_dir(dir, copy, [&](const std::string& file) {
         const int64_t id = SharedFileCheckpointId(file);
-        if (id < 0 || id >= shared_below || keep_shared.count(dir + "/" + file) != 0) {
-          kept = true;
-          continue;
-        }
-        RETURN_IF_ERROR(remove(CopyPath(dir + "/" + file, copy)));
-      }
-      if (!kept) {
-        Status removed = store.Remove(CopyPath(dir, copy));
-        if (!removed.ok() && removed.code() != StatusCode::kNotFound) return removed;
-      }
+        return id < 0 || id >= shared_below || keep_shared.count(dir + "/" + file) != 0;
+      }));
     }
   }
   return deleted;

@@ -64,6 +64,43 @@ struct KeyBytes<std::string_view> {
 // count of key-group sections, so that a full snapshot and an incremental one tell apart.
 inline constexpr uint64_t kIncrementalSnapshotMarker = uint64_t{1} << 40;
 
+// Walks one full snapshot in the format above: entry(key_group, key, r) is called for each entry
+// with `r` at its value, which it must consume; a non-Ok Status it returns stops the walk.
+// kDataLoss naming `what` for malformed bytes (SnapshotEntryError for a value the callback finds
+// malformed), kFailedPrecondition for an incremental RocksDB snapshot. Never suspends (the
+// callback may).
+inline Status SnapshotEntryError(const std::string& what, uint32_t key_group) {
+  return DataLossError(what + ": bad entry in key group " + std::to_string(key_group));
+}
+template <typename Entry>
+Status ForEachSnapshotEntry(std::string_view data, int max_parallelism, const std::string& what,
+                            Entry&& entry) {
+  ByteReader r(data);
+  uint64_t sections = 0;
+  if (!r.GetVarint(&sections)) return DataLossError(what + ": bad keyed-state header");
+  if (sections == kIncrementalSnapshotMarker) {
+    return FailedPreconditionError(what + ": the checkpoint holds an incremental RocksDB "
+                                          "snapshot, which restores only with "
+                                          "state.backend.type: rocksdb");
+  }
+  for (uint64_t s = 0; s < sections; ++s) {
+    uint32_t key_group = 0;
+    uint64_t count = 0;
+    if (!r.GetU32(&key_group) || !r.GetVarint(&count) ||
+        key_group >= static_cast<uint32_t>(max_parallelism)) {
+      return DataLossError(what + ": bad key-group section " + std::to_string(s));
+    }
+    for (uint64_t e = 0; e < count; ++e) {
+      std::string_view key;
+      if (!r.GetString(&key)) {
+        return DataLossError(what + ": bad key in key group " + std::to_string(key_group));
+      }
+      RETURN_IF_ERROR(entry(key_group, key, r));
+    }
+  }
+  return Status::Ok();
+}
+
 template <typename S>
 class HeapValueStateBackend {
  public:
@@ -169,36 +206,17 @@ class HeapValueStateBackend {
  private:
   template <typename Read>
   Status RestoreOne(std::string_view data, const std::string& what, Read& read) {
-    ByteReader r(data);
-    uint64_t sections = 0;
-    if (!r.GetVarint(&sections)) return DataLossError(what + ": bad keyed-state header");
-    if (sections == kIncrementalSnapshotMarker) {
-      return FailedPreconditionError(what + ": the checkpoint holds an incremental RocksDB "
-                                            "snapshot, which restores only with "
-                                            "state.backend.type: rocksdb");
-    }
-    for (uint64_t s = 0; s < sections; ++s) {
-      uint32_t key_group = 0;
-      uint64_t count = 0;
-      if (!r.GetU32(&key_group) || !r.GetVarint(&count) ||
-          key_group >= static_cast<uint32_t>(max_parallelism_)) {
-        return DataLossError(what + ": bad key-group section " + std::to_string(s));
-      }
-      const bool mine = range_.Contains(static_cast<int>(key_group));
-      for (uint64_t e = 0; e < count; ++e) {
-        std::string key;
-        if (!r.GetString(&key)) {
-          return DataLossError(what + ": bad key in key group " + std::to_string(key_group));
-        }
-        bool inserted = false;
-        const Index index = mine ? table_.FindOrInsert(key, &inserted) : Table::kNotFound;
-        if (!read(r, inserted, index)) {
-          return DataLossError(what + ": bad entry in key group " + std::to_string(key_group));
-        }
-        if (inserted) AddToGroup(index, static_cast<int>(key_group));
-      }
-    }
-    return Status::Ok();
+    return ForEachSnapshotEntry(
+        data, max_parallelism_, what,
+        [&](uint32_t key_group, std::string_view key, ByteReader& r) -> Status {
+          bool inserted = false;
+          const Index index = range_.Contains(static_cast<int>(key_group))
+                                  ? table_.FindOrInsert(key, &inserted)
+                                  : Table::kNotFound;
+          if (!read(r, inserted, index)) return SnapshotEntryError(what, key_group);
+          if (inserted) AddToGroup(index, static_cast<int>(key_group));
+          return Status::Ok();
+        });
   }
   using Table = StringKeyTable<S>;
   // One key group's keys, as entry numbers of table_ (stable until Restore clears both).

@@ -412,33 +412,17 @@ Status RocksDbKeyedStateBackend::RestoreFull(std::span<const std::string_view> s
   };
   for (std::string_view data : snapshots) {
     if (data.empty()) continue;
-    ByteReader r(data);
-    uint64_t sections = 0;
-    if (!r.GetVarint(&sections)) return DataLossError(what + ": bad keyed-state header");
-    for (uint64_t s = 0; s < sections; ++s) {
-      uint32_t key_group = 0;
-      uint64_t count = 0;
-      if (!r.GetU32(&key_group) || !r.GetVarint(&count) ||
-          key_group >= static_cast<uint32_t>(max_parallelism_)) {
-        return DataLossError(what + ": bad key-group section " + std::to_string(s));
-      }
-      const bool mine = range_.Contains(static_cast<int>(key_group));
-      for (uint64_t e = 0; e < count; ++e) {
-        std::string_view key;
-        std::string_view value;
-        if (!r.GetString(&key)) {
-          return DataLossError(what + ": bad key in key group " + std::to_string(key_group));
-        }
-        if (!read_value(r, &value)) {
-          return DataLossError(what + ": bad entry in key group " + std::to_string(key_group));
-        }
-        if (!mine) continue;
-        const std::string_view db_key = KeyOf(static_cast<int>(key_group), key);
-        batch.Put(rocksdb::Slice(db_key.data(), db_key.size()),
-                  rocksdb::Slice(value.data(), value.size()));
-        if (batch.GetDataSize() >= kRestoreBatchBytes) RETURN_IF_ERROR(write_batch());
-      }
-    }
+    RETURN_IF_ERROR(ForEachSnapshotEntry(
+        data, max_parallelism_, what,
+        [&](uint32_t key_group, std::string_view key, ByteReader& r) -> Status {
+          std::string_view value;
+          if (!read_value(r, &value)) return SnapshotEntryError(what, key_group);
+          if (!range_.Contains(static_cast<int>(key_group))) return Status::Ok();
+          const std::string_view db_key = KeyOf(static_cast<int>(key_group), key);
+          batch.Put(rocksdb::Slice(db_key.data(), db_key.size()),
+                    rocksdb::Slice(value.data(), value.size()));
+          return batch.GetDataSize() >= kRestoreBatchBytes ? write_batch() : Status::Ok();
+        }));
   }
   status = write_batch();
   PayLatency();
