@@ -151,20 +151,16 @@ class SeamFileSystem final : public rocksdb::FileSystem {
   IOStatus NewSequentialFile(const std::string& path, const FileOptions&,
                              std::unique_ptr<rocksdb::FSSequentialFile>* result,
                              IODebugContext*) override {
-    Result<bool> exists = fs_.Exists(path);
-    if (!exists.ok()) return errors_.Convert(exists.status());
-    if (!*exists) return IOStatus::PathNotFound(path);
-    *result = std::make_unique<SeamSequentialFile>(fs_, path, errors_);
-    return IOStatus::OK();
+    const IOStatus found = MustExist(path);
+    if (found.ok()) *result = std::make_unique<SeamSequentialFile>(fs_, path, errors_);
+    return found;
   }
   IOStatus NewRandomAccessFile(const std::string& path, const FileOptions&,
                                std::unique_ptr<rocksdb::FSRandomAccessFile>* result,
                                IODebugContext*) override {
-    Result<bool> exists = fs_.Exists(path);
-    if (!exists.ok()) return errors_.Convert(exists.status());
-    if (!*exists) return IOStatus::PathNotFound(path);
-    *result = std::make_unique<SeamRandomAccessFile>(fs_, path, errors_);
-    return IOStatus::OK();
+    const IOStatus found = MustExist(path);
+    if (found.ok()) *result = std::make_unique<SeamRandomAccessFile>(fs_, path, errors_);
+    return found;
   }
   IOStatus NewWritableFile(const std::string& path, const FileOptions&,
                            std::unique_ptr<rocksdb::FSWritableFile>* result,
@@ -253,14 +249,19 @@ class SeamFileSystem final : public rocksdb::FileSystem {
   }
   IOStatus IsDirectory(const std::string& path, const IOOptions&, bool* is_dir,
                        IODebugContext*) override {
-    Result<bool> exists = fs_.Exists(path);
-    if (!exists.ok()) return errors_.Convert(exists.status());
-    if (!*exists) return IOStatus::PathNotFound(path);
-    *is_dir = fs_.List(path).ok();
-    return IOStatus::OK();
+    const IOStatus found = MustExist(path);
+    if (found.ok()) *is_dir = fs_.List(path).ok();
+    return found;
   }
 
  private:
+  // OK if `path` exists; PathNotFound if not; the file system's error otherwise.
+  IOStatus MustExist(const std::string& path) {
+    Result<bool> exists = fs_.Exists(path);
+    if (!exists.ok()) return errors_.Convert(exists.status());
+    return *exists ? IOStatus::OK() : IOStatus::PathNotFound(path);
+  }
+
   sluice::FileSystem& fs_;
   ErrorSink errors_;
 };

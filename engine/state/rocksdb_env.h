@@ -22,8 +22,8 @@
 //   functions (DB::Close relies on it). StartThread is a fatal assertion.
 // - Identity: GenerateUniqueId draws from the host's Random (the IDENTITY file); GetHostName is
 //   the host's name; GetThreadID is 0.
-// - Session id: RocksDB draws each DB's db_session_id from a process-wide generator (real time,
-//   pid, random_device) and writes it into every SST file's properties and the MANIFEST's unique
+// - Session id: RocksDB draws each DB's db_session_id from a process-wide generator (the real
+//   time, the process id and the OS's entropy) and writes it into every SST file's properties and the MANIFEST's unique
 //   ids, so SST bytes (which incremental checkpoints upload, and whose transfer the trace
 //   hashes) would differ from run to run. No option sets it; ScopedDbSessionId sets it through
 //   the sync point "DBImpl::SetDbSessionId", which Debian's build (compiled without NDEBUG)

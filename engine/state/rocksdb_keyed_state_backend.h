@@ -110,7 +110,7 @@ class RocksDbKeyedStateBackend {
   Status Restore(std::span<const std::string_view> snapshots, const std::string& what,
                  const ValueReader& read_value);
 
-  struct IncrementalHandle;  // a parsed incremental snapshot (rocksdb_keyed_state_backend.cc)
+  struct IncrementalHandle;  // a parsed incremental snapshot (rocksdb_incremental.cc)
 
   // The owner uploaded (uploaded = true) or dropped the files an incremental snapshot reported:
   // uploaded ones are named by store path from now on; file deletions resume. Never suspends.
@@ -127,7 +127,7 @@ class RocksDbKeyedStateBackend {
   const KeyGroupRange& range() const { return range_; }
 
  private:
-  struct Instance;  // the RocksDB objects (rocksdb_keyed_state_backend.cc)
+  struct Instance;  // the RocksDB objects (rocksdb_instance.h)
   RocksDbKeyedStateBackend(Host& host, std::string dir, int max_parallelism, KeyGroupRange range,
                            const RocksDbOptions& options, RocksDbStateBackend* owner);
   // Opens the RocksDB instance in dir_: a fresh one (removing whatever is there), or, with
