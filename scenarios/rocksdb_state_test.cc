@@ -4,6 +4,7 @@
 // planted bug shared-sst-deleted-while-used.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -114,6 +115,34 @@ TEST(RocksDbStateTest, ACheckpointUploadsLessThanItsFullSize) {
   }
   EXPECT_GT(incremental, 0) << "some checkpoint reused SST files uploaded before";
   EXPECT_GE(result.restarts, 1) << "a restore read the shared files back";
+}
+
+// State larger than memory: each counting subtask's RocksDB instance holds many times its
+// memory (a 4 KB write buffer plus a 4 KB block cache), so reads go to SST files through a
+// cache that holds a small share of them, flushes and compactions run all along, and a
+// TaskManager crash restores the whole of it from incremental checkpoints. Exactly once.
+TEST(RocksDbStateTest, StateManyTimesItsMemoryWorks) {
+  constexpr int kParallelism = 2;
+  constexpr int64_t kMemoryPerInstance = 4096 + 4096;
+  std::string text;
+  for (int line = 0; line < 16000; ++line) {  // 80,000 distinct words, each once, then again
+    for (int w = 0; w < 5; ++w) text += "k" + std::to_string(line * 5 + w) + (w < 4 ? " " : "\n");
+  }
+  text += text;
+  ScenarioOptions options;
+  options.seed = 5;
+  options.input_text = text;
+  for (const auto& [key, value] : RocksDbOptions(5).job_settings) options.settings.Set(key, value);
+  options.settings.Set("parallelism.default", std::to_string(kParallelism));
+  options.settings.Set("state.backend.rocksdb.writebuffer.size", "4kb");
+  options.settings.Set("state.backend.rocksdb.block.cache-size", "4kb");
+  const ScenarioResult result = RunWordCountTmCrash(options);
+  ASSERT_TRUE(result.pass) << result.failure << " (rerun: ctest -R StateManyTimesItsMemoryWorks)";
+  EXPECT_GE(result.restarts, 1) << "a restore read the state back";
+  int64_t largest = 0;
+  for (const auto& checkpoint : result.checkpoints) largest = std::max(largest, checkpoint.full_bytes);
+  EXPECT_GT(largest, 20 * kParallelism * kMemoryPerInstance)
+      << "each instance's state is over 20 times its write buffer plus block cache";
 }
 
 TEST(RocksDbStateTest, ChaosOnRocksDbCatchesASharedFileDeletedWhileUsed) {

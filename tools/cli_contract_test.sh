@@ -57,6 +57,13 @@ contract_checks() {
   expect_in "$work/err" "no-such-job"
   run 2 "$sluice" sim run "$scenario" --seed 1 -D no.such.key=1
   expect_in "$work/err" "no.such.key"
+  # A TaskManager process takes its own settings (-D heartbeat.timeout) and refuses others.
+  run 2 "$sluice" internal taskmanager --root "$work/tm" --id tm --jobmanager-port 1 \
+    --data-port 1 --store-port 1 -D heartbeat.timeout=soon
+  expect_in "$work/err" "heartbeat.timeout"
+  run 2 "$sluice" internal taskmanager --root "$work/tm" --id tm --jobmanager-port 1 \
+    --data-port 1 --store-port 1 -D parallelism.default=2
+  expect_in "$work/err" "parallelism.default"
   run 2 "$sluice" sim run "$scenario" --seed 1 -D parallelism.default=zero
   expect_in "$work/err" "parallelism.default"
   run 2 "$sluice" sim run "$scenario" --seed 1 -D execution.checkpointing.interval=5parsecs

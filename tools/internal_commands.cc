@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "engine/checkpoint/store.h"
+#include "engine/config/core_options.h"
 #include "engine/jobmanager/job_manager.h"
 #include "engine/runtime/real/real_runtime.h"
 #include "engine/taskmanager/task_manager.h"
@@ -86,6 +87,9 @@ InternalCommands::InternalCommands(CLI::App& root, const JobRegistry& jobs) : jo
   AddPortOption(taskmanager_, "--data-port", &data_port_, "Data-plane listening port");
   AddPortOption(taskmanager_, "--store-port", &store_port_, "Store port on 127.0.0.1");
   taskmanager_->add_option("--slots", slots_)->check(CLI::Range(1, 64));
+  taskmanager_->add_option("-D", taskmanager_settings_,
+                           "A TaskManager setting, Flink's key=value (repeatable): "
+                           "heartbeat.timeout (the JobManager silent this long is lost)");
 }
 
 std::optional<int> InternalCommands::RunParsed() const {
@@ -129,6 +133,15 @@ int InternalCommands::RunTaskManagerProcess() const {
   config.slots = slots_;
   config.services = LoopbackServices(store_port_);
   config.build_graph = jobs_.Factory();
+  Configuration settings;
+  for (const std::string& argument : taskmanager_settings_) {
+    const Status parsed = settings.SetFromArgument(argument);
+    if (!parsed.ok()) return UsageError(parsed.message());
+  }
+  const ConfigOption options[] = {HeartbeatTimeout()};
+  const Status valid = settings.Validate(options);
+  if (!valid.ok()) return UsageError("taskmanager -D: " + valid.message());
+  config.heartbeat_timeout_ns = settings.GetDurationMs(HeartbeatTimeout()) * kNanosPerMilli;
   return RunHost(id_, root_dir_, [&config](Host& host) { return RunTaskManager(host, config); });
 }
 

@@ -43,6 +43,7 @@ class InternalCommands {
   int data_port_ = 0;
   std::string id_;  // TaskManager id, or JobManager candidate id
   int slots_ = 2;
+  std::vector<std::string> taskmanager_settings_;  // taskmanager's -D key=value
   const JobRegistry& jobs_;
   JobFlags job_;
   int input_splits_ = 2;

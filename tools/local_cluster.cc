@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "engine/base/assert.h"
+#include "engine/config/core_options.h"
 #include "engine/jobmanager/job_manager.h"
 #include "tools/file_util.h"
 #include "tools/process.h"
@@ -92,6 +93,12 @@ LocalCluster::Child LocalCluster::MakeTaskManager(const std::string& id, uint16_
   tm.args.insert(tm.args.end(), {"--data-port", std::to_string(data_port), "--store-port",
                                  std::to_string(store_port_), "--slots",
                                  std::to_string(config_.slots_per_taskmanager)});
+  // The TaskManager's own setting among the job's -D (the JobManager's side reads it there).
+  if (config_.settings.Contains(HeartbeatTimeout().key)) {
+    tm.args.insert(tm.args.end(),
+                   {"-D", fmt::format("{}={}", HeartbeatTimeout().key,
+                                      config_.settings.entries().find(HeartbeatTimeout().key)->second)});
+  }
   return tm;
 }
 

@@ -38,7 +38,7 @@ TEST(ConfigurationTest, ValidatesKeysAndValuesNamingTheKey) {
   EXPECT_TRUE(config.Validate(CoreOptions()).ok());
   EXPECT_EQ(config.GetInt(ParallelismDefault()), 3);
   EXPECT_EQ(config.GetDurationMs(CheckpointingInterval()), 250);
-  EXPECT_EQ(config.GetDurationMs(HeartbeatTimeout()), 1000) << "unset: the default";
+  EXPECT_EQ(config.GetDurationMs(HeartbeatTimeout()), 50000) << "unset: the default (Flink's)";
 
   Configuration bad_value;
   bad_value.Set("parallelism.default", "three");

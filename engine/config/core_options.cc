@@ -476,7 +476,8 @@ const ConfigOption& HeartbeatInterval() {
 
 const ConfigOption& HeartbeatTimeout() {
   static const ConfigOption option =
-      Duration("heartbeat.timeout", "1s", 1, "a peer silent this long is lost");
+      Duration("heartbeat.timeout", "50s", 1,
+               "a peer silent this long is lost (the simulator's clusters use 1 s)");
   return option;
 }
 
