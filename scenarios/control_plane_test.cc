@@ -85,7 +85,7 @@ TEST_F(ControlPlaneTest, TaskManagerDropsMessagesFromAnOlderEpoch) {
   // A fake JobManager: accepts, answers the registration with epoch 5, then sends a deployment
   // stamped with epoch 4, as a deposed JobManager would.
   world_.AddHost("jobmanager", [](Host& host) {
-    auto listener = host.network.Listen(6123);
+    auto listener = host.network.Listen(Address{"", 6123});
     ASSERT_TRUE(listener.ok());
     auto stream = listener.value()->Accept();
     ASSERT_TRUE(stream.ok());

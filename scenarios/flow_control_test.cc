@@ -45,7 +45,7 @@ struct Exchange {
     bool producer_done = false;
     world.AddHost("consumer", [&](Host& host) {
       DataServer server(host);
-      consumer_status = server.Start(kDataPort);
+      consumer_status = server.Start(Address{"", kDataPort});
       if (!consumer_status.ok()) return;
       auto wakeup = std::make_shared<WaitList>();
       NetworkInputGate gate(host, {0}, wakeup, flow);
@@ -135,7 +135,7 @@ TEST(FlowControlTest, ABufferSentWithoutCreditBreaksTheChannel) {
   bool done = false;
   world.AddHost("consumer", [&](Host& host) {
     DataServer server(host);
-    ASSERT_TRUE(server.Start(kDataPort).ok());
+    ASSERT_TRUE(server.Start(Address{"", kDataPort}).ok());
     auto wakeup = std::make_shared<WaitList>();
     NetworkInputGate gate(host, {0}, wakeup,
                           FlowControl{.buffers_per_channel = 2,
@@ -194,7 +194,7 @@ TEST(FlowControlTest, AConsumerThatFinishesFirstDoesNotFailItsProducer) {
   for (const int64_t pause_ms : {2000, 0}) {  // consumer-0 (A) slow, consumer-1 (B) fast
     world.AddHost("consumer-" + std::to_string(finished++), [&, pause_ms](Host& host) {
       DataServer server(host);
-      ASSERT_TRUE(server.Start(kDataPort).ok());
+      ASSERT_TRUE(server.Start(Address{"", kDataPort}).ok());
       auto wakeup = std::make_shared<WaitList>();
       ChannelKey key = kKey;
       key.consumer = pause_ms > 0 ? 0 : 1;

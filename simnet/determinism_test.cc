@@ -24,7 +24,7 @@ constexpr int kRoundTrips = 150;
 // An echo server that appends every request to a synced log.
 void EchoServer(Host& host) {
   if (!host.fs.CreateDir("log").ok()) return;
-  auto listener = host.network.Listen(9000);
+  auto listener = host.network.Listen(Address{"", 9000});
   if (!listener.ok()) return;
   for (;;) {
     auto stream = (*listener)->Accept();

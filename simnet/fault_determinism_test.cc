@@ -24,7 +24,7 @@ constexpr int64_t kSecond = kNanosPerSecond;
 
 // Echoes every request and appends it to a synced log; gives up on a stream at its first error.
 void LoggingEcho(Host& host) {
-  auto listener = host.network.Listen(9000);
+  auto listener = host.network.Listen(Address{"", 9000});
   if (!listener.ok()) return;
   for (;;) {
     auto stream = (*listener)->Accept();

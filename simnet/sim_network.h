@@ -180,8 +180,9 @@ class NetFabric {
 class SimNetwork final : public Network {
  public:
   SimNetwork(NetFabric& fabric, HostId host) : fabric_(fabric), host_(host) {}
-  Result<std::unique_ptr<Listener>> Listen(uint16_t port) override {
-    return fabric_.Listen(host_, port);
+  // A simulated host has one address: bind.host is not looked at.
+  Result<std::unique_ptr<Listener>> Listen(const Address& bind) override {
+    return fabric_.Listen(host_, bind.port);
   }
   Result<std::unique_ptr<Stream>> Connect(const Address& address, int64_t timeout_ns) override {
     return fabric_.Connect(host_, address, timeout_ns);

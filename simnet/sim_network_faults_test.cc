@@ -22,7 +22,7 @@ constexpr int64_t kSecond = kNanosPerSecond;
 // Listens on 7000 and accepts forever, keeping the streams open; counts connections.
 World::HostProgram AcceptForever(int* accepted) {
   return [accepted](Host& host) {
-    auto listener = host.network.Listen(7000);
+    auto listener = host.network.Listen(Address{"", 7000});
     ASSERT_TRUE(listener.ok());
     std::vector<std::unique_ptr<Stream>> streams;
     for (;;) {
@@ -113,7 +113,7 @@ TEST(NetworkFaultsTest, OneWayPartitionHoldsOneDirectionAndReleasesItInOrder) {
     Converse(host, **stream, exchange, 0, 'A');
   });
   const World::HostId b = world.AddHost("b", [&](Host& host) {
-    auto listener = host.network.Listen(7000);
+    auto listener = host.network.Listen(Address{"", 7000});
     ASSERT_TRUE(listener.ok());
     auto stream = (*listener)->Accept();
     ASSERT_TRUE(stream.ok());
@@ -143,7 +143,7 @@ TEST(NetworkFaultsTest, OneWayPartitionHoldsOneDirectionAndReleasesItInOrder) {
 // Accepts one connection and records, for every 8-byte timestamp frame, its one-way delay.
 World::HostProgram RecordDelays(std::vector<int64_t>* delays) {
   return [delays](Host& host) {
-    auto listener = host.network.Listen(7000);
+    auto listener = host.network.Listen(Address{"", 7000});
     ASSERT_TRUE(listener.ok());
     auto stream = (*listener)->Accept();
     ASSERT_TRUE(stream.ok());
@@ -227,7 +227,7 @@ TEST(NetworkFaultsTest, ResetConnectionsFailsBothSidesAfterALatencyAndListenersS
     failed_at.push_back(host.clock.NowNs());
   };
   const World::HostId server = world.AddHost("server", [&](Host& host) {
-    auto listener = host.network.Listen(7000);
+    auto listener = host.network.Listen(Address{"", 7000});
     ASSERT_TRUE(listener.ok());
     for (;;) {
       auto stream = (*listener)->Accept();

@@ -22,7 +22,7 @@ constexpr int64_t kSecond = kNanosPerSecond;
 // Accepts one connection on `port` and hands it to `serve`.
 World::HostProgram ServeOne(uint16_t port, std::function<void(Host&, Stream&)> serve) {
   return [port, serve](Host& host) {
-    auto listener = host.network.Listen(port);
+    auto listener = host.network.Listen(Address{"", port});
     ASSERT_TRUE(listener.ok()) << listener.status().ToString();
     auto stream = (*listener)->Accept();
     ASSERT_TRUE(stream.ok()) << stream.status().ToString();
@@ -106,9 +106,9 @@ TEST(SimNetworkTest, ListenOnATakenPortFailsAndPeerNamesAreHostPort) {
   World world(SeededOptions(13));
   std::string client_peer, server_peer;
   world.AddHost("server", [&](Host& host) {
-    auto listener = host.network.Listen(7000);
+    auto listener = host.network.Listen(Address{"", 7000});
     ASSERT_TRUE(listener.ok());
-    EXPECT_EQ(host.network.Listen(7000).status().code(), StatusCode::kAlreadyExists);
+    EXPECT_EQ(host.network.Listen(Address{"", 7000}).status().code(), StatusCode::kAlreadyExists);
     auto stream = (*listener)->Accept();
     ASSERT_TRUE(stream.ok());
     server_peer = (*stream)->PeerName();
@@ -190,7 +190,7 @@ TEST(SimNetworkTest, RestartedServerAcceptsAgain) {
   int served = 0;
   std::vector<StatusCode> connects;
   const World::HostId server = world.AddHost("server", [&](Host& host) {
-    auto listener = host.network.Listen(7000);
+    auto listener = host.network.Listen(Address{"", 7000});
     ASSERT_TRUE(listener.ok()) << "the crash released the port";
     for (;;) {
       auto stream = (*listener)->Accept();
@@ -218,7 +218,7 @@ TEST(SimNetworkTest, PartitionBreaksStreamsAndTimesOutConnectsUntilHealed) {
   StatusCode during = StatusCode::kOk, after = StatusCode::kUnavailable;
   int64_t timeout_elapsed = -1;
   const World::HostId a = world.AddHost("a", [&](Host& host) {
-    auto listener = host.network.Listen(7000);
+    auto listener = host.network.Listen(Address{"", 7000});
     ASSERT_TRUE(listener.ok());
     auto stream = (*listener)->Accept();
     ASSERT_TRUE(stream.ok());
@@ -286,7 +286,7 @@ TEST(SimNetworkTest, WindowSuspendsTheWriterUntilTheReaderConsumes) {
 TEST(SimNetworkTest, DestroyedStreamsReleaseTheirConnections) {
   World world(SeededOptions(19));
   world.AddHost("server", [&](Host& host) {
-    auto listener = host.network.Listen(7000);
+    auto listener = host.network.Listen(Address{"", 7000});
     ASSERT_TRUE(listener.ok());
     for (int i = 0; i < 10; ++i) {
       auto stream = (*listener)->Accept();
@@ -311,7 +311,7 @@ TEST(SimNetworkTest, DestroyingAStreamOrListenerFailsTheFibersWaitingOnIt) {
   World world(SeededOptions(20));
   Status read_status, accept_status;
   world.AddHost("server", [&](Host& host) {
-    auto listener = host.network.Listen(7000);
+    auto listener = host.network.Listen(Address{"", 7000});
     ASSERT_TRUE(listener.ok());
     auto stream = (*listener)->Accept();
     ASSERT_TRUE(stream.ok());

@@ -84,7 +84,7 @@ struct PauseRun {
 };
 
 void PausedServer(Host& host, PauseRun& run) {
-  auto listener = host.network.Listen(7000);
+  auto listener = host.network.Listen(Address{"", 7000});
   ASSERT_TRUE(listener.ok());
   auto accepted = (*listener)->Accept();
   ASSERT_TRUE(accepted.ok());
@@ -281,7 +281,7 @@ TEST(ClockSkewTest, ConnectTimeoutRunsOnTheSkewedHostsClock) {
   Status status;
   int64_t elapsed_virtual = -1;
   const World::HostId server = world.AddHost("server", [](Host& host) {
-    auto listener = host.network.Listen(7000);
+    auto listener = host.network.Listen(Address{"", 7000});
     ASSERT_TRUE(listener.ok());
     (void)(*listener)->Accept();
   });

@@ -287,7 +287,7 @@ void ServeConnection(StoreState& state, std::unique_ptr<Stream> stream) {
 
 Status RunStoreServer(Host& host, const StoreServerConfig& config) {
   RETURN_IF_ERROR(host.fs.CreateDir(config.root));
-  ASSIGN_OR_RETURN(auto listener, host.network.Listen(config.port));
+  ASSIGN_OR_RETURN(auto listener, host.network.Listen(Address{config.bind_host, config.port}));
   host.log.Info("store.listening", config.root);
   StoreState state{host, config.root, ConditionalLock{host.fibers, false, {}}, UnsyncedDirs()};
   for (;;) {

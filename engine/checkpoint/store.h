@@ -37,6 +37,7 @@ struct StoreFence {
 
 struct StoreServerConfig {
   uint16_t port = 7000;
+  std::string bind_host = "localhost";  // the address it listens on (real hosts)
   std::string root = "store";  // directory on the host's file system
 };
 

@@ -13,8 +13,8 @@ constexpr uint8_t kBarrierUnaligned = 1;
 constexpr uint8_t kBarrierSavepoint = 2;
 }  // namespace
 
-Status DataServer::Start(uint16_t port) {
-  ASSIGN_OR_RETURN(listener_, host_.network.Listen(port));
+Status DataServer::Start(const Address& bind) {
+  ASSIGN_OR_RETURN(listener_, host_.network.Listen(bind));
   host_.fibers.Spawn("data-accept", [this] { Accept(); });
   return Status::Ok();
 }

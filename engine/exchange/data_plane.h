@@ -83,8 +83,9 @@ struct InboundStream {
 class DataServer {
  public:
   explicit DataServer(Host& host) : host_(host) {}
-  // Listens and spawns the accept fiber. Never suspends.
-  Status Start(uint16_t port);
+  // Listens on `bind` (taskmanager.bind-host and the data port) and spawns the accept fiber.
+  // Never suspends.
+  Status Start(const Address& bind);
   // Waits (until deadline_ns, host clock) for the producer's stream of `key`. May suspend.
   Result<InboundStream> Take(const ChannelKey& key, int64_t deadline_ns);
   // Drops held streams of attempts <= attempt; later handshakes for them are refused.

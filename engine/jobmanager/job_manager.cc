@@ -88,7 +88,9 @@ Status RunJobManager(Host& host, const JobManagerConfig& config) {
     }
   } rest{host, nullptr};
   if (config.rest_port >= 0) {
-    ASSIGN_OR_RETURN(rest.listener, host.network.Listen(static_cast<uint16_t>(config.rest_port)));
+    ASSIGN_OR_RETURN(rest.listener, host.network.Listen(
+                                        Address{config.rest_bind_host,
+                                                static_cast<uint16_t>(config.rest_port)}));
     host.log.Info("rest.listening", "port " + std::to_string(rest.listener->port()));
     rest.fiber = host.fibers.Spawn("jm-rest", [&host, &rest, &rest_state] {
       ServeHttp(host, *rest.listener, [&rest_state](const HttpRequest& request) {
@@ -111,7 +113,7 @@ Status RunJobManager(Host& host, const JobManagerConfig& config) {
       return *recorded;
     }
     if (!epoch.ok()) return epoch.status();
-    ASSIGN_OR_RETURN(auto listener, host.network.Listen(config.port));
+    ASSIGN_OR_RETURN(auto listener, host.network.Listen(Address{config.bind_host, config.port}));
     std::function<int(int)> reactive_slots;
     if (config.reactive) {
       reactive_slots = [&](int parallelism) {

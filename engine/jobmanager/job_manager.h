@@ -45,6 +45,10 @@ inline constexpr char kJobResultPath[] = "jobmanager/job-result";
 
 struct JobManagerConfig {
   uint16_t port = 6123;  // listened on only while this JobManager leads
+  // jobmanager.bind-host and rest.bind-address: the addresses those ports listen on (real
+  // hosts; never every interface unless "0.0.0.0" or "::").
+  std::string bind_host = "localhost";
+  std::string rest_bind_host = "localhost";
   // rest.port: the REST API (engine/jobmanager/rest_api.h), served for the JobManager's whole
   // life, leader or standby; -1: none.
   int32_t rest_port = 8081;

@@ -16,7 +16,9 @@
 namespace sluice {
 
 struct Address {
-  std::string host;  // simulated host name, or an IPv4 literal / "localhost" on real hosts
+  // A simulated host's name; on real hosts an IPv4 or IPv6 literal or a host name
+  // (engine/runtime/real/tcp_network.h).
+  std::string host;
   uint16_t port = 0;
   std::string ToString() const { return host + ":" + std::to_string(port); }
 };
@@ -48,8 +50,10 @@ class Listener {
 class Network {
  public:
   virtual ~Network() = default;
-  // Listens on `port` (0: any free port). kAlreadyExists if taken. Never suspends.
-  virtual Result<std::unique_ptr<Listener>> Listen(uint16_t port) = 0;
+  // Listens on `bind` (port 0: any free port): on real hosts the one address bind.host names
+  // (never every interface unless it is "0.0.0.0" or "::"); a simulated host has one address,
+  // its own, whatever bind.host says. kAlreadyExists if the port is taken. Never suspends.
+  virtual Result<std::unique_ptr<Listener>> Listen(const Address& bind) = 0;
   // Connects to `address`, giving up after timeout_ns. May suspend.
   virtual Result<std::unique_ptr<Stream>> Connect(const Address& address, int64_t timeout_ns) = 0;
 };

@@ -232,7 +232,7 @@ Status RunTaskManager(Host& host, const TaskManagerConfig& config) {
   RETURN_IF_ERROR(RemoveDirRecursively(host.fs, RocksDbStateBackend::kTaskManagerRoot)
                       .WithContext("taskmanager " + config.id + ": clearing old RocksDB state"));
   TaskManagerState tm{host, config, DataServer(host), {}, {}, nullptr, 0, 0};
-  RETURN_IF_ERROR(tm.data_server.Start(config.data_address.port));
+  RETURN_IF_ERROR(tm.data_server.Start(Address{config.bind_host, config.data_address.port}));
   host.log.Info("taskmanager.started", config.id);
   std::vector<FiberId> sessions;
   for (const Address& job_manager : config.job_managers) {

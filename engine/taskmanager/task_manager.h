@@ -30,6 +30,9 @@ struct TaskManagerConfig {
   std::string id = "taskmanager-1";
   std::vector<Address> job_managers;  // every JobManager that may lead (at least one)
   Address data_address;  // where other TaskManagers reach this one (host name or IP, port)
+  // taskmanager.bind-host: the address the data port listens on (real hosts; never every
+  // interface unless "0.0.0.0" or "::").
+  std::string bind_host = "localhost";
   int slots = 2;
   ExternalServices services;
   // Rebuilds a deployment's JobGraph from its JobSpec (the program's job registry); required.

@@ -1,6 +1,7 @@
 #include "engine/runtime/real/tcp_network.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -9,7 +10,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <string>
+#include <vector>
 #include <utility>
 
 #include "engine/base/assert.h"
@@ -31,22 +34,63 @@ Status SocketSetupError(const std::string& what, int error) {
   return UnavailableError(std::move(message));
 }
 
-std::string FormatAddress(const struct sockaddr_in& address) {
-  char text[INET_ADDRSTRLEN] = {};
-  inet_ntop(AF_INET, &address.sin_addr, text, sizeof(text));
-  return std::string(text) + ":" + std::to_string(ntohs(address.sin_port));
+// "127.0.0.1:6123" or "[::1]:6123".
+std::string FormatAddress(const struct sockaddr_storage& address) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (address.ss_family == AF_INET6) {
+    const auto& v6 = reinterpret_cast<const struct sockaddr_in6&>(address);
+    inet_ntop(AF_INET6, &v6.sin6_addr, text, sizeof(text));
+    return "[" + std::string(text) + "]:" + std::to_string(ntohs(v6.sin6_port));
+  }
+  const auto& v4 = reinterpret_cast<const struct sockaddr_in&>(address);
+  inet_ntop(AF_INET, &v4.sin_addr, text, sizeof(text));
+  return std::string(text) + ":" + std::to_string(ntohs(v4.sin_port));
 }
 
-Result<struct sockaddr_in> ParseIpv4(const Address& address) {
-  struct sockaddr_in result = {};
-  result.sin_family = AF_INET;
-  result.sin_port = htons(address.port);
-  const std::string host = address.host == "localhost" ? "127.0.0.1" : address.host;
-  if (inet_pton(AF_INET, host.c_str(), &result.sin_addr) != 1) {
-    return InvalidArgumentError("connect to " + address.ToString() +
-                                ": the host is neither an IPv4 literal nor \"localhost\"");
+struct SocketAddress {
+  struct sockaddr_storage storage = {};
+  socklen_t length = 0;
+  int family() const { return storage.ss_family; }
+  const struct sockaddr* get() const { return reinterpret_cast<const struct sockaddr*>(&storage); }
+};
+
+// The addresses `address` names, in getaddrinfo's order (IPv4 and IPv6; a literal is taken as
+// is, a name goes through the resolver: /etc/hosts, then DNS). `what` prefixes errors:
+// kInvalidArgument for an empty host, kNotFound for a name with no address, kUnavailable when
+// the resolver fails for now (EAI_AGAIN).
+Result<std::vector<SocketAddress>> Resolve(const Address& address, const std::string& what) {
+  if (address.host.empty()) return InvalidArgumentError(what + ": no host given");
+  struct addrinfo hints = {};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  struct addrinfo* found = nullptr;
+  // An IPv6 literal may come bracketed, as in URLs: "[::1]".
+  std::string host = address.host;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const int rc = ::getaddrinfo(host.c_str(), std::to_string(address.port).c_str(), &hints, &found);
+  if (rc != 0) {
+    const std::string message = what + ": cannot resolve host '" + address.host + "': " + gai_strerror(rc);
+    if (rc == EAI_AGAIN) return UnavailableError(message);
+    if (rc == EAI_NONAME || rc == EAI_NODATA || rc == EAI_FAMILY) return NotFoundError(message);
+    return InvalidArgumentError(message);
   }
-  return result;
+  std::vector<SocketAddress> addresses;
+  for (const struct addrinfo* info = found; info != nullptr; info = info->ai_next) {
+    if ((info->ai_family != AF_INET && info->ai_family != AF_INET6) ||
+        info->ai_addrlen > sizeof(sockaddr_storage)) {
+      continue;
+    }
+    SocketAddress resolved;
+    std::memcpy(&resolved.storage, info->ai_addr, info->ai_addrlen);
+    resolved.length = info->ai_addrlen;
+    addresses.push_back(resolved);
+  }
+  ::freeaddrinfo(found);
+  if (addresses.empty()) {
+    return NotFoundError(what + ": host '" + address.host + "' has no IPv4 or IPv6 address");
+  }
+  return addresses;
 }
 
 // A non-blocking socket registered with the reactor. Close unregisters (waking waiters), then
@@ -89,7 +133,7 @@ class TcpStream final : public Stream {
   std::string PeerName() const override { return peer_name_; }
 
   // Connects the (fresh) socket to `target`, waiting until deadline_ns (< 0: none). May suspend.
-  Status ConnectTo(const struct sockaddr_in& target, int64_t deadline_ns);
+  Status ConnectTo(const SocketAddress& target, int64_t deadline_ns);
 
  private:
   // The first error, or kUnavailable once closed, or OK.
@@ -161,9 +205,8 @@ Result<size_t> TcpStream::Read(std::string* out, size_t max_bytes) {
   }
 }
 
-Status TcpStream::ConnectTo(const struct sockaddr_in& target, int64_t deadline_ns) {
-  const auto* address = reinterpret_cast<const struct sockaddr*>(&target);
-  if (::connect(socket_.fd(), address, sizeof(target)) == 0) return Status::Ok();
+Status TcpStream::ConnectTo(const SocketAddress& target, int64_t deadline_ns) {
+  if (::connect(socket_.fd(), target.get(), target.length) == 0) return Status::Ok();
   // EINTR: the handshake goes on in the background, exactly as with EINPROGRESS.
   if (errno != EINPROGRESS && errno != EINTR) return Fail("connect to", errno);
   for (;;) {
@@ -224,7 +267,7 @@ Result<std::unique_ptr<Stream>> TcpListener::Accept() {
   const std::string where = "accept on port " + std::to_string(port_);
   for (;;) {
     if (socket_.closed()) return UnavailableError(where + ": the listener is closed");
-    struct sockaddr_in peer = {};
+    struct sockaddr_storage peer = {};
     socklen_t length = sizeof(peer);
     const int fd = ::accept4(socket_.fd(), reinterpret_cast<struct sockaddr*>(&peer), &length,
                              SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -241,44 +284,62 @@ Result<std::unique_ptr<Stream>> TcpListener::Accept() {
 
 }  // namespace
 
-Result<std::unique_ptr<Listener>> TcpNetwork::Listen(uint16_t port) {
-  const std::string where = "listen on port " + std::to_string(port);
-  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+Result<std::unique_ptr<Listener>> TcpNetwork::Listen(const Address& bind) {
+  const std::string where = "listen on " + bind.ToString();
+  ASSIGN_OR_RETURN(std::vector<SocketAddress> addresses, Resolve(bind, where));
+  // One address: a name that resolves to both families binds its IPv4 one (as "localhost" is
+  // written in configs meaning 127.0.0.1); clients try every address of a name (Connect).
+  const auto ipv4 = std::find_if(addresses.begin(), addresses.end(),
+                                 [](const SocketAddress& a) { return a.family() == AF_INET; });
+  SocketAddress address = ipv4 != addresses.end() ? *ipv4 : addresses.front();
+  UniqueFd fd(::socket(address.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return SocketSetupError(where, errno);
   const int one = 1;
   if (setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0) {
     return SocketSetupError(where, errno);
   }
-  struct sockaddr_in address = {};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_ANY);
-  address.sin_port = htons(port);
-  if (::bind(fd.get(), reinterpret_cast<struct sockaddr*>(&address), sizeof(address)) != 0 ||
+  if (address.family() == AF_INET6 &&
+      setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) {
+    return SocketSetupError(where, errno);
+  }
+  if (::bind(fd.get(), address.get(), address.length) != 0 ||
       ::listen(fd.get(), kListenBacklog) != 0) {
     const int error = errno;
     if (error == EADDRINUSE) return AlreadyExistsError(where + ": " + ErrnoMessage(error));
+    if (error == EADDRNOTAVAIL) {
+      return InvalidArgumentError(where + ": no interface of this machine has that address");
+    }
     return SocketSetupError(where, error);
   }
-  socklen_t length = sizeof(address);
-  if (getsockname(fd.get(), reinterpret_cast<struct sockaddr*>(&address), &length) != 0) {
+  socklen_t length = sizeof(address.storage);
+  if (getsockname(fd.get(), reinterpret_cast<struct sockaddr*>(&address.storage), &length) != 0) {
     return SocketSetupError(where, errno);
   }
-  const uint16_t bound_port = ntohs(address.sin_port);
+  const uint16_t bound_port =
+      ntohs(address.family() == AF_INET6
+                ? reinterpret_cast<const struct sockaddr_in6&>(address.storage).sin6_port
+                : reinterpret_cast<const struct sockaddr_in&>(address.storage).sin_port);
   SLUICE_ASSERT(bound_port != 0, "the kernel assigned a port");
-  SLUICE_ASSERT(port == 0 || bound_port == port, "a requested port is the one bound");
+  SLUICE_ASSERT(bind.port == 0 || bound_port == bind.port, "a requested port is the one bound");
   ASSIGN_OR_RETURN(const Reactor::FdToken token, reactor_.RegisterFd(fd.get()));
   return std::unique_ptr<Listener>(
       std::make_unique<TcpListener>(reactor_, fd.Release(), token, bound_port));
 }
 
 Result<std::unique_ptr<Stream>> TcpNetwork::Connect(const Address& address, int64_t timeout_ns) {
-  ASSIGN_OR_RETURN(const struct sockaddr_in target, ParseIpv4(address));
+  ASSIGN_OR_RETURN(std::vector<SocketAddress> targets,
+                   Resolve(address, "connect to " + address.ToString()));
   const int64_t deadline_ns = timeout_ns < 0 ? -1 : reactor_.clock().NowNs() + timeout_ns;
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return SocketSetupError("connect to " + address.ToString(), errno);
-  ASSIGN_OR_RETURN(auto stream, MakeStream(reactor_, fd, FormatAddress(target)));
-  RETURN_IF_ERROR(stream->ConnectTo(target, deadline_ns));
-  return std::unique_ptr<Stream>(std::move(stream));
+  Status last;
+  for (const SocketAddress& target : targets) {  // each address of the name in turn
+    const int fd = ::socket(target.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return SocketSetupError("connect to " + address.ToString(), errno);
+    ASSIGN_OR_RETURN(auto stream, MakeStream(reactor_, fd, FormatAddress(target.storage)));
+    last = stream->ConnectTo(target, deadline_ns);
+    if (last.ok()) return std::unique_ptr<Stream>(std::move(stream));
+    if (last.code() == StatusCode::kDeadlineExceeded) break;
+  }
+  return last;
 }
 
 }  // namespace sluice::real

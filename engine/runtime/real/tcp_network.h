@@ -1,7 +1,13 @@
-// TcpNetwork: the production Network, non-blocking TCP over IPv4 on the host's Reactor.
+// TcpNetwork: the production Network, non-blocking TCP over IPv4 and IPv6 on the host's Reactor.
 //
-// Addresses: Address.host is an IPv4 literal ("10.0.0.7") or "localhost" (127.0.0.1); no DNS.
-// Listen binds 0.0.0.0:port with SO_REUSEADDR (port 0: an ephemeral port, see Listener::port()).
+// Addresses: Address.host is an IPv4 literal ("10.0.0.7"), an IPv6 literal ("::1", also
+// bracketed "[::1]") or a host name, resolved by getaddrinfo (/etc/hosts, then DNS). A name
+// lookup blocks the host's thread while the resolver works (literals and /etc/hosts names do
+// not wait on the network). Connect tries each address of a name in turn, until one connects or
+// the timeout passes. Listen binds exactly the address given, never all interfaces unless told
+// ("0.0.0.0" or "::"); a name that resolves to both families binds its IPv4 address (so that
+// "localhost" means 127.0.0.1); SO_REUSEADDR; IPV6_V6ONLY on IPv6 sockets; port 0: an
+// ephemeral port, see Listener::port().
 // Every socket is non-blocking, close-on-exec and TCP_NODELAY; writes use MSG_NOSIGNAL so a peer
 // that went away gives kUnavailable (EPIPE), never SIGPIPE.
 //
@@ -9,7 +15,9 @@
 // EAGAIN, park the fiber until the reactor reports readiness. Listen and Close never suspend.
 // Errors: kUnavailable for refused, reset, broken or closed connections, with the peer and the OS
 // message; kDeadlineExceeded when Connect times out; kAlreadyExists when Listen's port is taken;
-// kInvalidArgument for an address that is not IPv4; kResourceExhausted when out of fds or memory.
+// kNotFound for a host name with no address (kUnavailable if the resolver failed for now);
+// kInvalidArgument for an empty host or a bind address no interface has; kResourceExhausted
+// when out of fds or memory.
 // A stream that failed stays failed (every later call returns the first error).
 //
 // Close is idempotent and wakes fibers blocked in Read/Write/Accept on that object; they return
@@ -30,7 +38,7 @@ class TcpNetwork final : public Network {
   explicit TcpNetwork(Reactor& reactor) : reactor_(reactor) {}
 
   // Never suspends.
-  Result<std::unique_ptr<Listener>> Listen(uint16_t port) override;
+  Result<std::unique_ptr<Listener>> Listen(const Address& bind) override;
   // timeout_ns < 0: no timeout; 0: fail unless the connection completes at once. May suspend.
   Result<std::unique_ptr<Stream>> Connect(const Address& address, int64_t timeout_ns) override;
 
