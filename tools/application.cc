@@ -8,6 +8,7 @@
 #include "tools/cli_common.h"
 #include "tools/cluster_commands.h"
 #include "tools/internal_commands.h"
+#include "tools/process_commands.h"
 #include "tools/sim_commands.h"
 
 namespace sluice {
@@ -27,7 +28,8 @@ int RunApplication(const JobRegistry& jobs, int argc, char** argv) {
   CLI::App* list_jobs = app.add_subcommand("jobs", "List the jobs this program runs: NAME description");
   tools::SimCommands sim(app, argc > 0 ? argv[0] : "sluice", jobs);
   tools::ClusterCommands cluster(app, jobs);
-  tools::InternalCommands internal(app, jobs);
+  tools::ProcessCommands processes(app, jobs);
+  tools::InternalCommands internal(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -37,6 +39,7 @@ int RunApplication(const JobRegistry& jobs, int argc, char** argv) {
   if (list_jobs->parsed()) return ListJobs(jobs);
   if (auto code = sim.RunParsed()) return *code;
   if (auto code = cluster.RunParsed()) return *code;
+  if (auto code = processes.RunParsed()) return *code;
   if (auto code = internal.RunParsed()) return *code;
   return tools::UsageError("no command given; see `sluice --help`");
 }

@@ -57,13 +57,31 @@ contract_checks() {
   expect_in "$work/err" "no-such-job"
   run 2 "$sluice" sim run "$scenario" --seed 1 -D no.such.key=1
   expect_in "$work/err" "no.such.key"
-  # A TaskManager process takes its own settings (-D heartbeat.timeout) and refuses others.
-  run 2 "$sluice" internal taskmanager --root "$work/tm" --id tm --jobmanager-port 1 \
-    --data-port 1 --store-port 1 -D heartbeat.timeout=soon
-  expect_in "$work/err" "heartbeat.timeout"
-  run 2 "$sluice" internal taskmanager --root "$work/tm" --id tm --jobmanager-port 1 \
-    --data-port 1 --store-port 1 -D parallelism.default=2
-  expect_in "$work/err" "parallelism.default"
+  # JobManager and TaskManager processes: a bad configuration file exits 2 naming the file, the
+  # line and the key.
+  run 2 "$sluice" taskmanager --config "$work/missing.toml"
+  expect_in "$work/err" "missing.toml"
+  printf 'process.working-dir = "%s"\n\n[heartbeat]\ntimeout = "soon"\n' "$work/tm" >"$work/tm.toml"
+  run 2 "$sluice" taskmanager --config "$work/tm.toml"
+  expect_in "$work/err" "tm.toml:4: configuration key 'heartbeat.timeout'"
+  printf 'taskmanager.numberOfTaskSlot = 2\n' >"$work/typo.toml"
+  run 2 "$sluice" taskmanager --config "$work/typo.toml"
+  expect_in "$work/err" "typo.toml:1: unknown configuration key 'taskmanager.numberOfTaskSlot'"
+  expect_in "$work/err" "taskmanager.numberOfTaskSlots"
+  printf 'rest.port = 8081\nrest.port = 8082\n' >"$work/syntax.toml"
+  run 2 "$sluice" jobmanager --config "$work/syntax.toml"
+  expect_in "$work/err" "syntax.toml:2:"
+  printf 'rest.port = 8081\n' >"$work/nodir.toml"
+  run 2 "$sluice" jobmanager --config "$work/nodir.toml"
+  expect_in "$work/err" "process.working-dir"
+  run 2 "$sluice" jobmanager --config "$work/nodir.toml" -D rest.port=http
+  expect_in "$work/err" "-D"
+  expect_in "$work/err" "rest.port"
+  printf 'process.working-dir = "%s"\n' "$work/jm" >"$work/jm.toml"
+  run 2 "$sluice" jobmanager --config "$work/jm.toml" --job no-such-job
+  expect_in "$work/err" "no-such-job"
+  run 2 "$sluice" taskmanager --config "$work/jm.toml"
+  expect_in "$work/err" "taskmanager.resource-id"
   run 2 "$sluice" sim run "$scenario" --seed 1 -D parallelism.default=zero
   expect_in "$work/err" "parallelism.default"
   run 2 "$sluice" sim run "$scenario" --seed 1 -D execution.checkpointing.interval=5parsecs
@@ -285,6 +303,40 @@ cluster_checks() {
   grep -qE 'leader elections ([2-9]|[1-9][0-9]+)$' "$work/out" || fail "fewer than 2 elections"
   expect_in "$work/out" "exactly once: OK (300000 records)"
   cat "$work/out"
+
+  # Processes started by hand from one configuration file, each on an address of its own
+  # (127.0.0.2-4), as on separate hosts: the job runs to its end and commits its counts.
+  local manual="$work/manual" port_base=$((20000 + RANDOM % 20000))
+  mkdir -p "$manual/store/store/input"
+  printf 'a b c\nb c\n' >"$manual/store/store/input/part-0"
+  printf 'c d\n' >"$manual/store/store/input/part-1"
+  cat >"$manual/sluice.toml" <<CONFIG
+jobmanager.rpc.address = "127.0.0.2"
+jobmanager.rpc.port = $port_base
+jobmanager.bind-host = "127.0.0.2"
+rest.port = -1
+sluice.store.address = "127.0.0.4:$((port_base + 1))"
+parallelism.default = 2
+[taskmanager]
+host = "127.0.0.3"
+bind-host = "127.0.0.3"
+data.port = $((port_base + 2))
+CONFIG
+  "$sluice" internal store --root "$manual/store" --port $((port_base + 1)) \
+    --bind-host 127.0.0.4 >"$manual/store.log" 2>&1 &
+  local store_pid=$!
+  "$sluice" taskmanager --config "$manual/sluice.toml" -D process.working-dir="$manual/tm" \
+    >"$manual/tm.log" 2>&1 &
+  local tm_pid=$!
+  run 0 timeout 60 "$sluice" jobmanager --config "$manual/sluice.toml" \
+    -D process.working-dir="$manual/jm" --job wordcount
+  kill "$store_pid" "$tm_pid" 2>/dev/null
+  wait "$store_pid" "$tm_pid" 2>/dev/null
+  expect_in "$work/err" "job.finished"
+  sort "$manual"/store/store/output/committed/* >"$work/manual-out" 2>/dev/null
+  printf 'a\t1\nb\t1\nb\t2\nc\t1\nc\t2\nc\t3\nd\t1\n' | sort >"$work/manual-want"
+  cmp -s "$work/manual-out" "$work/manual-want" \
+    || fail "hand-started cluster: committed output differs from the counts"
 }
 
 case "$mode" in

@@ -1,15 +1,12 @@
-// `sluice internal store|jobmanager|taskmanager ...`: hidden subcommands that `sluice cluster
-// local` starts as child processes (copies of the same program, so they have its jobs). Each
-// builds its config from flags, constructs a RealRuntime
-// (one host, one thread) and runs the host program until it returns or the process is killed.
+// `sluice internal store ...`: the hidden subcommand that `sluice cluster local` starts as the
+// store server process (input, output, checkpoints and the JobManagers' election records on one
+// machine; execution.checkpointing.dir and etcd replace it on real clusters: issue 10). It
+// builds one RealRuntime (one host, one thread) and serves until killed. The JobManager and
+// TaskManager processes are public commands (tools/process_commands.h).
 #pragma once
 
 #include <optional>
 #include <string>
-#include <vector>
-
-#include "engine/api/job_registry.h"
-#include "tools/job_options.h"
 
 namespace CLI {
 class App;
@@ -19,8 +16,7 @@ namespace sluice::tools {
 
 class InternalCommands {
  public:
-  // `jobs` (the program's job registry) must outlive this object.
-  InternalCommands(CLI::App& root, const JobRegistry& jobs);
+  explicit InternalCommands(CLI::App& root);
   InternalCommands(const InternalCommands&) = delete;
   InternalCommands& operator=(const InternalCommands&) = delete;
 
@@ -29,25 +25,11 @@ class InternalCommands {
 
  private:
   int RunStore() const;
-  int RunJobManagerProcess() const;
-  int RunTaskManagerProcess() const;
 
   CLI::App* store_ = nullptr;
-  CLI::App* jobmanager_ = nullptr;
-  CLI::App* taskmanager_ = nullptr;
   std::string root_dir_;  // the runtime's root directory
-  int port_ = 0;          // store or jobmanager listening port
-  int rest_port_ = 8081;  // jobmanager: its REST API port (rest.port), -1 for none
-  int store_port_ = 0;
-  std::vector<int> jobmanager_ports_;  // every JobManager that may lead
-  int data_port_ = 0;
-  std::string id_;  // TaskManager id, or JobManager candidate id
-  int slots_ = 2;
-  std::vector<std::string> taskmanager_settings_;  // taskmanager's -D key=value
-  const JobRegistry& jobs_;
-  JobFlags job_;
-  int input_splits_ = 2;
-  int min_taskmanagers_ = 1;
+  int port_ = 0;          // listening port
+  std::string bind_host_ = "localhost";
 };
 
 }  // namespace sluice::tools

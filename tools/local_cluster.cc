@@ -9,6 +9,7 @@
 
 #include "engine/base/assert.h"
 #include "engine/config/core_options.h"
+#include "engine/config/process_options.h"
 #include "engine/jobmanager/job_manager.h"
 #include "tools/file_util.h"
 #include "tools/process.h"
@@ -17,6 +18,8 @@ namespace sluice::tools {
 namespace {
 
 constexpr int64_t kStorePollMs = 20;
+// Every process of a local cluster listens on, and is reached at, the IPv4 loopback address.
+constexpr char kLoopbackAddress[] = "127.0.0.1";
 
 std::string TaskManagerId(int index) { return fmt::format("taskmanager-{}", index + 1); }
 
@@ -51,60 +54,95 @@ LocalCluster::~LocalCluster() {
 std::string LocalCluster::StoreRoot() const { return config_.work_dir + "/store"; }
 std::string LocalCluster::LogDir() const { return config_.work_dir + "/logs"; }
 
-LocalCluster::Child LocalCluster::MakeJobManager(int index, int incarnation) const {
+namespace {
+
+// `value` as a TOML basic string.
+std::string TomlString(const std::string& value) {
+  std::string out = "\"";
+  for (char c : value) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// Writes `settings` as a TOML file of quoted Flink keys (each key once: `process` wins over the
+// job's -D settings) at `path`.
+Status WriteConfigFile(const std::string& path, const std::string& process_name,
+                       const Configuration& job_settings, const Configuration& process) {
+  Configuration all = job_settings;
+  for (const auto& [key, value] : process.entries()) all.Set(key, value);
+  std::string text = "# " + process_name + ", written by `sluice cluster local`\n";
+  for (const auto& [key, value] : all.entries()) {
+    text += TomlString(key) + " = " + TomlString(value) + "\n";
+  }
+  return WriteWholeFile(path, text);
+}
+
+}  // namespace
+
+std::string LocalCluster::ConfigPath(const std::string& name) const {
+  return fmt::format("{}/conf/{}.toml", config_.work_dir, name);
+}
+
+Result<LocalCluster::Child> LocalCluster::MakeJobManager(int index, int incarnation) const {
   Child jm;
   jm.name = JobManagerId(index, config_.jobmanagers);
   jm.log_path = LogPath(LogDir(), jm.name, incarnation);
-  jm.args = {"internal",
-             "jobmanager",
-             "--root",
-             fmt::format("{}/{}", config_.work_dir, jm.name),
+  Configuration process;
+  process.Set(ProcessWorkingDir().key, fmt::format("{}/{}", config_.work_dir, jm.name));
+  process.Set(JobManagerRpcAddress().key, kLoopbackAddress);
+  process.Set(JobManagerRpcPort().key, std::to_string(jobmanager_ports_[index]));
+  process.Set(JobManagerBindHost().key, kLoopbackAddress);
+  process.Set(RestAddress().key, kLoopbackAddress);
+  process.Set(RestPort().key, std::to_string(rest_ports_[index]));
+  process.Set(RestBindAddress().key, kLoopbackAddress);
+  process.Set(StoreAddress().key, fmt::format("{}:{}", kLoopbackAddress, store_port_));
+  const std::string config_path = ConfigPath(jm.name);
+  RETURN_IF_ERROR(WriteConfigFile(config_path, jm.name, config_.settings, process));
+  jm.args = {"jobmanager",
+             "--config",
+             config_path,
              "--id",
              jm.name,
-             "--port",
-             std::to_string(jobmanager_ports_[index]),
-             "--store-port",
-             std::to_string(store_port_),
-             "--rest-port",
-             std::to_string(rest_ports_[index]),
              "--job",
              config_.job,
              "--input-splits",
              std::to_string(config_.input_splits),
              "--min-taskmanagers",
              std::to_string(config_.taskmanagers)};
-  for (const std::string& setting : config_.settings.ToArguments()) {
-    jm.args.push_back("-D");
-    jm.args.push_back(setting);
-  }
   return jm;
 }
 
-LocalCluster::Child LocalCluster::MakeTaskManager(const std::string& id, uint16_t data_port,
-                                                  int incarnation) const {
+Result<LocalCluster::Child> LocalCluster::MakeTaskManager(const std::string& id,
+                                                          uint16_t data_port,
+                                                          int incarnation) const {
   Child tm;
   tm.name = id;
   tm.log_path = LogPath(LogDir(), id, incarnation);
-  tm.args = {
-      "internal", "taskmanager", "--root", fmt::format("{}/{}", config_.work_dir, id), "--id", id};
+  Configuration process;
+  process.Set(ProcessWorkingDir().key, fmt::format("{}/{}", config_.work_dir, id));
+  process.Set(TaskManagerResourceId().key, id);
+  process.Set(TaskManagerHost().key, kLoopbackAddress);
+  process.Set(TaskManagerBindHost().key, kLoopbackAddress);
+  process.Set(TaskManagerDataPort().key, std::to_string(data_port));
+  process.Set(TaskManagerNumberOfTaskSlots().key, std::to_string(config_.slots_per_taskmanager));
+  process.Set(StoreAddress().key, fmt::format("{}:{}", kLoopbackAddress, store_port_));
+  std::string jobmanagers;
   for (uint16_t port : jobmanager_ports_) {
-    tm.args.insert(tm.args.end(), {"--jobmanager-port", std::to_string(port)});
+    jobmanagers += fmt::format("{}{}:{}", jobmanagers.empty() ? "" : ",", kLoopbackAddress, port);
   }
-  tm.args.insert(tm.args.end(), {"--data-port", std::to_string(data_port), "--store-port",
-                                 std::to_string(store_port_), "--slots",
-                                 std::to_string(config_.slots_per_taskmanager)});
-  // The TaskManager's own setting among the job's -D (the JobManager's side reads it there).
-  if (config_.settings.Contains(HeartbeatTimeout().key)) {
-    tm.args.insert(tm.args.end(),
-                   {"-D", fmt::format("{}={}", HeartbeatTimeout().key,
-                                      config_.settings.entries().find(HeartbeatTimeout().key)->second)});
-  }
+  process.Set(JobManagerAddresses().key, jobmanagers);
+  const std::string config_path = ConfigPath(id);
+  RETURN_IF_ERROR(WriteConfigFile(config_path, id, config_.settings, process));
+  tm.args = {"taskmanager", "--config", config_path};
   return tm;
 }
 
 Status LocalCluster::Start() {
   SLUICE_ASSERT(!store_.running, "Start is called once");
   RETURN_IF_ERROR(CreateDirectories(LogDir()));
+  RETURN_IF_ERROR(CreateDirectories(config_.work_dir + "/conf"));
   ASSIGN_OR_RETURN(std::vector<uint16_t> ports,
                    PickFreePorts(1 + 2 * config_.jobmanagers + config_.taskmanagers));
   store_port_ = ports[0];
@@ -115,18 +153,21 @@ Status LocalCluster::Start() {
 
   store_.name = "store";
   store_.log_path = LogDir() + "/store.log";
-  store_.args = {"internal",       "store",  "--root",
-                 config_.work_dir, "--port", std::to_string(store_port_)};
+  store_.args = {"internal", "store",       "--root",         config_.work_dir,
+                 "--port",   std::to_string(store_port_), "--bind-host", kLoopbackAddress};
   RETURN_IF_ERROR(StartChild(&store_));
   RETURN_IF_ERROR(WaitForStore());
 
   for (int i = 0; i < config_.jobmanagers; ++i) {
-    jobmanagers_.push_back(MakeJobManager(i, 0));
+    ASSIGN_OR_RETURN(Child jobmanager, MakeJobManager(i, 0));
+    jobmanagers_.push_back(std::move(jobmanager));
     RETURN_IF_ERROR(StartChild(&jobmanagers_.back()));
   }
 
   for (int i = 0; i < config_.taskmanagers; ++i) {
-    taskmanagers_.push_back(MakeTaskManager(TaskManagerId(i), ports[first_data_port + i], 0));
+    ASSIGN_OR_RETURN(Child taskmanager,
+                     MakeTaskManager(TaskManagerId(i), ports[first_data_port + i], 0));
+    taskmanagers_.push_back(std::move(taskmanager));
     RETURN_IF_ERROR(StartChild(&taskmanagers_.back()));
   }
   return Status::Ok();
@@ -265,7 +306,7 @@ Status LocalCluster::KillAndReplaceTaskManager(const std::string& id) {
   retired_taskmanager_logs_.push_back(victim->log_path);
   // A new data port: the old one may linger in TIME_WAIT, and peers must notice the change.
   ASSIGN_OR_RETURN(std::vector<uint16_t> ports, PickFreePorts(1));
-  *victim = MakeTaskManager(id, ports[0], ++taskmanager_replacements_);
+  ASSIGN_OR_RETURN(*victim, MakeTaskManager(id, ports[0], ++taskmanager_replacements_));
   return StartChild(victim);
 }
 
@@ -283,7 +324,7 @@ Status LocalCluster::KillJobManager(const std::string& id) {
           fmt::format("{} had already exited ({})", id, DescribeWaitStatus(wait_status)));
     }
     retired_jobmanager_logs_.push_back(victim.log_path);
-    victim = MakeJobManager(static_cast<int>(index), ++jobmanager_replacements_);
+    ASSIGN_OR_RETURN(victim, MakeJobManager(static_cast<int>(index), ++jobmanager_replacements_));
     return Status::Ok();
   }
   return NotFoundError(fmt::format("no JobManager named {}", id));

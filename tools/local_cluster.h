@@ -122,8 +122,10 @@ class LocalCluster {
 
   Status StartChild(Child* child);
   Status WaitForStore();
-  Child MakeJobManager(int index, int incarnation) const;
-  Child MakeTaskManager(const std::string& id, uint16_t data_port, int incarnation) const;
+  // The process, its configuration file (conf/<name>.toml) written. kIoError naming the file.
+  Result<Child> MakeJobManager(int index, int incarnation) const;
+  Result<Child> MakeTaskManager(const std::string& id, uint16_t data_port, int incarnation) const;
+  std::string ConfigPath(const std::string& name) const;
   void Reap(Child* child, int wait_status);
 
   LocalClusterConfig config_;

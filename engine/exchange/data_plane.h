@@ -92,6 +92,8 @@ class DataServer {
   void DropAttemptsUpTo(int64_t attempt);
   // The same for exactly `attempt` (one pipelined region's, cancelled alone).
   void DropAttempt(int64_t attempt);
+  // The port listened on (the one bound when Start was given port 0). After Start.
+  uint16_t port() const { return listener_->port(); }
 
  private:
   void Accept();

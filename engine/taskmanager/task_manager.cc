@@ -180,7 +180,8 @@ void RunSession(TaskManagerState& tm, std::unique_ptr<Stream> stream) {
   ControlMessage hello;
   hello.type = ControlType::kRegister;
   hello.text = tm.config.id;
-  hello.address = tm.config.data_address;
+  // The port bound (taskmanager.data.port 0 binds any free one).
+  hello.address = Address{tm.config.data_address.host, tm.data_server.port()};
   hello.slots = tm.config.slots;
   session.outbox.Push(hello.Encode());
   FrameReader reader(stream.get());

@@ -29,7 +29,9 @@ namespace sluice {
 struct TaskManagerConfig {
   std::string id = "taskmanager-1";
   std::vector<Address> job_managers;  // every JobManager that may lead (at least one)
-  Address data_address;  // where other TaskManagers reach this one (host name or IP, port)
+  // Where other TaskManagers reach this one (host name or IP, port; port 0: any free port,
+  // advertised as bound).
+  Address data_address;
   // taskmanager.bind-host: the address the data port listens on (real hosts; never every
   // interface unless "0.0.0.0" or "::").
   std::string bind_host = "localhost";

@@ -1,0 +1,147 @@
+#include "engine/config/process_options.h"
+
+#include <algorithm>
+#include <string>
+
+namespace sluice {
+namespace {
+
+ConfigOption String(std::string key, std::string default_value, std::string description) {
+  return ConfigOption{.key = std::move(key),
+                      .type = ConfigType::kString,
+                      .default_value = std::move(default_value),
+                      .description = std::move(description)};
+}
+
+ConfigOption Port(std::string key, std::string default_value, int64_t min,
+                  std::string description) {
+  return ConfigOption{.key = std::move(key),
+                      .type = ConfigType::kInt,
+                      .default_value = std::move(default_value),
+                      .description = std::move(description),
+                      .min = min,
+                      .max = 65535};
+}
+
+}  // namespace
+
+const ConfigOption& JobManagerRpcAddress() {
+  static const ConfigOption option = String("jobmanager.rpc.address", "localhost",
+                                            "where TaskManagers reach the JobManager");
+  return option;
+}
+const ConfigOption& JobManagerRpcPort() {
+  static const ConfigOption option = Port("jobmanager.rpc.port", "6123", 1, "the JobManager's port");
+  return option;
+}
+const ConfigOption& JobManagerBindHost() {
+  static const ConfigOption option = String("jobmanager.bind-host", "localhost",
+                                            "the address the JobManager's port listens on");
+  return option;
+}
+const ConfigOption& RestAddress() {
+  static const ConfigOption option =
+      String("rest.address", "localhost", "where clients reach the REST API");
+  return option;
+}
+const ConfigOption& RestPort() {
+  static const ConfigOption option =
+      Port("rest.port", "8081", -1, "the REST API's port (0: any free port, -1: none)");
+  return option;
+}
+const ConfigOption& RestBindAddress() {
+  static const ConfigOption option =
+      String("rest.bind-address", "localhost", "the address the REST port listens on");
+  return option;
+}
+const ConfigOption& TaskManagerHost() {
+  static const ConfigOption option = String(
+      "taskmanager.host", "localhost", "where other TaskManagers reach this one's data port");
+  return option;
+}
+const ConfigOption& TaskManagerBindHost() {
+  static const ConfigOption option =
+      String("taskmanager.bind-host", "localhost", "the address the data port listens on");
+  return option;
+}
+const ConfigOption& TaskManagerDataPort() {
+  static const ConfigOption option =
+      Port("taskmanager.data.port", "0", 0, "the data port (0: any free port)");
+  return option;
+}
+const ConfigOption& TaskManagerResourceId() {
+  static const ConfigOption option =
+      String("taskmanager.resource-id", "",
+             "the TaskManager's id (default taskmanager.host:taskmanager.data.port)");
+  return option;
+}
+const ConfigOption& ProcessWorkingDir() {
+  static const ConfigOption option =
+      String("process.working-dir", "", "the process's directory (required)");
+  return option;
+}
+const ConfigOption& StoreAddress() {
+  static const ConfigOption option = String(
+      "sluice.store.address", "localhost:6124", "the store server: input, output, checkpoints");
+  return option;
+}
+const ConfigOption& JobManagerAddresses() {
+  static const ConfigOption option =
+      String("sluice.jobmanager.addresses", "",
+             "every JobManager that may lead, host:port,... (default jobmanager.rpc.address:port)");
+  return option;
+}
+
+const std::vector<ConfigOption>& ProcessOptions() {
+  static const std::vector<ConfigOption> options = {
+      JobManagerRpcAddress(), JobManagerRpcPort(),     JobManagerBindHost(),
+      RestAddress(),          RestPort(),              RestBindAddress(),
+      TaskManagerHost(),      TaskManagerBindHost(),   TaskManagerDataPort(),
+      TaskManagerResourceId(), ProcessWorkingDir(),    StoreAddress(),
+      JobManagerAddresses()};
+  return options;
+}
+
+Result<HostPort> ParseHostPort(const std::string& text, const std::string& key) {
+  const auto bad = [&](const std::string& why) {
+    return InvalidArgumentError("configuration key '" + key + "': '" + text + "' " + why +
+                                " (want host:port, [ipv6]:port)");
+  };
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return bad("has no host and port");
+  std::string host = text.substr(0, colon);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') return bad("has an unclosed '['");
+  } else if (host.find(':') != std::string::npos) {
+    return bad("is an IPv6 address without brackets");
+  }
+  const std::string port_text = text.substr(colon + 1);
+  int port = 0;
+  for (char c : port_text) {
+    if (c < '0' || c > '9' || port > 65535) return bad("has no port number");
+    port = port * 10 + (c - '0');
+  }
+  if (port_text.empty() || port < 1 || port > 65535) return bad("has a port outside 1..65535");
+  return HostPort{std::move(host), port};
+}
+
+Result<std::vector<HostPort>> JobManagerAddressesOf(const Configuration& settings) {
+  const std::string list = settings.GetString(JobManagerAddresses());
+  std::vector<HostPort> addresses;
+  if (list.empty()) {
+    addresses.push_back(HostPort{settings.GetString(JobManagerRpcAddress()),
+                                 static_cast<int>(settings.GetInt(JobManagerRpcPort()))});
+    return addresses;
+  }
+  size_t start = 0;
+  while (start <= list.size()) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    ASSIGN_OR_RETURN(HostPort address,
+                     ParseHostPort(list.substr(start, comma - start), JobManagerAddresses().key));
+    addresses.push_back(std::move(address));
+    start = comma + 1;
+  }
+  return addresses;
+}
+
+}  // namespace sluice

@@ -1,0 +1,71 @@
+// The settings of a JobManager or TaskManager process (`sluice jobmanager --config FILE`,
+// `sluice taskmanager --config FILE`), Flink's keys where Flink has one. One file may serve
+// every process of a cluster, as Flink's config.yaml does: each process reads the keys it needs
+// and the JobManager passes the job settings (CoreOptions and the jobs' own) on to its job.
+//
+//   key                        default     meaning
+//   jobmanager.rpc.address     localhost   where TaskManagers reach the JobManager
+//   jobmanager.rpc.port        6123
+//   jobmanager.bind-host       localhost   the address the JobManager's RPC port listens on
+//   rest.address               localhost   where clients reach the REST API
+//   rest.port                  8081        (0: any free port, -1: no REST API)
+//   rest.bind-address          localhost   the address the REST port listens on
+//   taskmanager.host           localhost   where other TaskManagers reach this one's data port
+//   taskmanager.bind-host      localhost   the address the data port listens on
+//   taskmanager.data.port      0           (0: any free port)
+//   taskmanager.resource-id    (derived)   the TaskManager's id: keep it (and the working
+//                                          directory) across restarts for local recovery;
+//                                          default taskmanager.host:taskmanager.data.port
+//   process.working-dir        (required)  the process's directory: its files (local state,
+//                                          RocksDB) go under it
+//   sluice.store.address       localhost:6124  the store server (`sluice store`) that holds
+//                                          input, output, checkpoints and the JobManagers'
+//                                          election records, until execution.checkpointing.dir
+//                                          and etcd replace it (issue 10)
+//   sluice.jobmanager.addresses  (rpc address:port)  every JobManager that may lead,
+//                                          "host:port,host:port": TaskManagers try each, until
+//                                          they find the leader through etcd (issue 10)
+//
+// Addresses are host names or IPv4/IPv6 literals (engine/runtime/real/tcp_network.h). Listen
+// addresses never default to every interface. Thread safety: constant data.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/base/status.h"
+#include "engine/config/configuration.h"
+
+namespace sluice {
+
+const ConfigOption& JobManagerRpcAddress();
+const ConfigOption& JobManagerRpcPort();
+const ConfigOption& JobManagerBindHost();
+const ConfigOption& RestAddress();
+const ConfigOption& RestPort();
+const ConfigOption& RestBindAddress();
+const ConfigOption& TaskManagerHost();
+const ConfigOption& TaskManagerBindHost();
+const ConfigOption& TaskManagerDataPort();
+const ConfigOption& TaskManagerResourceId();
+const ConfigOption& ProcessWorkingDir();
+const ConfigOption& StoreAddress();
+const ConfigOption& JobManagerAddresses();
+
+// Every key above.
+const std::vector<ConfigOption>& ProcessOptions();
+
+// A "host:port" or "[ipv6]:port" setting (sluice.store.address, each of
+// sluice.jobmanager.addresses).
+struct HostPort {
+  std::string host;  // as written, brackets kept ("[::1]")
+  int port = 0;      // 1..65535
+};
+// kInvalidArgument naming `key` and the text for anything else (no port, a port outside
+// 1..65535, an empty host, an IPv6 address without brackets).
+Result<HostPort> ParseHostPort(const std::string& text, const std::string& key);
+// sluice.jobmanager.addresses split at ",", or jobmanager.rpc.address:port when unset.
+// `settings` is validated against ProcessOptions(). Errors as ParseHostPort.
+Result<std::vector<HostPort>> JobManagerAddressesOf(const Configuration& settings);
+
+}  // namespace sluice

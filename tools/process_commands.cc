@@ -1,0 +1,208 @@
+#include "tools/process_commands.h"
+
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <set>
+#include <utility>
+
+#include "engine/config/config_file.h"
+#include "engine/config/core_options.h"
+#include "engine/config/process_options.h"
+#include "engine/jobmanager/job_manager.h"
+#include "engine/runtime/real/real_runtime.h"
+#include "engine/taskmanager/task_manager.h"
+#include "tools/cli_common.h"
+#include "tools/file_util.h"
+
+namespace sluice::tools {
+namespace {
+
+// Every job setting any registered job accepts (the engine's, then each job's own), by key.
+std::vector<ConfigOption> JobOptions(const JobRegistry& jobs) {
+  std::vector<ConfigOption> options;
+  std::set<std::string> seen;
+  for (const JobDefinition& job : jobs.jobs()) {
+    for (ConfigOption& option : JobRegistry::OptionsOf(job)) {
+      if (seen.insert(option.key).second) options.push_back(std::move(option));
+    }
+  }
+  if (jobs.jobs().empty()) options = CoreOptions();
+  return options;
+}
+
+// The job settings among `settings` that `job` accepts (a shared file may hold other jobs'
+// keys, and the process keys are not the job's).
+Configuration JobSettingsOf(const Configuration& settings, const JobDefinition& job) {
+  Configuration out;
+  for (const ConfigOption& option : JobRegistry::OptionsOf(job)) {
+    auto it = settings.entries().find(option.key);
+    if (it != settings.entries().end()) out.Set(it->first, it->second);
+  }
+  return out;
+}
+
+// process.working-dir, which every process needs.
+Result<std::string> WorkingDir(const Configuration& settings, const std::string& config_path) {
+  std::string dir = settings.GetString(ProcessWorkingDir());
+  if (dir.empty()) {
+    return InvalidArgumentError(config_path + ": configuration key '" + ProcessWorkingDir().key +
+                                "' is required (the process's directory)");
+  }
+  RETURN_IF_ERROR(CreateDirectories(dir));
+  return dir;
+}
+
+Result<Address> StoreAddressOf(const Configuration& settings) {
+  ASSIGN_OR_RETURN(HostPort store,
+                   ParseHostPort(settings.GetString(sluice::StoreAddress()), sluice::StoreAddress().key));
+  return Address{std::move(store.host), static_cast<uint16_t>(store.port)};
+}
+
+}  // namespace
+
+int RunRealHost(const std::string& name, const std::string& root_dir,
+                std::function<Status(Host&)> program) {
+  real::RealRuntime runtime(name, root_dir, /*seed=*/0);
+  fmt::print(stderr, "sluice: {} starting (pid {}, root {}, seed {})\n", name, getpid(), root_dir,
+             runtime.seed());
+  std::fflush(stderr);
+  const Status status = runtime.Run(std::move(program));
+  if (!status.ok()) {
+    PrintError(fmt::format("{}: {}", name, status.ToString()));
+    return kExitFailed;
+  }
+  fmt::print(stderr, "sluice: {} finished OK\n", name);
+  return kExitOk;
+}
+
+Result<Configuration> LoadProcessConfig(const std::string& path,
+                                        const std::vector<std::string>& overrides,
+                                        const JobRegistry& jobs) {
+  ASSIGN_OR_RETURN(const std::string text, ReadWholeFile(path));
+  ASSIGN_OR_RETURN(ConfigFile file, ParseConfigFile(text, path));
+  std::vector<ConfigOption> known = ProcessOptions();
+  for (ConfigOption& option : JobOptions(jobs)) known.push_back(std::move(option));
+  RETURN_IF_ERROR(ValidateConfigFile(file, known));
+  Configuration settings = std::move(file.settings);
+  for (const std::string& argument : overrides) {
+    Configuration one;
+    RETURN_IF_ERROR(one.SetFromArgument(argument).WithContext("-D"));
+    RETURN_IF_ERROR(one.Validate(known).WithContext("-D"));
+    for (const auto& [key, value] : one.entries()) settings.Set(key, value);
+  }
+  return settings;
+}
+
+ProcessCommands::ProcessCommands(CLI::App& root, const JobRegistry& jobs) : jobs_(jobs) {
+  const auto add_common = [this](CLI::App* command) {
+    command->add_option("--config", config_path_, "The configuration file (TOML, Flink's keys)")
+        ->required()
+        ->type_name("FILE");
+    command
+        ->add_option("-D", overrides_, "A setting, Flink's key=value (repeatable); wins over FILE")
+        ->type_name("KEY=VALUE")
+        ->allow_extra_args(false);
+  };
+  jobmanager_ = root.add_subcommand(
+      "jobmanager", "Run a JobManager with one job (application mode) until the job ends");
+  add_common(jobmanager_);
+  jobmanager_->add_option("--job", job_, "The job to run (see `sluice jobs`; default wordcount)")
+      ->type_name("JOB");
+  jobmanager_
+      ->add_option("--id", id_,
+                   "This JobManager's id among the cluster's JobManagers (default "
+                   "jobmanager.rpc.address:jobmanager.rpc.port)")
+      ->type_name("ID");
+  jobmanager_->add_option("--input-splits", input_splits_, "The input's part files on the store")
+      ->check(CLI::Range(1, 1024));
+  jobmanager_
+      ->add_option("--min-taskmanagers", min_taskmanagers_,
+                   "TaskManagers to wait for before the first deployment (at most 5 s)")
+      ->check(CLI::Range(1, 1024));
+  taskmanager_ = root.add_subcommand(
+      "taskmanager", "Run a TaskManager: offers its slots to the leading JobManager");
+  add_common(taskmanager_);
+}
+
+std::optional<int> ProcessCommands::RunParsed() const {
+  if (jobmanager_->parsed()) return RunJobManagerProcess();
+  if (taskmanager_->parsed()) return RunTaskManagerProcess();
+  return std::nullopt;
+}
+
+int ProcessCommands::RunJobManagerProcess() const {
+  auto settings = LoadProcessConfig(config_path_, overrides_, jobs_);
+  if (!settings.ok()) return UsageError(settings.status().message());
+  auto root = WorkingDir(*settings, config_path_);
+  if (!root.ok()) return UsageError(root.status().message());
+  auto store = StoreAddressOf(*settings);
+  if (!store.ok()) return UsageError(config_path_ + ": " + store.status().message());
+
+  JobSpec spec;
+  spec.job = job_.empty() ? "wordcount" : job_;
+  const JobDefinition* job = jobs_.Find(spec.job);
+  if (job == nullptr) {
+    return UsageError(jobs_.EffectiveSettings(spec).status().message());  // names the jobs
+  }
+  spec.settings = JobSettingsOf(*settings, *job);
+  spec.input_splits = input_splits_;
+  auto effective = jobs_.EffectiveSettings(spec);
+  if (!effective.ok()) return UsageError(config_path_ + ": " + effective.status().message());
+
+  JobManagerConfig config;
+  config.port = static_cast<uint16_t>(settings->GetInt(JobManagerRpcPort()));
+  config.bind_host = settings->GetString(JobManagerBindHost());
+  config.rest_port = static_cast<int32_t>(settings->GetInt(RestPort()));
+  config.rest_bind_host = settings->GetString(RestBindAddress());
+  config.job = std::move(spec);
+  config.build_graph = jobs_.Factory();
+  ApplyJobManagerSettings(*effective, &config);
+  config.services = ExternalServices{*store, *store, *store};
+  config.min_taskmanagers = min_taskmanagers_;
+  config.leader_election.candidate_id =
+      !id_.empty() ? id_
+                   : fmt::format("{}:{}", settings->GetString(JobManagerRpcAddress()),
+                                 settings->GetInt(JobManagerRpcPort()));
+  return RunRealHost(config.leader_election.candidate_id, *root,
+                     [&config](Host& host) { return RunJobManager(host, config); });
+}
+
+int ProcessCommands::RunTaskManagerProcess() const {
+  auto settings = LoadProcessConfig(config_path_, overrides_, jobs_);
+  if (!settings.ok()) return UsageError(settings.status().message());
+  auto root = WorkingDir(*settings, config_path_);
+  if (!root.ok()) return UsageError(root.status().message());
+  auto store = StoreAddressOf(*settings);
+  if (!store.ok()) return UsageError(config_path_ + ": " + store.status().message());
+  auto jobmanagers = JobManagerAddressesOf(*settings);
+  if (!jobmanagers.ok()) return UsageError(config_path_ + ": " + jobmanagers.status().message());
+
+  TaskManagerConfig config;
+  const int data_port = static_cast<int>(settings->GetInt(TaskManagerDataPort()));
+  config.data_address =
+      Address{settings->GetString(TaskManagerHost()), static_cast<uint16_t>(data_port)};
+  config.bind_host = settings->GetString(TaskManagerBindHost());
+  config.id = settings->GetString(TaskManagerResourceId());
+  if (config.id.empty()) {
+    if (data_port == 0) {
+      return UsageError(config_path_ + ": set '" + TaskManagerResourceId().key + "' or '" +
+                        TaskManagerDataPort().key +
+                        "' (the default id is taskmanager.host:taskmanager.data.port)");
+    }
+    config.id = config.data_address.ToString();
+  }
+  for (HostPort& jobmanager : *jobmanagers) {
+    config.job_managers.push_back(
+        Address{std::move(jobmanager.host), static_cast<uint16_t>(jobmanager.port)});
+  }
+  config.slots = static_cast<int>(settings->GetInt(TaskManagerNumberOfTaskSlots()));
+  config.services = ExternalServices{*store, *store, *store};
+  config.build_graph = jobs_.Factory();
+  config.heartbeat_timeout_ns = settings->GetDurationMs(HeartbeatTimeout()) * kNanosPerMilli;
+  return RunRealHost(config.id, *root,
+                     [&config](Host& host) { return RunTaskManager(host, config); });
+}
+
+}  // namespace sluice::tools
