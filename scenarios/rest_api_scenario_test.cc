@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,10 +21,11 @@ using nlohmann::json;
 constexpr uint16_t kRestPort = 8081;
 
 // GET `target` from `address` over the simulated network; status -1 if it could not be asked.
-HttpResponse Get(Host& host, const std::string& jobmanager, const std::string& target) {
+HttpResponse Get(Host& host, const std::string& jobmanager, const std::string& target,
+                 uint16_t port = kRestPort) {
   HttpResponse failed;
   failed.status = -1;
-  auto stream = host.network.Connect(Address{jobmanager, kRestPort}, kNanosPerSecond);
+  auto stream = host.network.Connect(Address{jobmanager, port}, kNanosPerSecond);
   if (!stream.ok()) return failed;
   if (!(*stream)->Write(EncodeHttpRequest("GET", jobmanager, target)).ok()) return failed;
   auto response = ReadHttpResponse(**stream);
@@ -94,6 +96,98 @@ TEST(RestApiScenarioTest, TheLeaderAnswersAndTheStandbyRefersToIt) {
   EXPECT_EQ(seen.taskmanagers[0]["slotsNumber"], options.slots_per_taskmanager);
   EXPECT_GT(seen.bad_request, 0);
   EXPECT_TRUE(seen.good_after_bad);
+}
+
+// The value of the sample whose line starts with `prefix` (metric name and labels), or -1.
+double SampleValue(const std::string& text, const std::string& prefix) {
+  size_t at = 0;
+  while ((at = text.find(prefix, at)) != std::string::npos) {
+    if (at == 0 || text[at - 1] == '\n') {
+      const size_t space = text.find(' ', at + prefix.size());
+      const size_t end = text.find('\n', at);
+      if (space != std::string::npos && space < end) {
+        return std::stod(text.substr(space + 1, end - space - 1));
+      }
+    }
+    ++at;
+  }
+  return -1;
+}
+
+// Prometheus text from the leader (on rest.port) and from each TaskManager (on its metrics
+// port) while the job runs: the leader's checkpoint and job metrics match its REST answers,
+// the standby says it does not lead, and the TaskManagers' tasks count records in and out and
+// busy time. Every sample line is "name{labels} value" under a # TYPE line.
+TEST(RestApiScenarioTest, MetricsInPrometheusText) {
+  std::string input;
+  for (int i = 0; i < 4000; ++i) input += "alpha beta gamma w" + std::to_string(i % 17) + "\n";
+  WordCountClusterOptions options;
+  options.seed = 2;
+  options.jobmanagers = 2;
+  options.rest_api = true;
+  options.metrics = true;
+  options.source_records_per_second = 2000;
+  WordCountCluster cluster(options, input);
+  std::map<std::string, HttpResponse> scraped;  // host → its /metrics, the last one asked
+  cluster.world().AddHost("prometheus", [&scraped, &cluster](Host& host) {
+    host.fibers.SleepFor(1200 * kNanosPerMilli);
+    for (const std::string jm : {"jobmanager", "jobmanager-2"}) {
+      scraped[jm] = Get(host, jm, "/metrics");
+    }
+    for (int i = 1; i <= static_cast<int>(cluster.taskmanagers().size()); ++i) {
+      const std::string tm = "taskmanager-" + std::to_string(i);
+      scraped[tm] = Get(host, tm, "/metrics", WordCountCluster::kMetricsPort);
+    }
+    scraped["404"] = Get(host, "taskmanager-1", "/nothing", WordCountCluster::kMetricsPort);
+  });
+  cluster.Run(60 * 1000);
+  ASSERT_TRUE(cluster.finished()) << cluster.failure();
+
+  int leaders = 0;
+  for (const std::string jm : {"jobmanager", "jobmanager-2"}) {
+    const HttpResponse& response = scraped[jm];
+    ASSERT_EQ(response.status, 200) << jm;
+    EXPECT_EQ(response.content_type.rfind("text/plain; version=0.0.4", 0), 0u);
+    const double leader =
+        SampleValue(response.body, "sluice_jobmanager_isLeader{jobmanager=\"" + jm + "\"}");
+    ASSERT_GE(leader, 0) << response.body;
+    if (leader != 1) continue;
+    ++leaders;
+    EXPECT_GT(SampleValue(response.body, "sluice_jobmanager_taskSlotsTotal"), 0) << response.body;
+    EXPECT_NE(response.body.find("sluice_jobmanager_job_numberOfCompletedCheckpoints{job_id=\""),
+              std::string::npos)
+        << response.body;
+    EXPECT_NE(response.body.find("job_name=\"wordcount\"} "), std::string::npos);
+  }
+  EXPECT_EQ(leaders, 1) << "one leader, one standby";
+
+  double records_in = 0;
+  double records_out = 0;
+  double busy_ms = 0;
+  for (const auto& [host, response] : scraped) {
+    if (host.rfind("taskmanager-", 0) != 0) continue;
+    ASSERT_EQ(response.status, 200) << host;
+    size_t line_start = 0;
+    std::string described;
+    while (line_start < response.body.size()) {
+      const size_t end = response.body.find('\n', line_start);
+      const std::string line = response.body.substr(line_start, end - line_start);
+      line_start = end + 1;
+      if (line.rfind("# TYPE ", 0) == 0) described = line.substr(7, line.find(' ', 7) - 7);
+      if (line.empty() || line[0] == '#') continue;
+      const std::string name = line.substr(0, line.find_first_of("{ "));
+      EXPECT_EQ(name, described) << "a sample under its # TYPE line: " << line;
+      const double value = std::stod(line.substr(line.rfind(' ') + 1));
+      if (name == "sluice_taskmanager_job_task_numRecordsIn") records_in += value;
+      if (name == "sluice_taskmanager_job_task_numRecordsOut") records_out += value;
+      if (name == "sluice_taskmanager_job_task_accumulateBusyTimeMs") busy_ms += value;
+    }
+    EXPECT_NE(response.body.find("task_name=\""), std::string::npos) << response.body;
+  }
+  EXPECT_GT(records_in, 0) << "the tasks took records in by 1.2 s";
+  EXPECT_GT(records_out, 0) << "the sources sent records downstream";
+  EXPECT_GT(busy_ms, 0);
+  EXPECT_EQ(scraped["404"].status, 404);
 }
 
 }  // namespace rest_api_scenario_test

@@ -16,6 +16,8 @@ namespace {
 constexpr uint16_t kStorePort = 7000;
 constexpr uint16_t kJobManagerPort = 6123;
 constexpr uint16_t kRestPort = 8081;  // Flink's rest.port default
+// Flink's metrics.reporter.prom.port example value.
+constexpr uint16_t kMetricsPort = WordCountCluster::kMetricsPort;
 constexpr uint16_t kDataPort = 6124;
 constexpr char kStoreRoot[] = "store";
 // Steps (fiber runs and events) at one instant of simulated time before the run is declared
@@ -237,6 +239,7 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
     config.services = services;
     config.build_graph = jobs_->Factory();
     config.heartbeat_timeout_ns = options.heartbeat_timeout_ms * kNanosPerMilli;
+    config.metrics_port = options.metrics ? kMetricsPort : -1;
     taskmanagers_.push_back(world_.AddHost(config.id, [&config](Host& host) {
       Status s = RunTaskManager(host, config);
       host.log.Error("taskmanager.exited", s.ToString());

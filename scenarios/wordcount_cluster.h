@@ -71,6 +71,9 @@ struct WordCountClusterOptions : ClusterSpec {
   // Each JobManager serves its REST API on port 8081 (engine/jobmanager/rest_api.h). Off by
   // default, so that the fibers it adds do not shift every seed's schedule.
   bool rest_api = false;
+  // Each TaskManager serves GET /metrics on WordCountCluster::kMetricsPort (off by default for
+  // the same reason).
+  bool metrics = false;
   // The job's registry (null: the built-in jobs). The cluster deploys ClusterSpec::job with its
   // settings plus the fields above for the keys they stand for (parallelism.default,
   // source.rate-limit); ApplyJobSettings has copied -D values into them.
@@ -89,6 +92,8 @@ void ApplyJobSettings(const Configuration& settings, WordCountClusterOptions* op
 
 class WordCountCluster {
  public:
+  // Where each TaskManager serves GET /metrics (with WordCountClusterOptions::metrics).
+  static constexpr uint16_t kMetricsPort = 9249;
   // Where the checkpoint store host keeps the two copies of every checkpoint file
   // (engine/checkpoint/replicated_file.h): copy 0 on its root disk, copy 1 under the store's
   // replica directory, on a second disk mounted there, so that the copies fail independently.

@@ -321,6 +321,8 @@ parallelism.default = 2
 host = "127.0.0.3"
 bind-host = "127.0.0.3"
 data.port = $((port_base + 2))
+[metrics.reporter.prom]
+port = $((port_base + 3))
 CONFIG
   "$sluice" internal store --root "$manual/store" --port $((port_base + 1)) \
     --bind-host 127.0.0.4 >"$manual/store.log" 2>&1 &
@@ -330,6 +332,13 @@ CONFIG
   local tm_pid=$!
   run 0 timeout 60 "$sluice" jobmanager --config "$manual/sluice.toml" \
     -D process.working-dir="$manual/jm" --job wordcount
+  # The TaskManager's Prometheus endpoint, on its bind host (bash's /dev/tcp: no curl needed).
+  if exec 3<>"/dev/tcp/127.0.0.3/$((port_base + 3))"; then
+    printf 'GET /metrics HTTP/1.0\r\nHost: tm\r\n\r\n' >&3
+    cat <&3 >"$work/tm-metrics"
+    exec 3<&-
+  fi
+  expect_in "$work/tm-metrics" "sluice_taskmanager_uptime{tm_id=\"127.0.0.3:$((port_base + 2))\"}"
   kill "$store_pid" "$tm_pid" 2>/dev/null
   wait "$store_pid" "$tm_pid" 2>/dev/null
   expect_in "$work/err" "job.finished"

@@ -201,6 +201,7 @@ int ProcessCommands::RunTaskManagerProcess() const {
   config.services = ExternalServices{*store, *store, *store};
   config.build_graph = jobs_.Factory();
   config.heartbeat_timeout_ns = settings->GetDurationMs(HeartbeatTimeout()) * kNanosPerMilli;
+  config.metrics_port = static_cast<int32_t>(settings->GetInt(MetricsReporterPromPort()));
   return RunRealHost(config.id, *root,
                      [&config](Host& host) { return RunTaskManager(host, config); });
 }

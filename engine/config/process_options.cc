@@ -75,6 +75,12 @@ const ConfigOption& TaskManagerResourceId() {
              "the TaskManager's id (default taskmanager.host:taskmanager.data.port)");
   return option;
 }
+const ConfigOption& MetricsReporterPromPort() {
+  static const ConfigOption option =
+      Port("metrics.reporter.prom.port", "-1", -1,
+           "a TaskManager's GET /metrics port (-1: none, 0: any free port)");
+  return option;
+}
 const ConfigOption& ProcessWorkingDir() {
   static const ConfigOption option =
       String("process.working-dir", "", "the process's directory (required)");
@@ -97,7 +103,7 @@ const std::vector<ConfigOption>& ProcessOptions() {
       JobManagerRpcAddress(), JobManagerRpcPort(),     JobManagerBindHost(),
       RestAddress(),          RestPort(),              RestBindAddress(),
       TaskManagerHost(),      TaskManagerBindHost(),   TaskManagerDataPort(),
-      TaskManagerResourceId(), ProcessWorkingDir(),    StoreAddress(),
+      TaskManagerResourceId(), MetricsReporterPromPort(), ProcessWorkingDir(), StoreAddress(),
       JobManagerAddresses()};
   return options;
 }

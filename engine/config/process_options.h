@@ -16,6 +16,9 @@
 //   taskmanager.resource-id    (derived)   the TaskManager's id: keep it (and the working
 //                                          directory) across restarts for local recovery;
 //                                          default taskmanager.host:taskmanager.data.port
+//   metrics.reporter.prom.port -1          a TaskManager's GET /metrics (Prometheus text) port
+//                                          on taskmanager.bind-host (-1: none, 0: any free
+//                                          port); the JobManager's is on rest.port
 //   process.working-dir        (required)  the process's directory: its files (local state,
 //                                          RocksDB) go under it
 //   sluice.store.address       localhost:6124  the store server (`sluice store`) that holds
@@ -48,6 +51,7 @@ const ConfigOption& TaskManagerHost();
 const ConfigOption& TaskManagerBindHost();
 const ConfigOption& TaskManagerDataPort();
 const ConfigOption& TaskManagerResourceId();
+const ConfigOption& MetricsReporterPromPort();
 const ConfigOption& ProcessWorkingDir();
 const ConfigOption& StoreAddress();
 const ConfigOption& JobManagerAddresses();

@@ -245,6 +245,7 @@ Status NetworkOutputGate::SendRecords(int channel, std::string_view records, uin
                                       std::string_view timestamps) {
   SLUICE_ASSERT(connected_.Contains(channel),
                 "a partitioner picks only channels its producer is connected to");
+  records_sent_ += count;
   auto& ch = shared_->channels[channel];
   RETURN_IF_ERROR(ch.error);
   const DataKind kind = timestamps.empty() ? DataKind::kRecords : DataKind::kTimestampedRecords;

@@ -144,6 +144,8 @@ class NetworkOutputGate final : public OutputGate {
   void set_overdraft(bool on) { overdraft_ = on; }
   // Time the task waited for credit (ns of the host clock): Flink's backPressuredTime.
   int64_t backpressured_ns() const { return backpressured_ns_; }
+  // Records sent on this gate (Flink's numRecordsOut, this edge's share).
+  int64_t records_sent() const { return records_sent_; }
 
  private:
   struct Shared;
@@ -164,6 +166,7 @@ class NetworkOutputGate final : public OutputGate {
   std::string body_;   // reused buffer body (queued without credit)
   std::string frame_;  // reused frame (sent at once with credit)
   int64_t backpressured_ns_ = 0;
+  int64_t records_sent_ = 0;
   bool overdraft_ = false;
 };
 

@@ -143,6 +143,7 @@ JobSnapshot JobMaster::Snapshot() const {
     job.latest_checkpoint_full_bytes = latest->full_bytes;
     job.latest_checkpoint_incremental_bytes = latest->incremental_bytes;
     job.latest_checkpoint_is_savepoint = latest->is_savepoint;
+    job.latest_checkpoint_duration_ms = latest_checkpoint_duration_ms_;
   }
   job.restored_checkpoint = scheduler_.restored_from();
   job.restarts = scheduler_.restarts();
@@ -667,6 +668,7 @@ void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
     switch (command.kind) {
       case CheckpointCoordinator::CommandKind::kTrigger:
         host_.log.Info("checkpoint.triggered", id);
+        triggered_ns_[command.checkpoint_id] = host_.clock.NowNs();
         if (command.savepoint && !untriggered_savepoint_.empty()) {
           savepoints_[untriggered_savepoint_].checkpoint = command.checkpoint_id;
           host_.log.Info("savepoint.triggered",
@@ -704,6 +706,14 @@ void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
           LoseLeadership("checkpoint metadata: " + stored.ToString());
           return;
         }
+        if (auto triggered = triggered_ns_.find(command.checkpoint_id);
+            triggered != triggered_ns_.end()) {
+          latest_checkpoint_duration_ms_ =
+              (host_.clock.NowNs() - triggered->second) / kNanosPerMilli;
+        }
+        // Older ones never complete now (checkpoints complete in id order).
+        triggered_ns_.erase(triggered_ns_.begin(),
+                            triggered_ns_.upper_bound(command.checkpoint_id));
         host_.log.Info("checkpoint.completed", id,
                        {{"checkpoint", command.checkpoint_id},
                         {"full_bytes", command.checkpoint.full_bytes},

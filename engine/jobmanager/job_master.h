@@ -153,6 +153,10 @@ class JobMaster {
     int64_t checkpoint = 0;
   };
   std::map<std::string, SavepointRequest> savepoints_;
+  // When each checkpoint in flight was triggered (host clock, ns), for the latest completed
+  // one's duration (GET /metrics, lastCheckpointDuration).
+  std::map<int64_t, int64_t> triggered_ns_;
+  int64_t latest_checkpoint_duration_ms_ = 0;
   // Each task's last two reports of its times (acknowledgements and state reports), for the
   // REST API's backpressure ratios over the interval between them.
   struct TimesSample {

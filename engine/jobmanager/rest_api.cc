@@ -4,10 +4,12 @@
 #include <cctype>
 #include <cinttypes>
 #include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "engine/base/checksum.h"
 #include "engine/checkpoint/completed_checkpoint.h"
+#include "engine/rest/prometheus.h"
 
 namespace sluice {
 namespace {
@@ -153,6 +155,22 @@ json Checkpoints(const JobSnapshot& job) {
 }
 
 // Flink's job metrics this JobManager keeps (GET /jobs/:jobid/metrics?get=a,b).
+// One line on each of JobMetrics's metrics (Flink's descriptions, units as Flink's).
+std::string JobMetricHelp(const std::string& id) {
+  static const std::map<std::string, std::string> help = {
+      {"numRestarts", "Restarts of the job by this leadership."},
+      {"numberOfCompletedCheckpoints", "Checkpoints completed by this leadership."},
+      {"numberOfFailedCheckpoints", "Checkpoints expired or aborted by this leadership."},
+      {"numberOfInProgressCheckpoints", "Checkpoints in progress."},
+      {"totalNumberOfCheckpoints", "Checkpoints triggered by this leadership."},
+      {"lastCheckpointSize", "Bytes the latest completed checkpoint uploaded (incremental)."},
+      {"lastCheckpointFullSize", "Bytes of the latest completed checkpoint's whole state."},
+      {"lastCheckpointDuration", "Milliseconds from trigger to completion of the latest one."},
+      {"uptime", "Milliseconds since the job started (to its end, once ended)."}};
+  auto it = help.find(id);
+  return it == help.end() ? id : it->second;
+}
+
 std::vector<std::pair<std::string, int64_t>> JobMetrics(const JobSnapshot& job) {
   const int64_t in_progress = job.checkpoint_in_progress ? 1 : 0;
   return {{"numRestarts", job.restarts},
@@ -163,6 +181,7 @@ std::vector<std::pair<std::string, int64_t>> JobMetrics(const JobSnapshot& job) 
            job.checkpoints_completed + job.checkpoints_failed + in_progress},
           {"lastCheckpointSize", job.latest_checkpoint_incremental_bytes},
           {"lastCheckpointFullSize", job.latest_checkpoint_full_bytes},
+          {"lastCheckpointDuration", job.latest_checkpoint_duration_ms},
           {"uptime", (job.end_ms >= 0 ? job.end_ms : job.now_ms) - job.start_ms}};
 }
 
@@ -206,6 +225,43 @@ json Metrics(const JobSnapshot& job, const std::string& encoded_query) {
     }
   }
   return list;
+}
+
+// GET /metrics: Prometheus text. Every JobManager answers (a standby with isLeader 0 only);
+// the leader adds the cluster's and its job's metrics (Flink's names, scope jobmanager and
+// jobmanager_job, labels job_id and job_name).
+HttpResponse PrometheusMetrics(const JobManagerRestState& state) {
+  using Type = PrometheusText::Type;
+  PrometheusText text;
+  const PrometheusText::Labels jobmanager = {{"jobmanager", state.id}};
+  text.Add("sluice_jobmanager_isLeader", "1 while this JobManager leads, else 0.", Type::kGauge,
+           jobmanager, state.leader && state.snapshot ? 1 : 0);
+  if (state.leader && state.snapshot) {
+    const JobSnapshot job = state.snapshot();
+    int64_t slots = 0;
+    int64_t free_slots = 0;
+    for (const auto& tm : job.taskmanagers) {
+      slots += tm.slots;
+      free_slots += tm.free_slots;
+    }
+    text.Add("sluice_jobmanager_numRegisteredTaskManagers", "TaskManagers registered.",
+             Type::kGauge, jobmanager, static_cast<double>(job.taskmanagers.size()));
+    text.Add("sluice_jobmanager_taskSlotsTotal", "Slots the TaskManagers offer.", Type::kGauge,
+             jobmanager, static_cast<double>(slots));
+    text.Add("sluice_jobmanager_taskSlotsAvailable", "Slots free.", Type::kGauge, jobmanager,
+             static_cast<double>(free_slots));
+    text.Add("sluice_jobmanager_numRunningJobs", "Jobs running.", Type::kGauge, jobmanager,
+             job.state == "RUNNING" ? 1 : 0);
+    const PrometheusText::Labels labels = {{"job_id", job.job_id}, {"job_name", job.name}};
+    for (const auto& [id, value] : JobMetrics(job)) {
+      text.Add("sluice_jobmanager_job_" + id, JobMetricHelp(id), Type::kGauge, labels,
+               static_cast<double>(value));
+    }
+  }
+  HttpResponse response;
+  response.content_type = kPrometheusContentType;
+  response.body = text.text();
+  return response;
 }
 
 json TaskManagers(const JobSnapshot& job) {
@@ -273,6 +329,7 @@ HttpResponse HandleRestRequest(const JobManagerRestState& state, const HttpReque
   if (request.method != "GET" && !post) {
     return Error(405, request.method + " " + request.path + " is not supported");
   }
+  if (path.size() == 1 && path[0] == "metrics" && !post) return PrometheusMetrics(state);
   if (path.size() == 1 && path[0] == "config") {
     return Json(200, json{{"refresh-interval", 3000},
                           {"timezone-name", "UTC"},

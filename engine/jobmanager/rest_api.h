@@ -23,7 +23,13 @@
 //                                  strings): numRestarts, numberOfCompletedCheckpoints,
 //                                  numberOfFailedCheckpoints, numberOfInProgressCheckpoints,
 //                                  totalNumberOfCheckpoints, lastCheckpointSize,
-//                                  lastCheckpointFullSize (bytes), uptime (ms) — Flink's job metrics
+//                                  lastCheckpointFullSize (bytes), lastCheckpointDuration,
+//                                  uptime (ms) — Flink's job metrics
+//   GET /metrics                  Prometheus text (engine/rest/prometheus.h), from every
+//                                  JobManager: sluice_jobmanager_isLeader; from the leader also
+//                                  sluice_jobmanager_{numRegisteredTaskManagers,taskSlotsTotal,
+//                                  taskSlotsAvailable,numRunningJobs} and each job metric above
+//                                  as sluice_jobmanager_job_<metric>{job_id,job_name}
 //   GET /jobs/:jobid/vertices/:vertexid/backpressure
 //                                 {"status": "ok", "backpressure-level", "end-timestamp",
 //                                  "subtasks": [{"subtask", "attempt-number",
@@ -112,6 +118,7 @@ struct JobSnapshot {
   // Its sizes in bytes (CompletedCheckpoint::full_bytes, ::incremental_bytes; 0 after a recovery).
   int64_t latest_checkpoint_full_bytes = 0;
   int64_t latest_checkpoint_incremental_bytes = 0;
+  int64_t latest_checkpoint_duration_ms = 0;  // its trigger to its completion (0: not known)
   bool latest_checkpoint_is_savepoint = false;
   // The newest savepoint this leadership completed (0: none) and its directory.
   int64_t latest_savepoint = 0;

@@ -166,6 +166,14 @@ TaskTimes Task::Times() const {
   return times;
 }
 
+Task::Metrics Task::metrics() const {
+  Metrics metrics;
+  metrics.times = Times();
+  for (const auto& output : outputs_) metrics.records_out += output->records_sent();
+  metrics.chain_name = chain_.name;
+  return metrics;
+}
+
 void Task::Run() {
   Status s = RunTask();
   if (s.ok()) {

@@ -81,6 +81,15 @@ class Task {
 
   const TaskDeployment& deployment() const { return deployment_; }
   std::string name() const;
+  // The task's metrics now (GET /metrics on its TaskManager): its times and records in
+  // (TaskTimes), the records its network outputs sent, its chain's name ("Count -> Sink").
+  // Never suspends.
+  struct Metrics {
+    TaskTimes times;
+    int64_t records_out = 0;
+    std::string chain_name;
+  };
+  Metrics metrics() const;
 
  private:
   struct Command {

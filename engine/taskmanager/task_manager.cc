@@ -1,11 +1,11 @@
 #include "engine/taskmanager/task_manager.h"
 
-#include "engine/state/rocksdb_keyed_state_backend.h"
-
 #include <algorithm>
 #include <map>
 #include <tuple>
 
+#include "engine/rest/http.h"
+#include "engine/rest/prometheus.h"
 #include "engine/rpc/control.h"
 #include "engine/rpc/frame.h"
 #include "engine/runtime/sync.h"
@@ -154,6 +154,57 @@ void Dispatch(TaskManagerState& tm, Session& session, const ControlMessage& m) {
   }
 }
 
+// GET /metrics: the TaskManager's tasks in Prometheus text (TaskManagerConfig::metrics_port);
+// other paths 404, other methods 405. Never suspends.
+HttpResponse MetricsResponse(const TaskManagerState& tm, int64_t started_ns,
+                             const HttpRequest& request) {
+  HttpResponse response;
+  if (request.method != "GET") {
+    response.status = 405;
+    response.content_type = "text/plain";
+    response.body = request.method + " is not supported\n";
+    return response;
+  }
+  if (request.path != "/metrics") {
+    response.status = 404;
+    response.content_type = "text/plain";
+    response.body = "Not found: " + request.path + " (try /metrics)\n";
+    return response;
+  }
+  using Type = PrometheusText::Type;
+  PrometheusText text;
+  const int64_t now_ns = tm.host.clock.NowNs();
+  text.Add("sluice_taskmanager_uptime", "Milliseconds since the TaskManager started.",
+           Type::kGauge, {{"tm_id", tm.config.id}},
+           static_cast<double>((now_ns - started_ns) / kNanosPerMilli));
+  for (const auto& [key, task] : tm.tasks) {
+    const Task::Metrics metrics = task->metrics();
+    const PrometheusText::Labels labels = {
+        {"tm_id", tm.config.id},
+        {"job_name", task->deployment().spec.job},
+        {"task_name", metrics.chain_name},
+        {"subtask_index", std::to_string(key.subtask)},
+        {"task_attempt_num", std::to_string(key.attempt)}};
+    const auto add = [&](const char* name, const char* help, double value) {
+      text.Add(std::string("sluice_taskmanager_job_task_") + name, help, Type::kCounter, labels,
+               value);
+    };
+    add("numRecordsIn", "Records the task took in (a source: emitted).",
+        static_cast<double>(metrics.times.records_in));
+    add("numRecordsOut", "Records the task sent downstream.",
+        static_cast<double>(metrics.records_out));
+    add("accumulateBusyTimeMs", "Milliseconds busy since the task started running.",
+        static_cast<double>(metrics.times.busy_ns / kNanosPerMilli));
+    add("accumulateIdleTimeMs", "Milliseconds waiting for input.",
+        static_cast<double>(metrics.times.idle_ns / kNanosPerMilli));
+    add("accumulateBackPressuredTimeMs", "Milliseconds waiting for credit downstream.",
+        static_cast<double>(metrics.times.backpressured_ns / kNanosPerMilli));
+  }
+  response.content_type = kPrometheusContentType;
+  response.body = text.text();
+  return response;
+}
+
 // Runs one session with the JobManager on `stream`: registers, then obeys it until the
 // connection breaks or the JobManager goes silent for heartbeat_timeout.
 void RunSession(TaskManagerState& tm, std::unique_ptr<Stream> stream) {
@@ -235,6 +286,19 @@ Status RunTaskManager(Host& host, const TaskManagerConfig& config) {
   TaskManagerState tm{host, config, DataServer(host), {}, {}, nullptr, 0, 0};
   RETURN_IF_ERROR(tm.data_server.Start(Address{config.bind_host, config.data_address.port}));
   host.log.Info("taskmanager.started", config.id);
+  std::unique_ptr<Listener> metrics_listener;
+  if (config.metrics_port >= 0) {
+    ASSIGN_OR_RETURN(metrics_listener,
+                     host.network.Listen(Address{config.bind_host,
+                                                 static_cast<uint16_t>(config.metrics_port)}));
+    host.log.Info("metrics.listening", "port " + std::to_string(metrics_listener->port()));
+    const int64_t started_ns = host.clock.NowNs();
+    host.fibers.Spawn("tm-metrics", [&host, &tm, &metrics_listener, started_ns] {
+      ServeHttp(host, *metrics_listener, [&tm, started_ns](const HttpRequest& request) {
+        return MetricsResponse(tm, started_ns, request);
+      });
+    });
+  }
   std::vector<FiberId> sessions;
   for (const Address& job_manager : config.job_managers) {
     sessions.push_back(host.fibers.Spawn("jm-session " + job_manager.ToString(), [&tm, &host,

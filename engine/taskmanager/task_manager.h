@@ -35,6 +35,12 @@ struct TaskManagerConfig {
   // taskmanager.bind-host: the address the data port listens on (real hosts; never every
   // interface unless "0.0.0.0" or "::").
   std::string bind_host = "localhost";
+  // metrics.reporter.prom.port: GET /metrics (Prometheus text) on bind_host at this port, with
+  // every task's numRecordsIn, numRecordsOut, accumulateBusyTimeMs, accumulateIdleTimeMs,
+  // accumulateBackPressuredTimeMs (scope taskmanager_job_task, labels tm_id, job_name,
+  // task_name, subtask_index, task_attempt_num) and the TaskManager's uptime; -1: none, 0: any
+  // free port.
+  int32_t metrics_port = -1;
   int slots = 2;
   ExternalServices services;
   // Rebuilds a deployment's JobGraph from its JobSpec (the program's job registry); required.
