@@ -112,7 +112,7 @@ TEST(RestApiTest, JobDetailsAndCheckpoints) {
   EXPECT_EQ(checkpoints["latest"]["completed"]["checkpointed_size"], 1200);
   EXPECT_EQ(checkpoints["latest"]["restored"]["id"], 4);
   EXPECT_TRUE(Get(state, "/jobs/" + jid + "/exceptions")["root-exception"].is_null());
-  EXPECT_EQ(Get(state, "/jobs/" + jid + "/metrics").size(), 8u);
+  EXPECT_EQ(Get(state, "/jobs/" + jid + "/metrics").size(), 9u);
 }
 
 TEST(RestApiTest, JobMetricsAsFlinkReportsThem) {
