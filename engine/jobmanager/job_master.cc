@@ -374,7 +374,7 @@ void JobMaster::Accept(Listener& listener) {
     auto connection =
         std::make_shared<Connection>(host_, std::move(stream).value(), next_session_++);
     connections_[connection->session] = connection;
-    fibers_.push_back(host_.fibers.Spawn("jm-writer", [this, connection] {
+    fibers_.push_back(host_.fibers.Spawn("jm-writer", [connection] {
       while (auto frame = connection->outbox.Pop()) {
         if (!WriteFrame(*connection->stream, *frame).ok()) break;
       }
