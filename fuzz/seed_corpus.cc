@@ -66,6 +66,12 @@ int main(int argc, char** argv) {
   Write(root / "control_message_fuzz", "job-spec", spec.Encode());
   Write(root / "frame_fuzz", "three-frames", framed);
 
+  // Data frames: a record buffer (kind, backlog, count, records), a barrier, end of partition.
+  Write(root / "data_frame_fuzz", "records",
+        std::string{static_cast<char>(1), 3, 2, 0, 0, 0} + "\x05hello\x05world");
+  Write(root / "data_frame_fuzz", "barrier", std::string{static_cast<char>(2), 8, 0});
+  Write(root / "data_frame_fuzz", "end", std::string{static_cast<char>(3)});
+
   Write(root / "http_request_fuzz", "get",
         "GET /jobs/0123/metrics?get=numRestarts HTTP/1.1\r\nHost: jm\r\n\r\n");
   Write(root / "http_request_fuzz", "post",

@@ -433,8 +433,7 @@ NetworkInputGate::~NetworkInputGate() {
   if (shared_->announcer != kNoFiber) host_.fibers.Cancel(shared_->announcer);
 }
 
-namespace {
-Status ParseEvent(std::string_view frame, NetworkInputGate::Event* event, int64_t* backlog) {
+Status NetworkInputGate::ParseEvent(std::string_view frame, Event* event, int64_t* backlog) {
   ByteReader r(frame);
   uint8_t kind = 0;
   if (!r.GetU8(&kind)) return DataLossError("empty data frame");
@@ -492,7 +491,6 @@ Status ParseEvent(std::string_view frame, NetworkInputGate::Event* event, int64_
       return DataLossError("unexpected data frame kind " + std::to_string(kind));
   }
 }
-}  // namespace
 
 Status NetworkInputGate::Connect(DataServer& server, ChannelKey key_template, int64_t deadline_ns) {
   for (size_t c = 0; c < shared_->channels.size(); ++c) {

@@ -193,6 +193,10 @@ class NetworkInputGate {
     // An unaligned kBarrier: the buffers it overtook on its channel (still queued after it).
     std::vector<Event> overtaken;
   };
+  // Parses one data frame's payload from a producer (untrusted bytes) into *event, and the
+  // backlog a buffer announces into *backlog. kDataLoss naming what is malformed. Never
+  // suspends.
+  static Status ParseEvent(std::string_view frame, Event* event, int64_t* backlog);
 
   // One channel per producer subtask in `producers` (channel i reads producers[i]). `wakeup` is
   // notified whenever an event is queued or a reader fails; the task waits on it (and so can its
