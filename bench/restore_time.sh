@@ -31,9 +31,13 @@ work=$(mktemp -d /tmp/sluice-restore-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 awk -v n="$keys" 'BEGIN { for (i = 0; i < n; ++i) printf "w%09d\n", i }' >"$work/input.txt"
 
-# Milliseconds of day of a log line's "[YYYY-MM-DD HH:MM:SS.mmm]" stamp.
-stamp_ms='function ms(line,   t) { t = substr(line, 13, 12); split(t, p, /[:.]/);
-  return ((p[1] * 60 + p[2]) * 60 + p[3]) * 1000 + p[4] }'
+# Milliseconds of day of a log line's "time" (one JSON object per line:
+# {"time":"2026-11-29T15:35:08.123Z",...}), and a numeric field's value.
+log_awk='function ms(line,   t) { match(line, /"time":"[^"]*"/);
+  t = substr(line, RSTART + 19, 12); split(t, p, /[:.]/);
+  return ((p[1] * 60 + p[2]) * 60 + p[3]) * 1000 + p[4] }
+function field(line, name) { if (!match(line, "\"" name "\":[0-9]+")) return 0;
+  return substr(line, RSTART + length(name) + 3, RLENGTH - length(name) - 3) + 0 }'
 
 # One run; prints "restart_ms restore_ms local_bytes remote_bytes".
 run_once() {
@@ -53,12 +57,12 @@ run_once() {
   }
   local dir
   dir=$(sed -n 's/^work directory kept: //p' "$log")
-  cat "$dir"/logs/*.log | awk "$stamp_ms"'
-    / job\.restarting: / && !restarting { restarting = ms($0) }
-    / job\.deployed: attempt 1000002 / { deployed = ms($0) }
-    / task\.running: .*@a1000002$/ { t = ms($0); if (t > running) running = t }
-    / task\.restored: .*@a1000002 from its local copy, / { local_bytes += $(NF - 1) }
-    / task\.restored: .*@a1000002 from checkpoint storage, / { remote_bytes += $(NF - 1) }
+  cat "$dir"/logs/*.log | awk "$log_awk"'
+    /"event":"job\.restarting"/ && !restarting { restarting = ms($0) }
+    /"event":"job\.deployed","message":"attempt 1000002 / { deployed = ms($0) }
+    /"event":"task\.running"/ && /"attempt":1000002[,}]/ { t = ms($0); if (t > running) running = t }
+    /"event":"task\.restored"/ && /"attempt":1000002[,}]/ {
+      local_bytes += field($0, "local_bytes"); remote_bytes += field($0, "remote_bytes") }
     END {
       if (!restarting || !deployed || !running) { print "incomplete logs" > "/dev/stderr"; exit 1 }
       d = deployed - restarting; if (d < 0) d += 86400000

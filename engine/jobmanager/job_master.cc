@@ -28,6 +28,7 @@ JobMaster::JobMaster(Host& host, const JobManagerConfig& config, const JobSpec& 
       config_(config),
       election_(election),
       epoch_(election.epoch()),
+      log_(host.log, {EventField{"job", 0, config.job.job}, EventField{"epoch", epoch_}}),
       checkpoint_store_(host, config.services.checkpoint_store),
       events_(host.fibers, kEventQueueCapacity),
       sources_(SourceCoordinator::SourcesOf(graph, chains),
@@ -174,7 +175,7 @@ Status JobMaster::Run(Listener& listener) {
     if (outcome_ == Outcome::kFailed) return AbortedError("job failed: " + failure_);
     return UnavailableError("leadership lost: " + lost_leadership_);
   }
-  host_.log.Info("jobmanager.started", "epoch " + std::to_string(epoch_));
+  log_.Info("jobmanager.started", "epoch " + std::to_string(epoch_));
   fibers_.push_back(host_.fibers.Spawn("jm-accept", [this, &listener] { Accept(listener); }));
   fibers_.push_back(host_.fibers.Spawn("jm-discovery", [this] { DiscoverSplits(); }));
   fibers_.push_back(host_.fibers.Spawn("jm-discard", [this] { DiscardCheckpoints(); }));
@@ -216,10 +217,10 @@ void JobMaster::RecordResult() {
     if (recorded.code() == StatusCode::kFailedPrecondition) {
       // A newer leader took over: it will run the job to its end again from the latest
       // completed checkpoint, which commits nothing twice.
-      host_.log.Warn("jobmanager.result_fenced", recorded.ToString());
+      log_.Warn("jobmanager.result_fenced", recorded.ToString());
       return;
     }
-    if (tries % 50 == 0) host_.log.Warn("jobmanager.waiting_for_store", recorded.ToString());
+    if (tries % 50 == 0) log_.Warn("jobmanager.waiting_for_store", recorded.ToString());
     host_.fibers.SleepFor(config_.heartbeat_interval_ns);
   }
 }
@@ -236,7 +237,7 @@ void JobMaster::RecoverCheckpointStore() {
     if (tries > 0) host_.fibers.SleepFor(config_.heartbeat_interval_ns);
     std::string skipped;
     auto recovered = RecoverCheckpoints(checkpoint_store_, &skipped, MetadataChecksummed());
-    if (!skipped.empty()) host_.log.Warn("checkpoint.skipped", skipped);
+    if (!skipped.empty()) log_.Warn("checkpoint.skipped", skipped);
     if (!recovered.ok() && recovered.status().code() == StatusCode::kDataLoss) {
       // The fall-back rule: never an older checkpoint.
       Execute(scheduler_.FailJob(recovered.status().ToString()));
@@ -244,7 +245,7 @@ void JobMaster::RecoverCheckpointStore() {
     }
     if (!recovered.ok()) {
       if (tries % 50 == 0) {
-        host_.log.Warn("jobmanager.waiting_for_store", recovered.status().ToString());
+        log_.Warn("jobmanager.waiting_for_store", recovered.status().ToString());
       }
       continue;
     }
@@ -255,12 +256,12 @@ void JobMaster::RecoverCheckpointStore() {
       auto savepoint = ReadSavepoint(checkpoint_store_, config_.savepoint_path);
       if (!savepoint.ok() && (savepoint.status().code() == StatusCode::kNotFound ||
                               savepoint.status().code() == StatusCode::kDataLoss)) {
-        host_.log.Error("savepoint.unreadable", savepoint.status().ToString());
+        log_.Error("savepoint.unreadable", savepoint.status().ToString());
         Execute(scheduler_.FailJob(savepoint.status().ToString()));
         return;
       }
       if (!savepoint.ok()) continue;  // the store is unavailable: wait
-      host_.log.Info("savepoint.restoring",
+      log_.Info("savepoint.restoring",
                      config_.savepoint_path + ": checkpoint " + std::to_string(savepoint->id));
       start = std::move(savepoint).value();
     }
@@ -273,7 +274,7 @@ void JobMaster::RecoverCheckpointStore() {
     // A checkpoint of another job graph: restoring it would lose or misplace state.
     Status restorable = CheckRestorable(*latest, coordinator_.graph());
     if (!restorable.ok()) {
-      host_.log.Error("checkpoint.incompatible", restorable.ToString());
+      log_.Error("checkpoint.incompatible", restorable.ToString());
       Execute(scheduler_.FailJob(restorable.ToString()));
       return;
     }
@@ -284,7 +285,7 @@ void JobMaster::RecoverCheckpointStore() {
       repaired = RepairMetadataCopy(checkpoint_store_, *latest, copy, election_.fence(),
                                     MetadataChecksummed());
       if (!repaired.ok()) break;
-      host_.log.Warn("checkpoint.repaired",
+      log_.Warn("checkpoint.repaired",
                      std::to_string(latest->id) + ": metadata copy " + std::to_string(copy));
     }
     if (repaired.code() == StatusCode::kFailedPrecondition) {
@@ -303,10 +304,10 @@ void JobMaster::RecoverCheckpointStore() {
                   std::to_string(was.parallelism) + "->" + std::to_string(is.parallelism);
     }
     if (!rescaled.empty()) {
-      host_.log.Info("checkpoint.rescaled", std::to_string(latest->id) + ": " + rescaled,
+      log_.Info("checkpoint.rescaled", std::to_string(latest->id) + ": " + rescaled,
                      {{"checkpoint", latest->id}});
     }
-    host_.log.Info("checkpoint.recovered", std::to_string(latest->id));
+    log_.Info("checkpoint.recovered", std::to_string(latest->id));
     return;
   }
 }
@@ -317,7 +318,7 @@ void JobMaster::DiscoverSplits() {
     for (int tries = 0;; ++tries) {
       auto splits = discover(host_, config_.services, source.parallelism);
       if (splits.ok()) {
-        host_.log.Info("source.splits_discovered",
+        log_.Info("source.splits_discovered",
                        source.name + ": " + std::to_string(splits->size()) + " splits");
         Event event{Event::Kind::kSplitsDiscovered, 0, ControlMessage{}};
         event.message.chain = source.chain;
@@ -326,7 +327,7 @@ void JobMaster::DiscoverSplits() {
         break;
       }
       if (tries % 50 == 0) {
-        host_.log.Warn("jobmanager.waiting_for_input",
+        log_.Warn("jobmanager.waiting_for_input",
                        source.name + ": " + splits.status().ToString());
       }
       host_.fibers.SleepFor(config_.heartbeat_interval_ns);
@@ -356,12 +357,12 @@ void JobMaster::DiscardCheckpoints() {
     discard_below_ = 0;
     auto deleted = DiscardCheckpointsBelow(store, below, keep, keep_shared, shared_below);
     if (deleted.ok()) {
-      host_.log.Info("checkpoint.discarded",
+      log_.Info("checkpoint.discarded",
                      "below " + std::to_string(below) + ": " + std::to_string(*deleted) + " files",
                      {{"checkpoint", below}, {"files", *deleted}});
     } else {
       // Left for the next discard, which sweeps everything below its own threshold again.
-      host_.log.Warn("checkpoint.discard_failed",
+      log_.Warn("checkpoint.discard_failed",
                      "below " + std::to_string(below) + ": " + deleted.status().ToString());
     }
   }
@@ -393,7 +394,7 @@ void JobMaster::ServeConnection(std::shared_ptr<Connection> connection) {
     if (!frame.ok()) break;
     auto message = ControlMessage::Decode(frame.value());
     if (!message.ok()) {
-      host_.log.Warn("jobmanager.bad_message", message.status().ToString());
+      log_.Warn("jobmanager.bad_message", message.status().ToString());
       break;
     }
     Event event{registered ? Event::Kind::kMessage : Event::Kind::kRegistered, connection->session,
@@ -442,14 +443,14 @@ void JobMaster::Handle(const Event& event) {
         older.status = {"FAILED", "", "superseded by savepoint request " + id};
       }
       untriggered_savepoint_ = id;
-      host_.log.Info("savepoint.requested", id + (event.message.terminate ? " (stop)" : ""));
+      log_.Info("savepoint.requested", id + (event.message.terminate ? " (stop)" : ""));
       coordinator_.RequestSavepoint(event.message.terminate, host_.clock.NowNs());
       return;
     }
     case Event::Kind::kSplitsDiscovered: {
       auto answers = sources_.SetDiscovered(event.message.chain, event.message.splits);
       if (!answers.ok()) {
-        host_.log.Error("source.enumerator_start_failed", answers.status().ToString());
+        log_.Error("source.enumerator_start_failed", answers.status().ToString());
         Execute(scheduler_.FailJob(answers.status().ToString()));
         return;
       }
@@ -506,7 +507,7 @@ void JobMaster::HandleTaskState(const ControlMessage& m) {
           !scheduler_.TaskManagerOf(task).empty() && coordinator_.FallBackToPrevious()) {
         // Planted bug: the old fall-back to the checkpoint before the lost one, whose replay
         // commits the lost checkpoint's output again.
-        host_.log.Warn("checkpoint.discarded",
+        log_.Warn("checkpoint.discarded",
                        std::to_string(scheduler_.restored_from()) + ": " + m.text);
         Execute(scheduler_.Failover("task " + std::to_string(m.chain) + "/" +
                                         std::to_string(m.subtask) + " failed: " + m.text,
@@ -528,7 +529,7 @@ void JobMaster::Execute(const JobScheduler::Commands& commands) {
         if (command.full) {
           Status restored = sources_.OnDeployed(coordinator_.latest());
           if (!restored.ok()) {
-            host_.log.Error("source.enumerator_restore_failed", restored.ToString());
+            log_.Error("source.enumerator_restore_failed", restored.ToString());
             Execute(scheduler_.FailJob(restored.ToString()));
             return;
           }
@@ -599,7 +600,7 @@ void JobMaster::Execute(const JobScheduler::Commands& commands) {
       case JobScheduler::CommandKind::kLog: {
         std::vector<EventField> fields;
         for (const auto& [name, value] : command.fields) fields.push_back({name, value});
-        host_.log.RecordWithFields(command.severity, command.category, command.text, fields);
+        log_.RecordWithFields(command.severity, command.category, command.text, fields);
         break;
       }
     }
@@ -610,7 +611,7 @@ void JobMaster::HandleSplitRequest(const ControlMessage& m) {
   if (!scheduler_.Accepts({m.chain, m.subtask}, m.attempt)) return;
   auto answers = sources_.OnSplitRequest({m.chain, m.subtask}, m.split_index);
   if (!answers.ok()) {
-    host_.log.Warn("jobmanager.bad_message", answers.status().ToString());
+    log_.Warn("jobmanager.bad_message", answers.status().ToString());
     return;
   }
   SendAssignments(answers.value());
@@ -627,7 +628,7 @@ void JobMaster::SendAssignments(const std::vector<SourceCoordinator::Assignment>
     reply.split_index = assignment.first_index;
     reply.splits = assignment.splits;
     reply.no_more_splits = assignment.no_more_splits;
-    host_.log.Record(Severity::kDebug, "source.splits_assigned",
+    log_.Record(Severity::kDebug, "source.splits_assigned",
                      "chain" + std::to_string(chain) + "[" + std::to_string(subtask) + "] " +
                          std::to_string(reply.splits.size()) +
                          (reply.no_more_splits ? " splits, no more" : " splits"));
@@ -645,7 +646,7 @@ void JobMaster::HandleAck(const ControlMessage& m) {
                               source_chain_[m.chain],
                           m.times, now);
     if (auto decision = autoscaler_->Evaluate(now)) {
-      host_.log.Info("autoscaler.decision",
+      log_.Info("autoscaler.decision",
                      "parallelism " + std::to_string(decision->parallelism) + ": " +
                          decision->reason,
                      {{"to", decision->parallelism}});
@@ -667,11 +668,11 @@ void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
     const std::string id = std::to_string(command.checkpoint_id);
     switch (command.kind) {
       case CheckpointCoordinator::CommandKind::kTrigger:
-        host_.log.Info("checkpoint.triggered", id);
+        log_.Info("checkpoint.triggered", id);
         triggered_ns_[command.checkpoint_id] = host_.clock.NowNs();
         if (command.savepoint && !untriggered_savepoint_.empty()) {
           savepoints_[untriggered_savepoint_].checkpoint = command.checkpoint_id;
-          host_.log.Info("savepoint.triggered",
+          log_.Info("savepoint.triggered",
                          untriggered_savepoint_ + ": checkpoint " + id +
                              (command.terminate ? ", stopping the sources" : ""));
           untriggered_savepoint_.clear();
@@ -694,7 +695,7 @@ void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
         Status stored = StoreCompletedCheckpoint(checkpoint_store_, command.checkpoint,
                                                  election_.fence(), MetadataChecksummed());
         if (!stored.ok()) {
-          host_.log.Warn("checkpoint.aborted", id + ": " + stored.ToString());
+          log_.Warn("checkpoint.aborted", id + ": " + stored.ToString());
           // Fenced (a newer leader exists), or the outcome is unknown: one copy of the metadata
           // may be durable, or the write may still land, so the store may count this checkpoint
           // as completed while this JobMaster does not. Restoring the previous one now would let
@@ -714,7 +715,7 @@ void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
         // Older ones never complete now (checkpoints complete in id order).
         triggered_ns_.erase(triggered_ns_.begin(),
                             triggered_ns_.upper_bound(command.checkpoint_id));
-        host_.log.Info("checkpoint.completed", id,
+        log_.Info("checkpoint.completed", id,
                        {{"checkpoint", command.checkpoint_id},
                         {"full_bytes", command.checkpoint.full_bytes},
                         {"incremental_bytes", command.checkpoint.incremental_bytes}});
@@ -739,10 +740,10 @@ void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
         WriteSavepoint(command.checkpoint);
         break;
       case CheckpointCoordinator::CommandKind::kAborted:
-        host_.log.Warn("checkpoint.aborted", id + ": expired (tolerated)");
+        log_.Warn("checkpoint.aborted", id + ": expired (tolerated)");
         break;
       case CheckpointCoordinator::CommandKind::kExpired:
-        host_.log.Warn("checkpoint.aborted", id + ": expired");
+        log_.Warn("checkpoint.aborted", id + ": expired");
         Execute(scheduler_.Failover("checkpoint " + id + " expired", host_.clock.NowNs()));
         break;
     }
@@ -756,9 +757,9 @@ void JobMaster::WriteSavepoint(const CompletedCheckpoint& checkpoint) {
   const Result<std::string> dir = sluice::WriteSavepoint(checkpoint_store_, checkpoint);
   const std::string id = request != savepoints_.end() ? request->first : std::string("(none)");
   if (dir.ok()) {
-    host_.log.Info("savepoint.completed", id + ": " + *dir, {{"checkpoint", checkpoint.id}});
+    log_.Info("savepoint.completed", id + ": " + *dir, {{"checkpoint", checkpoint.id}});
   } else {
-    host_.log.Warn("savepoint.failed", id + ": " + dir.status().ToString());
+    log_.Warn("savepoint.failed", id + ": " + dir.status().ToString());
   }
   if (request == savepoints_.end()) return;
   request->second.status = dir.ok()
@@ -775,12 +776,12 @@ void JobMaster::SettleAbortedSavepoints() {
     request.status = {"FAILED", "",
                       "checkpoint " + std::to_string(request.checkpoint) +
                           " of the savepoint was aborted (a failover or an expiry)"};
-    host_.log.Warn("savepoint.failed", id + ": " + request.status.failure);
+    log_.Warn("savepoint.failed", id + ": " + request.status.failure);
   }
 }
 
 void JobMaster::NotifyCheckpointComplete(int64_t checkpoint_id) {
-  host_.log.Info("checkpoint.notified", std::to_string(checkpoint_id));
+  log_.Info("checkpoint.notified", std::to_string(checkpoint_id));
   for (const auto& [tm, attempt] : scheduler_.AttemptTaskManagers()) {
     ControlMessage notify;
     notify.type = ControlType::kNotifyCheckpointComplete;

@@ -114,6 +114,8 @@ class JobMaster {
   const JobManagerConfig& config_;
   LeaderElection& election_;
   const int64_t epoch_;  // fencing token: the leadership's epoch
+  // The host's log with the job and the epoch on every event (the structured log's keys).
+  ContextEventLog log_;
   StoreClient checkpoint_store_;
   Channel<Event> events_;
   std::map<uint64_t, std::shared_ptr<Connection>> connections_;  // by session

@@ -4,16 +4,18 @@
 // engine objects. Categories are dotted names ("checkpoint.completed"); messages must be
 // deterministic (no pointers, no unordered iteration). Never suspends.
 //
-// An event may also carry typed fields ({"epoch", 3}): facts an observer needs without parsing
-// the message (the simulator's invariant checkers and reactive nemeses). The text stays the
-// event's whole description; a log that prints (spdlog) ignores the fields, and the trace hash
-// covers only the text.
+// An event may also carry typed fields ({"epoch", 3}, or text: {"job", 0, "wordcount"}): facts an
+// observer needs without parsing the message (the simulator's invariant checkers and reactive
+// nemeses) and the structured log's keys (real hosts print one JSON object per event, fields
+// included). The text stays the event's whole description, and the trace hash covers only it.
 #pragma once
 
 #include <cstdint>
 #include <initializer_list>
 #include <span>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace sluice {
 
@@ -22,6 +24,7 @@ enum class Severity { kDebug, kInfo, kWarning, kError };
 struct EventField {
   std::string_view name;
   int64_t value = 0;
+  std::string_view text = {};  // a text field when non-empty (value is then 0)
 };
 using EventFields = std::span<const EventField>;
 
@@ -55,6 +58,28 @@ class EventLog {
   void Error(std::string_view category, std::string_view message) {
     Record(Severity::kError, category, message);
   }
+};
+
+// An EventLog that adds fixed context fields (a task's job, chain, subtask, attempt and epoch) to
+// every event recorded through it, after the event's own, and passes it on to `inner`. The
+// context's text fields must outlive this object (they are views). Never suspends.
+class ContextEventLog final : public EventLog {
+ public:
+  ContextEventLog(EventLog& inner, std::vector<EventField> context)
+      : inner_(inner), context_(std::move(context)) {}
+  void Record(Severity severity, std::string_view category, std::string_view message) override {
+    inner_.RecordWithFields(severity, category, message, context_);
+  }
+  void RecordWithFields(Severity severity, std::string_view category, std::string_view message,
+                        EventFields fields) override {
+    std::vector<EventField> all(fields.begin(), fields.end());
+    all.insert(all.end(), context_.begin(), context_.end());
+    inner_.RecordWithFields(severity, category, message, all);
+  }
+
+ private:
+  EventLog& inner_;
+  std::vector<EventField> context_;
 };
 
 }  // namespace sluice

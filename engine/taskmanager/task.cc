@@ -78,6 +78,11 @@ Task::Task(Host& host, TaskDeployment deployment, ExternalServices services,
            JobGraphFactory build_graph, DataServer* data_server, Sender send)
     : host_(host),
       deployment_(std::move(deployment)),
+      log_(host.log, {EventField{"job", 0, deployment_.spec.job},
+                      EventField{"chain", deployment_.chain},
+                      EventField{"subtask", deployment_.subtask},
+                      EventField{"attempt", deployment_.attempt},
+                      EventField{"epoch", deployment_.epoch}}),
       services_(std::move(services)),
       build_graph_(std::move(build_graph)),
       data_server_(data_server),
@@ -177,10 +182,10 @@ Task::Metrics Task::metrics() const {
 void Task::Run() {
   Status s = RunTask();
   if (s.ok()) {
-    host_.log.Info("task.finished", name());
+    log_.Info("task.finished", name());
     Report(TaskState::kFinished, "");
   } else {
-    host_.log.Warn("task.failed", name() + ": " + s.ToString());
+    log_.Warn("task.failed", name() + ": " + s.ToString());
     Report(TaskState::kFailed, s.ToString(), failure_);
   }
 }
@@ -192,18 +197,18 @@ Status Task::RunTask() {
     // Restoring reads only sealed, verified state and the transactions it lists: data loss here
     // is for good (no copy verifies, a pre-committed transaction is gone).
     failure_ = TaskFailure::kRestoredStateLost;
-    host_.log.Error("task.restored_state_lost", name() + ": " + restored.ToString());
+    log_.Error("task.restored_state_lost", name() + ": " + restored.ToString());
   }
   RETURN_IF_ERROR(restored);
   running_since_ns_ = host_.clock.NowNs();
   Report(TaskState::kRunning, "");
-  host_.log.Info("task.running", name());
+  log_.Info("task.running", name());
   RETURN_IF_ERROR(source_functions_ != nullptr ? RunSource() : RunConsumer());
   final_checkpoint_ = last_snapshot_;
   for (auto& link : links_) RETURN_IF_ERROR(link->EndOfInput());
   for (auto& output : outputs_) RETURN_IF_ERROR(output->SendEndOfPartition());
   const TaskTimes times = Times();
-  host_.log.Info("task.times", name(),
+  log_.Info("task.times", name(),
                  {{"chain", deployment_.chain},
                   {"subtask", deployment_.subtask},
                   {"busy_ms", times.busy_ns / kNanosPerMilli},
@@ -371,7 +376,7 @@ Status Task::HandleCommands() {
           // The path of regression unaligned-backpressure-269 (its final barrier, unaligned,
           // overtook the last records at the counting tasks, which emitted them after their
           // final snapshot: never committed).
-          host_.log.Info("checkpoint.final_barrier_aligned",
+          log_.Info("checkpoint.final_barrier_aligned",
                          name() + " " + std::to_string(command.checkpoint_id));
         }
         if (command.savepoint) savepoints_.insert(command.checkpoint_id);
@@ -478,7 +483,7 @@ Status Task::RunSource() {
     }
   }
   if (!deployment_.final_commit && !stopped_) {
-    host_.log.Info("source.end_of_input", name() + " lines=" + std::to_string(source_lines_));
+    log_.Info("source.end_of_input", name() + " lines=" + std::to_string(source_lines_));
     // The end of a finite input: the final watermark fires every event-time timer downstream,
     // before the final checkpoint's barrier (so that what they emit is committed).
     RETURN_IF_ERROR(source_output_->ProcessWatermark(kMaxWatermark));
@@ -618,7 +623,7 @@ Status Task::RunConsumer() {
       unaligned->done.assign(total, false);
       if (aligner.aligning() && aligner.aligned_checkpoint() == id) {
         for (int c = 0; c < total; ++c) unaligned->done[c] = aligner.IsBlocked(c);
-        host_.log.Info("checkpoint.barriers_mixed", name() + " " + std::to_string(id));
+        log_.Info("checkpoint.barriers_mixed", name() + " " + std::to_string(id));
       }
       aligner.Abandon();
       unaligned->input.resize(total);
@@ -678,7 +683,7 @@ Status Task::RunConsumer() {
                           "two barriers of one checkpoint on one channel");
             // A source that emitted all its records sends aligned barriers while others still
             // send unaligned ones.
-            host_.log.Info("checkpoint.barriers_mixed",
+            log_.Info("checkpoint.barriers_mixed",
                            name() + " " + std::to_string(event.checkpoint_id));
             unaligned->done[channel] = true;
             RETURN_IF_ERROR(complete_unaligned());

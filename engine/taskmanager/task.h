@@ -154,6 +154,9 @@ class Task {
 
   Host& host_;
   TaskDeployment deployment_;
+  // The host's log with the task's job, chain, subtask, attempt and epoch on every event (the
+  // structured log's keys); after deployment_, whose job name it views.
+  ContextEventLog log_;
   ExternalServices services_;
   JobGraphFactory build_graph_;
   DataServer* data_server_;

@@ -55,7 +55,7 @@ Status Task::SnapshotState(int64_t checkpoint_id, bool unaligned,
       w.PutString(split.split);
       w.PutString(split.position);
     }
-    host_.log.Info("source.position", name() + " lines=" + std::to_string(source_lines_));
+    log_.Info("source.position", name() + " lines=" + std::to_string(source_lines_));
   }
   // Unaligned: the record writers' flush may queue past the credit bound (overdraft), so that
   // backpressure does not hold up the barrier.
@@ -132,7 +132,7 @@ Status Task::PersistState(int64_t checkpoint_id, std::vector<std::string> sectio
   // there was nothing in flight, so such a file reads as an aligned one).
   const bool in_flight_data = !channel_state.empty();
   if (in_flight_data) {
-    host_.log.Info("checkpoint.in_flight",
+    log_.Info("checkpoint.in_flight",
                    name() + " " + std::to_string(checkpoint_id) + ": " +
                        std::to_string(channel_state.size()) + " bytes of in-flight data",
                    {{"checkpoint", checkpoint_id},
@@ -188,7 +188,7 @@ Status Task::PersistState(int64_t checkpoint_id, std::vector<std::string> sectio
     host_.fibers.SleepFor(50 * kNanosPerMilli);  // planted bug: the state is not durable yet
     RETURN_IF_ERROR(WriteReplicated(checkpoint_store_, path, kStateMagic, state));
   }
-  host_.log.Info("checkpoint.acknowledged", name() + " " + std::to_string(checkpoint_id));
+  log_.Info("checkpoint.acknowledged", name() + " " + std::to_string(checkpoint_id));
   return Status::Ok();
 }
 

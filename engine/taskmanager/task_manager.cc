@@ -90,7 +90,11 @@ void Deploy(TaskManagerState& tm, const ControlMessage& m) {
   tm.host.log.Info("task.deployed",
                    std::to_string(m.chain) + "/" + std::to_string(m.subtask) + " attempt " +
                        std::to_string(m.attempt) + " epoch " + std::to_string(m.epoch),
-                   {{"epoch", m.epoch}, {"attempt", m.attempt}});
+                   {{"epoch", m.epoch},
+                    {"attempt", m.attempt},
+                    {"chain", m.chain},
+                    {"subtask", m.subtask},
+                    {"job", 0, spec->job}});
   TaskDeployment deployment{m.epoch,     m.attempt,      std::move(spec).value(),
                             m.chain,     m.subtask,      m.consumers,
                             m.restore_paths, m.final_commit};

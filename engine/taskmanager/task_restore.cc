@@ -33,7 +33,7 @@ Result<std::string> Task::ReadState(const std::string& path, bool try_local, boo
     return DataLossError("state of a completed checkpoint is gone: " + read.status().message());
   }
   if (read.ok() && !damaged.empty()) {
-    host_.log.Warn("checkpoint.copy_damaged", name() + ": " + damaged);
+    log_.Warn("checkpoint.copy_damaged", name() + ": " + damaged);
   }
   return read;
 }
@@ -91,7 +91,7 @@ Status Task::Restore() {
       }
     }
   }
-  host_.log.Info("task.restored",
+  log_.Info("task.restored",
                  name() +
                      (local_bytes > 0 ? " from its local copy, " : " from checkpoint storage, ") +
                      std::to_string(local_bytes + remote_bytes) + " bytes" +
@@ -147,7 +147,7 @@ Status Task::Restore() {
   }
   if (auto it = channel_state.find(deployment_.subtask); it != channel_state.end()) {
     RETURN_IF_ERROR(RestoreChannelState(paths[deployment_.subtask], it->second));
-    host_.log.Info("task.restored_in_flight",
+    log_.Info("task.restored_in_flight",
                    name() + ": " + std::to_string(it->second.size()) + " bytes",
                    {{"bytes", static_cast<int64_t>(it->second.size())}});
   }

@@ -162,11 +162,15 @@ TEST(RealRuntimeTest, EventLogWritesHostSeverityCategoryMessage) {
     verbose.host().log.Record(Severity::kDebug, "debug.shown", "shown");
   }
   const std::string output = testing::internal::GetCapturedStderr();
-  EXPECT_NE(output.find("] quiet-host info checkpoint.completed: checkpoint 7\n"),
+  EXPECT_NE(output.find("\"host\":\"quiet-host\",\"level\":\"info\",\"event\":"
+                        "\"checkpoint.completed\",\"message\":\"checkpoint 7\"}\n"),
             std::string::npos)
       << output;
   EXPECT_EQ(output.find("not shown"), std::string::npos) << output;
-  EXPECT_NE(output.find("] loud-host debug debug.shown: shown\n"), std::string::npos) << output;
+  EXPECT_NE(output.find("\"host\":\"loud-host\",\"level\":\"debug\",\"event\":\"debug.shown\","
+                        "\"message\":\"shown\"}\n"),
+            std::string::npos)
+      << output;
 }
 
 }  // namespace real_runtime_test
