@@ -132,13 +132,22 @@ std::optional<int> ProcessCommands::RunParsed() const {
   return std::nullopt;
 }
 
+Result<ProcessCommands::Loaded> ProcessCommands::Load() const {
+  Loaded loaded;
+  ASSIGN_OR_RETURN(loaded.settings, LoadProcessConfig(config_path_, overrides_, jobs_));
+  ASSIGN_OR_RETURN(loaded.root, WorkingDir(loaded.settings, config_path_));
+  auto store = StoreAddressOf(loaded.settings);
+  if (!store.ok()) return InvalidArgumentError(config_path_ + ": " + store.status().message());
+  loaded.store = std::move(store).value();
+  return loaded;
+}
+
 int ProcessCommands::RunJobManagerProcess() const {
-  auto settings = LoadProcessConfig(config_path_, overrides_, jobs_);
-  if (!settings.ok()) return UsageError(settings.status().message());
-  auto root = WorkingDir(*settings, config_path_);
-  if (!root.ok()) return UsageError(root.status().message());
-  auto store = StoreAddressOf(*settings);
-  if (!store.ok()) return UsageError(config_path_ + ": " + store.status().message());
+  auto loaded = Load();
+  if (!loaded.ok()) return UsageError(loaded.status().message());
+  const Configuration* settings = &loaded->settings;
+  const std::string& root = loaded->root;
+  const Address& store = loaded->store;
 
   JobSpec spec;
   spec.job = job_.empty() ? "wordcount" : job_;
@@ -159,23 +168,22 @@ int ProcessCommands::RunJobManagerProcess() const {
   config.job = std::move(spec);
   config.build_graph = jobs_.Factory();
   ApplyJobManagerSettings(*effective, &config);
-  config.services = ExternalServices{*store, *store, *store};
+  config.services = ExternalServices{store, store, store};
   config.min_taskmanagers = min_taskmanagers_;
   config.leader_election.candidate_id =
       !id_.empty() ? id_
                    : fmt::format("{}:{}", settings->GetString(JobManagerRpcAddress()),
                                  settings->GetInt(JobManagerRpcPort()));
-  return RunRealHost(config.leader_election.candidate_id, *root,
+  return RunRealHost(config.leader_election.candidate_id, root,
                      [&config](Host& host) { return RunJobManager(host, config); });
 }
 
 int ProcessCommands::RunTaskManagerProcess() const {
-  auto settings = LoadProcessConfig(config_path_, overrides_, jobs_);
-  if (!settings.ok()) return UsageError(settings.status().message());
-  auto root = WorkingDir(*settings, config_path_);
-  if (!root.ok()) return UsageError(root.status().message());
-  auto store = StoreAddressOf(*settings);
-  if (!store.ok()) return UsageError(config_path_ + ": " + store.status().message());
+  auto loaded = Load();
+  if (!loaded.ok()) return UsageError(loaded.status().message());
+  const Configuration* settings = &loaded->settings;
+  const std::string& root = loaded->root;
+  const Address& store = loaded->store;
   auto jobmanagers = JobManagerAddressesOf(*settings);
   if (!jobmanagers.ok()) return UsageError(config_path_ + ": " + jobmanagers.status().message());
 
@@ -198,11 +206,11 @@ int ProcessCommands::RunTaskManagerProcess() const {
         Address{std::move(jobmanager.host), static_cast<uint16_t>(jobmanager.port)});
   }
   config.slots = static_cast<int>(settings->GetInt(TaskManagerNumberOfTaskSlots()));
-  config.services = ExternalServices{*store, *store, *store};
+  config.services = ExternalServices{store, store, store};
   config.build_graph = jobs_.Factory();
   config.heartbeat_timeout_ns = settings->GetDurationMs(HeartbeatTimeout()) * kNanosPerMilli;
   config.metrics_port = static_cast<int32_t>(settings->GetInt(MetricsReporterPromPort()));
-  return RunRealHost(config.id, *root,
+  return RunRealHost(config.id, root,
                      [&config](Host& host) { return RunTaskManager(host, config); });
 }
 

@@ -22,6 +22,7 @@
 #include "engine/base/status.h"
 #include "engine/config/configuration.h"
 #include "engine/runtime/host.h"
+#include "engine/runtime/network.h"
 
 namespace CLI {
 class App;
@@ -52,6 +53,14 @@ class ProcessCommands {
   std::optional<int> RunParsed() const;
 
  private:
+  // What both processes read first: the settings, process.working-dir (created) and the store's
+  // address. kInvalidArgument naming the file, line and key; kNotFound for an unreadable file.
+  struct Loaded {
+    Configuration settings;
+    std::string root;
+    Address store;
+  };
+  Result<Loaded> Load() const;
   int RunJobManagerProcess() const;
   int RunTaskManagerProcess() const;
 
