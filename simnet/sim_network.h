@@ -180,11 +180,14 @@ class NetFabric {
 class SimNetwork final : public Network {
  public:
   SimNetwork(NetFabric& fabric, HostId host) : fabric_(fabric), host_(host) {}
+
+ protected:
   // A simulated host has one address: bind.host is not looked at.
-  Result<std::unique_ptr<Listener>> Listen(const Address& bind) override {
+  Result<std::unique_ptr<Listener>> DoListen(const Address& bind, Protocol) override {
     return fabric_.Listen(host_, bind.port);
   }
-  Result<std::unique_ptr<Stream>> Connect(const Address& address, int64_t timeout_ns) override {
+  Result<std::unique_ptr<Stream>> DoConnect(const Address& address, int64_t timeout_ns,
+                                            Protocol) override {
     return fabric_.Connect(host_, address, timeout_ns);
   }
 

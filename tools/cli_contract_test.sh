@@ -305,9 +305,12 @@ cluster_checks() {
   cat "$work/out"
 
   # Processes started by hand from one configuration file, each on an address of its own
-  # (127.0.0.2-4), as on separate hosts: the job runs to its end and commits its counts.
+  # (127.0.0.2-4), as on separate hosts, with a shared secret: the job runs to its end and
+  # commits its counts, and a TaskManager holding another secret is turned away.
   local manual="$work/manual" port_base=$((20000 + RANDOM % 20000))
   mkdir -p "$manual/store/store/input"
+  printf 'the-cluster-secret-0123456789\n' >"$manual/secret"
+  printf 'a-guessed-secret-9876543210\n' >"$manual/wrong"
   printf 'a b c\nb c\n' >"$manual/store/store/input/part-0"
   printf 'c d\n' >"$manual/store/store/input/part-1"
   cat >"$manual/sluice.toml" <<CONFIG
@@ -316,6 +319,7 @@ jobmanager.rpc.port = $port_base
 jobmanager.bind-host = "127.0.0.2"
 rest.port = -1
 sluice.store.address = "127.0.0.4:$((port_base + 1))"
+security.auth.secret-file = "$manual/secret"
 parallelism.default = 2
 [taskmanager]
 host = "127.0.0.3"
@@ -325,8 +329,12 @@ data.port = $((port_base + 2))
 port = $((port_base + 3))
 CONFIG
   "$sluice" internal store --root "$manual/store" --port $((port_base + 1)) \
-    --bind-host 127.0.0.4 >"$manual/store.log" 2>&1 &
+    --bind-host 127.0.0.4 --auth-secret-file "$manual/secret" >"$manual/store.log" 2>&1 &
   local store_pid=$!
+  "$sluice" taskmanager --config "$manual/sluice.toml" -D process.working-dir="$manual/rogue" \
+    -D security.auth.secret-file="$manual/wrong" -D taskmanager.data.port=$((port_base + 4)) \
+    -D metrics.reporter.prom.port=-1 >"$manual/rogue.log" 2>&1 &
+  local rogue_pid=$!
   "$sluice" taskmanager --config "$manual/sluice.toml" -D process.working-dir="$manual/tm" \
     >"$manual/tm.log" 2>&1 &
   local tm_pid=$!
@@ -339,9 +347,11 @@ CONFIG
     exec 3<&-
   fi
   expect_in "$work/tm-metrics" "sluice_taskmanager_uptime{tm_id=\"127.0.0.3:$((port_base + 2))\"}"
-  kill "$store_pid" "$tm_pid" 2>/dev/null
-  wait "$store_pid" "$tm_pid" 2>/dev/null
+  kill "$store_pid" "$tm_pid" "$rogue_pid" 2>/dev/null
+  wait "$store_pid" "$tm_pid" "$rogue_pid" 2>/dev/null
   expect_in "$work/err" "job.finished"
+  expect_in "$work/err" '"event":"auth.rejected"'
+  expect_in "$manual/rogue.log" "the server does not hold the shared secret"
   sort "$manual"/store/store/output/committed/* >"$work/manual-out" 2>/dev/null
   printf 'a\t1\nb\t1\nb\t2\nc\t1\nc\t2\nc\t3\nd\t1\n' | sort >"$work/manual-want"
   cmp -s "$work/manual-out" "$work/manual-want" \

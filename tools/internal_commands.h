@@ -30,6 +30,7 @@ class InternalCommands {
   std::string root_dir_;  // the runtime's root directory
   int port_ = 0;          // listening port
   std::string bind_host_ = "localhost";
+  std::string auth_secret_file_;  // "": no authentication
 };
 
 }  // namespace sluice::tools

@@ -3,8 +3,12 @@
 #include <fmt/core.h>
 #include <httplib.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <cerrno>
+#include <cstring>
+#include <random>
 #include <utility>
 
 #include "engine/base/assert.h"
@@ -81,6 +85,21 @@ Status WriteConfigFile(const std::string& path, const std::string& process_name,
 
 }  // namespace
 
+std::string LocalCluster::SecretPath() const { return config_.work_dir + "/conf/secret"; }
+
+Status LocalCluster::WriteSecretFile() const {
+  // 32 bytes from the OS's entropy source, hex: the cluster's shared secret (0600).
+  std::random_device entropy;
+  std::string secret;
+  for (int i = 0; i < 8; ++i) secret += fmt::format("{:08x}", entropy());
+  const std::string path = SecretPath();
+  RETURN_IF_ERROR(WriteWholeFile(path, secret + "\n"));
+  if (::chmod(path.c_str(), 0600) != 0) {
+    return IoError(fmt::format("{}: chmod 0600: {}", path, std::strerror(errno)));
+  }
+  return Status::Ok();
+}
+
 std::string LocalCluster::ConfigPath(const std::string& name) const {
   return fmt::format("{}/conf/{}.toml", config_.work_dir, name);
 }
@@ -98,6 +117,7 @@ Result<LocalCluster::Child> LocalCluster::MakeJobManager(int index, int incarnat
   process.Set(RestPort().key, std::to_string(rest_ports_[index]));
   process.Set(RestBindAddress().key, kLoopbackAddress);
   process.Set(StoreAddress().key, fmt::format("{}:{}", kLoopbackAddress, store_port_));
+  process.Set(SecurityAuthSecretFile().key, SecretPath());
   const std::string config_path = ConfigPath(jm.name);
   RETURN_IF_ERROR(WriteConfigFile(config_path, jm.name, config_.settings, process));
   jm.args = {"jobmanager",
@@ -133,6 +153,7 @@ Result<LocalCluster::Child> LocalCluster::MakeTaskManager(const std::string& id,
     jobmanagers += fmt::format("{}{}:{}", jobmanagers.empty() ? "" : ",", kLoopbackAddress, port);
   }
   process.Set(JobManagerAddresses().key, jobmanagers);
+  process.Set(SecurityAuthSecretFile().key, SecretPath());
   const std::string config_path = ConfigPath(id);
   RETURN_IF_ERROR(WriteConfigFile(config_path, id, config_.settings, process));
   tm.args = {"taskmanager", "--config", config_path};
@@ -143,6 +164,7 @@ Status LocalCluster::Start() {
   SLUICE_ASSERT(!store_.running, "Start is called once");
   RETURN_IF_ERROR(CreateDirectories(LogDir()));
   RETURN_IF_ERROR(CreateDirectories(config_.work_dir + "/conf"));
+  RETURN_IF_ERROR(WriteSecretFile());
   ASSIGN_OR_RETURN(std::vector<uint16_t> ports,
                    PickFreePorts(1 + 2 * config_.jobmanagers + config_.taskmanagers));
   store_port_ = ports[0];
@@ -154,7 +176,8 @@ Status LocalCluster::Start() {
   store_.name = "store";
   store_.log_path = LogDir() + "/store.log";
   store_.args = {"internal", "store",       "--root",         config_.work_dir,
-                 "--port",   std::to_string(store_port_), "--bind-host", kLoopbackAddress};
+                 "--port",   std::to_string(store_port_), "--bind-host", kLoopbackAddress,
+                 "--auth-secret-file", SecretPath()};
   RETURN_IF_ERROR(StartChild(&store_));
   RETURN_IF_ERROR(WaitForStore());
 

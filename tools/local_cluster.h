@@ -126,6 +126,9 @@ class LocalCluster {
   Result<Child> MakeJobManager(int index, int incarnation) const;
   Result<Child> MakeTaskManager(const std::string& id, uint16_t data_port, int incarnation) const;
   std::string ConfigPath(const std::string& name) const;
+  // conf/secret: the cluster's shared secret (security.auth.secret-file), every process's.
+  std::string SecretPath() const;
+  Status WriteSecretFile() const;
   void Reap(Child* child, int wait_status);
 
   LocalClusterConfig config_;

@@ -11,6 +11,7 @@
 #include "engine/config/core_options.h"
 #include "engine/config/process_options.h"
 #include "engine/jobmanager/job_manager.h"
+#include "engine/rpc/authenticated_network.h"
 #include "engine/runtime/real/real_runtime.h"
 #include "engine/taskmanager/task_manager.h"
 #include "tools/cli_common.h"
@@ -18,6 +19,15 @@
 
 namespace sluice::tools {
 namespace {
+
+// Whether `host` (a bind address) names the loopback interface: "localhost", 127.0.0.0/8 or
+// ::1. HTTP ports bound there need no bearer token (only this machine reaches them).
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]";
+}
+
+// A shared secret shorter than this is refused (a guessable one would authenticate anyone).
+constexpr size_t kAuthSecretBytesMin = 16;
 
 // Every job setting any registered job accepts (the engine's, then each job's own), by key.
 std::vector<ConfigOption> JobOptions(const JobRegistry& jobs) {
@@ -63,8 +73,14 @@ Result<Address> StoreAddressOf(const Configuration& settings) {
 }  // namespace
 
 int RunRealHost(const std::string& name, const std::string& root_dir,
-                std::function<Status(Host&)> program) {
-  real::RealRuntime runtime(name, root_dir, /*seed=*/0);
+                std::function<Status(Host&)> program, const std::string& auth_secret) {
+  real::RealRuntime::NetworkWrapper authenticate;
+  if (!auth_secret.empty()) {
+    authenticate = [&auth_secret](Network& tcp, Random& random, EventLog& log, Fibers& fibers) {
+      return std::make_unique<AuthenticatedNetwork>(tcp, auth_secret, random, log, fibers);
+    };
+  }
+  real::RealRuntime runtime(name, root_dir, /*seed=*/0, /*verbose=*/false, authenticate);
   fmt::print(stderr, "sluice: {} starting (pid {}, root {}, seed {})\n", name, getpid(), root_dir,
              runtime.seed());
   std::fflush(stderr);
@@ -75,6 +91,17 @@ int RunRealHost(const std::string& name, const std::string& root_dir,
   }
   fmt::print(stderr, "sluice: {} finished OK\n", name);
   return kExitOk;
+}
+
+Result<std::string> ReadAuthSecret(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string secret, ReadWholeFile(path));
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  if (secret.size() < kAuthSecretBytesMin) {
+    return InvalidArgumentError(fmt::format(
+        "{}: the shared secret must be at least {} bytes (this one has {})", path,
+        kAuthSecretBytesMin, secret.size()));
+  }
+  return secret;
 }
 
 Result<Configuration> LoadProcessConfig(const std::string& path,
@@ -139,6 +166,14 @@ Result<ProcessCommands::Loaded> ProcessCommands::Load() const {
   auto store = StoreAddressOf(loaded.settings);
   if (!store.ok()) return InvalidArgumentError(config_path_ + ": " + store.status().message());
   loaded.store = std::move(store).value();
+  const std::string secret_file = loaded.settings.GetString(SecurityAuthSecretFile());
+  if (!secret_file.empty()) {
+    auto secret = ReadAuthSecret(secret_file);
+    if (!secret.ok()) {
+      return secret.status().WithContext(config_path_ + ": " + SecurityAuthSecretFile().key);
+    }
+    loaded.auth_secret = std::move(secret).value();
+  }
   return loaded;
 }
 
@@ -165,6 +200,7 @@ int ProcessCommands::RunJobManagerProcess() const {
   config.bind_host = settings->GetString(JobManagerBindHost());
   config.rest_port = static_cast<int32_t>(settings->GetInt(RestPort()));
   config.rest_bind_host = settings->GetString(RestBindAddress());
+  if (!IsLoopback(config.rest_bind_host)) config.rest_bearer_token = loaded->auth_secret;
   config.job = std::move(spec);
   config.build_graph = jobs_.Factory();
   ApplyJobManagerSettings(*effective, &config);
@@ -175,7 +211,8 @@ int ProcessCommands::RunJobManagerProcess() const {
                    : fmt::format("{}:{}", settings->GetString(JobManagerRpcAddress()),
                                  settings->GetInt(JobManagerRpcPort()));
   return RunRealHost(config.leader_election.candidate_id, root,
-                     [&config](Host& host) { return RunJobManager(host, config); });
+                     [&config](Host& host) { return RunJobManager(host, config); },
+                     loaded->auth_secret);
 }
 
 int ProcessCommands::RunTaskManagerProcess() const {
@@ -210,8 +247,10 @@ int ProcessCommands::RunTaskManagerProcess() const {
   config.build_graph = jobs_.Factory();
   config.heartbeat_timeout_ns = settings->GetDurationMs(HeartbeatTimeout()) * kNanosPerMilli;
   config.metrics_port = static_cast<int32_t>(settings->GetInt(MetricsReporterPromPort()));
+  if (!IsLoopback(config.bind_host)) config.metrics_bearer_token = loaded->auth_secret;
   return RunRealHost(config.id, root,
-                     [&config](Host& host) { return RunTaskManager(host, config); });
+                     [&config](Host& host) { return RunTaskManager(host, config); },
+                     loaded->auth_secret);
 }
 
 }  // namespace sluice::tools

@@ -32,8 +32,14 @@ namespace sluice::tools {
 
 // Runs `program` on a fresh real host named `name` rooted at `root_dir`: exit 0 if it returned
 // OK, 1 (with the status on stderr) otherwise. Blocks.
+// `auth_secret` non-empty: every Sluice connection of the host is authenticated with it
+// (engine/rpc/authenticated_network.h).
 int RunRealHost(const std::string& name, const std::string& root_dir,
-                std::function<Status(Host&)> program);
+                std::function<Status(Host&)> program, const std::string& auth_secret = "");
+
+// The shared secret in `path` (security.auth.secret-file), without a trailing newline:
+// kNotFound / kIoError naming the file; kInvalidArgument if it holds under 16 bytes.
+Result<std::string> ReadAuthSecret(const std::string& path);
 
 // The settings of config file `path` overlaid with `overrides` ("key=value"), each key checked
 // against the process options and the job settings `jobs` know: kInvalidArgument naming the
@@ -59,6 +65,7 @@ class ProcessCommands {
     Configuration settings;
     std::string root;
     Address store;
+    std::string auth_secret;  // "" without security.auth.secret-file
   };
   Result<Loaded> Load() const;
   int RunJobManagerProcess() const;

@@ -30,6 +30,7 @@ enum class StatusCode {
   kCancelled,
   kDeadlineExceeded,
   kInternal,
+  kUnauthenticated,  // a peer that did not prove it holds the cluster's secret (engine/rpc/peer_auth.h)
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -76,6 +77,9 @@ inline Status DeadlineExceededError(std::string m) {
   return {StatusCode::kDeadlineExceeded, std::move(m)};
 }
 inline Status InternalError(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+inline Status UnauthenticatedError(std::string m) {
+  return {StatusCode::kUnauthenticated, std::move(m)};
+}
 
 // Result<T>: a T or a non-OK Status.
 template <typename T>

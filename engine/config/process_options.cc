@@ -81,6 +81,13 @@ const ConfigOption& MetricsReporterPromPort() {
            "a TaskManager's GET /metrics port (-1: none, 0: any free port)");
   return option;
 }
+const ConfigOption& SecurityAuthSecretFile() {
+  static const ConfigOption option = String(
+      "security.auth.secret-file", "",
+      "a file holding the cluster's shared secret: every connection between processes is "
+      "authenticated with it");
+  return option;
+}
 const ConfigOption& ProcessWorkingDir() {
   static const ConfigOption option =
       String("process.working-dir", "", "the process's directory (required)");
@@ -104,6 +111,7 @@ const std::vector<ConfigOption>& ProcessOptions() {
       RestAddress(),          RestPort(),              RestBindAddress(),
       TaskManagerHost(),      TaskManagerBindHost(),   TaskManagerDataPort(),
       TaskManagerResourceId(), MetricsReporterPromPort(), ProcessWorkingDir(), StoreAddress(),
+      SecurityAuthSecretFile(),
       JobManagerAddresses()};
   return options;
 }

@@ -19,6 +19,12 @@
 //   metrics.reporter.prom.port -1          a TaskManager's GET /metrics (Prometheus text) port
 //                                          on taskmanager.bind-host (-1: none, 0: any free
 //                                          port); the JobManager's is on rest.port
+//   security.auth.secret-file  (none)      a file holding the cluster's shared secret (at least
+//                                          16 bytes; a trailing newline is not part of it):
+//                                          every connection between processes is mutually
+//                                          authenticated with it (engine/rpc/peer_auth.h), and
+//                                          an HTTP port not bound to loopback wants it as a
+//                                          bearer token. Unset: no authentication.
 //   process.working-dir        (required)  the process's directory: its files (local state,
 //                                          RocksDB) go under it
 //   sluice.store.address       localhost:6124  the store server (`sluice store`) that holds
@@ -53,6 +59,7 @@ const ConfigOption& TaskManagerDataPort();
 const ConfigOption& TaskManagerResourceId();
 const ConfigOption& MetricsReporterPromPort();
 const ConfigOption& ProcessWorkingDir();
+const ConfigOption& SecurityAuthSecretFile();
 const ConfigOption& StoreAddress();
 const ConfigOption& JobManagerAddresses();
 

@@ -77,6 +77,7 @@ Status RunJobManager(Host& host, const JobManagerConfig& config) {
   // The REST API, for the JobManager's whole life (stopped by Rest's destructor).
   JobManagerRestState rest_state;
   rest_state.id = config.leader_election.candidate_id;
+  rest_state.bearer_token = config.rest_bearer_token;
   struct Rest {
     Host& host;
     std::unique_ptr<Listener> listener;
@@ -90,7 +91,8 @@ Status RunJobManager(Host& host, const JobManagerConfig& config) {
   if (config.rest_port >= 0) {
     ASSIGN_OR_RETURN(rest.listener, host.network.Listen(
                                         Address{config.rest_bind_host,
-                                                static_cast<uint16_t>(config.rest_port)}));
+                                                static_cast<uint16_t>(config.rest_port)},
+                                        Protocol::kHttp));
     host.log.Info("rest.listening", "port " + std::to_string(rest.listener->port()));
     rest.fiber = host.fibers.Spawn("jm-rest", [&host, &rest, &rest_state] {
       ServeHttp(host, *rest.listener, [&rest_state](const HttpRequest& request) {

@@ -49,6 +49,8 @@ struct JobManagerConfig {
   // hosts; never every interface unless "0.0.0.0" or "::").
   std::string bind_host = "localhost";
   std::string rest_bind_host = "localhost";
+  // Non-empty: the REST API wants it as a bearer token (engine/jobmanager/rest_api.h).
+  std::string rest_bearer_token;
   // rest.port: the REST API (engine/jobmanager/rest_api.h), served for the JobManager's whole
   // life, leader or standby; -1: none.
   int32_t rest_port = 8081;

@@ -323,6 +323,7 @@ json SavepointStatus(const JobSnapshot::Savepoint& savepoint) {
 }
 
 HttpResponse HandleRestRequest(const JobManagerRestState& state, const HttpRequest& request) {
+  if (!BearerTokenAccepted(request, state.bearer_token)) return UnauthorizedResponse();
   const std::vector<std::string> path = Segments(request.path);
   const bool post = request.method == "POST" && path.size() == 3 && path[0] == "jobs" &&
                     (path[2] == "savepoints" || path[2] == "stop");

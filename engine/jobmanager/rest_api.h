@@ -132,6 +132,9 @@ struct JobSnapshot {
 // leads.
 struct JobManagerRestState {
   std::string id;  // the JobManager's candidate id
+  // Non-empty: every request must carry "Authorization: Bearer <token>" (else 401): the
+  // cluster's secret when the REST port is not bound to loopback.
+  std::string bearer_token;
   bool leader = false;
   int64_t epoch = 0;  // its leadership's epoch, while it leads
   std::function<JobSnapshot()> snapshot;

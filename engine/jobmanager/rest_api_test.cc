@@ -126,6 +126,27 @@ TEST(RestApiTest, JobMetricsAsFlinkReportsThem) {
                                      {"id":"numberOfCompletedCheckpoints","value":"5"}])"));
 }
 
+// A JobManager whose REST port is not on loopback wants the cluster's secret as a bearer token
+// on every request, /metrics included.
+TEST(RestApiTest, ABearerTokenGuardsEveryPath) {
+  JobManagerRestState state = Leader();
+  state.bearer_token = "0123456789abcdef";
+  for (const char* path : {"/overview", "/metrics", "/jobs"}) {
+    HttpRequest request;
+    request.method = "GET";
+    request.path = path;
+    HttpResponse response = HandleRestRequest(state, request);
+    EXPECT_EQ(response.status, 401) << path << " without a token";
+    EXPECT_EQ(response.headers["WWW-Authenticate"], "Bearer");
+    request.headers["authorization"] = "Bearer 0123456789abcdeX";
+    EXPECT_EQ(HandleRestRequest(state, request).status, 401) << path << " with a wrong token";
+    request.headers["authorization"] = "Bearer 0123456789abcdef0";
+    EXPECT_EQ(HandleRestRequest(state, request).status, 401) << path << " with a longer one";
+    request.headers["authorization"] = "Bearer 0123456789abcdef";
+    EXPECT_EQ(HandleRestRequest(state, request).status, 200) << path << " with the token";
+  }
+}
+
 TEST(RestApiTest, ErrorsUseFlinksErrorBody) {
   JobManagerRestState state = Leader();
   EXPECT_EQ(Get(state, "/jobs/0123", 404)["errors"][0], "Job 0123 not found");

@@ -231,4 +231,28 @@ void ServeHttp(Host& host, Listener& listener, const HttpHandler& handler) {
   while (!connections->open.empty()) connections->ended.Wait(host.fibers);
 }
 
+bool BearerTokenAccepted(const HttpRequest& request, const std::string& bearer_token) {
+  if (bearer_token.empty()) return true;
+  auto it = request.headers.find("authorization");
+  if (it == request.headers.end()) return false;
+  const std::string expected = "Bearer " + bearer_token;
+  const std::string& given = it->second;
+  // Constant time in the token's length: no early exit on the first differing byte.
+  unsigned char differ = given.size() == expected.size() ? 0 : 1;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    differ |= static_cast<unsigned char>(expected[i] ^ (i < given.size() ? given[i] : 0));
+  }
+  return differ == 0;
+}
+
+HttpResponse UnauthorizedResponse() {
+  HttpResponse response;
+  response.status = 401;
+  response.body =
+      R"json({"errors":["this endpoint wants the cluster's secret as a bearer token )json"
+      R"json((Authorization: Bearer ...)"]})json";
+  response.headers["WWW-Authenticate"] = "Bearer";
+  return response;
+}
+
 }  // namespace sluice

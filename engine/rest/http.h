@@ -38,6 +38,12 @@ struct HttpResponse {
 // The reason phrase of a status code ("Not Found"); "Unknown" for codes it does not know.
 const char* HttpReason(int status);
 
+// Whether `request` may be served when the server wants `bearer_token` ("" = no token
+// wanted): its "Authorization: Bearer <token>" header matches, compared in constant time.
+bool BearerTokenAccepted(const HttpRequest& request, const std::string& bearer_token);
+// 401 with Flink's error body and a WWW-Authenticate: Bearer header.
+HttpResponse UnauthorizedResponse();
+
 // Reads one request from `stream`. kInvalidArgument naming the parser's error for malformed
 // bytes, kResourceExhausted past kMaxHttpMessageBytes, kUnavailable if the peer closes first. May
 // suspend.

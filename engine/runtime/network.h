@@ -47,15 +47,31 @@ class Listener {
   virtual uint16_t port() const = 0;
 };
 
+// What a connection speaks: Sluice's own frames between its processes (control, data, store),
+// which a cluster with a shared secret authenticates (engine/rpc/authenticated_network.h), or
+// HTTP (the REST API, /metrics), which checks its own bearer token.
+enum class Protocol { kPeer, kHttp };
+
 class Network {
  public:
   virtual ~Network() = default;
   // Listens on `bind` (port 0: any free port): on real hosts the one address bind.host names
   // (never every interface unless it is "0.0.0.0" or "::"); a simulated host has one address,
   // its own, whatever bind.host says. kAlreadyExists if the port is taken. Never suspends.
-  virtual Result<std::unique_ptr<Listener>> Listen(const Address& bind) = 0;
+  Result<std::unique_ptr<Listener>> Listen(const Address& bind,
+                                           Protocol protocol = Protocol::kPeer) {
+    return DoListen(bind, protocol);
+  }
   // Connects to `address`, giving up after timeout_ns. May suspend.
-  virtual Result<std::unique_ptr<Stream>> Connect(const Address& address, int64_t timeout_ns) = 0;
+  Result<std::unique_ptr<Stream>> Connect(const Address& address, int64_t timeout_ns,
+                                          Protocol protocol = Protocol::kPeer) {
+    return DoConnect(address, timeout_ns, protocol);
+  }
+
+ protected:
+  virtual Result<std::unique_ptr<Listener>> DoListen(const Address& bind, Protocol protocol) = 0;
+  virtual Result<std::unique_ptr<Stream>> DoConnect(const Address& address, int64_t timeout_ns,
+                                                    Protocol protocol) = 0;
 };
 
 }  // namespace sluice

@@ -162,6 +162,7 @@ void Dispatch(TaskManagerState& tm, Session& session, const ControlMessage& m) {
 // other paths 404, other methods 405. Never suspends.
 HttpResponse MetricsResponse(const TaskManagerState& tm, int64_t started_ns,
                              const HttpRequest& request) {
+  if (!BearerTokenAccepted(request, tm.config.metrics_bearer_token)) return UnauthorizedResponse();
   HttpResponse response;
   if (request.method != "GET") {
     response.status = 405;
@@ -294,7 +295,8 @@ Status RunTaskManager(Host& host, const TaskManagerConfig& config) {
   if (config.metrics_port >= 0) {
     ASSIGN_OR_RETURN(metrics_listener,
                      host.network.Listen(Address{config.bind_host,
-                                                 static_cast<uint16_t>(config.metrics_port)}));
+                                                 static_cast<uint16_t>(config.metrics_port)},
+                                         Protocol::kHttp));
     host.log.Info("metrics.listening", "port " + std::to_string(metrics_listener->port()));
     const int64_t started_ns = host.clock.NowNs();
     host.fibers.Spawn("tm-metrics", [&host, &tm, &metrics_listener, started_ns] {
@@ -308,9 +310,16 @@ Status RunTaskManager(Host& host, const TaskManagerConfig& config) {
     sessions.push_back(host.fibers.Spawn("jm-session " + job_manager.ToString(), [&tm, &host,
                                                                                  &config,
                                                                                  job_manager] {
+      bool refused = false;  // the last attempt failed authentication (logged once per streak)
       for (;;) {
         auto stream = host.network.Connect(job_manager, kConnectTimeoutNs);
         if (stream.ok()) RunSession(tm, std::move(stream).value());
+        const bool unauthenticated =
+            !stream.ok() && stream.status().code() == StatusCode::kUnauthenticated;
+        if (unauthenticated && !refused) {
+          host.log.Warn("taskmanager.auth_failed", stream.status().ToString());
+        }
+        refused = unauthenticated;
         host.fibers.SleepFor(config.reconnect_delay_ns);
       }
     }));

@@ -41,6 +41,8 @@ struct TaskManagerConfig {
   // task_name, subtask_index, task_attempt_num) and the TaskManager's uptime; -1: none, 0: any
   // free port.
   int32_t metrics_port = -1;
+  // Non-empty: GET /metrics wants it as a bearer token (else 401).
+  std::string metrics_bearer_token;
   int slots = 2;
   ExternalServices services;
   // Rebuilds a deployment's JobGraph from its JobSpec (the program's job registry); required.

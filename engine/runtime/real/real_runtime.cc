@@ -44,14 +44,17 @@ uint64_t SeedFromOs() {
   std::abort();
 }
 
-RealRuntime::RealRuntime(std::string host_name, std::string root_dir, uint64_t seed, bool verbose)
+RealRuntime::RealRuntime(std::string host_name, std::string root_dir, uint64_t seed, bool verbose,
+                         const NetworkWrapper& wrap_network)
     : seed_(seed != 0 ? seed : SeedFromOs()),
       reactor_(scheduler_, clock_),
       network_(reactor_),
       fs_(std::move(root_dir)),
       random_(seed_),
       log_(host_name, verbose),
-      host_{std::move(host_name), clock_, reactor_, network_, fs_, random_, log_, faults_} {
+      wrapped_network_(wrap_network ? wrap_network(network_, random_, log_, reactor_) : nullptr),
+      host_{std::move(host_name), clock_,  reactor_, wrapped_network_ ? *wrapped_network_ : network_,
+            fs_,                  random_, log_,     faults_} {
   SLUICE_ASSERT(seed_ != 0, "the PRNG seed is non-zero");
   IgnoreSigpipe();
 }

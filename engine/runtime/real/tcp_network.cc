@@ -284,7 +284,7 @@ Result<std::unique_ptr<Stream>> TcpListener::Accept() {
 
 }  // namespace
 
-Result<std::unique_ptr<Listener>> TcpNetwork::Listen(const Address& bind) {
+Result<std::unique_ptr<Listener>> TcpNetwork::DoListen(const Address& bind, Protocol) {
   const std::string where = "listen on " + bind.ToString();
   ASSIGN_OR_RETURN(std::vector<SocketAddress> addresses, Resolve(bind, where));
   // One address: a name that resolves to both families binds its IPv4 one (as "localhost" is
@@ -326,7 +326,8 @@ Result<std::unique_ptr<Listener>> TcpNetwork::Listen(const Address& bind) {
       std::make_unique<TcpListener>(reactor_, fd.Release(), token, bound_port));
 }
 
-Result<std::unique_ptr<Stream>> TcpNetwork::Connect(const Address& address, int64_t timeout_ns) {
+Result<std::unique_ptr<Stream>> TcpNetwork::DoConnect(const Address& address, int64_t timeout_ns,
+                                                      Protocol) {
   ASSIGN_OR_RETURN(std::vector<SocketAddress> targets,
                    Resolve(address, "connect to " + address.ToString()));
   const int64_t deadline_ns = timeout_ns < 0 ? -1 : reactor_.clock().NowNs() + timeout_ns;

@@ -37,10 +37,12 @@ class TcpNetwork final : public Network {
  public:
   explicit TcpNetwork(Reactor& reactor) : reactor_(reactor) {}
 
-  // Never suspends.
-  Result<std::unique_ptr<Listener>> Listen(const Address& bind) override;
-  // timeout_ns < 0: no timeout; 0: fail unless the connection completes at once. May suspend.
-  Result<std::unique_ptr<Stream>> Connect(const Address& address, int64_t timeout_ns) override;
+  // Listen never suspends. Connect: timeout_ns < 0: no timeout; 0: fail unless the connection
+  // completes at once; may suspend. The protocol is not looked at (TCP carries both).
+ protected:
+  Result<std::unique_ptr<Listener>> DoListen(const Address& bind, Protocol protocol) override;
+  Result<std::unique_ptr<Stream>> DoConnect(const Address& address, int64_t timeout_ns,
+                                            Protocol protocol) override;
 
  private:
   Reactor& reactor_;
