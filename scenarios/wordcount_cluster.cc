@@ -7,6 +7,7 @@
 #include "engine/checkpoint/replicated_file.h"
 #include "engine/config/core_options.h"
 #include "engine/jobmanager/checkpoint_compatibility.h"
+#include "engine/rpc/authenticated_network.h"
 #include "engine/jobs/builtin_jobs.h"
 #include "engine/checkpoint/store.h"
 #include "simnet/sim_disk.h"
@@ -129,11 +130,22 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
                                .link_latency_max_ns = options.link_latency_max_us * kNanosPerMicro,
                                .short_read_probability = options.short_read_probability}),
       log_events_(options.log_events) {
+  // With a shared secret, every host of the cluster authenticates its connections.
+  NetworkWrapper authenticate;
+  if (!options.auth_secret.empty()) {
+    authenticate = [secret = options.auth_secret](Network& inner, Random& random, EventLog& log,
+                                                  Fibers& fibers) {
+      return std::make_unique<AuthenticatedNetwork>(inner, secret, random, log, fibers);
+    };
+  }
   auto add_store = [&](const std::string& name) {
-    return world_.AddHost(name, [](Host& host) {
-      Status s = RunStoreServer(host, StoreServerConfig{kStorePort, kStoreRoot});
-      host.log.Error("store.exited", s.ToString());
-    });
+    return world_.AddHost(
+        name,
+        [](Host& host) {
+          Status s = RunStoreServer(host, StoreServerConfig{kStorePort, kStoreRoot});
+          host.log.Error("store.exited", s.ToString());
+        },
+        authenticate);
   };
   const auto input_store = add_store("input-store");
   output_store_ = add_store("output-store");
@@ -223,10 +235,13 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
     const std::string name = i == 0 ? "jobmanager" : "jobmanager-" + std::to_string(i + 1);
     config.leader_election.candidate_id = name;
     jm_addresses.push_back(Address{name, kJobManagerPort});
-    jobmanagers_.push_back(world_.AddHost(name, [&config](Host& host) {
-      Status s = RunJobManager(host, config);
-      host.log.Info("jobmanager.exited", s.ToString());
-    }));
+    jobmanagers_.push_back(world_.AddHost(
+        name,
+        [&config](Host& host) {
+          Status s = RunJobManager(host, config);
+          host.log.Info("jobmanager.exited", s.ToString());
+        },
+        authenticate));
   }
   tm_configs_.resize(taskmanagers);
   total_slots_ = taskmanagers * options.slots_per_taskmanager;
@@ -240,10 +255,13 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
     config.build_graph = jobs_->Factory();
     config.heartbeat_timeout_ns = options.heartbeat_timeout_ms * kNanosPerMilli;
     config.metrics_port = options.metrics ? kMetricsPort : -1;
-    taskmanagers_.push_back(world_.AddHost(config.id, [&config](Host& host) {
-      Status s = RunTaskManager(host, config);
-      host.log.Error("taskmanager.exited", s.ToString());
-    }));
+    taskmanagers_.push_back(world_.AddHost(
+        config.id,
+        [&config](Host& host) {
+          Status s = RunTaskManager(host, config);
+          host.log.Error("taskmanager.exited", s.ToString());
+        },
+        authenticate));
     world_.SetWorkCost(taskmanagers_.back(), options.work_ns_per_record);
   }
   world_.AddEventObserver([this](sim::World::HostId host, Severity severity,

@@ -74,6 +74,9 @@ struct WordCountClusterOptions : ClusterSpec {
   // Each TaskManager serves GET /metrics on WordCountCluster::kMetricsPort (off by default for
   // the same reason).
   bool metrics = false;
+  // Non-empty: the cluster's shared secret; every store, JobManager and TaskManager host
+  // authenticates its connections with it (engine/rpc/authenticated_network.h).
+  std::string auth_secret;
   // The job's registry (null: the built-in jobs). The cluster deploys ClusterSpec::job with its
   // settings plus the fields above for the keys they stand for (parallelism.default,
   // source.rate-limit); ApplyJobSettings has copied -D values into them.

@@ -15,7 +15,8 @@ namespace sluice::sim {
 // Everything one host owns. It survives crashes (the disk is what survives; the rest is reused
 // by the next incarnation), so references into it, e.g. Host&, stay valid for the world's life.
 struct World::HostState {
-  HostState(World& world, HostId host_id, std::string host_name, HostProgram host_program)
+  HostState(World& world, HostId host_id, std::string host_name, HostProgram host_program,
+            const NetworkWrapper& wrap_network)
       : id(host_id),
         name(std::move(host_name)),
         program(std::move(host_program)),
@@ -29,7 +30,9 @@ struct World::HostState {
                               std::string_view message, EventFields fields) {
           world.OnRecord(host_id, severity, category, message, fields);
         }),
-        host{name, clock,  fibers, world.fabric_->AddHost(host_id, name, fibers, &clock),
+        raw_network(world.fabric_->AddHost(host_id, name, fibers, &clock)),
+        wrapped_network(wrap_network ? wrap_network(raw_network, random, log, fibers) : nullptr),
+        host{name, clock,  fibers, wrapped_network ? *wrapped_network : raw_network,
              fs,   random, log,    *world.faults_} {}
 
   const HostId id;
@@ -45,6 +48,8 @@ struct World::HostState {
   SimDisk disk;           // the root disk
   MountedFileSystem fs;   // the root disk plus any disks mounted on it (AddDisk)
   SimEventLog log;
+  Network& raw_network;
+  std::unique_ptr<Network> wrapped_network;  // null: the host uses raw_network itself
   Host host;
 };
 
@@ -78,12 +83,14 @@ World::HostState& World::state(HostId id) const {
   return *hosts_[id - 1];
 }
 
-World::HostId World::AddHost(std::string name, HostProgram program) {
+World::HostId World::AddHost(std::string name, HostProgram program,
+                             const NetworkWrapper& wrap_network) {
   SLUICE_ASSERT(host_ids_.count(name) == 0, "host names are unique");
   SLUICE_ASSERT(program, "a host needs a program");
   const HostId id = static_cast<HostId>(hosts_.size() + 1);
   host_ids_.emplace(name, id);
-  hosts_.push_back(std::make_unique<HostState>(*this, id, std::move(name), std::move(program)));
+  hosts_.push_back(
+      std::make_unique<HostState>(*this, id, std::move(name), std::move(program), wrap_network));
   StartHost(id);
   return id;
 }

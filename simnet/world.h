@@ -67,8 +67,9 @@ class World {
 
   // Adds a host named `name` (unique) and starts `program` as its main fiber at the current time.
   // Ids are 1, 2, ... in order of addition. A host whose program returns stays up (its other
-  // fibers, listeners and streams live on) until crashed.
-  HostId AddHost(std::string name, HostProgram program);
+  // fibers, listeners and streams live on) until crashed. `wrap_network` (optional) wraps the
+  // host's simulated network, e.g. to authenticate its connections (engine/runtime/network.h).
+  HostId AddHost(std::string name, HostProgram program, const NetworkWrapper& wrap_network = {});
   // Starts the program of a host that is down (no effect on an up host).
   void StartHost(HostId id);
   // Unwinds all the host's fibers (Scheduler::KillGroup, newest first), resets its connections

@@ -74,7 +74,7 @@ Result<Address> StoreAddressOf(const Configuration& settings) {
 
 int RunRealHost(const std::string& name, const std::string& root_dir,
                 std::function<Status(Host&)> program, const std::string& auth_secret) {
-  real::RealRuntime::NetworkWrapper authenticate;
+  NetworkWrapper authenticate;
   if (!auth_secret.empty()) {
     authenticate = [&auth_secret](Network& tcp, Random& random, EventLog& log, Fibers& fibers) {
       return std::make_unique<AuthenticatedNetwork>(tcp, auth_secret, random, log, fibers);

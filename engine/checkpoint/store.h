@@ -37,8 +37,8 @@ struct StoreFence {
 
 struct StoreServerConfig {
   uint16_t port = 7000;
-  std::string bind_host = "localhost";  // the address it listens on (real hosts)
   std::string root = "store";  // directory on the host's file system
+  std::string bind_host = "localhost";  // the address it listens on (real hosts)
 };
 
 // Host program: serves `config.root` until cancelled. Returns an error only if it cannot listen.

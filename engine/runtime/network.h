@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -73,5 +74,14 @@ class Network {
   virtual Result<std::unique_ptr<Stream>> DoConnect(const Address& address, int64_t timeout_ns,
                                                     Protocol protocol) = 0;
 };
+
+class Random;
+class EventLog;
+class Fibers;
+// Builds the Network a host's programs use over its own (real TCP or simulated): e.g. an
+// AuthenticatedNetwork (engine/rpc/authenticated_network.h) when the cluster has a secret. It
+// may keep references to its arguments, which live as long as the host.
+using NetworkWrapper =
+    std::function<std::unique_ptr<Network>(Network& inner, Random&, EventLog&, Fibers&)>;
 
 }  // namespace sluice

@@ -34,15 +34,9 @@ namespace sluice::real {
 
 class RealRuntime {
  public:
-  // Builds the Network the host's programs use over the runtime's TCP network (e.g. an
-  // AuthenticatedNetwork, engine/rpc/authenticated_network.h, when the cluster has a secret); it
-  // may keep references to the arguments, which live as long as the runtime.
-  using NetworkWrapper =
-      std::function<std::unique_ptr<Network>(Network& tcp, Random&, EventLog&, Fibers&)>;
-
   // `root_dir`: where relative FileSystem paths lead ("" = the working directory). `seed` 0 draws
   // a seed from getrandom(2); seed() reports the one in use, so a run can be logged and replayed.
-  // `wrap_network` (optional): see NetworkWrapper.
+  // `wrap_network` (optional): wraps the runtime's TCP network (engine/runtime/network.h).
   RealRuntime(std::string host_name, std::string root_dir, uint64_t seed, bool verbose = false,
               const NetworkWrapper& wrap_network = {});
   // Unwinds any fiber still live (only possible if Run was never called after a Spawn).
