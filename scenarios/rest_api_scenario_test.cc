@@ -33,15 +33,26 @@ HttpResponse Get(Host& host, const std::string& jobmanager, const std::string& t
   return response.ok() ? response.value() : failed;
 }
 
-TEST(RestApiScenarioTest, TheLeaderAnswersAndTheStandbyRefersToIt) {
+// About 2 s of word count input at 2,000 records/s.
+std::string Input() {
   std::string input;
   for (int i = 0; i < 4000; ++i) input += "alpha beta gamma w" + std::to_string(i % 17) + "\n";
+  return input;
+}
+
+// An HA pair of JobManagers serving the REST API.
+WordCountClusterOptions HaPairWithRest(uint64_t seed) {
   WordCountClusterOptions options;
-  options.seed = 1;
+  options.seed = seed;
   options.jobmanagers = 2;
   options.rest_api = true;
   options.source_records_per_second = 2000;
-  WordCountCluster cluster(options, input);
+  return options;
+}
+
+TEST(RestApiScenarioTest, TheLeaderAnswersAndTheStandbyRefersToIt) {
+  const WordCountClusterOptions options = HaPairWithRest(1);
+  WordCountCluster cluster(options, Input());
   struct Seen {
     std::string leader;  // the JobManager that answered /overview with 200
     int standby_503 = 0;
@@ -119,15 +130,9 @@ double SampleValue(const std::string& text, const std::string& prefix) {
 // the standby says it does not lead, and the TaskManagers' tasks count records in and out and
 // busy time. Every sample line is "name{labels} value" under a # TYPE line.
 TEST(RestApiScenarioTest, MetricsInPrometheusText) {
-  std::string input;
-  for (int i = 0; i < 4000; ++i) input += "alpha beta gamma w" + std::to_string(i % 17) + "\n";
-  WordCountClusterOptions options;
-  options.seed = 2;
-  options.jobmanagers = 2;
-  options.rest_api = true;
+  WordCountClusterOptions options = HaPairWithRest(2);
   options.metrics = true;
-  options.source_records_per_second = 2000;
-  WordCountCluster cluster(options, input);
+  WordCountCluster cluster(options, Input());
   std::map<std::string, HttpResponse> scraped;  // host → its /metrics, the last one asked
   cluster.world().AddHost("prometheus", [&scraped, &cluster](Host& host) {
     host.fibers.SleepFor(1200 * kNanosPerMilli);
