@@ -143,6 +143,7 @@ const std::map<std::string, std::set<std::string>>& AllowedEngineDependencies() 
       {"exchange", {"base", "rpc", "runtime"}},
       {"checkpoint", {"base", "rpc", "runtime"}},
       {"rest", {"base", "runtime"}},
+      {"ha", {"base", "rest", "runtime"}},
       {"graph", {"base", "config", "exchange", "partition", "runtime"}},
       {"jobmanager",
        {"base", "checkpoint", "config", "graph", "partition", "rest", "rpc", "runtime"}},

@@ -24,16 +24,19 @@ namespace {
 constexpr int kPollIntervalMs = 10;
 
 // Runs in the forked child: only async-signal-safe calls until exec.
-[[noreturn]] void ExecSelfInChild(pid_t parent, int null_fd, int log_fd, char* const* argv) {
+[[noreturn]] void ExecInChild(pid_t parent, int null_fd, int log_fd, const char* program,
+                              char* const* argv) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(127);  // the parent died before prctl took effect
   if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(log_fd, STDOUT_FILENO) < 0 ||
       dup2(log_fd, STDERR_FILENO) < 0) {
     _exit(127);
   }
-  execv("/proc/self/exe", argv);
-  static const char kMessage[] = "sluice: cannot exec /proc/self/exe\n";
+  execvp(program, argv);
+  static const char kMessage[] = "sluice: cannot exec ";
   ssize_t ignored = write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
+  ignored = write(STDERR_FILENO, program, std::strlen(program));
+  ignored = write(STDERR_FILENO, "\n", 1);
   (void)ignored;
   _exit(127);
 }
@@ -56,6 +59,11 @@ pid_t WaitBlocking(pid_t pid, int* wait_status) {
 }  // namespace
 
 Result<pid_t> SpawnSelf(const std::vector<std::string>& args, const std::string& log_path) {
+  return SpawnProgram("/proc/self/exe", "sluice", args, log_path);
+}
+
+Result<pid_t> SpawnProgram(const std::string& program, const std::string& name,
+                           const std::vector<std::string>& args, const std::string& log_path) {
   const int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) {
     return IoError(fmt::format("cannot open log '{}': {}", log_path, std::strerror(errno)));
@@ -66,8 +74,7 @@ Result<pid_t> SpawnSelf(const std::vector<std::string>& args, const std::string&
     return IoError(fmt::format("cannot open /dev/null: {}", std::strerror(errno)));
   }
   std::vector<char*> argv;
-  static char kProgramName[] = "sluice";
-  argv.push_back(kProgramName);
+  argv.push_back(const_cast<char*>(name.c_str()));
   for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
 
@@ -75,7 +82,7 @@ Result<pid_t> SpawnSelf(const std::vector<std::string>& args, const std::string&
   std::fflush(stderr);
   const pid_t parent = getpid();
   const pid_t pid = fork();
-  if (pid == 0) ExecSelfInChild(parent, null_fd, log_fd, argv.data());
+  if (pid == 0) ExecInChild(parent, null_fd, log_fd, program.c_str(), argv.data());
   const int fork_error = errno;
   close(log_fd);
   close(null_fd);

@@ -1,5 +1,5 @@
-// OS processes for `sluice cluster local`: starting this binary again with other arguments,
-// watching and stopping it, and finding free TCP ports on 127.0.0.1. The parent that calls these is
+// OS processes for `sluice cluster local`: starting this binary again with other arguments (or
+// another program: etcd), watching and stopping it, and finding free TCP ports on 127.0.0.1. The parent that calls these is
 // single-threaded (no RealRuntime runs in it). None of these throw.
 #pragma once
 
@@ -18,6 +18,10 @@ namespace sluice::tools {
 // stdout+stderr appended to `log_path`. The child gets SIGKILL if the parent dies. Returns its pid;
 // kIoError naming the log file or fork's reason otherwise.
 Result<pid_t> SpawnSelf(const std::vector<std::string>& args, const std::string& log_path);
+// Starts `program` (a path, or a name looked up in PATH) the same way, with argv[0] = `name`.
+// A program that cannot be executed exits 127 after writing why to the log.
+Result<pid_t> SpawnProgram(const std::string& program, const std::string& name,
+                           const std::vector<std::string>& args, const std::string& log_path);
 
 // The wait status of `pid` if it has exited (it is reaped), nullopt while it still runs.
 std::optional<int> PollExit(pid_t pid);

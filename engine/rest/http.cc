@@ -121,10 +121,16 @@ const char* HttpReason(int status) {
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 412:
+      return "Precondition Failed";
     case 413:
       return "Content Too Large";
+    case 429:
+      return "Too Many Requests";
     case 500:
       return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
     case 503:
       return "Service Unavailable";
     default:
