@@ -1,6 +1,6 @@
 // OS processes for `sluice cluster local`: starting this binary again with other arguments (or
-// another program: etcd), watching and stopping it, and finding free TCP ports on 127.0.0.1. The parent that calls these is
-// single-threaded (no RealRuntime runs in it). None of these throw.
+// another program: etcd), watching and stopping it, and finding free TCP ports on 127.0.0.1. The
+// parent that calls these is single-threaded (no RealRuntime runs in it). None of these throw.
 #pragma once
 
 #include <sys/types.h>
