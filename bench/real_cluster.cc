@@ -21,6 +21,7 @@
 
 #include "engine/base/assert.h"
 #include "engine/config/core_options.h"
+#include "simnet/etcd_model.h"
 #include "engine/checkpoint/store.h"
 #include "engine/jobmanager/job_manager.h"
 #include "engine/jobs/builtin_jobs.h"
@@ -148,9 +149,13 @@ ExternalServices LoopbackServices(uint16_t store_port) {
   return ExternalServices{store, store, store};
 }
 
-// The configurations of one attempt. Ports: [0] store, [1] JobManager, [2..] TaskManager data.
+// The configurations of one attempt. Ports: [0] store, [1] JobManager, [2..] TaskManager data,
+// the last etcd.
 struct ClusterConfigs {
   StoreServerConfig store;
+  // The coordination service: the simulator's etcd model, run in this process as one more host
+  // (the benchmark measures the engine; one JobManager makes a handful of etcd requests).
+  sim::EtcdModelConfig etcd;
   std::unique_ptr<JobRegistry> jobs;  // the built-in jobs; the configs' factories point here
   JobManagerConfig job_manager;
   std::vector<TaskManagerConfig> task_managers;
@@ -160,8 +165,12 @@ ClusterConfigs MakeConfigs(const RealWordCountOptions& options,
                            const std::vector<uint16_t>& ports) {
   ClusterConfigs configs;
   configs.store = StoreServerConfig{ports[0], kStoreRoot};
+  configs.etcd.port = ports.back();
+  configs.etcd.data_dir = "etcd";
+  configs.etcd.bind_host = kLoopback;
   JobManagerConfig& jm = configs.job_manager;
   jm.port = ports[1];
+  jm.etcd = {Address{kLoopback, ports.back()}};
   configs.jobs = std::make_unique<JobRegistry>();
   const Status registered = RegisterBuiltinJobs(*configs.jobs);
   SLUICE_ASSERT(registered.ok(), "the built-in jobs register");
@@ -223,6 +232,7 @@ RealWordCountRun RunAttempt(const RealWordCountOptions& options,
     return *hosts.back();
   };
   Host& store_host = make_host("store");
+  Host& etcd_host = make_host("etcd");
   Host& jm_host = make_host("jobmanager");
   std::vector<Host*> tm_hosts;
   for (const TaskManagerConfig& tm : configs.task_managers) tm_hosts.push_back(&make_host(tm.id));
@@ -251,6 +261,8 @@ RealWordCountRun RunAttempt(const RealWordCountOptions& options,
     // The store is external infrastructure, up before the cluster: let it reach Listen first, or
     // the JobManager's first checkpoint-store recovery fails and retries a heartbeat later.
     bool spawned = spawn_server("store", [&] { return RunStoreServer(store_host, configs.store); });
+    spawned = spawned &&
+              spawn_server("etcd", [&] { return sim::RunEtcdModel(etcd_host, configs.etcd); });
     host.fibers.Yield();
     for (size_t i = 0; i < tm_hosts.size(); ++i) {
       spawned = spawned && spawn_server(configs.task_managers[i].id, [&, i] {
@@ -281,7 +293,7 @@ RealWordCountRun RunRealWordCount(const RealWordCountOptions& options) {
     run.port_attempts = attempt;
     run.status = PrepareRoot(options);
     if (!run.status.ok()) return run;
-    auto ports = PickFreePorts(2 + options.taskmanagers);
+    auto ports = PickFreePorts(3 + options.taskmanagers);
     if (!ports.ok()) {
       run.status = ports.status();
       return run;

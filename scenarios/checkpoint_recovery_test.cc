@@ -1,7 +1,8 @@
-// Recovering completed checkpoints from a simulated checkpoint store with two disks, under the
-// fall-back rule (engine/checkpoint/completed_checkpoint.h): an intact copy is used and the other
-// repaired, a checkpoint with no intact copy left is data loss, and only a checkpoint written
-// once (never notified or restored) may be skipped for an older one.
+// Recovering completed checkpoints from a simulated checkpoint store with two disks and their
+// pointers on the etcd model, under the fall-back rule (engine/checkpoint/completed_checkpoint.h):
+// the newest pointer's checkpoint is the one; an intact copy of its metadata is used and the other
+// repaired, no intact copy left is data loss; metadata without a pointer is never restored; a
+// deposed leader cannot complete a checkpoint; retention deletes the pointers first.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -10,6 +11,7 @@
 #include "engine/checkpoint/completed_checkpoint.h"
 #include "engine/checkpoint/replicated_file.h"
 #include "engine/checkpoint/store.h"
+#include "simnet/etcd_model.h"
 #include "simnet/sim_disk.h"
 #include "simnet/world.h"
 
@@ -18,7 +20,9 @@ namespace {
 namespace checkpoint_recovery_test {
 
 constexpr uint16_t kPort = 7000;
-const StoreFence kFence{"jobmanager/leader", "1 "};
+constexpr uint16_t kEtcdPort = 2379;
+constexpr char kPrefix[] = "/sluice/test/";
+constexpr char kLeaderKey[] = "/sluice/test/leader";
 
 class CheckpointRecoveryTest : public ::testing::Test {
  protected:
@@ -27,18 +31,29 @@ class CheckpointRecoveryTest : public ::testing::Test {
       (void)RunStoreServer(host, StoreServerConfig{kPort, "store"});
     });
     world_.AddDisk(store_, std::string("store/") + kReplicaDir);
-    world_.disk(store_).WriteDurable("store/jobmanager/leader", "1 jobmanager");
+    world_.AddHost("etcd", [](Host& host) {
+      (void)sim::RunEtcdModel(host, sim::EtcdModelConfig{kEtcdPort});
+    });
+    // A leadership: the leader key's revision is the fence.
+    RunOnClient([&](StoreClient&, EtcdClient& etcd) {
+      epoch_ = etcd.Put(kLeaderKey, "jobmanager").value_or(0);
+    });
   }
-  // Runs `body` with a client of the store; fails the test if it does not finish.
-  void RunOnClient(std::function<void(StoreClient&)> body) {
+  // Runs `body` with clients of the store and etcd; fails the test if it does not finish.
+  void RunOnClient(std::function<void(StoreClient&, EtcdClient&)> body) {
     bool done = false;
     world_.AddHost("jobmanager-" + std::to_string(++clients_), [&](Host& host) {
       StoreClient store(host, Address{"checkpoint-store", kPort});
-      body(store);
+      EtcdClient etcd(host, {Address{"etcd", kEtcdPort}}, kNanosPerSecond);
+      body(store, etcd);
       done = true;
     });
     world_.RunUntil([&] { return done; }, world_.now_ns() + 60 * kNanosPerSecond);
     ASSERT_TRUE(done) << "client did not finish (seed 3)";
+  }
+  CheckpointPointers Pointers(EtcdClient& etcd, int64_t epoch = 0) const {
+    return CheckpointPointers{etcd, std::string(kPrefix) + "checkpoints/",
+                              LeaderFence{kLeaderKey, epoch != 0 ? epoch : epoch_}};
   }
   static CompletedCheckpoint Checkpoint(int64_t id) {
     CompletedCheckpoint checkpoint;
@@ -47,55 +62,59 @@ class CheckpointRecoveryTest : public ::testing::Test {
     return checkpoint;
   }
   void Store(int64_t id) {
-    RunOnClient([&](StoreClient& store) {
-      Status stored = StoreCompletedCheckpoint(store, Checkpoint(id), kFence);
+    RunOnClient([&](StoreClient& store, EtcdClient& etcd) {
+      Status stored = StoreCompletedCheckpoint(store, Pointers(etcd), Checkpoint(id));
       ASSERT_TRUE(stored.ok()) << stored.ToString();
     });
   }
+  std::string MetadataPath(int64_t id) const { return CompletedCheckpoint::MetadataPath(id, epoch_); }
   // Flips a bit of copy `copy` of checkpoint `id`'s metadata.
   void Corrupt(int64_t id, int copy) {
-    const std::string path = "store/" + CopyPath(CompletedCheckpoint::MetadataPath(id), copy);
+    const std::string path = "store/" + CopyPath(MetadataPath(id), copy);
     auto [disk, on_disk] = world_.DiskAt(store_, path);
     ASSERT_TRUE(disk->CorruptDurableByte(on_disk).ok()) << path;
   }
-  Result<RecoveredCheckpoints> Recover(std::string* skipped) {
+  Result<RecoveredCheckpoints> Recover() {
     Result<RecoveredCheckpoints> recovered = InternalError("not run");
-    RunOnClient([&](StoreClient& store) { recovered = RecoverCheckpoints(store, skipped); });
+    RunOnClient([&](StoreClient& store, EtcdClient& etcd) {
+      recovered = RecoverCheckpoints(store, Pointers(etcd));
+    });
     return recovered;
   }
 
   sim::World world_{sim::WorldOptions{.seed = 3}};
   sim::World::HostId store_ = 0;
   int clients_ = 0;
+  int64_t epoch_ = 0;
 };
 
 TEST_F(CheckpointRecoveryTest, BothCopiesIntactGiveTheNewestWithNothingToRepair) {
+  ASSERT_GT(epoch_, 0);
   Store(1);
   Store(2);
-  std::string skipped;
-  auto recovered = Recover(&skipped);
+  auto recovered = Recover();
   ASSERT_TRUE(recovered.ok()) << recovered.status().ToString();
   ASSERT_TRUE(recovered->latest.has_value());
   EXPECT_EQ(recovered->latest->id, 2);
   EXPECT_EQ(recovered->latest->state_paths, Checkpoint(2).state_paths);
+  EXPECT_EQ(recovered->latest_metadata_path, MetadataPath(2));
   EXPECT_TRUE(recovered->copies_to_repair.empty());
   EXPECT_EQ(recovered->highest_id_seen, 2);
-  EXPECT_TRUE(skipped.empty()) << skipped;
 }
 
 TEST_F(CheckpointRecoveryTest, ADamagedCopyIsReadFromTheOtherAndRepaired) {
   Store(1);
   Store(2);
   Corrupt(2, 0);
-  std::string skipped;
-  auto recovered = Recover(&skipped);
+  auto recovered = Recover();
   ASSERT_TRUE(recovered.ok()) << recovered.status().ToString();
   EXPECT_EQ(recovered->latest->id, 2);
   EXPECT_EQ(recovered->copies_to_repair, std::vector<int>{0});
-  RunOnClient([&](StoreClient& store) {
-    ASSERT_TRUE(RepairMetadataCopy(store, *recovered->latest, 0, kFence).ok());
+  RunOnClient([&](StoreClient& store, EtcdClient&) {
+    ASSERT_TRUE(
+        RepairMetadataCopy(store, *recovered->latest, recovered->latest_metadata_path, 0).ok());
   });
-  auto again = Recover(&skipped);
+  auto again = Recover();
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->latest->id, 2);
   EXPECT_TRUE(again->copies_to_repair.empty()) << "the repair wrote an intact copy 0";
@@ -106,49 +125,86 @@ TEST_F(CheckpointRecoveryTest, NoIntactCopyOfTheNewestIsDataLossNeverAnOlderChec
   Store(2);
   Corrupt(2, 0);
   Corrupt(2, 1);
-  std::string skipped;
-  auto recovered = Recover(&skipped);
+  auto recovered = Recover();
   ASSERT_EQ(recovered.status().code(), StatusCode::kDataLoss) << recovered.status().ToString();
   EXPECT_NE(recovered.status().message().find("checkpoint 2 completed but no copy"),
             std::string::npos)
       << recovered.status().ToString();
-  EXPECT_NE(recovered.status().message().find("replica/checkpoints/chk-2/_metadata"),
+  EXPECT_NE(recovered.status().message().find("replica/checkpoints/chk-2/_metadata-"),
             std::string::npos)
       << "names both copies: " << recovered.status().ToString();
 }
 
-TEST_F(CheckpointRecoveryTest, ACheckpointWrittenOnceAndDamagedIsSkipped) {
+TEST_F(CheckpointRecoveryTest, MetadataWithoutAPointerIsNeverRestored) {
   Store(1);
-  // Checkpoint 2's metadata reached copy 0 only (its writer stepped down before copy 1), then
-  // copy 0 was damaged: it was never notified or restored, so falling back to 1 is safe.
-  RunOnClient([&](StoreClient& store) {
-    ASSERT_TRUE(WriteCopy(store, CompletedCheckpoint::MetadataPath(2), 0,
-                          CompletedCheckpoint::kMetadataMagic, Checkpoint(2).EncodeMetadata(),
-                          true, &kFence)
+  // Checkpoint 2's metadata is durable, both copies, but its writer stepped down before the
+  // pointer: never complete, never notified, so it is not restored; new checkpoints are numbered
+  // past its directory.
+  RunOnClient([&](StoreClient& store, EtcdClient&) {
+    ASSERT_TRUE(WriteReplicated(store, MetadataPath(2), CompletedCheckpoint::kMetadataMagic,
+                                Checkpoint(2).EncodeMetadata())
                     .ok());
   });
-  Corrupt(2, 0);
-  std::string skipped;
-  auto recovered = Recover(&skipped);
+  auto recovered = Recover();
   ASSERT_TRUE(recovered.ok()) << recovered.status().ToString();
   EXPECT_EQ(recovered->latest->id, 1);
   EXPECT_EQ(recovered->highest_id_seen, 2) << "new checkpoints are numbered past it";
-  EXPECT_NE(skipped.find("chk-2/_metadata: written once and damaged"), std::string::npos)
-      << skipped;
 }
 
-TEST_F(CheckpointRecoveryTest, ACopyWrittenOnceAndIntactIsUsedAndItsSecondCopyWritten) {
-  RunOnClient([&](StoreClient& store) {
-    ASSERT_TRUE(WriteCopy(store, CompletedCheckpoint::MetadataPath(1), 0,
-                          CompletedCheckpoint::kMetadataMagic, Checkpoint(1).EncodeMetadata(),
-                          true, &kFence)
-                    .ok());
+TEST_F(CheckpointRecoveryTest, ADeposedLeaderCannotCompleteACheckpoint) {
+  Store(1);
+  const int64_t old_epoch = epoch_;
+  // A newer leadership writes the leader key.
+  RunOnClient([&](StoreClient&, EtcdClient& etcd) {
+    epoch_ = etcd.Put(kLeaderKey, "jobmanager-2").value_or(0);
   });
-  std::string skipped;
-  auto recovered = Recover(&skipped);
+  ASSERT_GT(epoch_, old_epoch);
+  Status stale;
+  RunOnClient([&](StoreClient& store, EtcdClient& etcd) {
+    stale = StoreCompletedCheckpoint(store, Pointers(etcd, old_epoch), Checkpoint(2));
+  });
+  EXPECT_EQ(stale.code(), StatusCode::kFailedPrecondition) << stale.ToString();
+  auto recovered = Recover();
   ASSERT_TRUE(recovered.ok()) << recovered.status().ToString();
   EXPECT_EQ(recovered->latest->id, 1);
-  EXPECT_EQ(recovered->copies_to_repair, std::vector<int>{1});
+  // Its metadata, written under its own epoch's name, is not the file a newer pointer would name.
+  Store(2);
+  recovered = Recover();
+  ASSERT_TRUE(recovered.ok()) << recovered.status().ToString();
+  EXPECT_EQ(recovered->latest->id, 2);
+  EXPECT_EQ(recovered->latest_metadata_path, MetadataPath(2));
+  EXPECT_NE(MetadataPath(2), CompletedCheckpoint::MetadataPath(2, old_epoch));
+}
+
+TEST_F(CheckpointRecoveryTest, RetentionDeletesPointersThenFilesAndOnlyUnderTheFence) {
+  Store(1);
+  Store(2);
+  Result<int64_t> stale = InternalError("not run"), deleted = InternalError("not run");
+  RunOnClient([&](StoreClient& store, EtcdClient& etcd) {
+    stale = DiscardCheckpointsBelow(store, Pointers(etcd, epoch_ - 1), 2, {});
+    deleted = DiscardCheckpointsBelow(store, Pointers(etcd), 2, {});
+  });
+  EXPECT_EQ(stale.status().code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  EXPECT_EQ(*deleted, 2) << "checkpoint 1's metadata, both copies";
+  Result<EtcdRangeResult> pointers = InternalError("not run");
+  RunOnClient([&](StoreClient&, EtcdClient& etcd) {
+    pointers = etcd.GetPrefix(std::string(kPrefix) + "checkpoints/");
+  });
+  ASSERT_TRUE(pointers.ok());
+  ASSERT_EQ(pointers->kvs.size(), 1u);
+  EXPECT_EQ(pointers->kvs[0].value, MetadataPath(2));
+}
+
+TEST_F(CheckpointRecoveryTest, APointerThatNamesNoMetadataIsDataLoss) {
+  Store(1);
+  RunOnClient([&](StoreClient&, EtcdClient& etcd) {
+    ASSERT_TRUE(etcd.Put(Pointers(etcd).KeyOf(2), "elsewhere/_metadata").ok());
+  });
+  auto recovered = Recover();
+  EXPECT_EQ(recovered.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(recovered.status().message().find("names no checkpoint"), std::string::npos)
+      << recovered.status().ToString();
 }
 
 TEST_F(CheckpointRecoveryTest, ReadReplicatedNamesEveryDamagedCopy) {
@@ -156,16 +212,16 @@ TEST_F(CheckpointRecoveryTest, ReadReplicatedNamesEveryDamagedCopy) {
   Corrupt(1, 0);
   std::string damaged;
   Result<std::string> one_damaged = InternalError("not run");
-  RunOnClient([&](StoreClient& store) {
-    one_damaged = ReadReplicated(store, CompletedCheckpoint::MetadataPath(1),
+  RunOnClient([&](StoreClient& store, EtcdClient&) {
+    one_damaged = ReadReplicated(store, MetadataPath(1),
                                  CompletedCheckpoint::kMetadataMagic, true, &damaged);
   });
   ASSERT_TRUE(one_damaged.ok()) << one_damaged.status().ToString();
   EXPECT_NE(damaged.find("checkpoints/chk-1/_metadata"), std::string::npos) << damaged;
   Corrupt(1, 1);
   Result<std::string> both_damaged = InternalError("not run");
-  RunOnClient([&](StoreClient& store) {
-    both_damaged = ReadReplicated(store, CompletedCheckpoint::MetadataPath(1),
+  RunOnClient([&](StoreClient& store, EtcdClient&) {
+    both_damaged = ReadReplicated(store, MetadataPath(1),
                                   CompletedCheckpoint::kMetadataMagic);
   });
   EXPECT_EQ(both_damaged.status().code(), StatusCode::kDataLoss);

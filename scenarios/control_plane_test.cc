@@ -12,6 +12,7 @@
 #include "engine/rpc/control.h"
 #include "engine/rpc/frame.h"
 #include "engine/taskmanager/task_manager.h"
+#include "simnet/etcd_model.h"
 #include "simnet/world.h"
 
 namespace sluice {
@@ -50,9 +51,13 @@ TEST_F(ControlPlaneTest, SilentTaskManagerIsLostByHeartbeatTimeout) {
   });
   JobRegistry jobs;
   ASSERT_TRUE(RegisterBuiltinJobs(jobs).ok());
+  world_.AddHost("etcd", [](Host& host) {
+    (void)sim::RunEtcdModel(host, sim::EtcdModelConfig{2379});
+  });
   JobManagerConfig config;
   config.build_graph = jobs.Factory();
   config.services.checkpoint_store = Address{"checkpoint-store", 7000};
+  config.etcd = {Address{"etcd", 2379}};
   config.heartbeat_timeout_ns = 1000 * kNanosPerMilli;
   world_.AddHost("jobmanager", [&config](Host& host) { (void)RunJobManager(host, config); });
   // Registers, then neither reads nor writes again, but keeps the connection open.

@@ -76,7 +76,7 @@ std::string FaultApplier::BudgetExceeded(const std::vector<FaultRecord>& faults)
     // The root disk also holds what exists once; the second disk holds only checkpoint copies.
     const sim::SimDisk* disk = world.DiskAt(cluster_.checkpoint_store(), f.peer).first;
     if (disk == disks.front() && !f.peer.starts_with(WordCountCluster::kCheckpointCopyDirs[0])) {
-      return where + ": prefix '" + f.peer + "' reaches files kept once (the lease, the job result)";
+      return where + ": prefix '" + f.peer + "' reaches files kept once (input, output)";
     }
     const size_t index = std::find(disks.begin(), disks.end(), disk) - disks.begin();
     if (corrupted_disk == disks.size()) {

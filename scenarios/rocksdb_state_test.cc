@@ -65,12 +65,16 @@ CompletedCheckpoint LatestCheckpoint(WordCountCluster& cluster) {
   for (const std::string& name : disk->ListCurrent(path)) {
     const int64_t id = CheckpointIdOfDirectory(name);
     if (id <= latest.id) continue;
-    auto blob = disk->ReadCurrent(path + "/" + name + "/_metadata");
-    if (!blob.ok()) continue;
-    auto payload = UnsealBlob(CompletedCheckpoint::kMetadataMagic, *blob, name);
-    if (!payload.ok()) continue;
-    auto decoded = CompletedCheckpoint::DecodeMetadata(*payload, name);
-    if (decoded.ok()) latest = *decoded;
+    // Its metadata file is named after the leadership that wrote it (_metadata-<epoch>).
+    for (const std::string& file : disk->ListCurrent(path + "/" + name)) {
+      if (file.rfind("_metadata", 0) != 0) continue;
+      auto blob = disk->ReadCurrent(path + "/" + name + "/" + file);
+      if (!blob.ok()) continue;
+      auto payload = UnsealBlob(CompletedCheckpoint::kMetadataMagic, *blob, name);
+      if (!payload.ok()) continue;
+      auto decoded = CompletedCheckpoint::DecodeMetadata(*payload, name);
+      if (decoded.ok()) latest = *decoded;
+    }
   }
   return latest;
 }

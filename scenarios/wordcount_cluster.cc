@@ -20,6 +20,8 @@ constexpr uint16_t kRestPort = 8081;  // Flink's rest.port default
 // Flink's metrics.reporter.prom.port example value.
 constexpr uint16_t kMetricsPort = WordCountCluster::kMetricsPort;
 constexpr uint16_t kDataPort = 6124;
+constexpr char kEtcdHost[] = "etcd";
+constexpr uint16_t kEtcdPort = 2379;  // etcd's client port
 constexpr char kStoreRoot[] = "store";
 // Steps (fiber runs and events) at one instant of simulated time before the run is declared
 // livelocked: real runs take a few thousand at most.
@@ -225,9 +227,13 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   jm.checkpoint_max_concurrent = options.checkpoint_max_concurrent;
   jm.checkpoint_tolerable_failed = options.checkpoint_tolerable_failed;
   jm.heartbeat_interval_ns = options.heartbeat_interval_ms * kNanosPerMilli;
-  jm.leader_election.lease_duration_ns = options.lease_duration_ms * kNanosPerMilli;
+  // etcd leases last whole seconds (at least its minimum TTL, 1 s here); the leader steps down
+  // within 70% of lease_duration_ms and renews every 20%.
+  jm.leader_election.lease_ttl_s = std::max<int64_t>(1, (options.lease_duration_ms + 999) / 1000);
   jm.leader_election.renew_deadline_ns = options.lease_duration_ms * kNanosPerMilli * 7 / 10;
   jm.leader_election.renew_interval_ns = options.lease_duration_ms * kNanosPerMilli / 5;
+  jm.etcd = {Address{kEtcdHost, kEtcdPort}};
+  jm.etcd_request_timeout_ns = jm.leader_election.renew_deadline_ns / 2;
   jm_configs_.assign(std::max(1, options.jobmanagers), jm);
   std::vector<Address> jm_addresses;
   for (size_t i = 0; i < jm_configs_.size(); ++i) {
@@ -264,6 +270,12 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
         authenticate));
     world_.SetWorkCost(taskmanagers_.back(), options.work_ns_per_record);
   }
+  // The coordination service, added last so that the other hosts keep their ids. Its own
+  // protocol is HTTP, which the shared secret does not wrap (as a real etcd's would not be).
+  etcd_ = world_.AddHost(kEtcdHost, [](Host& host) {
+    Status s = sim::RunEtcdModel(host, sim::EtcdModelConfig{kEtcdPort});
+    host.log.Error("etcd.exited", s.ToString());
+  });
   world_.AddEventObserver([this](sim::World::HostId host, Severity severity,
                                  std::string_view category,
                                  std::string_view message) {

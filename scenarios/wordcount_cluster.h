@@ -1,7 +1,8 @@
 // A simulated word-count deployment: three stores (input, output, checkpoints; the checkpoint
-// store has a second disk for the checkpoint files' second copies), one JobManager
-// (or several, for high availability: "jobmanager", "jobmanager-2", ...; they elect a leader
-// through the checkpoint store) and N TaskManagers, each a simulated host running the same host program a real process runs.
+// store has a second disk for the checkpoint files' second copies), an etcd (the coordination
+// service model, simnet/etcd_model.h), one JobManager (or several, for high availability:
+// "jobmanager", "jobmanager-2", ...; they elect a leader on etcd) and N TaskManagers, each a
+// simulated host running the same host program a real process runs.
 // Scenarios build one, schedule their faults on world(), run it and check the outcome.
 #pragma once
 
@@ -17,6 +18,7 @@
 #include "engine/taskmanager/task_manager.h"
 #include "scenarios/cluster_spec.h"
 #include "scenarios/scenario.h"
+#include "simnet/etcd_model.h"
 #include "simnet/world.h"
 
 namespace sluice::scenarios {
@@ -113,6 +115,7 @@ class WordCountCluster {
   const std::vector<sim::World::HostId>& jobmanagers() const { return jobmanagers_; }
   const std::vector<sim::World::HostId>& stores() const { return stores_; }
   sim::World::HostId checkpoint_store() const { return stores_[2]; }
+  sim::World::HostId etcd() const { return etcd_; }
   // The job as deployed and its graph (built once here, as every JobManager and TaskManager
   // builds it); job_graph() holds the error if the registry refused the spec.
   const JobSpec& job_spec() const { return job_spec_; }
@@ -169,6 +172,7 @@ class WordCountCluster {
   sim::World::HostId output_store_ = 0;
   std::vector<sim::World::HostId> jobmanagers_;
   std::vector<sim::World::HostId> stores_;
+  sim::World::HostId etcd_ = 0;
   std::vector<std::string> partitions_;
   std::vector<sim::World::EventObserver> observers_;
   bool finished_ = false;

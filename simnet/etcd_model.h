@@ -29,6 +29,10 @@
 // revoke does. TTLs below config.min_lease_ttl_s are raised to it. Lease IDs are drawn at random
 // when the store is created, then counted up, and never reused.
 //
+// The store's state and etcd's rules are simnet/etcd_store.h (pure logic, which never suspends),
+// the gateway's request parsing and errors simnet/etcd_gateway.h; this is the host program around
+// them: the listener, a fiber per connection, one request at a time, the state file.
+//
 // Durability, as etcd fsyncs its WAL before answering: every request that changed the state
 // writes the whole state to data_dir/state (WriteFileAtomically, sealed with a checksum) before
 // it is answered, and requests run one at a time, so no answer ever reflects state a crash could
@@ -39,10 +43,10 @@
 //
 // Limits (past them: code 3 "request is too large", code 8 "database space exceeded" or "too
 // many leases"): kEtcdKeysMax keys, kEtcdValueBytesMax per value, kEtcdStoreBytesMax of keys and
-// values together, kEtcdLeasesMax leases, kEtcdTxnOpsMax ops or compares per txn, and
-// kMaxHttpMessageBytes per request (engine/rest/http.h). At most kEtcdConnectionsMax connections
-// are served at once (more wait in the listener's backlog), each for at most
-// kEtcdConnectionTimeoutNs.
+// values together, kEtcdLeasesMax leases, kEtcdTxnOpsMax ops or compares per txn (all in
+// simnet/etcd_store.h), and kMaxHttpMessageBytes per request (engine/rest/http.h). At most
+// kEtcdConnectionsMax connections are served at once (more wait in the listener's backlog), each
+// for at most kEtcdConnectionTimeoutNs.
 #pragma once
 
 #include <cstddef>
@@ -52,14 +56,12 @@
 #include "engine/base/status.h"
 #include "engine/runtime/clock.h"
 #include "engine/runtime/host.h"
+#include "simnet/etcd_store.h"
 
 namespace sluice::sim {
 
-inline constexpr size_t kEtcdKeysMax = 10000;
-inline constexpr size_t kEtcdValueBytesMax = 1024 * 1024;
-inline constexpr size_t kEtcdStoreBytesMax = 16 * 1024 * 1024;
-inline constexpr size_t kEtcdLeasesMax = 1000;
-inline constexpr size_t kEtcdTxnOpsMax = 128;  // etcd's default --max-txn-ops
+// kEtcdKeysMax, kEtcdValueBytesMax, kEtcdStoreBytesMax, kEtcdLeasesMax, kEtcdTxnOpsMax: the
+// store's, in simnet/etcd_store.h.
 inline constexpr size_t kEtcdConnectionsMax = 128;
 inline constexpr int64_t kEtcdConnectionTimeoutNs = 30 * kNanosPerSecond;
 
@@ -69,6 +71,9 @@ struct EtcdModelConfig {
   // etcd raises smaller TTLs to its minimum, ceil(1.5 x election timeout): a real etcd with
   // --election-timeout=100 (ms) gives 1 s.
   int64_t min_lease_ttl_s = 1;
+  // The address to listen on; "" = the host's own name (a simulated host has one address). Set
+  // it when the model runs on a real host (the in-process benchmark cluster).
+  std::string bind_host;
 };
 
 // Host program: serves the v3 JSON gateway on config.port until cancelled (a crash). Returns an

@@ -295,8 +295,8 @@ cluster_checks() {
   run 0 timeout 300 "$sluice" cluster local wordcount --taskmanagers 2 --jobmanagers 2 \
     --kill-jobmanager-after 1 --source-rate 20000 --input "$work/ha-input.txt" \
     --output "$work/cluster-ha-out"
-  expect_in "$work/out" "cluster: store, 2 jobmanagers and 2 taskmanagers"
-  grep -qE '^killed jobmanager jobmanager-[12] \(leader, epoch [0-9]+\) at [0-9.]+ s; its replacement starts in 2 s$' "$work/out" \
+  expect_in "$work/out" "cluster: etcd, store, 2 jobmanagers and 2 taskmanagers"
+  grep -qE '^killed jobmanager jobmanager-[12] \(leader, epoch [0-9]+\) at [0-9.]+ s; its replacement starts in 3 s$' "$work/out" \
     || fail "no 'killed jobmanager ID (leader, epoch E) at T s; ...' line"
   expect_in "$work/out" "job finished at"
   # The killed leader's election and its successor's (at least).
@@ -305,8 +305,8 @@ cluster_checks() {
   cat "$work/out"
 
   # Processes started by hand from one configuration file, each on an address of its own
-  # (127.0.0.2-4), as on separate hosts, with a shared secret: the job runs to its end and
-  # commits its counts, and a TaskManager holding another secret is turned away.
+  # (127.0.0.2-5, etcd on .5), as on separate hosts, with a shared secret: the job runs to its
+  # end and commits its counts, and a TaskManager holding another secret is turned away.
   local manual="$work/manual" port_base=$((20000 + RANDOM % 20000))
   mkdir -p "$manual/store/store/input"
   printf 'the-cluster-secret-0123456789\n' >"$manual/secret"
@@ -319,6 +319,7 @@ jobmanager.rpc.port = $port_base
 jobmanager.bind-host = "127.0.0.2"
 rest.port = -1
 sluice.store.address = "127.0.0.4:$((port_base + 1))"
+high-availability.etcd.endpoints = "http://127.0.0.5:$((port_base + 5))"
 security.auth.secret-file = "$manual/secret"
 parallelism.default = 2
 [taskmanager]
@@ -328,6 +329,13 @@ data.port = $((port_base + 2))
 [metrics.reporter.prom]
 port = $((port_base + 3))
 CONFIG
+  etcd --name manual --data-dir "$manual/etcd" \
+    --listen-client-urls "http://127.0.0.5:$((port_base + 5))" \
+    --advertise-client-urls "http://127.0.0.5:$((port_base + 5))" \
+    --listen-peer-urls "http://127.0.0.5:$((port_base + 6))" \
+    --initial-advertise-peer-urls "http://127.0.0.5:$((port_base + 6))" \
+    --initial-cluster "manual=http://127.0.0.5:$((port_base + 6))" >"$manual/etcd.log" 2>&1 &
+  local etcd_pid=$!
   "$sluice" internal store --root "$manual/store" --port $((port_base + 1)) \
     --bind-host 127.0.0.4 --auth-secret-file "$manual/secret" >"$manual/store.log" 2>&1 &
   local store_pid=$!
@@ -347,8 +355,8 @@ CONFIG
     exec 3<&-
   fi
   expect_in "$work/tm-metrics" "sluice_taskmanager_uptime{tm_id=\"127.0.0.3:$((port_base + 2))\"}"
-  kill "$store_pid" "$tm_pid" "$rogue_pid" 2>/dev/null
-  wait "$store_pid" "$tm_pid" "$rogue_pid" 2>/dev/null
+  kill "$store_pid" "$tm_pid" "$rogue_pid" "$etcd_pid" 2>/dev/null
+  wait "$store_pid" "$tm_pid" "$rogue_pid" "$etcd_pid" 2>/dev/null
   expect_in "$work/err" "job.finished"
   expect_in "$work/err" '"event":"auth.rejected"'
   expect_in "$manual/rogue.log" "the server does not hold the shared secret"

@@ -39,11 +39,12 @@ constexpr int kJobManagersMax = 3;
 constexpr int64_t kWaitPollMs = 50;
 // How often (in polls) the leader's REST API is asked for its counts while the job runs.
 constexpr int64_t kPollsPerLeaderReport = 5;
-// A killed leader's replacement starts this long after the kill: longer than the lease (1 s,
-// LeaderElectionConfig), so that a standby has taken over; the replacement then stands by.
-constexpr double kJobManagerReplacementDelayS = 2.0;
+// A killed leader's replacement starts this long after the kill: longer than the etcd lease (2 s,
+// high-availability.etcd.lease-ttl as LocalCluster sets it), so that a standby has taken over;
+// the replacement then stands by.
+constexpr double kJobManagerReplacementDelayS = 3.0;
 // Once the job has ended, how long the other JobManagers get to find its result and exit on their
-// own (a standby checks once per lease renew interval, 200 ms) before StopAll stops them.
+// own (a standby checks once per lease renew interval, 400 ms) before StopAll stops them.
 constexpr int64_t kStandbyExitWaitMs = 2'000;
 constexpr int kLogTailLines = 15;
 
@@ -200,11 +201,11 @@ std::string_view NoKillPrefix(const ClusterCommands::Options& options,
 
 // How the job ended: the JobManager exit that ended the wait and whether the job finished.
 struct JobEnd {
-  bool finished = false;  // that JobManager exited cleanly and the store records FINISHED
+  bool finished = false;  // that JobManager exited cleanly and etcd records FINISHED
   LocalCluster::JobManagerExit jobmanager;
 };
 
-// Whether a JobManager exit ends the job: it exited cleanly with the job FINISHED on the store, the
+// Whether a JobManager exit ends the job: it exited cleanly with the job FINISHED on etcd, the
 // job is recorded FAILED, or no JobManager is left. Otherwise (a standby or a deposed leader
 // exited while another may still lead) the job goes on.
 std::optional<JobEnd> JobEndedBy(const LocalCluster& cluster,
@@ -420,7 +421,7 @@ int RunInWorkDir(const ClusterCommands::Options& options, const ValidatedJob& jo
   if (!written.ok()) return FailedRun(written.message());
   const std::string jobmanagers =
       options.jobmanagers == 1 ? "jobmanager" : fmt::format("{} jobmanagers", options.jobmanagers);
-  fmt::print("cluster: store, {} and {} taskmanagers on 127.0.0.1; work directory {}\n",
+  fmt::print("cluster: etcd, store, {} and {} taskmanagers on 127.0.0.1; work directory {}\n",
              jobmanagers, options.taskmanagers, work_dir);
   std::fflush(stdout);
   Status started = cluster.Start();
@@ -438,7 +439,7 @@ int RunInWorkDir(const ClusterCommands::Options& options, const ValidatedJob& jo
     PrintError(
         ExitedCleanly(exit.wait_status)
             ? fmt::format("the job did not finish: {} exited cleanly, but no FINISHED job "
-                          "result is recorded on the store",
+                          "result is recorded on etcd",
                           exit.id)
             : fmt::format("the job failed: {} {}", exit.id, DescribeWaitStatus(exit.wait_status)));
     PrintLogTail(exit.log_path);
@@ -462,7 +463,7 @@ ClusterCommands::ClusterCommands(CLI::App& root, const JobRegistry& jobs) : jobs
   CLI::App* cluster = root.add_subcommand("cluster", "Run a job on real processes");
   cluster->require_subcommand(1);
   local_ = cluster->add_subcommand("local",
-                                   "Run a job on a store, JobManagers and N "
+                                   "Run a job on etcd, a store, JobManagers and N "
                                    "TaskManagers, all processes on 127.0.0.1");
   local_->add_option("job", options_.job, "The job to run (see `sluice jobs`)")
       ->required()

@@ -14,6 +14,7 @@
 #include "engine/base/assert.h"
 #include "engine/config/core_options.h"
 #include "engine/config/process_options.h"
+#include "engine/ha/etcd_json.h"
 #include "engine/jobmanager/job_manager.h"
 #include "tools/file_util.h"
 #include "tools/process.h"
@@ -53,6 +54,7 @@ LocalCluster::~LocalCluster() {
     if (jm.running) Reap(&jm, SignalAndWait(jm.pid, SIGKILL));
   }
   if (store_.running) Reap(&store_, SignalAndWait(store_.pid, SIGKILL));
+  if (etcd_.running) Reap(&etcd_, SignalAndWait(etcd_.pid, SIGKILL));
 }
 
 std::string LocalCluster::StoreRoot() const { return config_.work_dir + "/store"; }
@@ -117,6 +119,11 @@ Result<LocalCluster::Child> LocalCluster::MakeJobManager(int index, int incarnat
   process.Set(RestPort().key, std::to_string(rest_ports_[index]));
   process.Set(RestBindAddress().key, kLoopbackAddress);
   process.Set(StoreAddress().key, fmt::format("{}:{}", kLoopbackAddress, store_port_));
+  process.Set(HighAvailabilityEtcdEndpoints().key,
+              fmt::format("http://{}:{}", kLoopbackAddress, etcd_port_));
+  // One machine: a standby takes over 2 s after the leader stops renewing (the least the key
+  // allows), not the 15 s a cluster of machines wants.
+  process.Set(HighAvailabilityEtcdLeaseTtl().key, "2 s");
   process.Set(SecurityAuthSecretFile().key, SecretPath());
   const std::string config_path = ConfigPath(jm.name);
   RETURN_IF_ERROR(WriteConfigFile(config_path, jm.name, config_.settings, process));
@@ -166,8 +173,10 @@ Status LocalCluster::Start() {
   RETURN_IF_ERROR(CreateDirectories(config_.work_dir + "/conf"));
   RETURN_IF_ERROR(WriteSecretFile());
   ASSIGN_OR_RETURN(std::vector<uint16_t> ports,
-                   PickFreePorts(1 + 2 * config_.jobmanagers + config_.taskmanagers));
+                   PickFreePorts(3 + 2 * config_.jobmanagers + config_.taskmanagers));
   store_port_ = ports[0];
+  etcd_port_ = ports[ports.size() - 2];
+  const uint16_t etcd_peer_port = ports.back();
   jobmanager_ports_.assign(ports.begin() + 1, ports.begin() + 1 + config_.jobmanagers);
   rest_ports_.assign(ports.begin() + 1 + config_.jobmanagers,
                      ports.begin() + 1 + 2 * config_.jobmanagers);
@@ -179,7 +188,22 @@ Status LocalCluster::Start() {
                  "--port",   std::to_string(store_port_), "--bind-host", kLoopbackAddress,
                  "--auth-secret-file", SecretPath()};
   RETURN_IF_ERROR(StartChild(&store_));
-  RETURN_IF_ERROR(WaitForStore());
+  RETURN_IF_ERROR(WaitForListener(&store_, store_port_));
+
+  // etcd (the Debian package): one member on loopback, its data under the work directory. A
+  // heartbeat of 50 ms and an election timeout of 500 ms let its minimum lease TTL be 1 s.
+  const std::string client_url = fmt::format("http://{}:{}", kLoopbackAddress, etcd_port_);
+  const std::string peer_url = fmt::format("http://{}:{}", kLoopbackAddress, etcd_peer_port);
+  etcd_.name = "etcd";
+  etcd_.program = "etcd";
+  etcd_.log_path = LogDir() + "/etcd.log";
+  etcd_.args = {"--name", "etcd", "--data-dir", config_.work_dir + "/etcd",
+                "--listen-client-urls", client_url, "--advertise-client-urls", client_url,
+                "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
+                "--initial-cluster", "etcd=" + peer_url, "--heartbeat-interval", "50",
+                "--election-timeout", "500"};
+  RETURN_IF_ERROR(StartChild(&etcd_));
+  RETURN_IF_ERROR(WaitForListener(&etcd_, etcd_port_));
 
   for (int i = 0; i < config_.jobmanagers; ++i) {
     ASSIGN_OR_RETURN(Child jobmanager, MakeJobManager(i, 0));
@@ -197,26 +221,27 @@ Status LocalCluster::Start() {
 }
 
 Status LocalCluster::StartChild(Child* child) {
-  auto pid = SpawnSelf(child->args, child->log_path);
+  auto pid = child->program.empty()
+                 ? SpawnSelf(child->args, child->log_path)
+                 : SpawnProgram(child->program, child->name, child->args, child->log_path);
   if (!pid.ok()) return pid.status().WithContext("starting " + child->name);
   child->pid = pid.value();
   child->running = true;
   return Status::Ok();
 }
 
-Status LocalCluster::WaitForStore() {
+Status LocalCluster::WaitForListener(Child* child, uint16_t port) {
   for (int64_t waited_ms = 0; waited_ms < kStoreStartTimeoutMs; waited_ms += kStorePollMs) {
-    if (auto wait_status = PollExit(store_.pid)) {
-      Reap(&store_, *wait_status);
-      return UnavailableError(fmt::format("the store exited at start ({}); see {}",
-                                          DescribeWaitStatus(*wait_status), store_.log_path));
+    if (auto wait_status = PollExit(child->pid)) {
+      Reap(child, *wait_status);
+      return UnavailableError(fmt::format("{} exited at start ({}); see {}", child->name,
+                                          DescribeWaitStatus(*wait_status), child->log_path));
     }
-    if (AcceptsConnections(store_port_)) return Status::Ok();
+    if (AcceptsConnections(port)) return Status::Ok();
     SleepMs(kStorePollMs);
   }
-  return UnavailableError(
-      fmt::format("the store did not listen on 127.0.0.1:{} within {} ms; see {}", store_port_,
-                  kStoreStartTimeoutMs, store_.log_path));
+  return UnavailableError(fmt::format("{} did not listen on 127.0.0.1:{} within {} ms; see {}",
+                                      child->name, port, kStoreStartTimeoutMs, child->log_path));
 }
 
 void LocalCluster::Reap(Child* child, int wait_status) {
@@ -242,9 +267,23 @@ int LocalCluster::RunningJobManagers() const {
 }
 
 std::optional<std::string> LocalCluster::RecordedJobResult() const {
-  auto text = ReadWholeFile(StoreRoot() + "/" + kJobResultPath);
-  if (!text.ok()) return std::nullopt;
-  return std::move(text).value();
+  // The JobManagers' key (high-availability.cluster-id is left at its default).
+  Configuration defaults;
+  const std::string key = JobResultKey(HighAvailabilityKeyPrefix(defaults));
+  httplib::Client client(kLoopbackAddress, etcd_port_);
+  client.set_connection_timeout(1, 0);
+  client.set_read_timeout(1, 0);
+  const nlohmann::json request = {{"key", Base64Encode(key)}};
+  auto response = client.Post("/v3/kv/range", request.dump(), "application/json");
+  if (!response || response->status != 200) return std::nullopt;
+  const nlohmann::json body = nlohmann::json::parse(response->body, nullptr, false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("kvs") ||
+      !body["kvs"].is_array() || body["kvs"].empty()) {
+    return std::nullopt;
+  }
+  auto value = JsonBytes(body["kvs"][0], "value");
+  if (!value.ok()) return std::nullopt;
+  return std::move(value).value();
 }
 
 std::vector<std::string> LocalCluster::PollUnexpectedExits() {
@@ -257,6 +296,7 @@ std::vector<std::string> LocalCluster::PollUnexpectedExits() {
     messages.push_back(fmt::format("{} exited on its own ({}); see {}", child->name,
                                    DescribeWaitStatus(*wait_status), child->log_path));
   };
+  poll(&etcd_);
   poll(&store_);
   for (Child& tm : taskmanagers_) poll(&tm);
   return messages;
@@ -377,6 +417,7 @@ void LocalCluster::StopAll() {
     if (tm.running) Reap(&tm, TerminateAndWait(tm.pid, kStopGraceMs));
   }
   if (store_.running) Reap(&store_, TerminateAndWait(store_.pid, kStopGraceMs));
+  if (etcd_.running) Reap(&etcd_, TerminateAndWait(etcd_.pid, kStopGraceMs));
 }
 
 std::vector<std::string> LocalCluster::TaskManagerLogs() const {

@@ -59,12 +59,13 @@ class LocalCluster {
   // KillJobManager killed).
   std::vector<JobManagerExit> PollJobManagerExits();
   int RunningJobManagers() const;
-  // Messages for the store and TaskManagers that exited on their own since the last call.
+  // Messages for etcd, the store and TaskManagers that exited on their own since the last call.
   std::vector<std::string> PollUnexpectedExits();
   bool StoreRunning() const { return store_.running; }
 
-  // The job result the leader recorded on the store (engine/jobmanager/job_manager.h:
-  // "FINISHED\n" or "FAILED\n<reason>"), nullopt if none is recorded (or it cannot be read).
+  // The job result the leader recorded on etcd (engine/jobmanager/job_manager.h: "FINISHED\n" or
+  // "FAILED\n<reason>"), read through etcd's JSON gateway; nullopt if none is recorded (or it
+  // cannot be read).
   std::optional<std::string> RecordedJobResult() const;
 
   // GET `target` from JobManager `index`'s REST API (engine/jobmanager/rest_api.h) on
@@ -102,7 +103,7 @@ class LocalCluster {
   Status StartJobManager(const std::string& id);
 
   // SIGTERM (then SIGKILL after kStopGraceMs) to every child still running, the JobManagers first
-  // and the store last; reaps them all.
+  // and the store and etcd last; reaps them all.
   void StopAll();
 
   // Every TaskManager log written so far, including those of killed TaskManagers.
@@ -113,6 +114,7 @@ class LocalCluster {
  private:
   struct Child {
     std::string name;
+    std::string program;  // "" = this binary
     std::vector<std::string> args;
     std::string log_path;
     pid_t pid = -1;
@@ -121,7 +123,9 @@ class LocalCluster {
   };
 
   Status StartChild(Child* child);
-  Status WaitForStore();
+  // Waits until `child` accepts connections on 127.0.0.1:`port`; kUnavailable naming its log if it
+  // exits first or does not listen within kStoreStartTimeoutMs.
+  Status WaitForListener(Child* child, uint16_t port);
   // The process, its configuration file (conf/<name>.toml) written. kIoError naming the file.
   Result<Child> MakeJobManager(int index, int incarnation) const;
   Result<Child> MakeTaskManager(const std::string& id, uint16_t data_port, int incarnation) const;
@@ -135,6 +139,8 @@ class LocalCluster {
   uint16_t store_port_ = 0;
   std::vector<uint16_t> jobmanager_ports_;  // by JobManager index
   std::vector<uint16_t> rest_ports_;        // by JobManager index
+  Child etcd_;
+  uint16_t etcd_port_ = 0;
   Child store_;
   std::vector<Child> jobmanagers_;
   std::vector<Child> taskmanagers_;

@@ -206,6 +206,20 @@ int ProcessCommands::RunJobManagerProcess() const {
   ApplyJobManagerSettings(*effective, &config);
   config.services = ExternalServices{store, store, store};
   config.min_taskmanagers = min_taskmanagers_;
+  auto etcd = EtcdEndpointsOf(*settings);
+  if (!etcd.ok()) return UsageError(config_path_ + ": " + etcd.status().message());
+  for (HostPort& endpoint : *etcd) {
+    config.etcd.push_back(Address{std::move(endpoint.host), static_cast<uint16_t>(endpoint.port)});
+  }
+  // Leadership: a lease of whole seconds; the leader renews every fifth of it and steps down
+  // after two thirds without a renewal (Flink's Kubernetes leader election: 15 s lease, 5 s
+  // retry period); each etcd request gets a fifth too.
+  config.leader_election.key_prefix = HighAvailabilityKeyPrefix(*settings);
+  const int64_t lease_ms = settings->GetDurationMs(HighAvailabilityEtcdLeaseTtl());
+  config.leader_election.lease_ttl_s = lease_ms / 1000;
+  config.leader_election.renew_deadline_ns = config.leader_election.lease_ttl_s * kNanosPerSecond * 2 / 3;
+  config.leader_election.renew_interval_ns = config.leader_election.lease_ttl_s * kNanosPerSecond / 5;
+  config.etcd_request_timeout_ns = config.leader_election.renew_interval_ns;
   config.leader_election.candidate_id =
       !id_.empty() ? id_
                    : fmt::format("{}:{}", settings->GetString(JobManagerRpcAddress()),

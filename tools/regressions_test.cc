@@ -50,7 +50,8 @@ constexpr Regression kRegressions[] = {
     // damage names the state file the restore reads (checkpoint 3 since checkpoints trigger an
     // interval after the previous trigger, as Flink's, and subsumed ones are deleted).
     // Re-aimed at the restored checkpoint when credit-based flow control shifted the timing
-    // (checkpoint 2), and again when task reports grew (checkpoint 4).
+    // (checkpoint 2), and again when task reports grew (checkpoint 4), and at checkpoint 4's
+    // file of attempt 6000001 when epochs became etcd revisions (attempts are numbered by epoch).
     {"chaos-21360-committed-checkpoint-damaged.json", "chaos", 21360, false,
      "checkpoint.copy_damaged", kRemoteReads},
     // Re-aimed at checkpoint 3's counting-task file (the one the restores read) when
@@ -96,6 +97,17 @@ constexpr Regression kIssue9Regressions[] = {
     // and unaligned barriers of one checkpoint).
     {"unaligned-backpressure-269-final-barrier-overtook.json", "unaligned-backpressure", 269,
      false, "checkpoint.final_barrier_aligned"},
+};
+
+// Issue 10: found by the jm-failover window sweep when high availability moved onto etcd.
+constexpr Regression kIssue10Regressions[] = {
+    // jobmanager-2 was elected, read the checkpoint pointers (checkpoint 4) and was paused before
+    // reading checkpoint 4's metadata; the other JobManager took over, completed checkpoint 5 and
+    // deleted checkpoint 4 (pointer, then files). Resumed, the deposed leader found no metadata
+    // copy and failed the job for data loss. A leader now confirms under its fence that the
+    // pointer still stands before calling a checkpoint lost; fenced, it steps down.
+    {"jm-failover-489006806-deposed-leader-read-subsumed-checkpoint.json", "jm-failover",
+     489006806, false, "checkpoint.recovery_fenced"},
 };
 
 const std::string& CiInput() {
@@ -159,6 +171,8 @@ std::string RegressionName(const ::testing::TestParamInfo<Regression>& info) {
 INSTANTIATE_TEST_SUITE_P(Issue7, RegressionTest, ::testing::ValuesIn(kRegressions),
                          RegressionName);
 INSTANTIATE_TEST_SUITE_P(Issue9, RegressionTest, ::testing::ValuesIn(kIssue9Regressions),
+                         RegressionName);
+INSTANTIATE_TEST_SUITE_P(Issue10, RegressionTest, ::testing::ValuesIn(kIssue10Regressions),
                          RegressionName);
 
 }  // namespace regressions_test

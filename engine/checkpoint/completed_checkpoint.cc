@@ -17,8 +17,13 @@ namespace {
 constexpr uint64_t kMaxParallelismLimit = 32768;
 }  // namespace
 
-std::string CompletedCheckpoint::MetadataPath(int64_t id) {
-  return "checkpoints/chk-" + std::to_string(id) + "/_metadata";
+std::string CompletedCheckpoint::MetadataPath(int64_t id, int64_t epoch) {
+  return "checkpoints/chk-" + std::to_string(id) + "/_metadata-" + std::to_string(epoch);
+}
+
+std::string CheckpointPointers::KeyOf(int64_t id) const {
+  std::string digits = std::to_string(id);
+  return prefix + std::string(digits.size() < 20 ? 20 - digits.size() : 0, '0') + digits;
 }
 
 std::string CompletedCheckpoint::EncodeMetadata() const {
@@ -119,11 +124,13 @@ Result<CompletedCheckpoint> CompletedCheckpoint::DecodeMetadata(std::string_view
   return checkpoint;
 }
 
-Status StoreCompletedCheckpoint(StoreClient& store, const CompletedCheckpoint& checkpoint,
-                                const StoreFence& fence, bool checksummed) {
-  return WriteReplicated(store, CompletedCheckpoint::MetadataPath(checkpoint.id),
-                         CompletedCheckpoint::kMetadataMagic, checkpoint.EncodeMetadata(),
-                         checksummed, &fence);
+Status StoreCompletedCheckpoint(StoreClient& store, const CheckpointPointers& pointers,
+                                const CompletedCheckpoint& checkpoint, bool checksummed) {
+  const std::string path = CompletedCheckpoint::MetadataPath(checkpoint.id, pointers.fence.revision);
+  RETURN_IF_ERROR(WriteReplicated(store, path, CompletedCheckpoint::kMetadataMagic,
+                                  checkpoint.EncodeMetadata(), checksummed));
+  return FencedWrite(pointers.etcd, pointers.fence,
+                     {EtcdOp::Put(pointers.KeyOf(checkpoint.id), path)});
 }
 
 Result<std::string> WriteSavepoint(StoreClient& store, const CompletedCheckpoint& checkpoint) {
@@ -162,78 +169,98 @@ Result<CompletedCheckpoint> ReadSavepoint(StoreClient& store, const std::string&
   return CompletedCheckpoint::DecodeMetadata(*payload, path + "/_metadata");
 }
 
-Status RepairMetadataCopy(StoreClient& store, const CompletedCheckpoint& checkpoint, int copy,
-                          const StoreFence& fence, bool checksummed) {
-  return WriteCopy(store, CompletedCheckpoint::MetadataPath(checkpoint.id), copy,
-                   CompletedCheckpoint::kMetadataMagic, checkpoint.EncodeMetadata(), checksummed,
-                   &fence);
+Status RepairMetadataCopy(StoreClient& store, const CompletedCheckpoint& checkpoint,
+                          const std::string& path, int copy, bool checksummed) {
+  return WriteCopy(store, path, copy, CompletedCheckpoint::kMetadataMagic,
+                   checkpoint.EncodeMetadata(), checksummed);
 }
 
 namespace {
 
-// The checkpoint ids under checkpoints/ (copy 0, which is always written first), newest first.
-Result<std::vector<int64_t>> ListCheckpointIds(StoreClient& store) {
+// The highest checkpoint id of a directory under checkpoints/ (copy 0, which is always written
+// first); 0 if none.
+Result<int64_t> HighestCheckpointDirectory(StoreClient& store) {
   ASSIGN_OR_RETURN(auto names, store.List("checkpoints"));
-  std::vector<int64_t> ids;
-  for (const std::string& name : names) {
-    if (name.rfind("chk-", 0) != 0 || name.size() <= 4) continue;
-    char* end = nullptr;
-    const long long id = std::strtoll(name.c_str() + 4, &end, 10);
-    if (*end == '\0' && id > 0) ids.push_back(id);
-  }
-  std::sort(ids.rbegin(), ids.rend());
-  return ids;
+  int64_t highest = 0;
+  for (const std::string& name : names) highest = std::max(highest, CheckpointIdOfDirectory(name));
+  return highest;
+}
+
+// A pointer's checkpoint id: the key's last 20 digits. -1 if it is not one.
+int64_t PointerId(const CheckpointPointers& pointers, const std::string& key) {
+  if (key.size() != pointers.prefix.size() + 20 || key.rfind(pointers.prefix, 0) != 0) return -1;
+  int64_t id = 0;
+  const char* first = key.data() + pointers.prefix.size();
+  const char* last = key.data() + key.size();
+  const auto [end, error] = std::from_chars(first, last, id);
+  return error == std::errc() && end == last && id > 0 ? id : -1;
 }
 
 }  // namespace
 
-Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store, std::string* skipped,
+Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store,
+                                                const CheckpointPointers& pointers,
                                                 bool checksummed) {
-  ASSIGN_OR_RETURN(std::vector<int64_t> ids, ListCheckpointIds(store));
   RecoveredCheckpoints recovered;
-  if (!ids.empty()) recovered.highest_id_seen = ids.front();
+  ASSIGN_OR_RETURN(recovered.highest_id_seen, HighestCheckpointDirectory(store));
+  ASSIGN_OR_RETURN(const EtcdRangeResult listed, pointers.etcd.GetPrefix(pointers.prefix));
+  if (listed.kvs.empty()) return recovered;
+  const EtcdKeyValue& newest = listed.kvs.back();  // keys sort as ids do
+  const int64_t id = PointerId(pointers, newest.key);
+  if (id < 0 || newest.value.rfind("checkpoints/chk-" + std::to_string(id) + "/", 0) != 0) {
+    return DataLossError("checkpoint pointer " + newest.key + " -> '" + newest.value +
+                         "' names no checkpoint's metadata");
+  }
+  recovered.highest_id_seen = std::max(recovered.highest_id_seen, id);
+  const std::string& path = newest.value;
+  ASSIGN_OR_RETURN(auto copies,
+                   ReadCopies(store, path, CompletedCheckpoint::kMetadataMagic, checksummed));
   using State = CopyReadout::State;
-  for (int64_t id : ids) {
-    const std::string path = CompletedCheckpoint::MetadataPath(id);
-    ASSIGN_OR_RETURN(auto copies, ReadCopies(store, path, CompletedCheckpoint::kMetadataMagic,
-                                             checksummed));
-    int present = 0;
-    std::string problems;
-    for (int copy = 0; copy < kCopies; ++copy) {
-      CopyReadout& readout = copies[copy];
-      if (readout.state == State::kMissing) continue;
-      ++present;
-      if (readout.state == State::kIntact) {
-        // A copy that verifies but does not decode to this checkpoint is damaged too.
-        auto checkpoint = CompletedCheckpoint::DecodeMetadata(readout.payload, CopyPath(path, copy));
-        if (checkpoint.ok() && checkpoint->id == id) {
-          if (!recovered.latest) recovered.latest = std::move(checkpoint).value();
-          continue;
-        }
-        readout.state = State::kDamaged;
-        readout.problem = checkpoint.ok()
-                              ? DataLossError(CopyPath(path, copy) + ": names checkpoint " +
-                                              std::to_string(checkpoint->id))
-                              : checkpoint.status();
+  std::string problems;
+  for (int copy = 0; copy < kCopies; ++copy) {
+    CopyReadout& readout = copies[copy];
+    if (readout.state == State::kIntact) {
+      // A copy that verifies but does not decode to this checkpoint is damaged too.
+      auto checkpoint = CompletedCheckpoint::DecodeMetadata(readout.payload, CopyPath(path, copy));
+      if (checkpoint.ok() && checkpoint->id == id) {
+        if (!recovered.latest) recovered.latest = std::move(checkpoint).value();
+        continue;
       }
-      problems += (problems.empty() ? "" : "; ") + readout.problem.message();
+      readout.state = State::kDamaged;
+      readout.problem = checkpoint.ok() ? DataLossError(CopyPath(path, copy) + ": names checkpoint " +
+                                                        std::to_string(checkpoint->id))
+                                        : checkpoint.status();
     }
-    if (recovered.latest) {
-      for (int copy = 0; copy < kCopies; ++copy) {
-        if (copies[copy].state != State::kIntact) recovered.copies_to_repair.push_back(copy);
-      }
-      return recovered;
+    problems += (problems.empty() ? "" : "; ") +
+                (readout.state == State::kMissing ? CopyPath(path, copy) + ": missing"
+                                                  : readout.problem.message());
+  }
+  if (!recovered.latest) {
+    // Before calling it lost, confirm under the fence that the pointer is still there: a newer
+    // leader may have subsumed this checkpoint and deleted its files since the pointers were
+    // read (a leader paused mid-recovery: jm-failover seed 489006806).
+    ASSIGN_OR_RETURN(
+        const EtcdTxnResult confirmed,
+        pointers.etcd.Txn({EtcdCompare::ModRevisionIs(pointers.fence.leader_key,
+                                                      pointers.fence.revision)},
+                          {EtcdOp::Get(newest.key)}));
+    if (!confirmed.succeeded) {
+      return FailedPreconditionError("fenced: " + pointers.fence.leader_key +
+                                     " is no longer at epoch " +
+                                     std::to_string(pointers.fence.revision));
     }
-    if (present == kCopies) {
-      return DataLossError("checkpoint " + std::to_string(id) +
-                           " completed but no copy of its metadata is intact (" + problems +
-                           "); it may have been committed, so no older checkpoint may be "
-                           "restored");
+    const auto& now = confirmed.responses.front().kvs;
+    if (now.empty() || now.front().mod_revision != newest.mod_revision) {
+      return UnavailableError("checkpoint pointer " + newest.key +
+                              " changed while its metadata was read; read again");
     }
-    if (present == 1) {
-      *skipped += path + ": written once and damaged, so never notified or restored (" +
-                  problems + "); ";
-    }
+    return DataLossError("checkpoint " + std::to_string(id) +
+                         " completed but no copy of its metadata is intact (" + problems +
+                         "); it may have been committed, so no older checkpoint may be restored");
+  }
+  recovered.latest_metadata_path = path;
+  for (int copy = 0; copy < kCopies; ++copy) {
+    if (copies[copy].state != State::kIntact) recovered.copies_to_repair.push_back(copy);
   }
   return recovered;
 }
@@ -248,10 +275,14 @@ int64_t CheckpointIdOfDirectory(std::string_view name) {
   return error == std::errc() && end == last && first != last ? id : -1;
 }
 
-Result<int64_t> DiscardCheckpointsBelow(StoreClient& store, int64_t below,
-                                        const std::set<std::string>& keep,
+Result<int64_t> DiscardCheckpointsBelow(StoreClient& store, const CheckpointPointers& pointers,
+                                        int64_t below, const std::set<std::string>& keep,
                                         const std::set<std::string>& keep_shared,
                                         int64_t shared_below) {
+  // The pointers first: from here on the checkpoints below are no longer complete.
+  EtcdOp unpoint = EtcdOp::Delete(pointers.KeyOf(0));
+  unpoint.range_end = pointers.KeyOf(below);
+  RETURN_IF_ERROR(FencedWrite(pointers.etcd, pointers.fence, {unpoint}));
   int64_t deleted = 0;
   auto remove = [&](const std::string& path) -> Status {
     Status removed = store.Remove(path);
@@ -282,7 +313,6 @@ Result<int64_t> DiscardCheckpointsBelow(StoreClient& store, int64_t below,
       const int64_t id = CheckpointIdOfDirectory(name);
       if (id < 0 || id >= below) continue;
       const std::string dir = "checkpoints/" + name;
-      RETURN_IF_ERROR(remove(CopyPath(dir + "/_metadata", copy)));
       RETURN_IF_ERROR(clear_dir(dir, copy, [&](const std::string& file) {
         return keep.count(dir + "/" + file) != 0;
       }));

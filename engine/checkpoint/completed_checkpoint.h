@@ -1,23 +1,31 @@
-// Completed checkpoints and their metadata file. A checkpoint is complete once its metadata file
-//   checkpoints/chk-<id>/_metadata   (on the checkpoint store, kept twice: replicated_file.h)
-// exists: written atomically (tmp, fsync, rename, fsync dir, by the store) and sealed with a
-// checksum (engine/base/checksum.h). It lists, for every subtask of the job, the path of the state
-// file that subtask acknowledged, for every source its split enumerator's state (Flink keeps
-// operator coordinators' state in the metadata file too), and the job graph it was taken of
+// Completed checkpoints: their metadata files on checkpoint storage and their pointers on etcd.
+// A checkpoint's metadata file
+//   checkpoints/chk-<id>/_metadata-<epoch>   (on the checkpoint store, kept twice: replicated_file.h)
+// is written atomically (tmp, fsync, rename, fsync dir, by the store) and sealed with a checksum
+// (engine/base/checksum.h). It lists, for every subtask of the job, the path of the state file
+// that subtask acknowledged, for every source its split enumerator's state (Flink keeps operator
+// coordinators' state in the metadata file too), and the job graph it was taken of
 // (CheckpointedGraph: each operator's name and parallelism, the max parallelism), so that a
-// restore into another graph is refused (engine/jobmanager/checkpoint_compatibility.h).
+// restore into another graph is refused (engine/jobmanager/checkpoint_compatibility.h). The
+// epoch in its name (the leadership that wrote it) keeps a deposed leader, which may still be
+// completing a checkpoint of the same id, from ever overwriting the file a newer leader's pointer
+// names.
+//
+// A checkpoint is complete once its pointer exists: the etcd key
+//   <key prefix>checkpoints/<id, 20 digits>  ->  the metadata file's path
+// written after both metadata copies are durable, in a transaction fenced by the leader key's
+// revision (engine/ha/leader_election.h), as Flink keeps its completed-checkpoint handles in
+// ZooKeeper or a Kubernetes ConfigMap under the leader's lock. A deposed leader can therefore
+// never complete a checkpoint, and metadata files without a pointer are leftovers (never
+// notified, never restored).
 //
 // The fall-back rule (Flink's notifyCheckpointComplete contract: a lower checkpoint is never
 // committed after a higher one). Sinks commit a checkpoint's transactions when it is notified or
 // restored, so restoring an older checkpoint once a newer one may have been committed would
 // commit the newer one's output a second time. A checkpoint is notified or restored only once
-// both copies of its metadata are durable (the JobManager writes both before notifying and
-// repairs a missing or damaged copy before restoring), so at recovery:
-//   - both copies present, at least one intact: the checkpoint is used (and the other repaired);
-//   - both present, neither intact: it may have been committed: kDataLoss, the job fails;
-//   - one present and damaged, the other missing: its writer stepped down before notifying it
-//     and nobody restored it: it is skipped for the previous one (safe: never committed);
-//   - neither present: triggered but never completed: skipped.
+// its pointer exists, so at recovery the newest pointer's checkpoint is the one: with at least
+// one intact metadata copy it is used (and the other repaired); with none, it may have been
+// committed: kDataLoss, the job fails.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +39,8 @@
 
 #include "engine/base/status.h"
 #include "engine/checkpoint/store.h"
+#include "engine/ha/etcd_client.h"
+#include "engine/ha/leader_election.h"
 
 namespace sluice {
 
@@ -82,34 +92,52 @@ struct CompletedCheckpoint {
   std::set<std::string> shared_files;
 
   static constexpr uint32_t kMetadataMagic = 0x4154454d;  // "META"
-  static std::string MetadataPath(int64_t id);
+  // The metadata file of checkpoint `id` as the leadership of `epoch` writes it.
+  static std::string MetadataPath(int64_t id, int64_t epoch);
   // The metadata payload; StoreCompletedCheckpoint seals it and writes both copies
   // (engine/checkpoint/replicated_file.h).
   std::string EncodeMetadata() const;
   static Result<CompletedCheckpoint> DecodeMetadata(std::string_view payload, const std::string& what);
 };
 
-// Writes the metadata file (both copies, sealed unless `checksummed` is false, which exists only
-// for a planted bug), completing the checkpoint, as fenced writes under the JobManager leader's
-// `fence`: kFailedPrecondition when a newer leader has taken over. May suspend.
-Status StoreCompletedCheckpoint(StoreClient& store, const CompletedCheckpoint& checkpoint,
-                                const StoreFence& fence, bool checksummed = true);
+// Where a job's completed checkpoints are recorded: the etcd keys under `prefix`, written and
+// deleted only under `fence`. Each fiber uses its own client.
+struct CheckpointPointers {
+  EtcdClient& etcd;
+  std::string prefix;  // "<high-availability key prefix>checkpoints/"
+  LeaderFence fence;
+  // The key of checkpoint `id` (ids zero-padded, so keys sort as ids do).
+  std::string KeyOf(int64_t id) const;
+};
+
+// Completes `checkpoint`: writes its metadata file (both copies, sealed unless `checksummed` is
+// false, which exists only for a planted bug) at MetadataPath(id, pointers.fence.revision), then
+// its pointer, fenced: kFailedPrecondition when a newer leader has taken over, kUnavailable (the
+// pointer's outcome unknown) when etcd did not answer, store errors as they come. May suspend.
+Status StoreCompletedCheckpoint(StoreClient& store, const CheckpointPointers& pointers,
+                                const CompletedCheckpoint& checkpoint, bool checksummed = true);
 
 struct RecoveredCheckpoints {
   std::optional<CompletedCheckpoint> latest;  // the newest completed checkpoint (the fall-back rule)
+  std::string latest_metadata_path;  // where latest's metadata is (its pointer's value)
   std::vector<int> copies_to_repair;  // copies of latest's metadata that are missing or damaged
-  int64_t highest_id_seen = 0;        // for numbering new checkpoints past all old ones
+  int64_t highest_id_seen = 0;  // for numbering new checkpoints past all old ones (pointers and
+                                // checkpoint directories alike)
 };
-// Scans checkpoints/ on the store and applies the fall-back rule above. Skipped checkpoints are
-// described in `skipped` for the caller to log. Errors: kDataLoss naming the checkpoint and both
-// copies' problems when the newest completed checkpoint has no intact metadata copy; store errors
-// (unavailable, I/O) as they come, so the caller retries. May suspend.
-Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store, std::string* skipped,
+// Reads the pointers and the newest one's metadata and applies the fall-back rule above.
+// Errors: kDataLoss naming the checkpoint and both copies' problems when the newest completed
+// checkpoint has no intact metadata copy (confirmed under the fence: its pointer is still there),
+// or naming a pointer that is not one; kFailedPrecondition when the fence no longer holds (a
+// newer leader may have subsumed the checkpoint and deleted its files); kUnavailable when the
+// pointer changed meanwhile; etcd and store errors (unavailable, I/O) as they come, so the
+// caller retries. May suspend.
+Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store,
+                                                const CheckpointPointers& pointers,
                                                 bool checksummed = true);
-// Rewrites copy `copy` of `checkpoint`'s metadata (a fenced write, as StoreCompletedCheckpoint).
-// May suspend.
-Status RepairMetadataCopy(StoreClient& store, const CompletedCheckpoint& checkpoint, int copy,
-                          const StoreFence& fence, bool checksummed = true);
+// Rewrites copy `copy` of `checkpoint`'s metadata at `path` (what its pointer names). Unfenced:
+// it writes the very bytes the other copy holds. May suspend.
+Status RepairMetadataCopy(StoreClient& store, const CompletedCheckpoint& checkpoint,
+                          const std::string& path, int copy, bool checksummed = true);
 
 // Writes the self-contained copy of savepoint `checkpoint` (stored already) under
 // <kSavepointsDir>/savepoint-<id>/: every state file it names (a finished task's final state may
@@ -126,17 +154,19 @@ Result<CompletedCheckpoint> ReadSavepoint(StoreClient& store, const std::string&
 // The id of a checkpoint directory name "chk-<id>"; -1 for any other name.
 int64_t CheckpointIdOfDirectory(std::string_view name);
 
-// Deletes, on both copies, every checkpoint directory checkpoints/chk-<id> with id < `below`
-// (completed or not), except the files named in `keep` (store paths of copy 0, as
-// CompletedCheckpoint::state_paths names them; a retained checkpoint still uses them). Each
-// checkpoint's metadata goes first, so that one half deleted reads as never completed (skipped
-// by RecoverCheckpoints); a directory is removed once empty. Then, on both copies, every shared
+// Deletes the pointers of every checkpoint with id < `below` (fenced: kFailedPrecondition once a
+// newer leader exists, and nothing is deleted), then, on both copies, every checkpoint directory
+// checkpoints/chk-<id> with id < `below` (completed or not), except the files named in `keep`
+// (store paths of copy 0, as CompletedCheckpoint::state_paths names them; a retained checkpoint
+// still uses them). The pointers go first, so that a checkpoint half deleted is no longer
+// complete; a directory is removed once empty. Then, on both copies, every shared
 // file under checkpoints/shared/ uploaded for a checkpoint below `shared_below`
 // (SharedFileCheckpointId) that is not in `keep_shared` (the shared-state registry's live
 // files), and each instance directory left empty (none with `shared_below` 0). Idempotent: a call cut short by a store error
 // is finished by the next. Returns the number of files deleted; store errors as they come. May
 // suspend.
-Result<int64_t> DiscardCheckpointsBelow(StoreClient& store, int64_t below,
+Result<int64_t> DiscardCheckpointsBelow(StoreClient& store, const CheckpointPointers& pointers,
+                                        int64_t below,
                                         const std::set<std::string>& keep,
                                         const std::set<std::string>& keep_shared = {},
                                         int64_t shared_below = 0);

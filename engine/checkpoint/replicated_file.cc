@@ -12,17 +12,15 @@ std::string CopyPath(const std::string& path, int copy) {
 }
 
 Status WriteCopy(StoreClient& store, const std::string& path, int copy, uint32_t magic,
-                 std::string_view payload, bool sealed, const StoreFence* fence) {
+                 std::string_view payload, bool sealed) {
   const std::string bytes = sealed ? SealBlob(magic, payload) : std::string(payload);
-  const std::string copy_path = CopyPath(path, copy);
-  return fence != nullptr ? store.WriteAtomic(copy_path, bytes, *fence)
-                          : store.WriteAtomic(copy_path, bytes);
+  return store.WriteAtomic(CopyPath(path, copy), bytes);
 }
 
 Status WriteReplicated(StoreClient& store, const std::string& path, uint32_t magic,
-                       std::string_view payload, bool sealed, const StoreFence* fence) {
+                       std::string_view payload, bool sealed) {
   for (int copy = 0; copy < kCopies; ++copy) {
-    RETURN_IF_ERROR(WriteCopy(store, path, copy, magic, payload, sealed, fence));
+    RETURN_IF_ERROR(WriteCopy(store, path, copy, magic, payload, sealed));
   }
   return Status::Ok();
 }

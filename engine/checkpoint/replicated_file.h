@@ -25,14 +25,12 @@ std::string CopyPath(const std::string& path, int copy);
 
 // Writes `payload` sealed under `magic` to copy 0, then to copy 1 (each durable before the next
 // starts), so that a copy 1 on the store implies a durable copy 0. `sealed` = false writes the
-// bare payload (exists only for a planted bug). With a `fence`, each copy is a fenced write
-// (kFailedPrecondition once the writer is fenced off; see StoreFence).
+// bare payload (exists only for a planted bug).
 Status WriteReplicated(StoreClient& store, const std::string& path, uint32_t magic,
-                       std::string_view payload, bool sealed = true,
-                       const StoreFence* fence = nullptr);
+                       std::string_view payload, bool sealed = true);
 // Writes only copy `copy` (repairing a missing or damaged one), like WriteReplicated.
 Status WriteCopy(StoreClient& store, const std::string& path, int copy, uint32_t magic,
-                 std::string_view payload, bool sealed = true, const StoreFence* fence = nullptr);
+                 std::string_view payload, bool sealed = true);
 
 // One copy as read back.
 struct CopyReadout {

@@ -19,8 +19,6 @@ enum class StoreOp : uint8_t {
   kRemove,
   kExists,
   kList,
-  kCompareAndSwap,
-  kWriteFenced,
   kReadWhole,
 };
 
@@ -55,32 +53,6 @@ Status EnsureParent(FileSystem& fs, const std::string& path) {
   const std::string parent = ParentDir(path);
   return parent == "." ? Status::Ok() : fs.CreateDir(parent);
 }
-
-// Serializes the conditional operations (compare-and-swap, fenced writes) of all connections, so
-// that each one's read-check-write is atomic with respect to the others. Plain operations do not
-// take it: conditional paths are only ever written conditionally.
-struct ConditionalLock {
-  Fibers& fibers;
-  bool held = false;
-  WaitList waiters;
-};
-
-class ConditionalSection {
- public:
-  explicit ConditionalSection(ConditionalLock& lock) : lock_(lock) {
-    while (lock_.held) lock_.waiters.Wait(lock_.fibers);
-    lock_.held = true;
-  }
-  ~ConditionalSection() {
-    lock_.held = false;
-    lock_.waiters.NotifyOne(lock_.fibers);
-  }
-  ConditionalSection(const ConditionalSection&) = delete;
-  ConditionalSection& operator=(const ConditionalSection&) = delete;
-
- private:
-  ConditionalLock& lock_;
-};
 
 // Directories whose entries may have changed without being made durable: a mutation failed after
 // it may have changed the namespace (a rename done, its directory sync failed). Until they are
@@ -136,26 +108,13 @@ class UnsyncedDirs {
 struct StoreState {
   Host& host;
   std::string root;
-  ConditionalLock lock;
   UnsyncedDirs unsynced;
 };
-
-// The current content of `full`, or nullopt if it does not exist.
-Result<std::optional<std::string>> ReadIfExists(FileSystem& fs, const std::string& full) {
-  auto size = fs.FileSize(full);
-  if (!size.ok()) {
-    if (size.status().code() == StatusCode::kNotFound) return std::optional<std::string>();
-    return size.status();
-  }
-  ASSIGN_OR_RETURN(std::string data, fs.ReadRange(full, 0, size.value()));
-  return std::optional<std::string>(std::move(data));
-}
 
 // Executes one request against the server's root. Returns the response payload.
 Result<std::string> Execute(StoreState& state, std::string_view request) {
   FileSystem& fs = state.host.fs;
   const std::string& root = state.root;
-  ConditionalLock& lock = state.lock;
   ByteReader r(request);
   uint8_t op = 0;
   std::string path;
@@ -182,9 +141,6 @@ Result<std::string> Execute(StoreState& state, std::string_view request) {
       return data;
     }
     case StoreOp::kReadWhole: {
-      // Under the conditional lock, so that a file only ever changed by conditional calls (a
-      // lease) is never read half old, half new.
-      ConditionalSection section(lock);
       ASSIGN_OR_RETURN(uint64_t size, fs.FileSize(full));
       ASSIGN_OR_RETURN(std::string data, fs.ReadRange(full, 0, std::min(size, kMaxReadBytes)));
       w.PutU64(size);
@@ -225,39 +181,6 @@ Result<std::string> Execute(StoreState& state, std::string_view request) {
       w.PutU8(exists ? 1 : 0);
       return payload;
     }
-    case StoreOp::kCompareAndSwap: {
-      uint8_t must_be_absent = 0;
-      std::string expected;
-      if (!r.GetU8(&must_be_absent) || !r.GetString(&expected)) {
-        return InvalidArgumentError("bad compare-and-swap");
-      }
-      ConditionalSection section(lock);
-      ASSIGN_OR_RETURN(std::optional<std::string> current, ReadIfExists(fs, full));
-      const bool matches = must_be_absent != 0 ? !current.has_value()
-                                               : current.has_value() && *current == expected;
-      w.PutU8(matches ? 1 : 0);
-      if (!matches) return payload;
-      RETURN_IF_ERROR(EnsureParent(fs, full));
-      RETURN_IF_ERROR(
-          unsynced_on_failure(WriteFileAtomically(fs, full, r.rest()), {ParentDir(full)}));
-      return payload;
-    }
-    case StoreOp::kWriteFenced: {
-      std::string guard, prefix;
-      if (!r.GetString(&guard) || !SafePath(guard) || !r.GetString(&prefix)) {
-        return InvalidArgumentError("bad fenced write");
-      }
-      ConditionalSection section(lock);
-      ASSIGN_OR_RETURN(std::optional<std::string> current, ReadIfExists(fs, root + "/" + guard));
-      if (!current || current->compare(0, prefix.size(), prefix) != 0) {
-        return FailedPreconditionError("fenced: '" + path + "' may only be written while '" +
-                                       guard + "' begins with the writer's fencing token");
-      }
-      RETURN_IF_ERROR(EnsureParent(fs, full));
-      RETURN_IF_ERROR(
-          unsynced_on_failure(WriteFileAtomically(fs, full, r.rest()), {ParentDir(full)}));
-      return payload;
-    }
     case StoreOp::kList: {
       auto names = fs.List(full);
       if (!names.ok() && names.status().code() != StatusCode::kNotFound) return names.status();
@@ -289,7 +212,7 @@ Status RunStoreServer(Host& host, const StoreServerConfig& config) {
   RETURN_IF_ERROR(host.fs.CreateDir(config.root));
   ASSIGN_OR_RETURN(auto listener, host.network.Listen(Address{config.bind_host, config.port}));
   host.log.Info("store.listening", config.root);
-  StoreState state{host, config.root, ConditionalLock{host.fibers, false, {}}, UnsyncedDirs()};
+  StoreState state{host, config.root, UnsyncedDirs()};
   for (;;) {
     auto stream = listener->Accept();
     if (!stream.ok()) return stream.status();
@@ -376,29 +299,6 @@ Status StoreClient::WriteAtomic(const std::string& path, const std::string& data
   std::string request = Request(StoreOp::kWriteAtomic, path);
   request += data;
   return Call(std::move(request)).status();
-}
-
-Status StoreClient::WriteAtomic(const std::string& path, const std::string& data,
-                                const StoreFence& fence) {
-  std::string request = Request(StoreOp::kWriteFenced, path);
-  ByteWriter w(&request);
-  w.PutString(fence.guard_path);
-  w.PutString(fence.prefix);
-  request += data;
-  return Call(std::move(request)).status();
-}
-
-Result<bool> StoreClient::CompareAndSwap(const std::string& path,
-                                         const std::optional<std::string>& expected,
-                                         const std::string& desired) {
-  std::string request = Request(StoreOp::kCompareAndSwap, path);
-  ByteWriter w(&request);
-  w.PutU8(expected ? 0 : 1);
-  w.PutString(expected ? *expected : std::string());
-  request += desired;
-  ASSIGN_OR_RETURN(std::string payload, Call(std::move(request)));
-  if (payload.size() != 1) return DataLossError("malformed compare-and-swap response");
-  return payload[0] == 1;
 }
 
 Status StoreClient::Rename(const std::string& from, const std::string& to) {

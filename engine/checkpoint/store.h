@@ -4,9 +4,8 @@
 // Every mutating call is durable before it is acknowledged (data fsynced, directory fsynced), and
 // no call is answered from a state a crash would revert: when a mutation fails after changing a
 // directory (a rename done, its directory sync failed), the store syncs that directory before it
-// answers any further request, and fails requests while it cannot.
-// Conditional calls (compare-and-swap, fenced writes) are linearizable among themselves: they
-// serve leader election and fencing (engine/jobmanager/leader_election.h).
+// answers any further request, and fails requests while it cannot. Leader election and fencing
+// are etcd's (engine/ha/leader_election.h), not the store's.
 //
 // Wire protocol (one request in flight per connection, frames from engine/rpc/frame.h):
 //   request  = [u8 op][string path][op-specific fields]
@@ -25,15 +24,6 @@
 #include "engine/runtime/host.h"
 
 namespace sluice {
-
-// The precondition of a fenced write: it happens only while the file `guard_path` begins with
-// `prefix`. A JobManager leader fences its checkpoint metadata with its lease record (epoch and
-// holder), so that a deposed leader can no longer complete checkpoints (the fencing-token pattern;
-// Flink checks leadership in the same ZooKeeper transaction as its checkpoint-store writes).
-struct StoreFence {
-  std::string guard_path;
-  std::string prefix;
-};
 
 struct StoreServerConfig {
   uint16_t port = 7000;
@@ -55,20 +45,11 @@ class StoreClient {
 
   // Up to max_bytes from `offset`; empty at or past the end.
   Result<std::string> ReadRange(const std::string& path, uint64_t offset, uint64_t max_bytes);
-  // The whole file, in one request for files up to 16 MiB: atomic with respect to conditional
-  // calls and to atomic replacement.
+  // The whole file, in one request for files up to 16 MiB.
   Result<std::string> ReadFile(const std::string& path);
   Result<uint64_t> FileSize(const std::string& path);
   // Replaces `path` atomically and durably (tmp file, fsync, rename, fsync directory).
   Status WriteAtomic(const std::string& path, const std::string& data);
-  // WriteAtomic under `fence`: kFailedPrecondition, and nothing written, when the guard file is
-  // missing or does not begin with the fence's prefix. Atomic with respect to CompareAndSwap.
-  Status WriteAtomic(const std::string& path, const std::string& data, const StoreFence& fence);
-  // Replaces `path` with `desired` (durably, like WriteAtomic) only if its content equals
-  // `expected` (nullopt: only if `path` does not exist). Returns whether it swapped; the check
-  // and the write are atomic with respect to every other conditional call on the store.
-  Result<bool> CompareAndSwap(const std::string& path, const std::optional<std::string>& expected,
-                              const std::string& desired);
   // Durable rename (fsyncs both parent directories). kNotFound if `from` is missing.
   Status Rename(const std::string& from, const std::string& to);
   Status Remove(const std::string& path);

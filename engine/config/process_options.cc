@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <string_view>
 
 namespace sluice {
 namespace {
@@ -105,6 +106,38 @@ const ConfigOption& JobManagerAddresses() {
   return option;
 }
 
+const ConfigOption& HighAvailabilityType() {
+  static const ConfigOption option{
+      .key = "high-availability.type",
+      .type = ConfigType::kEnum,
+      .default_value = "etcd",
+      .description = "where leadership, job results and checkpoint pointers live (etcd)",
+      .choices = {"etcd"}};
+  return option;
+}
+const ConfigOption& HighAvailabilityClusterId() {
+  static const ConfigOption option = String(
+      "high-availability.cluster-id", "/default", "the cluster's key prefix under /sluice on etcd");
+  return option;
+}
+const ConfigOption& HighAvailabilityEtcdEndpoints() {
+  static const ConfigOption option =
+      String("high-availability.etcd.endpoints", "http://localhost:2379",
+             "the etcd members' client URLs, http://host:port,...");
+  return option;
+}
+const ConfigOption& HighAvailabilityEtcdLeaseTtl() {
+  static const ConfigOption option{
+      .key = "high-availability.etcd.lease-ttl",
+      .type = ConfigType::kDuration,
+      .default_value = "15 s",
+      .description = "the leader's etcd lease: a standby takes over this long after the leader "
+                     "stops renewing (whole seconds)",
+      .min = 2000,
+      .max = 3600 * 1000};
+  return option;
+}
+
 const std::vector<ConfigOption>& ProcessOptions() {
   static const std::vector<ConfigOption> options = {
       JobManagerRpcAddress(), JobManagerRpcPort(),     JobManagerBindHost(),
@@ -112,7 +145,8 @@ const std::vector<ConfigOption>& ProcessOptions() {
       TaskManagerHost(),      TaskManagerBindHost(),   TaskManagerDataPort(),
       TaskManagerResourceId(), MetricsReporterPromPort(), ProcessWorkingDir(), StoreAddress(),
       SecurityAuthSecretFile(),
-      JobManagerAddresses()};
+      JobManagerAddresses(),  HighAvailabilityType(), HighAvailabilityClusterId(),
+      HighAvailabilityEtcdEndpoints(), HighAvailabilityEtcdLeaseTtl()};
   return options;
 }
 
@@ -156,6 +190,35 @@ Result<std::vector<HostPort>> JobManagerAddressesOf(const Configuration& setting
     start = comma + 1;
   }
   return addresses;
+}
+
+Result<std::vector<HostPort>> EtcdEndpointsOf(const Configuration& settings) {
+  const std::string key = HighAvailabilityEtcdEndpoints().key;
+  const std::string list = settings.GetString(HighAvailabilityEtcdEndpoints());
+  std::vector<HostPort> endpoints;
+  size_t start = 0;
+  while (start <= list.size()) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    std::string url = list.substr(start, comma - start);
+    constexpr std::string_view kScheme = "http://";
+    if (url.rfind("https://", 0) == 0) {
+      return InvalidArgumentError("configuration key '" + key + "': '" + url +
+                                  "': TLS to etcd is not supported yet (use http://)");
+    }
+    if (url.rfind(kScheme, 0) == 0) url = url.substr(kScheme.size());
+    if (!url.empty() && url.back() == '/') url.pop_back();
+    ASSIGN_OR_RETURN(HostPort endpoint, ParseHostPort(url, key));
+    endpoints.push_back(std::move(endpoint));
+    start = comma + 1;
+  }
+  return endpoints;
+}
+
+std::string HighAvailabilityKeyPrefix(const Configuration& settings) {
+  std::string id = settings.GetString(HighAvailabilityClusterId());
+  while (!id.empty() && id.front() == '/') id.erase(id.begin());
+  while (!id.empty() && id.back() == '/') id.pop_back();
+  return "/sluice/" + (id.empty() ? std::string("default") : id) + "/";
 }
 
 }  // namespace sluice

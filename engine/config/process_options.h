@@ -27,10 +27,20 @@
 //                                          bearer token. Unset: no authentication.
 //   process.working-dir        (required)  the process's directory: its files (local state,
 //                                          RocksDB) go under it
+//   high-availability.type     etcd        where the JobManagers elect their leader and keep
+//                                          job results and completed-checkpoint pointers; etcd
+//                                          is the one choice (Flink's NONE is not offered: a
+//                                          JobManager always fences its writes on etcd)
+//   high-availability.cluster-id  /default  the cluster's keys on etcd: /sluice/<id>/...
+//   high-availability.etcd.endpoints  http://localhost:2379  the etcd members' client URLs,
+//                                          comma-separated (http only so far)
+//   high-availability.etcd.lease-ttl  15 s  the leader's etcd lease (whole seconds, 2 s to
+//                                          1 h): a standby takes over this long after the leader
+//                                          stops renewing; the leader renews every fifth of it
+//                                          and steps down after two thirds without a renewal
 //   sluice.store.address       localhost:6124  the store server (`sluice store`) that holds
-//                                          input, output, checkpoints and the JobManagers'
-//                                          election records, until execution.checkpointing.dir
-//                                          and etcd replace it (issue 10)
+//                                          input, output and checkpoints, until
+//                                          execution.checkpointing.dir replaces it (issue 10)
 //   sluice.jobmanager.addresses  (rpc address:port)  every JobManager that may lead,
 //                                          "host:port,host:port": TaskManagers try each, until
 //                                          they find the leader through etcd (issue 10)
@@ -62,6 +72,10 @@ const ConfigOption& ProcessWorkingDir();
 const ConfigOption& SecurityAuthSecretFile();
 const ConfigOption& StoreAddress();
 const ConfigOption& JobManagerAddresses();
+const ConfigOption& HighAvailabilityType();
+const ConfigOption& HighAvailabilityClusterId();
+const ConfigOption& HighAvailabilityEtcdEndpoints();
+const ConfigOption& HighAvailabilityEtcdLeaseTtl();
 
 // Every key above.
 const std::vector<ConfigOption>& ProcessOptions();
@@ -78,5 +92,10 @@ Result<HostPort> ParseHostPort(const std::string& text, const std::string& key);
 // sluice.jobmanager.addresses split at ",", or jobmanager.rpc.address:port when unset.
 // `settings` is validated against ProcessOptions(). Errors as ParseHostPort.
 Result<std::vector<HostPort>> JobManagerAddressesOf(const Configuration& settings);
+// high-availability.etcd.endpoints as host:port pairs ("http://" and a trailing '/' dropped).
+// kInvalidArgument naming the key for an https:// URL (not supported yet) or as ParseHostPort.
+Result<std::vector<HostPort>> EtcdEndpointsOf(const Configuration& settings);
+// The etcd key prefix of the cluster's HA records: "/sluice/<high-availability.cluster-id>/".
+std::string HighAvailabilityKeyPrefix(const Configuration& settings);
 
 }  // namespace sluice

@@ -20,25 +20,26 @@ constexpr char kFinished[] = "FINISHED\n";
 constexpr char kFailed[] = "FAILED\n";
 
 // The recorded outcome of the job, if any: OK (finished) or kAborted (failed, with the reason).
-// kUnavailable while the store cannot be read.
-Result<std::optional<Status>> ReadJobResult(StoreClient& store) {
-  auto text = store.ReadFile(kJobResultPath);
-  if (!text.ok()) {
-    if (text.status().code() == StatusCode::kNotFound) return std::optional<Status>();
-    return text.status();
+// kUnavailable while etcd cannot be read.
+Result<std::optional<Status>> ReadJobResult(EtcdClient& etcd, const std::string& key_prefix) {
+  const std::string key = JobResultKey(key_prefix);
+  ASSIGN_OR_RETURN(const EtcdRangeResult read, etcd.Get(key));
+  if (read.kvs.empty()) return std::optional<Status>();
+  const std::string& text = read.kvs[0].value;
+  if (text == kFinished) return std::optional<Status>(Status::Ok());
+  if (text.rfind(kFailed, 0) == 0) {
+    return std::optional<Status>(AbortedError("job failed: " + text.substr(sizeof(kFailed) - 1)));
   }
-  if (*text == kFinished) return std::optional<Status>(Status::Ok());
-  if (text->rfind(kFailed, 0) == 0) {
-    return std::optional<Status>(AbortedError("job failed: " + text->substr(sizeof(kFailed) - 1)));
-  }
-  return DataLossError(std::string(kJobResultPath) + ": not a job result (FINISHED or FAILED)");
+  return DataLossError(key + ": not a job result (FINISHED or FAILED)");
 }
 
 }  // namespace
 
-Status RecordJobResult(StoreClient& store, const StoreFence& fence, const Status& result) {
-  return store.WriteAtomic(kJobResultPath,
-                           result.ok() ? kFinished : kFailed + result.message(), fence);
+Status RecordJobResult(EtcdClient& etcd, const LeaderFence& fence, const std::string& key_prefix,
+                       const Status& result) {
+  return FencedWrite(etcd, fence,
+                     {EtcdOp::Put(JobResultKey(key_prefix),
+                                  result.ok() ? kFinished : kFailed + result.message())});
 }
 
 void ApplyJobManagerSettings(const Configuration& settings, JobManagerConfig* config) {
@@ -66,14 +67,16 @@ void ApplyJobManagerSettings(const Configuration& settings, JobManagerConfig* co
 
 Status RunJobManager(Host& host, const JobManagerConfig& config) {
   if (!config.build_graph) return InvalidArgumentError("JobManagerConfig has no build_graph");
+  if (config.etcd.empty()) return InvalidArgumentError("JobManagerConfig has no etcd endpoints");
   // The job as deployed: the submitted spec, at the parallelism the reactive scheduler chose
   // last (kRescale).
   JobSpec spec = config.job;
   ASSIGN_OR_RETURN(JobGraph graph, config.build_graph(spec));
   ASSIGN_OR_RETURN(std::vector<Chain> chains, BuildChains(graph));
   std::map<int, int> slots_at;  // reactive mode: SlotsToRescale by parallelism, for this graph
-  StoreClient store(host, config.services.checkpoint_store);
-  LeaderElection election(host, config.services.checkpoint_store, config.leader_election);
+  LeaderElection election(host, config.etcd, config.leader_election,
+                          config.etcd_request_timeout_ns);
+  EtcdClient etcd = election.NewClient();  // the campaign's result checks
   // The REST API, for the JobManager's whole life (stopped by Rest's destructor).
   JobManagerRestState rest_state;
   rest_state.id = config.leader_election.candidate_id;
@@ -104,7 +107,7 @@ Status RunJobManager(Host& host, const JobManagerConfig& config) {
     std::optional<Status> recorded;
     Status unreadable;
     auto epoch = election.Campaign([&] {
-      auto result = ReadJobResult(store);
+      auto result = ReadJobResult(etcd, config.leader_election.key_prefix);
       if (result.ok()) recorded = result.value();
       if (result.status().code() == StatusCode::kDataLoss) unreadable = result.status();
       return recorded.has_value() || !unreadable.ok();

@@ -1,15 +1,15 @@
-// The JobManager host program: campaigns for leadership (engine/jobmanager/leader_election.h;
+// The JobManager host program: campaigns for leadership on etcd (engine/ha/leader_election.h;
 // several JobManagers may run, one leads, the others stand by), then, as leader, accepts
 // TaskManager registrations, schedules the job's subtasks
 // into TaskManager slots, runs the checkpoint coordinator, detects lost TaskManagers by heartbeat
 // timeout, and restarts the job from the latest completed checkpoint as its restart strategy
-// says (engine/jobmanager/restart_strategy.h). Every message it sends carries its fencing token (epoch), which grows by one each time
-// a JobManager starts (kept on the checkpoint store, so it survives the machine); TaskManagers
-// ignore messages from older epochs. A leader that loses its lease stops at once (its
+// says (engine/jobmanager/restart_strategy.h). Every message it sends carries its fencing token
+// (epoch: the etcd revision at which its leadership began, so it grows with every leadership);
+// TaskManagers ignore messages from older epochs. A leader that loses its lease stops at once (its
 // connections close, its tasks are cancelled by the TaskManagers) and campaigns again.
 //
 // Job result store (Flink's FLIP-194 JobResultStore): when the job ends, the leader records the
-// outcome at kJobResultPath (a fenced write), so that no standby or restarted JobManager runs a
+// outcome at JobResultKey on etcd (a fenced write), so that no standby or restarted JobManager runs a
 // finished job again: a candidate that finds a result returns it instead of leading.
 //
 // Every JobManager serves the REST API (engine/jobmanager/rest_api.h) on rest_port while it runs;
@@ -35,13 +35,14 @@
 #include "engine/config/core_options.h"
 #include "engine/config/restart_strategy_config.h"
 #include "engine/graph/job_graph.h"
-#include "engine/jobmanager/leader_election.h"
+#include "engine/ha/leader_election.h"
 #include "engine/graph/job_spec.h"
 #include "engine/runtime/host.h"
 
 namespace sluice {
 
-inline constexpr char kJobResultPath[] = "jobmanager/job-result";
+// The etcd key of the job's result under the cluster's HA key prefix.
+inline std::string JobResultKey(const std::string& key_prefix) { return key_prefix + "job-result"; }
 
 struct JobManagerConfig {
   uint16_t port = 6123;  // listened on only while this JobManager leads
@@ -55,6 +56,10 @@ struct JobManagerConfig {
   // life, leader or standby; -1: none.
   int32_t rest_port = 8081;
   LeaderElectionConfig leader_election;
+  // high-availability.etcd.endpoints: the etcd members' client addresses (at least one).
+  std::vector<Address> etcd;
+  // Each etcd request's time limit (engine/ha/etcd_client.h).
+  int64_t etcd_request_timeout_ns = 350 * 1000 * 1000LL;
   JobSpec job;
   // Builds the job's graph from `job` (the program's job registry); required.
   JobGraphFactory build_graph;
@@ -95,7 +100,7 @@ void ApplyJobManagerSettings(const Configuration& settings, JobManagerConfig* co
 
 // Runs until the job finishes (OK) or fails for good (kAborted, naming why), whichever
 // JobManager led it: a standby returns the recorded result once the leader has recorded it.
-// kDataLoss if the lease or the job result on the checkpoint store is unreadable. May suspend.
+// kDataLoss if the job result on etcd is unreadable. May suspend.
 Status RunJobManager(Host& host, const JobManagerConfig& config);
 
 }  // namespace sluice

@@ -30,6 +30,7 @@ JobMaster::JobMaster(Host& host, const JobManagerConfig& config, const JobSpec& 
       epoch_(election.epoch()),
       log_(host.log, {EventField{"job", 0, config.job.job}, EventField{"epoch", epoch_}}),
       checkpoint_store_(host, config.services.checkpoint_store),
+      etcd_(election.NewClient()),
       events_(host.fibers, kEventQueueCapacity),
       sources_(SourceCoordinator::SourcesOf(graph, chains),
                [&host](std::string_view bug) { return SLUICE_BUG_PLANTED(host, std::string(bug)); }),
@@ -212,7 +213,8 @@ void JobMaster::LoseLeadership(const std::string& reason) {
 void JobMaster::RecordResult() {
   const Status result = outcome_ == Outcome::kFailed ? AbortedError(failure_) : Status::Ok();
   for (int tries = 0;; ++tries) {
-    Status recorded = RecordJobResult(checkpoint_store_, election_.fence(), result);
+    Status recorded =
+        RecordJobResult(etcd_, election_.fence(), config_.leader_election.key_prefix, result);
     if (recorded.ok()) return;
     if (recorded.code() == StatusCode::kFailedPrecondition) {
       // A newer leader took over: it will run the job to its end again from the latest
@@ -225,6 +227,11 @@ void JobMaster::RecordResult() {
   }
 }
 
+CheckpointPointers JobMaster::Pointers(EtcdClient& etcd) const {
+  return CheckpointPointers{etcd, config_.leader_election.key_prefix + "checkpoints/",
+                            election_.fence()};
+}
+
 bool JobMaster::MetadataChecksummed() const {
   return !SLUICE_BUG_PLANTED(host_, "metadata-not-checksummed");
 }
@@ -235,9 +242,13 @@ void JobMaster::RecoverCheckpointStore() {
   // up) rather than exit.
   for (int tries = 0;; ++tries) {
     if (tries > 0) host_.fibers.SleepFor(config_.heartbeat_interval_ns);
-    std::string skipped;
-    auto recovered = RecoverCheckpoints(checkpoint_store_, &skipped, MetadataChecksummed());
-    if (!skipped.empty()) log_.Warn("checkpoint.skipped", skipped);
+    auto recovered = RecoverCheckpoints(checkpoint_store_, Pointers(etcd_), MetadataChecksummed());
+    if (!recovered.ok() && recovered.status().code() == StatusCode::kFailedPrecondition) {
+      // Deposed while recovering (paused, say): what it read may be stale, so it decides nothing.
+      log_.Warn("checkpoint.recovery_fenced", recovered.status().ToString());
+      LoseLeadership("checkpoint recovery: " + recovered.status().ToString());
+      return;
+    }
     if (!recovered.ok() && recovered.status().code() == StatusCode::kDataLoss) {
       // The fall-back rule: never an older checkpoint.
       Execute(scheduler_.FailJob(recovered.status().ToString()));
@@ -282,15 +293,11 @@ void JobMaster::RecoverCheckpointStore() {
     // disk's damage can never leave a restored (hence committed) checkpoint unreadable.
     Status repaired = Status::Ok();
     for (int copy : recovered->copies_to_repair) {
-      repaired = RepairMetadataCopy(checkpoint_store_, *latest, copy, election_.fence(),
-                                    MetadataChecksummed());
+      repaired = RepairMetadataCopy(checkpoint_store_, *latest, recovered->latest_metadata_path,
+                                    copy, MetadataChecksummed());
       if (!repaired.ok()) break;
       log_.Warn("checkpoint.repaired",
                      std::to_string(latest->id) + ": metadata copy " + std::to_string(copy));
-    }
-    if (repaired.code() == StatusCode::kFailedPrecondition) {
-      LoseLeadership("checkpoint repair: " + repaired.ToString());
-      return;
     }
     if (!repaired.ok()) continue;
     // A rescale: the checkpoint was taken at another parallelism, and the tasks redistribute
@@ -348,6 +355,7 @@ void JobMaster::Shutdown() {
 
 void JobMaster::DiscardCheckpoints() {
   StoreClient store(host_, config_.services.checkpoint_store);
+  EtcdClient etcd = election_.NewClient();
   for (;;) {
     while (discard_below_ == 0) discard_wake_.Wait(host_.fibers);
     const int64_t below = discard_below_;
@@ -355,7 +363,8 @@ void JobMaster::DiscardCheckpoints() {
     const std::set<std::string> keep_shared = std::move(discard_keep_shared_);
     const int64_t shared_below = discard_shared_below_;
     discard_below_ = 0;
-    auto deleted = DiscardCheckpointsBelow(store, below, keep, keep_shared, shared_below);
+    auto deleted =
+        DiscardCheckpointsBelow(store, Pointers(etcd), below, keep, keep_shared, shared_below);
     if (deleted.ok()) {
       log_.Info("checkpoint.discarded",
                      "below " + std::to_string(below) + ": " + std::to_string(*deleted) + " files",
@@ -692,8 +701,8 @@ void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
         }
         break;
       case CheckpointCoordinator::CommandKind::kStore: {
-        Status stored = StoreCompletedCheckpoint(checkpoint_store_, command.checkpoint,
-                                                 election_.fence(), MetadataChecksummed());
+        Status stored = StoreCompletedCheckpoint(checkpoint_store_, Pointers(etcd_),
+                                                 command.checkpoint, MetadataChecksummed());
         if (!stored.ok()) {
           log_.Warn("checkpoint.aborted", id + ": " + stored.ToString());
           // Fenced (a newer leader exists), or the outcome is unknown: one copy of the metadata

@@ -32,8 +32,9 @@
 namespace sluice {
 
 // Records the job's outcome (OK: finished; an error: failed, with its message) at
-// kJobResultPath, as a fenced write under the leader's `fence`. May suspend.
-Status RecordJobResult(StoreClient& store, const StoreFence& fence, const Status& result);
+// JobResultKey(key_prefix) on etcd, as a fenced write under the leader's `fence`. May suspend.
+Status RecordJobResult(EtcdClient& etcd, const LeaderFence& fence, const std::string& key_prefix,
+                       const Status& result);
 
 class JobMaster {
  public:
@@ -106,6 +107,8 @@ class JobMaster {
   void RecordResult();
   void Shutdown();
   bool MetadataChecksummed() const;
+  // Where this leadership records completed checkpoints, through `etcd` (the calling fiber's).
+  CheckpointPointers Pointers(EtcdClient& etcd) const;
   void LoseLeadership(const std::string& reason);
   // The job as the REST API shows it.
   JobSnapshot Snapshot() const;
@@ -117,6 +120,7 @@ class JobMaster {
   // The host's log with the job and the epoch on every event (the structured log's keys).
   ContextEventLog log_;
   StoreClient checkpoint_store_;
+  EtcdClient etcd_;  // the event loop's
   Channel<Event> events_;
   std::map<uint64_t, std::shared_ptr<Connection>> connections_;  // by session
   std::map<std::string, uint64_t> sessions_;  // registered TaskManager id → its session
