@@ -148,7 +148,7 @@ const std::map<std::string, std::set<std::string>>& AllowedEngineDependencies() 
       {"jobmanager",
        {"base", "checkpoint", "config", "graph", "ha", "partition", "rest", "rpc", "runtime"}},
       {"taskmanager",
-       {"base", "checkpoint", "config", "exchange", "graph", "partition", "rest", "rpc",
+       {"base", "checkpoint", "config", "exchange", "graph", "ha", "partition", "rest", "rpc",
         "runtime", "state"}},
       {"api", {"base", "config", "exchange", "graph", "partition", "runtime", "state"}},
       {"connectors", {"api", "base", "checkpoint", "graph", "partition", "runtime", "state"}},

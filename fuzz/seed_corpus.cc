@@ -1,6 +1,6 @@
 // Writes a seed corpus for each fuzz target into DIR/<target>/: valid encodings of what each
 // decoder reads (control messages and job specs, framed messages, HTTP requests, sealed
-// checkpoint metadata, keyed-state snapshots, TOML configs), so that a short fuzzing run starts
+// checkpoint metadata, keyed-state snapshots, TOML configs, etcd answers), so that a short fuzzing run starts
 // from the formats' structure rather than from empty input.
 //   seed_corpus DIR
 #include <cstdio>
@@ -97,5 +97,22 @@ int main(int argc, char** argv) {
         "process.working-dir = \"/var/lib/sluice\"\n\"jobmanager.rpc.port\" = 6123\n"
         "[taskmanager]\nnumberOfTaskSlots = 2\n[high-availability.etcd]\n"
         "endpoints = [\"http://a:2379\", \"http://b:2379\"]\n");
+
+  // etcd's answers as real etcd 3.4 writes them (see tools/etcd_conformance_test.cc).
+  const std::string header =
+      R"("header":{"cluster_id":"324952591200643719","member_id":"3319814642761637952",)"
+      R"("revision":"9","raft_term":"2"})";
+  Write(root / "etcd_response_fuzz", "range",
+        "{" + header + R"(,"kvs":[{"key":"YQ==","create_revision":"2","mod_revision":"3",)"
+                       R"("version":"2","value":"Mg==","lease":"7"}],"count":"1","more":true})");
+  Write(root / "etcd_response_fuzz", "txn",
+        "{" + header + R"(,"succeeded":true,"responses":[{"response_put":{"header":{}}},)"
+                       R"({"response_range":{"header":{"revision":"9"},"kvs":[]}}]})");
+  Write(root / "etcd_response_fuzz", "grant", "{" + header + R"(,"ID":"7587","TTL":"15"})");
+  Write(root / "etcd_response_fuzz", "keepalive",
+        R"({"result":{)" + header + R"(,"ID":"7587","TTL":"15"}})");
+  Write(root / "etcd_response_fuzz", "error",
+        R"({"error":"etcdserver: requested lease not found","message":"etcdserver: )"
+        R"(requested lease not found","code":5})");
   return 0;
 }

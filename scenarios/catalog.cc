@@ -90,9 +90,9 @@ std::vector<ScenarioInfo> ScenarioCatalog() {
        "liveness",
        RunWordCountClogSkew},
       {"jm-failover",
-       "two JobManagers; the leader is crashed, cut off from the checkpoint store or paused past "
-       "its lease (also right before a restart deploys); checks fencing, exactly once and "
-       "liveness",
+       "two JobManagers electing a leader on etcd; the leader is crashed, cut off from etcd or "
+       "the checkpoint store, or paused past its lease (also right before a restart deploys), "
+       "and etcd itself crashes; checks fencing, exactly once and liveness",
        RunWordCountJmFailover},
   };
   // Until issue 8 the scenarios were named after the one job they ran; those names still work.

@@ -71,6 +71,9 @@ std::string FaultApplier::BudgetExceeded(const std::vector<FaultRecord>& faults)
                               std::string(FaultKindName(f.kind)) + " on " + f.host + ")";
     const bool store = std::find(stores.begin(), stores.end(), f.host) != stores.end();
     if (f.kind == FaultKind::kRebootWipe && store) return where + ": a store's data exists once";
+    if (f.kind == FaultKind::kRebootWipe && f.host == world.host_name(cluster_.etcd())) {
+      return where + ": etcd's data exists once here (a real etcd cluster replicates it)";
+    }
     if (f.kind != FaultKind::kDiskCorruption) continue;
     if (f.host != checkpoint_store) return where + ": data outside checkpoints exists once";
     // The root disk also holds what exists once; the second disk holds only checkpoint copies.

@@ -8,6 +8,8 @@
 
 #include <string>
 
+#include "scenarios/exactly_once.h"
+#include "scenarios/wordcount_cluster.h"
 #include "simnet/etcd_model.h"
 #include "simnet/world.h"
 
@@ -142,6 +144,46 @@ TEST_F(LeaderElectionTest, AnEtcdCrashDeposesTheLeaderWhichLeadsAgainWithANewEpo
   world_.Restart(etcd_);
   world_.RunUntil([&] { return done; }, world_.now_ns() + 5 * kNanosPerSecond);
   EXPECT_GT(second, first);
+}
+
+// Leader retrieval, as on real hosts: the TaskManagers know only etcd. They find the first leader
+// there, and when it crashes they find its successor there too, and the job finishes exactly
+// once.
+TEST(LeaderRetrievalTest, TaskManagersFollowTheLeaderThroughEtcd) {
+  scenarios::WordCountClusterOptions options;
+  options.seed = 6;
+  options.jobmanagers = 2;
+  options.leader_retrieval = true;
+  options.source_records_per_second = 2000;
+  std::string input;
+  for (int i = 0; i < 4000; ++i) input += "alpha beta gamma w" + std::to_string(i % 17) + "\n";
+  scenarios::WordCountCluster cluster(options, input);
+  std::vector<std::string> retrieved;
+  std::string first_leader;
+  cluster.world().AddEventObserver(
+      [&](sim::World::HostId, Severity, std::string_view category, std::string_view message) {
+        if (category == "taskmanager.leader_retrieved") retrieved.emplace_back(message);
+        if (category == "jobmanager.elected" && first_leader.empty()) {
+          first_leader = std::string(message.substr(0, message.find(' ')));
+        }
+      });
+  // Crash the first leader once the job runs; it comes back as a standby.
+  cluster.world().RunUntil([&] { return cluster.checkpoints_completed() >= 2; },
+                           20 * kNanosPerSecond);
+  ASSERT_FALSE(first_leader.empty());
+  const auto leader = first_leader == "jobmanager" ? cluster.jobmanagers()[0]
+                                                   : cluster.jobmanagers()[1];
+  cluster.world().Crash(leader);
+  cluster.world().Schedule(cluster.world().now_ns() + 2 * kNanosPerSecond,
+                           [&] { cluster.world().Restart(leader); });
+  cluster.Run(60 * 1000);
+  ASSERT_TRUE(cluster.finished()) << cluster.failure() << " (rerun: ctest -R LeaderRetrievalTest)";
+  const scenarios::ExactlyOnceReport report =
+      scenarios::CheckExactlyOnce(scenarios::WordCountReference(input), cluster.CommittedOutput());
+  EXPECT_TRUE(report.ok) << report.first_violation;
+  // Every TaskManager found both JobManagers through etcd, the first leader and its successor.
+  const size_t taskmanagers = cluster.taskmanagers().size();
+  EXPECT_EQ(retrieved.size(), 2 * taskmanagers) << ::testing::PrintToString(retrieved);
 }
 
 }  // namespace leader_election_test

@@ -240,6 +240,7 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
     JobManagerConfig& config = jm_configs_[i];
     const std::string name = i == 0 ? "jobmanager" : "jobmanager-" + std::to_string(i + 1);
     config.leader_election.candidate_id = name;
+    config.leader_election.address = Address{name, kJobManagerPort}.ToString();
     jm_addresses.push_back(Address{name, kJobManagerPort});
     jobmanagers_.push_back(world_.AddHost(
         name,
@@ -254,7 +255,12 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   for (int i = 0; i < taskmanagers; ++i) {
     TaskManagerConfig& config = tm_configs_[i];
     config.id = "taskmanager-" + std::to_string(i + 1);
-    config.job_managers = jm_addresses;
+    if (options.leader_retrieval) {
+      config.etcd = {Address{kEtcdHost, kEtcdPort}};
+      config.leader_key = jm.leader_election.LeaderKey();
+    } else {
+      config.job_managers = jm_addresses;
+    }
     config.data_address = Address{config.id, kDataPort};
     config.slots = options.slots_per_taskmanager;
     config.services = services;

@@ -76,6 +76,10 @@ struct WordCountClusterOptions : ClusterSpec {
   // Each TaskManager serves GET /metrics on WordCountCluster::kMetricsPort (off by default for
   // the same reason).
   bool metrics = false;
+  // The TaskManagers retrieve the leader from etcd (engine/taskmanager/task_manager.h) instead
+  // of being given every JobManager's address, as on real hosts (off by default: its polling
+  // would shift every seed's schedule).
+  bool leader_retrieval = false;
   // Non-empty: the cluster's shared secret; every store, JobManager and TaskManager host
   // authenticates its connections with it (engine/rpc/authenticated_network.h).
   std::string auth_secret;

@@ -22,12 +22,13 @@ std::vector<std::string> AllHosts(const NemesisContext& c) {
   std::vector<std::string> hosts = c.taskmanagers;
   hosts.insert(hosts.end(), c.jobmanagers.begin(), c.jobmanagers.end());
   hosts.insert(hosts.end(), c.stores.begin(), c.stores.end());
+  hosts.push_back(c.etcd);
   return hosts;
 }
 
 // One fault of `kind` at `at`, aimed within the fault budget (FaultApplier::BudgetExceeded):
-// data that exists once (the input, the committed output) is never wiped or corrupted; stores are
-// crashed (their writes are synced) but never wiped; checkpoint files exist twice, on two disks,
+// data that exists once (the input, the committed output, etcd's) is never wiped or corrupted;
+// stores and etcd are crashed (their writes are synced) but never wiped; checkpoint files exist twice, on two disks,
 // and corruption hits only `corruptible`, the copy directory (one disk) chosen for the run.
 std::vector<FaultRecord> DrawFault(Random& random, const NemesisContext& c, FaultKind kind,
                                    int64_t at, const std::string& corruptible) {

@@ -1,6 +1,8 @@
-// jm-failover: JobManager high availability. Two JobManagers elect a leader through the
-// checkpoint store. The nemesis takes the leader away: it crashes it, cuts it off from the
-// checkpoint store (it cannot renew its lease), or pauses it (a GC stall) past its lease, and,
+// jm-failover: JobManager high availability. Two JobManagers elect a leader on etcd (the model,
+// simnet/etcd_model.h). The nemesis takes the leader away: it crashes it, cuts it off from etcd
+// (it cannot renew its lease) or from the checkpoint store (its checkpoints cannot complete),
+// crashes etcd itself (nobody can renew: the leader steps down, and leads again once etcd is
+// back), or pauses the leader (a GC stall) past its lease, and,
 // whenever a leader starts restarting the job after a TaskManager crash, pauses that leader before
 // its restart deploys. The standby takes over with a higher epoch and restarts the job; the
 // deposed leader wakes up still believing it leads (it learns otherwise only when its lease
@@ -8,7 +10,7 @@
 // TaskManager connections that are still open (the TaskManagers' heartbeat timeout is longer than
 // the lease, as in Flink's defaults). This is split brain after a failover, the failure class
 // that fencing tokens exist for (Kleppmann 2016; Flink's fenced JobMaster RPCs): TaskManagers must
-// drop the old epoch's commands and the store must refuse its checkpoint metadata. Checks: fencing
+// drop the old epoch's commands and etcd must refuse its fenced writes. Checks: fencing
 // (no TaskManager deploys a task of an epoch older than one it registered with), exactly once,
 // liveness.
 #include "scenarios/wordcount_scenario.h"
@@ -59,7 +61,13 @@ ScenarioResult RunWordCountJmFailover(const ScenarioOptions& options) {
                         .kind = FaultKind::kPartition,
                         .host = PickHost(random, c.jobmanagers),
                         .duration_ms = random.UniformRange(800, 2000),
-                        .peer = "checkpoint-store"});
+                        .peer = random.Bernoulli(0.5) ? c.etcd : "checkpoint-store"});
+    }
+    if (random.Bernoulli(0.3)) {
+      const int64_t at = random.UniformRange(e / 5, e * 4 / 5);
+      faults.push_back({.at_ms = at, .kind = FaultKind::kCrash, .host = c.etcd});
+      faults.push_back(
+          {.at_ms = at + random.UniformRange(200, 1500), .kind = FaultKind::kRestart, .host = c.etcd});
     }
     if (random.Bernoulli(0.5)) {
       faults.push_back({.at_ms = random.UniformRange(e / 5, e * 4 / 5),

@@ -255,6 +255,7 @@ ScenarioResult RunWordCountScenario(const WordCountScenarioSpec& spec,
   for (auto id : cluster.jobmanagers()) context.jobmanagers.push_back(world.host_name(id));
   for (auto id : cluster.taskmanagers()) context.taskmanagers.push_back(world.host_name(id));
   for (auto id : cluster.stores()) context.stores.push_back(world.host_name(id));
+  context.etcd = world.host_name(cluster.etcd());
   context.expected_ms = ExpectedMs(lines, cluster_options);
   context.cluster = &cluster_options;
   context.rescale_targets = [&cluster]() -> const std::vector<int>& {

@@ -35,6 +35,7 @@ struct NemesisContext {
   std::vector<std::string> jobmanagers;  // all of them (more than one: high availability)
   std::vector<std::string> taskmanagers;
   std::vector<std::string> stores;  // input-store, output-store, checkpoint-store
+  std::string etcd;                 // the coordination service (simnet/etcd_model.h)
   int64_t expected_ms = 0;          // the job's expected run time without faults
   const WordCountClusterOptions* cluster = nullptr;
   // The parallelisms a kRescale may redeploy the job at (WordCountCluster::RescaleTargets),

@@ -155,11 +155,9 @@ Result<LocalCluster::Child> LocalCluster::MakeTaskManager(const std::string& id,
   process.Set(TaskManagerDataPort().key, std::to_string(data_port));
   process.Set(TaskManagerNumberOfTaskSlots().key, std::to_string(config_.slots_per_taskmanager));
   process.Set(StoreAddress().key, fmt::format("{}:{}", kLoopbackAddress, store_port_));
-  std::string jobmanagers;
-  for (uint16_t port : jobmanager_ports_) {
-    jobmanagers += fmt::format("{}{}:{}", jobmanagers.empty() ? "" : ",", kLoopbackAddress, port);
-  }
-  process.Set(JobManagerAddresses().key, jobmanagers);
+  // The TaskManagers find the leader through etcd (leader retrieval).
+  process.Set(HighAvailabilityEtcdEndpoints().key,
+              fmt::format("http://{}:{}", kLoopbackAddress, etcd_port_));
   process.Set(SecurityAuthSecretFile().key, SecretPath());
   const std::string config_path = ConfigPath(id);
   RETURN_IF_ERROR(WriteConfigFile(config_path, id, config_.settings, process));

@@ -64,6 +64,16 @@ Result<std::string> WorkingDir(const Configuration& settings, const std::string&
   return dir;
 }
 
+// high-availability.etcd.endpoints as addresses.
+Result<std::vector<Address>> EtcdAddressesOf(const Configuration& settings) {
+  ASSIGN_OR_RETURN(std::vector<HostPort> endpoints, EtcdEndpointsOf(settings));
+  std::vector<Address> addresses;
+  for (HostPort& endpoint : endpoints) {
+    addresses.push_back(Address{std::move(endpoint.host), static_cast<uint16_t>(endpoint.port)});
+  }
+  return addresses;
+}
+
 Result<Address> StoreAddressOf(const Configuration& settings) {
   ASSIGN_OR_RETURN(HostPort store,
                    ParseHostPort(settings.GetString(sluice::StoreAddress()), sluice::StoreAddress().key));
@@ -206,11 +216,12 @@ int ProcessCommands::RunJobManagerProcess() const {
   ApplyJobManagerSettings(*effective, &config);
   config.services = ExternalServices{store, store, store};
   config.min_taskmanagers = min_taskmanagers_;
-  auto etcd = EtcdEndpointsOf(*settings);
+  auto etcd = EtcdAddressesOf(*settings);
   if (!etcd.ok()) return UsageError(config_path_ + ": " + etcd.status().message());
-  for (HostPort& endpoint : *etcd) {
-    config.etcd.push_back(Address{std::move(endpoint.host), static_cast<uint16_t>(endpoint.port)});
-  }
+  config.etcd = std::move(etcd).value();
+  // Published in the leader key: where TaskManagers reach this JobManager once it leads.
+  config.leader_election.address = fmt::format("{}:{}", settings->GetString(JobManagerRpcAddress()),
+                                               settings->GetInt(JobManagerRpcPort()));
   // Leadership: a lease of whole seconds; the leader renews every fifth of it and steps down
   // after two thirds without a renewal (Flink's Kubernetes leader election: 15 s lease, 5 s
   // retry period); each etcd request gets a fifth too.
@@ -235,8 +246,8 @@ int ProcessCommands::RunTaskManagerProcess() const {
   const Configuration* settings = &loaded->settings;
   const std::string& root = loaded->root;
   const Address& store = loaded->store;
-  auto jobmanagers = JobManagerAddressesOf(*settings);
-  if (!jobmanagers.ok()) return UsageError(config_path_ + ": " + jobmanagers.status().message());
+  auto etcd = EtcdAddressesOf(*settings);
+  if (!etcd.ok()) return UsageError(config_path_ + ": " + etcd.status().message());
 
   TaskManagerConfig config;
   const int data_port = static_cast<int>(settings->GetInt(TaskManagerDataPort()));
@@ -252,10 +263,9 @@ int ProcessCommands::RunTaskManagerProcess() const {
     }
     config.id = config.data_address.ToString();
   }
-  for (HostPort& jobmanager : *jobmanagers) {
-    config.job_managers.push_back(
-        Address{std::move(jobmanager.host), static_cast<uint16_t>(jobmanager.port)});
-  }
+  // The leader, retrieved from etcd (engine/taskmanager/task_manager.h).
+  config.etcd = std::move(etcd).value();
+  config.leader_key = HighAvailabilityKeyPrefix(*settings) + "leader";
   config.slots = static_cast<int>(settings->GetInt(TaskManagerNumberOfTaskSlots()));
   config.services = ExternalServices{store, store, store};
   config.build_graph = jobs_.Factory();

@@ -99,12 +99,6 @@ const ConfigOption& StoreAddress() {
       "sluice.store.address", "localhost:6124", "the store server: input, output, checkpoints");
   return option;
 }
-const ConfigOption& JobManagerAddresses() {
-  static const ConfigOption option =
-      String("sluice.jobmanager.addresses", "",
-             "every JobManager that may lead, host:port,... (default jobmanager.rpc.address:port)");
-  return option;
-}
 
 const ConfigOption& HighAvailabilityType() {
   static const ConfigOption option{
@@ -145,7 +139,7 @@ const std::vector<ConfigOption>& ProcessOptions() {
       TaskManagerHost(),      TaskManagerBindHost(),   TaskManagerDataPort(),
       TaskManagerResourceId(), MetricsReporterPromPort(), ProcessWorkingDir(), StoreAddress(),
       SecurityAuthSecretFile(),
-      JobManagerAddresses(),  HighAvailabilityType(), HighAvailabilityClusterId(),
+      HighAvailabilityType(), HighAvailabilityClusterId(),
       HighAvailabilityEtcdEndpoints(), HighAvailabilityEtcdLeaseTtl()};
   return options;
 }
@@ -171,25 +165,6 @@ Result<HostPort> ParseHostPort(const std::string& text, const std::string& key) 
   }
   if (port_text.empty() || port < 1 || port > 65535) return bad("has a port outside 1..65535");
   return HostPort{std::move(host), port};
-}
-
-Result<std::vector<HostPort>> JobManagerAddressesOf(const Configuration& settings) {
-  const std::string list = settings.GetString(JobManagerAddresses());
-  std::vector<HostPort> addresses;
-  if (list.empty()) {
-    addresses.push_back(HostPort{settings.GetString(JobManagerRpcAddress()),
-                                 static_cast<int>(settings.GetInt(JobManagerRpcPort()))});
-    return addresses;
-  }
-  size_t start = 0;
-  while (start <= list.size()) {
-    const size_t comma = std::min(list.find(',', start), list.size());
-    ASSIGN_OR_RETURN(HostPort address,
-                     ParseHostPort(list.substr(start, comma - start), JobManagerAddresses().key));
-    addresses.push_back(std::move(address));
-    start = comma + 1;
-  }
-  return addresses;
 }
 
 Result<std::vector<HostPort>> EtcdEndpointsOf(const Configuration& settings) {

@@ -41,9 +41,6 @@
 //   sluice.store.address       localhost:6124  the store server (`sluice store`) that holds
 //                                          input, output and checkpoints, until
 //                                          execution.checkpointing.dir replaces it (issue 10)
-//   sluice.jobmanager.addresses  (rpc address:port)  every JobManager that may lead,
-//                                          "host:port,host:port": TaskManagers try each, until
-//                                          they find the leader through etcd (issue 10)
 //
 // Addresses are host names or IPv4/IPv6 literals (engine/runtime/real/tcp_network.h). Listen
 // addresses never default to every interface. Thread safety: constant data.
@@ -71,7 +68,6 @@ const ConfigOption& MetricsReporterPromPort();
 const ConfigOption& ProcessWorkingDir();
 const ConfigOption& SecurityAuthSecretFile();
 const ConfigOption& StoreAddress();
-const ConfigOption& JobManagerAddresses();
 const ConfigOption& HighAvailabilityType();
 const ConfigOption& HighAvailabilityClusterId();
 const ConfigOption& HighAvailabilityEtcdEndpoints();
@@ -80,8 +76,8 @@ const ConfigOption& HighAvailabilityEtcdLeaseTtl();
 // Every key above.
 const std::vector<ConfigOption>& ProcessOptions();
 
-// A "host:port" or "[ipv6]:port" setting (sluice.store.address, each of
-// sluice.jobmanager.addresses).
+// A "host:port" or "[ipv6]:port" setting (sluice.store.address, each etcd endpoint, the
+// leader's address in its etcd record).
 struct HostPort {
   std::string host;  // as written, brackets kept ("[::1]")
   int port = 0;      // 1..65535
@@ -89,9 +85,6 @@ struct HostPort {
 // kInvalidArgument naming `key` and the text for anything else (no port, a port outside
 // 1..65535, an empty host, an IPv6 address without brackets).
 Result<HostPort> ParseHostPort(const std::string& text, const std::string& key);
-// sluice.jobmanager.addresses split at ",", or jobmanager.rpc.address:port when unset.
-// `settings` is validated against ProcessOptions(). Errors as ParseHostPort.
-Result<std::vector<HostPort>> JobManagerAddressesOf(const Configuration& settings);
 // high-availability.etcd.endpoints as host:port pairs ("http://" and a trailing '/' dropped).
 // kInvalidArgument naming the key for an https:// URL (not supported yet) or as ParseHostPort.
 Result<std::vector<HostPort>> EtcdEndpointsOf(const Configuration& settings);

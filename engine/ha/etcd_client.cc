@@ -192,8 +192,7 @@ StatusCode CodeOfGrpc(int64_t code) {
 }
 
 // An error answer: the gateway's {"error","message","code"} for unary calls, {"error":{
-// "grpc_code","message"}} inside a stream's 200 response. nullopt-equivalent (Ok) when `object`
-// is no error.
+// "grpc_code","message"}} inside a stream's 200 response. OK when `object` is no error.
 Status ErrorOf(const json& object, const std::string& endpoint) {
   auto error = object.find("error");
   if (error == object.end()) return Status::Ok();
@@ -297,7 +296,7 @@ Result<nlohmann::json> EtcdClient::CallOnce(const Address& endpoint, const std::
     return UnavailableError(name + ": answered " + path + " with HTTP " +
                             std::to_string(response->status) + " and a body that is no JSON object");
   }
-  RETURN_IF_ERROR(ErrorOf(parsed, name));
+  RETURN_IF_ERROR(DecodeEtcdError(parsed, name));
   if (response->status != 200) {
     return UnavailableError(name + ": HTTP " + std::to_string(response->status) + " for " + path);
   }
@@ -321,47 +320,116 @@ Result<nlohmann::json> EtcdClient::Call(const std::string& path, const nlohmann:
 
 namespace {
 
-// Decodes a response with `decode`, naming the endpoint call when its shape is wrong.
+// Runs `decode` on `object`, turning anything nlohmann::json throws into kInvalidArgument.
+template <typename T, typename Decode>
+Result<T> Guarded(const json& object, Decode decode) {
+  try {
+    return decode(object);
+  } catch (const json::exception& e) {
+    return InvalidArgumentError(std::string("malformed etcd response: ") + e.what());
+  }
+}
+
+// An answer decoded with `decode`; a malformed one is dropped as kUnavailable naming `path` (the
+// endpoint answered, but nothing it said can be trusted).
 template <typename T, typename Decode>
 Result<T> DecodeAnswer(const Result<json>& answer, const std::string& path, Decode decode) {
   if (!answer.ok()) return answer.status();
-  try {
-    Result<T> decoded = decode(*answer);
-    if (!decoded.ok()) {
-      return UnavailableError("etcd answered " + path + " with a malformed response: " +
-                              decoded.status().message());
-    }
-    return decoded;
-  } catch (const json::exception& e) {
-    return UnavailableError("etcd answered " + path + " with a malformed response: " + e.what());
+  Result<T> decoded = decode(*answer);
+  if (!decoded.ok()) {
+    return UnavailableError("etcd answered " + path + " with a malformed response: " +
+                            decoded.status().message());
   }
+  return decoded;
 }
 
 }  // namespace
 
+Result<EtcdRangeResult> DecodeEtcdRange(const nlohmann::json& response) {
+  return Guarded<EtcdRangeResult>(response, DecodeRange);
+}
+
+Result<EtcdTxnResult> DecodeEtcdTxn(const nlohmann::json& response, size_t success_ops,
+                                    size_t failure_ops) {
+  return Guarded<EtcdTxnResult>(response, [&](const json& object) -> Result<EtcdTxnResult> {
+    EtcdTxnResult out;
+    ASSIGN_OR_RETURN(out.revision, HeaderRevision(object));
+    ASSIGN_OR_RETURN(out.succeeded, JsonBool(object, "succeeded"));
+    ASSIGN_OR_RETURN(const json responses, JsonArray(object, "responses"));
+    const size_t want = out.succeeded ? success_ops : failure_ops;
+    if (responses.size() != want) {
+      return InvalidArgumentError(std::to_string(responses.size()) + " responses to " +
+                                  std::to_string(want) + " operations");
+    }
+    for (const json& entry : responses) {
+      ASSIGN_OR_RETURN(EtcdOpResult result, DecodeOpResult(entry));
+      out.responses.push_back(std::move(result));
+    }
+    return out;
+  });
+}
+
+Result<EtcdLease> DecodeEtcdLeaseGrant(const nlohmann::json& response) {
+  return Guarded<EtcdLease>(response, [](const json& object) -> Result<EtcdLease> {
+    EtcdLease lease;
+    ASSIGN_OR_RETURN(lease.id, JsonInt64(object, "ID"));
+    ASSIGN_OR_RETURN(lease.ttl_s, JsonInt64(object, "TTL"));
+    if (lease.id <= 0 || lease.ttl_s <= 0) {
+      return InvalidArgumentError("a granted lease needs a positive ID and TTL");
+    }
+    return lease;
+  });
+}
+
+Result<int64_t> DecodeEtcdKeepAlive(const nlohmann::json& response) {
+  // The gateway streams: each message arrives wrapped as {"result": ...}.
+  return Guarded<int64_t>(response, [](const json& object) -> Result<int64_t> {
+    ASSIGN_OR_RETURN(const json result, JsonObject(object, "result"));
+    ASSIGN_OR_RETURN(const int64_t ttl_s, JsonInt64(result, "TTL"));
+    return ttl_s > 0 ? ttl_s : 0;
+  });
+}
+
+Result<int64_t> DecodeEtcdRevision(const nlohmann::json& response) {
+  return Guarded<int64_t>(response, HeaderRevision);
+}
+
+Status DecodeEtcdError(const nlohmann::json& response, const std::string& endpoint) {
+  return Guarded<bool>(response, [&](const json& object) -> Result<bool> {
+           RETURN_IF_ERROR(ErrorOf(object, endpoint));
+           return true;
+         })
+      .status();
+}
+
 Result<EtcdRangeResult> EtcdClient::Get(const std::string& key) {
   constexpr char kPath[] = "/v3/kv/range";
-  return DecodeAnswer<EtcdRangeResult>(Call(kPath, RangeJson(key, "", 0)), kPath, DecodeRange);
+  return DecodeAnswer<EtcdRangeResult>(Call(kPath, RangeJson(key, "", 0)), kPath,
+                                       DecodeEtcdRange);
 }
 
 Result<EtcdRangeResult> EtcdClient::GetPrefix(const std::string& prefix, int64_t limit) {
   constexpr char kPath[] = "/v3/kv/range";
   return DecodeAnswer<EtcdRangeResult>(
       Call(kPath, RangeJson(PrefixRangeStart(prefix), PrefixRangeEnd(prefix), limit)), kPath,
-      DecodeRange);
+      DecodeEtcdRange);
 }
 
 Result<int64_t> EtcdClient::Put(const std::string& key, const std::string& value, int64_t lease) {
   constexpr char kPath[] = "/v3/kv/put";
-  return DecodeAnswer<int64_t>(Call(kPath, PutJson(key, value, lease)), kPath, HeaderRevision);
+  return DecodeAnswer<int64_t>(Call(kPath, PutJson(key, value, lease)), kPath,
+                               DecodeEtcdRevision);
 }
 
 Result<int64_t> EtcdClient::Delete(const std::string& key, const std::string& range_end) {
   constexpr char kPath[] = "/v3/kv/deleterange";
   return DecodeAnswer<int64_t>(Call(kPath, DeleteJson(key, range_end)), kPath,
-                               [](const json& response) -> Result<int64_t> {
-                                 RETURN_IF_ERROR(HeaderRevision(response).status());
-                                 return JsonInt64(response, "deleted");
+                               [](const json& response) {
+                                 return Guarded<int64_t>(
+                                     response, [](const json& object) -> Result<int64_t> {
+                                       RETURN_IF_ERROR(HeaderRevision(object).status());
+                                       return JsonInt64(object, "deleted");
+                                     });
                                });
 }
 
@@ -378,56 +446,27 @@ Result<EtcdTxnResult> EtcdClient::Txn(const std::vector<EtcdCompare>& compares,
   for (const EtcdOp& op : failure) failure_list.push_back(OpJson(op));
   const size_t success_ops = success.size();
   const size_t failure_ops = failure.size();
-  return DecodeAnswer<EtcdTxnResult>(
-      Call(kPath, body), kPath, [&](const json& response) -> Result<EtcdTxnResult> {
-        EtcdTxnResult out;
-        ASSIGN_OR_RETURN(out.revision, HeaderRevision(response));
-        ASSIGN_OR_RETURN(out.succeeded, JsonBool(response, "succeeded"));
-        ASSIGN_OR_RETURN(const json responses, JsonArray(response, "responses"));
-        const size_t want = out.succeeded ? success_ops : failure_ops;
-        if (responses.size() != want) {
-          return InvalidArgumentError(std::to_string(responses.size()) + " responses to " +
-                                      std::to_string(want) + " operations");
-        }
-        for (const json& entry : responses) {
-          ASSIGN_OR_RETURN(EtcdOpResult result, DecodeOpResult(entry));
-          out.responses.push_back(std::move(result));
-        }
-        return out;
-      });
+  return DecodeAnswer<EtcdTxnResult>(Call(kPath, body), kPath, [&](const json& response) {
+    return DecodeEtcdTxn(response, success_ops, failure_ops);
+  });
 }
 
 Result<EtcdLease> EtcdClient::GrantLease(int64_t ttl_s) {
   constexpr char kPath[] = "/v3/lease/grant";
-  return DecodeAnswer<EtcdLease>(
-      Call(kPath, json{{"TTL", std::to_string(ttl_s)}}), kPath,
-      [](const json& response) -> Result<EtcdLease> {
-        EtcdLease lease;
-        ASSIGN_OR_RETURN(lease.id, JsonInt64(response, "ID"));
-        ASSIGN_OR_RETURN(lease.ttl_s, JsonInt64(response, "TTL"));
-        if (lease.id <= 0 || lease.ttl_s <= 0) {
-          return InvalidArgumentError("a granted lease needs a positive ID and TTL");
-        }
-        return lease;
-      });
+  return DecodeAnswer<EtcdLease>(Call(kPath, json{{"TTL", std::to_string(ttl_s)}}), kPath,
+                                 DecodeEtcdLeaseGrant);
 }
 
 Result<int64_t> EtcdClient::KeepAlive(int64_t lease) {
   constexpr char kPath[] = "/v3/lease/keepalive";
-  // The gateway streams: each message arrives wrapped as {"result": ...}.
   return DecodeAnswer<int64_t>(Call(kPath, json{{"ID", std::to_string(lease)}}), kPath,
-                               [](const json& response) -> Result<int64_t> {
-                                 ASSIGN_OR_RETURN(const json result,
-                                                  JsonObject(response, "result"));
-                                 ASSIGN_OR_RETURN(const int64_t ttl_s, JsonInt64(result, "TTL"));
-                                 return ttl_s > 0 ? ttl_s : 0;
-                               });
+                               DecodeEtcdKeepAlive);
 }
 
 Status EtcdClient::Revoke(int64_t lease) {
   constexpr char kPath[] = "/v3/lease/revoke";
   return DecodeAnswer<int64_t>(Call(kPath, json{{"ID", std::to_string(lease)}}), kPath,
-                               HeaderRevision)
+                               DecodeEtcdRevision)
       .status();
 }
 

@@ -97,6 +97,22 @@ struct EtcdLease {
   int64_t ttl_s = 0;  // as granted (etcd raises a TTL below its minimum)
 };
 
+// The decoders of etcd's answers, as EtcdClient applies them to a response's JSON object (public
+// for the fuzz target, fuzz/etcd_response_fuzz.cc). Each returns the typed answer, or
+// kInvalidArgument naming what is malformed; none throws, whatever the JSON holds. Pure.
+Result<EtcdRangeResult> DecodeEtcdRange(const nlohmann::json& response);
+// A transaction's answer; the number of responses must match the ops of the branch that ran.
+Result<EtcdTxnResult> DecodeEtcdTxn(const nlohmann::json& response, size_t success_ops,
+                                    size_t failure_ops);
+Result<EtcdLease> DecodeEtcdLeaseGrant(const nlohmann::json& response);
+// A keepalive's TTL in seconds (0: the lease is gone).
+Result<int64_t> DecodeEtcdKeepAlive(const nlohmann::json& response);
+// The revision in a response's header (put, delete, revoke).
+Result<int64_t> DecodeEtcdRevision(const nlohmann::json& response);
+// An error answer's status ({"error","message","code"}, or a stream's {"error":{"grpc_code",...}}),
+// prefixed with `endpoint`; OK when `response` is no error.
+Status DecodeEtcdError(const nlohmann::json& response, const std::string& endpoint);
+
 class EtcdClient {
  public:
   // `endpoints`: etcd members' client addresses (at least one). `request_timeout_ns` bounds

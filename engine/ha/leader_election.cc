@@ -6,6 +6,12 @@
 
 namespace sluice {
 
+LeaderRecord LeaderRecord::Decode(const std::string& value) {
+  const size_t newline = value.find('\n');
+  if (newline == std::string::npos) return LeaderRecord{value, ""};
+  return LeaderRecord{value.substr(0, newline), value.substr(newline + 1)};
+}
+
 Status FencedWrite(EtcdClient& etcd, const LeaderFence& fence, const std::vector<EtcdOp>& ops) {
   SLUICE_ASSERT(fence.revision > 0, "a fenced write needs the leadership's epoch");
   ASSIGN_OR_RETURN(const EtcdTxnResult txn,
@@ -36,7 +42,9 @@ Result<std::optional<int64_t>> LeaderElection::TryToLead() {
   const std::string key = config_.LeaderKey();
   ASSIGN_OR_RETURN(const EtcdRangeResult current, client_.Get(key));
   const EtcdKeyValue* held = current.kvs.empty() ? nullptr : &current.kvs[0];
-  if (held != nullptr && held->value != config_.candidate_id) return std::optional<int64_t>();
+  if (held != nullptr && LeaderRecord::Decode(held->value).id != config_.candidate_id) {
+    return std::optional<int64_t>();
+  }
   // A fresh lease for each attempt: one granted for an earlier attempt may have expired.
   ASSIGN_OR_RETURN(const EtcdLease lease, client_.GrantLease(config_.lease_ttl_s));
   // Missing: create it. Held by this candidate's id: an earlier incarnation of it, gone now:
@@ -44,7 +52,8 @@ Result<std::optional<int64_t>> LeaderElection::TryToLead() {
   const EtcdCompare unchanged = held == nullptr
                                     ? EtcdCompare::Missing(key)
                                     : EtcdCompare::ModRevisionIs(key, held->mod_revision);
-  auto txn = client_.Txn({unchanged}, {EtcdOp::Put(key, config_.candidate_id, lease.id)});
+  const LeaderRecord record{config_.candidate_id, config_.address};
+  auto txn = client_.Txn({unchanged}, {EtcdOp::Put(key, record.Encode(), lease.id)});
   if (!txn.ok() || !txn->succeeded) {
     // Best effort: an unused lease would only expire on its own.
     (void)client_.Revoke(lease.id);

@@ -2,7 +2,8 @@
 // availability: several JobManager processes campaign, one leads, the others stand by and take
 // over when the leader's lease expires.
 //
-// The leader key (LeaderElectionConfig::leader_key) holds the leader's candidate id and is
+// The leader key (LeaderElectionConfig::LeaderKey()) holds a LeaderRecord (the leader's candidate
+// id and the address where TaskManagers reach it: Flink's leader retrieval reads the same) and is
 // attached to an etcd lease of lease_ttl_s seconds that the leader keeps alive. A candidate
 // creates the key in a transaction that succeeds only if the key is missing (etcd's concurrency
 // election, clientv3/concurrency/election.go, takes the same step); the key's mod revision after
@@ -41,12 +42,24 @@ namespace sluice {
 
 struct LeaderElectionConfig {
   std::string candidate_id = "jobmanager";  // unique among the JobManagers of a cluster
+  // Where TaskManagers reach this JobManager once it leads ("host:port"), published in the
+  // leader key for leader retrieval; "" publishes none.
+  std::string address;
   // high-availability.cluster-id under the etcd root: every HA key of the cluster begins so.
   std::string key_prefix = "/sluice/default/";
   int64_t lease_ttl_s = 1;                          // etcd's minimum is 1 s or more
   int64_t renew_deadline_ns = 700 * 1000 * 1000LL;  // leader steps down if not renewed in this
   int64_t renew_interval_ns = 200 * 1000 * 1000LL;  // leader renews (standbys poll) this often
   std::string LeaderKey() const { return key_prefix + "leader"; }
+};
+
+// The leader key's value: "<candidate id>\n<address>". Decode never fails: a value without a
+// newline is an id alone (no address).
+struct LeaderRecord {
+  std::string id;
+  std::string address;
+  std::string Encode() const { return id + "\n" + address; }
+  static LeaderRecord Decode(const std::string& value);
 };
 
 // The precondition of every write only the current leadership may make: the leader key was last

@@ -1,9 +1,14 @@
 #include "engine/taskmanager/task_manager.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <set>
 #include <tuple>
 
+#include "engine/config/process_options.h"
+#include "engine/ha/etcd_client.h"
+#include "engine/ha/leader_election.h"
 #include "engine/rest/http.h"
 #include "engine/rest/prometheus.h"
 #include "engine/rpc/control.h"
@@ -278,9 +283,42 @@ void RunSession(TaskManagerState& tm, std::unique_ptr<Stream> stream) {
 
 }  // namespace
 
+namespace {
+
+// Leader retrieval: polls the leader key on etcd and calls `start_session` once for every
+// JobManager address it sees lead. Runs until cancelled. May suspend.
+void RetrieveLeaders(Host& host, const TaskManagerConfig& config,
+                     const std::function<void(const Address&)>& start_session) {
+  EtcdClient etcd(host, config.etcd, config.leader_poll_interval_ns);
+  std::set<std::string> known;  // the addresses with a session
+  std::string last_logged;
+  for (;;) {
+    auto read = etcd.Get(config.leader_key);
+    if (read.ok() && !read->kvs.empty()) {
+      const LeaderRecord leader = LeaderRecord::Decode(read->kvs[0].value);
+      auto address = ParseHostPort(leader.address, config.leader_key);
+      if (!address.ok()) {
+        if (last_logged != leader.address) {
+          host.log.Warn("taskmanager.leader_unusable",
+                        leader.id + ": " + address.status().ToString());
+        }
+        last_logged = leader.address;
+      } else if (known.count(leader.address) == 0 && known.size() < kLeaderAddressesMax) {
+        known.insert(leader.address);
+        host.log.Info("taskmanager.leader_retrieved", leader.id + " at " + leader.address);
+        start_session(Address{address->host, static_cast<uint16_t>(address->port)});
+      }
+    }
+    host.fibers.SleepFor(config.leader_poll_interval_ns);
+  }
+}
+
+}  // namespace
+
 Status RunTaskManager(Host& host, const TaskManagerConfig& config) {
-  if (config.job_managers.empty()) {
-    return InvalidArgumentError("taskmanager " + config.id + ": no JobManager address configured");
+  if (config.job_managers.empty() && (config.etcd.empty() || config.leader_key.empty())) {
+    return InvalidArgumentError("taskmanager " + config.id +
+                                ": no JobManager address and no etcd to retrieve the leader from");
   }
   if (!config.build_graph) {
     return InvalidArgumentError("taskmanager " + config.id + ": no job graph factory configured");
@@ -306,7 +344,8 @@ Status RunTaskManager(Host& host, const TaskManagerConfig& config) {
     });
   }
   std::vector<FiberId> sessions;
-  for (const Address& job_manager : config.job_managers) {
+  // A session with `job_manager` for the TaskManager's whole life, reconnecting after each end.
+  auto start_session = [&tm, &host, &config, &sessions](const Address& job_manager) {
     sessions.push_back(host.fibers.Spawn("jm-session " + job_manager.ToString(), [&tm, &host,
                                                                                  &config,
                                                                                  job_manager] {
@@ -323,7 +362,9 @@ Status RunTaskManager(Host& host, const TaskManagerConfig& config) {
         host.fibers.SleepFor(config.reconnect_delay_ns);
       }
     }));
-  }
+  };
+  for (const Address& job_manager : config.job_managers) start_session(job_manager);
+  if (config.job_managers.empty()) RetrieveLeaders(host, config, start_session);
   for (FiberId session : sessions) host.fibers.Join(session);  // they run until cancelled
   return Status::Ok();
 }

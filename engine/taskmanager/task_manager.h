@@ -28,7 +28,16 @@ namespace sluice {
 
 struct TaskManagerConfig {
   std::string id = "taskmanager-1";
-  std::vector<Address> job_managers;  // every JobManager that may lead (at least one)
+  // Every JobManager that may lead; empty: retrieve the leader from etcd (below).
+  std::vector<Address> job_managers;
+  // Leader retrieval (Flink's LeaderRetrievalService), when job_managers is empty: every
+  // leader_poll_interval_ns the TaskManager reads the leader key (engine/ha/leader_election.h) on
+  // etcd and keeps a session with every JobManager address it has seen lead (at most
+  // kLeaderAddressesMax), as with configured ones: it follows the highest epoch and fences the
+  // older ones' commands.
+  std::vector<Address> etcd;
+  std::string leader_key;
+  int64_t leader_poll_interval_ns = 500 * 1000 * 1000LL;
   // Where other TaskManagers reach this one (host name or IP, port; port 0: any free port,
   // advertised as bound).
   Address data_address;
@@ -51,8 +60,10 @@ struct TaskManagerConfig {
   int64_t reconnect_delay_ns = 100 * 1000 * 1000LL;
 };
 
+inline constexpr size_t kLeaderAddressesMax = 16;
+
 // Runs until cancelled (a crash or process exit). Returns an error only if it cannot listen on
-// its data port or no JobManager address is configured. May suspend.
+// its data port or neither JobManager addresses nor etcd are configured. May suspend.
 Status RunTaskManager(Host& host, const TaskManagerConfig& config);
 
 }  // namespace sluice
