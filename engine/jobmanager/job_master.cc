@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "engine/base/assert.h"
 #include "engine/jobmanager/checkpoint_compatibility.h"
 #include "engine/rpc/frame.h"
 
@@ -85,16 +84,7 @@ JobMaster::JobMaster(Host& host, const JobManagerConfig& config, const JobSpec& 
     rest_->leader = true;
     rest_->epoch = epoch_;
     rest_->snapshot = [this] { return Snapshot(); };
-    rest_->trigger_savepoint = [this](bool terminate) {
-      const std::string id =
-          "savepoint-" + std::to_string(epoch_) + "-" + std::to_string(++savepoint_requests_);
-      savepoints_[id].status.status = "IN_PROGRESS";
-      Event event{Event::Kind::kSavepointRequested, 0, ControlMessage{}};
-      event.message.text = id;
-      event.message.terminate = terminate;
-      events_.Push(std::move(event));
-      return id;
-    };
+    rest_->trigger_savepoint = [this](bool terminate) { return RequestSavepoint(terminate); };
   }
 }
 
@@ -103,61 +93,6 @@ JobMaster::~JobMaster() {
   rest_->leader = false;
   rest_->snapshot = nullptr;
   rest_->trigger_savepoint = nullptr;
-}
-
-JobSnapshot JobMaster::Snapshot() const {
-  JobSnapshot job;
-  job.job_id = job_id_;
-  job.name = config_.job.job;
-  job.state = scheduler_.JobStatusName();
-  job.start_ms = started_ns_ / kNanosPerMilli;
-  job.end_ms = ended_ns_ < 0 ? -1 : ended_ns_ / kNanosPerMilli;
-  job.now_ms = host_.clock.NowNs() / kNanosPerMilli;
-  job.max_parallelism = max_parallelism_;
-  for (const Chain& chain : scheduler_.chains()) {
-    job.vertices.push_back(JobSnapshot::Vertex{
-        chain.name, chain.parallelism,
-        scheduler_.ChainFinished(chain.id) ? "FINISHED" : std::string(job.state), {}});
-    for (int subtask = 0; subtask < chain.parallelism; ++subtask) {
-      auto it = task_times_.find({chain.id, subtask});
-      JobSnapshot::SubtaskTimes times;
-      times.subtask = subtask;
-      if (it != task_times_.end()) {
-        times.attempt = it->second.attempt;
-        times.busy_ns = it->second.latest.busy_ns - it->second.previous.busy_ns;
-        times.idle_ns = it->second.latest.idle_ns - it->second.previous.idle_ns;
-        times.backpressured_ns =
-            it->second.latest.backpressured_ns - it->second.previous.backpressured_ns;
-      }
-      job.vertices.back().subtasks.push_back(times);
-    }
-  }
-  for (const JobScheduler::TaskManagerView& tm : scheduler_.TaskManagers()) {
-    job.taskmanagers.push_back(JobSnapshot::TaskManager{tm.id, tm.data_address, tm.slots,
-                                                        tm.slots - tm.slots_used,
-                                                        tm.last_heard_ns / kNanosPerMilli});
-  }
-  job.checkpoints_completed = coordinator_.completed_count();
-  job.checkpoints_failed = coordinator_.expired_count();
-  job.checkpoint_in_progress = coordinator_.pending();
-  if (const CompletedCheckpoint* latest = coordinator_.latest()) {
-    job.latest_completed_checkpoint = latest->id;
-    job.latest_checkpoint_full_bytes = latest->full_bytes;
-    job.latest_checkpoint_incremental_bytes = latest->incremental_bytes;
-    job.latest_checkpoint_is_savepoint = latest->is_savepoint;
-    job.latest_checkpoint_duration_ms = latest_checkpoint_duration_ms_;
-  }
-  job.restored_checkpoint = scheduler_.restored_from();
-  job.restarts = scheduler_.restarts();
-  for (const auto& [id, request] : savepoints_) {
-    job.savepoints[id] = request.status;
-    if (request.status.status == "COMPLETED" && request.checkpoint > job.latest_savepoint) {
-      job.latest_savepoint = request.checkpoint;
-      job.latest_savepoint_location = request.status.location;
-    }
-  }
-  job.failure = scheduler_.failure();
-  return job;
 }
 
 Status JobMaster::Run(Listener& listener) {
@@ -227,98 +162,6 @@ void JobMaster::RecordResult() {
   }
 }
 
-CheckpointPointers JobMaster::Pointers(EtcdClient& etcd) const {
-  return CheckpointPointers{etcd, config_.leader_election.key_prefix + "checkpoints/",
-                            election_.fence()};
-}
-
-bool JobMaster::MetadataChecksummed() const {
-  return !SLUICE_BUG_PLANTED(host_, "metadata-not-checksummed");
-}
-
-void JobMaster::RecoverCheckpointStore() {
-  // The checkpoint store may still be starting: retry until it answers. Without its checkpoint
-  // store the JobManager can do nothing: wait for it (a crashed store restarts, a full disk frees
-  // up) rather than exit.
-  for (int tries = 0;; ++tries) {
-    if (tries > 0) host_.fibers.SleepFor(config_.heartbeat_interval_ns);
-    auto recovered = RecoverCheckpoints(checkpoint_store_, Pointers(etcd_), MetadataChecksummed());
-    if (!recovered.ok() && recovered.status().code() == StatusCode::kFailedPrecondition) {
-      // Deposed while recovering (paused, say): what it read may be stale, so it decides nothing.
-      log_.Warn("checkpoint.recovery_fenced", recovered.status().ToString());
-      LoseLeadership("checkpoint recovery: " + recovered.status().ToString());
-      return;
-    }
-    if (!recovered.ok() && recovered.status().code() == StatusCode::kDataLoss) {
-      // The fall-back rule: never an older checkpoint.
-      Execute(scheduler_.FailJob(recovered.status().ToString()));
-      return;
-    }
-    if (!recovered.ok()) {
-      if (tries % 50 == 0) {
-        log_.Warn("jobmanager.waiting_for_store", recovered.status().ToString());
-      }
-      continue;
-    }
-    std::optional<CompletedCheckpoint> start = recovered->latest;
-    if (!start && !config_.savepoint_path.empty()) {
-      // A job with no checkpoint of its own starts from the savepoint (Flink's
-      // execution.savepoint.path; the savepoint is never deleted: Flink's NO_CLAIM).
-      auto savepoint = ReadSavepoint(checkpoint_store_, config_.savepoint_path);
-      if (!savepoint.ok() && (savepoint.status().code() == StatusCode::kNotFound ||
-                              savepoint.status().code() == StatusCode::kDataLoss)) {
-        log_.Error("savepoint.unreadable", savepoint.status().ToString());
-        Execute(scheduler_.FailJob(savepoint.status().ToString()));
-        return;
-      }
-      if (!savepoint.ok()) continue;  // the store is unavailable: wait
-      log_.Info("savepoint.restoring",
-                     config_.savepoint_path + ": checkpoint " + std::to_string(savepoint->id));
-      start = std::move(savepoint).value();
-    }
-    // New checkpoints are numbered past every one seen, the savepoint's included (its sinks'
-    // transactions are named by checkpoint).
-    coordinator_.Recover(std::max(recovered->highest_id_seen, start ? start->id : 0) + 1,
-                         std::move(start));
-    const CompletedCheckpoint* latest = coordinator_.latest();
-    if (latest == nullptr) return;
-    // A checkpoint of another job graph: restoring it would lose or misplace state.
-    Status restorable = CheckRestorable(*latest, coordinator_.graph());
-    if (!restorable.ok()) {
-      log_.Error("checkpoint.incompatible", restorable.ToString());
-      Execute(scheduler_.FailJob(restorable.ToString()));
-      return;
-    }
-    // Restore a checkpoint only once both copies of its metadata are durable again, so that one
-    // disk's damage can never leave a restored (hence committed) checkpoint unreadable.
-    Status repaired = Status::Ok();
-    for (int copy : recovered->copies_to_repair) {
-      repaired = RepairMetadataCopy(checkpoint_store_, *latest, recovered->latest_metadata_path,
-                                    copy, MetadataChecksummed());
-      if (!repaired.ok()) break;
-      log_.Warn("checkpoint.repaired",
-                     std::to_string(latest->id) + ": metadata copy " + std::to_string(copy));
-    }
-    if (!repaired.ok()) continue;
-    // A rescale: the checkpoint was taken at another parallelism, and the tasks redistribute
-    // its state (engine/partition/state_assignment.h).
-    std::string rescaled;
-    for (size_t i = 0; i < latest->graph.operators.size(); ++i) {
-      const CheckpointedOperator& was = latest->graph.operators[i];
-      const CheckpointedOperator& is = coordinator_.graph().operators[i];
-      if (was.parallelism == is.parallelism) continue;
-      rescaled += (rescaled.empty() ? "" : ", ") + was.name + " " +
-                  std::to_string(was.parallelism) + "->" + std::to_string(is.parallelism);
-    }
-    if (!rescaled.empty()) {
-      log_.Info("checkpoint.rescaled", std::to_string(latest->id) + ": " + rescaled,
-                     {{"checkpoint", latest->id}});
-    }
-    log_.Info("checkpoint.recovered", std::to_string(latest->id));
-    return;
-  }
-}
-
 void JobMaster::DiscoverSplits() {
   for (const SourceCoordinator::SourceInfo& source : sources_.sources()) {
     const SplitDiscovery& discover = discover_splits_.at(source.chain);
@@ -351,30 +194,6 @@ void JobMaster::Shutdown() {
   for (FiberId fiber : fibers_) host_.fibers.Cancel(fiber);
   for (FiberId fiber : fibers_) host_.fibers.Join(fiber);
   connections_.clear();
-}
-
-void JobMaster::DiscardCheckpoints() {
-  StoreClient store(host_, config_.services.checkpoint_store);
-  EtcdClient etcd = election_.NewClient();
-  for (;;) {
-    while (discard_below_ == 0) discard_wake_.Wait(host_.fibers);
-    const int64_t below = discard_below_;
-    const std::set<std::string> keep = std::move(discard_keep_);
-    const std::set<std::string> keep_shared = std::move(discard_keep_shared_);
-    const int64_t shared_below = discard_shared_below_;
-    discard_below_ = 0;
-    auto deleted =
-        DiscardCheckpointsBelow(store, Pointers(etcd), below, keep, keep_shared, shared_below);
-    if (deleted.ok()) {
-      log_.Info("checkpoint.discarded",
-                     "below " + std::to_string(below) + ": " + std::to_string(*deleted) + " files",
-                     {{"checkpoint", below}, {"files", *deleted}});
-    } else {
-      // Left for the next discard, which sweeps everything below its own threshold again.
-      log_.Warn("checkpoint.discard_failed",
-                     "below " + std::to_string(below) + ": " + deleted.status().ToString());
-    }
-  }
 }
 
 void JobMaster::Accept(Listener& listener) {
@@ -444,18 +263,9 @@ void JobMaster::Handle(const Event& event) {
     case Event::Kind::kLeadershipLost:
       outcome_ = Outcome::kLostLeadership;
       return;
-    case Event::Kind::kSavepointRequested: {
-      const std::string& id = event.message.text;
-      if (!untriggered_savepoint_.empty()) {
-        // One request waits for a trigger at a time: the newer one takes its place.
-        SavepointRequest& older = savepoints_[untriggered_savepoint_];
-        older.status = {"FAILED", "", "superseded by savepoint request " + id};
-      }
-      untriggered_savepoint_ = id;
-      log_.Info("savepoint.requested", id + (event.message.terminate ? " (stop)" : ""));
-      coordinator_.RequestSavepoint(event.message.terminate, host_.clock.NowNs());
+    case Event::Kind::kSavepointRequested:
+      HandleSavepointRequested(event);
       return;
-    }
     case Event::Kind::kSplitsDiscovered: {
       auto answers = sources_.SetDiscovered(event.message.chain, event.message.splits);
       if (!answers.ok()) {
@@ -670,134 +480,6 @@ void JobMaster::HandleAck(const ControlMessage& m) {
       {m.chain, m.subtask}, m.checkpoint_id, m.restore_path, m.state_bytes, host_.clock.NowNs(),
       m.in_flight_data,
       CheckpointCoordinator::SharedState{m.shared_files, m.shared_bytes, m.uploaded_bytes}));
-}
-
-void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
-  for (const CheckpointCoordinator::Command& command : commands) {
-    const std::string id = std::to_string(command.checkpoint_id);
-    switch (command.kind) {
-      case CheckpointCoordinator::CommandKind::kTrigger:
-        log_.Info("checkpoint.triggered", id);
-        triggered_ns_[command.checkpoint_id] = host_.clock.NowNs();
-        if (command.savepoint && !untriggered_savepoint_.empty()) {
-          savepoints_[untriggered_savepoint_].checkpoint = command.checkpoint_id;
-          log_.Info("savepoint.triggered",
-                         untriggered_savepoint_ + ": checkpoint " + id +
-                             (command.terminate ? ", stopping the sources" : ""));
-          untriggered_savepoint_.clear();
-        }
-        for (const auto& [chain, subtask] : command.tasks) {
-          ControlMessage trigger;
-          trigger.type = ControlType::kTriggerCheckpoint;
-          trigger.terminate = command.terminate;
-          trigger.savepoint = command.savepoint;
-          trigger.attempt = scheduler_.AttemptOf({chain, subtask});
-          trigger.checkpoint_id = command.checkpoint_id;
-          trigger.chain = chain;
-          trigger.subtask = subtask;
-          const std::string taskmanager = scheduler_.TaskManagerOf({chain, subtask});
-          SLUICE_ASSERT(!taskmanager.empty(), "checkpoints trigger deployed tasks");
-          Send(taskmanager, trigger);
-        }
-        break;
-      case CheckpointCoordinator::CommandKind::kStore: {
-        Status stored = StoreCompletedCheckpoint(checkpoint_store_, Pointers(etcd_),
-                                                 command.checkpoint, MetadataChecksummed());
-        if (!stored.ok()) {
-          log_.Warn("checkpoint.aborted", id + ": " + stored.ToString());
-          // Fenced (a newer leader exists), or the outcome is unknown: one copy of the metadata
-          // may be durable, or the write may still land, so the store may count this checkpoint
-          // as completed while this JobMaster does not. Restoring the previous one now would let
-          // its sinks discard this checkpoint's pre-committed transactions, which a later
-          // recovery from the store would need (chaos and disk-full seeds found this). So step
-          // down: the next leadership (this JobManager again, or another) takes a new epoch,
-          // which fences any write still in flight, and recovers the completed checkpoints from
-          // the store.
-          LoseLeadership("checkpoint metadata: " + stored.ToString());
-          return;
-        }
-        if (auto triggered = triggered_ns_.find(command.checkpoint_id);
-            triggered != triggered_ns_.end()) {
-          latest_checkpoint_duration_ms_ =
-              (host_.clock.NowNs() - triggered->second) / kNanosPerMilli;
-        }
-        // Older ones never complete now (checkpoints complete in id order).
-        triggered_ns_.erase(triggered_ns_.begin(),
-                            triggered_ns_.upper_bound(command.checkpoint_id));
-        log_.Info("checkpoint.completed", id,
-                       {{"checkpoint", command.checkpoint_id},
-                        {"full_bytes", command.checkpoint.full_bytes},
-                        {"incremental_bytes", command.checkpoint.incremental_bytes}});
-        Execute(coordinator_.OnStored(command.checkpoint_id));
-        break;
-      }
-      case CheckpointCoordinator::CommandKind::kNotify:
-        NotifyCheckpointComplete(command.checkpoint_id);
-        // Fault point: a notification sent twice, as after a retry whose first send was not lost.
-        if (host_.faults.Buggify("jobmanager.duplicate_notify")) {
-          NotifyCheckpointComplete(command.checkpoint_id);
-        }
-        break;
-      case CheckpointCoordinator::CommandKind::kDiscard:
-        discard_below_ = command.checkpoint_id;
-        discard_keep_ = command.keep;
-        discard_keep_shared_ = command.keep_shared;
-        discard_shared_below_ = command.shared_below;
-        discard_wake_.NotifyAll(host_.fibers);
-        break;
-      case CheckpointCoordinator::CommandKind::kSavepoint:
-        WriteSavepoint(command.checkpoint);
-        break;
-      case CheckpointCoordinator::CommandKind::kAborted:
-        log_.Warn("checkpoint.aborted", id + ": expired (tolerated)");
-        break;
-      case CheckpointCoordinator::CommandKind::kExpired:
-        log_.Warn("checkpoint.aborted", id + ": expired");
-        Execute(scheduler_.Failover("checkpoint " + id + " expired", host_.clock.NowNs()));
-        break;
-    }
-  }
-}
-
-void JobMaster::WriteSavepoint(const CompletedCheckpoint& checkpoint) {
-  auto request = std::find_if(savepoints_.begin(), savepoints_.end(), [&](const auto& entry) {
-    return entry.second.checkpoint == checkpoint.id;
-  });
-  const Result<std::string> dir = sluice::WriteSavepoint(checkpoint_store_, checkpoint);
-  const std::string id = request != savepoints_.end() ? request->first : std::string("(none)");
-  if (dir.ok()) {
-    log_.Info("savepoint.completed", id + ": " + *dir, {{"checkpoint", checkpoint.id}});
-  } else {
-    log_.Warn("savepoint.failed", id + ": " + dir.status().ToString());
-  }
-  if (request == savepoints_.end()) return;
-  request->second.status = dir.ok()
-                               ? JobSnapshot::Savepoint{"COMPLETED", *dir, ""}
-                               : JobSnapshot::Savepoint{"FAILED", "", dir.status().ToString()};
-}
-
-void JobMaster::SettleAbortedSavepoints() {
-  for (auto& [id, request] : savepoints_) {
-    if (request.status.status != "IN_PROGRESS" || request.checkpoint == 0 ||
-        coordinator_.InFlight(request.checkpoint)) {
-      continue;
-    }
-    request.status = {"FAILED", "",
-                      "checkpoint " + std::to_string(request.checkpoint) +
-                          " of the savepoint was aborted (a failover or an expiry)"};
-    log_.Warn("savepoint.failed", id + ": " + request.status.failure);
-  }
-}
-
-void JobMaster::NotifyCheckpointComplete(int64_t checkpoint_id) {
-  log_.Info("checkpoint.notified", std::to_string(checkpoint_id));
-  for (const auto& [tm, attempt] : scheduler_.AttemptTaskManagers()) {
-    ControlMessage notify;
-    notify.type = ControlType::kNotifyCheckpointComplete;
-    notify.attempt = attempt;
-    notify.checkpoint_id = checkpoint_id;
-    Send(tm, notify);
-  }
 }
 
 }  // namespace sluice

@@ -8,6 +8,11 @@
 // shell: it turns messages into their events and their commands into messages, store writes and
 // log events, and lists the sources' splits (their SplitDiscovery) when the job starts from
 // scratch.
+//
+// job_master.cc holds the event loop and the rest of the shell; job_master_checkpoints.cc the
+// checkpoint side (recovering the checkpoint store, carrying out the CheckpointCoordinator's
+// commands, discarding subsumed checkpoints); job_master_savepoints.cc the savepoint requests and
+// the REST API's view of the job (Snapshot).
 #pragma once
 
 #include <cstdint>
@@ -97,6 +102,15 @@ class JobMaster {
   void NotifyCheckpointComplete(int64_t checkpoint_id);
   void Send(const std::string& taskmanager, ControlMessage message);
   void RecoverCheckpointStore();
+  // The REST API's savepoint request (JobManagerRestState::trigger_savepoint): records it
+  // IN_PROGRESS under a new id, queues it as a kSavepointRequested event and returns the id.
+  std::string RequestSavepoint(bool terminate);
+  // A kSavepointRequested event: the request waits for its trigger, in place of any older one
+  // still waiting (which fails), and the coordinator is asked for a savepoint.
+  void HandleSavepointRequested(const Event& event);
+  // Checkpoint `checkpoint_id` was triggered as a savepoint: the request waiting for a trigger
+  // (if any) is now its. `terminate`: a stop-with-savepoint.
+  void MarkSavepointTriggered(int64_t checkpoint_id, bool terminate);
   // Writes savepoint `checkpoint`'s self-contained copy (kSavepoint,
   // engine/checkpoint/completed_checkpoint.h) and settles its request. May suspend (store I/O on
   // the event loop, as the metadata write).
