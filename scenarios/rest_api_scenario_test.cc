@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/rest/http.h"
+#include "scenarios/exactly_once.h"
 #include "scenarios/wordcount_cluster.h"
 
 namespace sluice::scenarios {
@@ -20,14 +21,15 @@ using nlohmann::json;
 
 constexpr uint16_t kRestPort = 8081;
 
-// GET `target` from `address` over the simulated network; status -1 if it could not be asked.
+// GET (or `method`) `target` from `address` over the simulated network; status -1 if it could
+// not be asked.
 HttpResponse Get(Host& host, const std::string& jobmanager, const std::string& target,
-                 uint16_t port = kRestPort) {
+                 uint16_t port = kRestPort, const std::string& method = "GET") {
   HttpResponse failed;
   failed.status = -1;
   auto stream = host.network.Connect(Address{jobmanager, port}, kNanosPerSecond);
   if (!stream.ok()) return failed;
-  if (!(*stream)->Write(EncodeHttpRequest("GET", jobmanager, target)).ok()) return failed;
+  if (!(*stream)->Write(EncodeHttpRequest(method, jobmanager, target)).ok()) return failed;
   auto response = ReadHttpResponse(**stream);
   (*stream)->Close();
   return response.ok() ? response.value() : failed;
@@ -107,6 +109,54 @@ TEST(RestApiScenarioTest, TheLeaderAnswersAndTheStandbyRefersToIt) {
   EXPECT_EQ(seen.taskmanagers[0]["slotsNumber"], options.slots_per_taskmanager);
   EXPECT_GT(seen.bad_request, 0);
   EXPECT_TRUE(seen.good_after_bad);
+}
+
+// PATCH /jobs/:jobid on the leader cancels the job: it ends CANCELED (a second cancel is 409 or
+// finds no leader), both JobManagers return kCancelled (the standby reads the recorded result),
+// and the committed output is one consistent cut of the input: whatever the completed
+// checkpoints committed, nothing twice.
+TEST(RestApiScenarioTest, CancelEndsTheJobCanceledWithAConsistentCutCommitted) {
+  const WordCountClusterOptions options = HaPairWithRest(3);
+  WordCountCluster cluster(options, Input());
+  int exited_cancelled = 0;
+  bool canceled = false;
+  cluster.world().AddEventObserver(
+      [&](sim::World::HostId, Severity, std::string_view category, std::string_view message) {
+        if (category == "job.canceled") canceled = true;
+        if (category == "jobmanager.exited" && message.find("CANCELLED") != std::string::npos) {
+          ++exited_cancelled;
+        }
+      });
+  struct Seen {
+    int cancel_status = 0;
+    int again_status = 0;
+    std::string state_after;
+  } seen;
+  cluster.world().AddHost("operator", [&seen, &cluster](Host& host) {
+    while (cluster.checkpoints_completed() < 2) host.fibers.SleepFor(50 * kNanosPerMilli);
+    for (const std::string jm : {"jobmanager", "jobmanager-2"}) {
+      if (Get(host, jm, "/overview").status != 200) continue;
+      const json jobs = json::parse(Get(host, jm, "/jobs").body);
+      const std::string jid = jobs["jobs"][0]["id"];
+      seen.cancel_status = Get(host, jm, "/jobs/" + jid + "?mode=cancel", kRestPort, "PATCH").status;
+      host.fibers.SleepFor(20 * kNanosPerMilli);
+      seen.again_status = Get(host, jm, "/jobs/" + jid, kRestPort, "PATCH").status;
+      const HttpResponse after = Get(host, jm, "/jobs/" + jid);
+      if (after.status == 200) seen.state_after = json::parse(after.body)["state"];
+      break;
+    }
+  });
+  cluster.world().RunUntil([&] { return exited_cancelled >= 2; }, 60 * kNanosPerSecond);
+  EXPECT_EQ(seen.cancel_status, 202);
+  EXPECT_TRUE(seen.again_status == 409 || seen.again_status == 503 || seen.again_status == -1)
+      << seen.again_status;
+  EXPECT_TRUE(seen.state_after.empty() || seen.state_after == "CANCELED") << seen.state_after;
+  EXPECT_TRUE(canceled);
+  EXPECT_EQ(exited_cancelled, 2) << "both JobManagers end with the recorded CANCELED result";
+  EXPECT_FALSE(cluster.finished());
+  EXPECT_FALSE(cluster.failed()) << cluster.failure();
+  const ConsistentCutReport cut = CheckConsistentCut(cluster.partitions(), cluster.CommittedOutput());
+  EXPECT_TRUE(cut.ok) << cut.first_violation;
 }
 
 // The value of the sample whose line starts with `prefix` (metric name and labels), or -1.

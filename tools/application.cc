@@ -8,6 +8,7 @@
 #include "tools/cli_common.h"
 #include "tools/cluster_commands.h"
 #include "tools/internal_commands.h"
+#include "tools/client_commands.h"
 #include "tools/process_commands.h"
 #include "tools/sim_commands.h"
 
@@ -29,6 +30,7 @@ int RunApplication(const JobRegistry& jobs, int argc, char** argv) {
   tools::SimCommands sim(app, argc > 0 ? argv[0] : "sluice", jobs);
   tools::ClusterCommands cluster(app, jobs);
   tools::ProcessCommands processes(app, jobs);
+  tools::ClientCommands client(app);
   tools::InternalCommands internal(app);
   try {
     app.parse(argc, argv);
@@ -40,6 +42,7 @@ int RunApplication(const JobRegistry& jobs, int argc, char** argv) {
   if (auto code = sim.RunParsed()) return *code;
   if (auto code = cluster.RunParsed()) return *code;
   if (auto code = processes.RunParsed()) return *code;
+  if (auto code = client.RunParsed()) return *code;
   if (auto code = internal.RunParsed()) return *code;
   return tools::UsageError("no command given; see `sluice --help`");
 }

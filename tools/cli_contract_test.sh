@@ -366,9 +366,104 @@ CONFIG
     || fail "hand-started cluster: committed output differs from the counts"
 }
 
+# The client commands (sluice list, savepoint, stop, cancel) against real clusters started by
+# hand: etcd on 127.0.0.6, and per job a store, a JobManager and a TaskManager (127.0.0.8, .7, .9),
+# word count throttled to run a while, each job under a cluster id of its own. A savepoint
+# completes and names its directory; cancel ends a job CANCELED (its JobManager exits 0); stop
+# takes a savepoint and ends the job FINISHED; bad usage exits 2.
+
+# start_job NAME PORT_BASE: starts NAME's store, TaskManager and JobManager (pids in $job_pids,
+# the JobManager's last) and sets $rest and $job once `sluice list` shows the job RUNNING.
+start_job() {
+  local name="$1" base="$2" dir="$work/client/$1"
+  mkdir -p "$dir/store/store/input"
+  for i in $(seq 1 400); do printf 'alpha beta w%d\n' $((i % 13)); done >"$dir/store/store/input/part-0"
+  cp "$dir/store/store/input/part-0" "$dir/store/store/input/part-1"
+  cat >"$dir/sluice.toml" <<CONFIG
+jobmanager.rpc.address = "127.0.0.7"
+jobmanager.rpc.port = $base
+jobmanager.bind-host = "127.0.0.7"
+rest.port = $((base + 1))
+rest.bind-address = "127.0.0.7"
+sluice.store.address = "127.0.0.8:$((base + 2))"
+high-availability.etcd.endpoints = "http://127.0.0.6:$etcd_port"
+high-availability.cluster-id = "/$name"
+parallelism.default = 2
+source.rate-limit = 100
+execution.checkpointing.interval = "200 ms"
+[taskmanager]
+host = "127.0.0.9"
+bind-host = "127.0.0.9"
+data.port = $((base + 3))
+CONFIG
+  "$sluice" internal store --root "$dir/store" --port $((base + 2)) --bind-host 127.0.0.8 \
+    >"$dir/store.log" 2>&1 &
+  job_pids=($!)
+  "$sluice" taskmanager --config "$dir/sluice.toml" -D process.working-dir="$dir/tm" \
+    >"$dir/tm.log" 2>&1 &
+  job_pids+=($!)
+  "$sluice" jobmanager --config "$dir/sluice.toml" -D process.working-dir="$dir/jm" \
+    --job wordcount >"$dir/jm.log" 2>&1 &
+  job_pids+=($!)
+  rest="127.0.0.7:$((base + 1))" job=""
+  local tries
+  for tries in $(seq 1 100); do
+    "$sluice" list --jobmanager "$rest" >"$work/out" 2>"$work/err" && grep -q RUNNING "$work/out" \
+      && { job="$(awk '{print $1}' "$work/out")"; break; }
+    sleep 0.1
+  done
+  [[ -n "$job" ]] || fail "$name: sluice list never showed the job RUNNING: $(cat "$work/err")"
+}
+
+# end_job NAME: waits for NAME's JobManager (exit 0 wanted), then stops its store and TaskManager.
+end_job() {
+  local jm_exit=0
+  wait "${job_pids[2]}" || jm_exit=$?
+  [[ "$jm_exit" == 0 ]] || fail "$1: the JobManager exited $jm_exit"
+  kill "${job_pids[0]}" "${job_pids[1]}" 2>/dev/null
+  wait "${job_pids[0]}" "${job_pids[1]}" 2>/dev/null
+}
+
+client_checks() {
+  local port_base=$((20000 + RANDOM % 20000)) rest job job_pids
+  local etcd_port=$((port_base + 10))
+  mkdir -p "$work/client"
+  etcd --name client --data-dir "$work/client/etcd" \
+    --listen-client-urls "http://127.0.0.6:$etcd_port" \
+    --advertise-client-urls "http://127.0.0.6:$etcd_port" \
+    --listen-peer-urls "http://127.0.0.6:$((etcd_port + 1))" \
+    --initial-advertise-peer-urls "http://127.0.0.6:$((etcd_port + 1))" \
+    --initial-cluster "client=http://127.0.0.6:$((etcd_port + 1))" >"$work/client/etcd.log" 2>&1 &
+  local etcd_pid=$!
+
+  start_job cancelled "$port_base"
+  expect_in "$work/out" "wordcount"
+  run 2 "$sluice" list
+  run 2 "$sluice" savepoint "$job" --jobmanager "$rest" /elsewhere
+  expect_in "$work/err" "not supported yet"
+  run 1 "$sluice" cancel 0123 --jobmanager "$rest"
+  expect_in "$work/err" "not found"
+  run 0 "$sluice" savepoint "$job" --jobmanager "$rest"
+  expect_in "$work/out" "savepoint completed: savepoints/savepoint-"
+  run 0 "$sluice" cancel "$job" --jobmanager "$rest"
+  expect_in "$work/out" "cancelling job $job: requested"
+  end_job cancelled
+  grep -q 'ended: job canceled' "$work/client/cancelled/jm.log" \
+    || fail "the cancelled job's JobManager did not end CANCELED"
+
+  start_job stopped $((port_base + 5))
+  run 0 "$sluice" stop "$job" --jobmanager "$rest"
+  expect_in "$work/out" "savepoint completed: savepoints/savepoint-"
+  end_job stopped
+  grep -q 'finished OK' "$work/client/stopped/jm.log" || fail "the stopped job did not finish"
+
+  kill "$etcd_pid" 2>/dev/null
+  wait "$etcd_pid" 2>/dev/null
+}
+
 case "$mode" in
   contract) contract_checks ;;
-  cluster) cluster_checks ;;
+  cluster) cluster_checks; client_checks ;;
   *) echo "unknown mode $mode"; exit 2 ;;
 esac
 if (( failures > 0 )); then

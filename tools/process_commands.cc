@@ -95,6 +95,11 @@ int RunRealHost(const std::string& name, const std::string& root_dir,
              runtime.seed());
   std::fflush(stderr);
   const Status status = runtime.Run(std::move(program));
+  if (status.code() == StatusCode::kCancelled) {
+    // A job cancelled on request (sluice cancel) ended as asked.
+    fmt::print(stderr, "sluice: {} ended: {}\n", name, status.message());
+    return kExitOk;
+  }
   if (!status.ok()) {
     PrintError(fmt::format("{}: {}", name, status.ToString()));
     return kExitFailed;
@@ -216,6 +221,8 @@ int ProcessCommands::RunJobManagerProcess() const {
   ApplyJobManagerSettings(*effective, &config);
   config.services = ExternalServices{store, store, store};
   config.min_taskmanagers = min_taskmanagers_;
+  // A client waiting for a stop's savepoint (sluice stop) or the job's end state learns it.
+  config.rest_linger_ns = 3 * kNanosPerSecond;
   auto etcd = EtcdAddressesOf(*settings);
   if (!etcd.ok()) return UsageError(config_path_ + ": " + etcd.status().message());
   config.etcd = std::move(etcd).value();

@@ -18,6 +18,7 @@ namespace {
 
 constexpr char kFinished[] = "FINISHED\n";
 constexpr char kFailed[] = "FAILED\n";
+constexpr char kCanceled[] = "CANCELED\n";
 
 // The recorded outcome of the job, if any: OK (finished) or kAborted (failed, with the reason).
 // kUnavailable while etcd cannot be read.
@@ -27,10 +28,11 @@ Result<std::optional<Status>> ReadJobResult(EtcdClient& etcd, const std::string&
   if (read.kvs.empty()) return std::optional<Status>();
   const std::string& text = read.kvs[0].value;
   if (text == kFinished) return std::optional<Status>(Status::Ok());
+  if (text == kCanceled) return std::optional<Status>(CancelledError("job canceled"));
   if (text.rfind(kFailed, 0) == 0) {
     return std::optional<Status>(AbortedError("job failed: " + text.substr(sizeof(kFailed) - 1)));
   }
-  return DataLossError(key + ": not a job result (FINISHED or FAILED)");
+  return DataLossError(key + ": not a job result (FINISHED, FAILED or CANCELED)");
 }
 
 }  // namespace
@@ -39,7 +41,10 @@ Status RecordJobResult(EtcdClient& etcd, const LeaderFence& fence, const std::st
                        const Status& result) {
   return FencedWrite(etcd, fence,
                      {EtcdOp::Put(JobResultKey(key_prefix),
-                                  result.ok() ? kFinished : kFailed + result.message())});
+                                  result.ok() ? kFinished
+                                  : result.code() == StatusCode::kCancelled
+                                      ? kCanceled
+                                      : kFailed + result.message())});
 }
 
 void ApplyJobManagerSettings(const Configuration& settings, JobManagerConfig* config) {
@@ -139,7 +144,15 @@ Status RunJobManager(Host& host, const JobManagerConfig& config) {
       slots_at.clear();
       continue;
     }
-    if (status.code() != StatusCode::kUnavailable) return status;
+    if (status.code() != StatusCode::kUnavailable) {
+      if (config.rest_linger_ns > 0 && rest.listener != nullptr) {
+        // The job has ended: answer about it a while longer, but take no more requests.
+        rest_state.trigger_savepoint = nullptr;
+        rest_state.cancel_job = nullptr;
+        host.fibers.SleepFor(config.rest_linger_ns);
+      }
+      return status;
+    }
     // Leadership lost: stand by and campaign again.
   }
 }

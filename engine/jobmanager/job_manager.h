@@ -55,6 +55,10 @@ struct JobManagerConfig {
   // rest.port: the REST API (engine/jobmanager/rest_api.h), served for the JobManager's whole
   // life, leader or standby; -1: none.
   int32_t rest_port = 8081;
+  // Once the job has ended, the leader's REST API keeps answering about it this long before the
+  // JobManager returns, so that a client polling for the outcome (a stop's savepoint, the end
+  // state) learns it (application mode ends the process with the job). 0: return at once.
+  int64_t rest_linger_ns = 0;
   LeaderElectionConfig leader_election;
   // high-availability.etcd.endpoints: the etcd members' client addresses (at least one).
   std::vector<Address> etcd;

@@ -85,6 +85,9 @@ JobMaster::JobMaster(Host& host, const JobManagerConfig& config, const JobSpec& 
     rest_->epoch = epoch_;
     rest_->snapshot = [this] { return Snapshot(); };
     rest_->trigger_savepoint = [this](bool terminate) { return RequestSavepoint(terminate); };
+    rest_->cancel_job = [this] {
+      events_.Push(Event{Event::Kind::kCancelRequested, 0, ControlMessage{}});
+    };
   }
 }
 
@@ -93,6 +96,7 @@ JobMaster::~JobMaster() {
   rest_->leader = false;
   rest_->snapshot = nullptr;
   rest_->trigger_savepoint = nullptr;
+  rest_->cancel_job = nullptr;
 }
 
 Status JobMaster::Run(Listener& listener) {
@@ -128,7 +132,10 @@ Status JobMaster::Run(Listener& listener) {
     SettleAbortedSavepoints();
   }
   listener.Close();
-  if (outcome_ == Outcome::kFinished || outcome_ == Outcome::kFailed) RecordResult();
+  if (outcome_ == Outcome::kFinished || outcome_ == Outcome::kFailed ||
+      outcome_ == Outcome::kCanceled) {
+    RecordResult();
+  }
   Shutdown();
   if (outcome_ == Outcome::kLostLeadership) {
     return UnavailableError("leadership lost: " + lost_leadership_);
@@ -137,6 +144,7 @@ Status JobMaster::Run(Listener& listener) {
     return UnavailableError("rescaling to parallelism " + std::to_string(rescale_to_));
   }
   if (outcome_ == Outcome::kFailed) return AbortedError("job failed: " + failure_);
+  if (outcome_ == Outcome::kCanceled) return CancelledError("job canceled");
   return Status::Ok();
 }
 
@@ -146,7 +154,9 @@ void JobMaster::LoseLeadership(const std::string& reason) {
 }
 
 void JobMaster::RecordResult() {
-  const Status result = outcome_ == Outcome::kFailed ? AbortedError(failure_) : Status::Ok();
+  const Status result = outcome_ == Outcome::kFailed     ? AbortedError(failure_)
+                        : outcome_ == Outcome::kCanceled ? CancelledError("job canceled")
+                                                         : Status::Ok();
   for (int tries = 0;; ++tries) {
     Status recorded =
         RecordJobResult(etcd_, election_.fence(), config_.leader_election.key_prefix, result);
@@ -265,6 +275,9 @@ void JobMaster::Handle(const Event& event) {
       return;
     case Event::Kind::kSavepointRequested:
       HandleSavepointRequested(event);
+      return;
+    case Event::Kind::kCancelRequested:
+      Execute(scheduler_.Cancel("cancelled through the REST API (PATCH /jobs/:jobid)"));
       return;
     case Event::Kind::kSplitsDiscovered: {
       auto answers = sources_.SetDiscovered(event.message.chain, event.message.splits);
@@ -414,6 +427,10 @@ void JobMaster::Execute(const JobScheduler::Commands& commands) {
       case JobScheduler::CommandKind::kFailed:
         failure_ = command.text;
         outcome_ = Outcome::kFailed;
+        ended_ns_ = host_.clock.NowNs();
+        break;
+      case JobScheduler::CommandKind::kCanceled:
+        outcome_ = Outcome::kCanceled;
         ended_ns_ = host_.clock.NowNs();
         break;
       case JobScheduler::CommandKind::kLog: {

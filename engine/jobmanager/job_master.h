@@ -55,15 +55,16 @@ class JobMaster {
   ~JobMaster();
   JobMaster(const JobMaster&) = delete;
   JobMaster& operator=(const JobMaster&) = delete;
-  // Serves TaskManagers on `listener` until the job finishes (OK) or fails (kAborted), and
-  // records the outcome; kUnavailable when leadership is lost first, or when reactive mode
-  // rescales the job (then rescale_to() says to which parallelism). May suspend.
+  // Serves TaskManagers on `listener` until the job finishes (OK), fails (kAborted) or is
+  // cancelled (kCancelled: PATCH /jobs/:jobid), and records the outcome; kUnavailable when
+  // leadership is lost first, or when reactive mode rescales the job (then rescale_to() says to
+  // which parallelism). May suspend.
   Status Run(Listener& listener);
   // After Run: the parallelism.default reactive mode rescaled the job to, or 0.
   int rescale_to() const { return rescale_to_; }
 
  private:
-  enum class Outcome { kRunning, kFinished, kFailed, kLostLeadership, kRescale };
+  enum class Outcome { kRunning, kFinished, kFailed, kCanceled, kLostLeadership, kRescale };
   using TaskId = std::pair<int, int>;  // (chain, subtask)
   struct Connection;
   struct Event {
@@ -75,7 +76,8 @@ class JobMaster {
       kDisconnected,
       kLeadershipLost,
       kSplitsDiscovered,
-      kSavepointRequested
+      kSavepointRequested,
+      kCancelRequested
     } kind;
     uint64_t session = 0;
     ControlMessage message;

@@ -160,6 +160,22 @@ JobScheduler::Commands JobScheduler::FailJob(const std::string& reason) {
   return out;
 }
 
+JobScheduler::Commands JobScheduler::Cancel(const std::string& reason) {
+  Commands out;
+  if (status_ == JobStatus::kFinished || status_ == JobStatus::kFailed ||
+      status_ == JobStatus::kCanceled) {
+    return out;
+  }
+  CancelEverything(&out);
+  status_ = JobStatus::kCanceled;
+  out.push_back(Log(Severity::kInfo, "job.canceled", reason));
+  Command canceled;
+  canceled.kind = CommandKind::kCanceled;
+  canceled.text = reason;
+  out.push_back(std::move(canceled));
+  return out;
+}
+
 void JobScheduler::Fail(const std::string& reason, Commands* out) {
   CancelEverything(out);
   failure_ = reason;
@@ -309,7 +325,10 @@ void JobScheduler::GiveUp(const std::string& reason, int64_t now_ns, Commands* o
 
 JobScheduler::Commands JobScheduler::OnTick(int64_t now_ns) {
   Commands out;
-  if (status_ == JobStatus::kFinished || status_ == JobStatus::kFailed) return out;
+  if (status_ == JobStatus::kFinished || status_ == JobStatus::kFailed ||
+      status_ == JobStatus::kCanceled) {
+    return out;
+  }
   if (now_ns >= next_heartbeat_ns_) {
     next_heartbeat_ns_ = now_ns + options_.heartbeat_interval_ns;
     std::vector<std::string> silent;
@@ -584,6 +603,8 @@ const char* JobScheduler::JobStatusName() const {
       return "FINISHED";
     case JobStatus::kFailed:
       return "FAILED";
+    case JobStatus::kCanceled:
+      return "CANCELED";
   }
   return "RUNNING";
 }

@@ -129,6 +129,7 @@ class JobScheduler {
     kHeartbeat,           // ping every TaskManager in `taskmanagers`
     kFinished,            // the job finished: record the result and stop
     kFailed,              // the job failed for good (`text`): record the result and stop
+    kCanceled,            // the job was cancelled (`text`): record the result and stop
     kLog,                 // record `category`/`text` at `severity`
     kRescale,             // reactive mode: every task is cancelled; lead again with the job at
                           // parallelism.default `parallelism`
@@ -174,6 +175,9 @@ class JobScheduler {
   Commands Failover(const std::string& reason, int64_t now_ns);
   // The job fails at once, without a restart or a final-commit deployment (data loss).
   Commands FailJob(const std::string& reason);
+  // The job is cancelled (Flink's CANCELED): every task is cancelled, nothing more is deployed
+  // or committed (the sinks' pending transactions stay uncommitted). Nothing once it has ended.
+  Commands Cancel(const std::string& reason);
   // Heartbeats, the restart delay, deployment.
   Commands OnTick(int64_t now_ns);
   // When OnTick next has something to do.
@@ -226,7 +230,8 @@ class JobScheduler {
     kRestarting,
     kRescaling,  // reactive mode: every task cancelled, the JobMaster leads again rescaled
     kFinished,
-    kFailed
+    kFailed,
+    kCanceled
   };
   struct TaskManager {
     Address data_address;

@@ -68,6 +68,9 @@ Shown Show(const Commands& commands) {
       case Kind::kCancelRegion:
         shown.push_back("cancel region " + std::to_string(c.attempt));
         break;
+      case Kind::kCanceled:
+        shown.push_back("canceled: " + c.text);
+        break;
       case Kind::kReleaseTaskManager:
         shown.push_back("release " + c.taskmanager);
         break;
@@ -225,6 +228,20 @@ TEST_F(JobSchedulerTest, LostRestoredStateFailsTheJobWithoutARestart) {
                                    "no copy verifies", 50 * kMs)),
       (Shown{"cancel 3000001", "job.failed: task 0/1 cannot restore checkpoint 0: no copy verifies",
              "failed: task 0/1 cannot restore checkpoint 0: no copy verifies"}));
+}
+
+TEST_F(JobSchedulerTest, CancelStopsEveryTaskAndNothingRestartsOrRunsAfter) {
+  Deployed();
+  EXPECT_EQ(Show(scheduler_.Cancel("asked")),
+            (Shown{"cancel 3000001", "job.canceled: asked", "canceled: asked"}));
+  EXPECT_STREQ(scheduler_.JobStatusName(), "CANCELED");
+  EXPECT_FALSE(scheduler_.Accepts({0, 0}, 3000001)) << "reports of the cancelled attempt";
+  EXPECT_TRUE(Show(scheduler_.OnTaskFailed({0, 0}, 3000001, TaskFailure::kRecoverable, "cancelled",
+                                           10 * kMs))
+                  .empty())
+      << "a cancelled task's failure restarts nothing";
+  EXPECT_TRUE(Show(scheduler_.OnTick(10 * 1000 * kMs)).empty());
+  EXPECT_TRUE(Show(scheduler_.Cancel("again")).empty()) << "an ended job stays as it ended";
 }
 
 class ExhaustedJobSchedulerTest : public JobSchedulerTest {

@@ -52,13 +52,13 @@ json Overview(const JobManagerRestState& state, const JobSnapshot& job) {
     slots += tm.slots;
     free += tm.free_slots;
   }
-  const bool ended = job.state == "FINISHED" || job.state == "FAILED";
+  const bool ended = job.state == "FINISHED" || job.state == "FAILED" || job.state == "CANCELED";
   return json{{"taskmanagers", job.taskmanagers.size()},
               {"slots-total", slots},
               {"slots-available", free},
               {"jobs-running", ended ? 0 : 1},
               {"jobs-finished", job.state == "FINISHED" ? 1 : 0},
-              {"jobs-cancelled", 0},
+              {"jobs-cancelled", job.state == "CANCELED" ? 1 : 0},
               {"jobs-failed", job.state == "FAILED" ? 1 : 0},
               {"flink-version", "sluice"},
               {"flink-commit", ""},
@@ -310,6 +310,20 @@ HttpResponse TriggerSavepoint(const JobManagerRestState& state, const HttpReques
   return Json(202, json{{"request-id", state.trigger_savepoint(terminate)}});
 }
 
+// PATCH /jobs/:jobid (the job id already checked): Flink's cancel.
+HttpResponse CancelJob(const JobManagerRestState& state, const JobSnapshot& job,
+                       const HttpRequest& request) {
+  if (!request.query.empty() && request.query != "mode=cancel") {
+    return Error(400, "unsupported query '" + request.query + "' (mode=cancel is the one mode)");
+  }
+  if (job.state == "FINISHED" || job.state == "FAILED" || job.state == "CANCELED") {
+    return Error(409, "Job " + job.job_id + " has already ended " + job.state);
+  }
+  if (!state.cancel_job) return Error(503, "JobManager " + state.id + " is not leading");
+  state.cancel_job();
+  return Json(202, json::object());
+}
+
 json SavepointStatus(const JobSnapshot::Savepoint& savepoint) {
   if (savepoint.status == "IN_PROGRESS") {
     return json{{"status", {{"id", "IN_PROGRESS"}}}, {"operation", nullptr}};
@@ -327,7 +341,8 @@ HttpResponse HandleRestRequest(const JobManagerRestState& state, const HttpReque
   const std::vector<std::string> path = Segments(request.path);
   const bool post = request.method == "POST" && path.size() == 3 && path[0] == "jobs" &&
                     (path[2] == "savepoints" || path[2] == "stop");
-  if (request.method != "GET" && !post) {
+  const bool patch = request.method == "PATCH" && path.size() == 2 && path[0] == "jobs";
+  if (request.method != "GET" && !post && !patch) {
     return Error(405, request.method + " " + request.path + " is not supported");
   }
   if (path.size() == 1 && path[0] == "metrics" && !post) return PrometheusMetrics(state);
@@ -366,6 +381,7 @@ HttpResponse HandleRestRequest(const JobManagerRestState& state, const HttpReque
   if (path.size() >= 2 && path.size() <= 3 && path[0] == "jobs") {
     if (path[1] != job.job_id) return Error(404, "Job " + path[1] + " not found");
     if (post) return TriggerSavepoint(state, request, path[2] == "stop");
+    if (patch) return CancelJob(state, job, request);
     if (path.size() == 2) return Json(200, Job(job));
     if (path[2] == "checkpoints") return Json(200, Checkpoints(job));
     if (path[2] == "metrics") return Json(200, Metrics(job, request.query));

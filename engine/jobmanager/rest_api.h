@@ -7,6 +7,8 @@
 //   GET /overview                 {"taskmanagers", "slots-total", "slots-available",
 //                                  "jobs-running", "jobs-finished", "jobs-cancelled",
 //                                  "jobs-failed", "flink-version", "flink-commit"}
+//                                  (states: CREATED, RUNNING, RESTARTING, FINISHED, FAILED,
+//                                  CANCELED)
 //   GET /jobs                     {"jobs": [{"id", "status"}]}
 //   GET /jobs/:jobid              {"jid", "name", "state", "start-time", "end-time", "duration",
 //                                  "now", "maxParallelism", "vertices": [{"id", "name",
@@ -46,6 +48,9 @@
 //                                  cancel-job a stop-with-savepoint
 //   POST /jobs/:jobid/stop        body {"drain": false} (optional) → 202 {"request-id"}:
 //                                  stop-with-savepoint (drain: true is refused)
+//   PATCH /jobs/:jobid            ?mode=cancel (optional; Flink's only mode) → 202 {}: the job is
+//                                  cancelled (CANCELED: tasks cancelled, nothing more
+//                                  committed); 409 once it has ended
 //   GET /jobs/:jobid/savepoints/:requestid
 //                                 {"status": {"id": "IN_PROGRESS" | "COMPLETED"},
 //                                  "operation": {"location"} | {"failure-cause":
@@ -141,6 +146,8 @@ struct JobManagerRestState {
   // While it leads: requests a savepoint (`terminate`: stop-with-savepoint) and returns the
   // request's id. Never suspends.
   std::function<std::string(bool terminate)> trigger_savepoint;
+  // While it leads: cancels the job (queued; the job ends CANCELED). Never suspends.
+  std::function<void()> cancel_job;
 };
 
 // The response to `request` (see the top of this file).

@@ -171,6 +171,43 @@ HttpResponse Post(const JobManagerRestState& state, const std::string& path,
   return HandleRestRequest(state, request);
 }
 
+TEST(RestApiTest, PatchCancelsTheJobAsFlinkDoes) {
+  JobManagerRestState state = Leader();
+  int cancels = 0;
+  state.cancel_job = [&cancels] { ++cancels; };
+  const std::string job = "/jobs/" + JobIdOf("spec");
+  auto patch = [&state](const std::string& path, const std::string& query) {
+    HttpRequest request;
+    request.method = "PATCH";
+    request.path = path;
+    request.query = query;
+    return HandleRestRequest(state, request);
+  };
+  const HttpResponse accepted = patch(job, "mode=cancel");
+  EXPECT_EQ(accepted.status, 202);
+  EXPECT_EQ(json::parse(accepted.body), json::object());
+  EXPECT_EQ(patch(job, "").status, 202) << "mode=cancel is the default";
+  EXPECT_EQ(cancels, 2);
+  EXPECT_EQ(patch(job, "mode=stop").status, 400);
+  EXPECT_EQ(patch("/jobs/0123", "").status, 404);
+  EXPECT_EQ(patch("/jobs", "").status, 405);
+  EXPECT_EQ(cancels, 2);
+  // Once the job has ended: 409, and the overview counts a cancelled job.
+  state.snapshot = [inner = state.snapshot] {
+    JobSnapshot ended = inner();
+    ended.state = "CANCELED";
+    return ended;
+  };
+  EXPECT_EQ(patch(job, "").status, 409);
+  EXPECT_EQ(cancels, 2);
+  const json overview = Get(state, "/overview");
+  EXPECT_EQ(overview["jobs-cancelled"], 1);
+  EXPECT_EQ(overview["jobs-running"], 0);
+  state.cancel_job = nullptr;
+  state.snapshot = Leader().snapshot;
+  EXPECT_EQ(patch(job, "").status, 503) << "no cancel hook: not leading";
+}
+
 TEST(RestApiTest, SavepointsAreTriggeredAndReportedAsFlinkDoes) {
   JobManagerRestState state = Leader();
   std::vector<bool> triggered;  // terminate flags

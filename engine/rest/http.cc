@@ -121,6 +121,8 @@ const char* HttpReason(int status) {
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 409:
+      return "Conflict";
     case 412:
       return "Precondition Failed";
     case 413:

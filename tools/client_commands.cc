@@ -1,0 +1,250 @@
+#include "tools/client_commands.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <thread>
+
+#include "engine/config/process_options.h"
+#include "tools/cli_common.h"
+#include "tools/process_commands.h"
+
+namespace sluice::tools {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kRequestTimeoutS = 5;
+constexpr int64_t kPollIntervalMs = 100;
+
+// The answer of one request: its status and JSON body (null if the body is not JSON).
+struct Reply {
+  int status = 0;
+  json body;
+};
+
+// The REST API of one JobManager.
+class RestClient {
+ public:
+  RestClient(const HostPort& address, std::string token)
+      : client_(Unbracketed(address.host), address.port), token_(std::move(token)),
+        name_(fmt::format("{}:{}", address.host, address.port)) {
+    client_.set_connection_timeout(kRequestTimeoutS, 0);
+    client_.set_read_timeout(kRequestTimeoutS, 0);
+    client_.set_write_timeout(kRequestTimeoutS, 0);
+  }
+
+  // kUnavailable naming the JobManager when it does not answer.
+  Result<Reply> Send(const std::string& method, const std::string& target,
+                     const std::string& body = "") {
+    httplib::Headers headers;
+    if (!token_.empty()) headers.emplace("Authorization", "Bearer " + token_);
+    httplib::Result result = method == "GET"     ? client_.Get(target, headers)
+                             : method == "PATCH" ? client_.Patch(target, headers, body,
+                                                                 "application/json")
+                                                 : client_.Post(target, headers, body,
+                                                                "application/json");
+    if (!result) {
+      return UnavailableError(fmt::format("the JobManager at {} did not answer {} {}: {}", name_,
+                                          method, target, httplib::to_string(result.error())));
+    }
+    Reply reply;
+    reply.status = result->status;
+    reply.body = json::parse(result->body, nullptr, /*allow_exceptions=*/false);
+    if (reply.body.is_discarded()) reply.body = json();
+    return reply;
+  }
+
+  const std::string& name() const { return name_; }
+
+ private:
+  static std::string Unbracketed(const std::string& host) {
+    return host.size() > 2 && host.front() == '[' && host.back() == ']'
+               ? host.substr(1, host.size() - 2)
+               : host;
+  }
+
+  httplib::Client client_;
+  std::string token_;
+  std::string name_;
+};
+
+// Flink's error body {"errors": [...]}, joined; the status code when there is none.
+std::string ErrorText(const Reply& reply) {
+  if (reply.body.is_object() && reply.body.contains("errors") && reply.body["errors"].is_array()) {
+    std::string text;
+    for (const json& error : reply.body["errors"]) {
+      if (!error.is_string()) continue;
+      text += (text.empty() ? "" : "; ") + error.get<std::string>();
+    }
+    if (!text.empty()) return text;
+  }
+  return fmt::format("HTTP {}", reply.status);
+}
+
+// A string member of `object`, or "" when absent or not a string.
+std::string StringOf(const json& object, const char* name) {
+  if (!object.is_object()) return "";
+  auto it = object.find(name);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+}  // namespace
+
+ClientCommands::ClientCommands(CLI::App& root) {
+  const auto add_common = [this](CLI::App* command) {
+    command
+        ->add_option("--jobmanager", jobmanager_,
+                     "The leading JobManager's REST address (rest.address:rest.port)")
+        ->required()
+        ->type_name("HOST:PORT");
+    command
+        ->add_option("--secret-file", secret_file_,
+                     "The cluster's shared secret (security.auth.secret-file), sent as a bearer "
+                     "token")
+        ->type_name("FILE");
+  };
+  list_ = root.add_subcommand("list", "List the jobs of a running cluster: JOBID STATE NAME");
+  add_common(list_);
+  cancel_ = root.add_subcommand("cancel", "Cancel a running job (it ends CANCELED)");
+  add_common(cancel_);
+  cancel_->add_option("job", job_id_, "The job's id (see `sluice list`)")->required();
+  savepoint_ = root.add_subcommand("savepoint", "Take a savepoint of a running job");
+  add_common(savepoint_);
+  savepoint_->add_option("job", job_id_, "The job's id (see `sluice list`)")->required();
+  savepoint_->add_option("directory", directory_,
+                         "Where to write it (not supported yet: savepoints/ on the checkpoint "
+                         "store)");
+  stop_ = root.add_subcommand("stop", "Stop a running job with a savepoint (it ends FINISHED)");
+  add_common(stop_);
+  stop_->add_option("job", job_id_, "The job's id (see `sluice list`)")->required();
+  stop_->add_option("--savepoint", directory_,
+                    "Where to write the savepoint (not supported yet: savepoints/ on the "
+                    "checkpoint store)");
+  for (CLI::App* command : {savepoint_, stop_}) {
+    command->add_option("--timeout", timeout_s_, "Seconds to wait for the savepoint (default 60)")
+        ->check(CLI::PositiveNumber);
+  }
+}
+
+std::optional<int> ClientCommands::RunParsed() const {
+  if (list_->parsed()) return List();
+  if (cancel_->parsed()) return Cancel();
+  if (savepoint_->parsed()) return Savepoint("savepoints");
+  if (stop_->parsed()) return Savepoint("stop");
+  return std::nullopt;
+}
+
+namespace {
+
+// The REST client of `jobmanager` with the secret of `secret_file`; kInvalidArgument naming the
+// option for a bad address, the secret file's errors as ReadAuthSecret.
+Result<std::unique_ptr<RestClient>> Connect(const std::string& jobmanager,
+                                            const std::string& secret_file) {
+  ASSIGN_OR_RETURN(HostPort address, ParseHostPort(jobmanager, "--jobmanager"));
+  std::string token;
+  if (!secret_file.empty()) {
+    ASSIGN_OR_RETURN(token, ReadAuthSecret(secret_file));
+  }
+  return std::make_unique<RestClient>(address, std::move(token));
+}
+
+}  // namespace
+
+int ClientCommands::List() const {
+  auto rest = Connect(jobmanager_, secret_file_);
+  if (!rest.ok()) return UsageError(rest.status().message());
+  auto jobs = (*rest)->Send("GET", "/jobs");
+  if (!jobs.ok()) return UsageError(jobs.status().message());
+  if (jobs->status != 200) {
+    PrintError(fmt::format("{}: {}", (*rest)->name(), ErrorText(*jobs)));
+    return kExitFailed;
+  }
+  const json& list = jobs->body.is_object() ? jobs->body["jobs"] : json();
+  if (!list.is_array()) {
+    PrintError(fmt::format("{}: GET /jobs answered no job list", (*rest)->name()));
+    return kExitFailed;
+  }
+  for (const json& job : list) {
+    const std::string id = StringOf(job, "id");
+    auto detail = (*rest)->Send("GET", "/jobs/" + id);
+    const std::string name =
+        detail.ok() && detail->status == 200 ? StringOf(detail->body, "name") : "";
+    fmt::print("{}  {}  {}\n", id, StringOf(job, "status"), name);
+  }
+  return kExitOk;
+}
+
+int ClientCommands::Cancel() const {
+  auto rest = Connect(jobmanager_, secret_file_);
+  if (!rest.ok()) return UsageError(rest.status().message());
+  auto reply = (*rest)->Send("PATCH", "/jobs/" + job_id_ + "?mode=cancel");
+  if (!reply.ok()) return UsageError(reply.status().message());
+  if (reply->status != 202) {
+    PrintError(fmt::format("{}: cancelling {}: {}", (*rest)->name(), job_id_, ErrorText(*reply)));
+    return kExitFailed;
+  }
+  fmt::print("cancelling job {}: requested\n", job_id_);
+  return kExitOk;
+}
+
+int ClientCommands::Savepoint(const std::string& action) const {
+  if (!directory_.empty()) {
+    return UsageError(fmt::format(
+        "a savepoint directory ('{}') is not supported yet: savepoints go to savepoints/ on the "
+        "checkpoint store",
+        directory_));
+  }
+  auto rest = Connect(jobmanager_, secret_file_);
+  if (!rest.ok()) return UsageError(rest.status().message());
+  const std::string job = "/jobs/" + job_id_;
+  auto triggered = (*rest)->Send("POST", job + "/" + action, action == "stop"
+                                                                  ? R"({"drain":false})"
+                                                                  : R"({"cancel-job":false})");
+  if (!triggered.ok()) return UsageError(triggered.status().message());
+  const std::string request = StringOf(triggered->body, "request-id");
+  if (triggered->status != 202 || request.empty()) {
+    PrintError(fmt::format("{}: {} {}: {}", (*rest)->name(), action == "stop" ? "stopping" :
+                           "a savepoint of", job_id_, ErrorText(*triggered)));
+    return kExitFailed;
+  }
+  fmt::print("{} of job {}: request {}\n", action == "stop" ? "stop-with-savepoint" : "savepoint",
+             job_id_, request);
+  std::fflush(stdout);
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(static_cast<int64_t>(timeout_s_ * 1000));
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto status = (*rest)->Send("GET", job + "/savepoints/" + request);
+    if (status.ok() && status->status == 200) {
+      const json& body = status->body;
+      const std::string id = body.is_object() && body.contains("status")
+                                 ? StringOf(body["status"], "id")
+                                 : "";
+      const json operation = body.is_object() && body.contains("operation") ? body["operation"]
+                                                                            : json();
+      if (id == "COMPLETED" && operation.is_object() && operation.contains("location")) {
+        fmt::print("savepoint completed: {}\n", StringOf(operation, "location"));
+        return kExitOk;
+      }
+      if (id == "COMPLETED") {
+        const json& cause = operation.is_object() ? operation["failure-cause"] : json();
+        PrintError(fmt::format("the savepoint failed: {}", StringOf(cause, "stack-trace")));
+        return kExitFailed;
+      }
+    }
+    // A stop ends the job: in application mode the JobManager then exits, and a request it can
+    // no longer answer is one whose outcome this command cannot learn.
+    if (!status.ok()) {
+      PrintError(fmt::format("{}; the savepoint's outcome is unknown", status.status().message()));
+      return kExitFailed;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(kPollIntervalMs));
+  }
+  PrintError(fmt::format("the savepoint did not complete within {:g} s", timeout_s_));
+  return kExitFailed;
+}
+
+}  // namespace sluice::tools

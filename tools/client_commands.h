@@ -1,0 +1,52 @@
+// The client commands of a running cluster, as Flink's CLI has them (`flink list`, `flink cancel`,
+// `flink savepoint`, `flink stop`), against the leading JobManager's REST API
+// (engine/jobmanager/rest_api.h) at `--jobmanager HOST:PORT` (rest.address:rest.port):
+//   sluice list      --jobmanager HOST:PORT                 JOBID  STATE  NAME, one line per job
+//   sluice cancel    JOBID --jobmanager HOST:PORT           PATCH /jobs/JOBID?mode=cancel
+//   sluice savepoint JOBID --jobmanager HOST:PORT           POST /jobs/JOBID/savepoints, then
+//                                                           polls until it completes or fails
+//   sluice stop      JOBID --jobmanager HOST:PORT           stop-with-savepoint, the same way
+// With `--secret-file FILE` each request carries the cluster's secret as a bearer token (a REST
+// port not bound to loopback wants it). A JobManager that answers 503 is a standby: the error
+// names it. Exit 0 on success, 1 when the JobManager refuses or the savepoint fails or does not
+// complete within `--timeout` seconds, 2 for bad usage or an unreachable JobManager.
+// Not yet: a savepoint directory (DIR, `--savepoint DIR`): savepoints go to savepoints/ on the
+// checkpoint store until execution.checkpointing.dir exists.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace sluice::tools {
+
+class ClientCommands {
+ public:
+  explicit ClientCommands(CLI::App& root);
+  ClientCommands(const ClientCommands&) = delete;
+  ClientCommands& operator=(const ClientCommands&) = delete;
+
+  // After parsing: the exit code of the command given, or nullopt if none was.
+  std::optional<int> RunParsed() const;
+
+ private:
+  int List() const;
+  int Cancel() const;
+  // POST `action` ("savepoints" or "stop") for job_id_, then polls the request's status.
+  int Savepoint(const std::string& action) const;
+
+  CLI::App* list_ = nullptr;
+  CLI::App* cancel_ = nullptr;
+  CLI::App* savepoint_ = nullptr;
+  CLI::App* stop_ = nullptr;
+  std::string jobmanager_;   // HOST:PORT of the REST API
+  std::string secret_file_;  // "" = no bearer token
+  std::string job_id_;
+  std::string directory_;    // savepoint DIR / stop --savepoint DIR (refused for now)
+  double timeout_s_ = 60;
+};
+
+}  // namespace sluice::tools
