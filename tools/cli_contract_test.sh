@@ -438,6 +438,24 @@ client_checks() {
 
   start_job cancelled "$port_base"
   expect_in "$work/out" "wordcount"
+  # The dashboard in headless Chromium (Debian's chromium; tools/setup installs it) while the job
+  # runs: its script fills in the job's state, graph, checkpoints and TaskManager from the REST API.
+  if command -v chromium >/dev/null; then
+    timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+      --virtual-time-budget=5000 --dump-dom "http://$rest/" >"$work/dashboard.html" \
+      2>"$work/chromium.err" || fail "chromium could not load the dashboard: $(tail -3 "$work/chromium.err")"
+    expect_in "$work/dashboard.html" '<strong id="job-state">RUNNING</strong>'
+    grep -qE '<li class="vertex">[^<]+\(parallelism 2, RUNNING\)</li>' "$work/dashboard.html" \
+      || fail "the dashboard shows no job vertex with its parallelism"
+    grep -qE '<td id="overview-taskmanagers">1</td>' "$work/dashboard.html" \
+      || fail "the dashboard does not count the TaskManager"
+    grep -qE '<td>127\.0\.0\.9:[0-9]+</td>' "$work/dashboard.html" \
+      || fail "the dashboard does not list the TaskManager"
+    grep -qE '<td id="checkpoints-completed">[0-9]+</td>' "$work/dashboard.html" \
+      || fail "the dashboard shows no checkpoint count"
+  else
+    fail "chromium is not installed (tools/setup installs it)"
+  fi
   run 2 "$sluice" list
   run 2 "$sluice" savepoint "$job" --jobmanager "$rest" /elsewhere
   expect_in "$work/err" "not supported yet"

@@ -1,5 +1,7 @@
 #include "engine/jobmanager/rest_api.h"
 
+#include "engine/jobmanager/dashboard.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cinttypes>
@@ -337,6 +339,10 @@ json SavepointStatus(const JobSnapshot::Savepoint& savepoint) {
 }
 
 HttpResponse HandleRestRequest(const JobManagerRestState& state, const HttpRequest& request) {
+  // The dashboard's page holds no data: it is served without the token (its script sends it).
+  if (request.method == "GET" && (request.path == "/" || request.path == "/index.html")) {
+    return DashboardResponse();
+  }
   if (!BearerTokenAccepted(request, state.bearer_token)) return UnauthorizedResponse();
   const std::vector<std::string> path = Segments(request.path);
   const bool post = request.method == "POST" && path.size() == 3 && path[0] == "jobs" &&

@@ -2,6 +2,8 @@
 // https://nightlies.apache.org/flink/flink-docs-stable/docs/ops/rest_api/): read-only endpoints
 // with Flink's paths and JSON shapes, served by every JobManager on `rest.port` over the runtime's
 // network (engine/rest/http.h):
+//   GET / (and /index.html)       the web dashboard (engine/jobmanager/dashboard.h), HTML,
+//                                  served without the bearer token (it holds no data)
 //   GET /config                   {"refresh-interval", "timezone-name", "timezone-offset",
 //                                  "flink-version", "flink-revision", "features"}
 //   GET /overview                 {"taskmanagers", "slots-total", "slots-available",

@@ -171,6 +171,25 @@ HttpResponse Post(const JobManagerRestState& state, const std::string& path,
   return HandleRestRequest(state, request);
 }
 
+TEST(RestApiTest, TheDashboardIsServedAtTheRootWithoutTheToken) {
+  JobManagerRestState state = Leader();
+  state.bearer_token = "the-cluster-secret";
+  for (const char* path : {"/", "/index.html"}) {
+    HttpRequest request;
+    request.method = "GET";
+    request.path = path;
+    const HttpResponse page = HandleRestRequest(state, request);
+    EXPECT_EQ(page.status, 200) << path;
+    EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
+    EXPECT_NE(page.body.find("<title>Sluice dashboard</title>"), std::string::npos);
+    EXPECT_NE(page.body.find("id=\"job-state\""), std::string::npos);
+  }
+  HttpRequest data;
+  data.method = "GET";
+  data.path = "/overview";
+  EXPECT_EQ(HandleRestRequest(state, data).status, 401) << "the data still wants the token";
+}
+
 TEST(RestApiTest, PatchCancelsTheJobAsFlinkDoes) {
   JobManagerRestState state = Leader();
   int cancels = 0;
