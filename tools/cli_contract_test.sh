@@ -28,6 +28,18 @@ run() {
 # expect_in FILE TEXT: FILE contains TEXT (fixed string).
 expect_in() { grep -qF -- "$2" "$1" || fail "'$2' not in $(basename "$1") of the last command"; }
 
+# start_etcd HOST CLIENT_PORT DIR: a one-member etcd on HOST (peer port CLIENT_PORT + 1), its data
+# in DIR/etcd and its log in DIR/etcd.log; sets $etcd_pid.
+start_etcd() {
+  local host="$1" port="$2" dir="$3"
+  etcd --name sluice --data-dir "$dir/etcd" \
+    --listen-client-urls "http://$host:$port" --advertise-client-urls "http://$host:$port" \
+    --listen-peer-urls "http://$host:$((port + 1))" \
+    --initial-advertise-peer-urls "http://$host:$((port + 1))" \
+    --initial-cluster "sluice=http://$host:$((port + 1))" >"$dir/etcd.log" 2>&1 &
+  etcd_pid=$!
+}
+
 printf 'the quick brown fox\njumps over the lazy dog\nThe DOG sleeps, the fox runs.\n' \
   >"$work/input.txt"
 
@@ -329,13 +341,8 @@ data.port = $((port_base + 2))
 [metrics.reporter.prom]
 port = $((port_base + 3))
 CONFIG
-  etcd --name manual --data-dir "$manual/etcd" \
-    --listen-client-urls "http://127.0.0.5:$((port_base + 5))" \
-    --advertise-client-urls "http://127.0.0.5:$((port_base + 5))" \
-    --listen-peer-urls "http://127.0.0.5:$((port_base + 6))" \
-    --initial-advertise-peer-urls "http://127.0.0.5:$((port_base + 6))" \
-    --initial-cluster "manual=http://127.0.0.5:$((port_base + 6))" >"$manual/etcd.log" 2>&1 &
-  local etcd_pid=$!
+  local etcd_pid
+  start_etcd 127.0.0.5 $((port_base + 5)) "$manual"
   "$sluice" internal store --root "$manual/store" --port $((port_base + 1)) \
     --bind-host 127.0.0.4 --auth-secret-file "$manual/secret" >"$manual/store.log" 2>&1 &
   local store_pid=$!
@@ -428,13 +435,8 @@ client_checks() {
   local port_base=$((20000 + RANDOM % 20000)) rest job job_pids
   local etcd_port=$((port_base + 10))
   mkdir -p "$work/client"
-  etcd --name client --data-dir "$work/client/etcd" \
-    --listen-client-urls "http://127.0.0.6:$etcd_port" \
-    --advertise-client-urls "http://127.0.0.6:$etcd_port" \
-    --listen-peer-urls "http://127.0.0.6:$((etcd_port + 1))" \
-    --initial-advertise-peer-urls "http://127.0.0.6:$((etcd_port + 1))" \
-    --initial-cluster "client=http://127.0.0.6:$((etcd_port + 1))" >"$work/client/etcd.log" 2>&1 &
-  local etcd_pid=$!
+  local etcd_pid
+  start_etcd 127.0.0.6 "$etcd_port" "$work/client"
 
   start_job cancelled "$port_base"
   expect_in "$work/out" "wordcount"

@@ -109,18 +109,19 @@ ClientCommands::ClientCommands(CLI::App& root) {
   };
   list_ = root.add_subcommand("list", "List the jobs of a running cluster: JOBID STATE NAME");
   add_common(list_);
-  cancel_ = root.add_subcommand("cancel", "Cancel a running job (it ends CANCELED)");
-  add_common(cancel_);
-  cancel_->add_option("job", job_id_, "The job's id (see `sluice list`)")->required();
-  savepoint_ = root.add_subcommand("savepoint", "Take a savepoint of a running job");
-  add_common(savepoint_);
-  savepoint_->add_option("job", job_id_, "The job's id (see `sluice list`)")->required();
+  // A command about one job: its id is the first argument.
+  const auto add_job_command = [&](const char* name, const char* description) {
+    CLI::App* command = root.add_subcommand(name, description);
+    add_common(command);
+    command->add_option("job", job_id_, "The job's id (see `sluice list`)")->required();
+    return command;
+  };
+  cancel_ = add_job_command("cancel", "Cancel a running job (it ends CANCELED)");
+  savepoint_ = add_job_command("savepoint", "Take a savepoint of a running job");
   savepoint_->add_option("directory", directory_,
                          "Where to write it (not supported yet: savepoints/ on the checkpoint "
                          "store)");
-  stop_ = root.add_subcommand("stop", "Stop a running job with a savepoint (it ends FINISHED)");
-  add_common(stop_);
-  stop_->add_option("job", job_id_, "The job's id (see `sluice list`)")->required();
+  stop_ = add_job_command("stop", "Stop a running job with a savepoint (it ends FINISHED)");
   stop_->add_option("--savepoint", directory_,
                     "Where to write the savepoint (not supported yet: savepoints/ on the "
                     "checkpoint store)");

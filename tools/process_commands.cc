@@ -53,14 +53,15 @@ Configuration JobSettingsOf(const Configuration& settings, const JobDefinition& 
   return out;
 }
 
-// process.working-dir, which every process needs.
-Result<std::string> WorkingDir(const Configuration& settings, const std::string& config_path) {
+// process.working-dir, which every process needs (created unless `create` is false).
+Result<std::string> WorkingDir(const Configuration& settings, const std::string& config_path,
+                               bool create) {
   std::string dir = settings.GetString(ProcessWorkingDir());
   if (dir.empty()) {
     return InvalidArgumentError(config_path + ": configuration key '" + ProcessWorkingDir().key +
                                 "' is required (the process's directory)");
   }
-  RETURN_IF_ERROR(CreateDirectories(dir));
+  if (create) RETURN_IF_ERROR(CreateDirectories(dir));
   return dir;
 }
 
@@ -146,6 +147,9 @@ ProcessCommands::ProcessCommands(CLI::App& root, const JobRegistry& jobs) : jobs
         ->add_option("-D", overrides_, "A setting, Flink's key=value (repeatable); wins over FILE")
         ->type_name("KEY=VALUE")
         ->allow_extra_args(false);
+    command->add_flag("--check", check_,
+                      "Check the configuration (keys, values, addresses) and exit: 0 if valid, "
+                      "2 if not; nothing is started, created or read but the file");
   };
   jobmanager_ = root.add_subcommand(
       "jobmanager", "Run a JobManager with one job (application mode) until the job ends");
@@ -168,6 +172,11 @@ ProcessCommands::ProcessCommands(CLI::App& root, const JobRegistry& jobs) : jobs
   add_common(taskmanager_);
 }
 
+int ProcessCommands::ConfigurationChecked() const {
+  fmt::print("{}: configuration OK\n", config_path_);
+  return kExitOk;
+}
+
 std::optional<int> ProcessCommands::RunParsed() const {
   if (jobmanager_->parsed()) return RunJobManagerProcess();
   if (taskmanager_->parsed()) return RunTaskManagerProcess();
@@ -177,12 +186,12 @@ std::optional<int> ProcessCommands::RunParsed() const {
 Result<ProcessCommands::Loaded> ProcessCommands::Load() const {
   Loaded loaded;
   ASSIGN_OR_RETURN(loaded.settings, LoadProcessConfig(config_path_, overrides_, jobs_));
-  ASSIGN_OR_RETURN(loaded.root, WorkingDir(loaded.settings, config_path_));
+  ASSIGN_OR_RETURN(loaded.root, WorkingDir(loaded.settings, config_path_, /*create=*/!check_));
   auto store = StoreAddressOf(loaded.settings);
   if (!store.ok()) return InvalidArgumentError(config_path_ + ": " + store.status().message());
   loaded.store = std::move(store).value();
   const std::string secret_file = loaded.settings.GetString(SecurityAuthSecretFile());
-  if (!secret_file.empty()) {
+  if (!secret_file.empty() && !check_) {  // a check runs where the secret may not be mounted
     auto secret = ReadAuthSecret(secret_file);
     if (!secret.ok()) {
       return secret.status().WithContext(config_path_ + ": " + SecurityAuthSecretFile().key);
@@ -242,6 +251,7 @@ int ProcessCommands::RunJobManagerProcess() const {
       !id_.empty() ? id_
                    : fmt::format("{}:{}", settings->GetString(JobManagerRpcAddress()),
                                  settings->GetInt(JobManagerRpcPort()));
+  if (check_) return ConfigurationChecked();
   return RunRealHost(config.leader_election.candidate_id, root,
                      [&config](Host& host) { return RunJobManager(host, config); },
                      loaded->auth_secret);
@@ -279,6 +289,7 @@ int ProcessCommands::RunTaskManagerProcess() const {
   config.heartbeat_timeout_ns = settings->GetDurationMs(HeartbeatTimeout()) * kNanosPerMilli;
   config.metrics_port = static_cast<int32_t>(settings->GetInt(MetricsReporterPromPort()));
   if (!IsLoopback(config.bind_host)) config.metrics_bearer_token = loaded->auth_secret;
+  if (check_) return ConfigurationChecked();
   return RunRealHost(config.id, root,
                      [&config](Host& host) { return RunTaskManager(host, config); },
                      loaded->auth_secret);

@@ -7,7 +7,9 @@
 // The JobManager runs one job in application mode (Flink's standalone application cluster:
 // `--job JOB`, the program's jobs being compiled in); several JobManagers with the same store
 // elect a leader and stand by. A bad config (unreadable file, TOML syntax, unknown key, bad
-// value, a missing process.working-dir) exits 2 naming the file, the line and the key.
+// value, a missing process.working-dir) exits 2 naming the file, the line and the key. With
+// `--check` the process validates its configuration as it would start with it and exits (0 if
+// valid) without creating its directory or reading the secret file (deploy/ uses it).
 // Otherwise each builds one RealRuntime (one host, one thread) rooted at process.working-dir
 // and runs until the host program returns (exit 0 when the job finished, 1 when it failed)
 // or the process is killed.
@@ -70,6 +72,8 @@ class ProcessCommands {
   Result<Loaded> Load() const;
   int RunJobManagerProcess() const;
   int RunTaskManagerProcess() const;
+  // --check: the configuration was valid; prints so and returns kExitOk.
+  int ConfigurationChecked() const;
 
   const JobRegistry& jobs_;
   CLI::App* jobmanager_ = nullptr;
@@ -78,6 +82,7 @@ class ProcessCommands {
   std::vector<std::string> overrides_;  // -D key=value, in order
   std::string job_;                     // jobmanager: the job (application mode)
   std::string id_;                      // jobmanager: its id among the candidates
+  bool check_ = false;                  // --check: validate the configuration only
   int input_splits_ = 2;                // jobmanager: the input's part files on the store
   int min_taskmanagers_ = 1;            // jobmanager: TaskManagers to wait for (at most 5 s)
 };

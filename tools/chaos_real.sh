@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# Chaos on real processes: etcd, a store, two JobManagers and three TaskManagers, each a process
+# of its own on a loopback address of its own (127.0.0.10-16), run word count from files while a
+# nemesis SIGKILLs TaskManagers and the leading JobManager (and starts them again), SIGSTOPs a
+# process for a while (a GC stall) and SIGKILLs etcd (restarted on its data), cycle after cycle.
+# Then it waits for the job to finish and checks the committed output against the input's
+# counts: nothing lost, nothing duplicated.
+#   tools/chaos_real.sh BUILD/tools/sluice [CYCLES (default 20)] [SEED (default: the clock)]
+# Prints the seed and the command that reruns it (the processes' timing is the OS's, so a rerun
+# repeats the nemesis's choices, not the run). Exit 0 if exactly once, 1 otherwise. Needs etcd
+# (tools/setup installs it). Work directory kept on failure.
+set -uo pipefail
+
+sluice="$(realpath "${1:?usage: $0 BUILD/tools/sluice [CYCLES] [SEED]}")"
+cycles="${2:-20}"
+seed="${3:-$(date +%s)}"
+RANDOM=$seed
+work="$(mktemp -d "${TMPDIR:-/tmp}/sluice-chaos-real.XXXXXX")"
+echo "chaos-real: seed $seed, $cycles cycles, work directory $work"
+echo "chaos-real: rerun: tools/chaos_real.sh $1 $cycles $seed"
+
+base=$((20000 + RANDOM % 20000))
+etcd_host=127.0.0.10 store_host=127.0.0.11
+jm_hosts=(127.0.0.12 127.0.0.13) tm_hosts=(127.0.0.14 127.0.0.15 127.0.0.16)
+etcd_port=$((base + 0)) store_port=$((base + 2))
+declare -A pid  # process name -> pid
+
+mkdir -p "$work/store/store/input" "$work/logs"
+# Two partitions of 3,000 lines each; at 200 records/s the job runs about 30 s.
+for part in 0 1; do
+  for i in $(seq 1 3000); do printf 'w%d alpha beta%d\n' $(((i * 7 + part) % 31)) $((i % 5)); done \
+    >"$work/store/store/input/part-$part"
+done
+cat >"$work/sluice.toml" <<CONFIG
+sluice.store.address = "$store_host:$store_port"
+high-availability.etcd.endpoints = "http://$etcd_host:$etcd_port"
+high-availability.etcd.lease-ttl = "2 s"
+heartbeat.timeout = "5 s"
+parallelism.default = 2
+source.rate-limit = 200
+execution.checkpointing.interval = "300 ms"
+restart-strategy.type = "fixed-delay"
+restart-strategy.fixed-delay.attempts = 1000
+restart-strategy.fixed-delay.delay = "200 ms"
+taskmanager.numberOfTaskSlots = 2
+CONFIG
+
+start() {
+  local name="$1"
+  case "$name" in
+    etcd)
+      etcd --name chaos --data-dir "$work/etcd" \
+        --listen-client-urls "http://$etcd_host:$etcd_port" \
+        --advertise-client-urls "http://$etcd_host:$etcd_port" \
+        --listen-peer-urls "http://$etcd_host:$((etcd_port + 1))" \
+        --initial-advertise-peer-urls "http://$etcd_host:$((etcd_port + 1))" \
+        --initial-cluster "chaos=http://$etcd_host:$((etcd_port + 1))" \
+        >>"$work/logs/etcd.log" 2>&1 &
+      ;;
+    store)
+      "$sluice" internal store --root "$work/store" --port "$store_port" \
+        --bind-host "$store_host" >>"$work/logs/store.log" 2>&1 &
+      ;;
+    jm-*)
+      local i="${name#jm-}" host="${jm_hosts[${name#jm-}]}"
+      "$sluice" jobmanager --config "$work/sluice.toml" --id "$name" --job wordcount \
+        --input-splits 2 --min-taskmanagers 3 \
+        -D process.working-dir="$work/$name" -D jobmanager.rpc.address="$host" \
+        -D jobmanager.bind-host="$host" -D jobmanager.rpc.port=$((base + 10 + i)) \
+        -D rest.bind-address="$host" -D rest.port=$((base + 20 + i)) \
+        >>"$work/logs/$name.log" 2>&1 &
+      ;;
+    tm-*)
+      local i="${name#tm-}" host="${tm_hosts[${name#tm-}]}"
+      "$sluice" taskmanager --config "$work/sluice.toml" -D process.working-dir="$work/$name" \
+        -D taskmanager.resource-id="$name" -D taskmanager.host="$host" \
+        -D taskmanager.bind-host="$host" -D taskmanager.data.port=$((base + 30 + i)) \
+        >>"$work/logs/$name.log" 2>&1 &
+      ;;
+  esac
+  pid[$name]=$!
+}
+
+alive() { [[ -n "${pid[$1]:-}" ]] && kill -0 "${pid[$1]}" 2>/dev/null; }
+
+# The JobManager whose REST API answers /overview with 200 (the leader), or "".
+leader() {
+  local i
+  for i in 0 1; do
+    alive "jm-$i" || continue
+    if exec 3<>"/dev/tcp/${jm_hosts[$i]}/$((base + 20 + i))" 2>/dev/null; then
+      printf 'GET /overview HTTP/1.0\r\nHost: jm\r\n\r\n' >&3
+      local status
+      read -r -t 2 _ status _ <&3
+      exec 3<&-
+      [[ "$status" == 200 ]] && { echo "jm-$i"; return; }
+    fi
+  done
+  echo ""
+}
+
+stop_all() {
+  local name
+  for name in "${!pid[@]}"; do kill -CONT "${pid[$name]}" 2>/dev/null; kill -9 "${pid[$name]}" 2>/dev/null; done
+  wait 2>/dev/null
+}
+trap stop_all EXIT
+
+start etcd
+start store
+sleep 0.5
+for name in jm-0 jm-1 tm-0 tm-1 tm-2; do start "$name"; done
+sleep 2
+
+declare -A done_actions=()
+for cycle in $(seq 1 "$cycles"); do
+  sleep "0.$((3 + RANDOM % 7))"
+  if ! alive jm-0 && ! alive jm-1; then echo "chaos-real: the job ended after $((cycle - 1)) cycles"; break; fi
+  action=$((RANDOM % 4))
+  case $action in
+    0)  # a TaskManager dies and comes back with its id and directory
+      victim="tm-$((RANDOM % 3))"
+      kill -9 "${pid[$victim]}" 2>/dev/null
+      wait "${pid[$victim]}" 2>/dev/null
+      sleep "0.$((5 + RANDOM % 5))"
+      start "$victim"
+      what="killed $victim"
+      ;;
+    1)  # the leading JobManager dies; it comes back as a standby
+      victim="$(leader)"
+      if [[ -z "$victim" ]]; then what="no leader to kill"; else
+        kill -9 "${pid[$victim]}" 2>/dev/null
+        wait "${pid[$victim]}" 2>/dev/null
+        sleep 1
+        start "$victim"
+        what="killed the leader $victim"
+      fi
+      ;;
+    2)  # a process stalls (SIGSTOP) for 1-2 s
+      names=(jm-0 jm-1 tm-0 tm-1 tm-2)
+      victim="${names[$((RANDOM % 5))]}"
+      if alive "$victim"; then
+        kill -STOP "${pid[$victim]}"
+        sleep "1.$((RANDOM % 10))"
+        kill -CONT "${pid[$victim]}"
+        what="stalled $victim"
+      else
+        what="$victim already gone"
+      fi
+      ;;
+    3)  # etcd dies and restarts on its data
+      kill -9 "${pid[etcd]}" 2>/dev/null
+      wait "${pid[etcd]}" 2>/dev/null
+      sleep "0.$((5 + RANDOM % 5))"
+      start etcd
+      what="restarted etcd"
+      ;;
+  esac
+  done_actions[$action]=$((${done_actions[$action]:-0} + 1))
+  echo "chaos-real: cycle $cycle: $what"
+done
+
+# The job runs to its end; each JobManager exits once the result is recorded.
+for tries in $(seq 1 1800); do
+  if ! alive jm-0 && ! alive jm-1; then break; fi
+  # A JobManager killed in the last cycle is back; a stopped one was continued.
+  sleep 0.1
+done
+failures=0
+if alive jm-0 || alive jm-1; then
+  echo "chaos-real: FAIL: the job did not end within 180 s of the last cycle"
+  failures=1
+fi
+grep -h '"event":"job.finished"' "$work"/logs/jm-*.log | tail -1 | grep -q . \
+  || { echo "chaos-real: FAIL: no JobManager logged job.finished"; failures=1; }
+
+# Exactly once: every word's running counts 1..n, each once (word count's output).
+awk '{
+  line = tolower($0); gsub(/[^a-z0-9]+/, " ", line); n = split(line, words, " ");
+  for (i = 1; i <= n; i++) if (words[i] != "") print words[i] "\t" (++count[words[i]]);
+}' "$work"/store/store/input/part-* | sort >"$work/want"
+cat "$work"/store/store/output/committed/* 2>/dev/null | sort >"$work/got"
+if cmp -s "$work/want" "$work/got"; then
+  echo "chaos-real: exactly once: OK ($(wc -l <"$work/got") records)"
+else
+  echo "chaos-real: FAIL: the committed output differs from the input's counts:"
+  diff "$work/want" "$work/got" | head -10
+  echo "  $(comm -23 "$work/want" "$work/got" | wc -l) missing, $(comm -13 "$work/want" "$work/got" | wc -l) unexpected (duplicates: $(uniq -d "$work/got" | wc -l))"
+  failures=1
+fi
+echo "chaos-real: actions: ${done_actions[0]:-0} TaskManager kills, ${done_actions[1]:-0} leader kills, ${done_actions[2]:-0} stalls, ${done_actions[3]:-0} etcd restarts"
+if ((failures == 0)); then rm -rf "$work"; exit 0; fi
+echo "chaos-real: logs kept in $work/logs; rerun: tools/chaos_real.sh $1 $cycles $seed"
+exit 1
