@@ -1,0 +1,190 @@
+#!/usr/bin/python3
+"""Checks deploy/ against the code it deploys (ctest deploy_manifests).
+
+  deploy/check_manifests.py BUILD/tools/sluice
+
+Kubernetes (deploy/kubernetes/*.yaml, parsed with PyYAML, Debian's python3-yaml):
+  - every `sluice jobmanager|taskmanager` command, with its pod's $(VAR)s filled in (each must be
+    an env var of its container) and its --config pointing at the ConfigMap's file, passes
+    `sluice ... --check`: every key of the TOML and of the -D overrides is known and valid;
+  - the --config path is where a volume mounts that ConfigMap;
+  - the Services' ports are the ones the configuration sets (RPC, REST, store, etcd);
+  - two JobManagers (high availability) and etcd endpoints that name the etcd StatefulSet's pods.
+Docker (deploy/Dockerfile):
+  - the runtime stage installs the Debian package of every shared library the built binary links
+    (ldd + dpkg -S), and the build stage every development package tools/setup lists.
+Prints what it checked; exits 1 naming each problem.
+"""
+import glob
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+problems = []
+
+
+def problem(text):
+    problems.append(text)
+    print("FAIL: " + text)
+
+
+def containers(doc):
+    spec = doc.get("spec", {})
+    template = spec.get("template", {}).get("spec", {})
+    return template.get("containers", []), template.get("volumes", [])
+
+
+def config_values(toml_text):
+    """The flat key -> value map `sluice` sees, read back from the ConfigMap (tables included)."""
+    values, table = {}, ""
+    for line in toml_text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        match = re.fullmatch(r"\[(.+)\]", line)
+        if match:
+            table = match.group(1).strip() + "."
+            continue
+        key, _, value = line.partition("=")
+        values[table + key.strip()] = value.strip().strip('"')
+    return values
+
+
+def check_kubernetes(sluice):
+    docs = []
+    for path in sorted(glob.glob(os.path.join(ROOT, "deploy/kubernetes/*.yaml"))):
+        with open(path) as f:
+            docs += [d for d in yaml.safe_load_all(f) if d]
+    by_kind = {}
+    for doc in docs:
+        by_kind.setdefault(doc["kind"], {})[doc["metadata"]["name"]] = doc
+    configmap = by_kind.get("ConfigMap", {}).get("sluice-config")
+    if configmap is None:
+        problem("no ConfigMap sluice-config")
+        return
+    toml_text = configmap["data"]["sluice.toml"]
+    values = config_values(toml_text)
+    with tempfile.TemporaryDirectory() as tmp:
+        config_path = os.path.join(tmp, "sluice.toml")
+        with open(config_path, "w") as f:
+            f.write(toml_text)
+        checked = 0
+        for kind in ("StatefulSet", "Deployment"):
+            for name, doc in by_kind.get(kind, {}).items():
+                pods, volumes = containers(doc)
+                for container in pods:
+                    command = container.get("command", [])
+                    if not command or command[0] != "sluice" or command[1] not in (
+                            "jobmanager", "taskmanager"):
+                        continue
+                    env = {e["name"] for e in container.get("env", [])}
+                    args = []
+                    for arg in command[1:]:
+                        for var in re.findall(r"\$\((\w+)\)", arg):
+                            if var not in env:
+                                problem(f"{name}: $({var}) is no env var of its container")
+                        args.append(re.sub(r"\$\((\w+)\)", lambda m: {"POD_IP": "10.0.0.7"}.get(
+                            m.group(1), name + "-0"), arg))
+                    config_arg = args[args.index("--config") + 1]
+                    mounts = {m["name"]: m["mountPath"] for m in container.get("volumeMounts", [])}
+                    mounted = any(
+                        v.get("configMap", {}).get("name") == "sluice-config" and
+                        config_arg == os.path.join(mounts.get(v["name"], "?"), "sluice.toml")
+                        for v in volumes)
+                    if not mounted:
+                        problem(f"{name}: --config {config_arg} is not the mounted ConfigMap")
+                    args[args.index("--config") + 1] = config_path
+                    run = subprocess.run([sluice] + args + ["--check"], capture_output=True,
+                                         text=True)
+                    if run.returncode != 0:
+                        problem(f"{name}: sluice {' '.join(args)} --check: {run.stderr.strip()}")
+                    checked += 1
+        print(f"kubernetes: {checked} sluice commands pass --check against the ConfigMap")
+        if checked < 2:
+            problem("expected a JobManager and a TaskManager command")
+
+    def service_ports(service):
+        doc = by_kind.get("Service", {}).get(service)
+        return {p["port"] for p in doc["spec"]["ports"]} if doc else set()
+
+    expected = {
+        "sluice-jobmanager": int(values.get("jobmanager.rpc.port", "6123")),
+        "sluice-rest": int(values.get("rest.port", "8081")),
+        "sluice-store": int(values["sluice.store.address"].rsplit(":", 1)[1]),
+    }
+    for service, port in expected.items():
+        if port not in service_ports(service):
+            problem(f"Service {service} does not expose port {port}, which the config sets")
+    endpoints = values.get("high-availability.etcd.endpoints", "")
+    etcd = by_kind.get("StatefulSet", {}).get("etcd")
+    replicas = etcd["spec"]["replicas"] if etcd else 0
+    want = ",".join(f"http://etcd-{i}.etcd:2379" for i in range(replicas))
+    if endpoints != want:
+        problem(f"high-availability.etcd.endpoints '{endpoints}' is not the etcd pods' '{want}'")
+    if 2379 not in service_ports("etcd"):
+        problem("Service etcd does not expose 2379")
+    jobmanagers = by_kind.get("StatefulSet", {}).get("sluice-jobmanager")
+    if not jobmanagers or jobmanagers["spec"]["replicas"] < 2:
+        problem("high availability wants at least two JobManagers")
+    print(f"kubernetes: ports {sorted(expected.values())}, {replicas} etcd members, "
+          f"{jobmanagers['spec']['replicas'] if jobmanagers else 0} JobManagers")
+
+
+def apt_packages(stage_text):
+    """The packages of the `apt-get install` in a Dockerfile stage."""
+    match = re.search(r"apt-get install -y --no-install-recommends(.*?)&&", stage_text, re.S)
+    return set(match.group(1).replace("\\", " ").split()) if match else set()
+
+
+def check_docker(sluice):
+    with open(os.path.join(ROOT, "deploy/Dockerfile")) as f:
+        stages = re.split(r"^FROM ", f.read(), flags=re.M)[1:]
+    if len(stages) != 2 or not stages[0].startswith("debian:12") or \
+            not stages[1].startswith("debian:12"):
+        problem("the Dockerfile wants two stages, both Debian 12")
+        return
+    build, runtime = apt_packages(stages[0]), apt_packages(stages[1])
+    ldd = subprocess.run(["ldd", sluice], capture_output=True, text=True).stdout
+    linked = set()
+    for path in re.findall(r"=> (/\S+)", ldd):
+        if "/build/" in path:
+            continue  # Sluice's own libraries, installed under /opt/sluice
+        owner = subprocess.run(["dpkg", "-S", os.path.realpath(path)], capture_output=True,
+                               text=True).stdout.split(":")[0]
+        if owner and owner not in ("libc6", "libgcc-s1", "libstdc++6"):
+            linked.add(owner)
+    for package in sorted(linked):
+        # Libraries pulled in as dependencies of a listed one need not be listed themselves.
+        depends = subprocess.run(["apt-cache", "rdepends", "--installed", package],
+                                 capture_output=True, text=True).stdout.split()
+        if package not in runtime and not set(depends) & runtime:
+            problem(f"the runtime stage does not install {package}, which sluice links")
+    with open(os.path.join(ROOT, "tools/setup")) as f:
+        setup = re.search(r"packages=\((.*?)\)", f.read(), re.S).group(1).split()
+    for package in setup:
+        if package.endswith("-dev") and "clang" not in package and package not in build:
+            problem(f"the build stage does not install {package} (tools/setup does)")
+    print(f"docker: {len(linked)} linked packages, {len(build)} build packages checked")
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__)
+        return 2
+    sluice = os.path.abspath(sys.argv[1])
+    check_kubernetes(sluice)
+    check_docker(sluice)
+    if problems:
+        print(f"{len(problems)} problem(s)")
+        return 1
+    print("deploy/: all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
