@@ -158,12 +158,14 @@ def check_docker(sluice):
                                text=True).stdout.split(":")[0]
         if owner and owner not in ("libc6", "libgcc-s1", "libstdc++6"):
             linked.add(owner)
-    for package in sorted(linked):
-        # Libraries pulled in as dependencies of a listed one need not be listed themselves.
-        depends = subprocess.run(["apt-cache", "rdepends", "--installed", package],
-                                 capture_output=True, text=True).stdout.split()
-        if package not in runtime and not set(depends) & runtime:
-            problem(f"the runtime stage does not install {package}, which sluice links")
+    # What installing the runtime packages brings: them and their dependencies, recursively (a
+    # library pulled in by a listed one need not be listed itself).
+    closure = set(subprocess.run(
+        ["apt-cache", "depends", "--recurse", "--installed", "--no-recommends", "--no-suggests",
+         "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances"] + sorted(runtime),
+        capture_output=True, text=True).stdout.split())
+    for package in sorted(linked - closure):
+        problem(f"the runtime stage does not install {package}, which sluice links")
     with open(os.path.join(ROOT, "tools/setup")) as f:
         setup = re.search(r"packages=\((.*?)\)", f.read(), re.S).group(1).split()
     for package in setup:

@@ -379,12 +379,14 @@ CONFIG
 # completes and names its directory; cancel ends a job CANCELED (its JobManager exits 0); stop
 # takes a savepoint and ends the job FINISHED; bad usage exits 2.
 
-# start_job NAME PORT_BASE: starts NAME's store, TaskManager and JobManager (pids in $job_pids,
-# the JobManager's last) and sets $rest and $job once `sluice list` shows the job RUNNING.
+# start_job NAME PORT_BASE LINES: starts NAME's store, TaskManager and JobManager (pids in
+# $job_pids, the JobManager's last) on two parts of LINES lines each (at 100 records/s), and sets
+# $rest and $job once `sluice list` shows the job RUNNING.
 start_job() {
-  local name="$1" base="$2" dir="$work/client/$1"
+  local name="$1" base="$2" lines="$3" dir="$work/client/$1"
   mkdir -p "$dir/store/store/input"
-  for i in $(seq 1 400); do printf 'alpha beta w%d\n' $((i % 13)); done >"$dir/store/store/input/part-0"
+  for i in $(seq 1 "$lines"); do printf 'alpha beta w%d\n' $((i % 13)); done \
+    >"$dir/store/store/input/part-0"
   cp "$dir/store/store/input/part-0" "$dir/store/store/input/part-1"
   cat >"$dir/sluice.toml" <<CONFIG
 jobmanager.rpc.address = "127.0.0.7"
@@ -438,7 +440,7 @@ client_checks() {
   local etcd_pid
   start_etcd 127.0.0.6 "$etcd_port" "$work/client"
 
-  start_job cancelled "$port_base"
+  start_job cancelled "$port_base" 400
   expect_in "$work/out" "wordcount"
   # The dashboard in headless Chromium (Debian's chromium; tools/setup installs it) while the job
   # runs: its script fills in the job's state, graph, checkpoints and TaskManager from the REST API.
@@ -471,7 +473,7 @@ client_checks() {
   grep -q 'ended: job canceled' "$work/client/cancelled/jm.log" \
     || fail "the cancelled job's JobManager did not end CANCELED"
 
-  start_job stopped $((port_base + 5))
+  start_job stopped $((port_base + 5)) 150
   run 0 "$sluice" stop "$job" --jobmanager "$rest"
   expect_in "$work/out" "savepoint completed: savepoints/savepoint-"
   end_job stopped
