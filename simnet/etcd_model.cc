@@ -183,12 +183,18 @@ Result<EtcdStore> LoadStore(Host& host, const EtcdModelConfig& config, const std
 }  // namespace etcd_model
 }  // namespace
 
-Status RunEtcdModel(Host& host, const EtcdModelConfig& config) {
-  using etcd_model::Server;
-  SLUICE_ASSERT(config.min_lease_ttl_s >= 1, "etcd's minimum lease TTL is at least a second");
-  const std::string path = config.data_dir + "/state";
+namespace {
+namespace etcd_model {
+
+// How long a start that failed on its disk waits before the next (a supervisor's restart delay).
+constexpr int64_t kStartRetryDelayNs = 500 * kNanosPerMilli;
+
+// One start: load the state, listen, record the start, serve until the listener fails. Returns
+// what ended it; `*served` tells whether it got as far as serving.
+Status StartAndServe(Host& host, const EtcdModelConfig& config, const std::string& path,
+                     bool* served) {
   RETURN_IF_ERROR(host.fs.CreateDir(config.data_dir));
-  ASSIGN_OR_RETURN(EtcdStore store, etcd_model::LoadStore(host, config, path));
+  ASSIGN_OR_RETURN(EtcdStore store, LoadStore(host, config, path));
   store.Started();
   // Listening first: clients connecting while the start is recorded wait in the backlog.
   ASSIGN_OR_RETURN(auto listener,
@@ -198,9 +204,33 @@ Status RunEtcdModel(Host& host, const EtcdModelConfig& config) {
   Server server(host, path, std::move(store));
   RETURN_IF_ERROR(server.Persist());
   host.log.Info("etcd.listening", host.name + ":" + std::to_string(config.port));
+  *served = true;
   server.Serve(*listener);
   return UnavailableError("etcd model: the listener on port " + std::to_string(config.port) +
                           " failed");
+}
+
+}  // namespace etcd_model
+}  // namespace
+
+Status RunEtcdModel(Host& host, const EtcdModelConfig& config) {
+  SLUICE_ASSERT(config.min_lease_ttl_s >= 1, "etcd's minimum lease TTL is at least a second");
+  const std::string path = config.data_dir + "/state";
+  // A start that fails on its disk (full, failing I/O) is tried again, as a supervisor (systemd,
+  // Kubernetes) restarts etcd: giving up would leave the cluster without coordination for good
+  // after a fault the budget allows (chaos seeds 2066, 2295, 2334: etcd restarted while its disk
+  // was full or failing). Damaged data (kDataLoss) and a port in use end it: etcd refuses to
+  // start on those.
+  for (;;) {
+    bool served = false;
+    const Status ended = etcd_model::StartAndServe(host, config, path, &served);
+    if (served || ended.code() == StatusCode::kDataLoss ||
+        ended.code() == StatusCode::kAlreadyExists) {
+      return ended;
+    }
+    host.log.Warn("etcd.start_failed", ended.ToString());
+    host.fibers.SleepFor(etcd_model::kStartRetryDelayNs);
+  }
 }
 
 }  // namespace sluice::sim

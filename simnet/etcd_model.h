@@ -77,8 +77,9 @@ struct EtcdModelConfig {
 };
 
 // Host program: serves the v3 JSON gateway on config.port until cancelled (a crash). Returns an
-// error only if it cannot listen, its data on disk does not verify (kDataLoss naming the file),
-// or its disk fails while it starts (it records each start). Suspends.
+// error only if it cannot listen or its data on disk does not verify (kDataLoss naming the file).
+// A start its disk fails (it records each start) is tried again 500 ms later, as a supervisor
+// restarts etcd (logged "etcd.start_failed"). Suspends.
 Status RunEtcdModel(Host& host, const EtcdModelConfig& config);
 
 }  // namespace sluice::sim

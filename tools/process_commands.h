@@ -5,14 +5,14 @@
 // to its job), then `-D key=value` overrides. One file may serve every process of the cluster.
 //
 // The JobManager runs one job in application mode (Flink's standalone application cluster:
-// `--job JOB`, the program's jobs being compiled in); several JobManagers with the same store
-// elect a leader and stand by. A bad config (unreadable file, TOML syntax, unknown key, bad
+// `--job JOB`, the program's jobs being compiled in); several JobManagers with the same etcd
+// (high-availability.etcd.endpoints) elect a leader and stand by. A bad config (unreadable file, TOML syntax, unknown key, bad
 // value, a missing process.working-dir) exits 2 naming the file, the line and the key. With
 // `--check` the process validates its configuration as it would start with it and exits (0 if
 // valid) without creating its directory or reading the secret file (deploy/ uses it).
 // Otherwise each builds one RealRuntime (one host, one thread) rooted at process.working-dir
-// and runs until the host program returns (exit 0 when the job finished, 1 when it failed)
-// or the process is killed.
+// and runs until the host program returns (exit 0 when the job finished or was cancelled, 1 when
+// it failed) or the process is killed.
 #pragma once
 
 #include <functional>
