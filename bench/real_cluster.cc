@@ -22,7 +22,6 @@
 #include "engine/base/assert.h"
 #include "engine/config/core_options.h"
 #include "simnet/etcd_model.h"
-#include "engine/checkpoint/store.h"
 #include "engine/jobmanager/job_manager.h"
 #include "engine/jobs/builtin_jobs.h"
 #include "engine/runtime/real/real_runtime.h"
@@ -33,7 +32,7 @@ namespace sluice::bench {
 namespace {
 
 constexpr char kLoopback[] = "127.0.0.1";
-constexpr char kStoreRoot[] = "store";  // under the runtime's root_dir
+constexpr char kSharedDir[] = "shared";  // under the runtime's root_dir: input, output, checkpoints
 constexpr int kPortAttemptsMax = 3;
 
 // Ports the kernel reports free right now: binds `count` sockets to port 0 at once (so the ports
@@ -78,8 +77,8 @@ Status WriteFile(const std::filesystem::path& path, std::string_view contents) {
   return Status::Ok();
 }
 
-// Empties root_dir (a retry starts from scratch) and writes the input partitions where the store
-// serves them: <root>/store/input/part-<i>.
+// Empties root_dir (a retry starts from scratch) and writes the input partitions where the job
+// reads them: <root>/shared/input/part-<i>.
 Status PrepareRoot(const RealWordCountOptions& options) {
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator(options.root_dir, error)) {
@@ -88,7 +87,7 @@ Status PrepareRoot(const RealWordCountOptions& options) {
   }
   if (error) return IoError("cannot list " + options.root_dir + ": " + error.message());
   const std::filesystem::path input_dir =
-      std::filesystem::path(options.root_dir) / kStoreRoot / "input";
+      std::filesystem::path(options.root_dir) / kSharedDir / "input";
   std::filesystem::create_directories(input_dir, error);
   if (error) return IoError("cannot create " + input_dir.string() + ": " + error.message());
   const std::vector<std::string> parts =
@@ -144,15 +143,9 @@ class BenchEventLog final : public EventLog {
   JobEvents& events_;
 };
 
-ExternalServices LoopbackServices(uint16_t store_port) {
-  const Address store{kLoopback, store_port};
-  return ExternalServices{store, store, store};
-}
-
-// The configurations of one attempt. Ports: [0] store, [1] JobManager, [2..] TaskManager data,
-// the last etcd.
+// The configurations of one attempt. Ports: [0] JobManager, [1..] TaskManager data, the last
+// etcd.
 struct ClusterConfigs {
-  StoreServerConfig store;
   // The coordination service: the simulator's etcd model, run in this process as one more host
   // (the benchmark measures the engine; one JobManager makes a handful of etcd requests).
   sim::EtcdModelConfig etcd;
@@ -164,12 +157,11 @@ struct ClusterConfigs {
 ClusterConfigs MakeConfigs(const RealWordCountOptions& options,
                            const std::vector<uint16_t>& ports) {
   ClusterConfigs configs;
-  configs.store = StoreServerConfig{ports[0], kStoreRoot};
   configs.etcd.port = ports.back();
   configs.etcd.data_dir = "etcd";
   configs.etcd.bind_host = kLoopback;
   JobManagerConfig& jm = configs.job_manager;
-  jm.port = ports[1];
+  jm.port = ports[0];
   jm.etcd = {Address{kLoopback, ports.back()}};
   configs.jobs = std::make_unique<JobRegistry>();
   const Status registered = RegisterBuiltinJobs(*configs.jobs);
@@ -183,15 +175,16 @@ ClusterConfigs MakeConfigs(const RealWordCountOptions& options,
   for (const auto& [key, value] : options.settings.entries()) jm.job.settings.Set(key, value);
   jm.job.settings.Set(ParallelismDefault().key, std::to_string(options.parallelism));
   jm.build_graph = configs.jobs->Factory();
-  jm.services = LoopbackServices(ports[0]);
+  // One machine: every host of the benchmark shares the runtime's file system.
+  jm.services = ExternalServices{kSharedDir, kSharedDir, kSharedDir};
   jm.min_taskmanagers = options.taskmanagers;  // spread over the cluster, as the scenarios do
   // Checkpointing, restart strategy, heartbeats from the settings (defaults: 500 ms interval).
   ApplyJobManagerSettings(jm.job.settings, &jm);
   for (int i = 0; i < options.taskmanagers; ++i) {
     TaskManagerConfig tm;
     tm.id = "taskmanager-" + std::to_string(i + 1);
-    tm.job_managers = {Address{kLoopback, ports[1]}};
-    tm.data_address = Address{kLoopback, ports[2 + i]};
+    tm.job_managers = {Address{kLoopback, ports[0]}};
+    tm.data_address = Address{kLoopback, ports[1 + i]};
     tm.slots = options.slots_per_taskmanager;
     tm.services = jm.services;
     tm.build_graph = jm.build_graph;
@@ -231,7 +224,6 @@ RealWordCountRun RunAttempt(const RealWordCountOptions& options,
              base.faults}));
     return *hosts.back();
   };
-  Host& store_host = make_host("store");
   Host& etcd_host = make_host("etcd");
   Host& jm_host = make_host("jobmanager");
   std::vector<Host*> tm_hosts;
@@ -243,7 +235,7 @@ RealWordCountRun RunAttempt(const RealWordCountOptions& options,
     if (abort_reason.ok()) abort_reason = std::move(reason);
     base.fibers.Cancel(main_fiber);
   };
-  // The store and the TaskManagers run until cancelled; returning at all means they could not
+  // etcd and the TaskManagers run until cancelled; returning at all means they could not
   // listen (or another bug), and the job could then never finish.
   auto spawn_server = [&](const std::string& name, std::function<Status()> program) {
     const FiberId id = base.fibers.Spawn(name, [&abort_run, name, program] {
@@ -258,11 +250,8 @@ RealWordCountRun RunAttempt(const RealWordCountOptions& options,
   Status status = runtime.Run([&](Host& host) -> Status {
     main_fiber = host.fibers.Current();
     events.run_start_ns = host.clock.NowNs();
-    // The store is external infrastructure, up before the cluster: let it reach Listen first, or
-    // the JobManager's first checkpoint-store recovery fails and retries a heartbeat later.
-    bool spawned = spawn_server("store", [&] { return RunStoreServer(store_host, configs.store); });
-    spawned = spawned &&
-              spawn_server("etcd", [&] { return sim::RunEtcdModel(etcd_host, configs.etcd); });
+    // etcd is external infrastructure, up before the cluster: let it reach Listen first.
+    bool spawned = spawn_server("etcd", [&] { return sim::RunEtcdModel(etcd_host, configs.etcd); });
     host.fibers.Yield();
     for (size_t i = 0; i < tm_hosts.size(); ++i) {
       spawned = spawned && spawn_server(configs.task_managers[i].id, [&, i] {
@@ -293,7 +282,7 @@ RealWordCountRun RunRealWordCount(const RealWordCountOptions& options) {
     run.port_attempts = attempt;
     run.status = PrepareRoot(options);
     if (!run.status.ok()) return run;
-    auto ports = PickFreePorts(3 + options.taskmanagers);
+    auto ports = PickFreePorts(2 + options.taskmanagers);
     if (!ports.ok()) {
       run.status = ports.status();
       return run;
@@ -307,7 +296,7 @@ RealWordCountRun RunRealWordCount(const RealWordCountOptions& options) {
 
 Result<std::map<std::string, std::string>> ReadCommittedOutput(const std::string& root_dir) {
   const std::filesystem::path dir =
-      std::filesystem::path(root_dir) / kStoreRoot / "output" / "committed";
+      std::filesystem::path(root_dir) / kSharedDir / "output" / "committed";
   std::error_code error;
   std::map<std::string, std::string> output;
   for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {

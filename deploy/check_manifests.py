@@ -8,7 +8,11 @@ Kubernetes (deploy/kubernetes/*.yaml, parsed with PyYAML, Debian's python3-yaml)
     an env var of its container) and its --config pointing at the ConfigMap's file, passes
     `sluice ... --check`: every key of the TOML and of the -D overrides is known and valid;
   - the --config path is where a volume mounts that ConfigMap;
-  - the Services' ports are the ones the configuration sets (RPC, REST, store, etcd);
+  - every JobManager and TaskManager container mounts, at execution.checkpointing.dir (or a
+    parent of it) and at the JobManagers' --input and --output directories, a volume of one
+    PersistentVolumeClaim of the manifests, the same for every pod, whose accessModes hold
+    ReadWriteMany (each process must see the same directory, from any node);
+  - the Services' ports are the ones the configuration sets (RPC, REST, etcd);
   - two JobManagers (high availability) and etcd endpoints that name the etcd StatefulSet's pods.
 Docker (deploy/Dockerfile):
   - the runtime stage installs the Debian package of every shared library the built binary links
@@ -37,6 +41,52 @@ def containers(doc):
     spec = doc.get("spec", {})
     template = spec.get("template", {}).get("spec", {})
     return template.get("containers", []), template.get("volumes", [])
+
+
+def under(path, mount_path):
+    """Whether `path` is `mount_path` or below it."""
+    mount_path = mount_path.rstrip("/") or "/"
+    return path == mount_path or path.startswith(mount_path.rstrip("/") + "/")
+
+
+def shared_claim(name, container, volumes, claims, path, what):
+    """The ReadWriteMany claim whose volume `container` mounts at `path` or the nearest parent
+    of it; None (after naming the problem) if there is none."""
+    mounts = [m for m in container.get("volumeMounts", []) if under(path, m["mountPath"])]
+    if not mounts:
+        problem(f"{name}: no volume is mounted at {what} {path} or a parent of it")
+        return None
+    mount = max(mounts, key=lambda m: len(m["mountPath"].rstrip("/")))  # the innermost holds it
+    volume = next((v for v in volumes if v["name"] == mount["name"]), {})
+    claim_name = (volume.get("persistentVolumeClaim") or {}).get("claimName")
+    if claim_name is None:
+        problem(f"{name}: {what} {path} is on volume '{mount['name']}', which is not a "
+                "PersistentVolumeClaim every pod shares")
+        return None
+    claim = claims.get(claim_name)
+    if claim is None:
+        problem(f"{name}: {what} {path} is on claim {claim_name}, which no manifest defines")
+        return None
+    if "ReadWriteMany" not in claim.get("spec", {}).get("accessModes", []):
+        problem(f"{name}: {what} {path} is on claim {claim_name}, which is not ReadWriteMany")
+        return None
+    return claim_name
+
+
+def option(args, flag):
+    """The value of `flag` in a command's args, or None."""
+    return args[args.index(flag) + 1] if flag in args[:-1] else None
+
+
+def overridden(args, key, default):
+    """`key`'s value after the command's -D overrides (the last wins)."""
+    value = default
+    for i, arg in enumerate(args):
+        setting = args[i + 1] if arg == "-D" and i + 1 < len(args) else (
+            arg[2:] if arg.startswith("-D") and len(arg) > 2 else "")
+        if setting.startswith(key + "="):
+            value = setting.split("=", 1)[1]
+    return value
 
 
 def config_values(toml_text):
@@ -74,6 +124,7 @@ def check_kubernetes(sluice):
         with open(config_path, "w") as f:
             f.write(toml_text)
         checked = 0
+        processes = []  # (workload name, "jobmanager" | "taskmanager", container, volumes, args)
         for kind in ("StatefulSet", "Deployment"):
             for name, doc in by_kind.get(kind, {}).items():
                 pods, volumes = containers(doc)
@@ -104,9 +155,11 @@ def check_kubernetes(sluice):
                     if run.returncode != 0:
                         problem(f"{name}: sluice {' '.join(args)} --check: {run.stderr.strip()}")
                     checked += 1
+                    processes.append((name, command[1], container, volumes, args))
         print(f"kubernetes: {checked} sluice commands pass --check against the ConfigMap")
         if checked < 2:
             problem("expected a JobManager and a TaskManager command")
+    check_shared_dirs(processes, values, by_kind.get("PersistentVolumeClaim", {}))
 
     def service_ports(service):
         doc = by_kind.get("Service", {}).get(service)
@@ -115,7 +168,6 @@ def check_kubernetes(sluice):
     expected = {
         "sluice-jobmanager": int(values.get("jobmanager.rpc.port", "6123")),
         "sluice-rest": int(values.get("rest.port", "8081")),
-        "sluice-store": int(values["sluice.store.address"].rsplit(":", 1)[1]),
     }
     for service, port in expected.items():
         if port not in service_ports(service):
@@ -133,6 +185,54 @@ def check_kubernetes(sluice):
         problem("high availability wants at least two JobManagers")
     print(f"kubernetes: ports {sorted(expected.values())}, {replicas} etcd members, "
           f"{jobmanagers['spec']['replicas'] if jobmanagers else 0} JobManagers")
+
+
+def check_shared_dirs(processes, values, claims):
+    """Every JobManager and TaskManager sees execution.checkpointing.dir and the job's input and
+    output directories on one ReadWriteMany claim (the same for all of them)."""
+    dirs = []  # (what, path): every process must see each of these
+    checkpoint_dirs = set()
+    for name, role, container, volumes, args in processes:
+        checkpoint_dir = overridden(args, "execution.checkpointing.dir",
+                                    values.get("execution.checkpointing.dir", ""))
+        if checkpoint_dir.startswith("file://"):
+            checkpoint_dir = checkpoint_dir[len("file://"):]
+        if checkpoint_dir.startswith("/"):
+            checkpoint_dir = checkpoint_dir.rstrip("/") or "/"
+            checkpoint_dirs.add(checkpoint_dir)
+            dirs.append(("execution.checkpointing.dir", checkpoint_dir))
+        else:
+            problem(f"{name}: execution.checkpointing.dir '{checkpoint_dir}' is not an absolute "
+                    "path")
+        if role == "jobmanager":
+            for flag in ("--input", "--output"):
+                path = option(args, flag)
+                if path is None:
+                    problem(f"{name}: no {flag}: its default, {flag[2:]}/ in the container's own "
+                            "directory, is not shared with the TaskManagers")
+                elif not path.startswith("/"):
+                    problem(f"{name}: {flag} {path} is not absolute (the TaskManagers get it as "
+                            "the JobManager resolves it)")
+                else:
+                    dirs.append((flag, path.rstrip("/") or "/"))
+    if len(checkpoint_dirs) > 1:
+        problem(f"the processes name different execution.checkpointing.dirs: "
+                f"{sorted(checkpoint_dirs)}")
+    shared = {}  # path -> the claim every process mounts it from
+    for what, path in sorted(set(dirs)):
+        found = [shared_claim(name, container, volumes, claims, path, what)
+                 for name, _, container, volumes, _ in processes]
+        if len(set(found)) > 1 and None not in found:
+            problem(f"{what} {path} is on different claims in different pods: "
+                    f"{sorted(set(found))}")
+        elif found and None not in found:
+            shared[path] = found[0]
+    by_claim = {}
+    for path, claim in sorted(shared.items()):
+        by_claim.setdefault(claim, []).append(path)
+    print(f"kubernetes: {len(processes)} JobManager/TaskManager containers share "
+          + ("; ".join(f"{', '.join(paths)} on ReadWriteMany claim {claim}"
+                       for claim, paths in sorted(by_claim.items())) or "no directory"))
 
 
 def apt_packages(stage_text):

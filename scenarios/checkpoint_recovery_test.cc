@@ -10,7 +10,7 @@
 
 #include "engine/checkpoint/completed_checkpoint.h"
 #include "engine/checkpoint/replicated_file.h"
-#include "engine/checkpoint/store.h"
+#include "simnet/store_server.h"
 #include "simnet/etcd_model.h"
 #include "simnet/sim_disk.h"
 #include "simnet/world.h"
@@ -35,19 +35,21 @@ class CheckpointRecoveryTest : public ::testing::Test {
       (void)sim::RunEtcdModel(host, sim::EtcdModelConfig{kEtcdPort});
     });
     // A leadership: the leader key's revision is the fence.
-    RunOnClient([&](StoreClient&, EtcdClient& etcd) {
+    RunOnClient([&](StorageDirectory&, EtcdClient& etcd) {
       epoch_ = etcd.Put(kLeaderKey, "jobmanager").value_or(0);
     });
   }
   // Runs `body` with clients of the store and etcd; fails the test if it does not finish.
-  void RunOnClient(std::function<void(StoreClient&, EtcdClient&)> body) {
+  void RunOnClient(std::function<void(StorageDirectory&, EtcdClient&)> body) {
     bool done = false;
-    world_.AddHost("jobmanager-" + std::to_string(++clients_), [&](Host& host) {
-      StoreClient store(host, Address{"checkpoint-store", kPort});
-      EtcdClient etcd(host, {Address{"etcd", kEtcdPort}}, kNanosPerSecond);
-      body(store, etcd);
-      done = true;
-    });
+    const sim::World::HostId client =
+        world_.AddHost("jobmanager-" + std::to_string(++clients_), [&](Host& host) {
+          StorageDirectory store(host.fs, "mnt/checkpoints");
+          EtcdClient etcd(host, {Address{"etcd", kEtcdPort}}, kNanosPerSecond);
+          body(store, etcd);
+          done = true;
+        });
+    world_.MountShared(client, "mnt/checkpoints", Address{"checkpoint-store", kPort});
     world_.RunUntil([&] { return done; }, world_.now_ns() + 60 * kNanosPerSecond);
     ASSERT_TRUE(done) << "client did not finish (seed 3)";
   }
@@ -62,7 +64,7 @@ class CheckpointRecoveryTest : public ::testing::Test {
     return checkpoint;
   }
   void Store(int64_t id) {
-    RunOnClient([&](StoreClient& store, EtcdClient& etcd) {
+    RunOnClient([&](StorageDirectory& store, EtcdClient& etcd) {
       Status stored = StoreCompletedCheckpoint(store, Pointers(etcd), Checkpoint(id));
       ASSERT_TRUE(stored.ok()) << stored.ToString();
     });
@@ -76,7 +78,7 @@ class CheckpointRecoveryTest : public ::testing::Test {
   }
   Result<RecoveredCheckpoints> Recover() {
     Result<RecoveredCheckpoints> recovered = InternalError("not run");
-    RunOnClient([&](StoreClient& store, EtcdClient& etcd) {
+    RunOnClient([&](StorageDirectory& store, EtcdClient& etcd) {
       recovered = RecoverCheckpoints(store, Pointers(etcd));
     });
     return recovered;
@@ -110,7 +112,7 @@ TEST_F(CheckpointRecoveryTest, ADamagedCopyIsReadFromTheOtherAndRepaired) {
   ASSERT_TRUE(recovered.ok()) << recovered.status().ToString();
   EXPECT_EQ(recovered->latest->id, 2);
   EXPECT_EQ(recovered->copies_to_repair, std::vector<int>{0});
-  RunOnClient([&](StoreClient& store, EtcdClient&) {
+  RunOnClient([&](StorageDirectory& store, EtcdClient&) {
     ASSERT_TRUE(
         RepairMetadataCopy(store, *recovered->latest, recovered->latest_metadata_path, 0).ok());
   });
@@ -140,7 +142,7 @@ TEST_F(CheckpointRecoveryTest, MetadataWithoutAPointerIsNeverRestored) {
   // Checkpoint 2's metadata is durable, both copies, but its writer stepped down before the
   // pointer: never complete, never notified, so it is not restored; new checkpoints are numbered
   // past its directory.
-  RunOnClient([&](StoreClient& store, EtcdClient&) {
+  RunOnClient([&](StorageDirectory& store, EtcdClient&) {
     ASSERT_TRUE(WriteReplicated(store, MetadataPath(2), CompletedCheckpoint::kMetadataMagic,
                                 Checkpoint(2).EncodeMetadata())
                     .ok());
@@ -155,12 +157,12 @@ TEST_F(CheckpointRecoveryTest, ADeposedLeaderCannotCompleteACheckpoint) {
   Store(1);
   const int64_t old_epoch = epoch_;
   // A newer leadership writes the leader key.
-  RunOnClient([&](StoreClient&, EtcdClient& etcd) {
+  RunOnClient([&](StorageDirectory&, EtcdClient& etcd) {
     epoch_ = etcd.Put(kLeaderKey, "jobmanager-2").value_or(0);
   });
   ASSERT_GT(epoch_, old_epoch);
   Status stale;
-  RunOnClient([&](StoreClient& store, EtcdClient& etcd) {
+  RunOnClient([&](StorageDirectory& store, EtcdClient& etcd) {
     stale = StoreCompletedCheckpoint(store, Pointers(etcd, old_epoch), Checkpoint(2));
   });
   EXPECT_EQ(stale.code(), StatusCode::kFailedPrecondition) << stale.ToString();
@@ -180,7 +182,7 @@ TEST_F(CheckpointRecoveryTest, RetentionDeletesPointersThenFilesAndOnlyUnderTheF
   Store(1);
   Store(2);
   Result<int64_t> stale = InternalError("not run"), deleted = InternalError("not run");
-  RunOnClient([&](StoreClient& store, EtcdClient& etcd) {
+  RunOnClient([&](StorageDirectory& store, EtcdClient& etcd) {
     stale = DiscardCheckpointsBelow(store, Pointers(etcd, epoch_ - 1), 2, {});
     deleted = DiscardCheckpointsBelow(store, Pointers(etcd), 2, {});
   });
@@ -188,7 +190,7 @@ TEST_F(CheckpointRecoveryTest, RetentionDeletesPointersThenFilesAndOnlyUnderTheF
   ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
   EXPECT_EQ(*deleted, 2) << "checkpoint 1's metadata, both copies";
   Result<EtcdRangeResult> pointers = InternalError("not run");
-  RunOnClient([&](StoreClient&, EtcdClient& etcd) {
+  RunOnClient([&](StorageDirectory&, EtcdClient& etcd) {
     pointers = etcd.GetPrefix(std::string(kPrefix) + "checkpoints/");
   });
   ASSERT_TRUE(pointers.ok());
@@ -198,7 +200,7 @@ TEST_F(CheckpointRecoveryTest, RetentionDeletesPointersThenFilesAndOnlyUnderTheF
 
 TEST_F(CheckpointRecoveryTest, APointerThatNamesNoMetadataIsDataLoss) {
   Store(1);
-  RunOnClient([&](StoreClient&, EtcdClient& etcd) {
+  RunOnClient([&](StorageDirectory&, EtcdClient& etcd) {
     ASSERT_TRUE(etcd.Put(Pointers(etcd).KeyOf(2), "elsewhere/_metadata").ok());
   });
   auto recovered = Recover();
@@ -212,7 +214,7 @@ TEST_F(CheckpointRecoveryTest, ReadReplicatedNamesEveryDamagedCopy) {
   Corrupt(1, 0);
   std::string damaged;
   Result<std::string> one_damaged = InternalError("not run");
-  RunOnClient([&](StoreClient& store, EtcdClient&) {
+  RunOnClient([&](StorageDirectory& store, EtcdClient&) {
     one_damaged = ReadReplicated(store, MetadataPath(1),
                                  CompletedCheckpoint::kMetadataMagic, true, &damaged);
   });
@@ -220,7 +222,7 @@ TEST_F(CheckpointRecoveryTest, ReadReplicatedNamesEveryDamagedCopy) {
   EXPECT_NE(damaged.find("checkpoints/chk-1/_metadata"), std::string::npos) << damaged;
   Corrupt(1, 1);
   Result<std::string> both_damaged = InternalError("not run");
-  RunOnClient([&](StoreClient& store, EtcdClient&) {
+  RunOnClient([&](StorageDirectory& store, EtcdClient&) {
     both_damaged = ReadReplicated(store, MetadataPath(1),
                                   CompletedCheckpoint::kMetadataMagic);
   });

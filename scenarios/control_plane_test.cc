@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/checkpoint/store.h"
+#include "simnet/store_server.h"
 #include "engine/jobmanager/job_manager.h"
 #include "engine/jobs/builtin_jobs.h"
 #include "engine/rpc/control.h"
@@ -56,10 +56,12 @@ TEST_F(ControlPlaneTest, SilentTaskManagerIsLostByHeartbeatTimeout) {
   });
   JobManagerConfig config;
   config.build_graph = jobs.Factory();
-  config.services.checkpoint_store = Address{"checkpoint-store", 7000};
+  config.services.checkpoint_dir = "mnt/checkpoints";
   config.etcd = {Address{"etcd", 2379}};
   config.heartbeat_timeout_ns = 1000 * kNanosPerMilli;
-  world_.AddHost("jobmanager", [&config](Host& host) { (void)RunJobManager(host, config); });
+  const sim::World::HostId jobmanager =
+      world_.AddHost("jobmanager", [&config](Host& host) { (void)RunJobManager(host, config); });
+  world_.MountShared(jobmanager, "mnt/checkpoints", Address{"checkpoint-store", 7000});
   // Registers, then neither reads nor writes again, but keeps the connection open.
   world_.AddHost("silent-taskmanager", [](Host& host) {
     // The JobManager listens once it has won its leader election.

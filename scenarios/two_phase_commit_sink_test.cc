@@ -12,7 +12,7 @@
 
 #include "engine/api/sink.h"
 #include "engine/connectors/file_sink.h"
-#include "engine/checkpoint/store.h"
+#include "simnet/store_server.h"
 #include "simnet/sim_disk.h"
 #include "simnet/world.h"
 
@@ -30,15 +30,16 @@ class SinkTest : public ::testing::Test {
       (void)RunStoreServer(host, StoreServerConfig{kPort, "store"});
     });
     bool done = false;
-    world_.AddHost("taskmanager", [&](Host& host) {
+    const sim::World::HostId client = world_.AddHost("taskmanager", [&](Host& host) {
       TaskContext ctx;
       ctx.host = &host;
       ctx.subtask = 1;
       ctx.attempt = 7;
-      ctx.services.output_store = Address{"output-store", kPort};
+      ctx.services.output_root = "mnt/output";
       body(host, ctx);
       done = true;
     });
+    world_.MountShared(client, "mnt/output", Address{"output-store", kPort});
     world_.RunUntil([&] { return done; }, 60 * kNanosPerSecond);
     ASSERT_TRUE(done) << "client program did not finish (seed 1)";
   }
@@ -155,7 +156,7 @@ TEST_F(SinkTest, CommitOfAVanishedTransactionIsDataLoss) {
     ASSERT_TRUE(sink.Open("").ok());
     ASSERT_TRUE(sink.Write("y\t1").ok());
     sink.PreCommit(2);
-    StoreClient store(host, ctx.services.output_store);
+    StorageDirectory store(host.fs, ctx.services.output_root);
     ASSERT_TRUE(store.Remove("output/pending/part-1-2-a7").ok());
     status = sink.CheckpointCompleted(2);
   });

@@ -9,7 +9,7 @@
 #include "engine/jobmanager/checkpoint_compatibility.h"
 #include "engine/rpc/authenticated_network.h"
 #include "engine/jobs/builtin_jobs.h"
-#include "engine/checkpoint/store.h"
+#include "simnet/store_server.h"
 #include "simnet/sim_disk.h"
 
 namespace sluice::scenarios {
@@ -23,6 +23,10 @@ constexpr uint16_t kDataPort = 6124;
 constexpr char kEtcdHost[] = "etcd";
 constexpr uint16_t kEtcdPort = 2379;  // etcd's client port
 constexpr char kStoreRoot[] = "store";
+// Where the JobManagers and TaskManagers mount the stores' directories.
+constexpr char kInputMount[] = "mnt/input";
+constexpr char kOutputMount[] = "mnt/output";
+constexpr char kCheckpointMount[] = "mnt/checkpoints";
 // Steps (fiber runs and events) at one instant of simulated time before the run is declared
 // livelocked: real runs take a few thousand at most.
 constexpr int64_t kLivelockStepsMax = 2 * 1000 * 1000;
@@ -204,8 +208,14 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
     world_.disk(input_store)
         .WriteDurable(std::string(kStoreRoot) + "/input/part-" + std::to_string(p), parts[p]);
   }
-  ExternalServices services{Address{"input-store", kStorePort}, Address{"output-store", kStorePort},
-                            Address{"checkpoint-store", kStorePort}};
+  // Every JobManager and TaskManager mounts the three stores' directories (NFS mounts): the job's
+  // input, its output and execution.checkpointing.dir.
+  const ExternalServices services{kInputMount, kOutputMount, kCheckpointMount};
+  auto mount_stores = [this](sim::World::HostId host) {
+    world_.MountShared(host, kInputMount, Address{"input-store", kStorePort});
+    world_.MountShared(host, kOutputMount, Address{"output-store", kStorePort});
+    world_.MountShared(host, kCheckpointMount, Address{"checkpoint-store", kStorePort});
+  };
   JobManagerConfig jm;
   jm.port = kJobManagerPort;
   jm.rest_port = options.rest_api ? kRestPort : -1;
@@ -249,6 +259,7 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
           host.log.Info("jobmanager.exited", s.ToString());
         },
         authenticate));
+    mount_stores(jobmanagers_.back());
   }
   tm_configs_.resize(taskmanagers);
   total_slots_ = taskmanagers * options.slots_per_taskmanager;
@@ -274,6 +285,7 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
           host.log.Error("taskmanager.exited", s.ToString());
         },
         authenticate));
+    mount_stores(taskmanagers_.back());
     world_.SetWorkCost(taskmanagers_.back(), options.work_ns_per_record);
   }
   // The coordination service, added last so that the other hosts keep their ids. Its own

@@ -1,12 +1,13 @@
-// MountedFileSystem: a simulated host's file system when it has more than one disk. The host's
-// root disk holds every path but those at or below a mount point, which live on the disk mounted
-// there, under the path relative to the mount point (as a Linux mount). Disks fail independently
+// MountedFileSystem: a simulated host's file system when it has more than one disk or a shared
+// mount. The host's root disk holds every path but those at or below a mount point, which live
+// on the disk or shared mount (simnet/shared_mount.h: an NFS mount of a store host's directory)
+// mounted there, under the path relative to the mount point (as a Linux mount). Disks fail independently
 // (each has its own faults and durable state), which is what lets data kept twice survive one
 // disk's corruption: the checkpoint store keeps each checkpoint file's second copy on a disk
 // mounted at its replica directory (engine/checkpoint/replicated_file.h).
 //
-// Calls forward to the disk a path routes to and behave as that SimDisk's (latency, faults,
-// errors), except: a rename between two disks fails with kIoError "cross-device rename" (EXDEV),
+// Calls forward to the disk or shared mount a path routes to and behave as that one's (latency,
+// faults, errors), except: a rename between two disks fails with kIoError "cross-device rename" (EXDEV),
 // and a path with a ".." component fails with kInvalidArgument before reaching any disk. A mount
 // point is a directory on the disk it is mounted on as well (created when mounted, as mkdir
 // before mount), so listing its parent shows it. Never suspends itself; one host's fibers only.
@@ -29,9 +30,13 @@ class MountedFileSystem final : public FileSystem {
   // Mounts `disk` at `mount_point` (a path on the root disk; normalized; not the root, not
   // below or above another mount point). World context.
   void Mount(const std::string& mount_point, std::unique_ptr<SimDisk> disk);
-  // The disk `path` lives on and the path on that disk; nullptr for a path with "..".
+  // Mounts another file system at `mount_point`, as Mount: a shared mount (simnet/shared_mount.h)
+  // whose files live on another host.
+  void MountShared(const std::string& mount_point, std::unique_ptr<FileSystem> fs);
+  // The disk `path` lives on and the path on that disk; nullptr for a path with ".." or one on a
+  // shared mount (its disk is the server's).
   std::pair<SimDisk*, std::string> Route(const std::string& path);
-  // The root disk first, then the mounted ones in mount order.
+  // The root disk first, then the mounted disks in mount order (not shared mounts).
   std::vector<SimDisk*> disks();
 
   Result<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path,
@@ -46,15 +51,20 @@ class MountedFileSystem final : public FileSystem {
   Result<std::vector<std::string>> List(const std::string& dir) override;
   Status CreateDir(const std::string& dir) override;
   Status SyncDir(const std::string& dir) override;
-  // On every disk; the debt is the sum of theirs.
+  Status WriteAtomically(const std::string& path, std::string_view data) override;
+  // On every disk and shared mount; the debt is the sum of theirs.
   void DeferLatency(bool on) override;
   int64_t TakeDeferredLatencyNs() override;
 
  private:
   struct MountPoint {
     std::string path;  // normalized
-    std::unique_ptr<SimDisk> disk;
+    std::unique_ptr<FileSystem> fs;
+    SimDisk* disk;  // fs itself when it is a disk; null for a shared mount
   };
+  void AddMount(const std::string& mount_point, std::unique_ptr<FileSystem> fs, SimDisk* disk);
+  // The file system `path` lives on and the path there; nullptr for a path with "..".
+  std::pair<FileSystem*, std::string> RouteFs(const std::string& path);
 
   SimDisk& root_;
   std::vector<MountPoint> mounts_;

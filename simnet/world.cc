@@ -6,6 +6,7 @@
 
 #include "engine/base/assert.h"
 #include "simnet/mounted_file_system.h"
+#include "simnet/shared_mount.h"
 #include "simnet/sim_disk.h"
 #include "simnet/sim_host.h"
 #include "simnet/sim_network.h"
@@ -47,6 +48,7 @@ struct World::HostState {
   Random random;
   SimDisk disk;           // the root disk
   MountedFileSystem fs;   // the root disk plus any disks mounted on it (AddDisk)
+  std::vector<SharedMount*> shared_mounts;  // owned by fs (MountShared)
   SimEventLog log;
   Network& raw_network;
   std::unique_ptr<Network> wrapped_network;  // null: the host uses raw_network itself
@@ -133,6 +135,7 @@ void World::Crash(HostId id) {
   SLUICE_ASSERT(core_->scheduler().LiveCountInGroup(id) == 0, "a crashed host has no fibers left");
   // After the unwinding: open files were released by their destructors.
   for (SimDisk* disk : h.fs.disks()) disk->Crash();
+  for (SharedMount* mount : h.shared_mounts) mount->DropConnections();
 }
 
 void World::Restart(HostId id) {
@@ -306,6 +309,14 @@ SimDisk& World::AddDisk(HostId id, const std::string& mount_point) {
   SimDisk& added = *disk;
   h.fs.Mount(mount_point, std::move(disk));
   return added;
+}
+
+void World::MountShared(HostId id, const std::string& mount_point, const Address& server) {
+  SLUICE_ASSERT(!core_->InFiber(), "mounts are added in world context");
+  HostState& h = state(id);
+  auto mount = std::make_unique<SharedMount>(h.host, server);
+  h.shared_mounts.push_back(mount.get());
+  h.fs.MountShared(mount_point, std::move(mount));
 }
 
 std::pair<SimDisk*, std::string> World::DiskAt(HostId id, const std::string& path) {

@@ -166,6 +166,12 @@ class World {
   // disks fail independently; a crash or wipe of the host hits all its disks. World context;
   // mount points do not nest. Returns the new disk.
   SimDisk& AddDisk(HostId id, const std::string& mount_point);
+  // Mounts the directory a store host serves (simnet/store_server.h, at `server`) at
+  // `mount_point` on host `id` (simnet/shared_mount.h): an NFS mount. Its files live on the
+  // server's disks, so the server's faults (crash, partition, full or failing disk) are its
+  // faults; a crash of host `id` only drops its connections. World context; mount points do
+  // not nest.
+  void MountShared(HostId id, const std::string& mount_point, const Address& server);
   // The disk `path` lives on and the path on that disk ({nullptr, ""} for a path with "..").
   std::pair<SimDisk*, std::string> DiskAt(HostId id, const std::string& path);
   // The root disk first, then the mounted ones in mount order.

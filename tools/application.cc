@@ -7,7 +7,6 @@
 
 #include "tools/cli_common.h"
 #include "tools/cluster_commands.h"
-#include "tools/internal_commands.h"
 #include "tools/client_commands.h"
 #include "tools/process_commands.h"
 #include "tools/sim_commands.h"
@@ -31,7 +30,6 @@ int RunApplication(const JobRegistry& jobs, int argc, char** argv) {
   tools::ClusterCommands cluster(app, jobs);
   tools::ProcessCommands processes(app, jobs);
   tools::ClientCommands client(app);
-  tools::InternalCommands internal(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -43,7 +41,6 @@ int RunApplication(const JobRegistry& jobs, int argc, char** argv) {
   if (auto code = cluster.RunParsed()) return *code;
   if (auto code = processes.RunParsed()) return *code;
   if (auto code = client.RunParsed()) return *code;
-  if (auto code = internal.RunParsed()) return *code;
   return tools::UsageError("no command given; see `sluice --help`");
 }
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Chaos on real processes: etcd, a store, two JobManagers and three TaskManagers, each a process
-# of its own on a loopback address of its own (127.0.0.10-16), run word count from files while a
-# nemesis SIGKILLs TaskManagers and the leading JobManager (and starts them again), SIGSTOPs a
-# process for a while (a GC stall) and SIGKILLs etcd (restarted on its data), cycle after cycle.
+# Chaos on real processes: etcd, two JobManagers and three TaskManagers, each a process of its
+# own on a loopback address of its own (127.0.0.10, .12-16), sharing the work directory's input/,
+# output/ and checkpoints/ (execution.checkpointing.dir) as hosts would share an NFS mount, run
+# word count from files while a nemesis SIGKILLs TaskManagers and the leading JobManager (and
+# starts them again), SIGSTOPs a process for a while (a GC stall) and SIGKILLs etcd (restarted on
+# its data), cycle after cycle.
 # Then it waits for the job to finish and checks the committed output against the input's
 # counts: nothing lost, nothing duplicated.
 #   tools/chaos_real.sh BUILD/tools/sluice [CYCLES (default 20)] [SEED (default: the clock)]
@@ -15,24 +17,28 @@ sluice="$(realpath "${1:?usage: $0 BUILD/tools/sluice [CYCLES] [SEED]}")"
 cycles="${2:-20}"
 seed="${3:-$(date +%s)}"
 RANDOM=$seed
-work="$(mktemp -d "${TMPDIR:-/tmp}/sluice-chaos-real.XXXXXX")"
+work="$(realpath "$(mktemp -d "${TMPDIR:-/tmp}/sluice-chaos-real.XXXXXX")")"
 echo "chaos-real: seed $seed, $cycles cycles, work directory $work"
 echo "chaos-real: rerun: tools/chaos_real.sh $1 $cycles $seed"
 
 base=$((20000 + RANDOM % 20000))
-etcd_host=127.0.0.10 store_host=127.0.0.11
+etcd_host=127.0.0.10
 jm_hosts=(127.0.0.12 127.0.0.13) tm_hosts=(127.0.0.14 127.0.0.15 127.0.0.16)
-etcd_port=$((base + 0)) store_port=$((base + 2))
+etcd_port=$((base + 0))
 declare -A pid  # process name -> pid
 
-mkdir -p "$work/store/store/input" "$work/logs"
+# The directories every process shares (absolute: each process resolves paths on its own):
+# the input's files (one split each), the output (the sink commits into output/committed/) and
+# execution.checkpointing.dir.
+input="$work/input" output="$work/output" checkpoints="$work/checkpoints"
+mkdir -p "$input" "$output" "$checkpoints" "$work/logs"
 # Two partitions of 3,000 lines each; at 200 records/s the job runs about 30 s.
 for part in 0 1; do
   for i in $(seq 1 3000); do printf 'w%d alpha beta%d\n' $(((i * 7 + part) % 31)) $((i % 5)); done \
-    >"$work/store/store/input/part-$part"
+    >"$input/part-$part"
 done
 cat >"$work/sluice.toml" <<CONFIG
-sluice.store.address = "$store_host:$store_port"
+execution.checkpointing.dir = "$checkpoints"
 high-availability.etcd.endpoints = "http://$etcd_host:$etcd_port"
 high-availability.etcd.lease-ttl = "2 s"
 heartbeat.timeout = "5 s"
@@ -57,14 +63,10 @@ start() {
         --initial-cluster "chaos=http://$etcd_host:$((etcd_port + 1))" \
         >>"$work/logs/etcd.log" 2>&1 &
       ;;
-    store)
-      "$sluice" internal store --root "$work/store" --port "$store_port" \
-        --bind-host "$store_host" >>"$work/logs/store.log" 2>&1 &
-      ;;
     jm-*)
       local i="${name#jm-}" host="${jm_hosts[${name#jm-}]}"
       "$sluice" jobmanager --config "$work/sluice.toml" --id "$name" --job wordcount \
-        --input-splits 2 --min-taskmanagers 3 \
+        --input "$input" --output "$output" --input-splits 2 --min-taskmanagers 3 \
         -D process.working-dir="$work/$name" -D jobmanager.rpc.address="$host" \
         -D jobmanager.bind-host="$host" -D jobmanager.rpc.port=$((base + 10 + i)) \
         -D rest.bind-address="$host" -D rest.port=$((base + 20 + i)) \
@@ -107,7 +109,6 @@ stop_all() {
 trap stop_all EXIT
 
 start etcd
-start store
 sleep 0.5
 for name in jm-0 jm-1 tm-0 tm-1 tm-2; do start "$name"; done
 sleep 2
@@ -178,8 +179,8 @@ grep -h '"event":"job.finished"' "$work"/logs/jm-*.log | tail -1 | grep -q . \
 awk '{
   line = tolower($0); gsub(/[^a-z0-9]+/, " ", line); n = split(line, words, " ");
   for (i = 1; i <= n; i++) if (words[i] != "") print words[i] "\t" (++count[words[i]]);
-}' "$work"/store/store/input/part-* | sort >"$work/want"
-cat "$work"/store/store/output/committed/* 2>/dev/null | sort >"$work/got"
+}' "$input"/part-* | sort >"$work/want"
+cat "$output"/committed/* 2>/dev/null | sort >"$work/got"
 if cmp -s "$work/want" "$work/got"; then
   echo "chaos-real: exactly once: OK ($(wc -l <"$work/got") records)"
 else

@@ -8,7 +8,8 @@ set -uo pipefail
 
 sluice="$1"
 mode="${2:-contract}"
-work="$(mktemp -d "${TMPDIR:-/tmp}/sluice-cli-test.XXXXXX")"
+# Absolute, as the execution.checkpointing.dir under it must be.
+work="$(realpath "$(mktemp -d "${TMPDIR:-/tmp}/sluice-cli-test.XXXXXX")")"
 trap 'rm -rf "$work"' EXIT
 failures=0
 
@@ -89,7 +90,18 @@ contract_checks() {
   run 2 "$sluice" jobmanager --config "$work/nodir.toml" -D rest.port=http
   expect_in "$work/err" "-D"
   expect_in "$work/err" "rest.port"
+  # execution.checkpointing.dir: required, and absolute (every process must name the same
+  # directory).
   printf 'process.working-dir = "%s"\n' "$work/jm" >"$work/jm.toml"
+  run 2 "$sluice" jobmanager --config "$work/jm.toml"
+  expect_in "$work/err" "jm.toml"
+  expect_in "$work/err" "execution.checkpointing.dir"
+  run 2 "$sluice" taskmanager --config "$work/jm.toml" -D taskmanager.resource-id=tm
+  expect_in "$work/err" "execution.checkpointing.dir"
+  run 2 "$sluice" jobmanager --config "$work/jm.toml" -D execution.checkpointing.dir=checkpoints
+  expect_in "$work/err" "execution.checkpointing.dir"
+  expect_in "$work/err" "not absolute"
+  printf 'execution.checkpointing.dir = "%s"\n' "$work/checkpoints" >>"$work/jm.toml"
   run 2 "$sluice" jobmanager --config "$work/jm.toml" --job no-such-job
   expect_in "$work/err" "no-such-job"
   run 2 "$sluice" taskmanager --config "$work/jm.toml"
@@ -307,7 +319,7 @@ cluster_checks() {
   run 0 timeout 300 "$sluice" cluster local wordcount --taskmanagers 2 --jobmanagers 2 \
     --kill-jobmanager-after 1 --source-rate 20000 --input "$work/ha-input.txt" \
     --output "$work/cluster-ha-out"
-  expect_in "$work/out" "cluster: etcd, store, 2 jobmanagers and 2 taskmanagers"
+  expect_in "$work/out" "cluster: etcd, 2 jobmanagers and 2 taskmanagers"
   grep -qE '^killed jobmanager jobmanager-[12] \(leader, epoch [0-9]+\) at [0-9.]+ s; its replacement starts in 3 s$' "$work/out" \
     || fail "no 'killed jobmanager ID (leader, epoch E) at T s; ...' line"
   expect_in "$work/out" "job finished at"
@@ -317,20 +329,22 @@ cluster_checks() {
   cat "$work/out"
 
   # Processes started by hand from one configuration file, each on an address of its own
-  # (127.0.0.2-5, etcd on .5), as on separate hosts, with a shared secret: the job runs to its
-  # end and commits its counts, and a TaskManager holding another secret is turned away.
+  # (JobManager 127.0.0.2, TaskManagers .3, etcd .5), as on separate hosts sharing a directory
+  # (input/, output/ and checkpoints/ under $manual, as an NFS mount would be), with a shared
+  # secret: the job runs to its end and commits its counts, and a TaskManager holding another
+  # secret is turned away.
   local manual="$work/manual" port_base=$((20000 + RANDOM % 20000))
-  mkdir -p "$manual/store/store/input"
+  mkdir -p "$manual/input" "$manual/output" "$manual/checkpoints"
   printf 'the-cluster-secret-0123456789\n' >"$manual/secret"
   printf 'a-guessed-secret-9876543210\n' >"$manual/wrong"
-  printf 'a b c\nb c\n' >"$manual/store/store/input/part-0"
-  printf 'c d\n' >"$manual/store/store/input/part-1"
+  printf 'a b c\nb c\n' >"$manual/input/part-0"
+  printf 'c d\n' >"$manual/input/part-1"
   cat >"$manual/sluice.toml" <<CONFIG
 jobmanager.rpc.address = "127.0.0.2"
 jobmanager.rpc.port = $port_base
 jobmanager.bind-host = "127.0.0.2"
 rest.port = -1
-sluice.store.address = "127.0.0.4:$((port_base + 1))"
+execution.checkpointing.dir = "$manual/checkpoints"
 high-availability.etcd.endpoints = "http://127.0.0.5:$((port_base + 5))"
 security.auth.secret-file = "$manual/secret"
 parallelism.default = 2
@@ -343,9 +357,6 @@ port = $((port_base + 3))
 CONFIG
   local etcd_pid
   start_etcd 127.0.0.5 $((port_base + 5)) "$manual"
-  "$sluice" internal store --root "$manual/store" --port $((port_base + 1)) \
-    --bind-host 127.0.0.4 --auth-secret-file "$manual/secret" >"$manual/store.log" 2>&1 &
-  local store_pid=$!
   "$sluice" taskmanager --config "$manual/sluice.toml" -D process.working-dir="$manual/rogue" \
     -D security.auth.secret-file="$manual/wrong" -D taskmanager.data.port=$((port_base + 4)) \
     -D metrics.reporter.prom.port=-1 >"$manual/rogue.log" 2>&1 &
@@ -354,7 +365,8 @@ CONFIG
     >"$manual/tm.log" 2>&1 &
   local tm_pid=$!
   run 0 timeout 60 "$sluice" jobmanager --config "$manual/sluice.toml" \
-    -D process.working-dir="$manual/jm" --job wordcount
+    -D process.working-dir="$manual/jm" --job wordcount --input "$manual/input" \
+    --output "$manual/output"
   # The TaskManager's Prometheus endpoint, on its bind host (bash's /dev/tcp: no curl needed).
   if exec 3<>"/dev/tcp/127.0.0.3/$((port_base + 3))"; then
     printf 'GET /metrics HTTP/1.0\r\nHost: tm\r\n\r\n' >&3
@@ -362,39 +374,40 @@ CONFIG
     exec 3<&-
   fi
   expect_in "$work/tm-metrics" "sluice_taskmanager_uptime{tm_id=\"127.0.0.3:$((port_base + 2))\"}"
-  kill "$store_pid" "$tm_pid" "$rogue_pid" "$etcd_pid" 2>/dev/null
-  wait "$store_pid" "$tm_pid" "$rogue_pid" "$etcd_pid" 2>/dev/null
+  kill "$tm_pid" "$rogue_pid" "$etcd_pid" 2>/dev/null
+  wait "$tm_pid" "$rogue_pid" "$etcd_pid" 2>/dev/null
   expect_in "$work/err" "job.finished"
   expect_in "$work/err" '"event":"auth.rejected"'
   expect_in "$manual/rogue.log" "the server does not hold the shared secret"
-  sort "$manual"/store/store/output/committed/* >"$work/manual-out" 2>/dev/null
+  sort "$manual"/output/committed/* >"$work/manual-out" 2>/dev/null
   printf 'a\t1\nb\t1\nb\t2\nc\t1\nc\t2\nc\t3\nd\t1\n' | sort >"$work/manual-want"
   cmp -s "$work/manual-out" "$work/manual-want" \
     || fail "hand-started cluster: committed output differs from the counts"
 }
 
 # The client commands (sluice list, savepoint, stop, cancel) against real clusters started by
-# hand: etcd on 127.0.0.6, and per job a store, a JobManager and a TaskManager (127.0.0.8, .7, .9),
-# word count throttled to run a while, each job under a cluster id of its own. A savepoint
-# completes and names its directory; cancel ends a job CANCELED (its JobManager exits 0); stop
-# takes a savepoint and ends the job FINISHED; bad usage exits 2.
+# hand: etcd on 127.0.0.6, and per job a JobManager and a TaskManager (127.0.0.7, .9) sharing
+# the job's input/, output/ and checkpoints/ (execution.checkpointing.dir), word count throttled
+# to run a while, each job under a cluster id of its own. A savepoint completes and names its
+# directory (relative to execution.checkpointing.dir); cancel ends a job CANCELED (its JobManager
+# exits 0); stop takes a savepoint and ends the job FINISHED; bad usage exits 2.
 
-# start_job NAME PORT_BASE LINES: starts NAME's store, TaskManager and JobManager (pids in
-# $job_pids, the JobManager's last) on two parts of LINES lines each (at 100 records/s), and sets
-# $rest and $job once `sluice list` shows the job RUNNING.
+# start_job NAME PORT_BASE LINES: starts NAME's TaskManager and JobManager (pids in $job_pids,
+# the JobManager's last) on two parts of LINES lines each (at 100 records/s), and sets $rest and
+# $job once `sluice list` shows the job RUNNING.
 start_job() {
   local name="$1" base="$2" lines="$3" dir="$work/client/$1"
-  mkdir -p "$dir/store/store/input"
+  mkdir -p "$dir/input" "$dir/output" "$dir/checkpoints"
   for i in $(seq 1 "$lines"); do printf 'alpha beta w%d\n' $((i % 13)); done \
-    >"$dir/store/store/input/part-0"
-  cp "$dir/store/store/input/part-0" "$dir/store/store/input/part-1"
+    >"$dir/input/part-0"
+  cp "$dir/input/part-0" "$dir/input/part-1"
   cat >"$dir/sluice.toml" <<CONFIG
 jobmanager.rpc.address = "127.0.0.7"
 jobmanager.rpc.port = $base
 jobmanager.bind-host = "127.0.0.7"
 rest.port = $((base + 1))
 rest.bind-address = "127.0.0.7"
-sluice.store.address = "127.0.0.8:$((base + 2))"
+execution.checkpointing.dir = "$dir/checkpoints"
 high-availability.etcd.endpoints = "http://127.0.0.6:$etcd_port"
 high-availability.cluster-id = "/$name"
 parallelism.default = 2
@@ -405,14 +418,11 @@ host = "127.0.0.9"
 bind-host = "127.0.0.9"
 data.port = $((base + 3))
 CONFIG
-  "$sluice" internal store --root "$dir/store" --port $((base + 2)) --bind-host 127.0.0.8 \
-    >"$dir/store.log" 2>&1 &
-  job_pids=($!)
   "$sluice" taskmanager --config "$dir/sluice.toml" -D process.working-dir="$dir/tm" \
     >"$dir/tm.log" 2>&1 &
-  job_pids+=($!)
+  job_pids=($!)
   "$sluice" jobmanager --config "$dir/sluice.toml" -D process.working-dir="$dir/jm" \
-    --job wordcount >"$dir/jm.log" 2>&1 &
+    --job wordcount --input "$dir/input" --output "$dir/output" >"$dir/jm.log" 2>&1 &
   job_pids+=($!)
   rest="127.0.0.7:$((base + 1))" job=""
   local tries
@@ -424,13 +434,27 @@ CONFIG
   [[ -n "$job" ]] || fail "$name: sluice list never showed the job RUNNING: $(cat "$work/err")"
 }
 
-# end_job NAME: waits for NAME's JobManager (exit 0 wanted), then stops its store and TaskManager.
+# end_job NAME: waits for NAME's JobManager (exit 0 wanted), then stops its TaskManager.
 end_job() {
   local jm_exit=0
-  wait "${job_pids[2]}" || jm_exit=$?
+  wait "${job_pids[1]}" || jm_exit=$?
   [[ "$jm_exit" == 0 ]] || fail "$1: the JobManager exited $jm_exit"
-  kill "${job_pids[0]}" "${job_pids[1]}" 2>/dev/null
-  wait "${job_pids[0]}" "${job_pids[1]}" 2>/dev/null
+  kill "${job_pids[0]}" 2>/dev/null
+  wait "${job_pids[0]}" 2>/dev/null
+}
+
+# expect_savepoint NAME: the last command printed "savepoint completed: LOCATION", and LOCATION
+# is relative to NAME's execution.checkpointing.dir: the savepoint's _metadata is there, and its
+# second copy under replica/.
+expect_savepoint() {
+  local location dir="$work/client/$1/checkpoints"
+  location="$(sed -n 's/^savepoint completed: //p' "$work/out")"
+  if [[ "$location" != savepoints/savepoint-* ]]; then
+    fail "$1: no 'savepoint completed: savepoints/savepoint-N' line: $(cat "$work/out")"
+    return
+  fi
+  [[ -f "$dir/$location/_metadata" ]] || fail "$1: no $location/_metadata in $dir"
+  [[ -f "$dir/replica/$location/_metadata" ]] || fail "$1: no replica/$location/_metadata in $dir"
 }
 
 client_checks() {
@@ -467,6 +491,7 @@ client_checks() {
   expect_in "$work/err" "not found"
   run 0 "$sluice" savepoint "$job" --jobmanager "$rest"
   expect_in "$work/out" "savepoint completed: savepoints/savepoint-"
+  expect_savepoint cancelled
   run 0 "$sluice" cancel "$job" --jobmanager "$rest"
   expect_in "$work/out" "cancelling job $job: requested"
   end_job cancelled
@@ -476,6 +501,7 @@ client_checks() {
   start_job stopped $((port_base + 5)) 150
   run 0 "$sluice" stop "$job" --jobmanager "$rest"
   expect_in "$work/out" "savepoint completed: savepoints/savepoint-"
+  expect_savepoint stopped
   end_job stopped
   grep -q 'finished OK' "$work/client/stopped/jm.log" || fail "the stopped job did not finish"
 

@@ -119,12 +119,12 @@ ClientCommands::ClientCommands(CLI::App& root) {
   cancel_ = add_job_command("cancel", "Cancel a running job (it ends CANCELED)");
   savepoint_ = add_job_command("savepoint", "Take a savepoint of a running job");
   savepoint_->add_option("directory", directory_,
-                         "Where to write it (not supported yet: savepoints/ on the checkpoint "
-                         "store)");
+                         "Where to write it (not supported yet: savepoints/ under "
+                         "execution.checkpointing.dir)");
   stop_ = add_job_command("stop", "Stop a running job with a savepoint (it ends FINISHED)");
   stop_->add_option("--savepoint", directory_,
-                    "Where to write the savepoint (not supported yet: savepoints/ on the "
-                    "checkpoint store)");
+                    "Where to write the savepoint (not supported yet: savepoints/ under "
+                    "execution.checkpointing.dir)");
   for (CLI::App* command : {savepoint_, stop_}) {
     command->add_option("--timeout", timeout_s_, "Seconds to wait for the savepoint (default 60)")
         ->check(CLI::PositiveNumber);
@@ -195,8 +195,8 @@ int ClientCommands::Cancel() const {
 int ClientCommands::Savepoint(const std::string& action) const {
   if (!directory_.empty()) {
     return UsageError(fmt::format(
-        "a savepoint directory ('{}') is not supported yet: savepoints go to savepoints/ on the "
-        "checkpoint store",
+        "a savepoint directory ('{}') is not supported yet: savepoints go to savepoints/ under "
+        "execution.checkpointing.dir",
         directory_));
   }
   auto rest = Connect(jobmanager_, secret_file_);

@@ -10,8 +10,8 @@
 // port not bound to loopback wants it). A JobManager that answers 503 is a standby: the error
 // names it. Exit 0 on success, 1 when the JobManager refuses or the savepoint fails or does not
 // complete within `--timeout` seconds, 2 for bad usage or an unreachable JobManager.
-// Not yet: a savepoint directory (DIR, `--savepoint DIR`): savepoints go to savepoints/ on the
-// checkpoint store until execution.checkpointing.dir exists.
+// Not yet: a savepoint directory (DIR, `--savepoint DIR`): savepoints go to savepoints/ under
+// execution.checkpointing.dir.
 #pragma once
 
 #include <optional>

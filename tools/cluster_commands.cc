@@ -79,8 +79,7 @@ Result<std::string> MakeWorkDir() {
   return pattern;
 }
 
-Status WritePartitions(const std::string& store_root, const std::string& input) {
-  const std::string dir = store_root + "/input";
+Status WritePartitions(const std::string& dir, const std::string& input) {
   RETURN_IF_ERROR(CreateDirectories(dir));
   const size_t split = HalfwayLineBoundary(input);
   static_assert(kSourceParallelism == 2, "the input is split in halves");
@@ -220,8 +219,7 @@ std::optional<JobEnd> JobEndedBy(const LocalCluster& cluster,
 }
 
 // Waits until a JobManager exit ends the job (JobEndedBy), killing a TaskManager and/or the
-// leading JobManager on the way if asked. kUnavailable when the store died, kDeadlineExceeded when
-// the timeout passed.
+// leading JobManager on the way if asked. kDeadlineExceeded when the timeout passed.
 Result<JobEnd> WaitForJob(LocalCluster& cluster, const ClusterCommands::Options& options,
                           Clock::time_point start, LeaderReports* reports) {
   PendingKills pending{options.kill_taskmanager_after_s >= 0, options.kill_jobmanager_after_s >= 0};
@@ -240,7 +238,6 @@ Result<JobEnd> WaitForJob(LocalCluster& cluster, const ClusterCommands::Options&
                                DescribeWaitStatus(exit.wait_status), exit.log_path));
     }
     for (const std::string& message : cluster.PollUnexpectedExits()) PrintWarning(message);
-    if (!cluster.StoreRunning()) return UnavailableError("the store process is gone");
     if (pending.taskmanager && SecondsSince(start) >= options.kill_taskmanager_after_s) {
       pending.taskmanager = false;
       KillTaskManager(cluster, start, reports);
@@ -417,11 +414,11 @@ int RunInWorkDir(const ClusterCommands::Options& options, const ValidatedJob& jo
   config.job = options.job;
   config.settings = job.spec.settings;
   LocalCluster cluster(config);
-  Status written = WritePartitions(cluster.StoreRoot(), input);
+  Status written = WritePartitions(cluster.InputDir(), input);
   if (!written.ok()) return FailedRun(written.message());
   const std::string jobmanagers =
       options.jobmanagers == 1 ? "jobmanager" : fmt::format("{} jobmanagers", options.jobmanagers);
-  fmt::print("cluster: etcd, store, {} and {} taskmanagers on 127.0.0.1; work directory {}\n",
+  fmt::print("cluster: etcd, {} and {} taskmanagers on 127.0.0.1; work directory {}\n",
              jobmanagers, options.taskmanagers, work_dir);
   std::fflush(stdout);
   Status started = cluster.Start();
@@ -446,7 +443,7 @@ int RunInWorkDir(const ClusterCommands::Options& options, const ValidatedJob& jo
   }
   PrintJobManagerCounts(reports, options.jobmanagers);
   const bool exactly_once =
-      CollectAndVerify(cluster.StoreRoot() + "/output/committed", options.output_dir, input,
+      CollectAndVerify(cluster.OutputDir() + "/committed", options.output_dir, input,
                        options.job == "wordcount" ? nullptr : &job.graph);
   return finished && exactly_once ? kExitOk : kExitFailed;
 }
@@ -463,7 +460,7 @@ ClusterCommands::ClusterCommands(CLI::App& root, const JobRegistry& jobs) : jobs
   CLI::App* cluster = root.add_subcommand("cluster", "Run a job on real processes");
   cluster->require_subcommand(1);
   local_ = cluster->add_subcommand("local",
-                                   "Run a job on etcd, a store, JobManagers and N "
+                                   "Run a job on etcd, JobManagers and N "
                                    "TaskManagers, all processes on 127.0.0.1");
   local_->add_option("job", options_.job, "The job to run (see `sluice jobs`)")
       ->required()
@@ -512,7 +509,7 @@ ClusterCommands::ClusterCommands(CLI::App& root, const JobRegistry& jobs) : jobs
       ->type_name("SECONDS")
       ->check(NumberCheck(/*positive=*/true));
   local_->add_flag("--keep-work-dir", options_.keep_work_dir,
-                   "Keep the work directory (store, logs) even when the run succeeds");
+                   "Keep the work directory (input, output, checkpoints, logs) even when the run succeeds");
 }
 
 std::optional<int> ClusterCommands::RunParsed() const {

@@ -22,7 +22,7 @@
 namespace sluice::tools {
 namespace {
 
-constexpr int64_t kStorePollMs = 20;
+constexpr int64_t kListenPollMs = 20;
 // Every process of a local cluster listens on, and is reached at, the IPv4 loopback address.
 constexpr char kLoopbackAddress[] = "127.0.0.1";
 
@@ -53,11 +53,12 @@ LocalCluster::~LocalCluster() {
   for (Child& jm : jobmanagers_) {
     if (jm.running) Reap(&jm, SignalAndWait(jm.pid, SIGKILL));
   }
-  if (store_.running) Reap(&store_, SignalAndWait(store_.pid, SIGKILL));
   if (etcd_.running) Reap(&etcd_, SignalAndWait(etcd_.pid, SIGKILL));
 }
 
-std::string LocalCluster::StoreRoot() const { return config_.work_dir + "/store"; }
+std::string LocalCluster::InputDir() const { return config_.work_dir + "/input"; }
+std::string LocalCluster::OutputDir() const { return config_.work_dir + "/output"; }
+std::string LocalCluster::CheckpointDir() const { return config_.work_dir + "/checkpoints"; }
 std::string LocalCluster::LogDir() const { return config_.work_dir + "/logs"; }
 
 namespace {
@@ -118,7 +119,7 @@ Result<LocalCluster::Child> LocalCluster::MakeJobManager(int index, int incarnat
   process.Set(RestAddress().key, kLoopbackAddress);
   process.Set(RestPort().key, std::to_string(rest_ports_[index]));
   process.Set(RestBindAddress().key, kLoopbackAddress);
-  process.Set(StoreAddress().key, fmt::format("{}:{}", kLoopbackAddress, store_port_));
+  process.Set(CheckpointingDir().key, CheckpointDir());
   process.Set(HighAvailabilityEtcdEndpoints().key,
               fmt::format("http://{}:{}", kLoopbackAddress, etcd_port_));
   // One machine: a standby takes over 2 s after the leader stops renewing (the least the key
@@ -134,6 +135,10 @@ Result<LocalCluster::Child> LocalCluster::MakeJobManager(int index, int incarnat
              jm.name,
              "--job",
              config_.job,
+             "--input",
+             InputDir(),
+             "--output",
+             OutputDir(),
              "--input-splits",
              std::to_string(config_.input_splits),
              "--min-taskmanagers",
@@ -154,7 +159,7 @@ Result<LocalCluster::Child> LocalCluster::MakeTaskManager(const std::string& id,
   process.Set(TaskManagerBindHost().key, kLoopbackAddress);
   process.Set(TaskManagerDataPort().key, std::to_string(data_port));
   process.Set(TaskManagerNumberOfTaskSlots().key, std::to_string(config_.slots_per_taskmanager));
-  process.Set(StoreAddress().key, fmt::format("{}:{}", kLoopbackAddress, store_port_));
+  process.Set(CheckpointingDir().key, CheckpointDir());
   // The TaskManagers find the leader through etcd (leader retrieval).
   process.Set(HighAvailabilityEtcdEndpoints().key,
               fmt::format("http://{}:{}", kLoopbackAddress, etcd_port_));
@@ -166,27 +171,20 @@ Result<LocalCluster::Child> LocalCluster::MakeTaskManager(const std::string& id,
 }
 
 Status LocalCluster::Start() {
-  SLUICE_ASSERT(!store_.running, "Start is called once");
+  SLUICE_ASSERT(!etcd_.running && jobmanagers_.empty(), "Start is called once");
   RETURN_IF_ERROR(CreateDirectories(LogDir()));
   RETURN_IF_ERROR(CreateDirectories(config_.work_dir + "/conf"));
   RETURN_IF_ERROR(WriteSecretFile());
   ASSIGN_OR_RETURN(std::vector<uint16_t> ports,
-                   PickFreePorts(3 + 2 * config_.jobmanagers + config_.taskmanagers));
-  store_port_ = ports[0];
+                   PickFreePorts(2 + 2 * config_.jobmanagers + config_.taskmanagers));
   etcd_port_ = ports[ports.size() - 2];
   const uint16_t etcd_peer_port = ports.back();
-  jobmanager_ports_.assign(ports.begin() + 1, ports.begin() + 1 + config_.jobmanagers);
-  rest_ports_.assign(ports.begin() + 1 + config_.jobmanagers,
-                     ports.begin() + 1 + 2 * config_.jobmanagers);
-  const int first_data_port = 1 + 2 * config_.jobmanagers;
-
-  store_.name = "store";
-  store_.log_path = LogDir() + "/store.log";
-  store_.args = {"internal", "store",       "--root",         config_.work_dir,
-                 "--port",   std::to_string(store_port_), "--bind-host", kLoopbackAddress,
-                 "--auth-secret-file", SecretPath()};
-  RETURN_IF_ERROR(StartChild(&store_));
-  RETURN_IF_ERROR(WaitForListener(&store_, store_port_));
+  jobmanager_ports_.assign(ports.begin(), ports.begin() + config_.jobmanagers);
+  rest_ports_.assign(ports.begin() + config_.jobmanagers,
+                     ports.begin() + 2 * config_.jobmanagers);
+  const int first_data_port = 2 * config_.jobmanagers;
+  RETURN_IF_ERROR(CreateDirectories(CheckpointDir()));
+  RETURN_IF_ERROR(CreateDirectories(OutputDir()));
 
   // etcd (the Debian package): one member on loopback, its data under the work directory. A
   // heartbeat of 50 ms and an election timeout of 500 ms let its minimum lease TTL be 1 s.
@@ -229,17 +227,17 @@ Status LocalCluster::StartChild(Child* child) {
 }
 
 Status LocalCluster::WaitForListener(Child* child, uint16_t port) {
-  for (int64_t waited_ms = 0; waited_ms < kStoreStartTimeoutMs; waited_ms += kStorePollMs) {
+  for (int64_t waited_ms = 0; waited_ms < kListenTimeoutMs; waited_ms += kListenPollMs) {
     if (auto wait_status = PollExit(child->pid)) {
       Reap(child, *wait_status);
       return UnavailableError(fmt::format("{} exited at start ({}); see {}", child->name,
                                           DescribeWaitStatus(*wait_status), child->log_path));
     }
     if (AcceptsConnections(port)) return Status::Ok();
-    SleepMs(kStorePollMs);
+    SleepMs(kListenPollMs);
   }
   return UnavailableError(fmt::format("{} did not listen on 127.0.0.1:{} within {} ms; see {}",
-                                      child->name, port, kStoreStartTimeoutMs, child->log_path));
+                                      child->name, port, kListenTimeoutMs, child->log_path));
 }
 
 void LocalCluster::Reap(Child* child, int wait_status) {
@@ -295,7 +293,6 @@ std::vector<std::string> LocalCluster::PollUnexpectedExits() {
                                    DescribeWaitStatus(*wait_status), child->log_path));
   };
   poll(&etcd_);
-  poll(&store_);
   for (Child& tm : taskmanagers_) poll(&tm);
   return messages;
 }
@@ -401,7 +398,7 @@ Status LocalCluster::StartJobManager(const std::string& id) {
 
 void LocalCluster::StopAll() {
   // The JobManagers first (if still running), so that they do not react to the TaskManagers going
-  // away; then the TaskManagers; the store last, as the others may write to it until they stop.
+  // away; then the TaskManagers; etcd last.
   for (Child& jm : jobmanagers_) {
     if (jm.running) kill(jm.pid, SIGTERM);
   }
@@ -414,7 +411,6 @@ void LocalCluster::StopAll() {
   for (Child& tm : taskmanagers_) {
     if (tm.running) Reap(&tm, TerminateAndWait(tm.pid, kStopGraceMs));
   }
-  if (store_.running) Reap(&store_, TerminateAndWait(store_.pid, kStopGraceMs));
   if (etcd_.running) Reap(&etcd_, TerminateAndWait(etcd_.pid, kStopGraceMs));
 }
 

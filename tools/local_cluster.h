@@ -1,9 +1,11 @@
-// LocalCluster: the OS processes of `sluice cluster local` on 127.0.0.1 — one store, one or more
-// JobManagers (one leads, the others stand by; see engine/jobmanager/leader_election.h) and N
-// TaskManagers, each this same binary started with `sluice internal ...`. The object owns the
-// children: its destructor SIGKILLs and reaps any still running, so no error path leaks a process.
-// Single-threaded; calls never block for long (Start waits for the store to listen, StopAll for
-// the children to exit).
+// LocalCluster: the OS processes of `sluice cluster local` on 127.0.0.1 — etcd, one or more
+// JobManagers (one leads, the others stand by; see engine/ha/leader_election.h) and N
+// TaskManagers, each this same binary started with `sluice jobmanager|taskmanager --config`.
+// They share the work directory's input/, output/ and checkpoints/ (execution.checkpointing.dir)
+// as processes on several machines would share an NFS mount. The object owns the children: its
+// destructor SIGKILLs and reaps any still running, so no error path leaks a process.
+// Single-threaded; calls never block for long (Start waits for etcd to listen, StopAll for the
+// children to exit).
 #pragma once
 
 #include <sys/types.h>
@@ -22,16 +24,16 @@
 namespace sluice::tools {
 
 // The ClusterSpec (scenarios/cluster_spec.h, which the simulator shares: JobManagers are
-// "jobmanager" if 1, else jobmanager-1..N; the job and its settings go to the JobManagers; the
-// store holds input_splits input files) and where the processes keep their files.
+// "jobmanager" if 1, else jobmanager-1..N; the job and its settings go to the JobManagers;
+// InputDir() holds input_splits input files) and where the processes keep their files.
 struct LocalClusterConfig : scenarios::ClusterSpec {
   std::string work_dir;  // fresh, exists; children's root directories and logs go under it
 };
 
 class LocalCluster {
  public:
-  // How long Start waits for the store to accept connections.
-  static constexpr int64_t kStoreStartTimeoutMs = 10'000;
+  // How long Start waits for etcd to accept connections.
+  static constexpr int64_t kListenTimeoutMs = 10'000;
   // How long StopAll lets a child exit after SIGTERM before SIGKILL.
   static constexpr int64_t kStopGraceMs = 2'000;
 
@@ -40,11 +42,15 @@ class LocalCluster {
   LocalCluster(const LocalCluster&) = delete;
   LocalCluster& operator=(const LocalCluster&) = delete;
 
-  // The store's root directory: input/part-<i> go here before Start; output/committed/ after.
-  std::string StoreRoot() const;
+  // The job's input directory: part-<i> go here before Start.
+  std::string InputDir() const;
+  // The job's output directory: the file sink commits under committed/.
+  std::string OutputDir() const;
+  // execution.checkpointing.dir.
+  std::string CheckpointDir() const;
   std::string LogDir() const;
 
-  // Starts the store (and waits until it accepts connections), the JobManagers (each on a port
+  // Starts etcd (and waits until it accepts connections), the JobManagers (each on a port
   // of its own, with its name as candidate id) and the TaskManagers taskmanager-1..N (given every
   // JobManager's port). kIoError / kUnavailable naming the process that failed.
   Status Start();
@@ -59,9 +65,8 @@ class LocalCluster {
   // KillJobManager killed).
   std::vector<JobManagerExit> PollJobManagerExits();
   int RunningJobManagers() const;
-  // Messages for etcd, the store and TaskManagers that exited on their own since the last call.
+  // Messages for etcd and TaskManagers that exited on their own since the last call.
   std::vector<std::string> PollUnexpectedExits();
-  bool StoreRunning() const { return store_.running; }
 
   // The job result the leader recorded on etcd (engine/jobmanager/job_manager.h: "FINISHED\n" or
   // "FAILED\n<reason>"), read through etcd's JSON gateway; nullopt if none is recorded (or it
@@ -103,7 +108,7 @@ class LocalCluster {
   Status StartJobManager(const std::string& id);
 
   // SIGTERM (then SIGKILL after kStopGraceMs) to every child still running, the JobManagers first
-  // and the store and etcd last; reaps them all.
+  // and etcd last; reaps them all.
   void StopAll();
 
   // Every TaskManager log written so far, including those of killed TaskManagers.
@@ -124,7 +129,7 @@ class LocalCluster {
 
   Status StartChild(Child* child);
   // Waits until `child` accepts connections on 127.0.0.1:`port`; kUnavailable naming its log if it
-  // exits first or does not listen within kStoreStartTimeoutMs.
+  // exits first or does not listen within kListenTimeoutMs.
   Status WaitForListener(Child* child, uint16_t port);
   // The process, its configuration file (conf/<name>.toml) written. kIoError naming the file.
   Result<Child> MakeJobManager(int index, int incarnation) const;
@@ -136,12 +141,10 @@ class LocalCluster {
   void Reap(Child* child, int wait_status);
 
   LocalClusterConfig config_;
-  uint16_t store_port_ = 0;
   std::vector<uint16_t> jobmanager_ports_;  // by JobManager index
   std::vector<uint16_t> rest_ports_;        // by JobManager index
   Child etcd_;
   uint16_t etcd_port_ = 0;
-  Child store_;
   std::vector<Child> jobmanagers_;
   std::vector<Child> taskmanagers_;
   std::vector<JobManagerExit> jobmanager_exits_;       // not yet returned by PollJobManagerExits

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <set>
 #include <utility>
 
@@ -75,10 +76,12 @@ Result<std::vector<Address>> EtcdAddressesOf(const Configuration& settings) {
   return addresses;
 }
 
-Result<Address> StoreAddressOf(const Configuration& settings) {
-  ASSIGN_OR_RETURN(HostPort store,
-                   ParseHostPort(settings.GetString(sluice::StoreAddress()), sluice::StoreAddress().key));
-  return Address{std::move(store.host), static_cast<uint16_t>(store.port)};
+// A job's input or output directory as every host must see it: absolute (a relative one is taken
+// against the directory sluice was started in).
+std::string SharedPath(const std::string& dir) {
+  std::error_code error;
+  const std::filesystem::path absolute = std::filesystem::absolute(dir, error);
+  return error ? dir : absolute.lexically_normal().string();
 }
 
 }  // namespace
@@ -161,7 +164,17 @@ ProcessCommands::ProcessCommands(CLI::App& root, const JobRegistry& jobs) : jobs
                    "This JobManager's id among the cluster's JobManagers (default "
                    "jobmanager.rpc.address:jobmanager.rpc.port)")
       ->type_name("ID");
-  jobmanager_->add_option("--input-splits", input_splits_, "The input's part files on the store")
+  jobmanager_
+      ->add_option("--input", input_dir_,
+                   "The directory of the job's input files (one split each), as every "
+                   "TaskManager sees it (default input; relative to the current directory)")
+      ->type_name("DIR");
+  jobmanager_
+      ->add_option("--output", output_dir_,
+                   "The directory the job's file sink commits its output under, as every "
+                   "TaskManager sees it (default output; relative to the current directory)")
+      ->type_name("DIR");
+  jobmanager_->add_option("--input-splits", input_splits_, "The number of input files")
       ->check(CLI::Range(1, 1024));
   jobmanager_
       ->add_option("--min-taskmanagers", min_taskmanagers_,
@@ -187,9 +200,11 @@ Result<ProcessCommands::Loaded> ProcessCommands::Load() const {
   Loaded loaded;
   ASSIGN_OR_RETURN(loaded.settings, LoadProcessConfig(config_path_, overrides_, jobs_));
   ASSIGN_OR_RETURN(loaded.root, WorkingDir(loaded.settings, config_path_, /*create=*/!check_));
-  auto store = StoreAddressOf(loaded.settings);
-  if (!store.ok()) return InvalidArgumentError(config_path_ + ": " + store.status().message());
-  loaded.store = std::move(store).value();
+  auto checkpoint_dir = CheckpointingDirOf(loaded.settings);
+  if (!checkpoint_dir.ok()) {
+    return InvalidArgumentError(config_path_ + ": " + checkpoint_dir.status().message());
+  }
+  loaded.checkpoint_dir = std::move(checkpoint_dir).value();
   const std::string secret_file = loaded.settings.GetString(SecurityAuthSecretFile());
   if (!secret_file.empty() && !check_) {  // a check runs where the secret may not be mounted
     auto secret = ReadAuthSecret(secret_file);
@@ -206,7 +221,6 @@ int ProcessCommands::RunJobManagerProcess() const {
   if (!loaded.ok()) return UsageError(loaded.status().message());
   const Configuration* settings = &loaded->settings;
   const std::string& root = loaded->root;
-  const Address& store = loaded->store;
 
   JobSpec spec;
   spec.job = job_.empty() ? "wordcount" : job_;
@@ -216,6 +230,8 @@ int ProcessCommands::RunJobManagerProcess() const {
   }
   spec.settings = JobSettingsOf(*settings, *job);
   spec.input_splits = input_splits_;
+  spec.input_dir = SharedPath(input_dir_);
+  spec.output_dir = SharedPath(output_dir_);
   auto effective = jobs_.EffectiveSettings(spec);
   if (!effective.ok()) return UsageError(config_path_ + ": " + effective.status().message());
 
@@ -228,7 +244,8 @@ int ProcessCommands::RunJobManagerProcess() const {
   config.job = std::move(spec);
   config.build_graph = jobs_.Factory();
   ApplyJobManagerSettings(*effective, &config);
-  config.services = ExternalServices{store, store, store};
+  // The job's input and output directories are absolute (in the spec every TaskManager gets).
+  config.services = ExternalServices{"", "", loaded->checkpoint_dir};
   config.min_taskmanagers = min_taskmanagers_;
   // A client waiting for a stop's savepoint (sluice stop) or the job's end state learns it.
   config.rest_linger_ns = 3 * kNanosPerSecond;
@@ -262,7 +279,6 @@ int ProcessCommands::RunTaskManagerProcess() const {
   if (!loaded.ok()) return UsageError(loaded.status().message());
   const Configuration* settings = &loaded->settings;
   const std::string& root = loaded->root;
-  const Address& store = loaded->store;
   auto etcd = EtcdAddressesOf(*settings);
   if (!etcd.ok()) return UsageError(config_path_ + ": " + etcd.status().message());
 
@@ -284,7 +300,7 @@ int ProcessCommands::RunTaskManagerProcess() const {
   config.etcd = std::move(etcd).value();
   config.leader_key = HighAvailabilityKeyPrefix(*settings) + "leader";
   config.slots = static_cast<int>(settings->GetInt(TaskManagerNumberOfTaskSlots()));
-  config.services = ExternalServices{store, store, store};
+  config.services = ExternalServices{"", "", loaded->checkpoint_dir};
   config.build_graph = jobs_.Factory();
   config.heartbeat_timeout_ns = settings->GetDurationMs(HeartbeatTimeout()) * kNanosPerMilli;
   config.metrics_port = static_cast<int32_t>(settings->GetInt(MetricsReporterPromPort()));

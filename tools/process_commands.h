@@ -61,12 +61,12 @@ class ProcessCommands {
   std::optional<int> RunParsed() const;
 
  private:
-  // What both processes read first: the settings, process.working-dir (created) and the store's
-  // address. kInvalidArgument naming the file, line and key; kNotFound for an unreadable file.
+  // What both processes read first: the settings, process.working-dir (created) and
+  // execution.checkpointing.dir. kInvalidArgument naming the file, line and key; kNotFound for an unreadable file.
   struct Loaded {
     Configuration settings;
     std::string root;
-    Address store;
+    std::string checkpoint_dir;  // execution.checkpointing.dir, as a path
     std::string auth_secret;  // "" without security.auth.secret-file
   };
   Result<Loaded> Load() const;
@@ -83,7 +83,9 @@ class ProcessCommands {
   std::string job_;                     // jobmanager: the job (application mode)
   std::string id_;                      // jobmanager: its id among the candidates
   bool check_ = false;                  // --check: validate the configuration only
-  int input_splits_ = 2;                // jobmanager: the input's part files on the store
+  int input_splits_ = 2;                // jobmanager: the input's part files
+  std::string input_dir_ = "input";     // jobmanager: the input's directory
+  std::string output_dir_ = "output";   // jobmanager: the output's directory
   int min_taskmanagers_ = 1;            // jobmanager: TaskManagers to wait for (at most 5 s)
 };
 

@@ -51,7 +51,9 @@ constexpr Regression kRegressions[] = {
     // interval after the previous trigger, as Flink's, and subsumed ones are deleted).
     // Re-aimed at the restored checkpoint when credit-based flow control shifted the timing
     // (checkpoint 2), and again when task reports grew (checkpoint 4), and at checkpoint 4's
-    // file of attempt 6000001 when epochs became etcd revisions (attempts are numbered by epoch).
+    // file of attempt 6000001 when epochs became etcd revisions (attempts are numbered by epoch);
+    // at checkpoint 3's when checkpoint storage became a shared mount (a connection pool per
+    // host, not one connection per task, shifted the timing).
     {"chaos-21360-committed-checkpoint-damaged.json", "chaos", 21360, false,
      "checkpoint.copy_damaged", kRemoteReads},
     // Re-aimed at checkpoint 3's counting-task file (the one the restores read) when
@@ -60,13 +62,15 @@ constexpr Regression kRegressions[] = {
     {"chaos-22174-committed-checkpoint-damaged.json", "chaos", 22174, false,
      "checkpoint.copy_damaged", kRemoteReads},
     // Re-aimed at a state file of checkpoint 1 (the one the restore reads) when the sink's new
-    // shape shifted the run's timing and the random pick went elsewhere.
+    // shape shifted the run's timing and the random pick went elsewhere; at checkpoint 2's, damaged
+    // at 1.4 s, when checkpoint storage became a shared mount (the restores read checkpoint 2).
     {"chaos-25053-committed-checkpoint-damaged.json", "chaos", 25053, false,
      "checkpoint.copy_damaged", kRemoteReads},
     {"chaos-25170-committed-checkpoint-damaged.json", "chaos", 25170, false,
      "checkpoint.copy_damaged", kRemoteReads},
     // Re-aimed at checkpoint 1's counting-task files (the ones the new leader restores) when
-    // deleting subsumed checkpoints left the random pick fewer files to hit.
+    // deleting subsumed checkpoints left the random pick fewer files to hit; at checkpoint 5's
+    // when checkpoint storage became a shared mount (the new leader restores checkpoint 5).
     {"chaos-26178-committed-checkpoint-damaged.json", "chaos", 26178, false,
      "checkpoint.copy_damaged", kRemoteReads},
     // Re-aimed at checkpoint 2's files: the shrunk schedule's random picks no longer hit a file
@@ -106,6 +110,8 @@ constexpr Regression kIssue10Regressions[] = {
     // deleted checkpoint 4 (pointer, then files). Resumed, the deposed leader found no metadata
     // copy and failed the job for data loss. A leader now confirms under its fence that the
     // pointer still stands before calling a checkpoint lost; fenced, it steps down.
+    // Re-aimed (jobmanager-2's pause at 2,053 ms, not 2,057) when checkpoint storage became a
+    // shared mount: its recovery now reads the metadata 4 ms sooner.
     {"jm-failover-489006806-deposed-leader-read-subsumed-checkpoint.json", "jm-failover",
      489006806, false, "checkpoint.recovery_fenced"},
     // etcd (the model) was restarted while its disk was full: recording the start failed and the

@@ -124,7 +124,7 @@ Result<CompletedCheckpoint> CompletedCheckpoint::DecodeMetadata(std::string_view
   return checkpoint;
 }
 
-Status StoreCompletedCheckpoint(StoreClient& store, const CheckpointPointers& pointers,
+Status StoreCompletedCheckpoint(StorageDirectory& store, const CheckpointPointers& pointers,
                                 const CompletedCheckpoint& checkpoint, bool checksummed) {
   const std::string path = CompletedCheckpoint::MetadataPath(checkpoint.id, pointers.fence.revision);
   RETURN_IF_ERROR(WriteReplicated(store, path, CompletedCheckpoint::kMetadataMagic,
@@ -133,7 +133,7 @@ Status StoreCompletedCheckpoint(StoreClient& store, const CheckpointPointers& po
                      {EtcdOp::Put(pointers.KeyOf(checkpoint.id), path)});
 }
 
-Result<std::string> WriteSavepoint(StoreClient& store, const CompletedCheckpoint& checkpoint) {
+Result<std::string> WriteSavepoint(StorageDirectory& store, const CompletedCheckpoint& checkpoint) {
   const std::string dir =
       std::string(kSavepointsDir) + "/savepoint-" + std::to_string(checkpoint.id);
   CompletedCheckpoint copy = checkpoint;
@@ -163,13 +163,13 @@ Result<std::string> WriteSavepoint(StoreClient& store, const CompletedCheckpoint
   return dir;
 }
 
-Result<CompletedCheckpoint> ReadSavepoint(StoreClient& store, const std::string& path) {
+Result<CompletedCheckpoint> ReadSavepoint(StorageDirectory& store, const std::string& path) {
   auto payload = ReadReplicated(store, path + "/_metadata", CompletedCheckpoint::kMetadataMagic);
   if (!payload.ok()) return payload.status().WithContext("execution.savepoint.path " + path);
   return CompletedCheckpoint::DecodeMetadata(*payload, path + "/_metadata");
 }
 
-Status RepairMetadataCopy(StoreClient& store, const CompletedCheckpoint& checkpoint,
+Status RepairMetadataCopy(StorageDirectory& store, const CompletedCheckpoint& checkpoint,
                           const std::string& path, int copy, bool checksummed) {
   return WriteCopy(store, path, copy, CompletedCheckpoint::kMetadataMagic,
                    checkpoint.EncodeMetadata(), checksummed);
@@ -179,7 +179,7 @@ namespace {
 
 // The highest checkpoint id of a directory under checkpoints/ (copy 0, which is always written
 // first); 0 if none.
-Result<int64_t> HighestCheckpointDirectory(StoreClient& store) {
+Result<int64_t> HighestCheckpointDirectory(StorageDirectory& store) {
   ASSIGN_OR_RETURN(auto names, store.List("checkpoints"));
   int64_t highest = 0;
   for (const std::string& name : names) highest = std::max(highest, CheckpointIdOfDirectory(name));
@@ -198,7 +198,7 @@ int64_t PointerId(const CheckpointPointers& pointers, const std::string& key) {
 
 }  // namespace
 
-Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store,
+Result<RecoveredCheckpoints> RecoverCheckpoints(StorageDirectory& store,
                                                 const CheckpointPointers& pointers,
                                                 bool checksummed) {
   RecoveredCheckpoints recovered;
@@ -275,7 +275,7 @@ int64_t CheckpointIdOfDirectory(std::string_view name) {
   return error == std::errc() && end == last && first != last ? id : -1;
 }
 
-Result<int64_t> DiscardCheckpointsBelow(StoreClient& store, const CheckpointPointers& pointers,
+Result<int64_t> DiscardCheckpointsBelow(StorageDirectory& store, const CheckpointPointers& pointers,
                                         int64_t below, const std::set<std::string>& keep,
                                         const std::set<std::string>& keep_shared,
                                         int64_t shared_below) {

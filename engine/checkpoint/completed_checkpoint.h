@@ -1,7 +1,7 @@
 // Completed checkpoints: their metadata files on checkpoint storage and their pointers on etcd.
 // A checkpoint's metadata file
-//   checkpoints/chk-<id>/_metadata-<epoch>   (on the checkpoint store, kept twice: replicated_file.h)
-// is written atomically (tmp, fsync, rename, fsync dir, by the store) and sealed with a checksum
+//   checkpoints/chk-<id>/_metadata-<epoch>   (in execution.checkpointing.dir, kept twice: replicated_file.h)
+// is written atomically (tmp, fsync, rename, fsync dir: StorageDirectory) and sealed with a checksum
 // (engine/base/checksum.h). It lists, for every subtask of the job, the path of the state file
 // that subtask acknowledged, for every source its split enumerator's state (Flink keeps operator
 // coordinators' state in the metadata file too), and the job graph it was taken of
@@ -38,7 +38,7 @@
 #include <vector>
 
 #include "engine/base/status.h"
-#include "engine/checkpoint/store.h"
+#include "engine/runtime/storage_directory.h"
 #include "engine/ha/etcd_client.h"
 #include "engine/ha/leader_election.h"
 
@@ -63,7 +63,7 @@ struct CheckpointedGraph {
 // The magic every task state file is sealed under (engine/checkpoint/replicated_file.h).
 inline constexpr uint32_t kTaskStateMagic = 0x53545445;  // "ETTS"
 
-// Where savepoints are written on the checkpoint store: <kSavepointsDir>/savepoint-<id>/, holding
+// Where savepoints are written in execution.checkpointing.dir: <kSavepointsDir>/savepoint-<id>/, holding
 // a copy of each state file the savepoint names and its _metadata (which names those copies),
 // so that it outlives the checkpoints it was taken with (retention never deletes it).
 inline constexpr char kSavepointsDir[] = "savepoints";
@@ -114,7 +114,7 @@ struct CheckpointPointers {
 // false, which exists only for a planted bug) at MetadataPath(id, pointers.fence.revision), then
 // its pointer, fenced: kFailedPrecondition when a newer leader has taken over, kUnavailable (the
 // pointer's outcome unknown) when etcd did not answer, store errors as they come. May suspend.
-Status StoreCompletedCheckpoint(StoreClient& store, const CheckpointPointers& pointers,
+Status StoreCompletedCheckpoint(StorageDirectory& store, const CheckpointPointers& pointers,
                                 const CompletedCheckpoint& checkpoint, bool checksummed = true);
 
 struct RecoveredCheckpoints {
@@ -131,12 +131,12 @@ struct RecoveredCheckpoints {
 // newer leader may have subsumed the checkpoint and deleted its files); kUnavailable when the
 // pointer changed meanwhile; etcd and store errors (unavailable, I/O) as they come, so the
 // caller retries. May suspend.
-Result<RecoveredCheckpoints> RecoverCheckpoints(StoreClient& store,
+Result<RecoveredCheckpoints> RecoverCheckpoints(StorageDirectory& store,
                                                 const CheckpointPointers& pointers,
                                                 bool checksummed = true);
 // Rewrites copy `copy` of `checkpoint`'s metadata at `path` (what its pointer names). Unfenced:
 // it writes the very bytes the other copy holds. May suspend.
-Status RepairMetadataCopy(StoreClient& store, const CompletedCheckpoint& checkpoint,
+Status RepairMetadataCopy(StorageDirectory& store, const CompletedCheckpoint& checkpoint,
                           const std::string& path, int copy, bool checksummed = true);
 
 // Writes the self-contained copy of savepoint `checkpoint` (stored already) under
@@ -146,10 +146,10 @@ Status RepairMetadataCopy(StoreClient& store, const CompletedCheckpoint& checkpo
 // restore from it resolves them), then a _metadata naming the copies, both copies of each (a
 // savepoint without its _metadata is not one). Returns the savepoint's directory; store
 // errors as they come. May suspend.
-Result<std::string> WriteSavepoint(StoreClient& store, const CompletedCheckpoint& checkpoint);
+Result<std::string> WriteSavepoint(StorageDirectory& store, const CompletedCheckpoint& checkpoint);
 // The savepoint in directory `path` (its _metadata); kNotFound if there is none, kDataLoss if it
 // does not verify, other store errors as they come, each naming the path. May suspend.
-Result<CompletedCheckpoint> ReadSavepoint(StoreClient& store, const std::string& path);
+Result<CompletedCheckpoint> ReadSavepoint(StorageDirectory& store, const std::string& path);
 
 // The id of a checkpoint directory name "chk-<id>"; -1 for any other name.
 int64_t CheckpointIdOfDirectory(std::string_view name);
@@ -165,7 +165,7 @@ int64_t CheckpointIdOfDirectory(std::string_view name);
 // files), and each instance directory left empty (none with `shared_below` 0). Idempotent: a call cut short by a store error
 // is finished by the next. Returns the number of files deleted; store errors as they come. May
 // suspend.
-Result<int64_t> DiscardCheckpointsBelow(StoreClient& store, const CheckpointPointers& pointers,
+Result<int64_t> DiscardCheckpointsBelow(StorageDirectory& store, const CheckpointPointers& pointers,
                                         int64_t below,
                                         const std::set<std::string>& keep,
                                         const std::set<std::string>& keep_shared = {},

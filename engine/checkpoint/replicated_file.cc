@@ -11,13 +11,13 @@ std::string CopyPath(const std::string& path, int copy) {
   return copy == 0 ? path : std::string(kReplicaDir) + "/" + path;
 }
 
-Status WriteCopy(StoreClient& store, const std::string& path, int copy, uint32_t magic,
+Status WriteCopy(StorageDirectory& store, const std::string& path, int copy, uint32_t magic,
                  std::string_view payload, bool sealed) {
   const std::string bytes = sealed ? SealBlob(magic, payload) : std::string(payload);
   return store.WriteAtomic(CopyPath(path, copy), bytes);
 }
 
-Status WriteReplicated(StoreClient& store, const std::string& path, uint32_t magic,
+Status WriteReplicated(StorageDirectory& store, const std::string& path, uint32_t magic,
                        std::string_view payload, bool sealed) {
   for (int copy = 0; copy < kCopies; ++copy) {
     RETURN_IF_ERROR(WriteCopy(store, path, copy, magic, payload, sealed));
@@ -28,7 +28,7 @@ Status WriteReplicated(StoreClient& store, const std::string& path, uint32_t mag
 namespace {
 
 // Reads and verifies copy `copy`; a read error other than kNotFound is returned as the error.
-Result<CopyReadout> ReadCopy(StoreClient& store, const std::string& path, int copy,
+Result<CopyReadout> ReadCopy(StorageDirectory& store, const std::string& path, int copy,
                              uint32_t magic, bool sealed) {
   const std::string copy_path = CopyPath(path, copy);
   auto blob = store.ReadFile(copy_path);
@@ -55,7 +55,7 @@ Result<CopyReadout> ReadCopy(StoreClient& store, const std::string& path, int co
 
 }  // namespace
 
-Result<std::array<CopyReadout, kCopies>> ReadCopies(StoreClient& store, const std::string& path,
+Result<std::array<CopyReadout, kCopies>> ReadCopies(StorageDirectory& store, const std::string& path,
                                                     uint32_t magic, bool sealed) {
   std::array<CopyReadout, kCopies> copies;
   for (int copy = 0; copy < kCopies; ++copy) {
@@ -64,7 +64,7 @@ Result<std::array<CopyReadout, kCopies>> ReadCopies(StoreClient& store, const st
   return copies;
 }
 
-Result<std::string> ReadReplicated(StoreClient& store, const std::string& path, uint32_t magic,
+Result<std::string> ReadReplicated(StorageDirectory& store, const std::string& path, uint32_t magic,
                                    bool sealed, std::string* damaged) {
   std::string problems;
   for (int copy = 0; copy < kCopies; ++copy) {

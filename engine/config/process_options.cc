@@ -94,10 +94,35 @@ const ConfigOption& ProcessWorkingDir() {
       String("process.working-dir", "", "the process's directory (required)");
   return option;
 }
-const ConfigOption& StoreAddress() {
-  static const ConfigOption option = String(
-      "sluice.store.address", "localhost:6124", "the store server: input, output, checkpoints");
+const ConfigOption& CheckpointingDir() {
+  static const ConfigOption option =
+      String("execution.checkpointing.dir", "",
+             "where checkpoints and savepoints are kept: an absolute path or a file:// URI "
+             "naming one directory that every JobManager and TaskManager sees (required)");
   return option;
+}
+
+Result<std::string> CheckpointingDirOf(const Configuration& settings) {
+  std::string dir = settings.GetString(CheckpointingDir());
+  const std::string& key = CheckpointingDir().key;
+  if (dir.empty()) {
+    return InvalidArgumentError("configuration key '" + key +
+                                "' is required (a directory every process of the cluster sees: "
+                                "local for one machine, a shared mount for several)");
+  }
+  if (dir.starts_with("file://")) {
+    dir = dir.substr(7);
+  } else if (dir.find("://") != std::string::npos) {
+    return InvalidArgumentError("configuration key '" + key + "': '" + dir +
+                                "' is not a file:// URI or a path (no other file systems yet)");
+  }
+  if (!dir.starts_with("/")) {
+    return InvalidArgumentError("configuration key '" + key + "': '" + settings.GetString(CheckpointingDir()) +
+                                "' is not absolute (each process would resolve it against its "
+                                "own directory)");
+  }
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir;
 }
 
 const ConfigOption& HighAvailabilityType() {
@@ -137,7 +162,7 @@ const std::vector<ConfigOption>& ProcessOptions() {
       JobManagerRpcAddress(), JobManagerRpcPort(),     JobManagerBindHost(),
       RestAddress(),          RestPort(),              RestBindAddress(),
       TaskManagerHost(),      TaskManagerBindHost(),   TaskManagerDataPort(),
-      TaskManagerResourceId(), MetricsReporterPromPort(), ProcessWorkingDir(), StoreAddress(),
+      TaskManagerResourceId(), MetricsReporterPromPort(), ProcessWorkingDir(), CheckpointingDir(),
       SecurityAuthSecretFile(),
       HighAvailabilityType(), HighAvailabilityClusterId(),
       HighAvailabilityEtcdEndpoints(), HighAvailabilityEtcdLeaseTtl()};

@@ -38,9 +38,11 @@
 //                                          1 h): a standby takes over this long after the leader
 //                                          stops renewing; the leader renews every fifth of it
 //                                          and steps down after two thirds without a renewal
-//   sluice.store.address       localhost:6124  the store server (`sluice store`) that holds
-//                                          input, output and checkpoints, until
-//                                          execution.checkpointing.dir replaces it (issue 10)
+//   execution.checkpointing.dir  (required)  where checkpoints and savepoints are kept: an
+//                                          absolute path or file:///path, one directory every
+//                                          JobManager and TaskManager sees (a local directory
+//                                          on one machine, an NFS mount at the same path on
+//                                          several: engine/runtime/storage_directory.h)
 //
 // Addresses are host names or IPv4/IPv6 literals (engine/runtime/real/tcp_network.h). Listen
 // addresses never default to every interface. Thread safety: constant data.
@@ -67,7 +69,7 @@ const ConfigOption& TaskManagerResourceId();
 const ConfigOption& MetricsReporterPromPort();
 const ConfigOption& ProcessWorkingDir();
 const ConfigOption& SecurityAuthSecretFile();
-const ConfigOption& StoreAddress();
+const ConfigOption& CheckpointingDir();
 const ConfigOption& HighAvailabilityType();
 const ConfigOption& HighAvailabilityClusterId();
 const ConfigOption& HighAvailabilityEtcdEndpoints();
@@ -76,7 +78,11 @@ const ConfigOption& HighAvailabilityEtcdLeaseTtl();
 // Every key above.
 const std::vector<ConfigOption>& ProcessOptions();
 
-// A "host:port" or "[ipv6]:port" setting (sluice.store.address, each etcd endpoint, the
+// execution.checkpointing.dir as a path ("file://" dropped, no trailing '/'). kInvalidArgument
+// naming the key when it is missing, relative or a URI of another scheme.
+Result<std::string> CheckpointingDirOf(const Configuration& settings);
+
+// A "host:port" or "[ipv6]:port" setting (each etcd endpoint, the
 // leader's address in its etcd record).
 struct HostPort {
   std::string host;  // as written, brackets kept ("[::1]")

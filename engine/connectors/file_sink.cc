@@ -30,7 +30,7 @@ std::string CommittedPath(const FileSinkSpec& spec, const std::string& name) {
 
 FileSinkWriterCore::FileSinkWriterCore(const TaskContext& ctx, FileSinkSpec spec)
     : host_(*ctx.host),
-      store_(*ctx.host, ctx.services.output_store),
+      storage_(ctx.host->fs, ctx.services.output_root),
       spec_(std::move(spec)),
       subtask_(ctx.subtask),
       attempt_(ctx.attempt) {}
@@ -41,13 +41,13 @@ Status FileSinkWriterCore::AbortEarlierAttempts() {
   // later attempt's files are left alone: this task may be a zombie (cancelled, but still opening
   // on a TaskManager that has not heard so) whose abort would delete a transaction that a newer
   // attempt pre-committed into a completed checkpoint.
-  ASSIGN_OR_RETURN(auto names, store_.List(spec_.output_dir + "/pending"));
+  ASSIGN_OR_RETURN(auto names, storage_.List(spec_.output_dir + "/pending"));
   const std::string prefix = "part-" + std::to_string(subtask_) + "-";
   for (const std::string& name : names) {
     if (name.rfind(prefix, 0) != 0) continue;
     const std::optional<int64_t> attempt = AttemptOf(name);
     if (!attempt || *attempt >= attempt_) continue;
-    Status removed = store_.Remove(PendingPath(spec_, name));
+    Status removed = storage_.Remove(PendingPath(spec_, name));
     if (!removed.ok() && removed.code() != StatusCode::kNotFound) return removed;
     host_.log.Info("sink.aborted", name);
   }
@@ -59,7 +59,7 @@ Result<std::vector<FileCommittable>> FileSinkWriterCore::PrepareCommit(int64_t c
   if (buffer_.empty()) return committables;
   FileCommittable txn{"part-" + std::to_string(subtask_) + "-" + std::to_string(checkpoint_id) +
                       "-a" + std::to_string(attempt_), checkpoint_id};
-  RETURN_IF_ERROR(store_.WriteAtomic(PendingPath(spec_, txn.name), buffer_));
+  RETURN_IF_ERROR(storage_.WriteAtomic(PendingPath(spec_, txn.name), buffer_));
   host_.log.Info("sink.precommitted",
                  txn.name + " records=" + std::to_string(records_in_transaction_));
   buffer_.clear();
@@ -69,20 +69,20 @@ Result<std::vector<FileCommittable>> FileSinkWriterCore::PrepareCommit(int64_t c
 }
 
 FileCommitter::FileCommitter(const TaskContext& ctx, FileSinkSpec spec)
-    : host_(*ctx.host), store_(*ctx.host, ctx.services.output_store), spec_(std::move(spec)) {}
+    : host_(*ctx.host), storage_(ctx.host->fs, ctx.services.output_root), spec_(std::move(spec)) {}
 
 Status FileCommitter::Commit(const FileCommittable& txn) {
   const std::string pending = PendingPath(spec_, txn.name);
   const std::string committed = CommittedPath(spec_, txn.name);
-  Status renamed = store_.Rename(pending, committed);
+  Status renamed = storage_.Rename(pending, committed);
   if (renamed.ok() && host_.faults.Buggify("sink.commit_ack_lost")) {
     // Fault point: the commit went through but its acknowledgement was lost; retry it.
-    renamed = store_.Rename(pending, committed);
+    renamed = storage_.Rename(pending, committed);
   }
   if (renamed.code() == StatusCode::kNotFound &&
       !SLUICE_BUG_PLANTED(host_, "commit-not-idempotent")) {
     // Idempotence: a retry after a commit whose acknowledgement was lost, or a restore.
-    ASSIGN_OR_RETURN(bool done, store_.Exists(committed));
+    ASSIGN_OR_RETURN(bool done, storage_.Exists(committed));
     if (done) return Status::Ok();
     return DataLossError("transaction " + txn.name + " is neither pending nor committed");
   }

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "engine/api/sink.h"
-#include "engine/checkpoint/store.h"
+#include "engine/runtime/storage_directory.h"
 #include "engine/graph/chain.h"
 #include "engine/graph/job_graph.h"
 
@@ -58,7 +58,7 @@ class FileSinkWriterCore {
 
  private:
   Host& host_;
-  StoreClient store_;
+  StorageDirectory storage_;
   FileSinkSpec spec_;
   int subtask_;
   int64_t attempt_;
@@ -74,7 +74,7 @@ class FileCommitter final : public Committer<FileCommittable> {
 
  private:
   Host& host_;
-  StoreClient store_;
+  StorageDirectory storage_;
   FileSinkSpec spec_;
 };
 

@@ -13,9 +13,9 @@ namespace {
 
 class LineSplitReader final : public SplitReader {
  public:
-  LineSplitReader(Host& host, Address input_store, std::string path,
+  LineSplitReader(Host& host, const std::string& input_root, std::string path,
                   BatchConsumer<std::string>* output)
-      : reader_(host, std::move(input_store), std::move(path)), output_(output) {}
+      : reader_(host, input_root, std::move(path)), output_(output) {}
   Status Open(std::string_view restored) override { return reader_.Open(restored); }
   Result<size_t> Fetch(size_t max_records) override {
     lines_.Clear();
@@ -57,7 +57,7 @@ Source<std::string> LineSource(SourceSpec spec) {
   const std::string dir = spec.input_dir;
   source.discover = [dir](Host& host, const ExternalServices& services,
                           int) -> Result<std::vector<std::string>> {
-    StoreClient store(host, services.input_store);
+    StorageDirectory store(host.fs, services.input_root);
     ASSIGN_OR_RETURN(std::vector<std::string> names, store.List(dir));
     std::sort(names.begin(), names.end());
     std::vector<std::string> splits;
@@ -74,7 +74,7 @@ Source<std::string> LineSource(SourceSpec spec) {
     SLUICE_ASSERT(lines != nullptr, "a line source feeds an operator that takes lines");
     if (split.empty()) return DataLossError("line source: empty split (a file path)");
     return std::unique_ptr<SplitReader>(std::make_unique<LineSplitReader>(
-        *ctx.host, ctx.services.input_store, std::string(split), lines));
+        *ctx.host, ctx.services.input_root, std::string(split), lines));
   };
   source.reference_splits = [dir](int, const std::vector<std::string>& input_splits) {
     std::vector<std::string> splits;
@@ -103,7 +103,7 @@ Status LineSourceReader::Open(std::string_view restored) {
       return DataLossError("source state for " + path_ + " is malformed");
     }
   }
-  ASSIGN_OR_RETURN(size_, store_.FileSize(path_));
+  ASSIGN_OR_RETURN(size_, storage_.FileSize(path_));
   if (offset_ > size_) {
     return DataLossError("restored offset " + std::to_string(offset_) + " is past the end of " +
                          path_ + " (" + std::to_string(size_) + " bytes)");
@@ -116,7 +116,7 @@ Result<bool> LineSourceReader::ReadBatch(Collector<std::string>* out, size_t max
   // Read until at least one whole line is in hand (a line may be longer than one read).
   uint64_t want = kReadSizeBytes;
   for (;;) {
-    ASSIGN_OR_RETURN(chunk_, store_.ReadRange(path_, offset_, want));
+    ASSIGN_OR_RETURN(chunk_, storage_.ReadRange(path_, offset_, want));
     if (chunk_.empty()) return UnavailableError(path_ + " shrank below its size while reading");
     const bool at_end = offset_ + chunk_.size() >= size_;
     const size_t last_newline = chunk_.rfind('\n');

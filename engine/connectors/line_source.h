@@ -13,7 +13,7 @@
 
 #include "engine/graph/chain.h"
 #include "engine/graph/job_graph.h"
-#include "engine/checkpoint/store.h"
+#include "engine/runtime/storage_directory.h"
 
 namespace sluice {
 
@@ -21,8 +21,8 @@ class LineSourceReader {
  public:
   static constexpr uint64_t kReadSizeBytes = 16 * 1024;
 
-  LineSourceReader(Host& host, Address input_store, std::string path)
-      : store_(host, std::move(input_store)), path_(std::move(path)) {}
+  LineSourceReader(Host& host, const std::string& input_root, std::string path)
+      : storage_(host.fs, input_root), path_(std::move(path)) {}
 
   // Restores the offset from Snapshot's bytes (empty: start at 0) and learns the partition size.
   Status Open(std::string_view restored);
@@ -35,7 +35,7 @@ class LineSourceReader {
   bool exhausted() const { return offset_ >= size_; }
 
  private:
-  StoreClient store_;
+  StorageDirectory storage_;
   std::string path_;
   uint64_t offset_ = 0;  // first byte not yet emitted
   uint64_t size_ = 0;

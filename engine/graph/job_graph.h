@@ -27,11 +27,13 @@ namespace sluice {
 
 class SideOutputs;
 
-// Addresses of the external systems a job's connectors reach.
+// Where a job's data lives on every host's file system (engine/runtime/storage_directory.h):
+// directories the cluster's hosts share (one machine's local directories, or NFS mounts at the
+// same path on each; the simulator's shared mounts). "" means paths are taken as given.
 struct ExternalServices {
-  Address input_store;
-  Address output_store;
-  Address checkpoint_store;
+  std::string input_root;      // JobSpec::input_dir is relative to it
+  std::string output_root;     // JobSpec::output_dir is relative to it
+  std::string checkpoint_dir;  // execution.checkpointing.dir: checkpoints and savepoints
 };
 
 // What a link factory knows about the subtask it builds for.

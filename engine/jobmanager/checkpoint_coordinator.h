@@ -119,7 +119,7 @@ class CheckpointCoordinator {
 
   explicit CheckpointCoordinator(Options options);
 
-  // What the checkpoint store held when this JobMaster took over: the latest completed
+  // What checkpoint storage held when this JobMaster took over: the latest completed
   // checkpoint (if any) and the next id to use (above every id seen, completed or not).
   void Recover(int64_t next_checkpoint_id, std::optional<CompletedCheckpoint> latest);
 

@@ -83,7 +83,7 @@ struct JobManagerConfig {
   // scheduler-mode: reactive, and jobmanager.adaptive-scheduler.resource-stabilization-timeout
   // (engine/jobmanager/job_scheduler.h).
   bool reactive = false;
-  // execution.savepoint.path: the savepoint (its directory on the checkpoint store) the job
+  // execution.savepoint.path: the savepoint (its directory, relative to execution.checkpointing.dir) the job
   // starts from when it has no completed checkpoint of its own; "" for none.
   std::string savepoint_path;
   int64_t resource_stabilization_timeout_ns = 1000LL * 1000 * 1000;

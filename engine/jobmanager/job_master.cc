@@ -28,7 +28,7 @@ JobMaster::JobMaster(Host& host, const JobManagerConfig& config, const JobSpec& 
       election_(election),
       epoch_(election.epoch()),
       log_(host.log, {EventField{"job", 0, config.job.job}, EventField{"epoch", epoch_}}),
-      checkpoint_store_(host, config.services.checkpoint_store),
+      checkpoint_storage_(host.fs, config.services.checkpoint_dir),
       etcd_(election.NewClient()),
       events_(host.fibers, kEventQueueCapacity),
       sources_(SourceCoordinator::SourcesOf(graph, chains),

@@ -10,7 +10,7 @@
 // scratch.
 //
 // job_master.cc holds the event loop and the rest of the shell; job_master_checkpoints.cc the
-// checkpoint side (recovering the checkpoint store, carrying out the CheckpointCoordinator's
+// checkpoint side (recovering checkpoint storage, carrying out the CheckpointCoordinator's
 // commands, discarding subsumed checkpoints); job_master_savepoints.cc the savepoint requests and
 // the REST API's view of the job (Snapshot).
 #pragma once
@@ -135,7 +135,7 @@ class JobMaster {
   const int64_t epoch_;  // fencing token: the leadership's epoch
   // The host's log with the job and the epoch on every event (the structured log's keys).
   ContextEventLog log_;
-  StoreClient checkpoint_store_;
+  StorageDirectory checkpoint_storage_;
   EtcdClient etcd_;  // the event loop's
   Channel<Event> events_;
   std::map<uint64_t, std::shared_ptr<Connection>> connections_;  // by session

@@ -32,7 +32,7 @@ void JobMaster::RecoverCheckpointStore() {
   // up) rather than exit.
   for (int tries = 0;; ++tries) {
     if (tries > 0) host_.fibers.SleepFor(config_.heartbeat_interval_ns);
-    auto recovered = RecoverCheckpoints(checkpoint_store_, Pointers(etcd_), MetadataChecksummed());
+    auto recovered = RecoverCheckpoints(checkpoint_storage_, Pointers(etcd_), MetadataChecksummed());
     if (!recovered.ok() && recovered.status().code() == StatusCode::kFailedPrecondition) {
       // Deposed while recovering (paused, say): what it read may be stale, so it decides nothing.
       log_.Warn("checkpoint.recovery_fenced", recovered.status().ToString());
@@ -54,7 +54,7 @@ void JobMaster::RecoverCheckpointStore() {
     if (!start && !config_.savepoint_path.empty()) {
       // A job with no checkpoint of its own starts from the savepoint (Flink's
       // execution.savepoint.path; the savepoint is never deleted: Flink's NO_CLAIM).
-      auto savepoint = ReadSavepoint(checkpoint_store_, config_.savepoint_path);
+      auto savepoint = ReadSavepoint(checkpoint_storage_, config_.savepoint_path);
       if (!savepoint.ok() && (savepoint.status().code() == StatusCode::kNotFound ||
                               savepoint.status().code() == StatusCode::kDataLoss)) {
         log_.Error("savepoint.unreadable", savepoint.status().ToString());
@@ -83,7 +83,7 @@ void JobMaster::RecoverCheckpointStore() {
     // disk's damage can never leave a restored (hence committed) checkpoint unreadable.
     Status repaired = Status::Ok();
     for (int copy : recovered->copies_to_repair) {
-      repaired = RepairMetadataCopy(checkpoint_store_, *latest, recovered->latest_metadata_path,
+      repaired = RepairMetadataCopy(checkpoint_storage_, *latest, recovered->latest_metadata_path,
                                     copy, MetadataChecksummed());
       if (!repaired.ok()) break;
       log_.Warn("checkpoint.repaired",
@@ -110,7 +110,7 @@ void JobMaster::RecoverCheckpointStore() {
 }
 
 void JobMaster::DiscardCheckpoints() {
-  StoreClient store(host_, config_.services.checkpoint_store);
+  StorageDirectory store(host_.fs, config_.services.checkpoint_dir);
   EtcdClient etcd = election_.NewClient();
   for (;;) {
     while (discard_below_ == 0) discard_wake_.Wait(host_.fibers);
@@ -156,7 +156,7 @@ void JobMaster::Execute(const CheckpointCoordinator::Commands& commands) {
         }
         break;
       case CheckpointCoordinator::CommandKind::kStore: {
-        Status stored = StoreCompletedCheckpoint(checkpoint_store_, Pointers(etcd_),
+        Status stored = StoreCompletedCheckpoint(checkpoint_storage_, Pointers(etcd_),
                                                  command.checkpoint, MetadataChecksummed());
         if (!stored.ok()) {
           log_.Warn("checkpoint.aborted", id + ": " + stored.ToString());

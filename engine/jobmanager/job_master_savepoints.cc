@@ -48,7 +48,7 @@ void JobMaster::WriteSavepoint(const CompletedCheckpoint& checkpoint) {
   auto request = std::find_if(savepoints_.begin(), savepoints_.end(), [&](const auto& entry) {
     return entry.second.checkpoint == checkpoint.id;
   });
-  const Result<std::string> dir = sluice::WriteSavepoint(checkpoint_store_, checkpoint);
+  const Result<std::string> dir = sluice::WriteSavepoint(checkpoint_storage_, checkpoint);
   const std::string id = request != savepoints_.end() ? request->first : std::string("(none)");
   if (dir.ok()) {
     log_.Info("savepoint.completed", id + ": " + *dir, {{"checkpoint", checkpoint.id}});

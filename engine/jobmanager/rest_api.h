@@ -45,8 +45,8 @@
 //   GET /taskmanagers             {"taskmanagers": [{"id", "path", "dataPort",
 //                                  "timeSinceLastHeartbeat", "slotsNumber", "freeSlots"}]}
 //   POST /jobs/:jobid/savepoints  body {"cancel-job": bool} (optional; "target-directory" is
-//                                  not supported: savepoints go to savepoints/ on the
-//                                  checkpoint store) → 202 {"request-id"}: a savepoint, and with
+//                                  not supported: savepoints go to savepoints/ in
+//                                  execution.checkpointing.dir) → 202 {"request-id"}: a savepoint, and with
 //                                  cancel-job a stop-with-savepoint
 //   POST /jobs/:jobid/stop        body {"drain": false} (optional) → 202 {"request-id"}:
 //                                  stop-with-savepoint (drain: true is refused)
@@ -114,7 +114,7 @@ struct JobSnapshot {
   // Savepoint requests of this leadership, by request id.
   struct Savepoint {
     std::string status;    // IN_PROGRESS, COMPLETED or FAILED
-    std::string location;  // COMPLETED: the savepoint's directory on the checkpoint store
+    std::string location;  // COMPLETED: the savepoint's directory, relative to execution.checkpointing.dir
     std::string failure;   // FAILED: why
   };
   std::map<std::string, Savepoint> savepoints;

@@ -9,7 +9,8 @@ std::string ParentDir(const std::string& path) {
   return path.substr(0, slash);
 }
 
-Status WriteFileAtomically(FileSystem& fs, const std::string& path, std::string_view data) {
+Status FileSystem::WriteAtomically(const std::string& path, std::string_view data) {
+  FileSystem& fs = *this;
   const std::string tmp = path + ".tmp";
   ASSIGN_OR_RETURN(auto file, fs.OpenAppendable(tmp, /*truncate=*/true));
   RETURN_IF_ERROR(file->Append(data));

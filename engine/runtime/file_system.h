@@ -49,6 +49,10 @@ class FileSystem {
   virtual Status CreateDir(const std::string& dir) = 0;
   // Makes the names in `dir` (creations, renames, removals) durable.
   virtual Status SyncDir(const std::string& dir) = 0;
+  // Replaces `path` atomically and durably (WriteFileAtomically below). This default writes
+  // `path`.tmp, syncs it, renames it and syncs the directory; a shared mount does it in one
+  // request to its server (simnet/shared_mount.h). kNotFound when the directory is missing.
+  virtual Status WriteAtomically(const std::string& path, std::string_view data);
 
   // Latency deferral, for a library that calls the file system while holding its own locks and
   // so must never be suspended inside a call (RocksDB: engine/state/rocksdb_env.h). While on,
@@ -61,8 +65,11 @@ class FileSystem {
 };
 
 // Writes `data` to `path` atomically and durably: write `path`.tmp, sync, rename, sync the parent
-// directory. Readers see the old contents or the new, never a mix. May suspend.
-Status WriteFileAtomically(FileSystem& fs, const std::string& path, std::string_view data);
+// directory (FileSystem::WriteAtomically). Readers see the old contents or the new, never a mix.
+// May suspend.
+inline Status WriteFileAtomically(FileSystem& fs, const std::string& path, std::string_view data) {
+  return fs.WriteAtomically(path, data);
+}
 // The directory part of a '/'-separated path ("." when there is none).
 std::string ParentDir(const std::string& path);
 

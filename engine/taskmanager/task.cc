@@ -8,7 +8,7 @@
 #include "engine/base/bytes.h"
 #include "engine/base/checksum.h"
 #include "engine/checkpoint/replicated_file.h"
-#include "engine/checkpoint/store.h"
+#include "engine/runtime/storage_directory.h"
 #include "engine/checkpoint/shared_state_registry.h"
 #include "engine/config/core_options.h"
 #include "engine/exchange/barrier_aligner.h"
@@ -88,7 +88,7 @@ Task::Task(Host& host, TaskDeployment deployment, ExternalServices services,
       data_server_(data_server),
       send_(std::move(send)),
       wakeup_(std::make_shared<WaitList>()),
-      checkpoint_store_(host, services_.checkpoint_store) {
+      checkpoint_storage_(host.fs, services_.checkpoint_dir) {
   // The JobManager validated the job's settings; a value that does not parse (from a peer that
   // did not) leaves local recovery off rather than trip the getter's assertion.
   const ConfigOption& option = StateRecoveryFromLocal();
@@ -253,7 +253,7 @@ Status Task::Build() {
             std::to_string(deployment_.chain) + "-" + std::to_string(deployment_.subtask),
         *rocksdb, "checkpoints", RestoreDir(deployment_.restore_paths),
         [this](const std::string& store_path) {
-          return ReadReplicated(checkpoint_store_, store_path, kSharedStateMagic);
+          return ReadReplicated(checkpoint_storage_, store_path, kSharedStateMagic);
         });
     context_.rocksdb = rocksdb_.get();
   }

@@ -6,8 +6,8 @@
 // A chain is a tree: an operator with several consumers hands each batch to all of them (fan-out),
 // chained ones directly, the others through one record writer and output gate per network edge.
 // At a checkpoint the task snapshots its reader and links (a sink pre-commits), forwards the
-// barrier, writes the snapshot to checkpoint storage sealed with a checksum (the store fsyncs it
-// before answering) and only then acknowledges to the JobManager.
+// barrier, writes the snapshot to checkpoint storage sealed with a checksum (durable: fsynced
+// before the write returns) and only then acknowledges to the JobManager.
 // End of input (Flink's FLIP-147 "final checkpoint"): a source that has read all its splits and
 // was told no more will come waits for the next trigger, emits that barrier and then end-of-partition; a task reports
 // FINISHED only after the checkpoint covering its last output has completed (so its sink has
@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "engine/checkpoint/completed_checkpoint.h"
-#include "engine/checkpoint/store.h"
+#include "engine/runtime/storage_directory.h"
 #include "engine/exchange/data_plane.h"
 #include "engine/graph/job_graph.h"
 #include "engine/graph/job_spec.h"
@@ -162,7 +162,7 @@ class Task {
   DataServer* data_server_;
   Sender send_;
   std::shared_ptr<WaitList> wakeup_;
-  StoreClient checkpoint_store_;  // one connection for the task's life
+  StorageDirectory checkpoint_storage_;  // execution.checkpointing.dir
   // Local recovery (execution.state-recovery.from-local) on: this subtask's local state copies.
   std::optional<TaskLocalStateStore> local_state_;
   std::deque<Command> commands_;

@@ -159,13 +159,13 @@ Status Task::PersistState(int64_t checkpoint_id, std::vector<std::string> sectio
                              std::to_string(bytes.size()) + " bytes, RocksDB listed " +
                              std::to_string(upload.bytes));
       }
-      RETURN_IF_ERROR(WriteReplicated(checkpoint_store_, upload.store_path, kSharedStateMagic,
+      RETURN_IF_ERROR(WriteReplicated(checkpoint_storage_, upload.store_path, kSharedStateMagic,
                                       bytes));
     }
     rocksdb_->SnapshotFilesUploaded(checkpoint_id);
   }
   const bool ack_first = SLUICE_BUG_PLANTED(host_, "ack-before-snapshot-durable");
-  if (!ack_first) RETURN_IF_ERROR(WriteReplicated(checkpoint_store_, path, kStateMagic, state));
+  if (!ack_first) RETURN_IF_ERROR(WriteReplicated(checkpoint_storage_, path, kStateMagic, state));
   if (local_state_) local_state_->Write(checkpoint_id, path, state);
   last_snapshot_ = std::max(last_snapshot_, checkpoint_id);
   ControlMessage ack;
@@ -186,7 +186,7 @@ Status Task::PersistState(int64_t checkpoint_id, std::vector<std::string> sectio
   send_(std::move(ack));
   if (ack_first) {
     host_.fibers.SleepFor(50 * kNanosPerMilli);  // planted bug: the state is not durable yet
-    RETURN_IF_ERROR(WriteReplicated(checkpoint_store_, path, kStateMagic, state));
+    RETURN_IF_ERROR(WriteReplicated(checkpoint_storage_, path, kStateMagic, state));
   }
   log_.Info("checkpoint.acknowledged", name() + " " + std::to_string(checkpoint_id));
   return Status::Ok();

@@ -26,7 +26,7 @@ Result<std::string> Task::ReadState(const std::string& path, bool try_local, boo
     }
   }
   std::string damaged;
-  auto read = ReadReplicated(checkpoint_store_, path, kStateMagic, true, &damaged);
+  auto read = ReadReplicated(checkpoint_storage_, path, kStateMagic, true, &damaged);
   if (read.status().code() == StatusCode::kNotFound) {
     // A completed checkpoint names only state that was durable when it was acknowledged:
     // neither copy left means it was lost (deleted or wiped), for good.

@@ -1,4 +1,4 @@
-#include "engine/checkpoint/store.h"
+#include "simnet/store_server.h"
 
 #include <algorithm>
 #include <optional>
@@ -20,6 +20,7 @@ enum class StoreOp : uint8_t {
   kExists,
   kList,
   kReadWhole,
+  kCreateDir,
 };
 
 constexpr uint64_t kMaxReadBytes = 16 * 1024 * 1024;
@@ -182,12 +183,15 @@ Result<std::string> Execute(StoreState& state, std::string_view request) {
       return payload;
     }
     case StoreOp::kList: {
-      auto names = fs.List(full);
-      if (!names.ok() && names.status().code() != StatusCode::kNotFound) return names.status();
-      const std::vector<std::string> empty;
-      const auto& list = names.ok() ? names.value() : empty;
-      w.PutVarint(list.size());
-      for (const auto& name : list) w.PutString(name);
+      ASSIGN_OR_RETURN(std::vector<std::string> names, fs.List(full));
+      w.PutVarint(names.size());
+      for (const auto& name : names) w.PutString(name);
+      return payload;
+    }
+    case StoreOp::kCreateDir: {
+      RETURN_IF_ERROR(EnsureParent(fs, full));
+      RETURN_IF_ERROR(fs.CreateDir(full));
+      RETURN_IF_ERROR(unsynced_on_failure(fs.SyncDir(ParentDir(full)), {ParentDir(full)}));
       return payload;
     }
   }
@@ -223,15 +227,28 @@ Status RunStoreServer(Host& host, const StoreServerConfig& config) {
   }
 }
 
+Status StoreClient::Connect() {
+  auto stream = host_.network.Connect(address_, connect_timeout_ns_);
+  if (!stream.ok()) return stream.status().WithContext("store " + address_.ToString());
+  stream_ = std::move(stream).value();
+  reader_ = std::make_unique<FrameReader>(stream_.get());
+  return Status::Ok();
+}
+
 Result<std::string> StoreClient::Call(std::string request) {
-  if (!stream_) {
-    auto stream = host_.network.Connect(address_, connect_timeout_ns_);
-    if (!stream.ok()) return stream.status().WithContext("store " + address_.ToString());
-    stream_ = std::move(stream).value();
-    reader_ = std::make_unique<FrameReader>(stream_.get());
-  }
+  const bool reused = stream_ != nullptr;
+  if (!reused) RETURN_IF_ERROR(Connect());
   FinishFrame(&request, 0);
   Status sent = stream_->Write(request);
+  if (!sent.ok() && reused) {
+    // The connection broke while idle (a reset, the store's crash). A request whose write failed
+    // never reached the store whole (it executes complete frames only), so it is sent again on a
+    // new connection, as an NFS client retransmits.
+    reader_.reset();
+    stream_.reset();
+    RETURN_IF_ERROR(Connect());
+    sent = stream_->Write(request);
+  }
   auto response = sent.ok() ? reader_->Next() : Result<std::string_view>(sent);
   if (!response.ok()) {
     reader_.reset();
@@ -295,7 +312,7 @@ Result<uint64_t> StoreClient::FileSize(const std::string& path) {
   return size;
 }
 
-Status StoreClient::WriteAtomic(const std::string& path, const std::string& data) {
+Status StoreClient::WriteAtomic(const std::string& path, std::string_view data) {
   std::string request = Request(StoreOp::kWriteAtomic, path);
   request += data;
   return Call(std::move(request)).status();
@@ -315,6 +332,10 @@ Status StoreClient::Remove(const std::string& path) {
 Result<bool> StoreClient::Exists(const std::string& path) {
   ASSIGN_OR_RETURN(std::string payload, Call(Request(StoreOp::kExists, path)));
   return !payload.empty() && payload[0] == 1;
+}
+
+Status StoreClient::CreateDir(const std::string& dir) {
+  return Call(Request(StoreOp::kCreateDir, dir)).status();
 }
 
 Result<std::vector<std::string>> StoreClient::List(const std::string& dir) {

@@ -1,6 +1,8 @@
-// The store: a small file service that stands in for the external systems a stream job talks to
-// (a log to read input from, an object store for checkpoints, a file system for sink output).
-// It runs as its own host program so that, in simulation, faults reach it like any other host.
+// The store: the simulator's file server, the NFS server behind a shared mount
+// (simnet/shared_mount.h) that the cluster's hosts keep checkpoints, a job's input and its output
+// on. It runs as its own host program so that faults reach it like any other host: crashed, cut
+// off, its disk filled or failing. Real hosts have no such process: there a shared directory is
+// a local one or an NFS mount the OS provides (engine/runtime/storage_directory.h).
 // Every mutating call is durable before it is acknowledged (data fsynced, directory fsynced), and
 // no call is answered from a state a crash would revert: when a mutation fails after changing a
 // directory (a rename done, its directory sync failed), the store syncs that directory before it
@@ -36,7 +38,8 @@ Status RunStoreServer(Host& host, const StoreServerConfig& config);
 
 // A client connection to one store. Not shared between fibers: each user owns its own client.
 // Every call may suspend; on a broken connection it returns kUnavailable and reconnects on the
-// next call. Connecting gives up after `connect_timeout_ns` with kDeadlineExceeded; a request on
+// next call (which, if it finds the connection broken before its request is written, resends it
+// on a new one). Connecting gives up after `connect_timeout_ns` with kDeadlineExceeded; a request on
 // a live connection waits for the store (the store answers or its crash resets the connection).
 class StoreClient {
  public:
@@ -49,18 +52,22 @@ class StoreClient {
   Result<std::string> ReadFile(const std::string& path);
   Result<uint64_t> FileSize(const std::string& path);
   // Replaces `path` atomically and durably (tmp file, fsync, rename, fsync directory).
-  Status WriteAtomic(const std::string& path, const std::string& data);
+  Status WriteAtomic(const std::string& path, std::string_view data);
   // Durable rename (fsyncs both parent directories). kNotFound if `from` is missing.
   Status Rename(const std::string& from, const std::string& to);
   Status Remove(const std::string& path);
   Result<bool> Exists(const std::string& path);
-  // Sorted entry names; an empty list for a missing directory.
+  // Sorted entry names; kNotFound for a missing directory.
   Result<std::vector<std::string>> List(const std::string& dir);
+  // Creates `dir` and its missing parents, durably; OK if it exists.
+  Status CreateDir(const std::string& dir);
 
  private:
   // Sends `request`, a frame begun by Request() with the request appended, and waits for the
-  // response. May suspend.
+  // response. A request that cannot be written on a connection that broke while idle is sent
+  // once more on a new one. May suspend.
   Result<std::string> Call(std::string request);
+  Status Connect();
 
   Host& host_;
   Address address_;
