@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <cstdio>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/rest/http.h"
 #include "engine/runtime/random.h"
@@ -60,7 +62,13 @@ std::string Input() {
   return input;
 }
 
-TEST(SavepointTest, StopWithSavepointThenRestoreAtAnotherParallelism) {
+// A stop-with-savepoint into `target` ("" for the default, savepoints/ in checkpoint storage), then
+// the job again at parallelism 3 from the savepoint, on the same stores. `location` is where the
+// savepoint is reported; `trees` the store directories (host index in stores(), path) the second
+// cluster needs copied from the first.
+void StopThenRestore(const std::string& target, const std::string& location,
+                     const std::vector<std::pair<int, std::string>>& trees,
+                     const std::string& imported = "") {
   const std::string input = Input();
   WordCountClusterOptions options;
   options.seed = 1;
@@ -73,7 +81,7 @@ TEST(SavepointTest, StopWithSavepointThenRestoreAtAnotherParallelism) {
     std::string location;
     std::string status;
   } seen;
-  first.world().AddHost("rest-client", [&seen](Host& host) {
+  first.world().AddHost("rest-client", [&seen, &target](Host& host) {
     host.fibers.SleepFor(800 * kNanosPerMilli);
     std::string jid;
     while (jid.empty()) {
@@ -81,7 +89,9 @@ TEST(SavepointTest, StopWithSavepointThenRestoreAtAnotherParallelism) {
       if (jobs.status == 200) jid = json::parse(jobs.body)["jobs"][0]["id"];
       if (jid.empty()) host.fibers.SleepFor(100 * kNanosPerMilli);
     }
-    const HttpResponse stop = Ask(host, "POST", "/jobs/" + jid + "/stop", R"({"drain": false})");
+    json body{{"drain", false}};
+    if (!target.empty()) body["targetDirectory"] = target;
+    const HttpResponse stop = Ask(host, "POST", "/jobs/" + jid + "/stop", body.dump());
     seen.stop_status = stop.status;
     if (stop.status != 202) return;
     const std::string request = json::parse(stop.body)["request-id"];
@@ -107,8 +117,9 @@ TEST(SavepointTest, StopWithSavepointThenRestoreAtAnotherParallelism) {
   ASSERT_EQ(seen.stop_status, 202);
   EXPECT_FALSE(seen.status.empty()) << "GET /jobs/:jobid/savepoints/:requestid answered";
   ASSERT_GT(savepoint, 0) << "the savepoint completed";
-  if (seen.location.empty()) seen.location = "savepoints/savepoint-" + std::to_string(savepoint);
-  EXPECT_EQ(seen.location, "savepoints/savepoint-" + std::to_string(savepoint));
+  const std::string name = "savepoint-" + std::to_string(savepoint);
+  if (seen.location.empty()) seen.location = location + name;
+  EXPECT_EQ(seen.location, location + name);
   EXPECT_TRUE(first.finished()) << "stop-with-savepoint finishes the job: " << first.failure();
   const WordCountReference expected(input);
   const ExactlyOnceReport stopped = CheckExactlyOnce(expected, first.CommittedOutput());
@@ -121,16 +132,46 @@ TEST(SavepointTest, StopWithSavepointThenRestoreAtAnotherParallelism) {
   again.parallelism = 3;
   again.savepoint_path = seen.location;
   WordCountCluster second(again, input);
-  for (const char* dir : {"store/savepoints", "store/replica/savepoints"}) {
-    CopyTree(first.world(), first.checkpoint_store(), second.world(), second.checkpoint_store(),
-             dir);
+  for (const auto& [store, dir] : trees) {
+    CopyTree(first.world(), first.stores()[store], second.world(), second.stores()[store], dir);
   }
   CopyTree(first.world(), first.stores()[1], second.world(), second.stores()[1],
            "store/output/committed");
+  int64_t imports = 0;
+  second.world().AddEventObserver(
+      [&](sim::World::HostId, Severity, std::string_view category, std::string_view message) {
+        if (category != "savepoint.importing") return;
+        ++imports;
+        EXPECT_NE(message.find(imported), std::string_view::npos) << message;
+      });
   second.Run(60 * 1000);
   ASSERT_TRUE(second.finished()) << second.failure();
+  EXPECT_EQ(imports > 0, !imported.empty()) << "a savepoint outside checkpoint storage is imported";
   const ExactlyOnceReport report = CheckExactlyOnce(expected, second.CommittedOutput());
   EXPECT_TRUE(report.ok) << report.first_violation;
+}
+
+constexpr int kCheckpointStore = 2;  // WordCountCluster::stores(): input, output, checkpoints
+constexpr int kOutputStore = 1;
+
+TEST(SavepointTest, StopWithSavepointThenRestoreAtAnotherParallelism) {
+  StopThenRestore("", "savepoints/",
+                  {{kCheckpointStore, "store/savepoints"},
+                   {kCheckpointStore, "store/replica/savepoints"}});
+}
+
+// Into a directory relative to execution.checkpointing.dir: reported relative to it.
+TEST(SavepointTest, ATargetDirectoryInCheckpointStorage) {
+  StopThenRestore("kept/by-hand", "kept/by-hand/",
+                  {{kCheckpointStore, "store/kept"}, {kCheckpointStore, "store/replica/kept"}});
+}
+
+// Into a directory outside checkpoint storage (here the output store's shared mount): reported
+// by its absolute path; the new deployment copies it into checkpoint storage and restores from
+// there. Only the savepoint's directory moves to the second cluster, not checkpoint storage.
+TEST(SavepointTest, ATargetDirectoryOutsideCheckpointStorageIsImported) {
+  StopThenRestore("/mnt/output/savepoints", "/mnt/output/savepoints/",
+                  {{kOutputStore, "store/savepoints"}}, "/mnt/output/savepoints/savepoint-");
 }
 
 // The operator's side of a stop-with-savepoint amid failures: asks the JobManagers in turn (a

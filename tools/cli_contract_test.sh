@@ -10,7 +10,7 @@ sluice="$1"
 mode="${2:-contract}"
 # Absolute, as the execution.checkpointing.dir under it must be.
 work="$(realpath "$(mktemp -d "${TMPDIR:-/tmp}/sluice-cli-test.XXXXXX")")"
-trap 'rm -rf "$work"' EXIT
+trap '[[ -n "${KEEP_WORK:-}" ]] || rm -rf "$work"' EXIT
 failures=0
 
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
@@ -389,15 +389,19 @@ CONFIG
 # hand: etcd on 127.0.0.6, and per job a JobManager and a TaskManager (127.0.0.7, .9) sharing
 # the job's input/, output/ and checkpoints/ (execution.checkpointing.dir), word count throttled
 # to run a while, each job under a cluster id of its own. A savepoint completes and names its
-# directory (relative to execution.checkpointing.dir); cancel ends a job CANCELED (its JobManager
-# exits 0); stop takes a savepoint and ends the job FINISHED; bad usage exits 2.
+# directory (relative to execution.checkpointing.dir, or the absolute one asked for); cancel ends
+# a job CANCELED (its JobManager exits 0); stop takes a savepoint and ends the job FINISHED; a
+# new job restores from a savepoint outside its checkpoint storage; bad usage exits 2.
 
-# start_job NAME PORT_BASE LINES: starts NAME's TaskManager and JobManager (pids in $job_pids,
-# the JobManager's last) on two parts of LINES lines each (at 100 records/s), and sets $rest and
-# $job once `sluice list` shows the job RUNNING.
+# start_job NAME PORT_BASE LINES [JOBMANAGER ARGS...]: starts NAME's TaskManager and JobManager
+# (pids in $job_pids, the JobManager's last) on two parts of LINES lines each (at 100
+# records/s), and sets $rest and $job once `sluice list` shows the job RUNNING. The output goes
+# to $output if set, else to NAME's output/.
 start_job() {
   local name="$1" base="$2" lines="$3" dir="$work/client/$1"
-  mkdir -p "$dir/input" "$dir/output" "$dir/checkpoints"
+  local out="${output:-$dir/output}"
+  shift 3
+  mkdir -p "$dir/input" "$out" "$dir/checkpoints"
   for i in $(seq 1 "$lines"); do printf 'alpha beta w%d\n' $((i % 13)); done \
     >"$dir/input/part-0"
   cp "$dir/input/part-0" "$dir/input/part-1"
@@ -422,7 +426,7 @@ CONFIG
     >"$dir/tm.log" 2>&1 &
   job_pids=($!)
   "$sluice" jobmanager --config "$dir/sluice.toml" -D process.working-dir="$dir/jm" \
-    --job wordcount --input "$dir/input" --output "$dir/output" >"$dir/jm.log" 2>&1 &
+    --job wordcount --input "$dir/input" --output "$out" "$@" >"$dir/jm.log" 2>&1 &
   job_pids+=($!)
   rest="127.0.0.7:$((base + 1))" job=""
   local tries
@@ -485,8 +489,8 @@ client_checks() {
     fail "chromium is not installed (tools/setup installs it)"
   fi
   run 2 "$sluice" list
-  run 2 "$sluice" savepoint "$job" --jobmanager "$rest" /elsewhere
-  expect_in "$work/err" "not supported yet"
+  run 1 "$sluice" savepoint "$job" --jobmanager "$rest" "$work/client/../elsewhere"
+  expect_in "$work/err" "must not contain '..'"
   run 1 "$sluice" cancel 0123 --jobmanager "$rest"
   expect_in "$work/err" "not found"
   run 0 "$sluice" savepoint "$job" --jobmanager "$rest"
@@ -498,12 +502,28 @@ client_checks() {
   grep -q 'ended: job canceled' "$work/client/cancelled/jm.log" \
     || fail "the cancelled job's JobManager did not end CANCELED"
 
+  # A savepoint into a directory of its own, outside execution.checkpointing.dir.
   start_job stopped $((port_base + 5)) 150
-  run 0 "$sluice" stop "$job" --jobmanager "$rest"
-  expect_in "$work/out" "savepoint completed: savepoints/savepoint-"
-  expect_savepoint stopped
+  run 0 "$sluice" stop "$job" --jobmanager "$rest" --savepoint "$work/client/kept"
+  expect_in "$work/out" "savepoint completed: $work/client/kept/savepoint-"
+  local kept
+  kept="$(sed -n 's/^savepoint completed: //p' "$work/out")"
+  [[ -f "$kept/_metadata" ]] || fail "stopped: no _metadata in $kept"
   end_job stopped
   grep -q 'finished OK' "$work/client/stopped/jm.log" || fail "the stopped job did not finish"
+
+  # A new job (its own checkpoint storage, the stopped job's output, where the savepoint's sink
+  # transactions are) from that savepoint: imported, restored, finished.
+  local committed
+  committed="$(ls "$work/client/stopped/output/committed" | wc -l)"
+  output="$work/client/stopped/output" start_job restored $((port_base + 15)) 150 \
+    -D execution.savepoint.path="$kept"
+  end_job restored
+  grep -q 'savepoint.importing' "$work/client/restored/jm.log" \
+    || fail "the restored job did not import the savepoint"
+  grep -q 'finished OK' "$work/client/restored/jm.log" || fail "the restored job did not finish"
+  (( $(ls "$work/client/stopped/output/committed" | wc -l) > committed )) \
+    || fail "the restored job committed no output"
 
   kill "$etcd_pid" 2>/dev/null
   wait "$etcd_pid" 2>/dev/null

@@ -119,12 +119,13 @@ ClientCommands::ClientCommands(CLI::App& root) {
   cancel_ = add_job_command("cancel", "Cancel a running job (it ends CANCELED)");
   savepoint_ = add_job_command("savepoint", "Take a savepoint of a running job");
   savepoint_->add_option("directory", directory_,
-                         "Where to write it (not supported yet: savepoints/ under "
-                         "execution.checkpointing.dir)");
+                         "Where to write it, as the JobManager sees it: an absolute directory, or "
+                         "one relative to execution.checkpointing.dir (default savepoints)");
   stop_ = add_job_command("stop", "Stop a running job with a savepoint (it ends FINISHED)");
   stop_->add_option("--savepoint", directory_,
-                    "Where to write the savepoint (not supported yet: savepoints/ under "
-                    "execution.checkpointing.dir)");
+                    "Where to write the savepoint, as the JobManager sees it: an absolute "
+                    "directory, or one relative to execution.checkpointing.dir (default "
+                    "savepoints)");
   for (CLI::App* command : {savepoint_, stop_}) {
     command->add_option("--timeout", timeout_s_, "Seconds to wait for the savepoint (default 60)")
         ->check(CLI::PositiveNumber);
@@ -193,18 +194,15 @@ int ClientCommands::Cancel() const {
 }
 
 int ClientCommands::Savepoint(const std::string& action) const {
-  if (!directory_.empty()) {
-    return UsageError(fmt::format(
-        "a savepoint directory ('{}') is not supported yet: savepoints go to savepoints/ under "
-        "execution.checkpointing.dir",
-        directory_));
-  }
   auto rest = Connect(jobmanager_, secret_file_);
   if (!rest.ok()) return UsageError(rest.status().message());
   const std::string job = "/jobs/" + job_id_;
-  auto triggered = (*rest)->Send("POST", job + "/" + action, action == "stop"
-                                                                  ? R"({"drain":false})"
-                                                                  : R"({"cancel-job":false})");
+  json body = action == "stop" ? json{{"drain", false}} : json{{"cancel-job", false}};
+  // Flink's names for the target directory of each request.
+  if (!directory_.empty()) {
+    body[action == "stop" ? "targetDirectory" : "target-directory"] = directory_;
+  }
+  auto triggered = (*rest)->Send("POST", job + "/" + action, body.dump());
   if (!triggered.ok()) return UsageError(triggered.status().message());
   const std::string request = StringOf(triggered->body, "request-id");
   if (triggered->status != 202 || request.empty()) {

@@ -10,8 +10,8 @@
 // port not bound to loopback wants it). A JobManager that answers 503 is a standby: the error
 // names it. Exit 0 on success, 1 when the JobManager refuses or the savepoint fails or does not
 // complete within `--timeout` seconds, 2 for bad usage or an unreachable JobManager.
-// Not yet: a savepoint directory (DIR, `--savepoint DIR`): savepoints go to savepoints/ under
-// execution.checkpointing.dir.
+// A savepoint goes to DIR/savepoint-<checkpoint id> (DIR or `--savepoint DIR` as the JobManager's
+// file system names it: absolute, or relative to execution.checkpointing.dir; default savepoints).
 #pragma once
 
 #include <optional>

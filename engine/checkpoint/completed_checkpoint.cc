@@ -133,33 +133,33 @@ Status StoreCompletedCheckpoint(StorageDirectory& store, const CheckpointPointer
                      {EtcdOp::Put(pointers.KeyOf(checkpoint.id), path)});
 }
 
-Result<std::string> WriteSavepoint(StorageDirectory& store, const CompletedCheckpoint& checkpoint) {
-  const std::string dir =
-      std::string(kSavepointsDir) + "/savepoint-" + std::to_string(checkpoint.id);
+Result<std::string> WriteSavepoint(StorageDirectory& checkpoints, const CompletedCheckpoint& checkpoint,
+                                   StorageDirectory& target_storage, const std::string& dir) {
+  StorageDirectory& store = checkpoints;
   CompletedCheckpoint copy = checkpoint;
   for (auto& [task, path] : copy.state_paths) {
     ASSIGN_OR_RETURN(const std::string state, ReadReplicated(store, path, kTaskStateMagic));
     const std::string target =
         dir + "/" + std::to_string(task.first) + "-" + std::to_string(task.second);
-    RETURN_IF_ERROR(WriteReplicated(store, target, kTaskStateMagic, state));
+    RETURN_IF_ERROR(WriteReplicated(target_storage, target, kTaskStateMagic, state));
     path = target;
   }
   // Shared files (incremental RocksDB SSTs) a finished task's final state names: copied under
   // the savepoint's directory, where a restore from it resolves them (their paths in the state
   // files are relative to checkpoints/).
   copy.shared_files.clear();
-  const std::string checkpoints = "checkpoints/";
+  const std::string checkpoints_dir = "checkpoints/";
   for (const std::string& file : checkpoint.shared_files) {
-    if (file.rfind(checkpoints, 0) != 0) {
-      return InternalError("shared file " + file + " is not under " + checkpoints);
+    if (file.rfind(checkpoints_dir, 0) != 0) {
+      return InternalError("shared file " + file + " is not under " + checkpoints_dir);
     }
     ASSIGN_OR_RETURN(const std::string bytes, ReadReplicated(store, file, kSharedStateMagic));
-    const std::string target = dir + "/" + file.substr(checkpoints.size());
-    RETURN_IF_ERROR(WriteReplicated(store, target, kSharedStateMagic, bytes));
+    const std::string target = dir + "/" + file.substr(checkpoints_dir.size());
+    RETURN_IF_ERROR(WriteReplicated(target_storage, target, kSharedStateMagic, bytes));
     copy.shared_files.insert(target);
   }
-  RETURN_IF_ERROR(WriteReplicated(store, dir + "/_metadata", CompletedCheckpoint::kMetadataMagic,
-                                  copy.EncodeMetadata()));
+  RETURN_IF_ERROR(WriteReplicated(target_storage, dir + "/_metadata",
+                                  CompletedCheckpoint::kMetadataMagic, copy.EncodeMetadata()));
   return dir;
 }
 
@@ -167,6 +167,40 @@ Result<CompletedCheckpoint> ReadSavepoint(StorageDirectory& store, const std::st
   auto payload = ReadReplicated(store, path + "/_metadata", CompletedCheckpoint::kMetadataMagic);
   if (!payload.ok()) return payload.status().WithContext("execution.savepoint.path " + path);
   return CompletedCheckpoint::DecodeMetadata(*payload, path + "/_metadata");
+}
+
+Result<CompletedCheckpoint> ImportSavepoint(StorageDirectory& source, const std::string& path,
+                                            StorageDirectory& checkpoints, const std::string& dir) {
+  ASSIGN_OR_RETURN(CompletedCheckpoint savepoint, ReadSavepoint(source, path));
+  // Its files are named by their paths where it was written; all lie below the directory its
+  // state files are in (WriteSavepoint put them there), which may have moved since (to `path`).
+  const std::string written =
+      savepoint.state_paths.empty() ? path : ParentDir(savepoint.state_paths.begin()->second);
+  const std::string prefix = written + "/";
+  auto copy_file = [&](const std::string& file, uint32_t magic) -> Result<std::string> {
+    if (file.rfind(prefix, 0) != 0) {
+      return DataLossError("savepoint " + path + " names " + file + ", outside its directory " +
+                           written);
+    }
+    const std::string relative = file.substr(prefix.size());
+    ASSIGN_OR_RETURN(const std::string bytes,
+                     ReadReplicated(source, path + "/" + relative, magic));
+    const std::string target = dir + "/" + relative;
+    RETURN_IF_ERROR(WriteReplicated(checkpoints, target, magic, bytes));
+    return target;
+  };
+  CompletedCheckpoint imported = savepoint;
+  for (auto& [task, file] : imported.state_paths) {
+    ASSIGN_OR_RETURN(file, copy_file(file, kTaskStateMagic));
+  }
+  imported.shared_files.clear();
+  for (const std::string& file : savepoint.shared_files) {
+    ASSIGN_OR_RETURN(std::string target, copy_file(file, kSharedStateMagic));
+    imported.shared_files.insert(std::move(target));
+  }
+  RETURN_IF_ERROR(WriteReplicated(checkpoints, dir + "/_metadata",
+                                  CompletedCheckpoint::kMetadataMagic, imported.EncodeMetadata()));
+  return imported;
 }
 
 Status RepairMetadataCopy(StorageDirectory& store, const CompletedCheckpoint& checkpoint,

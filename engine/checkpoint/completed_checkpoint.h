@@ -139,17 +139,26 @@ Result<RecoveredCheckpoints> RecoverCheckpoints(StorageDirectory& store,
 Status RepairMetadataCopy(StorageDirectory& store, const CompletedCheckpoint& checkpoint,
                           const std::string& path, int copy, bool checksummed = true);
 
-// Writes the self-contained copy of savepoint `checkpoint` (stored already) under
-// <kSavepointsDir>/savepoint-<id>/: every state file it names (a finished task's final state may
-// live in an older checkpoint's directory), every shared file it names (a finished task's
-// incremental RocksDB state: copied to shared/... below the savepoint's directory, where a
-// restore from it resolves them), then a _metadata naming the copies, both copies of each (a
-// savepoint without its _metadata is not one). Returns the savepoint's directory; store
-// errors as they come. May suspend.
-Result<std::string> WriteSavepoint(StorageDirectory& store, const CompletedCheckpoint& checkpoint);
+// Writes the self-contained copy of savepoint `checkpoint` (stored already in `checkpoints`) to
+// directory `dir` of `target` (savepoint-<id> under the savepoint's target directory; target may
+// be `checkpoints` itself, dir <kSavepointsDir>/savepoint-<id>, the default): every state file it
+// names (a finished task's final state may live in an older checkpoint's directory), every shared
+// file it names (a finished task's incremental RocksDB state: copied to shared/... below the
+// savepoint's directory, where a restore from it resolves them), then a _metadata naming the
+// copies by their paths in `target`, both copies of each (a savepoint without its _metadata is
+// not one). Returns `dir`; storage errors as they come. May suspend.
+Result<std::string> WriteSavepoint(StorageDirectory& checkpoints, const CompletedCheckpoint& checkpoint,
+                                   StorageDirectory& target, const std::string& dir);
 // The savepoint in directory `path` (its _metadata); kNotFound if there is none, kDataLoss if it
 // does not verify, other store errors as they come, each naming the path. May suspend.
 Result<CompletedCheckpoint> ReadSavepoint(StorageDirectory& store, const std::string& path);
+// Copies the savepoint in directory `path` of `source` (outside execution.checkpointing.dir) into
+// directory `dir` of `checkpoints` (a savepoint there too: every file, then its _metadata), so
+// that tasks restore it from checkpoint storage as any other; returns it as read there.
+// Idempotent (a copy cut short is redone whole). Errors as ReadSavepoint's and the writes'. May
+// suspend.
+Result<CompletedCheckpoint> ImportSavepoint(StorageDirectory& source, const std::string& path,
+                                            StorageDirectory& checkpoints, const std::string& dir);
 
 // The id of a checkpoint directory name "chk-<id>"; -1 for any other name.
 int64_t CheckpointIdOfDirectory(std::string_view name);

@@ -84,7 +84,9 @@ JobMaster::JobMaster(Host& host, const JobManagerConfig& config, const JobSpec& 
     rest_->leader = true;
     rest_->epoch = epoch_;
     rest_->snapshot = [this] { return Snapshot(); };
-    rest_->trigger_savepoint = [this](bool terminate) { return RequestSavepoint(terminate); };
+    rest_->trigger_savepoint = [this](bool terminate, const std::string& target) {
+      return RequestSavepoint(terminate, target);
+    };
     rest_->cancel_job = [this] {
       events_.Push(Event{Event::Kind::kCancelRequested, 0, ControlMessage{}});
     };

@@ -106,7 +106,18 @@ class JobMaster {
   void RecoverCheckpointStore();
   // The REST API's savepoint request (JobManagerRestState::trigger_savepoint): records it
   // IN_PROGRESS under a new id, queues it as a kSavepointRequested event and returns the id.
-  std::string RequestSavepoint(bool terminate);
+  std::string RequestSavepoint(bool terminate, const std::string& target_directory);
+  // A savepoint path or target directory as the user gave it, placed: inside
+  // execution.checkpointing.dir (relative to it, or absolute below it: `inside`, `path` relative
+  // to it) or outside (`path` as given, absolute).
+  struct StoragePlace {
+    bool inside = true;
+    std::string path;
+  };
+  StoragePlace PlaceOf(const std::string& path) const;
+  // execution.savepoint.path's savepoint, imported into checkpoint storage first if it lies
+  // outside. Errors as ReadSavepoint's. May suspend.
+  Result<CompletedCheckpoint> ReadSavepointToRestore();
   // A kSavepointRequested event: the request waits for its trigger, in place of any older one
   // still waiting (which fails), and the coordinator is asked for a savepoint.
   void HandleSavepointRequested(const Event& event);
@@ -173,6 +184,7 @@ class JobMaster {
   struct SavepointRequest {
     JobSnapshot::Savepoint status;
     int64_t checkpoint = 0;
+    std::string target_directory;  // "": savepoints/ in execution.checkpointing.dir
   };
   std::map<std::string, SavepointRequest> savepoints_;
   // When each checkpoint in flight was triggered (host clock, ns), for the latest completed

@@ -54,7 +54,7 @@ void JobMaster::RecoverCheckpointStore() {
     if (!start && !config_.savepoint_path.empty()) {
       // A job with no checkpoint of its own starts from the savepoint (Flink's
       // execution.savepoint.path; the savepoint is never deleted: Flink's NO_CLAIM).
-      auto savepoint = ReadSavepoint(checkpoint_storage_, config_.savepoint_path);
+      auto savepoint = ReadSavepointToRestore();
       if (!savepoint.ok() && (savepoint.status().code() == StatusCode::kNotFound ||
                               savepoint.status().code() == StatusCode::kDataLoss)) {
         log_.Error("savepoint.unreadable", savepoint.status().ToString());

@@ -3,19 +3,23 @@
 // self-contained copy written once its checkpoint completes, requests whose checkpoint was
 // aborted failed, and the JobSnapshot the REST API renders. Part of the JobMaster class
 // (job_master.h); the event loop and the rest of the I/O shell are job_master.cc.
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <string>
 #include <utility>
 
+#include "engine/base/checksum.h"
 #include "engine/jobmanager/job_master.h"
 #include "engine/runtime/clock.h"
 
 namespace sluice {
 
-std::string JobMaster::RequestSavepoint(bool terminate) {
+std::string JobMaster::RequestSavepoint(bool terminate, const std::string& target_directory) {
   const std::string id =
       "savepoint-" + std::to_string(epoch_) + "-" + std::to_string(++savepoint_requests_);
   savepoints_[id].status.status = "IN_PROGRESS";
+  savepoints_[id].target_directory = target_directory;
   Event event{Event::Kind::kSavepointRequested, 0, ControlMessage{}};
   event.message.text = id;
   event.message.terminate = terminate;
@@ -48,7 +52,21 @@ void JobMaster::WriteSavepoint(const CompletedCheckpoint& checkpoint) {
   auto request = std::find_if(savepoints_.begin(), savepoints_.end(), [&](const auto& entry) {
     return entry.second.checkpoint == checkpoint.id;
   });
-  const Result<std::string> dir = sluice::WriteSavepoint(checkpoint_storage_, checkpoint);
+  // savepoint-<id> in the request's target directory (default savepoints/): written through the
+  // checkpoint storage directory when inside it (its paths relative to it, as the location),
+  // else through one rooted at the target (the location is then the absolute path).
+  const std::string name = "savepoint-" + std::to_string(checkpoint.id);
+  const StoragePlace place = PlaceOf(request != savepoints_.end() &&
+                                             !request->second.target_directory.empty()
+                                         ? request->second.target_directory
+                                         : std::string(kSavepointsDir));
+  StorageDirectory outside(host_.fs, place.path);
+  StorageDirectory& target = place.inside ? checkpoint_storage_ : outside;
+  const std::string in_target =
+      !place.inside || place.path == "." ? name : place.path + "/" + name;
+  Result<std::string> dir =
+      sluice::WriteSavepoint(checkpoint_storage_, checkpoint, target, in_target);
+  if (dir.ok() && !place.inside) dir = outside.FullPath(*dir);
   const std::string id = request != savepoints_.end() ? request->first : std::string("(none)");
   if (dir.ok()) {
     log_.Info("savepoint.completed", id + ": " + *dir, {{"checkpoint", checkpoint.id}});
@@ -59,6 +77,29 @@ void JobMaster::WriteSavepoint(const CompletedCheckpoint& checkpoint) {
   request->second.status = dir.ok()
                                ? JobSnapshot::Savepoint{"COMPLETED", *dir, ""}
                                : JobSnapshot::Savepoint{"FAILED", "", dir.status().ToString()};
+}
+
+JobMaster::StoragePlace JobMaster::PlaceOf(const std::string& path) const {
+  if (!path.starts_with("/")) return StoragePlace{true, path};
+  std::string root = config_.services.checkpoint_dir;
+  if (!root.starts_with("/")) root = "/" + root;  // the simulator's paths are relative to /
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  if (path == root) return StoragePlace{true, "."};
+  if (path.starts_with(root + "/")) return StoragePlace{true, path.substr(root.size() + 1)};
+  return StoragePlace{false, path};
+}
+
+Result<CompletedCheckpoint> JobMaster::ReadSavepointToRestore() {
+  const std::string& path = config_.savepoint_path;
+  const StoragePlace place = PlaceOf(path);
+  if (place.inside) return ReadSavepoint(checkpoint_storage_, place.path);
+  // Outside checkpoint storage: copied in under a name of its own path, so that tasks read it
+  // as any checkpoint, and a JobManager that takes over mid-copy copies to the same place.
+  StorageDirectory source(host_.fs, ParentDir(path));
+  const std::string name = path.substr(path.rfind('/') + 1);
+  const std::string dir = std::string(kSavepointsDir) + "/import-" + fmt::format("{:016x}", Checksum64(path));
+  log_.Info("savepoint.importing", path + " -> " + dir);
+  return ImportSavepoint(source, name, checkpoint_storage_, dir);
 }
 
 void JobMaster::SettleAbortedSavepoints() {

@@ -295,9 +295,22 @@ HttpResponse TriggerSavepoint(const JobManagerRestState& state, const HttpReques
       return Error(400, "the request body is not a JSON object");
     }
   }
-  if (body.contains("target-directory") || body.contains("targetDirectory")) {
-    return Error(400, "a target directory is not supported: savepoints are written to " +
-                          std::string(kSavepointsDir) + "/ on the checkpoint store");
+  // Flink's names: target-directory for a savepoint, targetDirectory for a stop.
+  std::string target;
+  for (const char* key : {"target-directory", "targetDirectory"}) {
+    if (!body.contains(key)) continue;
+    const json& value = body[key];
+    if (!value.is_string() || value.get<std::string>().empty()) {
+      return Error(400, std::string(key) + " must be a non-empty string (a directory)");
+    }
+    target = value.get<std::string>();
+    for (size_t start = 0; start <= target.size();) {
+      const size_t end = std::min(target.find('/', start), target.size());
+      if (target.compare(start, end - start, "..") == 0) {
+        return Error(400, std::string(key) + " '" + target + "' must not contain '..'");
+      }
+      start = end + 1;
+    }
   }
   bool terminate = stop;
   if (!stop && body.contains("cancel-job")) {
@@ -309,7 +322,7 @@ HttpResponse TriggerSavepoint(const JobManagerRestState& state, const HttpReques
     return Error(400, "drain is not supported: the sources stop without a final watermark");
   }
   if (!state.trigger_savepoint) return Error(503, "JobManager " + state.id + " is not leading");
-  return Json(202, json{{"request-id", state.trigger_savepoint(terminate)}});
+  return Json(202, json{{"request-id", state.trigger_savepoint(terminate, target)}});
 }
 
 // PATCH /jobs/:jobid (the job id already checked): Flink's cancel.

@@ -44,10 +44,12 @@
 //                                  0.5 < high; the vertex's level is its worst subtask's
 //   GET /taskmanagers             {"taskmanagers": [{"id", "path", "dataPort",
 //                                  "timeSinceLastHeartbeat", "slotsNumber", "freeSlots"}]}
-//   POST /jobs/:jobid/savepoints  body {"cancel-job": bool} (optional; "target-directory" is
-//                                  not supported: savepoints go to savepoints/ in
-//                                  execution.checkpointing.dir) → 202 {"request-id"}: a savepoint, and with
-//                                  cancel-job a stop-with-savepoint
+//   POST /jobs/:jobid/savepoints  body {"cancel-job": bool, "target-directory": DIR} (both
+//                                  optional) → 202 {"request-id"}: a savepoint, and with
+//                                  cancel-job a stop-with-savepoint. It is written to
+//                                  DIR/savepoint-<checkpoint id>: DIR as the JobManager's file
+//                                  system names it (absolute, or relative to
+//                                  execution.checkpointing.dir; no ".."); default savepoints/
 //   POST /jobs/:jobid/stop        body {"drain": false} (optional) → 202 {"request-id"}:
 //                                  stop-with-savepoint (drain: true is refused)
 //   PATCH /jobs/:jobid            ?mode=cancel (optional; Flink's only mode) → 202 {}: the job is
@@ -145,9 +147,11 @@ struct JobManagerRestState {
   bool leader = false;
   int64_t epoch = 0;  // its leadership's epoch, while it leads
   std::function<JobSnapshot()> snapshot;
-  // While it leads: requests a savepoint (`terminate`: stop-with-savepoint) and returns the
-  // request's id. Never suspends.
-  std::function<std::string(bool terminate)> trigger_savepoint;
+  // While it leads: requests a savepoint (`terminate`: stop-with-savepoint) into
+  // `target_directory` ("": the default, savepoints/ in execution.checkpointing.dir) and returns
+  // the request's id. Never suspends.
+  std::function<std::string(bool terminate, const std::string& target_directory)>
+      trigger_savepoint;
   // While it leads: cancels the job (queued; the job ends CANCELED). Never suspends.
   std::function<void()> cancel_job;
 };

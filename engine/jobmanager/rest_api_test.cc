@@ -230,8 +230,10 @@ TEST(RestApiTest, PatchCancelsTheJobAsFlinkDoes) {
 TEST(RestApiTest, SavepointsAreTriggeredAndReportedAsFlinkDoes) {
   JobManagerRestState state = Leader();
   std::vector<bool> triggered;  // terminate flags
-  state.trigger_savepoint = [&](bool terminate) {
+  std::vector<std::string> targets;
+  state.trigger_savepoint = [&](bool terminate, const std::string& target) {
     triggered.push_back(terminate);
+    targets.push_back(target);
     return "savepoint-4-" + std::to_string(triggered.size());
   };
   const std::string jobs = "/jobs/" + JobIdOf("spec");
@@ -240,13 +242,20 @@ TEST(RestApiTest, SavepointsAreTriggeredAndReportedAsFlinkDoes) {
   EXPECT_EQ(json::parse(response.body)["request-id"], "savepoint-4-1");
   EXPECT_EQ(Post(state, jobs + "/stop", "").status, 202);
   EXPECT_EQ(Post(state, jobs + "/savepoints", R"({"cancel-job": true})").status, 202);
-  EXPECT_EQ(triggered, (std::vector<bool>{false, true, true}));
-  // Refused: a target directory, drain, a body that is not an object, another job.
-  EXPECT_EQ(Post(state, jobs + "/savepoints", R"({"target-directory": "/tmp"})").status, 400);
+  EXPECT_EQ(Post(state, jobs + "/savepoints", R"({"target-directory": "/srv/sp"})").status, 202);
+  EXPECT_EQ(Post(state, jobs + "/stop", R"({"targetDirectory": "mine"})").status, 202);
+  EXPECT_EQ(triggered, (std::vector<bool>{false, true, true, false, true}));
+  EXPECT_EQ(targets, (std::vector<std::string>{"", "", "", "/srv/sp", "mine"}));
+  // Refused: a target directory that is not a string or climbs out, drain, a body that is not
+  // an object, another job.
+  EXPECT_EQ(Post(state, jobs + "/savepoints", R"({"target-directory": 7})").status, 400);
+  EXPECT_EQ(Post(state, jobs + "/savepoints", R"({"target-directory": ""})").status, 400);
+  EXPECT_EQ(Post(state, jobs + "/savepoints", R"({"target-directory": "/a/../b"})").status, 400);
+  EXPECT_EQ(Post(state, jobs + "/stop", R"({"targetDirectory": ".."})").status, 400);
   EXPECT_EQ(Post(state, jobs + "/stop", R"({"drain": true})").status, 400);
   EXPECT_EQ(Post(state, jobs + "/stop", "[1").status, 400);
   EXPECT_EQ(Post(state, "/jobs/0123/stop", "").status, 404);
-  EXPECT_EQ(triggered.size(), 3u);
+  EXPECT_EQ(triggered.size(), 5u);
   // Status: in progress, completed with its location, or failed with the cause.
   state.snapshot = [inner = state.snapshot] {
     JobSnapshot job = inner();

@@ -25,13 +25,12 @@ constexpr int64_t kBufferTimeoutNs = 100 * kNanosPerMilli;
 
 namespace {
 // The checkpoint storage directory the shared files of `restore_paths` (a checkpoint's state
-// files, or a savepoint's copies) are relative to: the savepoint's directory, or checkpoints.
+// files, or a savepoint's copies) are relative to: checkpoints, or the savepoint's directory
+// (where a savepoint's state files lie, wherever in checkpoint storage it was written).
 std::string RestoreDir(const std::vector<std::string>& restore_paths) {
-  const std::string savepoints = std::string(kSavepointsDir) + "/";
+  const std::string checkpoints = "checkpoints/";
   for (const std::string& path : restore_paths) {
-    if (path.rfind(savepoints, 0) != 0) continue;
-    const size_t end = path.find('/', savepoints.size());
-    if (end != std::string::npos) return path.substr(0, end);
+    if (!path.empty() && path.rfind(checkpoints, 0) != 0) return ParentDir(path);
   }
   return "checkpoints";
 }
