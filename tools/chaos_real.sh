@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Chaos on real processes: etcd, two JobManagers and three TaskManagers, each a process of its
-# own on a loopback address of its own (127.0.0.10, .12-16), sharing the work directory's input/,
-# output/ and checkpoints/ (execution.checkpointing.dir) as hosts would share an NFS mount, run
-# word count from files while a nemesis SIGKILLs TaskManagers and the leading JobManager (and
-# starts them again), SIGSTOPs a process for a while (a GC stall) and SIGKILLs etcd (restarted on
-# its data), cycle after cycle.
+# own on an address of its own, sharing the work directory's input/, output/ and checkpoints/
+# (execution.checkpointing.dir) as hosts would share an NFS mount, run word count from files
+# while a nemesis SIGKILLs TaskManagers and the leading JobManager (and starts them again),
+# SIGSTOPs a process for a while (a GC stall), SIGKILLs etcd (restarted on its data) and, where
+# the machine allows network namespaces (root, `ip netns`), cuts a process off the network for
+# 1-3 s, cycle after cycle. With namespaces each process runs in one of its own, joined to the
+# others by a veth pair on a bridge (10.213.N.10, .12-16), and a partition takes its link down;
+# without, the processes share the loopback device (127.0.0.10, .12-16) and nothing is
+# partitioned (SLUICE_CHAOS_NETNS=0 forces that).
 # Then it waits for the job to finish and checks the committed output against the input's
 # counts: nothing lost, nothing duplicated.
 #   tools/chaos_real.sh BUILD/tools/sluice [CYCLES (default 20)] [SEED (default: the clock)]
@@ -22,10 +26,53 @@ echo "chaos-real: seed $seed, $cycles cycles, work directory $work"
 echo "chaos-real: rerun: tools/chaos_real.sh $1 $cycles $seed"
 
 base=$((20000 + RANDOM % 20000))
-etcd_host=127.0.0.10
-jm_hosts=(127.0.0.12 127.0.0.13) tm_hosts=(127.0.0.14 127.0.0.15 127.0.0.16)
 etcd_port=$((base + 0))
 declare -A pid  # process name -> pid
+names=(etcd jm-0 jm-1 tm-0 tm-1 tm-2)
+declare -A octet=([etcd]=10 [jm-0]=12 [jm-1]=13 [tm-0]=14 [tm-1]=15 [tm-2]=16)
+
+# Network namespaces, one per process, on a bridge (names unique to this run: $$).
+tag="sl$(($$ % 100000))"
+netns=0
+if [[ "${SLUICE_CHAOS_NETNS:-1}" != 0 && "$(id -u)" == 0 ]] && ip netns add "$tag-probe" 2>/dev/null; then
+  ip netns del "$tag-probe"
+  netns=1
+fi
+remove_network() {
+  local name
+  for name in "${names[@]}"; do ip netns del "$tag-$name" 2>/dev/null; done
+  ip link del "${tag}br" 2>/dev/null
+}
+if ((netns)); then
+  subnet="10.213.$(($$ % 250))"
+  if ! { ip link add "${tag}br" type bridge && ip addr add "$subnet.1/24" dev "${tag}br" &&
+         ip link set "${tag}br" up; }; then
+    echo "chaos-real: FAIL: cannot make a bridge for the namespaces"; remove_network; exit 1
+  fi
+  for name in "${names[@]}"; do
+    ns="$tag-$name" link="${tag}h${octet[$name]}"
+    if ! { ip netns add "$ns" && ip -n "$ns" link set lo up &&
+           ip link add "$link" type veth peer name eth0 netns "$ns" &&
+           ip link set "$link" master "${tag}br" up &&
+           ip -n "$ns" addr add "$subnet.${octet[$name]}/24" dev eth0 &&
+           ip -n "$ns" link set eth0 up; }; then
+      echo "chaos-real: FAIL: cannot set up namespace $ns"; remove_network; exit 1
+    fi
+  done
+  echo "chaos-real: network namespaces on bridge ${tag}br, $subnet.0/24 (partitions on)"
+else
+  subnet="127.0.0"
+  echo "chaos-real: one loopback device (no network namespaces: no partitions)"
+fi
+address() { echo "$subnet.${octet[$1]}"; }
+# The command prefix that runs a command in process $1's namespace, in $ns (empty without
+# namespaces). `ip netns exec` execs the command: $! of "${ns[@]}" CMD & is the command's pid.
+ns=()
+enter() {
+  if ((netns)); then ns=(ip netns exec "$tag-$1"); else ns=(); fi
+}
+etcd_host="$(address etcd)"
+jm_hosts=("$(address jm-0)" "$(address jm-1)") tm_hosts=("$(address tm-0)" "$(address tm-1)" "$(address tm-2)")
 
 # The directories every process shares (absolute: each process resolves paths on its own):
 # the input's files (one split each), the output (the sink commits into output/committed/) and
@@ -53,9 +100,10 @@ CONFIG
 
 start() {
   local name="$1"
+  enter "$name"
   case "$name" in
     etcd)
-      etcd --name chaos --data-dir "$work/etcd" \
+      "${ns[@]}" etcd --name chaos --data-dir "$work/etcd" \
         --listen-client-urls "http://$etcd_host:$etcd_port" \
         --advertise-client-urls "http://$etcd_host:$etcd_port" \
         --listen-peer-urls "http://$etcd_host:$((etcd_port + 1))" \
@@ -65,7 +113,7 @@ start() {
       ;;
     jm-*)
       local i="${name#jm-}" host="${jm_hosts[${name#jm-}]}"
-      "$sluice" jobmanager --config "$work/sluice.toml" --id "$name" --job wordcount \
+      "${ns[@]}" "$sluice" jobmanager --config "$work/sluice.toml" --id "$name" --job wordcount \
         --input "$input" --output "$output" --input-splits 2 --min-taskmanagers 3 \
         -D process.working-dir="$work/$name" -D jobmanager.rpc.address="$host" \
         -D jobmanager.bind-host="$host" -D jobmanager.rpc.port=$((base + 10 + i)) \
@@ -74,7 +122,8 @@ start() {
       ;;
     tm-*)
       local i="${name#tm-}" host="${tm_hosts[${name#tm-}]}"
-      "$sluice" taskmanager --config "$work/sluice.toml" -D process.working-dir="$work/$name" \
+      "${ns[@]}" "$sluice" taskmanager --config "$work/sluice.toml" \
+        -D process.working-dir="$work/$name" \
         -D taskmanager.resource-id="$name" -D taskmanager.host="$host" \
         -D taskmanager.bind-host="$host" -D taskmanager.data.port=$((base + 30 + i)) \
         >>"$work/logs/$name.log" 2>&1 &
@@ -105,6 +154,7 @@ stop_all() {
   local name
   for name in "${!pid[@]}"; do kill -CONT "${pid[$name]}" 2>/dev/null; kill -9 "${pid[$name]}" 2>/dev/null; done
   wait 2>/dev/null
+  ((netns)) && remove_network
 }
 trap stop_all EXIT
 
@@ -117,7 +167,7 @@ declare -A done_actions=()
 for cycle in $(seq 1 "$cycles"); do
   sleep "0.$((3 + RANDOM % 7))"
   if ! alive jm-0 && ! alive jm-1; then echo "chaos-real: the job ended after $((cycle - 1)) cycles"; break; fi
-  action=$((RANDOM % 4))
+  action=$((RANDOM % (4 + netns)))
   case $action in
     0)  # a TaskManager dies and comes back with its id and directory
       victim="tm-$((RANDOM % 3))"
@@ -138,8 +188,8 @@ for cycle in $(seq 1 "$cycles"); do
       fi
       ;;
     2)  # a process stalls (SIGSTOP) for 1-2 s
-      names=(jm-0 jm-1 tm-0 tm-1 tm-2)
-      victim="${names[$((RANDOM % 5))]}"
+      stallable=(jm-0 jm-1 tm-0 tm-1 tm-2)
+      victim="${stallable[$((RANDOM % 5))]}"
       if alive "$victim"; then
         kill -STOP "${pid[$victim]}"
         sleep "1.$((RANDOM % 10))"
@@ -155,6 +205,14 @@ for cycle in $(seq 1 "$cycles"); do
       sleep "0.$((5 + RANDOM % 5))"
       start etcd
       what="restarted etcd"
+      ;;
+    4)  # a process is cut off from every other for 1-3 s (its link goes down)
+      victim="${names[$((RANDOM % 6))]}"
+      link="${tag}h${octet[$victim]}"
+      ip link set "$link" down
+      sleep "$((1 + RANDOM % 2)).$((RANDOM % 10))"
+      ip link set "$link" up
+      what="cut $victim off"
       ;;
   esac
   done_actions[$action]=$((${done_actions[$action]:-0} + 1))
@@ -189,7 +247,7 @@ else
   echo "  $(comm -23 "$work/want" "$work/got" | wc -l) missing, $(comm -13 "$work/want" "$work/got" | wc -l) unexpected (duplicates: $(uniq -d "$work/got" | wc -l))"
   failures=1
 fi
-echo "chaos-real: actions: ${done_actions[0]:-0} TaskManager kills, ${done_actions[1]:-0} leader kills, ${done_actions[2]:-0} stalls, ${done_actions[3]:-0} etcd restarts"
+echo "chaos-real: actions: ${done_actions[0]:-0} TaskManager kills, ${done_actions[1]:-0} leader kills, ${done_actions[2]:-0} stalls, ${done_actions[3]:-0} etcd restarts, ${done_actions[4]:-0} partitions"
 if ((failures == 0)); then rm -rf "$work"; exit 0; fi
 echo "chaos-real: logs kept in $work/logs; rerun: tools/chaos_real.sh $1 $cycles $seed"
 exit 1
