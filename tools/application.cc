@@ -8,6 +8,7 @@
 #include "tools/cli_common.h"
 #include "tools/cluster_commands.h"
 #include "tools/client_commands.h"
+#include "tools/job_files_commands.h"
 #include "tools/process_commands.h"
 #include "tools/sim_commands.h"
 
@@ -30,6 +31,7 @@ int RunApplication(const JobRegistry& jobs, int argc, char** argv) {
   tools::ClusterCommands cluster(app, jobs);
   tools::ProcessCommands processes(app, jobs);
   tools::ClientCommands client(app);
+  tools::JobFilesCommands job_files(app, jobs);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -41,6 +43,7 @@ int RunApplication(const JobRegistry& jobs, int argc, char** argv) {
   if (auto code = cluster.RunParsed()) return *code;
   if (auto code = processes.RunParsed()) return *code;
   if (auto code = client.RunParsed()) return *code;
+  if (auto code = job_files.RunParsed()) return *code;
   return tools::UsageError("no command given; see `sluice --help`");
 }
 

@@ -11,19 +11,24 @@
 # partitioned (SLUICE_CHAOS_NETNS=0 forces that).
 # Then it waits for the job to finish and checks the committed output against the input's
 # counts: nothing lost, nothing duplicated.
-#   tools/chaos_real.sh BUILD/tools/sluice [CYCLES (default 20)] [SEED (default: the clock)]
+#   tools/chaos_real.sh BUILD/tools/sluice [CYCLES (default 20)] [SEED (default: the clock)] [JOB]
+# JOB is wordcount (the default: two files of 3,000 lines) or a Nexmark query (nexmark-q8, ...:
+# 4,000 generated events, 200 per second of event time, in two files: `sluice input`); the
+# committed output is checked with `sluice verify` (word count's oracle, or the reference
+# evaluator).
 # Prints the seed and the command that reruns it (the processes' timing is the OS's, so a rerun
 # repeats the nemesis's choices, not the run). Exit 0 if exactly once, 1 otherwise. Needs etcd
 # (tools/setup installs it). Work directory kept on failure.
 set -uo pipefail
 
-sluice="$(realpath "${1:?usage: $0 BUILD/tools/sluice [CYCLES] [SEED]}")"
+sluice="$(realpath "${1:?usage: $0 BUILD/tools/sluice [CYCLES] [SEED] [JOB]}")"
 cycles="${2:-20}"
 seed="${3:-$(date +%s)}"
+job="${4:-wordcount}"
 RANDOM=$seed
 work="$(realpath "$(mktemp -d "${TMPDIR:-/tmp}/sluice-chaos-real.XXXXXX")")"
-echo "chaos-real: seed $seed, $cycles cycles, work directory $work"
-echo "chaos-real: rerun: tools/chaos_real.sh $1 $cycles $seed"
+echo "chaos-real: $job, seed $seed, $cycles cycles, work directory $work"
+echo "chaos-real: rerun: tools/chaos_real.sh $1 $cycles $seed $job"
 
 base=$((20000 + RANDOM % 20000))
 etcd_port=$((base + 0))
@@ -79,11 +84,19 @@ jm_hosts=("$(address jm-0)" "$(address jm-1)") tm_hosts=("$(address tm-0)" "$(ad
 # execution.checkpointing.dir.
 input="$work/input" output="$work/output" checkpoints="$work/checkpoints"
 mkdir -p "$input" "$output" "$checkpoints" "$work/logs"
-# Two partitions of 3,000 lines each; at 200 records/s the job runs about 30 s.
-for part in 0 1; do
-  for i in $(seq 1 3000); do printf 'w%d alpha beta%d\n' $(((i * 7 + part) % 31)) $((i % 5)); done \
-    >"$input/part-$part"
-done
+# Two partitions of 3,000 lines (word count) or 2,000 events each; at 200 records/s the job runs
+# about 30 s (20 s).
+job_settings=()
+if [[ "$job" == wordcount ]]; then
+  for part in 0 1; do
+    for i in $(seq 1 3000); do printf 'w%d alpha beta%d\n' $(((i * 7 + part) % 31)) $((i % 5)); done \
+      >"$input/part-$part"
+  done
+else
+  job_settings=(nexmark.events.num=4000 nexmark.first-event.rate=200)
+  "$sluice" input "$job" "$input" --splits 2 "${job_settings[@]/#/-D}" >/dev/null \
+    || { echo "chaos-real: FAIL: cannot write $job's input"; exit 1; }
+fi
 cat >"$work/sluice.toml" <<CONFIG
 execution.checkpointing.dir = "$checkpoints"
 high-availability.etcd.endpoints = "http://$etcd_host:$etcd_port"
@@ -97,6 +110,9 @@ restart-strategy.fixed-delay.attempts = 1000
 restart-strategy.fixed-delay.delay = "200 ms"
 taskmanager.numberOfTaskSlots = 2
 CONFIG
+for setting in "${job_settings[@]}"; do
+  echo "${setting%%=*} = \"${setting#*=}\"" >>"$work/sluice.toml"
+done
 
 start() {
   local name="$1"
@@ -113,7 +129,7 @@ start() {
       ;;
     jm-*)
       local i="${name#jm-}" host="${jm_hosts[${name#jm-}]}"
-      "${ns[@]}" "$sluice" jobmanager --config "$work/sluice.toml" --id "$name" --job wordcount \
+      "${ns[@]}" "$sluice" jobmanager --config "$work/sluice.toml" --id "$name" --job "$job" \
         --input "$input" --output "$output" --input-splits 2 --min-taskmanagers 3 \
         -D process.working-dir="$work/$name" -D jobmanager.rpc.address="$host" \
         -D jobmanager.bind-host="$host" -D jobmanager.rpc.port=$((base + 10 + i)) \
@@ -233,21 +249,16 @@ fi
 grep -h '"event":"job.finished"' "$work"/logs/jm-*.log | tail -1 | grep -q . \
   || { echo "chaos-real: FAIL: no JobManager logged job.finished"; failures=1; }
 
-# Exactly once: every word's running counts 1..n, each once (word count's output).
-awk '{
-  line = tolower($0); gsub(/[^a-z0-9]+/, " ", line); n = split(line, words, " ");
-  for (i = 1; i <= n; i++) if (words[i] != "") print words[i] "\t" (++count[words[i]]);
-}' "$input"/part-* | sort >"$work/want"
-cat "$output"/committed/* 2>/dev/null | sort >"$work/got"
-if cmp -s "$work/want" "$work/got"; then
-  echo "chaos-real: exactly once: OK ($(wc -l <"$work/got") records)"
+# Exactly once: word count's oracle (every word's running counts 1..n, each once) or the
+# reference evaluator, over the committed output.
+if "$sluice" verify "$job" --input "$input" --output "$output" "${job_settings[@]/#/-D}" \
+     >"$work/verify" 2>&1; then
+  echo "chaos-real: $(cat "$work/verify")"
 else
-  echo "chaos-real: FAIL: the committed output differs from the input's counts:"
-  diff "$work/want" "$work/got" | head -10
-  echo "  $(comm -23 "$work/want" "$work/got" | wc -l) missing, $(comm -13 "$work/want" "$work/got" | wc -l) unexpected (duplicates: $(uniq -d "$work/got" | wc -l))"
+  echo "chaos-real: FAIL: $(cat "$work/verify")"
   failures=1
 fi
 echo "chaos-real: actions: ${done_actions[0]:-0} TaskManager kills, ${done_actions[1]:-0} leader kills, ${done_actions[2]:-0} stalls, ${done_actions[3]:-0} etcd restarts, ${done_actions[4]:-0} partitions"
 if ((failures == 0)); then rm -rf "$work"; exit 0; fi
-echo "chaos-real: logs kept in $work/logs; rerun: tools/chaos_real.sh $1 $cycles $seed"
+echo "chaos-real: logs kept in $work/logs; rerun: tools/chaos_real.sh $1 $cycles $seed $job"
 exit 1

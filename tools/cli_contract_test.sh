@@ -49,6 +49,28 @@ contract_checks() {
   run 0 "$sluice" --help
   run 2 "$sluice" no-such-command
 
+  # sluice input and sluice verify: a run's files before and after.
+  local files="$work/files"
+  mkdir -p "$files/in" "$files/out/committed"
+  printf 'a b a\n' >"$files/in/part-0"
+  printf 'b\n' >"$files/in/part-1"
+  printf 'a\t1\nb\t1\na\t2\n' >"$files/out/committed/part-0-1"
+  printf 'b\t2\n' >"$files/out/committed/part-1-1"
+  run 0 "$sluice" verify wordcount --input "$files/in" --output "$files/out"
+  expect_in "$work/out" "exactly once: OK (4 records in 2 files)"
+  printf 'b\t2\n' >"$files/out/committed/part-1-2"  # a duplicate
+  run 1 "$sluice" verify wordcount --input "$files/in" --output "$files/out"
+  expect_in "$work/out" "exactly once: FAILED"
+  run 2 "$sluice" verify wordcount --input "$files/missing" --output "$files/out"
+  run 0 "$sluice" input nexmark-q8 "$files/nexmark" --splits 3 -D nexmark.events.num=300
+  [[ -s "$files/nexmark/part-2" && ! -e "$files/nexmark/part-3" ]] \
+    || fail "sluice input --splits 3 did not write part-0..2"
+  mkdir -p "$files/nexmark-out/committed"
+  run 1 "$sluice" verify nexmark-q8 --input "$files/nexmark" --output "$files/nexmark-out" \
+    -D nexmark.events.num=300
+  expect_in "$work/out" "records committed"
+  run 2 "$sluice" verify no-such-job --input "$files/in" --output "$files/out"
+
   run 0 "$sluice" sim list
   local scenario
   scenario="$(head -1 "$work/out" | awk '{print $1}')"

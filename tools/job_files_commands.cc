@@ -1,0 +1,141 @@
+#include "tools/job_files_commands.h"
+
+#include <fmt/core.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <vector>
+
+#include "scenarios/reference_evaluator.h"
+#include "scenarios/wordcount_cluster.h"
+#include "tools/cli_common.h"
+#include "tools/exactly_once.h"
+#include "tools/file_util.h"
+
+namespace sluice::tools {
+namespace {
+
+// The files of `dir` a line source reads, in its order: every regular file whose name does not
+// start with '.' or '_', by name (engine/connectors/line_source.h).
+Result<std::vector<std::string>> SplitFiles(const std::string& dir) {
+  std::error_code error;
+  if (!std::filesystem::is_directory(dir, error)) {
+    return NotFoundError("'" + dir + "' is not a directory");
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> names, ListRegularFiles(dir));
+  std::vector<std::string> splits;
+  for (const std::string& name : names) {
+    if (!name.empty() && name[0] != '.' && name[0] != '_') splits.push_back(name);
+  }
+  std::sort(splits.begin(), splits.end());
+  return splits;
+}
+
+}  // namespace
+
+JobFilesCommands::JobFilesCommands(CLI::App& root, const JobRegistry& jobs) : jobs_(jobs) {
+  input_ = root.add_subcommand("input", "Write a job's input as the files of a directory");
+  input_->add_option("job", flags_.job, "The job (see `sluice jobs`)")->required()->type_name("JOB");
+  input_->add_option("dir", input_dir_, "The directory to write part-0 .. part-(N-1) into")
+      ->required()
+      ->type_name("DIR");
+  input_->add_option("--splits", splits_, "How many files (source splits; default 2)")
+      ->type_name("N")
+      ->check(CLI::Range(1, 1024));
+  input_->add_option("--input", input_file_, "The file to split (default: the job's own input)")
+      ->type_name("FILE");
+  AddJobFlags(*input_, flags_, /*with_job=*/false);
+
+  verify_ = root.add_subcommand(
+      "verify", "Check the output a run committed against its input: exactly once or not");
+  verify_->add_option("job", flags_.job, "The job (see `sluice jobs`)")->required()->type_name("JOB");
+  verify_->add_option("--input", input_dir_, "The run's input directory (jobmanager --input)")
+      ->required()
+      ->type_name("DIR");
+  verify_->add_option("--output", output_dir_, "The run's output directory (jobmanager --output)")
+      ->required()
+      ->type_name("DIR");
+  AddJobFlags(*verify_, flags_, /*with_job=*/false);
+}
+
+std::optional<int> JobFilesCommands::RunParsed() const {
+  if (input_->parsed()) return WriteInput();
+  if (verify_->parsed()) return Verify();
+  return std::nullopt;
+}
+
+int JobFilesCommands::WriteInput() const {
+  auto spec = ParseJobFlags(jobs_, flags_);
+  if (!spec.ok()) return UsageError(spec.status().message());
+  auto input = LoadJobInput(jobs_, *spec, input_file_);
+  if (!input.ok()) return UsageError(input.status().message());
+  Status created = CreateDirectories(input_dir_);
+  if (!created.ok()) return UsageError(created.message());
+  const std::vector<std::string> parts =
+      scenarios::WordCountCluster::SplitIntoPartitions(*input, splits_);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const std::string path = fmt::format("{}/part-{}", input_dir_, i);
+    Status written = WriteWholeFile(path, parts[i]);
+    if (!written.ok()) return UsageError(written.message());
+  }
+  fmt::print("input: {} bytes of {} in {} files in {}\n", input->size(), spec->job, parts.size(),
+             input_dir_);
+  return kExitOk;
+}
+
+int JobFilesCommands::Verify() const {
+  auto spec = ParseJobFlags(jobs_, flags_);
+  if (!spec.ok()) return UsageError(spec.status().message());
+  auto split_names = SplitFiles(input_dir_);
+  if (!split_names.ok()) {
+    return UsageError(split_names.status().WithContext("--input").message());
+  }
+  std::vector<std::string> splits;
+  for (const std::string& name : *split_names) {
+    auto text = ReadWholeFile(input_dir_ + "/" + name);
+    if (!text.ok()) return UsageError(text.status().message());
+    splits.push_back(std::move(text).value());
+  }
+  const std::string committed_dir = output_dir_ + "/committed";
+  auto names = ListRegularFiles(committed_dir);
+  if (!names.ok()) return UsageError(names.status().WithContext("--output").message());
+  std::map<std::string, std::string> committed;
+  for (const std::string& name : *names) {
+    auto text = ReadWholeFile(committed_dir + "/" + name);
+    if (!text.ok()) return UsageError(text.status().message());
+    committed[name] = std::move(text).value();
+  }
+  if (spec->job == "wordcount") {
+    std::string input;
+    for (const std::string& split : splits) input += split;
+    ExactlyOnceChecker checker(input);
+    for (const auto& [name, text] : committed) checker.AddFile(name, text);
+    checker.Finish();
+    if (!checker.ok()) {
+      fmt::print("exactly once: FAILED: {}\n", checker.problem());
+      return kExitFailed;
+    }
+    fmt::print("exactly once: OK ({} records in {} files)\n", checker.records(), committed.size());
+    return kExitOk;
+  }
+  spec->input_splits = static_cast<int>(splits.size());
+  auto graph = jobs_.Build(*spec);
+  if (!graph.ok()) return UsageError(graph.status().message());
+  Status judged = scenarios::CheckReferenceSemantics(*graph);
+  if (!judged.ok()) return UsageError(judged.WithContext("job '" + spec->job + "'").message());
+  auto reference = scenarios::EvaluateReference(*graph, splits);
+  if (!reference.ok()) return UsageError(reference.status().message());
+  const scenarios::ReferenceReport report = scenarios::CompareWithReference(*reference, committed);
+  if (!report.exact) {
+    fmt::print("exactly once: FAILED: {} ({} records committed, {} expected)\n",
+               report.first_violation, report.records, report.expected);
+    return kExitFailed;
+  }
+  fmt::print("exactly once: OK ({} records in {} files, as the reference evaluator)\n",
+             report.records, committed.size());
+  return kExitOk;
+}
+
+}  // namespace sluice::tools
