@@ -92,6 +92,8 @@ class Task {
   Metrics metrics() const;
 
  private:
+  // How long connecting a data channel (an output to its consumer, an input gate) may take.
+  static constexpr int64_t kConnectDeadlineNs = 10LL * 1000 * 1000 * 1000;
   struct Command {
     enum class Kind { kTrigger, kNotify, kAddSplits } kind;
     int64_t checkpoint_id = 0;  // kTrigger, kNotify
