@@ -232,6 +232,11 @@ int ProcessCommands::RunJobManagerProcess() const {
   spec.input_splits = input_splits_;
   spec.input_dir = SharedPath(input_dir_);
   spec.output_dir = SharedPath(output_dir_);
+  if (std::error_code error; !check_ && !std::filesystem::is_directory(spec.input_dir, error)) {
+    // Not an error here: a job may read no files, and a shared mount may show them later. A job
+    // that reads files waits for the directory (jobmanager.waiting_for_input in its log).
+    fmt::print(stderr, "sluice: warning: --input '{}' is not a directory (yet)\n", spec.input_dir);
+  }
   auto effective = jobs_.EffectiveSettings(spec);
   if (!effective.ok()) return UsageError(config_path_ + ": " + effective.status().message());
 

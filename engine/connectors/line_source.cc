@@ -57,8 +57,14 @@ Source<std::string> LineSource(SourceSpec spec) {
   const std::string dir = spec.input_dir;
   source.discover = [dir](Host& host, const ExternalServices& services,
                           int) -> Result<std::vector<std::string>> {
-    StorageDirectory store(host.fs, services.input_root);
-    ASSIGN_OR_RETURN(std::vector<std::string> names, store.List(dir));
+    // A missing directory is an error (the JobManager waits for it, logging why), not a source
+    // without splits: a job that finishes at once on a misspelt --input would commit nothing.
+    const std::string full = StorageDirectory(host.fs, services.input_root).FullPath(dir);
+    auto listed = host.fs.List(full);
+    if (!listed.ok() && listed.status().code() == StatusCode::kNotFound) {
+      return NotFoundError("input directory '" + full + "' does not exist");
+    }
+    ASSIGN_OR_RETURN(std::vector<std::string> names, std::move(listed));
     std::sort(names.begin(), names.end());
     std::vector<std::string> splits;
     for (const std::string& name : names) {

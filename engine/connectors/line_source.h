@@ -1,4 +1,4 @@
-// A replayable source of text lines: every file in a directory on the input store is one split
+// A replayable source of text lines: every file in an input directory is one split
 // (Flink's FileSource over text lines), and the position in it is a byte offset (like a Kafka
 // partition offset). The offset of the first line
 // not yet emitted is the source's checkpointed state, so a restore re-reads exactly what the
@@ -43,8 +43,8 @@ class LineSourceReader {
 };
 
 struct SourceSpec {
-  // On the input store. Every file directly in it is a split, in name order, except names
-  // starting with '.' or '_' (hidden, as Flink's FileSource skips them).
+  // Relative to ExternalServices::input_root. Every file directly in it is a split, in name
+  // order, except names starting with '.' or '_' (hidden, as Flink's FileSource skips them).
   std::string input_dir;
   int64_t records_per_second = 0;  // over all subtasks (each takes its share); 0 = unthrottled
 };
@@ -52,7 +52,8 @@ struct SourceSpec {
 // The line source (engine/graph/job_graph.h's Source): the JobManager lists spec.input_dir and
 // hands its files to the subtasks on demand (OnDemandSplitEnumerator: a subtask that finished a
 // file gets the next one), each read by a LineSourceReader. Its reference reads the job's input
-// splits as files part-0, part-1, ... of input_dir.
+// splits as files part-0, part-1, ... of input_dir. A missing input directory is kNotFound (the
+// JobManager retries, logging jobmanager.waiting_for_input), not a source without splits.
 Source<std::string> LineSource(SourceSpec spec);
 
 }  // namespace sluice
