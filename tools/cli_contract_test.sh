@@ -62,6 +62,8 @@ contract_checks() {
   run 1 "$sluice" verify wordcount --input "$files/in" --output "$files/out"
   expect_in "$work/out" "exactly once: FAILED"
   run 2 "$sluice" verify wordcount --input "$files/missing" --output "$files/out"
+  run 2 "$sluice" verify wordcount --input "$files/in" --output "$files/missing"
+  expect_in "$work/err" "--output"
   run 0 "$sluice" input nexmark-q8 "$files/nexmark" --splits 3 -D nexmark.events.num=300
   [[ -s "$files/nexmark/part-2" && ! -e "$files/nexmark/part-3" ]] \
     || fail "sluice input --splits 3 did not write part-0..2"
@@ -535,17 +537,22 @@ client_checks() {
   grep -q 'finished OK' "$work/client/stopped/jm.log" || fail "the stopped job did not finish"
 
   # A new job (its own checkpoint storage, the stopped job's output, where the savepoint's sink
-  # transactions are) from that savepoint: imported, restored, finished.
+  # transactions are) from that savepoint at another parallelism (a rescale: 2 -> 1): imported,
+  # restored, finished.
   local committed
   committed="$(ls "$work/client/stopped/output/committed" | wc -l)"
   output="$work/client/stopped/output" start_job restored $((port_base + 15)) 150 \
-    -D execution.savepoint.path="$kept"
+    -D execution.savepoint.path="$kept" -D parallelism.default=1
   end_job restored
   grep -q 'savepoint.importing' "$work/client/restored/jm.log" \
     || fail "the restored job did not import the savepoint"
   grep -q 'finished OK' "$work/client/restored/jm.log" || fail "the restored job did not finish"
   (( $(ls "$work/client/stopped/output/committed" | wc -l) > committed )) \
     || fail "the restored job committed no output"
+  # Both runs together: the input's word counts, exactly once.
+  run 0 "$sluice" verify wordcount --input "$work/client/stopped/input" \
+    --output "$work/client/stopped/output"
+  expect_in "$work/out" "exactly once: OK"
 
   kill "$etcd_pid" 2>/dev/null
   wait "$etcd_pid" 2>/dev/null

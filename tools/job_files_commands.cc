@@ -99,6 +99,9 @@ int JobFilesCommands::Verify() const {
     splits.push_back(std::move(text).value());
   }
   const std::string committed_dir = output_dir_ + "/committed";
+  if (std::error_code error; !std::filesystem::is_directory(output_dir_, error)) {
+    return UsageError("--output: '" + output_dir_ + "' is not a directory");
+  }
   auto names = ListRegularFiles(committed_dir);
   if (!names.ok()) return UsageError(names.status().WithContext("--output").message());
   std::map<std::string, std::string> committed;

@@ -9,7 +9,8 @@
 //     that input: word count with its own oracle (every word's running counts 1..n, each once),
 //     any other job against the reference evaluator (scenarios/reference_evaluator.h), with the
 //     job settings the run had. Prints "exactly once: OK (...)" or the first violation.
-// Exit codes: 0 written / exactly once; 1 not exactly once; 2 bad usage, an unreadable or
+// Exit codes: 0 written / exactly once; 1 not exactly once (an output directory with nothing
+// committed yet is that); 2 bad usage, a missing input or output directory, an unreadable or
 // unwritable file, or a job whose output cannot be judged.
 #pragma once
 
