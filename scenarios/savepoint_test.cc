@@ -39,11 +39,13 @@ HttpResponse Ask(Host& host, const std::string& method, const std::string& targe
   return response.ok() ? response.value() : failed;
 }
 
-// Copies every file under `dir` (recursively) from one host's disks to another's.
+// Copies every file under `dir` (recursively) from one host's disks to another's, to `to_dir`
+// there (default: the same path).
 void CopyTree(sim::World& from, sim::World::HostId from_host, sim::World& to,
-              sim::World::HostId to_host, const std::string& dir) {
+              sim::World::HostId to_host, const std::string& dir, const std::string& to_dir = "") {
+  const std::string target = to_dir.empty() ? dir : to_dir;
   auto [from_disk, from_path] = from.DiskAt(from_host, dir);
-  auto [to_disk, to_path] = to.DiskAt(to_host, dir);
+  auto [to_disk, to_path] = to.DiskAt(to_host, target);
   ASSERT_NE(from_disk, nullptr);
   ASSERT_NE(to_disk, nullptr);
   for (const std::string& name : from_disk->ListCurrent(from_path)) {
@@ -51,7 +53,7 @@ void CopyTree(sim::World& from, sim::World::HostId from_host, sim::World& to,
     if (bytes.ok()) {
       to_disk->WriteDurable(to_path + "/" + name, *bytes);
     } else {
-      CopyTree(from, from_host, to, to_host, dir + "/" + name);  // a directory
+      CopyTree(from, from_host, to, to_host, dir + "/" + name, target + "/" + name);  // a directory
     }
   }
 }
@@ -224,6 +226,8 @@ TEST(SavepointTest, CrashesAroundAStopWithSavepointAndItsRescaledRestore) {
   int jobmanager_crashes = 0;
   int asked_again = 0;  // seeds whose first stop request did not stop the job
   int cut_short = 0;  // seeds whose savepoint stopped the job before the end of its input
+  int imported = 0;   // seeds that restored a savepoint moved out of checkpoint storage
+  int import_crashes = 0;  // ... whose JobManager crashed while copying it in
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed) +
                  " (rerun: ctest -R CrashesAroundAStopWithSavepointAndItsRescaledRestore)");
@@ -290,10 +294,37 @@ TEST(SavepointTest, CrashesAroundAStopWithSavepointAndItsRescaledRestore) {
     while (again.parallelism == options.parallelism) {
       again.parallelism = static_cast<int>(random.UniformRange(1, 3));
     }
-    again.savepoint_path = "savepoints/savepoint-" + std::to_string(savepoint);
+    const std::string name = "savepoint-" + std::to_string(savepoint);
+    // Half the seeds move the savepoint out of checkpoint storage (to the output store's mount,
+    // both copies), so that the restore copies it back in first, maybe crashing meanwhile.
+    const bool moved = random.Bernoulli(0.5);
+    again.savepoint_path = moved ? "/mnt/output/kept/" + name : "savepoints/" + name;
     WordCountCluster second(again, input);
-    for (const char* dir : {"store/savepoints", "store/replica/savepoints"}) {
-      CopyTree(world, first.checkpoint_store(), second.world(), second.checkpoint_store(), dir);
+    if (moved) {
+      ++imported;
+      CopyTree(world, first.checkpoint_store(), second.world(), second.stores()[1],
+               "store/savepoints/" + name, "store/kept/" + name);
+      CopyTree(world, first.checkpoint_store(), second.world(), second.stores()[1],
+               "store/replica/savepoints/" + name, "store/kept/replica/" + name);
+      second.world().AddFieldObserver([&](sim::World::HostId host, std::string_view category,
+                                          std::string_view, EventFields) {
+        if (category != "savepoint.importing" || import_crashes > imported - 1 ||
+            !random.Bernoulli(0.5)) {
+          return;
+        }
+        ++import_crashes;
+        const int64_t at_ms = second.world().now_ns() / kNanosPerMilli + random.UniformRange(0, 20);
+        second.world().Schedule(at_ms * kNanosPerMilli, [&second, host] {
+          if (second.world().IsUp(host)) second.world().Crash(host);
+        });
+        second.world().Schedule((at_ms + 150) * kNanosPerMilli, [&second, host] {
+          if (!second.world().IsUp(host)) second.world().Restart(host);
+        });
+      });
+    } else {
+      for (const char* dir : {"store/savepoints", "store/replica/savepoints"}) {
+        CopyTree(world, first.checkpoint_store(), second.world(), second.checkpoint_store(), dir);
+      }
     }
     CopyTree(world, first.stores()[1], second.world(), second.stores()[1],
              "store/output/committed");
@@ -313,8 +344,11 @@ TEST(SavepointTest, CrashesAroundAStopWithSavepointAndItsRescaledRestore) {
   }
   EXPECT_GT(jobmanager_crashes, 0) << "some seed crashed the leader around the stop";
   EXPECT_GT(asked_again, 0) << "some stop failed amid the crashes and was asked again";
-  std::printf("%d seeds: %d cut short, %d stops asked again, %d leader crashes\n",
-              static_cast<int>(kSeeds), cut_short, asked_again, jobmanager_crashes);
+  EXPECT_GT(import_crashes, 0) << "some seed crashed the JobManager while it copied a savepoint in";
+  std::printf("%d seeds: %d cut short, %d stops asked again, %d leader crashes, %d restored from "
+              "outside checkpoint storage (%d crashed while copying it in)\n",
+              static_cast<int>(kSeeds), cut_short, asked_again, jobmanager_crashes, imported,
+              import_crashes);
   EXPECT_GE(cut_short, static_cast<int>(kSeeds) - 1)
       << "the savepoints stop the job before the end of its input (the test's premise)";
 }
