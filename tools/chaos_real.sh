@@ -39,9 +39,15 @@ declare -A octet=([etcd]=10 [jm-0]=12 [jm-1]=13 [tm-0]=14 [tm-1]=15 [tm-2]=16)
 # Network namespaces, one per process, on a bridge (names unique to this run: $$).
 tag="sl$(($$ % 100000))"
 netns=0
+# Namespaces only where everything they need works: a namespace, a veth pair into it, a bridge.
 if [[ "${SLUICE_CHAOS_NETNS:-1}" != 0 && "$(id -u)" == 0 ]] && ip netns add "$tag-probe" 2>/dev/null; then
+  if ip link add "${tag}p0" type veth peer name eth0 netns "$tag-probe" 2>/dev/null &&
+     ip link add "${tag}pb" type bridge 2>/dev/null; then
+    netns=1
+  fi
+  ip link del "${tag}p0" 2>/dev/null
+  ip link del "${tag}pb" 2>/dev/null
   ip netns del "$tag-probe"
-  netns=1
 fi
 remove_network() {
   local name
