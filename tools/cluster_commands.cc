@@ -296,28 +296,9 @@ void PrintJobManagerCounts(const LeaderReports& reports, int jobmanagers) {
   }
 }
 
-// Compares the committed files with the reference evaluator's output for `graph` over the two
-// input splits; returns whether they are the same multiset of lines.
-bool VerifyAgainstReference(const JobGraph& graph, const std::string& input,
-                            const std::map<std::string, std::string>& committed) {
-  const size_t split = HalfwayLineBoundary(input);
-  auto reference = scenarios::EvaluateReference(graph, {input.substr(0, split), input.substr(split)});
-  if (!reference.ok()) {
-    PrintError(reference.status().message());
-    return false;
-  }
-  const scenarios::ReferenceReport report = scenarios::CompareWithReference(*reference, committed);
-  if (report.exact) {
-    fmt::print("exactly once: OK ({} records, as the reference evaluator)\n", report.records);
-  } else {
-    fmt::print("exactly once: FAILED: {}\n", report.first_violation);
-  }
-  return report.exact;
-}
-
-// Copies the committed output into `output_dir` and checks it: word count with its own oracle,
-// any other job (`graph` not null) against the reference evaluator. Returns whether it is exactly
-// once.
+// Copies the committed output into `output_dir` and checks it (JudgeCommittedOutput): word count
+// with its own oracle, any other job (`graph` not null) against the reference evaluator over the
+// two input splits. Returns whether it is exactly once.
 bool CollectAndVerify(const std::string& committed_dir, const std::string& output_dir,
                       const std::string& input, const JobGraph* graph) {
   auto names = ListRegularFiles(committed_dir);
@@ -325,38 +306,37 @@ bool CollectAndVerify(const std::string& committed_dir, const std::string& outpu
     PrintError(names.status().message());
     return false;
   }
-  // Copies one committed file into output_dir and returns its contents.
-  auto copy = [&](const std::string& name) -> Result<std::string> {
-    ASSIGN_OR_RETURN(std::string text, ReadWholeFile(committed_dir + "/" + name));
-    RETURN_IF_ERROR(WriteWholeFile(output_dir + "/" + name, text));
-    return text;
-  };
-  std::map<std::string, std::string> committed;  // for the reference evaluator
-  ExactlyOnceChecker checker(graph != nullptr ? std::string_view() : std::string_view(input));
+  std::map<std::string, std::string> committed;
   for (const std::string& name : names.value()) {
-    auto text = copy(name);
-    if (!text.ok()) {
-      PrintError(text.status().message());
+    auto text = ReadWholeFile(committed_dir + "/" + name);
+    Status copied = text.ok() ? WriteWholeFile(output_dir + "/" + name, *text) : text.status();
+    if (!copied.ok()) {
+      PrintError(copied.message());
       return false;
     }
-    if (graph != nullptr) {
-      committed[name] = std::move(text).value();
-    } else {
-      checker.AddFile(name, text.value());
-    }
+    committed[name] = std::move(text).value();
+  }
+  const size_t split = HalfwayLineBoundary(input);
+  auto verdict =
+      JudgeCommittedOutput(graph, {input.substr(0, split), input.substr(split)}, committed);
+  if (!verdict.ok()) {
+    PrintError(verdict.status().message());
+    return false;
   }
   if (graph != nullptr) {
     fmt::print("output: {} files in {}\n", names->size(), output_dir);
-    return VerifyAgainstReference(*graph, input, committed);
-  }
-  checker.Finish();
-  fmt::print("output: {} files, {} records in {}\n", names->size(), checker.records(), output_dir);
-  if (checker.ok()) {
-    fmt::print("exactly once: OK ({} records)\n", checker.records());
   } else {
-    fmt::print("exactly once: FAILED: {}\n", checker.problem());
+    fmt::print("output: {} files, {} records in {}\n", names->size(), verdict->records,
+               output_dir);
   }
-  return checker.ok();
+  if (!verdict->exactly_once) {
+    fmt::print("exactly once: FAILED: {}\n", verdict->problem);
+  } else if (graph != nullptr) {
+    fmt::print("exactly once: OK ({} records, as the reference evaluator)\n", verdict->records);
+  } else {
+    fmt::print("exactly once: OK ({} records)\n", verdict->records);
+  }
+  return verdict->exactly_once;
 }
 
 // The job as it will run: its effective settings and graph.

@@ -1,5 +1,7 @@
 #include "tools/exactly_once.h"
 
+#include "scenarios/reference_evaluator.h"
+
 #include <fmt/core.h>
 
 
@@ -119,6 +121,32 @@ void ExactlyOnceChecker::Finish() {
   }
   SLUICE_ASSERT(records_ == records_expected_,
                 "every expected record seen once and nothing else");
+}
+
+Result<OutputVerdict> JudgeCommittedOutput(const JobGraph* graph,
+                                           const std::vector<std::string>& splits,
+                                           const std::map<std::string, std::string>& committed) {
+  OutputVerdict verdict;
+  if (graph == nullptr) {
+    std::string input;
+    for (const std::string& split : splits) input += split;
+    ExactlyOnceChecker checker(input);
+    for (const auto& [name, text] : committed) checker.AddFile(name, text);
+    checker.Finish();
+    verdict.exactly_once = checker.ok();
+    verdict.records = checker.records();
+    verdict.expected = checker.records_expected();
+    verdict.problem = checker.problem();
+    return verdict;
+  }
+  RETURN_IF_ERROR(scenarios::CheckReferenceSemantics(*graph));
+  ASSIGN_OR_RETURN(auto reference, scenarios::EvaluateReference(*graph, splits));
+  const scenarios::ReferenceReport report = scenarios::CompareWithReference(reference, committed);
+  verdict.exactly_once = report.exact;
+  verdict.records = report.records;
+  verdict.expected = report.expected;
+  verdict.problem = report.first_violation;
+  return verdict;
 }
 
 }  // namespace sluice::tools

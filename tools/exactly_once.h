@@ -10,7 +10,25 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/base/status.h"
+#include "engine/graph/job_graph.h"
+
 namespace sluice::tools {
+
+// A run's committed output (file name -> contents) judged against its input splits (the files
+// part-0, part-1, ... in order): with `graph` null by word count's oracle (ExactlyOnceChecker over
+// the splits' concatenation), otherwise by the reference evaluator
+// (scenarios/reference_evaluator.h). kInvalidArgument if an operator of `graph` has no reference
+// semantics.
+struct OutputVerdict {
+  bool exactly_once = false;
+  int64_t records = 0;   // committed
+  int64_t expected = 0;  // what the input makes
+  std::string problem;   // the first violation, "" if exactly once
+};
+Result<OutputVerdict> JudgeCommittedOutput(const JobGraph* graph,
+                                           const std::vector<std::string>& splits,
+                                           const std::map<std::string, std::string>& committed);
 
 // Occurrences of each word of `text`.
 std::map<std::string, int64_t> CountWords(std::string_view text);

@@ -133,9 +133,8 @@ Status StoreCompletedCheckpoint(StorageDirectory& store, const CheckpointPointer
                      {EtcdOp::Put(pointers.KeyOf(checkpoint.id), path)});
 }
 
-Result<std::string> WriteSavepoint(StorageDirectory& checkpoints, const CompletedCheckpoint& checkpoint,
+Result<std::string> WriteSavepoint(StorageDirectory& store, const CompletedCheckpoint& checkpoint,
                                    StorageDirectory& target_storage, const std::string& dir) {
-  StorageDirectory& store = checkpoints;
   CompletedCheckpoint copy = checkpoint;
   for (auto& [task, path] : copy.state_paths) {
     ASSIGN_OR_RETURN(const std::string state, ReadReplicated(store, path, kTaskStateMagic));

@@ -147,8 +147,9 @@ Status RepairMetadataCopy(StorageDirectory& store, const CompletedCheckpoint& ch
 // savepoint's directory, where a restore from it resolves them), then a _metadata naming the
 // copies by their paths in `target`, both copies of each (a savepoint without its _metadata is
 // not one). Returns `dir`; storage errors as they come. May suspend.
-Result<std::string> WriteSavepoint(StorageDirectory& checkpoints, const CompletedCheckpoint& checkpoint,
-                                   StorageDirectory& target, const std::string& dir);
+Result<std::string> WriteSavepoint(StorageDirectory& checkpoints,
+                                   const CompletedCheckpoint& checkpoint, StorageDirectory& target,
+                                   const std::string& dir);
 // The savepoint in directory `path` (its _metadata); kNotFound if there is none, kDataLoss if it
 // does not verify, other store errors as they come, each naming the path. May suspend.
 Result<CompletedCheckpoint> ReadSavepoint(StorageDirectory& store, const std::string& path);
