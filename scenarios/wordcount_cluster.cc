@@ -7,6 +7,7 @@
 #include "engine/checkpoint/replicated_file.h"
 #include "engine/config/core_options.h"
 #include "engine/jobmanager/checkpoint_compatibility.h"
+#include "engine/jobmanager/dispatcher.h"
 #include "engine/rpc/authenticated_network.h"
 #include "engine/jobs/builtin_jobs.h"
 #include "simnet/store_server.h"
@@ -244,6 +245,18 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   jm.leader_election.renew_interval_ns = options.lease_duration_ms * kNanosPerMilli / 5;
   jm.etcd = {Address{kEtcdHost, kEtcdPort}};
   jm.etcd_request_timeout_ns = jm.leader_election.renew_deadline_ns / 2;
+  if (options.session) {
+    SLUICE_ASSERT(options.rest_api, "a session cluster takes its jobs through the REST API");
+    // A submitted job: the deployed spec's settings under its own (RunSessionJobManager).
+    jm.admit_job = [this](JobSpec spec) -> Result<JobSpec> {
+      Configuration settings = job_spec_.settings;
+      for (const auto& [key, value] : spec.settings.entries()) settings.Set(key, value);
+      spec.settings = std::move(settings);
+      RETURN_IF_ERROR(jobs_->EffectiveSettings(spec).status());
+      return spec;
+    };
+    jm.job_settings = [this](const JobSpec& spec) { return jobs_->EffectiveSettings(spec); };
+  }
   jm_configs_.assign(std::max(1, options.jobmanagers), jm);
   std::vector<Address> jm_addresses;
   for (size_t i = 0; i < jm_configs_.size(); ++i) {
@@ -254,8 +267,8 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
     jm_addresses.push_back(Address{name, kJobManagerPort});
     jobmanagers_.push_back(world_.AddHost(
         name,
-        [&config](Host& host) {
-          Status s = RunJobManager(host, config);
+        [&config, session = options.session](Host& host) {
+          Status s = session ? RunSessionJobManager(host, config) : RunJobManager(host, config);
           host.log.Info("jobmanager.exited", s.ToString());
         },
         authenticate));
@@ -352,10 +365,10 @@ void WordCountCluster::Run(int64_t time_limit_ms) {
       time_limit_ms * kNanosPerMilli);
 }
 
-std::map<std::string, std::string> WordCountCluster::CommittedOutput() {
+std::map<std::string, std::string> WordCountCluster::CommittedOutput(const std::string& output_dir) {
   std::map<std::string, std::string> output;
   sim::SimDisk& disk = world_.disk(output_store_);
-  const std::string dir = std::string(kStoreRoot) + "/output/committed";
+  const std::string dir = std::string(kStoreRoot) + "/" + output_dir + "/committed";
   for (const std::string& name : disk.ListCurrent(dir)) {
     auto contents = disk.ReadCurrent(dir + "/" + name);
     if (contents.ok()) output[name] = std::move(contents).value();

@@ -80,6 +80,11 @@ struct WordCountClusterOptions : ClusterSpec {
   // of being given every JobManager's address, as on real hosts (off by default: its polling
   // would shift every seed's schedule).
   bool leader_retrieval = false;
+  // The JobManagers run a session cluster (engine/jobmanager/dispatcher.h) instead of the job:
+  // clients submit jobs through POST /jobs (rest_api must be on). A submitted job's settings
+  // default to the deployed spec's (ClusterSpec::job's, with the fields above); its input and
+  // output directories are relative to the input and output mounts.
+  bool session = false;
   // Non-empty: the cluster's shared secret; every store, JobManager and TaskManager host
   // authenticates its connections with it (engine/rpc/authenticated_network.h).
   std::string auth_secret;
@@ -152,8 +157,9 @@ class WordCountCluster {
   int64_t checkpoints_completed() const { return checkpoints_completed_; }
   int64_t restarts() const { return restarts_; }
   const std::string& failure() const { return failure_; }
-  // Committed output on the output store's disk: file name → contents.
-  std::map<std::string, std::string> CommittedOutput();
+  // Committed output on the output store's disk: file name → contents; `dir` is the job's
+  // output directory (JobSpec::output_dir).
+  std::map<std::string, std::string> CommittedOutput(const std::string& dir = "output");
 
   // With `weights` (one per partition, positive), partition i gets about weights[i] / sum of the
   // bytes; without, equal shares.

@@ -3,7 +3,7 @@
 # error messages naming the problem, the --json line, replay of a seed and of a fault schedule,
 # traces, shards and JUnit reports, and (mode "cluster") small real local clusters (a plain one,
 # and one whose leading JobManager is killed mid-job) whose output must be exactly once.
-#   tools/cli_contract_test.sh BUILD/tools/sluice [contract|cluster]
+#   tools/cli_contract_test.sh BUILD/tools/sluice [contract|cluster|session]
 set -uo pipefail
 
 sluice="$1"
@@ -558,9 +558,102 @@ client_checks() {
   wait "$etcd_pid" 2>/dev/null
 }
 
+# A session cluster (sluice jobmanager without --job: engine/jobmanager/dispatcher.h) taking its
+# jobs from sluice run: etcd on 127.0.0.6, a JobManager on 127.0.0.7 and a TaskManager on
+# 127.0.0.9. Bad submissions exit 2 naming the job or key; two jobs run in turn (the second
+# submitted while the first runs, and waited for), each exactly once into its own output; a third
+# is stopped with a savepoint in its own directory of execution.checkpointing.dir, and a fourth
+# starts from that savepoint at parallelism 1 (from 2) into the same output: exactly once
+# together. Every job is listed FINISHED.
+session_checks() {
+  local base=$((20000 + RANDOM % 20000)) dir="$work/session" etcd_pid
+  local rest="127.0.0.7:$((base + 1))"
+  local name
+  for name in a b c; do
+    mkdir -p "$dir/$name/input"
+    for i in $(seq 1 150); do printf '%s beta w%d\n' "$name" $((i % 13)); done \
+      >"$dir/$name/input/part-0"
+    cp "$dir/$name/input/part-0" "$dir/$name/input/part-1"
+  done
+  start_etcd 127.0.0.6 $((base + 10)) "$dir"
+  cat >"$dir/sluice.toml" <<CONFIG
+jobmanager.rpc.address = "127.0.0.7"
+jobmanager.rpc.port = $base
+jobmanager.bind-host = "127.0.0.7"
+rest.port = $((base + 1))
+rest.bind-address = "127.0.0.7"
+execution.checkpointing.dir = "$dir/checkpoints"
+high-availability.etcd.endpoints = "http://127.0.0.6:$((base + 10))"
+parallelism.default = 2
+source.rate-limit = 100
+execution.checkpointing.interval = "200 ms"
+[taskmanager]
+host = "127.0.0.9"
+bind-host = "127.0.0.9"
+data.port = $((base + 3))
+CONFIG
+  "$sluice" taskmanager --config "$dir/sluice.toml" -D process.working-dir="$dir/tm" \
+    >"$dir/tm.log" 2>&1 &
+  local tm_pid=$!
+  "$sluice" jobmanager --config "$dir/sluice.toml" -D process.working-dir="$dir/jm" \
+    >"$dir/jm.log" 2>&1 &
+  local jm_pid=$!
+  local tries
+  for tries in $(seq 1 100); do
+    "$sluice" list --jobmanager "$rest" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  run 2 "$sluice" jobmanager --config "$dir/sluice.toml" -D process.working-dir="$dir/jm2" \
+    --input "$dir/a/input"
+  expect_in "$work/err" "go with --job"
+  run 2 "$sluice" run no-such-job --jobmanager "$rest"
+  expect_in "$work/err" "no-such-job"
+  run 2 "$sluice" run wordcount --jobmanager "$rest" -D bad.key=1
+  expect_in "$work/err" "bad.key"
+  run 0 "$sluice" run wordcount --jobmanager "$rest" --input "$dir/a/input" \
+    --output "$dir/a/output" --detached
+  expect_in "$work/out" "Job has been submitted with JobID"
+  # Queued behind a, then run and waited for.
+  run 0 "$sluice" run wordcount --jobmanager "$rest" --input "$dir/b/input" \
+    --output "$dir/b/output" -D source.rate-limit=1000
+  expect_in "$work/out" "FINISHED"
+  for name in a b; do
+    run 0 "$sluice" verify wordcount --input "$dir/$name/input" --output "$dir/$name/output"
+    expect_in "$work/out" "exactly once: OK"
+  done
+  # c, stopped with a savepoint; d from it at parallelism 1 into c's output.
+  run 0 "$sluice" run wordcount --jobmanager "$rest" --input "$dir/c/input" \
+    --output "$dir/c/output" -d
+  local job_c
+  job_c="$(sed -n 's/^Job has been submitted with JobID //p' "$work/out")"
+  for tries in $(seq 1 100); do
+    "$sluice" list --jobmanager "$rest" 2>/dev/null | grep -q "^$job_c  RUNNING" && break
+    sleep 0.1
+  done
+  run 0 "$sluice" stop "$job_c" --jobmanager "$rest"
+  local location
+  location="$(sed -n 's/^savepoint completed: //p' "$work/out")"
+  [[ "$location" == "$job_c"/savepoints/savepoint-* ]] \
+    || fail "session: the savepoint is not in the job's own directory: '$location'"
+  [[ -f "$dir/checkpoints/$location/_metadata" ]] || fail "session: no $location/_metadata"
+  run 0 "$sluice" run wordcount --jobmanager "$rest" --input "$dir/c/input" \
+    --output "$dir/c/output" --from-savepoint "$location" --parallelism 1
+  expect_in "$work/out" "FINISHED"
+  grep -q 'savepoint.importing' "$dir/jm.log" \
+    || fail "session: the restored job did not import the stopped job's savepoint"
+  run 0 "$sluice" verify wordcount --input "$dir/c/input" --output "$dir/c/output"
+  expect_in "$work/out" "exactly once: OK"
+  run 0 "$sluice" list --jobmanager "$rest"
+  (( $(grep -c '  FINISHED  wordcount' "$work/out") == 4 )) \
+    || fail "session: sluice list does not show four FINISHED jobs: $(cat "$work/out")"
+  kill "$jm_pid" "$tm_pid" "$etcd_pid" 2>/dev/null
+  wait "$jm_pid" "$tm_pid" "$etcd_pid" 2>/dev/null
+}
+
 case "$mode" in
   contract) contract_checks ;;
-  cluster) cluster_checks; client_checks ;;
+  cluster) cluster_checks; client_checks; session_checks ;;
+  session) session_checks ;;  # the session cluster's checks alone
   *) echo "unknown mode $mode"; exit 2 ;;
 esac
 if (( failures > 0 )); then

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "engine/config/process_options.h"
@@ -107,6 +108,32 @@ ClientCommands::ClientCommands(CLI::App& root) {
                      "token")
         ->type_name("FILE");
   };
+  run_ = root.add_subcommand("run", "Submit a job to a session cluster and wait for its end");
+  add_common(run_);
+  run_->add_option("job", job_, "The job (see `sluice jobs`)")->required();
+  run_->add_option("-D", settings_, "A job setting, Flink's key=value (repeatable)")
+      ->type_name("KEY=VALUE")
+      ->allow_extra_args(false);
+  run_->add_option("--input", input_dir_,
+                   "The directory of the job's input files as every TaskManager sees it "
+                   "(default input; relative to the current directory)")
+      ->type_name("DIR");
+  run_->add_option("--output", output_dir_,
+                   "The directory the job's sink commits under, as every TaskManager sees it "
+                   "(default output; relative to the current directory)")
+      ->type_name("DIR");
+  run_->add_option("--input-splits", input_splits_, "The number of input files")
+      ->check(CLI::Range(1, 1024));
+  run_->add_option("--from-savepoint,-s", savepoint_path_,
+                   "Start from this savepoint: absolute, or relative to "
+                   "execution.checkpointing.dir (as `sluice savepoint` prints it)")
+      ->type_name("PATH");
+  run_->add_option("--parallelism,-p", parallelism_, "The job's parallelism.default")
+      ->check(CLI::Range(1, 32768));
+  run_->add_flag("--detached,-d", detached_, "Return once the job is submitted");
+  run_->add_option("--timeout", timeout_s_,
+                   "Seconds to wait for the job's end (default 60; not with --detached)")
+      ->check(CLI::PositiveNumber);
   list_ = root.add_subcommand("list", "List the jobs of a running cluster: JOBID STATE NAME");
   add_common(list_);
   // A command about one job: its id is the first argument.
@@ -133,6 +160,7 @@ ClientCommands::ClientCommands(CLI::App& root) {
 }
 
 std::optional<int> ClientCommands::RunParsed() const {
+  if (run_->parsed()) return Run();
   if (list_->parsed()) return List();
   if (cancel_->parsed()) return Cancel();
   if (savepoint_->parsed()) return Savepoint("savepoints");
@@ -155,6 +183,75 @@ Result<std::unique_ptr<RestClient>> Connect(const std::string& jobmanager,
 }
 
 }  // namespace
+
+int ClientCommands::Run() const {
+  auto rest = Connect(jobmanager_, secret_file_);
+  if (!rest.ok()) return UsageError(rest.status().message());
+  json settings = json::object();
+  for (const std::string& setting : settings_) {
+    const size_t equals = setting.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      return UsageError(fmt::format("-D '{}': expected KEY=VALUE", setting));
+    }
+    settings[setting.substr(0, equals)] = setting.substr(equals + 1);
+  }
+  // Directories as every host sees them: absolute (relative ones against this directory).
+  const auto absolute = [](const std::string& dir) {
+    std::error_code error;
+    const std::filesystem::path path = std::filesystem::absolute(dir, error);
+    return error ? dir : path.lexically_normal().string();
+  };
+  json body{{"job", job_},
+            {"flinkConfiguration", settings},
+            {"input", absolute(input_dir_.empty() ? "input" : input_dir_)},
+            {"output", absolute(output_dir_.empty() ? "output" : output_dir_)}};
+  if (input_splits_ > 0) body["inputSplits"] = input_splits_;
+  if (parallelism_ > 0) body["parallelism"] = parallelism_;
+  if (!savepoint_path_.empty()) body["savepointPath"] = savepoint_path_;
+  // A leader between two jobs' leaderships answers 503 for a moment: try again a while.
+  Result<Reply> submitted = UnavailableError("not sent");
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(kRequestTimeoutS);
+  for (;;) {
+    submitted = (*rest)->Send("POST", "/jobs", body.dump());
+    if (!submitted.ok()) return UsageError(submitted.status().message());
+    if (submitted->status != 503 || std::chrono::steady_clock::now() > give_up) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(kPollIntervalMs));
+  }
+  const std::string id = StringOf(submitted->body, "jobid");
+  if (submitted->status != 202 || id.empty()) {
+    PrintError(fmt::format("{}: submitting {}: {}", (*rest)->name(), job_, ErrorText(*submitted)));
+    return submitted->status == 400 ? kExitUsage : kExitFailed;
+  }
+  fmt::print("Job has been submitted with JobID {}\n", id);
+  std::fflush(stdout);
+  if (detached_) return kExitOk;
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(static_cast<int64_t>(timeout_s_ * 1000));
+  std::string last_state;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto job = (*rest)->Send("GET", "/jobs/" + id);
+    if (job.ok() && job->status == 200) {
+      last_state = StringOf(job->body, "state");
+      if (last_state == "FINISHED") {
+        fmt::print("Job {} FINISHED\n", id);
+        return kExitOk;
+      }
+      if (last_state == "FAILED" || last_state == "CANCELED") {
+        auto exceptions = (*rest)->Send("GET", "/jobs/" + id + "/exceptions");
+        const std::string cause = exceptions.ok() && exceptions->status == 200
+                                      ? StringOf(exceptions->body, "root-exception")
+                                      : "";
+        PrintError(fmt::format("job {} ended {}{}", id, last_state,
+                               cause.empty() ? "" : ": " + cause));
+        return kExitFailed;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(kPollIntervalMs));
+  }
+  PrintError(fmt::format("job {} did not end within {:g} s (last seen {}); it goes on running",
+                         id, timeout_s_, last_state.empty() ? "unknown" : last_state));
+  return kExitFailed;
+}
 
 int ClientCommands::List() const {
   auto rest = Connect(jobmanager_, secret_file_);

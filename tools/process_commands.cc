@@ -11,6 +11,7 @@
 #include "engine/config/config_file.h"
 #include "engine/config/core_options.h"
 #include "engine/config/process_options.h"
+#include "engine/jobmanager/dispatcher.h"
 #include "engine/jobmanager/job_manager.h"
 #include "engine/rpc/authenticated_network.h"
 #include "engine/runtime/real/real_runtime.h"
@@ -155,9 +156,13 @@ ProcessCommands::ProcessCommands(CLI::App& root, const JobRegistry& jobs) : jobs
                       "2 if not; nothing is started, created or read but the file");
   };
   jobmanager_ = root.add_subcommand(
-      "jobmanager", "Run a JobManager with one job (application mode) until the job ends");
+      "jobmanager",
+      "Run a JobManager: with --job, of one job until it ends (application mode); without, of a "
+      "session cluster that runs the jobs `sluice run` submits");
   add_common(jobmanager_);
-  jobmanager_->add_option("--job", job_, "The job to run (see `sluice jobs`; default wordcount)")
+  jobmanager_
+      ->add_option("--job", job_,
+                   "The job to run (see `sluice jobs`); without it, a session cluster")
       ->type_name("JOB");
   jobmanager_
       ->add_option("--id", id_,
@@ -222,8 +227,9 @@ int ProcessCommands::RunJobManagerProcess() const {
   const Configuration* settings = &loaded->settings;
   const std::string& root = loaded->root;
 
+  if (job_.empty()) return RunSessionJobManagerProcess(*loaded);
   JobSpec spec;
-  spec.job = job_.empty() ? "wordcount" : job_;
+  spec.job = job_;
   const JobDefinition* job = jobs_.Find(spec.job);
   if (job == nullptr) {
     return UsageError(jobs_.EffectiveSettings(spec).status().message());  // names the jobs
@@ -240,22 +246,33 @@ int ProcessCommands::RunJobManagerProcess() const {
   auto effective = jobs_.EffectiveSettings(spec);
   if (!effective.ok()) return UsageError(config_path_ + ": " + effective.status().message());
 
+  auto cluster = ClusterJobManagerConfig(*loaded);
+  if (!cluster.ok()) return UsageError(cluster.status().message());
+  JobManagerConfig config = std::move(cluster).value();
+  config.job = std::move(spec);
+  ApplyJobManagerSettings(*effective, &config);
+  // A client waiting for a stop's savepoint (sluice stop) or the job's end state learns it.
+  config.rest_linger_ns = 3 * kNanosPerSecond;
+  if (check_) return ConfigurationChecked();
+  return RunRealHost(config.leader_election.candidate_id, root,
+                     [&config](Host& host) { return RunJobManager(host, config); },
+                     loaded->auth_secret);
+}
+
+Result<JobManagerConfig> ProcessCommands::ClusterJobManagerConfig(const Loaded& loaded) const {
+  const Configuration* settings = &loaded.settings;
   JobManagerConfig config;
   config.port = static_cast<uint16_t>(settings->GetInt(JobManagerRpcPort()));
   config.bind_host = settings->GetString(JobManagerBindHost());
   config.rest_port = static_cast<int32_t>(settings->GetInt(RestPort()));
   config.rest_bind_host = settings->GetString(RestBindAddress());
-  if (!IsLoopback(config.rest_bind_host)) config.rest_bearer_token = loaded->auth_secret;
-  config.job = std::move(spec);
+  if (!IsLoopback(config.rest_bind_host)) config.rest_bearer_token = loaded.auth_secret;
   config.build_graph = jobs_.Factory();
-  ApplyJobManagerSettings(*effective, &config);
   // The job's input and output directories are absolute (in the spec every TaskManager gets).
-  config.services = ExternalServices{"", "", loaded->checkpoint_dir};
+  config.services = ExternalServices{"", "", loaded.checkpoint_dir};
   config.min_taskmanagers = min_taskmanagers_;
-  // A client waiting for a stop's savepoint (sluice stop) or the job's end state learns it.
-  config.rest_linger_ns = 3 * kNanosPerSecond;
   auto etcd = EtcdAddressesOf(*settings);
-  if (!etcd.ok()) return UsageError(config_path_ + ": " + etcd.status().message());
+  if (!etcd.ok()) return InvalidArgumentError(config_path_ + ": " + etcd.status().message());
   config.etcd = std::move(etcd).value();
   // Published in the leader key: where TaskManagers reach this JobManager once it leads.
   config.leader_election.address = fmt::format("{}:{}", settings->GetString(JobManagerRpcAddress()),
@@ -273,10 +290,40 @@ int ProcessCommands::RunJobManagerProcess() const {
       !id_.empty() ? id_
                    : fmt::format("{}:{}", settings->GetString(JobManagerRpcAddress()),
                                  settings->GetInt(JobManagerRpcPort()));
+  return config;
+}
+
+int ProcessCommands::RunSessionJobManagerProcess(const Loaded& loaded) const {
+  if (jobmanager_->count("--input") + jobmanager_->count("--output") +
+          jobmanager_->count("--input-splits") > 0) {
+    return UsageError("--input, --output and --input-splits go with --job (a session cluster's jobs name their "
+                      "own: sluice run --input/--output)");
+  }
+  auto cluster = ClusterJobManagerConfig(loaded);
+  if (!cluster.ok()) return UsageError(cluster.status().message());
+  JobManagerConfig config = std::move(cluster).value();
+  // A submitted job's settings: the configuration file's keys the job accepts, then its own.
+  config.admit_job = [this, &loaded](JobSpec spec) -> Result<JobSpec> {
+    const JobDefinition* job = jobs_.Find(spec.job);
+    if (job == nullptr) return jobs_.EffectiveSettings(spec).status();  // names the jobs
+    Configuration settings = JobSettingsOf(loaded.settings, *job);
+    for (const auto& [key, value] : spec.settings.entries()) settings.Set(key, value);
+    spec.settings = std::move(settings);
+    for (const std::string* dir : {&spec.input_dir, &spec.output_dir}) {
+      if (!dir->starts_with("/")) {
+        return InvalidArgumentError("the job's input and output directories must be absolute "
+                                    "(as every TaskManager sees them): '" + *dir + "'");
+      }
+    }
+    RETURN_IF_ERROR(jobs_.EffectiveSettings(spec).status());
+    return spec;
+  };
+  config.job_settings = [this](const JobSpec& spec) { return jobs_.EffectiveSettings(spec); };
+  // Process settings the jobs' defaults come from are checked as an application-mode job's are.
   if (check_) return ConfigurationChecked();
-  return RunRealHost(config.leader_election.candidate_id, root,
-                     [&config](Host& host) { return RunJobManager(host, config); },
-                     loaded->auth_secret);
+  return RunRealHost(config.leader_election.candidate_id, loaded.root,
+                     [&config](Host& host) { return RunSessionJobManager(host, config); },
+                     loaded.auth_secret);
 }
 
 int ProcessCommands::RunTaskManagerProcess() const {

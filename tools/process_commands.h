@@ -23,6 +23,7 @@
 #include "engine/api/job_registry.h"
 #include "engine/base/status.h"
 #include "engine/config/configuration.h"
+#include "engine/jobmanager/job_manager.h"
 #include "engine/runtime/host.h"
 #include "engine/runtime/network.h"
 
@@ -71,6 +72,11 @@ class ProcessCommands {
   };
   Result<Loaded> Load() const;
   int RunJobManagerProcess() const;
+  // Without --job: a session cluster's JobManager (engine/jobmanager/dispatcher.h).
+  int RunSessionJobManagerProcess(const Loaded& loaded) const;
+  // The JobManagerConfig of the configuration's cluster keys (no job); kInvalidArgument naming
+  // the file and key.
+  Result<JobManagerConfig> ClusterJobManagerConfig(const Loaded& loaded) const;
   int RunTaskManagerProcess() const;
   // --check: the configuration was valid; prints so and returns kExitOk.
   int ConfigurationChecked() const;
@@ -80,7 +86,7 @@ class ProcessCommands {
   CLI::App* taskmanager_ = nullptr;
   std::string config_path_;
   std::vector<std::string> overrides_;  // -D key=value, in order
-  std::string job_;                     // jobmanager: the job (application mode)
+  std::string job_;                     // jobmanager: the job (application mode; "": session)
   std::string id_;                      // jobmanager: its id among the candidates
   bool check_ = false;                  // --check: validate the configuration only
   int input_splits_ = 2;                // jobmanager: the input's part files

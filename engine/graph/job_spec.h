@@ -23,12 +23,26 @@ struct JobSpec {
   std::string input_dir = "input";    // on the input store: part-0 .. part-(input_splits-1)
   std::string output_dir = "output";  // on the output store
   int input_splits = 2;               // number of input part files
+  // A session cluster's id for the job (32 hex digits, Flink's JobID), given at submission; ""
+  // in application mode, where the id derives from the spec (JobIdOf). Non-empty, it also names
+  // the job's own directory in execution.checkpointing.dir (JobStorageDir).
+  std::string job_id;
 
   std::string Encode() const;
   // kInvalidArgument for malformed bytes (they come off the wire).
   static Result<JobSpec> Decode(std::string_view bytes);
   bool operator==(const JobSpec&) const = default;
 };
+
+// Where a job keeps its checkpoints and savepoints: execution.checkpointing.dir itself in
+// application mode (no job id), else its subdirectory named by the job id (Flink's layout,
+// <dir>/<job id>/chk-N).
+inline std::string JobStorageDir(const std::string& checkpoint_dir, const JobSpec& spec) {
+  return spec.job_id.empty() ? checkpoint_dir : checkpoint_dir + "/" + spec.job_id;
+}
+
+// Whether `id` is a job id as a session cluster gives them: 32 lowercase hex digits.
+bool IsJobId(std::string_view id);
 
 // Builds the JobGraph a spec names: kInvalidArgument (naming the key, the job or the bound) for an
 // unknown job, an unknown setting or a malformed value. Must be deterministic: every process

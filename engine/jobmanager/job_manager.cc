@@ -20,22 +20,29 @@ constexpr char kFinished[] = "FINISHED\n";
 constexpr char kFailed[] = "FAILED\n";
 constexpr char kCanceled[] = "CANCELED\n";
 
-// The recorded outcome of the job, if any: OK (finished) or kAborted (failed, with the reason).
-// kUnavailable while etcd cannot be read.
+}  // namespace
+
+Status ParseJobResult(const std::string& key, const std::string& text, Status* outcome) {
+  if (text == kFinished) {
+    *outcome = Status::Ok();
+  } else if (text == kCanceled) {
+    *outcome = CancelledError("job canceled");
+  } else if (text.rfind(kFailed, 0) == 0) {
+    *outcome = AbortedError("job failed: " + text.substr(sizeof(kFailed) - 1));
+  } else {
+    return DataLossError(key + ": not a job result (FINISHED, FAILED or CANCELED)");
+  }
+  return Status::Ok();
+}
+
 Result<std::optional<Status>> ReadJobResult(EtcdClient& etcd, const std::string& key_prefix) {
   const std::string key = JobResultKey(key_prefix);
   ASSIGN_OR_RETURN(const EtcdRangeResult read, etcd.Get(key));
   if (read.kvs.empty()) return std::optional<Status>();
-  const std::string& text = read.kvs[0].value;
-  if (text == kFinished) return std::optional<Status>(Status::Ok());
-  if (text == kCanceled) return std::optional<Status>(CancelledError("job canceled"));
-  if (text.rfind(kFailed, 0) == 0) {
-    return std::optional<Status>(AbortedError("job failed: " + text.substr(sizeof(kFailed) - 1)));
-  }
-  return DataLossError(key + ": not a job result (FINISHED, FAILED or CANCELED)");
+  Status outcome;
+  RETURN_IF_ERROR(ParseJobResult(key, read.kvs[0].value, &outcome));
+  return std::optional<Status>(std::move(outcome));
 }
-
-}  // namespace
 
 Status RecordJobResult(EtcdClient& etcd, const LeaderFence& fence, const std::string& key_prefix,
                        const Status& result) {
@@ -82,31 +89,14 @@ Status RunJobManager(Host& host, const JobManagerConfig& config) {
   LeaderElection election(host, config.etcd, config.leader_election,
                           config.etcd_request_timeout_ns);
   EtcdClient etcd = election.NewClient();  // the campaign's result checks
-  // The REST API, for the JobManager's whole life (stopped by Rest's destructor).
+  // The REST API, for the JobManager's whole life (stopped by RestServer's destructor).
   JobManagerRestState rest_state;
   rest_state.id = config.leader_election.candidate_id;
   rest_state.bearer_token = config.rest_bearer_token;
-  struct Rest {
-    Host& host;
-    std::unique_ptr<Listener> listener;
-    FiberId fiber = 0;
-    ~Rest() {
-      if (!listener) return;
-      listener->Close();
-      host.fibers.Join(fiber);
-    }
-  } rest{host, nullptr};
+  RestServer rest(host);
   if (config.rest_port >= 0) {
-    ASSIGN_OR_RETURN(rest.listener, host.network.Listen(
-                                        Address{config.rest_bind_host,
-                                                static_cast<uint16_t>(config.rest_port)},
-                                        Protocol::kHttp));
-    host.log.Info("rest.listening", "port " + std::to_string(rest.listener->port()));
-    rest.fiber = host.fibers.Spawn("jm-rest", [&host, &rest, &rest_state] {
-      ServeHttp(host, *rest.listener, [&rest_state](const HttpRequest& request) {
-        return HandleRestRequest(rest_state, request);
-      });
-    });
+    RETURN_IF_ERROR(rest.Start(config.rest_bind_host, static_cast<uint16_t>(config.rest_port),
+                               &rest_state));
   }
   for (;;) {
     std::optional<Status> recorded;
@@ -145,7 +135,7 @@ Status RunJobManager(Host& host, const JobManagerConfig& config) {
       continue;
     }
     if (status.code() != StatusCode::kUnavailable) {
-      if (config.rest_linger_ns > 0 && rest.listener != nullptr) {
+      if (config.rest_linger_ns > 0 && config.rest_port >= 0) {
         // The job has ended: answer about it a while longer, but take no more requests.
         rest_state.trigger_savepoint = nullptr;
         rest_state.cancel_job = nullptr;

@@ -28,6 +28,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "engine/base/status.h"
@@ -41,8 +43,15 @@
 
 namespace sluice {
 
-// The etcd key of the job's result under the cluster's HA key prefix.
+// The etcd key of the job's result under the job's key prefix (JobKeyPrefix).
 inline std::string JobResultKey(const std::string& key_prefix) { return key_prefix + "job-result"; }
+
+// Where a job's HA records (its result, its completed-checkpoint pointers) live on etcd under
+// the cluster's key prefix: the prefix itself in application mode (a job without an id), else
+// <prefix>jobs/<job id>/, beside the job's submitted spec (JobSpecKey, dispatcher.h).
+inline std::string JobKeyPrefix(const std::string& cluster_prefix, const JobSpec& spec) {
+  return spec.job_id.empty() ? cluster_prefix : cluster_prefix + "jobs/" + spec.job_id + "/";
+}
 
 struct JobManagerConfig {
   uint16_t port = 6123;  // listened on only while this JobManager leads
@@ -92,7 +101,22 @@ struct JobManagerConfig {
   // cluster instead of packing into the first TaskManagers to arrive. Restarts do not wait.
   int min_taskmanagers = 1;
   int64_t initial_resource_wait_ns = 5LL * 1000 * 1000 * 1000;
+  // A session cluster (engine/jobmanager/dispatcher.h), both required there: `admit_job` checks
+  // a submitted job and completes its settings with the cluster's (the job's own win), returning
+  // the spec to store or kInvalidArgument naming the job, key or value; `job_settings` gives a
+  // stored job's effective settings (JobRegistry::EffectiveSettings) for
+  // ApplyJobManagerSettings. Neither suspends.
+  std::function<Result<JobSpec>(JobSpec)> admit_job;
+  std::function<Result<Configuration>(const JobSpec&)> job_settings;
 };
+
+// A job result's value as stored at `key` into `outcome`: OK (FINISHED), kCancelled (CANCELED)
+// or kAborted (FAILED, with the reason). kDataLoss naming `key` for anything else.
+Status ParseJobResult(const std::string& key, const std::string& text, Status* outcome);
+
+// The recorded outcome of the job whose key prefix (JobKeyPrefix) is `key_prefix`, if any;
+// kUnavailable while etcd cannot be read, kDataLoss for an unreadable result. May suspend.
+Result<std::optional<Status>> ReadJobResult(EtcdClient& etcd, const std::string& key_prefix);
 
 // Copies the JobManager's settings from a job's effective settings (validated: see
 // JobRegistry::EffectiveSettings) into `config`: execution.checkpointing.interval, .timeout,

@@ -28,7 +28,7 @@ JobMaster::JobMaster(Host& host, const JobManagerConfig& config, const JobSpec& 
       election_(election),
       epoch_(election.epoch()),
       log_(host.log, {EventField{"job", 0, config.job.job}, EventField{"epoch", epoch_}}),
-      checkpoint_storage_(host.fs, config.services.checkpoint_dir),
+      checkpoint_storage_(host.fs, JobStorageDir(config.services.checkpoint_dir, config.job)),
       etcd_(election.NewClient()),
       events_(host.fibers, kEventQueueCapacity),
       sources_(SourceCoordinator::SourcesOf(graph, chains),
@@ -56,7 +56,7 @@ JobMaster::JobMaster(Host& host, const JobManagerConfig& config, const JobSpec& 
               config.resource_stabilization_timeout_ns},
           chains, &coordinator_),  // a copy: the regions above read `chains`
       rest_(rest),
-      job_id_(JobIdOf(config.job.Encode())),
+      job_id_(config.job.job_id.empty() ? JobIdOf(config.job.Encode()) : config.job.job_id),
       spec_(spec.Encode()),
       max_parallelism_(graph.max_parallelism),
       started_ns_(host.clock.NowNs()) {
@@ -161,7 +161,8 @@ void JobMaster::RecordResult() {
                                                          : Status::Ok();
   for (int tries = 0;; ++tries) {
     Status recorded =
-        RecordJobResult(etcd_, election_.fence(), config_.leader_election.key_prefix, result);
+        RecordJobResult(etcd_, election_.fence(),
+                        JobKeyPrefix(config_.leader_election.key_prefix, config_.job), result);
     if (recorded.ok()) return;
     if (recorded.code() == StatusCode::kFailedPrecondition) {
       // A newer leader took over: it will run the job to its end again from the latest

@@ -107,9 +107,10 @@ class JobMaster {
   // The REST API's savepoint request (JobManagerRestState::trigger_savepoint): records it
   // IN_PROGRESS under a new id, queues it as a kSavepointRequested event and returns the id.
   std::string RequestSavepoint(bool terminate, const std::string& target_directory);
-  // A savepoint path or target directory as the user gave it, placed: inside
-  // execution.checkpointing.dir (relative to it, or absolute below it: `inside`, `path` relative
-  // to it) or outside (`path` as given, absolute).
+  // A savepoint path or target directory as the user gave it (absolute, or relative to
+  // execution.checkpointing.dir), placed: inside the job's checkpoint storage (JobStorageDir:
+  // `inside`, `path` relative to it) or outside (`path` absolute, or the cluster directory's
+  // path in a session cluster).
   struct StoragePlace {
     bool inside = true;
     std::string path;

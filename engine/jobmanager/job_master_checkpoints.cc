@@ -18,7 +18,7 @@
 namespace sluice {
 
 CheckpointPointers JobMaster::Pointers(EtcdClient& etcd) const {
-  return CheckpointPointers{etcd, config_.leader_election.key_prefix + "checkpoints/",
+  return CheckpointPointers{etcd, JobKeyPrefix(config_.leader_election.key_prefix, config_.job) + "checkpoints/",
                             election_.fence()};
 }
 
@@ -110,7 +110,7 @@ void JobMaster::RecoverCheckpointStore() {
 }
 
 void JobMaster::DiscardCheckpoints() {
-  StorageDirectory store(host_.fs, config_.services.checkpoint_dir);
+  StorageDirectory store(host_.fs, JobStorageDir(config_.services.checkpoint_dir, config_.job));
   EtcdClient etcd = election_.NewClient();
   for (;;) {
     while (discard_below_ == 0) discard_wake_.Wait(host_.fibers);

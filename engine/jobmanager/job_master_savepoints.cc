@@ -56,10 +56,9 @@ void JobMaster::WriteSavepoint(const CompletedCheckpoint& checkpoint) {
   // checkpoint storage directory when inside it (its paths relative to it, as the location),
   // else through one rooted at the target (the location is then the absolute path).
   const std::string name = "savepoint-" + std::to_string(checkpoint.id);
-  const StoragePlace place = PlaceOf(request != savepoints_.end() &&
-                                             !request->second.target_directory.empty()
-                                         ? request->second.target_directory
-                                         : std::string(kSavepointsDir));
+  const bool targeted = request != savepoints_.end() && !request->second.target_directory.empty();
+  const StoragePlace place = targeted ? PlaceOf(request->second.target_directory)
+                                      : StoragePlace{true, std::string(kSavepointsDir)};
   StorageDirectory outside(host_.fs, place.path);
   StorageDirectory& target = place.inside ? checkpoint_storage_ : outside;
   const std::string in_target =
@@ -67,6 +66,9 @@ void JobMaster::WriteSavepoint(const CompletedCheckpoint& checkpoint) {
   Result<std::string> dir =
       sluice::WriteSavepoint(checkpoint_storage_, checkpoint, target, in_target);
   if (dir.ok() && !place.inside) dir = outside.FullPath(*dir);
+  // A session cluster's job: its location relative to execution.checkpointing.dir, as the
+  // paths a user gives are (PlaceOf).
+  if (dir.ok() && place.inside && !config_.job.job_id.empty()) dir = config_.job.job_id + "/" + *dir;
   const std::string id = request != savepoints_.end() ? request->first : std::string("(none)");
   if (dir.ok()) {
     log_.Info("savepoint.completed", id + ": " + *dir, {{"checkpoint", checkpoint.id}});
@@ -80,8 +82,16 @@ void JobMaster::WriteSavepoint(const CompletedCheckpoint& checkpoint) {
 }
 
 JobMaster::StoragePlace JobMaster::PlaceOf(const std::string& path) const {
-  if (!path.starts_with("/")) return StoragePlace{true, path};
-  std::string root = config_.services.checkpoint_dir;
+  const std::string& job_id = config_.job.job_id;
+  if (!path.starts_with("/")) {
+    if (job_id.empty()) return StoragePlace{true, path};
+    // A session cluster's job: relative to execution.checkpointing.dir, inside only within the
+    // job's own directory there (another job's savepoint is imported as any outside one).
+    if (path == job_id) return StoragePlace{true, "."};
+    if (path.starts_with(job_id + "/")) return StoragePlace{true, path.substr(job_id.size() + 1)};
+    return StoragePlace{false, config_.services.checkpoint_dir + "/" + path};
+  }
+  std::string root = JobStorageDir(config_.services.checkpoint_dir, config_.job);
   if (!root.starts_with("/")) root = "/" + root;  // the simulator's paths are relative to /
   while (root.size() > 1 && root.back() == '/') root.pop_back();
   if (path == root) return StoragePlace{true, "."};
@@ -90,9 +100,9 @@ JobMaster::StoragePlace JobMaster::PlaceOf(const std::string& path) const {
 }
 
 Result<CompletedCheckpoint> JobMaster::ReadSavepointToRestore() {
-  const std::string& path = config_.savepoint_path;
-  const StoragePlace place = PlaceOf(path);
+  const StoragePlace place = PlaceOf(config_.savepoint_path);
   if (place.inside) return ReadSavepoint(checkpoint_storage_, place.path);
+  const std::string& path = place.path;
   // Outside checkpoint storage: copied in under a name of its own path, so that tasks read it
   // as any checkpoint, and a JobManager that takes over mid-copy copies to the same place.
   StorageDirectory source(host_.fs, ParentDir(path));

@@ -8,9 +8,14 @@
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
+
+#include <fmt/core.h>
 
 #include "engine/base/checksum.h"
 #include "engine/checkpoint/completed_checkpoint.h"
+#include "engine/config/core_options.h"
+#include "engine/partition/key_group.h"
 #include "engine/rest/prometheus.h"
 
 namespace sluice {
@@ -48,20 +53,49 @@ std::vector<std::string> Segments(const std::string& path) {
   return segments;
 }
 
-json Overview(const JobManagerRestState& state, const JobSnapshot& job) {
-  int slots = 0, free = 0;
-  for (const auto& tm : job.taskmanagers) {
-    slots += tm.slots;
-    free += tm.free_slots;
+bool Ended(const std::string& state) {
+  return state == "FINISHED" || state == "FAILED" || state == "CANCELED";
+}
+
+// Every job this JobManager knows, id and state: the running job's (null: none) and, in a
+// session cluster, every other job submitted.
+std::vector<std::pair<std::string, std::string>> JobStates(const JobManagerRestState& state,
+                                                           const JobSnapshot* running) {
+  std::vector<std::pair<std::string, std::string>> jobs;
+  bool listed = false;
+  for (const SessionJob& job : state.jobs) {
+    const bool is_running = running != nullptr && job.id == running->job_id;
+    listed = listed || is_running;
+    jobs.emplace_back(job.id, is_running ? running->state : job.state);
   }
-  const bool ended = job.state == "FINISHED" || job.state == "FAILED" || job.state == "CANCELED";
-  return json{{"taskmanagers", job.taskmanagers.size()},
+  if (running != nullptr && !listed) jobs.emplace_back(running->job_id, running->state);
+  return jobs;
+}
+
+json Overview(const JobManagerRestState& state, const JobSnapshot* job) {
+  int slots = 0, free = 0;
+  size_t taskmanagers = 0;
+  if (job != nullptr) {
+    taskmanagers = job->taskmanagers.size();
+    for (const auto& tm : job->taskmanagers) {
+      slots += tm.slots;
+      free += tm.free_slots;
+    }
+  }
+  int running = 0, finished = 0, cancelled = 0, failed = 0;
+  for (const auto& [id, job_state] : JobStates(state, job)) {
+    running += Ended(job_state) ? 0 : 1;
+    finished += job_state == "FINISHED" ? 1 : 0;
+    cancelled += job_state == "CANCELED" ? 1 : 0;
+    failed += job_state == "FAILED" ? 1 : 0;
+  }
+  return json{{"taskmanagers", taskmanagers},
               {"slots-total", slots},
               {"slots-available", free},
-              {"jobs-running", ended ? 0 : 1},
-              {"jobs-finished", job.state == "FINISHED" ? 1 : 0},
-              {"jobs-cancelled", job.state == "CANCELED" ? 1 : 0},
-              {"jobs-failed", job.state == "FAILED" ? 1 : 0},
+              {"jobs-running", running},
+              {"jobs-finished", finished},
+              {"jobs-cancelled", cancelled},
+              {"jobs-failed", failed},
               {"flink-version", "sluice"},
               {"flink-commit", ""},
               {"sluice-jobmanager", state.id},
@@ -339,6 +373,88 @@ HttpResponse CancelJob(const JobManagerRestState& state, const JobSnapshot& job,
   return Json(202, json::object());
 }
 
+// PATCH /jobs/:jobid of a session cluster's job that is not running.
+HttpResponse CancelQueuedJob(const JobManagerRestState& state, const SessionJob& job,
+                             const HttpRequest& request) {
+  if (!request.query.empty() && request.query != "mode=cancel") {
+    return Error(400, "unsupported query '" + request.query + "' (mode=cancel is the one mode)");
+  }
+  if (job.state != "CREATED" && job.state != "CANCELLING") {
+    return Error(409, "Job " + job.id + " has already ended " + job.state);
+  }
+  if (!state.cancel_queued) return Error(503, "JobManager " + state.id + " is not leading");
+  state.cancel_queued(job.id);
+  return Json(202, json::object());
+}
+
+// POST /jobs (a session cluster): the body's job, stored through submit_job.
+HttpResponse SubmitJob(const JobManagerRestState& state, const HttpRequest& request) {
+  const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) {
+    return Error(400, "the request body is not a JSON object");
+  }
+  JobSpec spec;
+  const auto string_field = [&](const char* key, std::string* out) -> std::optional<HttpResponse> {
+    if (!body.contains(key)) return std::nullopt;
+    if (!body[key].is_string() || body[key].get<std::string>().empty()) {
+      return Error(400, std::string(key) + " must be a non-empty string");
+    }
+    *out = body[key].get<std::string>();
+    return std::nullopt;
+  };
+  const auto int_field = [&](const char* key, int lo, int hi,
+                             int* out) -> std::optional<HttpResponse> {
+    if (!body.contains(key)) return std::nullopt;
+    if (!body[key].is_number_integer() || body[key].get<int64_t>() < lo ||
+        body[key].get<int64_t>() > hi) {
+      return Error(400, fmt::format("{} must be an integer in [{}, {}]", key, lo, hi));
+    }
+    *out = static_cast<int>(body[key].get<int64_t>());
+    return std::nullopt;
+  };
+  if (!body.contains("job")) return Error(400, "job is required (a registered job's name)");
+  std::string savepoint;
+  int parallelism = 0;
+  for (auto error : {string_field("job", &spec.job), string_field("input", &spec.input_dir),
+                     string_field("output", &spec.output_dir),
+                     string_field("savepointPath", &savepoint),
+                     int_field("inputSplits", 1, static_cast<int>(kUpperBoundMaxParallelism),
+                               &spec.input_splits),
+                     int_field("parallelism", 1, static_cast<int>(kUpperBoundMaxParallelism),
+                               &parallelism)}) {
+    if (error) return *error;
+  }
+  if (body.contains("flinkConfiguration")) {
+    const json& settings = body["flinkConfiguration"];
+    if (!settings.is_object()) return Error(400, "flinkConfiguration must be an object");
+    for (const auto& [key, value] : settings.items()) {
+      if (!value.is_string()) {
+        return Error(400, "flinkConfiguration." + key + " must be a string");
+      }
+      spec.settings.Set(key, value.get<std::string>());
+    }
+  }
+  // Flink's fields for these two settings win over the same keys in flinkConfiguration.
+  if (!savepoint.empty()) spec.settings.Set(SavepointPath().key, savepoint);
+  if (parallelism > 0) spec.settings.Set(ParallelismDefault().key, std::to_string(parallelism));
+  if (!state.submit_job) return Error(503, "JobManager " + state.id + " is not leading");
+  Result<std::string> id = state.submit_job(std::move(spec));
+  if (!id.ok()) {
+    const StatusCode code = id.status().code();
+    return Error(code == StatusCode::kInvalidArgument || code == StatusCode::kNotFound ? 400 : 503,
+                 id.status().message());
+  }
+  return Json(202, json{{"jobid", *id}, {"jobUrl", "/jobs/" + *id}});
+}
+
+// GET /jobs/:jobid/exceptions: the job's failure ("": none) at `end_ms` (-1: not known).
+json Exceptions(const std::string& failure, int64_t end_ms) {
+  return json{{"root-exception", failure.empty() ? json(nullptr) : json(failure)},
+              {"timestamp", failure.empty() || end_ms < 0 ? json(nullptr) : json(end_ms)},
+              {"all-exceptions", json::array()},
+              {"truncated", false}};
+}
+
 json SavepointStatus(const JobSnapshot::Savepoint& savepoint) {
   if (savepoint.status == "IN_PROGRESS") {
     return json{{"status", {{"id", "IN_PROGRESS"}}}, {"operation", nullptr}};
@@ -361,7 +477,9 @@ HttpResponse HandleRestRequest(const JobManagerRestState& state, const HttpReque
   const bool post = request.method == "POST" && path.size() == 3 && path[0] == "jobs" &&
                     (path[2] == "savepoints" || path[2] == "stop");
   const bool patch = request.method == "PATCH" && path.size() == 2 && path[0] == "jobs";
-  if (request.method != "GET" && !post && !patch) {
+  const bool submit =
+      request.method == "POST" && path.size() == 1 && path[0] == "jobs" && state.session;
+  if (request.method != "GET" && !post && !patch && !submit) {
     return Error(405, request.method + " " + request.path + " is not supported");
   }
   if (path.size() == 1 && path[0] == "metrics" && !post) return PrometheusMetrics(state);
@@ -373,16 +491,52 @@ HttpResponse HandleRestRequest(const JobManagerRestState& state, const HttpReque
                           {"flink-revision", ""},
                           {"features", {{"web-submit", false}, {"web-cancel", false}}}});
   }
-  if (!state.leader || !state.snapshot) {
+  if (!state.leader || (!state.snapshot && !state.session)) {
     return Error(503, "JobManager " + state.id +
                           " is a standby; the leading JobManager serves the REST API");
   }
-  const JobSnapshot job = state.snapshot();
-  if (path.size() == 1 && path[0] == "overview") return Json(200, Overview(state, job));
-  if (path.size() == 1 && path[0] == "taskmanagers") return Json(200, TaskManagers(job));
-  if (path.size() == 1 && path[0] == "jobs") {
-    return Json(200, json{{"jobs", {{{"id", job.job_id}, {"status", job.state}}}}});
+  // A session cluster between jobs has no running job (no snapshot).
+  std::optional<JobSnapshot> running;
+  if (state.snapshot) running = state.snapshot();
+  const JobSnapshot* current = running ? &*running : nullptr;
+  if (path.size() == 1 && path[0] == "overview") return Json(200, Overview(state, current));
+  if (path.size() == 1 && path[0] == "taskmanagers") {
+    return Json(200, current != nullptr ? TaskManagers(*current)
+                                        : json{{"taskmanagers", json::array()}});
   }
+  if (path.size() == 1 && path[0] == "jobs") {
+    if (request.method == "POST") return SubmitJob(state, request);
+    json list = json::array();
+    for (const auto& [id, job_state] : JobStates(state, current)) {
+      list.push_back(json{{"id", id}, {"status", job_state}});
+    }
+    return Json(200, json{{"jobs", list}});
+  }
+  if (path.size() >= 2 && path[0] == "jobs" && (current == nullptr || path[1] != current->job_id)) {
+    // A session cluster's job that is not running (queued or ended), if it is one.
+    auto it = std::find_if(state.jobs.begin(), state.jobs.end(),
+                           [&](const SessionJob& job) { return job.id == path[1]; });
+    if (it == state.jobs.end()) return Error(404, "Job " + path[1] + " not found");
+    if (patch && path.size() == 2) return CancelQueuedJob(state, *it, request);
+    if (request.method == "GET" && path.size() == 2) {
+      JobSnapshot job;
+      job.job_id = it->id;
+      job.name = it->name;
+      job.state = it->state;
+      return Json(200, Job(job));
+    }
+    if (request.method == "GET" && path.size() == 3 && path[2] == "exceptions") {
+      return Json(200, Exceptions(it->failure, -1));
+    }
+    if (request.method == "GET" && path.size() == 4 && path[2] == "savepoints") {
+      auto savepoint = it->savepoints.find(path[3]);
+      if (savepoint == it->savepoints.end()) return Error(404, "No savepoint request " + path[3]);
+      return Json(200, SavepointStatus(savepoint->second));
+    }
+    return Error(404, "Job " + path[1] + " is " + it->state + ", not running: " + request.path +
+                          " is answered while it runs");
+  }
+  const JobSnapshot& job = *current;
   if (path.size() == 4 && path[0] == "jobs" && path[2] == "savepoints") {
     if (path[1] != job.job_id) return Error(404, "Job " + path[1] + " not found");
     auto it = job.savepoints.find(path[3]);
@@ -404,15 +558,26 @@ HttpResponse HandleRestRequest(const JobManagerRestState& state, const HttpReque
     if (path.size() == 2) return Json(200, Job(job));
     if (path[2] == "checkpoints") return Json(200, Checkpoints(job));
     if (path[2] == "metrics") return Json(200, Metrics(job, request.query));
-    if (path[2] == "exceptions") {
-      return Json(200,
-                  json{{"root-exception", job.failure.empty() ? json(nullptr) : json(job.failure)},
-                       {"timestamp", job.failure.empty() ? json(nullptr) : json(job.end_ms)},
-                       {"all-exceptions", json::array()},
-                       {"truncated", false}});
-    }
+    if (path[2] == "exceptions") return Json(200, Exceptions(job.failure, job.end_ms));
   }
   return Error(404, "Not found: " + request.path);
+}
+
+RestServer::~RestServer() {
+  if (!listener_) return;
+  listener_->Close();
+  host_.fibers.Join(fiber_);
+}
+
+Status RestServer::Start(const std::string& bind_host, uint16_t port,
+                         JobManagerRestState* state) {
+  ASSIGN_OR_RETURN(listener_, host_.network.Listen(Address{bind_host, port}, Protocol::kHttp));
+  host_.log.Info("rest.listening", "port " + std::to_string(listener_->port()));
+  fiber_ = host_.fibers.Spawn("jm-rest", [this, state] {
+    ServeHttp(host_, *listener_,
+              [state](const HttpRequest& request) { return HandleRestRequest(*state, request); });
+  });
+  return Status::Ok();
 }
 
 }  // namespace sluice

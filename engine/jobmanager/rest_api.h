@@ -59,6 +59,18 @@
 //                                 {"status": {"id": "IN_PROGRESS" | "COMPLETED"},
 //                                  "operation": {"location"} | {"failure-cause":
 //                                  {"class", "stack-trace"}} | null}
+//   POST /jobs                    session cluster only (engine/jobmanager/dispatcher.h): body
+//                                  {"job": NAME, "flinkConfiguration": {KEY: VALUE},
+//                                  "input": DIR, "output": DIR, "inputSplits": N,
+//                                  "savepointPath": PATH, "parallelism": N} (all but job
+//                                  optional; values of flinkConfiguration are strings) → 202
+//                                  {"jobid", "jobUrl"} once the job is stored on etcd; 400
+//                                  naming the field, the job or the key that is wrong
+// In a session cluster GET /jobs lists every job submitted (a queued one CREATED, one whose
+// queued cancel waits CANCELLING), GET /jobs/:jobid answers for any of them (a job not running
+// has no vertices; /exceptions gives an ended one's failure, /savepoints/:requestid the requests
+// of its run under this JobManager) and PATCH cancels a queued job too;
+// the running job's other paths are as above, and another job's are 404 naming its state.
 // Sluice adds "sluice-jobmanager" (the candidate id) and "sluice-leader-epoch" to /overview.
 // Only the leader answers (a savepoint request is the JobMaster's to carry out, and its status
 // lives there: a request survives no change of leader); a standby answers 503 naming itself
@@ -67,16 +79,20 @@
 // host's clock (the simulator's clock in simulation). Vertices are the job's chains (Flink's job
 // vertices), with ids derived from the job id and the chain's index.
 // HandleRestRequest renders a snapshot (a savepoint POST also calls trigger_savepoint, which
-// queues the request) and never suspends.
+// queues the request) and never suspends, but for POST /jobs (submit_job writes to etcd).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "engine/base/status.h"
+#include "engine/graph/job_spec.h"
 #include "engine/rest/http.h"
+#include "engine/runtime/host.h"
 #include "engine/runtime/network.h"
 
 namespace sluice {
@@ -137,8 +153,21 @@ struct JobSnapshot {
   std::string failure;                      // why the job failed ("" if it did not)
 };
 
-// A JobManager's REST state: set by its host program (RunJobManager), `snapshot` only while it
-// leads.
+// A session cluster's job as its JobManager lists it.
+struct SessionJob {
+  std::string id;
+  std::string name;
+  // CREATED (queued), CANCELLING (its cancel waits for the dispatcher), RUNNING (the running
+  // job's state comes from its snapshot), FINISHED, FAILED or CANCELED.
+  std::string state;
+  std::string failure;  // FAILED: why
+  // The savepoint requests of its last run under this JobManager, by request id (a stop's
+  // outcome stays known once the job has ended).
+  std::map<std::string, JobSnapshot::Savepoint> savepoints;
+};
+
+// A JobManager's REST state: set by its host program (RunJobManager, RunSessionJobManager),
+// `snapshot` only while a JobMaster leads.
 struct JobManagerRestState {
   std::string id;  // the JobManager's candidate id
   // Non-empty: every request must carry "Authorization: Bearer <token>" (else 401): the
@@ -154,6 +183,34 @@ struct JobManagerRestState {
       trigger_savepoint;
   // While it leads: cancels the job (queued; the job ends CANCELED). Never suspends.
   std::function<void()> cancel_job;
+  // A session cluster (RunSessionJobManager): its jobs in submission order, while it leads.
+  bool session = false;
+  std::vector<SessionJob> jobs;
+  // While it leads a session cluster: stores a submitted job and returns its id;
+  // kInvalidArgument (400) for a job the program refuses, kUnavailable or kFailedPrecondition
+  // (503) when it cannot store it. Suspends (an etcd transaction).
+  std::function<Result<std::string>(JobSpec)> submit_job;
+  // While it leads a session cluster: cancels queued job `id` (the dispatcher records it
+  // CANCELED before it picks the next job). Never suspends.
+  std::function<void(const std::string& id)> cancel_queued;
+};
+
+// Serves HandleRestRequest for `state` (which must outlive it) on bind_host:port of the host's
+// network, on a fiber of its own, from Start until destroyed (the destructor closes the listener
+// and waits for every request in progress: it may suspend).
+class RestServer {
+ public:
+  explicit RestServer(Host& host) : host_(host) {}
+  ~RestServer();
+  RestServer(const RestServer&) = delete;
+  RestServer& operator=(const RestServer&) = delete;
+  // The network's error if it cannot listen.
+  Status Start(const std::string& bind_host, uint16_t port, JobManagerRestState* state);
+
+ private:
+  Host& host_;
+  std::unique_ptr<Listener> listener_;
+  FiberId fiber_ = 0;
 };
 
 // The response to `request` (see the top of this file).

@@ -52,6 +52,103 @@ json Get(const JobManagerRestState& state, const std::string& path, int expected
   return json::parse(response.body);
 }
 
+// A session cluster's leader: one job finished, one running (Leader()'s snapshot), one queued.
+JobManagerRestState SessionLeader(std::vector<JobSpec>* submitted,
+                                  std::vector<std::string>* cancelled) {
+  JobManagerRestState state = Leader();
+  state.session = true;
+  state.jobs = {{std::string(32, 'a'), "tokens", "FAILED", "job failed: boom"},
+                {JobIdOf("spec"), "wordcount", "CREATED", ""},
+                {std::string(32, 'c'), "nexmark-q5", "CREATED", ""}};
+  state.submit_job = [submitted](JobSpec spec) -> Result<std::string> {
+    if (spec.job == "refused") return InvalidArgumentError("unknown job 'refused'");
+    submitted->push_back(std::move(spec));
+    return std::string(32, 'd');
+  };
+  state.cancel_queued = [cancelled](const std::string& id) { cancelled->push_back(id); };
+  return state;
+}
+
+HttpResponse Send(const JobManagerRestState& state, const std::string& method,
+                  const std::string& path, const std::string& body = "") {
+  HttpRequest request;
+  request.method = method;
+  request.path = path;
+  request.body = body;
+  return HandleRestRequest(state, request);
+}
+
+TEST(RestApiTest, ASessionClusterListsEveryJobAndAnswersForEndedAndQueuedOnes) {
+  std::vector<JobSpec> submitted;
+  std::vector<std::string> cancelled;
+  const JobManagerRestState state = SessionLeader(&submitted, &cancelled);
+  const json jobs = Get(state, "/jobs")["jobs"];
+  ASSERT_EQ(jobs.size(), 3u);
+  EXPECT_EQ(jobs[0]["status"], "FAILED");
+  EXPECT_EQ(jobs[1]["status"], "RUNNING") << "the running job's state is its snapshot's";
+  EXPECT_EQ(jobs[2]["status"], "CREATED");
+  const json overview = Get(state, "/overview");
+  EXPECT_EQ(overview["jobs-running"], 2) << "running and queued";
+  EXPECT_EQ(overview["jobs-failed"], 1);
+  const json failed = Get(state, "/jobs/" + std::string(32, 'a'));
+  EXPECT_EQ(failed["state"], "FAILED");
+  EXPECT_EQ(failed["name"], "tokens");
+  EXPECT_EQ(Get(state, "/jobs/" + std::string(32, 'a') + "/exceptions")["root-exception"],
+            "job failed: boom");
+  Get(state, "/jobs/" + std::string(32, 'c') + "/checkpoints", 404);
+  // Cancelling: a queued job through cancel_queued, an ended one refused.
+  EXPECT_EQ(Send(state, "PATCH", "/jobs/" + std::string(32, 'c')).status, 202);
+  EXPECT_EQ(cancelled, std::vector<std::string>{std::string(32, 'c')});
+  EXPECT_EQ(Send(state, "PATCH", "/jobs/" + std::string(32, 'a')).status, 409);
+  // Between jobs (no snapshot) the leader still answers about its jobs.
+  JobManagerRestState idle = state;
+  idle.snapshot = nullptr;
+  EXPECT_EQ(Get(idle, "/jobs")["jobs"].size(), 3u);
+  EXPECT_EQ(Get(idle, "/taskmanagers")["taskmanagers"].size(), 0u);
+  EXPECT_EQ(Get(idle, "/overview")["jobs-running"], 2);
+}
+
+TEST(RestApiTest, PostJobsSubmitsTheBodysJobOrNamesWhatIsWrong) {
+  std::vector<JobSpec> submitted;
+  std::vector<std::string> cancelled;
+  const JobManagerRestState state = SessionLeader(&submitted, &cancelled);
+  const HttpResponse accepted = Send(
+      state, "POST", "/jobs",
+      R"({"job": "wordcount", "flinkConfiguration": {"source.rate-limit": "100",
+          "parallelism.default": "3"}, "input": "/in", "output": "/out", "inputSplits": 4,
+          "savepointPath": "abc/savepoints/savepoint-3", "parallelism": 2})");
+  ASSERT_EQ(accepted.status, 202) << accepted.body;
+  EXPECT_EQ(json::parse(accepted.body)["jobid"], std::string(32, 'd'));
+  EXPECT_EQ(json::parse(accepted.body)["jobUrl"], "/jobs/" + std::string(32, 'd'));
+  ASSERT_EQ(submitted.size(), 1u);
+  const JobSpec& spec = submitted[0];
+  EXPECT_EQ(spec.job, "wordcount");
+  EXPECT_EQ(spec.input_dir, "/in");
+  EXPECT_EQ(spec.output_dir, "/out");
+  EXPECT_EQ(spec.input_splits, 4);
+  EXPECT_EQ(spec.settings.entries().at("source.rate-limit"), "100");
+  EXPECT_EQ(spec.settings.entries().at("parallelism.default"), "2") << "parallelism wins";
+  EXPECT_EQ(spec.settings.entries().at("execution.savepoint.path"), "abc/savepoints/savepoint-3");
+  const auto refused = [&](const std::string& body, const std::string& names) {
+    const HttpResponse response = Send(state, "POST", "/jobs", body);
+    EXPECT_EQ(response.status, 400) << body;
+    EXPECT_NE(response.body.find(names), std::string::npos) << body << " -> " << response.body;
+  };
+  refused("not json", "not a JSON object");
+  refused("{}", "job is required");
+  refused(R"({"job": 3})", "job must be");
+  refused(R"({"job": "wordcount", "inputSplits": 0})", "inputSplits");
+  refused(R"({"job": "wordcount", "parallelism": "2"})", "parallelism");
+  refused(R"({"job": "wordcount", "flinkConfiguration": {"a": 1}})", "flinkConfiguration.a");
+  refused(R"({"job": "refused"})", "unknown job 'refused'");
+  EXPECT_EQ(submitted.size(), 1u) << "nothing refused was submitted";
+  // An application-mode JobManager takes no submissions; a standby answers 503.
+  EXPECT_EQ(Send(Leader(), "POST", "/jobs", R"({"job": "wordcount"})").status, 405);
+  JobManagerRestState standby = state;
+  standby.leader = false;
+  EXPECT_EQ(Send(standby, "POST", "/jobs", R"({"job": "wordcount"})").status, 503);
+}
+
 TEST(RestApiTest, OverviewAndTaskManagersHaveFlinksShape) {
   const JobManagerRestState state = Leader();
   const json overview = Get(state, "/overview");

@@ -86,6 +86,18 @@ TEST(WordCountJobTest, SpecRoundTripsAndRejectsGarbage) {
   for (size_t cut = 0; cut < bytes.size(); ++cut) {
     EXPECT_FALSE(JobSpec::Decode(bytes.substr(0, cut)).ok()) << "truncated at " << cut;
   }
+  // A session cluster's job carries its id after the rest; application mode's bytes are as
+  // before (the id is left out when empty).
+  JobSpec session = spec;
+  session.job_id = "0123456789abcdef0123456789abcdef";
+  const std::string with_id = session.Encode();
+  EXPECT_EQ(with_id.substr(0, bytes.size()), bytes);
+  EXPECT_EQ(JobSpec::Decode(with_id).value(), session);
+  EXPECT_EQ(JobStorageDir("/cp", session), "/cp/0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(JobStorageDir("/cp", spec), "/cp");
+  session.job_id = "not-hex";
+  EXPECT_FALSE(JobSpec::Decode(session.Encode()).ok()) << "a malformed job id";
+  EXPECT_FALSE(JobSpec::Decode(with_id + "x").ok()) << "trailing bytes";
 }
 
 TEST(WordCountJobTest, TokenizerFollowsTheWordRule) {

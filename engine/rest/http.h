@@ -61,7 +61,8 @@ using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
 // Serves `listener` until it is closed: each connection on its own fiber, one request each. A
 // request that cannot be parsed is answered 400 (413 if too large) without calling `handler`.
-// `handler` runs on the connection's fiber and must not suspend. Suspends; returns once the
+// `handler` runs on the connection's fiber; it may suspend (the JobManager's POST /jobs does: an
+// etcd write), and the listener's end then waits for it. Suspends; returns once the
 // listener fails (closed) after every connection fiber it started has ended.
 void ServeHttp(Host& host, Listener& listener, const HttpHandler& handler);
 

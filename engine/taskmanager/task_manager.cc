@@ -100,11 +100,14 @@ void Deploy(TaskManagerState& tm, const ControlMessage& m) {
                     {"chain", m.chain},
                     {"subtask", m.subtask},
                     {"job", 0, spec->job}});
+  // A session cluster's job keeps its checkpoints in its own directory (JobStorageDir).
+  ExternalServices services = tm.config.services;
+  services.checkpoint_dir = JobStorageDir(services.checkpoint_dir, *spec);
   TaskDeployment deployment{m.epoch,     m.attempt,      std::move(spec).value(),
                             m.chain,     m.subtask,      m.consumers,
                             m.restore_paths, m.final_commit};
   auto task =
-      std::make_shared<Task>(tm.host, std::move(deployment), tm.config.services,
+      std::make_shared<Task>(tm.host, std::move(deployment), std::move(services),
                              tm.config.build_graph, &tm.data_server,
                              [state = &tm](ControlMessage out) { state->Send(out); });
   tm.tasks[key] = task;
