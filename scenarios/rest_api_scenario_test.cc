@@ -25,14 +25,12 @@ constexpr uint16_t kRestPort = 8081;
 // not be asked.
 HttpResponse Get(Host& host, const std::string& jobmanager, const std::string& target,
                  uint16_t port = kRestPort, const std::string& method = "GET") {
+  auto response =
+      CallHttp(host.network, Address{jobmanager, port}, method, target, "", kNanosPerSecond);
+  if (response.ok()) return response.value();
   HttpResponse failed;
   failed.status = -1;
-  auto stream = host.network.Connect(Address{jobmanager, port}, kNanosPerSecond);
-  if (!stream.ok()) return failed;
-  if (!(*stream)->Write(EncodeHttpRequest(method, jobmanager, target)).ok()) return failed;
-  auto response = ReadHttpResponse(**stream);
-  (*stream)->Close();
-  return response.ok() ? response.value() : failed;
+  return failed;
 }
 
 // About 2 s of word count input at 2,000 records/s.

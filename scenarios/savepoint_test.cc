@@ -29,14 +29,12 @@ constexpr uint16_t kRestPort = 8081;
 // status -1 if it could not be asked.
 HttpResponse Ask(Host& host, const std::string& method, const std::string& target,
                  const std::string& body = "", const std::string& jobmanager = "jobmanager") {
+  auto response = CallHttp(host.network, Address{jobmanager, kRestPort}, method, target, body,
+                           kNanosPerSecond);
+  if (response.ok()) return response.value();
   HttpResponse failed;
   failed.status = -1;
-  auto stream = host.network.Connect(Address{jobmanager, kRestPort}, kNanosPerSecond);
-  if (!stream.ok()) return failed;
-  if (!(*stream)->Write(EncodeHttpRequest(method, jobmanager, target, body)).ok()) return failed;
-  auto response = ReadHttpResponse(**stream);
-  (*stream)->Close();
-  return response.ok() ? response.value() : failed;
+  return failed;
 }
 
 // Copies every file under `dir` (recursively) from one host's disks to another's, to `to_dir`

@@ -29,14 +29,12 @@ const std::vector<std::string> kJobManagers = {"jobmanager", "jobmanager-2"};
 // `method` `target` (with `body`) on `jobmanager`'s REST API; status -1 if it did not answer.
 HttpResponse Ask(Host& host, const std::string& jobmanager, const std::string& method,
                  const std::string& target, const std::string& body = "") {
+  auto response = CallHttp(host.network, Address{jobmanager, kRestPort}, method, target, body,
+                           kNanosPerSecond);
+  if (response.ok()) return response.value();
   HttpResponse failed;
   failed.status = -1;
-  auto stream = host.network.Connect(Address{jobmanager, kRestPort}, kNanosPerSecond);
-  if (!stream.ok()) return failed;
-  if (!(*stream)->Write(EncodeHttpRequest(method, jobmanager, target, body)).ok()) return failed;
-  auto response = ReadHttpResponse(**stream);
-  (*stream)->Close();
-  return response.ok() ? response.value() : failed;
+  return failed;
 }
 
 // What the client saw.

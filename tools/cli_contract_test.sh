@@ -417,6 +417,30 @@ CONFIG
 # a job CANCELED (its JobManager exits 0); stop takes a savepoint and ends the job FINISHED; a
 # new job restores from a savepoint outside its checkpoint storage; bad usage exits 2.
 
+# write_config DIR PORT_BASE ETCD_PORT CLUSTER_ID: DIR/sluice.toml for a JobManager on 127.0.0.7
+# (rpc PORT_BASE, rest PORT_BASE + 1) and a TaskManager on 127.0.0.9 (data PORT_BASE + 3), with
+# etcd on 127.0.0.6 and DIR/checkpoints; word count throttled to 100 records/s, parallelism 2.
+write_config() {
+  local dir="$1" base="$2" etcd_port="$3" cluster_id="$4"
+  cat >"$dir/sluice.toml" <<CONFIG
+jobmanager.rpc.address = "127.0.0.7"
+jobmanager.rpc.port = $base
+jobmanager.bind-host = "127.0.0.7"
+rest.port = $((base + 1))
+rest.bind-address = "127.0.0.7"
+execution.checkpointing.dir = "$dir/checkpoints"
+high-availability.etcd.endpoints = "http://127.0.0.6:$etcd_port"
+high-availability.cluster-id = "$cluster_id"
+parallelism.default = 2
+source.rate-limit = 100
+execution.checkpointing.interval = "200 ms"
+[taskmanager]
+host = "127.0.0.9"
+bind-host = "127.0.0.9"
+data.port = $((base + 3))
+CONFIG
+}
+
 # start_job NAME PORT_BASE LINES [JOBMANAGER ARGS...]: starts NAME's TaskManager and JobManager
 # (pids in $job_pids, the JobManager's last) on two parts of LINES lines each (at 100
 # records/s), and sets $rest and $job once `sluice list` shows the job RUNNING. The output goes
@@ -429,23 +453,7 @@ start_job() {
   for i in $(seq 1 "$lines"); do printf 'alpha beta w%d\n' $((i % 13)); done \
     >"$dir/input/part-0"
   cp "$dir/input/part-0" "$dir/input/part-1"
-  cat >"$dir/sluice.toml" <<CONFIG
-jobmanager.rpc.address = "127.0.0.7"
-jobmanager.rpc.port = $base
-jobmanager.bind-host = "127.0.0.7"
-rest.port = $((base + 1))
-rest.bind-address = "127.0.0.7"
-execution.checkpointing.dir = "$dir/checkpoints"
-high-availability.etcd.endpoints = "http://127.0.0.6:$etcd_port"
-high-availability.cluster-id = "/$name"
-parallelism.default = 2
-source.rate-limit = 100
-execution.checkpointing.interval = "200 ms"
-[taskmanager]
-host = "127.0.0.9"
-bind-host = "127.0.0.9"
-data.port = $((base + 3))
-CONFIG
+  write_config "$dir" "$base" "$etcd_port" "/$name"
   "$sluice" taskmanager --config "$dir/sluice.toml" -D process.working-dir="$dir/tm" \
     >"$dir/tm.log" 2>&1 &
   job_pids=($!)
@@ -576,22 +584,7 @@ session_checks() {
     cp "$dir/$name/input/part-0" "$dir/$name/input/part-1"
   done
   start_etcd 127.0.0.6 $((base + 10)) "$dir"
-  cat >"$dir/sluice.toml" <<CONFIG
-jobmanager.rpc.address = "127.0.0.7"
-jobmanager.rpc.port = $base
-jobmanager.bind-host = "127.0.0.7"
-rest.port = $((base + 1))
-rest.bind-address = "127.0.0.7"
-execution.checkpointing.dir = "$dir/checkpoints"
-high-availability.etcd.endpoints = "http://127.0.0.6:$((base + 10))"
-parallelism.default = 2
-source.rate-limit = 100
-execution.checkpointing.interval = "200 ms"
-[taskmanager]
-host = "127.0.0.9"
-bind-host = "127.0.0.9"
-data.port = $((base + 3))
-CONFIG
+  write_config "$dir" "$base" $((base + 10)) /default
   "$sluice" taskmanager --config "$dir/sluice.toml" -D process.working-dir="$dir/tm" \
     >"$dir/tm.log" 2>&1 &
   local tm_pid=$!

@@ -192,6 +192,16 @@ std::string EncodeHttpRequest(const std::string& method, const std::string& host
   return out;
 }
 
+Result<HttpResponse> CallHttp(Network& network, const Address& address, const std::string& method,
+                              const std::string& target, const std::string& body,
+                              int64_t connect_timeout_ns) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream, network.Connect(address, connect_timeout_ns));
+  RETURN_IF_ERROR(stream->Write(EncodeHttpRequest(method, address.host, target, body)));
+  auto response = ReadHttpResponse(*stream);
+  stream->Close();
+  return response;
+}
+
 void ServeHttp(Host& host, Listener& listener, const HttpHandler& handler) {
   // The open connections (closed when the listener ends, so their fibers end too) and a wake-up
   // for when the last one is gone.

@@ -50,6 +50,12 @@ HttpResponse UnauthorizedResponse();
 Result<HttpRequest> ReadHttpRequest(Stream& stream);
 // Reads one response (for clients: tests, tools). Errors as ReadHttpRequest. May suspend.
 Result<HttpResponse> ReadHttpResponse(Stream& stream);
+// One request (`method` `target` with `body`, "Connection: close") to the HTTP server at
+// `address` over `network`, and its response. The network's errors (connect within
+// `connect_timeout_ns`, write), then ReadHttpResponse's. May suspend.
+Result<HttpResponse> CallHttp(Network& network, const Address& address, const std::string& method,
+                              const std::string& target, const std::string& body,
+                              int64_t connect_timeout_ns);
 
 // The bytes of a response with Content-Length and "Connection: close".
 std::string EncodeHttpResponse(const HttpResponse& response);
