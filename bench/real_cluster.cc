@@ -221,7 +221,7 @@ RealWordCountRun RunAttempt(const RealWordCountOptions& options,
     logs.push_back(std::make_unique<BenchEventLog>(name, base.log, base.clock, events));
     hosts.push_back(std::make_unique<Host>(
         Host{name, base.clock, base.fibers, base.network, base.fs, base.random, *logs.back(),
-             base.faults}));
+             base.faults, base.databases}));
     return *hosts.back();
   };
   Host& etcd_host = make_host("etcd");

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "engine/base/assert.h"
+#include "simnet/database_model.h"
 #include "simnet/mounted_file_system.h"
 #include "simnet/shared_mount.h"
 #include "simnet/sim_disk.h"
@@ -33,8 +34,9 @@ struct World::HostState {
         }),
         raw_network(world.fabric_->AddHost(host_id, name, fibers, &clock)),
         wrapped_network(wrap_network ? wrap_network(raw_network, random, log, fibers) : nullptr),
+        databases(wrapped_network ? *wrapped_network : raw_network),
         host{name, clock,  fibers, wrapped_network ? *wrapped_network : raw_network,
-             fs,   random, log,    *world.faults_} {}
+             fs,   random, log,    *world.faults_, databases} {}
 
   const HostId id;
   const std::string name;
@@ -52,6 +54,7 @@ struct World::HostState {
   SimEventLog log;
   Network& raw_network;
   std::unique_ptr<Network> wrapped_network;  // null: the host uses raw_network itself
+  ModelDatabases databases;  // connections to database model hosts (simnet/database_model.h)
   Host host;
 };
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "engine/runtime/clock.h"
+#include "engine/runtime/database.h"
 #include "engine/runtime/event_log.h"
 #include "engine/runtime/fault_injection.h"
 #include "engine/runtime/fibers.h"
@@ -24,6 +25,7 @@ struct Host {
   Random& random;
   EventLog& log;
   FaultInjection& faults;  // fault points and planted bugs (simulation only)
+  Databases& databases;    // external databases a sink writes to (engine/runtime/database.h)
 };
 
 }  // namespace sluice

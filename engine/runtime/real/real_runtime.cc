@@ -54,7 +54,7 @@ RealRuntime::RealRuntime(std::string host_name, std::string root_dir, uint64_t s
       log_(host_name, verbose),
       wrapped_network_(wrap_network ? wrap_network(network_, random_, log_, reactor_) : nullptr),
       host_{std::move(host_name), clock_,  reactor_, wrapped_network_ ? *wrapped_network_ : network_,
-            fs_,                  random_, log_,     faults_} {
+            fs_,                  random_, log_,     faults_, databases_} {
   SLUICE_ASSERT(seed_ != 0, "the PRNG seed is non-zero");
   IgnoreSigpipe();
 }

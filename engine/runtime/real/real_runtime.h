@@ -24,6 +24,7 @@
 #include "engine/runtime/host.h"
 #include "engine/runtime/random.h"
 #include "engine/runtime/real/posix_file_system.h"
+#include "engine/runtime/real/postgres_database.h"
 #include "engine/runtime/real/reactor.h"
 #include "engine/runtime/real/real_clock.h"
 #include "engine/runtime/real/spdlog_event_log.h"
@@ -68,6 +69,7 @@ class RealRuntime {
   Random random_;
   SpdlogEventLog log_;
   NoFaultInjection faults_;  // production: no fault points fire, no planted bug is on
+  PostgresDatabases databases_;
   std::unique_ptr<Network> wrapped_network_;  // null: the host uses network_ itself
   Host host_;
 };
