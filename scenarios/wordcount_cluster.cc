@@ -10,6 +10,8 @@
 #include "engine/jobmanager/dispatcher.h"
 #include "engine/rpc/authenticated_network.h"
 #include "engine/jobs/builtin_jobs.h"
+#include "engine/jobs/wordcount.h"
+#include "simnet/database_model.h"
 #include "simnet/store_server.h"
 #include "simnet/sim_disk.h"
 
@@ -22,6 +24,9 @@ constexpr uint16_t kRestPort = 8081;  // Flink's rest.port default
 constexpr uint16_t kMetricsPort = WordCountCluster::kMetricsPort;
 constexpr uint16_t kDataPort = 6124;
 constexpr char kEtcdHost[] = "etcd";
+constexpr char kDatabaseHost[] = "postgres";
+constexpr char kDatabaseUrl[] = "postgresql://sluice@postgres:5432/sluice";
+constexpr char kDatabaseRoot[] = "postgres";
 constexpr uint16_t kEtcdPort = 2379;  // etcd's client port
 constexpr char kStoreRoot[] = "store";
 // Where the JobManagers and TaskManagers mount the stores' directories.
@@ -179,6 +184,7 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
   for (const auto& [key, value] : options.job_settings) choose(ConfigOption{.key = key}, value);
   if (options.unaligned) choose(CheckpointingUnaligned(), "true");
   if (options.reactive) choose(SchedulerMode(), "reactive");
+  if (options.database) choose(SinkPostgresUrl(), kDatabaseUrl);
   if (options.network_buffers_per_channel >= 0) {
     choose(NetworkBuffersPerChannel(), std::to_string(options.network_buffers_per_channel));
   }
@@ -307,6 +313,20 @@ WordCountCluster::WordCountCluster(const WordCountClusterOptions& options, const
     Status s = sim::RunEtcdModel(host, sim::EtcdModelConfig{kEtcdPort});
     host.log.Error("etcd.exited", s.ToString());
   });
+  if (options.database) {
+    // The job's table: its name as the job's settings give it (validated by the registry).
+    const auto table = job_settings_.find(SinkPostgresTable().key);
+    sim::DatabaseModelConfig database;
+    database.root = kDatabaseRoot;
+    database.tables[table != job_settings_.end() ? table->second : SinkPostgresTable().default_value] = 2;
+    database_ = world_.AddHost(
+        kDatabaseHost,
+        [database](Host& host) {
+          Status s = sim::RunDatabaseModel(host, database);
+          host.log.Error("database.exited", s.ToString());
+        },
+        authenticate);
+  }
   world_.AddEventObserver([this](sim::World::HostId host, Severity severity,
                                  std::string_view category,
                                  std::string_view message) {
@@ -363,6 +383,20 @@ void WordCountCluster::Run(int64_t time_limit_ms) {
         return finished_ || failed_ || livelocked_;
       },
       time_limit_ms * kNanosPerMilli);
+}
+
+std::map<std::string, std::string> WordCountCluster::CommittedRows() {
+  std::map<std::string, std::string> output;
+  if (database_ == 0) return output;
+  const auto table = job_settings_.find(SinkPostgresTable().key);
+  std::string& text = output["rows"];
+  for (const auto& row : sim::CommittedRows(
+           world_.disk(database_), kDatabaseRoot,
+           table != job_settings_.end() ? table->second : SinkPostgresTable().default_value)) {
+    for (size_t i = 0; i < row.size(); ++i) text += (i > 0 ? "\t" : "") + row[i];
+    text += "\n";
+  }
+  return output;
 }
 
 std::map<std::string, std::string> WordCountCluster::CommittedOutput(const std::string& output_dir) {

@@ -85,6 +85,10 @@ struct WordCountClusterOptions : ClusterSpec {
   // default to the deployed spec's (ClusterSpec::job's, with the fields above); its input and
   // output directories are relative to the input and output mounts.
   bool session = false;
+  // A database host "postgres" (simnet/database_model.h, table sink.postgres.table of two
+  // columns) that the job commits its counts into (sink.postgres.url set to it, unless -D sets
+  // it), added after every other host.
+  bool database = false;
   // Non-empty: the cluster's shared secret; every store, JobManager and TaskManager host
   // authenticates its connections with it (engine/rpc/authenticated_network.h).
   std::string auth_secret;
@@ -125,6 +129,11 @@ class WordCountCluster {
   const std::vector<sim::World::HostId>& stores() const { return stores_; }
   sim::World::HostId checkpoint_store() const { return stores_[2]; }
   sim::World::HostId etcd() const { return etcd_; }
+  // The database host (with WordCountClusterOptions::database; else 0).
+  sim::World::HostId database() const { return database_; }
+  // The rows the database host holds committed in the job's table (sink.postgres.table), as
+  // "value<TAB>value" lines in one entry (CheckExactlyOnce's shape).
+  std::map<std::string, std::string> CommittedRows();
   // The job as deployed and its graph (built once here, as every JobManager and TaskManager
   // builds it); job_graph() holds the error if the registry refused the spec.
   const JobSpec& job_spec() const { return job_spec_; }
@@ -183,6 +192,7 @@ class WordCountCluster {
   std::vector<sim::World::HostId> jobmanagers_;
   std::vector<sim::World::HostId> stores_;
   sim::World::HostId etcd_ = 0;
+  sim::World::HostId database_ = 0;
   std::vector<std::string> partitions_;
   std::vector<sim::World::EventObserver> observers_;
   bool finished_ = false;

@@ -12,6 +12,7 @@
 #include "engine/connectors/line_source.h"
 #include "engine/base/assert.h"
 #include "engine/config/core_options.h"
+#include "engine/connectors/database_sink.h"
 #include "engine/connectors/file_sink.h"
 
 namespace sluice {
@@ -69,13 +70,54 @@ void TokenizeLine(std::string_view line, Collector<std::string>* out) {
   }
 }
 
+const ConfigOption& SinkPostgresUrl() {
+  static const ConfigOption option{
+      .key = "sink.postgres.url",
+      .type = ConfigType::kString,
+      .default_value = "",
+      .description = "a PostgreSQL database (libpq's URI) to commit the counts into, exactly "
+                     "once, as rows (word, count) of sink.postgres.table; empty: the file sink"};
+  return option;
+}
+
+const ConfigOption& SinkPostgresTable() {
+  static const ConfigOption option{
+      .key = "sink.postgres.table",
+      .type = ConfigType::kString,
+      .default_value = "wordcount",
+      .description = "the table (word text, count bigint) sink.postgres.url's rows go into"};
+  return option;
+}
+
+namespace {
+
+using Count = std::pair<std::string, int64_t>;
+
+// The file sink ("word<TAB>count" lines under the output directory), or with sink.postgres.url
+// the database sink (rows word, count).
+Sink<Count> WordCountSink(const Configuration& settings, const std::string& output_dir) {
+  const std::string url = settings.GetString(SinkPostgresUrl());
+  if (url.empty()) {
+    return MakeFileSink<Count>(FileSinkSpec{output_dir}, [](const Count& c, std::string* line) {
+      AppendCountLine(c.first, c.second, line);
+    });
+  }
+  return MakeDatabaseSink<Count>(
+      DatabaseSinkSpec{url, settings.GetString(SinkPostgresTable())},
+      [](const Count& c, std::vector<std::string>* row) {
+        row->push_back(c.first);
+        row->push_back(std::to_string(c.second));
+      });
+}
+
+}  // namespace
+
 Result<JobGraph> BuildWordCountGraph(const JobContext& context) {
   const int splits = context.input_splits;
   const int parallelism = context.DefaultParallelism();
   StreamEnvironment env("wordcount",
                         MaxParallelismFor(context.settings, std::max(splits, parallelism)));
   env.SetParallelism(parallelism);
-  using Count = std::pair<std::string, int64_t>;
   const SourceSpec source{context.input_dir, context.settings.GetInt(SourceRateLimit())};
   // A reader per input split, at most parallelism.default of them (fewer read several splits
   // in turn, as the enumerator hands them out).
@@ -94,18 +136,16 @@ Result<JobGraph> BuildWordCountGraph(const JobContext& context) {
             next.first = word;
             next.second = count.value();
           })
-      .AddSink("Sink", MakeFileSink<Count>(FileSinkSpec{context.output_dir},
-                                           [](const Count& c, std::string* line) {
-                                             AppendCountLine(c.first, c.second, line);
-                                           }));
+      .AddSink("Sink", WordCountSink(context.settings, context.output_dir));
   return env.Build();
 }
 
 Status RegisterWordCount(JobRegistry& jobs) {
   return jobs.Register(JobDefinition{
       .name = "wordcount",
-      .description = "running count of every word of the input lines, into a file sink",
-      .options = {},
+      .description = "running count of every word of the input lines, into a file sink "
+                     "(or a PostgreSQL table: sink.postgres.url)",
+      .options = {SinkPostgresUrl(), SinkPostgresTable()},
       .default_settings = {{"parallelism.default", "4"}},
       .build = BuildWordCountGraph});
 }
