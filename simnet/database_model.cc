@@ -15,7 +15,7 @@
 namespace sluice::sim {
 namespace {
 
-enum class Op : uint8_t { kPrepare = 1, kCommit, kRollback, kList, kCommitted };
+enum class Op : uint8_t { kPrepare = 1, kCommit, kRollback, kList, kCommitted, kRead };
 
 constexpr char kPrepared[] = "prepared";
 constexpr char kCommittedDir[] = "committed";
@@ -158,6 +158,25 @@ Result<std::string> Execute(Server& server, std::string_view request) {
       w.PutU8(is_committed ? 1 : 0);
       return out;
     }
+    case Op::kRead: {  // gid is the table
+      if (server.config.tables.count(gid) == 0) {
+        return InvalidArgumentError("relation \"" + gid + "\" does not exist");
+      }
+      ASSIGN_OR_RETURN(const std::vector<std::string> names, storage.List(kCommittedDir));
+      Rows all;
+      for (const std::string& name : names) {
+        ASSIGN_OR_RETURN(const std::string bytes,
+                         storage.ReadFile(std::string(kCommittedDir) + "/" + name));
+        ByteReader file(bytes);
+        std::string table;
+        Rows rows;
+        if (!DecodeTransaction(file, &table, &rows)) return DataLossError("a torn commit file");
+        if (table != gid) continue;
+        for (auto& row : rows) all.push_back(std::move(row));
+      }
+      w.PutString(EncodeTransaction(gid, all));
+      return out;
+    }
   }
   return InvalidArgumentError("unknown request");
 }
@@ -227,6 +246,18 @@ class ModelConnection final : public DatabaseConnection {
     }
     return gids;
   }
+  Result<Rows> ReadTable(const std::string& table) override {
+    ASSIGN_OR_RETURN(const std::string payload, Call(Op::kRead, table, ""));
+    ByteReader r(payload);
+    std::string encoded;
+    if (!r.GetString(&encoded)) return Malformed();
+    ByteReader transaction(encoded);
+    std::string name;
+    Rows rows;
+    if (!DecodeTransaction(transaction, &name, &rows)) return Malformed();
+    return rows;
+  }
+
   Result<bool> Committed(const std::string& gid) override {
     ASSIGN_OR_RETURN(const std::string payload, Call(Op::kCommitted, gid, ""));
     ByteReader r(payload);

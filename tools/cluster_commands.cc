@@ -1,5 +1,7 @@
 #include "tools/cluster_commands.h"
 
+#include "tools/database_output.h"
+
 #include <fmt/core.h>
 #include <stdlib.h>
 
@@ -300,13 +302,21 @@ void PrintJobManagerCounts(const LeaderReports& reports, int jobmanagers) {
 // with its own oracle, any other job (`graph` not null) against the reference evaluator over the
 // two input splits. Returns whether it is exactly once.
 bool CollectAndVerify(const std::string& committed_dir, const std::string& output_dir,
-                      const std::string& input, const JobGraph* graph) {
-  auto names = ListRegularFiles(committed_dir);
+                      const std::string& input, const JobGraph* graph,
+                      const Configuration& settings) {
+  auto from_database = ReadDatabaseOutput(settings);
+  if (!from_database.ok()) {
+    PrintError(from_database.status().message());
+    return false;
+  }
+  auto names = from_database->has_value() ? Result<std::vector<std::string>>(std::vector<std::string>{})
+                                          : ListRegularFiles(committed_dir);
   if (!names.ok()) {
     PrintError(names.status().message());
     return false;
   }
   std::map<std::string, std::string> committed;
+  if (from_database->has_value()) committed = std::move(**from_database);
   for (const std::string& name : names.value()) {
     auto text = ReadWholeFile(committed_dir + "/" + name);
     Status copied = text.ok() ? WriteWholeFile(output_dir + "/" + name, *text) : text.status();
@@ -323,7 +333,10 @@ bool CollectAndVerify(const std::string& committed_dir, const std::string& outpu
     PrintError(verdict.status().message());
     return false;
   }
-  if (graph != nullptr) {
+  if (!committed.empty() && names->empty()) {
+    fmt::print("output: {} records in table {} of the database\n", verdict->records,
+               committed.begin()->first);
+  } else if (graph != nullptr) {
     fmt::print("output: {} files in {}\n", names->size(), output_dir);
   } else {
     fmt::print("output: {} files, {} records in {}\n", names->size(), verdict->records,
@@ -424,7 +437,7 @@ int RunInWorkDir(const ClusterCommands::Options& options, const ValidatedJob& jo
   PrintJobManagerCounts(reports, options.jobmanagers);
   const bool exactly_once =
       CollectAndVerify(cluster.OutputDir() + "/committed", options.output_dir, input,
-                       options.job == "wordcount" ? nullptr : &job.graph);
+                       options.job == "wordcount" ? nullptr : &job.graph, job.settings);
   return finished && exactly_once ? kExitOk : kExitFailed;
 }
 

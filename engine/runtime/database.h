@@ -50,6 +50,9 @@ class DatabaseConnection {
   virtual Result<std::vector<std::string>> ListPrepared(const std::string& prefix) = 0;
   // Whether transaction `gid` committed (its commit log row exists).
   virtual Result<bool> Committed(const std::string& gid) = 0;
+  // Every committed row of `table`, its values as text, in no particular order (for checks and
+  // tools that judge a job's output; a job never reads through here).
+  virtual Result<std::vector<std::vector<std::string>>> ReadTable(const std::string& table) = 0;
 };
 
 class Databases {

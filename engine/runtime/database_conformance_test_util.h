@@ -41,6 +41,8 @@ inline void CheckDatabaseSemantics(Databases& databases, const std::string& url,
   db = std::move(connected).value();
   ASSERT_TRUE(db->CommitPrepared("t/0/1").ok());
   EXPECT_EQ(sorted(committed_words()), sorted(rows));
+  EXPECT_EQ(sorted(db->ReadTable("words").value()), sorted(rows));
+  EXPECT_EQ(db->ReadTable("no_such_table").status().code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(db->Committed("t/0/1").value());
   EXPECT_TRUE(db->ListPrepared("t/").value().empty());
   EXPECT_EQ(db->CommitPrepared("t/0/1").code(), StatusCode::kNotFound)

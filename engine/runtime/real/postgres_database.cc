@@ -95,6 +95,17 @@ class PostgresConnection final : public DatabaseConnection {
     return PQntuples(result.get()) > 0;
   }
 
+  Result<std::vector<std::vector<std::string>>> ReadTable(const std::string& table) override {
+    ASSIGN_OR_RETURN(ResultPtr result, Query("SELECT * FROM " + TableName(table), {}));
+    std::vector<std::vector<std::string>> rows(PQntuples(result.get()));
+    for (int row = 0; row < PQntuples(result.get()); ++row) {
+      for (int column = 0; column < PQnfields(result.get()); ++column) {
+        rows[row].emplace_back(PQgetvalue(result.get(), row, column));
+      }
+    }
+    return rows;
+  }
+
   Status CreateCommitLog() {
     const Status created = Command(
         "CREATE TABLE IF NOT EXISTS " + std::string(kCommitLogTable) + " (gid text PRIMARY KEY)",
@@ -213,6 +224,9 @@ Result<std::unique_ptr<DatabaseConnection>> PostgresDatabases::Connect(const std
     }
     return UnavailableError(why);
   }
+  // The server's notices (CREATE TABLE IF NOT EXISTS's "already exists, skipping") are not
+  // errors; libpq would print them to stderr.
+  PQsetNoticeProcessor(connection.get(), [](void*, const char*) {}, nullptr);
   auto opened = std::make_unique<PostgresConnection>(std::move(connection));
   RETURN_IF_ERROR(opened->CreateCommitLog());
   return std::unique_ptr<DatabaseConnection>(std::move(opened));
