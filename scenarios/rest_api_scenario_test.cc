@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/rest/http.h"
+#include "scenarios/http_client_test_util.h"
 #include "scenarios/exactly_once.h"
 #include "scenarios/wordcount_cluster.h"
 
@@ -25,12 +26,7 @@ constexpr uint16_t kRestPort = 8081;
 // not be asked.
 HttpResponse Get(Host& host, const std::string& jobmanager, const std::string& target,
                  uint16_t port = kRestPort, const std::string& method = "GET") {
-  auto response =
-      CallHttp(host.network, Address{jobmanager, port}, method, target, "", kNanosPerSecond);
-  if (response.ok()) return response.value();
-  HttpResponse failed;
-  failed.status = -1;
-  return failed;
+  return AskHttp(host, Address{jobmanager, port}, method, target);
 }
 
 // About 2 s of word count input at 2,000 records/s.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/rest/http.h"
+#include "scenarios/http_client_test_util.h"
 #include "engine/runtime/random.h"
 #include "scenarios/exactly_once.h"
 #include "scenarios/wordcount_cluster.h"
@@ -29,12 +30,7 @@ constexpr uint16_t kRestPort = 8081;
 // status -1 if it could not be asked.
 HttpResponse Ask(Host& host, const std::string& method, const std::string& target,
                  const std::string& body = "", const std::string& jobmanager = "jobmanager") {
-  auto response = CallHttp(host.network, Address{jobmanager, kRestPort}, method, target, body,
-                           kNanosPerSecond);
-  if (response.ok()) return response.value();
-  HttpResponse failed;
-  failed.status = -1;
-  return failed;
+  return AskHttp(host, Address{jobmanager, kRestPort}, method, target, body);
 }
 
 // Copies every file under `dir` (recursively) from one host's disks to another's, to `to_dir`

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/rest/http.h"
+#include "scenarios/http_client_test_util.h"
 #include "engine/runtime/random.h"
 #include "scenarios/exactly_once.h"
 #include "scenarios/wordcount_cluster.h"
@@ -29,12 +30,7 @@ const std::vector<std::string> kJobManagers = {"jobmanager", "jobmanager-2"};
 // `method` `target` (with `body`) on `jobmanager`'s REST API; status -1 if it did not answer.
 HttpResponse Ask(Host& host, const std::string& jobmanager, const std::string& method,
                  const std::string& target, const std::string& body = "") {
-  auto response = CallHttp(host.network, Address{jobmanager, kRestPort}, method, target, body,
-                           kNanosPerSecond);
-  if (response.ok()) return response.value();
-  HttpResponse failed;
-  failed.status = -1;
-  return failed;
+  return AskHttp(host, Address{jobmanager, kRestPort}, method, target, body);
 }
 
 // What the client saw.
