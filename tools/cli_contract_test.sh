@@ -639,6 +639,16 @@ session_checks() {
   run 0 "$sluice" list --jobmanager "$rest"
   (( $(grep -c '  FINISHED  wordcount' "$work/out") == 4 )) \
     || fail "session: sluice list does not show four FINISHED jobs: $(cat "$work/out")"
+  # The dashboard lists every job of the session, none running now.
+  if command -v chromium >/dev/null; then
+    timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+      --virtual-time-budget=5000 --dump-dom "http://$rest/" >"$dir/dashboard.html" \
+      2>"$dir/chromium.err" || fail "session: chromium could not load the dashboard"
+    (( $(grep -o '<td>FINISHED</td>' "$dir/dashboard.html" | wc -l) == 4 )) \
+      || fail "session: the dashboard does not list the four FINISHED jobs"
+    grep -q 'no job running' "$dir/dashboard.html" \
+      || fail "session: the dashboard does not say that no job runs"
+  fi
   kill "$jm_pid" "$tm_pid" "$etcd_pid" 2>/dev/null
   wait "$jm_pid" "$tm_pid" "$etcd_pid" 2>/dev/null
 }

@@ -86,11 +86,21 @@ async function refresh() {
     clearRows(table);
     const graph = document.getElementById("vertices");
     graph.textContent = "";
+    // Every job has a row; the one the leader runs (a session cluster's others, queued or
+    // ended, have no vertices) also its graph and checkpoints.
+    let running = null;
     for (const entry of jobs) {
       const job = await get("/jobs/" + entry.id);
-      const metrics = await get("/jobs/" + entry.id + "/metrics?get=numRestarts");
-      const restarts = metrics.length ? metrics[0].value : "-";
+      let restarts = "-";
+      if (job.vertices.length) {
+        const metrics = await get("/jobs/" + entry.id + "/metrics?get=numRestarts");
+        if (metrics.length) restarts = metrics[0].value;
+        running = job;
+      }
       row(table, [job.jid, job.name, job.state, job.duration + " ms", restarts]);
+    }
+    if (running) {
+      const job = running;
       set("status", "job " + job.name + " answered at " + new Date().toISOString());
       set("job-state", job.state);
       for (const vertex of job.vertices) {
@@ -100,7 +110,7 @@ async function refresh() {
                          vertex.status + ")";
         graph.appendChild(li);
       }
-      const checkpoints = await get("/jobs/" + entry.id + "/checkpoints");
+      const checkpoints = await get("/jobs/" + job.jid + "/checkpoints");
       set("checkpoints-completed", checkpoints.counts.completed);
       set("checkpoints-failed", checkpoints.counts.failed);
       set("checkpoints-in-progress", checkpoints.counts.in_progress);
@@ -110,6 +120,8 @@ async function refresh() {
       set("checkpoints-size", latest ? latest.state_size : null);
       const savepoint = checkpoints.latest.savepoint;
       set("checkpoints-savepoint", savepoint ? savepoint.external_path : null);
+    } else {
+      set("status", "no job running; answered at " + new Date().toISOString());
     }
     const taskmanagers = (await get("/taskmanagers")).taskmanagers;
     const tms = document.getElementById("taskmanagers");
