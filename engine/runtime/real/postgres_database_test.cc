@@ -1,7 +1,8 @@
 // PostgresDatabases against a real PostgreSQL server: the throwaway one ctest's
 // postgres_database test starts with pg_virtualenv (postgresql-common), which sets PGHOST and
-// the rest in the environment and max_prepared_transactions above 0. Without PGHOST (the plain
-// engine_tests run) every test here is skipped.
+// the rest in the environment, with max_prepared_transactions above 0 (postgres_database_disabled:
+// at PostgreSQL's default, 0). Without PGHOST (the plain engine_tests run) every test here is
+// skipped.
 #include "engine/runtime/real/postgres_database.h"
 
 #include "engine/runtime/database_conformance_test_util.h"
@@ -78,6 +79,18 @@ TEST_F(PostgresDatabaseTest, AValueOfTheWrongTypeIsRefused) {
   EXPECT_EQ(db_->PrepareTransaction("v/1", "words", {{"x", "not a number"}}).code(),
             StatusCode::kInvalidArgument);
   EXPECT_TRUE(db_->ListPrepared("v/").value().empty());
+}
+
+// PostgreSQL's default, max_prepared_transactions = 0, as ctest's postgres_database_disabled
+// runs it (elsewhere this test skips): a prepare is refused as exhausted, and nothing is left.
+TEST_F(PostgresDatabaseTest, WithoutPreparedTransactionsAPrepareIsRefusedAsExhausted) {
+  if (psql_.Query("SHOW max_prepared_transactions") != Rows{{"0"}}) {
+    GTEST_SKIP() << "the server allows prepared transactions";
+  }
+  EXPECT_EQ(db_->PrepareTransaction("x/1", "words", {{"a", "1"}}).code(),
+            StatusCode::kResourceExhausted);
+  EXPECT_EQ(psql_.Query("SELECT count(*) FROM words"), (Rows{{"0"}}));
+  ASSERT_TRUE(db_->ListPrepared("").ok()) << "the connection works after the refusal";
 }
 
 TEST_F(PostgresDatabaseTest, AnUnreachableServerOrABadUrlIsTyped) {
