@@ -5,9 +5,11 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <thread>
+#include <vector>
 
 #include "engine/config/process_options.h"
 #include "tools/cli_common.h"
@@ -99,7 +101,8 @@ ClientCommands::ClientCommands(CLI::App& root) {
   const auto add_common = [this](CLI::App* command) {
     command
         ->add_option("--jobmanager", jobmanager_,
-                     "The leading JobManager's REST address (rest.address:rest.port)")
+                     "The JobManagers' REST addresses (rest.address:rest.port), comma-separated: "
+                     "the leader answers")
         ->required()
         ->type_name("HOST:PORT");
     command
@@ -170,16 +173,56 @@ std::optional<int> ClientCommands::RunParsed() const {
 
 namespace {
 
-// The REST client of `jobmanager` with the secret of `secret_file`; kInvalidArgument naming the
-// option for a bad address, the secret file's errors as ReadAuthSecret.
-Result<std::unique_ptr<RestClient>> Connect(const std::string& jobmanager,
-                                            const std::string& secret_file) {
-  ASSIGN_OR_RETURN(HostPort address, ParseHostPort(jobmanager, "--jobmanager"));
+// The REST APIs of every JobManager `--jobmanager` lists: a request goes to the one that
+// answered last (the leader, once found), then to the next while one is a standby (503) or does
+// not answer. Only the leader accepts a request, so none is carried out twice.
+class JobManagersClient {
+ public:
+  explicit JobManagersClient(std::vector<std::unique_ptr<RestClient>> clients)
+      : clients_(std::move(clients)) {}
+
+  // The first answer that is not a standby's; else a standby's 503 (it names itself), else the
+  // last JobManager's kUnavailable.
+  Result<Reply> Send(const std::string& method, const std::string& target,
+                     const std::string& body = "") {
+    Result<Reply> answer = UnavailableError("no JobManager to ask");
+    for (size_t i = 0; i < clients_.size(); ++i) {
+      const size_t index = (leader_ + i) % clients_.size();
+      Result<Reply> reply = clients_[index]->Send(method, target, body);
+      if (reply.ok() && reply->status != 503) {
+        leader_ = index;
+        return reply;
+      }
+      if (reply.ok() || !answer.ok()) answer = std::move(reply);
+    }
+    return answer;
+  }
+  // The JobManager that answered last.
+  const std::string& name() const { return clients_[leader_]->name(); }
+
+ private:
+  std::vector<std::unique_ptr<RestClient>> clients_;
+  size_t leader_ = 0;
+};
+
+// The REST clients of `jobmanagers` (HOST:PORT, comma-separated) with the secret of
+// `secret_file`; kInvalidArgument naming the option for a bad address, the secret file's errors
+// as ReadAuthSecret.
+Result<std::unique_ptr<JobManagersClient>> Connect(const std::string& jobmanagers,
+                                                   const std::string& secret_file) {
   std::string token;
   if (!secret_file.empty()) {
     ASSIGN_OR_RETURN(token, ReadAuthSecret(secret_file));
   }
-  return std::make_unique<RestClient>(address, std::move(token));
+  std::vector<std::unique_ptr<RestClient>> clients;
+  for (size_t start = 0; start <= jobmanagers.size();) {
+    const size_t end = std::min(jobmanagers.find(',', start), jobmanagers.size());
+    ASSIGN_OR_RETURN(HostPort address,
+                     ParseHostPort(jobmanagers.substr(start, end - start), "--jobmanager"));
+    clients.push_back(std::make_unique<RestClient>(address, token));
+    start = end + 1;
+  }
+  return std::make_unique<JobManagersClient>(std::move(clients));
 }
 
 }  // namespace

@@ -14,8 +14,9 @@
 //                                                           polls until it completes or fails
 //   sluice stop      JOBID --jobmanager HOST:PORT           stop-with-savepoint, the same way
 // With `--secret-file FILE` each request carries the cluster's secret as a bearer token (a REST
-// port not bound to loopback wants it). A JobManager that answers 503 is a standby: the error
-// names it. Exit 0 on success, 1 when the JobManager refuses or the savepoint fails or does not
+// port not bound to loopback wants it). `--jobmanager` may list every JobManager
+// (HOST:PORT,HOST:PORT): each request goes to the leader, found by asking them in turn (a standby
+// answers 503; when all do, the error names one). Exit 0 on success, 1 when the JobManager refuses or the savepoint fails or does not
 // complete within `--timeout` seconds, 2 for bad usage or an unreachable JobManager.
 // A savepoint goes to DIR/savepoint-<checkpoint id> (DIR or `--savepoint DIR` as the JobManager's
 // file system names it: absolute, or relative to execution.checkpointing.dir; default savepoints).
