@@ -9,6 +9,7 @@
 #include "engine/jobmanager/checkpoint_compatibility.h"
 #include "engine/jobmanager/dispatcher.h"
 #include "engine/rpc/authenticated_network.h"
+#include "engine/connectors/database_sink.h"
 #include "engine/jobs/builtin_jobs.h"
 #include "engine/jobs/wordcount.h"
 #include "simnet/database_model.h"
@@ -393,8 +394,7 @@ std::map<std::string, std::string> WordCountCluster::CommittedRows() {
   for (const auto& row : sim::CommittedRows(
            world_.disk(database_), kDatabaseRoot,
            table != job_settings_.end() ? table->second : SinkPostgresTable().default_value)) {
-    for (size_t i = 0; i < row.size(); ++i) text += (i > 0 ? "\t" : "") + row[i];
-    text += "\n";
+    AppendRowLine(row, &text);
   }
   return output;
 }

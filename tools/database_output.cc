@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include "engine/connectors/database_sink.h"
 #include "engine/jobs/wordcount.h"
 #include "engine/runtime/real/postgres_database.h"
 
@@ -25,10 +26,7 @@ Result<std::optional<std::map<std::string, std::string>>> ReadDatabaseOutput(
   ASSIGN_OR_RETURN(const auto rows, db->ReadTable(table));
   std::map<std::string, std::string> output;
   std::string& text = output[table];
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) text += (i > 0 ? "\t" : "") + row[i];
-    text += "\n";
-  }
+  for (const auto& row : rows) AppendRowLine(row, &text);
   return Output(std::move(output));
 }
 

@@ -30,6 +30,14 @@ std::optional<std::pair<int64_t, int64_t>> SubtaskAndAttemptOf(std::string_view 
 
 }  // namespace
 
+void AppendRowLine(const std::vector<std::string>& row, std::string* out) {
+  for (size_t i = 0; i < row.size(); ++i) {
+    if (i > 0) out->push_back('\t');
+    *out += row[i];
+  }
+  out->push_back('\n');
+}
+
 Status DatabaseSession::Run(const std::function<Status(DatabaseConnection&)>& call) {
   if (!connection_) {
     auto connected = host_.databases.Connect(url_);

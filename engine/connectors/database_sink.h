@@ -120,6 +120,10 @@ class DatabaseSinkWriter final : public SinkWriter<T, DatabaseCommittable> {
   RowFormat<T> format_;
 };
 
+// Appends `row` as one line: its values joined by tabs, then '\n' (the sink's reference output,
+// and how a table's rows are judged against it).
+void AppendRowLine(const std::vector<std::string>& row, std::string* out);
+
 // The database sink for records of type T, each committed as the row `format` makes. Its
 // reference output (what the reference evaluator compares) is each row's values joined by tabs,
 // one line per row.
@@ -133,11 +137,7 @@ Sink<T> MakeDatabaseSink(DatabaseSinkSpec spec, RowFormat<T> format) {
       [format](const T& record, std::string* committed) {
         std::vector<std::string> row;
         format(record, &row);
-        for (size_t i = 0; i < row.size(); ++i) {
-          if (i > 0) committed->push_back('\t');
-          *committed += row[i];
-        }
-        committed->push_back('\n');
+        AppendRowLine(row, committed);
       });
 }
 

@@ -359,12 +359,16 @@ HttpResponse TriggerSavepoint(const JobManagerRestState& state, const HttpReques
   return Json(202, json{{"request-id", state.trigger_savepoint(terminate, target)}});
 }
 
+// PATCH /jobs/:jobid's query: none or Flink's one mode, else 400.
+std::optional<HttpResponse> UnsupportedCancelQuery(const HttpRequest& request) {
+  if (request.query.empty() || request.query == "mode=cancel") return std::nullopt;
+  return Error(400, "unsupported query '" + request.query + "' (mode=cancel is the one mode)");
+}
+
 // PATCH /jobs/:jobid (the job id already checked): Flink's cancel.
 HttpResponse CancelJob(const JobManagerRestState& state, const JobSnapshot& job,
                        const HttpRequest& request) {
-  if (!request.query.empty() && request.query != "mode=cancel") {
-    return Error(400, "unsupported query '" + request.query + "' (mode=cancel is the one mode)");
-  }
+  if (auto refused = UnsupportedCancelQuery(request)) return *refused;
   if (job.state == "FINISHED" || job.state == "FAILED" || job.state == "CANCELED") {
     return Error(409, "Job " + job.job_id + " has already ended " + job.state);
   }
@@ -376,9 +380,7 @@ HttpResponse CancelJob(const JobManagerRestState& state, const JobSnapshot& job,
 // PATCH /jobs/:jobid of a session cluster's job that is not running.
 HttpResponse CancelQueuedJob(const JobManagerRestState& state, const SessionJob& job,
                              const HttpRequest& request) {
-  if (!request.query.empty() && request.query != "mode=cancel") {
-    return Error(400, "unsupported query '" + request.query + "' (mode=cancel is the one mode)");
-  }
+  if (auto refused = UnsupportedCancelQuery(request)) return *refused;
   if (job.state != "CREATED" && job.state != "CANCELLING") {
     return Error(409, "Job " + job.id + " has already ended " + job.state);
   }
